@@ -1,0 +1,1 @@
+// The LeadRouter module; see DESIGN.md §3.

@@ -1,0 +1,1 @@
+// The Segmentation module; see DESIGN.md §3.

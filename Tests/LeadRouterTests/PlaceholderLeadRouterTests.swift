@@ -1,0 +1,6 @@
+import XCTest
+@testable import LeadRouter
+
+final class LeadRouterModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

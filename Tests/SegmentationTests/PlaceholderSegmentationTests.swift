@@ -1,0 +1,6 @@
+import XCTest
+@testable import Segmentation
+
+final class SegmentationModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command. On a fresh Debian machine, as root or not, it:
+#   1. installs the Debian packages the build and tests need, if missing;
+#   2. starts a throwaway PostgreSQL cluster in a temp dir on a free port (as `postgres` when root);
+#   3. exports DATABASE_URL (and PG_BIN) and runs `swift build` and `swift test`;
+#   4. always stops the cluster and removes the temp dir (trap), whatever happened.
+# Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter PostgresTests`).
+# LEADROUTER_SCRATCH=<dir> picks another build folder (one per worktree/helper).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/pg-cluster.sh
+
+ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
+
+scratch=()
+[ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")
+
+pg_cluster_start
+trap pg_cluster_stop EXIT
+export DATABASE_URL PG_BIN
+
+echo "test.sh: DATABASE_URL=$DATABASE_URL"
+swift build "${scratch[@]}" --build-tests
+swift test "${scratch[@]}" --skip-build --disable-swift-testing "$@"
