@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 "HTTPServer", "Postgres", "Segmentation", "COpenSSL", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "leadrouter",
