@@ -107,6 +107,17 @@ final class RequestLineTests: XCTestCase {
         XCTAssertTrue(notYet.partial)
     }
 
+    func testUnboundedLimitsDoNotOverflow() throws {
+        var limits = HTTPParserLimits()
+        limits.maxRequestLineBytes = .max
+        limits.maxHeaderBytes = .max
+        limits.maxBodyBytes = .max
+        limits.maxChunkLineBytes = .max
+        let r = try XCTUnwrap(parseOne("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+                                       limits: limits))
+        XCTAssertEqual(r.body, "ok")
+    }
+
     func testLeadingEmptyLinesAreSkippedButBounded() throws {
         let a = try XCTUnwrap(parseOne("\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n"))
         XCTAssertEqual(a.head.path, "/x")
