@@ -1,0 +1,376 @@
+/// The protocol logic of one HTTP/1.1 connection, with no sockets, threads or clocks in it:
+/// the event loop feeds it bytes, worker results and the time, and performs the `Action`s it
+/// returns. Kept pure so that keep-alive, pipelining order, `Expect: 100-continue`, limits and
+/// timeouts are unit-tested byte for byte (the shape follows postgres-nio's connection state
+/// machine).
+struct ConnectionStateMachine {
+    /// What the I/O layer must do next, in order.
+    enum Action {
+        /// Append these bytes to the connection's output.
+        case write([UInt8])
+        /// Run `handler` for `request` on the worker pool and report back with `complete`
+        /// (or `dispatchRejected` when the pool is full).
+        case dispatch(slot: UInt64, request: HTTPRequest, handler: HTTPHandler)
+        /// One finished exchange, for the access log.
+        case log(RequestRecord)
+        /// Close once the output is flushed; `linger` means half-close and drain the input first,
+        /// so a client still sending (a rejected body) reads our answer instead of a reset.
+        case close(linger: Bool)
+    }
+
+    /// What the access log line says about one request.
+    struct RequestRecord: Equatable {
+        var method: String
+        var path: String
+        var status: Int
+        var requestID: String
+        var durationNanoseconds: UInt64
+    }
+
+    /// Settings the machine needs (a subset of the server configuration).
+    struct Settings {
+        var parserLimits = HTTPParserLimits()
+        var headerReadTimeout: Nanoseconds = .seconds(10)
+        var idleTimeout: Nanoseconds = .seconds(60)
+        /// Requests parsed ahead of their answers (pipelining depth); reading pauses beyond it.
+        var maxPipelinedRequests = 16
+    }
+
+    /// The response slots in request order: answers leave strictly in this order.
+    private struct Slot {
+        enum State { case pending, ready(HTTPResponse), interim([UInt8]) }
+        var id: UInt64
+        var state: State
+        var method: HTTPMethod
+        var path: String
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var requestID: String
+        var started: Nanoseconds
+        /// The connection closes after this answer (parse error, rejection, `Connection: close`).
+        var last: Bool
+    }
+
+    /// The request whose body is being read.
+    private enum Current {
+        case none
+        case collecting(head: HTTPRequestHead, handler: HTTPHandler, parameters: [String: String],
+                        body: [UInt8], requestID: String, started: Nanoseconds)
+        case discarding(head: HTTPRequestHead, response: HTTPResponse, requestID: String, started: Nanoseconds)
+    }
+
+    private let settings: Settings
+    private let router: HTTPRouter
+    private let remoteAddress: String
+    private var parser: HTTPRequestParser
+    private var slots: [Slot] = []
+    private var current = Current.none
+    private var nextSlotID: UInt64 = 1
+    private let requestIDs: RequestIDGenerator
+    /// No further request is parsed (last one seen, parse error, peer EOF or draining).
+    private var noMoreRequests = false
+    private var draining = false
+    private var closed = false
+    /// When the head being read began (or the connection was accepted), for the 408 timer.
+    private var headStarted: Nanoseconds?
+    private var lastActivity: Nanoseconds
+    /// Nothing has arrived yet: a connection that stays silent is closed after the header timeout.
+    private var receivedAny = false
+
+    init(settings: Settings, router: HTTPRouter, remoteAddress: String, requestIDs: RequestIDGenerator,
+         now: Nanoseconds) {
+        self.settings = settings
+        self.router = router
+        self.remoteAddress = remoteAddress
+        self.requestIDs = requestIDs
+        self.parser = HTTPRequestParser(limits: settings.parserLimits)
+        self.lastActivity = now
+        self.headStarted = now
+    }
+
+    /// Whether the I/O layer should read from the socket now (false while answers are
+    /// backed up, after the last request, or once closing).
+    var wantsRead: Bool { !closed && !noMoreRequests && slots.count < settings.maxPipelinedRequests }
+
+    /// Whether the connection has finished (a `close` action was returned).
+    var isClosed: Bool { closed }
+
+    /// Answers `503` and closes, for a connection accepted beyond `maxConnections`.
+    mutating func reject(status: HTTPStatus, detail: String, retryAfter: Int?, now: Nanoseconds, into actions: inout [Action]) {
+        var response = HTTPResponse.problem(status: status, detail: detail)
+        if let retryAfter { response.headers.set("Retry-After", String(retryAfter)) }
+        enqueueFinal(response, method: .GET, path: "-", version: .http11, requestID: requestIDs.next(), now: now)
+        flush(now: now, into: &actions)
+    }
+
+    /// Bytes arrived from the peer.
+    mutating func received(_ bytes: UnsafeRawBufferPointer, now: Nanoseconds, into actions: inout [Action]) {
+        guard !closed else { return }
+        lastActivity = now
+        receivedAny = true
+        if headStarted == nil, case .none = current { headStarted = now }
+        parser.append(bytes)
+        pump(now: now, into: &actions)
+    }
+
+    /// A worker finished the request in `slot`.
+    mutating func complete(slot id: UInt64, response: HTTPResponse, now: Nanoseconds, into actions: inout [Action]) {
+        guard !closed, let index = slots.firstIndex(where: { $0.id == id }) else { return }
+        slots[index].state = .ready(response)
+        flush(now: now, into: &actions)
+        pump(now: now, into: &actions)
+    }
+
+    /// The worker pool and its queue were full: the request in `slot` gets `503` + `Retry-After`.
+    mutating func dispatchRejected(slot id: UInt64, now: Nanoseconds, into actions: inout [Action]) {
+        var response = HTTPResponse.problem(status: .serviceUnavailable,
+                                            detail: "The server is busy; retry shortly.")
+        response.headers.set("Retry-After", "1")
+        complete(slot: id, response: response, now: now, into: &actions)
+    }
+
+    /// The peer closed its sending side: answer what is in flight, then close.
+    mutating func peerClosed(now: Nanoseconds, into actions: inout [Action]) {
+        guard !closed else { return }
+        noMoreRequests = true
+        if case .none = current {} else { current = .none }
+        if slots.isEmpty { closeNow(linger: false, into: &actions) }
+        else if let i = slots.indices.last { slots[i].last = true }
+    }
+
+    /// The output buffer drained (or made progress): counts as activity for the idle timer.
+    mutating func wrote(now: Nanoseconds) { lastActivity = now }
+
+    /// The server is shutting down: idle connections close now; busy ones finish what is in
+    /// flight, answer it with `Connection: close`, then close.
+    mutating func beginDrain(now: Nanoseconds, into actions: inout [Action]) {
+        guard !closed, !draining else { return }
+        draining = true
+        if slots.isEmpty, case .none = current, !parser.hasPartialMessage {
+            closeNow(linger: false, into: &actions)
+        } else if let i = slots.indices.last, case .none = current, !parser.hasPartialMessage {
+            slots[i].last = true
+            noMoreRequests = true
+        }
+    }
+
+    /// Checks the timers: a head not complete within `headerReadTimeout` gets `408` and a close
+    /// (slowloris); an idle keep-alive connection closes silently after `idleTimeout`; a body or
+    /// an output that makes no progress for `idleTimeout` is dropped.
+    mutating func tick(now: Nanoseconds, outputPending: Bool, into actions: inout [Action]) {
+        guard !closed else { return }
+        if outputPending {
+            if now &- lastActivity >= settings.idleTimeout { closeNow(linger: false, into: &actions) }
+            return
+        }
+        if !slots.isEmpty { return }  // a handler is running; its answer will come
+        switch current {
+        case .collecting, .discarding:
+            if now &- lastActivity >= settings.idleTimeout {
+                timeout(now: now, detail: "The request body did not arrive in time.", into: &actions)
+            }
+        case .none:
+            if let started = headStarted, parser.hasPartialMessage {
+                if now &- started >= settings.headerReadTimeout {
+                    timeout(now: now, detail: "The request head did not arrive in time.", into: &actions)
+                }
+            } else if !receivedAny, now &- lastActivity >= settings.headerReadTimeout {
+                closeNow(linger: false, into: &actions)  // accepted, never sent a byte
+            } else if now &- lastActivity >= settings.idleTimeout {
+                closeNow(linger: false, into: &actions)
+            }
+        }
+    }
+
+    // MARK: - Parsing
+
+    private mutating func pump(now: Nanoseconds, into actions: inout [Action]) {
+        while !closed && !noMoreRequests && slots.count < settings.maxPipelinedRequests {
+            let event: HTTPParserEvent?
+            do {
+                event = try parser.next()
+            } catch {
+                failParse(error, now: now, into: &actions)
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head): onHead(head, now: now, into: &actions)
+            case .body(let bytes): onBody(bytes)
+            case .end: onEnd(now: now, into: &actions)
+            }
+        }
+        flush(now: now, into: &actions)
+    }
+
+    private mutating func onHead(_ head: HTTPRequestHead, now: Nanoseconds, into actions: inout [Action]) {
+        headStarted = nil
+        let requestID = requestIDs.id(echoing: head.headers["X-Request-Id"])
+        var match = router.match(method: head.method, path: head.path)
+        if head.method == .HEAD, case .methodNotAllowed = match,
+           case .found = router.match(method: .GET, path: head.path) {
+            match = router.match(method: .GET, path: head.path)  // HEAD is GET without a body
+        }
+        switch match {
+        case .found(let route, let parameters):
+            let limit = route.maxBodyBytes ?? settings.parserLimits.maxBodyBytes
+            if let length = head.headers["Content-Length"].flatMap({ Int($0) }), length > limit {
+                rejectHead(head, requestID: requestID, now: now, status: .contentTooLarge,
+                           detail: "The request body exceeds \(limit) bytes.")
+                return
+            }
+            parser.setBodyLimit(limit)
+            if head.expectsContinue {
+                slots.append(Slot(id: takeSlotID(), state: .interim(HTTPResponseWriter.continueLine),
+                                  method: head.method, path: head.path, version: head.version,
+                                  keepAlive: true, requestID: requestID, started: now, last: false))
+            }
+            current = .collecting(head: head, handler: route.handler, parameters: parameters,
+                                  body: [], requestID: requestID, started: now)
+        case .notFound:
+            refuse(head, HTTPResponse.problem(status: .notFound, detail: "No resource at \(head.path)."),
+                   requestID: requestID, now: now)
+        case .methodNotAllowed(let allow):
+            var response = HTTPResponse.problem(
+                status: .methodNotAllowed, detail: "\(head.method) is not allowed on \(head.path).")
+            response.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
+            refuse(head, response, requestID: requestID, now: now)
+        }
+    }
+
+    /// Answers a request no route takes. Its body (if any) is read and dropped so the next
+    /// pipelined request stays in sync — unless the client waits for `100 Continue`, in which
+    /// case it gets the answer at once and the connection closes.
+    private mutating func refuse(_ head: HTTPRequestHead, _ response: HTTPResponse, requestID: String, now: Nanoseconds) {
+        if head.expectsContinue {
+            enqueueFinal(response, method: head.method, path: head.path, version: head.version,
+                         requestID: requestID, now: now)
+            return
+        }
+        parser.setBodyLimit(settings.parserLimits.maxBodyBytes)
+        current = .discarding(head: head, response: response, requestID: requestID, started: now)
+    }
+
+    private mutating func rejectHead(_ head: HTTPRequestHead, requestID: String, now: Nanoseconds,
+                                     status: HTTPStatus, detail: String) {
+        enqueueFinal(HTTPResponse.problem(status: status, detail: detail), method: head.method,
+                     path: head.path, version: head.version, requestID: requestID, now: now)
+    }
+
+    private mutating func onBody(_ bytes: [UInt8]) {
+        guard case .collecting(let head, let handler, let parameters, var body, let id, let started) = current else { return }
+        current = .none  // keeps `body` uniquely referenced while appending
+        if body.isEmpty { body = bytes } else { body.append(contentsOf: bytes) }
+        current = .collecting(head: head, handler: handler, parameters: parameters, body: body,
+                              requestID: id, started: started)
+    }
+
+    private mutating func onEnd(now: Nanoseconds, into actions: inout [Action]) {
+        let finished = current
+        current = .none
+        switch finished {
+        case .none:
+            return
+        case .collecting(let head, let handler, let parameters, let body, let requestID, let started):
+            let id = takeSlotID()
+            let last = !head.keepAlive || draining
+            slots.append(Slot(id: id, state: .pending, method: head.method, path: head.path,
+                              version: head.version, keepAlive: head.keepAlive, requestID: requestID,
+                              started: started, last: last))
+            if last { noMoreRequests = true }
+            let request = HTTPRequest(head: head, body: body, pathParameters: parameters,
+                                      query: HTTPQuery.parse(head.rawQuery ?? ""),
+                                      requestID: requestID, remoteAddress: remoteAddress)
+            actions.append(.dispatch(slot: id, request: request, handler: handler))
+        case .discarding(let head, let response, let requestID, let started):
+            let last = !head.keepAlive || draining
+            slots.append(Slot(id: takeSlotID(), state: .ready(response), method: head.method, path: head.path,
+                              version: head.version, keepAlive: head.keepAlive, requestID: requestID,
+                              started: started, last: last))
+            if last { noMoreRequests = true }
+        }
+        if parser.hasPartialMessage { headStarted = now }
+    }
+
+    private mutating func failParse(_ error: HTTPParseError, now: Nanoseconds, into actions: inout [Action]) {
+        let (method, path, version): (HTTPMethod, String, HTTPVersion)
+        switch current {
+        case .collecting(let head, _, _, _, _, _), .discarding(let head, _, _, _):
+            (method, path, version) = (head.method, head.path, head.version)
+        case .none:
+            (method, path, version) = (HTTPMethod(rawValue: "-"), "-", .http11)
+        }
+        current = .none
+        enqueueFinal(HTTPResponse.problem(status: error.status, detail: error.reason), method: method,
+                     path: path, version: version, requestID: requestIDs.next(), now: now)
+    }
+
+    private mutating func timeout(now: Nanoseconds, detail: String, into actions: inout [Action]) {
+        current = .none
+        enqueueFinal(HTTPResponse.problem(status: .requestTimeout, detail: detail),
+                     method: HTTPMethod(rawValue: "-"), path: "-", version: .http11,
+                     requestID: requestIDs.next(), now: now)
+        flush(now: now, into: &actions)
+    }
+
+    /// Queues a final answer after which the connection closes.
+    private mutating func enqueueFinal(_ response: HTTPResponse, method: HTTPMethod, path: String,
+                                       version: HTTPVersion, requestID: String, now: Nanoseconds) {
+        noMoreRequests = true
+        slots.append(Slot(id: takeSlotID(), state: .ready(response), method: method, path: path,
+                          version: version, keepAlive: false, requestID: requestID, started: now, last: true))
+    }
+
+    // MARK: - Output
+
+    /// Writes every answer at the front of the queue that is ready, in order.
+    private mutating func flush(now: Nanoseconds, into actions: inout [Action]) {
+        var out: [UInt8] = []
+        while !closed, let first = slots.first {
+            switch first.state {
+            case .pending:
+                emit(&out, into: &actions)
+                return
+            case .interim(let bytes):
+                out.append(contentsOf: bytes)
+                slots.removeFirst()
+            case .ready(var response):
+                let keepAlive = first.keepAlive && !first.last
+                response.headers.set("X-Request-Id", first.requestID)
+                HTTPResponseWriter.serialize(response, requestMethod: first.method, version: first.version,
+                                             keepAlive: keepAlive, into: &out)
+                slots.removeFirst()
+                actions.append(.log(RequestRecord(
+                    method: first.method.rawValue, path: first.path, status: response.status.code,
+                    requestID: first.requestID, durationNanoseconds: now &- first.started)))
+                if !keepAlive {
+                    emit(&out, into: &actions)
+                    // Unread input (a refused body, a half-sent request) needs a lingering close.
+                    closeNow(linger: true, into: &actions)
+                    return
+                }
+            }
+        }
+        emit(&out, into: &actions)
+        if !closed && draining && slots.isEmpty, case .none = current, !parser.hasPartialMessage {
+            closeNow(linger: false, into: &actions)
+        }
+    }
+
+    private func emit(_ out: inout [UInt8], into actions: inout [Action]) {
+        if !out.isEmpty { actions.append(.write(out)); out = [] }
+    }
+
+    private mutating func closeNow(linger: Bool, into actions: inout [Action]) {
+        guard !closed else { return }
+        closed = true
+        slots.removeAll()
+        current = .none
+        actions.append(.close(linger: linger))
+    }
+
+    private mutating func takeSlotID() -> UInt64 {
+        defer { nextSlotID &+= 1 }
+        return nextSlotID
+    }
+}

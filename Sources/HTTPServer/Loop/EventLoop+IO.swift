@@ -1,0 +1,238 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// The per-connection I/O of an event loop: registering sockets, reading into the state
+/// machine, carrying out its actions, writing with EPOLLOUT on EAGAIN, and closing.
+extension EventLoop {
+    /// How long a half-closed connection keeps draining the peer's input before the close.
+    static let lingerTime: Nanoseconds = .seconds(2)
+
+    func open(fd: Int32, peer: String, rejecting: Bool, now: Nanoseconds) {
+        SocketIO.setNoDelay(fd)
+        var session: TLSSession?
+        if let tls = context.tls {
+            do {
+                session = try tls.makeSession(fd: fd)
+            } catch {
+                context.logger.warning("TLS session failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                Glibc.close(fd)
+                release(rejecting: rejecting)
+                return
+            }
+        }
+        let token = takeToken()
+        let machine = ConnectionStateMachine(settings: context.machineSettings, router: context.router,
+                                             remoteAddress: peer, requestIDs: requestIDs, now: now)
+        let connection = Connection(token: token, fd: fd, peer: peer, tls: session, rejecting: rejecting, machine: machine)
+        connection.interest = .read
+        do {
+            try epoll.add(fd, events: .read, token: token)
+        } catch {
+            context.logger.error("epoll registration failed", metadata: ["error": "\(error)"])
+            connection.close()
+            release(rejecting: rejecting)
+            return
+        }
+        connections[token] = connection
+        if session == nil { started(connection, now: now) }
+    }
+
+    /// The transport is ready (plain: at once; TLS: after the handshake).
+    private func started(_ connection: Connection, now: Nanoseconds) {
+        guard connection.rejecting else { return }
+        var actions: [ConnectionStateMachine.Action] = []
+        connection.machine.reject(status: .serviceUnavailable, detail: "Too many connections; retry shortly.",
+                                  retryAfter: 1, now: now, into: &actions)
+        perform(actions, on: connection, now: now)
+    }
+
+    func handle(token: UInt64, events: Epoll.Events) {
+        guard let connection = connections[token] else { return }
+        let now = monotonicNow()
+        if connection.handshaking {
+            handshake(connection, now: now)
+            return
+        }
+        if events.contains(.write) && connection.hasPendingOutput {
+            write(connection, now: now)
+            if connection.isClosed { return }
+        }
+        if events.contains(.read) || events.contains(.readHangup) || events.contains(.hangup) || events.contains(.error) {
+            if connection.lingerDeadline != nil {
+                discardInput(connection)
+            } else if connection.machine.wantsRead || connection.interest.contains(.read) {
+                readable(connection, now: now)
+            } else if events.contains(.hangup) || events.contains(.error) {
+                finish(connection)
+            }
+        }
+    }
+
+    private func handshake(_ connection: Connection, now: Nanoseconds) {
+        guard let tls = connection.tls else { return }
+        switch tls.handshake() {
+        case .bytes:
+            connection.handshaking = false
+            connection.transportWantsWrite = false
+            updateInterest(connection)
+            started(connection, now: now)
+            if !connection.isClosed, connection.machine.wantsRead { readable(connection, now: now) }
+        case .wouldBlock(let wantWrite):
+            connection.transportWantsWrite = wantWrite
+            updateInterest(connection)
+        case .eof, .failed:
+            finish(connection)
+        }
+    }
+
+    func readable(_ connection: Connection, now: Nanoseconds) {
+        var reads = 0
+        while !connection.isClosed, connection.machine.wantsRead, reads < 8 {
+            reads += 1
+            let result = connection.read(into: readBuffer)
+            switch result {
+            case .bytes(let n):
+                var actions: [ConnectionStateMachine.Action] = []
+                connection.machine.received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]), now: now, into: &actions)
+                perform(actions, on: connection, now: now)
+                if n < readBuffer.count && connection.tls == nil { return }
+            case .wouldBlock(let wantWrite):
+                if connection.transportWantsWrite != wantWrite {
+                    connection.transportWantsWrite = wantWrite
+                    updateInterest(connection)
+                }
+                return
+            case .eof:
+                var actions: [ConnectionStateMachine.Action] = []
+                connection.machine.peerClosed(now: now, into: &actions)
+                perform(actions, on: connection, now: now)
+                return
+            case .failed(let reason):
+                context.logger.debug("read failed", metadata: ["peer": "\(connection.peer)", "reason": "\(reason)"])
+                finish(connection)
+                return
+            }
+        }
+    }
+
+    /// Carries out the state machine's actions, then writes what they produced.
+    func perform(_ actions: [ConnectionStateMachine.Action], on connection: Connection, now: Nanoseconds) {
+        for action in actions {
+            switch action {
+            case .write(let bytes):
+                connection.enqueue(bytes)
+            case .dispatch(let slot, let request, let handler):
+                dispatch(slot: slot, request: request, handler: handler, on: connection, now: now)
+            case .log(let record):
+                log(record, peer: connection.peer)
+            case .close(let linger):
+                connection.closeAfterFlush = true
+                connection.linger = linger
+            }
+        }
+        if connection.hasPendingOutput || connection.closeAfterFlush {
+            write(connection, now: now)
+        } else {
+            updateInterest(connection)
+        }
+    }
+
+    private func dispatch(slot: UInt64, request: HTTPRequest, handler: @escaping HTTPHandler,
+                          on connection: Connection, now: Nanoseconds) {
+        let token = connection.token
+        let logger = context.logger
+        let accepted = context.pool.submit { [self] in
+            let response = HandlerRunner.run(handler, request, logger: logger)
+            self.deliver(token: token, slot: slot, response: response)
+        }
+        if !accepted {
+            var actions: [ConnectionStateMachine.Action] = []
+            connection.machine.dispatchRejected(slot: slot, now: now, into: &actions)
+            perform(actions, on: connection, now: now)
+        }
+    }
+
+    private func write(_ connection: Connection, now: Nanoseconds) {
+        switch connection.flush() {
+        case .bytes(let n):
+            if n > 0 { connection.machine.wrote(now: now) }
+            if connection.closeAfterFlush {
+                if connection.linger && connection.lingerDeadline == nil {
+                    connection.shutdownWrite()
+                    connection.lingerDeadline = now &+ Self.lingerTime
+                } else if !connection.linger {
+                    finish(connection)
+                    return
+                }
+            }
+            updateInterest(connection)
+        case .wouldBlock:
+            updateInterest(connection)
+        case .eof, .failed:
+            finish(connection)
+        }
+    }
+
+    /// Reads and drops whatever the peer still sends during a lingering close; closes on EOF.
+    private func discardInput(_ connection: Connection) {
+        for _ in 0..<16 {
+            switch SocketIO.read(connection.fd, into: readBuffer) {
+            case .bytes: continue
+            case .wouldBlock: return
+            case .eof, .failed:
+                finish(connection)
+                return
+            }
+        }
+    }
+
+    func updateInterest(_ connection: Connection) {
+        guard !connection.isClosed else { return }
+        var wanted: Epoll.Events = []
+        if connection.handshaking {
+            wanted = connection.transportWantsWrite ? .write : .read
+        } else if connection.lingerDeadline != nil {
+            wanted = .read
+        } else {
+            if connection.machine.wantsRead && connection.output.count < 1 << 20 { wanted.insert(.read) }
+            if connection.hasPendingOutput || connection.transportWantsWrite { wanted.insert(.write) }
+        }
+        guard wanted != connection.interest else { return }
+        do {
+            try epoll.modify(connection.fd, events: wanted, token: connection.token)
+            connection.interest = wanted
+        } catch {
+            finish(connection)
+        }
+    }
+
+    /// Closes and forgets a connection.
+    func finish(_ connection: Connection) {
+        guard !connection.isClosed else { return }
+        epoll.remove(connection.fd)
+        connection.close()
+        connections[connection.token] = nil
+        release(rejecting: connection.rejecting)
+    }
+
+    private func release(rejecting: Bool) {
+        if rejecting {
+            context.rejectingConnections.subtract(1, ordering: .relaxed)
+        } else {
+            context.activeConnections.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func log(_ record: ConnectionStateMachine.RequestRecord, peer: String) {
+        context.logger.info("request", metadata: [
+            "method": "\(record.method)",
+            "path": "\(record.path)",
+            "status": "\(record.status)",
+            "duration_ms": "\(Double(record.durationNanoseconds / 1000) / 1000)",
+            "request.id": "\(record.requestID)",
+            "peer": "\(peer)",
+        ])
+    }
+}
