@@ -97,9 +97,11 @@ struct ConnectionStateMachine {
 
     /// Answers `503` and closes, for a connection accepted beyond `maxConnections`.
     mutating func reject(status: HTTPStatus, detail: String, retryAfter: Int?, now: Nanoseconds, into actions: inout [Action]) {
-        var response = HTTPResponse.problem(status: status, detail: detail)
+        let requestID = requestIDs.next()
+        var response = HTTPResponse.problem(status, detail: detail, requestID: requestID)
         if let retryAfter { response.headers.set("Retry-After", String(retryAfter)) }
-        enqueueFinal(response, method: .GET, path: "-", version: .http11, requestID: requestIDs.next(), now: now)
+        enqueueFinal(response, method: HTTPMethod(rawValue: "-"), path: "-", version: .http11,
+                     requestID: requestID, now: now)
         flush(now: now, into: &actions)
     }
 
@@ -123,8 +125,9 @@ struct ConnectionStateMachine {
 
     /// The worker pool and its queue were full: the request in `slot` gets `503` + `Retry-After`.
     mutating func dispatchRejected(slot id: UInt64, now: Nanoseconds, into actions: inout [Action]) {
-        var response = HTTPResponse.problem(status: .serviceUnavailable,
-                                            detail: "The server is busy; retry shortly.")
+        let requestID = slots.first(where: { $0.id == id })?.requestID
+        var response = HTTPResponse.problem(.serviceUnavailable, detail: "The server is busy; retry shortly.",
+                                            requestID: requestID)
         response.headers.set("Retry-After", "1")
         complete(slot: id, response: response, now: now, into: &actions)
     }
@@ -206,12 +209,7 @@ struct ConnectionStateMachine {
     private mutating func onHead(_ head: HTTPRequestHead, now: Nanoseconds, into actions: inout [Action]) {
         headStarted = nil
         let requestID = requestIDs.id(echoing: head.headers["X-Request-Id"])
-        var match = router.match(method: head.method, path: head.path)
-        if head.method == .HEAD, case .methodNotAllowed = match,
-           case .found = router.match(method: .GET, path: head.path) {
-            match = router.match(method: .GET, path: head.path)  // HEAD is GET without a body
-        }
-        switch match {
+        switch router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
             let limit = route.maxBodyBytes ?? settings.parserLimits.maxBodyBytes
             if let length = head.headers["Content-Length"].flatMap({ Int($0) }), length > limit {
@@ -228,11 +226,11 @@ struct ConnectionStateMachine {
             current = .collecting(head: head, handler: route.handler, parameters: parameters,
                                   body: [], requestID: requestID, started: now)
         case .notFound:
-            refuse(head, HTTPResponse.problem(status: .notFound, detail: "No resource at \(head.path)."),
+            refuse(head, HTTPResponse.problem(.notFound, detail: "No resource at \(head.path).", requestID: requestID),
                    requestID: requestID, now: now)
         case .methodNotAllowed(let allow):
             var response = HTTPResponse.problem(
-                status: .methodNotAllowed, detail: "\(head.method) is not allowed on \(head.path).")
+                .methodNotAllowed, detail: "\(head.method) is not allowed on \(head.path).", requestID: requestID)
             response.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
             refuse(head, response, requestID: requestID, now: now)
         }
@@ -253,7 +251,7 @@ struct ConnectionStateMachine {
 
     private mutating func rejectHead(_ head: HTTPRequestHead, requestID: String, now: Nanoseconds,
                                      status: HTTPStatus, detail: String) {
-        enqueueFinal(HTTPResponse.problem(status: status, detail: detail), method: head.method,
+        enqueueFinal(HTTPResponse.problem(status, detail: detail, requestID: requestID), method: head.method,
                      path: head.path, version: head.version, requestID: requestID, now: now)
     }
 
@@ -279,7 +277,7 @@ struct ConnectionStateMachine {
                               started: started, last: last))
             if last { noMoreRequests = true }
             let request = HTTPRequest(head: head, body: body, pathParameters: parameters,
-                                      query: HTTPQuery.parse(head.rawQuery ?? ""),
+                                      query: HTTPQuery.parse(head.rawQuery),
                                       requestID: requestID, remoteAddress: remoteAddress)
             actions.append(.dispatch(slot: id, request: request, handler: handler))
         case .discarding(let head, let response, let requestID, let started):
@@ -301,15 +299,17 @@ struct ConnectionStateMachine {
             (method, path, version) = (HTTPMethod(rawValue: "-"), "-", .http11)
         }
         current = .none
-        enqueueFinal(HTTPResponse.problem(status: error.status, detail: error.reason), method: method,
-                     path: path, version: version, requestID: requestIDs.next(), now: now)
+        let requestID = requestIDs.next()
+        enqueueFinal(HTTPResponse.problem(error.status, detail: error.reason, requestID: requestID), method: method,
+                     path: path, version: version, requestID: requestID, now: now)
     }
 
     private mutating func timeout(now: Nanoseconds, detail: String, into actions: inout [Action]) {
         current = .none
-        enqueueFinal(HTTPResponse.problem(status: .requestTimeout, detail: detail),
+        let requestID = requestIDs.next()
+        enqueueFinal(HTTPResponse.problem(.requestTimeout, detail: detail, requestID: requestID),
                      method: HTTPMethod(rawValue: "-"), path: "-", version: .http11,
-                     requestID: requestIDs.next(), now: now)
+                     requestID: requestID, now: now)
         flush(now: now, into: &actions)
     }
 

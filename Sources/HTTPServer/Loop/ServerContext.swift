@@ -43,14 +43,14 @@ enum HandlerRunner {
         do {
             return try handler(request)
         } catch let error as HTTPError {
-            return error.response
+            return error.response(requestID: request.requestID)
         } catch {
             logger.error("handler failed", metadata: [
                 "method": "\(request.head.method)", "path": "\(request.head.path)",
                 "request.id": "\(request.requestID)", "error": "\(String(reflecting: error))",
             ])
-            return HTTPResponse.problem(status: .internalServerError,
-                                        detail: "The server failed to handle the request (id \(request.requestID)).")
+            return HTTPResponse.problem(.internalServerError, detail: "The server failed to handle the request.",
+                                        requestID: request.requestID)
         }
     }
 }

@@ -21,15 +21,15 @@ final class Listener: @unchecked Sendable {
         let fd = lr_socket_stream(family)
         guard fd >= 0 else { throw SystemError("socket") }
         self.fd = fd
-        if lr_set_reuseaddr(fd) != 0 { let e = SystemError("setsockopt(SO_REUSEADDR)"); close(fd); throw e }
+        if lr_set_reuseaddr(fd) != 0 { let e = SystemError("setsockopt(SO_REUSEADDR)"); Glibc.close(fd); throw e }
         if family == AF_INET6, host == "::" { _ = lr_set_v6only(fd, 0) }  // "::" also takes IPv4
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        if bound != 0 { let e = SystemError("bind \(host):\(port)"); close(fd); throw e }
-        if listen(fd, backlog) != 0 { let e = SystemError("listen"); close(fd); throw e }
+        if bound != 0 { let e = SystemError("bind \(host):\(port)"); Glibc.close(fd); throw e }
+        if listen(fd, backlog) != 0 { let e = SystemError("listen"); Glibc.close(fd); throw e }
         let actual = lr_local_port(fd)
-        if actual < 0 { let e = SystemError("getsockname"); close(fd); throw e }
+        if actual < 0 { let e = SystemError("getsockname"); Glibc.close(fd); throw e }
         self.port = Int(actual)
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+private import CSystemShims
 
 /// A joinable pthread running a closure. Event loops and workers are long-lived threads of
 /// their own (never the Swift concurrency pool), because they block in epoll_wait or in handlers.
@@ -13,10 +14,7 @@ final class NativeThread: @unchecked Sendable {
     /// Starts a thread named `name` (visible in `top -H`, truncated to 15 bytes) running `body`.
     init(name: String, _ body: @escaping @Sendable () -> Void) throws {
         let box = Unmanaged.passRetained(Box({
-            var n = Array(name.utf8.prefix(15)); n.append(0)
-            n.withUnsafeBufferPointer { p in
-                _ = pthread_setname_np(pthread_self(), UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self))
-            }
+            lr_set_thread_name(name)
             body()
         }))
         var tid = pthread_t()
