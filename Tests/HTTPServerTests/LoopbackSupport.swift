@@ -45,6 +45,9 @@ final class LoopbackClient {
 
     deinit { close(fd) }
 
+    /// Closes both directions now (the fd itself is closed in deinit).
+    func hangUp() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     func send(_ bytes: [UInt8]) throws {
