@@ -119,6 +119,7 @@ struct ConnectionStateMachine {
     mutating func complete(slot id: UInt64, response: HTTPResponse, now: Nanoseconds, into actions: inout [Action]) {
         guard !closed, let index = slots.firstIndex(where: { $0.id == id }) else { return }
         slots[index].state = .ready(response)
+        lastActivity = now
         flush(now: now, into: &actions)
         pump(now: now, into: &actions)
     }
