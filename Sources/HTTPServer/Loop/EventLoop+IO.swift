@@ -139,19 +139,35 @@ extension EventLoop {
         }
     }
 
+    /// Queues a request for the worker pool; `submitDispatches()` hands the whole batch over
+    /// once per loop turn (one lock, one wake-up per idle worker instead of one per request).
     private func dispatch(slot: UInt64, request: HTTPRequest, handler: @escaping HTTPHandler,
                           on connection: Connection, now: Nanoseconds) {
-        let token = connection.token
+        pendingDispatches.append(PendingDispatch(token: connection.token, slot: slot, request: request, handler: handler))
+    }
+
+    /// Submits the requests parsed this turn; those the pool refuses get `503` + `Retry-After`.
+    func submitDispatches() {
+        guard !pendingDispatches.isEmpty else { return }
+        let batch = pendingDispatches
+        pendingDispatches.removeAll(keepingCapacity: true)
         let logger = context.logger
-        let accepted = context.pool.submit { [self] in
-            let response = HandlerRunner.run(handler, request, logger: logger)
-            self.deliver(token: token, slot: slot, response: response)
+        let jobs: [WorkerPool.Job] = batch.map { item in
+            { [self] in
+                let response = HandlerRunner.run(item.handler, item.request, logger: logger)
+                self.deliver(token: item.token, slot: item.slot, response: response)
+            }
         }
-        if !accepted {
+        let accepted = context.pool.submit(jobs)
+        guard accepted < batch.count else { return }
+        let now = monotonicNow()
+        for item in batch[accepted...] {
+            guard let connection = connections[item.token] else { continue }
             var actions: [ConnectionStateMachine.Action] = []
-            connection.machine.dispatchRejected(slot: slot, now: now, into: &actions)
+            connection.machine.dispatchRejected(slot: item.slot, now: now, into: &actions)
             perform(actions, on: connection, now: now)
         }
+        submitDispatches()  // a 503 never dispatches, but keep the invariant: nothing left behind
     }
 
     private func write(_ connection: Connection, now: Nanoseconds) {

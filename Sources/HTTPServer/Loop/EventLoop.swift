@@ -17,6 +17,15 @@ final class EventLoop: @unchecked Sendable {
     private var drainDeadline: Nanoseconds?
     private var nextSweep: Nanoseconds = 0
     private var thread: NativeThread?
+    /// Requests parsed during this loop turn, submitted together at its end.
+    var pendingDispatches: [PendingDispatch] = []
+
+    struct PendingDispatch {
+        let token: UInt64
+        let slot: UInt64
+        let request: HTTPRequest
+        let handler: HTTPHandler
+    }
 
     private struct Inbox {
         var rung = false
@@ -90,6 +99,7 @@ final class EventLoop: @unchecked Sendable {
                 break
             }
             if bellRang { takeInbox() }
+            submitDispatches()
             let now = monotonicNow()
             if now >= nextSweep {
                 nextSweep = now &+ sweepInterval

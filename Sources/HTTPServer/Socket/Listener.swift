@@ -48,7 +48,7 @@ final class Listener: @unchecked Sendable {
         }
         var text = [CChar](repeating: 0, count: 64)
         _ = lr_format_address(&peer, &text, text.count)
-        return (client, String(cString: text))
+        return (client, String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// Stops listening (new connections are refused by the kernel from now on).

@@ -10,6 +10,8 @@ final class WorkerPool: @unchecked Sendable {
     private var queue: BoundedQueue<Job>
     private var threads: [NativeThread] = []
     private var idle = 0
+    /// Wake-ups signalled but not yet consumed, so a burst does not signal the same sleeper twice.
+    private var pendingWakes = 0
     private var stopping = false
     private var running = 0
 
@@ -29,16 +31,28 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Queues `job`; false when the pool is saturated or stopping.
-    func submit(_ job: @escaping Job) -> Bool {
+    func submit(_ job: @escaping Job) -> Bool { submit([job]) == 1 }
+
+    /// Queues jobs in order until the queue is full; returns how many were taken (a prefix).
+    /// Wakes at most one idle worker per job, after releasing the lock.
+    func submit(_ jobs: [Job]) -> Int {
         lock.lock()
-        guard !stopping, queue.push(job) else {
+        guard !stopping else {
             lock.unlock()
-            return false
+            return 0
         }
-        let wake = idle > 0
+        var taken = 0
+        for job in jobs {
+            guard queue.push(job) else { break }
+            taken += 1
+        }
+        // Wake one sleeper; it wakes the next if work is still queued when it takes a job
+        // (a cascade), so a burst of short jobs does not cost one futex wake-up per job.
+        let wake = taken > 0 && idle > pendingWakes
+        if wake { pendingWakes += 1 }
         lock.unlock()
         if wake { lock.signal() }
-        return true
+        return taken
     }
 
     /// Lets queued jobs finish, then ends the threads. Returns once all have exited or at
@@ -63,6 +77,7 @@ final class WorkerPool: @unchecked Sendable {
                 idle += 1
                 lock.wait()
                 idle -= 1
+                if pendingWakes > 0 { pendingWakes -= 1 }
             }
             guard let job = queue.pop() else {  // empty and stopping
                 running -= 1
@@ -70,7 +85,10 @@ final class WorkerPool: @unchecked Sendable {
                 lock.broadcast()
                 return
             }
+            let wakeNext = !queue.isEmpty && idle > pendingWakes
+            if wakeNext { pendingWakes += 1 }
             lock.unlock()
+            if wakeNext { lock.signal() }
             job()
         }
     }
