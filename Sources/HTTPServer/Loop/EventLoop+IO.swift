@@ -59,14 +59,16 @@ extension EventLoop {
             write(connection, now: now)
             if connection.isClosed { return }
         }
-        if events.contains(.read) || events.contains(.readHangup) || events.contains(.hangup) || events.contains(.error) {
-            if connection.lingerDeadline != nil {
-                discardInput(connection)
-            } else if connection.machine.wantsRead || connection.interest.contains(.read) {
-                readable(connection, now: now)
-            } else if events.contains(.hangup) || events.contains(.error) {
-                finish(connection)
-            }
+        let broken = events.contains(.hangup) || events.contains(.error)
+        guard events.contains(.read) || broken else { return }
+        if connection.lingerDeadline != nil {
+            discardInput(connection)
+        } else if connection.machine.wantsRead {
+            readable(connection, now: now)
+        } else if broken {
+            finish(connection)  // the peer is gone; an answer in flight has nowhere to go
+        } else {
+            updateInterest(connection)
         }
     }
 
@@ -89,7 +91,9 @@ extension EventLoop {
 
     func readable(_ connection: Connection, now: Nanoseconds) {
         var reads = 0
-        while !connection.isClosed, connection.machine.wantsRead, reads < 8 {
+        // Plain sockets: a few reads per turn, fair to other connections. TLS: keep going while
+        // OpenSSL holds decrypted bytes, which epoll cannot report.
+        while !connection.isClosed, connection.machine.wantsRead, reads < 8 || connection.hasBufferedInput {
             reads += 1
             let result = connection.read(into: readBuffer)
             switch result {
