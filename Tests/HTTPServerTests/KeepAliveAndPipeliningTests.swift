@@ -116,3 +116,26 @@ final class KeepAliveAndPipeliningTests: XCTestCase {
         XCTAssertEqual(client.readResponse()?.bodyText, "hello")
     }
 }
+
+final class ConcurrencyTests: XCTestCase {
+    /// Many clients at once across both loops and all workers: every answer is the right one.
+    func testManyConcurrentKeepAliveClients() throws {
+        let server = try startServer(self, router: testRouter())
+        let port = server.port!
+        let failures = NSLock()
+        nonisolated(unsafe) var wrong: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 32) { client in
+            do {
+                let connection = try LoopbackClient(port: port)
+                for i in 0..<25 {
+                    try connection.send("GET /items/\(client)-\(i) HTTP/1.1\r\nHost: x\r\n\r\n")
+                    let id = connection.readResponse()?.json()?["id"] as? String
+                    if id != "\(client)-\(i)" { failures.withLock { wrong.append("\(client)-\(i): \(id ?? "nil")") } }
+                }
+            } catch {
+                failures.withLock { wrong.append("client \(client): \(error)") }
+            }
+        }
+        XCTAssertEqual(wrong, [])
+    }
+}
