@@ -178,7 +178,8 @@ public struct HTTPRequestParser: Sendable {
     /// its content range; nil if its end has not arrived. A bare LF is an error (strict CRLF);
     /// a line longer than allowed throws `tooLong` whether or not its LF has arrived.
     mutating func takeLine(maxContent: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Range<Int>? {
-        let windowEnd = min(buffer.count, index + maxContent + 2)
+        let available = buffer.count - index
+        let windowEnd = maxContent > available ? buffer.count : min(buffer.count, index + maxContent + 2)
         let found: Int? = buffer.withUnsafeBufferPointer { buf in
             var i = index + scanned
             while i < windowEnd {
@@ -188,7 +189,7 @@ public struct HTTPRequestParser: Sendable {
             return nil
         }
         guard let lf = found else {
-            if buffer.count - index >= maxContent + 2 { throw tooLong }
+            if available - 2 >= maxContent { throw tooLong }
             scanned = windowEnd - index
             return nil
         }
