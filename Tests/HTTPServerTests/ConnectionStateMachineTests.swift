@@ -146,6 +146,23 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertTrue(written(out).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
         XCTAssertEqual(closes(out), [true])
 
+        var stalledBody = machine(now: 0)
+        XCTAssertTrue(dispatches(feed(&stalledBody, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab", now: 10)).isEmpty)
+        out = []
+        stalledBody.tick(now: 1009, outputPending: false, into: &out)
+        XCTAssertTrue(out.isEmpty, "the header timer stops once the head is in")
+        stalledBody.tick(now: 1010, outputPending: false, into: &out)
+        XCTAssertTrue(written(out).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "a body that stalls for idleTimeout")
+        XCTAssertEqual(closes(out), [true])
+
+        var unread = machine(now: 0)
+        _ = feed(&unread, "GET /hel", now: 10)
+        out = []
+        unread.tick(now: 1009, outputPending: true, into: &out)
+        XCTAssertTrue(out.isEmpty)
+        unread.tick(now: 1010, outputPending: true, into: &out)
+        XCTAssertEqual(closes(out), [false], "a client that stops reading our output is dropped")
+
         var idle = machine(now: 0)
         let d = dispatches(feed(&idle, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n", now: 10))[0]
         out = []
