@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// One event-loop thread: an epoll set of connections plus a doorbell (eventfd) through which
 /// the acceptor hands over sockets and workers hand back answers. Never blocks except in
@@ -9,7 +8,10 @@ final class EventLoop: @unchecked Sendable {
     let context: ServerContext
     let epoll: Epoll
     private let bell: EventFD
-    private let inbox = Mutex(Inbox())
+    /// A plain pthread mutex: it sleeps at once when contended (Synchronization.Mutex spins,
+    /// which on a busy machine burns the very CPU the lock holder needs).
+    private let inboxLock = ConditionLock()
+    private var inbox = Inbox()
     var connections: [UInt64: Connection] = [:]
     var nextToken: UInt64 = 1
     let requestIDs = RequestIDGenerator()
@@ -74,10 +76,10 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func ring(_ update: (inout Inbox) -> Void) {
-        let wasRung = inbox.withLock { box -> Bool in
-            update(&box)
-            defer { box.rung = true }
-            return box.rung
+        let wasRung = inboxLock.withLock { () -> Bool in
+            update(&inbox)
+            defer { inbox.rung = true }
+            return inbox.rung
         }
         if !wasRung { bell.signal() }
     }
@@ -118,9 +120,9 @@ final class EventLoop: @unchecked Sendable {
 
     private func takeInbox() {
         bell.drain()
-        let box = inbox.withLock { box -> Inbox in
-            let taken = box
-            box = Inbox()
+        let box = inboxLock.withLock { () -> Inbox in
+            let taken = inbox
+            inbox = Inbox()
             return taken
         }
         let now = monotonicNow()
