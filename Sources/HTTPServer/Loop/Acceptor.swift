@@ -17,6 +17,10 @@ final class Acceptor: @unchecked Sendable {
     /// At most this many over-limit connections are being answered at once; beyond it they
     /// are closed without an answer (a flood must not cost more than the limit).
     private let maxRejecting = 256
+    /// Over-limit connections since the last warning: logged at most once a second, so a flood
+    /// does not turn into a flood of log lines.
+    private var rejectedSinceLog = 0
+    private var lastRejectionLog: Nanoseconds = 0
 
     init(listener: Listener, loops: [EventLoop], context: ServerContext) throws {
         self.listener = listener
@@ -75,10 +79,21 @@ final class Acceptor: @unchecked Sendable {
                     close(fd)
                     continue
                 }
-                context.logger.warning("connection limit reached", metadata: ["limit": "\(limit)", "peer": "\(peer)"])
+                noteRejection(limit: limit)
             }
             loops[next % loops.count].adopt(fd: fd, peer: peer, rejecting: !admitted)
             next &+= 1
         }
+    }
+
+    private func noteRejection(limit: Int) {
+        rejectedSinceLog += 1
+        let now = monotonicNow()
+        guard now &- lastRejectionLog >= .seconds(1) else { return }
+        context.logger.warning("connection limit reached", metadata: [
+            "limit": "\(limit)", "rejected": "\(rejectedSinceLog)",
+        ])
+        rejectedSinceLog = 0
+        lastRejectionLog = now
     }
 }
