@@ -116,6 +116,24 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(dispatches(body).first?.request.body, Array("ok".utf8))
     }
 
+    func testPeerEOFAnswersWhatIsInFlightThenCloses() throws {
+        var m = machine()
+        let d = try XCTUnwrap(dispatches(feed(&m, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\nPOST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")).first)
+        var out: [Action] = []
+        m.peerClosed(now: 2, into: &out)
+        XCTAssertTrue(out.isEmpty)
+        m.complete(slot: d.slot, response: try d.handler(d.request), now: 3, into: &out)
+        let text = written(out)
+        XCTAssertTrue(text.contains("Connection: close\r\n"), text)
+        XCTAssertFalse(text.contains("100 Continue"), "no 100 for a body that cannot come")
+        XCTAssertEqual(closes(out).count, 1)
+
+        var idle = machine()
+        out = []
+        idle.peerClosed(now: 1, into: &out)
+        XCTAssertEqual(closes(out), [false])
+    }
+
     func testPoolRejectionIs503WithRetryAfterAndKeepsTheConnection() throws {
         var m = machine()
         let d = try XCTUnwrap(dispatches(feed(&m, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n")).first)

@@ -137,9 +137,11 @@ struct ConnectionStateMachine {
     mutating func peerClosed(now: Nanoseconds, into actions: inout [Action]) {
         guard !closed else { return }
         noMoreRequests = true
-        if case .none = current {} else { current = .none }
+        current = .none
+        // A `100 Continue` for a body that will never come has nothing left to announce.
+        while let last = slots.last, case .interim = last.state { slots.removeLast() }
         if slots.isEmpty { closeNow(linger: false, into: &actions) }
-        else if let i = slots.indices.last { slots[i].last = true }
+        else { slots[slots.count - 1].last = true }
     }
 
     /// The output buffer drained (or made progress): counts as activity for the idle timer.
