@@ -84,6 +84,19 @@ for body in "$LR_PORT" "$NGINX_PORT" "$HB_PORT"; do
 done
 
 declare -A PORTS=([leadrouter]=$LR_PORT [nginx]=$NGINX_PORT [hummingbird]=$HB_PORT)
+declare -A SERVER_PIDS=([leadrouter]=${PIDS[0]} [nginx]=${PIDS[1]} [hummingbird]=${PIDS[2]})
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: user+system CPU ticks of PID and its children (nginx's worker). CPU time per
+# request is the figure least disturbed by other load on the machine.
+cpu_ticks() {
+    local total=0 p t
+    for p in "$1" $(pgrep -P "$1" || true); do
+        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+        total=$(( total + ${t:-0} ))
+    done
+    echo "$total"
+}
 RESULTS="$WORK/results.tsv"
 cat >"$WORK/parse_wrk.py" <<'PY'
 import re, sys
@@ -96,8 +109,10 @@ p50 = us(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
 p99 = us(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 sock = re.search(r"Socket errors: (.*)", text)
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+cpu_us = int(sys.argv[4]) / int(sys.argv[5]) * 1e6 / max(1, requests)
 print("\t".join(map(str, [sys.argv[1], sys.argv[2], sys.argv[3], rps, p50, p99,
-                          errors.group(1) if errors else 0, sock.group(1).replace(" ", "") if sock else "-"])))
+                          errors.group(1) if errors else 0, sock.group(1).replace(" ", "") if sock else "-", cpu_us])))
 PY
 : >"$RESULTS"
 for server in leadrouter nginx hummingbird; do  # warm-up
@@ -107,10 +122,12 @@ for rep in $(seq 1 "$REPS"); do
     for conns in $CONNS; do
         for server in leadrouter nginx hummingbird; do
             threads=$(( conns < WRK_THREADS ? conns : WRK_THREADS ))
+            before=$(cpu_ticks "${SERVER_PIDS[$server]}")
             out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --latency "http://127.0.0.1:${PORTS[$server]}/healthz")
+            after=$(cpu_ticks "${SERVER_PIDS[$server]}")
             echo "$out" >"$WORK/wrk-$server-$conns-$rep.txt"
-            python3 "$WORK/parse_wrk.py" "$server" "$conns" "$rep" >>"$RESULTS" <<<"$out"
-            echo "  run $rep/$REPS  $server  c=$conns  $(tail -n 1 "$RESULTS" | cut -f4-6)" >&2
+            python3 "$WORK/parse_wrk.py" "$server" "$conns" "$rep" "$(( after - before ))" "$CLK_TCK" >>"$RESULTS" <<<"$out"
+            echo "  run $rep/$REPS  $server  c=$conns  req/s, p50, p99 (µs), cpu µs/req: $(tail -n 1 "$RESULTS" | cut -f4-6,9)" >&2
         done
     done
 done
@@ -120,27 +137,28 @@ import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 med = {}
 notes = []
-for server, conns, rep, rps, p50, p99, non2xx, sock in rows:
-    med.setdefault((server, int(conns)), []).append((float(rps), float(p50), float(p99)))
+for server, conns, rep, rps, p50, p99, non2xx, sock, cpu in rows:
+    med.setdefault((server, int(conns)), []).append((float(rps), float(p50), float(p99), float(cpu)))
     if non2xx != "0" or sock != "-":
         notes.append(f"{server} c={conns} run {rep}: non-2xx={non2xx} socket errors={sock}")
 def m(server, conns):
     runs = med[(server, conns)]
-    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
+    return tuple(statistics.median(r[i] for r in runs) for i in range(4))
 conns_list = sorted({c for _, c in med})
 print(f"\nwrk -t2 -d{sys.argv[2]}s --latency, GET /healthz, medians of {sys.argv[3]} runs\n")
-print(f"| server | conns | req/s | p50 (µs) | p99 (µs) |")
-print(f"|---|---:|---:|---:|---:|")
+print(f"| server | conns | req/s | p50 (µs) | p99 (µs) | server CPU µs/req |")
+print(f"|---|---:|---:|---:|---:|---:|")
 for c in conns_list:
     for s in ["leadrouter", "hummingbird", "nginx"]:
-        rps, p50, p99 = m(s, c)
-        print(f"| {s} | {c} | {rps:,.0f} | {p50:,.0f} | {p99:,.0f} |")
+        rps, p50, p99, cpu = m(s, c)
+        print(f"| {s} | {c} | {rps:,.0f} | {p50:,.0f} | {p99:,.0f} | {cpu:.1f} |")
 print()
-print("| conns | leadrouter/hummingbird req/s | p99 leadrouter/hummingbird | leadrouter/nginx req/s |")
-print("|---:|---:|---:|---:|")
+print("| conns | req/s leadrouter/hummingbird | p99 leadrouter/hummingbird | req/s leadrouter/nginx | CPU/req leadrouter/hummingbird | CPU/req leadrouter/nginx |")
+print("|---:|---:|---:|---:|---:|---:|")
 for c in conns_list:
     lr, hb, ng = m("leadrouter", c), m("hummingbird", c), m("nginx", c)
-    print(f"| {c} | {lr[0]/hb[0]:.2f}× | {lr[2]/hb[2]:.2f}× | {lr[0]/ng[0]:.2f}× |")
+    print(f"| {c} | {lr[0]/hb[0]:.2f}× | {lr[2]/hb[2]:.2f}× | {lr[0]/ng[0]:.2f}× | {lr[3]/hb[3]:.2f}× | {lr[3]/ng[3]:.2f}× |")
+print("\n(p99 and CPU ratios: lower is better for leadrouter; req/s ratios: higher is better.)")
 for n in notes:
     print("note:", n)
 PY
