@@ -17,11 +17,14 @@ final class WorkerPool: @unchecked Sendable {
 
     /// `threadCount` workers and a queue of `queueDepth` jobs waiting for one.
     init(threadCount: Int, queueDepth: Int) {
-        queue = BoundedQueue(capacity: max(1, queueDepth))
         self.threadCount = max(1, threadCount)
+        self.queueDepth = max(1, queueDepth)
+        // Room for the waiting jobs plus one per idle worker not yet running its job.
+        queue = BoundedQueue(capacity: self.queueDepth + self.threadCount)
     }
 
     private let threadCount: Int
+    private let queueDepth: Int
 
     func start() throws {
         lock.withLock { running = threadCount }
@@ -42,8 +45,10 @@ final class WorkerPool: @unchecked Sendable {
             return 0
         }
         var taken = 0
+        // Capacity is every idle worker (each takes one job at once) plus `queueDepth` waiting,
+        // however many jobs arrive in one batch before a worker has woken.
         for job in jobs {
-            guard queue.push(job) else { break }
+            guard queue.count < queueDepth + idle, queue.push(job) else { break }
             taken += 1
         }
         // Wake one sleeper; it wakes the next if work is still queued when it takes a job
