@@ -50,6 +50,12 @@ final class HeaderFieldTests: XCTestCase {
         assertRejected("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400)
         let empty = try XCTUnwrap(parseOne("GET / HTTP/1.1\r\nHost:\r\n\r\n"))
         XCTAssertEqual(empty.head.headers["host"], "")
+        XCTAssertEqual(try XCTUnwrap(parseOne("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")).head.headers["Host"], "[::1]:8080")
+        XCTAssertNotNil(parseOne("GET / HTTP/1.1\r\nHost: xn--bcher-kva.example:443\r\n\r\n"))
+        XCTAssertEqual(assertRejected("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400), "invalid Host")
+        assertRejected("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400)
+        assertRejected("GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", 400)
+        assertRejected("GET / HTTP/1.0\r\nHost: h\u{e9}\r\n\r\n", 400)
     }
 
     func testHeaderBlockByteLimitIs431() {

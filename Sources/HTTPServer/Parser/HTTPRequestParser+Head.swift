@@ -130,6 +130,7 @@ extension HTTPRequestParser {
         let p = pending
         if p.hostCount > 1 { throw .bad("more than one Host field") }
         if p.version == .http11, p.hostCount == 0 { throw .bad("HTTP/1.1 request without Host") }
+        if p.hostInvalid { throw .bad("invalid Host") }
         if case .invalid(let reason) = p.contentLength { throw .bad(reason) }
         let te = p.transferEncoding
         if te.present {

@@ -180,14 +180,7 @@ public struct HTTPRequestParser: Sendable {
     mutating func takeLine(maxContent: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Range<Int>? {
         let available = buffer.count - index
         let windowEnd = maxContent > available ? buffer.count : min(buffer.count, index + maxContent + 2)
-        let found: Int? = buffer.withUnsafeBufferPointer { buf in
-            var i = index + scanned
-            while i < windowEnd {
-                if buf[i] == ByteClass.lf { return i }
-                i += 1
-            }
-            return nil
-        }
+        let found = buffer.withUnsafeBufferPointer { ByteClass.firstLF(in: $0, from: index + scanned, to: windowEnd) }
         guard let lf = found else {
             if available - 2 >= maxContent { throw tooLong }
             scanned = windowEnd - index

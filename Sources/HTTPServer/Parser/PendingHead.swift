@@ -18,6 +18,7 @@ struct PendingHead: Sendable {
     var headerBytes = 0
 
     var hostCount = 0
+    var hostInvalid = false
     var contentLength: ContentLengthState = .absent
     var transferEncoding = TransferEncodingState()
     var connectionClose = false
@@ -69,6 +70,7 @@ extension PendingHead {
         switch name.count {
         case 4 where ByteClass.equalsLowercase(nameBytes, "host"):
             hostCount += 1
+            for i in value where !ByteClass.isHostByte(bytes[i]) { hostInvalid = true }
         case 6 where ByteClass.equalsLowercase(nameBytes, "expect"):
             forEachListElement(bytes, value) { element in
                 guard !element.isEmpty else { return }
