@@ -203,7 +203,7 @@ struct ConnectionStateMachine {
                 slots.removeFirst()
             case .ready(var response):
                 let keepAlive = first.keepAlive && !first.last
-                response.headers.set("X-Request-Id", first.requestID)
+                if !response.headers.contains("X-Request-Id") { response.headers.add("X-Request-Id", first.requestID) }
                 HTTPResponseWriter.serialize(response, requestMethod: first.method, version: first.version,
                                              keepAlive: keepAlive, into: &out)
                 slots.removeFirst()

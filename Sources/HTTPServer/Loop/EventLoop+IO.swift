@@ -42,10 +42,8 @@ extension EventLoop {
     /// The transport is ready (plain: at once; TLS: after the handshake).
     private func started(_ connection: Connection, now: Nanoseconds) {
         guard connection.rejecting else { return }
-        var actions: [ConnectionStateMachine.Action] = []
-        connection.machine.reject(status: .serviceUnavailable, detail: "Too many connections; retry shortly.",
-                                  retryAfter: 1, now: now, into: &actions)
-        perform(actions, on: connection, now: now)
+        drive(connection, now: now) { $0.reject(status: .serviceUnavailable, detail: "Too many connections; retry shortly.",
+                                  retryAfter: 1, now: now, into: &$1) }
     }
 
     func handle(token: UInt64, events: Epoll.Events) {
@@ -98,9 +96,7 @@ extension EventLoop {
             let result = connection.read(into: readBuffer)
             switch result {
             case .bytes(let n):
-                var actions: [ConnectionStateMachine.Action] = []
-                connection.machine.received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]), now: now, into: &actions)
-                perform(actions, on: connection, now: now)
+                drive(connection, now: now) { $0.received(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]), now: now, into: &$1) }
                 if n < readBuffer.count && connection.tls == nil { return }
             case .wouldBlock(let wantWrite):
                 if connection.transportWantsWrite != wantWrite {
@@ -109,9 +105,7 @@ extension EventLoop {
                 }
                 return
             case .eof:
-                var actions: [ConnectionStateMachine.Action] = []
-                connection.machine.peerClosed(now: now, into: &actions)
-                perform(actions, on: connection, now: now)
+                drive(connection, now: now) { $0.peerClosed(now: now, into: &$1) }
                 return
             case .failed(let reason):
                 context.logger.debug("read failed", metadata: ["peer": "\(connection.peer)", "reason": "\(reason)"])
@@ -167,9 +161,7 @@ extension EventLoop {
         let now = monotonicNow()
         for item in batch[accepted...] {
             guard let connection = connections[item.token] else { continue }
-            var actions: [ConnectionStateMachine.Action] = []
-            connection.machine.dispatchRejected(slot: item.slot, now: now, into: &actions)
-            perform(actions, on: connection, now: now)
+            drive(connection, now: now) { $0.dispatchRejected(slot: item.slot, now: now, into: &$1) }
         }
         submitDispatches()  // a 503 never dispatches, but keep the invariant: nothing left behind
     }
@@ -254,5 +246,19 @@ extension EventLoop {
             "request.id": "\(record.requestID)",
             "peer": "\(peer)",
         ])
+    }
+}
+
+extension EventLoop {
+    /// Runs one input of `connection`'s state machine and carries out the actions it returns.
+    /// The action list is a reused scratch array, so a request costs no allocation for it.
+    func drive(_ connection: Connection, now: Nanoseconds,
+               _ input: (inout ConnectionStateMachine, inout [ConnectionStateMachine.Action]) -> Void) {
+        var actions = scratchActions
+        scratchActions = []
+        actions.removeAll(keepingCapacity: true)
+        input(&connection.machine, &actions)
+        if !actions.isEmpty { perform(actions, on: connection, now: now) }
+        scratchActions = actions
     }
 }

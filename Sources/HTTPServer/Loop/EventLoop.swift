@@ -21,6 +21,8 @@ final class EventLoop: @unchecked Sendable {
     private var thread: NativeThread?
     /// Requests parsed during this loop turn, submitted together at its end.
     var pendingDispatches: [PendingDispatch] = []
+    /// Reused action list (see `drive`).
+    var scratchActions: [ConnectionStateMachine.Action] = []
 
     struct PendingDispatch {
         let token: UInt64
@@ -129,17 +131,13 @@ final class EventLoop: @unchecked Sendable {
         for item in box.adopted { open(fd: item.fd, peer: item.peer, rejecting: item.rejecting, now: now) }
         for item in box.completions {
             guard let connection = connections[item.token] else { continue }
-            var actions: [ConnectionStateMachine.Action] = []
-            connection.machine.complete(slot: item.slot, response: item.response, now: now, into: &actions)
-            perform(actions, on: connection, now: now)
+            drive(connection, now: now) { $0.complete(slot: item.slot, response: item.response, now: now, into: &$1) }
             if connection.machine.wantsRead && connection.hasBufferedInput { readable(connection, now: now) }
         }
         if let deadline = box.drainDeadline, drainDeadline == nil {
             drainDeadline = deadline
             for connection in Array(connections.values) {
-                var actions: [ConnectionStateMachine.Action] = []
-                connection.machine.beginDrain(now: now, into: &actions)
-                perform(actions, on: connection, now: now)
+                drive(connection, now: now) { $0.beginDrain(now: now, into: &$1) }
             }
         }
     }
@@ -150,9 +148,7 @@ final class EventLoop: @unchecked Sendable {
                 if now >= deadline { finish(connection) }
                 continue
             }
-            var actions: [ConnectionStateMachine.Action] = []
-            connection.machine.tick(now: now, outputPending: connection.hasPendingOutput, into: &actions)
-            if !actions.isEmpty { perform(actions, on: connection, now: now) }
+            drive(connection, now: now) { $0.tick(now: now, outputPending: connection.hasPendingOutput, into: &$1) }
         }
     }
 }
