@@ -28,6 +28,8 @@ final class ServeCommandTests: XCTestCase {
         process.standardError = errors
         try process.run()
         defer { if process.isRunning { process.terminate() } }
+        // A watchdog: if the expected line never comes, the blocking read below ends at EOF.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 15) { if process.isRunning { process.terminate() } }
 
         var log = ""
         var port: Int?
