@@ -1,0 +1,76 @@
+internal import CLibPQ
+import Foundation
+
+/// The one owner of a `PGconn`: `PQfinish` runs exactly once, in `deinit`.
+final class PGConnHandle {
+    let raw: OpaquePointer
+
+    private init(raw: OpaquePointer) { self.raw = raw }
+
+    deinit { PQfinish(raw) }
+
+    /// Opens a connection with `PQconnectdbParams`; throws `connectionFailed` with libpq's message.
+    static func connect(_ configuration: PostgresConfiguration) throws -> PGConnHandle {
+        let params = configuration.connectionParameters
+        let keys = params.map { strdup($0.0) }
+        let values = params.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPtrs: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePtrs: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        guard let raw = PQconnectdbParams(&keyPtrs, &valuePtrs, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        let handle = PGConnHandle(raw: raw)  // owns raw from here on, also when failing below
+        guard PQstatus(raw) == CONNECTION_OK else {
+            throw PostgresError(code: .connectionFailed, message: handle.errorMessage)
+        }
+        return handle
+    }
+
+    /// libpq's last error message for this connection, trimmed.
+    var errorMessage: String {
+        guard let cString = PQerrorMessage(raw) else { return "unknown libpq error" }
+        let text = String(cString: cString).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "unknown libpq error" : text
+    }
+
+    /// False once libpq has seen the connection break.
+    var isOK: Bool { PQstatus(raw) == CONNECTION_OK }
+}
+
+/// The one owner of a `PGresult`: `PQclear` runs exactly once, in `deinit`.
+///
+/// Immutable after creation, so reading it from several threads is safe.
+final class PGResultHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+
+    init(raw: OpaquePointer) { self.raw = raw }
+
+    deinit { PQclear(raw) }
+
+    var status: ExecStatusType { PQresultStatus(raw) }
+
+    /// The server's diagnostic fields turned into our error; `connectionBroken` decides the code
+    /// when the server sent no SQLSTATE.
+    func error(connectionBroken: Bool) -> PostgresError {
+        func field(_ code: UInt8) -> String? {
+            guard let value = PQresultErrorField(raw, Int32(code)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(UInt8(ascii: "C"))
+        var message = field(UInt8(ascii: "M"))
+        if message == nil, let full = PQresultErrorMessage(raw) {
+            message = String(cString: full).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var error = PostgresError(
+            code: .queryFailed, sqlState: sqlState,
+            message: message ?? "statement failed", detail: field(UInt8(ascii: "D")),
+            hint: field(UInt8(ascii: "H")), constraint: field(UInt8(ascii: "n")),
+            table: field(UInt8(ascii: "t")), column: field(UInt8(ascii: "c")))
+        if connectionBroken || error.isConnectionError { error.code = .connectionLost }
+        return error
+    }
+}

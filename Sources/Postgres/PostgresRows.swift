@@ -1,0 +1,96 @@
+internal import CLibPQ
+
+/// The rows a statement returned, decoded lazily by column name or index.
+///
+/// Owns the libpq result (freed when the last reference goes away); immutable, so it may be
+/// handed to another thread.
+public struct PostgresRows: Sendable, RandomAccessCollection {
+    let result: PGResultHandle
+    /// Column names in result order.
+    public let columns: [String]
+    let columnIndex: [String: Int]
+    let columnTypes: [PostgresDataType]
+    /// Rows returned (0 for commands).
+    public let count: Int
+    /// Rows affected by INSERT/UPDATE/DELETE (from the command tag), 0 when not applicable.
+    public let affectedRows: Int
+
+    init(result: PGResultHandle) {
+        self.result = result
+        let raw = result.raw
+        let fieldCount = Int(PQnfields(raw))
+        var names: [String] = []
+        var types: [PostgresDataType] = []
+        var index: [String: Int] = [:]
+        for i in 0..<fieldCount {
+            let name = String(cString: PQfname(raw, Int32(i)))
+            names.append(name)
+            types.append(PostgresDataType(rawValue: PQftype(raw, Int32(i))))
+            if index[name] == nil { index[name] = i }
+        }
+        columns = names
+        columnTypes = types
+        columnIndex = index
+        count = Int(PQntuples(raw))
+        affectedRows = Int(String(cString: PQcmdTuples(raw))) ?? 0
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(position: Int) -> PostgresRow {
+        PostgresRow(rows: self, index: position)
+    }
+
+    /// The first row, or nil when the statement returned none.
+    public var first: PostgresRow? { isEmpty ? nil : self[0] }
+
+    /// The single value of a one-row, one-column result (e.g. `SELECT count(*)`).
+    public func scalar<T: PostgresDecodable>(_ type: T.Type = T.self) throws -> T {
+        guard let row = first, !columns.isEmpty else {
+            throw PostgresError(code: .decoding, message: "expected one row, got none")
+        }
+        return try row.decode(type, at: 0)
+    }
+}
+
+/// One row of a result; decode columns with `row.decode(T.self, "name")` or by index.
+public struct PostgresRow: Sendable {
+    let rows: PostgresRows
+    let index: Int
+
+    /// Decodes the named column; throws `decoding` naming the column if it is missing, NULL for a
+    /// non-optional type, or of a type that does not convert.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
+        guard let position = rows.columnIndex[column] else {
+            throw PostgresError(
+                code: .decoding, message: "no column \"\(column)\" in result", column: column)
+        }
+        return try decode(type, at: position)
+    }
+
+    /// Decodes the column at `position` (0-based).
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at position: Int) throws -> T {
+        guard position >= 0, position < rows.columns.count else {
+            throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
+        }
+        let name = rows.columns[position]
+        let result = rows.result
+        do {
+            if PQgetisnull(result.raw, Int32(index), Int32(position)) == 1 {
+                return try T.postgresDecodeNull()
+            }
+            let text = String(cString: PQgetvalue(result.raw, Int32(index), Int32(position)))
+            return try T.postgresDecode(text: text, type: rows.columnTypes[position])
+        } catch let failure as PostgresDecodingFailure {
+            throw PostgresError(
+                code: .decoding, message: "column \"\(name)\": \(failure.reason)", column: name)
+        }
+    }
+
+    /// True when the named column is SQL NULL in this row.
+    public func isNull(_ column: String) -> Bool {
+        guard let position = rows.columnIndex[column] else { return true }
+        return PQgetisnull(rows.result.raw, Int32(index), Int32(position)) == 1
+    }
+}
