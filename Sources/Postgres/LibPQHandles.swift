@@ -1,13 +1,29 @@
 internal import CLibPQ
 import Foundation
+import Logging
 
 /// The one owner of a `PGconn`: `PQfinish` runs exactly once, in `deinit`.
 final class PGConnHandle {
     let raw: OpaquePointer
+    /// Receives the server's NOTICE/WARNING messages; lives exactly as long as the connection.
+    private var noticeSink: NoticeSink?
 
     private init(raw: OpaquePointer) { self.raw = raw }
 
-    deinit { PQfinish(raw) }
+    deinit {
+        PQfinish(raw)
+        noticeSink = nil
+    }
+
+    /// Sends server notices to `logger` instead of libpq's default (stderr).
+    func routeNotices(to logger: Logger) {
+        let sink = NoticeSink(logger: logger)
+        noticeSink = sink
+        PQsetNoticeReceiver(raw, { arg, result in
+            guard let arg, let result else { return }
+            Unmanaged<NoticeSink>.fromOpaque(arg).takeUnretainedValue().receive(result)
+        }, Unmanaged.passUnretained(sink).toOpaque())
+    }
 
     /// Opens a connection with `PQconnectdbParams`; throws `connectionFailed` with libpq's message.
     static func connect(_ configuration: PostgresConfiguration) throws -> PGConnHandle {
@@ -39,6 +55,26 @@ final class PGConnHandle {
 
     /// False once libpq has seen the connection break.
     var isOK: Bool { PQstatus(raw) == CONNECTION_OK }
+}
+
+/// Logs server notices (`RAISE NOTICE`, "relation already exists, skipping").
+final class NoticeSink {
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func receive(_ result: OpaquePointer) {
+        func field(_ code: UInt8) -> String {
+            PQresultErrorField(result, Int32(code)).map { String(cString: $0) } ?? ""
+        }
+        let severity = field(UInt8(ascii: "V"))
+        let metadata: Logger.Metadata = ["sqlstate": "\(field(UInt8(ascii: "C")))", "severity": "\(severity)"]
+        if severity == "WARNING" {
+            logger.warning("\(field(UInt8(ascii: "M")))", metadata: metadata)
+        } else {
+            logger.debug("\(field(UInt8(ascii: "M")))", metadata: metadata)
+        }
+    }
 }
 
 /// The one owner of a `PGresult`: `PQclear` runs exactly once, in `deinit`.

@@ -20,6 +20,7 @@ public final class PostgresConnection: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handle = try PGConnHandle.connect(configuration)
+        handle.routeNotices(to: logger)
         if let setup = configuration.sessionSetupSQL { try executeScript(unsafeSQL: setup) }
     }
 
