@@ -53,13 +53,17 @@ final class PGConnHandle {
         return text.isEmpty ? "unknown libpq error" : text
     }
 
-    /// False once libpq has seen the connection break.
-    var isOK: Bool { PQstatus(raw) == CONNECTION_OK }
+    /// False once libpq has seen the connection break, or the server said (as a FATAL message
+    /// between statements, e.g. `pg_terminate_backend`) that it is about to close it.
+    var isOK: Bool { PQstatus(raw) == CONNECTION_OK && noticeSink?.fatalReceived != true }
 }
 
 /// Logs server notices (`RAISE NOTICE`, "relation already exists, skipping").
 final class NoticeSink {
     let logger: Logger
+    /// libpq hands an ERROR/FATAL that arrives while idle to the notice receiver; FATAL means
+    /// the backend is going away.
+    private(set) var fatalReceived = false
 
     init(logger: Logger) { self.logger = logger }
 
@@ -68,8 +72,9 @@ final class NoticeSink {
             PQresultErrorField(result, Int32(code)).map { String(cString: $0) } ?? ""
         }
         let severity = field(UInt8(ascii: "V"))
+        if severity == "FATAL" || severity == "PANIC" { fatalReceived = true }
         let metadata: Logger.Metadata = ["sqlstate": "\(field(UInt8(ascii: "C")))", "severity": "\(severity)"]
-        if severity == "WARNING" {
+        if severity != "NOTICE" && severity != "DEBUG" && severity != "INFO" && severity != "LOG" {
             logger.warning("\(field(UInt8(ascii: "M")))", metadata: metadata)
         } else {
             logger.debug("\(field(UInt8(ascii: "M")))", metadata: metadata)

@@ -11,7 +11,7 @@ public final class PostgresConnection: @unchecked Sendable {
     let handle: PGConnHandle
     let configuration: PostgresConfiguration
     let logger: Logger
-    private var statements: [String: String] = [:]
+    private var statements: [StatementKey: String] = [:]
     private var statementCounter = 0
     private var broken = false
 
@@ -111,7 +111,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     func markBroken() { broken = true }
 
-    func cachedStatement(_ key: String) -> String? { statements[key] }
+    func cachedStatement(_ key: StatementKey) -> String? { statements[key] }
 
     /// A fresh statement name, or nil when the cache (plus `pending` names not yet remembered)
     /// is full and the statement should run unnamed.
@@ -121,14 +121,10 @@ public final class PostgresConnection: @unchecked Sendable {
         return "lr_\(statementCounter)"
     }
 
-    func rememberStatement(_ key: String, _ name: String) { statements[key] = name }
+    func rememberStatement(_ key: StatementKey, _ name: String) { statements[key] = name }
 
-    func statementKey(_ query: PostgresQuery) -> String {
-        var key = query.sql
-        key.reserveCapacity(key.utf8.count + query.binds.count * 5)
-        key += "\u{0}"
-        for bind in query.binds { key += String(bind.type.rawValue) + "," }
-        return key
+    func statementKey(_ query: PostgresQuery) -> StatementKey {
+        StatementKey(sql: query.sql, types: query.binds.map(\.type.rawValue))
     }
 
     private func prepare(name: String, query: PostgresQuery) throws {
@@ -167,6 +163,12 @@ public final class PostgresConnection: @unchecked Sendable {
                 message: "unexpected result status \(String(cString: PQresStatus(result.status)))")
         }
     }
+}
+
+/// A prepared statement is specific to its SQL text and its parameter types.
+struct StatementKey: Hashable {
+    var sql: String
+    var types: [UInt32]
 }
 
 /// Lays the parameters out the way libpq wants them: one buffer holding every value (text values

@@ -21,7 +21,7 @@ extension PostgresConnection {
             if PQexitPipelineMode(handle.raw) != 1 { markBroken() }
         }
         var expectations: [Expectation] = []
-        var newStatements: [String: String] = [:]
+        var newStatements: [StatementKey: String] = [:]
         for query in queries {
             let key = statementKey(query)
             var sent: Int32
@@ -83,7 +83,7 @@ extension PostgresConnection {
     }
 
     private enum Expectation {
-        case prepare(key: String, name: String)
+        case prepare(key: StatementKey, name: String)
         case rows
     }
 
