@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the Postgres module against pgbench, side by side, on one throwaway cluster.
 #
-#   scripts/bench-postgres.sh            # defaults: 1 and 8 clients, 10 s per run, 3 repetitions
+#   scripts/bench-postgres.sh            # defaults: 1 and 8 clients, 6 s per run, 5 repetitions
 #   BENCH_SECONDS=5 BENCH_REPS=5 BENCH_CLIENTS="1 4 8" scripts/bench-postgres.sh
 #
 # Workloads (the same SQL text for both tools; pgbench in -M prepared mode):
@@ -9,6 +9,8 @@
 #   upsert           ingest-shaped transaction: BEGIN; lead upsert; event insert; COMMIT
 #   upsert-pipeline  the same two statements in one round trip (libpq pipeline mode in ours,
 #                    \startpipeline … \endpipeline in pgbench), one implicit transaction
+#   select-direct    (optional) `select` on a connection held for the whole run, without the
+#                    pool, against the same pgbench run: shows what the pool costs
 # Runs alternate ours/pgbench within each repetition; the table shows medians of TPS and the
 # ratio ours/pgbench (target >= 0.8). The schema comes from migrations/ (applied with psql); the
 # cluster (fsync off, synchronous_commit off: we measure the client, not the disk) is removed at exit.
@@ -16,8 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
-SECONDS_PER_RUN=${BENCH_SECONDS:-10}
-REPS=${BENCH_REPS:-3}
+SECONDS_PER_RUN=${BENCH_SECONDS:-6}
+REPS=${BENCH_REPS:-5}
 CLIENTS=${BENCH_CLIENTS:-"1 8"}
 WORKLOADS=${BENCH_WORKLOADS:-"select upsert upsert-pipeline"}
 ROWS=${BENCH_ROWS:-100000}
@@ -52,7 +54,7 @@ run_ours() { # workload clients → tps
         | sed -n 's/^tps=\([0-9.]*\).*/\1/p'
 }
 run_pgbench() { # workload clients → tps
-    "$PG_BIN/pgbench" -n -M prepared -f "$scripts_dir/$1.sql" -c "$2" -j "$2" -T "$SECONDS_PER_RUN" "$DATABASE_URL" 2>/dev/null \
+    "$PG_BIN/pgbench" -n -M prepared -f "$scripts_dir/${1/select-direct/select}.sql" -c "$2" -j "$2" -T "$SECONDS_PER_RUN" "$DATABASE_URL" 2>/dev/null \
         | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }

@@ -6,7 +6,9 @@
 public struct PoolStateMachine<Connection> {
     /// Limits the machine enforces.
     public struct Limits: Sendable {
+        /// Connections kept even when idle.
         public var minConnections: Int
+        /// Connections never exceeded; further acquirers wait.
         public var maxConnections: Int
         /// Idle connections beyond `minConnections` are closed after this many seconds.
         public var idleTimeout: Double
@@ -44,6 +46,7 @@ public struct PoolStateMachine<Connection> {
         var since: Double
     }
 
+    /// The limits this machine was made with.
     public let limits: Limits
     private var idle: [Idle] = []
     /// Connections lent out plus connections being opened.
@@ -55,6 +58,7 @@ public struct PoolStateMachine<Connection> {
 
     /// Every connection the pool currently accounts for.
     public var totalCount: Int { busyCount + idle.count }
+    /// Connections waiting in the idle list.
     public var idleCount: Int { idle.count }
 
     /// Lends the most recently used idle connection (warm caches), or reserves a slot to open one.

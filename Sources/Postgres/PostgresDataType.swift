@@ -1,6 +1,7 @@
 /// A PostgreSQL type OID as sent with each parameter; naming the type explicitly lets the server
 /// skip guessing and keeps prepared statements stable across calls.
 public struct PostgresDataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The OID from `pg_type`.
     public var rawValue: UInt32
     /// Wraps a raw OID (see `pg_type`).
     public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -37,6 +38,7 @@ public struct PostgresDataType: RawRepresentable, Hashable, Sendable, CustomStri
     public static let uuidArray = Self(rawValue: 2951)
     public static let jsonbArray = Self(rawValue: 3807)
 
+    /// The type name for known OIDs (used in decoding errors), else `oid N`.
     public var description: String {
         Self.names[rawValue] ?? "oid \(rawValue)"
     }

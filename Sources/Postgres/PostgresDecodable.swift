@@ -2,6 +2,7 @@ import Foundation
 
 /// Why a value could not be decoded; the row adds the column name before it reaches the caller.
 public struct PostgresDecodingFailure: Error, Sendable {
+    /// What went wrong, without the value.
     public var reason: String
     /// A failure with a reason that must not quote the value itself.
     public init(_ reason: String) { self.reason = reason }

@@ -2,7 +2,9 @@ import Foundation
 
 /// One bound parameter exactly as libpq sends it: type OID, bytes (nil for NULL) and format.
 public struct PostgresBind: Sendable, Equatable {
+    /// The parameter's type OID, sent even for NULL.
     public var type: PostgresDataType
+    /// The encoded value; nil is SQL NULL.
     public var bytes: [UInt8]?
     /// Binary format is used only for `bytea`, which would otherwise double in size as hex.
     public var isBinary: Bool
@@ -47,6 +49,7 @@ public protocol PostgresArrayElement: PostgresEncodable {
 }
 
 extension PostgresArrayElement {
+    /// By default the element's own text form.
     public func postgresArrayElementText() -> String? {
         postgresEncoded().map { String(decoding: $0, as: UTF8.self) }
     }
@@ -119,6 +122,7 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { Wrapped.postgresArrayType }
+    /// nil (NULL) for `.none`.
     public func postgresArrayElementText() -> String? { self.flatMap { $0.postgresArrayElementText() } }
 }
 

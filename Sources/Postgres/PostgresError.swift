@@ -29,6 +29,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case protocolViolation
     }
 
+    /// Our classification; branch on this.
     public var code: Code
     /// The five-character SQLSTATE the server reported, e.g. `23505`.
     public var sqlState: String?
@@ -36,9 +37,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The server's DETAIL; may quote row values, hence not part of `description`.
     public var detail: String?
+    /// The server's HINT.
     public var hint: String?
+    /// The violated constraint, for integrity errors.
     public var constraint: String?
+    /// The table the server names.
     public var table: String?
+    /// The column the server or the row decoder names.
     public var column: String?
     /// `errno` captured where a system call failed (socket waits), when one did.
     public var errno: Int32?

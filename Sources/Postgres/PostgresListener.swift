@@ -4,8 +4,11 @@ import Logging
 
 /// One NOTIFY as received: channel, payload and the sending backend.
 public struct PostgresNotification: Sendable, Equatable {
+    /// The channel as passed to NOTIFY.
     public var channel: String
+    /// The payload (empty when none was sent).
     public var payload: String
+    /// The backend that sent it.
     public var senderPID: Int32
 }
 
@@ -24,6 +27,7 @@ public final class PostgresListener: @unchecked Sendable {
         let channel: String
     }
 
+    /// Called on the listener thread for each notification of a channel.
     public typealias Handler = @Sendable (PostgresNotification) -> Void
 
     let configuration: PostgresConfiguration

@@ -9,7 +9,9 @@ import Logging
 public final class PostgresPool: @unchecked Sendable {
     /// Pool limits; every wait is bounded.
     public struct Settings: Sendable {
+        /// Connections kept open even when idle.
         public var minConnections: Int
+        /// The most connections the pool opens.
         public var maxConnections: Int
         /// Seconds `withConnection` waits for a free connection before throwing `acquireTimeout`.
         public var acquireTimeout: Double
@@ -28,7 +30,9 @@ public final class PostgresPool: @unchecked Sendable {
         }
     }
 
+    /// How each connection is opened.
     public let configuration: PostgresConfiguration
+    /// The limits in force.
     public let settings: Settings
     let logger: Logger
     private let condition = NSCondition()

@@ -23,6 +23,7 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         self.init(unsafeRaw: value)
     }
 
+    /// The query an interpolated literal built.
     public init(stringInterpolation: StringInterpolation) {
         self.init(unsafeRaw: stringInterpolation.sql, binds: stringInterpolation.binds)
     }
@@ -41,11 +42,13 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         var sql = ""
         var binds: [PostgresBind] = []
 
+        /// Reserves room for the SQL and its parameters.
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
             binds.reserveCapacity(interpolationCount)
         }
 
+        /// SQL text from the literal, taken as written.
         public mutating func appendLiteral(_ literal: String) { sql += literal }
 
         /// Binds `value` as the next parameter.

@@ -41,6 +41,7 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
 
+    /// The row at `position` (0-based).
     public subscript(position: Int) -> PostgresRow {
         PostgresRow(rows: self, index: position)
     }

@@ -2,10 +2,13 @@ import Foundation
 
 /// One `migrations/NNNN_name.sql` file: its version (NNNN), name and SQL text.
 public struct MigrationFile: Sendable, Equatable {
+    /// NNNN of the file name.
     public var version: Int
     /// The file name without `.sql`, e.g. `0001_schema_v1`.
     public var name: String
+    /// The name on disk.
     public var fileName: String { name + ".sql" }
+    /// The file's SQL, run as one script.
     public var sql: String
 
     /// A migration read from elsewhere (tests, embedded SQL).
@@ -63,6 +66,7 @@ public struct MigrationFile: Sendable, Equatable {
 
 /// Where a migration stands in a database, as `leadrouter migrate --status` lists it.
 public struct MigrationStatus: Sendable, Equatable {
+    /// Applied, pending, changed or missing.
     public enum State: String, Sendable {
         /// Recorded, and the file still has the recorded checksum.
         case applied
@@ -74,8 +78,12 @@ public struct MigrationStatus: Sendable, Equatable {
         case missingFile = "missing-file"
     }
 
+    /// NNNN of the file name.
     public var version: Int
+    /// The file name without `.sql`.
     public var name: String
+    /// Where it stands.
     public var state: State
+    /// When it was applied; nil when pending.
     public var appliedAt: Date?
 }

@@ -11,7 +11,9 @@ public struct Migrator: Sendable {
     /// `pg_advisory_lock` key: "leadrout" as a big-endian int64.
     public static let advisoryLockKey: Int64 = 7_810_756_212_788_524_404
 
+    /// The database to migrate.
     public let configuration: PostgresConfiguration
+    /// Where the NNNN_name.sql files are.
     public let directory: URL
     let logger: Logger
 

@@ -110,12 +110,19 @@ for client in 0..<options.clients {
         defer { group.leave() }
         var random = FastRandom(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(client) &* 0x1000_0001)
         var done = 0
+        // select-direct: one connection held for the whole run (no pool round trip), to show
+        // what the pool itself costs.
+        let held = options.workload == "select-direct" ? try! pool.acquire() : nil
+        defer { if let held { pool.release(held) } }
         while ContinuousClock.now < deadline {
             let n = String(random.next(upTo: options.rows))
             do {
                 switch options.workload {
                 case "select":
                     let rows = try pool.query(Workload.select(n))
+                    precondition(rows.count == 1, "lead \(n) not seeded")
+                case "select-direct":
+                    let rows = try held!.query(Workload.select(n))
                     precondition(rows.count == 1, "lead \(n) not seeded")
                 case "upsert":
                     try pool.withTransaction { conn in
