@@ -111,7 +111,11 @@ final class PGResultHandle: @unchecked Sendable {
             message: message ?? "statement failed", detail: field(UInt8(ascii: "D")),
             hint: field(UInt8(ascii: "H")), constraint: field(UInt8(ascii: "n")),
             table: field(UInt8(ascii: "t")), column: field(UInt8(ascii: "c")))
-        if connectionBroken || error.isConnectionError { error.code = .connectionLost }
+        if connectionBroken || error.isConnectionError {
+            error.code = .connectionLost
+        } else if sqlState == "57014" {
+            error.code = .timeout  // statement_timeout (or a cancel) ended the statement
+        }
         return error
     }
 }

@@ -13,7 +13,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case connectionLost
         /// The server rejected a statement; see `sqlState`.
         case queryFailed
-        /// A wait (acquire, statement) ran past its limit.
+        /// A statement ran past `statement_timeout` (SQLSTATE 57014) or was cancelled.
         case timeout
         /// The pool had no connection to lend before the acquire timeout.
         case acquireTimeout

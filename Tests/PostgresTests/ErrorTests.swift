@@ -39,6 +39,30 @@ final class ErrorTests: XCTestCase {
         XCTAssertTrue(conn.isUsable)
     }
 
+    func testClassificationWithoutADatabase() {
+        XCTAssertTrue(PostgresError(code: .queryFailed, sqlState: "40001", message: "x").isTransactionRetryable)
+        XCTAssertTrue(PostgresError(code: .queryFailed, sqlState: "40P01", message: "x").isTransactionRetryable)
+        XCTAssertFalse(PostgresError(code: .queryFailed, sqlState: "23505", message: "x").isTransactionRetryable)
+        XCTAssertTrue(PostgresError(code: .queryFailed, sqlState: "08006", message: "x").isConnectionError)
+        XCTAssertTrue(PostgresError(code: .queryFailed, sqlState: "57P01", message: "x").isConnectionError)
+        XCTAssertFalse(PostgresError(code: .queryFailed, sqlState: "42601", message: "x").isConnectionError)
+        let dataError = PostgresError(
+            code: .queryFailed, sqlState: "22P02", message: #"invalid input syntax for type uuid: "alice@example.com""#,
+            detail: "secret detail", constraint: nil)
+        XCTAssertEqual(dataError.description, #"postgres queryFailed [22P02]: invalid input syntax for type uuid: "…""#)
+    }
+
+    func testStatementTimeoutIsTimeout() throws {
+        let conn = try TestDatabase.connect()
+        try conn.executeScript(unsafeSQL: "SET statement_timeout = 50")
+        XCTAssertThrowsError(try conn.query("SELECT pg_sleep(\(5.0))")) { error in
+            let pg = error as! PostgresError
+            XCTAssertEqual(pg.code, .timeout)
+            XCTAssertEqual(pg.sqlState, "57014")
+        }
+        XCTAssertEqual(try conn.query("SELECT 1 AS n").scalar(Int.self), 1)
+    }
+
     func testConnectFailureIsConnectionFailed() throws {
         _ = try TestDatabase.url()
         let config = PostgresConfiguration(url: "postgresql://nobody@127.0.0.1:1/none", connectTimeoutSeconds: 2)
