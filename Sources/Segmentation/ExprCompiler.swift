@@ -81,7 +81,7 @@ final class ExprCompiler {
                 signals.need(slot, keep: SignalState.maxTimesPerSignal)
             }
         }
-        guard scope.timeSensitive else { return }
+        guard scope.timeSensitive, !failed else { return }
         for (node, use, offset) in timeUses {
             guard let ts = thresholds[ObjectIdentifier(node)] else {
                 let example: String

@@ -81,3 +81,38 @@ func runEvents(_ engine: Engine, _ events: [Event], state: LeadState = LeadState
     }
     return last!
 }
+
+/// A one-segment ruleset whose `enter` is `expr` (event types `a`, `b`, `c`); returns whether
+/// `expr` holds at `now` after the events (each applied at its own time).
+func holds(_ expr: String, events: [Event] = [], state: LeadState = LeadState(), now: Timestamp? = nil,
+           file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    let yaml = """
+    version: 1
+    events: { types: [a, b, c] }
+    segments:
+      - name: decision.test.expr
+        enter: '\(expr.replacingOccurrences(of: "'", with: "''"))'
+        exit: 'false'
+        route: { email: { sequence: s } }
+    """
+    let engine = Engine(load(yaml, file: file, line: line))
+    var s = state
+    for e in events { s = engine.evaluate(state: s, event: e, now: e.occurredAt).newState }
+    s.memberships = [:]
+    let r = engine.evaluate(state: s, event: nil, now: now ?? events.last?.occurredAt ?? t0)
+    return r.decision.segments.current == ["decision.test.expr"]
+}
+
+/// Like `holds` but evaluates with `event` as the current event.
+func holdsOn(_ expr: String, _ event: Event, state: LeadState = LeadState()) -> Bool {
+    let yaml = """
+    version: 1
+    events: { types: [a, b, c] }
+    segments:
+      - name: decision.test.expr
+        enter: '\(expr.replacingOccurrences(of: "'", with: "''"))'
+        route: { email: { sequence: s } }
+    """
+    let r = Engine(load(yaml)).evaluate(state: state, event: event, now: event.occurredAt)
+    return r.decision.segments.current == ["decision.test.expr"]
+}
