@@ -118,22 +118,15 @@ public struct Engine: Sendable {
                              known: alias != nil || ruleset.knownEventTypes.contains(type))
     }
 
-    /// Stored series in slot order. A series stored with less coverage than the spec needs keeps
-    /// its lower coverage, so `signalsMissing` keeps reporting it until it is backfilled.
+    /// Stored series in slot order, kept from now on as the spec says. A series that did not cover
+    /// the spec (new signal on a lead with history, longer window, higher threshold) is marked
+    /// incomplete, so `signalsMissing` reports it until it is backfilled.
     func prepareSeries(_ state: LeadState) -> [SignalSeries] {
         let fresh = state.lastEventAt == nil
         return ruleset.signals.map { spec in
-            guard var s = state.signals.series[spec.key] else {
-                return fresh ? SignalSeries(times: [], keep: spec.keep, window: spec.window, keepsLatest: spec.keepsLatest)
-                             : SignalSeries(times: [], keep: 0, window: 0, keepsLatest: false)
-            }
-            if spec.isCovered(by: s) {
-                s.keep = spec.keep; s.window = spec.window; s.keepsLatest = spec.keepsLatest
-            } else {
-                s.keep = min(s.keep, spec.keep); s.window = min(s.window, spec.window); s.keepsLatest = s.keepsLatest && spec.keepsLatest
-                // Still answer with what the spec would keep from now on.
-                s.keep = max(s.keep, 0)
-            }
+            var s = state.signals.series[spec.key] ?? SignalSeries(times: [], complete: fresh)
+            s.complete = spec.isCovered(by: s) || (fresh && s.times.isEmpty)
+            s.keep = spec.keep; s.window = spec.window; s.keepsLatest = spec.keepsLatest
             return s
         }
     }

@@ -11,6 +11,9 @@ struct SignalSeries: Sendable, Equatable {
     var window: Int64 = 0
     /// Whether the latest occurrence is kept even outside every window (for `since`/`inactive`).
     var keepsLatest: Bool = false
+    /// False when the series started after the lead already had events (a ruleset added the
+    /// signal) and has not been backfilled: it may miss older occurrences.
+    var complete: Bool = true
 
     /// Inserts an occurrence at its place, so late events count by their own time.
     mutating func insert(_ t: Int64) {
@@ -77,7 +80,7 @@ public struct SignalState: Sendable, Equatable, Codable {
     public var keys: [UInt64] { series.keys.sorted() }
 
     /// Compact binary form for the lead row: version byte, then per signal (sorted by key) the
-    /// 8-byte key, coverage (keep, window, flags) and delta-encoded varint times.
+    /// 8-byte key, coverage (keep, window, flags: 1 = keeps latest, 2 = incomplete) and delta-encoded varint times.
     public func encode() -> [UInt8] {
         var out: [UInt8] = [SignalState.formatVersion]
         Varint.put(UInt64(series.count), &out)
@@ -86,7 +89,7 @@ public struct SignalState: Sendable, Equatable, Codable {
             for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))) }
             Varint.put(UInt64(s.keep), &out)
             Varint.put(UInt64(max(0, s.window)), &out)
-            out.append(s.keepsLatest ? 1 : 0)
+            out.append((s.keepsLatest ? 1 : 0) | (s.complete ? 0 : 2))
             Varint.put(UInt64(s.times.count), &out)
             var prev: Int64 = 0
             for (i, t) in s.times.enumerated() {
@@ -109,7 +112,9 @@ public struct SignalState: Sendable, Equatable, Codable {
             var s = SignalSeries()
             s.keep = Int(try r.next())
             s.window = Int64(try r.next())
-            s.keepsLatest = try r.byte() != 0
+            let flags = try r.byte()
+            s.keepsLatest = flags & 1 != 0
+            s.complete = flags & 2 == 0
             let count = try r.next()
             guard count <= UInt64(bytes.count) else { throw .truncated }
             var prev: Int64 = 0

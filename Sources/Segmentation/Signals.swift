@@ -32,7 +32,7 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether stored series covers what this spec needs.
     func isCovered(by s: SignalSeries) -> Bool {
-        s.keep >= keep && s.window >= window && (s.keepsLatest || !keepsLatest)
+        s.complete && s.keep >= keep && s.window >= window && (s.keepsLatest || !keepsLatest)
     }
 }
 

@@ -82,20 +82,24 @@ func runEvents(_ engine: Engine, _ events: [Event], state: LeadState = LeadState
     return last!
 }
 
-/// A one-segment ruleset whose `enter` is `expr` (event types `a`, `b`, `c`); returns whether
-/// `expr` holds at `now` after the events (each applied at its own time).
-func holds(_ expr: String, events: [Event] = [], state: LeadState = LeadState(), now: Timestamp? = nil,
-           file: StaticString = #filePath, line: UInt = #line) -> Bool {
+/// A ruleset with one segment `decision.test.expr` entered by `expr` (event types `a`, `b`, `c`).
+func exprRuleset(_ expr: String, exit: String?, file: StaticString = #filePath, line: UInt = #line) -> Engine {
     let yaml = """
     version: 1
     events: { types: [a, b, c] }
     segments:
       - name: decision.test.expr
         enter: '\(expr.replacingOccurrences(of: "'", with: "''"))'
-        exit: 'false'
+    \(exit.map { "    exit: '\($0)'" } ?? "")
         route: { email: { sequence: s } }
     """
-    let engine = Engine(load(yaml, file: file, line: line))
+    return Engine(load(yaml, file: file, line: line))
+}
+
+/// Whether `expr` holds at `now` after the events (each applied at its own time).
+func holds(_ expr: String, events: [Event] = [], state: LeadState = LeadState(), now: Timestamp? = nil,
+           file: StaticString = #filePath, line: UInt = #line) -> Bool {
+    let engine = exprRuleset(expr, exit: "false", file: file, line: line)
     var s = state
     for e in events { s = engine.evaluate(state: s, event: e, now: e.occurredAt).newState }
     s.memberships = [:]
@@ -103,16 +107,8 @@ func holds(_ expr: String, events: [Event] = [], state: LeadState = LeadState(),
     return r.decision.segments.current == ["decision.test.expr"]
 }
 
-/// Like `holds` but evaluates with `event` as the current event.
+/// Whether `expr` holds while `event` is the current event.
 func holdsOn(_ expr: String, _ event: Event, state: LeadState = LeadState()) -> Bool {
-    let yaml = """
-    version: 1
-    events: { types: [a, b, c] }
-    segments:
-      - name: decision.test.expr
-        enter: '\(expr.replacingOccurrences(of: "'", with: "''"))'
-        route: { email: { sequence: s } }
-    """
-    let r = Engine(load(yaml)).evaluate(state: state, event: event, now: event.occurredAt)
+    let r = exprRuleset(expr, exit: nil).evaluate(state: state, event: event, now: event.occurredAt)
     return r.decision.segments.current == ["decision.test.expr"]
 }
