@@ -75,7 +75,7 @@ public struct Engine: Sendable {
         lead.signals = stored
 
         let next = nextEvaluation(lead: lead, series: series, now: nowMs, current: settled.outcome,
-                                  eventShaped: resolved != nil)
+                                  checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
         let current = rs.segments.indices.filter { env.members[$0] }.map { rs.segments[$0].name }.sorted()
         let decision = Decision(
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,

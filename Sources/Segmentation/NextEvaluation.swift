@@ -10,22 +10,26 @@ import Foundation
 /// (latest + window), a `since(x) op d` threshold (latest + d, latest + d + 1 ms), a
 /// `membership.age op d` threshold (entered_at + d, + 1 ms) and the decaying score crossing a
 /// `lead.score` threshold or a band limit. The engine lists these candidates in order and settles
-/// the rules at each until the outcome differs, so the answer is exact. Conservative case: after
+/// the rules at each until the outcome differs, so the answer is exact. When the returned state is
+/// not settled (an event-less evaluation right now would already differ — rules reading `event.*`,
+/// or a segment left by `membership.age` whose `enter` still holds, so it re-enters), the answer is
+/// `now + 1 ms`. Conservative case: after
 /// `maxProbes` (16) candidates without a change it returns the next candidate, which is earlier
 /// than (or equal to) the real change — never later.
 extension Engine {
     static let maxProbes = 16
 
-    func nextEvaluation(lead: LeadState, series: [SignalSeries], now: Int64, current: Outcome, eventShaped: Bool) -> Int64? {
-        let candidates = candidateInstants(lead: lead, series: series, now: now)
-        guard !candidates.isEmpty else { return nil }
+    func nextEvaluation(lead: LeadState, series: [SignalSeries], now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
         let memberFlags = ruleset.segments.map { lead.memberships[$0.name] != nil }
         func outcome(at t: Int64) -> Outcome {
             let env = EvalEnv(lead: lead, event: nil, now: t, series: series, members: memberFlags)
             return settle(env).outcome
         }
-        // With an event, rules reading `event.*` may differ from an event-less evaluation at the same instant.
-        let baseline = eventShaped && ruleset.timeRulesReadEvent ? outcome(at: now) : current
+        // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
+        // event-less evaluation at this very instant differ: then the next millisecond already changes.
+        if checkFixedPoint, outcome(at: now) != current { return now + 1 }
+        let baseline = current
+        let candidates = candidateInstants(lead: lead, series: series, now: now)
         for (i, t) in candidates.enumerated() {
             if i == Engine.maxProbes { return t }
             if outcome(at: t) != baseline { return t }
