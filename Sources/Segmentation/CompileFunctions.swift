@@ -16,11 +16,10 @@ extension ExprCompiler {
             }
             guard let slot = signalSlot(args[0], whereClause), let window = constantDuration(args[1], "count()") else { return nil }
             signals.need(slot, window: window)
-            if scope.timeSensitive { atoms.add(window: slot, window) }
             let node = CNode(kind: .call, type: .number, text: text, eval: { env in
                 .num(Double(env.series[slot].count(now: env.now, window: window)))
             })
-            counts.append((node, slot, e.offset))
+            counts.append((node, slot, window, e.offset))
             return node
         case "since":
             guard args.count == 1 else {
@@ -42,7 +41,7 @@ extension ExprCompiler {
             guard let window = constantDuration(args[0], "inactive()") else { return nil }
             let slot = signals.use(type: "*", filter: nil)
             signals.need(slot, keep: 1, window: window, latest: true)
-            if scope.timeSensitive { atoms.add(window: slot, window) }
+            if scope.timeSensitive { atoms.add(window: slot, window, ranks: [1]) }
             return CNode(kind: .call, type: .bool, text: text, eval: { env in
                 .bool(env.series[slot].count(now: env.now, window: window) == 0)
             })

@@ -50,8 +50,8 @@ extension ExprCompiler {
 
     /// A comparison of a time-dependent value with a constant lets the engine schedule re-evaluation.
     private func noteThreshold(_ l: CNode, _ r: CNode, _ op: BinaryOp) {
-        if let k = r.constant, l.constant == nil { thresholds(for: l, append: k) }
-        if let k = l.constant, r.constant == nil { thresholds(for: r, append: k) }
+        if let k = r.constant, l.constant == nil { thresholds(for: l, append: op, k) }
+        if let k = l.constant, r.constant == nil { thresholds(for: r, append: op.flipped, k) }
     }
 
     /// The result type of arithmetic, or nil when the combination has no meaning.

@@ -25,15 +25,30 @@ final class ExprCompiler {
     var scope = RuleScope(name: "a rule")
     var dependencies: [Int] = []
     var failed = false
-    var counts: [(node: CNode, slot: Int, offset: Int)] = []
+    var counts: [(node: CNode, slot: Int, window: Int64, offset: Int)] = []
     var timeUses: [(node: CNode, use: TimeUse, offset: Int)] = []
-    var thresholds: [ObjectIdentifier: [RV]] = [:]
+    /// Constants a node is compared with, operator normalised so the node is on the left.
+    var thresholds: [ObjectIdentifier: [(BinaryOp, RV)]] = [:]
 
     /// A continuously changing value that must be compared with a constant in time-sensitive rules.
     enum TimeUse { case since(Int), age, score }
 
-    func thresholds(for node: CNode, append value: RV) {
-        thresholds[ObjectIdentifier(node), default: []].append(value)
+    func thresholds(for node: CNode, append op: BinaryOp, _ value: RV) {
+        thresholds[ObjectIdentifier(node), default: []].append((op, value))
+    }
+
+    /// Which most-recent occurrence leaving the window flips `count op c` (nil: cannot tell).
+    static func ranks(_ op: BinaryOp, _ value: RV) -> [Int]? {
+        guard case .num(let c) = value else { return [] }
+        guard abs(c) < 1e6 else { return nil }
+        let ks: [Int]
+        switch op {
+        case .ge, .lt: ks = [Int(c.rounded(.up))]
+        case .gt, .le: ks = [Int(c.rounded(.down)) + 1]
+        case .eq, .ne: ks = c == c.rounded() ? [Int(c), Int(c) + 1] : []
+        default: return nil
+        }
+        return ks.filter { $0 > 0 }
     }
 
     init(sink: DiagnosticSink, knownTypes: [String], segments: [String: Int]) {
@@ -68,11 +83,16 @@ final class ExprCompiler {
 
     /// Settles how much of each counted signal must be kept, and refuses time uses that cannot be scheduled.
     private func finishUses() {
-        for (node, slot, offset) in counts {
+        for (node, slot, window, offset) in counts {
             let ts = thresholds[ObjectIdentifier(node)]
+            if scope.timeSensitive {
+                var ranks: [Int]? = []
+                for (op, v) in ts ?? [] { if let r = ExprCompiler.ranks(op, v), let have = ranks { ranks = have + r } else { ranks = nil } }
+                atoms.add(window: slot, window, ranks: ts == nil ? nil : ranks)
+            }
             if let ts {
                 var keep = 1
-                for t in ts { if case .num(let c) = t { keep = max(keep, c < 0 ? 1 : Int(min(c, 1e6).rounded(.down)) + 1) } }
+                for (_, t) in ts { if case .num(let c) = t { keep = max(keep, c < 0 ? 1 : Int(min(c, 1e6).rounded(.down)) + 1) } }
                 if keep > SignalState.maxTimesPerSignal {
                     error(offset, "`\(node.text)` is compared with a number above \(SignalState.maxTimesPerSignal - 1); counts are kept exactly only up to \(SignalState.maxTimesPerSignal) occurrences per lead")
                 }
@@ -89,7 +109,7 @@ final class ExprCompiler {
                 error(offset, "`\(node.text)` must be compared with a fixed value (e.g. `\(example)`) so the lead can be re-evaluated exactly when it changes")
                 continue
             }
-            for t in ts {
+            for (_, t) in ts {
                 switch (use, t) {
                 case (.since(let slot), .dur(let d)): atoms.add(since: slot, d)
                 case (.age, .dur(let d)): atoms.add(age: d)

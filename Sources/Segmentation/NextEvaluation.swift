@@ -6,7 +6,8 @@ import Foundation
 /// `now` — or nil when time alone never changes anything.
 ///
 /// How: between events, rule values only change at known instants — an occurrence leaving a count
-/// window (`t + window`) or a future-dated occurrence entering (`t`), an `inactive` deadline
+/// window (`t + window`; for `count(x, w) op c` only the k-th most recent, k from `c`) or a
+/// future-dated occurrence entering (`t`), an `inactive` deadline
 /// (latest + window), a `since(x) op d` threshold (latest + d, latest + d + 1 ms), a
 /// `membership.age op d` threshold (entered_at + d, + 1 ms) and the decaying score crossing a
 /// `lead.score` threshold or a band limit. The engine lists these candidates in order and settles
@@ -43,8 +44,14 @@ extension Engine {
         func add(_ t: Int64) { if t > now { out.insert(t) } }
         let atoms = ruleset.atoms
         for w in atoms.windows {
-            for t in series[w.slot].times {
-                if t > now { add(t) } else { add(t &+ w.ms) }
+            let times = series[w.slot].times
+            for t in times where t > now { add(t) }
+            if let ranks = w.ranks {
+                // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
+                let inWindow = times.filter { $0 <= now && $0 > now &- w.ms }
+                for k in ranks where k <= inWindow.count { add(inWindow[inWindow.count - k] &+ w.ms) }
+            } else {
+                for t in times where t <= now { add(t &+ w.ms) }
             }
         }
         for s in atoms.since {

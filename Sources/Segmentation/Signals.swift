@@ -59,8 +59,10 @@ struct SignalRegistry {
 /// Everything whose truth can change with time alone, collected from stage, segment and suppress
 /// rules; `next_evaluation_at` derives candidate instants from these.
 struct TimeAtoms: Sendable {
-    /// (signal slot, window): a count or `inactive` changes when an occurrence leaves the window.
-    var windows: [Pair] = []
+    /// A count over a window: it drops when an occurrence leaves the window, but a comparison with a
+    /// constant only flips when the k-th most recent occurrence leaves, for the `ranks` k its
+    /// thresholds need (nil: every occurrence matters, e.g. a count used in arithmetic).
+    var windows: [WindowAtom] = []
     /// (signal slot, threshold): `since(x) op threshold` flips at latest + threshold (+1 ms).
     var since: [Pair] = []
     /// `membership.age op threshold`.
@@ -69,8 +71,15 @@ struct TimeAtoms: Sendable {
     var scores: [Double] = []
 
     struct Pair: Hashable, Sendable { var slot: Int; var ms: Int64 }
+    struct WindowAtom: Hashable, Sendable { var slot: Int; var ms: Int64; var ranks: [Int]? }
 
-    mutating func add(window slot: Int, _ ms: Int64) { let p = Pair(slot: slot, ms: ms); if !windows.contains(p) { windows.append(p) } }
+    mutating func add(window slot: Int, _ ms: Int64, ranks: [Int]?) {
+        guard let i = windows.firstIndex(where: { $0.slot == slot && $0.ms == ms }) else {
+            windows.append(WindowAtom(slot: slot, ms: ms, ranks: ranks.map { Array(Set($0)).sorted() }))
+            return
+        }
+        if let old = windows[i].ranks, let ranks { windows[i].ranks = Array(Set(old + ranks)).sorted() } else { windows[i].ranks = nil }
+    }
     mutating func add(since slot: Int, _ ms: Int64) { let p = Pair(slot: slot, ms: ms); if !since.contains(p) { since.append(p) } }
     mutating func add(age ms: Int64) { if !ages.contains(ms) { ages.append(ms) } }
     mutating func add(score v: Double) { if !scores.contains(v) { scores.append(v) } }

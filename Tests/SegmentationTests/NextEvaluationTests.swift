@@ -86,7 +86,8 @@ final class NextEvaluationTests: XCTestCase {
 
     func testConservativeAfterTheProbeLimit() {
         // 20 occurrences, each leaving the window at its own instant, none of which changes the outcome.
-        let engine = exprRuleset("count(a, 1d) >= 50", exit: nil)
+        // A count used in arithmetic: every occurrence leaving the window is a candidate.
+        let engine = exprRuleset("count(a, 1d) * 2 >= 100", exit: nil)
         var s = LeadState()
         for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
         let r = engine.evaluate(state: s, now: at(19 * minute).date)
