@@ -78,7 +78,7 @@ final class ExprCompiler {
         }
         finishUses()
         if failed { return nil }
-        return Rule(text: node.text, location: locate(ast.offset), node: node, ast: ast)
+        return Rule(text: node.text, location: locate(ast.offset), node: node)
     }
 
     /// Settles how much of each counted signal must be kept, and refuses time uses that cannot be scheduled.

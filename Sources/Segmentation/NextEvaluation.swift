@@ -20,11 +20,11 @@ import Foundation
 extension Engine {
     static let maxProbes = 16
 
-    func nextEvaluation(lead: LeadState, series: [SignalSeries], now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
-        let memberFlags = ruleset.segments.map { lead.memberships[$0.name] != nil }
+    func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
+                        checkFixedPoint: Bool) -> Int64? {
         func outcome(at t: Int64) -> Outcome {
-            let env = EvalEnv(lead: lead, event: nil, now: t, series: series, members: memberFlags)
-            return settle(env).outcome
+            let env = EvalEnv(lead: lead, event: nil, now: t, series: series, entered: entered)
+            return settle(env, scoreOnly: true).outcome
         }
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.

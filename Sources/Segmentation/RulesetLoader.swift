@@ -129,7 +129,8 @@ final class RulesetLoader {
             suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
             evaluationOrder: order, atoms: atoms,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
-            segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }))
+            segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs))
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

@@ -22,12 +22,13 @@ extension Engine {
     /// Brings the stored contributions and score to `env.now`.
     func decayScore(_ env: EvalEnv) {
         let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+        // The stored score is the sum of the stored parts; only a real decay needs a new sum.
         if f != 1 {
             var parts: [String: Double] = [:]
             for (k, v) in env.lead.scoreParts where abs(v * f) >= 1e-9 { parts[k] = v * f }
             env.lead.scoreParts = parts
+            env.lead.score = sumParts(parts)
         }
-        env.lead.score = sumParts(env.lead.scoreParts)
         if (env.lead.scoreAt?.milliseconds ?? Int64.min) < env.now { env.lead.scoreAt = Timestamp(milliseconds: env.now) }
     }
 
