@@ -68,6 +68,7 @@ public struct Engine: Sendable {
         lead.memberships = memberships
         var series = env.series
         var stored = SignalState()
+        stored.series.reserveCapacity(rs.signals.count)
         for (slot, spec) in rs.signals.enumerated() {
             series[slot].prune(now: nowMs)
             stored.series[spec.key] = series[slot]

@@ -13,6 +13,8 @@ final class EvaluationPlan: Sendable {
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
         }
     }
+    /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
+    struct RuleEntry: Sendable { let fn: EvalFn; let segment: Int? }
     struct Check: Sendable { let label: String; let text: String; let fn: EvalFn }
 
     let stages: [Check]
@@ -22,8 +24,17 @@ final class EvaluationPlan: Sendable {
     /// Signal slots by canonical event type; `anySlots` match every event.
     let slotsByType: [String: [Int]]
     let anySlots: [Int]
+    /// Time-sensitive rules by id (see `TimeAtoms`).
+    let rules: [RuleEntry]
+    /// Score rule keys in file order, and as a set.
+    let scoreKeys: [String]
+    let scoreKeySet: Set<String>
 
-    init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec]) {
+    init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
+         rules: [RuleEntry], scoring: Scoring) {
+        self.rules = rules
+        scoreKeys = scoring.rules.map(\.key)
+        scoreKeySet = Set(scoreKeys)
         self.stages = stages.map { Check(label: $0.stage, text: $0.when.text, fn: $0.when.node.eval) }
         self.segments = segments.map(Seg.init)
         self.order = order

@@ -121,7 +121,7 @@ final class RulesetLoader {
         let order = segments.count == segmentNodes.count ? dependencyOrder(segments, deps, nameNodes) : []
         if sink.hasErrors { return nil }
         var atoms = c.atoms
-        for b in scoring.bands { if let below = b.below { atoms.add(score: below) } }
+        for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
@@ -130,7 +130,7 @@ final class RulesetLoader {
             evaluationOrder: order, atoms: atoms,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
-            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs))
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, scoring: scoring))
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

@@ -24,17 +24,26 @@ extension Engine {
         let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
         // The stored score is the sum of the stored parts; only a real decay needs a new sum.
         if f != 1 {
-            var parts: [String: Double] = [:]
-            for (k, v) in env.lead.scoreParts where abs(v * f) >= 1e-9 { parts[k] = v * f }
+            var parts = env.lead.scoreParts.mapValues { $0 * f }
+            if parts.values.contains(where: { abs($0) < 1e-9 }) { parts = parts.filter { abs($0.value) >= 1e-9 } }
             env.lead.scoreParts = parts
             env.lead.score = sumParts(parts)
         }
         if (env.lead.scoreAt?.milliseconds ?? Int64.min) < env.now { env.lead.scoreAt = Timestamp(milliseconds: env.now) }
     }
 
-    /// Sum in key order, so the floating-point result is the same every time.
+    /// Sum in a fixed order (the ruleset's rules, then any left from an older ruleset by key), so the
+    /// floating-point result is the same in every process.
     func sumParts(_ parts: [String: Double]) -> Double {
-        parts.keys.sorted().reduce(0) { $0 + parts[$1]! }
+        let plan = ruleset.plan
+        var sum = 0.0, seen = 0
+        for key in plan.scoreKeys {
+            if let v = parts[key] { sum += v; seen += 1 }
+        }
+        if seen < parts.count {
+            for k in parts.keys.sorted() where !plan.scoreKeySet.contains(k) { sum += parts[k]! }
+        }
+        return sum
     }
 
     func applyScoreRules(_ ev: ResolvedEvent, _ env: EvalEnv) -> [ScoreRuleApplication] {
