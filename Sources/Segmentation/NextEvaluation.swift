@@ -36,7 +36,7 @@ extension Engine {
         // now (memberships, stage and score as stored); only then settle everything to be sure.
         let rules = ruleset.plan.rules
         let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
-        var atNow: [Int: Bool] = [:]
+        var atNow = [UInt8](repeating: 0, count: rules.count) // 0 not computed, 1 false, 2 true
         func value(_ r: Int, at t: Int64) -> Bool {
             env.now = t
             env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
@@ -54,9 +54,8 @@ extension Engine {
                 i += 1
                 if moved { continue }
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                let before = atNow[r] ?? value(r, at: now)
-                atNow[r] = before
-                moved = value(r, at: t) != before
+                if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
+                moved = value(r, at: t) != (atNow[r] == 2)
             }
             guard moved else { continue }
             if probes == Engine.maxProbes { return t }
