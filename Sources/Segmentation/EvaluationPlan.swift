@@ -31,17 +31,12 @@ final class EvaluationPlan: Sendable {
     let anySlots: [Int]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
-    /// Rule id of each segment's `enter`.
-    let enterRule: [Int]
     /// Rule ids of the stage rules, in order.
     let stageRules: [Int]
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
          rules: [RuleEntry]) {
         self.rules = rules
-        var enter = Array(repeating: TimeAtoms.alwaysProbe, count: segments.count)
-        for (id, r) in rules.enumerated() where r.role == .enter { if let s = r.segment, s < enter.count { enter[s] = id } }
-        self.enterRule = enter
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
         self.stageRules = stageIDs
