@@ -80,19 +80,24 @@ extension Engine {
         }
         let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
         guard !candidates.isEmpty else { return nil }
+        // A rule's value is constant between its own candidate instants, so comparing it with the
+        // value it had at its previous candidate (or now) finds every instant the rule values move.
+        var last = [UInt8](repeating: 0, count: rules.count) // 0 not yet, 1 false, 2 true
         var probes = 0
         var i = 0
         while i < candidates.count {
             let t = candidates[i].time
             var moved = false
-            // All rules concerned at this instant (pairs are sorted by time).
+            // All rules concerned at this instant (pairs are sorted by time); each must be brought
+            // up to date even once one has moved.
             while i < candidates.count, candidates[i].time == t {
                 let r = candidates[i].rule
                 i += 1
-                if moved { continue }
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                let before = valueNow(r)
-                moved = value(r, at: t) != before
+                let before = last[r] == 0 ? valueNow(r) : last[r] == 2
+                let after = value(r, at: t)
+                last[r] = after ? 2 : 1
+                if after != before { moved = true }
             }
             guard moved else { continue }
             if probes == Engine.maxProbes { return t }

@@ -191,3 +191,16 @@ extension NextEvaluationTests {
         XCTAssertEqual(r.decision.nextEvaluationAt, at(3 * day))
     }
 }
+
+extension NextEvaluationTests {
+    func testARuleThatChangesAndChangesBackIsFollowed() {
+        // Found by seg-tools' differential test: a future-dated event makes enter and exit false;
+        // 80s after it enter is true again (its value at now) while exit is still false: it enters.
+        let engine = exprRuleset("inactive(80s)", exit: "inactive(20m)")
+        let r = engine.evaluate(state: LeadState(), event: ev("a", minute), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(minute + 80 * second))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(minute + 80 * second).date).decision.segments.current,
+                       ["decision.test.expr"])
+    }
+}
