@@ -204,3 +204,12 @@ extension NextEvaluationTests {
                        ["decision.test.expr"])
     }
 }
+
+extension NextEvaluationTests {
+    func testSinceNullTestFlipsWhenAFutureOccurrenceIsReached() {
+        let engine = exprRuleset("since(a) != null", exit: nil)
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 30 * second), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(30 * second))
+    }
+}
