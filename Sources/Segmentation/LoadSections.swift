@@ -1,0 +1,142 @@
+import Yams
+
+/// The sections of a ruleset other than segments.
+extension RulesetLoader {
+    func loadSources(_ n: Node?, _ c: ExprCompiler) -> [SourceRule] {
+        namedRules(n, section: "sources", entry: "a source", nameKey: "channel",
+                   scope: RuleScope(name: "a source rule"), c, role: { _ in .other })
+            .map { SourceRule(channel: $0.0, when: $0.1) }
+    }
+
+    func loadStages(_ n: Node?, _ c: ExprCompiler) -> [StageRule] {
+        namedRules(n, section: "stages", entry: "a stage entry", nameKey: "stage",
+                   scope: RuleScope(name: "a stage rule", timeSensitive: true), c, role: { .stage($0) })
+            .map { StageRule(stage: $0.0, when: $0.1) }
+    }
+
+    /// An ordered list of `{ <nameKey>: NAME, when: RULE }` entries (sources, stages).
+    private func namedRules(_ n: Node?, section: String, entry: String, nameKey: String, scope: RuleScope,
+                            _ c: ExprCompiler, role: (Int) -> EvaluationPlan.RuleEntry.Role) -> [(String, Rule)] {
+        guard let n, let items = y.sequence(n, "`\(section)`") else { return [] }
+        var out: [(String, Rule)] = []
+        for item in items {
+            guard let m = y.mapping(item, entry, allowed: [nameKey, "when"]) else { continue }
+            let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let name = f[nameKey].flatMap { y.string($0, "`\(nameKey)`") }
+            if f[nameKey] == nil { sink.error(y.loc(item), "\(entry) needs a `\(nameKey)`") }
+            guard let w = f["when"] else { sink.error(y.loc(item), "\(entry) needs a `when` rule"); continue }
+            c.currentRole = role(out.count)
+            let r = rule(w, "`when`", scope, c)
+            c.currentRole = .other
+            if let name, let r { out.append((name, r)) }
+        }
+        return out
+    }
+
+    func loadScoring(_ n: Node?, _ c: ExprCompiler) -> Scoring {
+        guard let n, let m = y.mapping(n, "`scoring`", allowed: ["half_life", "rules", "bands"]) else {
+            return Scoring(halfLife: nil, rules: [], bands: [])
+        }
+        var halfLife: Duration?
+        var rules: [ScoreRule] = []
+        var bands: [Band] = []
+        for (key, _, value) in m {
+            switch key {
+            case "half_life": halfLife = y.duration(value, "`half_life`")
+            case "rules":
+                for item in y.sequence(value, "`scoring.rules`") ?? [] {
+                    guard let rm = y.mapping(item, "a scoring rule", allowed: ["when", "points", "cap"]) else { continue }
+                    let f = Dictionary(rm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard let w = f["when"], let p = f["points"] else {
+                        sink.error(y.loc(item), "a scoring rule needs `when` and `points`")
+                        continue
+                    }
+                    let r = rule(w, "`when`", RuleScope(name: "a scoring rule"), c)
+                    let points = y.number(p, "`points`")
+                    var cap: Double?
+                    if let cn = f["cap"] {
+                        cap = y.number(cn, "`cap`")
+                        if let cv = cap, cv <= 0 { sink.error(y.loc(cn), "`cap` must be more than 0 (it is the most points this rule can contribute)") }
+                    }
+                    if let r, let points {
+                        var key = "r" + String(stableHash(r.text + "|" + Expr.formatNumber(points)), radix: 16)
+                        if rules.contains(where: { $0.key == key }) { key += "-\(rules.count)" }
+                        rules.append(ScoreRule(key: key, when: r, points: points, cap: cap))
+                    }
+                }
+            default: // bands
+                let items = y.sequence(value, "`scoring.bands`") ?? []
+                for (i, item) in items.enumerated() {
+                    guard let bm = y.mapping(item, "a band", allowed: ["below", "action"]) else { continue }
+                    let f = Dictionary(bm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    let below = f["below"].flatMap { y.number($0, "`below`") }
+                    guard let an = f["action"], let action = y.string(an, "`action`") else {
+                        sink.error(y.loc(item), "a band needs an `action`"); continue
+                    }
+                    let isLast = i == items.count - 1
+                    if isLast, f["below"] != nil {
+                        sink.error(y.loc(item), "the last band must have no `below`: it takes every score above the others")
+                    } else if !isLast, f["below"] == nil {
+                        sink.error(y.loc(item), "only the last band may omit `below`")
+                    }
+                    if let below, let prev = bands.last?.below, below <= prev {
+                        sink.error(y.loc(f["below"]!), "bands must be in increasing order of `below` (\(Expr.formatNumber(below)) comes after \(Expr.formatNumber(prev)))")
+                    }
+                    bands.append(Band(below: below, action: action))
+                }
+            }
+        }
+        return Scoring(halfLife: halfLife, rules: rules, bands: bands)
+    }
+
+    func loadTeams(_ n: Node?) -> [String: Team] {
+        guard let n, let m = y.mapping(n, "`teams`", allowed: []) else { return [:] }
+        var teams: [String: Team] = [:]
+        var escalations: [(String, Node)] = []
+        for (name, _, value) in m {
+            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to"]) else { continue }
+            var strategy = "round_robin"
+            var members: [TeamMember] = []
+            var escalate: String?
+            for (key, _, v) in tm {
+                switch key {
+                case "strategy":
+                    if let s = y.string(v, "`strategy`") {
+                        if RulesetLoader.strategies.contains(s) { strategy = s } else {
+                            sink.error(y.loc(v), "unknown strategy `\(s)`\(didYouMean(s, RulesetLoader.strategies)); use round_robin, least_loaded or territory")
+                        }
+                    }
+                case "members":
+                    for item in y.sequence(v, "`members`") ?? [] {
+                        guard let mm = y.mapping(item, "a team member", allowed: ["id", "capacity", "territories"]) else { continue }
+                        let f = Dictionary(mm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                        guard let idn = f["id"], let id = y.string(idn, "`id`") else { sink.error(y.loc(item), "a team member needs an `id`"); continue }
+                        let cap = f["capacity"].flatMap { y.integer($0, "`capacity`") }
+                        let terr = f["territories"].flatMap { y.strings($0, "`territories`") } ?? []
+                        members.append(TeamMember(id: id, capacity: cap, territories: terr))
+                    }
+                default:
+                    if let s = y.string(v, "`escalate_to`") { escalate = s; escalations.append((s, v)) }
+                }
+            }
+            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate)
+        }
+        for (target, node) in escalations where teams[target] == nil {
+            sink.error(y.loc(node), "unknown team `\(target)` in `escalate_to`\(didYouMean(target, teams.keys.sorted()))")
+        }
+        return teams
+    }
+
+    func loadSuppress(_ n: Node?, _ c: ExprCompiler) -> [Suppression] {
+        guard let n, let m = y.mapping(n, "`suppress`", allowed: RulesetLoader.channels) else { return [] }
+        var out: [Suppression] = []
+        for (channel, _, value) in m {
+            c.currentRole = .suppress(channel)
+            defer { c.currentRole = .other }
+            if let r = rule(value, "the `\(channel)` suppression", RuleScope(name: "a suppress condition", timeSensitive: true, allowsInSegment: true), c) {
+                out.append(Suppression(channel: channel, condition: r))
+            }
+        }
+        return out.sorted { $0.channel < $1.channel }
+    }
+}
