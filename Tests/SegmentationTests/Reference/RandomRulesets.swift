@@ -93,7 +93,7 @@ struct RandomRulesetFactory {
         var segments: [RefSegment] = []
         for index in 0..<count {
             let earlier = segments.map(\.name)
-            let name = "consideration.random.s\(index)"
+            let name = "awareness.random.s\(index)"
             let enter = expression(depth: 2, inExit: false, earlier: earlier)
             let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
             segments.append(RefSegment(name: name, priority: Int.random(in: 1...100, using: &rng), enter: enter, exit: exit))
@@ -109,15 +109,18 @@ struct RandomRulesetFactory {
         return RefEvent(type: rng.pick(Self.types), at: at, props: props)
     }
 
-    /// A random gap between two steps: often none or seconds, sometimes hours or weeks.
+    /// A random gap between two steps in milliseconds: often none or seconds, sometimes hours or
+    /// weeks, now and then with odd milliseconds so window edges are hit off the second.
     mutating func gap() -> Int64 {
+        let seconds: Int64
         switch Int.random(in: 0..<10, using: &rng) {
-        case 0: return 0
-        case 1, 2: return Int64.random(in: 1...120, using: &rng)
-        case 3, 4: return Int64.random(in: 60...7_200, using: &rng)
-        case 5, 6: return Int64.random(in: 3_600...172_800, using: &rng)
-        case 7, 8: return Int64.random(in: 86_400...1_209_600, using: &rng)
-        default: return Int64.random(in: 1_209_600...4_000_000, using: &rng)
+        case 0: seconds = 0
+        case 1, 2: seconds = Int64.random(in: 1...120, using: &rng)
+        case 3, 4: seconds = Int64.random(in: 60...7_200, using: &rng)
+        case 5, 6: seconds = Int64.random(in: 3_600...172_800, using: &rng)
+        case 7, 8: seconds = Int64.random(in: 86_400...1_209_600, using: &rng)
+        default: seconds = Int64.random(in: 1_209_600...4_000_000, using: &rng)
         }
+        return seconds * 1_000 + (rng.chance(0.2) ? Int64.random(in: 1...999, using: &rng) : 0)
     }
 }

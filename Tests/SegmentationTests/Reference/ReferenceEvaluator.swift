@@ -21,20 +21,22 @@ struct RefOutcome {
 /// Evaluates a `RefRuleset` from a lead's full event history.
 struct ReferenceEvaluator {
     let ruleset: RefRuleset
-    /// The smallest step of time the engine distinguishes, in seconds: a strict comparison such as
-    /// `since(x) > 2h` first holds one tick after `last + 2h`.
+    /// The smallest step of time, in milliseconds: a strict comparison such as `since(x) > 2h`
+    /// first holds one tick after `last + 2h`.
     var tick: Int64 = 1
 
     /// Adds the event (if any) to the history and evaluates every segment at `now`, applying the
-    /// hysteresis: a non-member enters when `enter` holds and `exit` does not; a member leaves when
-    /// `exit` holds. Segments are visited in order, so `in_segment` sees this evaluation's result.
+    /// hysteresis: a non-member enters when `enter` holds and `exit` does not (with
+    /// `membership.age` 0, as if it entered now); a member leaves when `exit` holds. Segments are
+    /// visited in order, so `in_segment` sees this evaluation's result.
     func evaluate(_ lead: inout RefLead, event: RefEvent?, now: Int64) -> RefOutcome {
         if let event { lead.events.append(event) }
         var result: [String: Int64] = [:]
         var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [])
         for segment in ruleset.segments {
             let since = lead.memberships[segment.name]
-            let context = Context(lead: lead, now: now, enteredAt: since, thisRun: result)
+            // A non-member's exit is judged as if it entered now: membership.age is 0.
+            let context = Context(lead: lead, now: now, enteredAt: since ?? now, thisRun: result)
             let enter = holds(segment.enter, context)
             let exit = holds(segment.exit, context)
             outcome.truths += [enter, exit]
@@ -50,41 +52,29 @@ struct ReferenceEvaluator {
         return outcome
     }
 
-    /// What rules see at `instant` for an already-evaluated lead: every segment's `enter` and
-    /// `exit` truth, then the resulting membership. Two instants with the same vector are
-    /// indistinguishable to the ruleset.
-    func truthVector(_ lead: RefLead, at instant: Int64) -> [Bool] {
-        var copy = lead
-        let outcome = evaluate(&copy, event: nil, now: instant)
-        return outcome.truths + ruleset.segments.map { outcome.current.contains($0.name) }
-    }
-
     /// Every future instant (after `now`) at which some function's value may change with no new
-    /// event: a counted event leaving its window, a `since` or `membership.age` threshold, an
-    /// `inactive` deadline. Sorted, without duplicates.
+    /// event: a counted event entering (if it is dated in the future) or leaving its window, a
+    /// `since` or `membership.age` threshold, an `inactive` deadline. A superset is fine: the
+    /// callers check the truth at each. Sorted, without duplicates.
     func candidateInstants(_ lead: RefLead, now: Int64) -> [Int64] {
         var instants = Set<Int64>()
-        let lastAny = lead.events.lazy.filter { $0.at <= now }.map(\.at).max()
+        func add(_ instant: Int64) { if instant > now { instants.insert(instant) } }
+        for event in lead.events { add(event.at) }
         func visit(_ expr: RefExpr, enteredAt: Int64?) {
             switch expr {
             case .literal, .inSegment, .sinceNull: break
             case let .count(type, filter, window, _, _):
                 for event in lead.events where event.type == type && (filter?.matches(event) ?? true) {
-                    let leaves = event.at + window.seconds
-                    if event.at <= now && leaves > now { instants.insert(leaves) }
+                    add(event.at + window.ms)
                 }
             case let .since(type, op, d):
-                if let last = lastOccurrence(of: type, in: lead, now: now) {
-                    let edge = last + d.seconds + (op == .gt || op == .le ? tick : 0)
-                    if edge > now { instants.insert(edge) }
+                for event in lead.events where event.type == type {
+                    add(event.at + d.ms + (op == .gt || op == .le ? tick : 0))
                 }
             case let .inactive(window):
-                if let lastAny, lastAny + window.seconds > now { instants.insert(lastAny + window.seconds) }
+                for event in lead.events { add(event.at + window.ms) }
             case let .membershipAge(op, d):
-                if let enteredAt {
-                    let edge = enteredAt + d.seconds + (op == .gt || op == .le ? tick : 0)
-                    if edge > now { instants.insert(edge) }
-                }
+                if let enteredAt { add(enteredAt + d.ms + (op == .gt || op == .le ? tick : 0)) }
             case let .not(inner): visit(inner, enteredAt: enteredAt)
             case let .and(lhs, rhs), let .or(lhs, rhs):
                 visit(lhs, enteredAt: enteredAt)
@@ -98,12 +88,24 @@ struct ReferenceEvaluator {
         return instants.sorted()
     }
 
-    /// The first instant after `now` at which some rule's truth really changes without a new
-    /// event, or nil if none ever does.
-    func nextTruthChange(_ lead: RefLead, now: Int64) -> Int64? {
-        let before = truthVector(lead, at: now)
-        for instant in candidateInstants(lead, now: now) where truthVector(lead, at: instant) != before {
-            return instant
+    /// Whether evaluating again right after `now` changes the memberships with no time-dependent
+    /// value changing: a member just left a segment whose `enter` still holds and whose `exit` only
+    /// held for members (through `membership.age`), so the next evaluation, whenever it comes,
+    /// re-enters it.
+    func reentersImmediately(_ lead: RefLead, now: Int64) -> Bool {
+        var copy = lead
+        let outcome = evaluate(&copy, event: nil, now: now)
+        return !outcome.entered.isEmpty || !outcome.exited.isEmpty
+    }
+
+    /// The first instant after `now` at which the decision (the memberships) would change if the
+    /// lead were evaluated then with no new event, or nil if it never does. A re-evaluation later
+    /// than this misses a change; the engine's `next_evaluation_at` must not be later.
+    func nextMembershipChange(_ lead: RefLead, now: Int64, upTo limit: Int64 = .max) -> Int64? {
+        for instant in candidateInstants(lead, now: now) where instant <= limit {
+            var copy = lead
+            let outcome = evaluate(&copy, event: nil, now: instant)
+            if !outcome.entered.isEmpty || !outcome.exited.isEmpty { return instant }
         }
         return nil
     }
@@ -123,20 +125,23 @@ struct ReferenceEvaluator {
         case let .literal(value):
             return value
         case let .count(type, filter, window, op, k):
-            let n = context.lead.events.lazy.filter {
-                $0.type == type && $0.at <= now && $0.at > now - window.seconds && (filter?.matches($0) ?? true)
-            }.count
+            var n = 0
+            for event in context.lead.events
+            where event.type == type && event.at <= now && event.at > now - window.ms && (filter?.matches(event) ?? true) {
+                n += 1
+            }
             return op.holds(n, k)
         case let .since(type, op, d):
             guard let last = lastOccurrence(of: type, in: context.lead, now: now) else { return false }
-            return op.holds(now - last, d.seconds)
+            return op.holds(now - last, d.ms)
         case let .sinceNull(type, isNull):
             return (lastOccurrence(of: type, in: context.lead, now: now) == nil) == isNull
         case let .inactive(window):
-            return !context.lead.events.contains { $0.at <= now && $0.at > now - window.seconds }
+            for event in context.lead.events where event.at <= now && event.at > now - window.ms { return false }
+            return true
         case let .membershipAge(op, d):
             guard let enteredAt = context.enteredAt else { return false }
-            return op.holds(now - enteredAt, d.seconds)
+            return op.holds(now - enteredAt, d.ms)
         case let .inSegment(name):
             return context.thisRun[name] != nil
         case let .not(inner):
@@ -149,6 +154,10 @@ struct ReferenceEvaluator {
     }
 
     func lastOccurrence(of type: String, in lead: RefLead, now: Int64) -> Int64? {
-        lead.events.lazy.filter { $0.type == type && $0.at <= now }.map(\.at).max()
+        var last: Int64?
+        for event in lead.events where event.type == type && event.at <= now && event.at > (last ?? Int64.min) {
+            last = event.at
+        }
+        return last
     }
 }

@@ -1,6 +1,6 @@
 // The naive reference evaluator's own tiny model. It is written independently of the engine on
-// purpose: the differential test is only worth something if the two share no code. Times are whole
-// seconds since the Unix epoch; durations are whole seconds.
+// purpose: the differential test is only worth something if the two share no code. Times are
+// milliseconds since the Unix epoch; durations are milliseconds.
 
 /// A property value an event can carry in the random sequences.
 enum RefValue: Equatable {
@@ -36,14 +36,14 @@ struct RefDuration {
     var amount: Int
     var unit: Character  // s m h d w
 
-    var seconds: Int64 {
+    var ms: Int64 {
         let perUnit: Int64
         switch unit {
-        case "s": perUnit = 1
-        case "m": perUnit = 60
-        case "h": perUnit = 3_600
-        case "d": perUnit = 86_400
-        default: perUnit = 604_800
+        case "s": perUnit = 1_000
+        case "m": perUnit = 60_000
+        case "h": perUnit = 3_600_000
+        case "d": perUnit = 86_400_000
+        default: perUnit = 604_800_000
         }
         return Int64(amount) * perUnit
     }
