@@ -41,7 +41,7 @@ extension ExprCompiler {
             guard let window = constantDuration(args[0], "inactive()") else { return nil }
             let slot = signals.use(type: "*", filter: nil)
             signals.need(slot, keep: 1, window: window, latest: true)
-            if scope.timeSensitive { atoms.add(window: slot, window, ranks: [1]) }
+            if scope.timeSensitive { atoms.add(window: slot, window, ranks: [1], rule: currentRule) }
             return CNode(kind: .call, type: .bool, text: text, eval: { env in
                 .bool(env.series[slot].count(now: env.now, window: window) == 0)
             })

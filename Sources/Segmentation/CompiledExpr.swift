@@ -28,11 +28,14 @@ final class EvalEnv {
     var series: [SignalSeries]
     /// Current membership by segment index, updated in dependency order during evaluation.
     var members: [Bool]
+    /// Entered-at by segment index (nil: not a member), kept in step with `members`.
+    var entered: [Int64?]
     /// Entered-at of the segment whose `exit` is being evaluated (for `membership.age`).
     var enteredAt: Int64?
 
-    init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], members: [Bool]) {
-        self.lead = lead; self.event = event; self.now = now; self.series = series; self.members = members
+    init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
+        self.lead = lead; self.event = event; self.now = now; self.series = series
+        self.entered = entered; self.members = entered.map { $0 != nil }
     }
 }
 
@@ -69,7 +72,6 @@ public struct Rule: Sendable {
     /// Where the rule starts in the YAML file.
     public let location: SourceLocation
     let node: CNode
-    let ast: Expr
 
     func holds(_ env: EvalEnv) -> Bool { node.eval(env).isTrue }
 }

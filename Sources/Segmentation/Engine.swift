@@ -32,8 +32,8 @@ public struct Engine: Sendable {
         let rs = ruleset
         let nowMs = now.milliseconds
         let resolved = event.map(resolve)
-        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state),
-                          members: rs.segments.map { state.memberships[$0.name] != nil })
+        let enteredBefore = rs.enteredTimes(state)
+        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state), entered: enteredBefore)
         let previousScore = state.score, previousScoreAt = state.scoreAt
         var applications: [ScoreRuleApplication] = []
         if let ev = resolved { applications = applyEvent(ev, env) }
@@ -44,7 +44,7 @@ public struct Engine: Sendable {
         var explanation = Explanation()
         for (i, change) in settled.changes {
             let seg = rs.segments[i]
-            env.enteredAt = change == "entered" ? nowMs : state.memberships[seg.name]?.milliseconds
+            env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
             let nodes = [seg.enter.node] + (seg.exit.map { [$0.node] } ?? [])
             explanation.segments[seg.name] = SegmentExplanation(
                 change: change, enter: Explainer.render(seg.enter.node, env),
@@ -62,19 +62,20 @@ public struct Engine: Sendable {
         lead.stage = settled.stage
         lead.band = settled.band
         var memberships: [String: Timestamp] = [:]
-        for (i, seg) in rs.segments.enumerated() where env.members[i] {
-            memberships[seg.name] = state.memberships[seg.name] ?? now
+        for (i, seg) in rs.plan.segments.enumerated() {
+            if let e = env.entered[i] { memberships[seg.name] = Timestamp(milliseconds: e) }
         }
         lead.memberships = memberships
         var series = env.series
         var stored = SignalState()
+        stored.series.reserveCapacity(rs.signals.count)
         for (slot, spec) in rs.signals.enumerated() {
             series[slot].prune(now: nowMs)
             stored.series[spec.key] = series[slot]
         }
         lead.signals = stored
 
-        let next = nextEvaluation(lead: lead, series: series, now: nowMs, current: settled.outcome,
+        let next = nextEvaluation(lead: lead, entered: env.entered, series: series, now: nowMs, current: settled.outcome,
                                   checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
         let current = rs.segments.indices.filter { env.members[$0] }.map { rs.segments[$0].name }.sorted()
         let decision = Decision(
@@ -95,7 +96,7 @@ public struct Engine: Sendable {
         let missing = Set(ruleset.signalsMissing(from: state.signals).map(\.key))
         guard !missing.isEmpty else { return state }
         var lead = state
-        let env = EvalEnv(lead: state, event: nil, now: now.milliseconds, series: [], members: [])
+        let env = EvalEnv(lead: state, event: nil, now: now.milliseconds, series: [], entered: [])
         for (slot, spec) in ruleset.signals.enumerated() where missing.contains(spec.key) {
             _ = slot
             var s = SignalSeries(times: [], keep: spec.keep, window: spec.window, keepsLatest: spec.keepsLatest)
@@ -136,7 +137,9 @@ public struct Engine: Sendable {
         let at = Timestamp(milliseconds: ev.at)
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
-        for (slot, spec) in ruleset.signals.enumerated() where spec.matches(env, type: ev.type) {
+        let plan = ruleset.plan
+        for slot in plan.anySlots { env.series[slot].insert(ev.at) }
+        for slot in plan.slotsByType[ev.type] ?? [] where ruleset.signals[slot].matches(env, type: ev.type) {
             env.series[slot].insert(ev.at)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {

@@ -19,6 +19,11 @@ final class ExprCompiler {
     let segmentIndex: [String: Int]
     var signals = SignalRegistry()
     var atoms = TimeAtoms()
+    /// Compiled time-sensitive rules by id (the ids atoms refer to), with their segment if any.
+    var ruleTable: [EvaluationPlan.RuleEntry] = []
+    /// The segment whose enter/exit is being compiled (set by the loader).
+    var currentSegment: Int?
+    var currentRule: Int { ruleTable.count }
 
     // Per expression.
     var locate: (Int) -> SourceLocation = { _ in SourceLocation(line: 1, column: 1) }
@@ -78,7 +83,8 @@ final class ExprCompiler {
         }
         finishUses()
         if failed { return nil }
-        return Rule(text: node.text, location: locate(ast.offset), node: node, ast: ast)
+        if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment)) }
+        return Rule(text: node.text, location: locate(ast.offset), node: node)
     }
 
     /// Settles how much of each counted signal must be kept, and refuses time uses that cannot be scheduled.
@@ -88,7 +94,7 @@ final class ExprCompiler {
             if scope.timeSensitive {
                 var ranks: [Int]? = []
                 for (op, v) in ts ?? [] { if let r = ExprCompiler.ranks(op, v), let have = ranks { ranks = have + r } else { ranks = nil } }
-                atoms.add(window: slot, window, ranks: ts == nil ? nil : ranks)
+                atoms.add(window: slot, window, ranks: ts == nil ? nil : ranks, rule: currentRule)
             }
             if let ts {
                 var keep = 1
@@ -111,9 +117,9 @@ final class ExprCompiler {
             }
             for (_, t) in ts {
                 switch (use, t) {
-                case (.since(let slot), .dur(let d)): atoms.add(since: slot, d)
-                case (.age, .dur(let d)): atoms.add(age: d)
-                case (.score, .num(let n)): atoms.add(score: n)
+                case (.since(let slot), .dur(let d)): atoms.add(TimeAtoms.Since(slot: slot, ms: d, rule: currentRule))
+                case (.age, .dur(let d)): atoms.add(TimeAtoms.Age(ms: d, segment: currentSegment ?? 0, rule: currentRule))
+                case (.score, .num(let n)): atoms.add(TimeAtoms.Score(value: n, rule: currentRule))
                 default: break
                 }
             }

@@ -58,7 +58,8 @@ extension RulesetLoader {
                         if let cv = cap, cv <= 0 { sink.error(y.loc(cn), "`cap` must be more than 0 (it is the most points this rule can contribute)") }
                     }
                     if let r, let points {
-                        let key = "r" + String(stableHash(r.text + "|" + Expr.formatNumber(points)), radix: 16)
+                        var key = "r" + String(stableHash(r.text + "|" + Expr.formatNumber(points)), radix: 16)
+                        if rules.contains(where: { $0.key == key }) { key += "-\(rules.count)" }
                         rules.append(ScoreRule(key: key, when: r, points: points, cap: cap))
                     }
                 }

@@ -34,6 +34,8 @@ extension RulesetLoader {
         let description = f["description"].flatMap { $0.string }
         let owner = f["owner"].flatMap { y.string($0, "`owner`") }
         c.dependencies = []
+        c.currentSegment = index
+        defer { c.currentSegment = nil }
         var enter: Rule?
         if let en = f["enter"] {
             enter = rule(en, "`enter`", RuleScope(name: "an `enter` rule", timeSensitive: true, allowsInSegment: true), c)

@@ -31,6 +31,12 @@ public struct Ruleset: Sendable {
     /// same instant can differ from the evaluation with the event).
     let timeRulesReadEvent: Bool
     let segmentIndex: [String: Int]
+    let plan: EvaluationPlan
+
+    /// Entered-at per segment index from stored memberships.
+    func enteredTimes(_ state: LeadState) -> [Int64?] {
+        plan.segments.map { state.memberships[$0.name]?.milliseconds }
+    }
 
     /// Signals this ruleset needs that `state` does not hold (or holds with less history than
     /// needed, e.g. a longer window or a higher count threshold). The service backfills them with

@@ -121,7 +121,7 @@ final class RulesetLoader {
         let order = segments.count == segmentNodes.count ? dependencyOrder(segments, deps, nameNodes) : []
         if sink.hasErrors { return nil }
         var atoms = c.atoms
-        for b in scoring.bands { if let below = b.below { atoms.add(score: below) } }
+        for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
@@ -129,7 +129,8 @@ final class RulesetLoader {
             suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
             evaluationOrder: order, atoms: atoms,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
-            segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }))
+            segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable))
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

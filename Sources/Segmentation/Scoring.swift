@@ -22,18 +22,14 @@ extension Engine {
     /// Brings the stored contributions and score to `env.now`.
     func decayScore(_ env: EvalEnv) {
         let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+        // Every part decays by the same factor, so the score does too: no re-summing needed.
         if f != 1 {
-            var parts: [String: Double] = [:]
-            for (k, v) in env.lead.scoreParts where abs(v * f) >= 1e-9 { parts[k] = v * f }
+            var parts = env.lead.scoreParts.mapValues { $0 * f }
+            if parts.values.contains(where: { abs($0) < 1e-9 }) { parts = parts.filter { abs($0.value) >= 1e-9 } }
             env.lead.scoreParts = parts
+            env.lead.score *= f
         }
-        env.lead.score = sumParts(env.lead.scoreParts)
         if (env.lead.scoreAt?.milliseconds ?? Int64.min) < env.now { env.lead.scoreAt = Timestamp(milliseconds: env.now) }
-    }
-
-    /// Sum in key order, so the floating-point result is the same every time.
-    func sumParts(_ parts: [String: Double]) -> Double {
-        parts.keys.sorted().reduce(0) { $0 + parts[$1]! }
     }
 
     func applyScoreRules(_ ev: ResolvedEvent, _ env: EvalEnv) -> [ScoreRuleApplication] {
@@ -46,10 +42,10 @@ extension Engine {
             var add = points
             if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
             env.lead.scoreParts[rule.key] = current + add
+            env.lead.score += add
             out.append(ScoreRuleApplication(rule: rule.when.text, points: rule.points, added: round3(add),
                                             cap: rule.cap, capped: add < points))
         }
-        env.lead.score = sumParts(env.lead.scoreParts)
         return out
     }
 

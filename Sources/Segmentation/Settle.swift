@@ -39,40 +39,44 @@ struct Settled {
 
 extension Engine {
     /// Decays the score, then sets the stage, memberships (in dependency order, with hysteresis),
-    /// primary segment, band and suppressions at `env.now`. Mutates `env.lead` and `env.members`.
-    func settle(_ env: EvalEnv) -> Settled {
-        let rs = ruleset
-        decayScore(env)
-        let stage = rs.stages.first { $0.when.holds(env) }?.stage
+    /// primary segment, band and suppressions at `env.now`. Mutates `env.lead`, `env.members` and
+    /// `env.entered`. `scoreOnly` decays just the score value (for probes that store nothing).
+    func settle(_ env: EvalEnv, scoreOnly: Bool = false) -> Settled {
+        let plan = ruleset.plan
+        if scoreOnly {
+            env.lead.score *= decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+        } else {
+            decayScore(env)
+        }
+        var stage: String?
+        for s in plan.stages where s.fn(env).isTrue { stage = s.label; break }
         env.lead.stage = stage
         var changes: [(Int, String)] = []
-        for i in rs.evaluationOrder {
-            let seg = rs.segments[i]
-            if env.members[i] {
-                env.enteredAt = env.lead.memberships[seg.name]?.milliseconds ?? env.now
-                let leaves = seg.exit.map { $0.holds(env) } ?? !seg.enter.holds(env)
-                if leaves { env.members[i] = false; changes.append((i, "exited")) }
-            } else if seg.enter.holds(env) {
+        for i in plan.order {
+            let seg = plan.segments[i]
+            if let since = env.entered[i] {
+                env.enteredAt = since
+                let leaves = seg.exit.map { $0(env).isTrue } ?? !seg.enter(env).isTrue
+                if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
+            } else if seg.enter(env).isTrue {
                 env.enteredAt = env.now
-                if !(seg.exit?.holds(env) ?? false) { env.members[i] = true; changes.append((i, "entered")) }
+                if !(seg.exit?(env).isTrue ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
             }
         }
         env.enteredAt = nil
         var primary: Int?
-        for i in rs.segments.indices where env.members[i] {
+        for i in plan.segments.indices where env.members[i] {
             if let p = primary {
-                let a = rs.segments[i], b = rs.segments[p]
+                let a = plan.segments[i], b = plan.segments[p]
                 if a.priority > b.priority || (a.priority == b.priority && a.name < b.name) { primary = i }
             } else { primary = i }
         }
         let band = band(for: env.lead.score)
         var suppressed: [SuppressedAction] = []
         if let p = primary {
-            let route = rs.segments[p].route
-            let routed: Set<String> = Set([route.email.map { _ in "email" }, route.ads.map { _ in "ads" },
-                                           route.sales.map { _ in "sales" }].compactMap { $0 })
-            for s in rs.suppress where routed.contains(s.channel) && s.condition.holds(env) {
-                suppressed.append(SuppressedAction(channel: s.channel, reason: s.condition.text))
+            let routed = plan.segments[p].channels
+            for s in plan.suppress where routed.contains(s.label) && s.fn(env).isTrue {
+                suppressed.append(SuppressedAction(channel: s.label, reason: s.text))
             }
         }
         return Settled(stage: stage, changes: changes, primary: primary, band: band, suppressed: suppressed,

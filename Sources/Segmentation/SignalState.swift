@@ -43,12 +43,14 @@ struct SignalSeries: Sendable, Equatable {
     /// at or before `now` stays when `keepsLatest`. Future occurrences (after `now`) all stay, up to
     /// `SignalState.maxTimesPerSignal` in total.
     mutating func prune(now: Int64) {
-        let past = times.filter { $0 <= now }
-        let future = times.filter { $0 > now }
-        var kept = Array(past.filter { $0 > now - window }.suffix(keep))
-        if keepsLatest, let last = past.last, kept.last != last { kept.append(last) }
-        let room = SignalState.maxTimesPerSignal
-        times = Array((kept + future).suffix(room))
+        var firstFuture = times.count
+        while firstFuture > 0, times[firstFuture - 1] > now { firstFuture -= 1 }
+        var start = firstFuture
+        while start > 0, firstFuture - start < keep, times[start - 1] > now &- window { start -= 1 }
+        // Nothing kept inside the window: the latest past occurrence still answers `since`/`inactive`.
+        if keepsLatest, start == firstFuture, firstFuture > 0 { start -= 1 }
+        start = max(start, times.count - SignalState.maxTimesPerSignal)
+        if start > 0 { times.removeFirst(start) }
     }
 }
 

@@ -57,30 +57,36 @@ struct SignalRegistry {
 }
 
 /// Everything whose truth can change with time alone, collected from stage, segment and suppress
-/// rules; `next_evaluation_at` derives candidate instants from these.
+/// rules; `next_evaluation_at` derives candidate instants from these. Each atom names the rule it
+/// belongs to (an index into `EvaluationPlan.rules`; `alwaysProbe` for band limits), so a candidate
+/// only costs a full settle when one of its rules actually changes value.
 struct TimeAtoms: Sendable {
+    static let alwaysProbe = -1
+
     /// A count over a window: it drops when an occurrence leaves the window, but a comparison with a
     /// constant only flips when the k-th most recent occurrence leaves, for the `ranks` k its
     /// thresholds need (nil: every occurrence matters, e.g. a count used in arithmetic).
-    var windows: [WindowAtom] = []
-    /// (signal slot, threshold): `since(x) op threshold` flips at latest + threshold (+1 ms).
-    var since: [Pair] = []
-    /// `membership.age op threshold`.
-    var ages: [Int64] = []
-    /// `lead.score op threshold` (and the band limits): the decaying score crosses it.
-    var scores: [Double] = []
+    struct Window: Hashable, Sendable { var slot: Int; var ms: Int64; var ranks: [Int]?; var rule: Int }
+    /// `since(x) op ms` flips at latest + ms (+ 1 ms).
+    struct Since: Hashable, Sendable { var slot: Int; var ms: Int64; var rule: Int }
+    /// `membership.age op ms` in the exit of `segment`.
+    struct Age: Hashable, Sendable { var ms: Int64; var segment: Int; var rule: Int }
+    /// `lead.score op value`, or a band limit: the decaying score crosses it.
+    struct Score: Hashable, Sendable { var value: Double; var rule: Int }
 
-    struct Pair: Hashable, Sendable { var slot: Int; var ms: Int64 }
-    struct WindowAtom: Hashable, Sendable { var slot: Int; var ms: Int64; var ranks: [Int]? }
+    var windows: [Window] = []
+    var since: [Since] = []
+    var ages: [Age] = []
+    var scores: [Score] = []
 
-    mutating func add(window slot: Int, _ ms: Int64, ranks: [Int]?) {
-        guard let i = windows.firstIndex(where: { $0.slot == slot && $0.ms == ms }) else {
-            windows.append(WindowAtom(slot: slot, ms: ms, ranks: ranks.map { Array(Set($0)).sorted() }))
+    mutating func add(window slot: Int, _ ms: Int64, ranks: [Int]?, rule: Int) {
+        guard let i = windows.firstIndex(where: { $0.slot == slot && $0.ms == ms && $0.rule == rule }) else {
+            windows.append(Window(slot: slot, ms: ms, ranks: ranks.map { Array(Set($0)).sorted() }, rule: rule))
             return
         }
         if let old = windows[i].ranks, let ranks { windows[i].ranks = Array(Set(old + ranks)).sorted() } else { windows[i].ranks = nil }
     }
-    mutating func add(since slot: Int, _ ms: Int64) { let p = Pair(slot: slot, ms: ms); if !since.contains(p) { since.append(p) } }
-    mutating func add(age ms: Int64) { if !ages.contains(ms) { ages.append(ms) } }
-    mutating func add(score v: Double) { if !scores.contains(v) { scores.append(v) } }
+    mutating func add(_ a: Since) { if !since.contains(a) { since.append(a) } }
+    mutating func add(_ a: Age) { if !ages.contains(a) { ages.append(a) } }
+    mutating func add(_ a: Score) { if !scores.contains(a) { scores.append(a) } }
 }

@@ -120,3 +120,16 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(r.decision.segments.entered, ["decision.a.first", "decision.b.later"])
     }
 }
+
+extension LanguageTests {
+    func testComparisonsWithNullAreFalseExceptNullTests() {
+        let s = LeadState(traits: ["plan": .string("pro")])
+        XCTAssertFalse(holds("lead.traits.missing != 3", state: s), "null != 3 is a comparison with null: false")
+        XCTAssertFalse(holds("lead.traits.missing == lead.traits.other", state: s))
+        XCTAssertFalse(holds("lead.traits.missing != lead.traits.plan", state: s))
+        XCTAssertFalse(holds("lead.traits.missing != null", state: s))
+        XCTAssertTrue(holds("lead.traits.missing == null and lead.traits.plan != null", state: s))
+        XCTAssertTrue(holds("lead.traits.plan != 'basic' and not (lead.traits.missing == 'x')", state: s))
+        XCTAssertFalse(holds("lead.traits.missing not in ['a']", state: s))
+    }
+}

@@ -85,14 +85,27 @@ final class NextEvaluationTests: XCTestCase {
     }
 
     func testConservativeAfterTheProbeLimit() {
-        // 20 occurrences, each leaving the window at its own instant, none of which changes the outcome.
-        // A count used in arithmetic: every occurrence leaving the window is a candidate.
-        let engine = exprRuleset("count(a, 1d) * 2 >= 100", exit: nil)
+        // 20 members held by `exit: 'false'`; each occurrence leaving the window flips one `enter`
+        // (count(a, 1d) * 1 >= k) without changing any membership: every candidate needs a probe.
+        var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
+        for k in 1...20 {
+            yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'false', route: { email: { sequence: s } } }\n"
+        }
+        let engine = Engine(load(yaml))
         var s = LeadState()
         for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
         let r = engine.evaluate(state: s, now: at(19 * minute).date)
+        XCTAssertEqual(r.decision.segments.current.count, 20)
         // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
         XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+    }
+
+    func testValueChangesThatCannotMoveTheOutcomeAreSkipped() {
+        // count(a, 1d) * 2 >= 100 never holds with 20 occurrences: no probe, and no re-evaluation needed.
+        let engine = exprRuleset("count(a, 1d) * 2 >= 100", exit: nil)
+        var s = LeadState()
+        for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+        XCTAssertNil(engine.evaluate(state: s, now: at(19 * minute).date).decision.nextEvaluationAt)
     }
 
     func testFutureDatedEventEntersTheWindowLater() {
@@ -100,5 +113,20 @@ final class NextEvaluationTests: XCTestCase {
         let r = engine.evaluate(state: LeadState(), event: ev("a", hour), now: t0)
         XCTAssertEqual(r.decision.segments.current, [])
         XCTAssertEqual(r.decision.nextEvaluationAt, at(hour))
+    }
+}
+
+extension NextEvaluationTests {
+    func testFutureDatedOccurrenceLeavingTheWindowIsScheduled() {
+        // One occurrence an hour ago, one dated an hour ahead: `count(a, 1d) >= 1` holds throughout
+        // until the future one leaves the window, 1d after its own time.
+        let engine = exprRuleset("count(a, 1d) >= 1", exit: nil)
+        var s = engine.evaluate(state: LeadState(), event: ev("a", -hour), now: t0).newState
+        let r = engine.evaluate(state: s, event: ev("a", hour), now: t0)
+        s = r.newState
+        XCTAssertEqual(r.decision.segments.current, ["decision.test.expr"])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(hour + day))
+        XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day - 1).date).decision.segments.current, ["decision.test.expr"])
+        XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day).date).decision.segments.current, [])
     }
 }
