@@ -23,7 +23,7 @@ final class DifferentialTests: XCTestCase {
         // DIFFERENTIAL_SEED and DIFFERENTIAL_RUNS reproduce a failure or run deeper.
         let environment = ProcessInfo.processInfo.environment
         let firstSeed = environment["DIFFERENTIAL_SEED"].flatMap(UInt64.init) ?? 20_261_125
-        let runs = environment["DIFFERENTIAL_RUNS"].flatMap(Int.init) ?? 300
+        let runs = environment["DIFFERENTIAL_RUNS"].flatMap(Int.init) ?? 500
         var stats = DifferentialStats()
         for offset in 0..<UInt64(runs) {
             let seed = firstSeed &+ offset
