@@ -36,4 +36,27 @@ final class DifferentialRegressionTests: XCTestCase {
         XCTAssertEqual(decision.segments.current, [])
         XCTAssertEqual(decision.nextEvaluationAt?.description, "2026-12-10T10:31:24.536Z")
     }
+
+    /// Seed 20261273 (with future-dated events): a click dated 8.5 s after it arrives (a client
+    /// clock ahead). `since(clicked) != null` becomes true when that instant comes, and the lead
+    /// enters then.
+    func testFutureDatedOccurrenceSchedulesItsNullCheck() throws {
+        let engine = Engine(try Ruleset.load(yaml: """
+            version: 1
+            events: { types: [clicked] }
+            segments:
+              - name: awareness.random.s1
+                priority: 1
+                enter: 'since(clicked) != null'
+                exit: 'count(clicked, 80m) > 3'
+                route: { email: { sequence: s1 } }
+            """, fileName: "r.yaml").ruleset)
+        let occurred = try XCTUnwrap(Timestamp.parse("2026-12-24T21:09:05.231Z"))
+        let received = try XCTUnwrap(Timestamp.parse("2026-12-24T21:08:56.710Z"))
+        let evaluation = engine.evaluate(state: LeadState(), event: Event(name: "clicked", occurredAt: occurred), now: received)
+        XCTAssertEqual(evaluation.decision.segments.current, [])
+        XCTAssertEqual(evaluation.decision.nextEvaluationAt, occurred)
+        let later = engine.evaluate(state: evaluation.newState, event: nil, now: occurred)
+        XCTAssertEqual(later.decision.segments.entered, ["awareness.random.s1"])
+    }
 }
