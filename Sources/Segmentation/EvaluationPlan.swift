@@ -14,7 +14,12 @@ final class EvaluationPlan: Sendable {
         }
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
-    struct RuleEntry: Sendable { let fn: EvalFn; let segment: Int? }
+    struct RuleEntry: Sendable {
+        enum Role: Sendable, Equatable { case other, enter, exit, stage(Int), suppress(String) }
+        let fn: EvalFn
+        let segment: Int?
+        let role: Role
+    }
     struct Check: Sendable { let label: String; let text: String; let fn: EvalFn }
 
     let stages: [Check]
@@ -26,10 +31,20 @@ final class EvaluationPlan: Sendable {
     let anySlots: [Int]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
+    /// Rule id of each segment's `enter`.
+    let enterRule: [Int]
+    /// Rule ids of the stage rules, in order.
+    let stageRules: [Int]
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
          rules: [RuleEntry]) {
         self.rules = rules
+        var enter = Array(repeating: TimeAtoms.alwaysProbe, count: segments.count)
+        for (id, r) in rules.enumerated() where r.role == .enter { if let s = r.segment, s < enter.count { enter[s] = id } }
+        self.enterRule = enter
+        var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
+        for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
+        self.stageRules = stageIDs
         self.stages = stages.map { Check(label: $0.stage, text: $0.when.text, fn: $0.when.node.eval) }
         self.segments = segments.map(Seg.init)
         self.order = order

@@ -23,6 +23,7 @@ final class ExprCompiler {
     var ruleTable: [EvaluationPlan.RuleEntry] = []
     /// The segment whose enter/exit is being compiled (set by the loader).
     var currentSegment: Int?
+    var currentRole = EvaluationPlan.RuleEntry.Role.other
     var currentRule: Int { ruleTable.count }
 
     // Per expression.
@@ -83,7 +84,7 @@ final class ExprCompiler {
         }
         finishUses()
         if failed { return nil }
-        if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment)) }
+        if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment, role: currentRole)) }
         return Rule(text: node.text, location: locate(ast.offset), node: node)
     }
 

@@ -26,7 +26,9 @@ extension RulesetLoader {
             let stage = f["stage"].flatMap { y.string($0, "`stage`") }
             if f["stage"] == nil { sink.error(y.loc(item), "a stage entry needs a `stage` name") }
             guard let w = f["when"] else { sink.error(y.loc(item), "a stage entry needs a `when` rule"); continue }
+            c.currentRole = .stage(out.count)
             let r = rule(w, "`when`", RuleScope(name: "a stage rule", timeSensitive: true), c)
+            c.currentRole = .other
             if let stage, let r { out.append(StageRule(stage: stage, when: r)) }
         }
         return out
@@ -130,6 +132,8 @@ extension RulesetLoader {
         guard let n, let m = y.mapping(n, "`suppress`", allowed: RulesetLoader.channels) else { return [] }
         var out: [Suppression] = []
         for (channel, _, value) in m {
+            c.currentRole = .suppress(channel)
+            defer { c.currentRole = .other }
             if let r = rule(value, "the `\(channel)` suppression", RuleScope(name: "a suppress condition", timeSensitive: true, allowsInSegment: true), c) {
                 out.append(Suppression(channel: channel, condition: r))
             }

@@ -35,9 +35,10 @@ extension RulesetLoader {
         let owner = f["owner"].flatMap { y.string($0, "`owner`") }
         c.dependencies = []
         c.currentSegment = index
-        defer { c.currentSegment = nil }
+        defer { c.currentSegment = nil; c.currentRole = .other }
         var enter: Rule?
         if let en = f["enter"] {
+            c.currentRole = .enter
             enter = rule(en, "`enter`", RuleScope(name: "an `enter` rule", timeSensitive: true, allowsInSegment: true), c)
         } else {
             sink.error(y.loc(n), "segment `\(segName)` needs an `enter` rule")
@@ -45,6 +46,7 @@ extension RulesetLoader {
         var deps = c.dependencies
         var exit: Rule?
         if let ex = f["exit"] {
+            c.currentRole = .exit
             exit = rule(ex, "`exit`", RuleScope(name: "an `exit` rule", timeSensitive: true, allowsMembershipAge: true, allowsInSegment: true), c)
             deps += c.dependencies
             if exit == nil { ok = false }

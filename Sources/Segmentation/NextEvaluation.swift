@@ -29,12 +29,10 @@ extension Engine {
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.
         if checkFixedPoint, outcome(at: now) != current { return now + 1 }
-        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now)
-        guard !candidates.isEmpty else { return nil }
-
         // A candidate can only change the outcome if one of its rules changes value compared with
         // now (memberships, stage and score as stored); only then settle everything to be sure.
-        let rules = ruleset.plan.rules
+        let plan = ruleset.plan
+        let rules = plan.rules
         let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
         var atNow = [UInt8](repeating: 0, count: rules.count) // 0 not computed, 1 false, 2 true
         func value(_ r: Int, at t: Int64) -> Bool {
@@ -43,6 +41,45 @@ extension Engine {
             env.enteredAt = rules[r].segment.map { entered[$0] ?? t }
             return rules[r].fn(env).isTrue
         }
+        func valueNow(_ r: Int) -> Bool {
+            if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
+            return atNow[r] == 2
+        }
+        // Some rules cannot matter until something else changes first: a member (with an exit) only
+        // leaves by `exit`; a non-member's `exit` only matters while its `enter` holds; stage rules
+        // after the one that holds are shadowed by it; a suppress condition only matters for a
+        // channel the primary segment routes.
+        var relevance = [UInt8](repeating: 0, count: rules.count)
+        var holdingStage: Int?
+        func stageHolding() -> Int {
+            if let h = holdingStage { return h }
+            let h = plan.stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? plan.stageRules.count
+            holdingStage = h
+            return h
+        }
+        func relevant(_ r: Int) -> Bool {
+            if r == TimeAtoms.alwaysProbe { return true }
+            if relevance[r] == 0 {
+                let e = rules[r]
+                var yes = true
+                if let seg = e.segment {
+                    let member = entered[seg] != nil, hasExit = plan.segments[seg].exit != nil
+                    switch e.role {
+                    case .enter: yes = !member || !hasExit
+                    case .exit: yes = member || (plan.enterRule[seg] >= 0 && valueNow(plan.enterRule[seg]))
+                    default: yes = true
+                    }
+                } else if case .stage(let i) = e.role {
+                    yes = i <= stageHolding()
+                } else if case .suppress(let channel) = e.role {
+                    yes = current.primary.map { plan.segments[$0].channels.contains(channel) } ?? false
+                }
+                relevance[r] = yes ? 2 : 1
+            }
+            return relevance[r] == 2
+        }
+        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
+        guard !candidates.isEmpty else { return nil }
         var probes = 0
         var i = 0
         while i < candidates.count {
@@ -54,8 +91,8 @@ extension Engine {
                 i += 1
                 if moved { continue }
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
-                moved = value(r, at: t) != (atNow[r] == 2)
+                let before = valueNow(r)
+                moved = value(r, at: t) != before
             }
             guard moved else { continue }
             if probes == Engine.maxProbes { return t }
@@ -69,12 +106,13 @@ extension Engine {
 
     /// Every instant after `now` at which some time-dependent rule part could change value, with the
     /// rules concerned, ascending.
-    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64) -> [Candidate] {
+    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64,
+                           relevant: (Int) -> Bool) -> [Candidate] {
         var out: [Candidate] = []
-        out.reserveCapacity(64)
+        out.reserveCapacity(32)
         func add(_ t: Int64, _ rule: Int) { if t > now { out.append(Candidate(time: t, rule: rule)) } }
         let atoms = ruleset.atoms
-        for w in atoms.windows {
+        for w in atoms.windows where relevant(w.rule) {
             let times = series[w.slot].times
             // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
             // shortcut below does not hold, so every edge is a candidate.
@@ -89,19 +127,19 @@ extension Engine {
                 for t in times where t <= now { add(t &+ w.ms, w.rule) }
             }
         }
-        for s in atoms.since {
+        for s in atoms.since where relevant(s.rule) {
             let ser = series[s.slot]
             for t in ser.times where t > now { add(t, s.rule); add(t &+ s.ms, s.rule); add(t &+ s.ms &+ 1, s.rule) }
             if let l = ser.latest(atOrBefore: now) { add(l &+ s.ms, s.rule); add(l &+ s.ms &+ 1, s.rule) }
         }
-        for a in atoms.ages {
+        for a in atoms.ages where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
             let since = entered[a.segment] ?? now
             add(since &+ a.ms, a.rule); add(since &+ a.ms &+ 1, a.rule)
         }
         if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
             let base = lead.scoreAt?.milliseconds ?? now
-            for a in atoms.scores where a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
+            for a in atoms.scores where relevant(a.rule) && a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
                 let t = Double(base) + Double(hl) * log2(lead.score / a.value)
                 guard t.isFinite, t < 9e15 else { continue }
                 let f = Int64(t.rounded(.down))

@@ -85,19 +85,42 @@ final class NextEvaluationTests: XCTestCase {
     }
 
     func testConservativeAfterTheProbeLimit() {
-        // 20 members held by `exit: 'false'`; each occurrence leaving the window flips one `enter`
-        // (count(a, 1d) * 1 >= k) without changing any membership: every candidate needs a probe.
+        // 20 non-members kept out by an exit that holds (status is new); each `enter`
+        // (count(a, 1d) * 1 >= k) flips at one occurrence's window edge without letting anyone in:
+        // every edge needs a full settle.
+        var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
+        for k in 1...20 {
+            yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'lead.status == \"new\"', route: { email: { sequence: s } } }\n"
+        }
+        let engine = Engine(load(yaml))
+        let r = twentyMinutesOfA(engine)
+        XCTAssertEqual(r.decision.segments.current, [])
+        // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+    }
+
+    func testShadowedStageRulesAreNotProbed() {
+        // The first stage always holds, so the 20 later stage rules cannot change the stage.
+        var yaml = "version: 1\nevents: { types: [a] }\nstages:\n  - { stage: s0, when: 'true' }\n"
+        for k in 1...20 { yaml += "  - { stage: s\(k), when: 'count(a, 1d) * 1 >= \(k)' }\n" }
+        yaml += "segments: []\n"
+        let engine = Engine(load(yaml))
+        let r = twentyMinutesOfA(engine)
+        XCTAssertEqual(r.decision.stage, "s0")
+        XCTAssertNil(r.decision.nextEvaluationAt)
+    }
+
+    func testRulesHysteresisMakesIrrelevantAreNotProbed() {
+        // 20 members held by `exit: 'false'`: their `enter` rules flip at each window edge, but a
+        // member only leaves by `exit`, so nothing can change.
         var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
         for k in 1...20 {
             yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'false', route: { email: { sequence: s } } }\n"
         }
         let engine = Engine(load(yaml))
-        var s = LeadState()
-        for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
-        let r = engine.evaluate(state: s, now: at(19 * minute).date)
+        let r = twentyMinutesOfA(engine)
         XCTAssertEqual(r.decision.segments.current.count, 20)
-        // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
-        XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+        XCTAssertNil(r.decision.nextEvaluationAt)
     }
 
     func testValueChangesThatCannotMoveTheOutcomeAreSkipped() {
@@ -129,4 +152,11 @@ extension NextEvaluationTests {
         XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day - 1).date).decision.segments.current, ["decision.test.expr"])
         XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day).date).decision.segments.current, [])
     }
+}
+
+/// Twenty `a` events a minute apart, then an event-less evaluation at the last one.
+func twentyMinutesOfA(_ engine: Engine) -> Evaluation {
+    var s = LeadState()
+    for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+    return engine.evaluate(state: s, now: at(19 * minute).date)
 }
