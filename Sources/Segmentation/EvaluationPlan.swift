@@ -29,19 +29,17 @@ final class EvaluationPlan: Sendable {
     /// Signal slots by canonical event type; `anySlots` match every event.
     let slotsByType: [String: [Int]]
     let anySlots: [Int]
+    /// Known canonical event types, for flagging unknown names.
+    let knownTypes: Set<String>
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
-    /// Rule id of each segment's `enter`.
-    let enterRule: [Int]
     /// Rule ids of the stage rules, in order.
     let stageRules: [Int]
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry]) {
+         rules: [RuleEntry], knownTypes: [String]) {
+        self.knownTypes = Set(knownTypes)
         self.rules = rules
-        var enter = Array(repeating: TimeAtoms.alwaysProbe, count: segments.count)
-        for (id, r) in rules.enumerated() where r.role == .enter { if let s = r.segment, s < enter.count { enter[s] = id } }
-        self.enterRule = enter
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
         self.stageRules = stageIDs

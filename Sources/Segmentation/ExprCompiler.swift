@@ -119,6 +119,8 @@ final class ExprCompiler {
             for (_, t) in ts {
                 switch (use, t) {
                 case (.since(let slot), .dur(let d)): atoms.add(TimeAtoms.Since(slot: slot, ms: d, rule: currentRule))
+                // `since(x) == null` flips when a (future-dated) occurrence is reached.
+                case (.since(let slot), _): atoms.add(TimeAtoms.Since(slot: slot, ms: 0, rule: currentRule))
                 case (.age, .dur(let d)): atoms.add(TimeAtoms.Age(ms: d, segment: currentSegment ?? 0, rule: currentRule))
                 case (.score, .num(let n)): atoms.add(TimeAtoms.Score(value: n, rule: currentRule))
                 default: break

@@ -45,10 +45,9 @@ extension Engine {
             if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
             return atNow[r] == 2
         }
-        // Some rules cannot matter until something else changes first: a member (with an exit) only
-        // leaves by `exit`; a non-member's `exit` only matters while its `enter` holds; stage rules
-        // after the one that holds are shadowed by it; a suppress condition only matters for a
-        // channel the primary segment routes.
+        // Some rules cannot matter until the outcome changes first: a member (with an exit) only
+        // leaves by `exit`; stage rules after one that holds and cannot change with time are
+        // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
         var relevance = [UInt8](repeating: 0, count: rules.count)
         var holdingStage: Int?
         func stageHolding() -> Int {
@@ -66,11 +65,12 @@ extension Engine {
                     let member = entered[seg] != nil, hasExit = plan.segments[seg].exit != nil
                     switch e.role {
                     case .enter: yes = !member || !hasExit
-                    case .exit: yes = member || (plan.enterRule[seg] >= 0 && valueNow(plan.enterRule[seg]))
                     default: yes = true
                     }
                 } else if case .stage(let i) = e.role {
-                    yes = i <= stageHolding()
+                    let h = stageHolding()
+                    yes = i <= h || h >= plan.stageRules.count || plan.stageRules[h] < 0
+                        || ruleset.timeDependentRules.contains(plan.stageRules[h])
                 } else if case .suppress(let channel) = e.role {
                     yes = current.primary.map { plan.segments[$0].channels.contains(channel) } ?? false
                 }
@@ -80,19 +80,24 @@ extension Engine {
         }
         let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
         guard !candidates.isEmpty else { return nil }
+        // A rule's value is constant between its own candidate instants, so comparing it with the
+        // value it had at its previous candidate (or now) finds every instant the rule values move.
+        var last = [UInt8](repeating: 0, count: rules.count) // 0 not yet, 1 false, 2 true
         var probes = 0
         var i = 0
         while i < candidates.count {
             let t = candidates[i].time
             var moved = false
-            // All rules concerned at this instant (pairs are sorted by time).
+            // All rules concerned at this instant (pairs are sorted by time); each must be brought
+            // up to date even once one has moved.
             while i < candidates.count, candidates[i].time == t {
                 let r = candidates[i].rule
                 i += 1
-                if moved { continue }
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                let before = valueNow(r)
-                moved = value(r, at: t) != before
+                let before = last[r] == 0 ? valueNow(r) : last[r] == 2
+                let after = value(r, at: t)
+                last[r] = after ? 2 : 1
+                if after != before { moved = true }
             }
             guard moved else { continue }
             if probes == Engine.maxProbes { return t }
