@@ -14,10 +14,9 @@ final class DifferentialTests: XCTestCase {
     /// Where the random cases start; a fixed base keeps failures reproducible from the seed alone.
     static let base: Int64 = 1_793_610_000_000  // 2026-11-02T09:00:00Z
     static let sequencesPerRuleset = 4
-    /// Whether some events are dated a little after they arrive (a client clock ahead). Off by
-    /// default until the engine's next_evaluation_at probing is fixed for them (see the report);
-    /// DIFFERENTIAL_FUTURE=1 turns it on.
-    let futureEvents = ProcessInfo.processInfo.environment["DIFFERENTIAL_FUTURE"] == "1"
+    /// Whether some events are dated a little after they arrive (a client clock ahead); on unless
+    /// DIFFERENTIAL_FUTURE=0.
+    let futureEvents = ProcessInfo.processInfo.environment["DIFFERENTIAL_FUTURE"] != "0"
 
     func testEngineAgreesWithFullHistoryReferenceOnRandomRulesetsAndSequences() throws {
         // DIFFERENTIAL_SEED and DIFFERENTIAL_RUNS reproduce a failure or run deeper.
