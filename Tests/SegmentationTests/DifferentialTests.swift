@@ -130,6 +130,9 @@ final class DifferentialTests: XCTestCase {
         if Set(decision.segments.exited) != Set(outcome.exited) {
             return "exited: engine \(decision.segments.exited), reference \(outcome.exited.sorted())"
         }
+        if decision.primarySegment != outcome.primary {
+            return "primary segment: engine \(decision.primarySegment ?? "none"), reference \(outcome.primary ?? "none")"
+        }
         return nil
     }
 

@@ -16,6 +16,8 @@ struct RefOutcome {
     var exited: [String]
     /// For each segment in order: did `enter` hold, did `exit` hold (before hysteresis).
     var truths: [Bool]
+    /// The member segment with the highest priority, ties to the first name.
+    var primary: String?
 }
 
 /// Evaluates a `RefRuleset` from a lead's full event history.
@@ -32,7 +34,7 @@ struct ReferenceEvaluator {
     func evaluate(_ lead: inout RefLead, event: RefEvent?, now: Int64) -> RefOutcome {
         if let event { lead.events.append(event) }
         var result: [String: Int64] = [:]
-        var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [])
+        var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [], primary: nil)
         for segment in ruleset.segments {
             let since = lead.memberships[segment.name]
             // A non-member's exit is judged as if it entered now: membership.age is 0.
@@ -49,6 +51,8 @@ struct ReferenceEvaluator {
         }
         lead.memberships = result
         outcome.current = Set(result.keys)
+        outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
+            .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
         return outcome
     }
 
