@@ -22,9 +22,17 @@ extension Engine {
 
     func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
                         checkFixedPoint: Bool) -> Int64? {
+        // One environment for all full settles, reset to the stored state before each.
+        let probeEnv = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
+        let memberFlags = probeEnv.members
         func outcome(at t: Int64) -> Outcome {
-            let env = EvalEnv(lead: lead, event: nil, now: t, series: series, entered: entered)
-            return settle(env, scoreOnly: true).outcome
+            probeEnv.now = t
+            probeEnv.lead.score = lead.score
+            probeEnv.lead.stage = lead.stage
+            probeEnv.entered = entered
+            probeEnv.members = memberFlags
+            probeEnv.enteredAt = nil
+            return settle(probeEnv, scoreOnly: true).outcome
         }
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.
@@ -34,7 +42,9 @@ extension Engine {
         let plan = ruleset.plan
         let rules = plan.rules
         let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
-        var atNow = [UInt8](repeating: 0, count: rules.count) // 0 not computed, 1 false, 2 true
+        // Per rule: its value at now, whether it is relevant, its value at its last candidate
+        // (each 0 = not computed yet, 1 = false, 2 = true); one array for all three.
+        var memo = [(now: UInt8, relevant: UInt8, last: UInt8)](repeating: (0, 0, 0), count: rules.count)
         func value(_ r: Int, at t: Int64) -> Bool {
             env.now = t
             env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
@@ -42,13 +52,12 @@ extension Engine {
             return rules[r].fn(env).isTrue
         }
         func valueNow(_ r: Int) -> Bool {
-            if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
-            return atNow[r] == 2
+            if memo[r].now == 0 { memo[r].now = value(r, at: now) ? 2 : 1 }
+            return memo[r].now == 2
         }
         // Some rules cannot matter until the outcome changes first: a member (with an exit) only
         // leaves by `exit`; stage rules after one that holds and cannot change with time are
         // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
-        var relevance = [UInt8](repeating: 0, count: rules.count)
         var holdingStage: Int?
         func stageHolding() -> Int {
             if let h = holdingStage { return h }
@@ -58,7 +67,7 @@ extension Engine {
         }
         func relevant(_ r: Int) -> Bool {
             if r == TimeAtoms.alwaysProbe { return true }
-            if relevance[r] == 0 {
+            if memo[r].relevant == 0 {
                 let e = rules[r]
                 var yes = true
                 if let seg = e.segment {
@@ -74,15 +83,14 @@ extension Engine {
                 } else if case .suppress(let channel) = e.role {
                     yes = current.primary.map { plan.segments[$0].channels.contains(channel) } ?? false
                 }
-                relevance[r] = yes ? 2 : 1
+                memo[r].relevant = yes ? 2 : 1
             }
-            return relevance[r] == 2
+            return memo[r].relevant == 2
         }
         let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
         guard !candidates.isEmpty else { return nil }
         // A rule's value is constant between its own candidate instants, so comparing it with the
         // value it had at its previous candidate (or now) finds every instant the rule values move.
-        var last = [UInt8](repeating: 0, count: rules.count) // 0 not yet, 1 false, 2 true
         var probes = 0
         var i = 0
         while i < candidates.count {
@@ -94,9 +102,9 @@ extension Engine {
                 let r = candidates[i].rule
                 i += 1
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                let before = last[r] == 0 ? valueNow(r) : last[r] == 2
+                let before = memo[r].last == 0 ? valueNow(r) : memo[r].last == 2
                 let after = value(r, at: t)
-                last[r] = after ? 2 : 1
+                memo[r].last = after ? 2 : 1
                 if after != before { moved = true }
             }
             guard moved else { continue }
