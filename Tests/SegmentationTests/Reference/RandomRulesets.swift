@@ -100,7 +100,12 @@ struct RandomRulesetFactory {
             let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
             segments.append(RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit))
         }
-        return RefRuleset(types: Self.types, segments: segments)
+        // Stage rules read time too (no in_segment or membership.age there).
+        var stages: [(name: String, when: RefExpr)] = []
+        for name in ["decision", "consideration"] where rng.chance(0.6) {
+            stages.append((name, expression(depth: 1, inExit: false, earlier: [])))
+        }
+        return RefRuleset(types: Self.types, stages: stages, segments: segments)
     }
 
     /// A random event at `at`.
