@@ -20,18 +20,21 @@ indirect enum VType: Equatable, Sendable {
 }
 
 /// Mutable context of one evaluation, shared by all compiled closures (one allocation per call).
+/// Its properties skip the run-time exclusivity check (`@exclusivity(unchecked)`): the engine is
+/// single-threaded per evaluation and never holds overlapping accesses, and the check was about a
+/// tenth of an evaluation.
 final class EvalEnv {
-    var lead: LeadState
-    var event: ResolvedEvent?
-    var now: Int64
+    @exclusivity(unchecked) var lead: LeadState
+    @exclusivity(unchecked) var event: ResolvedEvent?
+    @exclusivity(unchecked) var now: Int64
     /// Series aligned with `Ruleset.signals` (index = signal slot).
-    var series: [SignalSeries]
+    @exclusivity(unchecked) var series: [SignalSeries]
     /// Current membership by segment index, updated in dependency order during evaluation.
-    var members: [Bool]
+    @exclusivity(unchecked) var members: [Bool]
     /// Entered-at by segment index (nil: not a member), kept in step with `members`.
-    var entered: [Int64?]
+    @exclusivity(unchecked) var entered: [Int64?]
     /// Entered-at of the segment whose `exit` is being evaluated (for `membership.age`).
-    var enteredAt: Int64?
+    @exclusivity(unchecked) var enteredAt: Int64?
 
     init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
         self.lead = lead; self.event = event; self.now = now; self.series = series

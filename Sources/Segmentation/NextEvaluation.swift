@@ -121,34 +121,40 @@ extension Engine {
     /// rules concerned, ascending.
     func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64,
                            relevant: (Int) -> Bool) -> [Candidate] {
+        // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
+        // cost a retain and a dynamic exclusivity check per candidate.
         var out: [Candidate] = []
         out.reserveCapacity(32)
-        func add(_ t: Int64, _ rule: Int) { if t > now { out.append(Candidate(time: t, rule: rule)) } }
+        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) {
+            if t > now { out.append(Candidate(time: t, rule: rule)) }
+        }
         let atoms = ruleset.atoms
         for w in atoms.windows where relevant(w.rule) {
             let times = series[w.slot].times
+            let rule = w.rule, ms = w.ms
             // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
             // shortcut below does not hold, so every edge is a candidate.
             var hasFuture = false
-            for t in times where t > now { add(t, w.rule); add(t &+ w.ms, w.rule); hasFuture = true }
+            for t in times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); hasFuture = true }
             if let ranks = w.ranks, !hasFuture {
                 // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
                 var end = times.count
                 while end > 0, times[end - 1] > now { end -= 1 }
-                for k in ranks where k <= end && times[end - k] > now &- w.ms { add(times[end - k] &+ w.ms, w.rule) }
+                for k in ranks where k <= end && times[end - k] > now &- ms { add(&out, times[end - k] &+ ms, rule) }
             } else {
-                for t in times where t <= now { add(t &+ w.ms, w.rule) }
+                for t in times where t <= now { add(&out, t &+ ms, rule) }
             }
         }
         for s in atoms.since where relevant(s.rule) {
             let ser = series[s.slot]
-            for t in ser.times where t > now { add(t, s.rule); add(t &+ s.ms, s.rule); add(t &+ s.ms &+ 1, s.rule) }
-            if let l = ser.latest(atOrBefore: now) { add(l &+ s.ms, s.rule); add(l &+ s.ms &+ 1, s.rule) }
+            let rule = s.rule, ms = s.ms
+            for t in ser.times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
+            if let l = ser.latest(atOrBefore: now) { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
         }
         for a in atoms.ages where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
             let since = entered[a.segment] ?? now
-            add(since &+ a.ms, a.rule); add(since &+ a.ms &+ 1, a.rule)
+            add(&out, since &+ a.ms, a.rule); add(&out, since &+ a.ms &+ 1, a.rule)
         }
         if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
             let base = lead.scoreAt?.milliseconds ?? now
@@ -156,7 +162,7 @@ extension Engine {
                 let t = Double(base) + Double(hl) * log2(lead.score / a.value)
                 guard t.isFinite, t < 9e15 else { continue }
                 let f = Int64(t.rounded(.down))
-                for d in -1...2 { add(f + Int64(d), a.rule) }
+                for d in -1...2 { add(&out, f + Int64(d), a.rule) }
             }
         }
         out.sort { $0.time < $1.time }

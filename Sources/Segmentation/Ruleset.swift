@@ -36,8 +36,11 @@ public struct Ruleset: Sendable {
     let plan: EvaluationPlan
 
     /// Entered-at per segment index from stored memberships.
+    /// Walks the (few) stored memberships rather than looking every segment up by name.
     func enteredTimes(_ state: LeadState) -> [Int64?] {
-        plan.segments.map { state.memberships[$0.name]?.milliseconds }
+        var out = [Int64?](repeating: nil, count: plan.segments.count)
+        for (name, at) in state.memberships { if let i = segmentIndex[name] { out[i] = at.milliseconds } }
+        return out
     }
 
     /// Signals this ruleset needs that `state` does not hold (or holds with less history than
