@@ -30,12 +30,14 @@ enum GeneratedBench {
         }
         var result = Result()
         var warmup = Samples()
+        // Warm up on at most a quarter of the leads, so a small run still measures some.
+        let warmupLeads = min(20, sequences.count / 4)
         for (index, sequence) in sequences.enumerated() {
-            let state = index < 20 ? runEngine(engine, sequence, into: &warmup) : runEngine(engine, sequence, into: &result.engine)
-            if index >= 20 { result.signalBytes.append(state.signals.encode().count) }
+            let state = index < warmupLeads ? runEngine(engine, sequence, into: &warmup) : runEngine(engine, sequence, into: &result.engine)
+            if index >= warmupLeads { result.signalBytes.append(state.signals.encode().count) }
         }
         for (index, sequence) in sequences.enumerated() {
-            if index < 20 { runReference(reference, sequence, into: &warmup) } else { runReference(reference, sequence, into: &result.reference) }
+            if index < warmupLeads { runReference(reference, sequence, into: &warmup) } else { runReference(reference, sequence, into: &result.reference) }
         }
         return result
     }
