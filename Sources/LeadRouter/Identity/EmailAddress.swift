@@ -54,12 +54,12 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
     private static func isAlnum(_ c: UInt8) -> Bool { isAlpha(c) || (c >= 48 && c <= 57) }
 }
 
-extension String {
+extension StringProtocol {
     /// Trims Unicode white space and newlines at both ends (Foundation-free).
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-        return String(scalars[start...end])
+        return String(String.UnicodeScalarView(scalars[start...end]))
     }
 }
