@@ -1,0 +1,77 @@
+/// Static types of the rule language. `dynamic` is the type of free-form paths
+/// (`lead.traits.*`, `event.properties.*`, `event.context.*`), checked at run time.
+indirect enum VType: Equatable, Sendable {
+    case bool, number, string, duration, timestamp, null, dynamic
+    case list(VType)
+
+    /// Words a marketer knows.
+    var name: String {
+        switch self {
+        case .bool: return "true/false"
+        case .number: return "number"
+        case .string: return "text"
+        case .duration: return "duration"
+        case .timestamp: return "timestamp"
+        case .null: return "null"
+        case .dynamic: return "value"
+        case .list(let e): return e == .dynamic ? "list" : "list of \(e.name)"
+        }
+    }
+}
+
+/// Mutable context of one evaluation, shared by all compiled closures (one allocation per call).
+final class EvalEnv {
+    var lead: LeadState
+    var event: ResolvedEvent?
+    var now: Int64
+    /// Series aligned with `Ruleset.signals` (index = signal slot).
+    var series: [SignalSeries]
+    /// Current membership by segment index, updated in dependency order during evaluation.
+    var members: [Bool]
+    /// Entered-at by segment index (nil: not a member), kept in step with `members`.
+    var entered: [Int64?]
+    /// Entered-at of the segment whose `exit` is being evaluated (for `membership.age`).
+    var enteredAt: Int64?
+
+    init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
+        self.lead = lead; self.event = event; self.now = now; self.series = series
+        self.entered = entered; self.members = entered.map { $0 != nil }
+    }
+}
+
+typealias EvalFn = @Sendable (EvalEnv) -> RV
+
+/// A compiled expression node: a closure plus what explanations need (canonical text, children).
+final class CNode: Sendable {
+    enum Kind: Sendable, Equatable {
+        case literal, path, call, not, logic(BinaryOp), compare(BinaryOp), arithmetic, list
+    }
+    let kind: Kind
+    let type: VType
+    let text: String
+    let children: [CNode]
+    let eval: EvalFn
+    /// The value when the node does not depend on the lead, the event or time.
+    let constant: RV?
+
+    init(kind: Kind, type: VType, text: String, children: [CNode] = [], constant: RV? = nil, eval: @escaping EvalFn) {
+        self.kind = kind; self.type = type; self.text = text; self.children = children
+        self.constant = constant; self.eval = eval
+    }
+
+    /// A node that always yields `value`.
+    static func literal(_ value: RV, type: VType, text: String) -> CNode {
+        CNode(kind: .literal, type: type, text: text, constant: value, eval: { _ in value })
+    }
+}
+
+/// A compiled rule (`when`, `enter`, `exit`, a suppress condition) with its source text and place.
+public struct Rule: Sendable {
+    /// The rule as written, normalised (canonical spacing and quoting).
+    public let text: String
+    /// Where the rule starts in the YAML file.
+    public let location: SourceLocation
+    let node: CNode
+
+    func holds(_ env: EvalEnv) -> Bool { node.eval(env).isTrue }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// One tracking event as the engine sees it (a Segment `track`, or `page` mapped to `page_viewed`).
+/// The engine resolves `name` to a canonical type through the ruleset's aliases.
+public struct Event: Sendable, Hashable, Codable {
+    /// The incoming event name, e.g. `Product Added` or `added_to_cart`.
+    public var name: String
+    /// Event properties (`event.properties.<key>` in rules).
+    public var properties: [String: Value]
+    /// Event context, e.g. `campaign.medium`, `page.referrer` (`event.context.<key>` in rules).
+    public var context: [String: Value]
+    /// When it happened (the message's `timestamp`); windows count by this time, so late events count where they belong.
+    public var occurredAt: Timestamp
+    /// The message id, kept for explanations and idempotency upstream.
+    public var messageId: String?
+
+    /// Creates an event.
+    public init(name: String, properties: [String: Value] = [:], context: [String: Value] = [:],
+                occurredAt: Date, messageId: String? = nil) {
+        self.init(name: name, properties: properties, context: context, occurredAt: Timestamp(occurredAt), messageId: messageId)
+    }
+
+    /// Creates an event at a millisecond timestamp.
+    public init(name: String, properties: [String: Value] = [:], context: [String: Value] = [:],
+                occurredAt: Timestamp, messageId: String? = nil) {
+        self.name = name; self.properties = properties; self.context = context
+        self.occurredAt = occurredAt; self.messageId = messageId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, properties, context
+        case occurredAt = "occurred_at"
+        case messageId = "message_id"
+    }
+}
+
+/// An event after alias resolution, as rules see it.
+struct ResolvedEvent: Sendable {
+    var type: String
+    var name: String
+    var properties: [String: Value]
+    var context: [String: Value]
+    var at: Int64
+    var known: Bool
+}

@@ -1,0 +1,136 @@
+/// Why a decision came out as it did: per entered/exited segment the rules with the values of their
+/// sub-expressions, and how the score moved. Encodes as one JSON object keyed by segment name, plus
+/// `score` (segment names always contain dots, so they never clash with it).
+public struct Explanation: Codable, Sendable, Equatable {
+    /// Entered or exited segments.
+    public var segments: [String: SegmentExplanation]
+    /// The score computation, when scoring is configured.
+    public var score: ScoreExplanation?
+
+    /// Creates an explanation.
+    public init(segments: [String: SegmentExplanation] = [:], score: ScoreExplanation? = nil) {
+        self.segments = segments; self.score = score
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        segments = [:]
+        score = nil
+        for k in c.allKeys {
+            if k.stringValue == "score" { score = try c.decode(ScoreExplanation.self, forKey: k) } else {
+                segments[k.stringValue] = try c.decode(SegmentExplanation.self, forKey: k)
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for (name, s) in segments { try c.encode(s, forKey: Key(stringValue: name)) }
+        if let score { try c.encode(score, forKey: Key(stringValue: "score")) }
+    }
+}
+
+/// Why one segment was entered or exited.
+public struct SegmentExplanation: Codable, Sendable, Equatable {
+    /// `entered` or `exited`.
+    public var change: String
+    /// The `enter` rule with values, e.g. `count(added_to_cart, 7d) = 2 >= 1 → true`.
+    public var enter: String
+    /// The `exit` rule with values (nil when the segment has none: it leaves when `enter` fails).
+    public var exit: String?
+    /// Every sub-expression of both rules with its value.
+    public var terms: [ExplainedTerm]
+}
+
+/// One sub-expression and its value.
+public struct ExplainedTerm: Codable, Sendable, Equatable {
+    /// Canonical text, e.g. `count(added_to_cart, 7d)`.
+    public var expression: String
+    /// Its value (durations as `7d`, timestamps as ISO 8601 strings).
+    public var value: Value
+}
+
+/// How the score was computed: decay of the previous score, then each rule that matched.
+public struct ScoreExplanation: Codable, Sendable, Equatable {
+    /// Stored score before this evaluation.
+    public var previous: Double
+    /// When the previous score was computed.
+    public var previousAt: Timestamp?
+    /// Previous score decayed to now.
+    public var decayed: Double
+    /// The half-life used (e.g. `14d`), nil without decay.
+    public var halfLife: String?
+    /// Rules that matched this event.
+    public var rules: [ScoreRuleApplication]
+    /// Resulting score.
+    public var score: Double
+    /// Resulting band.
+    public var band: String?
+
+    enum CodingKeys: String, CodingKey {
+        case previous, previousAt = "previous_at", decayed, halfLife = "half_life", rules, score, band
+    }
+}
+
+/// One matched scoring rule.
+public struct ScoreRuleApplication: Codable, Sendable, Equatable {
+    /// The rule's `when`.
+    public var rule: String
+    /// Points of the rule.
+    public var points: Double
+    /// Points actually added (after the late-event decay and the cap).
+    public var added: Double
+    /// The rule's cap, if any.
+    public var cap: Double?
+    /// True when the cap reduced the points.
+    public var capped: Bool
+}
+
+/// Renders compiled rules with the values of their parts.
+enum Explainer {
+    static func render(_ n: CNode, _ env: EvalEnv) -> String {
+        let v = n.eval(env)
+        switch n.kind {
+        case .logic(let op):
+            return chain(n, op).map { "(" + render($0, env) + ")" }.joined(separator: " \(op.rawValue) ") + " → \(v.text)"
+        case .compare(let op):
+            return side(n.children[0], env) + " \(op.rawValue) " + side(n.children[1], env) + " → \(v.text)"
+        case .not:
+            return "not (" + render(n.children[0], env) + ") → \(v.text)"
+        case .literal:
+            return n.text
+        default:
+            return "\(n.text) → \(v.text)"
+        }
+    }
+
+    /// `a or b or c` as one list rather than nested pairs.
+    private static func chain(_ n: CNode, _ op: BinaryOp) -> [CNode] {
+        if case .logic(op) = n.kind { return n.children.flatMap { chain($0, op) } }
+        return [n]
+    }
+
+    private static func side(_ n: CNode, _ env: EvalEnv) -> String {
+        n.constant != nil ? n.text : "\(n.text) = \(n.eval(env).text)"
+    }
+
+    static func terms(_ nodes: [CNode], _ env: EvalEnv) -> [ExplainedTerm] {
+        var seen = Set<String>()
+        var out: [ExplainedTerm] = []
+        func walk(_ n: CNode) {
+            if n.constant == nil, seen.insert(n.text).inserted {
+                out.append(ExplainedTerm(expression: n.text, value: n.eval(env).json))
+            }
+            n.children.forEach(walk)
+        }
+        nodes.forEach(walk)
+        return out
+    }
+}

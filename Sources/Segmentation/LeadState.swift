@@ -1,0 +1,104 @@
+/// Everything the rules know about a lead, stored on the lead's row between events. The service
+/// sets the profile fields (email, geography, company, traits); the engine maintains the rest.
+public struct LeadState: Sendable, Equatable, Codable {
+    /// Firmographics for B2B rules (`lead.company.*`).
+    public struct Company: Sendable, Equatable, Codable {
+        /// Company web domain, e.g. `acme.com`.
+        public var domain: String?
+        /// Number of employees.
+        public var size: Double?
+        /// Industry label.
+        public var industry: String?
+        /// Technologies the company uses.
+        public var techStack: [String]
+        /// Creates a company profile.
+        public init(domain: String? = nil, size: Double? = nil, industry: String? = nil, techStack: [String] = []) {
+            self.domain = domain; self.size = size; self.industry = industry; self.techStack = techStack
+        }
+        enum CodingKeys: String, CodingKey { case domain, size, industry, techStack = "tech_stack" }
+    }
+
+    /// A derived acquisition channel and the event time it was derived from.
+    public struct Touch: Sendable, Equatable, Codable {
+        /// Channel name from the ruleset's `sources`, e.g. `paid_search`.
+        public var channel: String
+        /// Occurrence time of the event that showed it.
+        public var at: Timestamp
+        /// Creates a touch.
+        public init(channel: String, at: Timestamp) { self.channel = channel; self.at = at }
+    }
+
+    /// Lead email (`lead.email`); `lead.email_domain` is derived from it.
+    public var email: String?
+    /// The site's user id.
+    public var userId: String?
+    /// Country code, e.g. `DE`.
+    public var country: String?
+    /// Region or state.
+    public var region: String?
+    /// Region goods ship to (can matter more than billing).
+    public var shipToRegion: String?
+    /// Company profile.
+    public var company: Company
+    /// Free-form traits from `identify` (`lead.traits.<key>`).
+    public var traits: [String: Value]
+    /// Funnel stage set by the ordered stage rules.
+    public var stage: String?
+    /// CRM status (`new` until an event or the CRM moves it).
+    public var status: String
+    /// Occurrence time of the event (or CRM change) that set `status`; older late events do not move it.
+    public var statusAt: Timestamp?
+    /// True once the status has been `converted`; never goes back.
+    public var customer: Bool
+    /// Score at `scoreAt` (decays with the ruleset's half-life).
+    public var score: Double
+    /// When `score` was last computed.
+    public var scoreAt: Timestamp?
+    /// Per scoring rule (by rule key) its contribution at `scoreAt`, so caps apply per rule.
+    public var scoreParts: [String: Double]
+    /// Score band (its action name) at the last evaluation.
+    public var band: String?
+    /// Current segment memberships: segment name → entered at.
+    public var memberships: [String: Timestamp]
+    /// First touch channel.
+    public var firstSource: Touch?
+    /// Last touch channel (latest by occurrence time).
+    public var lastSource: Touch?
+    /// Occurrence times the ruleset's counts need; see `SignalState`.
+    public var signals: SignalState
+    /// Earliest event time seen.
+    public var firstSeen: Timestamp?
+    /// Latest event time seen.
+    public var lastEventAt: Timestamp?
+
+    /// A new lead with no history.
+    public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
+                shipToRegion: String? = nil, company: Company = Company(), traits: [String: Value] = [:]) {
+        self.email = email; self.userId = userId; self.country = country; self.region = region
+        self.shipToRegion = shipToRegion; self.company = company; self.traits = traits
+        self.stage = nil; self.status = "new"; self.statusAt = nil; self.customer = false
+        self.score = 0; self.scoreAt = nil; self.scoreParts = [:]; self.band = nil
+        self.memberships = [:]; self.firstSource = nil; self.lastSource = nil
+        self.signals = SignalState(); self.firstSeen = nil; self.lastEventAt = nil
+    }
+
+    /// Sets the status from a CRM (any value); `converted` makes the lead a customer for good.
+    public mutating func setStatus(_ status: String, at: Timestamp) {
+        self.status = status
+        self.statusAt = at
+        if status == "converted" { customer = true }
+    }
+
+    /// The part of the email after `@`, lower-cased.
+    var emailDomain: String? {
+        guard let email, let at = email.lastIndex(of: "@") else { return nil }
+        return String(email[email.index(after: at)...]).lowercased()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case email, userId = "user_id", country, region, shipToRegion = "ship_to_region", company, traits
+        case stage, status, statusAt = "status_at", customer, score, scoreAt = "score_at", scoreParts = "score_parts"
+        case band, memberships, firstSource = "first_source", lastSource = "last_source", signals
+        case firstSeen = "first_seen", lastEventAt = "last_event_at"
+    }
+}

@@ -1,0 +1,139 @@
+import Yams
+
+/// The sections of a ruleset other than segments.
+extension RulesetLoader {
+    func loadSources(_ n: Node?, _ c: ExprCompiler) -> [SourceRule] {
+        guard let n, let items = y.sequence(n, "`sources`") else { return [] }
+        var out: [SourceRule] = []
+        for item in items {
+            guard let m = y.mapping(item, "a source", allowed: ["channel", "when"]) else { continue }
+            let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let channel = f["channel"].flatMap { y.string($0, "`channel`") }
+            if f["channel"] == nil { sink.error(y.loc(item), "a source needs a `channel`") }
+            guard let w = f["when"] else { sink.error(y.loc(item), "a source needs a `when` rule"); continue }
+            let r = rule(w, "`when`", RuleScope(name: "a source rule"), c)
+            if let channel, let r { out.append(SourceRule(channel: channel, when: r)) }
+        }
+        return out
+    }
+
+    func loadStages(_ n: Node?, _ c: ExprCompiler) -> [StageRule] {
+        guard let n, let items = y.sequence(n, "`stages`") else { return [] }
+        var out: [StageRule] = []
+        for item in items {
+            guard let m = y.mapping(item, "a stage", allowed: ["stage", "when"]) else { continue }
+            let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let stage = f["stage"].flatMap { y.string($0, "`stage`") }
+            if f["stage"] == nil { sink.error(y.loc(item), "a stage entry needs a `stage` name") }
+            guard let w = f["when"] else { sink.error(y.loc(item), "a stage entry needs a `when` rule"); continue }
+            let r = rule(w, "`when`", RuleScope(name: "a stage rule", timeSensitive: true), c)
+            if let stage, let r { out.append(StageRule(stage: stage, when: r)) }
+        }
+        return out
+    }
+
+    func loadScoring(_ n: Node?, _ c: ExprCompiler) -> Scoring {
+        guard let n, let m = y.mapping(n, "`scoring`", allowed: ["half_life", "rules", "bands"]) else {
+            return Scoring(halfLife: nil, rules: [], bands: [])
+        }
+        var halfLife: Duration?
+        var rules: [ScoreRule] = []
+        var bands: [Band] = []
+        for (key, _, value) in m {
+            switch key {
+            case "half_life": halfLife = y.duration(value, "`half_life`")
+            case "rules":
+                for item in y.sequence(value, "`scoring.rules`") ?? [] {
+                    guard let rm = y.mapping(item, "a scoring rule", allowed: ["when", "points", "cap"]) else { continue }
+                    let f = Dictionary(rm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard let w = f["when"], let p = f["points"] else {
+                        sink.error(y.loc(item), "a scoring rule needs `when` and `points`")
+                        continue
+                    }
+                    let r = rule(w, "`when`", RuleScope(name: "a scoring rule"), c)
+                    let points = y.number(p, "`points`")
+                    var cap: Double?
+                    if let cn = f["cap"] {
+                        cap = y.number(cn, "`cap`")
+                        if let cv = cap, cv <= 0 { sink.error(y.loc(cn), "`cap` must be more than 0 (it is the most points this rule can contribute)") }
+                    }
+                    if let r, let points {
+                        var key = "r" + String(stableHash(r.text + "|" + Expr.formatNumber(points)), radix: 16)
+                        if rules.contains(where: { $0.key == key }) { key += "-\(rules.count)" }
+                        rules.append(ScoreRule(key: key, when: r, points: points, cap: cap))
+                    }
+                }
+            default: // bands
+                let items = y.sequence(value, "`scoring.bands`") ?? []
+                for (i, item) in items.enumerated() {
+                    guard let bm = y.mapping(item, "a band", allowed: ["below", "action"]) else { continue }
+                    let f = Dictionary(bm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    let below = f["below"].flatMap { y.number($0, "`below`") }
+                    guard let an = f["action"], let action = y.string(an, "`action`") else {
+                        sink.error(y.loc(item), "a band needs an `action`"); continue
+                    }
+                    let isLast = i == items.count - 1
+                    if isLast, f["below"] != nil {
+                        sink.error(y.loc(item), "the last band must have no `below`: it takes every score above the others")
+                    } else if !isLast, f["below"] == nil {
+                        sink.error(y.loc(item), "only the last band may omit `below`")
+                    }
+                    if let below, let prev = bands.last?.below, below <= prev {
+                        sink.error(y.loc(f["below"]!), "bands must be in increasing order of `below` (\(Expr.formatNumber(below)) comes after \(Expr.formatNumber(prev)))")
+                    }
+                    bands.append(Band(below: below, action: action))
+                }
+            }
+        }
+        return Scoring(halfLife: halfLife, rules: rules, bands: bands)
+    }
+
+    func loadTeams(_ n: Node?) -> [String: Team] {
+        guard let n, let m = y.mapping(n, "`teams`", allowed: []) else { return [:] }
+        var teams: [String: Team] = [:]
+        var escalations: [(String, Node)] = []
+        for (name, _, value) in m {
+            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to"]) else { continue }
+            var strategy = "round_robin"
+            var members: [TeamMember] = []
+            var escalate: String?
+            for (key, _, v) in tm {
+                switch key {
+                case "strategy":
+                    if let s = y.string(v, "`strategy`") {
+                        if RulesetLoader.strategies.contains(s) { strategy = s } else {
+                            sink.error(y.loc(v), "unknown strategy `\(s)`\(didYouMean(s, RulesetLoader.strategies)); use round_robin, least_loaded or territory")
+                        }
+                    }
+                case "members":
+                    for item in y.sequence(v, "`members`") ?? [] {
+                        guard let mm = y.mapping(item, "a team member", allowed: ["id", "capacity", "territories"]) else { continue }
+                        let f = Dictionary(mm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                        guard let idn = f["id"], let id = y.string(idn, "`id`") else { sink.error(y.loc(item), "a team member needs an `id`"); continue }
+                        let cap = f["capacity"].flatMap { y.integer($0, "`capacity`") }
+                        let terr = f["territories"].flatMap { y.strings($0, "`territories`") } ?? []
+                        members.append(TeamMember(id: id, capacity: cap, territories: terr))
+                    }
+                default:
+                    if let s = y.string(v, "`escalate_to`") { escalate = s; escalations.append((s, v)) }
+                }
+            }
+            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate)
+        }
+        for (target, node) in escalations where teams[target] == nil {
+            sink.error(y.loc(node), "unknown team `\(target)` in `escalate_to`\(didYouMean(target, teams.keys.sorted()))")
+        }
+        return teams
+    }
+
+    func loadSuppress(_ n: Node?, _ c: ExprCompiler) -> [Suppression] {
+        guard let n, let m = y.mapping(n, "`suppress`", allowed: RulesetLoader.channels) else { return [] }
+        var out: [Suppression] = []
+        for (channel, _, value) in m {
+            if let r = rule(value, "the `\(channel)` suppression", RuleScope(name: "a suppress condition", timeSensitive: true, allowsInSegment: true), c) {
+                out.append(Suppression(channel: channel, condition: r))
+            }
+        }
+        return out.sorted { $0.channel < $1.channel }
+    }
+}

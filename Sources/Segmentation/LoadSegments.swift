@@ -1,0 +1,119 @@
+import Yams
+
+/// Segments: names, rules, routes and the suspicious-rule warnings.
+extension RulesetLoader {
+    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route"]
+
+    /// `<stage>.<intent>.<theme>`: three lower-case parts of letters, digits and inner hyphens.
+    static func isValidSegmentName(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { p in
+            !p.isEmpty && p.first != "-" && p.last != "-"
+                && p.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" }
+        }
+    }
+
+    func loadSegment(_ n: Node, index: Int, name: String?, stages: [StageRule], teams: [String: Team],
+                     _ c: ExprCompiler) -> (Segment?, [Int], Node?) {
+        guard let m = y.mapping(n, "a segment", allowed: RulesetLoader.segmentKeys) else { return (nil, [], nil) }
+        let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let nameNode = f["name"] else {
+            sink.error(y.loc(n), "a segment needs a `name` like decision.high-intent.cart")
+            return (nil, [], nil)
+        }
+        let segName = y.string(nameNode, "`name`") ?? ""
+        var ok = name != nil
+        if !RulesetLoader.isValidSegmentName(segName) {
+            sink.error(y.loc(nameNode), "segment name `\(segName)` must look like <stage>.<intent>.<theme> in lower case, e.g. decision.high-intent.cart")
+            ok = false
+        } else if !stages.isEmpty, let st = segName.split(separator: ".").first.map(String.init), !stages.contains(where: { $0.stage == st }) {
+            sink.error(y.loc(nameNode), "segment `\(segName)` starts with `\(st)`, which is not a stage\(didYouMean(st, stages.map(\.stage))); stages are \(stages.map(\.stage).joined(separator: ", "))")
+            ok = false
+        }
+        let priority = f["priority"].flatMap { y.integer($0, "`priority`") } ?? 0
+        let description = f["description"].flatMap { $0.string }
+        let owner = f["owner"].flatMap { y.string($0, "`owner`") }
+        c.dependencies = []
+        c.currentSegment = index
+        defer { c.currentSegment = nil }
+        var enter: Rule?
+        if let en = f["enter"] {
+            enter = rule(en, "`enter`", RuleScope(name: "an `enter` rule", timeSensitive: true, allowsInSegment: true), c)
+        } else {
+            sink.error(y.loc(n), "segment `\(segName)` needs an `enter` rule")
+        }
+        var deps = c.dependencies
+        var exit: Rule?
+        if let ex = f["exit"] {
+            exit = rule(ex, "`exit`", RuleScope(name: "an `exit` rule", timeSensitive: true, allowsMembershipAge: true, allowsInSegment: true), c)
+            deps += c.dependencies
+            if exit == nil { ok = false }
+        }
+        let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
+        guard ok, let enter else { return (nil, [], nameNode) }
+        warnSuspicious(segName, enter, exit, f["enter"]!, f["exit"])
+        if route.email == nil, route.ads == nil, route.sales == nil {
+            sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
+        }
+        return (Segment(name: segName, description: description, owner: owner, priority: priority,
+                        enter: enter, exit: exit, route: route), deps, nameNode)
+    }
+
+    /// Warns about an `enter` that can never hold and an `exit` that holds whenever `enter` does
+    /// (it then contains `enter`, or one of `enter`'s `and` parts, as an `or` part, or is always true).
+    private func warnSuspicious(_ name: String, _ enter: Rule, _ exit: Rule?, _ enterNode: Node, _ exitNode: Node?) {
+        if let k = enter.node.constant, !k.isTrue {
+            sink.warning(enter.location, "the `enter` rule of `\(name)` can never hold, so no lead will ever enter")
+        }
+        guard let exit, let exitNode else { return }
+        _ = exitNode; _ = enterNode
+        if let k = exit.node.constant, k.isTrue {
+            sink.warning(exit.location, "the `exit` rule of `\(name)` always holds, so no lead will ever stay in the segment")
+            return
+        }
+        let conjuncts = Set(parts(enter.node, .and).map(\.text) + [enter.node.text])
+        if let same = parts(exit.node, .or).first(where: { conjuncts.contains($0.text) }) {
+            sink.warning(exit.location, "the `exit` rule of `\(name)` holds whenever `enter` does (both need `\(same.text)`), so no lead will ever enter")
+        }
+    }
+
+    private func parts(_ n: CNode, _ op: BinaryOp) -> [CNode] {
+        if case .logic(op) = n.kind { return n.children.flatMap { parts($0, op) } }
+        return [n]
+    }
+
+    private func loadRoute(_ n: Node, teams: [String: Team]) -> Route {
+        guard let m = y.mapping(n, "`route`", allowed: RulesetLoader.channels) else { return Route(email: nil, ads: nil, sales: nil) }
+        var email: EmailRoute?, ads: AdsRoute?, sales: SalesRoute?
+        for (key, _, v) in m {
+            switch key {
+            case "email":
+                guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"]) else { continue }
+                if let s = em.first(where: { $0.key == "sequence" }).flatMap({ y.string($0.value, "`sequence`") }) {
+                    email = EmailRoute(sequence: s)
+                } else { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
+            case "ads":
+                guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"]) else { continue }
+                let f = Dictionary(am.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                if let a = f["audience"].flatMap({ y.string($0, "`audience`") }) {
+                    ads = AdsRoute(audience: a, landingPage: f["landing_page"].flatMap { y.string($0, "`landing_page`") })
+                } else { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
+            default:
+                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla"]) else { continue }
+                let f = Dictionary(sm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                var team: String?
+                if let tn = f["team"], let t = y.string(tn, "`team`") {
+                    if teams[t] == nil {
+                        sink.error(y.loc(tn), "unknown team `\(t)`\(didYouMean(t, teams.keys.sorted())); define it under `teams:`")
+                    }
+                    team = t
+                }
+                let sla = f["sla"].flatMap { y.duration($0, "`sla`") }
+                if let q = f["queue"].flatMap({ y.string($0, "`queue`") }) {
+                    sales = SalesRoute(queue: q, team: team, sla: sla)
+                } else { sink.error(y.loc(v), "`route.sales` needs a `queue`") }
+            }
+        }
+        return Route(email: email, ads: ads, sales: sales)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// `next_evaluation_at`: the earliest instant T > now (millisecond resolution) at which an
+/// evaluation without an event, from the returned state, would give a different outcome (stage,
+/// memberships, primary segment, band, suppressed channels) than an evaluation without an event at
+/// `now` — or nil when time alone never changes anything.
+///
+/// How: between events, rule values only change at known instants — an occurrence leaving a count
+/// window (`t + window`; for `count(x, w) op c` only the k-th most recent, k from `c`) or a
+/// future-dated occurrence entering (`t`), an `inactive` deadline
+/// (latest + window), a `since(x) op d` threshold (latest + d, latest + d + 1 ms), a
+/// `membership.age op d` threshold (entered_at + d, + 1 ms) and the decaying score crossing a
+/// `lead.score` threshold or a band limit. The engine lists these candidates in order and settles
+/// the rules at each until the outcome differs, so the answer is exact. When the returned state is
+/// not settled (an event-less evaluation right now would already differ — rules reading `event.*`,
+/// or a segment left by `membership.age` whose `enter` still holds, so it re-enters), the answer is
+/// `now + 1 ms`. Conservative case: after
+/// `maxProbes` (16) candidates without a change it returns the next candidate, which is earlier
+/// than (or equal to) the real change — never later.
+extension Engine {
+    static let maxProbes = 16
+
+    func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
+                        checkFixedPoint: Bool) -> Int64? {
+        func outcome(at t: Int64) -> Outcome {
+            let env = EvalEnv(lead: lead, event: nil, now: t, series: series, entered: entered)
+            return settle(env, scoreOnly: true).outcome
+        }
+        // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
+        // event-less evaluation at this very instant differ: then the next millisecond already changes.
+        if checkFixedPoint, outcome(at: now) != current { return now + 1 }
+        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now)
+        guard !candidates.isEmpty else { return nil }
+
+        // A candidate can only change the outcome if one of its rules changes value compared with
+        // now (memberships, stage and score as stored); only then settle everything to be sure.
+        let rules = ruleset.plan.rules
+        let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
+        var atNow = [UInt8](repeating: 0, count: rules.count) // 0 not computed, 1 false, 2 true
+        func value(_ r: Int, at t: Int64) -> Bool {
+            env.now = t
+            env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
+            env.enteredAt = rules[r].segment.map { entered[$0] ?? t }
+            return rules[r].fn(env).isTrue
+        }
+        var probes = 0
+        var i = 0
+        while i < candidates.count {
+            let t = candidates[i].time
+            var moved = false
+            // All rules concerned at this instant (pairs are sorted by time).
+            while i < candidates.count, candidates[i].time == t {
+                let r = candidates[i].rule
+                i += 1
+                if moved { continue }
+                if r == TimeAtoms.alwaysProbe { moved = true; continue }
+                if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
+                moved = value(r, at: t) != (atNow[r] == 2)
+            }
+            guard moved else { continue }
+            if probes == Engine.maxProbes { return t }
+            probes += 1
+            if outcome(at: t) != current { return t }
+        }
+        return nil
+    }
+
+    struct Candidate { var time: Int64; var rule: Int }
+
+    /// Every instant after `now` at which some time-dependent rule part could change value, with the
+    /// rules concerned, ascending.
+    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64) -> [Candidate] {
+        var out: [Candidate] = []
+        out.reserveCapacity(64)
+        func add(_ t: Int64, _ rule: Int) { if t > now { out.append(Candidate(time: t, rule: rule)) } }
+        let atoms = ruleset.atoms
+        for w in atoms.windows {
+            let times = series[w.slot].times
+            for t in times where t > now { add(t, w.rule) }
+            if let ranks = w.ranks {
+                // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
+                var end = times.count
+                while end > 0, times[end - 1] > now { end -= 1 }
+                for k in ranks where k <= end && times[end - k] > now &- w.ms { add(times[end - k] &+ w.ms, w.rule) }
+            } else {
+                for t in times where t <= now { add(t &+ w.ms, w.rule) }
+            }
+        }
+        for s in atoms.since {
+            let ser = series[s.slot]
+            for t in ser.times where t > now { add(t, s.rule); add(t &+ s.ms, s.rule); add(t &+ s.ms &+ 1, s.rule) }
+            if let l = ser.latest(atOrBefore: now) { add(l &+ s.ms, s.rule); add(l &+ s.ms &+ 1, s.rule) }
+        }
+        for a in atoms.ages {
+            // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
+            let since = entered[a.segment] ?? now
+            add(since &+ a.ms, a.rule); add(since &+ a.ms &+ 1, a.rule)
+        }
+        if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
+            let base = lead.scoreAt?.milliseconds ?? now
+            for a in atoms.scores where a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
+                let t = Double(base) + Double(hl) * log2(lead.score / a.value)
+                guard t.isFinite, t < 9e15 else { continue }
+                let f = Int64(t.rounded(.down))
+                for d in -1...2 { add(f + Int64(d), a.rule) }
+            }
+        }
+        out.sort { $0.time < $1.time }
+        return out
+    }
+}

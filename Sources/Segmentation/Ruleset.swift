@@ -1,0 +1,183 @@
+/// A loaded, compiled ruleset (DESIGN.md §7). Immutable and `Sendable`: load once, share between threads.
+public struct Ruleset: Sendable {
+    /// `version:` from the file; copied into every decision as `ruleset_version`.
+    public let version: Int
+    /// The file name given to the loader (for messages only).
+    public let fileName: String
+    /// Incoming event name → canonical type.
+    public let aliases: [String: String]
+    /// Every type `count`/`since` may name, sorted.
+    public let knownEventTypes: [String]
+    /// Channel derivation, first match wins.
+    public let sources: [SourceRule]
+    /// Ordered stage rules, first match wins.
+    public let stages: [StageRule]
+    /// Canonical event type → status it moves the lead to.
+    public let statusOnEvent: [String: String]
+    /// Score rules, decay and bands.
+    public let scoring: Scoring
+    /// Channel → condition under which that channel gets no action, sorted by channel.
+    public let suppress: [Suppression]
+    /// Sales teams by name.
+    public let teams: [String: Team]
+    /// Segments in file order.
+    public let segments: [Segment]
+    /// Signals the ruleset counts, in first-use order (their slots).
+    public let signals: [SignalSpec]
+    /// Segment indices in dependency order (a segment after every segment its rules `in_segment`).
+    let evaluationOrder: [Int]
+    let atoms: TimeAtoms
+    /// Whether stage/segment/suppress rules read `event.*` (then an event-less evaluation at the
+    /// same instant can differ from the evaluation with the event).
+    let timeRulesReadEvent: Bool
+    let segmentIndex: [String: Int]
+    let plan: EvaluationPlan
+
+    /// Entered-at per segment index from stored memberships.
+    func enteredTimes(_ state: LeadState) -> [Int64?] {
+        plan.segments.map { state.memberships[$0.name]?.milliseconds }
+    }
+
+    /// Signals this ruleset needs that `state` does not hold (or holds with less history than
+    /// needed, e.g. a longer window or a higher count threshold). The service backfills them with
+    /// `Engine.backfill(state:events:now:)` from stored events.
+    public func signalsMissing(from state: SignalState) -> [SignalSpec] {
+        signals.filter { spec in state.series[spec.key].map { !spec.isCovered(by: $0) } ?? true }
+    }
+}
+
+/// `sources:` entry: a lead touch gets `channel` when `when` holds on the event.
+public struct SourceRule: Sendable {
+    /// Channel name, e.g. `paid_search`.
+    public let channel: String
+    /// Condition over the event (usually `event.context.campaign.*`).
+    public let when: Rule
+}
+
+/// `stages:` entry.
+public struct StageRule: Sendable {
+    /// Stage name, e.g. `decision`.
+    public let stage: String
+    /// Condition.
+    public let when: Rule
+}
+
+/// `scoring:`: points with exponential decay, per-rule caps, bands.
+public struct Scoring: Sendable {
+    /// Points halve every `halfLife`; nil means no decay.
+    public let halfLife: Duration?
+    /// Score rules in file order.
+    public let rules: [ScoreRule]
+    /// Bands in file order; the first whose `below` exceeds the score applies, the last has no `below`.
+    public let bands: [Band]
+}
+
+/// One scoring rule.
+public struct ScoreRule: Sendable {
+    /// Stable key of the rule (hash of its `when` and points), under which its contribution is stored.
+    public let key: String
+    /// Condition checked on each event.
+    public let when: Rule
+    /// Points added when it holds (may be negative).
+    public let points: Double
+    /// Largest (decayed) total this rule may contribute at any time; nil = no cap.
+    public let cap: Double?
+}
+
+/// A score band.
+public struct Band: Sendable {
+    /// Upper bound (exclusive); nil for the last band.
+    public let below: Double?
+    /// Action name, e.g. `route_to_sales`; reported as the decision's `band`.
+    public let action: String
+}
+
+/// `suppress:` entry.
+public struct Suppression: Sendable {
+    /// `email`, `ads` or `sales`.
+    public let channel: String
+    /// When it holds the channel gets no action; its text is the reason reported.
+    public let condition: Rule
+}
+
+/// A sales team.
+public struct Team: Sendable {
+    /// Team name (the key under `teams:`).
+    public let name: String
+    /// Assignment strategy: `round_robin`, `least_loaded` or `territory`.
+    public let strategy: String
+    /// Members in file order.
+    public let members: [TeamMember]
+    /// Team to escalate to when no member can take the lead.
+    public let escalateTo: String?
+}
+
+/// A team member.
+public struct TeamMember: Sendable {
+    /// Owner id, e.g. `rep_anna`.
+    public let id: String
+    /// Open items the member can hold; nil = unlimited.
+    public let capacity: Int?
+    /// Country or region codes the member covers.
+    public let territories: [String]
+}
+
+/// A segment: `<stage>.<intent>.<theme>` with entry and exit rules and a route.
+public struct Segment: Sendable {
+    /// Name, e.g. `decision.high-intent.cart`.
+    public let name: String
+    /// What it means, for people.
+    public let description: String?
+    /// Who owns it (marketing, sales).
+    public let owner: String?
+    /// Highest priority membership is the primary segment (ties by name).
+    public let priority: Int
+    /// A non-member enters when this holds and `exit` does not.
+    public let enter: Rule
+    /// A member leaves when this holds; nil means when `enter` no longer holds.
+    public let exit: Rule?
+    /// Where members are routed.
+    public let route: Route
+}
+
+/// A segment's routing.
+public struct Route: Sendable {
+    /// Email sequence.
+    public let email: EmailRoute?
+    /// Ad audience and landing page.
+    public let ads: AdsRoute?
+    /// Sales queue.
+    public let sales: SalesRoute?
+}
+
+/// `route.email`.
+public struct EmailRoute: Sendable {
+    /// Sequence name in the email tool.
+    public let sequence: String
+}
+
+/// `route.ads`.
+public struct AdsRoute: Sendable {
+    /// Audience name in the ads platform.
+    public let audience: String
+    /// Landing page path, if any.
+    public let landingPage: String?
+}
+
+/// `route.sales`.
+public struct SalesRoute: Sendable {
+    /// Queue name.
+    public let queue: String
+    /// Team (a key of `teams:`).
+    public let team: String?
+    /// Time to first touch; `sla_due_at = now + sla`.
+    public let sla: Duration?
+}
+
+/// A ruleset that loaded, with its warnings (suspicious but valid rules).
+public struct LoadedRuleset: Sendable {
+    /// The compiled ruleset.
+    public let ruleset: Ruleset
+    /// Warnings in file order.
+    public let warnings: [Diagnostic]
+}

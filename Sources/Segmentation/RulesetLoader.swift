@@ -1,0 +1,175 @@
+import Yams
+
+extension Ruleset {
+    /// Parses and compiles a ruleset from YAML text. Never reads files: `fileName` is only used in
+    /// diagnostics. Every error found is reported (not only the first), each with line and column.
+    public static func load(yaml: String, fileName: String) throws(RulesetLoadError) -> LoadedRuleset {
+        let sink = DiagnosticSink(file: fileName)
+        let node: Node?
+        do { node = try Yams.compose(yaml: yaml) } catch {
+            sink.error(yamlErrorLocation(error), "the file is not valid YAML: \(yamlErrorMessage(error))")
+            throw RulesetLoadError(diagnostics: sink.errors)
+        }
+        guard let root = node else {
+            sink.error(SourceLocation(line: 1, column: 1), "the ruleset is empty: it needs at least `version` and `segments`")
+            throw RulesetLoadError(diagnostics: sink.errors)
+        }
+        let loader = RulesetLoader(sink: sink, reader: YAMLReader(sink: sink, text: yaml), fileName: fileName)
+        let ruleset = loader.load(root)
+        if sink.hasErrors || ruleset == nil { throw RulesetLoadError(diagnostics: sink.errors) }
+        return LoadedRuleset(ruleset: ruleset!, warnings: sink.warnings)
+    }
+
+    private static func yamlErrorLocation(_ error: Error) -> SourceLocation {
+        switch error as? YamlError {
+        case .scanner(_, _, let m, _)?, .parser(_, _, let m, _)?, .composer(_, _, let m, _)?:
+            return SourceLocation(line: m.line, column: m.column)
+        case .duplicatedKeysInMapping(_, let context)?:
+            return SourceLocation(line: context.mark.line, column: context.mark.column)
+        default:
+            return SourceLocation(line: 1, column: 1)
+        }
+    }
+
+    private static func yamlErrorMessage(_ error: Error) -> String {
+        switch error as? YamlError {
+        case .scanner(let c, let p, _, _)?, .parser(let c, let p, _, _)?, .composer(let c, let p, _, _)?:
+            return c.map { "\(p) (\($0.text))" } ?? p
+        case .duplicatedKeysInMapping(let keys, _)?:
+            return "duplicate key \(keys.map { "`\($0)`" }.joined(separator: ", ")) in one mapping"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Walks the YAML tree section by section, compiling every rule; collects all diagnostics.
+final class RulesetLoader {
+    let sink: DiagnosticSink
+    let y: YAMLReader
+    let fileName: String
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "segments"]
+    static let channels = ["email", "ads", "sales"]
+    static let strategies = ["round_robin", "least_loaded", "territory"]
+
+    init(sink: DiagnosticSink, reader: YAMLReader, fileName: String) {
+        self.sink = sink; self.y = reader; self.fileName = fileName
+    }
+
+    func load(_ root: Node) -> Ruleset? {
+        guard let top = y.mapping(root, "the ruleset", allowed: RulesetLoader.rootKeys) else { return nil }
+        let section = Dictionary(top.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        var version = 0
+        if let v = section["version"] {
+            version = y.integer(v, "`version`") ?? 0
+        } else {
+            sink.error(y.loc(root), "the ruleset needs `version: <number>` (it is copied into every decision)")
+        }
+
+        // Events: aliases and the known types.
+        var aliases: [String: String] = [:]
+        var types: [String] = ["page_viewed"]
+        if let ev = section["events"], let m = y.mapping(ev, "`events`", allowed: ["aliases", "types"]) {
+            for (key, _, value) in m {
+                if key == "aliases", let am = y.mapping(value, "`events.aliases`", allowed: []) {
+                    for (name, _, target) in am { if let t = y.string(target, "alias `\(name)`") { aliases[name] = t; types.append(t) } }
+                }
+                if key == "types", let list = y.strings(value, "`events.types`") { types += list }
+            }
+        }
+        var onEvent: [String: String] = [:]
+        if let st = section["statuses"], let m = y.mapping(st, "`statuses`", allowed: ["on_event"]) {
+            for (_, _, value) in m {
+                if let om = y.mapping(value, "`statuses.on_event`", allowed: []) {
+                    for (type, _, status) in om { if let s = y.string(status, "the status for `\(type)`") { onEvent[type] = s; types.append(type) } }
+                }
+            }
+        }
+        let knownTypes = Array(Set(types)).sorted()
+
+        // Segment names first, so in_segment() can refer to later segments.
+        let segmentNodes = section["segments"].flatMap { y.sequence($0, "`segments`") } ?? []
+        if section["segments"] == nil { sink.error(y.loc(root), "the ruleset needs a `segments:` list") }
+        var names: [String: Int] = [:]
+        var nameList: [String?] = []
+        for n in segmentNodes {
+            var name: String?
+            if case .mapping(let m) = n, let nn = m["name"], let s = nn.string, !s.isEmpty {
+                if names[s] != nil {
+                    sink.error(y.loc(nn), "duplicate segment `\(s)`: segment names must be unique")
+                } else {
+                    names[s] = nameList.count
+                    name = s
+                }
+            }
+            nameList.append(name)
+        }
+
+        let c = ExprCompiler(sink: sink, knownTypes: knownTypes, segments: names)
+        let sources = loadSources(section["sources"], c)
+        let stages = loadStages(section["stages"], c)
+        let scoring = loadScoring(section["scoring"], c)
+        let teams = loadTeams(section["teams"])
+        let suppress = loadSuppress(section["suppress"], c)
+        var segments: [Segment] = []
+        var deps: [[Int]] = []
+        var nameNodes: [Node?] = []
+        for (i, n) in segmentNodes.enumerated() {
+            let (seg, d, nameNode) = loadSegment(n, index: i, name: nameList[i], stages: stages, teams: teams, c)
+            if let seg { segments.append(seg); deps.append(d); nameNodes.append(nameNode) }
+        }
+        let order = segments.count == segmentNodes.count ? dependencyOrder(segments, deps, nameNodes) : []
+        if sink.hasErrors { return nil }
+        var atoms = c.atoms
+        for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
+        let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
+        return Ruleset(
+            version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
+            sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
+            suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
+            evaluationOrder: order, atoms: atoms,
+            timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
+            segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, scoring: scoring))
+    }
+
+    private func readsEvent(_ n: CNode) -> Bool {
+        (n.kind == .path && n.text.hasPrefix("event.")) || n.children.contains { readsEvent($0) }
+    }
+
+    func rule(_ n: Node, _ what: String, _ scope: RuleScope, _ c: ExprCompiler) -> Rule? {
+        guard let (text, locate) = y.expression(n, what) else { return nil }
+        return c.compileRule(text, scope: scope, locate: locate)
+    }
+
+    /// Kahn's algorithm, lowest file index first, so the order is stable; a cycle is reported once.
+    private func dependencyOrder(_ segments: [Segment], _ deps: [[Int]], _ nameNodes: [Node?]) -> [Int] {
+        let n = segments.count
+        var indegree = deps.map { Set($0).count }
+        var users = Array(repeating: [Int](), count: n)
+        for (i, d) in deps.enumerated() { for j in Set(d) where j < n { users[j].append(i) } }
+        var order: [Int] = []
+        var ready = (0..<n).filter { indegree[$0] == 0 }
+        while let next = ready.min() {
+            ready.removeAll { $0 == next }
+            order.append(next)
+            for u in users[next] { indegree[u] -= 1; if indegree[u] == 0 { ready.append(u) } }
+        }
+        if order.count < n {
+            let stuck = Set(0..<n).subtracting(order)
+            // Walk dependencies inside the stuck set until a segment repeats: that is the cycle.
+            var path: [Int] = [stuck.min()!]
+            while true {
+                let next = deps[path.last!].filter { stuck.contains($0) }.min()!
+                if let k = path.firstIndex(of: next) {
+                    let cycle = Array(path[k...]) + [next]
+                    let at = nameNodes[cycle[0]].map { y.loc($0) } ?? SourceLocation(line: 1, column: 1)
+                    sink.error(at, "in_segment() cycle: \(cycle.map { segments[$0].name }.joined(separator: " → ")); a segment cannot depend on itself")
+                    break
+                }
+                path.append(next)
+            }
+        }
+        return order
+    }
+}

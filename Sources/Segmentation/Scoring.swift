@@ -1,0 +1,70 @@
+import Foundation
+
+/// Score decay and points. The score is the sum of per-rule contributions, each decaying with the
+/// same half-life, so a rule's cap bounds its own decayed contribution:
+///
+/// - decay: `score(t) = score(t0) · 0.5^((t − t0) / half_life)`; never grows when `now` is earlier
+///   than the stored `scoreAt`;
+/// - a matching event adds `points · 0.5^((now − occurred_at) / half_life)` (a late event adds what its
+///   points would have decayed to by now), but a capped rule adds at most `cap − its current
+///   contribution` (never less than 0): at every instant the rule's decayed total is ≤ `cap`;
+/// - negative points are never capped.
+extension Engine {
+    func decayFactor(from: Int64?, to: Int64) -> Double {
+        guard let hl = ruleset.scoring.halfLife?.milliseconds, let from, to > from else { return 1 }
+        return pow(0.5, Double(to - from) / Double(hl))
+    }
+
+    func decayedScore(_ state: LeadState, to now: Int64) -> Double {
+        state.score * decayFactor(from: state.scoreAt?.milliseconds, to: now)
+    }
+
+    /// Brings the stored contributions and score to `env.now`.
+    func decayScore(_ env: EvalEnv) {
+        let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+        // The stored score is the sum of the stored parts; only a real decay needs a new sum.
+        if f != 1 {
+            var parts = env.lead.scoreParts.mapValues { $0 * f }
+            if parts.values.contains(where: { abs($0) < 1e-9 }) { parts = parts.filter { abs($0.value) >= 1e-9 } }
+            env.lead.scoreParts = parts
+            env.lead.score = sumParts(parts)
+        }
+        if (env.lead.scoreAt?.milliseconds ?? Int64.min) < env.now { env.lead.scoreAt = Timestamp(milliseconds: env.now) }
+    }
+
+    /// Sum in a fixed order (the ruleset's rules, then any left from an older ruleset by key), so the
+    /// floating-point result is the same in every process.
+    func sumParts(_ parts: [String: Double]) -> Double {
+        let plan = ruleset.plan
+        var sum = 0.0, seen = 0
+        for key in plan.scoreKeys {
+            if let v = parts[key] { sum += v; seen += 1 }
+        }
+        if seen < parts.count {
+            for k in parts.keys.sorted() where !plan.scoreKeySet.contains(k) { sum += parts[k]! }
+        }
+        return sum
+    }
+
+    func applyScoreRules(_ ev: ResolvedEvent, _ env: EvalEnv) -> [ScoreRuleApplication] {
+        decayScore(env)
+        var out: [ScoreRuleApplication] = []
+        let age = decayFactor(from: ev.at, to: env.now)
+        for rule in ruleset.scoring.rules where rule.when.holds(env) {
+            let points = rule.points * age
+            let current = env.lead.scoreParts[rule.key] ?? 0
+            var add = points
+            if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
+            env.lead.scoreParts[rule.key] = current + add
+            out.append(ScoreRuleApplication(rule: rule.when.text, points: rule.points, added: round3(add),
+                                            cap: rule.cap, capped: add < points))
+        }
+        env.lead.score = sumParts(env.lead.scoreParts)
+        return out
+    }
+
+    /// The band for a score: the first whose `below` exceeds it, else the last.
+    func band(for score: Double) -> String? {
+        ruleset.scoring.bands.first { $0.below.map { score < $0 } ?? true }?.action
+    }
+}

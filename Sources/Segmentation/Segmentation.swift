@@ -1,1 +1,0 @@
-// The Segmentation module; see DESIGN.md §3.

@@ -1,0 +1,157 @@
+import Foundation
+
+/// A JSON-like value: event properties, event context and lead traits arrive as free-form JSON,
+/// so rules address them dynamically (`event.properties.path`, `lead.traits.plan`).
+public enum Value: Hashable, Sendable, Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([Value])
+    case object([String: Value])
+
+    /// Decodes any JSON value; integers become `Double` like in JavaScript.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let n = try? c.decode(Double.self) { self = .number(n); return }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let a = try? c.decode([Value].self) { self = .array(a); return }
+        self = .object(try c.decode([String: Value].self))
+    }
+
+    /// Encodes as plain JSON.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The member at `key` of an object, `nil` for anything else: rules treat a missing path as null.
+    public subscript(key: String) -> Value? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+}
+
+/// An instant with millisecond resolution. Rule evaluation works on whole milliseconds so that
+/// window edges (`(now - window, now]`) and re-evaluation instants are exact and reproducible.
+/// Encodes as an ISO 8601 UTC string with milliseconds, e.g. `2026-11-24T10:00:00.000Z`.
+public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var milliseconds: Int64
+
+    /// Wraps a millisecond count since the Unix epoch.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// Rounds a `Date` down to the millisecond.
+    public init(_ date: Date) {
+        self.milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// The same instant as a Foundation `Date`.
+    public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool { a.milliseconds < b.milliseconds }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, computed without locale or time zone so it is deterministic.
+    public var description: String { Timestamp.format(milliseconds) }
+
+    /// Formats epoch milliseconds as ISO 8601 UTC (civil-from-days, proleptic Gregorian).
+    static func format(_ ms: Int64) -> String {
+        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let milli = ms - secs * 1000
+        var days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
+        let sod = secs - days * 86400
+        days += 719468
+        let era = (days >= 0 ? days : days - 146096) / 146097
+        let doe = days - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ n: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(sod / 3600, 2)):\(pad(sod % 3600 / 60, 2)):\(pad(sod % 60, 2)).\(pad(milli, 3))Z"
+    }
+
+    /// Parses the format written by `description` (and the same without milliseconds).
+    static func parse(_ s: String) -> Timestamp? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return Timestamp(milliseconds: Int64((d.timeIntervalSince1970 * 1000).rounded())) }
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: s) { return Timestamp(milliseconds: Int64((d.timeIntervalSince1970 * 1000).rounded())) }
+        return nil
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let t = Timestamp.parse(s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 timestamp: \(s)")
+        }
+        self = t
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// A length of time in milliseconds, written in rules as `30s 15m 2h 7d 4w`.
+public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// Length in milliseconds.
+    public var milliseconds: Int64
+    /// Wraps a millisecond count.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    public static func < (a: Duration, b: Duration) -> Bool { a.milliseconds < b.milliseconds }
+
+    /// The largest unit that divides the length exactly: `7d`, `90m`, `1500ms`.
+    public var description: String { Duration.format(milliseconds) }
+
+    static let units: [(String, Int64)] = [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
+
+    static func format(_ ms: Int64) -> String {
+        if ms == 0 { return "0s" }
+        // Days rather than weeks: `14d` reads as written in most rulesets.
+        for (u, f) in units.dropFirst() where ms % f == 0 { return "\(ms / f)\(u)" }
+        return "\(ms)ms"
+    }
+
+    /// Parses `<digits><unit>` with unit s, m, h, d or w; `nil` for anything else.
+    public static func parse(_ text: String) -> Duration? {
+        guard let unit = text.last, let n = Int64(text.dropLast()), n >= 0,
+              text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }),
+              let f = units.first(where: { $0.0 == String(unit) })?.1 else { return nil }
+        let (v, overflow) = n.multipliedReportingOverflow(by: f)
+        return overflow ? nil : Duration(milliseconds: v)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        if s.hasSuffix("ms"), let v = Int64(s.dropLast(2)) { self.init(milliseconds: v); return }
+        guard let d = Duration.parse(s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a duration: \(s)")
+        }
+        self = d
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

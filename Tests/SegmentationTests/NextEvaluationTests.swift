@@ -1,0 +1,117 @@
+import XCTest
+@testable import Segmentation
+
+/// `next_evaluation_at`: exact instants for windows, inactive, since, membership.age and score.
+final class NextEvaluationTests: XCTestCase {
+    func testSampleCartAbandonerIsRevisitedWhenInactiveAndTheStageWindowRunOut() {
+        let engine = Engine(load(sampleYAML))
+        let r = runEvents(engine, [ev("Product Viewed", 0), ev("Product Added", 10 * minute)])
+        // At +7d the cart leaves count(added_to_cart, 7d) but the member stays (hysteresis), so the
+        // first real change is at +14d: inactive(14d) exits the segment and the stage drops.
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(10 * minute + 14 * day))
+        let later = engine.evaluate(state: r.newState, now: at(10 * minute + 14 * day).date)
+        XCTAssertEqual(later.decision.segments.exited, ["decision.high-intent.cart"])
+        XCTAssertEqual(later.decision.stage, "awareness", "one product view in 30d is not consideration")
+        let justBefore = engine.evaluate(state: r.newState, now: at(10 * minute + 14 * day - 1).date)
+        XCTAssertEqual(justBefore.decision.segments.exited, [])
+        XCTAssertEqual(justBefore.decision.stage, "decision")
+    }
+
+    func testWindowEdgeOfTheCountThatDecides() {
+        let engine = exprRuleset("count(a, 7d) >= 2", exit: nil)
+        var s = LeadState()
+        for t in [0, 1 * day, 2 * day] { s = engine.evaluate(state: s, event: ev("a", t), now: at(t)).newState }
+        let r = engine.evaluate(state: s, now: at(2 * day).date)
+        // Three in the window; it stops holding when the second one (1d) leaves: 1d + 7d.
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(8 * day))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(8 * day - 1).date).decision.segments.current, ["decision.test.expr"])
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(8 * day).date).decision.segments.current, [])
+    }
+
+    func testSinceThresholdIsStrict() {
+        let engine = exprRuleset("since(a) > 3d", exit: nil)
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 0), now: t0)
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(3 * day + 1))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(3 * day).date).decision.segments.current, [])
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(3 * day + 1).date).decision.segments.current, ["decision.test.expr"])
+    }
+
+    func testMembershipAge() {
+        let engine = exprRuleset("count(a, 30d) >= 1", exit: "membership.age >= 2d")
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 0), now: t0)
+        XCTAssertEqual(r.decision.segments.entered, ["decision.test.expr"])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(2 * day))
+        let out = engine.evaluate(state: r.newState, now: at(2 * day).date)
+        XCTAssertEqual(out.decision.segments.exited, ["decision.test.expr"])
+        // `enter` still holds (30d window) and a non-member's membership.age is 0: an evaluation
+        // one millisecond later re-enters, and the rules say so.
+        XCTAssertEqual(out.decision.nextEvaluationAt, at(2 * day + 1))
+        let back = engine.evaluate(state: out.newState, now: at(2 * day + 1).date)
+        XCTAssertEqual(back.decision.segments.entered, ["decision.test.expr"])
+        XCTAssertEqual(back.decision.nextEvaluationAt, at(4 * day + 1))
+    }
+
+    func testDecayingScoreCrossesAThreshold() {
+        let engine = Engine(load("""
+        version: 1
+        events: { types: [a] }
+        scoring:
+          half_life: 1d
+          rules: [ { when: 'event.type == "a"', points: 40 } ]
+          bands: [ { below: 5, action: cold }, { action: warm } ]
+        segments:
+          - { name: decision.hot.score, enter: 'lead.score >= 10', exit: 'lead.score < 10', route: { email: { sequence: s } } }
+        """))
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 0), now: t0)
+        XCTAssertEqual(r.decision.segments.entered, ["decision.hot.score"])
+        // 40 → 10 after two half-lives; `< 10` holds from the next millisecond.
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(2 * day + 1))
+        let out = engine.evaluate(state: r.newState, now: at(2 * day + 1).date)
+        XCTAssertEqual(out.decision.segments.exited, ["decision.hot.score"])
+        // Then the band changes when the score drops below 5 (three half-lives).
+        XCTAssertEqual(out.decision.band, "warm")
+        // 40 · 0.5^(t / 1d) reaches 5 at t = 3d; the stored score was re-based at 2d + 1 ms, so
+        // floating-point rounding decides the exact millisecond: the answer is the first one at which
+        // the engine itself computes `cold`.
+        let next = out.decision.nextEvaluationAt!.milliseconds
+        XCTAssertLessThanOrEqual(abs(next - at(3 * day).milliseconds), 1)
+        XCTAssertEqual(engine.evaluate(state: out.newState, now: Timestamp(milliseconds: next).date).decision.band, "cold")
+        XCTAssertEqual(engine.evaluate(state: out.newState, now: Timestamp(milliseconds: next - 1).date).decision.band, "warm")
+    }
+
+    func testNothingTimeBasedGivesNil() {
+        let engine = exprRuleset("lead.country == 'DE'", exit: nil)
+        XCTAssertNil(engine.evaluate(state: LeadState(country: "DE"), event: ev("a", 0), now: t0).decision.nextEvaluationAt)
+    }
+
+    func testConservativeAfterTheProbeLimit() {
+        // 20 members held by `exit: 'false'`; each occurrence leaving the window flips one `enter`
+        // (count(a, 1d) * 1 >= k) without changing any membership: every candidate needs a probe.
+        var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
+        for k in 1...20 {
+            yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'false', route: { email: { sequence: s } } }\n"
+        }
+        let engine = Engine(load(yaml))
+        var s = LeadState()
+        for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+        let r = engine.evaluate(state: s, now: at(19 * minute).date)
+        XCTAssertEqual(r.decision.segments.current.count, 20)
+        // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+    }
+
+    func testValueChangesThatCannotMoveTheOutcomeAreSkipped() {
+        // count(a, 1d) * 2 >= 100 never holds with 20 occurrences: no probe, and no re-evaluation needed.
+        let engine = exprRuleset("count(a, 1d) * 2 >= 100", exit: nil)
+        var s = LeadState()
+        for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+        XCTAssertNil(engine.evaluate(state: s, now: at(19 * minute).date).decision.nextEvaluationAt)
+    }
+
+    func testFutureDatedEventEntersTheWindowLater() {
+        let engine = exprRuleset("count(a, 1d) >= 1", exit: nil)
+        let r = engine.evaluate(state: LeadState(), event: ev("a", hour), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(hour))
+    }
+}

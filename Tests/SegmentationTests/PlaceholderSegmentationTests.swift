@@ -1,6 +1,0 @@
-import XCTest
-@testable import Segmentation
-
-final class SegmentationModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}
