@@ -8,6 +8,7 @@ struct LeadrouterCommand: ParsableCommand {
         abstract: "Turns tracking events into lead segments and routing decisions.",
         version: LeadrouterVersion.string,
         subcommands: [
+            ServeCommand.self,
         ]
     )
 }

@@ -1,0 +1,77 @@
+import HTTPServer
+
+/// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
+/// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
+/// database and rules sections next to `server`.
+public struct ServiceConfiguration: Sendable, Equatable {
+    /// The HTTP listener.
+    public var server = ServerSettings()
+    /// Minimum log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+}
+
+/// The `server:` section; zero thread counts mean "derive from the core count".
+public struct ServerSettings: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Event loops; 0 = one per core.
+    public var eventLoops = 0
+    /// Handler threads; 0 = two per core, at least 4.
+    public var workerThreads = 0
+    public var workerQueueDepth = 1024
+    public var maxConnections = 10_000
+    public var maxPipelinedRequests = 16
+    /// Seconds.
+    public var headerReadTimeout = 10.0
+    public var idleTimeout = 60.0
+    public var shutdownGracePeriod = 10.0
+    public var maxRequestLineBytes = 8 * 1024
+    public var maxHeaderBytes = 32 * 1024
+    public var maxHeaderFields = 100
+    public var maxBodyBytes = 1 << 20
+    /// PEM paths; both empty = plain HTTP, both set = HTTPS.
+    public var tlsCertificate = ""
+    public var tlsKey = ""
+
+    public init() {}
+
+    /// The server configuration these settings describe.
+    public var httpServerConfiguration: HTTPServerConfiguration {
+        var c = HTTPServerConfiguration()
+        c.host = host
+        c.port = port
+        if eventLoops > 0 { c.eventLoopCount = eventLoops }
+        if workerThreads > 0 { c.workerThreads = workerThreads }
+        c.workerQueueDepth = workerQueueDepth
+        c.maxConnections = maxConnections
+        c.maxPipelinedRequests = maxPipelinedRequests
+        c.headerReadTimeout = headerReadTimeout
+        c.idleTimeout = idleTimeout
+        c.shutdownGracePeriod = shutdownGracePeriod
+        c.parserLimits.maxRequestLineBytes = maxRequestLineBytes
+        c.parserLimits.maxHeaderBytes = maxHeaderBytes
+        c.parserLimits.maxHeaderFields = maxHeaderFields
+        c.parserLimits.maxBodyBytes = maxBodyBytes
+        if !tlsCertificate.isEmpty || !tlsKey.isEmpty {
+            c.tls = TLSConfiguration(certificatePath: tlsCertificate, keyPath: tlsKey)
+        }
+        return c
+    }
+}
+
+/// A setting that could not be used: where it came from, which key, and why — safe to print.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// `config/leadrouter.yaml:12:3`, `--port`, or `LEADROUTER_PORT`.
+    public var source: String
+    /// The dotted key, e.g. `server.port`.
+    public var key: String
+    public var message: String
+
+    public init(source: String, key: String, message: String) {
+        self.source = source; self.key = key; self.message = message
+    }
+
+    public var description: String { "\(source): \(key): \(message)" }
+}
