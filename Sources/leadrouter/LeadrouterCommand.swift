@@ -9,6 +9,7 @@ struct LeadrouterCommand: ParsableCommand {
         version: LeadrouterVersion.string,
         subcommands: [
             ServeCommand.self,
+            MigrateCommand.self,
         ]
     )
 }

@@ -1,0 +1,51 @@
+/// How to reach PostgreSQL: a libpq connection string (URL or `key=value` conninfo) plus the
+/// settings this module adds on top of it.
+///
+/// The URL is passed to libpq untouched, so everything libpq understands (`sslmode`,
+/// `sslrootcert`, `target_session_attrs`, multiple hosts, …) works; we only add
+/// `connect_timeout` and `application_name` when the URL does not set them.
+public struct PostgresConfiguration: Sendable {
+    /// `postgresql://user:pass@host:port/db?sslmode=require` or `host=… dbname=…`.
+    public var url: String
+    /// Seconds libpq waits for a connection to be established (`connect_timeout`).
+    public var connectTimeoutSeconds: Int
+    /// Shown in `pg_stat_activity`; lets operators tell nodes and roles apart.
+    public var applicationName: String
+    /// Prepared statements kept per connection; beyond this, statements run unnamed.
+    public var statementCacheCapacity: Int
+
+    /// Creates a configuration; `url` is usually the `DATABASE_URL` environment variable.
+    public init(
+        url: String, connectTimeoutSeconds: Int = 5, applicationName: String = "leadrouter",
+        statementCacheCapacity: Int = 256
+    ) {
+        self.url = url
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.applicationName = applicationName
+        self.statementCacheCapacity = statementCacheCapacity
+    }
+
+    /// Keyword/value pairs handed to `PQconnectdbParams` with `expand_dbname`: the URL first,
+    /// then our defaults; libpq lets the URL's own settings win over later defaults only if we
+    /// leave them out, so defaults are added only when the URL does not mention them.
+    var connectionParameters: [(String, String)] {
+        var params: [(String, String)] = [("dbname", url)]
+        if !url.contains("connect_timeout") {
+            params.append(("connect_timeout", String(connectTimeoutSeconds)))
+        }
+        if !url.contains("application_name") {
+            params.append(("application_name", applicationName))
+        }
+        // Text results must be parseable without guessing: UTC, ISO dates, exact floats.
+        // When the URL brings its own `options`, the same settings are sent as SET after connect.
+        if !url.contains("options") {
+            params.append(("options", "-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3"))
+        }
+        return params
+    }
+
+    /// Run after connecting when the URL's own `options` kept ours out of the startup packet.
+    var sessionSetupSQL: String? {
+        url.contains("options") ? "SET TimeZone='UTC'; SET DateStyle='ISO, YMD'; SET extra_float_digits=3" : nil
+    }
+}

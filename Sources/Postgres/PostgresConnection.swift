@@ -1,0 +1,207 @@
+import Foundation
+internal import CLibPQ
+import Logging
+
+/// One libpq connection: runs parameterised statements, caching a prepared statement per SQL text.
+///
+/// Blocking, like libpq: call it from a worker thread, never from an event loop. Not safe for two
+/// threads at once; the pool hands each connection to one thread at a time (hence
+/// `@unchecked Sendable`: it may move between threads, it must not be shared).
+public final class PostgresConnection: @unchecked Sendable {
+    let handle: PGConnHandle
+    let configuration: PostgresConfiguration
+    let logger: Logger
+    private var statements: [StatementKey: String] = [:]
+    private var statementCounter = 0
+    private var broken = false
+
+    /// Opens a connection; throws `connectionFailed` with libpq's message (no password in it).
+    public init(configuration: PostgresConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.handle = try PGConnHandle.connect(configuration)
+        handle.routeNotices(to: logger)
+        if let setup = configuration.sessionSetupSQL { try executeScript(unsafeSQL: setup) }
+    }
+
+    /// Opens a connection from a URL with default settings.
+    public convenience init(url: String, logger: Logger = Logger(label: "postgres")) throws {
+        try self.init(configuration: PostgresConfiguration(url: url), logger: logger)
+    }
+
+    /// The server process serving this connection (what `pg_terminate_backend` takes).
+    public var backendPID: Int32 { PQbackendPID(handle.raw) }
+
+    /// False once a statement failed because the connection broke; the pool then discards it.
+    public var isUsable: Bool { !broken && handle.isOK }
+
+    /// True while a transaction is open (or failed and not yet rolled back).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle.raw)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    /// Runs one statement with its bound parameters and returns its rows.
+    ///
+    /// The first run of a given SQL text (with the same parameter types) prepares it under a
+    /// connection-local name; later runs only execute it, saving the server's parse and plan.
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+        try checkUsable()
+        let key = statementKey(query)
+        let name: String
+        if let cached = statements[key] {
+            name = cached
+        } else if let reserved = reserveStatementName(pending: 0) {
+            name = reserved
+            try prepare(name: name, query: query)
+            rememberStatement(key, name)
+        } else {
+            return try executeUnnamed(query)
+        }
+        let result = withLibpqParameters(query.binds) { count, _, values, lengths, formats in
+            PQexecPrepared(handle.raw, name, count, values, lengths, formats, 0)
+        }
+        return try rows(from: result)
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) throws -> Int {
+        try self.query(query).affectedRows
+    }
+
+    /// Runs SQL text that may hold several statements and no parameters (migration files,
+    /// `BEGIN`/`COMMIT`). Uses the simple query protocol, so nothing is prepared.
+    public func executeScript(unsafeSQL sql: String) throws {
+        try checkUsable()
+        try rows(from: PQexec(handle.raw, sql))
+    }
+
+    /// Checks, without a round trip, that the server has not closed the connection while it sat
+    /// idle (a terminated backend sends an error and closes the socket; we read that here).
+    public func checkIdleHealth() -> Bool {
+        guard isUsable, !isInTransaction else { return false }
+        // A terminated backend leaves an error message and then EOF: the first read takes the
+        // message, a second one sees the EOF. Read while the socket stays readable (bounded).
+        for _ in 0..<4 {
+            var pfd = pollfd(fd: PQsocket(handle.raw), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 0)
+            if ready < 0 { return false }
+            if ready == 0 { break }
+            if PQconsumeInput(handle.raw) == 0 || !handle.isOK {
+                broken = true
+                return false
+            }
+            while let notify = PQnotifies(handle.raw) { PQfreemem(notify) }
+        }
+        return handle.isOK
+    }
+
+    /// Statements prepared on this connection so far (for tests and metrics).
+    public var preparedStatementCount: Int { statements.count }
+
+    // MARK: - libpq plumbing
+
+    func checkUsable() throws {
+        guard isUsable else {
+            throw PostgresError(code: .connectionLost, message: "connection is broken")
+        }
+    }
+
+    func markBroken() { broken = true }
+
+    func cachedStatement(_ key: StatementKey) -> String? { statements[key] }
+
+    /// A fresh statement name, or nil when the cache (plus `pending` names not yet remembered)
+    /// is full and the statement should run unnamed.
+    func reserveStatementName(pending: Int) -> String? {
+        guard statements.count + pending < configuration.statementCacheCapacity else { return nil }
+        statementCounter += 1
+        return "lr_\(statementCounter)"
+    }
+
+    func rememberStatement(_ key: StatementKey, _ name: String) { statements[key] = name }
+
+    func statementKey(_ query: PostgresQuery) -> StatementKey {
+        StatementKey(sql: query.sql, types: query.binds.map(\.type.rawValue))
+    }
+
+    private func prepare(name: String, query: PostgresQuery) throws {
+        let types = query.binds.map { Oid($0.type.rawValue) }
+        let result = PQprepare(handle.raw, name, query.sql, Int32(types.count), types)
+        try rows(from: result)
+    }
+
+    private func executeUnnamed(_ query: PostgresQuery) throws -> PostgresRows {
+        let result = withLibpqParameters(query.binds) { count, types, values, lengths, formats in
+            PQexecParams(handle.raw, query.sql, count, types, values, lengths, formats, 0)
+        }
+        return try rows(from: result)
+    }
+
+    /// Wraps a libpq result: owns it, turns error statuses into `PostgresError`, and marks the
+    /// connection broken when libpq says it is.
+    @discardableResult
+    func rows(from raw: OpaquePointer?) throws -> PostgresRows {
+        guard let raw else {
+            if !handle.isOK { broken = true }
+            throw PostgresError(
+                code: handle.isOK ? .queryFailed : .connectionLost, message: handle.errorMessage)
+        }
+        let result = PGResultHandle(raw: raw)
+        switch result.status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return PostgresRows(result: result)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            let error = result.error(connectionBroken: !handle.isOK)
+            if error.code == .connectionLost { broken = true }
+            throw error
+        default:
+            throw PostgresError(
+                code: .protocolViolation,
+                message: "unexpected result status \(String(cString: PQresStatus(result.status)))")
+        }
+    }
+}
+
+/// A prepared statement is specific to its SQL text and its parameter types.
+struct StatementKey: Hashable {
+    var sql: String
+    var types: [UInt32]
+}
+
+/// Lays the parameters out the way libpq wants them: one buffer holding every value (text values
+/// NUL-terminated), with arrays of pointers, lengths, formats and type OIDs into it.
+func withLibpqParameters<R>(
+    _ binds: [PostgresBind],
+    _ body: (
+        Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
+        UnsafePointer<Int32>?
+    ) -> R
+) -> R {
+    var storage: [UInt8] = []
+    var offsets: [Int?] = []
+    var lengths: [Int32] = []
+    var formats: [Int32] = []
+    var types: [Oid] = []
+    offsets.reserveCapacity(binds.count)
+    for bind in binds {
+        types.append(Oid(bind.type.rawValue))
+        formats.append(bind.isBinary ? 1 : 0)
+        if let bytes = bind.bytes {
+            offsets.append(storage.count)
+            storage.append(contentsOf: bytes)
+            storage.append(0)
+            lengths.append(Int32(bytes.count))
+        } else {
+            offsets.append(nil)
+            lengths.append(0)
+        }
+    }
+    return storage.withUnsafeBufferPointer { buffer in
+        let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.flatMap { base?.advanced(by: $0) } }
+        return body(Int32(binds.count), types, values, lengths, formats)
+    }
+}

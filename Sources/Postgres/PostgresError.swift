@@ -1,0 +1,110 @@
+/// Every failure of the Postgres module, with what the server said and where it happened.
+///
+/// A struct rather than an enum so that callers can branch on `code` and `sqlState` while the
+/// server's diagnostic fields travel along. `description` is safe to log or show a user: it never
+/// contains bound parameter values (the server's `detail`, which may quote row values, is kept in
+/// its own field and left out of the description).
+public struct PostgresError: Error, CustomStringConvertible, Sendable {
+    /// Our classification of a failure; stable across PostgreSQL versions.
+    public enum Code: String, Sendable {
+        /// Could not open a connection (bad URL, server down, authentication refused).
+        case connectionFailed
+        /// The connection broke while in use (backend terminated, network gone).
+        case connectionLost
+        /// The server rejected a statement; see `sqlState`.
+        case queryFailed
+        /// A statement ran past `statement_timeout` (SQLSTATE 57014) or was cancelled.
+        case timeout
+        /// The pool had no connection to lend before the acquire timeout.
+        case acquireTimeout
+        /// The pool or listener was shut down.
+        case closed
+        /// A column could not be decoded into the requested Swift type.
+        case decoding
+        /// A configuration value (URL, pool size) is unusable.
+        case invalidConfiguration
+        /// A migration file is missing, malformed, changed after being applied, or failed.
+        case migration
+        /// libpq answered in a way the protocol does not allow here.
+        case protocolViolation
+    }
+
+    /// Our classification; branch on this.
+    public var code: Code
+    /// The five-character SQLSTATE the server reported, e.g. `23505`.
+    public var sqlState: String?
+    /// The primary message (server's or ours).
+    public var message: String
+    /// The server's DETAIL; may quote row values, hence not part of `description`.
+    public var detail: String?
+    /// The server's HINT.
+    public var hint: String?
+    /// The violated constraint, for integrity errors.
+    public var constraint: String?
+    /// The table the server names.
+    public var table: String?
+    /// The column the server or the row decoder names.
+    public var column: String?
+    /// `errno` captured where a system call failed (socket waits), when one did.
+    public var errno: Int32?
+
+    /// Creates an error; most are made by the module itself.
+    public init(
+        code: Code, sqlState: String? = nil, message: String, detail: String? = nil,
+        hint: String? = nil, constraint: String? = nil, table: String? = nil,
+        column: String? = nil, errno: Int32? = nil
+    ) {
+        self.code = code
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+        self.table = table
+        self.column = column
+        self.errno = errno
+    }
+
+    /// True when the connection that produced this error must not be reused (SQLSTATE class 08,
+    /// admin shutdown 57P0x, or libpq reporting a broken connection).
+    public var isConnectionError: Bool {
+        if code == .connectionLost || code == .connectionFailed { return true }
+        guard let state = sqlState else { return false }
+        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+    }
+
+    /// True for failures that a transaction may simply run again: serialization failure (40001)
+    /// and deadlock (40P01).
+    public var isTransactionRetryable: Bool {
+        sqlState == "40001" || sqlState == "40P01"
+    }
+
+    /// A one-line summary without parameter values: for data exceptions (class 22) the server
+    /// quotes the offending input, so quoted text in the message is redacted there.
+    public var description: String {
+        var text = "postgres \(code.rawValue)"
+        if let sqlState { text += " [\(sqlState)]" }
+        let shown = sqlState?.hasPrefix("22") == true ? Self.redactingQuotes(message) : message
+        text += ": \(shown)"
+        if let constraint { text += " (constraint \(constraint))" }
+        if let table { text += " (table \(table))" }
+        if let column { text += " (column \(column))" }
+        if let hint { text += " hint: \(hint)" }
+        return text
+    }
+
+    static func redactingQuotes(_ message: String) -> String {
+        var out = ""
+        var inQuote = false
+        for ch in message {
+            if ch == "\"" {
+                out.append(ch)
+                if !inQuote { out += "…" }
+                inQuote.toggle()
+            } else if !inQuote {
+                out.append(ch)
+            }
+        }
+        return out
+    }
+}

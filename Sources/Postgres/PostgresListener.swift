@@ -1,0 +1,236 @@
+import Foundation
+internal import CLibPQ
+import Logging
+
+/// One NOTIFY as received: channel, payload and the sending backend.
+public struct PostgresNotification: Sendable, Equatable {
+    /// The channel as passed to NOTIFY.
+    public var channel: String
+    /// The payload (empty when none was sent).
+    public var payload: String
+    /// The backend that sent it.
+    public var senderPID: Int32
+}
+
+/// LISTEN/NOTIFY on a dedicated connection, served by one thread that sleeps in `poll()` on the
+/// connection's socket (and a wake pipe), never in a sleep loop.
+///
+/// Each notification goes to every handler subscribed to its channel, called on the listener's
+/// thread (keep handlers short; hand real work to a queue). When the connection breaks, the
+/// thread reconnects with exponential backoff and LISTENs to every channel again; notifications
+/// sent while it was disconnected are lost, as PostgreSQL does not keep them — treat a
+/// notification as a hint to look at the tables, not as the data.
+public final class PostgresListener: @unchecked Sendable {
+    /// Identifies a subscription for `unsubscribe`.
+    public struct Subscription: Hashable, Sendable {
+        let id: Int
+        let channel: String
+    }
+
+    /// Called on the listener thread for each notification of a channel.
+    public typealias Handler = @Sendable (PostgresNotification) -> Void
+
+    let configuration: PostgresConfiguration
+    let logger: Logger
+    let initialBackoff: Double
+    let maxBackoff: Double
+    private let wakePipe: WakePipe
+    private let state = NSCondition()
+    private var handlers: [String: [Int: Handler]] = [:]
+    private var nextID = 0
+    private var stopped = false
+    private var started = false
+    private var generation = 0
+    private var currentPID: Int32?
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// A listener that is not running yet; subscribe, then `start()`.
+    public init(
+        configuration: PostgresConfiguration, logger: Logger, initialBackoff: Double = 0.05,
+        maxBackoff: Double = 5
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.wakePipe = try WakePipe()
+    }
+
+    /// Calls `handler` for every notification on `channel` (exact, case-sensitive name). Works
+    /// before and after `start()`; the first handler of a channel makes the thread LISTEN to it.
+    @discardableResult
+    public func subscribe(_ channel: String, _ handler: @escaping Handler) -> Subscription {
+        state.lock()
+        nextID += 1
+        let id = nextID
+        handlers[channel, default: [:]][id] = handler
+        state.unlock()
+        wakePipe.wake()
+        return Subscription(id: id, channel: channel)
+    }
+
+    /// Removes a handler; the last one of a channel makes the thread UNLISTEN.
+    public func unsubscribe(_ subscription: Subscription) {
+        state.lock()
+        handlers[subscription.channel]?[subscription.id] = nil
+        if handlers[subscription.channel]?.isEmpty == true { handlers[subscription.channel] = nil }
+        state.unlock()
+        wakePipe.wake()
+    }
+
+    /// Starts the listener thread (once).
+    public func start() {
+        state.lock()
+        defer { state.unlock() }
+        guard !started, !stopped else { return }
+        started = true
+        let thread = Thread { self.run() }
+        thread.name = "postgres-listener"
+        thread.start()
+    }
+
+    /// Stops the thread and closes its connection; waits up to `timeout` seconds for it to end.
+    public func stop(timeout: Double = 5) {
+        state.lock()
+        let wasRunning = started && !stopped
+        stopped = true
+        state.broadcast()
+        state.unlock()
+        wakePipe.wake()
+        if wasRunning { _ = finished.wait(timeout: .now() + timeout) }
+    }
+
+    /// How many times the listener has connected and LISTENed (1 after start, +1 per reconnect).
+    public var connectionGeneration: Int {
+        state.lock()
+        defer { state.unlock() }
+        return generation
+    }
+
+    /// The backend serving the listener right now, if connected.
+    public var backendPID: Int32? {
+        state.lock()
+        defer { state.unlock() }
+        return currentPID
+    }
+
+    /// Waits until the listener has connected (and LISTENed) at least `generation` times.
+    public func waitUntilListening(generation wanted: Int = 1, timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        state.lock()
+        defer { state.unlock() }
+        while generation < wanted {
+            if !state.wait(until: deadline) { return generation >= wanted }
+        }
+        return true
+    }
+
+    // MARK: - the thread
+
+    private var isStopped: Bool {
+        state.lock()
+        defer { state.unlock() }
+        return stopped
+    }
+
+    private func run() {
+        defer { finished.signal() }
+        var backoff = initialBackoff
+        while !isStopped {
+            do {
+                let conn = try PostgresConnection(configuration: configuration, logger: logger)
+                backoff = initialBackoff
+                try serve(conn)
+            } catch {
+                logger.warning("listener connection lost", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+            }
+            state.lock()
+            currentPID = nil
+            state.unlock()
+            if isStopped { return }
+            waitForWake(seconds: backoff)
+            backoff = min(backoff * 2, maxBackoff)
+        }
+    }
+
+    /// LISTENs to every channel, then waits on the socket until the connection breaks or stop.
+    private func serve(_ conn: PostgresConnection) throws {
+        var listening = Set<String>()
+        try syncChannels(conn, &listening)
+        state.lock()
+        generation += 1
+        currentPID = conn.backendPID
+        state.broadcast()
+        state.unlock()
+        let socket = PQsocket(conn.handle.raw)
+        while true {
+            deliverPending(conn)
+            var fds = [
+                pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0),
+            ]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw PostgresError(code: .connectionLost, message: "poll failed", errno: errno)
+            }
+            if fds[1].revents != 0 {
+                wakePipe.drain()
+                if isStopped { return }
+                try syncChannels(conn, &listening)
+            }
+            if fds[0].revents != 0 {
+                guard PQconsumeInput(conn.handle.raw) == 1, conn.isUsable else {
+                    throw PostgresError(code: .connectionLost, message: conn.handle.errorMessage)
+                }
+            }
+        }
+    }
+
+    /// Brings the connection's LISTEN set in line with the subscribed channels.
+    private func syncChannels(_ conn: PostgresConnection, _ listening: inout Set<String>) throws {
+        state.lock()
+        let wanted = Set(handlers.keys)
+        state.unlock()
+        for channel in wanted.subtracting(listening) {
+            try conn.executeScript(unsafeSQL: "LISTEN " + Self.quoteIdentifier(channel))
+            listening.insert(channel)
+        }
+        for channel in listening.subtracting(wanted) {
+            try conn.executeScript(unsafeSQL: "UNLISTEN " + Self.quoteIdentifier(channel))
+            listening.remove(channel)
+        }
+    }
+
+    /// Hands every notification libpq has buffered to its channel's handlers.
+    private func deliverPending(_ conn: PostgresConnection) {
+        while let raw = PQnotifies(conn.handle.raw) {
+            let notification = PostgresNotification(
+                channel: String(cString: raw.pointee.relname), payload: String(cString: raw.pointee.extra),
+                senderPID: raw.pointee.be_pid)
+            PQfreemem(raw)
+            state.lock()
+            let targets = handlers[notification.channel].map { Array($0.values) } ?? []
+            state.unlock()
+            for handler in targets { handler(notification) }
+        }
+    }
+
+    private func waitForWake(seconds: Double) {
+        var fd = pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)
+        _ = poll(&fd, 1, Int32(seconds * 1000))
+        wakePipe.drain()
+    }
+
+    /// `"name"` with embedded quotes doubled: any channel name is a valid identifier this way.
+    static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension PostgresConnection {
+    /// Sends a notification (`pg_notify`); delivered when the current transaction commits.
+    public func notify(channel: String, payload: String = "") throws {
+        try query("SELECT pg_notify(\(channel), \(payload))")
+    }
+}

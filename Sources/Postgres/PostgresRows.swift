@@ -1,0 +1,100 @@
+import Foundation
+internal import CLibPQ
+
+/// The rows a statement returned, decoded lazily by column name or index.
+///
+/// Owns the libpq result (freed when the last reference goes away); immutable, so it may be
+/// handed to another thread.
+public struct PostgresRows: Sendable, RandomAccessCollection {
+    let result: PGResultHandle
+    /// Rows returned (0 for commands).
+    public let count: Int
+
+    init(result: PGResultHandle) {
+        self.result = result
+        count = Int(PQntuples(result.raw))
+    }
+
+    /// Column names in result order (read from libpq on demand: most callers never need them).
+    public var columns: [String] {
+        (0..<columnCount).map { String(cString: PQfname(result.raw, Int32($0))) }
+    }
+
+    var columnCount: Int { Int(PQnfields(result.raw)) }
+
+    /// The position of the first column called `name` (exact match, no case folding).
+    func columnPosition(_ name: String) -> Int? {
+        name.withCString { wanted in
+            (0..<columnCount).first { strcmp(PQfname(result.raw, Int32($0)), wanted) == 0 }
+        }
+    }
+
+    func columnName(_ position: Int) -> String { String(cString: PQfname(result.raw, Int32(position))) }
+
+    func columnType(_ position: Int) -> PostgresDataType {
+        PostgresDataType(rawValue: PQftype(result.raw, Int32(position)))
+    }
+
+    /// Rows affected by INSERT/UPDATE/DELETE (from the command tag), 0 when not applicable.
+    public var affectedRows: Int { Int(String(cString: PQcmdTuples(result.raw))) ?? 0 }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    /// The row at `position` (0-based).
+    public subscript(position: Int) -> PostgresRow {
+        PostgresRow(rows: self, index: position)
+    }
+
+    /// The first row, or nil when the statement returned none.
+    public var first: PostgresRow? { isEmpty ? nil : self[0] }
+
+    /// The single value of a one-row, one-column result (e.g. `SELECT count(*)`).
+    public func scalar<T: PostgresDecodable>(_ type: T.Type = T.self) throws -> T {
+        guard let row = first, columnCount > 0 else {
+            throw PostgresError(code: .decoding, message: "expected one row, got none")
+        }
+        return try row.decode(type, at: 0)
+    }
+}
+
+/// One row of a result; decode columns with `row.decode(T.self, "name")` or by index.
+public struct PostgresRow: Sendable {
+    let rows: PostgresRows
+    let index: Int
+
+    /// Decodes the named column; throws `decoding` naming the column if it is missing, NULL for a
+    /// non-optional type, or of a type that does not convert.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
+        guard let position = rows.columnPosition(column) else {
+            throw PostgresError(
+                code: .decoding, message: "no column \"\(column)\" in result", column: column)
+        }
+        return try decode(type, at: position)
+    }
+
+    /// Decodes the column at `position` (0-based).
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at position: Int) throws -> T {
+        guard position >= 0, position < rows.columnCount else {
+            throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
+        }
+        let result = rows.result
+        do {
+            if PQgetisnull(result.raw, Int32(index), Int32(position)) == 1 {
+                return try T.postgresDecodeNull()
+            }
+            let text = String(cString: PQgetvalue(result.raw, Int32(index), Int32(position)))
+            return try T.postgresDecode(text: text, type: rows.columnType(position))
+        } catch let failure as PostgresDecodingFailure {
+            let name = rows.columnName(position)
+            throw PostgresError(
+                code: .decoding, message: "column \"\(name)\": \(failure.reason)", column: name)
+        }
+    }
+
+    /// True when the named column is SQL NULL in this row.
+    public func isNull(_ column: String) -> Bool {
+        guard let position = rows.columnPosition(column) else { return true }
+        return PQgetisnull(rows.result.raw, Int32(index), Int32(position)) == 1
+    }
+}
