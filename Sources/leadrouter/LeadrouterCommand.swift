@@ -10,6 +10,7 @@ struct LeadrouterCommand: ParsableCommand {
         subcommands: [
             ServeCommand.self,
             MigrateCommand.self,
+            RulesCommand.self,
         ]
     )
 }

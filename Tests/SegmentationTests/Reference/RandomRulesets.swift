@@ -1,0 +1,128 @@
+// Random rulesets and random event sequences for the differential test, from a seeded PRNG so
+// that a failure is reproduced by its seed alone.
+
+/// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func chance(_ probability: Double) -> Bool {
+        Double.random(in: 0..<1, using: &self) < probability
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
+}
+
+/// Builds random rulesets over a few event types and properties.
+struct RandomRulesetFactory {
+    static let types = ["viewed", "carted", "priced", "clicked"]
+    static let colors = ["red", "blue"]
+
+    var rng: SeededGenerator
+
+    mutating func duration(short: Bool = false) -> RefDuration {
+        let unit: Character = rng.pick(short ? ["s", "m", "h"] : ["s", "m", "h", "d", "w"])
+        let amount: Int
+        switch unit {
+        case "s": amount = Int.random(in: 1...90, using: &rng)
+        case "m": amount = Int.random(in: 1...90, using: &rng)
+        case "h": amount = Int.random(in: 1...48, using: &rng)
+        case "d": amount = Int.random(in: 1...14, using: &rng)
+        default: amount = Int.random(in: 1...4, using: &rng)
+        }
+        return RefDuration(amount: amount, unit: unit)
+    }
+
+    mutating func filter() -> RefFilter? {
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: return .stringEquals(key: "color", value: rng.pick(Self.colors))
+        // No `!=` here: with the property missing, DESIGN.md §7 makes `null != 3` false, the engine
+        // (as merged) true; that divergence is reported, not hidden in random noise.
+        case 1: return .intCompare(key: "n", op: rng.pick([.eq, .lt, .le, .gt, .ge]), value: Int.random(in: 0...5, using: &rng))
+        default: return nil
+        }
+    }
+
+    /// One time-dependent atom; `inExit` allows `membership.age`, `earlier` are the segments
+    /// `in_segment` may name.
+    mutating func atom(inExit: Bool, earlier: [String]) -> RefExpr {
+        switch Int.random(in: 0..<12, using: &rng) {
+        case 0...4:
+            return .count(type: rng.pick(Self.types), filter: filter(), window: duration(),
+                          op: rng.pick(RefOp.allCases), k: Int.random(in: 0...4, using: &rng))
+        case 5, 6:
+            return .since(type: rng.pick(Self.types), op: rng.pick([.lt, .le, .gt, .ge]), d: duration())
+        case 7:
+            return .sinceNull(type: rng.pick(Self.types), isNull: rng.chance(0.5))
+        case 8, 9:
+            return .inactive(duration())
+        case 10 where inExit:
+            return .membershipAge(op: rng.pick([.lt, .le, .gt, .ge]), d: duration())
+        case 11 where !earlier.isEmpty:
+            return .inSegment(rng.pick(earlier))
+        default:
+            return .count(type: rng.pick(Self.types), filter: nil, window: duration(short: true),
+                          op: .ge, k: Int.random(in: 1...3, using: &rng))
+        }
+    }
+
+    mutating func expression(depth: Int, inExit: Bool, earlier: [String]) -> RefExpr {
+        guard depth > 0, rng.chance(0.55) else { return atom(inExit: inExit, earlier: earlier) }
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0: return .not(expression(depth: depth - 1, inExit: inExit, earlier: earlier))
+        case 1, 2:
+            return .and(expression(depth: depth - 1, inExit: inExit, earlier: earlier),
+                        expression(depth: depth - 1, inExit: inExit, earlier: earlier))
+        default:
+            return .or(expression(depth: depth - 1, inExit: inExit, earlier: earlier),
+                       expression(depth: depth - 1, inExit: inExit, earlier: earlier))
+        }
+    }
+
+    /// A ruleset of `count` segments: some are "probes" whose exit is the negation of their enter
+    /// (so membership reads the enter's truth directly), the rest have independent enter and exit
+    /// (to exercise hysteresis and `membership.age`).
+    mutating func ruleset(segments count: Int) -> RefRuleset {
+        var segments: [RefSegment] = []
+        for index in 0..<count {
+            let earlier = segments.map(\.name)
+            let name = "awareness.random.s\(index)"
+            let enter = expression(depth: 2, inExit: false, earlier: earlier)
+            let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
+            segments.append(RefSegment(name: name, priority: Int.random(in: 1...100, using: &rng), enter: enter, exit: exit))
+        }
+        return RefRuleset(types: Self.types, segments: segments)
+    }
+
+    /// A random event at `at`.
+    mutating func event(at: Int64) -> RefEvent {
+        var props: [String: RefValue] = [:]
+        if rng.chance(0.7) { props["color"] = .string(rng.pick(Self.colors + ["green"])) }
+        if rng.chance(0.7) { props["n"] = .int(Int.random(in: 0...6, using: &rng)) }
+        return RefEvent(type: rng.pick(Self.types), at: at, props: props)
+    }
+
+    /// A random gap between two steps in milliseconds: often none or seconds, sometimes hours or
+    /// weeks, now and then with odd milliseconds so window edges are hit off the second.
+    mutating func gap() -> Int64 {
+        let seconds: Int64
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0: seconds = 0
+        case 1, 2: seconds = Int64.random(in: 1...120, using: &rng)
+        case 3, 4: seconds = Int64.random(in: 60...7_200, using: &rng)
+        case 5, 6: seconds = Int64.random(in: 3_600...172_800, using: &rng)
+        case 7, 8: seconds = Int64.random(in: 86_400...1_209_600, using: &rng)
+        default: seconds = Int64.random(in: 1_209_600...4_000_000, using: &rng)
+        }
+        return seconds * 1_000 + (rng.chance(0.2) ? Int64.random(in: 1...999, using: &rng) : 0)
+    }
+}

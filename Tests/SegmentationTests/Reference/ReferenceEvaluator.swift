@@ -1,0 +1,163 @@
+// The naive reference evaluator: it keeps EVERY event a lead ever had and recomputes each
+// count/since/inactive from that list at every evaluation. Slow and obviously right, it is the
+// oracle the engine's compact signal state is checked against.
+
+/// The reference's lead: the full event history and the current memberships with entry times.
+struct RefLead {
+    var events: [RefEvent] = []
+    /// Segment name → instant the lead entered it.
+    var memberships: [String: Int64] = [:]
+}
+
+/// What one reference evaluation produced.
+struct RefOutcome {
+    var current: Set<String>
+    var entered: [String]
+    var exited: [String]
+    /// For each segment in order: did `enter` hold, did `exit` hold (before hysteresis).
+    var truths: [Bool]
+}
+
+/// Evaluates a `RefRuleset` from a lead's full event history.
+struct ReferenceEvaluator {
+    let ruleset: RefRuleset
+    /// The smallest step of time, in milliseconds: a strict comparison such as `since(x) > 2h`
+    /// first holds one tick after `last + 2h`.
+    var tick: Int64 = 1
+
+    /// Adds the event (if any) to the history and evaluates every segment at `now`, applying the
+    /// hysteresis: a non-member enters when `enter` holds and `exit` does not (with
+    /// `membership.age` 0, as if it entered now); a member leaves when `exit` holds. Segments are
+    /// visited in order, so `in_segment` sees this evaluation's result.
+    func evaluate(_ lead: inout RefLead, event: RefEvent?, now: Int64) -> RefOutcome {
+        if let event { lead.events.append(event) }
+        var result: [String: Int64] = [:]
+        var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [])
+        for segment in ruleset.segments {
+            let since = lead.memberships[segment.name]
+            // A non-member's exit is judged as if it entered now: membership.age is 0.
+            let context = Context(lead: lead, now: now, enteredAt: since ?? now, thisRun: result)
+            let enter = holds(segment.enter, context)
+            let exit = holds(segment.exit, context)
+            outcome.truths += [enter, exit]
+            if let since {
+                if exit { outcome.exited.append(segment.name) } else { result[segment.name] = since }
+            } else if enter && !exit {
+                result[segment.name] = now
+                outcome.entered.append(segment.name)
+            }
+        }
+        lead.memberships = result
+        outcome.current = Set(result.keys)
+        return outcome
+    }
+
+    /// Every future instant (after `now`) at which some function's value may change with no new
+    /// event: a counted event entering (if it is dated in the future) or leaving its window, a
+    /// `since` or `membership.age` threshold, an `inactive` deadline. A superset is fine: the
+    /// callers check the truth at each. Sorted, without duplicates.
+    func candidateInstants(_ lead: RefLead, now: Int64) -> [Int64] {
+        var instants = Set<Int64>()
+        func add(_ instant: Int64) { if instant > now { instants.insert(instant) } }
+        for event in lead.events { add(event.at) }
+        func visit(_ expr: RefExpr, enteredAt: Int64?) {
+            switch expr {
+            case .literal, .inSegment, .sinceNull: break
+            case let .count(type, filter, window, _, _):
+                for event in lead.events where event.type == type && (filter?.matches(event) ?? true) {
+                    add(event.at + window.ms)
+                }
+            case let .since(type, op, d):
+                for event in lead.events where event.type == type {
+                    add(event.at + d.ms + (op == .gt || op == .le ? tick : 0))
+                }
+            case let .inactive(window):
+                for event in lead.events { add(event.at + window.ms) }
+            case let .membershipAge(op, d):
+                if let enteredAt { add(enteredAt + d.ms + (op == .gt || op == .le ? tick : 0)) }
+            case let .not(inner): visit(inner, enteredAt: enteredAt)
+            case let .and(lhs, rhs), let .or(lhs, rhs):
+                visit(lhs, enteredAt: enteredAt)
+                visit(rhs, enteredAt: enteredAt)
+            }
+        }
+        for segment in ruleset.segments {
+            visit(segment.enter, enteredAt: lead.memberships[segment.name])
+            visit(segment.exit, enteredAt: lead.memberships[segment.name])
+        }
+        return instants.sorted()
+    }
+
+    /// Whether evaluating again right after `now` changes the memberships with no time-dependent
+    /// value changing: a member just left a segment whose `enter` still holds and whose `exit` only
+    /// held for members (through `membership.age`), so the next evaluation, whenever it comes,
+    /// re-enters it.
+    func reentersImmediately(_ lead: RefLead, now: Int64) -> Bool {
+        var copy = lead
+        let outcome = evaluate(&copy, event: nil, now: now)
+        return !outcome.entered.isEmpty || !outcome.exited.isEmpty
+    }
+
+    /// The first instant after `now` at which the decision (the memberships) would change if the
+    /// lead were evaluated then with no new event, or nil if it never does. A re-evaluation later
+    /// than this misses a change; the engine's `next_evaluation_at` must not be later.
+    func nextMembershipChange(_ lead: RefLead, now: Int64, upTo limit: Int64 = .max) -> Int64? {
+        for instant in candidateInstants(lead, now: now) where instant <= limit {
+            var copy = lead
+            let outcome = evaluate(&copy, event: nil, now: instant)
+            if !outcome.entered.isEmpty || !outcome.exited.isEmpty { return instant }
+        }
+        return nil
+    }
+
+    // MARK: - Expressions
+
+    struct Context {
+        var lead: RefLead
+        var now: Int64
+        var enteredAt: Int64?
+        var thisRun: [String: Int64]
+    }
+
+    func holds(_ expr: RefExpr, _ context: Context) -> Bool {
+        let now = context.now
+        switch expr {
+        case let .literal(value):
+            return value
+        case let .count(type, filter, window, op, k):
+            var n = 0
+            for event in context.lead.events
+            where event.type == type && event.at <= now && event.at > now - window.ms && (filter?.matches(event) ?? true) {
+                n += 1
+            }
+            return op.holds(n, k)
+        case let .since(type, op, d):
+            guard let last = lastOccurrence(of: type, in: context.lead, now: now) else { return false }
+            return op.holds(now - last, d.ms)
+        case let .sinceNull(type, isNull):
+            return (lastOccurrence(of: type, in: context.lead, now: now) == nil) == isNull
+        case let .inactive(window):
+            for event in context.lead.events where event.at <= now && event.at > now - window.ms { return false }
+            return true
+        case let .membershipAge(op, d):
+            guard let enteredAt = context.enteredAt else { return false }
+            return op.holds(now - enteredAt, d.ms)
+        case let .inSegment(name):
+            return context.thisRun[name] != nil
+        case let .not(inner):
+            return !holds(inner, context)
+        case let .and(lhs, rhs):
+            return holds(lhs, context) && holds(rhs, context)
+        case let .or(lhs, rhs):
+            return holds(lhs, context) || holds(rhs, context)
+        }
+    }
+
+    func lastOccurrence(of type: String, in lead: RefLead, now: Int64) -> Int64? {
+        var last: Int64?
+        for event in lead.events where event.type == type && event.at <= now && event.at > (last ?? Int64.min) {
+            last = event.at
+        }
+        return last
+    }
+}

@@ -1,0 +1,128 @@
+// The naive reference evaluator's own tiny model. It is written independently of the engine on
+// purpose: the differential test is only worth something if the two share no code. Times are
+// milliseconds since the Unix epoch; durations are milliseconds.
+
+/// A property value an event can carry in the random sequences.
+enum RefValue: Equatable {
+    case string(String)
+    case int(Int)
+}
+
+/// One event as the reference sees it: canonical type, when it happened, and its properties.
+struct RefEvent {
+    var type: String
+    var at: Int64
+    var props: [String: RefValue]
+}
+
+/// A comparison operator of the rule language.
+enum RefOp: String, CaseIterable {
+    case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+
+    func holds<T: Comparable>(_ lhs: T, _ rhs: T) -> Bool {
+        switch self {
+        case .eq: return lhs == rhs
+        case .ne: return lhs != rhs
+        case .lt: return lhs < rhs
+        case .le: return lhs <= rhs
+        case .gt: return lhs > rhs
+        case .ge: return lhs >= rhs
+        }
+    }
+}
+
+/// A duration literal, kept with the unit it is written in so the rendered text is natural.
+struct RefDuration {
+    var amount: Int
+    var unit: Character  // s m h d w
+
+    var ms: Int64 {
+        let perUnit: Int64
+        switch unit {
+        case "s": perUnit = 1_000
+        case "m": perUnit = 60_000
+        case "h": perUnit = 3_600_000
+        case "d": perUnit = 86_400_000
+        default: perUnit = 604_800_000
+        }
+        return Int64(amount) * perUnit
+    }
+
+    var text: String { "\(amount)\(unit)" }
+}
+
+/// A `where` filter over the event's properties.
+enum RefFilter {
+    case stringEquals(key: String, value: String)
+    case intCompare(key: String, op: RefOp, value: Int)
+
+    func matches(_ event: RefEvent) -> Bool {
+        switch self {
+        case let .stringEquals(key, value):
+            return event.props[key] == .string(value)
+        case let .intCompare(key, op, value):
+            guard case let .int(actual)? = event.props[key] else { return false }  // null: false
+            return op.holds(actual, value)
+        }
+    }
+
+    var text: String {
+        switch self {
+        case let .stringEquals(key, value): return "event.properties.\(key) == \"\(value)\""
+        case let .intCompare(key, op, value): return "event.properties.\(key) \(op.rawValue) \(value)"
+        }
+    }
+}
+
+/// A boolean rule expression built from the time-dependent functions.
+indirect enum RefExpr {
+    case literal(Bool)
+    /// `count(type [where filter], window) op k`
+    case count(type: String, filter: RefFilter?, window: RefDuration, op: RefOp, k: Int)
+    /// `since(type) op d` (false when the type never happened)
+    case since(type: String, op: RefOp, d: RefDuration)
+    /// `since(type) == null` or `!= null`
+    case sinceNull(type: String, isNull: Bool)
+    /// `inactive(window)`
+    case inactive(RefDuration)
+    /// `membership.age op d` (only inside a segment's exit)
+    case membershipAge(op: RefOp, d: RefDuration)
+    /// `in_segment("name")`
+    case inSegment(String)
+    case not(RefExpr)
+    case and(RefExpr, RefExpr)
+    case or(RefExpr, RefExpr)
+
+    /// The expression as rule-language text, fully parenthesised where it nests.
+    var text: String {
+        switch self {
+        case let .literal(value): return value ? "true" : "false"
+        case let .count(type, filter, window, op, k):
+            let whereText = filter.map { " where \($0.text)" } ?? ""
+            return "count(\(type)\(whereText), \(window.text)) \(op.rawValue) \(k)"
+        case let .since(type, op, d): return "since(\(type)) \(op.rawValue) \(d.text)"
+        case let .sinceNull(type, isNull): return "since(\(type)) \(isNull ? "==" : "!=") null"
+        case let .inactive(window): return "inactive(\(window.text))"
+        case let .membershipAge(op, d): return "membership.age \(op.rawValue) \(d.text)"
+        case let .inSegment(name): return "in_segment(\"\(name)\")"
+        case let .not(inner): return "not (\(inner.text))"
+        case let .and(lhs, rhs): return "(\(lhs.text)) and (\(rhs.text))"
+        case let .or(lhs, rhs): return "(\(lhs.text)) or (\(rhs.text))"
+        }
+    }
+}
+
+/// One segment of a random ruleset, as both sides see it.
+struct RefSegment {
+    var name: String
+    var priority: Int
+    var enter: RefExpr
+    var exit: RefExpr
+}
+
+/// A random ruleset: the event types it declares and its segments, in dependency order
+/// (`in_segment` only names an earlier segment).
+struct RefRuleset {
+    var types: [String]
+    var segments: [RefSegment]
+}

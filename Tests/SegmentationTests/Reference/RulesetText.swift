@@ -1,0 +1,28 @@
+// Renders a random `RefRuleset` as ruleset YAML, the only form the engine receives it in.
+
+extension RefRuleset {
+    /// The ruleset as a complete `segments.yaml` text.
+    var yaml: String {
+        var lines = [
+            "version: 1",
+            "events:",
+            "  types: [\(types.joined(separator: ", "))]",
+            "stages:",
+            "  - { stage: awareness, when: 'true' }",
+            "segments:",
+        ]
+        for segment in segments {
+            lines += [
+                "  - name: \(segment.name)",
+                "    description: generated",
+                "    owner: test",
+                "    priority: \(segment.priority)",
+                "    enter: '\(segment.enter.text)'",
+                "    exit: '\(segment.exit.text)'",
+                "    route:",
+                "      email: { sequence: \(segment.name.split(separator: ".").last!) }",
+            ]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

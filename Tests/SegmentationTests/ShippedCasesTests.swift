@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+@testable import Segmentation
+
+/// The shipped sample ruleset and its shipped cases, as `leadrouter rules check` and `rules test`
+/// see them: the sample loads cleanly, every case passes, and together they enter every segment.
+final class ShippedCasesTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../..").standardized
+
+    static func text(_ path: String) throws -> String {
+        try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    func testSampleRulesetChecksClean() throws {
+        let report = RulesCheckReport(yaml: try Self.text("config/segments.yaml"), fileName: "config/segments.yaml")
+        XCTAssertEqual(report.diagnostics, [])
+        XCTAssertEqual(report.exitCode, 0)
+        let ruleset = try XCTUnwrap(report.loaded).ruleset
+        XCTAssertEqual(report.summary,
+                       "config/segments.yaml: ok, \(ruleset.segments.count) segments, \(ruleset.signals.count) signals, 0 warnings")
+        XCTAssertEqual(ruleset.segments.count, 18)
+        // Every segment drives an action, and every name is <stage>.<intent>.<theme>.
+        for segment in ruleset.segments {
+            XCTAssertEqual(segment.name.split(separator: ".").count, 3, segment.name)
+            XCTAssertTrue(segment.route.email != nil || segment.route.ads != nil || segment.route.sales != nil, segment.name)
+            XCTAssertNotNil(segment.description, segment.name)
+            XCTAssertNotNil(segment.owner, segment.name)
+        }
+    }
+
+    func testEveryShippedCasePassesAndTogetherTheyEnterEverySampleSegment() throws {
+        let ruleset = try Ruleset.load(yaml: try Self.text("config/segments.yaml"), fileName: "config/segments.yaml").ruleset
+        let runner = CaseRunner(ruleset: ruleset)
+        let directory = Self.root.appendingPathComponent("config/cases")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 6)
+        var entered: Set<String> = []
+        var count = 0
+        for name in names {
+            let path = "config/cases/\(name)"
+            let file = try CaseFile.parse(yaml: try Self.text(path), fileName: path)
+            for testCase in file.cases {
+                let outcome = runner.run(testCase)
+                XCTAssertTrue(outcome.passed, outcome.report(fileName: path).joined(separator: "\n"))
+                XCTAssertFalse(testCase.steps.filter { $0.expect != nil }.isEmpty, "\(path): \(testCase.name) checks nothing")
+                entered.formUnion(outcome.segmentsEntered)
+                count += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(count, 20)
+        let missing = Set(ruleset.segments.map(\.name)).subtracting(entered)
+        XCTAssertEqual(missing, [], "segments no shipped case enters")
+    }
+
+    /// `rules check` on a broken copy of the sample: each error at the line and column of the
+    /// mistake, found from the text so that editing the sample keeps this test right.
+    func testRulesCheckPointsAtEachMistakeInABrokenSample() throws {
+        let original = try Self.text("config/segments.yaml")
+        let edits = [
+            ("count(added_to_cart, 7d) >= 1 and inactive(1h)", "count(added_to_card, 7d) >= 1 and inactive(1h)", "added_to_card",
+             "unknown event type `added_to_card` (did you mean `added_to_cart`?)"),
+            ("lead.ship_to_region == \"EU\" and count", "lead.ship_to_region > 3 and count", "lead.ship_to_region > 3",
+             "cannot compare `lead.ship_to_region` (text) with `3` (number) using `>`"),
+            ("team: enterprise-sales, sla: 30m", "team: enterprise-sale, sla: 30m", "enterprise-sale,",
+             "unknown team `enterprise-sale` (did you mean `enterprise-sales`?)"),
+            ("half_life: 14d", "half_life: 14days", "14days", "half_life"),
+        ]
+        var broken = original
+        for (from, to, _, _) in edits {
+            XCTAssertNotNil(broken.range(of: from), "the sample no longer contains \(from)")
+            broken = broken.replacingOccurrences(of: from, with: to)
+        }
+        let report = RulesCheckReport(yaml: broken, fileName: "broken.yaml")
+        XCTAssertEqual(report.exitCode, 1)
+        XCTAssertNil(report.loaded)
+        XCTAssertEqual(report.summary, "broken.yaml: \(edits.count) errors")
+        XCTAssertEqual(report.diagnostics.count, edits.count, report.diagnostics.joined(separator: "\n"))
+        for (_, _, marker, message) in edits {
+            let (line, column) = try XCTUnwrap(Self.position(of: marker, in: broken))
+            let prefix = "broken.yaml:\(line):\(column): "
+            XCTAssertTrue(report.diagnostics.contains { $0.hasPrefix(prefix) && $0.contains(message) },
+                          "expected \(prefix)…\(message) in\n\(report.diagnostics.joined(separator: "\n"))")
+        }
+    }
+
+    /// 1-based line and column (in characters) of the first occurrence of `marker`.
+    static func position(of marker: String, in text: String) -> (Int, Int)? {
+        for (index, line) in text.components(separatedBy: "\n").enumerated() {
+            if let range = line.range(of: marker) {
+                return (index + 1, line.distance(from: line.startIndex, to: range.lowerBound) + 1)
+            }
+        }
+        return nil
+    }
+}
