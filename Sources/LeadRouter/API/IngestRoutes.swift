@@ -37,7 +37,7 @@ public struct IngestRoutes: Sendable {
     func single(_ request: HTTPRequest, kind: SegmentMessage.Kind) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
         let message: SegmentMessage
-        do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: Date()) } catch { throw APIErrors.badRequest(error) }
+        do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: message.writeKey)
         _ = try service.ingest(message, writeKey: key.id)
         return Self.success
@@ -46,7 +46,7 @@ public struct IngestRoutes: Sendable {
     func batch(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
         let decoded: (messages: [SegmentMessage], writeKey: String?)
-        do { decoded = try decoder.decodeBatch(body, receivedAt: Date()) } catch { throw APIErrors.badRequest(error) }
+        do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let key = try auth.authenticate(request, scope: .ingest,
                                         bodyWriteKey: decoded.writeKey ?? decoded.messages.lazy.compactMap(\.writeKey).first)
         _ = try service.ingest(decoded.messages, writeKey: key.id)
@@ -56,7 +56,7 @@ public struct IngestRoutes: Sendable {
     func event(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
         let message: SegmentMessage
-        do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: Date()) } catch { throw APIErrors.badRequest(error) }
+        do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: message.writeKey)
         if let secret = key.signingSecret {
             do {

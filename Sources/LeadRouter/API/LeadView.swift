@@ -10,6 +10,11 @@ struct LeadView: Encodable {
         var industry: String?
         var techStack: [String]
         enum CodingKeys: String, CodingKey { case domain, size, industry, techStack = "tech_stack" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(domain, forKey: .domain); try c.encode(size, forKey: .size)
+            try c.encode(industry, forKey: .industry); try c.encode(techStack, forKey: .techStack)
+        }
     }
     struct Source: Encodable {
         var first: LeadState.Touch?

@@ -57,7 +57,7 @@ public final class IngestService: Sendable {
         try store.lockIdentityKeys(identity.lookupKeys.map(\.hash))
         if message.messageIdProvided, let done = try store.processedAnswer(writeKey: writeKey, messageId: message.messageId) {
             counters.add { $0.duplicates += 1 }
-            let decision = try done.response ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
+            let decision = try done.response.map(Self.canonical) ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
             return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
         }
         let now = clock()
@@ -126,6 +126,13 @@ public final class IngestService: Sendable {
             ids.formUnion(forwarded)
         }
         throw PostgresError(code: .queryFailed, message: "merge chain too long")
+    }
+
+    /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
+    static func canonical(_ stored: PostgresJSON) -> PostgresJSON {
+        guard let decision = try? stored.decode(Decision.self),
+              let again = try? PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder) else { return stored }
+        return again
     }
 
     /// A lead with history whose stored signals do not cover what this ruleset counts (a new

@@ -53,7 +53,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// A running leadrouter on 127.0.0.1 (port 0) against its own migrated database, with keys
 /// for each scope and a manual clock.
-final class TestService {
+final class TestService: @unchecked Sendable {
     let url: String
     let app: LeadRouterApp
     let clock: ManualClock
