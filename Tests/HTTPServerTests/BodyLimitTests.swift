@@ -16,6 +16,17 @@ final class BodyLimitTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nhell", limits: limits)).body, "hell")
     }
 
+    func testExpectContinueWithAnOversizedBodyIsRefusedFromTheHead() throws {
+        var p = HTTPRequestParser()
+        p.append(Array("PUT /big HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n".utf8))
+        guard case .head(let head)? = try p.next() else { return XCTFail("head expected") }
+        XCTAssertTrue(head.expectsContinue)
+        p.setBodyLimit(99)
+        XCTAssertThrowsError(try p.next()) {
+            XCTAssertEqual($0 as? HTTPParseError, HTTPParseError(.contentTooLarge, "body of 100 bytes exceeds the limit of 99"))
+        }
+    }
+
     func testRouteLimitOverridesTheDefaultBothWays() throws {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = 2

@@ -139,3 +139,29 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertEqual(wrong, [])
     }
 }
+
+final class LargeTransferTests: XCTestCase {
+    /// An answer far bigger than the socket buffer: writes hit EAGAIN and finish on EPOLLOUT,
+    /// and a big upload arrives over many reads; both intact, and the connection stays usable.
+    func testBigAnswerAndBigUploadOnOneConnection() throws {
+        var router = testRouter()
+        let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        router.add(.GET, "/big") { _ in HTTPResponse(status: .ok, body: big) }
+        router.add(.POST, "/upload", maxBodyBytes: 4 << 20) { request in
+            .json(["bytes": request.body.count, "sum": request.body.reduce(0) { $0 &+ Int($1) }])
+        }
+        let server = try startServer(self, router: router)
+        let client = try LoopbackClient(port: server.port!)
+        try client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.2)  // let the server fill the socket and wait for EPOLLOUT
+        let response = try XCTUnwrap(client.readResponse())
+        XCTAssertEqual(response.body.count, big.count)
+        XCTAssertTrue(response.body == big)
+
+        let upload = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0) }
+        try client.send(Array("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(upload.count)\r\n\r\n".utf8) + upload)
+        let answer = try XCTUnwrap(client.readResponse()?.json())
+        XCTAssertEqual(answer["bytes"] as? Int, upload.count)
+        XCTAssertEqual(answer["sum"] as? Int, upload.reduce(0) { $0 &+ Int($1) })
+    }
+}

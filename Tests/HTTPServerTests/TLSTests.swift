@@ -39,17 +39,31 @@ final class TLSTestClient {
         }
     }
 
-    /// Reads until `count` complete responses arrived (Content-Length framing) or EOF.
+    /// Reads until `count` complete responses (Content-Length framing) arrived, or EOF.
     func read(responses count: Int) -> String {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
-        while String(decoding: data, as: UTF8.self).components(separatedBy: "HTTP/1.1 ").count - 1 < count
-                || !String(decoding: data, as: UTF8.self).hasSuffix("hello") {
+        while Self.completeResponses(in: data) < count {
             let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
             if n <= 0 { break }
             data.append(contentsOf: buffer[0..<Int(n)])
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func completeResponses(in data: [UInt8]) -> Int {
+        var text = Substring(String(decoding: data, as: UTF8.self))
+        var complete = 0
+        while let end = text.range(of: "\r\n\r\n") {
+            let head = text[..<end.lowerBound].lowercased()
+            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            let rest = text[end.upperBound...]
+            guard rest.utf8.count >= length else { break }
+            text = rest.dropFirst(length)
+            complete += 1
+        }
+        return complete
     }
 }
 
@@ -86,6 +100,21 @@ final class TLSTests: XCTestCase {
         let text = client.read(responses: 2)
         XCTAssertEqual(text.components(separatedBy: "HTTP/1.1 200 OK").count - 1, 2, text)
         XCTAssertTrue(text.hasSuffix("hello"))
+    }
+
+    func testConnectionBeyondTheMaximumGets503OverTLS() throws {
+        let (cert, key) = try makeCertificate()
+        let server = try startServer(self, router: testRouter()) {
+            $0.tls = TLSConfiguration(certificatePath: cert, keyPath: key)
+            $0.maxConnections = 1
+        }
+        let first = try TLSTestClient(port: server.port!, trusting: cert)
+        first.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertTrue(first.read(responses: 1).hasPrefix("HTTP/1.1 200 OK"))
+        let second = try TLSTestClient(port: server.port!, trusting: cert)
+        let refused = second.read(responses: 1)
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 503 Service Unavailable"), refused)
+        XCTAssertTrue(refused.contains("Retry-After: 1"))
     }
 
     func testPlainHTTPToTheTLSPortIsDropped() throws {

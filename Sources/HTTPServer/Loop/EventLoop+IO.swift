@@ -42,8 +42,10 @@ extension EventLoop {
     /// The transport is ready (plain: at once; TLS: after the handshake).
     private func started(_ connection: Connection, now: Nanoseconds) {
         guard connection.rejecting else { return }
-        drive(connection, now: now) { $0.reject(status: .serviceUnavailable, detail: "Too many connections; retry shortly.",
-                                  retryAfter: 1, now: now, into: &$1) }
+        drive(connection, now: now) {
+            $0.reject(status: .serviceUnavailable, detail: "Too many connections; retry shortly.",
+                      retryAfter: 1, now: now, into: &$1)
+        }
     }
 
     func handle(token: UInt64, events: Epoll.Events) {

@@ -43,13 +43,9 @@ enum ByteClass {
     /// Bytes of `uri-host [":" port]` (RFC 3986: unreserved, pct-encoded, sub-delims, IP-literal
     /// brackets, ":"). A Host value with anything else is invalid (RFC 9112 §3.2 → 400).
     @inline(__always) static func isHostByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "-._~%!$&'()*+,;=:[]".utf8.contains(b)
-        }
+        if b < 64 { return (0x2FFF_7FF2_0000_0000 as UInt64) >> UInt64(b) & 1 == 1 }
+        if b < 128 { return (0x47FF_FFFE_AFFF_FFFE as UInt64) >> UInt64(b - 64) & 1 == 1 }
+        return false
     }
 
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }

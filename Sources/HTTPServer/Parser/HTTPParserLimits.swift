@@ -16,6 +16,7 @@ public struct HTTPParserLimits: Sendable {
     /// Most bytes of empty lines skipped before a request line (RFC 9112 §2.2) → 400.
     public var maxLeadingEmptyLineBytes = 1024
 
+    /// The defaults above; set fields to change them (configuration maps onto these).
     public init() {}
 }
 
@@ -27,11 +28,13 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// A short, client-safe explanation (goes into the problem document's `detail`).
     public var reason: String
 
+    /// An error answered with `status`; `reason` must be safe to show the client.
     public init(_ status: HTTPStatus, _ reason: String) {
         self.status = status
         self.reason = reason
     }
 
+    /// `413 Content Too Large: body of 5 bytes exceeds the limit of 4` — for logs.
     public var description: String { "\(status.code) \(status.reason): \(reason)" }
 
     static func bad(_ reason: String) -> HTTPParseError { HTTPParseError(.badRequest, reason) }
@@ -44,6 +47,7 @@ public enum HTTPParserEvent: Sendable, Equatable {
     case body([UInt8])
     case end
 
+    /// Structural equality (tests and the fuzzer compare event sequences).
     public static func == (lhs: HTTPParserEvent, rhs: HTTPParserEvent) -> Bool {
         switch (lhs, rhs) {
         case (.head(let a), .head(let b)): return a.sameHead(as: b)

@@ -18,7 +18,8 @@ public struct HTTPRequestParser: Sendable {
         case chunkDataEnd
         case trailerLines
         case messageEnd
-        case failed(HTTPParseError)
+        /// Stopped on `failure`; kept out of the enum so `State` stays a trivial value.
+        case failed
     }
 
     let limits: HTTPParserLimits
@@ -33,6 +34,7 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes of chunk data so far in the current chunked body.
     var chunkedTotal = 0
     var pending = PendingHead()
+    var failure: HTTPParseError?
 
     /// Creates a parser for one connection; it parses any number of pipelined requests.
     public init(limits: HTTPParserLimits = .init()) {
@@ -85,7 +87,8 @@ public struct HTTPRequestParser: Sendable {
         do {
             return try step()
         } catch {
-            state = .failed(error)
+            failure = error
+            state = .failed
             throw error
         }
     }
@@ -93,8 +96,8 @@ public struct HTTPRequestParser: Sendable {
     private mutating func step() throws(HTTPParseError) -> HTTPParserEvent? {
         while true {
             switch state {
-            case .failed(let error):
-                throw error
+            case .failed:
+                throw failure ?? .bad("parser failed")
             case .requestLine:
                 guard let line = try takeLine(maxContent: limits.maxRequestLineBytes,
                                               tooLong: HTTPParseError(.uriTooLong, "request line too long"))

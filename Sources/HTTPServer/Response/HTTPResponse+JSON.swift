@@ -4,9 +4,12 @@ import Foundation
 /// `{"pointer": "/batch/3/userId", "detail": "is required"}`. `pointer` is a JSON Pointer
 /// (RFC 6901) into the request body.
 public struct ProblemFieldError: Codable, Sendable, Equatable {
+    /// JSON Pointer to the offending value, e.g. `/batch/3/userId`.
     public var pointer: String
+    /// What is wrong with it, for a person.
     public var detail: String
 
+    /// A field problem at `pointer`.
     public init(pointer: String, detail: String) {
         self.pointer = pointer
         self.detail = detail
@@ -16,20 +19,27 @@ public struct ProblemFieldError: Codable, Sendable, Equatable {
 /// An error a handler throws to answer with a specific problem document; the server turns it
 /// into `HTTPResponse.problem`. Anything else a handler throws becomes a 500.
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    /// The status to answer.
     public var status: HTTPStatus
+    /// Problem title; the status reason when nil.
     public var title: String?
+    /// This occurrence explained, safe to show the client.
     public var detail: String?
+    /// Problem type URI (`about:blank` unless the API documents one).
     public var type: String
+    /// Field-level problems, listed in `errors[]`.
     public var errors: [ProblemFieldError]
     /// Extra response headers (e.g. `Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPHeaders
 
+    /// An error answered with `status` and an RFC 9457 document built from the other fields.
     public init(_ status: HTTPStatus, title: String? = nil, detail: String? = nil, type: String = "about:blank",
                 errors: [ProblemFieldError] = [], headers: HTTPHeaders = .init()) {
         self.status = status; self.title = title; self.detail = detail; self.type = type
         self.errors = errors; self.headers = headers
     }
 
+    /// `409 Conflict: already claimed` — for logs.
     public var description: String { "\(status)\(detail.map { ": \($0)" } ?? "")" }
 
     /// The problem document for this error.

@@ -4,11 +4,13 @@ public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
 /// One registered route: method, path pattern with `{param}` segments, optional body limit.
 public struct HTTPRoute: Sendable {
+    /// The method it answers (a GET route also answers HEAD).
     public let method: HTTPMethod
     /// The pattern as registered, e.g. `/v1/leads/{id}/segments`.
     public let pattern: String
     /// Body limit for this route (413 beyond it); nil means the server's default.
     public let maxBodyBytes: Int?
+    /// Runs on the worker pool with the complete request.
     public let handler: HTTPHandler
     let segments: [RouteSegment]
 }
@@ -31,8 +33,10 @@ enum RouteSegment: Sendable, Equatable {
 /// after, so `%2F` inside an id never creates a segment. When several patterns match, the one
 /// with a literal at the first differing segment wins (`/leads/export` over `/leads/{id}`).
 public struct HTTPRouter: Sendable {
+    /// Every registered route, in registration order.
     public private(set) var routes: [HTTPRoute] = []
 
+    /// An empty router: every request is a 404 until routes are added.
     public init() {}
 
     /// The outcome of routing one request.

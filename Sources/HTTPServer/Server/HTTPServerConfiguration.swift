@@ -31,6 +31,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// Serve HTTPS with this certificate and key when set.
     public var tls: TLSConfiguration?
 
+    /// The defaults above; set fields to change them.
     public init() {}
 
     /// Online processors, at least one.

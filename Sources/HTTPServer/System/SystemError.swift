@@ -16,6 +16,7 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
         self.errno = errno
     }
 
+    /// `operation: strerror (errno N)`, safe to show a user.
     public var description: String {
         "\(operation): \(String(cString: strerror(errno))) (errno \(errno))"
     }

@@ -7,6 +7,7 @@ public struct TLSConfiguration: Sendable, Equatable {
     /// PEM file with the private key of that certificate.
     public var keyPath: String
 
+    /// Both files are read when the server starts, not here.
     public init(certificatePath: String, keyPath: String) {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
@@ -25,6 +26,7 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
         self.detail = TLSError.drainOpenSSLErrors()
     }
 
+    /// What failed and OpenSSL's reason, safe to show an operator.
     public var description: String { "TLS: \(operation) failed: \(detail)" }
 
     static func drainOpenSSLErrors() -> String {

@@ -9,32 +9,46 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
+    /// All defaults (what an empty file gives).
     public init() {}
 }
 
 /// The `server:` section; zero thread counts mean "derive from the core count".
 public struct ServerSettings: Sendable, Equatable {
+    /// Numeric IPv4/IPv6 listen address.
     public var host = "127.0.0.1"
+    /// Listen port; 0 = any free port.
     public var port = 8080
     /// Event loops; 0 = one per core.
     public var eventLoops = 0
     /// Handler threads; 0 = two per core, at least 4.
     public var workerThreads = 0
+    /// Requests waiting for a worker before `503`.
     public var workerQueueDepth = 1024
+    /// Open connections before `503` and close.
     public var maxConnections = 10_000
+    /// Requests read ahead of their answers per connection.
     public var maxPipelinedRequests = 16
-    /// Seconds.
+    /// Seconds for a request head to arrive (408 after).
     public var headerReadTimeout = 10.0
+    /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout = 60.0
+    /// Seconds in-flight requests get on shutdown.
     public var shutdownGracePeriod = 10.0
+    /// Request line limit (414 beyond).
     public var maxRequestLineBytes = 8 * 1024
+    /// Header block limit (431 beyond).
     public var maxHeaderBytes = 32 * 1024
+    /// Header field count limit (431 beyond).
     public var maxHeaderFields = 100
+    /// Default body limit per route (413 beyond).
     public var maxBodyBytes = 1 << 20
     /// PEM paths; both empty = plain HTTP, both set = HTTPS.
     public var tlsCertificate = ""
+    /// PEM private key for `tlsCertificate`.
     public var tlsKey = ""
 
+    /// All defaults.
     public init() {}
 
     /// The server configuration these settings describe.
@@ -67,11 +81,14 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var source: String
     /// The dotted key, e.g. `server.port`.
     public var key: String
+    /// What is wrong and what was expected.
     public var message: String
 
+    /// A configuration error for `key` from `source`.
     public init(source: String, key: String, message: String) {
         self.source = source; self.key = key; self.message = message
     }
 
+    /// `source: key: message`, safe to show a user.
     public var description: String { "\(source): \(key): \(message)" }
 }

@@ -3,11 +3,14 @@ import Synchronization
 
 /// The outcome of one readiness check.
 public struct ReadinessResult: Sendable, Equatable {
+    /// Whether this component can serve traffic.
     public var ready: Bool
     /// Why not, for operators (shown in `/readyz`).
     public var detail: String?
 
+    /// A result; give `detail` when not ready.
     public init(ready: Bool, detail: String? = nil) { self.ready = ready; self.detail = detail }
+    /// Ready, nothing to add.
     public static let ready = ReadinessResult(ready: true)
 }
 
@@ -16,6 +19,7 @@ public struct ReadinessResult: Sendable, Equatable {
 public final class ReadinessChecks: Sendable {
     private let checks = Mutex<[(name: String, check: @Sendable () -> ReadinessResult)]>([])
 
+    /// No checks yet: ready.
     public init() {}
 
     /// Adds a check; `check` runs on a worker thread for every `/readyz` and may block briefly.
@@ -40,6 +44,7 @@ public enum OpsRoutes {
         let checks: [Check]
     }
 
+    /// Adds both routes to `router`; `/healthz` reports `version`.
     public static func install(into router: inout HTTPRouter, version: String, readiness: ReadinessChecks) {
         let health = HTTPResponse.json(Health(status: "ok", version: version))
         router.add(.GET, "/healthz") { _ in health }
