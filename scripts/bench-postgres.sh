@@ -11,8 +11,8 @@
 #                    \startpipeline … \endpipeline in pgbench), one implicit transaction
 #   select-direct    (optional) `select` on a connection held for the whole run, without the
 #                    pool, against the same pgbench run: shows what the pool costs
-# Runs alternate ours/pgbench within each repetition; the table shows medians of TPS and the
-# ratio ours/pgbench (target >= 0.8). The schema comes from migrations/ (applied with psql); the
+# Runs alternate ours/pgbench within each repetition; the table shows medians of TPS, their
+# ratio ours/pgbench (target >= 0.8), and the median of the per-repetition (paired) ratios. The schema comes from migrations/ (applied with psql); the
 # cluster (fsync off, synchronous_commit off: we measure the client, not the disk) is removed at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +60,7 @@ run_pgbench() { # workload clients → tps
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "postgres $("$PG_BIN/postgres" --version | awk '{print $3}'), libpq $(pkg-config --modversion libpq), $(nproc) cores, ${SECONDS_PER_RUN}s x ${REPS} runs each"
-printf '%-16s %7s %12s %12s %7s   %s\n' workload clients "ours tps" "pgbench tps" ratio "runs ours | pgbench"
+printf '%-16s %7s %10s %12s %7s %8s   %s\n' workload clients "ours tps" "pgbench tps" ratio paired "runs ours | pgbench"
 for workload in $WORKLOADS; do
     for clients in $CLIENTS; do
         ours=(); theirs=()
@@ -71,7 +71,11 @@ for workload in $WORKLOADS; do
         mo=$(printf '%s\n' "${ours[@]}" | median)
         mt=$(printf '%s\n' "${theirs[@]}" | median)
         ratio=$(awk -v a="$mo" -v b="$mt" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-        printf '%-16s %7s %12.0f %12.0f %7s   %s | %s\n' "$workload" "$clients" "$mo" "$mt" "$ratio" \
+        # Median of the per-repetition ratios: each pair ran back to back, so load from other
+        # processes on the machine mostly cancels out.
+        paired=$(for i in "${!ours[@]}"; do awk -v a="${ours[$i]}" -v b="${theirs[$i]}" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }'; done | median)
+        paired=$(printf '%.2f' "$paired")
+        printf '%-16s %7s %10.0f %12.0f %7s %8s   %s | %s\n' "$workload" "$clients" "$mo" "$mt" "$ratio" "$paired" \
             "$(printf '%.0f ' "${ours[@]}")" "$(printf '%.0f ' "${theirs[@]}")"
     done
 done

@@ -59,6 +59,21 @@ public final class PostgresConnection: @unchecked Sendable {
         } else {
             return try executeUnnamed(query)
         }
+        do {
+            return try executePrepared(name, query)
+        } catch let error as PostgresError where error.sqlState == "0A000" && !isInTransaction {
+            // "cached plan must not change result type": the table changed under a prepared
+            // `SELECT *` (a migration ran). Prepare it afresh, once; inside a transaction the
+            // error has already aborted it, so it is the caller's to retry.
+            statements[key] = nil
+            try executeScript(unsafeSQL: "DEALLOCATE \(name)")
+            try prepare(name: name, query: query)
+            rememberStatement(key, name)
+            return try executePrepared(name, query)
+        }
+    }
+
+    private func executePrepared(_ name: String, _ query: PostgresQuery) throws -> PostgresRows {
         let result = withLibpqParameters(query.binds) { count, _, values, lengths, formats in
             PQexecPrepared(handle.raw, name, count, values, lengths, formats, 0)
         }

@@ -87,6 +87,7 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Lends a connection to `body` and takes it back afterwards, also when `body` throws.
     /// A connection left inside a transaction is rolled back; a broken one is replaced.
+    @discardableResult
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = try acquire()
         defer { release(connection) }
@@ -107,6 +108,7 @@ public final class PostgresPool: @unchecked Sendable {
     }
 
     /// `PostgresConnection.withTransaction` on a pooled connection.
+    @discardableResult
     public func withTransaction<T>(
         isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
         _ body: (PostgresConnection) throws -> T

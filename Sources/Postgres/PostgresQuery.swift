@@ -57,6 +57,13 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
             sql += "$\(binds.count)"
         }
 
+        /// Binds an optional as the next parameter (NULL for nil). Spelled out so that binding an
+        /// optional is not flagged as an accidental "Optional(…)" interpolation.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
+            binds.append(value.postgresBind)
+            sql += "$\(binds.count)"
+        }
+
         /// Binds an already encoded parameter.
         public mutating func appendInterpolation(bind: PostgresBind) {
             binds.append(bind)

@@ -14,6 +14,7 @@ extension PostgresConnection {
     /// back and runs the whole body again, up to `maxAttempts` times in all, with a short jittered
     /// pause; the body must therefore only have effects inside the database (or be idempotent).
     /// Not reentrant: do not call it again on the same connection from inside `body`.
+    @discardableResult
     public func withTransaction<T>(
         isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
         _ body: (PostgresConnection) throws -> T

@@ -153,4 +153,13 @@ final class CodingTests: XCTestCase {
         let serverSide = try conn.query("SELECT count(*) FROM pg_prepared_statements").scalar(Int.self)
         XCTAssertEqual(serverSide, 2)  // ours, plus the count query itself
     }
+
+    func testCachedStatementSurvivesATableChange() throws {
+        try conn.executeScript(unsafeSQL: "CREATE TEMP TABLE shifting (a int); INSERT INTO shifting VALUES (1)")
+        XCTAssertEqual(try conn.query("SELECT * FROM shifting").first!.decode(Int.self, "a"), 1)
+        try conn.executeScript(unsafeSQL: "ALTER TABLE shifting ADD COLUMN b text DEFAULT 'new'")
+        let row = try conn.query("SELECT * FROM shifting").first!
+        XCTAssertEqual(try row.decode(String.self, "b"), "new")
+        XCTAssertEqual(try row.decode(Int.self, "a"), 1)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 import XCTest
 
 /// `withTransaction`: commit, rollback on throw, retry on serialization failure.
@@ -67,5 +68,44 @@ final class TransactionTests: FreshDatabaseTestCase {
         ) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "40001") }
         XCTAssertEqual(attempts, 3)
         XCTAssertEqual(try conn.query("SELECT v FROM counter").scalar(Int.self), 4)
+    }
+
+    func testRetriesTheDeadlockVictim() throws {
+        let setup = try TestDatabase.connect(url)
+        try setup.executeScript(unsafeSQL: "CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL); INSERT INTO acct VALUES (1, 0), (2, 0)")
+        // Two transactions lock rows 1 and 2 in opposite orders; both wait at a barrier after the
+        // first lock, so on their first attempt they are bound to deadlock. One is the victim
+        // (40P01), rolls back and runs again; both end up committed.
+        let barrier = DispatchGroup()
+        barrier.enter(); barrier.enter()
+        let attempts = Mutex<[Int]>([0, 0])
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for (index, order) in [(0, [1, 2]), (1, [2, 1])] {
+            done.enter()
+            let connection = try TestDatabase.connect(url)
+            try connection.executeScript(unsafeSQL: "SET deadlock_timeout = '50ms'")
+            Thread.detachNewThread {
+                defer { done.leave() }
+                do {
+                    try connection.withTransaction { tx in
+                        let attempt = attempts.withLock { $0[index] += 1; return $0[index] }
+                        try tx.query("UPDATE acct SET v = v + 1 WHERE id = \(order[0])")
+                        if attempt == 1 {
+                            barrier.leave()
+                            _ = barrier.wait(timeout: .now() + 10)
+                        }
+                        try tx.query("UPDATE acct SET v = v + 1 WHERE id = \(order[1])")
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        XCTAssertEqual(attempts.withLock { $0.reduce(0, +) }, 3)  // exactly one retry
+        let values = try setup.query("SELECT v FROM acct ORDER BY id").map { try $0.decode(Int.self, "v") }
+        XCTAssertEqual(values, [2, 2])
     }
 }
