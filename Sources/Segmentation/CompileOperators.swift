@@ -31,9 +31,13 @@ extension ExprCompiler {
             if let a = l.constant, let b = r.constant { return .literal(.bool(Ops.compare(op, a, b)), type: .bool, text: text) }
             let lf = l.eval, rf = r.eval
             let f: EvalFn
+            // `== null` / `!= null` test for null; any other comparison involving a null is false.
+            let nullTest = l.type == .null || r.type == .null
             switch op {
-            case .eq: f = { env in .bool(Ops.equal(lf(env), rf(env))) }
-            case .ne: f = { env in .bool(!Ops.equal(lf(env), rf(env))) }
+            case .eq where nullTest: f = { env in .bool(Ops.equal(lf(env), rf(env))) }
+            case .ne where nullTest: f = { env in .bool(!Ops.equal(lf(env), rf(env))) }
+            case .eq: f = { env in let a = lf(env), b = rf(env); return .bool(a != .null && b != .null && Ops.equal(a, b)) }
+            case .ne: f = { env in let a = lf(env), b = rf(env); return .bool(a != .null && b != .null && !Ops.equal(a, b)) }
             default: f = { env in .bool(Ops.compare(op, lf(env), rf(env))) }
             }
             return CNode(kind: .compare(op), type: .bool, text: text, children: [l, r], eval: f)

@@ -6,6 +6,7 @@ public struct SourceLocation: Hashable, Sendable, Codable, Comparable {
     public var column: Int
     /// Creates a location.
     public init(line: Int, column: Int) { self.line = line; self.column = column }
+    /// File order: by line, then column.
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }

@@ -26,15 +26,10 @@ final class EvaluationPlan: Sendable {
     let anySlots: [Int]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
-    /// Score rule keys in file order, and as a set.
-    let scoreKeys: [String]
-    let scoreKeySet: Set<String>
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry], scoring: Scoring) {
+         rules: [RuleEntry]) {
         self.rules = rules
-        scoreKeys = scoring.rules.map(\.key)
-        scoreKeySet = Set(scoreKeys)
         self.stages = stages.map { Check(label: $0.stage, text: $0.when.text, fn: $0.when.node.eval) }
         self.segments = segments.map(Seg.init)
         self.order = order

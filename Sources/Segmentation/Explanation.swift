@@ -19,6 +19,7 @@ public struct Explanation: Codable, Sendable, Equatable {
         init?(intValue: Int) { nil }
     }
 
+    /// Reads the flat object: `score` is the score explanation, every other key a segment.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         segments = [:]
@@ -30,6 +31,7 @@ public struct Explanation: Codable, Sendable, Equatable {
         }
     }
 
+    /// Writes one object keyed by segment name, plus `score`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         for (name, s) in segments { try c.encode(s, forKey: Key(stringValue: name)) }

@@ -15,6 +15,14 @@ public struct LeadState: Sendable, Equatable, Codable {
         public init(domain: String? = nil, size: Double? = nil, industry: String? = nil, techStack: [String] = []) {
             self.domain = domain; self.size = size; self.industry = industry; self.techStack = techStack
         }
+        /// Decodes with `tech_stack` optional.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(domain: try c.decodeIfPresent(String.self, forKey: .domain),
+                      size: try c.decodeIfPresent(Double.self, forKey: .size),
+                      industry: try c.decodeIfPresent(String.self, forKey: .industry),
+                      techStack: try c.decodeIfPresent([String].self, forKey: .techStack) ?? [])
+        }
         enum CodingKeys: String, CodingKey { case domain, size, industry, techStack = "tech_stack" }
     }
 
@@ -93,6 +101,33 @@ public struct LeadState: Sendable, Equatable, Codable {
     var emailDomain: String? {
         guard let email, let at = email.lastIndex(of: "@") else { return nil }
         return String(email[email.index(after: at)...]).lowercased()
+    }
+
+    /// Decodes a stored state; missing keys take their new-lead defaults, so rows written by an
+    /// older version (or with only profile fields) still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(email: try c.decodeIfPresent(String.self, forKey: .email),
+                  userId: try c.decodeIfPresent(String.self, forKey: .userId),
+                  country: try c.decodeIfPresent(String.self, forKey: .country),
+                  region: try c.decodeIfPresent(String.self, forKey: .region),
+                  shipToRegion: try c.decodeIfPresent(String.self, forKey: .shipToRegion),
+                  company: try c.decodeIfPresent(Company.self, forKey: .company) ?? Company(),
+                  traits: try c.decodeIfPresent([String: Value].self, forKey: .traits) ?? [:])
+        stage = try c.decodeIfPresent(String.self, forKey: .stage)
+        status = try c.decodeIfPresent(String.self, forKey: .status) ?? "new"
+        statusAt = try c.decodeIfPresent(Timestamp.self, forKey: .statusAt)
+        customer = try c.decodeIfPresent(Bool.self, forKey: .customer) ?? false
+        score = try c.decodeIfPresent(Double.self, forKey: .score) ?? 0
+        scoreAt = try c.decodeIfPresent(Timestamp.self, forKey: .scoreAt)
+        scoreParts = try c.decodeIfPresent([String: Double].self, forKey: .scoreParts) ?? [:]
+        band = try c.decodeIfPresent(String.self, forKey: .band)
+        memberships = try c.decodeIfPresent([String: Timestamp].self, forKey: .memberships) ?? [:]
+        firstSource = try c.decodeIfPresent(Touch.self, forKey: .firstSource)
+        lastSource = try c.decodeIfPresent(Touch.self, forKey: .lastSource)
+        signals = try c.decodeIfPresent(SignalState.self, forKey: .signals) ?? SignalState()
+        firstSeen = try c.decodeIfPresent(Timestamp.self, forKey: .firstSeen)
+        lastEventAt = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventAt)
     }
 
     enum CodingKeys: String, CodingKey {

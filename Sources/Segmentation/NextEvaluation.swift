@@ -76,8 +76,11 @@ extension Engine {
         let atoms = ruleset.atoms
         for w in atoms.windows {
             let times = series[w.slot].times
-            for t in times where t > now { add(t, w.rule) }
-            if let ranks = w.ranks {
+            // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
+            // shortcut below does not hold, so every edge is a candidate.
+            var hasFuture = false
+            for t in times where t > now { add(t, w.rule); add(t &+ w.ms, w.rule); hasFuture = true }
+            if let ranks = w.ranks, !hasFuture {
                 // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
                 var end = times.count
                 while end > 0, times[end - 1] > now { end -= 1 }

@@ -22,28 +22,14 @@ extension Engine {
     /// Brings the stored contributions and score to `env.now`.
     func decayScore(_ env: EvalEnv) {
         let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
-        // The stored score is the sum of the stored parts; only a real decay needs a new sum.
+        // Every part decays by the same factor, so the score does too: no re-summing needed.
         if f != 1 {
             var parts = env.lead.scoreParts.mapValues { $0 * f }
             if parts.values.contains(where: { abs($0) < 1e-9 }) { parts = parts.filter { abs($0.value) >= 1e-9 } }
             env.lead.scoreParts = parts
-            env.lead.score = sumParts(parts)
+            env.lead.score *= f
         }
         if (env.lead.scoreAt?.milliseconds ?? Int64.min) < env.now { env.lead.scoreAt = Timestamp(milliseconds: env.now) }
-    }
-
-    /// Sum in a fixed order (the ruleset's rules, then any left from an older ruleset by key), so the
-    /// floating-point result is the same in every process.
-    func sumParts(_ parts: [String: Double]) -> Double {
-        let plan = ruleset.plan
-        var sum = 0.0, seen = 0
-        for key in plan.scoreKeys {
-            if let v = parts[key] { sum += v; seen += 1 }
-        }
-        if seen < parts.count {
-            for k in parts.keys.sorted() where !plan.scoreKeySet.contains(k) { sum += parts[k]! }
-        }
-        return sum
     }
 
     func applyScoreRules(_ ev: ResolvedEvent, _ env: EvalEnv) -> [ScoreRuleApplication] {
@@ -56,10 +42,10 @@ extension Engine {
             var add = points
             if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
             env.lead.scoreParts[rule.key] = current + add
+            env.lead.score += add
             out.append(ScoreRuleApplication(rule: rule.when.text, points: rule.points, added: round3(add),
                                             cap: rule.cap, capped: add < points))
         }
-        env.lead.score = sumParts(env.lead.scoreParts)
         return out
     }
 

@@ -19,9 +19,11 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
     /// `count(type where filter)` as text.
     public var description: String { filter.map { "\(eventType) where \($0)" } ?? eventType }
 
+    /// Same signal with the same coverage needs.
     public static func == (a: SignalSpec, b: SignalSpec) -> Bool {
         a.key == b.key && a.keep == b.keep && a.window == b.window && a.keepsLatest == b.keepsLatest
     }
+    /// Hashes the stable key.
     public func hash(into h: inout Hasher) { h.combine(key) }
 
     /// Whether an event (already resolved) is an occurrence of this signal.

@@ -59,6 +59,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// The same instant as a Foundation `Date`.
     public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
+    /// Earlier instants first.
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.milliseconds < b.milliseconds }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, computed without locale or time zone so it is deterministic.
@@ -96,6 +97,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return nil
     }
 
+    /// Reads an ISO 8601 string (with or without milliseconds).
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
@@ -105,6 +107,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         self = t
     }
 
+    /// Writes `description`.
+    /// Writes `description`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
@@ -117,6 +121,7 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public var milliseconds: Int64
     /// Wraps a millisecond count.
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    /// Shorter first.
     public static func < (a: Duration, b: Duration) -> Bool { a.milliseconds < b.milliseconds }
 
     /// The largest unit that divides the length exactly: `7d`, `90m`, `1500ms`.
@@ -140,6 +145,7 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
         return overflow ? nil : Duration(milliseconds: v)
     }
 
+    /// Reads `7d`-style text (also `1500ms`).
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
@@ -150,6 +156,7 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
         self = d
     }
 
+    /// Writes `description`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)

@@ -173,3 +173,30 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(state, a.newState)
     }
 }
+
+extension EngineTests {
+    func testLeadStateDecodesWithDefaults() throws {
+        let s = try JSONDecoder().decode(LeadState.self, from: Data(#"{"email":"a@b.co","company":{"size":20}}"#.utf8))
+        XCTAssertEqual(s.email, "a@b.co")
+        XCTAssertEqual(s.company.size, 20)
+        XCTAssertEqual(s.status, "new")
+        XCTAssertEqual(s.signals, SignalState())
+        var expected = LeadState(email: "a@b.co")
+        expected.company.size = 20
+        XCTAssertEqual(s, expected)
+    }
+
+    func testEventRulesAreUnsettledAfterTheEvent() {
+        // A stage that holds only while its event is evaluated: a re-evaluation right after differs.
+        let engine = Engine(load("""
+        version: 1
+        events: { types: [a] }
+        stages: [ { stage: decision, when: 'event.type == "a"' }, { stage: awareness, when: 'true' } ]
+        segments: []
+        """))
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 0), now: t0)
+        XCTAssertEqual(r.decision.stage, "decision")
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(1))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(1).date).decision.stage, "awareness")
+    }
+}

@@ -120,3 +120,46 @@ final class LanguageTests: XCTestCase {
         XCTAssertEqual(r.decision.segments.entered, ["decision.a.first", "decision.b.later"])
     }
 }
+
+extension LanguageTests {
+    func testComparisonsWithNullAreFalseExceptNullTests() {
+        let s = LeadState(traits: ["plan": .string("pro")])
+        XCTAssertFalse(holds("lead.traits.missing != 3", state: s), "null != 3 is a comparison with null: false")
+        XCTAssertFalse(holds("lead.traits.missing == lead.traits.other", state: s))
+        XCTAssertFalse(holds("lead.traits.missing != lead.traits.plan", state: s))
+        XCTAssertFalse(holds("lead.traits.missing != null", state: s))
+        XCTAssertTrue(holds("lead.traits.missing == null and lead.traits.plan != null", state: s))
+        XCTAssertTrue(holds("lead.traits.plan != 'basic' and not (lead.traits.missing == 'x')", state: s))
+        XCTAssertFalse(holds("lead.traits.missing not in ['a']", state: s))
+    }
+}
+
+extension LanguageTests {
+    func testDynamicValuesTimestampsAndExists() {
+        var s = LeadState(traits: ["tags": .array([.string("vip"), .string("b2b")]), "n": .number(3)])
+        s.firstSeen = t0
+        XCTAssertTrue(holds("lead.traits.tags contains 'vip' and 'b2b' in lead.traits.tags and 'x' not in lead.traits.tags", state: s))
+        XCTAssertTrue(holds("lead.traits.n * 2 == 6 and lead.traits.n + 1 > 3 and lead.traits.n in [1, 3]", state: s))
+        XCTAssertTrue(holds("lead.first_seen + 1d > lead.first_seen and lead.first_seen - lead.first_seen == 0s", state: s))
+        XCTAssertTrue(holds("lead.first_seen + 1d - lead.first_seen == 24h", state: s))
+        XCTAssertFalse(holds("lead.traits.tags contains 3", state: s))
+        let e = ev("a", 0, properties: ["sku": .string("RUN-1")])
+        XCTAssertTrue(holdsOn("exists(event.properties.sku) and not exists(event.properties.size)", e))
+        XCTAssertTrue(holdsOn("'RUN' in event.properties.sku and event.properties.sku < 'S'", e))
+    }
+
+    func testDuplicateYAMLKeyIsReportedWhereItIs() {
+        XCTAssertEqual(loadErrors("version: 1\nsegments: []\nversion: 2\n"),
+                       ["r.yaml:1:1: the file is not valid YAML: duplicate key `version` in one mapping"])
+    }
+
+    func testEventlessDecisionHasNoEventType() {
+        let r = Engine(load(sampleYAML)).evaluate(state: LeadState(), now: t0.date)
+        XCTAssertNil(r.decision.eventType)
+        XCTAssertFalse(r.decision.unknownEventType)
+        XCTAssertEqual(r.decision.stage, "awareness")
+        XCTAssertEqual(r.decision.status, "new")
+        XCTAssertEqual(r.decision.band, "nurture_only")
+        XCTAssertNil(r.decision.nextEvaluationAt)
+    }
+}

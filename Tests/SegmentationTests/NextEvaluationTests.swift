@@ -115,3 +115,18 @@ final class NextEvaluationTests: XCTestCase {
         XCTAssertEqual(r.decision.nextEvaluationAt, at(hour))
     }
 }
+
+extension NextEvaluationTests {
+    func testFutureDatedOccurrenceLeavingTheWindowIsScheduled() {
+        // One occurrence an hour ago, one dated an hour ahead: `count(a, 1d) >= 1` holds throughout
+        // until the future one leaves the window, 1d after its own time.
+        let engine = exprRuleset("count(a, 1d) >= 1", exit: nil)
+        var s = engine.evaluate(state: LeadState(), event: ev("a", -hour), now: t0).newState
+        let r = engine.evaluate(state: s, event: ev("a", hour), now: t0)
+        s = r.newState
+        XCTAssertEqual(r.decision.segments.current, ["decision.test.expr"])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(hour + day))
+        XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day - 1).date).decision.segments.current, ["decision.test.expr"])
+        XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day).date).decision.segments.current, [])
+    }
+}

@@ -138,3 +138,17 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+extension SignalStateTests {
+    func testHigherThresholdOrLongerWindowNeedsBackfill() {
+        func engine(_ rule: String) -> Engine {
+            Engine(load("version: 1\nevents: { types: [a] }\nsegments:\n  - { name: decision.x.a, enter: '\(rule)', route: { email: { sequence: s } } }"))
+        }
+        let v1 = engine("count(a, 7d) >= 1"), v2 = engine("count(a, 7d) >= 5"), v3 = engine("count(a, 30d) >= 1")
+        let s = runEvents(v1, [ev("a", 0), ev("a", 1), ev("a", 2)]).newState
+        XCTAssertEqual(s.signals.series.values.first?.times, [1, 2].map { t0.milliseconds + $0 }, "keep 2 for >= 1")
+        XCTAssertEqual(v2.ruleset.signalsMissing(from: s.signals).map(\.keep), [6])
+        XCTAssertEqual(v3.ruleset.signalsMissing(from: s.signals).map(\.window), [30 * day])
+        XCTAssertTrue(engine("count(a, 1d) >= 1").ruleset.signalsMissing(from: s.signals).isEmpty, "less is covered")
+    }
+}

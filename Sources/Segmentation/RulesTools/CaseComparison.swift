@@ -1,32 +1,35 @@
 import Foundation
 
 /// The parts of a decision a case can check, taken from the engine's evaluation.
-public struct ObservedDecision: Sendable {
-    public var stage: String?
-    public var status: String?
-    public var band: String?
-    public var customer: Bool
-    public var score: Double
-    public var current: [String]
+struct ObservedDecision: Sendable {
+    var stage: String?
+    var status: String?
+    var band: String?
+    var customer: Bool
+    var score: Double
+    var current: [String]
     /// Entered and exited since the previous step (sweeps included).
-    public var entered: [String]
-    public var exited: [String]
-    public var primarySegment: String?
-    public var actions: [(channel: String, fields: [String: String])]
-    public var suppressed: [(channel: String, reason: String)]
-    public var nextEvaluationAt: Date?
+    var entered: [String]
+    var exited: [String]
+    var primarySegment: String?
+    var actions: [(channel: String, fields: [String: String])]
+    var suppressed: [(channel: String, reason: String)]
+    var nextEvaluationAt: Date?
 }
 
 /// One field that differs from what the case expects.
 public struct CaseMismatch: Sendable, Equatable {
+    /// The field, e.g. `stage`, `segments contain` or `actions.email.sequence`.
     public var field: String
+    /// What the case expects, as text.
     public var expected: String
+    /// What the engine decided, as text.
     public var actual: String
 }
 
 extension CaseExpectation {
     /// Every field that differs, in a stable order.
-    public func mismatches(against observed: ObservedDecision) -> [CaseMismatch] {
+    func mismatches(against observed: ObservedDecision) -> [CaseMismatch] {
         var out: [CaseMismatch] = []
         func check(_ field: String, _ expected: String?, _ actual: String?) {
             guard let expected, expected != (actual ?? "null") else { return }

@@ -6,38 +6,41 @@ import Foundation
 public struct CaseFile: Sendable {
     /// Where the text came from, used in every message.
     public var fileName: String
+    /// The cases, in file order.
     public var cases: [TestCase]
 }
 
 /// One journey: a lead starting at `start`, then steps in time order.
 public struct TestCase: Sendable {
+    /// What the journey shows, as written in the file.
     public var name: String
     /// 1-based line of the case in its file.
     public var line: Int
     /// The instant offsets (`+2d`) are counted from.
-    public var start: Date
+    var start: Date
     /// Profile fields the lead has before the first step (email, country, company, status, …).
-    public var lead: [String: CaseValue]
+    var lead: [String: CaseValue]
     /// Whether time-only re-evaluations run at each `next_evaluation_at` before a step, as the
     /// service's sweeper does. On by default.
-    public var sweep: Bool
-    public var steps: [CaseStep]
+    var sweep: Bool
+    /// The steps, in the order they are evaluated.
+    var steps: [CaseStep]
 }
 
 /// One step of a journey.
-public struct CaseStep: Sendable {
+struct CaseStep: Sendable {
     /// 1-based line and column of the step in its file.
-    public var line: Int
-    public var column: Int
+    var line: Int
+    var column: Int
     /// When the step happens (for an event: when it occurred).
-    public var at: Date
-    public var action: CaseAction
+    var at: Date
+    var action: CaseAction
     /// What the decision of this step must look like, if anything.
-    public var expect: CaseExpectation?
+    var expect: CaseExpectation?
 }
 
 /// What a step does to the lead.
-public enum CaseAction: Sendable {
+enum CaseAction: Sendable {
     /// An event arrives: it occurred at the step's `at` and is received (evaluated) at `received`.
     case event(CaseEvent, received: Date)
     /// A CRM sets the lead's status (as `PATCH /v1/leads/{id}` does), then the lead is evaluated.
@@ -47,18 +50,18 @@ public enum CaseAction: Sendable {
 }
 
 /// A Segment-style message in a case file.
-public struct CaseEvent: Sendable {
+struct CaseEvent: Sendable {
     /// `track`, `page` or `identify`.
-    public var kind: String
+    var kind: String
     /// The track event's name (before aliases), or the page's name.
-    public var name: String?
-    public var properties: [String: CaseValue]
-    public var context: [String: CaseValue]
-    public var traits: [String: CaseValue]
+    var name: String?
+    var properties: [String: CaseValue]
+    var context: [String: CaseValue]
+    var traits: [String: CaseValue]
 }
 
 /// A JSON-like value written in a case file.
-public enum CaseValue: Sendable, Equatable, CustomStringConvertible {
+enum CaseValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
@@ -66,7 +69,7 @@ public enum CaseValue: Sendable, Equatable, CustomStringConvertible {
     case list([CaseValue])
     case object([String: CaseValue])
 
-    public var description: String {
+    var description: String {
         switch self {
         case .null: return "null"
         case let .bool(value): return String(value)
@@ -81,37 +84,37 @@ public enum CaseValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The expected parts of a decision; every field left nil is not checked.
-public struct CaseExpectation: Sendable {
-    public var stage: String?
-    public var status: String?
-    public var band: String?
-    public var customer: Bool?
+struct CaseExpectation: Sendable {
+    var stage: String?
+    var status: String?
+    var band: String?
+    var customer: Bool?
     /// Inclusive score range.
-    public var score: ClosedRange<Double>?
-    public var segmentsContain: [String]?
-    public var segmentsNotContain: [String]?
-    public var segmentsExactly: [String]?
+    var score: ClosedRange<Double>?
+    var segmentsContain: [String]?
+    var segmentsNotContain: [String]?
+    var segmentsExactly: [String]?
     /// Segments entered (exited) since the previous step, sweeps included; compared as sets.
-    public var entered: [String]?
-    public var exited: [String]?
+    var entered: [String]?
+    var exited: [String]?
     /// `.some(nil)` expects no primary segment.
-    public var primarySegment: String??
+    var primarySegment: String??
     /// Expected actions: exactly these channels, each with at least these fields.
-    public var actions: [ExpectedAction]?
+    var actions: [ExpectedAction]?
     /// Expected suppressed channels (exactly these), with a reason when given.
-    public var suppressed: [ExpectedSuppression]?
+    var suppressed: [ExpectedSuppression]?
     /// `.some(nil)` expects no next evaluation.
-    public var nextEvaluationAt: Date??
+    var nextEvaluationAt: Date??
 }
 
 /// One expected action: its channel and the fields it must carry (others are not checked).
-public struct ExpectedAction: Sendable {
-    public var channel: String
-    public var fields: [String: String]
+struct ExpectedAction: Sendable {
+    var channel: String
+    var fields: [String: String]
 }
 
 /// One expected suppressed channel, with its reason when the case gives one.
-public struct ExpectedSuppression: Sendable {
-    public var channel: String
-    public var reason: String?
+struct ExpectedSuppression: Sendable {
+    var channel: String
+    var reason: String?
 }

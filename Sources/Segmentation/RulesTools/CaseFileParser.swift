@@ -103,7 +103,7 @@ extension CaseFile {
 
 extension CaseStep {
     /// When the engine evaluates this step: an event's receipt time, else `at`.
-    public var evaluatedAt: Date {
+    var evaluatedAt: Date {
         if case let .event(_, received) = action { return received }
         return at
     }

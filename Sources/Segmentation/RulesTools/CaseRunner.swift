@@ -7,8 +7,10 @@ public struct CaseRunner: Sendable {
     /// A bound on sweeps between two steps, so an engine that never settles is reported, not hung.
     public static let maxSweepsPerStep = 10_000
 
+    /// The engine the cases run on.
     public let engine: Engine
 
+    /// A runner for cases against `ruleset` (load it with `Ruleset.load` or `RulesCheckReport`).
     public init(ruleset: Ruleset) { engine = Engine(ruleset) }
 
     /// Runs one case to its end and collects every failed expectation.
@@ -95,23 +97,31 @@ public struct CaseRunner: Sendable {
 
 /// The result of one case.
 public struct CaseOutcome: Sendable {
+    /// The case's name.
     public var name: String
     /// 1-based line of the case in its file.
     public var line: Int
+    /// Every step whose decision differed, in order; empty when the case passed.
     public var failures: [StepFailure]
     /// Every segment the lead entered during the case (to check that cases cover a ruleset).
     public var segmentsEntered: Set<String>
+    /// True when every expectation held.
     public var passed: Bool { failures.isEmpty }
 }
 
 /// A step whose decision differed from its expectation (or that could not run).
 public struct StepFailure: Sendable {
+    /// 1-based line of the step in its file.
     public var line: Int
+    /// 1-based column of the step in its file.
     public var column: Int
-    /// The step's `at` as an offset from the case start (`+1d40m`) and as an instant.
+    /// The step's `at` as an offset from the case start, e.g. `+1d40m`.
     public var offset: String
+    /// The step's `at` as an ISO-8601 instant.
     public var instant: String
+    /// The fields that differ.
     public var mismatches: [CaseMismatch]
+    /// Why the step could not be checked, if it could not.
     public var error: String?
 
     init(step: CaseStep, start: Date, mismatches: [CaseMismatch], error: String?) {

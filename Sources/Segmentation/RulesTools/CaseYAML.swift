@@ -3,8 +3,11 @@ import Yams
 
 /// A problem in a case file, at a 1-based line and column.
 public struct CaseDiagnostic: Error, Sendable, Equatable {
+    /// 1-based line.
     public var line: Int
+    /// 1-based column.
     public var column: Int
+    /// What is wrong and how to write it instead.
     public var message: String
 
     /// `FILE:LINE:COLUMN: message`, the form editors jump to.

@@ -45,9 +45,8 @@ struct RandomRulesetFactory {
     mutating func filter() -> RefFilter? {
         switch Int.random(in: 0..<4, using: &rng) {
         case 0: return .stringEquals(key: "color", value: rng.pick(Self.colors))
-        // No `!=` here: with the property missing, DESIGN.md §7 makes `null != 3` false, the engine
-        // (as merged) true; that divergence is reported, not hidden in random noise.
-        case 1: return .intCompare(key: "n", op: rng.pick([.eq, .lt, .le, .gt, .ge]), value: Int.random(in: 0...5, using: &rng))
+        // With the property missing every comparison is false, `!=` included (DESIGN.md §7).
+        case 1: return .intCompare(key: "n", op: rng.pick(RefOp.allCases), value: Int.random(in: 0...5, using: &rng))
         default: return nil
         }
     }

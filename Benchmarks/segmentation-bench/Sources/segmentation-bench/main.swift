@@ -1,0 +1,53 @@
+import Foundation
+import Segmentation
+
+// The segmentation benchmark: one event at a time through the engine (JSON decoding excluded),
+// side by side with a naive full-history reference in the same run. See docs/rules-cli.md.
+// Usage: segmentation-bench RULESET.yaml [leads] [events-per-lead]
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: segmentation-bench config/segments.yaml [leads] [events-per-lead]")
+    exit(2)
+}
+let leads = arguments.count > 2 ? Int(arguments[2]) ?? 400 : 400
+let eventsPerLead = arguments.count > 3 ? Int(arguments[3]) ?? 60 : 60
+let sampleText = try String(contentsOfFile: arguments[1], encoding: .utf8)
+let sample = try Ruleset.load(yaml: sampleText, fileName: arguments[1]).ruleset
+
+print("segmentation benchmark: \(leads) leads x \(eventsPerLead) events per ruleset and evaluator")
+print("allocation counting: \(MallocCounter.available ? "on (LD_PRELOAD interposer)" : "off (run through scripts/bench-segmentation.sh)")")
+print("")
+
+var table = Table()
+table.add("ruleset", "evaluator", "evals", "p50 µs", "p99 µs", "cpu p50 µs", "allocs p50", "allocs mean")
+@MainActor func row(_ ruleset: String, _ evaluator: String, _ samples: Samples) {
+    table.add(ruleset, evaluator, String(samples.nanoseconds.count), format(samples.p50), format(samples.p99), format(samples.cpuP50),
+              MallocCounter.available ? String(samples.allocP50) : "n/a",
+              MallocCounter.available ? format(samples.allocMean, 1) : "n/a")
+}
+
+// 1. The sample ruleset.
+let journeys = SampleWorkload.journeys(count: leads, eventsPerLead: eventsPerLead, seed: 42)
+let sampleRun = SampleBench.run(ruleset: sample, journeys: journeys)
+row("sample (\(sample.segments.count) segments)", "engine, signal state", sampleRun.engine)
+row("", "reference, full history", sampleRun.reference)
+
+// 2. A generated 20-segment ruleset (random windows, thresholds, filters, hysteresis).
+let generatedRun = try GeneratedBench.run(segments: 20, leads: leads, eventsPerLead: eventsPerLead, seed: 7)
+row("generated (20 segments)", "engine, signal state", generatedRun.engine)
+row("", "reference, full history", generatedRun.reference)
+
+print(table.render())
+print("")
+print("p50 = median wall time per evaluation, cpu p50 = median thread CPU time (both include ~0.1 µs of timer reads)")
+print("p50 ratio reference/engine: sample \(format(sampleRun.reference.p50 / sampleRun.engine.p50, 1))x, "
+    + "generated \(format(generatedRun.reference.p50 / generatedRun.engine.p50, 1))x")
+let bytes = sampleRun.signalBytes.sorted()
+print("signal state per lead, sample ruleset (\(sample.signals.count) signals), after \(eventsPerLead) events: "
+    + "p50 \(bytes[bytes.count / 2]) B, max \(bytes.last ?? 0) B; largest at any step \(sampleRun.maxSignalBytes) B; "
+    + "whole lead state as JSON p50 \(sampleRun.stateJSONBytesP50) B")
+let generatedBytes = generatedRun.signalBytes.sorted()
+print("signal state per lead, generated ruleset: p50 \(generatedBytes[generatedBytes.count / 2]) B, max \(generatedBytes.last ?? 0) B")
+print("targets: p50 < 10 µs with a 20-segment ruleset (\(generatedRun.engine.p50 < 10 ? "met" : "NOT met")); "
+    + "signal state < 2048 B per lead for the sample (\(sampleRun.maxSignalBytes < 2048 ? "met" : "NOT met"))")
