@@ -59,9 +59,9 @@ struct ServeCommand: ParsableCommand {
         options.server = settings.server.httpServerConfiguration
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
-        let app = try ServiceRunner.makeApp(options, logger: logger)
-        // Block SIGTERM/SIGINT before any server thread exists, so only the signalfd sees them.
+        // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.
         let signals = try ShutdownSignals()
+        let app = try ServiceRunner.makeApp(options, logger: logger)
         try ServiceRunner.serve(app, signals: signals, logger: logger)
     }
 }

@@ -7,13 +7,16 @@ import Segmentation
 /// authenticate, call `IngestService`, encode.
 public struct IngestRoutes: Sendable {
     let service: IngestService
+    /// Where messages go: the group-commit lanes (one transaction per batch of waiting messages).
+    let pipeline: GroupCommitPipeline
     let auth: Authenticator
     let decoder: SegmentMessageDecoder
     /// Allowed clock difference for `X-Leadrouter-Signature` timestamps.
     let signatureToleranceSeconds: Int
 
-    public init(service: IngestService, auth: Authenticator, limits: IngestLimits = IngestLimits(), signatureToleranceSeconds: Int = 300) {
-        self.service = service; self.auth = auth; self.decoder = SegmentMessageDecoder(limits: limits)
+    public init(pipeline: GroupCommitPipeline, auth: Authenticator, limits: IngestLimits = IngestLimits(),
+                signatureToleranceSeconds: Int = 300) {
+        self.service = pipeline.service; self.pipeline = pipeline; self.auth = auth; self.decoder = SegmentMessageDecoder(limits: limits)
         self.signatureToleranceSeconds = signatureToleranceSeconds
     }
 
@@ -39,7 +42,7 @@ public struct IngestRoutes: Sendable {
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: message.writeKey)
-        _ = try service.ingest(message, writeKey: key.id)
+        _ = try pipeline.ingest(message, writeKey: key.id)
         return Self.success
     }
 
@@ -49,7 +52,7 @@ public struct IngestRoutes: Sendable {
         do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let key = try auth.authenticate(request, scope: .ingest,
                                         bodyWriteKey: decoded.writeKey ?? decoded.messages.lazy.compactMap(\.writeKey).first)
-        _ = try service.ingest(decoded.messages, writeKey: key.id)
+        _ = try pipeline.ingest(decoded.messages, writeKey: key.id)
         return Self.success
     }
 
@@ -67,7 +70,7 @@ public struct IngestRoutes: Sendable {
                 throw Authenticator.unauthorized(error.description)
             }
         }
-        let result = try service.ingest(message, writeKey: key.id)
+        let result = try pipeline.ingest(message, writeKey: key.id)
         return APIErrors.rawJSON(result.decision.bytes)
     }
 

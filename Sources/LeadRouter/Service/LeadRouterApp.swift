@@ -20,6 +20,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var sweeperInterval = 1.0
         public var sweeperBatchSize = 200
         public var runSweeper = true
+        /// Group-commit writer lanes (each uses one database connection while it commits).
+        public var ingestLanes = 8
+        /// Most messages one lane applies in one transaction.
+        public var maxMessagesPerTransaction = 256
         public var ingestLimits = IngestLimits()
         public var freeMail = FreeMailDomains.default
         /// The service's notion of now (tests inject one; the engine never reads a clock).
@@ -43,11 +47,13 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let engine: Engine
     public let ingest: IngestService
     public let sweeper: Sweeper
+    public let pipeline: GroupCommitPipeline
     public let authenticator: Authenticator
     public let readiness = ReadinessChecks()
     let logger: Logger
     private var server: HTTPServer?
     private var sweeperRunning = false
+    private var stopped = false
 
     /// Loads and checks the ruleset (throws `RulesetRejected`), connects, migrates when asked and
     /// records the ruleset as active. Nothing listens yet.
@@ -73,6 +79,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
                                clock: options.clock, logger: logger)
+        pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
+                                       maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           clock: options.clock, logger: logger)
         authenticator = Authenticator(pool: pool)
@@ -90,7 +98,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
         OpsRoutes.install(into: &router, version: options.version, readiness: readiness)
-        IngestRoutes(service: ingest, auth: authenticator, limits: options.ingestLimits).install(into: &router)
+        IngestRoutes(pipeline: pipeline, auth: authenticator, limits: options.ingestLimits).install(into: &router)
         LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
         SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
         return router
@@ -111,9 +119,12 @@ public final class LeadRouterApp: @unchecked Sendable {
 
     /// Stops the server gracefully, then the sweeper, then closes the pool.
     public func stop() {
+        guard !stopped else { return }
+        stopped = true
         server?.shutdown()
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
+        pipeline.stop()
         pool.close()
     }
 
