@@ -90,7 +90,7 @@ psql "$DATABASE_URL" -qc "CREATE TABLE bench_leads AS SELECT row_number() OVER (
 NLEADS=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM bench_leads")
 for rep in $(seq 1 "$REPS"); do
     for conns in 1 64; do
-        out=$(pgbench -n -r -c "$conns" -j "$([ "$conns" -gt 1 ] && echo 2 || echo 1)" -T "$DURATION" -D nleads="$NLEADS" \
+        out=$(pgbench -n -M prepared -c "$conns" -j "$([ "$conns" -gt 1 ] && echo 2 || echo 1)" -T "$DURATION" -D nleads="$NLEADS" \
               -f scripts/bench/ingest-pgbench.sql --log --log-prefix="$WORK/pgb-$conns-$rep" "$DATABASE_URL" 2>&1)
         echo "$out" >"$WORK/pgbench-$conns-$rep.txt"
         tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)

@@ -21,14 +21,19 @@ public struct LeadRoutes: Sendable {
         router.add(.GET, "/v1/leads/{id}/decisions") { request in try APIErrors.guarded { try decisions(request) } }
     }
 
-    func lead(_ request: HTTPRequest) throws -> HTTPResponse {
+    /// Authenticates (scope `read`), finds the lead of `{id}` (following merges) and runs `body`.
+    func withLead(_ request: HTTPRequest, _ body: (Store, LeadRecord) throws -> HTTPResponse) throws -> HTTPResponse {
         _ = try auth.authenticate(request, scope: .read)
         let id = try Self.leadId(request)
         return try pool.withConnection { conn in
             let store = Store(conn)
             guard let lead = try store.liveLead(id) else { throw Self.notFound }
-            return .json(LeadView(lead, identities: try store.identities(of: lead.id)))
+            return try body(store, lead)
         }
+    }
+
+    func lead(_ request: HTTPRequest) throws -> HTTPResponse {
+        try withLead(request) { store, lead in .json(LeadView(lead, identities: try store.identities(of: lead.id))) }
     }
 
     func find(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -75,11 +80,7 @@ public struct LeadRoutes: Sendable {
     }
 
     func segments(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .read)
-        let id = try Self.leadId(request)
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let lead = try store.liveLead(id) else { throw Self.notFound }
+        try withLead(request) { store, lead in
             let current = try store.memberships(of: lead.id).map { SegmentsView.Current(segment: $0.segment, enteredAt: Timestamp($0.enteredAt)) }
             let history = try store.membershipHistory(of: lead.id).map {
                 SegmentsView.History(segment: $0.segment, change: $0.change, reason: try $0.reason.map(PostgresJSONValue.init),
@@ -103,12 +104,8 @@ public struct LeadRoutes: Sendable {
     }
 
     func decisions(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .read)
-        let id = try Self.leadId(request)
         let limit = try Self.limit(request)
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let lead = try store.liveLead(id) else { throw Self.notFound }
+        return try withLead(request) { store, lead in
             let page = try store.decisions(of: lead.id, limit: limit, cursor: request.queryValue("cursor"))
             return .json(DecisionsPage(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
         }
