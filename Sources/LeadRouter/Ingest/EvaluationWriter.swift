@@ -4,7 +4,8 @@ import Segmentation
 
 /// Writes the outcome of one evaluation in the caller's transaction — the lead row, current
 /// memberships, membership history with reasons, the decision audit row and outbox rows — so
-/// ingest, the sweeper and CRM status changes all record a decision the same way.
+/// ingest, the sweeper and CRM status changes all record a decision the same way. The statements
+/// go out in one round trip (pipeline mode), after `before` and before `after`.
 struct EvaluationWriter {
     let store: Store
 
@@ -13,18 +14,20 @@ struct EvaluationWriter {
     /// nothing changed (sweeper re-evaluations that only reschedule).
     @discardableResult
     func write(leadId: UUID, before: LeadState, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
-               recordDecision: Bool = true) throws -> (decision: Decision, document: PostgresJSON) {
+               recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
+               after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
         decision.leadId = leadId.uuidString.lowercased()
         decision.eventId = eventId?.uuidString.lowercased()
         let document = try PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder)
         let version = decision.rulesetVersion
         let state = evaluation.newState
-        try store.saveLead(id: leadId, state: state, primarySegment: decision.primarySegment, rulesetVersion: version,
-                           nextEvaluationAt: decision.nextEvaluationAt?.date)
+        var queries = prelude
+        queries.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
+                                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date))
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
         if changed || Set(before.memberships.keys) != Set(state.memberships.keys) {
-            try store.syncMemberships(lead: leadId, current: state.memberships, rulesetVersion: version)
+            queries += store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version)
         }
         let at = decision.evaluatedAt.date
         var changes: [MembershipChange] = []
@@ -40,7 +43,9 @@ struct EvaluationWriter {
                     encoder: Decision.jsonEncoder)))
             }
         }
-        try store.appendHistory(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at)
+        if let history = store.appendHistoryQuery(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at) {
+            queries.append(history)
+        }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
         }
@@ -49,8 +54,11 @@ struct EvaluationWriter {
                 "lead_id": decision.leadId!, "from": before.status, "to": state.status, "at": decision.evaluatedAt.description,
             ])))
         }
-        if recordDecision || changed { try store.appendDecision(lead: leadId, eventId: eventId, decision: decision, document: document) }
-        try store.appendOutbox(outbox)
+        if recordDecision || changed {
+            queries.append(try store.appendDecisionQuery(lead: leadId, eventId: eventId, decision: decision, document: document))
+        }
+        if let rows = store.appendOutboxQuery(outbox) { queries.append(rows) }
+        try store.run(queries + after(document))
         return (decision, document)
     }
 }

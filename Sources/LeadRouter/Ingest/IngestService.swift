@@ -54,14 +54,15 @@ public final class IngestService: Sendable {
     /// in one transaction.
     func apply(_ message: SegmentMessage, writeKey: UUID, store: Store) throws -> IngestResult {
         let identity = MessageIdentity(message)
-        try store.lockIdentityKeys(identity.lookupKeys.map(\.hash))
-        if message.messageIdProvided, let done = try store.processedAnswer(writeKey: writeKey, messageId: message.messageId) {
+        let start = try store.lockCheckAndResolve(identity.lookupKeys, writeKey: writeKey,
+                                                  messageId: message.messageIdProvided ? message.messageId : nil)
+        if let done = start.processed {
             counters.add { $0.duplicates += 1 }
             let decision = try done.response.map(Self.canonical) ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
             return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
         }
         let now = clock()
-        var (lead, others) = try lockLeads(for: identity, store: store, firstSeen: message.occurredAt)
+        var (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
         let before = lead.state
         var state = lead.state
         var rebuildSignals = needsBackfill(lead.state)
@@ -76,7 +77,8 @@ public final class IngestService: Sendable {
             counters.add { $0.merges += others.count }
             rebuildSignals = true
         }
-        try store.attach(identity.keys, to: lead.id)
+        var prelude: [PostgresQuery] = []
+        if isNew { prelude.append(store.insertLeadQuery(id: lead.id, firstSeen: message.occurredAt)) }
         profile.apply(message, identity: identity, to: &state)
         if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
         if rebuildSignals {
@@ -93,35 +95,40 @@ public final class IngestService: Sendable {
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
 
+        // Everything below goes out in one round trip: the new lead row, its identities, the event,
+        // the evaluation's writes and the idempotency record.
+        if let attach = store.attachQuery(identity.keys, to: lead.id) { prelude.append(attach) }
         let eventId = UUID()
-        try store.appendEvent(EventRow(
+        prelude.append(store.appendEventQuery(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
-            writeKeyId: writeKey, message: try EngineEventMapping.storedMessage(message, event: event)))
+            writeKeyId: writeKey, message: try EngineEventMapping.storedMessage(message, event: event))))
+        let leadId = lead.id
         let written = try EvaluationWriter(store: store).write(
-            leadId: lead.id, before: before, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId)
-        lead.state = evaluation.newState
-        if message.messageIdProvided {
-            try store.recordProcessed(writeKey: writeKey, messageId: message.messageId,
-                                      answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document))
+            leadId: lead.id, before: before, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId,
+            before: prelude) { document in
+            guard message.messageIdProvided else { return [] }
+            return [store.recordProcessedQuery(writeKey: writeKey, messageId: message.messageId,
+                                               answer: ProcessedMessage(leadId: leadId, eventId: eventId, response: document))]
         }
+        lead.state = evaluation.newState
         counters.add { $0.applied += 1 }
         return IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false)
     }
 
-    /// Finds (or creates) the lead of `identity` and locks it; leads that the message ties
-    /// together are locked too and returned as `others` (the survivor is the oldest).
-    func lockLeads(for identity: MessageIdentity, store: Store, firstSeen: Date) throws -> (LeadRecord, [LeadRecord]) {
-        var ids = Set(try store.resolve(identity.lookupKeys).values)
+    /// Locks the leads the message's keys point to; the survivor is the oldest, the others are
+    /// the leads the message ties to it. No lead yet: a new one (inserted by the caller's pipeline).
+    func lockLeads(_ found: Set<UUID>, store: Store, now: Date) throws -> (LeadRecord, [LeadRecord], isNew: Bool) {
+        var ids = found
         for _ in 0..<8 {
             let records = try store.leadsForUpdate(Array(ids))
             // A lead merged away by a transaction that committed after we resolved: follow it.
             let forwarded = Set(records.compactMap(\.mergedInto))
             if forwarded.isEmpty || forwarded.isSubset(of: ids) {
                 let live = records.filter { $0.mergedInto == nil }
-                guard !live.isEmpty else { return (try store.insertLead(firstSeen: firstSeen), []) }
+                guard !live.isEmpty else { return (LeadRecord(newLeadAt: now), [], true) }
                 let sorted = live.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
-                return (sorted[0], Array(sorted.dropFirst()))
+                return (sorted[0], Array(sorted.dropFirst()), false)
             }
             ids.formUnion(forwarded)
         }

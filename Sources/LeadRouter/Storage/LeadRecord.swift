@@ -24,6 +24,13 @@ public struct LeadRecord: Sendable {
         next_evaluation_at, merged_into, created_at, updated_at, owner_id, primary_segment
         """
 
+    /// A lead that does not exist yet (its INSERT goes out with its first writes).
+    init(newLeadAt now: Date) {
+        id = UUID(); state = LeadState(); state.status = "new"
+        primarySegment = nil; ownerId = nil; rulesetVersion = nil; nextEvaluationAt = nil; mergedInto = nil
+        createdAt = now; updatedAt = now
+    }
+
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, "id")
         var s = LeadState()

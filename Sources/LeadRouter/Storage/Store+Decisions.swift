@@ -31,46 +31,57 @@ public struct MembershipChange: Sendable {
 }
 
 extension Store {
-    /// Makes the `memberships` rows of `lead` equal to `current` (segment → entered at), set-based.
-    public func syncMemberships(lead: UUID, current: [String: Timestamp], rulesetVersion: Int) throws {
+    /// Statements making the `memberships` rows of `lead` equal to `current` (segment → entered at), set-based.
+    public func syncMembershipsQueries(lead: UUID, current: [String: Timestamp], rulesetVersion: Int) -> [PostgresQuery] {
         let names = current.keys.sorted()
         let times = names.map { current[$0]!.date }
-        try connection.execute("DELETE FROM memberships WHERE lead_id = \(lead) AND NOT (segment = ANY(\(names)::text[]))")
-        guard !names.isEmpty else { return }
-        try connection.execute("""
+        var queries: [PostgresQuery] = ["DELETE FROM memberships WHERE lead_id = \(lead) AND NOT (segment = ANY(\(names)::text[]))"]
+        guard !names.isEmpty else { return queries }
+        queries.append("""
             INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
             SELECT s, \(lead), e, \(rulesetVersion) FROM unnest(\(names)::text[], \(times)::timestamptz[]) AS t(s, e)
             ON CONFLICT (segment, lead_id) DO NOTHING
             """)
+        return queries
     }
 
-    /// Appends entries and exits to the membership history.
-    public func appendHistory(lead: UUID, changes: [MembershipChange], rulesetVersion: Int, eventId: UUID?, at: Date) throws {
-        guard !changes.isEmpty else { return }
-        try connection.execute("""
+    /// The statement appending entries and exits to the membership history (nil when none).
+    public func appendHistoryQuery(lead: UUID, changes: [MembershipChange], rulesetVersion: Int, eventId: UUID?, at: Date) -> PostgresQuery? {
+        guard !changes.isEmpty else { return nil }
+        return """
             INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
             SELECT \(lead), s, c, r, \(rulesetVersion), \(eventId), \(at)
             FROM unnest(\(changes.map(\.segment))::text[], \(changes.map(\.change))::text[], \(changes.map(\.reason))::jsonb[]) AS t(s, c, r)
-            """)
+            """
     }
 
-    /// Stores the audit row of a decision.
-    public func appendDecision(lead: UUID, eventId: UUID?, decision: Decision, document: PostgresJSON) throws {
+    /// The statement storing the audit row of a decision.
+    public func appendDecisionQuery(lead: UUID, eventId: UUID?, decision: Decision, document: PostgresJSON) throws -> PostgresQuery {
         let explanation = try PostgresJSON(encoding: decision.explanation, encoder: Decision.jsonEncoder)
-        try connection.execute("""
+        return """
             INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
             VALUES (\(lead), \(eventId), \(decision.rulesetVersion), \(decision.evaluatedAt.date), \(document), \(explanation))
-            """)
+            """
     }
 
     /// Queues outbox rows in this transaction (published only if it commits).
     public func appendOutbox(_ messages: [OutboxMessage]) throws {
-        guard !messages.isEmpty else { return }
-        try connection.execute("""
+        if let query = appendOutboxQuery(messages) { try connection.execute(query) }
+    }
+
+    /// The statement of `appendOutbox` (nil when there is nothing to queue).
+    public func appendOutboxQuery(_ messages: [OutboxMessage]) -> PostgresQuery? {
+        guard !messages.isEmpty else { return nil }
+        return """
             INSERT INTO outbox (topic, lead_id, payload)
             SELECT t, l, p FROM unnest(\(messages.map(\.topic.rawValue))::text[], \(messages.map(\.leadId))::uuid[],
                                        \(messages.map(\.payload))::jsonb[]) WITH ORDINALITY AS m(t, l, p, n)
             ORDER BY n
-            """)
+            """
+    }
+
+    /// Runs statements in one round trip (libpq pipeline mode) inside the open transaction.
+    public func run(_ queries: [PostgresQuery]) throws {
+        _ = try connection.pipeline(queries)
     }
 }

@@ -21,13 +21,13 @@ public struct EventRow: Sendable {
 }
 
 extension Store {
-    /// Appends an event to the history.
-    public func appendEvent(_ e: EventRow) throws {
-        try connection.execute("""
+    /// Appends an event to the history (statement for a pipeline).
+    public func appendEventQuery(_ e: EventRow) -> PostgresQuery {
+        """
             INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
             VALUES (\(e.id), \(e.leadId), \(e.occurredAt), \(e.receivedAt), \(e.kind), \(e.type), \(e.name),
                     \(e.messageId), \(e.writeKeyId), \(e.message))
-            """)
+            """
     }
 
     /// The engine's events of a lead (tracks and pages), oldest first: backfill after a merge or a
@@ -56,11 +56,11 @@ extension Store {
 
     /// Records that a message was applied, with its answer. A concurrent duplicate that got
     /// here first makes this fail with a unique violation (23505), rolling this attempt back.
-    public func recordProcessed(writeKey: UUID, messageId: String, answer: ProcessedMessage) throws {
-        try connection.execute("""
+    public func recordProcessedQuery(writeKey: UUID, messageId: String, answer: ProcessedMessage) -> PostgresQuery {
+        """
             INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
             VALUES (\(writeKey), \(messageId), \(answer.leadId), \(answer.eventId), \(answer.response))
-            """)
+            """
     }
 }
 

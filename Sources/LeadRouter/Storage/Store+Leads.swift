@@ -18,18 +18,22 @@ extension Store {
         try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))
     }
 
-    /// Inserts an empty lead row (profile and evaluation follow with `saveLead`) and returns it.
-    public func insertLead(firstSeen: Date) throws -> LeadRecord {
-        let rows = try connection.query("""
-            INSERT INTO leads (first_seen_at, status) VALUES (\(firstSeen), 'new')
-            RETURNING \(unsafeRaw: LeadRecord.columns)
-            """)
-        return try LeadRecord(row: rows[0])
+    /// The statement inserting an empty lead row with a client-made id (profile and evaluation
+    /// follow with `saveLead` in the same pipeline).
+    public func insertLeadQuery(id: UUID, firstSeen: Date) -> PostgresQuery {
+        "INSERT INTO leads (id, first_seen_at, status) VALUES (\(id), \(firstSeen), 'new')"
     }
 
     /// Writes the lead's state and evaluation results: one row write per event.
     public func saveLead(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
                          nextEvaluationAt: Date?) throws {
+        try connection.execute(saveLeadQuery(id: id, state: s, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
+                                             nextEvaluationAt: nextEvaluationAt))
+    }
+
+    /// The statement of `saveLead`, for a pipeline.
+    public func saveLeadQuery(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
+                              nextEvaluationAt: Date?) throws -> PostgresQuery {
         let traits = try PostgresJSON(encoding: s.traits)
         let first = try s.firstSource.map { try PostgresJSON(encoding: $0) }
         let last = try s.lastSource.map { try PostgresJSON(encoding: $0) }
@@ -37,7 +41,7 @@ extension Store {
         let entered = try PostgresJSON(encoding: s.memberships)
         let segments = s.memberships.keys.sorted()
         let size = s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) }
-        try connection.execute("""
+        return """
             UPDATE leads SET email = \(s.email), user_id = \(s.userId), country = \(s.country), region = \(s.region),
                 ship_to_region = \(s.shipToRegion), company_domain = \(s.company.domain), company_size = \(size),
                 company_industry = \(s.company.industry), company_tech_stack = \(s.company.techStack),
@@ -49,7 +53,7 @@ extension Store {
                 signal_state = \(Data(s.signals.encode())), ruleset_version = \(rulesetVersion),
                 next_evaluation_at = \(nextEvaluationAt), updated_at = now()
             WHERE id = \(id)
-            """)
+            """
     }
 
     /// Marks `loser` as merged into `survivor`: it keeps its row (old ids still answer) but no

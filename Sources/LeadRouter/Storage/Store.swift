@@ -10,15 +10,6 @@ public struct Store {
 
     /// Statements on `connection` (inside whatever transaction is open on it).
     public init(_ connection: PostgresConnection) { self.connection = connection }
-
-    /// Takes transaction-scoped advisory locks on identity keys, in ascending order so that two
-    /// transactions locking overlapping sets cannot deadlock. Serialises lead creation for the
-    /// same identity across nodes (the lead row does not exist yet, so `FOR UPDATE` cannot).
-    func lockIdentityKeys(_ keys: [Int64]) throws {
-        guard !keys.isEmpty else { return }
-        let sorted = Array(Set(keys)).sorted()
-        try connection.query("SELECT pg_advisory_xact_lock(k) FROM unnest(\(sorted)::int8[]) AS t(k) ORDER BY k")
-    }
 }
 
 /// A stable 64-bit hash (FNV-1a) of an identity key: the advisory-lock key and the lane shard.
