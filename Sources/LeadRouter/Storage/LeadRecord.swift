@@ -45,8 +45,8 @@ public struct LeadRecord: Sendable {
             industry: try row.decode(String?.self, "company_industry"),
             techStack: try row.decode([String].self, "company_tech_stack"))
         s.traits = try row.decode(PostgresJSON.self, "traits").decode([String: Value].self)
-        s.firstSource = try row.decode(PostgresJSON?.self, "source_first")?.decode(LeadState.Touch.self)
-        s.lastSource = try row.decode(PostgresJSON?.self, "source_last")?.decode(LeadState.Touch.self)
+        s.firstSource = try row.decode(PostgresJSON?.self, "source_first")?.decode(StoredTouch.self).touch
+        s.lastSource = try row.decode(PostgresJSON?.self, "source_last")?.decode(StoredTouch.self).touch
         s.lastEventAt = try row.decode(Date?.self, "last_event_at").map(Timestamp.init)
         // first_seen_at is NOT NULL (defaults to creation); the engine's firstSeen is the first event.
         s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, "first_seen_at"))
@@ -58,7 +58,8 @@ public struct LeadRecord: Sendable {
         s.scoreAt = try row.decode(Date?.self, "score_at").map(Timestamp.init)
         s.scoreParts = try row.decode(PostgresJSON.self, "score_parts").decode([String: Double].self)
         s.band = try row.decode(String?.self, "band")
-        s.memberships = try row.decode(PostgresJSON.self, "segment_entered").decode([String: Timestamp].self)
+        s.memberships = try row.decode(PostgresJSON.self, "segment_entered").decode([String: String].self)
+            .compactMapValues(TimestampText.parse)
         if let bytes = try row.decode(Data?.self, "signal_state") {
             s.signals = try SignalState(decoding: Array(bytes))
         }
