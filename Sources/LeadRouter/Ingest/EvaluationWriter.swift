@@ -13,7 +13,9 @@ struct EvaluationWriter {
     /// ids filled in and its JSON document. `recordDecision: false` skips the audit row when
     /// nothing changed (sweeper re-evaluations that only reschedule).
     @discardableResult
-    func write(leadId: UUID, before: LeadState, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
+    /// `storedState` is the state as the row holds it (nil for a row not written yet): unchanged
+    /// JSON columns are then not re-sent.
+    func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
                recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
                after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
@@ -24,7 +26,8 @@ struct EvaluationWriter {
         let state = evaluation.newState
         var queries = prelude
         queries.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
-                                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date))
+                                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
+                                               before: storedState))
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
         if changed || Set(before.memberships.keys) != Set(state.memberships.keys) {
             queries += store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version)

@@ -105,8 +105,8 @@ public final class IngestService: Sendable {
             writeKeyId: writeKey, message: try EngineEventMapping.storedMessage(message, event: event))))
         let leadId = lead.id
         let written = try EvaluationWriter(store: store).write(
-            leadId: lead.id, before: before, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId,
-            before: prelude) { document in
+            leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, before: prelude) { document in
             guard message.messageIdProvided else { return [] }
             return [store.recordProcessedQuery(writeKey: writeKey, messageId: message.messageId,
                                                answer: ProcessedMessage(leadId: leadId, eventId: eventId, response: document))]

@@ -48,7 +48,8 @@ public final class Sweeper: Sendable {
                     state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
-                try EvaluationWriter(store: store).write(leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment,
+                try EvaluationWriter(store: store).write(leadId: lead.id, before: lead.state, storedState: lead.state,
+                                                         previousPrimary: lead.primarySegment,
                                                          evaluation: evaluation, eventId: nil, recordDecision: false)
             }
             return due.count

@@ -56,11 +56,12 @@ extension Store {
     }
 
     /// The statement storing the audit row of a decision.
+    /// The explanation column is taken from the document by the server (no second encoding).
     public func appendDecisionQuery(lead: UUID, eventId: UUID?, decision: Decision, document: PostgresJSON) throws -> PostgresQuery {
-        let explanation = try PostgresJSON(encoding: decision.explanation, encoder: Decision.jsonEncoder)
-        return """
+        """
             INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-            VALUES (\(lead), \(eventId), \(decision.rulesetVersion), \(decision.evaluatedAt.date), \(document), \(explanation))
+            SELECT \(lead), \(eventId), \(decision.rulesetVersion), \(decision.evaluatedAt.date), d, coalesce(d -> 'explanation', '{}')
+            FROM (SELECT \(document) AS d) AS doc
             """
     }
 

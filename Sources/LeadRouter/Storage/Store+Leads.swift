@@ -31,25 +31,29 @@ extension Store {
                                              nextEvaluationAt: nextEvaluationAt))
     }
 
-    /// The statement of `saveLead`, for a pipeline.
+    /// The statement of `saveLead`, for a pipeline. With `before` (the state as read), JSON
+    /// columns that did not change are sent as NULL and kept (`coalesce`), so an event costs no
+    /// re-encoding of the traits, touches or memberships it did not touch.
     public func saveLeadQuery(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
-                              nextEvaluationAt: Date?) throws -> PostgresQuery {
-        let traits = try PostgresJSON(encoding: s.traits)
-        let first = try s.firstSource.map { try PostgresJSON(encoding: $0) }
-        let last = try s.lastSource.map { try PostgresJSON(encoding: $0) }
-        let parts = try PostgresJSON(encoding: s.scoreParts)
-        let entered = try PostgresJSON(encoding: s.memberships)
+                              nextEvaluationAt: Date?, before: LeadState? = nil) throws -> PostgresQuery {
+        func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { before.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
+        let traits = changed(\.traits) ? try PostgresJSON(encoding: s.traits) : nil
+        let first = changed(\.firstSource) ? try s.firstSource.map { try PostgresJSON(encoding: $0) } : nil
+        let last = changed(\.lastSource) ? try s.lastSource.map { try PostgresJSON(encoding: $0) } : nil
+        let parts = changed(\.scoreParts) ? try PostgresJSON(encoding: s.scoreParts) : nil
+        let entered = changed(\.memberships) ? try PostgresJSON(encoding: s.memberships) : nil
         let segments = s.memberships.keys.sorted()
         let size = s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) }
         return """
             UPDATE leads SET email = \(s.email), user_id = \(s.userId), country = \(s.country), region = \(s.region),
                 ship_to_region = \(s.shipToRegion), company_domain = \(s.company.domain), company_size = \(size),
                 company_industry = \(s.company.industry), company_tech_stack = \(s.company.techStack),
-                traits = \(traits), source_first = \(first), source_last = \(last),
+                traits = coalesce(\(traits), traits), source_first = coalesce(\(first), source_first),
+                source_last = coalesce(\(last), source_last),
                 first_seen_at = coalesce(\(s.firstSeen?.date), first_seen_at), last_event_at = \(s.lastEventAt?.date),
                 stage = \(s.stage), status = \(s.status), status_at = \(s.statusAt?.date), score = \(s.score),
-                score_at = \(s.scoreAt?.date), score_parts = \(parts), band = \(s.band), customer = \(s.customer),
-                segments = \(segments), segment_entered = \(entered), primary_segment = \(primarySegment),
+                score_at = \(s.scoreAt?.date), score_parts = coalesce(\(parts), score_parts), band = \(s.band), customer = \(s.customer),
+                segments = \(segments), segment_entered = coalesce(\(entered), segment_entered), primary_segment = \(primarySegment),
                 signal_state = \(Data(s.signals.encode())), ruleset_version = \(rulesetVersion),
                 next_evaluation_at = \(nextEvaluationAt), updated_at = now()
             WHERE id = \(id)
