@@ -61,7 +61,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         do {
             return try executePrepared(name, query)
-        } catch let error as PostgresError where error.sqlState == "0A000" && !isInTransaction {
+        } catch let error as PostgresError
+            where error.sqlState == "0A000" && error.message.contains("cached plan") && !isInTransaction
+        {
             // "cached plan must not change result type": the table changed under a prepared
             // `SELECT *` (a migration ran). Prepare it afresh, once; inside a transaction the
             // error has already aborted it, so it is the caller's to retry.
@@ -187,7 +189,9 @@ struct StatementKey: Hashable {
 }
 
 /// Lays the parameters out the way libpq wants them: one buffer holding every value (text values
-/// NUL-terminated), with arrays of pointers, lengths, formats and type OIDs into it.
+/// NUL-terminated), with arrays of pointers, lengths, formats and type OIDs into it. Everything
+/// lives in temporary (usually stack) memory for the duration of the call: no heap allocation
+/// per statement for the common small case.
 func withLibpqParameters<R>(
     _ binds: [PostgresBind],
     _ body: (
@@ -195,28 +199,38 @@ func withLibpqParameters<R>(
         UnsafePointer<Int32>?
     ) -> R
 ) -> R {
-    var storage: [UInt8] = []
-    var offsets: [Int?] = []
-    var lengths: [Int32] = []
-    var formats: [Int32] = []
-    var types: [Oid] = []
-    offsets.reserveCapacity(binds.count)
-    for bind in binds {
-        types.append(Oid(bind.type.rawValue))
-        formats.append(bind.isBinary ? 1 : 0)
-        if let bytes = bind.bytes {
-            offsets.append(storage.count)
-            storage.append(contentsOf: bytes)
-            storage.append(0)
-            lengths.append(Int32(bytes.count))
-        } else {
-            offsets.append(nil)
-            lengths.append(0)
+    let count = binds.count
+    var total = 0
+    for bind in binds { total += (bind.bytes?.count ?? 0) + 1 }
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(total, 1)) { storage in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count * 2, 1)) { ints in
+                withUnsafeTemporaryAllocation(of: Oid.self, capacity: max(count, 1)) { types in
+                    var offset = 0
+                    for (index, bind) in binds.enumerated() {
+                        types[index] = Oid(bind.type.rawValue)
+                        ints[count + index] = bind.isBinary ? 1 : 0
+                        guard let bytes = bind.bytes else {
+                            values[index] = nil
+                            ints[index] = 0
+                            continue
+                        }
+                        let start = storage.baseAddress! + offset
+                        bytes.withUnsafeBytes { raw in
+                            if let source = raw.baseAddress {
+                                UnsafeMutableRawPointer(start).copyMemory(from: source, byteCount: raw.count)
+                            }
+                        }
+                        start[bytes.count] = 0
+                        values[index] = UnsafePointer(start)
+                        ints[index] = Int32(bytes.count)
+                        offset += bytes.count + 1
+                    }
+                    return body(
+                        Int32(count), UnsafePointer(types.baseAddress), UnsafePointer(values.baseAddress),
+                        UnsafePointer(ints.baseAddress), UnsafePointer(ints.baseAddress.map { $0 + count }))
+                }
+            }
         }
-    }
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
-        let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.flatMap { base?.advanced(by: $0) } }
-        return body(Int32(binds.count), types, values, lengths, formats)
     }
 }

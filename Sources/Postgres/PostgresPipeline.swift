@@ -47,7 +47,7 @@ extension PostgresConnection {
         for expectation in expectations {
             let raw = PQgetResult(handle.raw)
             if let raw, PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
-                PQclear(raw)
+                _ = PGResultHandle(raw: raw)  // skipped after an earlier error; freed here
             } else {
                 do {
                     let rows = try self.rows(from: raw)
@@ -63,18 +63,16 @@ extension PostgresConnection {
             }
             // Each query's results end with a NULL.
             if raw != nil, let extra = PQgetResult(handle.raw) {
-                PQclear(extra)
+                _ = PGResultHandle(raw: extra)
                 markBroken()
                 throw PostgresError(code: .protocolViolation, message: "more results than expected in pipeline")
             }
         }
-        guard let sync = PQgetResult(handle.raw) else {
+        guard let sync = PQgetResult(handle.raw).map(PGResultHandle.init(raw:)) else {
             markBroken()
             throw PostgresError(code: .connectionLost, message: handle.errorMessage)
         }
-        let syncStatus = PQresultStatus(sync)
-        PQclear(sync)
-        guard syncStatus == PGRES_PIPELINE_SYNC else {
+        guard sync.status == PGRES_PIPELINE_SYNC else {
             markBroken()
             throw PostgresError(code: .protocolViolation, message: "pipeline did not end with a sync")
         }
