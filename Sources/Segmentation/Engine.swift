@@ -97,8 +97,7 @@ public struct Engine: Sendable {
         guard !missing.isEmpty else { return state }
         var lead = state
         let env = EvalEnv(lead: state, event: nil, now: now.milliseconds, series: [], entered: [])
-        for (slot, spec) in ruleset.signals.enumerated() where missing.contains(spec.key) {
-            _ = slot
+        for spec in ruleset.signals where missing.contains(spec.key) {
             var s = SignalSeries(times: [], keep: spec.keep, window: spec.window, keepsLatest: spec.keepsLatest)
             for e in events {
                 let r = resolve(e)
@@ -116,7 +115,7 @@ public struct Engine: Sendable {
         let type = alias ?? e.name
         return ResolvedEvent(type: type, name: e.name, properties: e.properties, context: e.context,
                              at: e.occurredAt.milliseconds,
-                             known: alias != nil || ruleset.knownEventTypes.contains(type))
+                             known: alias != nil || ruleset.plan.knownTypes.contains(type))
     }
 
     /// Stored series in slot order, kept from now on as the spec says. A series that did not cover

@@ -14,7 +14,12 @@ final class EvaluationPlan: Sendable {
         }
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
-    struct RuleEntry: Sendable { let fn: EvalFn; let segment: Int? }
+    struct RuleEntry: Sendable {
+        enum Role: Sendable, Equatable { case other, enter, exit, stage(Int), suppress(String) }
+        let fn: EvalFn
+        let segment: Int?
+        let role: Role
+    }
     struct Check: Sendable { let label: String; let text: String; let fn: EvalFn }
 
     let stages: [Check]
@@ -24,12 +29,20 @@ final class EvaluationPlan: Sendable {
     /// Signal slots by canonical event type; `anySlots` match every event.
     let slotsByType: [String: [Int]]
     let anySlots: [Int]
+    /// Known canonical event types, for flagging unknown names.
+    let knownTypes: Set<String>
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
+    /// Rule ids of the stage rules, in order.
+    let stageRules: [Int]
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry]) {
+         rules: [RuleEntry], knownTypes: [String]) {
+        self.knownTypes = Set(knownTypes)
         self.rules = rules
+        var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
+        for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
+        self.stageRules = stageIDs
         self.stages = stages.map { Check(label: $0.stage, text: $0.when.text, fn: $0.when.node.eval) }
         self.segments = segments.map(Seg.init)
         self.order = order

@@ -23,6 +23,7 @@ final class ExprCompiler {
     var ruleTable: [EvaluationPlan.RuleEntry] = []
     /// The segment whose enter/exit is being compiled (set by the loader).
     var currentSegment: Int?
+    var currentRole = EvaluationPlan.RuleEntry.Role.other
     var currentRule: Int { ruleTable.count }
 
     // Per expression.
@@ -83,7 +84,7 @@ final class ExprCompiler {
         }
         finishUses()
         if failed { return nil }
-        if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment)) }
+        if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment, role: currentRole)) }
         return Rule(text: node.text, location: locate(ast.offset), node: node)
     }
 
@@ -118,6 +119,8 @@ final class ExprCompiler {
             for (_, t) in ts {
                 switch (use, t) {
                 case (.since(let slot), .dur(let d)): atoms.add(TimeAtoms.Since(slot: slot, ms: d, rule: currentRule))
+                // `since(x) == null` flips when a (future-dated) occurrence is reached.
+                case (.since(let slot), _): atoms.add(TimeAtoms.Since(slot: slot, ms: 0, rule: currentRule))
                 case (.age, .dur(let d)): atoms.add(TimeAtoms.Age(ms: d, segment: currentSegment ?? 0, rule: currentRule))
                 case (.score, .num(let n)): atoms.add(TimeAtoms.Score(value: n, rule: currentRule))
                 default: break

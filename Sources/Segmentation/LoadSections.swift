@@ -3,31 +3,32 @@ import Yams
 /// The sections of a ruleset other than segments.
 extension RulesetLoader {
     func loadSources(_ n: Node?, _ c: ExprCompiler) -> [SourceRule] {
-        guard let n, let items = y.sequence(n, "`sources`") else { return [] }
-        var out: [SourceRule] = []
-        for item in items {
-            guard let m = y.mapping(item, "a source", allowed: ["channel", "when"]) else { continue }
-            let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let channel = f["channel"].flatMap { y.string($0, "`channel`") }
-            if f["channel"] == nil { sink.error(y.loc(item), "a source needs a `channel`") }
-            guard let w = f["when"] else { sink.error(y.loc(item), "a source needs a `when` rule"); continue }
-            let r = rule(w, "`when`", RuleScope(name: "a source rule"), c)
-            if let channel, let r { out.append(SourceRule(channel: channel, when: r)) }
-        }
-        return out
+        namedRules(n, section: "sources", entry: "a source", nameKey: "channel",
+                   scope: RuleScope(name: "a source rule"), c, role: { _ in .other })
+            .map { SourceRule(channel: $0.0, when: $0.1) }
     }
 
     func loadStages(_ n: Node?, _ c: ExprCompiler) -> [StageRule] {
-        guard let n, let items = y.sequence(n, "`stages`") else { return [] }
-        var out: [StageRule] = []
+        namedRules(n, section: "stages", entry: "a stage entry", nameKey: "stage",
+                   scope: RuleScope(name: "a stage rule", timeSensitive: true), c, role: { .stage($0) })
+            .map { StageRule(stage: $0.0, when: $0.1) }
+    }
+
+    /// An ordered list of `{ <nameKey>: NAME, when: RULE }` entries (sources, stages).
+    private func namedRules(_ n: Node?, section: String, entry: String, nameKey: String, scope: RuleScope,
+                            _ c: ExprCompiler, role: (Int) -> EvaluationPlan.RuleEntry.Role) -> [(String, Rule)] {
+        guard let n, let items = y.sequence(n, "`\(section)`") else { return [] }
+        var out: [(String, Rule)] = []
         for item in items {
-            guard let m = y.mapping(item, "a stage", allowed: ["stage", "when"]) else { continue }
+            guard let m = y.mapping(item, entry, allowed: [nameKey, "when"]) else { continue }
             let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let stage = f["stage"].flatMap { y.string($0, "`stage`") }
-            if f["stage"] == nil { sink.error(y.loc(item), "a stage entry needs a `stage` name") }
-            guard let w = f["when"] else { sink.error(y.loc(item), "a stage entry needs a `when` rule"); continue }
-            let r = rule(w, "`when`", RuleScope(name: "a stage rule", timeSensitive: true), c)
-            if let stage, let r { out.append(StageRule(stage: stage, when: r)) }
+            let name = f[nameKey].flatMap { y.string($0, "`\(nameKey)`") }
+            if f[nameKey] == nil { sink.error(y.loc(item), "\(entry) needs a `\(nameKey)`") }
+            guard let w = f["when"] else { sink.error(y.loc(item), "\(entry) needs a `when` rule"); continue }
+            c.currentRole = role(out.count)
+            let r = rule(w, "`when`", scope, c)
+            c.currentRole = .other
+            if let name, let r { out.append((name, r)) }
         }
         return out
     }
@@ -130,6 +131,8 @@ extension RulesetLoader {
         guard let n, let m = y.mapping(n, "`suppress`", allowed: RulesetLoader.channels) else { return [] }
         var out: [Suppression] = []
         for (channel, _, value) in m {
+            c.currentRole = .suppress(channel)
+            defer { c.currentRole = .other }
             if let r = rule(value, "the `\(channel)` suppression", RuleScope(name: "a suppress condition", timeSensitive: true, allowsInSegment: true), c) {
                 out.append(Suppression(channel: channel, condition: r))
             }

@@ -35,9 +35,10 @@ extension RulesetLoader {
         let owner = f["owner"].flatMap { y.string($0, "`owner`") }
         c.dependencies = []
         c.currentSegment = index
-        defer { c.currentSegment = nil }
+        defer { c.currentSegment = nil; c.currentRole = .other }
         var enter: Rule?
         if let en = f["enter"] {
+            c.currentRole = .enter
             enter = rule(en, "`enter`", RuleScope(name: "an `enter` rule", timeSensitive: true, allowsInSegment: true), c)
         } else {
             sink.error(y.loc(n), "segment `\(segName)` needs an `enter` rule")
@@ -45,13 +46,14 @@ extension RulesetLoader {
         var deps = c.dependencies
         var exit: Rule?
         if let ex = f["exit"] {
+            c.currentRole = .exit
             exit = rule(ex, "`exit`", RuleScope(name: "an `exit` rule", timeSensitive: true, allowsMembershipAge: true, allowsInSegment: true), c)
             deps += c.dependencies
             if exit == nil { ok = false }
         }
         let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
         guard ok, let enter else { return (nil, [], nameNode) }
-        warnSuspicious(segName, enter, exit, f["enter"]!, f["exit"])
+        warnSuspicious(segName, enter, exit)
         if route.email == nil, route.ads == nil, route.sales == nil {
             sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
         }
@@ -61,12 +63,11 @@ extension RulesetLoader {
 
     /// Warns about an `enter` that can never hold and an `exit` that holds whenever `enter` does
     /// (it then contains `enter`, or one of `enter`'s `and` parts, as an `or` part, or is always true).
-    private func warnSuspicious(_ name: String, _ enter: Rule, _ exit: Rule?, _ enterNode: Node, _ exitNode: Node?) {
+    private func warnSuspicious(_ name: String, _ enter: Rule, _ exit: Rule?) {
         if let k = enter.node.constant, !k.isTrue {
             sink.warning(enter.location, "the `enter` rule of `\(name)` can never hold, so no lead will ever enter")
         }
-        guard let exit, let exitNode else { return }
-        _ = exitNode; _ = enterNode
+        guard let exit else { return }
         if let k = exit.node.constant, k.isTrue {
             sink.warning(exit.location, "the `exit` rule of `\(name)` always holds, so no lead will ever stay in the segment")
             return

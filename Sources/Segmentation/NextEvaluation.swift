@@ -22,40 +22,90 @@ extension Engine {
 
     func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
                         checkFixedPoint: Bool) -> Int64? {
+        // One environment for all full settles, reset to the stored state before each.
+        let probeEnv = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
+        let memberFlags = probeEnv.members
         func outcome(at t: Int64) -> Outcome {
-            let env = EvalEnv(lead: lead, event: nil, now: t, series: series, entered: entered)
-            return settle(env, scoreOnly: true).outcome
+            probeEnv.now = t
+            probeEnv.lead.score = lead.score
+            probeEnv.lead.stage = lead.stage
+            probeEnv.entered = entered
+            probeEnv.members = memberFlags
+            probeEnv.enteredAt = nil
+            return settle(probeEnv, scoreOnly: true).outcome
         }
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.
         if checkFixedPoint, outcome(at: now) != current { return now + 1 }
-        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now)
-        guard !candidates.isEmpty else { return nil }
-
         // A candidate can only change the outcome if one of its rules changes value compared with
         // now (memberships, stage and score as stored); only then settle everything to be sure.
-        let rules = ruleset.plan.rules
+        let plan = ruleset.plan
+        let rules = plan.rules
         let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
-        var atNow = [UInt8](repeating: 0, count: rules.count) // 0 not computed, 1 false, 2 true
+        // Per rule: its value at now, whether it is relevant, its value at its last candidate
+        // (each 0 = not computed yet, 1 = false, 2 = true); one array for all three.
+        var memo = [(now: UInt8, relevant: UInt8, last: UInt8)](repeating: (0, 0, 0), count: rules.count)
         func value(_ r: Int, at t: Int64) -> Bool {
             env.now = t
             env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
             env.enteredAt = rules[r].segment.map { entered[$0] ?? t }
             return rules[r].fn(env).isTrue
         }
+        func valueNow(_ r: Int) -> Bool {
+            if memo[r].now == 0 { memo[r].now = value(r, at: now) ? 2 : 1 }
+            return memo[r].now == 2
+        }
+        // Some rules cannot matter until the outcome changes first: a member (with an exit) only
+        // leaves by `exit`; stage rules after one that holds and cannot change with time are
+        // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
+        var holdingStage: Int?
+        func stageHolding() -> Int {
+            if let h = holdingStage { return h }
+            let h = plan.stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? plan.stageRules.count
+            holdingStage = h
+            return h
+        }
+        func relevant(_ r: Int) -> Bool {
+            if r == TimeAtoms.alwaysProbe { return true }
+            if memo[r].relevant == 0 {
+                let e = rules[r]
+                var yes = true
+                if let seg = e.segment {
+                    let member = entered[seg] != nil, hasExit = plan.segments[seg].exit != nil
+                    switch e.role {
+                    case .enter: yes = !member || !hasExit
+                    default: yes = true
+                    }
+                } else if case .stage(let i) = e.role {
+                    let h = stageHolding()
+                    yes = i <= h || h >= plan.stageRules.count || plan.stageRules[h] < 0
+                        || ruleset.timeDependentRules.contains(plan.stageRules[h])
+                } else if case .suppress(let channel) = e.role {
+                    yes = current.primary.map { plan.segments[$0].channels.contains(channel) } ?? false
+                }
+                memo[r].relevant = yes ? 2 : 1
+            }
+            return memo[r].relevant == 2
+        }
+        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
+        guard !candidates.isEmpty else { return nil }
+        // A rule's value is constant between its own candidate instants, so comparing it with the
+        // value it had at its previous candidate (or now) finds every instant the rule values move.
         var probes = 0
         var i = 0
         while i < candidates.count {
             let t = candidates[i].time
             var moved = false
-            // All rules concerned at this instant (pairs are sorted by time).
+            // All rules concerned at this instant (pairs are sorted by time); each must be brought
+            // up to date even once one has moved.
             while i < candidates.count, candidates[i].time == t {
                 let r = candidates[i].rule
                 i += 1
-                if moved { continue }
                 if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                if atNow[r] == 0 { atNow[r] = value(r, at: now) ? 2 : 1 }
-                moved = value(r, at: t) != (atNow[r] == 2)
+                let before = memo[r].last == 0 ? valueNow(r) : memo[r].last == 2
+                let after = value(r, at: t)
+                memo[r].last = after ? 2 : 1
+                if after != before { moved = true }
             }
             guard moved else { continue }
             if probes == Engine.maxProbes { return t }
@@ -69,12 +119,13 @@ extension Engine {
 
     /// Every instant after `now` at which some time-dependent rule part could change value, with the
     /// rules concerned, ascending.
-    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64) -> [Candidate] {
+    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64,
+                           relevant: (Int) -> Bool) -> [Candidate] {
         var out: [Candidate] = []
-        out.reserveCapacity(64)
+        out.reserveCapacity(32)
         func add(_ t: Int64, _ rule: Int) { if t > now { out.append(Candidate(time: t, rule: rule)) } }
         let atoms = ruleset.atoms
-        for w in atoms.windows {
+        for w in atoms.windows where relevant(w.rule) {
             let times = series[w.slot].times
             // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
             // shortcut below does not hold, so every edge is a candidate.
@@ -89,19 +140,19 @@ extension Engine {
                 for t in times where t <= now { add(t &+ w.ms, w.rule) }
             }
         }
-        for s in atoms.since {
+        for s in atoms.since where relevant(s.rule) {
             let ser = series[s.slot]
             for t in ser.times where t > now { add(t, s.rule); add(t &+ s.ms, s.rule); add(t &+ s.ms &+ 1, s.rule) }
             if let l = ser.latest(atOrBefore: now) { add(l &+ s.ms, s.rule); add(l &+ s.ms &+ 1, s.rule) }
         }
-        for a in atoms.ages {
+        for a in atoms.ages where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
             let since = entered[a.segment] ?? now
             add(since &+ a.ms, a.rule); add(since &+ a.ms &+ 1, a.rule)
         }
         if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
             let base = lead.scoreAt?.milliseconds ?? now
-            for a in atoms.scores where a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
+            for a in atoms.scores where relevant(a.rule) && a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
                 let t = Double(base) + Double(hl) * log2(lead.score / a.value)
                 guard t.isFinite, t < 9e15 else { continue }
                 let f = Int64(t.rounded(.down))

@@ -128,9 +128,10 @@ final class RulesetLoader {
             sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
             suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
             evaluationOrder: order, atoms: atoms,
+            timeDependentRules: Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule)),
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
-            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable))
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes))
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

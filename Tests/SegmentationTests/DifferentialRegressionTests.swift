@@ -59,4 +59,22 @@ final class DifferentialRegressionTests: XCTestCase {
         let later = engine.evaluate(state: evaluation.newState, event: nil, now: occurred)
         XCTAssertEqual(later.decision.segments.entered, ["awareness.random.s1"])
     }
+
+    /// Seed 20261143 (engine 14a853d): a non-member's `exit` is skipped while its `enter` is false
+    /// at now, but `enter` turns true at +15s and `exit` turns false at 3w + 1 ms: the lead enters
+    /// then.
+    func testExitOfANonMemberWhoseEnterTurnsTrueLaterIsScheduled() throws {
+        let decision = try evaluate("""
+            version: 1
+            events: { types: [viewed] }
+            segments:
+              - name: awareness.random.s1
+                priority: 1
+                enter: 'not (count(viewed, 15s) >= 1)'
+                exit: 'since(viewed) <= 3w'
+                route: { email: { sequence: s1 } }
+            """, [("viewed", "blue", "2026-11-23T13:10:09.952Z")])
+        XCTAssertEqual(decision.segments.current, [])
+        XCTAssertEqual(decision.nextEvaluationAt?.description, "2026-12-14T13:10:09.953Z")
+    }
 }

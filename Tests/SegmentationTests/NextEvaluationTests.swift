@@ -85,19 +85,42 @@ final class NextEvaluationTests: XCTestCase {
     }
 
     func testConservativeAfterTheProbeLimit() {
-        // 20 members held by `exit: 'false'`; each occurrence leaving the window flips one `enter`
-        // (count(a, 1d) * 1 >= k) without changing any membership: every candidate needs a probe.
+        // 20 non-members kept out by an exit that holds (status is new); each `enter`
+        // (count(a, 1d) * 1 >= k) flips at one occurrence's window edge without letting anyone in:
+        // every edge needs a full settle.
+        var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
+        for k in 1...20 {
+            yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'lead.status == \"new\"', route: { email: { sequence: s } } }\n"
+        }
+        let engine = Engine(load(yaml))
+        let r = twentyMinutesOfA(engine)
+        XCTAssertEqual(r.decision.segments.current, [])
+        // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+    }
+
+    func testShadowedStageRulesAreNotProbed() {
+        // The first stage always holds, so the 20 later stage rules cannot change the stage.
+        var yaml = "version: 1\nevents: { types: [a] }\nstages:\n  - { stage: s0, when: 'true' }\n"
+        for k in 1...20 { yaml += "  - { stage: s\(k), when: 'count(a, 1d) * 1 >= \(k)' }\n" }
+        yaml += "segments: []\n"
+        let engine = Engine(load(yaml))
+        let r = twentyMinutesOfA(engine)
+        XCTAssertEqual(r.decision.stage, "s0")
+        XCTAssertNil(r.decision.nextEvaluationAt)
+    }
+
+    func testRulesHysteresisMakesIrrelevantAreNotProbed() {
+        // 20 members held by `exit: 'false'`: their `enter` rules flip at each window edge, but a
+        // member only leaves by `exit`, so nothing can change.
         var yaml = "version: 1\nevents: { types: [a] }\nsegments:\n"
         for k in 1...20 {
             yaml += "  - { name: decision.k\(k).x, enter: 'count(a, 1d) * 1 >= \(k)', exit: 'false', route: { email: { sequence: s } } }\n"
         }
         let engine = Engine(load(yaml))
-        var s = LeadState()
-        for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
-        let r = engine.evaluate(state: s, now: at(19 * minute).date)
+        let r = twentyMinutesOfA(engine)
         XCTAssertEqual(r.decision.segments.current.count, 20)
-        // Probes the first 16 edges, then answers the 17th: earlier than any real change (there is none).
-        XCTAssertEqual(r.decision.nextEvaluationAt, at(16 * minute + day))
+        XCTAssertNil(r.decision.nextEvaluationAt)
     }
 
     func testValueChangesThatCannotMoveTheOutcomeAreSkipped() {
@@ -128,5 +151,65 @@ extension NextEvaluationTests {
         XCTAssertEqual(r.decision.nextEvaluationAt, at(hour + day))
         XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day - 1).date).decision.segments.current, ["decision.test.expr"])
         XCTAssertEqual(engine.evaluate(state: s, now: at(hour + day).date).decision.segments.current, [])
+    }
+}
+
+/// Twenty `a` events a minute apart, then an event-less evaluation at the last one.
+func twentyMinutesOfA(_ engine: Engine) -> Evaluation {
+    var s = LeadState()
+    for i in 0..<20 { s = engine.evaluate(state: s, event: ev("a", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+    return engine.evaluate(state: s, now: at(19 * minute).date)
+}
+
+extension NextEvaluationTests {
+    func testNonMemberBlockedByExitEntersWhenExitStopsHolding() {
+        // Found by seg-tools' differential test: after `viewed`, enter becomes true at +15s but exit
+        // (since(viewed) <= 21d) keeps the lead out until 21d + 1 ms.
+        let engine = exprRuleset("not (count(a, 15s) >= 1)", exit: "since(a) <= 21d")
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 0), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(21 * day + 1))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(21 * day + 1).date).decision.segments.current, ["decision.test.expr"])
+    }
+
+    func testStageRulesAfterATimeDependentHoldingRuleStayRelevant() {
+        // Two rules give the same stage; when the first stops holding the second still gives it,
+        // and the stage only changes when the second stops too.
+        let engine = Engine(load("""
+        version: 1
+        events: { types: [a, b] }
+        stages:
+          - { stage: hot, when: 'count(a, 1d) >= 1' }
+          - { stage: hot, when: 'count(b, 3d) >= 1' }
+          - { stage: cold, when: 'true' }
+        segments: []
+        """))
+        var s = engine.evaluate(state: LeadState(), event: ev("b", 0), now: t0).newState
+        let r = engine.evaluate(state: s, event: ev("a", 1), now: at(1))
+        s = r.newState
+        XCTAssertEqual(r.decision.stage, "hot")
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(3 * day))
+    }
+}
+
+extension NextEvaluationTests {
+    func testARuleThatChangesAndChangesBackIsFollowed() {
+        // Found by seg-tools' differential test: a future-dated event makes enter and exit false;
+        // 80s after it enter is true again (its value at now) while exit is still false: it enters.
+        let engine = exprRuleset("inactive(80s)", exit: "inactive(20m)")
+        let r = engine.evaluate(state: LeadState(), event: ev("a", minute), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(minute + 80 * second))
+        XCTAssertEqual(engine.evaluate(state: r.newState, now: at(minute + 80 * second).date).decision.segments.current,
+                       ["decision.test.expr"])
+    }
+}
+
+extension NextEvaluationTests {
+    func testSinceNullTestFlipsWhenAFutureOccurrenceIsReached() {
+        let engine = exprRuleset("since(a) != null", exit: nil)
+        let r = engine.evaluate(state: LeadState(), event: ev("a", 30 * second), now: t0)
+        XCTAssertEqual(r.decision.segments.current, [])
+        XCTAssertEqual(r.decision.nextEvaluationAt, at(30 * second))
     }
 }

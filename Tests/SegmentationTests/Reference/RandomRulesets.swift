@@ -87,9 +87,10 @@ struct RandomRulesetFactory {
         }
     }
 
-    /// A ruleset of `count` segments: some are "probes" whose exit is the negation of their enter
-    /// (so membership reads the enter's truth directly), the rest have independent enter and exit
-    /// (to exercise hysteresis and `membership.age`).
+    /// A ruleset of `count` segments, priorities 1 to 4 so that ties (broken by name) happen. Some
+    /// are "probes" whose exit is the negation of their enter (so membership reads the enter's
+    /// truth directly), the rest have independent enter and exit (to exercise hysteresis and
+    /// `membership.age`).
     mutating func ruleset(segments count: Int) -> RefRuleset {
         var segments: [RefSegment] = []
         for index in 0..<count {
@@ -97,9 +98,14 @@ struct RandomRulesetFactory {
             let name = "awareness.random.s\(index)"
             let enter = expression(depth: 2, inExit: false, earlier: earlier)
             let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
-            segments.append(RefSegment(name: name, priority: Int.random(in: 1...100, using: &rng), enter: enter, exit: exit))
+            segments.append(RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit))
         }
-        return RefRuleset(types: Self.types, segments: segments)
+        // Stage rules read time too (no in_segment or membership.age there).
+        var stages: [(name: String, when: RefExpr)] = []
+        for name in ["decision", "consideration"] where rng.chance(0.6) {
+            stages.append((name, expression(depth: 1, inExit: false, earlier: [])))
+        }
+        return RefRuleset(types: Self.types, stages: stages, segments: segments)
     }
 
     /// A random event at `at`.

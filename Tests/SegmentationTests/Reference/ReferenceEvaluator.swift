@@ -7,6 +7,8 @@ struct RefLead {
     var events: [RefEvent] = []
     /// Segment name → instant the lead entered it.
     var memberships: [String: Int64] = [:]
+    /// The stage at the last evaluation.
+    var stage = "awareness"
 }
 
 /// What one reference evaluation produced.
@@ -16,6 +18,14 @@ struct RefOutcome {
     var exited: [String]
     /// For each segment in order: did `enter` hold, did `exit` hold (before hysteresis).
     var truths: [Bool]
+    /// The member segment with the highest priority, ties to the first name.
+    var primary: String?
+    /// The first stage whose rule holds, and whether it differs from the previous evaluation's.
+    var stage: String = "awareness"
+    var stageChanged = false
+
+    /// Whether anything a decision reports as a change happened.
+    var changed: Bool { !entered.isEmpty || !exited.isEmpty || stageChanged }
 }
 
 /// Evaluates a `RefRuleset` from a lead's full event history.
@@ -32,7 +42,7 @@ struct ReferenceEvaluator {
     func evaluate(_ lead: inout RefLead, event: RefEvent?, now: Int64) -> RefOutcome {
         if let event { lead.events.append(event) }
         var result: [String: Int64] = [:]
-        var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [])
+        var outcome = RefOutcome(current: [], entered: [], exited: [], truths: [], primary: nil)
         for segment in ruleset.segments {
             let since = lead.memberships[segment.name]
             // A non-member's exit is judged as if it entered now: membership.age is 0.
@@ -49,6 +59,12 @@ struct ReferenceEvaluator {
         }
         lead.memberships = result
         outcome.current = Set(result.keys)
+        let stageContext = Context(lead: lead, now: now, enteredAt: nil, thisRun: [:])
+        outcome.stage = ruleset.stages.first { holds($0.when, stageContext) }?.name ?? "awareness"
+        outcome.stageChanged = outcome.stage != lead.stage
+        lead.stage = outcome.stage
+        outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
+            .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
         return outcome
     }
 
@@ -85,6 +101,7 @@ struct ReferenceEvaluator {
             visit(segment.enter, enteredAt: lead.memberships[segment.name])
             visit(segment.exit, enteredAt: lead.memberships[segment.name])
         }
+        for stage in ruleset.stages { visit(stage.when, enteredAt: nil) }
         return instants.sorted()
     }
 
@@ -94,18 +111,16 @@ struct ReferenceEvaluator {
     /// re-enters it.
     func reentersImmediately(_ lead: RefLead, now: Int64) -> Bool {
         var copy = lead
-        let outcome = evaluate(&copy, event: nil, now: now)
-        return !outcome.entered.isEmpty || !outcome.exited.isEmpty
+        return evaluate(&copy, event: nil, now: now).changed
     }
 
-    /// The first instant after `now` at which the decision (the memberships) would change if the
-    /// lead were evaluated then with no new event, or nil if it never does. A re-evaluation later
-    /// than this misses a change; the engine's `next_evaluation_at` must not be later.
-    func nextMembershipChange(_ lead: RefLead, now: Int64, upTo limit: Int64 = .max) -> Int64? {
+    /// The first instant after `now` at which the decision (memberships or stage) would change if
+    /// the lead were evaluated then with no new event, or nil if it never does. A re-evaluation
+    /// later than this misses a change; the engine's `next_evaluation_at` must not be later.
+    func nextChange(_ lead: RefLead, now: Int64, upTo limit: Int64 = .max) -> Int64? {
         for instant in candidateInstants(lead, now: now) where instant <= limit {
             var copy = lead
-            let outcome = evaluate(&copy, event: nil, now: instant)
-            if !outcome.entered.isEmpty || !outcome.exited.isEmpty { return instant }
+            if evaluate(&copy, event: nil, now: instant).changed { return instant }
         }
         return nil
     }

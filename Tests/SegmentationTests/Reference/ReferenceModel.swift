@@ -124,5 +124,7 @@ struct RefSegment {
 /// (`in_segment` only names an earlier segment).
 struct RefRuleset {
     var types: [String]
+    /// Ordered stage rules before the final `awareness` (which always holds).
+    var stages: [(name: String, when: RefExpr)] = []
     var segments: [RefSegment]
 }

@@ -8,6 +8,9 @@ extension RefRuleset {
             "events:",
             "  types: [\(types.joined(separator: ", "))]",
             "stages:",
+        ]
+        for stage in stages { lines.append("  - { stage: \(stage.name), when: '\(stage.when.text)' }") }
+        lines += [
             "  - { stage: awareness, when: 'true' }",
             "segments:",
         ]

@@ -54,7 +54,7 @@ enum GeneratedBench {
         for (event, now) in sequence {
             _ = samples.measure { () -> Int64? in
                 _ = reference.evaluate(&lead, event: event, now: now)
-                return reference.nextMembershipChange(lead, now: now)
+                return reference.nextChange(lead, now: now)
             }
         }
     }
