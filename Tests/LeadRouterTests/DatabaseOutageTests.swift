@@ -1,6 +1,5 @@
 import Foundation
 import Postgres
-import Synchronization
 import XCTest
 @testable import LeadRouter
 
@@ -50,7 +49,7 @@ final class DatabaseOutageTests: XCTestCase {
         let admin = try PostgresConnection(url: TestDatabases.baseURL(), logger: TestDatabases.logger)
         let acknowledged = ConcurrentResults<String>()
         let refused = ConcurrentResults<Int>()
-        let stopping = Mutex(false)
+        let stopping = Locked(false)
         let senders = DispatchGroup()
         for sender in 0..<6 {
             DispatchQueue.global().async(group: senders) {

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPServer
 import Postgres
-import Synchronization
 
 /// Finds the API key of a request and checks its scope: 401 when there is none or it is
 /// unknown, 403 when it lacks the scope. Keys are looked up by SHA-256 and cached briefly so a
@@ -9,7 +8,7 @@ import Synchronization
 public final class Authenticator: Sendable {
     let pool: PostgresPool
     let cacheSeconds: Double
-    private let cache = Mutex<[[UInt8]: (key: StoredAPIKey?, until: Date)]>([:])
+    private let cache = Locked<[[UInt8]: (key: StoredAPIKey?, until: Date)]>([:])
 
     public init(pool: PostgresPool, cacheSeconds: Double = 10) {
         self.pool = pool; self.cacheSeconds = cacheSeconds

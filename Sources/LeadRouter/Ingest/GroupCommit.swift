@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Postgres
-import Synchronization
 
 /// Group commit (DESIGN.md §4): requests hand their messages to writer lanes sharded by identity
 /// key hash — the same person always lands on the same lane, so their messages keep their order
@@ -62,10 +61,10 @@ struct PendingMessage: Sendable {
 
 /// Collects the results of one request's messages; the request thread waits on it.
 final class BatchCompletion: Sendable {
-    private let state: Mutex<(remaining: Int, results: [IngestResult?], error: (any Error)?)>
+    private let state: Locked<(remaining: Int, results: [IngestResult?], error: (any Error)?)>
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int) { state = Mutex((count, Array(repeating: nil, count: count), nil)) }
+    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count), nil)) }
 
     func complete(slot: Int, _ outcome: Result<IngestResult, any Error>) {
         let finished = state.withLock { s -> Bool in

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Data-hygiene and pipeline counts since start (per process), for operators and tests: how
 /// many invalid emails were kept as traits, events without a source, merges, duplicates.
@@ -13,7 +12,7 @@ public final class IngestCounters: Sendable {
         public var merges = 0
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = Locked(Snapshot())
 
     public init() {}
 

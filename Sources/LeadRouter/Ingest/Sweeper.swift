@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import Postgres
 import Segmentation
-import Synchronization
 
 /// Time-based re-evaluation: leads whose `next_evaluation_at` has passed are locked in batches
 /// (`FOR UPDATE SKIP LOCKED`, so several nodes share the work without waiting on each other),
@@ -15,7 +14,7 @@ public final class Sweeper: Sendable {
     public let interval: Double
     let clock: @Sendable () -> Date
     let logger: Logger
-    private let stopSignal = Mutex<Bool>(false)
+    private let stopSignal = Locked<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 

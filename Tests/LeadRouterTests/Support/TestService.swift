@@ -1,14 +1,13 @@
 import Foundation
 import Logging
 import Postgres
-import Synchronization
 import XCTest
 @testable import LeadRouter
 
 /// A clock the test moves by hand: the service's now (ingest and sweeper), never the engine's.
 final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date) { current = Mutex(start) }
+    private let current: Locked<Date>
+    init(_ start: Date) { current = Locked(start) }
     var now: Date { current.withLock { $0 } }
     func set(_ date: Date) { current.withLock { $0 = date } }
     func advance(_ seconds: Double) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
