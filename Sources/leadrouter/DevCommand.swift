@@ -36,14 +36,15 @@ struct DevCommand: ParsableCommand {
         options.server.port = port
         options.version = LeadrouterVersion.string
         let app = try ServiceRunner.makeApp(options, logger: logger)
-        let key = try app.createKey(name: "dev \(ISO8601DateFormatter().string(from: Date()))", scopes: Set(APIScope.allCases))
-        FileHandle.standardOutput.write(Data("""
-            leadrouter dev: PostgreSQL at \(postgres.url) (data in \(dataDir))
-            leadrouter dev: serving on http://\(host):\(port)  (Ctrl-C stops both)
-            leadrouter dev: API key with every scope (ingest, read, queue, admin):
-            \(key)
+        try ServiceRunner.serve(app, signals: signals, logger: logger) { app in
+            let key = try app.createKey(name: "dev \(ISO8601DateFormatter().string(from: Date()))", scopes: Set(APIScope.allCases))
+            FileHandle.standardOutput.write(Data("""
+                leadrouter dev: PostgreSQL at \(postgres.url) (data in \(dataDir))
+                leadrouter dev: serving on http://\(host):\(app.port ?? port)  (Ctrl-C stops both)
+                leadrouter dev: API key with every scope (ingest, read, queue, admin):
+                \(key)
 
-            """.utf8))
-        try ServiceRunner.serve(app, signals: signals, logger: logger)
+                """.utf8))
+        }
     }
 }

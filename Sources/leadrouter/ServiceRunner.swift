@@ -38,7 +38,8 @@ enum ServiceRunner {
 
     /// Serves until SIGTERM/SIGINT, then stops gracefully. `signals` must be created before any
     /// thread starts (threads inherit the blocked signal mask).
-    static func serve(_ app: LeadRouterApp, signals: ShutdownSignals, logger: Logger) throws {
+    static func serve(_ app: LeadRouterApp, signals: ShutdownSignals, logger: Logger,
+                      onStarted: (LeadRouterApp) throws -> Void = { _ in }) throws {
         do {
             try app.start()
         } catch {
@@ -47,6 +48,7 @@ enum ServiceRunner {
             throw ExitCode.failure
         }
         logger.info("serving", metadata: ["port": "\(app.port ?? 0)", "ruleset.version": "\(app.engine.ruleset.version)"])
+        do { try onStarted(app) } catch { app.stop(); throw error }
         let signal = signals.wait()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
         app.stop()
