@@ -111,7 +111,7 @@ def med(name, conns):
     if not runs: return None
     return [statistics.median(float(r[i]) for r in runs) for i in (2, 3, 4, 5)]
 print(f"\nbench-ingest: wrk {duration}s per run, medians of {reps} runs; synchronous_commit=on, fsync=on;")
-print(f"{leads} leads and {events} events stored at the end (LEADS target {sys.argv[4] and ''}ids drawn from 1..N)\n")
+print(f"user ids drawn from 1..LEADS; {leads} leads and {events} events stored at the end\n")
 print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling |")
 print("|---|---|---|---|---|---|---|")
 ceiling = {c: med("pgbench", c) for c in ("1", "64")}
