@@ -18,7 +18,7 @@ REPS=${REPS:-3}
 CONNS=${CONNS:-"1 64"}
 WRK_THREADS=${WRK_THREADS:-2}
 
-ensure_packages wrk nginx libssl-dev zlib1g-dev libpq-dev pkg-config
+ensure_packages wrk nginx libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
 echo "building leadrouter (release)…" >&2
 swift build -c release --product leadrouter >&2
@@ -33,8 +33,12 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
+    [ -n "${PG_DIR:-}" ] && pg_cluster_stop
 }
 trap cleanup EXIT
+
+# serve needs its database since issue 5 (ingest): a throwaway cluster, stopped with the rest.
+pg_cluster_start
 
 wait_for() {  # wait_for PORT: until /healthz answers
     for _ in $(seq 1 100); do
@@ -46,7 +50,8 @@ wait_for() {  # wait_for PORT: until /healthz answers
 }
 
 LR_PORT=$(free_port)
-"$LEADROUTER_BIN" serve --host 127.0.0.1 --port "$LR_PORT" --log-level warning >"$WORK/leadrouter.log" 2>&1 &
+DATABASE_URL="$DATABASE_URL" "$LEADROUTER_BIN" serve --host 127.0.0.1 --port "$LR_PORT" --log-level warning \
+    --migrate --rules config/segments.yaml >"$WORK/leadrouter.log" 2>&1 &
 PIDS+=($!)
 
 NGINX_PORT=$(free_port)

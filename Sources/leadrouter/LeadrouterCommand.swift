@@ -11,6 +11,8 @@ struct LeadrouterCommand: ParsableCommand {
             ServeCommand.self,
             MigrateCommand.self,
             RulesCommand.self,
+            KeysCommand.self,
+            DevCommand.self,
         ]
     )
 }

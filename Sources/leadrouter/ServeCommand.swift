@@ -8,7 +8,7 @@ import Logging
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the HTTP API.",
+        abstract: "Serve the HTTP API (DATABASE_URL, --rules, --migrate).",
         discussion: """
             Settings come from defaults, then --config (or LEADROUTER_CONFIG), then these flags, \
             then LEADROUTER_* environment variables (LEADROUTER_HOST, LEADROUTER_PORT, …), each \
@@ -25,6 +25,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "PEM certificate chain: serve HTTPS.") var tlsCertificate: String?
     @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(help: "The ruleset (segments, scoring, routing); refused at start when it has errors.")
+    var rules = "config/segments.yaml"
+    @Flag(help: "Apply pending migrations before serving.") var migrate = false
+    @Option(help: "Directory of the migration files for --migrate.") var migrationsDir = "migrations"
 
     var flags: [String: String] {
         let all: [(String, String?)] = [
@@ -45,29 +49,19 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("leadrouter: configuration: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let logger = ServiceRunner.bootstrapLogging(level: settings.logLevel)
+        guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
+            stderrLine("leadrouter: DATABASE_URL is not set (or run `leadrouter dev` for a private database)")
+            throw ExitCode(78)
         }
-        let logger = Logger(label: "leadrouter")
-
-        var router = HTTPRouter()
-        OpsRoutes.install(into: &router, version: LeadrouterVersion.string, readiness: ReadinessChecks())
-
-        // Block SIGTERM/SIGINT before any server thread exists, so only the signalfd sees them.
+        var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: try ServiceRunner.readRules(rules),
+                                            rulesFileName: rules)
+        options.server = settings.server.httpServerConfiguration
+        options.version = LeadrouterVersion.string
+        if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
+        // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.
         let signals = try ShutdownSignals()
-        let server = HTTPServer(configuration: settings.server.httpServerConfiguration, router: router, logger: logger)
-        do {
-            try server.start()
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode.failure
-        }
-        let signal = signals.wait()
-        logger.info("signal received", metadata: ["signal": "\(signal)"])
-        server.shutdown()
-        server.waitUntilStopped()
+        let app = try ServiceRunner.makeApp(options, logger: logger)
+        try ServiceRunner.serve(app, signals: signals, logger: logger)
     }
 }

@@ -18,12 +18,18 @@ final class ServeCommandTests: XCTestCase {
         try "server:\n  port: 1\nlogging:\n  level: error\n".write(to: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: config) }
 
+        // serve needs its database and ruleset (issue 5): a fresh database, migrated by --migrate.
+        let databaseURL = try TestDatabases.create()
+        defer { TestDatabases.drop(databaseURL) }
+
         let process = Process()
         process.executableURL = binary
         // The file says port 1 and level error (which would hide the `listening` line), the flag
         // says port 0 (any), the environment says info.
-        process.arguments = ["serve", "--config", config.path, "--port", "0"]
-        process.environment = ["LEADROUTER_LOG_LEVEL": "info", "LEADROUTER_HOST": "127.0.0.1"]
+        process.arguments = ["serve", "--config", config.path, "--port", "0", "--migrate",
+                             "--rules", repositoryRoot.appendingPathComponent("config/segments.yaml").path,
+                             "--migrations-dir", repositoryRoot.appendingPathComponent("migrations").path]
+        process.environment = ["LEADROUTER_LOG_LEVEL": "info", "LEADROUTER_HOST": "127.0.0.1", "DATABASE_URL": databaseURL]
         let errors = Pipe()
         process.standardError = errors
         try process.run()

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import Postgres
+import Segmentation
+
+/// What ingest answers for one message once its transaction committed.
+public struct IngestResult: Sendable {
+    public var leadId: UUID
+    public var eventId: UUID
+    /// The decision document (`POST /v1/events` answers with it).
+    public var decision: PostgresJSON
+    /// True when the message had been applied before and this is the stored answer.
+    public var duplicate: Bool
+}
+
+/// The ingest use case: one message → identity resolution → locked lead row → engine → state,
+/// event, memberships, decision, outbox and idempotency record, all in ONE transaction; the
+/// result exists only after commit.
+public final class IngestService: Sendable {
+    public let pool: PostgresPool
+    public let engine: Engine
+    public let profile: ProfileUpdate
+    public let counters: IngestCounters
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    public init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
+                clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
+        self.clock = clock; self.logger = logger
+    }
+
+    /// Applies one message sent with write key `writeKey`. A concurrent duplicate that loses the
+    /// race on `processed_messages` is retried once and then finds the winner's answer.
+    public func ingest(_ message: SegmentMessage, writeKey: UUID) throws -> IngestResult {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try pool.withTransaction { conn in try apply(message, writeKey: writeKey, store: Store(conn)) }
+            } catch let error as PostgresError where error.sqlState == "23505" && attempt < 3 {
+                logger.debug("duplicate message raced; retrying", metadata: ["constraint": "\(error.constraint ?? "")"])
+            }
+        }
+    }
+
+    /// Applies the messages of a batch in order (each in its own transaction); returns after
+    /// the last one committed.
+    public func ingest(_ messages: [SegmentMessage], writeKey: UUID) throws -> [IngestResult] {
+        try messages.map { try ingest($0, writeKey: writeKey) }
+    }
+
+    /// The body of the ingest transaction; also used by group commit, which runs many of these
+    /// in one transaction.
+    func apply(_ message: SegmentMessage, writeKey: UUID, store: Store) throws -> IngestResult {
+        let identity = MessageIdentity(message)
+        let start = try store.lockCheckAndResolve(identity.lookupKeys, writeKey: writeKey,
+                                                  messageId: message.messageIdProvided ? message.messageId : nil)
+        if let done = start.processed {
+            counters.add { $0.duplicates += 1 }
+            let decision = try done.response.map(Self.canonical) ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
+            return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
+        }
+        let now = clock()
+        var (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
+        let before = lead.state
+        var state = lead.state
+        var rebuildSignals = needsBackfill(lead.state)
+        if !others.isEmpty {
+            state = LeadMerge.merge(survivor: state, others: others.map(\.state), halfLife: engine.ruleset.scoring.halfLife)
+            try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
+            for other in others {
+                try store.markMerged(other.id, into: lead.id)
+                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: try PostgresJSON(encoding: [
+                    "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
+            }
+            counters.add { $0.merges += others.count }
+            rebuildSignals = true
+        }
+        var prelude: [PostgresQuery] = []
+        if isNew { prelude.append(store.insertLeadQuery(id: lead.id, firstSeen: message.occurredAt)) }
+        profile.apply(message, identity: identity, to: &state)
+        if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
+        if rebuildSignals {
+            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+        }
+
+        let event = EngineEventMapping.event(for: message)
+        var evaluation = engine.evaluate(state: state, event: event, now: now)
+        if event != nil, evaluation.newState.lastSource == nil {
+            let touch = LeadState.Touch(channel: "unknown", at: Timestamp(message.occurredAt))
+            evaluation.newState.firstSource = touch
+            evaluation.newState.lastSource = touch
+            counters.add { $0.unknownSources += 1 }
+        }
+        if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
+
+        // Everything below goes out in one round trip: the new lead row, its identities, the event,
+        // the evaluation's writes and the idempotency record.
+        if let attach = store.attachQuery(identity.keys, to: lead.id) { prelude.append(attach) }
+        let eventId = UUID()
+        prelude.append(store.appendEventQuery(EventRow(
+            id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
+            type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
+            writeKeyId: writeKey, message: try EngineEventMapping.storedMessage(message, event: event))))
+        let leadId = lead.id
+        let written = try EvaluationWriter(store: store).write(
+            leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, before: prelude) { document in
+            guard message.messageIdProvided else { return [] }
+            return [store.recordProcessedQuery(writeKey: writeKey, messageId: message.messageId,
+                                               answer: ProcessedMessage(leadId: leadId, eventId: eventId, response: document))]
+        }
+        lead.state = evaluation.newState
+        counters.add { $0.applied += 1 }
+        return IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false)
+    }
+
+    /// Locks the leads the message's keys point to; the survivor is the oldest, the others are
+    /// the leads the message ties to it. No lead yet: a new one (inserted by the caller's pipeline).
+    func lockLeads(_ found: Set<UUID>, store: Store, now: Date) throws -> (LeadRecord, [LeadRecord], isNew: Bool) {
+        var ids = found
+        for _ in 0..<8 {
+            let records = try store.leadsForUpdate(Array(ids))
+            // A lead merged away by a transaction that committed after we resolved: follow it.
+            let forwarded = Set(records.compactMap(\.mergedInto))
+            if forwarded.isEmpty || forwarded.isSubset(of: ids) {
+                let live = records.filter { $0.mergedInto == nil }
+                guard !live.isEmpty else { return (LeadRecord(newLeadAt: now), [], true) }
+                let sorted = live.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+                return (sorted[0], Array(sorted.dropFirst()), false)
+            }
+            ids.formUnion(forwarded)
+        }
+        throw PostgresError(code: .queryFailed, message: "merge chain too long")
+    }
+
+    /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
+    static func canonical(_ stored: PostgresJSON) -> PostgresJSON {
+        guard let decision = try? stored.decode(Decision.self),
+              let again = try? PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder) else { return stored }
+        return again
+    }
+
+    /// A lead with history whose stored signals do not cover what this ruleset counts (a new
+    /// signal, a longer window) is rebuilt from its stored events before the engine decides.
+    func needsBackfill(_ state: LeadState) -> Bool {
+        state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty
+    }
+}
+
+extension IngestService {
+    /// A CRM sets the lead's status (`PATCH /v1/leads/{id}`): the lead (or the lead it was
+    /// merged into) is locked, re-evaluated at now with the new status, and the decision stored.
+    /// Returns the live lead's id, or nil when there is no such lead.
+    public func setStatus(_ status: String, lead id: UUID) throws -> (leadId: UUID, decision: PostgresJSON)? {
+        try pool.withTransaction { conn in
+            let store = Store(conn)
+            guard let live = try store.liveLead(id), let lead = try store.leadsForUpdate([live.id]).first else { return nil }
+            let now = clock()
+            var state = lead.state
+            state.setStatus(status, at: Timestamp(now))
+            if needsBackfill(state) {
+                state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+            }
+            let evaluation = engine.evaluate(state: state, now: now)
+            let written = try EvaluationWriter(store: store).write(
+                leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil)
+            return (lead.id, written.document)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import Postgres
+import Segmentation
+
+/// Time-based re-evaluation: leads whose `next_evaluation_at` has passed are locked in batches
+/// (`FOR UPDATE SKIP LOCKED`, so several nodes share the work without waiting on each other),
+/// evaluated at now without an event, and their exits and entries written as an event's would be.
+public final class Sweeper: Sendable {
+    public let pool: PostgresPool
+    public let engine: Engine
+    public let batchSize: Int
+    /// Pause between sweeps when nothing was due.
+    public let interval: Double
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let stopSignal = Locked<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
+                clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
+        self.clock = clock; self.logger = logger
+    }
+
+    /// Re-evaluates every lead due at the clock's now, batch by batch; returns how many.
+    @discardableResult
+    public func sweepDue() throws -> Int {
+        var total = 0
+        while true {
+            let count = try sweepBatch()
+            total += count
+            if count < batchSize { return total }
+        }
+    }
+
+    /// One batch in one transaction.
+    func sweepBatch() throws -> Int {
+        let now = clock()
+        return try pool.withTransaction { conn in
+            let store = Store(conn)
+            let due = try store.dueLeadsForUpdate(now: now, limit: batchSize)
+            for lead in due {
+                var state = lead.state
+                if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
+                    state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+                }
+                let evaluation = engine.evaluate(state: state, now: now)
+                try EvaluationWriter(store: store).write(leadId: lead.id, before: lead.state, storedState: lead.state,
+                                                         previousPrimary: lead.primarySegment,
+                                                         evaluation: evaluation, eventId: nil, recordDecision: false)
+            }
+            return due.count
+        }
+    }
+
+    /// Starts the background loop (one thread) until `stop()`.
+    public func start() {
+        let thread = Thread { [self] in
+            while !stopSignal.withLock({ $0 }) {
+                var swept = 0
+                do { swept = try sweepDue() } catch {
+                    logger.warning("sweep failed", metadata: ["error": "\(error)"])
+                }
+                if swept == 0 { _ = wake.wait(timeout: .now() + interval) }
+            }
+            finished.signal()
+        }
+        thread.name = "leadrouter-sweeper"
+        thread.start()
+    }
+
+    /// Stops the loop and waits for the current sweep to finish.
+    public func stop() {
+        stopSignal.withLock { $0 = true }
+        wake.signal()
+        finished.wait()
+    }
+}

@@ -1,1 +1,0 @@
-// The LeadRouter module; see DESIGN.md §3.

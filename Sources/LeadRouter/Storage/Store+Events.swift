@@ -1,0 +1,81 @@
+import Foundation
+import Postgres
+import Segmentation
+
+/// One stored event row.
+public struct EventRow: Sendable {
+    public var id: UUID
+    public var leadId: UUID
+    public var occurredAt: Date
+    public var receivedAt: Date
+    /// Segment call: track, identify, page, screen, group, alias.
+    public var kind: String
+    /// Canonical type (after aliasing; `page_viewed` for pages; the call name otherwise).
+    public var type: String
+    /// Name as sent.
+    public var name: String?
+    public var messageId: String?
+    public var writeKeyId: UUID?
+    /// The message as received (normalised JSON): replay, backfill, export.
+    public var message: PostgresJSON
+}
+
+extension Store {
+    /// Appends an event to the history (statement for a pipeline).
+    public func appendEventQuery(_ e: EventRow) -> PostgresQuery {
+        """
+            INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
+            VALUES (\(e.id), \(e.leadId), \(e.occurredAt), \(e.receivedAt), \(e.kind), \(e.type), \(e.name),
+                    \(e.messageId), \(e.writeKeyId), \(e.message))
+            """
+    }
+
+    /// The engine's events of a lead (tracks and pages), oldest first: backfill after a merge or a
+    /// ruleset that adds a signal. `message` holds `{name, properties, context}`.
+    public func engineEvents(of lead: UUID) throws -> [Event] {
+        try connection.query("""
+            SELECT occurred_at, message FROM events WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
+            ORDER BY occurred_at, id
+            """).map { row in
+            let stored = try row.decode(PostgresJSON.self, "message").decode(StoredEngineEvent.self)
+            return Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
+                         occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId)
+        }
+    }
+
+    /// An answer already given for `(writeKey, messageId)`, if this message was processed before.
+    public func processedAnswer(writeKey: UUID, messageId: String) throws -> ProcessedMessage? {
+        let rows = try connection.query("""
+            SELECT lead_id, event_id, response FROM processed_messages
+            WHERE write_key_id = \(writeKey) AND message_id = \(messageId)
+            """)
+        guard let row = rows.first else { return nil }
+        return ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
+                                response: try row.decode(PostgresJSON?.self, "response"))
+    }
+
+    /// Records that a message was applied, with its answer. A concurrent duplicate that got
+    /// here first makes this fail with a unique violation (23505), rolling this attempt back.
+    public func recordProcessedQuery(writeKey: UUID, messageId: String, answer: ProcessedMessage) -> PostgresQuery {
+        """
+            INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
+            VALUES (\(writeKey), \(messageId), \(answer.leadId), \(answer.eventId), \(answer.response))
+            """
+    }
+}
+
+/// What idempotency remembers of an applied message.
+public struct ProcessedMessage: Sendable {
+    public var leadId: UUID
+    public var eventId: UUID
+    /// The decision JSON answered the first time.
+    public var response: PostgresJSON?
+}
+
+/// The part of a stored message the engine needs to replay it.
+struct StoredEngineEvent: Codable {
+    var name: String
+    var messageId: String?
+    var properties: [String: Value]?
+    var context: [String: Value]?
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Postgres
+
+/// An identity key of a lead: `user_id`, `email` (normalised) or `anonymous_id`.
+public struct IdentityKey: Hashable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case userId = "user_id", email, anonymousId = "anonymous_id" }
+    public var kind: Kind
+    public var value: String
+    public init(_ kind: Kind, _ value: String) { self.kind = kind; self.value = value }
+
+    /// The advisory-lock key and lane shard of this identity.
+    public var hash: Int64 { identityKeyHash(kind: kind.rawValue, value: value) }
+}
+
+extension Store {
+    /// The lead each known key points to.
+    public func resolve(_ keys: [IdentityKey]) throws -> [IdentityKey: UUID] {
+        guard !keys.isEmpty else { return [:] }
+        return try Self.decodeResolved(connection.query(resolveQuery(keys)))
+    }
+
+    /// One round trip for the start of ingest: advisory locks on the identity keys (so the
+    /// idempotency check and resolution below see every earlier writer of these keys), the
+    /// answer already given to `messageId` if any, and the leads of the keys.
+    public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
+        throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID]) {
+        var queries: [PostgresQuery] = []
+        let hashes = Array(Set(keys.map(\.hash))).sorted()
+        if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
+        if let messageId {
+            queries.append("SELECT lead_id, event_id, response FROM processed_messages WHERE write_key_id = \(writeKey) AND message_id = \(messageId)")
+        }
+        if !keys.isEmpty { queries.append(resolveQuery(keys)) }
+        let results = try connection.pipeline(queries)
+        var index = hashes.isEmpty ? 0 : 1
+        var processed: ProcessedMessage?
+        if messageId != nil {
+            if let row = results[index].first {
+                processed = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
+                                             response: try row.decode(PostgresJSON?.self, "response"))
+            }
+            index += 1
+        }
+        let found = keys.isEmpty ? [:] : try Self.decodeResolved(results[index])
+        return (processed, found)
+    }
+
+    func resolveQuery(_ keys: [IdentityKey]) -> PostgresQuery {
+        """
+            SELECT i.kind, i.value, i.lead_id FROM identities i
+            JOIN unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
+              ON i.kind = k.kind AND i.value = k.value
+            """
+    }
+
+    static func decodeResolved(_ rows: PostgresRows) throws -> [IdentityKey: UUID] {
+        var found: [IdentityKey: UUID] = [:]
+        for row in rows {
+            guard let kind = IdentityKey.Kind(rawValue: try row.decode(String.self, "kind")) else { continue }
+            found[IdentityKey(kind, try row.decode(String.self, "value"))] = try row.decode(UUID.self, "lead_id")
+        }
+        return found
+    }
+
+    /// The statement attaching keys to a lead; keys that already exist keep their lead (the caller merged first).
+    public func attachQuery(_ keys: [IdentityKey], to lead: UUID) -> PostgresQuery? {
+        guard !keys.isEmpty else { return nil }
+        return """
+            INSERT INTO identities (kind, value, lead_id)
+            SELECT kind, value, \(lead) FROM unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
+            ON CONFLICT (kind, value) DO NOTHING
+            """
+    }
+
+    /// Moves every identity and event of `losers` to `survivor` (a merge).
+    public func moveIdentitiesAndEvents(from losers: [UUID], to survivor: UUID) throws {
+        try connection.execute("UPDATE identities SET lead_id = \(survivor) WHERE lead_id = ANY(\(losers))")
+        try connection.execute("UPDATE events SET lead_id = \(survivor) WHERE lead_id = ANY(\(losers))")
+    }
+
+    /// A lead's identities by kind, for the read API.
+    public func identities(of lead: UUID) throws -> [IdentityKey] {
+        try connection.query("SELECT kind, value FROM identities WHERE lead_id = \(lead) ORDER BY created_at, value").compactMap { row in
+            guard let kind = IdentityKey.Kind(rawValue: try row.decode(String.self, "kind")) else { return nil }
+            return IdentityKey(kind, try row.decode(String.self, "value"))
+        }
+    }
+}

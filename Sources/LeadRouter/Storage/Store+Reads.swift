@@ -1,0 +1,112 @@
+import Foundation
+import Postgres
+
+/// A page of rows and the cursor of the next page (nil on the last).
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+}
+
+/// One row of `GET /v1/leads/{id}/segments` history.
+public struct MembershipHistoryRow: Sendable {
+    public var segment: String
+    public var change: String
+    public var reason: PostgresJSON?
+    public var rulesetVersion: Int
+    public var eventId: UUID?
+    public var occurredAt: Date
+}
+
+/// One stored decision (`GET /v1/leads/{id}/decisions`).
+public struct DecisionRow: Sendable {
+    public var id: UUID
+    public var evaluatedAt: Date
+    public var document: PostgresJSON
+}
+
+extension Store {
+    /// Follows `merged_into` from `id` to the lead that answers for it now.
+    public func liveLead(_ id: UUID) throws -> LeadRecord? {
+        var current = id
+        for _ in 0..<16 {
+            guard let lead = try lead(current) else { return nil }
+            guard let next = lead.mergedInto else { return lead }
+            current = next
+        }
+        return nil
+    }
+
+    /// The lead holding an identity key.
+    public func leadId(for key: IdentityKey) throws -> UUID? {
+        try connection.query("SELECT lead_id FROM identities WHERE kind = \(key.kind.rawValue) AND value = \(key.value)")
+            .first?.decode(UUID.self, "lead_id")
+    }
+
+    /// Current memberships with entry times, by priority order of the caller (here: by name).
+    public func memberships(of lead: UUID) throws -> [(segment: String, enteredAt: Date)] {
+        try connection.query("SELECT segment, entered_at FROM memberships WHERE lead_id = \(lead) ORDER BY segment").map {
+            (try $0.decode(String.self, "segment"), try $0.decode(Date.self, "entered_at"))
+        }
+    }
+
+    /// Entries and exits of a lead, oldest first.
+    public func membershipHistory(of lead: UUID, limit: Int = 500) throws -> [MembershipHistoryRow] {
+        try connection.query("""
+            SELECT segment, change, reason, ruleset_version, event_id, occurred_at FROM membership_history
+            WHERE lead_id = \(lead) ORDER BY occurred_at, id LIMIT \(limit)
+            """).map { row in
+            MembershipHistoryRow(segment: try row.decode(String.self, "segment"), change: try row.decode(String.self, "change"),
+                                 reason: try row.decode(PostgresJSON?.self, "reason"),
+                                 rulesetVersion: try row.decode(Int.self, "ruleset_version"),
+                                 eventId: try row.decode(UUID?.self, "event_id"), occurredAt: try row.decode(Date.self, "occurred_at"))
+        }
+    }
+
+    /// Decisions of a lead, newest first, `limit` per page; `cursor` is the previous page's.
+    public func decisions(of lead: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow> {
+        // The cursor is the last decision id of the previous page; its row gives the exact position.
+        let after = cursor.flatMap { UUID(uuidString: $0) }
+        let rows = try connection.query("""
+            SELECT id, evaluated_at, decision FROM decisions
+            WHERE lead_id = \(lead) AND (\(after == nil) OR (evaluated_at, id) <
+                  (SELECT evaluated_at, id FROM decisions WHERE lead_id = \(lead) AND id = \(after ?? UUID())))
+            ORDER BY evaluated_at DESC, id DESC LIMIT \(limit + 1)
+            """)
+        var items = try rows.map {
+            DecisionRow(id: try $0.decode(UUID.self, "id"), evaluatedAt: try $0.decode(Date.self, "evaluated_at"),
+                        document: try $0.decode(PostgresJSON.self, "decision"))
+        }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last?.id.uuidString.lowercased()
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Live size of every segment with members.
+    public func segmentSizes() throws -> [String: Int] {
+        var sizes: [String: Int] = [:]
+        for row in try connection.query("SELECT segment, count(*) AS n FROM memberships GROUP BY segment") {
+            sizes[try row.decode(String.self, "segment")] = try row.decode(Int.self, "n")
+        }
+        return sizes
+    }
+
+    /// Members of a segment in lead id order; `cursor` is the last lead id of the previous page.
+    public func members(of segment: String, limit: Int, cursor: String?) throws -> Page<(leadId: UUID, enteredAt: Date)> {
+        let after = cursor.flatMap { UUID(uuidString: $0) }
+        let rows = try connection.query("""
+            SELECT lead_id, entered_at FROM memberships
+            WHERE segment = \(segment) AND (\(after == nil) OR lead_id > \(after ?? UUID()))
+            ORDER BY lead_id LIMIT \(limit + 1)
+            """)
+        var items = try rows.map { (try $0.decode(UUID.self, "lead_id"), try $0.decode(Date.self, "entered_at")) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last?.0.uuidString.lowercased()
+        }
+        return Page(items: items, nextCursor: next)
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import LeadRouter
-
-final class LeadRouterModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}

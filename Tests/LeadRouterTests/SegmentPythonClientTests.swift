@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+@testable import LeadRouter
+
+/// The official `segment-analytics-python` client from PyPI (`pip install segment-analytics-python`),
+/// pointed at leadrouter, delivers unchanged: gzip batches, Basic auth with the write key,
+/// writeKey in the body, sentAt clock correction.
+final class SegmentPythonClientTests: XCTestCase {
+    static let script = #"""
+        import sys
+        import segment.analytics as analytics
+        from segment.analytics import Client
+
+        errors = []
+        client = Client(write_key=sys.argv[2], host=sys.argv[1], gzip=True, sync_mode=True, max_retries=0,
+                        on_error=lambda error, items: errors.append(repr(error)))
+        client.identify("py-user-1", {"email": "Py.User@Example.com", "name": "Py User", "address": {"country": "CH"}},
+                        message_id="py-identify-1")
+        for i in range(3):
+            client.track("py-user-1", "Product Viewed", {"product_id": "p%d" % i, "category": "skincare-sets"},
+                         message_id="py-track-%d" % i)
+        client.page("py-user-1", "Docs", "Shipping", {"path": "/shipping", "url": "https://shop.example.com/shipping"},
+                    message_id="py-page-1")
+        client.group("py-user-1", "acct-9", {"website": "https://example.com", "employees": 250, "industry": "retail"},
+                     message_id="py-group-1")
+        client.track(anonymous_id="py-anon-1", event="Product Added", properties={"price": 600, "quantity": 1},
+                     message_id="py-track-anon")
+        client.alias("py-anon-1", "py-user-1", message_id="py-alias-1")
+        client.flush()
+        if errors:
+            print("\n".join(errors))
+            sys.exit(1)
+        print("sent", analytics.VERSION)
+        """#
+
+    func testOfficialPythonClientDeliversUnchanged() throws {
+        let check = try run("/usr/bin/env", ["python3", "-c", "import segment.analytics"])
+        guard check.status == 0 else {
+            throw XCTSkip("segment-analytics-python is not installed (pip install segment-analytics-python)")
+        }
+        let service = try TestService(test: self)
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("lr-segment-\(UUID().uuidString).py")
+        try Self.script.write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+
+        let result = try run("/usr/bin/env", ["python3", script.path, "http://127.0.0.1:\(service.port)", service.ingestKey])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("sent"), result.output)
+
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 8)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages WHERE message_id LIKE 'py-%'"), 8)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE merged_into IS NULL"), 1, "alias merged the anonymous lead")
+        let client = try service.client()
+        let lead = try client.json("GET", "/v1/leads?email=py.user@example.com", key: service.readKey).json
+        XCTAssertEqual(lead["user_id"] as? String, "py-user-1")
+        XCTAssertEqual(lead["country"] as? String, "CH")
+        XCTAssertEqual(lead["anonymous_ids"] as? [String], ["py-anon-1"])
+        XCTAssertEqual((lead["company"] as? [String: Any])?["domain"] as? String, "example.com")
+        XCTAssertEqual((lead["company"] as? [String: Any])?["size"] as? Double, 250)
+        // Three views (browser, skincare sets), the shipping page while browsing (comparer), a 600 cart
+        // sent anonymously and merged by alias (big cart).
+        XCTAssertEqual(lead["segments"] as? [String], ["consideration.mid-intent.browser", "consideration.mid-intent.comparer",
+                                                       "consideration.mid-intent.skincare-sets", "decision.high-intent.big-cart"])
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE type = 'page_viewed' AND message->'properties'->>'category' = 'Docs'"), 1)
+    }
+
+    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

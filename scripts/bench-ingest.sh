@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Ingest benchmark: leadrouter (release) with PostgreSQL at synchronous_commit=on and fsync=on,
+# over LEADS (100 000) leads, driven by wrk with Lua scripts (scripts/bench/ingest-*.lua):
+#   (b) POST /v1/batch with BATCH (100) messages per request, which also creates the leads,
+#   (a) POST /v1/events (one event, decision in the answer) at 1 and 64 connections,
+# and, in the same run against the same database, pgbench replaying the SQL leadrouter runs per
+# event (scripts/bench/ingest-pgbench.sql): the database's own ceiling for this work.
+# Prints events/s and p50/p99 (medians of REPS runs) and the ratio to the pgbench ceiling.
+#
+#   scripts/bench-ingest.sh                     # DURATION=10 REPS=3 LEADS=100000 BATCH=100
+#   DURATION=5 REPS=1 scripts/bench-ingest.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/pg-cluster.sh
+
+DURATION=${DURATION:-10}
+REPS=${REPS:-3}
+LEADS=${LEADS:-100000}
+BATCH=${BATCH:-100}
+WRK_THREADS=${WRK_THREADS:-2}
+
+ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+
+echo "building leadrouter (release)…" >&2
+swift build -c release --product leadrouter >&2
+BIN="$(swift build -c release --show-bin-path)/leadrouter"
+
+# Durable commits, as in production: the test harness's fsync=off is overridden.
+PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
+export PG_EXTRA_OPTS
+pg_cluster_start
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-ingest.XXXXXX")
+LR_PID=""
+cleanup() {
+    [ -n "$LR_PID" ] && kill "$LR_PID" 2>/dev/null && wait "$LR_PID" 2>/dev/null || true
+    pg_cluster_stop
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$(free_port)
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --migrate --rules config/segments.yaml --log-level warning \
+    --worker-threads 96 >"$WORK/leadrouter.log" 2>&1 &
+LR_PID=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/leadrouter.log" >&2; exit 1; }
+KEY=$("$BIN" keys create --name bench --scopes ingest | tail -n 1)
+export KEY LEADS BATCH
+
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+cat >"$WORK/parse_wrk.py" <<'PY'
+import re, sys
+name, conns, per_request = sys.argv[1], sys.argv[2], int(sys.argv[3])
+text = sys.stdin.read()
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
+p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+errors = int(bad.group(1)) if bad else 0
+print(f"{name}\t{conns}\t{rps * per_request:.0f}\t{p50:.2f}\t{p99:.2f}\t{errors}")
+PY
+
+run_wrk() {  # run_wrk NAME CONNS SCRIPT PER_REQUEST PATH
+    local threads=$WRK_THREADS
+    [ "$2" -lt "$threads" ] && threads=$2
+    local out
+    out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:$PORT$5")
+    echo "$out" >"$WORK/wrk-$1-$2-$(date +%s%N).txt"
+    python3 "$WORK/parse_wrk.py" "$1" "$2" "$4" <<<"$out" >>"$RESULTS"
+}
+
+echo "warming up and creating leads with batches…" >&2
+DURATION=$((DURATION * 2)) run_wrk warmup 16 scripts/bench/ingest-batch.lua "$BATCH" /v1/batch
+for rep in $(seq 1 "$REPS"); do
+    echo "rep $rep/$REPS" >&2
+    run_wrk "batch_$BATCH" 16 scripts/bench/ingest-batch.lua "$BATCH" /v1/batch
+    run_wrk events 1 scripts/bench/ingest-event.lua 1 /v1/events
+    run_wrk events 64 scripts/bench/ingest-event.lua 1 /v1/events
+done
+LEADS_CREATED=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM leads")
+EVENTS_STORED=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM events")
+
+# The database's own ceiling: the same statements per event, straight from pgbench.
+kill "$LR_PID"; wait "$LR_PID" 2>/dev/null || true; LR_PID=""
+psql "$DATABASE_URL" -qc "CREATE TABLE bench_leads AS SELECT row_number() OVER (ORDER BY lead_id) AS n, lead_id FROM identities WHERE kind = 'user_id'; CREATE UNIQUE INDEX ON bench_leads (n);"
+NLEADS=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM bench_leads")
+for rep in $(seq 1 "$REPS"); do
+    for conns in 1 64; do
+        out=$(pgbench -n -M prepared -c "$conns" -j "$([ "$conns" -gt 1 ] && echo 2 || echo 1)" -T "$DURATION" -D nleads="$NLEADS" \
+              -f scripts/bench/ingest-pgbench.sql --log --log-prefix="$WORK/pgb-$conns-$rep" "$DATABASE_URL" 2>&1)
+        echo "$out" >"$WORK/pgbench-$conns-$rep.txt"
+        tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+        # Per-transaction latencies (µs, 3rd column) from the pgbench logs: p50 and p99.
+        read -r p50 p99 < <(cat "$WORK"/pgb-"$conns"-"$rep".* | awk '{print $3}' | sort -n |
+            awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.5)+1]/1000, a[int(NR*0.99)+1]/1000}')
+        rm -f "$WORK"/pgb-"$conns"-"$rep".*
+        printf "pgbench\t%s\t%.0f\t%s\t%s\t0\n" "$conns" "$tps" "$p50" "$p99" >>"$RESULTS"
+    done
+done
+
+python3 - "$RESULTS" "$DURATION" "$REPS" "$LEADS_CREATED" "$EVENTS_STORED" "$BATCH" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+duration, reps, leads, events, batch = sys.argv[2:7]
+def med(name, conns):
+    runs = [r for r in rows if r[0] == name and r[1] == conns]
+    if not runs: return None
+    return [statistics.median(float(r[i]) for r in runs) for i in (2, 3, 4, 5)]
+print(f"\nbench-ingest: wrk {duration}s per run, medians of {reps} runs; synchronous_commit=on, fsync=on;")
+print(f"user ids drawn from 1..LEADS; {leads} leads and {events} events stored at the end\n")
+print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling |")
+print("|---|---|---|---|---|---|---|")
+ceiling = {c: med("pgbench", c) for c in ("1", "64")}
+for name, conns, ref in [("events", "1", "1"), ("events", "64", "64"), (f"batch_{batch}", "16", "64"), ("pgbench", "1", None), ("pgbench", "64", None)]:
+    m = med(name, conns)
+    if m is None: continue
+    ratio = f"{m[0] / ceiling[ref][0]:.2f}×" if ref and ceiling.get(ref) else "—"
+    label = {"events": "POST /v1/events (decision)", "pgbench": "pgbench, same SQL per event"}.get(name, f"POST /v1/batch ({batch} msgs)")
+    print(f"| {label} | {conns} | {m[0]:.0f} | {m[1]:.2f} | {m[2]:.2f} | {m[3]:.0f} | {ratio} |")
+PY

@@ -1,0 +1,26 @@
+-- wrk script: POST /v1/events, one Product Viewed per request for a random one of LEADS users,
+-- each with a unique messageId (thread id + counter), so every request is a real write.
+local counter = 0
+local threads = {}
+local key = os.getenv("KEY")
+local leads = tonumber(os.getenv("LEADS") or "100000")
+
+-- thread_id is a global: setup() sets it in each thread's own Lua state (a local would shadow it).
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  thread_id = thread_id or 0
+  math.randomseed(os.time() + thread_id * 7919)
+end
+
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"userId":"b%d","event":"Product Viewed","messageId":"e-%d-%d-%d","properties":{"category":"running-shoes","price":%d}}',
+    math.random(1, leads), thread_id, counter, math.random(1, 1000000000), math.random(5, 300))
+  return wrk.format("POST", "/v1/events",
+    {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
+end
