@@ -25,6 +25,22 @@ final class IngestAPITests: XCTestCase {
         XCTAssertEqual(r.status, 401)
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0, "refused requests change nothing")
 
+        // Authentication comes before validation: no body detail for a caller without a valid key.
+        let invalid: [String: Any] = ["properties": []]
+        for path in ["/v1/track", "/v1/events", "/v1/batch"] {
+            r = try client.json("POST", path, key: nil, invalid)
+            XCTAssertEqual(r.status, 401, "\(path) without a key: \(r.text)")
+            r = try client.json("POST", path, key: "lr_not_a_key", invalid)
+            XCTAssertEqual(r.status, 401, "\(path) with an unknown key: \(r.text)")
+            XCTAssertNil(r.json["errors"], "a 401 must not list the body's field errors")
+            r = try client.json("POST", path, key: service.ingestKey, invalid)
+            XCTAssertEqual(r.status, 400, "\(path) with a valid key: \(r.text)")
+            var invalidWithKey = invalid
+            invalidWithKey["writeKey"] = service.ingestKey
+            r = try client.json("POST", path, key: nil, invalidWithKey)
+            XCTAssertEqual(r.status, 400, "\(path) with writeKey in an invalid body: \(r.text)")
+        }
+
         // Segment's ways of sending a write key: Basic user name, writeKey in the body; admin ⊇ all.
         let basic = "Basic " + Data("\(service.ingestKey):".utf8).base64EncodedString()
         r = try client.request("POST", "/v1/track", headers: ["Authorization": basic, "Content-Type": "application/json"],

@@ -39,28 +39,27 @@ public struct IngestRoutes: Sendable {
 
     func single(_ request: HTTPRequest, kind: SegmentMessage.Kind) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
+        let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: message.writeKey)
         _ = try pipeline.ingest(message, writeKey: key.id)
         return Self.success
     }
 
     func batch(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
+        let key = try authenticateFirst(request, body: body)
         let decoded: (messages: [SegmentMessage], writeKey: String?)
         do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        let key = try auth.authenticate(request, scope: .ingest,
-                                        bodyWriteKey: decoded.writeKey ?? decoded.messages.lazy.compactMap(\.writeKey).first)
         _ = try pipeline.ingest(decoded.messages, writeKey: key.id)
         return Self.success
     }
 
     func event(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
+        let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: message.writeKey)
         if let secret = key.signingSecret {
             do {
                 try SignatureScheme.verify(header: request.headers["X-Leadrouter-Signature"], body: request.body,
@@ -72,6 +71,23 @@ public struct IngestRoutes: Sendable {
         }
         let result = try pipeline.ingest(message, writeKey: key.id)
         return APIErrors.rawJSON(result.decision.bytes)
+    }
+
+    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
+    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
+    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
+    /// so that a message that fails validation can still carry it.
+    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
+        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
+        return try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
+    }
+
+    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
+    static func writeKey(in body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        if let key = object["writeKey"] as? String, !key.isEmpty { return key }
+        let batch = object["batch"] as? [[String: Any]] ?? []
+        return batch.lazy.compactMap { $0["writeKey"] as? String }.first { !$0.isEmpty }
     }
 
     /// The body, inflated when sent with `Content-Encoding: gzip` (capped at `limit` + 1 bytes so
