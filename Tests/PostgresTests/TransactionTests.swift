@@ -1,6 +1,5 @@
 import Foundation
 import Postgres
-import Synchronization
 import XCTest
 
 /// `withTransaction`: commit, rollback on throw, retry on serialization failure.
@@ -78,8 +77,8 @@ final class TransactionTests: FreshDatabaseTestCase {
         // (40P01), rolls back and runs again; both end up committed.
         let barrier = DispatchGroup()
         barrier.enter(); barrier.enter()
-        let attempts = Mutex<[Int]>([0, 0])
-        let failures = Mutex<[String]>([])
+        let attempts = TestLocked<[Int]>([0, 0])
+        let failures = TestLocked<[String]>([])
         let done = DispatchGroup()
         for (index, order) in [(0, [1, 2]), (1, [2, 1])] {
             done.enter()

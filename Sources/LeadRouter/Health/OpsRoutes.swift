@@ -1,5 +1,4 @@
 import HTTPServer
-import Synchronization
 
 /// The outcome of one readiness check.
 public struct ReadinessResult: Sendable, Equatable {
@@ -17,7 +16,7 @@ public struct ReadinessResult: Sendable, Equatable {
 /// The checks `/readyz` runs, registered by the components that need them (the database pool,
 /// the active ruleset, …). With none registered the service is ready as soon as it listens.
 public final class ReadinessChecks: Sendable {
-    private let checks = Mutex<[(name: String, check: @Sendable () -> ReadinessResult)]>([])
+    private let checks = Locked<[(name: String, check: @Sendable () -> ReadinessResult)]>([])
 
     /// No checks yet: ready.
     public init() {}
