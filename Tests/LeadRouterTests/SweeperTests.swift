@@ -20,6 +20,26 @@ final class SweeperTests: XCTestCase {
               email: { sequence: picks }
         """
 
+    func testEventPartitionsAreCreatedAheadOfTheMonth() throws {
+        let service = try TestService(test: self, rulesYAML: Self.rules)
+        service.clock.set(ISO8601DateFormatter().date(from: "2031-05-10T12:00:00Z")!)
+        let names = "('events_2031_05', 'events_2031_06', 'events_2031_07', 'events_2031_08')"
+        XCTAssertEqual(try service.count("SELECT count(*) FROM pg_class WHERE relname IN \(names)"), 0)
+        XCTAssertEqual(try service.app.sweeper.ensureEventPartitions(), 3)
+        XCTAssertEqual(try service.app.sweeper.ensureEventPartitions(), 0, "idempotent")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM pg_class WHERE relname IN \(names)"), 3,
+                       "May, June and July 2031; not August")
+        // The sweeper's loop does it by itself on start.
+        service.clock.set(ISO8601DateFormatter().date(from: "2032-01-31T23:00:00Z")!)
+        service.app.sweeper.start()
+        defer { service.app.sweeper.stop() }
+        let deadline = Date().addingTimeInterval(10)
+        while try service.count("SELECT count(*) FROM pg_class WHERE relname = 'events_2032_03'") == 0 && Date() < deadline {
+            usleep(20_000)
+        }
+        XCTAssertEqual(try service.count("SELECT count(*) FROM pg_class WHERE relname = 'events_2032_03'"), 1)
+    }
+
     func testInactiveFourteenDaysExitsWhenTheTimeComes() throws {
         let service = try TestService(test: self, rulesYAML: Self.rules)
         let client = try service.client()

@@ -55,10 +55,30 @@ public final class Sweeper: Sendable {
         }
     }
 
-    /// Starts the background loop (one thread) until `stop()`.
+    /// Keeps the monthly `events` partitions ahead of time: this month and the next two exist
+    /// before any row for them arrives (a month whose rows already sit in `events_default` can no
+    /// longer get a partition of its own). Returns how many partitions it created.
+    @discardableResult
+    public func ensureEventPartitions() throws -> Int {
+        try pool.withConnection { try Store($0).ensureEventPartitions(from: clock(), months: 3) }
+    }
+
+    /// Starts the background loop (one thread) until `stop()`. Besides sweeping, it makes sure
+    /// the coming months' event partitions exist, once per UTC day.
     public func start() {
         let thread = Thread { [self] in
+            var partitionsCheckedDay = Int.min
             while !stopSignal.withLock({ $0 }) {
+                let day = Int(clock().timeIntervalSince1970 / 86_400)
+                if day != partitionsCheckedDay {
+                    do {
+                        let created = try ensureEventPartitions()
+                        partitionsCheckedDay = day
+                        if created > 0 { logger.info("created event partitions", metadata: ["partitions.created": "\(created)"]) }
+                    } catch {
+                        logger.warning("could not create event partitions", metadata: ["error": "\(error)"])
+                    }
+                }
                 var swept = 0
                 do { swept = try sweepDue() } catch {
                     logger.warning("sweep failed", metadata: ["error": "\(error)"])

@@ -79,3 +79,11 @@ struct StoredEngineEvent: Codable {
     var properties: [String: Value]?
     var context: [String: Value]?
 }
+
+extension Store {
+    /// Creates the monthly `events` partitions for `months` months from the month of `month`
+    /// that do not exist yet; returns how many it created.
+    public func ensureEventPartitions(from month: Date, months: Int) throws -> Int {
+        try connection.query("SELECT leadrouter_ensure_event_partitions(\(month)::date, \(months)::integer)").scalar(Int.self)
+    }
+}
