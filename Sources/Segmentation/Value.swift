@@ -87,8 +87,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(sod / 3600, 2)):\(pad(sod % 3600 / 60, 2)):\(pad(sod % 60, 2)).\(pad(milli, 3))Z"
     }
 
-    /// Parses the format written by `description` (and the same without milliseconds).
-    static func parse(_ s: String) -> Timestamp? {
+    /// Parses the format written by `description` without a date formatter (stored lead state
+    /// holds many such times, and an ICU formatter per value costs more than the rest of a
+    /// read); any other ISO 8601 shape (no milliseconds, an offset) falls back to Foundation.
+    public static func parse(_ s: String) -> Timestamp? {
+        if let t = parseCanonical(Array(s.utf8)) { return t }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: s) { return Timestamp(milliseconds: Int64((d.timeIntervalSince1970 * 1000).rounded())) }

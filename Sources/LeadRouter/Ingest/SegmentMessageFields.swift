@@ -100,14 +100,8 @@ extension Value {
     var objectValue: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
 }
 
-/// ISO 8601 date-times as SDKs send them: with or without fractional seconds, `Z` or an offset.
+/// ISO 8601 date-times as SDKs send them: with or without fractional seconds, `Z` or an offset
+/// (`Timestamp.parse`: formatter-free for the common `…T…:….mmmZ` shape), to the millisecond.
 enum ISO8601 {
-    static func parse(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withFraction.date(from: text) { return date }
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        return plain.date(from: text)
-    }
+    static func parse(_ text: String) -> Date? { Timestamp.parse(text)?.date }
 }

@@ -59,7 +59,7 @@ public struct LeadRecord: Sendable {
         s.scoreParts = try row.decode(PostgresJSON.self, "score_parts").decode([String: Double].self)
         s.band = try row.decode(String?.self, "band")
         s.memberships = try row.decode(PostgresJSON.self, "segment_entered").decode([String: String].self)
-            .compactMapValues(TimestampText.parse)
+            .compactMapValues(Timestamp.parse)
         if let bytes = try row.decode(Data?.self, "signal_state") {
             s.signals = try SignalState(decoding: Array(bytes))
         }
