@@ -103,11 +103,32 @@ public struct Action: Codable, Sendable, Equatable {
     public var slaDueAt: Timestamp?
     /// How the owner was chosen; set by the service.
     public var assignedBy: String?
+    /// The queue item the lead sits in; set by the service.
+    public var itemId: String?
+    /// Members assignment passed over, and why; set by the service.
+    public var skipped: [AssignmentSkip]?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
-        case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by"
+        case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
     }
+}
+
+/// One owner that owner assignment did not pick: the step that considered them (`account`,
+/// `territory`, `round_robin`, `least_loaded`) and why (`unavailable`, `at_capacity (25/25)`, …),
+/// so a decision explains its sales routing as it explains its segments.
+public struct AssignmentSkip: Codable, Sendable, Equatable {
+    /// The owner passed over (nil when the team itself was missing).
+    public var ownerId: String?
+    /// The assignment step.
+    public var step: String
+    /// Why they could not take the lead.
+    public var reason: String
+
+    /// A skip record.
+    public init(ownerId: String?, step: String, reason: String) { self.ownerId = ownerId; self.step = step; self.reason = reason }
+
+    enum CodingKeys: String, CodingKey { case ownerId = "owner_id", step, reason }
 }
 
 /// A channel that got no action, and the suppress condition that held.

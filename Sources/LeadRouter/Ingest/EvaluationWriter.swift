@@ -21,10 +21,11 @@ struct EvaluationWriter {
         var decision = evaluation.decision
         decision.leadId = leadId.uuidString.lowercased()
         decision.eventId = eventId?.uuidString.lowercased()
+        let sales = try SalesRouting(store: store).apply(leadId: leadId, decision: &decision, before: before, after: evaluation.newState)
         let document = try PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder)
         let version = decision.rulesetVersion
         let state = evaluation.newState
-        var queries = prelude
+        var queries = prelude + sales
         queries.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
                                                rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
                                                before: storedState))

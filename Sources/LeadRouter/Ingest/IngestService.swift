@@ -157,16 +157,21 @@ extension IngestService {
         try pool.withTransaction { conn in
             let store = Store(conn)
             guard let live = try store.liveLead(id), let lead = try store.leadsForUpdate([live.id]).first else { return nil }
-            let now = clock()
-            var state = lead.state
-            state.setStatus(status, at: Timestamp(now))
-            if needsBackfill(state) {
-                state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
-            }
-            let evaluation = engine.evaluate(state: state, now: now)
-            let written = try EvaluationWriter(store: store).write(
-                leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil)
-            return (lead.id, written.document)
+            return (lead.id, try applyStatus(status, to: lead, store: store))
         }
+    }
+
+    /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack
+    /// closes the item and moves the status atomically).
+    func applyStatus(_ status: String, to lead: LeadRecord, store: Store) throws -> PostgresJSON {
+        let now = clock()
+        var state = lead.state
+        state.setStatus(status, at: Timestamp(now))
+        if needsBackfill(state) {
+            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+        }
+        let evaluation = engine.evaluate(state: state, now: now)
+        return try EvaluationWriter(store: store).write(
+            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
     }
 }

@@ -20,6 +20,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var sweeperInterval = 1.0
         public var sweeperBatchSize = 200
         public var runSweeper = true
+        /// Lease expiry and SLA escalation (`QueueWorker`), every `queueWorkerInterval` seconds.
+        public var runQueueWorker = true
+        public var queueWorkerInterval = 1.0
+        /// Most claims long-polling at once; nil = half the HTTP worker threads (at least 1).
+        public var maxQueueWaiters: Int?
         /// Group-commit writer lanes (each uses one database connection while it commits).
         public var ingestLanes = 8
         /// Most messages one lane applies in one transaction.
@@ -48,6 +53,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let ingest: IngestService
     public let sweeper: Sweeper
     public let pipeline: GroupCommitPipeline
+    public let queues: QueueService
     public let authenticator: Authenticator
     public let readiness = ReadinessChecks()
     let logger: Logger
@@ -76,6 +82,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         try pool.withTransaction { conn in
             try Store(conn).activateRuleset(version: loaded.ruleset.version, yaml: options.rulesYAML,
                                             author: "leadrouter serve", note: options.rulesFileName)
+            try Store(conn).syncTeams(loaded.ruleset.teams)
         }
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
                                clock: options.clock, logger: logger)
@@ -84,6 +91,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           clock: options.clock, logger: logger)
         authenticator = Authenticator(pool: pool)
+        queues = QueueService(pool: pool, ingest: ingest, waiters: QueueWaiters(
+            listener: try PostgresListener(configuration: configuration, logger: logger),
+            maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
+            worker: QueueWorker(pool: pool, interval: options.queueWorkerInterval, clock: options.clock, logger: logger),
+            clock: options.clock, logger: logger)
         let pool = self.pool
         let version = engine.ruleset.version
         readiness.register("database") {
@@ -101,11 +113,13 @@ public final class LeadRouterApp: @unchecked Sendable {
         IngestRoutes(pipeline: pipeline, auth: authenticator, limits: options.ingestLimits).install(into: &router)
         LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
         SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
+        QueueRoutes(service: queues, auth: authenticator).install(into: &router)
         return router
     }
 
     /// Starts listening (and the sweeper); `port` is the bound port afterwards.
     public func start() throws {
+        queues.start(runWorker: options.runQueueWorker)
         let server = HTTPServer(configuration: options.server, router: router(), logger: logger)
         try server.start()
         self.server = server
@@ -121,6 +135,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        queues.stop()
         server?.shutdown()
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }

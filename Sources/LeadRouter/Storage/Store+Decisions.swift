@@ -9,6 +9,7 @@ public enum OutboxTopic: String, Sendable, CaseIterable {
     case leadRouted = "lead.routed"
     case leadStatusChanged = "lead.status_changed"
     case leadMerged = "lead.merged"
+    case queueSLABreached = "queue.sla_breached"
 }
 
 /// One outbox row to write.

@@ -1,0 +1,114 @@
+import Foundation
+import Postgres
+
+/// The channel a queue's NOTIFY goes to (payload: the queue name); long polls LISTEN to it.
+public let queueNotifyChannel = "leadrouter_queue"
+
+extension Store {
+    /// Claims up to `limit` open items of `queue` (the owner's and unassigned ones when `owner` is
+    /// given), highest priority first, oldest first. `FOR UPDATE SKIP LOCKED`: concurrent claimers
+    /// pass over each other's rows instead of waiting, and never get the same item.
+    public func claim(queue: String, owner: String?, claimer: String, limit: Int, leaseSeconds: Int, now: Date) throws -> [QueueItem] {
+        let rows = try connection.query("""
+            WITH picked AS (
+                SELECT id FROM queue_items
+                WHERE queue = \(queue) AND state = 'open' AND (\(owner)::text IS NULL OR owner_id IS NULL OR owner_id = \(owner))
+                ORDER BY priority DESC, created_at, id
+                LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            UPDATE queue_items q SET state = 'claimed', claim_token = gen_random_uuid(), claimed_by = \(claimer),
+                   lease_until = \(now) + make_interval(secs => \(leaseSeconds)), attempts = attempts + 1,
+                   first_claimed_at = coalesce(first_claimed_at, \(now)), updated_at = \(now)
+            FROM picked WHERE q.id = picked.id
+            RETURNING \(unsafeRaw: QueueItem.columns.split(separator: ",").map { "q." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+            """)
+        return try rows.map(QueueItem.init(row:)).sorted { ($0.priority, $1.createdAt, $1.id.uuidString) > ($1.priority, $0.createdAt, $0.id.uuidString) }
+    }
+
+    /// The item `id` of `queue`, locked for the rest of the transaction.
+    public func queueItemForUpdate(_ id: UUID, queue: String) throws -> QueueItem? {
+        try connection.query("SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items WHERE id = \(id) AND queue = \(queue) FOR UPDATE")
+            .first.map(QueueItem.init(row:))
+    }
+
+    /// Applies a lease action decided by `LeaseRules` to a locked item (`conflict` changes nothing).
+    public func applyLease(_ action: LeaseAction, item id: UUID, now: Date) throws {
+        switch action {
+        case let .close(outcome):
+            try connection.execute("""
+                UPDATE queue_items SET state = 'closed', close_reason = 'acked', outcome = \(outcome), closed_at = \(now),
+                       lease_until = NULL, updated_at = \(now) WHERE id = \(id)
+                """)
+        case .reopen:
+            try connection.execute("""
+                WITH r AS (UPDATE queue_items SET state = 'open', claim_token = NULL, claimed_by = NULL, lease_until = NULL,
+                           updated_at = \(now) WHERE id = \(id) RETURNING queue)
+                SELECT pg_notify(\(queueNotifyChannel), queue) FROM r
+                """)
+        case let .setLease(until):
+            try connection.execute("UPDATE queue_items SET lease_until = \(until), updated_at = \(now) WHERE id = \(id)")
+        case .conflict:
+            break
+        }
+    }
+
+    /// Items of a queue in claim order, `state` open or claimed (nil: both), optionally one
+    /// owner's; `cursor` is the previous page's last item id.
+    public func queueItems(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
+        let rows = try connection.query("""
+            SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items i
+            WHERE queue = \(queue) AND state <> 'closed' AND (\(state)::text IS NULL OR state = \(state))
+              AND (\(owner)::text IS NULL OR owner_id = \(owner))
+              AND (\(cursor)::uuid IS NULL OR (-priority, created_at, id) >
+                   (SELECT -c.priority, c.created_at, c.id FROM queue_items c WHERE c.id = \(cursor)))
+            ORDER BY priority DESC, created_at, id LIMIT \(limit + 1)
+            """)
+        var items = try rows.map(QueueItem.init(row:))
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last?.id.uuidString.lowercased()
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Counts and time to claim of one queue.
+    public func queueStats(queue: String) throws -> QueueStats {
+        let row = try connection.query("""
+            SELECT count(*) FILTER (WHERE state = 'open') AS open,
+                   count(*) FILTER (WHERE state = 'claimed') AS claimed,
+                   count(*) FILTER (WHERE state <> 'closed' AND sla_breached_at IS NOT NULL) AS breached_open,
+                   count(*) FILTER (WHERE sla_breached_at IS NOT NULL) AS breached_total,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_claimed_at - created_at))
+                       FILTER (WHERE first_claimed_at IS NOT NULL) AS median,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM first_claimed_at - created_at))
+                       FILTER (WHERE first_claimed_at IS NOT NULL) AS p90
+            FROM queue_items WHERE queue = \(queue)
+            """)[0]
+        return QueueStats(open: try row.decode(Int.self, "open"), claimed: try row.decode(Int.self, "claimed"),
+                          breachedOpen: try row.decode(Int.self, "breached_open"), breachedTotal: try row.decode(Int.self, "breached_total"),
+                          medianSecondsToClaim: try row.decode(Double?.self, "median"), p90SecondsToClaim: try row.decode(Double?.self, "p90"))
+    }
+
+    /// Reopens up to `limit` items whose lease ran out at `now` and wakes their queues' long
+    /// polls; returns how many.
+    public func reopenExpiredLeases(now: Date, limit: Int) throws -> Int {
+        try connection.query("""
+            WITH expired AS (
+                SELECT id FROM queue_items WHERE state = 'claimed' AND lease_until <= \(now)
+                ORDER BY lease_until LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+            reopened AS (
+                UPDATE queue_items q SET state = 'open', claim_token = NULL, claimed_by = NULL, lease_until = NULL, updated_at = \(now)
+                FROM expired WHERE q.id = expired.id RETURNING q.queue),
+            woken AS (SELECT pg_notify(\(queueNotifyChannel), queue) FROM (SELECT DISTINCT queue FROM reopened) AS d)
+            SELECT (SELECT count(*) FROM reopened) AS n, (SELECT count(*) FROM woken) AS w
+            """)[0].decode(Int.self, "n")
+    }
+}
+
+extension Store {
+    /// Items by id (without locking), in no particular order.
+    public func queueItems(ids: [UUID], queue: String) throws -> [QueueItem] {
+        try connection.query("SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items WHERE id = ANY(\(ids)::uuid[]) AND queue = \(queue)")
+            .map(QueueItem.init(row:))
+    }
+}

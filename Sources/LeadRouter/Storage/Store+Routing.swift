@@ -1,0 +1,101 @@
+import Foundation
+import Postgres
+import Segmentation
+
+/// What `leadrouter_route_to_queue` answered for a decision's sales action.
+public struct RoutedItem: Decodable, Sendable, Equatable {
+    public var itemId: UUID
+    /// False when the lead already had a not-closed item in the queue (re-routing updated it).
+    public var created: Bool
+    public var teamId: String?
+    public var ownerId: String?
+    /// `account`, `territory`, `round_robin`, `least_loaded`, `escalation` or `unassigned`.
+    public var assignedBy: String?
+    public var skipped: [AssignmentSkip]?
+
+    enum CodingKeys: String, CodingKey {
+        case itemId = "item_id", created, teamId = "team_id", ownerId = "owner_id", assignedBy = "assigned_by", skipped
+    }
+}
+
+/// One unclaimed item past its SLA, with what re-assignment needs about its lead.
+public struct BreachedItem: Sendable {
+    public var item: QueueItem
+    public var escalateTo: String?
+    public var country: String?
+    public var shipToRegion: String?
+    public var companyDomain: String?
+}
+
+extension Store {
+    /// Puts the lead in `queue` (or updates its item there) and assigns an owner for a new
+    /// item, in ONE statement on this transaction's connection (see migrations/0003_queues.sql).
+    public func routeToQueue(lead: UUID, queue: String, segment: String, team: String?, priority: Double, slaDueAt: Date?,
+                             country: String?, shipToRegion: String?, companyDomain: String?, memberSince: Date?, now: Date) throws -> RoutedItem {
+        let json = try connection.query("""
+            SELECT leadrouter_route_to_queue(\(lead), \(queue), \(segment), \(team), \(priority), \(slaDueAt),
+                                             \(country), \(shipToRegion), \(companyDomain), \(now), \(memberSince)) AS r
+            """)[0].decode(PostgresJSON.self, "r")
+        return try json.decode(RoutedItem.self)
+    }
+
+    /// Closes the lead's not-closed items with `reason`; only those of `segments` when given.
+    public func closeQueueItemsQuery(lead: UUID, segments: [String]?, reason: String, now: Date) -> PostgresQuery {
+        """
+        UPDATE queue_items SET state = 'closed', close_reason = \(reason), closed_at = \(now), lease_until = NULL, updated_at = \(now)
+        WHERE lead_id = \(lead) AND state <> 'closed' AND (\(segments == nil) OR segment = ANY(\(segments ?? [])::text[]))
+        """
+    }
+
+    /// Records the assigned owner on the lead row (`GET /v1/leads/{id}` shows it).
+    public func setLeadOwnerQuery(lead: UUID, owner: String) -> PostgresQuery {
+        "UPDATE leads SET owner_id = \(owner) WHERE id = \(lead) AND owner_id IS DISTINCT FROM \(owner)"
+    }
+
+    /// Locks up to `limit` open, never-claimed, not-yet-escalated items whose SLA is due at `now`.
+    public func breachedItemsForUpdate(now: Date, limit: Int) throws -> [BreachedItem] {
+        let columns = QueueItem.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+        return try connection.query("""
+            SELECT \(unsafeRaw: columns), t.escalate_to, l.country, l.ship_to_region, l.company_domain
+            FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id LEFT JOIN leads l ON l.id = i.lead_id
+            WHERE i.state = 'open' AND i.first_claimed_at IS NULL AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
+            ORDER BY i.sla_due_at LIMIT \(limit) FOR UPDATE OF i SKIP LOCKED
+            """).map { row in
+            BreachedItem(item: try QueueItem(row: row), escalateTo: try row.decode(String?.self, "escalate_to"),
+                         country: try row.decode(String?.self, "country"), shipToRegion: try row.decode(String?.self, "ship_to_region"),
+                         companyDomain: try row.decode(String?.self, "company_domain"))
+        }
+    }
+
+    /// Assigns an owner of `team` as the routing function would (for escalation), without escalating further.
+    public func assignOwner(team: String, country: String?, shipToRegion: String?, companyDomain: String?, now: Date) throws -> RoutedAssignment {
+        try connection.query("""
+            SELECT leadrouter_assign_owner(\(team), \(country), \(shipToRegion), \(companyDomain), \(now), 1) AS a
+            """)[0].decode(PostgresJSON.self, "a").decode(RoutedAssignment.self)
+    }
+
+    /// Marks a breach (once) and, when escalated, moves the item to the new team and owner.
+    public func markBreached(item: UUID, now: Date, escalation: RoutedAssignment?) throws {
+        let record = try escalation.map { try PostgresJSON(encoding: ["escalation": $0]) }
+        try connection.execute("""
+            WITH u AS (
+                UPDATE queue_items SET sla_breached_at = \(now), updated_at = \(now),
+                       team_id = coalesce(\(escalation?.teamId), team_id),
+                       owner_id = CASE WHEN \(escalation != nil) THEN \(escalation?.ownerId) ELSE owner_id END,
+                       assigned_by = CASE WHEN \(escalation != nil) THEN 'escalation' ELSE assigned_by END,
+                       assignment = assignment || coalesce(\(record)::jsonb, '{}')
+                WHERE id = \(item) RETURNING queue)
+            SELECT pg_notify(\(queueNotifyChannel), queue) FROM u
+            """)
+    }
+}
+
+/// What `leadrouter_assign_owner` answered.
+public struct RoutedAssignment: Codable, Sendable, Equatable {
+    public var teamId: String?
+    public var ownerId: String?
+    public var assignedBy: String
+    public var skipped: [AssignmentSkip]
+
+    enum CodingKeys: String, CodingKey { case teamId = "team_id", ownerId = "owner_id", assignedBy = "assigned_by", skipped }
+}
