@@ -96,6 +96,13 @@ public final class QueueWaiters: @unchecked Sendable {
         return true
     }
 
+    /// Claims waiting right now.
+    public var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
     /// How waits ended so far.
     public var counters: Counters {
         condition.lock()
