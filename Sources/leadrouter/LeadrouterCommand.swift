@@ -12,6 +12,7 @@ struct LeadrouterCommand: ParsableCommand {
             MigrateCommand.self,
             RulesCommand.self,
             KeysCommand.self,
+            AccountsCommand.self,
             DevCommand.self,
         ]
     )

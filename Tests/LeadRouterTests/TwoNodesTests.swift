@@ -64,36 +64,6 @@ final class TwoNodesTests: XCTestCase {
     }
 
     private func startNode(_ databaseURL: String) throws -> (process: Process, port: Int) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve", "--port", "0", "--migrate", "--log-level", "info",
-                             "--rules", repositoryRoot.appendingPathComponent("config/segments.yaml").path,
-                             "--migrations-dir", repositoryRoot.appendingPathComponent("migrations").path]
-        process.environment = ["DATABASE_URL": databaseURL, "LEADROUTER_HOST": "127.0.0.1"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        // A watchdog: a node that never says `listening` is stopped, which ends the blocking read.
-        let started = ConcurrentResults<Bool>()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
-            if (try? started.values())?.isEmpty ?? true, process.isRunning { process.terminate() }
-        }
-        var log = ""
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-            // swift-log's stream handler writes metadata before the message.
-            if let line = log.split(separator: "\n").first(where: { $0.contains("listening") }),
-               let portRange = line.range(of: #"port=\d+"#, options: .regularExpression) {
-                // Keep draining stderr so the node never blocks on a full pipe.
-                errors.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
-                started.record { true }
-                return (process, Int(line[portRange].dropFirst("port=".count))!)
-            }
-        }
-        process.terminate()
-        throw TestClientError(description: "node did not start: \(log)")
+        try ServeNode.start(binary: binary, databaseURL: databaseURL)
     }
 }

@@ -82,7 +82,9 @@ public final class QueueService: Sendable {
             case .answer:
                 return ClaimResult(items: items, wokenByNotify: woken && !items.isEmpty)
             case let .wait(until):
-                if waiters.wait(queue: queue, seen: seen, until: until) { woken = true }
+                if waiters.wait(queue: queue, seen: seen, until: until) { woken = true } else if waiters.isStopped {
+                    return ClaimResult(items: [], wokenByNotify: false)
+                }
             }
         }
     }

@@ -96,6 +96,13 @@ public final class QueueWaiters: @unchecked Sendable {
         return true
     }
 
+    /// True once `stop()` ran: waits end at once.
+    public var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
+    }
+
     /// Claims waiting right now.
     public var waitingCount: Int {
         condition.lock()
