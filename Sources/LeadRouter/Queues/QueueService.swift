@@ -65,7 +65,8 @@ public final class QueueService: Sendable {
     /// not the injected clock) for a NOTIFY of the queue and tries again, until the wait ends.
     public func claim(queue: String, request: ClaimRequest, claimer: String) throws -> ClaimResult {
         let attempt = { [self] in
-            try pool.withTransaction { conn in
+            // One statement, atomic on its own: no BEGIN/COMMIT round trips.
+            try pool.withConnection { conn in
                 try Store(conn).claim(queue: queue, owner: request.ownerId, claimer: request.ownerId ?? claimer,
                                       limit: request.limit, leaseSeconds: request.leaseSeconds, now: clock())
             }

@@ -108,6 +108,31 @@ final class QueueAPITests: XCTestCase {
         XCTAssertEqual((dora["teams"] as? [[String: Any]])?.map { $0["team"] as? String }, ["enterprise-sales"])
     }
 
+    func testEightHTTPClaimersGetEachOfAThousandItemsOnce() throws {
+        let service = try TestService(test: self)
+        let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
+        let conn = try service.connection()
+        try conn.execute("INSERT INTO leads (id) SELECT gen_random_uuid() FROM generate_series(1, 1000)")
+        try conn.execute("INSERT INTO queue_items (queue, lead_id, priority) SELECT 'bulk', id, random() * 100 FROM leads")
+        let claimed = ConcurrentResults<[String]>()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            claimed.record {
+                let client = try TestHTTPClient(port: service.port)
+                var mine: [String] = []
+                while true {
+                    let r = try client.json("POST", "/v1/queues/bulk/claim", key: queueKey, ["limit": 7, "lease_seconds": 60])
+                    guard r.status == 200, let data = r.json["data"] as? [[String: Any]] else { throw TestClientError(description: r.text) }
+                    if data.isEmpty { return mine }
+                    mine += data.compactMap { $0["id"] as? String }
+                }
+            }
+        }
+        let ids = try claimed.values().flatMap { $0 }
+        XCTAssertEqual(ids.count, 1000)
+        XCTAssertEqual(Set(ids).count, 1000)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE queue = 'bulk' AND state = 'claimed' AND attempts = 1"), 1000)
+    }
+
     func testScopesAndBadInputAreRefusedWithProblems() throws {
         let service = try TestService(test: self)
         let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])

@@ -35,6 +35,22 @@ final class QueueRulesTests: XCTestCase {
         XCTAssertEqual(LongPollStep.next(claimed: 0, now: deadline, deadline: deadline), .answer)
     }
 
+    func testWaitersNeverLoseAWakeUpAndAreCapped() {
+        let waiters = QueueWaiters(listener: nil, maxWaiters: 1)
+        XCTAssertTrue(waiters.admit())
+        XCTAssertFalse(waiters.admit(), "one waiter at most")
+        let seen = waiters.version(of: "q")
+        waiters.notified(queue: "other")
+        waiters.notified(queue: "q")   // arrives between the look at the table and the sleep
+        XCTAssertTrue(waiters.wait(queue: "q", seen: seen, until: Date().addingTimeInterval(5)))
+        XCTAssertFalse(waiters.wait(queue: "q", seen: waiters.version(of: "q"), until: Date().addingTimeInterval(0.05)))
+        waiters.leave()
+        XCTAssertTrue(waiters.admit())
+        waiters.stop()
+        XCTAssertFalse(waiters.wait(queue: "q", seen: waiters.version(of: "q"), until: Date().addingTimeInterval(5)))
+        XCTAssertEqual(waiters.counters, QueueWaiters.Counters(wokenByNotify: 1, timedOut: 1, rejected: 1))
+    }
+
     func testClaimRequestDefaultsAndErrors() throws {
         XCTAssertEqual(try ClaimRequest.parse([]), ClaimRequest(ownerId: nil, limit: 1, leaseSeconds: 300, waitSeconds: 0))
         XCTAssertEqual(try ClaimRequest.parse(Array(#"{"owner_id":"rep_anna","limit":5,"lease_seconds":60,"wait_seconds":20}"#.utf8)),
