@@ -191,3 +191,19 @@ BEGIN
     RETURN a || jsonb_build_object('item_id', item.id, 'created', true);
 END
 $$;
+
+-- A lead merged into another takes its queue items along: each not-closed item moves to the
+-- survivor, unless the survivor already has one in that queue (then the loser's is cancelled),
+-- so a merged person is never worked twice.
+CREATE FUNCTION leadrouter_move_queue_items_on_merge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE queue_items l SET state = 'closed', close_reason = 'cancelled', closed_at = now(), lease_until = NULL, updated_at = now()
+    WHERE l.lead_id = NEW.id AND l.state <> 'closed'
+      AND EXISTS (SELECT 1 FROM queue_items s WHERE s.lead_id = NEW.merged_into AND s.queue = l.queue AND s.state <> 'closed');
+    UPDATE queue_items SET lead_id = NEW.merged_into, updated_at = now() WHERE lead_id = NEW.id AND state <> 'closed';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER leads_merge_moves_queue_items AFTER UPDATE OF merged_into ON leads
+    FOR EACH ROW WHEN (OLD.merged_into IS NULL AND NEW.merged_into IS NOT NULL)
+    EXECUTE FUNCTION leadrouter_move_queue_items_on_merge();

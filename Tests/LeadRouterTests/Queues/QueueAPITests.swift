@@ -77,6 +77,23 @@ final class QueueAPITests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE state = 'closed' AND close_reason = 'exited_segment'"), 1)
     }
 
+    func testMergedLeadsKeepOneItem() throws {
+        let service = try TestService(test: self)
+        let client = try service.client()
+        XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey,
+                                       ["anonymousId": "anon-1", "event": "Pricing Requested", "context": ["traits": ["email": "ana@acme.io"]]]).status, 200)
+        XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey,
+                                       ["userId": "u-9", "event": "Pricing Requested"]).status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE state = 'open'"), 2)
+        XCTAssertEqual(try client.json("POST", "/v1/identify", key: service.ingestKey,
+                                       ["userId": "u-9", "traits": ["email": "ana@acme.io"]]).status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE merged_into IS NOT NULL"), 1)
+        XCTAssertEqual(try service.count("""
+            SELECT count(*) FROM queue_items q JOIN leads l ON l.id = q.lead_id WHERE q.state = 'open' AND l.merged_into IS NULL
+            """), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE state = 'closed' AND close_reason = 'cancelled'"), 1)
+    }
+
     func testOwnersAndAccountsSteerAssignment() throws {
         let service = try TestService(test: self)
         let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
