@@ -10,10 +10,12 @@ public struct OwnerRoutes: Sendable {
     let auth: Authenticator
     let clock: @Sendable () -> Date
 
+    /// Routes on `pool`; `clock` stamps account changes (the service clock).
     public init(pool: PostgresPool, auth: Authenticator, clock: @escaping @Sendable () -> Date) {
         self.pool = pool; self.auth = auth; self.clock = clock
     }
 
+    /// Adds the three routes.
     public func install(into router: inout HTTPRouter) {
         router.add(.GET, "/v1/owners") { request in
             try APIErrors.guarded {

@@ -9,10 +9,12 @@ public struct QueueRoutes: Sendable {
     let service: QueueService
     let auth: Authenticator
 
+    /// Routes over `service`, keys checked by `auth`.
     public init(service: QueueService, auth: Authenticator) { self.service = service; self.auth = auth }
 
     static let namePattern = "^[a-z0-9][a-z0-9_.-]{0,127}$"
 
+    /// Adds the queue routes and the owner/account routes.
     public func install(into router: inout HTTPRouter) {
         router.add(.GET, "/v1/queues/{queue}") { request in try APIErrors.guarded { try list(request) } }
         router.add(.GET, "/v1/queues/{queue}/stats") { request in try APIErrors.guarded { try stats(request) } }

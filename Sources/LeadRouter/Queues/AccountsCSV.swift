@@ -19,12 +19,16 @@ public enum AccountDomain {
 public struct AccountsCSV: Sendable, Equatable {
     /// A line that could not be read, 1-based, and why.
     public struct LineError: Sendable, Equatable, CustomStringConvertible {
+        /// 1-based line number.
         public var line: Int
+        /// Why the line was refused.
         public var reason: String
         public var description: String { "line \(line): \(reason)" }
     }
 
+    /// The good lines: normalised domain and owner id.
     public var accounts: [(domain: String, ownerId: String)]
+    /// Every bad line (an import with any refuses the whole file).
     public var errors: [LineError]
 
     public static func == (a: AccountsCSV, b: AccountsCSV) -> Bool {

@@ -2,10 +2,14 @@ import Foundation
 
 /// What the lease rules need to know about an item.
 public struct LeaseSnapshot: Sendable, Equatable {
+    /// `open`, `claimed` or `closed`.
     public var state: String
+    /// The token of the current claim.
     public var claimToken: UUID?
+    /// When the current claim ends by itself.
     public var leaseUntil: Date?
 
+    /// A snapshot of an item's lease columns.
     public init(state: String, claimToken: UUID?, leaseUntil: Date?) {
         self.state = state; self.claimToken = claimToken; self.leaseUntil = leaseUntil
     }

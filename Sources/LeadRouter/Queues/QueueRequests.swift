@@ -3,7 +3,9 @@ import Segmentation
 
 /// A field error of a queue API body: JSON pointer and what is wrong.
 public struct QueueFieldError: Error, Sendable, Equatable {
+    /// Where in the body (`/limit`), or `""` for the body itself.
     public var pointer: String
+    /// What is wrong, for people.
     public var detail: String
 }
 
@@ -69,11 +71,14 @@ struct JSONFields {
 public struct ClaimRequest: Sendable, Equatable {
     /// Claim as this owner: their items and unassigned ones (nil: any item).
     public var ownerId: String?
+    /// Most items to claim at once.
     public var limit: Int
+    /// How long the claim holds an item unless extended.
     public var leaseSeconds: Int
     /// Long poll: answer as soon as an item appears, or empty after this many seconds.
     public var waitSeconds: Int
 
+    /// Bounds that keep one claim short and a lease from outliving a working day.
     public static let maxLimit = 100
     public static let maxLeaseSeconds = 86_400
     public static let maxWaitSeconds = 60
@@ -91,7 +96,9 @@ public struct ClaimRequest: Sendable, Equatable {
 
 /// `ack`, `release` and `extend` bodies: the claim token and the operation.
 public struct LeaseRequest: Sendable, Equatable {
+    /// The `claim_token` the claim answered with.
     public var token: UUID
+    /// What the claimer wants done.
     public var operation: LeaseOperation
 
     /// Status names as the ruleset spells them (the `leadrouter_name` shape).
@@ -115,6 +122,7 @@ public struct LeaseRequest: Sendable, Equatable {
 
 /// A queue API body that does not pass: every field error.
 public struct QueueRequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Every field error, in body order.
     public var errors: [QueueFieldError]
     public var description: String { errors.map { "\($0.pointer.isEmpty ? "body" : $0.pointer) \($0.detail)" }.joined(separator: "; ") }
 }

@@ -20,6 +20,7 @@ public enum LongPollStep: Equatable, Sendable {
 public final class QueueService: Sendable {
     /// How a claim ended.
     public struct ClaimResult: Sendable {
+        /// The claimed items, claim order, each with its token.
         public var items: [QueueItem]
         /// True when a NOTIFY woke the poll (false: it found items at once, or the wait ran out).
         public var wokenByNotify: Bool
@@ -35,7 +36,9 @@ public final class QueueService: Sendable {
     /// Too many long polls wait already: answer 503 with Retry-After.
     public struct TooManyWaiters: Error {}
 
+    /// Connections for claims and leases (none is held while a long poll waits).
     public let pool: PostgresPool
+    /// Long-poll wake-ups and the cap on waiting claims.
     public let waiters: QueueWaiters
     /// Lease expiry and SLA escalation.
     public let worker: QueueWorker
@@ -44,6 +47,7 @@ public final class QueueService: Sendable {
     let logger: Logger
     private let workerRunning = Locked(false)
 
+    /// The service; `ingest` moves a lead's status on ack, `clock` is the service clock.
     public init(pool: PostgresPool, ingest: IngestService, waiters: QueueWaiters, worker: QueueWorker,
                 clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.pool = pool; self.ingest = ingest; self.waiters = waiters; self.worker = worker; self.clock = clock; self.logger = logger

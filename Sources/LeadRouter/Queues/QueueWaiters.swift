@@ -13,11 +13,15 @@ import Postgres
 public final class QueueWaiters: @unchecked Sendable {
     /// How waits ended, for tests and `/metrics`-style inspection.
     public struct Counters: Sendable, Equatable {
+        /// Waits a NOTIFY of their queue ended.
         public var wokenByNotify = 0
+        /// Waits that ran to their deadline.
         public var timedOut = 0
+        /// Claims refused because `maxWaiters` already waited.
         public var rejected = 0
     }
 
+    /// Most claims waiting at once (each holds an HTTP worker thread).
     public let maxWaiters: Int
     let listener: PostgresListener?
     private let condition = NSCondition()

@@ -16,6 +16,7 @@ public final class QueueWorker: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
+    /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
     public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.pool = pool; self.interval = interval; self.batchSize = batchSize; self.clock = clock; self.logger = logger
     }
