@@ -77,6 +77,24 @@ final class QueueAPITests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE state = 'closed' AND close_reason = 'exited_segment'"), 1)
     }
 
+    func testTheServiceClockDrivesSLAEscalation() throws {
+        let service = try TestService(test: self) { $0.runQueueWorker = false }
+        let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
+        let client = try service.client()
+        XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey, event("Pricing Requested", user: "s1")).status, 200)
+        service.clock.advance(14 * 60)
+        XCTAssertEqual(try service.app.queues.worker.escalateBreaches(), 0)
+        service.clock.advance(60)   // the pricing route's sla is 15m
+        XCTAssertEqual(try service.app.queues.worker.escalateBreaches(), 1)
+        let stats = try client.json("GET", "/v1/queues/high-intent/stats", key: queueKey)
+        XCTAssertEqual(stats.json["breached"] as? Int, 1)
+        XCTAssertEqual(stats.json["open"] as? Int, 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'queue.sla_breached' AND payload ->> 'owner_id' = 'rep_carla'"), 1)
+        let item = try XCTUnwrap((try client.json("GET", "/v1/queues/high-intent", key: queueKey).json["data"] as? [[String: Any]])?.first)
+        XCTAssertEqual(item["sla_breached_at"] as? String, iso(service.clock.now))
+        XCTAssertEqual(item["owner_id"] as? String, "rep_carla", "inside-sales names no escalate_to: the owner stays")
+    }
+
     func testMergedLeadsKeepOneItem() throws {
         let service = try TestService(test: self)
         let client = try service.client()
