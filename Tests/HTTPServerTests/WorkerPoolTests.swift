@@ -3,10 +3,9 @@ import XCTest
 @testable import HTTPServer
 
 final class WorkerPoolTests: XCTestCase {
-    func testCapacityIsIdleWorkersPlusQueueDepthAndEveryTakenJobRuns() throws {
+    func testCapacityIsFreeWorkersPlusQueueDepthAndEveryTakenJobRuns() throws {
         let pool = WorkerPool(threadCount: 2, queueDepth: 3)
         try pool.start()
-        Thread.sleep(forTimeInterval: 0.05)  // both workers asleep, idle
         let gate = Gate()
         let done = NSLock()
         nonisolated(unsafe) var ran: [Int] = []
@@ -20,5 +19,14 @@ final class WorkerPoolTests: XCTestCase {
         pool.shutdown(deadline: monotonicNow() + .seconds(5))
         XCTAssertEqual(ran.sorted(), [0, 1, 2, 3, 4])
         XCTAssertFalse(pool.submit { }, "stopped")
+    }
+
+    /// A worker that has not reached its first wait is free all the same: a burst that arrives
+    /// right after start (or while workers are between jobs) must not get a spurious 503.
+    func testWorkersNotYetAsleepCountAsFree() throws {
+        let pool = WorkerPool(threadCount: 1, queueDepth: 1)
+        XCTAssertEqual(pool.submit([{}, {}, {}]), 2, "1 free worker + 1 waiting, before any thread runs")
+        try pool.start()
+        pool.shutdown(deadline: monotonicNow() + .seconds(5))
     }
 }

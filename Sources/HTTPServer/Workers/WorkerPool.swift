@@ -10,6 +10,9 @@ final class WorkerPool: @unchecked Sendable {
     private var queue: BoundedQueue<Job>
     private var threads: [NativeThread] = []
     private var idle = 0
+    /// Workers running a job. Capacity is counted from this, not from `idle`: a worker that has
+    /// not reached its first wait yet (or is between jobs) is free, even though it is not asleep.
+    private var busy = 0
     /// Wake-ups signalled but not yet consumed, so a burst does not signal the same sleeper twice.
     private var pendingWakes = 0
     private var stopping = false
@@ -45,10 +48,10 @@ final class WorkerPool: @unchecked Sendable {
             return 0
         }
         var taken = 0
-        // Capacity is every idle worker (each takes one job at once) plus `queueDepth` waiting,
+        // Capacity is every free worker (each takes one job at once) plus `queueDepth` waiting,
         // however many jobs arrive in one batch before a worker has woken.
         for job in jobs {
-            guard queue.count < queueDepth + idle, queue.push(job) else { break }
+            guard queue.count < queueDepth + threadCount - busy, queue.push(job) else { break }
             taken += 1
         }
         // Wake one sleeper; it wakes the next if work is still queued when it takes a job
@@ -76,8 +79,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func run() {
+        var finishedJob = false
         while true {
             lock.lock()
+            if finishedJob { busy -= 1 }  // counted under the lock this turn takes anyway
             while queue.isEmpty && !stopping {
                 idle += 1
                 lock.wait()
@@ -90,11 +95,13 @@ final class WorkerPool: @unchecked Sendable {
                 lock.broadcast()
                 return
             }
+            busy += 1
             let wakeNext = !queue.isEmpty && idle > pendingWakes
             if wakeNext { pendingWakes += 1 }
             lock.unlock()
             if wakeNext { lock.signal() }
             job()
+            finishedJob = true
         }
     }
 }
