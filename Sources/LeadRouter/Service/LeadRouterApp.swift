@@ -20,6 +20,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var sweeperInterval = 1.0
         public var sweeperBatchSize = 200
         public var runSweeper = true
+        /// Webhook delivery (`webhooks.enabled` turns the dispatcher and workers on this node off).
+        public var webhooks = WebhookSettings()
         /// Group-commit writer lanes (each uses one database connection while it commits).
         public var ingestLanes = 8
         /// Most messages one lane applies in one transaction.
@@ -49,6 +51,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let sweeper: Sweeper
     public let pipeline: GroupCommitPipeline
     public let authenticator: Authenticator
+    public let webhookDelivery: WebhookDelivery
     public let readiness = ReadinessChecks()
     let logger: Logger
     private var server: HTTPServer?
@@ -84,6 +87,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           clock: options.clock, logger: logger)
         authenticator = Authenticator(pool: pool)
+        webhookDelivery = try WebhookDelivery.prepare(options: options, engine: engine, pool: pool, logger: logger)
         let pool = self.pool
         let version = engine.ruleset.version
         readiness.register("database") {
@@ -101,6 +105,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         IngestRoutes(pipeline: pipeline, auth: authenticator, limits: options.ingestLimits).install(into: &router)
         LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
         SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
+        WebhookRoutes(pool: pool, engine: engine, auth: authenticator, settings: options.webhooks).install(into: &router)
         return router
     }
 
@@ -113,6 +118,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             sweeper.start()
             sweeperRunning = true
         }
+        if options.webhooks.enabled { webhookDelivery.start() }
     }
 
     public var port: Int? { server?.port }
@@ -124,6 +130,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         server?.shutdown()
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
+        webhookDelivery.stop()
         pipeline.stop()
         pool.close()
     }

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import Postgres
+
+/// The push side of the outbox: one dispatcher thread turns outbox rows into deliveries, and
+/// `settings.workers` threads lease due deliveries (`FOR UPDATE SKIP LOCKED`, so several nodes
+/// share the work without sending one twice), POST them signed, and record the outcome. All of it
+/// runs on its own threads with its own small connection pool: a slow or dead receiver holds a
+/// delivery worker, never an ingest lane, a server thread or an ingest connection.
+public final class WebhookDelivery: @unchecked Sendable {
+    let settings: WebhookSettings
+    let pool: PostgresPool
+    let client: WebhookHTTPClient
+    let policy: RetryPolicy
+    let logger: Logger
+    private let state = Locked(State())
+    private let wake = NSCondition()
+    private let finished = DispatchGroup()
+
+    private struct State { var stopping = false; var started = false }
+
+    /// Sets up the pool and HTTPS trust (fails when the CA file is unusable); nothing runs yet.
+    public init(databaseURL: String, settings: WebhookSettings, logger: Logger) throws {
+        self.settings = settings
+        self.logger = logger
+        client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile)
+        policy = RetryPolicy(base: settings.backoffBase, cap: settings.backoffCap, maxAge: settings.maxAge)
+        pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL),
+                            settings: .init(minConnections: 0, maxConnections: max(1, settings.databaseConnections),
+                                            acquireTimeout: 30, idleTimeout: 300),
+                            logger: logger)
+    }
+
+    /// Starts the dispatcher and the workers.
+    public func start() {
+        let first = state.withLock { s -> Bool in defer { s.started = true }; return !s.started }
+        guard first else { return }
+        spawn("lr-webhook-dispatch") { [self] in dispatchLoop() }
+        for i in 0..<max(1, settings.workers) { spawn("lr-webhook-\(i)") { [self] in workerLoop() } }
+        logger.info("webhook delivery started", metadata: ["workers": "\(settings.workers)"])
+    }
+
+    /// Stops taking work and waits for attempts in progress (at most the HTTP timeouts), then
+    /// closes the pool. Leases of anything unfinished simply run out and are retaken.
+    public func stop() {
+        let running = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return s.started && !s.stopping
+        }
+        wakeAll()
+        if running { finished.wait() }
+        pool.close()
+    }
+
+    var stopping: Bool { state.withLock { $0.stopping } }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        finished.enter()
+        let thread = Thread { [finished] in body(); finished.leave() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Wakes idle workers (new deliveries, or stop).
+    func wakeAll() {
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    /// Sleeps up to `seconds` unless woken.
+    func idle(_ seconds: Double) {
+        wake.lock()
+        if !stopping { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
+        wake.unlock()
+    }
+
+    private func dispatchLoop() {
+        while !stopping {
+            do {
+                var created = 0
+                while !stopping {
+                    let n = try pool.withTransaction { try Store($0).dispatchOutbox(limit: settings.dispatchBatch) }
+                    created += n
+                    if n < settings.dispatchBatch { break }
+                }
+                let reclaimed = try pool.withConnection { try Store($0).reclaimExpiredLeases() }
+                if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
+                if created > 0 || reclaimed > 0 { wakeAll() }
+            } catch {
+                logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
+            }
+            idle(settings.pollInterval)
+        }
+    }
+
+    private func workerLoop() {
+        while !stopping {
+            let leased: [LeasedDelivery]
+            do {
+                leased = try pool.withConnection { try Store($0).leaseDeliveries(limit: 1, leaseSeconds: settings.leaseSeconds) }
+            } catch {
+                logger.error("webhook lease failed", metadata: ["error": "\(error)"])
+                idle(settings.pollInterval)
+                continue
+            }
+            if leased.isEmpty { idle(settings.pollInterval); continue }
+            for delivery in leased { attempt(delivery) }
+        }
+    }
+
+    /// Sends one delivery and records the outcome (fenced by the attempt number).
+    func attempt(_ delivery: LeasedDelivery) {
+        let event = WebhookEvent(outboxId: delivery.outboxId, topic: delivery.topic, createdAt: delivery.createdAt,
+                                 payload: delivery.payload)
+        let headers = event.headers(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), attempt: delivery.attempt)
+        var status: Int?
+        var failure: String?
+        do {
+            let response = try client.post(delivery.url, headers: headers, body: event.body)
+            status = response.status
+            if !(200...299).contains(response.status) {
+                failure = response.headers["location"].map { "HTTP \(response.status) (redirect to \($0) not followed)" }
+                    ?? "HTTP \(response.status)"
+            }
+        } catch {
+            failure = "\(error)"
+        }
+        do {
+            try pool.withConnection { conn in
+                let store = Store(conn)
+                if let failure {
+                    let delay = policy.delay(afterAttempt: delivery.attempt, maxAttempts: delivery.maxAttempts,
+                                             windowAge: Date().timeIntervalSince(delivery.windowStartedAt),
+                                             unit: Double.random(in: 0..<1))
+                    try store.markFailed(delivery.id, attempt: delivery.attempt, httpStatus: status, error: failure, retryInSeconds: delay)
+                    logger.notice("webhook attempt failed", metadata: [
+                        "delivery": "\(delivery.id)", "attempt": "\(delivery.attempt)", "error": "\(failure)",
+                        "next": "\(delay.map { "in \(Int($0))s" } ?? "dead-letter")"])
+                } else {
+                    try store.markDelivered(delivery.id, attempt: delivery.attempt, httpStatus: status ?? 200)
+                }
+            }
+        } catch {
+            // The lease runs out and the delivery is retaken: at-least-once.
+            logger.error("webhook outcome not recorded", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+        }
+    }
+}
