@@ -15,8 +15,8 @@ public enum SubscriptionValidation {
     public struct Problems: Error, Sendable { public var errors: [ProblemFieldError] }
 
     /// The subscription `object` describes, or the field errors. `knownSegments` are the active
-    /// ruleset's segment names.
-    public static func validate(_ object: [String: Any], knownSegments: Set<String>, defaultMaxAttempts: Int,
+    /// ruleset's segment names (nil: checked later, when the ruleset is known).
+    public static func validate(_ object: [String: Any], knownSegments: Set<String>?, defaultMaxAttempts: Int,
                                 configName: String? = nil) -> Result<NewSubscription, Problems> {
         var errors: [ProblemFieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(ProblemFieldError(pointer: "/" + field, detail: detail)) }
@@ -44,7 +44,7 @@ public enum SubscriptionValidation {
             if let list = raw as? [Any], !list.isEmpty {
                 segments = []
                 for (i, item) in list.enumerated() {
-                    guard let name = item as? String, knownSegments.contains(name) else {
+                    guard let name = item as? String, knownSegments?.contains(name) ?? !name.isEmpty else {
                         fail("segments/\(i)", "is not a segment of the active ruleset"); continue
                     }
                     segments?.append(name)
