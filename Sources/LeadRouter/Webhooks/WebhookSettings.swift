@@ -32,8 +32,9 @@ public struct WebhookSettings: Sendable, Equatable {
     /// All defaults.
     public init() {}
 
-    /// How long a worker holds a lease: the longest an attempt can take, plus a margin.
-    var leaseSeconds: Double { timeouts.connect + timeouts.response + 30 }
+    /// How long a worker holds a lease: twice the longest an attempt can take, plus 5 s. A node
+    /// killed mid-attempt delays its deliveries by at most this much.
+    var leaseSeconds: Double { 2 * (timeouts.connect + timeouts.response) + 5 }
 }
 
 /// Exponential backoff with jitter, and when to give up. Pure: the random draw is an argument.

@@ -8,7 +8,7 @@ import XCTest
 /// A webhook receiver on a real loopback socket (our own HTTPServer), whose answer to each
 /// request a test chooses: 2xx, an error status, or hanging past the sender's timeout.
 final class WebhookReceiver: @unchecked Sendable {
-    enum Behaviour: Sendable { case ok, fail(Int), hang(Double) }
+    enum Behaviour: Sendable { case ok, fail(Int), hang(Double), slow(Double) }
 
     /// One request as it arrived, and what it was answered.
     struct Request: Sendable {
@@ -44,6 +44,7 @@ final class WebhookReceiver: @unchecked Sendable {
                                 path: request.head.path, answered: 0)
             switch decision {
             case .ok: entry.answered = 204
+            case let .slow(seconds): Thread.sleep(forTimeInterval: seconds); entry.answered = 204
             case let .fail(status): entry.answered = status
             case let .hang(seconds):
                 log.withLock { $0.append(entry) }
