@@ -62,7 +62,7 @@ extension Store {
     /// Subscriptions not deleted, oldest first.
     public func subscriptions() throws -> [Subscription] {
         try connection.query("""
-            SELECT \(unsafeRaw: Self.subscriptionColumns) FROM subscriptions WHERE deleted_at IS NULL ORDER BY created_at, id
+            SELECT \(unsafeRaw: Self.subscriptionColumns) FROM subscriptions WHERE deleted_at IS NULL ORDER BY created_at, config_name, id
             """).map(Self.subscription)
     }
 
