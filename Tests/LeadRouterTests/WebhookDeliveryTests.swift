@@ -23,21 +23,6 @@ final class WebhookDeliveryTests: XCTestCase {
         }
     }
 
-    /// For each lead, `seq` of its accepted events in arrival order, and whether any attempt of a
-    /// later event arrived before the one before it was accepted.
-    func perLeadOrder(_ requests: [WebhookReceiver.Request]) -> (accepted: [String: [Int]], violations: [String]) {
-        var accepted: [String: [Int]] = [:]
-        var violations: [String] = []
-        for request in requests {
-            guard let lead = request.leadId, let seq = ((request.json["data"] as? [String: Any])?["seq"] as? String).flatMap(Int.init) else { continue }
-            let done = accepted[lead, default: []]
-            let next = (done.max() ?? -1) + 1
-            if seq > next { violations.append("lead \(lead): event \(seq) attempted before \(next) was delivered") }
-            if (200...299).contains(request.answered), !done.contains(seq) { accepted[lead, default: []].append(seq) }
-        }
-        return (accepted, violations)
-    }
-
     func testEveryEventArrivesSignedAndInPerLeadOrderDespiteFailuresAndHangs() throws {
         let receiver = try WebhookReceiver { _ in
             let draw = Double.random(in: 0..<1)
@@ -58,7 +43,7 @@ final class WebhookDeliveryTests: XCTestCase {
         XCTAssertEqual(Set(receiver.accepted.compactMap(\.eventId)), outboxIds, "every outbox event was accepted")
         XCTAssertGreaterThan(requests.filter { $0.answered == 500 }.count, 10, "the receiver did fail requests")
         XCTAssertGreaterThan(requests.filter { $0.answered == 0 }.count, 0, "the receiver did hang")
-        let order = perLeadOrder(requests)
+        let order = WebhookReceiver.perLeadOrder(requests)
         XCTAssertEqual(order.violations, [])
         for lead in leads { XCTAssertEqual(order.accepted[lead.uuidString.lowercased()], Array(0..<10)) }
         assertSigned(requests)
@@ -132,7 +117,7 @@ final class WebhookDeliveryTests: XCTestCase {
         XCTAssertEqual(again.json["scheduled"] as? Int, 4, "delivered ones are sent again")
         WebhookReceiver.eventually(timeout: 30, "second replay") { receiver.accepted.count == 8 }
         XCTAssertEqual(Set(receiver.accepted.suffix(4).compactMap(\.eventId)), first, "same event ids: receivers dedupe")
-        XCTAssertEqual(perLeadOrder(receiver.requests).violations, [])
+        XCTAssertEqual(WebhookReceiver.perLeadOrder(receiver.requests).violations, [])
 
         let future = try client.json("POST", "/v1/subscriptions/\(id)/replay", key: service.adminKey, ["from": iso(Date().addingTimeInterval(3600))])
         XCTAssertEqual(future.json["scheduled"] as? Int, 0)

@@ -73,6 +73,21 @@ final class WebhookReceiver: @unchecked Sendable {
 
     func stop() { server.shutdown(); server.waitUntilStopped() }
 
+    /// For each lead, `seq` of its accepted events in arrival order, and whether any attempt of a
+    /// later event arrived before the one before it was accepted.
+    static func perLeadOrder(_ requests: [Request]) -> (accepted: [String: [Int]], violations: [String]) {
+        var accepted: [String: [Int]] = [:]
+        var violations: [String] = []
+        for request in requests {
+            guard let lead = request.leadId, let seq = ((request.json["data"] as? [String: Any])?["seq"] as? String).flatMap(Int.init) else { continue }
+            let done = accepted[lead, default: []]
+            let next = (done.max() ?? -1) + 1
+            if seq > next { violations.append("lead \(lead): event \(seq) attempted before \(next) was delivered") }
+            if (200...299).contains(request.answered), !done.contains(seq) { accepted[lead, default: []].append(seq) }
+        }
+        return (accepted, violations)
+    }
+
     /// Waits until `condition` holds (checked every 50 ms) or fails the test after `timeout`.
     static func eventually(timeout: Double = 60, _ what: String, file: StaticString = #filePath, line: UInt = #line,
                            _ condition: () throws -> Bool) rethrows {
@@ -102,18 +117,7 @@ extension TestService {
     /// Writes outbox rows as EvaluationWriter does: `count` messages for each of `leads`, each
     /// payload carrying its lead and sequence number (to check per-lead order at the receiver).
     func writeOutbox(leads: [UUID], perLead count: Int, topic: OutboxTopic = .leadStatusChanged) throws {
-        let conn = try connection()
-        try conn.withTransaction { conn in
-            var messages: [OutboxMessage] = []
-            for n in 0..<count {
-                for lead in leads {
-                    messages.append(OutboxMessage(topic: topic, leadId: lead, payload: try PostgresJSON(encoding: [
-                        "lead_id": lead.uuidString.lowercased(), "seq": String(n), "from": "a", "to": "b",
-                    ])))
-                }
-            }
-            try Store(conn).appendOutbox(messages)
-        }
+        try writeTestOutbox(databaseURL: url, leads: leads, perLead: count, topic: topic)
     }
 
     /// Creates a subscription through the API and returns its JSON (with the secret).
@@ -121,5 +125,21 @@ extension TestService {
         let response = try client().json("POST", "/v1/subscriptions", key: adminKey, body)
         XCTAssertEqual(response.status, 201, response.text)
         return response.json
+    }
+}
+
+/// `TestService.writeOutbox` for any database.
+func writeTestOutbox(databaseURL: String, leads: [UUID], perLead count: Int, topic: OutboxTopic = .leadStatusChanged) throws {
+    let conn = try PostgresConnection(url: databaseURL, logger: TestDatabases.logger)
+    try conn.withTransaction { conn in
+        var messages: [OutboxMessage] = []
+        for n in 0..<count {
+            for lead in leads {
+                messages.append(OutboxMessage(topic: topic, leadId: lead, payload: try PostgresJSON(encoding: [
+                    "lead_id": lead.uuidString.lowercased(), "seq": String(n), "from": "a", "to": "b",
+                ])))
+            }
+        }
+        try Store(conn).appendOutbox(messages)
     }
 }
