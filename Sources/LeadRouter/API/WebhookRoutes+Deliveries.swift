@@ -6,32 +6,21 @@ import Segmentation
 /// `GET /v1/deliveries` and `POST /v1/deliveries/{id}/retry`.
 extension WebhookRoutes {
     func deliveries(_ request: HTTPRequest) throws -> HTTPResponse {
-        var filter: DeliveryFilter?
-        if let text = request.queryValue("status") {
-            guard let parsed = DeliveryFilter(rawValue: text) else {
-                throw HTTPError(.badRequest, detail: "status must be one of failed, dead, pending, delivered",
-                                errors: [.init(pointer: "/query/status", detail: "must be one of failed, dead, pending, delivered")])
-            }
-            filter = parsed
-        }
-        var subscription: UUID?
-        if let text = request.queryValue("subscription") {
-            guard let id = UUID(uuidString: text) else {
-                throw HTTPError(.badRequest, detail: "subscription must be a subscription id",
-                                errors: [.init(pointer: "/query/subscription", detail: "must be a UUID")])
-            }
-            subscription = id
-        }
-        var before: Int64?
-        if let text = request.queryValue("cursor") {
-            guard let n = Int64(text), n > 0 else {
-                throw HTTPError(.badRequest, detail: "cursor is not valid", errors: [.init(pointer: "/query/cursor", detail: "must come from next_cursor")])
-            }
-            before = n
-        }
+        let filter = try Self.query(request, "status", "must be one of failed, dead, pending, delivered") { DeliveryFilter(rawValue: $0) }
+        let subscription = try Self.query(request, "subscription", "must be a subscription id (a UUID)") { UUID(uuidString: $0) }
+        let before = try Self.query(request, "cursor", "must come from next_cursor") { Int64($0).flatMap { $0 > 0 ? $0 : nil } }
         let limit = try LeadRoutes.limit(request)
         let rows = try pool.withConnection { try Store($0).deliveries(filter: filter, subscription: subscription, limit: limit, before: before) }
         return .json(DeliveryList(data: rows.map(DeliveryView.init), nextCursor: rows.count == limit ? rows.last.map { String($0.id) } : nil))
+    }
+
+    /// Query parameter `name` parsed by `parse`; nil when absent, 400 when it does not parse.
+    static func query<T>(_ request: HTTPRequest, _ name: String, _ expected: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = request.queryValue(name) else { return nil }
+        guard let value = parse(text) else {
+            throw HTTPError(.badRequest, detail: "\(name) \(expected)", errors: [.init(pointer: "/query/\(name)", detail: expected)])
+        }
+        return value
     }
 
     func retry(_ request: HTTPRequest) throws -> HTTPResponse {
