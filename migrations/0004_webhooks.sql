@@ -26,3 +26,13 @@ LANGUAGE sql IMMUTABLE AS $$
         OR topic NOT IN ('segment.entered', 'segment.exited', 'lead.routed')
         OR coalesce(payload ->> 'segment', payload ->> 'primary_segment') = ANY (segments))
 $$;
+
+-- Delivery workers lease the earliest due delivery: (next_attempt_at, id) in index order lets
+-- `ORDER BY next_attempt_at, id LIMIT n` stop at the first eligible row instead of sorting every
+-- due one (deliveries created by one dispatch share next_attempt_at).
+DROP INDEX deliveries_due_idx;
+CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at, id) WHERE status = 'pending';
+-- deliveries is a queue: rows change state several times each, and dead index entries in the
+-- partial indexes slow every lease until vacuumed, so vacuum it early.
+ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02,
+                            autovacuum_vacuum_cost_delay = 0);

@@ -75,16 +75,27 @@ public final class WebhookDelivery: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// A store on one of delivery's own connections, with `synchronous_commit = off`: a commit
+    /// lost in a database crash only means a lease, an outcome or a whole dispatch (atomically)
+    /// is done again — a delivery may be sent twice, which at-least-once allows — and delivery
+    /// then never waits on the WAL flush that ingest's commits wait on.
+    func withStore<T>(transaction: Bool = false, _ body: (Store) throws -> T) throws -> T {
+        try pool.withConnection { conn in
+            try conn.executeScript(unsafeSQL: "SET synchronous_commit = off")
+            return transaction ? try conn.withTransaction { try body(Store($0)) } : try body(Store(conn))
+        }
+    }
+
     private func dispatchLoop() {
         while !stopping {
             do {
                 var created = 0
                 while !stopping {
-                    let n = try pool.withTransaction { try Store($0).dispatchOutbox(limit: settings.dispatchBatch) }
+                    let n = try withStore(transaction: true) { try $0.dispatchOutbox(limit: settings.dispatchBatch) }
                     created += n
                     if n < settings.dispatchBatch { break }
                 }
-                let reclaimed = try pool.withConnection { try Store($0).reclaimExpiredLeases() }
+                let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
                 if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
                 if created > 0 || reclaimed > 0 { wakeAll() }
             } catch {
@@ -98,7 +109,7 @@ public final class WebhookDelivery: @unchecked Sendable {
         while !stopping {
             let leased: [LeasedDelivery]
             do {
-                leased = try pool.withConnection { try Store($0).leaseDeliveries(limit: 1, leaseSeconds: settings.leaseSeconds) }
+                leased = try withStore { try $0.leaseDeliveries(limit: 1, leaseSeconds: settings.leaseSeconds) }
             } catch {
                 logger.error("webhook lease failed", metadata: ["error": "\(error)"])
                 idle(settings.pollInterval)
@@ -127,8 +138,7 @@ public final class WebhookDelivery: @unchecked Sendable {
             failure = "\(error)"
         }
         do {
-            try pool.withConnection { conn in
-                let store = Store(conn)
+            try withStore { store in
                 if let failure {
                     let delay = policy.delay(afterAttempt: delivery.attempt, maxAttempts: delivery.maxAttempts,
                                              windowAge: Date().timeIntervalSince(delivery.windowStartedAt),
