@@ -11,10 +11,13 @@ public struct WebhookRoutes: Sendable {
     let auth: Authenticator
     let settings: WebhookSettings
 
+    /// Routes on the main pool (operator calls are rare); `engine` checks segment filters,
+    /// `settings` gives the default max attempts.
     public init(pool: PostgresPool, engine: Engine, auth: Authenticator, settings: WebhookSettings) {
         self.pool = pool; self.engine = engine; self.auth = auth; self.settings = settings
     }
 
+    /// Adds every webhook route to `router`.
     public func install(into router: inout HTTPRouter) {
         router.add(.POST, "/v1/subscriptions", maxBodyBytes: 16 * 1024) { request in try admin(request) { try create(request) } }
         router.add(.GET, "/v1/subscriptions") { request in

@@ -9,6 +9,7 @@ public struct WebhookEvent: Sendable {
     public let id: String
     public let body: [UInt8]
 
+    /// The event of outbox row `outboxId`; `payload` is its JSON text, used as `data` verbatim.
     public init(outboxId: Int64, topic: String, createdAt: Date, payload: [UInt8]) {
         id = "evt_\(outboxId)"
         var body = Array(#"{"id":"\#(id)","type":"\#(topic)","created_at":"\#(Timestamp(createdAt).description)","data":"#.utf8)

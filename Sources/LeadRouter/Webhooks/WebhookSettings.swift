@@ -43,6 +43,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public var cap: Double
     public var maxAge: Double
 
+    /// Seconds: first delay, longest delay, and the window after which a delivery is given up.
     public init(base: Double, cap: Double, maxAge: Double) { self.base = base; self.cap = cap; self.maxAge = maxAge }
 
     /// Seconds until the next attempt after attempt `attempt` (1-based) failed, or nil for dead-letter:

@@ -3,6 +3,7 @@ import Foundation
 /// Why a webhook request did not get an answer: a code, the errno or TLS detail captured where
 /// it happened. `description` is safe to store as the delivery's `last_error` and show an operator.
 public struct OutboundHTTPError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Which step failed (stable text, stored in `last_error`).
     public enum Code: String, Sendable {
         case invalidURL = "invalid_url"
         case resolve
@@ -20,6 +21,7 @@ public struct OutboundHTTPError: Error, CustomStringConvertible, Sendable, Equat
     /// errno at the failing call, when a system call failed.
     public var errno: Int32?
 
+    /// A failure of `code`; `errno` as captured right after the failing call.
     public init(_ code: Code, _ detail: String, errno: Int32? = nil) {
         self.code = code; self.detail = detail; self.errno = errno
     }

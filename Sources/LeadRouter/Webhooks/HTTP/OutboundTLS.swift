@@ -10,6 +10,9 @@ final class OutboundTLSContext: @unchecked Sendable {
 
     /// Fails with OpenSSL's reason when the context or the CA file cannot be set up.
     init(extraCAFile: String?) throws {
+        // SSL_write on a connection the receiver closed would raise SIGPIPE (plain sockets use
+        // MSG_NOSIGNAL instead); a server process has no use for the signal.
+        signal(SIGPIPE, SIG_IGN)
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw Self.error("creating the TLS client context") }
         handle = ctx
         guard lr_SSL_CTX_configure_client(ctx) == 1 else { throw Self.error("setting TLS 1.2 as minimum") }

@@ -9,6 +9,7 @@ public final class WebhookHTTPClient: Sendable {
     public struct Timeouts: Sendable, Equatable {
         public var connect: Double
         public var response: Double
+        /// Seconds for each phase.
         public init(connect: Double = 5, response: Double = 10) { self.connect = connect; self.response = response }
     }
 
