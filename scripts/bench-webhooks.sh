@@ -195,6 +195,8 @@ print("|---|---|")
 print(f"| 1 node | {d1:.0f} |")
 print(f"| 2 nodes | {d2:.0f} |")
 print(f"| ratio 2 nodes / 1 node | {d2 / d1:.2f}× |\n")
+print("runs (deliveries/s): 1 node " + ", ".join(r[2] for r in rows if r[0] == "deliver" and r[1] == "1")
+      + "; 2 nodes " + ", ".join(r[2] for r in rows if r[0] == "deliver" and r[1] == "2") + "\n")
 def ingest(name, col):
     return med([float(r[col]) for r in rows if r[0] == "ingest" and r[1] == name])
 print(f"| POST /v1/events, wrk {conns} connections, {duration}s | events/s | p50 ms | p99 ms | non-2xx |")
@@ -203,4 +205,6 @@ for name, label in (("none", "no subscription"), ("instant", "webhooks to an ins
     print(f"| {label} | {ingest(name, 2):.0f} | {ingest(name, 3):.2f} | {ingest(name, 4):.2f} | {ingest(name, 5):.0f} |")
 for a, b in (("hang", "instant"), ("hang", "none"), ("instant", "none")):
     print(f"| ratio {a} / {b} | {ingest(a, 2) / ingest(b, 2):.2f}× | {ingest(a, 3) / ingest(b, 3):.2f}× | {ingest(a, 4) / ingest(b, 4):.2f}× | |")
+print()
+print("runs (p99 ms): " + "; ".join(f"{n} " + ", ".join(r[4] for r in rows if r[0] == "ingest" and r[1] == n) for n in ("none", "instant", "hang")) + "\n")
 PY
