@@ -101,9 +101,12 @@ final class WebhookDeliveryTests: XCTestCase {
         let service = try self.service()
         let before = Date().addingTimeInterval(-60)
         try service.writeOutbox(leads: [UUID(), UUID()], perLead: 2)
-        // Subscribed after the events: nothing is sent until a replay asks for them.
-        let subscription = try service.subscribe(["url": receiver.url, "topics": ["lead.status_changed"], "secret": Self.secret])
         try WebhookReceiver.eventually(timeout: 10, "dispatch") { try service.count("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 }
+        // Subscribed after the events were dispatched: nothing is sent until a replay asks for them.
+        let subscription = try service.subscribe(["url": receiver.url, "topics": ["lead.status_changed"], "secret": Self.secret])
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(receiver.requests.count, 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM deliveries"), 0)
         let id = try XCTUnwrap(subscription["id"] as? String)
         let client = try service.client()
         let replay = try client.json("POST", "/v1/subscriptions/\(id)/replay", key: service.adminKey, ["from": iso(before)])

@@ -132,3 +132,16 @@ extension Store {
             """) == 1
     }
 }
+
+extension Store {
+    /// Gives back leases that were never attempted (a node stopping): pending again at once,
+    /// the attempt not counted. Fenced by the attempt number like the outcomes.
+    public func releaseLeases(_ leases: [(id: Int64, attempt: Int)]) throws {
+        guard !leases.isEmpty else { return }
+        try connection.execute("""
+            UPDATE deliveries d SET status = 'pending', attempts = d.attempts - 1, lease_until = NULL, next_attempt_at = now()
+            FROM unnest(\(leases.map(\.id))::bigint[], \(leases.map(\.attempt))::integer[]) AS l(id, attempt)
+            WHERE d.id = l.id AND d.status = 'in_flight' AND d.attempts = l.attempt
+            """)
+    }
+}

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Postgres
 
-/// The push side of the outbox: one dispatcher thread turns outbox rows into deliveries, and
-/// `settings.workers` threads lease due deliveries (`FOR UPDATE SKIP LOCKED`, so several nodes
-/// share the work without sending one twice), POST them signed, and record the outcome. All of it
+/// The push side of the outbox: one dispatcher thread turns outbox rows into deliveries, one
+/// leasing thread leases due deliveries for the idle workers (`FOR UPDATE SKIP LOCKED`, so several
+/// nodes share the work without sending one twice), and `settings.workers` threads POST them
+/// signed and record the outcome. All of it
 /// runs on its own threads with its own small connection pool: a slow or dead receiver holds a
 /// delivery worker, never an ingest lane, a server thread or an ingest connection.
 public final class WebhookDelivery: @unchecked Sendable {
@@ -16,6 +17,7 @@ public final class WebhookDelivery: @unchecked Sendable {
     private let state = Locked(State())
     private let wake = NSCondition()
     private let finished = DispatchGroup()
+    private let handoff: LeaseHandoff
 
     private struct State { var stopping = false; var started = false }
 
@@ -24,6 +26,7 @@ public final class WebhookDelivery: @unchecked Sendable {
         self.settings = settings
         self.logger = logger
         client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile)
+        handoff = LeaseHandoff(workers: max(1, settings.workers))
         policy = RetryPolicy(base: settings.backoffBase, cap: settings.backoffCap, maxAge: settings.maxAge)
         pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL),
                             settings: .init(minConnections: 0, maxConnections: max(1, settings.databaseConnections),
@@ -36,19 +39,23 @@ public final class WebhookDelivery: @unchecked Sendable {
         let first = state.withLock { s -> Bool in defer { s.started = true }; return !s.started }
         guard first else { return }
         spawn("lr-webhook-dispatch") { [self] in dispatchLoop() }
+        spawn("lr-webhook-lease") { [self] in leaseLoop() }
         for i in 0..<max(1, settings.workers) { spawn("lr-webhook-\(i)") { [self] in workerLoop() } }
         logger.info("webhook delivery started", metadata: ["workers": "\(settings.workers)"])
     }
 
-    /// Stops taking work and waits for attempts in progress (at most the HTTP timeouts), then
-    /// closes the pool. Leases of anything unfinished simply run out and are retaken.
+    /// Stops taking work and waits for attempts in progress (at most the HTTP timeouts), gives
+    /// back leases not yet attempted, then closes the pool. (After a crash, leases run out instead.)
     public func stop() {
         let running = state.withLock { s -> Bool in
             defer { s.stopping = true }
             return s.started && !s.stopping
         }
         wakeAll()
+        let unsent = handoff.stop()
         if running { finished.wait() }
+        let leftover = unsent + handoff.stop()
+        if !leftover.isEmpty { _ = try? withStore { try $0.releaseLeases(leftover.map { ($0.id, $0.attempt) }) } }
         pool.close()
     }
 
@@ -105,18 +112,25 @@ public final class WebhookDelivery: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    /// Leases as many due deliveries as there are idle workers, and hands them over.
+    private func leaseLoop() {
         while !stopping {
-            let leased: [LeasedDelivery]
+            let wanted = handoff.capacity(waitingUpTo: settings.pollInterval)
+            if wanted == 0 { continue }
             do {
-                leased = try withStore { try $0.leaseDeliveries(limit: 1, leaseSeconds: settings.leaseSeconds) }
+                let leased = try withStore { try $0.leaseDeliveries(limit: wanted, leaseSeconds: settings.leaseSeconds) }
+                if leased.isEmpty { idle(settings.pollInterval) } else { handoff.hand(leased) }
             } catch {
                 logger.error("webhook lease failed", metadata: ["error": "\(error)"])
                 idle(settings.pollInterval)
-                continue
             }
-            if leased.isEmpty { idle(settings.pollInterval); continue }
-            for delivery in leased { attempt(delivery) }
+        }
+    }
+
+    private func workerLoop() {
+        while let delivery = handoff.take() {
+            attempt(delivery)
+            handoff.done()
         }
     }
 
