@@ -32,4 +32,8 @@ static inline int lr_SSL_CTX_configure_client(SSL_CTX *ctx) {
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     return 1;
 }
+/* Outbound HTTPS (webhooks): SNI is a macro. Returns 1 on success. */
+static inline long lr_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
 #endif

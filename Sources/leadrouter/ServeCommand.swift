@@ -57,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: try ServiceRunner.readRules(rules),
                                             rulesFileName: rules)
         options.server = settings.server.httpServerConfiguration
+        options.webhooks = settings.webhooks
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

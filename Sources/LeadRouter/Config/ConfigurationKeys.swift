@@ -37,7 +37,7 @@ struct ConfigurationKey: Sendable {
             guard levels.contains(v) else { throw ValueError(message: "expected one of \(levels.joined(separator: ", ")), got \"\(v)\"") }
             c.logLevel = v
         },
-    ]
+    ] + webhookKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {
@@ -58,18 +58,18 @@ struct ConfigurationKey: Sendable {
     }
 
     /// Durations: `250ms`, `10s`, `2m`, `1h`, or a bare number of seconds.
-    static func duration(_ path: String, _ env: String, flag: String? = nil,
+    static func duration(_ path: String, _ env: String, flag: String? = nil, max: Double = 86_400,
                          _ set: @escaping @Sendable (inout ServiceConfiguration, Double) -> Void) -> ConfigurationKey {
         ConfigurationKey(path: path, environment: env, flag: flag) { c, v throws(ValueError) in
-            guard let seconds = parseDuration(v), seconds > 0, seconds <= 86_400 else {
-                throw ValueError(message: "expected a duration like 500ms, 10s or 2m (more than 0, at most 24h), got \"\(v)\"")
+            guard let seconds = parseDuration(v), seconds > 0, seconds <= max else {
+                throw ValueError(message: "expected a duration like 500ms, 10s or 2m (more than 0, at most \(Int(max / 3600))h), got \"\(v)\"")
             }
             set(&c, seconds)
         }
     }
 
     static func parseDuration(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             return Double(text.dropLast(suffix.count)).map { $0 * scale }
         }

@@ -38,7 +38,7 @@ extension ServiceConfiguration {
     /// later issues own other `LEADROUTER_*` names (database, rules).
     private static func isServeVariable(_ name: String) -> Bool {
         let prefixes = ["LEADROUTER_HOST", "LEADROUTER_PORT", "LEADROUTER_TLS", "LEADROUTER_LOG", "LEADROUTER_MAX_",
-                        "LEADROUTER_WORKER", "LEADROUTER_EVENT", "LEADROUTER_IDLE", "LEADROUTER_HEADER", "LEADROUTER_SHUTDOWN"]
+                        "LEADROUTER_WORKER", "LEADROUTER_WEBHOOKS", "LEADROUTER_EVENT", "LEADROUTER_IDLE", "LEADROUTER_HEADER", "LEADROUTER_SHUTDOWN"]
         return prefixes.contains { name.hasPrefix($0) }
     }
 
@@ -76,6 +76,7 @@ extension ServiceConfiguration {
                 }
                 let child = prefix + name
                 let keyAt = keyNode.mark.map { "\(source):\($0.line):\($0.column)" } ?? source
+                if child == Self.subscriptionsPath { try applySubscriptions(valueNode, source: source); continue }
                 guard ConfigurationKey.all.contains(where: { $0.path == child || $0.path.hasPrefix(child + ".") }) else {
                     throw ConfigurationError(source: keyAt, key: child, message: "unknown key")
                 }

@@ -6,6 +6,8 @@ import HTTPServer
 public struct ServiceConfiguration: Sendable, Equatable {
     /// The HTTP listener.
     public var server = ServerSettings()
+    /// The `webhooks:` section: delivery settings and configured subscriptions.
+    public var webhooks = WebhookSettings()
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

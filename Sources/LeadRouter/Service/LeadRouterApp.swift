@@ -25,6 +25,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var queueWorkerInterval = 1.0
         /// Most claims long-polling at once; nil = half the HTTP worker threads (at least 1).
         public var maxQueueWaiters: Int?
+        /// Webhook delivery (`webhooks.enabled` turns the dispatcher and workers on this node off).
+        public var webhooks = WebhookSettings()
         /// Group-commit writer lanes (each uses one database connection while it commits).
         public var ingestLanes = 8
         /// Most messages one lane applies in one transaction.
@@ -55,6 +57,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let pipeline: GroupCommitPipeline
     public let queues: QueueService
     public let authenticator: Authenticator
+    public let webhookDelivery: WebhookDelivery
     public let readiness = ReadinessChecks()
     let logger: Logger
     private var server: HTTPServer?
@@ -96,6 +99,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
             worker: QueueWorker(pool: pool, interval: options.queueWorkerInterval, clock: options.clock, logger: logger),
             clock: options.clock, logger: logger)
+        webhookDelivery = try WebhookDelivery.prepare(options: options, engine: engine, pool: pool, logger: logger)
         let pool = self.pool
         let version = engine.ruleset.version
         readiness.register("database") {
@@ -114,6 +118,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
         SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
         QueueRoutes(service: queues, auth: authenticator).install(into: &router)
+        WebhookRoutes(pool: pool, engine: engine, auth: authenticator, settings: options.webhooks).install(into: &router)
         return router
     }
 
@@ -127,6 +132,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             sweeper.start()
             sweeperRunning = true
         }
+        if options.webhooks.enabled { webhookDelivery.start() }
     }
 
     public var port: Int? { server?.port }
@@ -139,6 +145,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         server?.shutdown()
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
+        webhookDelivery.stop()
         pipeline.stop()
         pool.close()
     }

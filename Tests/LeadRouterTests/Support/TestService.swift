@@ -74,6 +74,7 @@ final class TestService: @unchecked Sendable {
         options.server.workerThreads = 24
         options.server.shutdownGracePeriod = 2
         options.runSweeper = false
+        options.webhooks.enabled = false  // webhook tests turn delivery on
         let clock = self.clock
         options.clock = { clock.now }
         configure(&options)

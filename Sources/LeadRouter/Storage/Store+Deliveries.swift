@@ -1,0 +1,147 @@
+import Foundation
+import Postgres
+
+/// A delivery a worker holds a lease on: everything needed to send it, and the attempt number
+/// that fences the result (a late worker whose lease was retaken cannot overwrite it).
+public struct LeasedDelivery: Sendable {
+    public var id: Int64
+    public var subscriptionId: UUID
+    public var outboxId: Int64
+    public var leadId: UUID
+    /// This attempt's number (1 for the first).
+    public var attempt: Int
+    public var url: String
+    public var secret: String
+    public var maxAttempts: Int
+    public var topic: String
+    /// The outbox payload as JSON text (the event's `data`).
+    public var payload: [UInt8]
+    /// When the change happened (the outbox row's time): the event's `created_at`.
+    public var createdAt: Date
+    /// Start of the max-age window.
+    public var windowStartedAt: Date
+}
+
+/// A delivery as `GET /v1/deliveries` shows it.
+public struct DeliveryRecord: Sendable {
+    public var id: Int64
+    public var subscriptionId: UUID
+    public var outboxId: Int64
+    public var leadId: UUID
+    public var topic: String
+    /// pending, in_flight, delivered or dead (pending with a last error = failed, retrying).
+    public var status: String
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var lastStatus: Int?
+    public var deliveredAt: Date?
+    public var createdAt: Date
+}
+
+/// Which deliveries `GET /v1/deliveries` lists.
+public enum DeliveryFilter: String, Sendable, CaseIterable {
+    /// Attempted and not delivered yet, waiting for the next attempt.
+    case failed
+    /// Gave up (max attempts or max age): only a manual retry or a replay sends it again.
+    case dead
+    case pending
+    case delivered
+}
+
+extension Store {
+    /// Turns up to `limit` undispatched outbox rows into deliveries for every matching
+    /// subscription, in outbox order, and marks them dispatched. Only one node dispatches at a
+    /// time (a transaction advisory lock; the others return 0 at once), so deliveries of one lead
+    /// are always created in outbox order. Run inside a transaction.
+    public func dispatchOutbox(limit: Int) throws -> Int {
+        guard try connection.query("SELECT pg_try_advisory_xact_lock(7810756212788524407)").scalar(Bool.self) else { return 0 }
+        return try connection.query("""
+            WITH batch AS (
+                SELECT id, topic, lead_id, payload FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT \(limit)
+            ), created AS (
+                INSERT INTO deliveries (subscription_id, outbox_id, lead_id)
+                SELECT s.id, b.id, b.lead_id FROM batch b
+                JOIN subscriptions s ON s.deleted_at IS NULL AND webhook_matches(s.topics, s.segments, b.topic, b.payload)
+                ORDER BY b.id
+                ON CONFLICT (subscription_id, outbox_id) DO NOTHING
+            )
+            UPDATE outbox SET dispatched_at = now() FROM batch WHERE outbox.id = batch.id
+            """).affectedRows
+    }
+
+    /// In-flight deliveries whose lease ran out (their worker died or hung) become pending again.
+    public func reclaimExpiredLeases() throws -> Int {
+        try connection.execute("""
+            UPDATE deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = now()
+            WHERE status = 'in_flight' AND lease_until < now()
+            """)
+    }
+
+    /// Leases up to `limit` due deliveries for `leaseSeconds`, skipping rows another node holds
+    /// (`FOR UPDATE SKIP LOCKED`) and any delivery that has an earlier pending or in-flight one of
+    /// the same subscription and lead (per-lead order). Each lease counts as an attempt.
+    public func leaseDeliveries(limit: Int, leaseSeconds: Double) throws -> [LeasedDelivery] {
+        try connection.query("""
+            WITH due AS (
+                SELECT d.id FROM deliveries d
+                JOIN subscriptions s ON s.id = d.subscription_id AND s.active AND s.deleted_at IS NULL
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND NOT EXISTS (SELECT 1 FROM deliveries e
+                                  WHERE e.subscription_id = d.subscription_id AND e.lead_id = d.lead_id
+                                    AND e.outbox_id < d.outbox_id AND e.status IN ('pending', 'in_flight'))
+                ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE deliveries d SET status = 'in_flight', attempts = d.attempts + 1,
+                                    lease_until = now() + make_interval(secs => \(leaseSeconds))
+            FROM due, subscriptions s, outbox o
+            WHERE d.id = due.id AND s.id = d.subscription_id AND o.id = d.outbox_id
+            RETURNING d.id, d.subscription_id, d.outbox_id, d.lead_id, d.attempts, d.window_started_at,
+                      s.url, s.secret, s.max_attempts, o.topic, o.payload::text AS payload, o.created_at
+            """).map { row in
+            LeasedDelivery(id: try row.decode(Int64.self, "id"), subscriptionId: try row.decode(UUID.self, "subscription_id"),
+                           outboxId: try row.decode(Int64.self, "outbox_id"), leadId: try row.decode(UUID.self, "lead_id"),
+                           attempt: try row.decode(Int.self, "attempts"), url: try row.decode(String.self, "url"),
+                           secret: try row.decode(String.self, "secret"), maxAttempts: try row.decode(Int.self, "max_attempts"),
+                           topic: try row.decode(String.self, "topic"), payload: Array(try row.decode(String.self, "payload").utf8),
+                           createdAt: try row.decode(Date.self, "created_at"),
+                           windowStartedAt: try row.decode(Date.self, "window_started_at"))
+        }
+    }
+
+    /// Records a 2xx. False when the lease was lost meanwhile (another node retook it).
+    @discardableResult
+    public func markDelivered(_ id: Int64, attempt: Int, httpStatus: Int) throws -> Bool {
+        try connection.execute("""
+            UPDATE deliveries SET status = 'delivered', delivered_at = now(), lease_until = NULL,
+                                  last_status = \(httpStatus)::integer, last_error = NULL
+            WHERE id = \(id) AND status = 'in_flight' AND attempts = \(attempt)::integer
+            """) == 1
+    }
+
+    /// Records a failed attempt: pending again after `retryInSeconds`, or dead when `retryInSeconds`
+    /// is nil (max attempts or max age reached). False when the lease was lost meanwhile.
+    @discardableResult
+    public func markFailed(_ id: Int64, attempt: Int, httpStatus: Int?, error: String, retryInSeconds: Double?) throws -> Bool {
+        try connection.execute("""
+            UPDATE deliveries SET lease_until = NULL, last_status = \(httpStatus), last_error = \(String(error.prefix(500))),
+                status = CASE WHEN \(retryInSeconds)::float8 IS NULL THEN 'dead' ELSE 'pending' END,
+                next_attempt_at = now() + make_interval(secs => coalesce(\(retryInSeconds)::float8, 0))
+            WHERE id = \(id) AND status = 'in_flight' AND attempts = \(attempt)::integer
+            """) == 1
+    }
+}
+
+extension Store {
+    /// Gives back leases that were never attempted (a node stopping): pending again at once,
+    /// the attempt not counted. Fenced by the attempt number like the outcomes.
+    public func releaseLeases(_ leases: [(id: Int64, attempt: Int)]) throws {
+        guard !leases.isEmpty else { return }
+        try connection.execute("""
+            UPDATE deliveries d SET status = 'pending', attempts = d.attempts - 1, lease_until = NULL, next_attempt_at = now()
+            FROM unnest(\(leases.map(\.id))::bigint[], \(leases.map(\.attempt))::integer[]) AS l(id, attempt)
+            WHERE d.id = l.id AND d.status = 'in_flight' AND d.attempts = l.attempt
+            """)
+    }
+}
