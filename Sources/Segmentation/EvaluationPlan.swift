@@ -7,11 +7,24 @@ final class EvaluationPlan: Sendable {
         let enter: EvalFn
         let exit: EvalFn?
         let channels: Set<String>
+        /// The sub-expressions an explanation lists for this segment (`enter` then `exit`, first
+        /// occurrence of each text, constants left out): fixed by the rules, so found once here.
+        let termNodes: [CNode]
         init(_ s: Segment) {
             name = s.name; priority = s.priority; enter = s.enter.node.eval; exit = s.exit?.node.eval
             channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
+            termNodes = Explainer.termNodes([s.enter.node] + (s.exit.map { [$0.node] } ?? []))
         }
+    }
+    /// What an incoming event name resolves to, found with one lookup per event.
+    struct EventInfo: Sendable {
+        let type: String
+        let known: Bool
+        /// Signal slots of this type (not counting `anySlots`).
+        let slots: [Int]
+        /// `statuses.on_event` for this type.
+        let status: String?
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
     struct RuleEntry: Sendable {
@@ -26,19 +39,23 @@ final class EvaluationPlan: Sendable {
     let segments: [Seg]
     let order: [Int]
     let suppress: [Check]
-    /// Signal slots by canonical event type; `anySlots` match every event.
-    let slotsByType: [String: [Int]]
+    /// Signal slots that match every event (`inactive`); by type they are in `events`.
     let anySlots: [Int]
-    /// Known canonical event types, for flagging unknown names.
-    let knownTypes: Set<String>
+    /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
+    let signalFilters: [EvalFn?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
     /// Rule ids of the stage rules, in order.
     let stageRules: [Int]
+    /// Incoming event name (alias or known type) → its resolution; a name not here is unknown.
+    let events: [String: EventInfo]
+    /// Segment indices sorted by name, so decisions list names sorted without comparing strings.
+    let byName: [Int]
+    /// `scoring.half_life` as explanations write it.
+    let halfLifeText: String?
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry], knownTypes: [String]) {
-        self.knownTypes = Set(knownTypes)
+         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -52,7 +69,16 @@ final class EvaluationPlan: Sendable {
         for (i, s) in signals.enumerated() {
             if s.eventType == "*" { any.append(i) } else { byType[s.eventType, default: []].append(i) }
         }
-        slotsByType = byType
         anySlots = any
+        signalFilters = signals.map { $0.predicate?.eval }
+        func info(_ type: String) -> EventInfo {
+            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type])
+        }
+        var events: [String: EventInfo] = [:]
+        for t in knownTypes { events[t] = info(t) }
+        for (name, target) in aliases { events[name] = info(target) }
+        self.events = events
+        byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
+        halfLifeText = halfLife?.description
     }
 }

@@ -20,19 +20,24 @@ import Foundation
 extension Engine {
     static let maxProbes = 16
 
-    func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
-                        checkFixedPoint: Bool) -> Int64? {
-        // One environment for all full settles, reset to the stored state before each.
-        let probeEnv = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
-        let memberFlags = probeEnv.members
+    /// `env` holds the state just stored (no event); it is used for every probe and left with
+    /// the stored memberships, stage and score.
+    func nextEvaluation(_ env: EvalEnv, now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
+        let storedScore = env.lead.score, storedStage = env.lead.stage
+        let scoreAt = env.lead.scoreAt?.milliseconds
+        let entered = env.entered, memberFlags = env.members
+        let series = env.series
+        // A full settle at `t` from the stored state; the environment is put back afterwards.
         func outcome(at t: Int64) -> Outcome {
-            probeEnv.now = t
-            probeEnv.lead.score = lead.score
-            probeEnv.lead.stage = lead.stage
-            probeEnv.entered = entered
-            probeEnv.members = memberFlags
-            probeEnv.enteredAt = nil
-            return settle(probeEnv, scoreOnly: true).outcome
+            env.now = t
+            env.lead.score = storedScore
+            env.lead.stage = storedStage
+            env.enteredAt = nil
+            let o = settle(env, scoreOnly: true).outcome
+            env.entered = entered
+            env.members = memberFlags
+            env.lead.stage = storedStage
+            return o
         }
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.
@@ -41,13 +46,12 @@ extension Engine {
         // now (memberships, stage and score as stored); only then settle everything to be sure.
         let plan = ruleset.plan
         let rules = plan.rules
-        let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
         // Per rule: its value at now, whether it is relevant, its value at its last candidate
         // (each 0 = not computed yet, 1 = false, 2 = true); one array for all three.
         var memo = [(now: UInt8, relevant: UInt8, last: UInt8)](repeating: (0, 0, 0), count: rules.count)
         func value(_ r: Int, at t: Int64) -> Bool {
             env.now = t
-            env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
+            env.lead.score = storedScore * decayFactor(from: scoreAt, to: t)
             env.enteredAt = rules[r].segment.map { entered[$0] ?? t }
             return rules[r].fn(env).isTrue
         }
@@ -87,7 +91,7 @@ extension Engine {
             }
             return memo[r].relevant == 2
         }
-        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
+        let candidates = candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered, series: series, now: now, relevant: relevant)
         guard !candidates.isEmpty else { return nil }
         // A rule's value is constant between its own candidate instants, so comparing it with the
         // value it had at its previous candidate (or now) finds every instant the rule values move.
@@ -119,7 +123,7 @@ extension Engine {
 
     /// Every instant after `now` at which some time-dependent rule part could change value, with the
     /// rules concerned, ascending.
-    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64,
+    func candidateInstants(score: Double, scoreAt: Int64?, entered: [Int64?], series: [SignalSeries], now: Int64,
                            relevant: (Int) -> Bool) -> [Candidate] {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
         // cost a retain and a dynamic exclusivity check per candidate.
@@ -156,10 +160,10 @@ extension Engine {
             let since = entered[a.segment] ?? now
             add(&out, since &+ a.ms, a.rule); add(&out, since &+ a.ms &+ 1, a.rule)
         }
-        if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
-            let base = lead.scoreAt?.milliseconds ?? now
-            for a in atoms.scores where relevant(a.rule) && a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
-                let t = Double(base) + Double(hl) * log2(lead.score / a.value)
+        if let hl = ruleset.scoring.halfLife?.milliseconds, score != 0 {
+            let base = scoreAt ?? now
+            for a in atoms.scores where relevant(a.rule) && a.value != 0 && (a.value > 0) == (score > 0) && abs(a.value) < abs(score) {
+                let t = Double(base) + Double(hl) * log2(score / a.value)
                 guard t.isFinite, t < 9e15 else { continue }
                 let f = Int64(t.rounded(.down))
                 for d in -1...2 { add(&out, f + Int64(d), a.rule) }

@@ -34,6 +34,10 @@ public struct Ruleset: Sendable {
     let timeRulesReadEvent: Bool
     let segmentIndex: [String: Int]
     let plan: EvaluationPlan
+    /// The signal keys sorted, and for each position in that order the signal's slot: a stored
+    /// state with exactly these keys maps to slots without a lookup.
+    let sortedSignalKeys: [UInt64]
+    let slotBySortedPosition: [Int]
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.
@@ -41,6 +45,16 @@ public struct Ruleset: Sendable {
         var out = [Int64?](repeating: nil, count: plan.segments.count)
         for (name, at) in state.memberships { if let i = segmentIndex[name] { out[i] = at.milliseconds } }
         return out
+    }
+
+    /// The series (in slot order) as a stored signal state: exactly this ruleset's signals.
+    func storedSignals(_ series: [SignalSeries]) -> SignalState {
+        var values: [SignalSeries] = []
+        values.reserveCapacity(series.count)
+        for slot in slotBySortedPosition { values.append(series[slot]) }
+        var state = SignalState()
+        state.series = SeriesTable(sortedKeys: sortedSignalKeys, values: values)
+        return state
     }
 
     /// Signals this ruleset needs that `state` does not hold (or holds with less history than

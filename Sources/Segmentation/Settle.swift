@@ -17,6 +17,14 @@ struct Settled {
     var suppressed: [SuppressedAction]
     var outcome: Outcome
 
+    /// Names of the segments with this change, sorted.
+    func changed(_ change: String, _ plan: EvaluationPlan) -> [String] {
+        guard !changes.isEmpty else { return [] }
+        var out: [String] = []
+        for i in plan.byName where changes.contains(where: { $0.0 == i && $0.1 == change }) { out.append(plan.segments[i].name) }
+        return out
+    }
+
     /// The primary segment's route as actions, minus suppressed channels.
     func actions(_ rs: Ruleset, now: Int64) -> [Action] {
         guard let p = primary else { return [] }
