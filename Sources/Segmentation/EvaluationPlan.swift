@@ -7,6 +7,9 @@ final class EvaluationPlan: Sendable {
         let enter: EvalFn
         let exit: EvalFn?
         let channels: Set<String>
+        /// `channels` as bits (`channelBit`).
+        let channelBits: UInt8
+        let hasExit: Bool
         /// The sub-expressions an explanation lists for this segment (`enter` then `exit`, first
         /// occurrence of each text, constants left out): fixed by the rules, so found once here.
         let termNodes: [CNode]
@@ -15,6 +18,16 @@ final class EvaluationPlan: Sendable {
             channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
             termNodes = Explainer.termNodes([s.enter.node] + (s.exit.map { [$0.node] } ?? []))
+            channelBits = channels.reduce(0) { $0 | Seg.channelBit($1) }
+            hasExit = s.exit != nil
+        }
+        static func channelBit(_ channel: String) -> UInt8 {
+            switch channel {
+            case "email": return 1
+            case "ads": return 2
+            case "sales": return 4
+            default: return 0
+            }
         }
     }
     /// What an incoming event name resolves to, found with one lookup per event.
@@ -53,9 +66,39 @@ final class EvaluationPlan: Sendable {
     let byName: [Int]
     /// `scoring.half_life` as explanations write it.
     let halfLifeText: String?
+    /// `scoring.half_life` in ms (nil: no decay).
+    let halfLifeMs: Int64?
+    /// Per rule id (see `rules`) its closure and plain facts, so `next_evaluation_at` reads no enum
+    /// payloads or strings per candidate.
+    let ruleFns: [EvalFn]
+    let ruleFacts: [RuleFacts]
+    /// The time atoms, flattened into trivial values (no array per atom to retain).
+    let windowAtoms: [WindowAtom]
+    let windowRanks: [Int]
+    let sinceAtoms: [TimeAtoms.Since]
+    let ageAtoms: [TimeAtoms.Age]
+    let scoreAtoms: [TimeAtoms.Score]
+
+    /// What `next_evaluation_at` needs about a rule.
+    struct RuleFacts: Sendable {
+        enum Kind: UInt8, Sendable { case other, enter, exit, stage, suppress }
+        var kind: Kind = .other
+        /// Segment of an enter/exit rule, else -1.
+        var segment: Int = -1
+        /// Stage index of a stage rule.
+        var stage: Int = 0
+        /// Channel bit of a suppress rule (`Seg.channelBit`).
+        var channel: UInt8 = 0
+        /// Whether the rule has time atoms (its value can change with time alone).
+        var timeDependent = false
+    }
+
+    /// `TimeAtoms.Window` with its ranks as a range of `windowRanks` (`hasRanks` false: every occurrence matters).
+    struct WindowAtom: Sendable { var slot: Int; var ms: Int64; var rule: Int; var ranks: Range<Int>; var hasRanks: Bool }
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?) {
+         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
+         atoms: TimeAtoms, timeDependentRules: Set<Int>) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -80,5 +123,30 @@ final class EvaluationPlan: Sendable {
         self.events = events
         byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
         halfLifeText = halfLife?.description
+        halfLifeMs = halfLife?.milliseconds
+        ruleFns = rules.map(\.fn)
+        ruleFacts = rules.enumerated().map { id, r in
+            var f = RuleFacts()
+            f.segment = r.segment ?? -1
+            f.timeDependent = timeDependentRules.contains(id)
+            switch r.role {
+            case .other: f.kind = .other
+            case .enter: f.kind = .enter
+            case .exit: f.kind = .exit
+            case .stage(let i): f.kind = .stage; f.stage = i
+            case .suppress(let channel): f.kind = .suppress; f.channel = Seg.channelBit(channel)
+            }
+            return f
+        }
+        var ranks: [Int] = []
+        windowAtoms = atoms.windows.map { w in
+            let start = ranks.count
+            ranks += w.ranks ?? []
+            return WindowAtom(slot: w.slot, ms: w.ms, rule: w.rule, ranks: start..<ranks.count, hasRanks: w.ranks != nil)
+        }
+        windowRanks = ranks
+        sinceAtoms = atoms.since
+        ageAtoms = atoms.ages
+        scoreAtoms = atoms.scores
     }
 }

@@ -123,17 +123,19 @@ final class RulesetLoader {
         var atoms = c.atoms
         for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
+        let timeDependent = Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule))
         let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
             suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
             evaluationOrder: order, atoms: atoms,
-            timeDependentRules: Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule)),
+            timeDependentRules: timeDependent,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
             plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
-                                 aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife),
+                                 aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
+                                 atoms: atoms, timeDependentRules: timeDependent),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
     }
 

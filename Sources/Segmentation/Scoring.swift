@@ -11,7 +11,11 @@ import Foundation
 /// - negative points are never capped.
 extension Engine {
     func decayFactor(from: Int64?, to: Int64) -> Double {
-        guard let hl = ruleset.scoring.halfLife?.milliseconds, let from, to > from else { return 1 }
+        decayFactor(ruleset.plan.halfLifeMs, from: from, to: to)
+    }
+
+    func decayFactor(_ halfLife: Int64?, from: Int64?, to: Int64) -> Double {
+        guard let hl = halfLife, let from, to > from else { return 1 }
         return pow(0.5, Double(to - from) / Double(hl))
     }
 
