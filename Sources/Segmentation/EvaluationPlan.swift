@@ -79,6 +79,29 @@ final class EvaluationPlan: Sendable {
     let ageAtoms: [TimeAtoms.Age]
     let scoreAtoms: [TimeAtoms.Score]
 
+    /// Stage rules, segment rules, priorities, suppressions and bands as flat arrays for `settle`.
+    let stageFns: [EvalFn]
+    let stageLabels: [String]
+    /// Per stage rule, the first rule with the same label: outcomes compare stages, not rules.
+    let stageID: [Int]
+    let enterFns: [EvalFn]
+    let exitFns: [EvalFn?]
+    let priorities: [Int]
+    /// Position of each segment in name order (ties of priority go to the first name).
+    let nameRank: [Int]
+    let suppressFns: [EvalFn]
+    let suppressBits: [UInt8]
+    let bandLimits: [Double?]
+    let bandActions: [String]
+    /// Per band, the first band with the same action.
+    let bandID: [Int]
+
+    /// The band index for a score: the first whose `below` exceeds it, else the last (-1: no bands).
+    func band(for score: Double) -> Int {
+        for (k, limit) in bandLimits.enumerated() where limit.map({ score < $0 }) ?? true { return k }
+        return -1
+    }
+
     /// What `next_evaluation_at` needs about a rule.
     struct RuleFacts: Sendable {
         enum Kind: UInt8, Sendable { case other, enter, exit, stage, suppress }
@@ -98,7 +121,7 @@ final class EvaluationPlan: Sendable {
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
          rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
-         atoms: TimeAtoms, timeDependentRules: Set<Int>) {
+         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band]) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -123,6 +146,21 @@ final class EvaluationPlan: Sendable {
         self.events = events
         byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
         halfLifeText = halfLife?.description
+        stageFns = self.stages.map(\.fn)
+        stageLabels = self.stages.map(\.label)
+        enterFns = self.segments.map(\.enter)
+        exitFns = self.segments.map(\.exit)
+        priorities = self.segments.map(\.priority)
+        var rank = [Int](repeating: 0, count: segments.count)
+        for (position, i) in byName.enumerated() { rank[i] = position }
+        nameRank = rank
+        suppressFns = self.suppress.map(\.fn)
+        suppressBits = self.suppress.map { Seg.channelBit($0.label) }
+        bandLimits = bands.map(\.below)
+        bandActions = bands.map(\.action)
+        let labels = stageLabels, actions = bandActions
+        stageID = labels.map { label in labels.firstIndex(of: label)! }
+        bandID = actions.map { action in actions.firstIndex(of: action)! }
         halfLifeMs = halfLife?.milliseconds
         ruleFns = rules.map(\.fn)
         ruleFacts = rules.enumerated().map { id, r in

@@ -135,7 +135,7 @@ final class RulesetLoader {
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
             plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
                                  aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
-                                 atoms: atoms, timeDependentRules: timeDependent),
+                                 atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
     }
 

@@ -52,9 +52,4 @@ extension Engine {
         }
         return out
     }
-
-    /// The band for a score: the first whose `below` exceeds it, else the last.
-    func band(for score: Double) -> String? {
-        ruleset.scoring.bands.first { $0.below.map { score < $0 } ?? true }?.action
-    }
 }

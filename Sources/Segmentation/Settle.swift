@@ -1,10 +1,12 @@
 /// What time alone can change: compared between instants to find `next_evaluation_at`.
+/// Stage and band are ids (the first rule or band with the same name; -1: none) and suppressed
+/// channels a bit set (`Seg.channelBit`), so comparing outcomes compares no strings.
 struct Outcome: Equatable {
-    var stage: String?
+    var stage: Int
     var members: [Bool]
     var primary: Int?
-    var band: String?
-    var suppressed: [String]
+    var band: Int
+    var suppressed: UInt8
 }
 
 /// The result of settling rules at one instant.
@@ -52,43 +54,47 @@ extension Engine {
     func settle(_ env: EvalEnv, scoreOnly: Bool = false) -> Settled {
         let plan = ruleset.plan
         if scoreOnly {
-            env.lead.score *= decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+            env.lead.score *= decayFactor(plan.halfLifeMs, from: env.lead.scoreAt?.milliseconds, to: env.now)
         } else {
             decayScore(env)
         }
-        var stage: String?
-        for s in plan.stages where s.fn(env).isTrue { stage = s.label; break }
+        var stageIndex = -1
+        for k in plan.stageFns.indices where plan.stageFns[k](env).isTrue { stageIndex = k; break }
+        let stage = stageIndex >= 0 ? plan.stageLabels[stageIndex] : nil
         env.lead.stage = stage
         var changes: [(Int, String)] = []
         for i in plan.order {
-            let seg = plan.segments[i]
             if let since = env.entered[i] {
                 env.enteredAt = since
-                let leaves = seg.exit.map { $0(env).isTrue } ?? !seg.enter(env).isTrue
+                let leaves: Bool
+                if let exit = plan.exitFns[i] { leaves = exit(env).isTrue } else { leaves = !plan.enterFns[i](env).isTrue }
                 if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
-            } else if seg.enter(env).isTrue {
+            } else if plan.enterFns[i](env).isTrue {
                 env.enteredAt = env.now
-                if !(seg.exit?(env).isTrue ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+                if !(plan.exitFns[i]?(env).isTrue ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
             }
         }
         env.enteredAt = nil
-        var primary: Int?
-        for i in plan.segments.indices where env.members[i] {
-            if let p = primary {
-                let a = plan.segments[i], b = plan.segments[p]
-                if a.priority > b.priority || (a.priority == b.priority && a.name < b.name) { primary = i }
-            } else { primary = i }
+        // Highest priority, ties by name (`nameRank` is the position in name order).
+        var primary = -1
+        for i in env.members.indices where env.members[i] {
+            if primary < 0 || plan.priorities[i] > plan.priorities[primary]
+                || (plan.priorities[i] == plan.priorities[primary] && plan.nameRank[i] < plan.nameRank[primary]) { primary = i }
         }
-        let band = band(for: env.lead.score)
+        let band = plan.band(for: env.lead.score)
         var suppressed: [SuppressedAction] = []
-        if let p = primary {
-            let routed = plan.segments[p].channels
-            for s in plan.suppress where routed.contains(s.label) && s.fn(env).isTrue {
-                suppressed.append(SuppressedAction(channel: s.label, reason: s.text))
+        var suppressedBits: UInt8 = 0
+        if primary >= 0 {
+            let routed = plan.segments[primary].channelBits
+            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k](env).isTrue {
+                suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text))
+                suppressedBits |= plan.suppressBits[k]
             }
         }
-        return Settled(stage: stage, changes: changes, primary: primary, band: band, suppressed: suppressed,
-                       outcome: Outcome(stage: stage, members: env.members, primary: primary, band: band,
-                                        suppressed: suppressed.map(\.channel)))
+        return Settled(stage: stage, changes: changes, primary: primary >= 0 ? primary : nil,
+                       band: band >= 0 ? plan.bandActions[band] : nil, suppressed: suppressed,
+                       outcome: Outcome(stage: stageIndex >= 0 ? plan.stageID[stageIndex] : -1, members: env.members,
+                                        primary: primary >= 0 ? primary : nil, band: band >= 0 ? plan.bandID[band] : -1,
+                                        suppressed: suppressedBits))
     }
 }
