@@ -73,12 +73,13 @@ public struct Engine: Sendable {
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
         env.lead.signals = rs.storedSignals(env.series)
         env.event = nil
-        let lead = env.lead
 
         var current: [String] = []
         for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
         let next = nextEvaluation(env, now: nowMs, current: settled.outcome,
                                   checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
+        // The environment is done with: move the stored state out rather than copy it.
+        let lead = env.takeLead()
         let decision = Decision(
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,
             segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
@@ -174,7 +175,7 @@ public struct Engine: Sendable {
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
         let plan = ruleset.plan
         for slot in plan.anySlots { env.series[slot].insert(ev.at) }
-        for slot in ev.slots where plan.signalFilters[slot].map({ $0(env).isTrue }) ?? true {
+        for slot in ev.slots where plan.signalFilters[slot]?.holds(env) ?? true {
             env.series[slot].insert(ev.at)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {

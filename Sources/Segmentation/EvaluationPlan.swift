@@ -55,7 +55,7 @@ final class EvaluationPlan: Sendable {
     /// Signal slots that match every event (`inactive`); by type they are in `events`.
     let anySlots: [Int]
     /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
-    let signalFilters: [EvalFn?]
+    let signalFilters: [Fn?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
     /// Rule ids of the stage rules, in order.
@@ -70,7 +70,7 @@ final class EvaluationPlan: Sendable {
     let halfLifeMs: Int64?
     /// Per rule id (see `rules`) its closure and plain facts, so `next_evaluation_at` reads no enum
     /// payloads or strings per candidate.
-    let ruleFns: [EvalFn]
+    let ruleFns: [Fn]
     let ruleFacts: [RuleFacts]
     /// The time atoms, flattened into trivial values (no array per atom to retain).
     let windowAtoms: [WindowAtom]
@@ -79,17 +79,26 @@ final class EvaluationPlan: Sendable {
     let ageAtoms: [TimeAtoms.Age]
     let scoreAtoms: [TimeAtoms.Score]
 
+    /// A compiled rule's closure in a struct: an array of bare closures stores them maximally
+    /// abstracted, so every call would go through a reabstraction thunk; a struct field keeps the
+    /// closure as compiled.
+    struct Fn: Sendable {
+        let call: EvalFn
+        init(_ call: @escaping EvalFn) { self.call = call }
+        @inline(__always) func holds(_ env: EvalEnv) -> Bool { call(env).isTrue }
+    }
+
     /// Stage rules, segment rules, priorities, suppressions and bands as flat arrays for `settle`.
-    let stageFns: [EvalFn]
+    let stageFns: [Fn]
     let stageLabels: [String]
     /// Per stage rule, the first rule with the same label: outcomes compare stages, not rules.
     let stageID: [Int]
-    let enterFns: [EvalFn]
-    let exitFns: [EvalFn?]
+    let enterFns: [Fn]
+    let exitFns: [Fn?]
     let priorities: [Int]
     /// Position of each segment in name order (ties of priority go to the first name).
     let nameRank: [Int]
-    let suppressFns: [EvalFn]
+    let suppressFns: [Fn]
     let suppressBits: [UInt8]
     let bandLimits: [Double?]
     let bandActions: [String]
@@ -136,7 +145,7 @@ final class EvaluationPlan: Sendable {
             if s.eventType == "*" { any.append(i) } else { byType[s.eventType, default: []].append(i) }
         }
         anySlots = any
-        signalFilters = signals.map { $0.predicate?.eval }
+        signalFilters = signals.map { $0.predicate.map { Fn($0.eval) } }
         func info(_ type: String) -> EventInfo {
             EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type])
         }
@@ -146,15 +155,15 @@ final class EvaluationPlan: Sendable {
         self.events = events
         byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
         halfLifeText = halfLife?.description
-        stageFns = self.stages.map(\.fn)
+        stageFns = self.stages.map { Fn($0.fn) }
         stageLabels = self.stages.map(\.label)
-        enterFns = self.segments.map(\.enter)
-        exitFns = self.segments.map(\.exit)
+        enterFns = self.segments.map { Fn($0.enter) }
+        exitFns = self.segments.map { $0.exit.map(Fn.init) }
         priorities = self.segments.map(\.priority)
         var rank = [Int](repeating: 0, count: segments.count)
         for (position, i) in byName.enumerated() { rank[i] = position }
         nameRank = rank
-        suppressFns = self.suppress.map(\.fn)
+        suppressFns = self.suppress.map { Fn($0.fn) }
         suppressBits = self.suppress.map { Seg.channelBit($0.label) }
         bandLimits = bands.map(\.below)
         bandActions = bands.map(\.action)
@@ -162,7 +171,7 @@ final class EvaluationPlan: Sendable {
         stageID = labels.map { label in labels.firstIndex(of: label)! }
         bandID = actions.map { action in actions.firstIndex(of: action)! }
         halfLifeMs = halfLife?.milliseconds
-        ruleFns = rules.map(\.fn)
+        ruleFns = rules.map { Fn($0.fn) }
         ruleFacts = rules.enumerated().map { id, r in
             var f = RuleFacts()
             f.segment = r.segment ?? -1

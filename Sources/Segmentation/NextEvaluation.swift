@@ -24,6 +24,7 @@ extension Engine {
     /// the stored memberships, stage and score.
     func nextEvaluation(_ env: EvalEnv, now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
         let storedScore = env.lead.score, storedStage = env.lead.stage
+        defer { env.lead.score = storedScore; env.now = now; env.enteredAt = nil }
         let scoreAt = env.lead.scoreAt?.milliseconds
         let entered = env.entered, memberFlags = env.members
         let series = env.series
@@ -58,7 +59,7 @@ extension Engine {
                 env.lead.score = storedScore * decayFactor(halfLife, from: scoreAt, to: t)
                 let seg = plan.ruleFacts[r].segment
                 env.enteredAt = seg >= 0 ? (entered[seg] ?? t) : nil
-                return plan.ruleFns[r](env).isTrue
+                return plan.ruleFns[r].holds(env)
             }
             func valueNow(_ r: Int) -> Bool {
                 if memo[nowAt + r] == 0 { memo[nowAt + r] = value(r, at: now) ? 2 : 1 }
@@ -133,14 +134,16 @@ extension Engine {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
         // cost a retain and a dynamic exclusivity check per candidate.
         var out: [Candidate] = []
-        out.reserveCapacity(32)
+        out.reserveCapacity(64)
         @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) {
             if t > now { out.append(Candidate(time: t, rule: rule)) }
         }
         let plan = ruleset.plan
         let allRanks = plan.windowRanks
+        // Series and times are read through buffer pointers: no retain per atom.
+        series.withUnsafeBufferPointer { series in
         for w in plan.windowAtoms where relevant(w.rule) {
-            let times = series[w.slot].times
+            series[w.slot].times.withUnsafeBufferPointer { times in
             let rule = w.rule, ms = w.ms
             // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
             // shortcut below does not hold, so every edge is a candidate.
@@ -154,12 +157,18 @@ extension Engine {
             } else {
                 for t in times where t <= now { add(&out, t &+ ms, rule) }
             }
+            }
         }
         for s in plan.sinceAtoms where relevant(s.rule) {
-            let ser = series[s.slot]
+            series[s.slot].times.withUnsafeBufferPointer { times in
             let rule = s.rule, ms = s.ms
-            for t in ser.times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
-            if let l = ser.latest(atOrBefore: now) { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+            var latest: Int64?
+            for t in times {
+                if t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) } else { latest = t }
+            }
+            if let l = latest { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+            }
+        }
         }
         for a in plan.ageAtoms where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).

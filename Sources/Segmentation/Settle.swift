@@ -59,7 +59,7 @@ extension Engine {
             decayScore(env)
         }
         var stageIndex = -1
-        for k in plan.stageFns.indices where plan.stageFns[k](env).isTrue { stageIndex = k; break }
+        for k in plan.stageFns.indices where plan.stageFns[k].holds(env) { stageIndex = k; break }
         let stage = stageIndex >= 0 ? plan.stageLabels[stageIndex] : nil
         env.lead.stage = stage
         var changes: [(Int, String)] = []
@@ -67,11 +67,11 @@ extension Engine {
             if let since = env.entered[i] {
                 env.enteredAt = since
                 let leaves: Bool
-                if let exit = plan.exitFns[i] { leaves = exit(env).isTrue } else { leaves = !plan.enterFns[i](env).isTrue }
+                if let exit = plan.exitFns[i] { leaves = exit.holds(env) } else { leaves = !plan.enterFns[i].holds(env) }
                 if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
-            } else if plan.enterFns[i](env).isTrue {
+            } else if plan.enterFns[i].holds(env) {
                 env.enteredAt = env.now
-                if !(plan.exitFns[i]?(env).isTrue ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+                if !(plan.exitFns[i]?.holds(env) ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
             }
         }
         env.enteredAt = nil
@@ -86,7 +86,7 @@ extension Engine {
         var suppressedBits: UInt8 = 0
         if primary >= 0 {
             let routed = plan.segments[primary].channelBits
-            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k](env).isTrue {
+            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k].holds(env) {
                 suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text))
                 suppressedBits |= plan.suppressBits[k]
             }
