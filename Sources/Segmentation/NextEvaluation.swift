@@ -96,20 +96,17 @@ extension Engine {
                 }
                 return memo[relevantAt + r] == 2
             }
-            let candidates = candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered, series: series, now: now, relevant: relevant)
-            guard !candidates.isEmpty else { return nil }
+            var candidates = CandidateHeap(candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered,
+                                                             series: series, now: now, relevant: relevant))
             // A rule's value is constant between its own candidate instants, so comparing it with the
             // value it had at its previous candidate (or now) finds every instant the rule values move.
             var probes = 0
-            var i = 0
-            while i < candidates.count {
-                let t = candidates[i].time
+            while let t = candidates.minTime {
                 var moved = false
-                // All rules concerned at this instant (pairs are sorted by time); each must be brought
-                // up to date even once one has moved.
-                while i < candidates.count, candidates[i].time == t {
-                    let r = candidates[i].rule
-                    i += 1
+                // All rules concerned at this instant; each must be brought up to date even once one
+                // has moved.
+                while candidates.minTime == t {
+                    let r = candidates.popMin().rule
                     if r == TimeAtoms.alwaysProbe { moved = true; continue }
                     let before = memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2
                     let after = value(r, at: t)
@@ -127,8 +124,44 @@ extension Engine {
 
     struct Candidate { var time: Int64; var rule: Int }
 
+    /// Candidates as a binary min-heap by time: the walk usually stops after a few instants, so
+    /// popping them in order (O(log n) each) beats sorting them all (the sort was most of the cost).
+    struct CandidateHeap {
+        private var items: [Candidate]
+
+        init(_ items: [Candidate]) {
+            self.items = items
+            var i = items.count / 2
+            while i > 0 { i -= 1; siftDown(i) }
+        }
+
+        /// The earliest time left, nil when empty.
+        var minTime: Int64? { items.first?.time }
+
+        mutating func popMin() -> Candidate {
+            let top = items[0]
+            let last = items.removeLast()
+            if !items.isEmpty { items[0] = last; siftDown(0) }
+            return top
+        }
+
+        private mutating func siftDown(_ start: Int) {
+            var i = start
+            let n = items.count
+            while true {
+                let l = 2 * i + 1
+                guard l < n else { return }
+                var m = l
+                if l + 1 < n, items[l + 1].time < items[l].time { m = l + 1 }
+                guard items[m].time < items[i].time else { return }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+    }
+
     /// Every instant after `now` at which some time-dependent rule part could change value, with the
-    /// rules concerned, ascending.
+    /// rules concerned, in no particular order.
     func candidateInstants(score: Double, scoreAt: Int64?, entered: [Int64?], series: [SignalSeries], now: Int64,
                            relevant: (Int) -> Bool) -> [Candidate] {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
@@ -184,7 +217,6 @@ extension Engine {
                 for d in -1...2 { add(&out, f + Int64(d), a.rule) }
             }
         }
-        out.sort { $0.time < $1.time }
         return out
     }
 }
