@@ -95,6 +95,8 @@ final class EvaluationPlan: Sendable {
     let stageID: [Int]
     let enterFns: [Fn]
     let exitFns: [Fn?]
+    /// Per segment whether it has an `exit` rule.
+    let hasExit: [Bool]
     let priorities: [Int]
     /// Position of each segment in name order (ties of priority go to the first name).
     let nameRank: [Int]
@@ -159,6 +161,7 @@ final class EvaluationPlan: Sendable {
         stageLabels = self.stages.map(\.label)
         enterFns = self.segments.map { Fn($0.enter) }
         exitFns = self.segments.map { $0.exit.map(Fn.init) }
+        hasExit = self.segments.map(\.hasExit)
         priorities = self.segments.map(\.priority)
         var rank = [Int](repeating: 0, count: segments.count)
         for (position, i) in byName.enumerated() { rank[i] = position }

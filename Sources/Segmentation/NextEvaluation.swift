@@ -83,7 +83,7 @@ extension Engine {
                     var yes = true
                     switch f.kind {
                     case .enter:
-                        yes = entered[f.segment] == nil || !plan.segments[f.segment].hasExit
+                        yes = entered[f.segment] == nil || !plan.hasExit[f.segment]
                     case .stage:
                         let h = stageHolding()
                         yes = f.stage <= h || h >= stageRules.count || stageRules[h] < 0 || plan.ruleFacts[stageRules[h]].timeDependent
@@ -172,36 +172,29 @@ extension Engine {
             if t > now { out.append(Candidate(time: t, rule: rule)) }
         }
         let plan = ruleset.plan
-        let allRanks = plan.windowRanks
-        // Series and times are read through buffer pointers: no retain per atom.
+        // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
+        plan.windowAtoms.withUnsafeBufferPointer { atoms in
+            plan.windowRanks.withUnsafeBufferPointer { ranks in
+                series.withUnsafeBufferPointer { series in
+                    for w in atoms where relevant(w.rule) {
+                        series[w.slot].times.withUnsafeBufferPointer { times in
+                            windowEdges(w, times, ranks, now: now, into: &out)
+                        }
+                    }
+                }
+            }
+        }
         series.withUnsafeBufferPointer { series in
-        for w in plan.windowAtoms where relevant(w.rule) {
-            series[w.slot].times.withUnsafeBufferPointer { times in
-            let rule = w.rule, ms = w.ms
-            // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
-            // shortcut below does not hold, so every edge is a candidate.
-            var hasFuture = false
-            for t in times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); hasFuture = true }
-            if w.hasRanks, !hasFuture {
-                // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
-                var end = times.count
-                while end > 0, times[end - 1] > now { end -= 1 }
-                for k in allRanks[w.ranks] where k <= end && times[end - k] > now &- ms { add(&out, times[end - k] &+ ms, rule) }
-            } else {
-                for t in times where t <= now { add(&out, t &+ ms, rule) }
+            for s in plan.sinceAtoms where relevant(s.rule) {
+                series[s.slot].times.withUnsafeBufferPointer { times in
+                    let rule = s.rule, ms = s.ms
+                    var latest: Int64?
+                    for t in times {
+                        if t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) } else { latest = t }
+                    }
+                    if let l = latest { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+                }
             }
-            }
-        }
-        for s in plan.sinceAtoms where relevant(s.rule) {
-            series[s.slot].times.withUnsafeBufferPointer { times in
-            let rule = s.rule, ms = s.ms
-            var latest: Int64?
-            for t in times {
-                if t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) } else { latest = t }
-            }
-            if let l = latest { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
-            }
-        }
         }
         for a in plan.ageAtoms where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
@@ -218,5 +211,30 @@ extension Engine {
             }
         }
         return out
+    }
+
+    /// The instants at which a count over a window can change: future-dated occurrences entering and
+    /// leaving, and (with ranks) the k-th most recent occurrence leaving the window.
+    @inline(__always)
+    private func windowEdges(_ w: EvaluationPlan.WindowAtom, _ times: UnsafeBufferPointer<Int64>, _ ranks: UnsafeBufferPointer<Int>,
+                             now: Int64, into out: inout [Candidate]) {
+        let rule = w.rule, ms = w.ms
+        // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
+        // shortcut below does not hold, so every edge is a candidate.
+        var end = times.count
+        while end > 0, times[end - 1] > now { end -= 1 }
+        for t in times[end...] {
+            out.append(Candidate(time: t, rule: rule))
+            if t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+        }
+        if w.hasRanks, end == times.count {
+            // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
+            for j in w.ranks {
+                let k = ranks[j]
+                if k <= end && times[end - k] > now &- ms, times[end - k] &+ ms > now { out.append(Candidate(time: times[end - k] &+ ms, rule: rule)) }
+            }
+        } else {
+            for t in times[..<end] where t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+        }
     }
 }

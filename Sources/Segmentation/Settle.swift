@@ -63,15 +63,19 @@ extension Engine {
         let stage = stageIndex >= 0 ? plan.stageLabels[stageIndex] : nil
         env.lead.stage = stage
         var changes: [(Int, String)] = []
-        for i in plan.order {
-            if let since = env.entered[i] {
-                env.enteredAt = since
-                let leaves: Bool
-                if let exit = plan.exitFns[i] { leaves = exit.holds(env) } else { leaves = !plan.enterFns[i].holds(env) }
-                if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
-            } else if plan.enterFns[i].holds(env) {
-                env.enteredAt = env.now
-                if !(plan.exitFns[i]?.holds(env) ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+        // Rules are called from buffer pointers: loading a closure out of an array retains it.
+        plan.enterFns.withUnsafeBufferPointer { enter in
+            plan.exitFns.withUnsafeBufferPointer { exit in
+                for i in plan.order {
+                    if let since = env.entered[i] {
+                        env.enteredAt = since
+                        let leaves = exit[i] != nil ? exit[i]!.holds(env) : !enter[i].holds(env)
+                        if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
+                    } else if enter[i].holds(env) {
+                        env.enteredAt = env.now
+                        if !(exit[i]?.holds(env) ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+                    }
+                }
             }
         }
         env.enteredAt = nil
