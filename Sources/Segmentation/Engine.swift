@@ -84,7 +84,7 @@ public struct Engine: Sendable {
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,
             segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
             primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
-            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, now: nowMs),
+            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, members: env.members, now: nowMs),
             suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
         return Evaluation(newState: lead, decision: decision)

@@ -95,6 +95,8 @@ final class EvaluationPlan: Sendable {
     let stageID: [Int]
     let enterFns: [Fn]
     let exitFns: [Fn?]
+    /// `routing.all_segments` as channel bits.
+    let allSegmentBits: UInt8
     /// Per segment whether it has an `exit` rule.
     let hasExit: [Bool]
     let priorities: [Int]
@@ -106,6 +108,18 @@ final class EvaluationPlan: Sendable {
     let bandActions: [String]
     /// Per band, the first band with the same action.
     let bandID: [Int]
+
+    /// Channels some current segment acts on: the primary's route, plus, for the channels of
+    /// `routing.all_segments`, the routes of every other member. Suppress conditions only matter
+    /// for these.
+    func routedChannels(members: [Bool], primary: Int?) -> UInt8 {
+        guard let primary else { return 0 }
+        var bits = segments[primary].channelBits
+        if allSegmentBits != 0 {
+            for i in members.indices where members[i] { bits |= segments[i].channelBits & allSegmentBits }
+        }
+        return bits
+    }
 
     /// The band index for a score: the first whose `below` exceeds it, else the last (-1: no bands).
     func band(for score: Double) -> Int {
@@ -132,7 +146,7 @@ final class EvaluationPlan: Sendable {
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
          rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
-         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band]) {
+         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band], allSegmentChannels: [String]) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -162,6 +176,7 @@ final class EvaluationPlan: Sendable {
         enterFns = self.segments.map { Fn($0.enter) }
         exitFns = self.segments.map { $0.exit.map(Fn.init) }
         hasExit = self.segments.map(\.hasExit)
+        allSegmentBits = allSegmentChannels.reduce(0) { $0 | Seg.channelBit($1) }
         priorities = self.segments.map(\.priority)
         var rank = [Int](repeating: 0, count: segments.count)
         for (position, i) in byName.enumerated() { rank[i] = position }

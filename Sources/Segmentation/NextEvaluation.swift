@@ -75,7 +75,7 @@ extension Engine {
                 holdingStage = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
                 return holdingStage
             }
-            let primaryChannels = current.primary.map { plan.segments[$0].channelBits } ?? 0
+            let routedChannels = plan.routedChannels(members: current.members, primary: current.primary)
             func relevant(_ r: Int) -> Bool {
                 if r == TimeAtoms.alwaysProbe { return true }
                 if memo[relevantAt + r] == 0 {
@@ -88,7 +88,7 @@ extension Engine {
                         let h = stageHolding()
                         yes = f.stage <= h || h >= stageRules.count || stageRules[h] < 0 || plan.ruleFacts[stageRules[h]].timeDependent
                     case .suppress:
-                        yes = primaryChannels & f.channel != 0
+                        yes = routedChannels & f.channel != 0
                     case .exit, .other:
                         yes = true
                     }

@@ -20,6 +20,8 @@ public struct Ruleset: Sendable {
     public let suppress: [Suppression]
     /// Sales teams by name.
     public let teams: [String: Team]
+    /// Which channels act for every current segment, not only the primary one.
+    public let routing: Routing
     /// Segments in file order.
     public let segments: [Segment]
     /// Signals the ruleset counts, in first-use order (their slots).
@@ -117,6 +119,14 @@ public struct Suppression: Sendable {
     public let channel: String
     /// When it holds the channel gets no action; its text is the reason reported.
     public let condition: Rule
+}
+
+/// `routing:`. By default only the primary segment's route acts (one email sequence, one ad
+/// audience, one sales hand-off per lead). A channel listed in `all_segments` acts for every current
+/// segment that routes it: typically `ads`, since a lead can sit in several ad audiences at once.
+public struct Routing: Sendable {
+    /// Channels (`email`, `ads`; sorted) whose actions come from every current segment.
+    public let allSegments: [String]
 }
 
 /// A sales team.

@@ -27,23 +27,38 @@ struct Settled {
         return out
     }
 
-    /// The primary segment's route as actions, minus suppressed channels.
-    func actions(_ rs: Ruleset, now: Int64) -> [Action] {
+    /// The primary segment's route as actions, then, for the channels of `routing.all_segments`,
+    /// the routes of the other current segments (highest priority first, ties by name; an audience
+    /// or sequence already listed is not repeated) — minus suppressed channels.
+    func actions(_ rs: Ruleset, members: [Bool], now: Int64) -> [Action] {
         guard let p = primary else { return [] }
-        let seg = rs.segments[p]
-        let blocked = Set(suppressed.map(\.channel))
+        let plan = rs.plan
+        let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        if let e = seg.route.email, !blocked.contains("email") {
+        appendRoute(rs.segments[p], channels: ~blocked, now: now, into: &out)
+        let others = plan.allSegmentBits & ~blocked
+        guard others != 0 else { return out }
+        var rest = members.indices.filter { members[$0] && $0 != p }
+        rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
+        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, into: &out) }
+        return out
+    }
+
+    /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
+    /// (with the same landing page) that an earlier segment already gave.
+    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, into out: inout [Action]) {
+        if let e = seg.route.email, channels & 1 != 0,
+           !out.contains(where: { $0.channel == "email" && $0.sequence == e.sequence }) {
             out.append(Action(channel: "email", segment: seg.name, sequence: e.sequence))
         }
-        if let a = seg.route.ads, !blocked.contains("ads") {
+        if let a = seg.route.ads, channels & 2 != 0,
+           !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) {
             out.append(Action(channel: "ads", segment: seg.name, audience: a.audience, landingPage: a.landingPage))
         }
-        if let s = seg.route.sales, !blocked.contains("sales") {
+        if let s = seg.route.sales, channels & 4 != 0 {
             out.append(Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
                               slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) }))
         }
-        return out
     }
 }
 
@@ -89,7 +104,7 @@ extension Engine {
         var suppressed: [SuppressedAction] = []
         var suppressedBits: UInt8 = 0
         if primary >= 0 {
-            let routed = plan.segments[primary].channelBits
+            let routed = plan.routedChannels(members: env.members, primary: primary)
             for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k].holds(env) {
                 suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text))
                 suppressedBits |= plan.suppressBits[k]
