@@ -127,6 +127,33 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(later.decision.suppressed, [SuppressedAction(channel: "ads", reason: "inactive(2d)")])
     }
 
+    func testRulesTestChecksEachActionOfAChannelInOrder() throws {
+        let runner = CaseRunner(ruleset: load(ruleset(routing: "routing: { all_segments: [ads] }")))
+        func outcome(_ second: String) throws -> CaseOutcome {
+            try XCTUnwrap(CaseFile.parse(yaml: """
+                cases:
+                  - name: two audiences
+                    start: 2026-11-02T09:00:00Z
+                    steps:
+                      - at: +0s
+                        track: carted
+                      - at: +1m
+                        track: viewed
+                        expect:
+                          actions:
+                            - { channel: email, sequence: checkout-help }
+                            - { channel: ads, audience: cart-abandoners }
+                            - { channel: sales, queue: hot }
+                            - { channel: ads, audience: \(second) }
+                """, fileName: "cases.yaml").cases.map(runner.run).first)
+        }
+        let passing = try outcome("running-fans")
+        XCTAssertTrue(passing.passed, passing.report(fileName: "cases.yaml").joined(separator: "\n"))
+        let failing = try outcome("vips")
+        XCTAssertEqual(try XCTUnwrap(failing.failures.first).mismatches,
+                       [CaseMismatch(field: "actions.ads.audience", expected: "vips", actual: "running-fans")])
+    }
+
     func testRoutingLoadErrors() {
         let base = "version: 1\nsegments: []\nrouting:\n"
         XCTAssertEqual(loadErrors(base + "  all_segments: [ads, sales]\n"),
