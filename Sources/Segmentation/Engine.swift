@@ -160,10 +160,11 @@ public struct Engine: Sendable {
         } else {
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
+        let needs = ruleset.plan.signalNeeds
         for slot in out.indices {
-            let spec = specs[slot]
-            out[slot].complete = spec.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
-            out[slot].keep = spec.keep; out[slot].window = spec.window; out[slot].keepsLatest = spec.keepsLatest
+            let need = needs[slot]
+            out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
+            out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
         }
         return out
     }

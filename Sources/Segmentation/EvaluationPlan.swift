@@ -54,6 +54,10 @@ final class EvaluationPlan: Sendable {
     let suppress: [Check]
     /// Signal slots that match every event (`inactive`); by type they are in `events`.
     let anySlots: [Int]
+    /// Per signal slot what its series must keep.
+    let signalNeeds: [SignalNeeds]
+    /// Per scoring rule its `when`.
+    let scoreRuleFns: [Fn]
     /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
     let signalFilters: [Fn?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
@@ -146,7 +150,7 @@ final class EvaluationPlan: Sendable {
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
          rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
-         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band], allSegmentChannels: [String]) {
+         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band], allSegmentChannels: [String], scoreRules: [ScoreRule]) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -162,6 +166,8 @@ final class EvaluationPlan: Sendable {
         }
         anySlots = any
         signalFilters = signals.map { $0.predicate.map { Fn($0.eval) } }
+        signalNeeds = signals.map(\.needs)
+        scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
         func info(_ type: String) -> EventInfo {
             EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type])
         }

@@ -137,7 +137,7 @@ final class RulesetLoader {
             plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
                                  aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
-                                 allSegmentChannels: routing.allSegments),
+                                 allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
     }
 

@@ -40,7 +40,10 @@ extension Engine {
         decayScore(env)
         var out: [ScoreRuleApplication] = []
         let age = decayFactor(from: ev.at, to: env.now)
-        for rule in ruleset.scoring.rules where rule.when.holds(env) {
+        let rules = ruleset.scoring.rules
+        let fns = ruleset.plan.scoreRuleFns
+        for i in fns.indices where fns[i].holds(env) {
+            let rule = rules[i]
             let points = rule.points * age
             let current = env.lead.scoreParts[rule.key] ?? 0
             var add = points
