@@ -65,8 +65,10 @@ struct Settled {
 extension Engine {
     /// Decays the score, then sets the stage, memberships (in dependency order, with hysteresis),
     /// primary segment, band and suppressions at `env.now`. Mutates `env.lead`, `env.members` and
-    /// `env.entered`. `scoreOnly` decays just the score value (for probes that store nothing).
+    /// `env.entered`. `scoreOnly` decays just the score value and leaves `changes` and
+    /// `suppressed` empty (for probes that only compare the outcome and store nothing).
     func settle(_ env: EvalEnv, scoreOnly: Bool = false) -> Settled {
+        let record = !scoreOnly
         let plan = ruleset.plan
         if scoreOnly {
             env.lead.score *= decayFactor(plan.halfLifeMs, from: env.lead.scoreAt?.milliseconds, to: env.now)
@@ -85,10 +87,13 @@ extension Engine {
                     if let since = env.entered[i] {
                         env.enteredAt = since
                         let leaves = exit[i] != nil ? exit[i]!.holds(env) : !enter[i].holds(env)
-                        if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
+                        if leaves { env.members[i] = false; env.entered[i] = nil; if record { changes.append((i, "exited")) } }
                     } else if enter[i].holds(env) {
                         env.enteredAt = env.now
-                        if !(exit[i]?.holds(env) ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+                        if !(exit[i]?.holds(env) ?? false) {
+                            env.members[i] = true; env.entered[i] = env.now
+                            if record { changes.append((i, "entered")) }
+                        }
                     }
                 }
             }
@@ -106,7 +111,7 @@ extension Engine {
         if primary >= 0 {
             let routed = plan.routedChannels(members: env.members, primary: primary)
             for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k].holds(env) {
-                suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text))
+                if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
                 suppressedBits |= plan.suppressBits[k]
             }
         }
