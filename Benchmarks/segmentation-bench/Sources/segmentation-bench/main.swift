@@ -30,10 +30,13 @@ print("")
 var table = Table()
 table.add("ruleset", "evaluator", "evals", "p50 µs", "p99 µs", "cpu p50 µs", "allocs p50", "allocs mean")
 var machineRows: [String] = []
+var rowRuleset = ""
 @MainActor func row(_ ruleset: String, _ evaluator: String, _ samples: Samples) {
     guard !samples.nanoseconds.isEmpty else { return }
-    // One tab-separated line per row for scripts/bench-segmentation.sh (medians over repetitions).
-    machineRows.append(["ROW", ruleset.isEmpty ? "-" : ruleset, evaluator, format(samples.p50), format(samples.p99), format(samples.cpuP50),
+    if !ruleset.isEmpty { rowRuleset = ruleset }
+    // One tab-separated line per row for scripts/bench-segmentation.sh (medians over repetitions);
+    // a row printed under the previous one's ruleset still names it.
+    machineRows.append(["ROW", rowRuleset, evaluator, format(samples.p50), format(samples.p99), format(samples.cpuP50),
                         String(samples.allocP50), format(samples.allocMean, 1)].joined(separator: "\t"))
     table.add(ruleset, evaluator, String(samples.nanoseconds.count), format(samples.p50), format(samples.p99), format(samples.cpuP50),
               MallocCounter.available ? String(samples.allocP50) : "n/a",
