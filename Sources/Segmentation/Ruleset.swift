@@ -28,9 +28,6 @@ public struct Ruleset: Sendable {
     public let signals: [SignalSpec]
     /// Segment indices in dependency order (a segment after every segment its rules `in_segment`).
     let evaluationOrder: [Int]
-    let atoms: TimeAtoms
-    /// Rule ids (see `EvaluationPlan.rules`) that have time atoms, i.e. can change value with time alone.
-    let timeDependentRules: Set<Int>
     /// Whether stage/segment/suppress rules read `event.*` (then an event-less evaluation at the
     /// same instant can differ from the evaluation with the event).
     let timeRulesReadEvent: Bool
