@@ -1,29 +1,38 @@
 /// Field paths: `lead.*`, `event.*`, `membership.age`. Each resolves at compile time to a closure
 /// that reads one stored field, so evaluation never looks names up.
 extension ExprCompiler {
-    static let leadFields: [(String, VType, @Sendable (EvalEnv) -> RV)] = [
-        ("email", .string, { e in e.lead.email.map(RV.str) ?? .null }),
-        ("email_domain", .string, { e in e.lead.emailDomain.map(RV.str) ?? .null }),
-        ("user_id", .string, { e in e.lead.userId.map(RV.str) ?? .null }),
-        ("source", .string, { e in e.lead.firstSource.map { .str($0.channel) } ?? .null }),
-        ("source.first", .string, { e in e.lead.firstSource.map { .str($0.channel) } ?? .null }),
-        ("source.last", .string, { e in e.lead.lastSource.map { .str($0.channel) } ?? .null }),
-        ("country", .string, { e in e.lead.country.map(RV.str) ?? .null }),
-        ("region", .string, { e in e.lead.region.map(RV.str) ?? .null }),
-        ("ship_to_region", .string, { e in e.lead.shipToRegion.map(RV.str) ?? .null }),
-        ("stage", .string, { e in e.lead.stage.map(RV.str) ?? .null }),
-        ("status", .string, { e in .str(e.lead.status) }),
-        ("score", .number, { e in .num(e.lead.score) }),
-        ("customer", .bool, { e in .bool(e.lead.customer) }),
-        ("first_seen", .timestamp, { e in e.lead.firstSeen.map { .ts($0.milliseconds) } ?? .null }),
-        ("company.domain", .string, { e in e.lead.company.domain.map(RV.str) ?? .null }),
-        ("company.size", .number, { e in e.lead.company.size.map(RV.num) ?? .null }),
-        ("company.industry", .string, { e in e.lead.company.industry.map(RV.str) ?? .null }),
-        ("company.tech_stack", .list(.string), { e in .list(e.lead.company.techStack.map(RV.str)) }),
+    /// A `lead.*` field: its closure lives in a struct field so it is called as compiled (an array of
+    /// bare closures or tuples would store it abstracted and call it through a thunk).
+    struct LeadField: Sendable {
+        let name: String
+        let type: VType
+        let read: EvalFn
+        init(_ name: String, _ type: VType, _ read: @escaping EvalFn) { self.name = name; self.type = type; self.read = read }
+    }
+
+    static let leadFields: [LeadField] = [
+        LeadField("email", .string, { e in e.lead.email.map(RV.str) ?? .null }),
+        LeadField("email_domain", .string, { e in e.lead.emailDomain.map(RV.str) ?? .null }),
+        LeadField("user_id", .string, { e in e.lead.userId.map(RV.str) ?? .null }),
+        LeadField("source", .string, { e in e.lead.firstSource.map { .str($0.channel) } ?? .null }),
+        LeadField("source.first", .string, { e in e.lead.firstSource.map { .str($0.channel) } ?? .null }),
+        LeadField("source.last", .string, { e in e.lead.lastSource.map { .str($0.channel) } ?? .null }),
+        LeadField("country", .string, { e in e.lead.country.map(RV.str) ?? .null }),
+        LeadField("region", .string, { e in e.lead.region.map(RV.str) ?? .null }),
+        LeadField("ship_to_region", .string, { e in e.lead.shipToRegion.map(RV.str) ?? .null }),
+        LeadField("stage", .string, { e in e.lead.stage.map(RV.str) ?? .null }),
+        LeadField("status", .string, { e in .str(e.lead.status) }),
+        LeadField("score", .number, { e in .num(e.lead.score) }),
+        LeadField("customer", .bool, { e in .bool(e.lead.customer) }),
+        LeadField("first_seen", .timestamp, { e in e.lead.firstSeen.map { .ts($0.milliseconds) } ?? .null }),
+        LeadField("company.domain", .string, { e in e.lead.company.domain.map(RV.str) ?? .null }),
+        LeadField("company.size", .number, { e in e.lead.company.size.map(RV.num) ?? .null }),
+        LeadField("company.industry", .string, { e in e.lead.company.industry.map(RV.str) ?? .null }),
+        LeadField("company.tech_stack", .list(.string), { e in .list(e.lead.company.techStack.map(RV.str)) }),
     ]
 
     static var fieldNames: [String] {
-        leadFields.map { "lead." + $0.0 } + ["lead.traits.<name>", "event.type", "event.name",
+        leadFields.map { "lead." + $0.name } + ["lead.traits.<name>", "event.type", "event.name",
             "event.properties.<name>", "event.context.<name>", "membership.age"]
     }
 
@@ -48,8 +57,8 @@ extension ExprCompiler {
                 return CNode(kind: .path, type: .dynamic, text: text, eval: { env in RV(dig(env.lead.traits, keys)) })
             }
             let name = rest.joined(separator: ".")
-            guard let field = ExprCompiler.leadFields.first(where: { $0.0 == name }) else { return unknown() }
-            let node = CNode(kind: .path, type: field.1, text: text, eval: field.2)
+            guard let field = ExprCompiler.leadFields.first(where: { $0.name == name }) else { return unknown() }
+            let node = CNode(kind: .path, type: field.type, text: text, eval: field.read)
             if name == "score" { timeUses.append((node, .score, e.offset)) }
             return node
         case "event":
@@ -80,7 +89,7 @@ extension ExprCompiler {
             return node
         default:
             if parts.count == 1 {
-                let asLead = ExprCompiler.leadFields.contains { $0.0 == full } ? " (did you mean `lead.\(full)`?)" : ""
+                let asLead = ExprCompiler.leadFields.contains { $0.name == full } ? " (did you mean `lead.\(full)`?)" : ""
                 error(e.offset, "unknown name `\(full)`\(asLead): put text in quotes ('\(full)') or start a field with `lead.` or `event.`")
                 return nil
             }

@@ -36,6 +36,13 @@ final class EvalEnv {
     /// Entered-at of the segment whose `exit` is being evaluated (for `membership.age`).
     @exclusivity(unchecked) var enteredAt: Int64?
 
+    /// The lead, leaving an empty one behind (the environment must not be used for rules after).
+    func takeLead() -> LeadState {
+        var out = LeadState()
+        swap(&out, &lead)
+        return out
+    }
+
     init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
         self.lead = lead; self.event = event; self.now = now; self.series = series
         self.entered = entered; self.members = entered.map { $0 != nil }

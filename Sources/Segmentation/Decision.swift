@@ -21,9 +21,10 @@ public struct Decision: Codable, Sendable, Equatable {
     public var score: Double
     /// Band action for the score.
     public var band: String?
-    /// Actions of the primary segment's route, minus suppressed channels.
+    /// Actions of the primary segment's route, then, for the channels in `routing.all_segments`,
+    /// of the other current segments (by priority); minus suppressed channels.
     public var actions: [Action]
-    /// Channels of the primary route that were suppressed, with the reason.
+    /// Channels that would have acted (see `actions`) but were suppressed, with the reason.
     public var suppressed: [SuppressedAction]
     /// Why segments changed and how the score moved.
     public var explanation: Explanation

@@ -11,11 +11,19 @@ public struct Evaluation: Sendable {
 /// Evaluates leads against one ruleset. Pure: no clock, no I/O; `now` is an argument, so the same
 /// ruleset, state, event and `now` always give the same result.
 public struct Engine: Sendable {
+    /// The ruleset behind one reference: copying an engine (every nested function of the hot path
+    /// captures it) then costs one retain instead of one per field of the ruleset.
+    final class Core: Sendable {
+        let ruleset: Ruleset
+        init(_ ruleset: Ruleset) { self.ruleset = ruleset }
+    }
+    private let core: Core
+
     /// The compiled ruleset.
-    public let ruleset: Ruleset
+    public var ruleset: Ruleset { core.ruleset }
 
     /// Creates an engine for a ruleset.
-    public init(_ ruleset: Ruleset) { self.ruleset = ruleset }
+    public init(_ ruleset: Ruleset) { core = Core(ruleset) }
 
     /// Applies one event (or none, for time-based re-evaluation) at `now`.
     public func evaluate(state: LeadState, event: Event?, now: Date) -> Evaluation {
@@ -29,7 +37,8 @@ public struct Engine: Sendable {
 
     /// Applies one event (or none) at `now`, millisecond resolution.
     public func evaluate(state: LeadState, event: Event?, now: Timestamp) -> Evaluation {
-        let rs = ruleset
+        let rs = core.ruleset
+        let plan = rs.plan
         let nowMs = now.milliseconds
         let resolved = event.map(resolve)
         let enteredBefore = rs.enteredTimes(state)
@@ -45,49 +54,65 @@ public struct Engine: Sendable {
         for (i, change) in settled.changes {
             let seg = rs.segments[i]
             env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
-            let nodes = [seg.enter.node] + (seg.exit.map { [$0.node] } ?? [])
             explanation.segments[seg.name] = SegmentExplanation(
                 change: change, enter: Explainer.render(seg.enter.node, env),
-                exit: seg.exit.map { Explainer.render($0.node, env) }, terms: Explainer.terms(nodes, env))
+                exit: seg.exit.map { Explainer.render($0.node, env) }, terms: Explainer.terms(plan.segments[i].termNodes, env))
         }
         env.enteredAt = nil
         if !rs.scoring.rules.isEmpty || !rs.scoring.bands.isEmpty {
             explanation.score = ScoreExplanation(
                 previous: round3(previousScore), previousAt: previousScoreAt, decayed: round3(decayedBefore),
-                halfLife: rs.scoring.halfLife?.description, rules: applications, score: round3(env.lead.score), band: settled.band)
+                halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band)
         }
 
-        // Store: memberships, stage, band, pruned signals.
-        var lead = env.lead
-        lead.stage = settled.stage
-        lead.band = settled.band
-        var memberships: [String: Timestamp] = [:]
-        for (i, seg) in rs.plan.segments.enumerated() {
-            if let e = env.entered[i] { memberships[seg.name] = Timestamp(milliseconds: e) }
-        }
-        lead.memberships = memberships
-        var series = env.series
-        var stored = SignalState()
-        stored.series.reserveCapacity(rs.signals.count)
-        for (slot, spec) in rs.signals.enumerated() {
-            series[slot].prune(now: nowMs)
-            stored.series[spec.key] = series[slot]
-        }
-        lead.signals = stored
+        // Store: memberships, stage, band, pruned signals. The environment becomes the stored
+        // state in place, so `next_evaluation_at` reads it without another copy.
+        env.lead.stage = settled.stage
+        env.lead.band = settled.band
+        storeMemberships(env, settled.changes, before: enteredBefore)
+        for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
+        env.lead.signals = rs.storedSignals(env.series)
+        env.event = nil
 
-        let next = nextEvaluation(lead: lead, entered: env.entered, series: series, now: nowMs, current: settled.outcome,
+        var current: [String] = []
+        for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
+        let next = nextEvaluation(env, now: nowMs, current: settled.outcome,
                                   checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
-        let current = rs.segments.indices.filter { env.members[$0] }.map { rs.segments[$0].name }.sorted()
+        // The environment is done with: move the stored state out rather than copy it.
+        let lead = env.takeLead()
         let decision = Decision(
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,
-            segments: .init(entered: settled.changes.filter { $0.1 == "entered" }.map { rs.segments[$0.0].name }.sorted(),
-                            exited: settled.changes.filter { $0.1 == "exited" }.map { rs.segments[$0.0].name }.sorted(),
-                            current: current),
-            primarySegment: settled.primary.map { rs.segments[$0].name }, stage: settled.stage, status: lead.status,
-            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, now: nowMs),
+            segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
+            primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
+            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, members: env.members, now: nowMs),
             suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
         return Evaluation(newState: lead, decision: decision)
+    }
+
+    /// Memberships after settling: only the changed segments are written when the stored
+    /// memberships all belong to this ruleset (the usual case); otherwise they are rebuilt, which
+    /// drops segments the ruleset no longer has.
+    private func storeMemberships(_ env: EvalEnv, _ changes: [(Int, String)], before: [Int64?]) {
+        let plan = ruleset.plan
+        var known = 0
+        for e in before where e != nil { known += 1 }
+        if known == env.lead.memberships.count {
+            guard !changes.isEmpty else { return }
+            for (i, _) in changes {
+                if let e = env.entered[i] {
+                    env.lead.memberships[plan.segments[i].name] = Timestamp(milliseconds: e)
+                } else {
+                    env.lead.memberships.removeValue(forKey: plan.segments[i].name)
+                }
+            }
+            return
+        }
+        var memberships: [String: Timestamp] = [:]
+        for (i, seg) in plan.segments.enumerated() {
+            if let e = env.entered[i] { memberships[seg.name] = Timestamp(milliseconds: e) }
+        }
+        env.lead.memberships = memberships
     }
 
     /// Rebuilds the signals this ruleset is missing for `state` (see `Ruleset.signalsMissing`) from the
@@ -110,25 +135,38 @@ public struct Engine: Sendable {
         return lead
     }
 
+    /// Canonical type through the aliases, with what the type implies (one dictionary lookup).
     func resolve(_ e: Event) -> ResolvedEvent {
-        let alias = ruleset.aliases[e.name]
-        let type = alias ?? e.name
-        return ResolvedEvent(type: type, name: e.name, properties: e.properties, context: e.context,
-                             at: e.occurredAt.milliseconds,
-                             known: alias != nil || ruleset.plan.knownTypes.contains(type))
+        guard let info = ruleset.plan.events[e.name] else {
+            return ResolvedEvent(type: e.name, name: e.name, properties: e.properties, context: e.context,
+                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: nil)
+        }
+        return ResolvedEvent(type: info.type, name: e.name, properties: e.properties, context: e.context,
+                             at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status)
     }
 
     /// Stored series in slot order, kept from now on as the spec says. A series that did not cover
     /// the spec (new signal on a lead with history, longer window, higher threshold) is marked
-    /// incomplete, so `signalsMissing` reports it until it is backfilled.
+    /// incomplete, so `signalsMissing` reports it until it is backfilled. A state stored by this
+    /// ruleset holds exactly its signals in key order, so slots are found without lookups.
     func prepareSeries(_ state: LeadState) -> [SignalSeries] {
         let fresh = state.lastEventAt == nil
-        return ruleset.signals.map { spec in
-            var s = state.signals.series[spec.key] ?? SignalSeries(times: [], complete: fresh)
-            s.complete = spec.isCovered(by: s) || (fresh && s.times.isEmpty)
-            s.keep = spec.keep; s.window = spec.window; s.keepsLatest = spec.keepsLatest
-            return s
+        let specs = ruleset.signals
+        let table = state.signals.series
+        var out: [SignalSeries]
+        if table.keys == ruleset.sortedSignalKeys {
+            out = [SignalSeries](repeating: SignalSeries(), count: specs.count)
+            for (position, slot) in ruleset.slotBySortedPosition.enumerated() { out[slot] = table.values[position] }
+        } else {
+            out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
+        let needs = ruleset.plan.signalNeeds
+        for slot in out.indices {
+            let need = needs[slot]
+            out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
+            out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
+        }
+        return out
     }
 
     /// Event effects before rules are settled: profile times, signals, source, status, score points.
@@ -138,7 +176,7 @@ public struct Engine: Sendable {
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
         let plan = ruleset.plan
         for slot in plan.anySlots { env.series[slot].insert(ev.at) }
-        for slot in plan.slotsByType[ev.type] ?? [] where ruleset.signals[slot].matches(env, type: ev.type) {
+        for slot in ev.slots where plan.signalFilters[slot]?.holds(env) ?? true {
             env.series[slot].insert(ev.at)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {
@@ -146,7 +184,7 @@ public struct Engine: Sendable {
             if env.lead.firstSource.map({ at < $0.at }) ?? true { env.lead.firstSource = touch }
             if env.lead.lastSource.map({ at >= $0.at }) ?? true { env.lead.lastSource = touch }
         }
-        if let status = ruleset.statusOnEvent[ev.type], env.lead.statusAt.map({ at >= $0 }) ?? true {
+        if let status = ev.status, env.lead.statusAt.map({ at >= $0 }) ?? true {
             env.lead.setStatus(status, at: at)
         }
         return applyScoreRules(ev, env)

@@ -7,11 +7,37 @@ final class EvaluationPlan: Sendable {
         let enter: EvalFn
         let exit: EvalFn?
         let channels: Set<String>
+        /// `channels` as bits (`channelBit`).
+        let channelBits: UInt8
+        let hasExit: Bool
+        /// The sub-expressions an explanation lists for this segment (`enter` then `exit`, first
+        /// occurrence of each text, constants left out): fixed by the rules, so found once here.
+        let termNodes: [CNode]
         init(_ s: Segment) {
             name = s.name; priority = s.priority; enter = s.enter.node.eval; exit = s.exit?.node.eval
             channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
+            termNodes = Explainer.termNodes([s.enter.node] + (s.exit.map { [$0.node] } ?? []))
+            channelBits = channels.reduce(0) { $0 | Seg.channelBit($1) }
+            hasExit = s.exit != nil
         }
+        static func channelBit(_ channel: String) -> UInt8 {
+            switch channel {
+            case "email": return 1
+            case "ads": return 2
+            case "sales": return 4
+            default: return 0
+            }
+        }
+    }
+    /// What an incoming event name resolves to, found with one lookup per event.
+    struct EventInfo: Sendable {
+        let type: String
+        let known: Bool
+        /// Signal slots of this type (not counting `anySlots`).
+        let slots: [Int]
+        /// `statuses.on_event` for this type.
+        let status: String?
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
     struct RuleEntry: Sendable {
@@ -26,19 +52,105 @@ final class EvaluationPlan: Sendable {
     let segments: [Seg]
     let order: [Int]
     let suppress: [Check]
-    /// Signal slots by canonical event type; `anySlots` match every event.
-    let slotsByType: [String: [Int]]
+    /// Signal slots that match every event (`inactive`); by type they are in `events`.
     let anySlots: [Int]
-    /// Known canonical event types, for flagging unknown names.
-    let knownTypes: Set<String>
+    /// Per signal slot what its series must keep.
+    let signalNeeds: [SignalNeeds]
+    /// Per scoring rule its `when`.
+    let scoreRuleFns: [Fn]
+    /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
+    let signalFilters: [Fn?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
     /// Rule ids of the stage rules, in order.
     let stageRules: [Int]
+    /// Incoming event name (alias or known type) → its resolution; a name not here is unknown.
+    let events: [String: EventInfo]
+    /// Segment indices sorted by name, so decisions list names sorted without comparing strings.
+    let byName: [Int]
+    /// `scoring.half_life` as explanations write it.
+    let halfLifeText: String?
+    /// `scoring.half_life` in ms (nil: no decay).
+    let halfLifeMs: Int64?
+    /// Per rule id (see `rules`) its closure and plain facts, so `next_evaluation_at` reads no enum
+    /// payloads or strings per candidate.
+    let ruleFns: [Fn]
+    let ruleFacts: [RuleFacts]
+    /// The time atoms, flattened into trivial values (no array per atom to retain).
+    let windowAtoms: [WindowAtom]
+    let windowRanks: [Int]
+    let sinceAtoms: [TimeAtoms.Since]
+    let ageAtoms: [TimeAtoms.Age]
+    let scoreAtoms: [TimeAtoms.Score]
+
+    /// A compiled rule's closure in a struct: an array of bare closures stores them maximally
+    /// abstracted, so every call would go through a reabstraction thunk; a struct field keeps the
+    /// closure as compiled.
+    struct Fn: Sendable {
+        let call: EvalFn
+        init(_ call: @escaping EvalFn) { self.call = call }
+        @inline(__always) func holds(_ env: EvalEnv) -> Bool { call(env).isTrue }
+    }
+
+    /// Stage rules, segment rules, priorities, suppressions and bands as flat arrays for `settle`.
+    let stageFns: [Fn]
+    let stageLabels: [String]
+    /// Per stage rule, the first rule with the same label: outcomes compare stages, not rules.
+    let stageID: [Int]
+    let enterFns: [Fn]
+    let exitFns: [Fn?]
+    /// `routing.all_segments` as channel bits.
+    let allSegmentBits: UInt8
+    /// Per segment whether it has an `exit` rule.
+    let hasExit: [Bool]
+    let priorities: [Int]
+    /// Position of each segment in name order (ties of priority go to the first name).
+    let nameRank: [Int]
+    let suppressFns: [Fn]
+    let suppressBits: [UInt8]
+    let bandLimits: [Double?]
+    let bandActions: [String]
+    /// Per band, the first band with the same action.
+    let bandID: [Int]
+
+    /// Channels some current segment acts on: the primary's route, plus, for the channels of
+    /// `routing.all_segments`, the routes of every other member. Suppress conditions only matter
+    /// for these.
+    func routedChannels(members: [Bool], primary: Int?) -> UInt8 {
+        guard let primary else { return 0 }
+        var bits = segments[primary].channelBits
+        if allSegmentBits != 0 {
+            for i in members.indices where members[i] { bits |= segments[i].channelBits & allSegmentBits }
+        }
+        return bits
+    }
+
+    /// The band index for a score: the first whose `below` exceeds it, else the last (-1: no bands).
+    func band(for score: Double) -> Int {
+        for (k, limit) in bandLimits.enumerated() where limit.map({ score < $0 }) ?? true { return k }
+        return -1
+    }
+
+    /// What `next_evaluation_at` needs about a rule.
+    struct RuleFacts: Sendable {
+        enum Kind: UInt8, Sendable { case other, enter, exit, stage, suppress }
+        var kind: Kind = .other
+        /// Segment of an enter/exit rule, else -1.
+        var segment: Int = -1
+        /// Stage index of a stage rule.
+        var stage: Int = 0
+        /// Channel bit of a suppress rule (`Seg.channelBit`).
+        var channel: UInt8 = 0
+        /// Whether the rule has time atoms (its value can change with time alone).
+        var timeDependent = false
+    }
+
+    /// `TimeAtoms.Window` with its ranks as a range of `windowRanks` (`hasRanks` false: every occurrence matters).
+    struct WindowAtom: Sendable { var slot: Int; var ms: Int64; var rule: Int; var ranks: Range<Int>; var hasRanks: Bool }
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry], knownTypes: [String]) {
-        self.knownTypes = Set(knownTypes)
+         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
+         atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band], allSegmentChannels: [String], scoreRules: [ScoreRule]) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
         for (id, r) in rules.enumerated() { if case .stage(let i) = r.role, i < stageIDs.count { stageIDs[i] = id } }
@@ -52,7 +164,60 @@ final class EvaluationPlan: Sendable {
         for (i, s) in signals.enumerated() {
             if s.eventType == "*" { any.append(i) } else { byType[s.eventType, default: []].append(i) }
         }
-        slotsByType = byType
         anySlots = any
+        signalFilters = signals.map { $0.predicate.map { Fn($0.eval) } }
+        signalNeeds = signals.map(\.needs)
+        scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
+        func info(_ type: String) -> EventInfo {
+            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type])
+        }
+        var events: [String: EventInfo] = [:]
+        for t in knownTypes { events[t] = info(t) }
+        for (name, target) in aliases { events[name] = info(target) }
+        self.events = events
+        byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
+        halfLifeText = halfLife?.description
+        stageFns = self.stages.map { Fn($0.fn) }
+        stageLabels = self.stages.map(\.label)
+        enterFns = self.segments.map { Fn($0.enter) }
+        exitFns = self.segments.map { $0.exit.map(Fn.init) }
+        hasExit = self.segments.map(\.hasExit)
+        allSegmentBits = allSegmentChannels.reduce(0) { $0 | Seg.channelBit($1) }
+        priorities = self.segments.map(\.priority)
+        var rank = [Int](repeating: 0, count: segments.count)
+        for (position, i) in byName.enumerated() { rank[i] = position }
+        nameRank = rank
+        suppressFns = self.suppress.map { Fn($0.fn) }
+        suppressBits = self.suppress.map { Seg.channelBit($0.label) }
+        bandLimits = bands.map(\.below)
+        bandActions = bands.map(\.action)
+        let labels = stageLabels, actions = bandActions
+        stageID = labels.map { label in labels.firstIndex(of: label)! }
+        bandID = actions.map { action in actions.firstIndex(of: action)! }
+        halfLifeMs = halfLife?.milliseconds
+        ruleFns = rules.map { Fn($0.fn) }
+        ruleFacts = rules.enumerated().map { id, r in
+            var f = RuleFacts()
+            f.segment = r.segment ?? -1
+            f.timeDependent = timeDependentRules.contains(id)
+            switch r.role {
+            case .other: f.kind = .other
+            case .enter: f.kind = .enter
+            case .exit: f.kind = .exit
+            case .stage(let i): f.kind = .stage; f.stage = i
+            case .suppress(let channel): f.kind = .suppress; f.channel = Seg.channelBit(channel)
+            }
+            return f
+        }
+        var ranks: [Int] = []
+        windowAtoms = atoms.windows.map { w in
+            let start = ranks.count
+            ranks += w.ranks ?? []
+            return WindowAtom(slot: w.slot, ms: w.ms, rule: w.rule, ranks: start..<ranks.count, hasRanks: w.ranks != nil)
+        }
+        windowRanks = ranks
+        sinceAtoms = atoms.since
+        ageAtoms = atoms.ages
+        scoreAtoms = atoms.scores
     }
 }

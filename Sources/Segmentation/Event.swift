@@ -42,4 +42,8 @@ struct ResolvedEvent: Sendable {
     var context: [String: Value]
     var at: Int64
     var known: Bool
+    /// Signal slots of `type` (see `EvaluationPlan.EventInfo`).
+    var slots: [Int]
+    /// Status `statuses.on_event` moves the lead to.
+    var status: String?
 }

@@ -20,19 +20,25 @@ import Foundation
 extension Engine {
     static let maxProbes = 16
 
-    func nextEvaluation(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64, current: Outcome,
-                        checkFixedPoint: Bool) -> Int64? {
-        // One environment for all full settles, reset to the stored state before each.
-        let probeEnv = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
-        let memberFlags = probeEnv.members
+    /// `env` holds the state just stored (no event); it is used for every probe and left with
+    /// the stored memberships, stage and score.
+    func nextEvaluation(_ env: EvalEnv, now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
+        let storedScore = env.lead.score, storedStage = env.lead.stage
+        defer { env.lead.score = storedScore; env.now = now; env.enteredAt = nil }
+        let scoreAt = env.lead.scoreAt?.milliseconds
+        let entered = env.entered, memberFlags = env.members
+        let series = env.series
+        // A full settle at `t` from the stored state; the environment is put back afterwards.
         func outcome(at t: Int64) -> Outcome {
-            probeEnv.now = t
-            probeEnv.lead.score = lead.score
-            probeEnv.lead.stage = lead.stage
-            probeEnv.entered = entered
-            probeEnv.members = memberFlags
-            probeEnv.enteredAt = nil
-            return settle(probeEnv, scoreOnly: true).outcome
+            env.now = t
+            env.lead.score = storedScore
+            env.lead.stage = storedStage
+            env.enteredAt = nil
+            let o = settle(env, scoreOnly: true).outcome
+            env.entered = entered
+            env.members = memberFlags
+            env.lead.stage = storedStage
+            return o
         }
         // Rules reading `event.*`, or a member that just left while `enter` still holds, can make an
         // event-less evaluation at this very instant differ: then the next millisecond already changes.
@@ -40,132 +46,195 @@ extension Engine {
         // A candidate can only change the outcome if one of its rules changes value compared with
         // now (memberships, stage and score as stored); only then settle everything to be sure.
         let plan = ruleset.plan
-        let rules = plan.rules
-        let env = EvalEnv(lead: lead, event: nil, now: now, series: series, entered: entered)
+        let ruleCount = plan.ruleFns.count
+        let halfLife = plan.halfLifeMs
         // Per rule: its value at now, whether it is relevant, its value at its last candidate
-        // (each 0 = not computed yet, 1 = false, 2 = true); one array for all three.
-        var memo = [(now: UInt8, relevant: UInt8, last: UInt8)](repeating: (0, 0, 0), count: rules.count)
-        func value(_ r: Int, at t: Int64) -> Bool {
-            env.now = t
-            env.lead.score = lead.score * decayFactor(from: lead.scoreAt?.milliseconds, to: t)
-            env.enteredAt = rules[r].segment.map { entered[$0] ?? t }
-            return rules[r].fn(env).isTrue
-        }
-        func valueNow(_ r: Int) -> Bool {
-            if memo[r].now == 0 { memo[r].now = value(r, at: now) ? 2 : 1 }
-            return memo[r].now == 2
-        }
-        // Some rules cannot matter until the outcome changes first: a member (with an exit) only
-        // leaves by `exit`; stage rules after one that holds and cannot change with time are
-        // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
-        var holdingStage: Int?
-        func stageHolding() -> Int {
-            if let h = holdingStage { return h }
-            let h = plan.stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? plan.stageRules.count
-            holdingStage = h
-            return h
-        }
-        func relevant(_ r: Int) -> Bool {
-            if r == TimeAtoms.alwaysProbe { return true }
-            if memo[r].relevant == 0 {
-                let e = rules[r]
-                var yes = true
-                if let seg = e.segment {
-                    let member = entered[seg] != nil, hasExit = plan.segments[seg].exit != nil
-                    switch e.role {
-                    case .enter: yes = !member || !hasExit
-                    default: yes = true
+        // (each 0 = not computed yet, 1 = false, 2 = true), in one stack buffer: no copy-on-write
+        // or exclusivity checks per access.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * ruleCount + 1) { memo -> Int64? in
+            memo.initialize(repeating: 0)
+            let nowAt = 0, relevantAt = ruleCount, lastAt = 2 * ruleCount
+            func value(_ r: Int, at t: Int64) -> Bool {
+                env.now = t
+                env.lead.score = storedScore * decayFactor(halfLife, from: scoreAt, to: t)
+                let seg = plan.ruleFacts[r].segment
+                env.enteredAt = seg >= 0 ? (entered[seg] ?? t) : nil
+                return plan.ruleFns[r].holds(env)
+            }
+            func valueNow(_ r: Int) -> Bool {
+                if memo[nowAt + r] == 0 { memo[nowAt + r] = value(r, at: now) ? 2 : 1 }
+                return memo[nowAt + r] == 2
+            }
+            // Some rules cannot matter until the outcome changes first: a member (with an exit) only
+            // leaves by `exit`; stage rules after one that holds and cannot change with time are
+            // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
+            let stageRules = plan.stageRules
+            var holdingStage = -1
+            func stageHolding() -> Int {
+                if holdingStage >= 0 { return holdingStage }
+                holdingStage = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
+                return holdingStage
+            }
+            let routedChannels = plan.routedChannels(members: current.members, primary: current.primary)
+            func relevant(_ r: Int) -> Bool {
+                if r == TimeAtoms.alwaysProbe { return true }
+                if memo[relevantAt + r] == 0 {
+                    let f = plan.ruleFacts[r]
+                    var yes = true
+                    switch f.kind {
+                    case .enter:
+                        yes = entered[f.segment] == nil || !plan.hasExit[f.segment]
+                    case .stage:
+                        let h = stageHolding()
+                        yes = f.stage <= h || h >= stageRules.count || stageRules[h] < 0 || plan.ruleFacts[stageRules[h]].timeDependent
+                    case .suppress:
+                        yes = routedChannels & f.channel != 0
+                    case .exit, .other:
+                        yes = true
                     }
-                } else if case .stage(let i) = e.role {
-                    let h = stageHolding()
-                    yes = i <= h || h >= plan.stageRules.count || plan.stageRules[h] < 0
-                        || ruleset.timeDependentRules.contains(plan.stageRules[h])
-                } else if case .suppress(let channel) = e.role {
-                    yes = current.primary.map { plan.segments[$0].channels.contains(channel) } ?? false
+                    memo[relevantAt + r] = yes ? 2 : 1
                 }
-                memo[r].relevant = yes ? 2 : 1
+                return memo[relevantAt + r] == 2
             }
-            return memo[r].relevant == 2
-        }
-        let candidates = candidateInstants(lead: lead, entered: entered, series: series, now: now, relevant: relevant)
-        guard !candidates.isEmpty else { return nil }
-        // A rule's value is constant between its own candidate instants, so comparing it with the
-        // value it had at its previous candidate (or now) finds every instant the rule values move.
-        var probes = 0
-        var i = 0
-        while i < candidates.count {
-            let t = candidates[i].time
-            var moved = false
-            // All rules concerned at this instant (pairs are sorted by time); each must be brought
-            // up to date even once one has moved.
-            while i < candidates.count, candidates[i].time == t {
-                let r = candidates[i].rule
-                i += 1
-                if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                let before = memo[r].last == 0 ? valueNow(r) : memo[r].last == 2
-                let after = value(r, at: t)
-                memo[r].last = after ? 2 : 1
-                if after != before { moved = true }
+            var candidates = CandidateHeap(candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered,
+                                                             series: series, now: now, relevant: relevant))
+            // A rule's value is constant between its own candidate instants, so comparing it with the
+            // value it had at its previous candidate (or now) finds every instant the rule values move.
+            var probes = 0
+            while let t = candidates.minTime {
+                var moved = false
+                // All rules concerned at this instant; each must be brought up to date even once one
+                // has moved.
+                while candidates.minTime == t {
+                    let r = candidates.popMin().rule
+                    if r == TimeAtoms.alwaysProbe { moved = true; continue }
+                    let before = memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2
+                    let after = value(r, at: t)
+                    memo[lastAt + r] = after ? 2 : 1
+                    if after != before { moved = true }
+                }
+                guard moved else { continue }
+                if probes == Engine.maxProbes { return t }
+                probes += 1
+                if outcome(at: t) != current { return t }
             }
-            guard moved else { continue }
-            if probes == Engine.maxProbes { return t }
-            probes += 1
-            if outcome(at: t) != current { return t }
+            return nil
         }
-        return nil
     }
 
     struct Candidate { var time: Int64; var rule: Int }
 
+    /// Candidates as a binary min-heap by time: the walk usually stops after a few instants, so
+    /// popping them in order (O(log n) each) beats sorting them all (the sort was most of the cost).
+    struct CandidateHeap {
+        private var items: [Candidate]
+
+        init(_ items: [Candidate]) {
+            self.items = items
+            var i = items.count / 2
+            while i > 0 { i -= 1; siftDown(i) }
+        }
+
+        /// The earliest time left, nil when empty.
+        var minTime: Int64? { items.first?.time }
+
+        mutating func popMin() -> Candidate {
+            let top = items[0]
+            let last = items.removeLast()
+            if !items.isEmpty { items[0] = last; siftDown(0) }
+            return top
+        }
+
+        private mutating func siftDown(_ start: Int) {
+            var i = start
+            let n = items.count
+            while true {
+                let l = 2 * i + 1
+                guard l < n else { return }
+                var m = l
+                if l + 1 < n, items[l + 1].time < items[l].time { m = l + 1 }
+                guard items[m].time < items[i].time else { return }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+    }
+
     /// Every instant after `now` at which some time-dependent rule part could change value, with the
-    /// rules concerned, ascending.
-    func candidateInstants(lead: LeadState, entered: [Int64?], series: [SignalSeries], now: Int64,
+    /// rules concerned, in no particular order.
+    func candidateInstants(score: Double, scoreAt: Int64?, entered: [Int64?], series: [SignalSeries], now: Int64,
                            relevant: (Int) -> Bool) -> [Candidate] {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
         // cost a retain and a dynamic exclusivity check per candidate.
         var out: [Candidate] = []
-        out.reserveCapacity(32)
+        out.reserveCapacity(64)
         @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) {
             if t > now { out.append(Candidate(time: t, rule: rule)) }
         }
-        let atoms = ruleset.atoms
-        for w in atoms.windows where relevant(w.rule) {
-            let times = series[w.slot].times
-            let rule = w.rule, ms = w.ms
-            // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
-            // shortcut below does not hold, so every edge is a candidate.
-            var hasFuture = false
-            for t in times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); hasFuture = true }
-            if let ranks = w.ranks, !hasFuture {
-                // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
-                var end = times.count
-                while end > 0, times[end - 1] > now { end -= 1 }
-                for k in ranks where k <= end && times[end - k] > now &- ms { add(&out, times[end - k] &+ ms, rule) }
-            } else {
-                for t in times where t <= now { add(&out, t &+ ms, rule) }
+        let plan = ruleset.plan
+        // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
+        plan.windowAtoms.withUnsafeBufferPointer { atoms in
+            plan.windowRanks.withUnsafeBufferPointer { ranks in
+                series.withUnsafeBufferPointer { series in
+                    for w in atoms where relevant(w.rule) {
+                        series[w.slot].times.withUnsafeBufferPointer { times in
+                            windowEdges(w, times, ranks, now: now, into: &out)
+                        }
+                    }
+                }
             }
         }
-        for s in atoms.since where relevant(s.rule) {
-            let ser = series[s.slot]
-            let rule = s.rule, ms = s.ms
-            for t in ser.times where t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
-            if let l = ser.latest(atOrBefore: now) { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+        series.withUnsafeBufferPointer { series in
+            for s in plan.sinceAtoms where relevant(s.rule) {
+                series[s.slot].times.withUnsafeBufferPointer { times in
+                    let rule = s.rule, ms = s.ms
+                    var latest: Int64?
+                    for t in times {
+                        if t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) } else { latest = t }
+                    }
+                    if let l = latest { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+                }
+            }
         }
-        for a in atoms.ages where relevant(a.rule) {
+        for a in plan.ageAtoms where relevant(a.rule) {
             // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
             let since = entered[a.segment] ?? now
             add(&out, since &+ a.ms, a.rule); add(&out, since &+ a.ms &+ 1, a.rule)
         }
-        if let hl = ruleset.scoring.halfLife?.milliseconds, lead.score != 0 {
-            let base = lead.scoreAt?.milliseconds ?? now
-            for a in atoms.scores where relevant(a.rule) && a.value != 0 && (a.value > 0) == (lead.score > 0) && abs(a.value) < abs(lead.score) {
-                let t = Double(base) + Double(hl) * log2(lead.score / a.value)
+        if let hl = plan.halfLifeMs, score != 0 {
+            let base = scoreAt ?? now
+            for a in plan.scoreAtoms where relevant(a.rule) && a.value != 0 && (a.value > 0) == (score > 0) && abs(a.value) < abs(score) {
+                let t = Double(base) + Double(hl) * log2(score / a.value)
                 guard t.isFinite, t < 9e15 else { continue }
                 let f = Int64(t.rounded(.down))
                 for d in -1...2 { add(&out, f + Int64(d), a.rule) }
             }
         }
-        out.sort { $0.time < $1.time }
         return out
+    }
+
+    /// The instants at which a count over a window can change: future-dated occurrences entering and
+    /// leaving, and (with ranks) the k-th most recent occurrence leaving the window.
+    @inline(__always)
+    private func windowEdges(_ w: EvaluationPlan.WindowAtom, _ times: UnsafeBufferPointer<Int64>, _ ranks: UnsafeBufferPointer<Int>,
+                             now: Int64, into out: inout [Candidate]) {
+        let rule = w.rule, ms = w.ms
+        // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
+        // shortcut below does not hold, so every edge is a candidate.
+        var end = times.count
+        while end > 0, times[end - 1] > now { end -= 1 }
+        for t in times[end...] {
+            out.append(Candidate(time: t, rule: rule))
+            if t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+        }
+        if w.hasRanks, end == times.count {
+            // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
+            for j in w.ranks {
+                let k = ranks[j]
+                if k <= end && times[end - k] > now &- ms, times[end - k] &+ ms > now { out.append(Candidate(time: times[end - k] &+ ms, rule: rule)) }
+            }
+        } else {
+            for t in times[..<end] where t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+        }
     }
 }

@@ -20,20 +20,23 @@ public struct Ruleset: Sendable {
     public let suppress: [Suppression]
     /// Sales teams by name.
     public let teams: [String: Team]
+    /// Which channels act for every current segment, not only the primary one.
+    public let routing: Routing
     /// Segments in file order.
     public let segments: [Segment]
     /// Signals the ruleset counts, in first-use order (their slots).
     public let signals: [SignalSpec]
     /// Segment indices in dependency order (a segment after every segment its rules `in_segment`).
     let evaluationOrder: [Int]
-    let atoms: TimeAtoms
-    /// Rule ids (see `EvaluationPlan.rules`) that have time atoms, i.e. can change value with time alone.
-    let timeDependentRules: Set<Int>
     /// Whether stage/segment/suppress rules read `event.*` (then an event-less evaluation at the
     /// same instant can differ from the evaluation with the event).
     let timeRulesReadEvent: Bool
     let segmentIndex: [String: Int]
     let plan: EvaluationPlan
+    /// The signal keys sorted, and for each position in that order the signal's slot: a stored
+    /// state with exactly these keys maps to slots without a lookup.
+    let sortedSignalKeys: [UInt64]
+    let slotBySortedPosition: [Int]
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.
@@ -41,6 +44,16 @@ public struct Ruleset: Sendable {
         var out = [Int64?](repeating: nil, count: plan.segments.count)
         for (name, at) in state.memberships { if let i = segmentIndex[name] { out[i] = at.milliseconds } }
         return out
+    }
+
+    /// The series (in slot order) as a stored signal state: exactly this ruleset's signals.
+    func storedSignals(_ series: [SignalSeries]) -> SignalState {
+        var values: [SignalSeries] = []
+        values.reserveCapacity(series.count)
+        for slot in slotBySortedPosition { values.append(series[slot]) }
+        var state = SignalState()
+        state.series = SeriesTable(sortedKeys: sortedSignalKeys, values: values)
+        return state
     }
 
     /// Signals this ruleset needs that `state` does not hold (or holds with less history than
@@ -103,6 +116,14 @@ public struct Suppression: Sendable {
     public let channel: String
     /// When it holds the channel gets no action; its text is the reason reported.
     public let condition: Rule
+}
+
+/// `routing:`. By default only the primary segment's route acts (one email sequence, one ad
+/// audience, one sales hand-off per lead). A channel listed in `all_segments` acts for every current
+/// segment that routes it: typically `ads`, since a lead can sit in several ad audiences at once.
+public struct Routing: Sendable {
+    /// Channels (`email`, `ads`; sorted) whose actions come from every current segment.
+    public let allSegments: [String]
 }
 
 /// A sales team.

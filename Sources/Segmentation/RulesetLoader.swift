@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "segments"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -111,6 +111,7 @@ final class RulesetLoader {
         let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
         let suppress = loadSuppress(section["suppress"], c)
+        let routing = loadRouting(section["routing"])
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -123,15 +124,20 @@ final class RulesetLoader {
         var atoms = c.atoms
         for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
+        let timeDependent = Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule))
+        let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
-            suppress: suppress, teams: teams, segments: segments, signals: c.signals.specs,
-            evaluationOrder: order, atoms: atoms,
-            timeDependentRules: Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule)),
+            suppress: suppress, teams: teams, routing: routing, segments: segments, signals: c.signals.specs,
+            evaluationOrder: order,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
-            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes))
+            plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
+                                 aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
+                                 atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
+                                 allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
+            sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

@@ -11,7 +11,11 @@ import Foundation
 /// - negative points are never capped.
 extension Engine {
     func decayFactor(from: Int64?, to: Int64) -> Double {
-        guard let hl = ruleset.scoring.halfLife?.milliseconds, let from, to > from else { return 1 }
+        decayFactor(ruleset.plan.halfLifeMs, from: from, to: to)
+    }
+
+    func decayFactor(_ halfLife: Int64?, from: Int64?, to: Int64) -> Double {
+        guard let hl = halfLife, let from, to > from else { return 1 }
         return pow(0.5, Double(to - from) / Double(hl))
     }
 
@@ -36,7 +40,10 @@ extension Engine {
         decayScore(env)
         var out: [ScoreRuleApplication] = []
         let age = decayFactor(from: ev.at, to: env.now)
-        for rule in ruleset.scoring.rules where rule.when.holds(env) {
+        let rules = ruleset.scoring.rules
+        let fns = ruleset.plan.scoreRuleFns
+        for i in fns.indices where fns[i].holds(env) {
+            let rule = rules[i]
             let points = rule.points * age
             let current = env.lead.scoreParts[rule.key] ?? 0
             var add = points
@@ -47,10 +54,5 @@ extension Engine {
                                             cap: rule.cap, capped: add < points))
         }
         return out
-    }
-
-    /// The band for a score: the first whose `below` exceeds it, else the last.
-    func band(for score: Double) -> String? {
-        ruleset.scoring.bands.first { $0.below.map { score < $0 } ?? true }?.action
     }
 }

@@ -1,10 +1,12 @@
 /// What time alone can change: compared between instants to find `next_evaluation_at`.
+/// Stage and band are ids (the first rule or band with the same name; -1: none) and suppressed
+/// channels a bit set (`Seg.channelBit`), so comparing outcomes compares no strings.
 struct Outcome: Equatable {
-    var stage: String?
+    var stage: Int
     var members: [Bool]
     var primary: Int?
-    var band: String?
-    var suppressed: [String]
+    var band: Int
+    var suppressed: UInt8
 }
 
 /// The result of settling rules at one instant.
@@ -17,70 +19,106 @@ struct Settled {
     var suppressed: [SuppressedAction]
     var outcome: Outcome
 
-    /// The primary segment's route as actions, minus suppressed channels.
-    func actions(_ rs: Ruleset, now: Int64) -> [Action] {
+    /// Names of the segments with this change, sorted.
+    func changed(_ change: String, _ plan: EvaluationPlan) -> [String] {
+        guard !changes.isEmpty else { return [] }
+        var out: [String] = []
+        for i in plan.byName where changes.contains(where: { $0.0 == i && $0.1 == change }) { out.append(plan.segments[i].name) }
+        return out
+    }
+
+    /// The primary segment's route as actions, then, for the channels of `routing.all_segments`,
+    /// the routes of the other current segments (highest priority first, ties by name; an audience
+    /// or sequence already listed is not repeated) — minus suppressed channels.
+    func actions(_ rs: Ruleset, members: [Bool], now: Int64) -> [Action] {
         guard let p = primary else { return [] }
-        let seg = rs.segments[p]
-        let blocked = Set(suppressed.map(\.channel))
+        let plan = rs.plan
+        let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        if let e = seg.route.email, !blocked.contains("email") {
+        appendRoute(rs.segments[p], channels: ~blocked, now: now, into: &out)
+        let others = plan.allSegmentBits & ~blocked
+        guard others != 0 else { return out }
+        var rest = members.indices.filter { members[$0] && $0 != p }
+        rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
+        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, into: &out) }
+        return out
+    }
+
+    /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
+    /// (with the same landing page) that an earlier segment already gave.
+    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, into out: inout [Action]) {
+        if let e = seg.route.email, channels & 1 != 0,
+           !out.contains(where: { $0.channel == "email" && $0.sequence == e.sequence }) {
             out.append(Action(channel: "email", segment: seg.name, sequence: e.sequence))
         }
-        if let a = seg.route.ads, !blocked.contains("ads") {
+        if let a = seg.route.ads, channels & 2 != 0,
+           !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) {
             out.append(Action(channel: "ads", segment: seg.name, audience: a.audience, landingPage: a.landingPage))
         }
-        if let s = seg.route.sales, !blocked.contains("sales") {
+        if let s = seg.route.sales, channels & 4 != 0 {
             out.append(Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
                               slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) }))
         }
-        return out
     }
 }
 
 extension Engine {
     /// Decays the score, then sets the stage, memberships (in dependency order, with hysteresis),
     /// primary segment, band and suppressions at `env.now`. Mutates `env.lead`, `env.members` and
-    /// `env.entered`. `scoreOnly` decays just the score value (for probes that store nothing).
+    /// `env.entered`. `scoreOnly` decays just the score value and leaves `changes` and
+    /// `suppressed` empty (for probes that only compare the outcome and store nothing).
     func settle(_ env: EvalEnv, scoreOnly: Bool = false) -> Settled {
+        let record = !scoreOnly
         let plan = ruleset.plan
         if scoreOnly {
-            env.lead.score *= decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
+            env.lead.score *= decayFactor(plan.halfLifeMs, from: env.lead.scoreAt?.milliseconds, to: env.now)
         } else {
             decayScore(env)
         }
-        var stage: String?
-        for s in plan.stages where s.fn(env).isTrue { stage = s.label; break }
+        var stageIndex = -1
+        for k in plan.stageFns.indices where plan.stageFns[k].holds(env) { stageIndex = k; break }
+        let stage = stageIndex >= 0 ? plan.stageLabels[stageIndex] : nil
         env.lead.stage = stage
         var changes: [(Int, String)] = []
-        for i in plan.order {
-            let seg = plan.segments[i]
-            if let since = env.entered[i] {
-                env.enteredAt = since
-                let leaves = seg.exit.map { $0(env).isTrue } ?? !seg.enter(env).isTrue
-                if leaves { env.members[i] = false; env.entered[i] = nil; changes.append((i, "exited")) }
-            } else if seg.enter(env).isTrue {
-                env.enteredAt = env.now
-                if !(seg.exit?(env).isTrue ?? false) { env.members[i] = true; env.entered[i] = env.now; changes.append((i, "entered")) }
+        // Rules are called from buffer pointers: loading a closure out of an array retains it.
+        plan.enterFns.withUnsafeBufferPointer { enter in
+            plan.exitFns.withUnsafeBufferPointer { exit in
+                for i in plan.order {
+                    if let since = env.entered[i] {
+                        env.enteredAt = since
+                        let leaves = exit[i] != nil ? exit[i]!.holds(env) : !enter[i].holds(env)
+                        if leaves { env.members[i] = false; env.entered[i] = nil; if record { changes.append((i, "exited")) } }
+                    } else if enter[i].holds(env) {
+                        env.enteredAt = env.now
+                        if !(exit[i]?.holds(env) ?? false) {
+                            env.members[i] = true; env.entered[i] = env.now
+                            if record { changes.append((i, "entered")) }
+                        }
+                    }
+                }
             }
         }
         env.enteredAt = nil
-        var primary: Int?
-        for i in plan.segments.indices where env.members[i] {
-            if let p = primary {
-                let a = plan.segments[i], b = plan.segments[p]
-                if a.priority > b.priority || (a.priority == b.priority && a.name < b.name) { primary = i }
-            } else { primary = i }
+        // Highest priority, ties by name (`nameRank` is the position in name order).
+        var primary = -1
+        for i in env.members.indices where env.members[i] {
+            if primary < 0 || plan.priorities[i] > plan.priorities[primary]
+                || (plan.priorities[i] == plan.priorities[primary] && plan.nameRank[i] < plan.nameRank[primary]) { primary = i }
         }
-        let band = band(for: env.lead.score)
+        let band = plan.band(for: env.lead.score)
         var suppressed: [SuppressedAction] = []
-        if let p = primary {
-            let routed = plan.segments[p].channels
-            for s in plan.suppress where routed.contains(s.label) && s.fn(env).isTrue {
-                suppressed.append(SuppressedAction(channel: s.label, reason: s.text))
+        var suppressedBits: UInt8 = 0
+        if primary >= 0 {
+            let routed = plan.routedChannels(members: env.members, primary: primary)
+            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k].holds(env) {
+                if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
+                suppressedBits |= plan.suppressBits[k]
             }
         }
-        return Settled(stage: stage, changes: changes, primary: primary, band: band, suppressed: suppressed,
-                       outcome: Outcome(stage: stage, members: env.members, primary: primary, band: band,
-                                        suppressed: suppressed.map(\.channel)))
+        return Settled(stage: stage, changes: changes, primary: primary >= 0 ? primary : nil,
+                       band: band >= 0 ? plan.bandActions[band] : nil, suppressed: suppressed,
+                       outcome: Outcome(stage: stageIndex >= 0 ? plan.stageID[stageIndex] : -1, members: env.members,
+                                        primary: primary >= 0 ? primary : nil, band: band >= 0 ? plan.bandID[band] : -1,
+                                        suppressed: suppressedBits))
     }
 }

@@ -70,7 +70,7 @@ public struct SignalState: Sendable, Equatable, Codable {
     /// Encoding format version (first byte of `encode()`).
     public static let formatVersion: UInt8 = 1
 
-    var series: [UInt64: SignalSeries] = [:]
+    var series = SeriesTable()
 
     /// An empty state.
     public init() {}
@@ -86,8 +86,7 @@ public struct SignalState: Sendable, Equatable, Codable {
     public func encode() -> [UInt8] {
         var out: [UInt8] = [SignalState.formatVersion]
         Varint.put(UInt64(series.count), &out)
-        for key in series.keys.sorted() {
-            let s = series[key]!
+        for (key, s) in zip(series.keys, series.values) {
             for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))) }
             Varint.put(UInt64(s.keep), &out)
             Varint.put(UInt64(max(0, s.window)), &out)
@@ -143,6 +142,50 @@ public struct SignalState: Sendable, Equatable, Codable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(Data(encode()).base64EncodedString())
+    }
+}
+
+/// Series by signal key, in two parallel arrays sorted by key: the engine maps a stored state to
+/// its slots by comparing the key list with the ruleset's (no hashing per signal), and the
+/// encoding walks it in key order as it is.
+struct SeriesTable: Sendable, Equatable {
+    private(set) var keys: [UInt64] = []
+    private(set) var values: [SignalSeries] = []
+
+    init() {}
+
+    /// A table from keys already sorted ascending and without duplicates.
+    init(sortedKeys: [UInt64], values: [SignalSeries]) {
+        precondition(sortedKeys.count == values.count)
+        self.keys = sortedKeys; self.values = values
+    }
+
+    var count: Int { keys.count }
+    var isEmpty: Bool { keys.isEmpty }
+
+    private func position(_ key: UInt64) -> (Int, Bool) {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if keys[mid] < key { lo = mid + 1 } else { hi = mid }
+        }
+        return (lo, lo < keys.count && keys[lo] == key)
+    }
+
+    subscript(key: UInt64) -> SignalSeries? {
+        get {
+            let (i, found) = position(key)
+            return found ? values[i] : nil
+        }
+        set {
+            let (i, found) = position(key)
+            switch (found, newValue) {
+            case (true, let v?): values[i] = v
+            case (true, nil): keys.remove(at: i); values.remove(at: i)
+            case (false, let v?): keys.insert(key, at: i); values.insert(v, at: i)
+            case (false, nil): break
+            }
+        }
     }
 }
 

@@ -33,6 +33,19 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether stored series covers what this spec needs.
+    func isCovered(by s: SignalSeries) -> Bool { needs.isCovered(by: s) }
+
+    /// What the series must keep, as a trivial value (copied without retains on the hot path).
+    var needs: SignalNeeds { SignalNeeds(keep: keep, window: window, keepsLatest: keepsLatest) }
+}
+
+/// The coverage a signal needs: `keep`, `window`, `keepsLatest` of `SignalSpec`.
+struct SignalNeeds: Sendable {
+    var keep: Int
+    var window: Int64
+    var keepsLatest: Bool
+
+    /// Whether stored series covers it.
     func isCovered(by s: SignalSeries) -> Bool {
         s.complete && s.keep >= keep && s.window >= window && (s.keepsLatest || !keepsLatest)
     }

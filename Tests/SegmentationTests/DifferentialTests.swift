@@ -20,17 +20,14 @@ final class DifferentialTests: XCTestCase {
 
     func testEngineAgreesWithFullHistoryReferenceOnRandomRulesetsAndSequences() throws {
         // DIFFERENTIAL_SEED and DIFFERENTIAL_RUNS reproduce a failure or run deeper.
-        let environment = ProcessInfo.processInfo.environment
-        let firstSeed = environment["DIFFERENTIAL_SEED"].flatMap(UInt64.init) ?? 20_261_125
-        let runs = environment["DIFFERENTIAL_RUNS"].flatMap(Int.init) ?? 500
         var stats = DifferentialStats()
-        for offset in 0..<UInt64(runs) {
-            let seed = firstSeed &+ offset
-            if let failure = try runOne(seed: seed, stats: &stats) {
-                XCTFail("seed \(seed): \(failure)")
-                return
-            }
+        var failed = false
+        let runs = try runSeeds("DIFFERENTIAL", firstSeed: 20_261_125, defaultRuns: 500) { seed in
+            let failure = try runOne(seed: seed, stats: &stats)
+            failed = failed || failure != nil
+            return failure
         }
+        if failed { return }
         print("differential: \(runs) rulesets, \(stats)")
         XCTAssertEqual(stats.sequences, runs * Self.sequencesPerRuleset)
         guard runs >= 100 else { return }  // a single seed replayed: no statistics to check

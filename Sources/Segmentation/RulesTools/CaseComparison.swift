@@ -77,12 +77,19 @@ extension CaseExpectation {
         var out: [CaseMismatch] = []
         let expectedChannels = expected.map(\.channel)
         let actualChannels = actual.map(\.channel)
-        if Set(expectedChannels) != Set(actualChannels) {
+        // One entry per action: with `routing.all_segments` a channel can act more than once.
+        if expectedChannels.sorted() != actualChannels.sorted() {
             out.append(CaseMismatch(field: "actions", expected: "channels \(list(expectedChannels))",
                                     actual: "channels \(list(actualChannels))"))
         }
+        // The k-th expected action of a channel is checked against the k-th action of that channel.
+        var seen: [String: Int] = [:]
         for action in expected {
-            guard let found = actual.first(where: { $0.channel == action.channel }) else { continue }
+            let k = seen[action.channel, default: 0]
+            seen[action.channel] = k + 1
+            let ofChannel = actual.filter { $0.channel == action.channel }
+            guard k < ofChannel.count else { continue }
+            let found = ofChannel[k]
             for key in action.fields.keys.sorted() where found.fields[key] != action.fields[key] {
                 out.append(CaseMismatch(field: "actions.\(action.channel).\(key)", expected: action.fields[key]!,
                                         actual: found.fields[key] ?? "null"))

@@ -12,7 +12,7 @@ enum GeneratedBench {
         var signalBytes: [Int] = []
     }
 
-    static func run(segments: Int, leads: Int, eventsPerLead: Int, seed: UInt64) throws -> Result {
+    static func run(segments: Int, leads: Int, eventsPerLead: Int, seed: UInt64, withReference: Bool = true) throws -> Result {
         var factory = RandomRulesetFactory(rng: SeededGenerator(seed: seed))
         let ruleset = factory.ruleset(segments: segments)
         let engine = Engine(try Ruleset.load(yaml: ruleset.yaml, fileName: "generated.yaml").ruleset)
@@ -36,7 +36,7 @@ enum GeneratedBench {
             let state = index < warmupLeads ? runEngine(engine, sequence, into: &warmup) : runEngine(engine, sequence, into: &result.engine)
             if index >= warmupLeads { result.signalBytes.append(state.signals.encode().count) }
         }
-        for (index, sequence) in sequences.enumerated() {
+        for (index, sequence) in sequences.enumerated() where withReference {
             if index < warmupLeads { runReference(reference, sequence, into: &warmup) } else { runReference(reference, sequence, into: &result.reference) }
         }
         return result

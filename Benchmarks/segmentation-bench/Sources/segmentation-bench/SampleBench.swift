@@ -14,7 +14,7 @@ enum SampleBench {
         var stateJSONBytesP50 = 0
     }
 
-    static func run(ruleset: Ruleset, journeys: [SampleJourney]) -> Result {
+    static func run(ruleset: Ruleset, journeys: [SampleJourney], withReference: Bool = true) -> Result {
         let engine = Engine(ruleset)
         var result = Result()
         var warmup = Samples()
@@ -28,8 +28,10 @@ enum SampleBench {
             result.signalBytes.append(state.signals.encode().count)
             jsonSizes.append((try? JSONEncoder().encode(state).count) ?? 0)
         }
-        for journey in journeys.prefix(20) { _ = replayFromHistory(engine, journey, into: &warmup) }
-        for journey in journeys { replayFromHistory(engine, journey, into: &result.reference) }
+        if withReference {
+            for journey in journeys.prefix(20) { _ = replayFromHistory(engine, journey, into: &warmup) }
+            for journey in journeys { replayFromHistory(engine, journey, into: &result.reference) }
+        }
         result.maxSignalBytes = maxBytes
         result.stateJSONBytesP50 = jsonSizes.sorted()[jsonSizes.count / 2]
         return result

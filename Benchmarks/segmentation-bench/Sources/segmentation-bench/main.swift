@@ -3,17 +3,25 @@ import Segmentation
 
 // The segmentation benchmark: one event at a time through the engine (JSON decoding excluded),
 // side by side with a naive full-history reference in the same run. See docs/rules-cli.md.
-// Usage: segmentation-bench RULESET.yaml [leads] [events-per-lead]
+// Usage: segmentation-bench [--digest] RULESET.yaml [leads] [events-per-lead]
+// SEGMENTATION_BENCH_ENGINE_ONLY=1 skips the reference evaluators (for profiling the engine).
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+let digestMode = arguments.count > 1 && arguments[1] == "--digest"
+if digestMode { arguments.remove(at: 1) }
+let engineOnly = ProcessInfo.processInfo.environment["SEGMENTATION_BENCH_ENGINE_ONLY"] == "1"
 guard arguments.count >= 2 else {
-    print("usage: segmentation-bench config/segments.yaml [leads] [events-per-lead]")
+    print("usage: segmentation-bench [--digest] config/segments.yaml [leads] [events-per-lead]")
     exit(2)
 }
 let leads = arguments.count > 2 ? Int(arguments[2]) ?? 400 : 400
 let eventsPerLead = arguments.count > 3 ? Int(arguments[3]) ?? 60 : 60
 let sampleText = try String(contentsOfFile: arguments[1], encoding: .utf8)
 let sample = try Ruleset.load(yaml: sampleText, fileName: arguments[1]).ruleset
+if digestMode {
+    print(try Digest.run(sample: sample, leads: leads, eventsPerLead: eventsPerLead))
+    exit(0)
+}
 
 print("segmentation benchmark: \(leads) leads x \(eventsPerLead) events per ruleset and evaluator")
 print("allocation counting: \(MallocCounter.available ? "on (LD_PRELOAD interposer)" : "off (run through scripts/bench-segmentation.sh)")")
@@ -21,7 +29,15 @@ print("")
 
 var table = Table()
 table.add("ruleset", "evaluator", "evals", "p50 µs", "p99 µs", "cpu p50 µs", "allocs p50", "allocs mean")
+var machineRows: [String] = []
+var rowRuleset = ""
 @MainActor func row(_ ruleset: String, _ evaluator: String, _ samples: Samples) {
+    guard !samples.nanoseconds.isEmpty else { return }
+    if !ruleset.isEmpty { rowRuleset = ruleset }
+    // One tab-separated line per row for scripts/bench-segmentation.sh (medians over repetitions);
+    // a row printed under the previous one's ruleset still names it.
+    machineRows.append(["ROW", rowRuleset, evaluator, format(samples.p50), format(samples.p99), format(samples.cpuP50),
+                        String(samples.allocP50), format(samples.allocMean, 1)].joined(separator: "\t"))
     table.add(ruleset, evaluator, String(samples.nanoseconds.count), format(samples.p50), format(samples.p99), format(samples.cpuP50),
               MallocCounter.available ? String(samples.allocP50) : "n/a",
               MallocCounter.available ? format(samples.allocMean, 1) : "n/a")
@@ -29,20 +45,23 @@ table.add("ruleset", "evaluator", "evals", "p50 µs", "p99 µs", "cpu p50 µs", 
 
 // 1. The sample ruleset.
 let journeys = SampleWorkload.journeys(count: leads, eventsPerLead: eventsPerLead, seed: 42)
-let sampleRun = SampleBench.run(ruleset: sample, journeys: journeys)
+let sampleRun = SampleBench.run(ruleset: sample, journeys: journeys, withReference: !engineOnly)
 row("sample (\(sample.segments.count) segments)", "engine, signal state", sampleRun.engine)
 row("", "reference, full history", sampleRun.reference)
 
 // 2. A generated 20-segment ruleset (random windows, thresholds, filters, hysteresis).
-let generatedRun = try GeneratedBench.run(segments: 20, leads: leads, eventsPerLead: eventsPerLead, seed: 7)
+let generatedRun = try GeneratedBench.run(segments: 20, leads: leads, eventsPerLead: eventsPerLead, seed: 7, withReference: !engineOnly)
 row("generated (20 segments)", "engine, signal state", generatedRun.engine)
 row("", "reference, full history", generatedRun.reference)
 
 print(table.render())
+machineRows.forEach { print($0) }
 print("")
 print("p50 = median wall time per evaluation, cpu p50 = median thread CPU time (both include ~0.1 µs of timer reads)")
+if !engineOnly {
 print("p50 ratio reference/engine: sample \(format(sampleRun.reference.p50 / sampleRun.engine.p50, 1))x, "
     + "generated \(format(generatedRun.reference.p50 / generatedRun.engine.p50, 1))x")
+}
 let bytes = sampleRun.signalBytes.sorted()
 print("signal state per lead, sample ruleset (\(sample.signals.count) signals), after \(eventsPerLead) events: "
     + "p50 \(bytes[bytes.count / 2]) B, max \(bytes.last ?? 0) B; largest at any step \(sampleRun.maxSignalBytes) B; "
