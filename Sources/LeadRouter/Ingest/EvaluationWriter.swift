@@ -21,7 +21,7 @@ struct EvaluationWriter {
         var decision = evaluation.decision
         decision.leadId = leadId.uuidString.lowercased()
         decision.eventId = eventId?.uuidString.lowercased()
-        let document = try PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder)
+        let document = DecisionJSON.document(decision)
         let version = decision.rulesetVersion
         let state = evaluation.newState
         var queries = prelude
@@ -38,12 +38,11 @@ struct EvaluationWriter {
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
                                        (decision.segments.exited, "exited", OutboxTopic.segmentExited)] {
             for name in names {
-                let reason = try decision.explanation.segments[name].map { try PostgresJSON(encoding: $0, encoder: Decision.jsonEncoder) }
-                changes.append(MembershipChange(segment: name, change: change, reason: reason))
-                outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: try PostgresJSON(encoding: SegmentChangePayload(
+                let explanation = decision.explanation.segments[name]
+                changes.append(MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)))
+                outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
                     leadId: decision.leadId!, segment: name, change: change, eventId: decision.eventId,
-                    rulesetVersion: version, at: decision.evaluatedAt, reason: decision.explanation.segments[name]),
-                    encoder: Decision.jsonEncoder)))
+                    rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
         }
         if let history = store.appendHistoryQuery(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at) {
@@ -53,7 +52,7 @@ struct EvaluationWriter {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
         }
         if state.status != before.status {
-            outbox.append(OutboxMessage(topic: .leadStatusChanged, leadId: leadId, payload: try PostgresJSON(encoding: [
+            outbox.append(OutboxMessage(topic: .leadStatusChanged, leadId: leadId, payload: DecisionJSON.strings([
                 "lead_id": decision.leadId!, "from": before.status, "to": state.status, "at": decision.evaluatedAt.description,
             ])))
         }
@@ -63,20 +62,5 @@ struct EvaluationWriter {
         if let rows = store.appendOutboxQuery(outbox) { queries.append(rows) }
         try store.run(queries + after(document))
         return (decision, document)
-    }
-}
-
-/// `data` of `segment.entered` / `segment.exited`.
-struct SegmentChangePayload: Encodable {
-    var leadId: String
-    var segment: String
-    var change: String
-    var eventId: String?
-    var rulesetVersion: Int
-    var at: Timestamp
-    var reason: SegmentExplanation?
-
-    enum CodingKeys: String, CodingKey {
-        case leadId = "lead_id", segment, change, eventId = "event_id", rulesetVersion = "ruleset_version", at, reason
     }
 }

@@ -58,7 +58,7 @@ public final class IngestService: Sendable {
                                                   messageId: message.messageIdProvided ? message.messageId : nil)
         if let done = start.processed {
             counters.add { $0.duplicates += 1 }
-            let decision = try done.response.map(Self.canonical) ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
+            let decision = done.response.map(Self.canonical) ?? DecisionJSON.strings(["lead_id": done.leadId.uuidString.lowercased()])
             return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
         }
         let now = clock()
@@ -71,7 +71,7 @@ public final class IngestService: Sendable {
             try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
             for other in others {
                 try store.markMerged(other.id, into: lead.id)
-                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: try PostgresJSON(encoding: [
+                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: DecisionJSON.strings([
                     "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
             }
             counters.add { $0.merges += others.count }
@@ -137,9 +137,8 @@ public final class IngestService: Sendable {
 
     /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
     static func canonical(_ stored: PostgresJSON) -> PostgresJSON {
-        guard let decision = try? stored.decode(Decision.self),
-              let again = try? PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder) else { return stored }
-        return again
+        guard let decision = try? stored.decode(Decision.self) else { return stored }
+        return DecisionJSON.document(decision)
     }
 
     /// A lead with history whose stored signals do not cover what this ruleset counts (a new

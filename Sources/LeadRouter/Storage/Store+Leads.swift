@@ -37,11 +37,11 @@ extension Store {
     public func saveLeadQuery(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
                               nextEvaluationAt: Date?, before: LeadState? = nil) throws -> PostgresQuery {
         func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { before.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
-        let traits = changed(\.traits) ? try PostgresJSON(encoding: s.traits) : nil
-        let first = changed(\.firstSource) ? try s.firstSource.map { try PostgresJSON(encoding: $0) } : nil
-        let last = changed(\.lastSource) ? try s.lastSource.map { try PostgresJSON(encoding: $0) } : nil
-        let parts = changed(\.scoreParts) ? try PostgresJSON(encoding: s.scoreParts) : nil
-        let entered = changed(\.memberships) ? try PostgresJSON(encoding: s.memberships) : nil
+        let traits = changed(\.traits) ? LeadJSON.traits(s.traits) : nil
+        let first = changed(\.firstSource) ? s.firstSource.map(LeadJSON.touch) : nil
+        let last = changed(\.lastSource) ? s.lastSource.map(LeadJSON.touch) : nil
+        let parts = changed(\.scoreParts) ? LeadJSON.scoreParts(s.scoreParts) : nil
+        let entered = changed(\.memberships) ? LeadJSON.memberships(s.memberships) : nil
         let segments = s.memberships.keys.sorted()
         let size = s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) }
         return """
