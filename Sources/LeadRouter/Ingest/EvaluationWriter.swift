@@ -4,33 +4,50 @@ import Segmentation
 
 /// Writes the outcome of one evaluation in the caller's transaction — the lead row, current
 /// memberships, membership history with reasons, the decision audit row and outbox rows — so
-/// ingest, the sweeper and CRM status changes all record a decision the same way. The statements
-/// go out in one round trip (pipeline mode), after `before` and before `after`.
+/// ingest, the sweeper and CRM status changes all record a decision the same way. It is the one
+/// place decisions are written. `stage` adds the statements to a `PendingStatements` (a lane
+/// sends those of its whole batch in one pipeline); `write` stages and sends at once.
 struct EvaluationWriter {
     let store: Store
 
-    /// Stores `evaluation` for `leadId` (previously `before`) and returns the decision with its
-    /// ids filled in and its JSON document. `recordDecision: false` skips the audit row when
-    /// nothing changed (sweeper re-evaluations that only reschedule).
+    /// Stores `evaluation` for `leadId` (previously `before`) now, in one round trip after
+    /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
     @discardableResult
-    /// `storedState` is the state as the row holds it (nil for a row not written yet): unchanged
-    /// JSON columns are then not re-sent.
     func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
                recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
                after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
+        let pending = PendingStatements(store: store)
+        pending.append(contentsOf: prelude)
+        let written = try stage(leadId: leadId, before: before, storedState: storedState, previousPrimary: previousPrimary,
+                                evaluation: evaluation, eventId: eventId, recordDecision: recordDecision, into: pending)
+        pending.append(contentsOf: after(written.document))
+        try pending.flush()
+        return written
+    }
+
+    /// Stages the statements storing `evaluation` for `leadId` (previously `before`) in `pending`
+    /// and returns the decision with its ids filled in and its JSON document.
+    /// `storedState` is the state as the row holds it once the statements staged before run (nil
+    /// for a row not written yet): unchanged JSON columns are then not re-sent.
+    /// `recordDecision: false` skips the audit row when nothing changed (sweeper re-evaluations
+    /// that only reschedule).
+    @discardableResult
+    func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
+               eventId: UUID?, recordDecision: Bool = true, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
         decision.leadId = leadId.uuidString.lowercased()
         decision.eventId = eventId?.uuidString.lowercased()
+        let state = evaluation.newState
+        let hooked = try decisionHook(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
         let document = DecisionJSON.document(decision)
         let version = decision.rulesetVersion
-        let state = evaluation.newState
-        var queries = prelude
-        queries.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
+        pending.append(contentsOf: hooked)
+        pending.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
                                                rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
                                                before: storedState))
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
         if changed || Set(before.memberships.keys) != Set(state.memberships.keys) {
-            queries += store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version)
+            pending.append(contentsOf: store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version))
         }
         let at = decision.evaluatedAt.date
         var changes: [MembershipChange] = []
@@ -46,7 +63,7 @@ struct EvaluationWriter {
             }
         }
         if let history = store.appendHistoryQuery(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at) {
-            queries.append(history)
+            pending.append(history)
         }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
@@ -57,10 +74,20 @@ struct EvaluationWriter {
             ])))
         }
         if recordDecision || changed {
-            queries.append(try store.appendDecisionQuery(lead: leadId, eventId: eventId, decision: decision, document: document))
+            pending.append(try store.appendDecisionQuery(lead: leadId, eventId: eventId, decision: decision, document: document))
         }
-        if let rows = store.appendOutboxQuery(outbox) { queries.append(rows) }
-        try store.run(queries + after(document))
+        if let rows = store.appendOutboxQuery(outbox) { pending.append(rows) }
         return (decision, document)
+    }
+
+    /// The per-decision hook point (sales-queue routing plugs in here): called once for every
+    /// decision, with the lead, the decision (ids filled in; it may amend it — the answer, the
+    /// audit row and `lead.routed` carry the amended one) and the lead's state before and after.
+    /// It returns statements for the same transaction; they run right before the lead row write.
+    /// Statements of earlier decisions of the same lane batch may still be staged in `pending`:
+    /// a hook that must run a statement now and read what they write calls `pending.flush()` first.
+    func decisionHook(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
+                      pending: PendingStatements) throws -> [PostgresQuery] {
+        []
     }
 }

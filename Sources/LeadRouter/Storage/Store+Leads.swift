@@ -19,9 +19,11 @@ extension Store {
     }
 
     /// The statement inserting an empty lead row with a client-made id (profile and evaluation
-    /// follow with `saveLead` in the same pipeline).
+    /// follow with `saveLead` in the same pipeline). `created_at` is the statement's own clock,
+    /// not the transaction's: of two leads created in one lane batch the earlier is the older,
+    /// which decides the survivor when a later message merges them.
     public func insertLeadQuery(id: UUID, firstSeen: Date) -> PostgresQuery {
-        "INSERT INTO leads (id, first_seen_at, status) VALUES (\(id), \(firstSeen), 'new')"
+        "INSERT INTO leads (id, first_seen_at, status, created_at) VALUES (\(id), \(firstSeen), 'new', clock_timestamp())"
     }
 
     /// Writes the lead's state and evaluation results: one row write per event.
