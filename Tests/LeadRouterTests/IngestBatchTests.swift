@@ -34,6 +34,10 @@ final class IngestBatchTests: XCTestCase {
         return d
     }
 
+    func text(_ service: TestService, _ sql: String) throws -> String {
+        try service.connection().query(PostgresQuery(unsafeRaw: sql)).first?.decode(String?.self, at: 0) ?? ""
+    }
+
     func testABatchDecidesAndStoresWhatOneByOneDoes() throws {
         let batched = try TestService(test: self), single = try TestService(test: self)
         let now = Date(timeIntervalSince1970: 1_795_000_000)
@@ -63,6 +67,34 @@ final class IngestBatchTests: XCTestCase {
                     "SELECT count(*) FROM outbox WHERE topic = 'lead.merged'", "SELECT count(*) FROM outbox WHERE topic = 'segment.exited'",
                     "SELECT round(sum(score)::numeric, 3)::int8 FROM leads", "SELECT count(*) FROM leads WHERE email = 'lena@example.com'"] {
             XCTAssertEqual(try batched.count(sql), try single.count(sql), sql)
+        }
+        // Row contents, keyed by what does not depend on generated ids.
+        let contents = [
+            """
+            SELECT string_agg(concat_ws(';', user_id, email, country, stage, status, status_at, round(score::numeric, 6), score_at,
+                   score_parts, band, customer, segments, segment_entered, primary_segment, traits, source_first, source_last,
+                   first_seen_at, last_event_at, encode(signal_state, 'hex'), ruleset_version, next_evaluation_at), '|' ORDER BY user_id)
+            FROM leads WHERE merged_into IS NULL
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, m.segment, m.entered_at, m.ruleset_version), '|' ORDER BY l.user_id, m.segment)
+            FROM memberships m JOIN leads l ON l.id = m.lead_id
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, e.kind, e.type, e.name, e.message_id, e.occurred_at, e.received_at, e.message),
+                              '|' ORDER BY l.user_id, e.message_id, e.type)
+            FROM events e JOIN leads l ON l.id = e.lead_id
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, h.segment, h.change, h.reason, h.occurred_at, h.event_id IS NULL), '|'
+                              ORDER BY l.user_id, h.occurred_at, h.segment, h.change)
+            FROM membership_history h JOIN leads l ON l.id = h.lead_id
+            """,
+            "SELECT string_agg(r, '|' ORDER BY r) FROM (SELECT concat_ws(';', topic, payload - 'lead_id' - 'event_id' - 'survivor_id' - 'merged_id') AS r FROM outbox) t",
+            "SELECT string_agg(r, '|' ORDER BY r) FROM (SELECT concat_ws(';', ruleset_version, evaluated_at, explanation, decision - 'lead_id' - 'event_id') AS r FROM decisions) t",
+        ]
+        for sql in contents {
+            XCTAssertEqual(try text(batched, sql), try text(single, sql), sql)
         }
         XCTAssertEqual(try batched.count("SELECT count(*) FROM leads WHERE merged_into IS NOT NULL"), 1)
         XCTAssertEqual(try batched.count("SELECT count(*) FROM events"), 10, "eleven messages, one a duplicate")

@@ -5,8 +5,9 @@ import Segmentation
 /// Writes the outcome of one evaluation in the caller's transaction — the lead row, current
 /// memberships, membership history with reasons, the decision audit row and outbox rows — so
 /// ingest, the sweeper and CRM status changes all record a decision the same way. It is the one
-/// place decisions are written. `stage` adds the statements to a `PendingStatements` (a lane
-/// sends those of its whole batch in one pipeline); `write` stages and sends at once.
+/// place decisions are written. `stage` adds the rows to a `PendingStatements` (a lane sends
+/// those of its whole batch as one set-based statement per table, in one pipeline); `write`
+/// stages and sends at once.
 struct EvaluationWriter {
     let store: Store
 
@@ -42,28 +43,23 @@ struct EvaluationWriter {
         let document = DecisionJSON.document(decision)
         let version = decision.rulesetVersion
         pending.append(contentsOf: hooked)
-        pending.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
-                                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
-                                               before: storedState))
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
-        if changed || Set(before.memberships.keys) != Set(state.memberships.keys) {
-            pending.append(contentsOf: store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version))
-        }
+        pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
+                              rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
+                              membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys))
         let at = decision.evaluatedAt.date
-        var changes: [MembershipChange] = []
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
                                        (decision.segments.exited, "exited", OutboxTopic.segmentExited)] {
             for name in names {
                 let explanation = decision.explanation.segments[name]
-                changes.append(MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)))
+                pending.rows.history.append(StagedWrites.HistoryRow(
+                    leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)),
+                    rulesetVersion: version, eventId: eventId, at: at))
                 outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
                     leadId: decision.leadId!, segment: name, change: change, eventId: decision.eventId,
                     rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
-        }
-        if let history = store.appendHistoryQuery(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at) {
-            pending.append(history)
         }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
@@ -74,18 +70,20 @@ struct EvaluationWriter {
             ])))
         }
         if recordDecision || changed {
-            pending.append(try store.appendDecisionQuery(lead: leadId, eventId: eventId, decision: decision, document: document))
+            pending.rows.decisions.append(StagedWrites.DecisionRow(leadId: leadId, eventId: eventId, rulesetVersion: version,
+                                                                   evaluatedAt: at, document: document))
         }
-        if let rows = store.appendOutboxQuery(outbox) { pending.append(rows) }
+        pending.rows.outbox += outbox
         return (decision, document)
     }
 
     /// The per-decision hook point (sales-queue routing plugs in here): called once for every
     /// decision, with the lead, the decision (ids filled in; it may amend it — the answer, the
     /// audit row and `lead.routed` carry the amended one) and the lead's state before and after.
-    /// It returns statements for the same transaction; they run right before the lead row write.
-    /// Statements of earlier decisions of the same lane batch may still be staged in `pending`:
-    /// a hook that must run a statement now and read what they write calls `pending.flush()` first.
+    /// It returns statements for the same transaction; they run after the staged rows (lead row,
+    /// event, decision…) of the lane batch, in decision order. Writes of earlier decisions of the
+    /// batch may still be staged in `pending`: a hook that must run a statement now and read what
+    /// they write calls `pending.flush()` first.
     func decisionHook(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
                       pending: PendingStatements) throws -> [PostgresQuery] {
         []

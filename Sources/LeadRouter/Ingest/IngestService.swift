@@ -94,7 +94,7 @@ public final class IngestService: Sendable {
             counters.add { $0.merges += others.count }
             rebuildSignals = true
         }
-        if isNew { pending.append(store.insertLeadQuery(id: lead.id, firstSeen: message.occurredAt)) }
+        if isNew { pending.rows.newLeads.append((lead.id, message.occurredAt)) }
         profile.apply(message, identity: identity, to: &state)
         if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
         if rebuildSignals {
@@ -111,18 +111,19 @@ public final class IngestService: Sendable {
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
 
-        if let attach = store.attachQuery(identity.keys, to: lead.id) { pending.append(attach) }
+        pending.rows.identities += identity.keys.map { ($0, lead.id) }
         let eventId = UUID()
-        pending.append(store.appendEventQuery(EventRow(
+        pending.rows.events.append(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
-            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event))))
+            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
         let written = try EvaluationWriter(store: store).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
             previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
         if message.messageIdProvided {
-            pending.append(store.recordProcessedQuery(writeKey: writeKey, messageId: message.messageId,
-                                                      answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document)))
+            pending.rows.processed.append(StagedWrites.ProcessedRow(
+                writeKey: writeKey, messageId: message.messageId,
+                answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document)))
         }
         lead.state = evaluation.newState
         lead.primarySegment = written.decision.primarySegment

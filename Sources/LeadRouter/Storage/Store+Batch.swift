@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Segmentation
 
 /// A message of a write key, as idempotency knows it.
 struct ProcessedKey: Hashable, Sendable {
@@ -45,5 +46,118 @@ extension Store {
         }
         let found = keys.isEmpty ? [:] : try Self.decodeResolved(results[index])
         return BatchStart(processed: processed, found: found)
+    }
+
+    /// One statement per table for everything staged, in an order that respects the foreign
+    /// keys (lead rows first). Each statement binds ONE jsonb document of all its rows, written
+    /// by `JSONWriter` (cheaper to build and bind than a dozen typed arrays); timestamps travel
+    /// as epoch microseconds, exactly as a bound `Date` would.
+    func stagedWriteQueries(_ w: StagedWrites) -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
+        if !w.newLeads.isEmpty {
+            let rows = Self.rows(w.newLeads) { j, f, lead in
+                j.member("id", first: &f); j.string(lead.id.uuidString)
+                j.member("f", first: &f); j.micros(lead.firstSeen)
+            }
+            // created_at from the statement's clock, row by row: the earlier lead is the older.
+            queries.append("""
+                INSERT INTO leads (id, first_seen_at, status, created_at)
+                SELECT (r ->> 'id')::uuid, \(unsafeRaw: Self.at("(r ->> 'f')::int8")), 'new', clock_timestamp()
+                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                """)
+        }
+        if !w.identities.isEmpty {
+            let rows = Self.rows(w.identities) { j, f, i in
+                j.member("kind", first: &f); j.string(i.key.kind.rawValue)
+                j.member("value", first: &f); j.string(i.key.value)
+                j.member("lead_id", first: &f); j.string(i.leadId.uuidString)
+            }
+            queries.append("""
+                INSERT INTO identities (kind, value, lead_id)
+                SELECT kind, value, lead_id FROM jsonb_to_recordset(\(rows)) AS x(kind text, value text, lead_id uuid)
+                ON CONFLICT (kind, value) DO NOTHING
+                """)
+        }
+        if !w.leadOrder.isEmpty { queries += leadSaveQueries(w) }
+        if !w.events.isEmpty {
+            let rows = Self.rows(w.events) { j, f, e in
+                j.member("id", first: &f); j.string(e.id.uuidString)
+                j.member("lead_id", first: &f); j.string(e.leadId.uuidString)
+                j.member("occurred_at", first: &f); j.micros(e.occurredAt)
+                j.member("received_at", first: &f); j.micros(e.receivedAt)
+                j.member("kind", first: &f); j.string(e.kind)
+                j.member("type", first: &f); j.string(e.type)
+                if let v = e.name { j.member("name", first: &f); j.string(v) }
+                if let v = e.messageId { j.member("message_id", first: &f); j.string(v) }
+                if let v = e.writeKeyId { j.member("write_key_id", first: &f); j.string(v.uuidString) }
+                j.member("message", first: &f); j.append(json: e.message)
+            }
+            queries.append("""
+                INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
+                SELECT id, lead_id, \(unsafeRaw: Self.at("occurred_at")), \(unsafeRaw: Self.at("received_at")), kind, type, name,
+                       message_id, write_key_id, message
+                FROM jsonb_to_recordset(\(rows)) AS x(id uuid, lead_id uuid, occurred_at int8, received_at int8, kind text, type text,
+                                                       name text, message_id text, write_key_id uuid, message jsonb)
+                """)
+        }
+        if !w.history.isEmpty {
+            let rows = Self.rows(w.history) { j, f, h in
+                j.member("l", first: &f); j.string(h.leadId.uuidString)
+                j.member("s", first: &f); j.string(h.change.segment)
+                j.member("c", first: &f); j.string(h.change.change)
+                if let r = h.change.reason { j.member("r", first: &f); j.append(json: r) }
+                j.member("v", first: &f); j.int(h.rulesetVersion)
+                if let e = h.eventId { j.member("e", first: &f); j.string(e.uuidString) }
+                j.member("t", first: &f); j.micros(h.at)
+            }
+            queries.append("""
+                INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+                SELECT (r ->> 'l')::uuid, r ->> 's', r ->> 'c', r -> 'r', (r ->> 'v')::int, (r ->> 'e')::uuid,
+                       \(unsafeRaw: Self.at("(r ->> 't')::int8"))
+                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                """)
+        }
+        if !w.decisions.isEmpty {
+            let rows = Self.rows(w.decisions) { j, f, d in
+                j.member("l", first: &f); j.string(d.leadId.uuidString)
+                if let e = d.eventId { j.member("e", first: &f); j.string(e.uuidString) }
+                j.member("v", first: &f); j.int(d.rulesetVersion)
+                j.member("t", first: &f); j.micros(d.evaluatedAt)
+                j.member("d", first: &f); j.append(json: d.document)
+            }
+            // The explanation column is taken from the document by the server (no second encoding).
+            queries.append("""
+                INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
+                SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
+                       r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
+                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                """)
+        }
+        if let outbox = appendOutboxQuery(w.outbox) { queries.append(outbox) }
+        if !w.processed.isEmpty {
+            let rows = Self.rows(w.processed) { j, f, p in
+                j.member("write_key_id", first: &f); j.string(p.writeKey.uuidString)
+                j.member("message_id", first: &f); j.string(p.messageId)
+                j.member("lead_id", first: &f); j.string(p.answer.leadId.uuidString)
+                j.member("event_id", first: &f); j.string(p.answer.eventId.uuidString)
+                if let r = p.answer.response { j.member("response", first: &f); j.append(json: r) }
+            }
+            queries.append("""
+                INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
+                SELECT write_key_id, message_id, lead_id, event_id, response
+                FROM jsonb_to_recordset(\(rows)) AS x(write_key_id uuid, message_id text, lead_id uuid, event_id uuid, response jsonb)
+                """)
+        }
+        return queries
+    }
+
+    /// A `timestamptz` from epoch microseconds (exact: they stay below 2^53).
+    static func at(_ micros: String) -> String { "(timestamptz 'epoch' + (\(micros)) * interval '1 microsecond')" }
+
+    /// A jsonb array of one object per item, members written by `body`.
+    static func rows<T>(_ items: [T], _ body: (inout JSONWriter, inout Bool, T) -> Void) -> PostgresJSON {
+        var w = JSONWriter(capacity: 160 * items.count)
+        w.array(items) { w, item in w.fixedObject { w, first in body(&w, &first, item) } }
+        return w.json
     }
 }

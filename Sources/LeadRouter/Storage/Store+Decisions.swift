@@ -31,50 +31,6 @@ public struct MembershipChange: Sendable {
 }
 
 extension Store {
-    /// Statements making the `memberships` rows of `lead` equal to `current` (segment → entered at), set-based.
-    public func syncMembershipsQueries(lead: UUID, current: [String: Timestamp], rulesetVersion: Int) -> [PostgresQuery] {
-        let names = current.keys.sorted()
-        let times = names.map { current[$0]!.date }
-        var queries: [PostgresQuery] = ["DELETE FROM memberships WHERE lead_id = \(lead) AND NOT (segment = ANY(\(names)::text[]))"]
-        guard !names.isEmpty else { return queries }
-        queries.append("""
-            INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
-            SELECT s, \(lead), e, \(rulesetVersion) FROM unnest(\(names)::text[], \(times)::timestamptz[]) AS t(s, e)
-            ON CONFLICT (segment, lead_id) DO NOTHING
-            """)
-        return queries
-    }
-
-    /// The statement appending entries and exits to the membership history (nil when none).
-    public func appendHistoryQuery(lead: UUID, changes: [MembershipChange], rulesetVersion: Int, eventId: UUID?, at: Date) -> PostgresQuery? {
-        guard !changes.isEmpty else { return nil }
-        // One jsonb array parameter rather than text[]/jsonb[] arrays: cheaper to build and bind.
-        var w = JSONWriter(capacity: 256 * changes.count)
-        w.array(changes) { w, c in
-            w.fixedObject { w, first in
-                w.member("c", first: &first); w.string(c.change)
-                w.member("r", first: &first)
-                if let reason = c.reason { w.append(json: reason) } else { w.null() }
-                w.member("s", first: &first); w.string(c.segment)
-            }
-        }
-        return """
-            INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-            SELECT \(lead), h ->> 's', h ->> 'c', nullif(h -> 'r', 'null'::jsonb), \(rulesetVersion), \(eventId), \(at)
-            FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS t(h, n) ORDER BY n
-            """
-    }
-
-    /// The statement storing the audit row of a decision.
-    /// The explanation column is taken from the document by the server (no second encoding).
-    public func appendDecisionQuery(lead: UUID, eventId: UUID?, decision: Decision, document: PostgresJSON) throws -> PostgresQuery {
-        """
-            INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-            SELECT \(lead), \(eventId), \(decision.rulesetVersion), \(decision.evaluatedAt.date), d, coalesce(d -> 'explanation', '{}')
-            FROM (SELECT \(document) AS d) AS doc
-            """
-    }
-
     /// Queues outbox rows in this transaction (published only if it commits).
     public func appendOutbox(_ messages: [OutboxMessage]) throws {
         if let query = appendOutboxQuery(messages) { try connection.execute(query) }

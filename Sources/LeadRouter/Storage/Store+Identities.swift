@@ -62,16 +62,6 @@ extension Store {
         return found
     }
 
-    /// The statement attaching keys to a lead; keys that already exist keep their lead (the caller merged first).
-    public func attachQuery(_ keys: [IdentityKey], to lead: UUID) -> PostgresQuery? {
-        guard !keys.isEmpty else { return nil }
-        return """
-            INSERT INTO identities (kind, value, lead_id)
-            SELECT kind, value, \(lead) FROM unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
-            ON CONFLICT (kind, value) DO NOTHING
-            """
-    }
-
     /// Moves every identity and event of `losers` to `survivor` (a merge).
     public func moveIdentitiesAndEvents(from losers: [UUID], to survivor: UUID) throws {
         try connection.execute("UPDATE identities SET lead_id = \(survivor) WHERE lead_id = ANY(\(losers))")

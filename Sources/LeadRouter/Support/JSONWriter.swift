@@ -77,6 +77,25 @@ struct JSONWriter {
 
     mutating func timestamp(_ value: Timestamp) { string(value.description) }
 
+    /// A `Date` as whole epoch microseconds, rounded as a bound `timestamptz` parameter is.
+    mutating func micros(_ date: Date) {
+        bytes.append(contentsOf: String(Int64((date.timeIntervalSince1970 * 1_000_000).rounded())).utf8)
+    }
+
+    /// A `Timestamp` (milliseconds) as epoch microseconds.
+    mutating func micros(_ t: Timestamp) { bytes.append(contentsOf: String(t.milliseconds * 1000).utf8) }
+
+    /// Bytes as a lower-case hex string (`bytea` through `decode(…, 'hex')`).
+    mutating func hex(_ data: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        bytes.reserveCapacity(bytes.count + data.count * 2 + 1)
+        for b in data {
+            bytes.append(Self.hex[Int(b >> 4)])
+            bytes.append(Self.hex[Int(b & 0xF)])
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     mutating func stringArray(_ values: [String]) { array(values) { w, v in w.string(v) } }
 
     /// An array, each item written by `write`.
