@@ -21,8 +21,14 @@ extension Store {
     /// batch (in key order, in one statement, so lanes and nodes taking overlapping sets queue
     /// instead of deadlocking), then — seeing every earlier writer of those keys — the answers
     /// already given to the batch's message ids and the leads of its keys.
+    ///
+    /// The transaction plans every statement for its actual parameters and the tables' current
+    /// size (`plan_cache_mode = force_custom_plan`): a connection's cached generic plans were
+    /// made when the tables may have been nearly empty (a fresh database filling up, before
+    /// autovacuum analyses it), and a generic plan that scans `identities` or joins `leads` by
+    /// hash costs milliseconds per batch once they hold 100 000 rows.
     func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey]) throws -> BatchStart {
-        var queries: [PostgresQuery] = []
+        var queries: [PostgresQuery] = ["SET LOCAL plan_cache_mode = force_custom_plan"]
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if !messages.isEmpty {
@@ -34,7 +40,7 @@ extension Store {
         }
         if !keys.isEmpty { queries.append(resolveQuery(keys)) }
         let results = try connection.pipeline(queries)
-        var index = hashes.isEmpty ? 0 : 1
+        var index = hashes.isEmpty ? 1 : 2
         var processed: [ProcessedKey: ProcessedMessage] = [:]
         if !messages.isEmpty {
             for row in results[index] {
