@@ -24,7 +24,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Maximum open connections.") var maxConnections: String?
     @Option(help: "PEM certificate chain: serve HTTPS.") var tlsCertificate: String?
     @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
-    @Option(help: "Group-commit writer lanes (default 8).") var ingestLanes: String?
+    @Option(help: "Group-commit writer lanes (default 4).") var ingestLanes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(help: "The ruleset (segments, scoring, routing); refused at start when it has errors.")
     var rules = "config/segments.yaml"

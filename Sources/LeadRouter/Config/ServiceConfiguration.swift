@@ -10,7 +10,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
-    public var ingestLanes = 8
+    public var ingestLanes = 4
 
     /// All defaults (what an empty file gives).
     public init() {}

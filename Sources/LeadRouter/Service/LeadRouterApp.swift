@@ -21,7 +21,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var sweeperBatchSize = 200
         public var runSweeper = true
         /// Group-commit writer lanes (each uses one database connection while it commits).
-        public var ingestLanes = 8
+        public var ingestLanes = 4
         /// Most messages one lane applies in one transaction.
         public var maxMessagesPerTransaction = 256
         public var ingestLimits = IngestLimits()

@@ -9,7 +9,7 @@ enum LeadJSON {
         return w.json
     }
 
-    /// `{"at": …, "channel": …}`, as `LeadState.Touch` encodes and `StoredTouch` reads.
+    /// `{"at": …, "channel": …}`, as `LeadState.Touch` encodes and `LeadRecord.touch` reads.
     static func touch(_ t: LeadState.Touch) -> PostgresJSON {
         var w = JSONWriter(capacity: 64)
         w.fixedObject { w, first in
