@@ -13,7 +13,8 @@ extension PostgresConnection {
     /// A serialization failure (40001) or deadlock (40P01), from the body or from COMMIT, rolls
     /// back and runs the whole body again, up to `maxAttempts` times in all, with a short jittered
     /// pause; the body must therefore only have effects inside the database (or be idempotent).
-    /// Not reentrant: do not call it again on the same connection from inside `body`.
+    /// Not reentrant: do not call it again on the same connection from inside `body`. A body may
+    /// send `COMMIT` itself as the last statement of its last pipeline; then none is sent after it.
     @discardableResult
     public func withTransaction<T>(
         isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
@@ -24,7 +25,8 @@ extension PostgresConnection {
             do {
                 try executeScript(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
                 let value = try body(self)
-                try executeScript(unsafeSQL: "COMMIT")
+                // A body may end with COMMIT in its last pipeline (saving a round trip).
+                if isInTransaction { try executeScript(unsafeSQL: "COMMIT") }
                 return value
             } catch {
                 rollbackIfOpen()

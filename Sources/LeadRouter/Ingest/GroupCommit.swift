@@ -144,7 +144,7 @@ final class Lane: @unchecked Sendable {
         do {
             let results = try service.pool.withTransaction { conn in
                 let store = Store(conn)
-                return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store)
+                return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store, commit: true)
             }
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
         } catch let error as PostgresError where APIErrors.isUnavailable(error) || batch.count == 1 && error.sqlState != "23505" {

@@ -3,19 +3,20 @@ import Postgres
 import Segmentation
 
 extension IngestService {
-    /// Applies a lane's batch in the caller's transaction with a fixed number of round trips:
-    /// one for the advisory locks, idempotency answers and identity lookups of the whole batch,
-    /// one locking every lead row it touches (`FOR UPDATE`, id order), then the messages are
-    /// decided in memory, in order — a message sees the leads, identities and answers of the ones
-    /// before it — and all their writes go out in one pipeline. A message that merges leads or
-    /// needs a signal backfill, or that touches what such a message changed, is applied on its
-    /// own (`apply`) after the writes staged before it were sent.
-    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], store: Store) throws -> [IngestResult] {
+    /// Applies a lane's batch in the caller's transaction in two round trips whatever its size:
+    /// one for the advisory locks, idempotency answers, identity lookups and locked lead rows of
+    /// the whole batch; then the messages are decided in memory, in order — a message sees the
+    /// leads, identities and answers of the ones before it — and all their writes go out in one
+    /// pipeline, one set-based statement per table. A message that merges leads or needs a signal
+    /// backfill, or that touches what such a message changed, is applied on its own (`apply`)
+    /// after the writes staged before it were sent.
+    /// With `commit`, the transaction's COMMIT goes out in the pipeline of the writes.
+    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], store: Store, commit: Bool = false) throws -> [IngestResult] {
         let identities = batch.map { MessageIdentity($0.message) }
         let keys = Array(Set(identities.flatMap(\.lookupKeys)))
         let ids = batch.compactMap { $0.message.messageIdProvided ? ProcessedKey(writeKey: $0.writeKey, messageId: $0.message.messageId) : nil }
         let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)))
-        var leads = try lockLeads(batch: Set(start.found.values), store: store)
+        var leads = try lockLeads(batch: start, store: store)
         var resolved = start.found
         var answered: [ProcessedKey: IngestResult] = [:]
         var dirtyKeys = Set<IdentityKey>(), dirtyLeads = Set<UUID>()
@@ -54,7 +55,7 @@ extension IngestService {
             if let key, !result.duplicate { answered[key] = result }
             results.append(result)
         }
-        try pending.flush()
+        try pending.flush(commit: commit)
         return results
     }
 
@@ -75,14 +76,17 @@ extension IngestService {
         return live
     }
 
-    /// Locks the batch's lead rows in one statement (id order), then any lead they were merged
-    /// into meanwhile (a merge that committed after the lookup).
-    func lockLeads(batch ids: Set<UUID>, store: Store) throws -> [UUID: LeadRecord] {
+    /// The lead rows of the batch, locked in its first round trip; then, locked too, any lead they
+    /// were merged into meanwhile (a merge that committed after the lookup).
+    func lockLeads(batch start: BatchStart, store: Store) throws -> [UUID: LeadRecord] {
         var leads: [UUID: LeadRecord] = [:]
-        var wanted = ids
-        for _ in 0..<8 where !wanted.isEmpty {
+        for record in start.locked { leads[record.id] = record }
+        var wanted = Set(start.found.values).subtracting(leads.keys)
+        for _ in 0..<8 {
+            wanted.formUnion(Set(leads.values.compactMap(\.mergedInto)).subtracting(leads.keys))
+            if wanted.isEmpty { break }
             for record in try store.leadsForUpdate(Array(wanted)) { leads[record.id] = record }
-            wanted = Set(leads.values.compactMap(\.mergedInto)).subtracting(leads.keys)
+            wanted = []
         }
         return leads
     }

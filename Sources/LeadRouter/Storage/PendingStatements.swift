@@ -20,11 +20,13 @@ final class PendingStatements {
 
     func append(contentsOf more: [PostgresQuery]) { queries.append(contentsOf: more) }
 
-    /// Sends what is staged, in one round trip.
-    func flush() throws {
-        let batch = store.stagedWriteQueries(rows) + queries
+    /// Sends what is staged, in one round trip; with `commit`, the transaction's COMMIT goes out
+    /// in the same pipeline (the caller's transaction then sends none).
+    func flush(commit: Bool = false) throws {
+        var batch = store.stagedWriteQueries(rows) + queries
         rows = StagedWrites()
         queries = []
+        if commit { batch.append("COMMIT") }
         guard !batch.isEmpty else { return }
         try store.run(batch)
     }

@@ -14,13 +14,16 @@ struct BatchStart {
     var processed: [ProcessedKey: ProcessedMessage]
     /// The lead each known identity key of the batch points to.
     var found: [IdentityKey: UUID]
+    /// Those leads' rows, locked (`FOR UPDATE`, in id order).
+    var locked: [LeadRecord]
 }
 
 extension Store {
     /// One round trip for the start of a lane batch: advisory locks on every identity key of the
     /// batch (in key order, in one statement, so lanes and nodes taking overlapping sets queue
     /// instead of deadlocking), then — seeing every earlier writer of those keys — the answers
-    /// already given to the batch's message ids and the leads of its keys.
+    /// already given to the batch's message ids, the leads of its keys, and those lead rows
+    /// locked (`FOR UPDATE` in id order, one statement).
     ///
     /// The transaction plans every statement for its actual parameters and the tables' current
     /// size (`plan_cache_mode = force_custom_plan`): a connection's cached generic plans were
@@ -38,7 +41,16 @@ extension Store {
                   ON p.write_key_id = m.w AND p.message_id = m.id
                 """)
         }
-        if !keys.isEmpty { queries.append(resolveQuery(keys)) }
+        if !keys.isEmpty {
+            queries.append(resolveQuery(keys))
+            queries.append("""
+                SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (
+                    SELECT i.lead_id FROM identities i
+                    JOIN unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
+                      ON i.kind = k.kind AND i.value = k.value)
+                ORDER BY id FOR UPDATE
+                """)
+        }
         let results = try connection.pipeline(queries)
         var index = hashes.isEmpty ? 1 : 2
         var processed: [ProcessedKey: ProcessedMessage] = [:]
@@ -51,7 +63,8 @@ extension Store {
             index += 1
         }
         let found = keys.isEmpty ? [:] : try Self.decodeResolved(results[index])
-        return BatchStart(processed: processed, found: found)
+        let locked = keys.isEmpty ? [] : try results[index + 1].map(LeadRecord.init(row:))
+        return BatchStart(processed: processed, found: found, locked: locked)
     }
 
     /// One statement per table for everything staged, in an order that respects the foreign
