@@ -10,12 +10,14 @@ extension IngestService {
     /// pipeline, one set-based statement per table. A message that merges leads or needs a signal
     /// backfill, or that touches what such a message changed, is applied on its own (`apply`)
     /// after the writes staged before it were sent.
-    /// With `commit`, the transaction's COMMIT goes out in the pipeline of the writes.
-    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], store: Store, commit: Bool = false) throws -> [IngestResult] {
+    /// With `ownTransaction`, the transaction's BEGIN goes out in the first pipeline and its
+    /// COMMIT in the pipeline of the writes (the caller's `withTransaction(bodyBegins: true)`
+    /// sends neither): a batch costs three round trips in all.
+    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], store: Store, ownTransaction: Bool = false) throws -> [IngestResult] {
         let identities = batch.map { MessageIdentity($0.message) }
         let keys = Array(Set(identities.flatMap(\.lookupKeys)))
         let ids = batch.compactMap { $0.message.messageIdProvided ? ProcessedKey(writeKey: $0.writeKey, messageId: $0.message.messageId) : nil }
-        let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)))
+        let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)), begin: ownTransaction)
         var leads = try lockLeads(batch: start, store: store)
         var resolved = start.found
         var answered: [ProcessedKey: IngestResult] = [:]
@@ -55,7 +57,7 @@ extension IngestService {
             if let key, !result.duplicate { answered[key] = result }
             results.append(result)
         }
-        try pending.flush(commit: commit)
+        try pending.flush(commit: ownTransaction)
         return results
     }
 

@@ -30,8 +30,10 @@ extension Store {
     /// made when the tables may have been nearly empty (a fresh database filling up, before
     /// autovacuum analyses it), and a generic plan that scans `identities` or joins `leads` by
     /// hash costs milliseconds per batch once they hold 100 000 rows.
-    func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey]) throws -> BatchStart {
-        var queries: [PostgresQuery] = ["SET LOCAL plan_cache_mode = force_custom_plan"]
+    /// With `begin`, the transaction's BEGIN goes out first in the same pipeline.
+    func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey], begin: Bool = false) throws -> BatchStart {
+        var queries: [PostgresQuery] = begin ? [PostgresQuery(unsafeRaw: PostgresConnection.beginStatement())] : []
+        queries.append("SET LOCAL plan_cache_mode = force_custom_plan")
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if !messages.isEmpty {
@@ -52,7 +54,7 @@ extension Store {
                 """)
         }
         let results = try connection.pipeline(queries)
-        var index = hashes.isEmpty ? 1 : 2
+        var index = (begin ? 1 : 0) + (hashes.isEmpty ? 1 : 2)
         var processed: [ProcessedKey: ProcessedMessage] = [:]
         if !messages.isEmpty {
             for row in results[index] {
