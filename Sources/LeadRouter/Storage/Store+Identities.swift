@@ -24,7 +24,7 @@ extension Store {
     /// answer already given to `messageId` if any, and the leads of the keys.
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
         throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID]) {
-        var queries: [PostgresQuery] = []
+        var queries: [PostgresQuery] = [Self.indexPlans]
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if let messageId {
@@ -32,7 +32,7 @@ extension Store {
         }
         if !keys.isEmpty { queries.append(resolveQuery(keys)) }
         let results = try connection.pipeline(queries)
-        var index = hashes.isEmpty ? 0 : 1
+        var index = hashes.isEmpty ? 1 : 2
         var processed: ProcessedMessage?
         if messageId != nil {
             if let row = results[index].first {
