@@ -83,7 +83,8 @@ struct EvaluationWriter {
     /// It returns statements for the same transaction; they run after the staged rows (lead row,
     /// event, decision…) of the lane batch, in decision order. Writes of earlier decisions of the
     /// batch may still be staged in `pending`: a hook that must run a statement now and read what
-    /// they write calls `pending.flush()` first.
+    /// they write calls `pending.flush()` first. Its statements run in a transaction planned
+    /// for index lookups (`Store.indexPlans`: no sequential scans or hash/merge joins).
     func decisionHook(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
                       pending: PendingStatements) throws -> [PostgresQuery] {
         []
