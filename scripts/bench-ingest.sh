@@ -9,6 +9,7 @@
 #
 #   scripts/bench-ingest.sh                     # DURATION=10 REPS=3 LEADS=100000 BATCH=100
 #   DURATION=5 REPS=1 scripts/bench-ingest.sh
+#   BIN=/path/to/other/leadrouter scripts/bench-ingest.sh   # measure another build (before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -21,14 +22,18 @@ WRK_THREADS=${WRK_THREADS:-2}
 
 ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-echo "building leadrouter (release)…" >&2
-swift build -c release --product leadrouter >&2
-BIN="$(swift build -c release --show-bin-path)/leadrouter"
+if [ -z "${BIN:-}" ]; then
+    echo "building leadrouter (release)…" >&2
+    swift build -c release --product leadrouter >&2
+    BIN="$(swift build -c release --show-bin-path)/leadrouter"
+fi
+echo "leadrouter: $BIN; load: $(uptime)" >&2
 
 # Durable commits, as in production: the test harness's fsync=off is overridden.
 PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
 export PG_EXTRA_OPTS
 pg_cluster_start
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-ingest.XXXXXX")
 LR_PID=""
 cleanup() {
@@ -102,7 +107,8 @@ for rep in $(seq 1 "$REPS"); do
     done
 done
 
-python3 - "$RESULTS" "$DURATION" "$REPS" "$LEADS_CREATED" "$EVENTS_STORED" "$BATCH" <<'PY'
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$RESULTS" "$DURATION" "$REPS" "$LEADS_CREATED" "$EVENTS_STORED" "$BATCH" "$LOAD_BEFORE" "$LOAD_AFTER" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 duration, reps, leads, events, batch = sys.argv[2:7]
@@ -111,7 +117,8 @@ def med(name, conns):
     if not runs: return None
     return [statistics.median(float(r[i]) for r in runs) for i in (2, 3, 4, 5)]
 print(f"\nbench-ingest: wrk {duration}s per run, medians of {reps} runs; synchronous_commit=on, fsync=on;")
-print(f"user ids drawn from 1..LEADS; {leads} leads and {events} events stored at the end\n")
+print(f"user ids drawn from 1..LEADS; {leads} leads and {events} events stored at the end")
+print(f"load average before / after: {sys.argv[7]} / {sys.argv[8]}\n")
 print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling |")
 print("|---|---|---|---|---|---|---|")
 ceiling = {c: med("pgbench", c) for c in ("1", "64")}

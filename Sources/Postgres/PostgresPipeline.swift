@@ -65,7 +65,7 @@ extension PostgresConnection {
             if raw != nil, let extra = PQgetResult(handle.raw) {
                 _ = PGResultHandle(raw: extra)
                 markBroken()
-                throw PostgresError(code: .protocolViolation, message: "more results than expected in pipeline")
+                throw lostOr(firstError, PostgresError(code: .protocolViolation, message: "more results than expected in pipeline"))
             }
         }
         guard let sync = PQgetResult(handle.raw).map(PGResultHandle.init(raw:)) else {
@@ -74,7 +74,7 @@ extension PostgresConnection {
         }
         guard sync.status == PGRES_PIPELINE_SYNC else {
             markBroken()
-            throw PostgresError(code: .protocolViolation, message: "pipeline did not end with a sync")
+            throw lostOr(firstError, PostgresError(code: .protocolViolation, message: "pipeline did not end with a sync"))
         }
         if let firstError { throw firstError }
         return results
@@ -89,6 +89,15 @@ extension PostgresConnection {
         withLibpqParameters(query.binds) { count, _, values, lengths, formats in
             PQsendQueryPrepared(handle.raw, name, count, values, lengths, formats, 0)
         }
+    }
+
+    /// What to throw when the pipeline's results are out of step: when the server ended the
+    /// session (terminated backend, shutdown) that is a lost connection — the database being
+    /// unavailable — not a protocol violation.
+    private func lostOr(_ firstError: Error?, _ violation: PostgresError) -> PostgresError {
+        if let first = firstError as? PostgresError, first.isConnectionError { return first }
+        if !handle.isOK { return PostgresError(code: .connectionLost, message: handle.errorMessage) }
+        return violation
     }
 
     /// A send failed mid-pipeline: the connection state is unknown, so it is not reused.

@@ -110,10 +110,10 @@ public final class PostgresPool: @unchecked Sendable {
     /// `PostgresConnection.withTransaction` on a pooled connection.
     @discardableResult
     public func withTransaction<T>(
-        isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
+        isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5, bodyBegins: Bool = false,
         _ body: (PostgresConnection) throws -> T
     ) throws -> T {
-        try withConnection { try $0.withTransaction(isolation: isolation, maxAttempts: maxAttempts, body) }
+        try withConnection { try $0.withTransaction(isolation: isolation, maxAttempts: maxAttempts, bodyBegins: bodyBegins, body) }
     }
 
     /// Counts for metrics and tests: (total, idle, lent or opening).

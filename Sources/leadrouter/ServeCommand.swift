@@ -24,6 +24,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Maximum open connections.") var maxConnections: String?
     @Option(help: "PEM certificate chain: serve HTTPS.") var tlsCertificate: String?
     @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
+    @Option(help: "Group-commit writer lanes (default 4).") var ingestLanes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(help: "The ruleset (segments, scoring, routing); refused at start when it has errors.")
     var rules = "config/segments.yaml"
@@ -34,7 +35,7 @@ struct ServeCommand: ParsableCommand {
         let all: [(String, String?)] = [
             ("host", host), ("port", port), ("event-loops", eventLoops), ("worker-threads", workerThreads),
             ("max-connections", maxConnections), ("tls-certificate", tlsCertificate), ("tls-key", tlsKey),
-            ("log-level", logLevel),
+            ("log-level", logLevel), ("ingest-lanes", ingestLanes),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { name, value in value.map { (name, $0) } })
     }
@@ -58,6 +59,7 @@ struct ServeCommand: ParsableCommand {
                                             rulesFileName: rules)
         options.server = settings.server.httpServerConfiguration
         options.webhooks = settings.webhooks
+        options.ingestLanes = settings.ingestLanes
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

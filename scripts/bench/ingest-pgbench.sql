@@ -1,5 +1,6 @@
--- The SQL leadrouter runs per tracked event (IngestService.apply + EvaluationWriter), replayed
--- by pgbench as the database's own ceiling for this work: advisory lock on the identity key,
+-- The work of one tracked event as one transaction (what IngestService.apply did per message
+-- before lane batches became set-based), replayed by pgbench as the database's own ceiling for
+-- per-event transactions: advisory lock on the identity key,
 -- idempotency check, identity resolution, lead row lock, one lead row write, the event, the
 -- decision audit row and the idempotency record, in one transaction.
 \set n random(1, :nleads)

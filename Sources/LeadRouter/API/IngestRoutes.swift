@@ -84,10 +84,10 @@ public struct IngestRoutes: Sendable {
 
     /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
     static func writeKey(in body: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        if let key = object["writeKey"] as? String, !key.isEmpty { return key }
-        let batch = object["batch"] as? [[String: Any]] ?? []
-        return batch.lazy.compactMap { $0["writeKey"] as? String }.first { !$0.isEmpty }
+        guard case .object(let object)? = try? JSONReader.parse(body) else { return nil }
+        if case .string(let key)? = object["writeKey"], !key.isEmpty { return key }
+        guard case .array(let batch)? = object["batch"] else { return nil }
+        return batch.lazy.compactMap { $0["writeKey"]?.stringValue }.first { !$0.isEmpty }
     }
 
     /// The body, inflated when sent with `Content-Encoding: gzip` (capped at `limit` + 1 bytes so

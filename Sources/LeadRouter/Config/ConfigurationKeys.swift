@@ -32,6 +32,7 @@ struct ConfigurationKey: Sendable {
         integer("server.limits.max_body_bytes", "LEADROUTER_MAX_BODY_BYTES", 0...1 << 31) { $0.server.maxBodyBytes = $1 },
         text("server.tls.certificate", "LEADROUTER_TLS_CERTIFICATE", flag: "tls-certificate") { $0.server.tlsCertificate = $1 },
         text("server.tls.key", "LEADROUTER_TLS_KEY", flag: "tls-key") { $0.server.tlsKey = $1 },
+        integer("ingest.lanes", "LEADROUTER_INGEST_LANES", flag: "ingest-lanes", 1...256) { $0.ingestLanes = $1 },
         text("logging.level", "LEADROUTER_LOG_LEVEL", flag: "log-level") { c, v throws(ValueError) in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v) else { throw ValueError(message: "expected one of \(levels.joined(separator: ", ")), got \"\(v)\"") }

@@ -10,6 +10,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhooks = WebhookSettings()
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
+    /// lanes put more messages in each commit.
+    public var ingestLanes = 4
 
     /// All defaults (what an empty file gives).
     public init() {}

@@ -31,7 +31,7 @@ enum EngineEventMapping {
 
     /// The `events.message` document: the message's fields, normalised; for engine events also
     /// `name`/`properties`/`context` exactly as the engine saw them, so backfill replays them.
-    static func storedMessage(_ message: SegmentMessage, event: Event?) throws -> PostgresJSON {
+    static func storedMessage(_ message: SegmentMessage, event: Event?) -> PostgresJSON {
         var doc: [String: Value] = ["type": .string(message.kind.rawValue), "messageId": .string(message.messageId)]
         if let v = message.userId { doc["userId"] = .string(v) }
         if let v = message.anonymousId { doc["anonymousId"] = .string(v) }
@@ -43,6 +43,8 @@ enum EngineEventMapping {
         doc["properties"] = .object(event?.properties ?? message.properties)
         doc["context"] = .object(message.context)
         doc["name"] = .string(event?.name ?? message.kind.rawValue)
-        return try PostgresJSON(encoding: doc)
+        var writer = JSONWriter(capacity: 256)
+        writer.value(.object(doc))
+        return writer.json
     }
 }

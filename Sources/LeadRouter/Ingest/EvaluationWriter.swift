@@ -4,80 +4,89 @@ import Segmentation
 
 /// Writes the outcome of one evaluation in the caller's transaction — the lead row, current
 /// memberships, membership history with reasons, the decision audit row and outbox rows — so
-/// ingest, the sweeper and CRM status changes all record a decision the same way. The statements
-/// go out in one round trip (pipeline mode), after `before` and before `after`.
+/// ingest, the sweeper and CRM status changes all record a decision the same way. It is the one
+/// place decisions are written. `stage` adds the rows to a `PendingStatements` (a lane sends
+/// those of its whole batch as one set-based statement per table, in one pipeline); `write`
+/// stages and sends at once.
 struct EvaluationWriter {
     let store: Store
 
-    /// Stores `evaluation` for `leadId` (previously `before`) and returns the decision with its
-    /// ids filled in and its JSON document. `recordDecision: false` skips the audit row when
-    /// nothing changed (sweeper re-evaluations that only reschedule).
+    /// Stores `evaluation` for `leadId` (previously `before`) now, in one round trip after
+    /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
     @discardableResult
-    /// `storedState` is the state as the row holds it (nil for a row not written yet): unchanged
-    /// JSON columns are then not re-sent.
     func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
                recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
                after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
+        let pending = PendingStatements(store: store)
+        pending.append(contentsOf: prelude)
+        let written = try stage(leadId: leadId, before: before, storedState: storedState, previousPrimary: previousPrimary,
+                                evaluation: evaluation, eventId: eventId, recordDecision: recordDecision, into: pending)
+        pending.append(contentsOf: after(written.document))
+        try pending.flush()
+        return written
+    }
+
+    /// Stages the statements storing `evaluation` for `leadId` (previously `before`) in `pending`
+    /// and returns the decision with its ids filled in and its JSON document.
+    /// `storedState` is the state as the row holds it once the statements staged before run (nil
+    /// for a row not written yet): unchanged JSON columns are then not re-sent.
+    /// `recordDecision: false` skips the audit row when nothing changed (sweeper re-evaluations
+    /// that only reschedule).
+    @discardableResult
+    func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
+               eventId: UUID?, recordDecision: Bool = true, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
         decision.leadId = leadId.uuidString.lowercased()
         decision.eventId = eventId?.uuidString.lowercased()
-        let sales = try SalesRouting(store: store).apply(leadId: leadId, decision: &decision, before: before, after: evaluation.newState)
-        let document = try PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder)
-        let version = decision.rulesetVersion
         let state = evaluation.newState
-        var queries = prelude + sales
-        queries.append(try store.saveLeadQuery(id: leadId, state: state, primarySegment: decision.primarySegment,
-                                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
-                                               before: storedState))
+        let hooked = try decisionHook(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
+        let document = DecisionJSON.document(decision)
+        let version = decision.rulesetVersion
+        pending.append(contentsOf: hooked)
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
-        if changed || Set(before.memberships.keys) != Set(state.memberships.keys) {
-            queries += store.syncMembershipsQueries(lead: leadId, current: state.memberships, rulesetVersion: version)
-        }
+        pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
+                              rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
+                              membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys))
         let at = decision.evaluatedAt.date
-        var changes: [MembershipChange] = []
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
                                        (decision.segments.exited, "exited", OutboxTopic.segmentExited)] {
             for name in names {
-                let reason = try decision.explanation.segments[name].map { try PostgresJSON(encoding: $0, encoder: Decision.jsonEncoder) }
-                changes.append(MembershipChange(segment: name, change: change, reason: reason))
-                outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: try PostgresJSON(encoding: SegmentChangePayload(
+                let explanation = decision.explanation.segments[name]
+                pending.rows.history.append(StagedWrites.HistoryRow(
+                    leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)),
+                    rulesetVersion: version, eventId: eventId, at: at))
+                outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
                     leadId: decision.leadId!, segment: name, change: change, eventId: decision.eventId,
-                    rulesetVersion: version, at: decision.evaluatedAt, reason: decision.explanation.segments[name]),
-                    encoder: Decision.jsonEncoder)))
+                    rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
-        }
-        if let history = store.appendHistoryQuery(lead: leadId, changes: changes, rulesetVersion: version, eventId: eventId, at: at) {
-            queries.append(history)
         }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
         }
         if state.status != before.status {
-            outbox.append(OutboxMessage(topic: .leadStatusChanged, leadId: leadId, payload: try PostgresJSON(encoding: [
+            outbox.append(OutboxMessage(topic: .leadStatusChanged, leadId: leadId, payload: DecisionJSON.strings([
                 "lead_id": decision.leadId!, "from": before.status, "to": state.status, "at": decision.evaluatedAt.description,
             ])))
         }
         if recordDecision || changed {
-            queries.append(try store.appendDecisionQuery(lead: leadId, eventId: eventId, decision: decision, document: document))
+            pending.rows.decisions.append(StagedWrites.DecisionRow(leadId: leadId, eventId: eventId, rulesetVersion: version,
+                                                                   evaluatedAt: at, document: document))
         }
-        if let rows = store.appendOutboxQuery(outbox) { queries.append(rows) }
-        try store.run(queries + after(document))
+        pending.rows.outbox += outbox
         return (decision, document)
     }
-}
 
-/// `data` of `segment.entered` / `segment.exited`.
-struct SegmentChangePayload: Encodable {
-    var leadId: String
-    var segment: String
-    var change: String
-    var eventId: String?
-    var rulesetVersion: Int
-    var at: Timestamp
-    var reason: SegmentExplanation?
-
-    enum CodingKeys: String, CodingKey {
-        case leadId = "lead_id", segment, change, eventId = "event_id", rulesetVersion = "ruleset_version", at, reason
+    /// The per-decision hook point (sales-queue routing plugs in here): called once for every
+    /// decision, with the lead, the decision (ids filled in; it may amend it — the answer, the
+    /// audit row and `lead.routed` carry the amended one) and the lead's state before and after.
+    /// It returns statements for the same transaction; they run after the staged rows (lead row,
+    /// event, decision…) of the lane batch, in decision order. Writes of earlier decisions of the
+    /// batch may still be staged in `pending`: a hook that must run a statement now and read what
+    /// they write calls `pending.flush()` first. Its statements run in a transaction planned
+    /// for index lookups (`Store.indexPlans`: no sequential scans or hash/merge joins).
+    func decisionHook(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
+                      pending: PendingStatements) throws -> [PostgresQuery] {
+        try SalesRouting(store: store).apply(leadId: leadId, decision: &decision, before: before, after: after, pending: pending)
     }
 }

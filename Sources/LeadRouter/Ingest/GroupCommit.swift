@@ -142,9 +142,9 @@ final class Lane: @unchecked Sendable {
     /// each message again in its own transaction so only the culprit fails.
     private func apply(_ batch: [PendingMessage]) {
         do {
-            let results = try service.pool.withTransaction { conn in
+            let results = try service.pool.withTransaction(bodyBegins: true) { conn in
                 let store = Store(conn)
-                return try batch.map { try service.apply($0.message, writeKey: $0.writeKey, store: store) }
+                return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store, ownTransaction: true)
             }
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
         } catch let error as PostgresError where APIErrors.isUnavailable(error) || batch.count == 1 && error.sqlState != "23505" {

@@ -50,19 +50,36 @@ public final class IngestService: Sendable {
         try messages.map { try ingest($0, writeKey: writeKey) }
     }
 
-    /// The body of the ingest transaction; also used by group commit, which runs many of these
-    /// in one transaction.
+    /// The body of the ingest transaction for one message; group commit applies whole batches
+    /// with `applyBatch` and comes here for the messages that merge leads or need a backfill.
     func apply(_ message: SegmentMessage, writeKey: UUID, store: Store) throws -> IngestResult {
         let identity = MessageIdentity(message)
         let start = try store.lockCheckAndResolve(identity.lookupKeys, writeKey: writeKey,
                                                   messageId: message.messageIdProvided ? message.messageId : nil)
-        if let done = start.processed {
-            counters.add { $0.duplicates += 1 }
-            let decision = try done.response.map(Self.canonical) ?? PostgresJSON(encoding: ["lead_id": done.leadId.uuidString.lowercased()])
-            return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
-        }
+        if let done = start.processed { return duplicate(done) }
         let now = clock()
-        var (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
+        let (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
+        let pending = PendingStatements(store: store)
+        let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
+                                 now: now, store: store, pending: pending)
+        try pending.flush()
+        return decided.result
+    }
+
+    /// The answer to a message applied before (the stored one, in its first bytes).
+    func duplicate(_ done: ProcessedMessage) -> IngestResult {
+        counters.add { $0.duplicates += 1 }
+        let decision = done.response.map(Self.canonical) ?? DecisionJSON.strings(["lead_id": done.leadId.uuidString.lowercased()])
+        return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
+    }
+
+    /// Everything after the lead rows are locked: merge (run now), profile, engine, and the
+    /// message's writes staged in `pending` — the new lead row, its identities, the event, the
+    /// evaluation's writes and the idempotency record. Returns the result and the lead as the
+    /// staged statements leave it.
+    func decide(_ message: SegmentMessage, writeKey: UUID, identity: MessageIdentity, lead: LeadRecord, others: [LeadRecord],
+                isNew: Bool, now: Date, store: Store, pending: PendingStatements) throws -> (result: IngestResult, lead: LeadRecord) {
+        var lead = lead
         let before = lead.state
         var state = lead.state
         var rebuildSignals = needsBackfill(lead.state)
@@ -71,14 +88,13 @@ public final class IngestService: Sendable {
             try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
             for other in others {
                 try store.markMerged(other.id, into: lead.id)
-                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: try PostgresJSON(encoding: [
+                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: DecisionJSON.strings([
                     "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
             }
             counters.add { $0.merges += others.count }
             rebuildSignals = true
         }
-        var prelude: [PostgresQuery] = []
-        if isNew { prelude.append(store.insertLeadQuery(id: lead.id, firstSeen: message.occurredAt)) }
+        if isNew { pending.rows.newLeads.append((lead.id, message.occurredAt)) }
         profile.apply(message, identity: identity, to: &state)
         if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
         if rebuildSignals {
@@ -95,25 +111,24 @@ public final class IngestService: Sendable {
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
 
-        // Everything below goes out in one round trip: the new lead row, its identities, the event,
-        // the evaluation's writes and the idempotency record.
-        if let attach = store.attachQuery(identity.keys, to: lead.id) { prelude.append(attach) }
+        pending.rows.identities += identity.keys.map { ($0, lead.id) }
         let eventId = UUID()
-        prelude.append(store.appendEventQuery(EventRow(
+        pending.rows.events.append(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
-            writeKeyId: writeKey, message: try EngineEventMapping.storedMessage(message, event: event))))
-        let leadId = lead.id
-        let written = try EvaluationWriter(store: store).write(
+            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
+        let written = try EvaluationWriter(store: store).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
-            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, before: prelude) { document in
-            guard message.messageIdProvided else { return [] }
-            return [store.recordProcessedQuery(writeKey: writeKey, messageId: message.messageId,
-                                               answer: ProcessedMessage(leadId: leadId, eventId: eventId, response: document))]
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
+        if message.messageIdProvided {
+            pending.rows.processed.append(StagedWrites.ProcessedRow(
+                writeKey: writeKey, messageId: message.messageId,
+                answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document)))
         }
         lead.state = evaluation.newState
+        lead.primarySegment = written.decision.primarySegment
         counters.add { $0.applied += 1 }
-        return IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false)
+        return (IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false), lead)
     }
 
     /// Locks the leads the message's keys point to; the survivor is the oldest, the others are
@@ -137,9 +152,8 @@ public final class IngestService: Sendable {
 
     /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
     static func canonical(_ stored: PostgresJSON) -> PostgresJSON {
-        guard let decision = try? stored.decode(Decision.self),
-              let again = try? PostgresJSON(encoding: decision, encoder: Decision.jsonEncoder) else { return stored }
-        return again
+        guard let decision = try? stored.decode(Decision.self) else { return stored }
+        return DecisionJSON.document(decision)
     }
 
     /// A lead with history whose stored signals do not cover what this ruleset counts (a new

@@ -87,8 +87,8 @@ public struct SegmentMessageDecoder: Sendable {
 
     private func parseObject(_ body: [UInt8]) throws(Rejection) -> [String: Value] {
         let value: Value
-        do { value = try JSONDecoder().decode(Value.self, from: Data(body)) } catch {
-            throw Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: Self.describe(error))])
+        do { value = try JSONReader.parse(body) } catch {
+            throw Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: "the body is not valid JSON: \(error)")])
         }
         guard case .object(let object) = value else {
             throw Rejection(title: "Malformed message", errors: [MessageFieldError(pointer: "", detail: "the body must be a JSON object")])
@@ -96,16 +96,10 @@ public struct SegmentMessageDecoder: Sendable {
         return object
     }
 
-    private static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "the body is not valid JSON" + (underlying.map { ": \($0)" } ?? "")
-        }
-        return "the body is not valid JSON"
-    }
-
     static func compactSize(_ value: Value) -> Int {
-        (try? JSONEncoder().encode(value).count) ?? Int.max
+        var writer = JSONWriter(capacity: 256)
+        writer.value(value)
+        return writer.bytes.count
     }
 }
 

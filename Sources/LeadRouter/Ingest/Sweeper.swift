@@ -41,16 +41,18 @@ public final class Sweeper: Sendable {
         return try pool.withTransaction { conn in
             let store = Store(conn)
             let due = try store.dueLeadsForUpdate(now: now, limit: batchSize)
+            let pending = PendingStatements(store: store)  // every lead's writes in one round trip
             for lead in due {
                 var state = lead.state
                 if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
                     state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
-                try EvaluationWriter(store: store).write(leadId: lead.id, before: lead.state, storedState: lead.state,
+                try EvaluationWriter(store: store).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
                                                          previousPrimary: lead.primarySegment,
-                                                         evaluation: evaluation, eventId: nil, recordDecision: false)
+                                                         evaluation: evaluation, eventId: nil, recordDecision: false, into: pending)
             }
+            try pending.flush()
             return due.count
         }
     }

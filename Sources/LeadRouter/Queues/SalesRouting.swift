@@ -15,8 +15,11 @@ struct SalesRouting {
 
     /// Routes `decision` (mutating its sales action) and returns the statements to pipeline after
     /// the lead row is written: closes and the lead's owner. The routing itself runs now, as one
-    /// statement (its reference to a new lead row is checked at commit).
-    func apply(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState) throws -> [PostgresQuery] {
+    /// statement (its reference to a new lead row is checked at commit), after any queue
+    /// statements earlier decisions of the batch left in `pending` (a close staged for an item
+    /// must not run after this decision re-opened or updated it).
+    func apply(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
+               pending: PendingStatements) throws -> [PostgresQuery] {
         let now = decision.evaluatedAt.date
         var queries: [PostgresQuery] = []
         if after.status != before.status, Self.closingStatuses.contains(after.status) {
@@ -29,6 +32,7 @@ struct SalesRouting {
         guard !Self.closingStatuses.contains(after.status),
               let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
         var action = decision.actions[index]
+        if !pending.queries.isEmpty { try pending.flush() }
         let routed = try store.routeToQueue(lead: leadId, queue: action.queue!, segment: action.segment, team: action.team,
                                             priority: decision.score, slaDueAt: action.slaDueAt?.date,
                                             country: after.country, shipToRegion: after.shipToRegion,

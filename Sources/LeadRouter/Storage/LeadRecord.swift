@@ -44,9 +44,9 @@ public struct LeadRecord: Sendable {
             size: try row.decode(String?.self, "company_size").flatMap(Double.init),
             industry: try row.decode(String?.self, "company_industry"),
             techStack: try row.decode([String].self, "company_tech_stack"))
-        s.traits = try row.decode(PostgresJSON.self, "traits").decode([String: Value].self)
-        s.firstSource = try row.decode(PostgresJSON?.self, "source_first")?.decode(StoredTouch.self).touch
-        s.lastSource = try row.decode(PostgresJSON?.self, "source_last")?.decode(StoredTouch.self).touch
+        s.traits = try Self.object(row.decode(PostgresJSON.self, "traits"))
+        s.firstSource = try row.decode(PostgresJSON?.self, "source_first").flatMap(Self.touch)
+        s.lastSource = try row.decode(PostgresJSON?.self, "source_last").flatMap(Self.touch)
         s.lastEventAt = try row.decode(Date?.self, "last_event_at").map(Timestamp.init)
         // first_seen_at is NOT NULL (defaults to creation); the engine's firstSeen is the first event.
         s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, "first_seen_at"))
@@ -56,10 +56,13 @@ public struct LeadRecord: Sendable {
         s.customer = try row.decode(Bool.self, "customer")
         s.score = try row.decode(Double.self, "score")
         s.scoreAt = try row.decode(Date?.self, "score_at").map(Timestamp.init)
-        s.scoreParts = try row.decode(PostgresJSON.self, "score_parts").decode([String: Double].self)
+        s.scoreParts = try Self.object(row.decode(PostgresJSON.self, "score_parts")).compactMapValues {
+            if case .number(let n) = $0 { return n } else { return nil }
+        }
         s.band = try row.decode(String?.self, "band")
-        s.memberships = try row.decode(PostgresJSON.self, "segment_entered").decode([String: String].self)
-            .compactMapValues(Timestamp.parse)
+        s.memberships = try Self.object(row.decode(PostgresJSON.self, "segment_entered")).compactMapValues {
+            $0.stringValue.flatMap(Timestamp.parse)
+        }
         if let bytes = try row.decode(Data?.self, "signal_state") {
             s.signals = try SignalState(decoding: Array(bytes))
         }
@@ -71,6 +74,24 @@ public struct LeadRecord: Sendable {
         mergedInto = try row.decode(UUID?.self, "merged_into")
         createdAt = try row.decode(Date.self, "created_at")
         updatedAt = try row.decode(Date.self, "updated_at")
+    }
+}
+
+extension LeadRecord {
+    /// A JSON object column, read with `JSONReader` (rows are read for every message; `JSONDecoder`
+    /// was a visible cost).
+    static func object(_ json: PostgresJSON) throws -> [String: Value] {
+        guard case .object(let fields) = try JSONReader.parse(json.bytes) else {
+            throw PostgresError(code: .queryFailed, message: "a lead JSON column is not an object")
+        }
+        return fields
+    }
+
+    /// A touch as stored in `source_first`/`source_last` (`{"channel": …, "at": …}`).
+    static func touch(_ json: PostgresJSON) throws -> LeadState.Touch? {
+        let fields = try object(json)
+        guard let channel = fields["channel"]?.stringValue, let at = fields["at"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
+        return LeadState.Touch(channel: channel, at: at)
     }
 }
 

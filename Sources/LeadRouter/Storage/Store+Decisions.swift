@@ -32,40 +32,6 @@ public struct MembershipChange: Sendable {
 }
 
 extension Store {
-    /// Statements making the `memberships` rows of `lead` equal to `current` (segment → entered at), set-based.
-    public func syncMembershipsQueries(lead: UUID, current: [String: Timestamp], rulesetVersion: Int) -> [PostgresQuery] {
-        let names = current.keys.sorted()
-        let times = names.map { current[$0]!.date }
-        var queries: [PostgresQuery] = ["DELETE FROM memberships WHERE lead_id = \(lead) AND NOT (segment = ANY(\(names)::text[]))"]
-        guard !names.isEmpty else { return queries }
-        queries.append("""
-            INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
-            SELECT s, \(lead), e, \(rulesetVersion) FROM unnest(\(names)::text[], \(times)::timestamptz[]) AS t(s, e)
-            ON CONFLICT (segment, lead_id) DO NOTHING
-            """)
-        return queries
-    }
-
-    /// The statement appending entries and exits to the membership history (nil when none).
-    public func appendHistoryQuery(lead: UUID, changes: [MembershipChange], rulesetVersion: Int, eventId: UUID?, at: Date) -> PostgresQuery? {
-        guard !changes.isEmpty else { return nil }
-        return """
-            INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-            SELECT \(lead), s, c, r, \(rulesetVersion), \(eventId), \(at)
-            FROM unnest(\(changes.map(\.segment))::text[], \(changes.map(\.change))::text[], \(changes.map(\.reason))::jsonb[]) AS t(s, c, r)
-            """
-    }
-
-    /// The statement storing the audit row of a decision.
-    /// The explanation column is taken from the document by the server (no second encoding).
-    public func appendDecisionQuery(lead: UUID, eventId: UUID?, decision: Decision, document: PostgresJSON) throws -> PostgresQuery {
-        """
-            INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-            SELECT \(lead), \(eventId), \(decision.rulesetVersion), \(decision.evaluatedAt.date), d, coalesce(d -> 'explanation', '{}')
-            FROM (SELECT \(document) AS d) AS doc
-            """
-    }
-
     /// Queues outbox rows in this transaction (published only if it commits).
     public func appendOutbox(_ messages: [OutboxMessage]) throws {
         if let query = appendOutboxQuery(messages) { try connection.execute(query) }
@@ -74,10 +40,17 @@ extension Store {
     /// The statement of `appendOutbox` (nil when there is nothing to queue).
     public func appendOutboxQuery(_ messages: [OutboxMessage]) -> PostgresQuery? {
         guard !messages.isEmpty else { return nil }
+        var w = JSONWriter(capacity: messages.reduce(0) { $0 + $1.payload.bytes.count + 80 })
+        w.array(messages) { w, m in
+            w.fixedObject { w, first in
+                w.member("l", first: &first); w.string(m.leadId.uuidString)
+                w.member("p", first: &first); w.append(json: m.payload)
+                w.member("t", first: &first); w.string(m.topic.rawValue)
+            }
+        }
         return """
             INSERT INTO outbox (topic, lead_id, payload)
-            SELECT t, l, p FROM unnest(\(messages.map(\.topic.rawValue))::text[], \(messages.map(\.leadId))::uuid[],
-                                       \(messages.map(\.payload))::jsonb[]) WITH ORDINALITY AS m(t, l, p, n)
+            SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
             ORDER BY n
             """
     }

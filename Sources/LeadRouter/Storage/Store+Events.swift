@@ -21,15 +21,6 @@ public struct EventRow: Sendable {
 }
 
 extension Store {
-    /// Appends an event to the history (statement for a pipeline).
-    public func appendEventQuery(_ e: EventRow) -> PostgresQuery {
-        """
-            INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
-            VALUES (\(e.id), \(e.leadId), \(e.occurredAt), \(e.receivedAt), \(e.kind), \(e.type), \(e.name),
-                    \(e.messageId), \(e.writeKeyId), \(e.message))
-            """
-    }
-
     /// The engine's events of a lead (tracks and pages), oldest first: backfill after a merge or a
     /// ruleset that adds a signal. `message` holds `{name, properties, context}`.
     public func engineEvents(of lead: UUID) throws -> [Event] {
@@ -54,14 +45,6 @@ extension Store {
                                 response: try row.decode(PostgresJSON?.self, "response"))
     }
 
-    /// Records that a message was applied, with its answer. A concurrent duplicate that got
-    /// here first makes this fail with a unique violation (23505), rolling this attempt back.
-    public func recordProcessedQuery(writeKey: UUID, messageId: String, answer: ProcessedMessage) -> PostgresQuery {
-        """
-            INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
-            VALUES (\(writeKey), \(messageId), \(answer.leadId), \(answer.eventId), \(answer.response))
-            """
-    }
 }
 
 /// What idempotency remembers of an applied message.

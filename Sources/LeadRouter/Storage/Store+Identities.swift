@@ -24,7 +24,7 @@ extension Store {
     /// answer already given to `messageId` if any, and the leads of the keys.
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
         throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID]) {
-        var queries: [PostgresQuery] = []
+        var queries: [PostgresQuery] = [Self.indexPlans]
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if let messageId {
@@ -32,7 +32,7 @@ extension Store {
         }
         if !keys.isEmpty { queries.append(resolveQuery(keys)) }
         let results = try connection.pipeline(queries)
-        var index = hashes.isEmpty ? 0 : 1
+        var index = hashes.isEmpty ? 1 : 2
         var processed: ProcessedMessage?
         if messageId != nil {
             if let row = results[index].first {
@@ -60,16 +60,6 @@ extension Store {
             found[IdentityKey(kind, try row.decode(String.self, "value"))] = try row.decode(UUID.self, "lead_id")
         }
         return found
-    }
-
-    /// The statement attaching keys to a lead; keys that already exist keep their lead (the caller merged first).
-    public func attachQuery(_ keys: [IdentityKey], to lead: UUID) -> PostgresQuery? {
-        guard !keys.isEmpty else { return nil }
-        return """
-            INSERT INTO identities (kind, value, lead_id)
-            SELECT kind, value, \(lead) FROM unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
-            ON CONFLICT (kind, value) DO NOTHING
-            """
     }
 
     /// Moves every identity and event of `losers` to `survivor` (a merge).

@@ -18,46 +18,98 @@ extension Store {
         try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))
     }
 
-    /// The statement inserting an empty lead row with a client-made id (profile and evaluation
-    /// follow with `saveLead` in the same pipeline).
-    public func insertLeadQuery(id: UUID, firstSeen: Date) -> PostgresQuery {
-        "INSERT INTO leads (id, first_seen_at, status) VALUES (\(id), \(firstSeen), 'new')"
-    }
-
-    /// Writes the lead's state and evaluation results: one row write per event.
-    public func saveLead(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
-                         nextEvaluationAt: Date?) throws {
-        try connection.execute(saveLeadQuery(id: id, state: s, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
-                                             nextEvaluationAt: nextEvaluationAt))
-    }
-
-    /// The statement of `saveLead`, for a pipeline. With `before` (the state as read), JSON
-    /// columns that did not change are sent as NULL and kept (`coalesce`), so an event costs no
-    /// re-encoding of the traits, touches or memberships it did not touch.
-    public func saveLeadQuery(id: UUID, state s: LeadState, primarySegment: String?, rulesetVersion: Int,
-                              nextEvaluationAt: Date?, before: LeadState? = nil) throws -> PostgresQuery {
-        func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { before.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
-        let traits = changed(\.traits) ? try PostgresJSON(encoding: s.traits) : nil
-        let first = changed(\.firstSource) ? try s.firstSource.map { try PostgresJSON(encoding: $0) } : nil
-        let last = changed(\.lastSource) ? try s.lastSource.map { try PostgresJSON(encoding: $0) } : nil
-        let parts = changed(\.scoreParts) ? try PostgresJSON(encoding: s.scoreParts) : nil
-        let entered = changed(\.memberships) ? try PostgresJSON(encoding: s.memberships) : nil
-        let segments = s.memberships.keys.sorted()
-        let size = s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) }
-        return """
-            UPDATE leads SET email = \(s.email), user_id = \(s.userId), country = \(s.country), region = \(s.region),
-                ship_to_region = \(s.shipToRegion), company_domain = \(s.company.domain), company_size = \(size),
-                company_industry = \(s.company.industry), company_tech_stack = \(s.company.techStack),
-                traits = coalesce(\(traits), traits), source_first = coalesce(\(first), source_first),
-                source_last = coalesce(\(last), source_last),
-                first_seen_at = coalesce(\(s.firstSeen?.date), first_seen_at), last_event_at = \(s.lastEventAt?.date),
-                stage = \(s.stage), status = \(s.status), status_at = \(s.statusAt?.date), score = \(s.score),
-                score_at = \(s.scoreAt?.date), score_parts = coalesce(\(parts), score_parts), band = \(s.band), customer = \(s.customer),
-                segments = \(segments), segment_entered = coalesce(\(entered), segment_entered), primary_segment = \(primarySegment),
-                signal_state = \(Data(s.signals.encode())), ruleset_version = \(rulesetVersion),
-                next_evaluation_at = \(nextEvaluationAt), updated_at = now()
-            WHERE id = \(id)
-            """
+    /// The set-based writes of staged lead saves: one `UPDATE … FROM` for every lead's final
+    /// state, then the `memberships` rows of the leads whose memberships changed made equal to
+    /// their current set. JSON columns equal to what the row held before the batch are not sent
+    /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
+    func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
+        var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
+        var synced: [(UUID, [String: Timestamp], Int)] = []
+        j.array(w.leadOrder) { j, id in
+            let save = w.leadSaves[id]!
+            let s = save.state
+            func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
+            if save.membershipsChanged { synced.append((id, s.memberships, save.rulesetVersion)) }
+            j.fixedObject { j, f in
+                func text(_ name: StaticString, _ value: String?) { if let value { j.member(name, first: &f); j.string(value) } }
+                func micros(_ name: StaticString, _ value: Timestamp?) { if let value { j.member(name, first: &f); j.micros(value) } }
+                j.member("id", first: &f); j.string(id.uuidString)
+                text("email", s.email); text("user_id", s.userId); text("country", s.country); text("region", s.region)
+                text("ship_to_region", s.shipToRegion); text("company_domain", s.company.domain)
+                text("company_size", s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) })
+                text("company_industry", s.company.industry)
+                j.member("company_tech_stack", first: &f); j.stringArray(s.company.techStack)
+                if changed(\.traits) { j.member("traits", first: &f); j.value(.object(s.traits)) }
+                if changed(\.firstSource), let t = s.firstSource { j.member("source_first", first: &f); j.append(json: LeadJSON.touch(t)) }
+                if changed(\.lastSource), let t = s.lastSource { j.member("source_last", first: &f); j.append(json: LeadJSON.touch(t)) }
+                micros("first_seen_at", s.firstSeen); micros("last_event_at", s.lastEventAt)
+                text("stage", s.stage); text("status", s.status); micros("status_at", s.statusAt)
+                j.member("score", first: &f); j.number(s.score)
+                micros("score_at", s.scoreAt)
+                if changed(\.scoreParts) { j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts(s.scoreParts)) }
+                text("band", s.band)
+                j.member("customer", first: &f); j.bool(s.customer)
+                j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
+                if changed(\.memberships) { j.member("segment_entered", first: &f); j.append(json: LeadJSON.memberships(s.memberships)) }
+                text("primary_segment", save.primarySegment)
+                j.member("signal_state", first: &f); j.hex(s.signals.encode())
+                j.member("ruleset_version", first: &f); j.int(save.rulesetVersion)
+                if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
+            }
+        }
+        var queries: [PostgresQuery] = ["""
+            UPDATE leads l SET email = x.email, user_id = x.user_id, country = x.country, region = x.region,
+                ship_to_region = x.ship_to_region, company_domain = x.company_domain, company_size = x.company_size,
+                company_industry = x.company_industry,
+                company_tech_stack = ARRAY(SELECT jsonb_array_elements_text(x.company_tech_stack)),
+                traits = coalesce(x.traits, l.traits), source_first = coalesce(x.source_first, l.source_first),
+                source_last = coalesce(x.source_last, l.source_last),
+                first_seen_at = coalesce(\(unsafeRaw: Self.at("x.first_seen_at")), l.first_seen_at),
+                last_event_at = \(unsafeRaw: Self.at("x.last_event_at")), stage = x.stage, status = x.status,
+                status_at = \(unsafeRaw: Self.at("x.status_at")), score = x.score, score_at = \(unsafeRaw: Self.at("x.score_at")),
+                score_parts = coalesce(x.score_parts, l.score_parts), band = x.band, customer = x.customer,
+                segments = ARRAY(SELECT jsonb_array_elements_text(x.segments)),
+                segment_entered = coalesce(x.segment_entered, l.segment_entered), primary_segment = x.primary_segment,
+                signal_state = decode(x.signal_state, 'hex'), ruleset_version = x.ruleset_version,
+                next_evaluation_at = \(unsafeRaw: Self.at("x.next_evaluation_at")), updated_at = now()
+            FROM jsonb_to_recordset(\(j.json)) AS x(
+                id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
+                company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
+                source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
+                score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
+                primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8)
+            WHERE l.id = x.id
+            """]
+        guard !synced.isEmpty else { return queries }
+        var m = JSONWriter(capacity: 128 * synced.count)
+        m.byte(UInt8(ascii: "["))
+        var firstRow = true
+        for (lead, current, version) in synced {
+            for (segment, at) in current {
+                if !firstRow { m.byte(UInt8(ascii: ",")) }
+                firstRow = false
+                m.fixedObject { m, f in
+                    m.member("l", first: &f); m.string(lead.uuidString)
+                    m.member("s", first: &f); m.string(segment)
+                    m.member("e", first: &f); m.micros(at)
+                    m.member("v", first: &f); m.int(version)
+                }
+            }
+        }
+        m.byte(UInt8(ascii: "]"))
+        let leads = synced.map(\.0)
+        // Rows of segments left (or re-entered at another time) go; current ones are added.
+        queries.append("""
+            DELETE FROM memberships m WHERE m.lead_id = ANY(\(leads)::uuid[]) AND NOT EXISTS (
+                SELECT 1 FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8)
+                WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
+            """)
+        queries.append("""
+            INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
+            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8, v int)
+            ON CONFLICT (segment, lead_id) DO NOTHING
+            """)
+        return queries
     }
 
     /// Marks `loser` as merged into `survivor`: it keeps its row (old ids still answer) but no

@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+import Segmentation
+
+/// The writes of the open transaction that wait to go out together: a lane stages those of every
+/// message of its batch here and sends them in ONE pipeline (one round trip) before commit, as
+/// one set-based statement per table (`StagedWrites`) followed by any other statements in the
+/// order they were added. Whoever must run a statement now, and needs the staged writes applied
+/// first (a read of rows they write), calls `flush()` before it.
+final class PendingStatements {
+    let store: Store
+    /// Rows to write, one statement per table at flush.
+    var rows = StagedWrites()
+    /// Other statements, run after the staged rows, in order.
+    private(set) var queries: [PostgresQuery] = []
+
+    init(store: Store) { self.store = store }
+
+    func append(_ query: PostgresQuery) { queries.append(query) }
+
+    func append(contentsOf more: [PostgresQuery]) { queries.append(contentsOf: more) }
+
+    /// Sends what is staged, in one round trip; with `commit`, the transaction's COMMIT goes out
+    /// in the same pipeline (the caller's transaction then sends none).
+    func flush(commit: Bool = false) throws {
+        var batch = store.stagedWriteQueries(rows) + queries
+        rows = StagedWrites()
+        queries = []
+        if commit { batch.append("COMMIT") }
+        guard !batch.isEmpty else { return }
+        try store.run(batch)
+    }
+}
+
+/// Rows of several messages' writes, collected per table so that each table gets one statement.
+struct StagedWrites {
+    /// The final state to store for one lead, and the state its row held before the batch
+    /// (nil for a row this batch inserts): JSON columns that did not change are not re-sent.
+    struct LeadSave {
+        var state: LeadState
+        var stored: LeadState?
+        var primarySegment: String?
+        var rulesetVersion: Int
+        var nextEvaluationAt: Date?
+        /// True when some evaluation changed the lead's memberships (its rows are synced).
+        var membershipsChanged: Bool
+    }
+
+    struct DecisionRow {
+        var leadId: UUID
+        var eventId: UUID?
+        var rulesetVersion: Int
+        var evaluatedAt: Date
+        var document: PostgresJSON
+    }
+
+    struct HistoryRow {
+        var leadId: UUID
+        var change: MembershipChange
+        var rulesetVersion: Int
+        var eventId: UUID?
+        var at: Date
+    }
+
+    struct ProcessedRow {
+        var writeKey: UUID
+        var messageId: String
+        var answer: ProcessedMessage
+    }
+
+    var newLeads: [(id: UUID, firstSeen: Date)] = []
+    var identities: [(key: IdentityKey, leadId: UUID)] = []
+    /// Lead saves by lead, and the order leads were first saved in.
+    var leadSaves: [UUID: LeadSave] = [:]
+    var leadOrder: [UUID] = []
+    var events: [EventRow] = []
+    var history: [HistoryRow] = []
+    var decisions: [DecisionRow] = []
+    var outbox: [OutboxMessage] = []
+    var processed: [ProcessedRow] = []
+
+    var isEmpty: Bool {
+        newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && decisions.isEmpty
+            && outbox.isEmpty && processed.isEmpty
+    }
+
+    /// Records the lead's new state; a lead saved again keeps the state its row held first.
+    mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
+                           nextEvaluationAt: Date?, membershipsChanged: Bool) {
+        if var save = leadSaves[id] {
+            save.state = state
+            save.primarySegment = primarySegment
+            save.rulesetVersion = rulesetVersion
+            save.nextEvaluationAt = nextEvaluationAt
+            save.membershipsChanged = save.membershipsChanged || membershipsChanged
+            leadSaves[id] = save
+        } else {
+            leadSaves[id] = LeadSave(state: state, stored: stored, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
+                                     nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged)
+            leadOrder.append(id)
+        }
+    }
+}

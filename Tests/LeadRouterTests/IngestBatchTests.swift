@@ -1,0 +1,114 @@
+import Foundation
+import Postgres
+import Segmentation
+import XCTest
+@testable import LeadRouter
+
+/// A lane batch (`applyBatch`: reads for the whole batch, decisions in memory, writes in one
+/// pipeline) must decide and store exactly what applying the same messages one transaction each
+/// does — with new leads, repeat visitors, an in-batch duplicate, a merge and messages after it.
+final class IngestBatchTests: XCTestCase {
+    static let bodies: [(SegmentMessage.Kind, String)] = [
+        (.track, #"{"userId":"u-1","event":"Product Viewed","messageId":"m1","properties":{"category":"running-shoes","price":120},"context":{"campaign":{"medium":"cpc"}}}"#),
+        (.track, #"{"userId":"u-1","event":"Product Added","messageId":"m2","properties":{"price":120,"quantity":1}}"#),
+        (.track, #"{"anonymousId":"a-1","event":"Product Viewed","messageId":"m3","properties":{"category":"skincare-sets"}}"#),
+        (.track, #"{"userId":"u-1","event":"Product Viewed","messageId":"m1","properties":{"category":"running-shoes","price":120}}"#),
+        (.identify, #"{"userId":"u-1","anonymousId":"a-1","messageId":"m5","traits":{"email":" Lena@Example.com ","address":{"country":"Germany"}}}"#),
+        (.track, #"{"anonymousId":"a-1","event":"Checkout Started","messageId":"m6"}"#),
+        (.track, #"{"userId":"u-2","event":"Pricing Requested","messageId":"m7"}"#),
+        (.alias, #"{"userId":"u-2","previousId":"a-9","messageId":"m8"}"#),
+        (.track, #"{"userId":"u-2","event":"Product Viewed","properties":{"path":"/p/1"}}"#),
+        (.page, #"{"userId":"u-3","messageId":"m10","properties":{"path":"/pricing","url":"https://shop.example.com/pricing"}}"#),
+        (.track, #"{"userId":"u-3","event":"Demo Requested","messageId":"m11"}"#),
+        // u-2's order closes its queue item (a statement left pending); u-4 is routed after it.
+        (.track, #"{"userId":"u-2","event":"Order Completed","messageId":"m12","properties":{"revenue":89}}"#),
+        (.track, #"{"userId":"u-4","event":"Pricing Requested","messageId":"m13"}"#),
+    ]
+
+    static let queueItems = """
+        SELECT string_agg(concat_ws(';', l.user_id, q.queue, q.state, q.close_reason), '|' ORDER BY l.user_id, q.queue)
+        FROM queue_items q JOIN leads l ON l.id = q.lead_id
+        """
+
+    func messages(at now: Date) throws -> [SegmentMessage] {
+        try Self.bodies.map { try SegmentMessageDecoder().decodeSingle(Array($0.1.utf8), kind: $0.0, receivedAt: now) }
+    }
+
+    /// The decision without the ids that differ between databases.
+    func comparable(_ result: IngestResult) throws -> Decision {
+        var d = try result.decision.decode(Decision.self)
+        d.leadId = nil
+        d.eventId = nil
+        for i in d.actions.indices { d.actions[i].itemId = nil }  // a queue item's id is generated
+        return d
+    }
+
+    func text(_ service: TestService, _ sql: String) throws -> String {
+        try service.connection().query(PostgresQuery(unsafeRaw: sql)).first?.decode(String?.self, at: 0) ?? ""
+    }
+
+    func testABatchDecidesAndStoresWhatOneByOneDoes() throws {
+        let batched = try TestService(test: self), single = try TestService(test: self)
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        batched.clock.set(now)
+        single.clock.set(now)
+        let writeKey = UUID()
+        let messages = try messages(at: now)
+
+        let service = batched.app.pipeline.service
+        let batchResults = try service.pool.withTransaction { conn in
+            try service.applyBatch(messages.map { ($0, writeKey) }, store: Store(conn))
+        }
+        let singleResults = try messages.map { try single.app.pipeline.service.ingest($0, writeKey: writeKey) }
+
+        XCTAssertEqual(batchResults.map(\.duplicate), singleResults.map(\.duplicate))
+        XCTAssertEqual(batchResults.map(\.duplicate), [false, false, false, true, false, false, false, false, false, false, false, false, false])
+        XCTAssertEqual(batchResults[3].decision, batchResults[0].decision, "an in-batch duplicate answers with the first answer's bytes")
+        for (i, (b, s)) in zip(batchResults, singleResults).enumerated() {
+            XCTAssertEqual(try comparable(b), try comparable(s), "message \(i)")
+        }
+        XCTAssertEqual(batchResults[5].leadId, batchResults[0].leadId, "after the merge a-1 is u-1's lead")
+
+        for sql in ["SELECT count(*) FROM events", "SELECT count(*) FROM leads", "SELECT count(*) FROM leads WHERE merged_into IS NOT NULL",
+                    "SELECT count(*) FROM identities", "SELECT count(*) FROM memberships", "SELECT count(*) FROM membership_history",
+                    "SELECT count(*) FROM decisions", "SELECT count(*) FROM processed_messages",
+                    "SELECT count(*) FROM outbox WHERE topic = 'segment.entered'", "SELECT count(*) FROM outbox WHERE topic = 'lead.routed'",
+                    "SELECT count(*) FROM outbox WHERE topic = 'lead.merged'", "SELECT count(*) FROM outbox WHERE topic = 'segment.exited'",
+                    "SELECT round(sum(score)::numeric, 3)::int8 FROM leads", "SELECT count(*) FROM leads WHERE email = 'lena@example.com'"] {
+            XCTAssertEqual(try batched.count(sql), try single.count(sql), sql)
+        }
+        // Row contents, keyed by what does not depend on generated ids.
+        let contents = [
+            """
+            SELECT string_agg(concat_ws(';', user_id, email, country, stage, status, status_at, round(score::numeric, 6), score_at,
+                   score_parts, band, customer, segments, segment_entered, primary_segment, traits, source_first, source_last,
+                   first_seen_at, last_event_at, encode(signal_state, 'hex'), ruleset_version, next_evaluation_at), '|' ORDER BY user_id)
+            FROM leads WHERE merged_into IS NULL
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, m.segment, m.entered_at, m.ruleset_version), '|' ORDER BY l.user_id, m.segment)
+            FROM memberships m JOIN leads l ON l.id = m.lead_id
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, e.kind, e.type, e.name, e.message_id, e.occurred_at, e.received_at, e.message),
+                              '|' ORDER BY l.user_id, e.message_id, e.type)
+            FROM events e JOIN leads l ON l.id = e.lead_id
+            """,
+            """
+            SELECT string_agg(concat_ws(';', l.user_id, h.segment, h.change, h.reason, h.occurred_at, h.event_id IS NULL), '|'
+                              ORDER BY l.user_id, h.occurred_at, h.segment, h.change)
+            FROM membership_history h JOIN leads l ON l.id = h.lead_id
+            """,
+            // Queue item ids are generated: they differ between the two databases.
+            #"SELECT string_agg(r, '|' ORDER BY r) FROM (SELECT concat_ws(';', topic, regexp_replace((payload - 'lead_id' - 'event_id' - 'survivor_id' - 'merged_id')::text, '"item_id": "[0-9a-f-]+"', '"item_id"', 'g')) AS r FROM outbox) t"#,
+            #"SELECT string_agg(r, '|' ORDER BY r) FROM (SELECT concat_ws(';', ruleset_version, evaluated_at, explanation, regexp_replace((decision - 'lead_id' - 'event_id')::text, '"item_id": "[0-9a-f-]+"', '"item_id"', 'g')) AS r FROM decisions) t"#,
+        ]
+        for sql in contents + [Self.queueItems] {
+            XCTAssertEqual(try text(batched, sql), try text(single, sql), sql)
+        }
+        XCTAssertEqual(try batched.count("SELECT count(*) FROM leads WHERE merged_into IS NOT NULL"), 1)
+        XCTAssertEqual(try batched.count("SELECT count(*) FROM events"), 12, "thirteen messages, one a duplicate")
+        XCTAssertEqual(try text(batched, Self.queueItems), "u-2;high-intent;closed;converted|u-3;demos;open|u-4;high-intent;open")
+        XCTAssertEqual(try batched.count("SELECT count(DISTINCT xmin::text) FROM events"), 1, "one transaction")
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Segmentation
+import XCTest
+@testable import LeadRouter
+
+/// `JSONReader` replaces `JSONDecoder` for request bodies: it must read what `JSONDecoder`
+/// reads into the same `Value`, and refuse what it refuses.
+final class JSONReaderTests: XCTestCase {
+    func decoded(_ text: String) throws -> Value { try JSONDecoder().decode(Value.self, from: Data(text.utf8)) }
+
+    func testReadsWhatJSONDecoderReads() throws {
+        let documents = [
+            #"{"userId":"u-1","event":"Product Viewed","properties":{"price":120,"n":-1.5e3,"z":0,"ok":true,"no":false,"x":null}}"#,
+            " \n\t{ \"a\" : [ 1 , 2.25 , \"\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\" , [ ] , { } ] }\r\n",
+            #"{"nested":{"a":{"b":{"c":[0.1,1E2,1e-2,-0]}}},"empty":"","unicode":"é€😀","dup":1,"dup":2}"#, "[1,2,]", #"{"a":[1,],}"#,
+            #"[1,"two",{"three":3}]"#, #""just a string""#, "42",
+        ]
+        for text in documents {
+            XCTAssertEqual(try JSONReader.parse(Array(text.utf8)), try decoded(text), text)
+        }
+    }
+
+    func testRefusesWhatJSONDecoderRefuses() {
+        let invalid = ["", "{", "{\"a\":}", "{\"a\" 1}", "[,]", "[1,,]", "{,}", "01", "1.", ".5", "-", "+1", "1e", "tru", "nul",
+                       "\"unterminated", "\"bad \\x escape\"", "\"ctrl \u{1} char\"", "\"\\ud800 lone\"", "{} extra", "{'a':1}",
+                       "NaN", "[1e999]"]
+        for text in invalid {
+            XCTAssertThrowsError(try JSONReader.parse(Array(text.utf8)), text)
+            XCTAssertThrowsError(try decoded(text), "JSONDecoder accepts \(text)")
+        }
+        XCTAssertThrowsError(try JSONReader.parse([0x22, 0xFF, 0xFE, 0x22]), "invalid UTF-8")
+        XCTAssertThrowsError(try JSONReader.parse(Array(String(repeating: "[", count: 600).utf8) + Array(String(repeating: "]", count: 600).utf8)))
+    }
+}
