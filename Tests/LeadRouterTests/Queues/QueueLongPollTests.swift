@@ -45,7 +45,8 @@ final class QueueLongPollTests: XCTestCase {
         XCTAssertEqual(response.status, 200, response.text)
         XCTAssertEqual((response.json["data"] as? [Any])?.count, 1)
         XCTAssertEqual(waiters.counters, QueueWaiters.Counters(wokenByNotify: 1, timedOut: 0, rejected: 0), "woken by NOTIFY, not the 10 s timeout")
-        XCTAssertLessThan(latency, 0.5, "woken well before the 10 s wait ends (the issue's target is 100 ms)")
+        // The bound; measured 8–11 ms here, connection set-up of the enqueuer included.
+        XCTAssertLessThan(latency, 0.1, "woken within 100 ms of the enqueue")
     }
 
     func testAnEmptyWaitEndsWithAnEmptyListAndWaitersAreCapped() throws {
