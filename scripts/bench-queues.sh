@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
 
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
@@ -26,9 +27,7 @@ echo "building leadrouter ($BUILD)…" >&2
 swift build -c "$BUILD" --product leadrouter >&2
 BIN="$(swift build -c "$BUILD" --show-bin-path)/leadrouter"
 
-PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
-export PG_EXTRA_OPTS
-pg_cluster_start
+bench_cluster_start
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-queues.XXXXXX")
 LR_PID=""
 cleanup() {
@@ -39,11 +38,9 @@ cleanup() {
 trap cleanup EXIT
 
 PORT=$(free_port)
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --migrate --rules config/segments.yaml --log-level warning \
-    --worker-threads 32 >"$WORK/leadrouter.log" 2>&1 &
-LR_PID=$!
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/leadrouter.log" >&2; exit 1; }
+bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning \
+    --worker-threads 32 || { LR_PID=$BENCH_SERVE_PID; exit 1; }
+LR_PID=$BENCH_SERVE_PID
 KEY=$("$BIN" keys create --name bench --scopes queue | tail -n 1)
 export KEY
 

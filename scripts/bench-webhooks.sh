@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
 
 REPS=${REPS:-3}
 EVENTS=${EVENTS:-3000}
@@ -31,9 +32,7 @@ echo "building leadrouter ($CONFIG)…" >&2
 swift build -c "$CONFIG" --product leadrouter >&2
 BIN="$(swift build -c "$CONFIG" --show-bin-path)/leadrouter"
 
-PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
-export PG_EXTRA_OPTS
-pg_cluster_start
+bench_cluster_start
 export DATABASE_URL
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-webhooks.XXXXXX")
 PIDS=()
@@ -91,10 +90,10 @@ webhooks:
 YAML
 
 start_node() {  # start_node PORT LOG [--migrate] → sets STARTED
-    "$BIN" serve --config "$WORK/leadrouter.yaml" --port "$1" --rules config/segments.yaml "${@:3}" >"$2" 2>&1 &
-    STARTED=$!
-    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-    curl -sf "http://127.0.0.1:$1/readyz" >/dev/null || { cat "$2" >&2; exit 1; }
+    local ready=0
+    bench_serve "$BIN" "$1" "$2" --config "$WORK/leadrouter.yaml" --rules config/segments.yaml "${@:3}" || ready=$?
+    STARTED=$BENCH_SERVE_PID
+    [ "$ready" = 0 ] || { kill "$STARTED" 2>/dev/null; exit 1; }
 }
 PORT_A=$(free_port)
 start_node "$PORT_A" "$WORK/node-a.log" --migrate; PIDS+=("$STARTED")

@@ -1,0 +1,26 @@
+# Shared by the benchmark scripts (source it after scripts/lib/pg-cluster.sh): a PostgreSQL with
+# durable commits and `leadrouter serve` processes that are ready before the load starts.
+
+# Starts the throwaway cluster with durable commits, as in production: the test harness's
+# fsync=off would flatter every figure that includes a commit.
+bench_cluster_start() {
+    PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
+    export PG_EXTRA_OPTS
+    pg_cluster_start
+}
+
+# bench_serve BIN PORT LOG [serve arguments…]: starts `BIN serve` on 127.0.0.1:PORT in the
+# background, logging to LOG, and waits until /readyz answers (30 s at most; otherwise prints
+# the log and fails). The process id is left in BENCH_SERVE_PID for the caller's cleanup.
+bench_serve() {
+    local bin=$1 port=$2 log=$3
+    shift 3
+    "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
+    BENCH_SERVE_PID=$!
+    for _ in $(seq 1 300); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    cat "$log" >&2
+    return 1
+}
