@@ -139,14 +139,23 @@ extension Store {
                 if let e = d.eventId { j.member("e", first: &f); j.string(e.uuidString) }
                 j.member("v", first: &f); j.int(d.rulesetVersion)
                 j.member("t", first: &f); j.micros(d.evaluatedAt)
+                if let a = d.answers {
+                    j.member("pw", first: &f); j.string(a.writeKey.uuidString)
+                    j.member("pm", first: &f); j.string(a.messageId)
+                }
                 j.member("d", first: &f); j.append(json: d.document)
             }
-            // The explanation column is taken from the document by the server (no second encoding).
+            // The explanation column is taken from the document by the server (no second encoding);
+            // the idempotency records answering with a decision take it from the same parsed rows.
             queries.append("""
-                INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-                SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
-                       r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
-                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
+                inserted AS (
+                    INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
+                    SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
+                           r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
+                    FROM d ORDER BY n)
+                INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
+                SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, r -> 'd' FROM d WHERE r ? 'pw' ORDER BY n
                 """)
         }
         if let outbox = appendOutboxQuery(w.outbox) { queries.append(outbox) }
