@@ -25,11 +25,19 @@ extension Store {
     func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
         var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
         var synced: [(UUID, [String: Timestamp], Int)] = []
+        // Membership rows to insert: those the row's stored state does not hold already (all of
+        // them for a row without a stored state). The others exist and would only conflict.
+        var added: [(UUID, String, Timestamp, Int)] = []
         j.array(w.leadOrder) { j, id in
             let save = w.leadSaves[id]!
             let s = save.state
             func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
-            if save.membershipsChanged { synced.append((id, s.memberships, save.rulesetVersion)) }
+            if save.membershipsChanged {
+                synced.append((id, s.memberships, save.rulesetVersion))
+                for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
+                    added.append((id, segment, at, save.rulesetVersion))
+                }
+            }
             j.fixedObject { j, f in
                 func text(_ name: StaticString, _ value: String?) { if let value { j.member(name, first: &f); j.string(value) } }
                 func micros(_ name: StaticString, _ value: Timestamp?) { if let value { j.member(name, first: &f); j.micros(value) } }
@@ -81,32 +89,37 @@ extension Store {
             WHERE l.id = x.id
             """]
         guard !synced.isEmpty else { return queries }
-        var m = JSONWriter(capacity: 128 * synced.count)
-        m.byte(UInt8(ascii: "["))
+        var current = JSONWriter(capacity: 96 * synced.count)
+        current.byte(UInt8(ascii: "["))
         var firstRow = true
-        for (lead, current, version) in synced {
-            for (segment, at) in current {
-                if !firstRow { m.byte(UInt8(ascii: ",")) }
+        for (lead, memberships, _) in synced {
+            for (segment, at) in memberships {
+                if !firstRow { current.byte(UInt8(ascii: ",")) }
                 firstRow = false
-                m.fixedObject { m, f in
+                current.fixedObject { m, f in
                     m.member("l", first: &f); m.string(lead.uuidString)
                     m.member("s", first: &f); m.string(segment)
                     m.member("e", first: &f); m.micros(at)
-                    m.member("v", first: &f); m.int(version)
                 }
             }
         }
-        m.byte(UInt8(ascii: "]"))
-        let leads = synced.map(\.0)
+        current.byte(UInt8(ascii: "]"))
         // Rows of segments left (or re-entered at another time) go; current ones are added.
         queries.append("""
-            DELETE FROM memberships m WHERE m.lead_id = ANY(\(leads)::uuid[]) AND NOT EXISTS (
-                SELECT 1 FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8)
+            DELETE FROM memberships m WHERE m.lead_id = ANY(\(synced.map(\.0))::uuid[]) AND NOT EXISTS (
+                SELECT 1 FROM jsonb_to_recordset(\(current.json)) AS k(l uuid, s text, e int8)
                 WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
             """)
+        guard !added.isEmpty else { return queries }
+        let rows = Self.rows(added) { m, f, row in
+            m.member("l", first: &f); m.string(row.0.uuidString)
+            m.member("s", first: &f); m.string(row.1)
+            m.member("e", first: &f); m.micros(row.2)
+            m.member("v", first: &f); m.int(row.3)
+        }
         queries.append("""
             INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
-            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8, v int)
+            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, e int8, v int)
             ON CONFLICT (segment, lead_id) DO NOTHING
             """)
         return queries
@@ -126,11 +139,14 @@ extension Store {
     }
 
     /// Sweeper: locks up to `limit` leads due for re-evaluation at `now`; rows another node holds are skipped.
+    /// Planned for index lookups (`indexPlans`, in the same round trip): planned with the stale
+    /// statistics of a table that filled up fast (before autovacuum analysed it), the sweep
+    /// scanned all of `leads` every second (about 80 ms a sweep under the ingest benchmark).
     public func dueLeadsForUpdate(now: Date, limit: Int) throws -> [LeadRecord] {
-        try connection.query("""
+        try connection.pipeline([Self.indexPlans, """
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
             WHERE next_evaluation_at <= \(now) AND merged_into IS NULL
             ORDER BY next_evaluation_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            """).map(LeadRecord.init(row:))
+            """])[1].map(LeadRecord.init(row:))
     }
 }
