@@ -41,7 +41,7 @@ extension Store {
             j.fixedObject { j, f in
                 func text(_ name: StaticString, _ value: String?) { if let value { j.member(name, first: &f); j.string(value) } }
                 func micros(_ name: StaticString, _ value: Timestamp?) { if let value { j.member(name, first: &f); j.micros(value) } }
-                j.member("id", first: &f); j.string(id.uuidString)
+                j.member("id", first: &f); j.uuid(id)
                 text("email", s.email); text("user_id", s.userId); text("country", s.country); text("region", s.region)
                 text("ship_to_region", s.shipToRegion); text("company_domain", s.company.domain)
                 text("company_size", s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) })
@@ -97,7 +97,7 @@ extension Store {
                 if !firstRow { current.byte(UInt8(ascii: ",")) }
                 firstRow = false
                 current.fixedObject { m, f in
-                    m.member("l", first: &f); m.string(lead.uuidString)
+                    m.member("l", first: &f); m.uuid(lead)
                     m.member("s", first: &f); m.string(segment)
                     m.member("e", first: &f); m.micros(at)
                 }
@@ -112,7 +112,7 @@ extension Store {
             """)
         guard !added.isEmpty else { return queries }
         let rows = Self.rows(added) { m, f, row in
-            m.member("l", first: &f); m.string(row.0.uuidString)
+            m.member("l", first: &f); m.uuid(row.0)
             m.member("s", first: &f); m.string(row.1)
             m.member("e", first: &f); m.micros(row.2)
             m.member("v", first: &f); m.int(row.3)
