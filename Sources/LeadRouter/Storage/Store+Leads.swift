@@ -24,16 +24,22 @@ extension Store {
     /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
     func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
         var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
-        var synced: [(UUID, [String: Timestamp], Int)] = []
-        // Membership rows to insert: those the row's stored state does not hold already (all of
-        // them for a row without a stored state). The others exist and would only conflict.
+        // Membership rows are made equal to each saved lead's current set by difference with the
+        // set its row held (the stored state): rows it held that changed go, rows it lacked come.
+        // A lead without a stored state (new, or a merge survivor) is synced in full (`unknown`).
+        var unknown: [(UUID, [String: Timestamp])] = []
+        var removed: [(UUID, String)] = []
         var added: [(UUID, String, Timestamp, Int)] = []
         j.array(w.leadOrder) { j, id in
             let save = w.leadSaves[id]!
             let s = save.state
             func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
             if save.membershipsChanged {
-                synced.append((id, s.memberships, save.rulesetVersion))
+                if let stored = save.stored {
+                    for (segment, at) in stored.memberships where s.memberships[segment] != at { removed.append((id, segment)) }
+                } else {
+                    unknown.append((id, s.memberships))
+                }
                 for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
                     added.append((id, segment, at, save.rulesetVersion))
                 }
@@ -88,28 +94,35 @@ extension Store {
                 primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8)
             WHERE l.id = x.id
             """]
-        guard !synced.isEmpty else { return queries }
-        var current = JSONWriter(capacity: 96 * synced.count)
-        current.byte(UInt8(ascii: "["))
-        var firstRow = true
-        for (lead, memberships, _) in synced {
-            for (segment, at) in memberships {
-                if !firstRow { current.byte(UInt8(ascii: ",")) }
-                firstRow = false
-                current.fixedObject { m, f in
-                    m.member("l", first: &f); m.uuid(lead)
-                    m.member("s", first: &f); m.string(segment)
-                    m.member("e", first: &f); m.micros(at)
+        if !unknown.isEmpty {
+            var current = JSONWriter(capacity: 96 * unknown.count)
+            current.byte(UInt8(ascii: "["))
+            var firstRow = true
+            for (lead, memberships) in unknown {
+                for (segment, at) in memberships {
+                    if !firstRow { current.byte(UInt8(ascii: ",")) }
+                    firstRow = false
+                    current.fixedObject { m, f in
+                        m.member("l", first: &f); m.uuid(lead)
+                        m.member("s", first: &f); m.string(segment)
+                        m.member("e", first: &f); m.micros(at)
+                    }
                 }
             }
+            current.byte(UInt8(ascii: "]"))
+            // Rows of segments left (or re-entered at another time) go; current ones are added.
+            queries.append("""
+                DELETE FROM memberships m WHERE m.lead_id = ANY(\(unknown.map(\.0))::uuid[]) AND NOT EXISTS (
+                    SELECT 1 FROM jsonb_to_recordset(\(current.json)) AS k(l uuid, s text, e int8)
+                    WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
+                """)
         }
-        current.byte(UInt8(ascii: "]"))
-        // Rows of segments left (or re-entered at another time) go; current ones are added.
-        queries.append("""
-            DELETE FROM memberships m WHERE m.lead_id = ANY(\(synced.map(\.0))::uuid[]) AND NOT EXISTS (
-                SELECT 1 FROM jsonb_to_recordset(\(current.json)) AS k(l uuid, s text, e int8)
-                WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
-            """)
+        if !removed.isEmpty {
+            queries.append("""
+                DELETE FROM memberships m USING unnest(\(removed.map(\.0))::uuid[], \(removed.map(\.1))::text[]) AS k(l, s)
+                WHERE m.segment = k.s AND m.lead_id = k.l
+                """)
+        }
         guard !added.isEmpty else { return queries }
         let rows = Self.rows(added) { m, f, row in
             m.member("l", first: &f); m.uuid(row.0)
