@@ -95,7 +95,12 @@ extension Bool: PostgresArrayElement {
 extension UUID: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .uuid }
     public static var postgresArrayType: PostgresDataType { .uuidArray }
-    public func postgresEncoded() -> [UInt8]? { Array(uuidString.utf8) }
+    public func postgresEncoded() -> [UInt8]? {
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        appendLowercasedText(to: &text)
+        return text
+    }
 }
 
 extension Date: PostgresArrayElement {

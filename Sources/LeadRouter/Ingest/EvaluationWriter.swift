@@ -36,8 +36,8 @@ struct EvaluationWriter {
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
                eventId: UUID?, recordDecision: Bool = true, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
-        decision.leadId = leadId.uuidString.lowercased()
-        decision.eventId = eventId?.uuidString.lowercased()
+        decision.leadId = leadId.lowercasedText
+        decision.eventId = eventId?.lowercasedText
         let state = evaluation.newState
         let hooked = try decisionHook(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
         let document = DecisionJSON.document(decision)

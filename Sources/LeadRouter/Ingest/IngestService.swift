@@ -121,7 +121,7 @@ public final class IngestService: Sendable {
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
             previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
         if message.messageIdProvided {
-            pending.rows.processed.append(StagedWrites.ProcessedRow(
+            pending.rows.recordProcessed(StagedWrites.ProcessedRow(
                 writeKey: writeKey, messageId: message.messageId,
                 answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document)))
         }

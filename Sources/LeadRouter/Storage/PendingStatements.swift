@@ -52,6 +52,9 @@ struct StagedWrites {
         var rulesetVersion: Int
         var evaluatedAt: Date
         var document: PostgresJSON
+        /// The message whose idempotency record answers with this decision: that record is
+        /// written by the decision's own statement, so the document is sent and parsed once.
+        var answers: (writeKey: UUID, messageId: String)?
     }
 
     struct HistoryRow {
@@ -82,6 +85,17 @@ struct StagedWrites {
     var isEmpty: Bool {
         newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && decisions.isEmpty
             && outbox.isEmpty && processed.isEmpty
+    }
+
+    /// Stages an idempotency record: on the decision row it answers with when that is the last
+    /// one staged (same lead, event and document), else as a row of its own.
+    mutating func recordProcessed(_ row: ProcessedRow) {
+        if let last = decisions.indices.last, decisions[last].answers == nil, decisions[last].leadId == row.answer.leadId,
+           decisions[last].eventId == row.answer.eventId, let response = row.answer.response, decisions[last].document == response {
+            decisions[last].answers = (row.writeKey, row.messageId)
+        } else {
+            processed.append(row)
+        }
     }
 
     /// Records the lead's new state; a lead saved again keeps the state its row held first.

@@ -72,7 +72,7 @@ extension Store {
         var queries: [PostgresQuery] = [Self.indexPlans]
         if !w.newLeads.isEmpty {
             let rows = Self.rows(w.newLeads) { j, f, lead in
-                j.member("id", first: &f); j.string(lead.id.uuidString)
+                j.member("id", first: &f); j.uuid(lead.id)
                 j.member("f", first: &f); j.micros(lead.firstSeen)
             }
             // created_at from the statement's clock, row by row: the earlier lead is the older.
@@ -86,7 +86,7 @@ extension Store {
             let rows = Self.rows(w.identities) { j, f, i in
                 j.member("kind", first: &f); j.string(i.key.kind.rawValue)
                 j.member("value", first: &f); j.string(i.key.value)
-                j.member("lead_id", first: &f); j.string(i.leadId.uuidString)
+                j.member("lead_id", first: &f); j.uuid(i.leadId)
             }
             queries.append("""
                 INSERT INTO identities (kind, value, lead_id)
@@ -97,15 +97,15 @@ extension Store {
         if !w.leadOrder.isEmpty { queries += leadSaveQueries(w) }
         if !w.events.isEmpty {
             let rows = Self.rows(w.events) { j, f, e in
-                j.member("id", first: &f); j.string(e.id.uuidString)
-                j.member("lead_id", first: &f); j.string(e.leadId.uuidString)
+                j.member("id", first: &f); j.uuid(e.id)
+                j.member("lead_id", first: &f); j.uuid(e.leadId)
                 j.member("occurred_at", first: &f); j.micros(e.occurredAt)
                 j.member("received_at", first: &f); j.micros(e.receivedAt)
                 j.member("kind", first: &f); j.string(e.kind)
                 j.member("type", first: &f); j.string(e.type)
                 if let v = e.name { j.member("name", first: &f); j.string(v) }
                 if let v = e.messageId { j.member("message_id", first: &f); j.string(v) }
-                if let v = e.writeKeyId { j.member("write_key_id", first: &f); j.string(v.uuidString) }
+                if let v = e.writeKeyId { j.member("write_key_id", first: &f); j.uuid(v) }
                 j.member("message", first: &f); j.append(json: e.message)
             }
             queries.append("""
@@ -118,12 +118,12 @@ extension Store {
         }
         if !w.history.isEmpty {
             let rows = Self.rows(w.history) { j, f, h in
-                j.member("l", first: &f); j.string(h.leadId.uuidString)
+                j.member("l", first: &f); j.uuid(h.leadId)
                 j.member("s", first: &f); j.string(h.change.segment)
                 j.member("c", first: &f); j.string(h.change.change)
                 if let r = h.change.reason { j.member("r", first: &f); j.append(json: r) }
                 j.member("v", first: &f); j.int(h.rulesetVersion)
-                if let e = h.eventId { j.member("e", first: &f); j.string(e.uuidString) }
+                if let e = h.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("t", first: &f); j.micros(h.at)
             }
             queries.append("""
@@ -135,27 +135,36 @@ extension Store {
         }
         if !w.decisions.isEmpty {
             let rows = Self.rows(w.decisions) { j, f, d in
-                j.member("l", first: &f); j.string(d.leadId.uuidString)
-                if let e = d.eventId { j.member("e", first: &f); j.string(e.uuidString) }
+                j.member("l", first: &f); j.uuid(d.leadId)
+                if let e = d.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("v", first: &f); j.int(d.rulesetVersion)
                 j.member("t", first: &f); j.micros(d.evaluatedAt)
+                if let a = d.answers {
+                    j.member("pw", first: &f); j.uuid(a.writeKey)
+                    j.member("pm", first: &f); j.string(a.messageId)
+                }
                 j.member("d", first: &f); j.append(json: d.document)
             }
-            // The explanation column is taken from the document by the server (no second encoding).
+            // The explanation column is taken from the document by the server (no second encoding);
+            // the idempotency records answering with a decision take it from the same parsed rows.
             queries.append("""
-                INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-                SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
-                       r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
-                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
+                inserted AS (
+                    INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
+                    SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
+                           r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
+                    FROM d ORDER BY n)
+                INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
+                SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, r -> 'd' FROM d WHERE r ? 'pw' ORDER BY n
                 """)
         }
         if let outbox = appendOutboxQuery(w.outbox) { queries.append(outbox) }
         if !w.processed.isEmpty {
             let rows = Self.rows(w.processed) { j, f, p in
-                j.member("write_key_id", first: &f); j.string(p.writeKey.uuidString)
+                j.member("write_key_id", first: &f); j.uuid(p.writeKey)
                 j.member("message_id", first: &f); j.string(p.messageId)
-                j.member("lead_id", first: &f); j.string(p.answer.leadId.uuidString)
-                j.member("event_id", first: &f); j.string(p.answer.eventId.uuidString)
+                j.member("lead_id", first: &f); j.uuid(p.answer.leadId)
+                j.member("event_id", first: &f); j.uuid(p.answer.eventId)
                 if let r = p.answer.response { j.member("response", first: &f); j.append(json: r) }
             }
             queries.append("""

@@ -43,7 +43,7 @@ extension Store {
         var w = JSONWriter(capacity: messages.reduce(0) { $0 + $1.payload.bytes.count + 80 })
         w.array(messages) { w, m in
             w.fixedObject { w, first in
-                w.member("l", first: &first); w.string(m.leadId.uuidString)
+                w.member("l", first: &first); w.uuid(m.leadId)
                 w.member("p", first: &first); w.append(json: m.payload)
                 w.member("t", first: &first); w.string(m.topic.rawValue)
             }

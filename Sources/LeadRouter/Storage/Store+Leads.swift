@@ -24,16 +24,30 @@ extension Store {
     /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
     func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
         var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
-        var synced: [(UUID, [String: Timestamp], Int)] = []
+        // Membership rows are made equal to each saved lead's current set by difference with the
+        // set its row held (the stored state): rows it held that changed go, rows it lacked come.
+        // A lead without a stored state (new, or a merge survivor) is synced in full (`unknown`).
+        var unknown: [(UUID, [String: Timestamp])] = []
+        var removed: [(UUID, String)] = []
+        var added: [(UUID, String, Timestamp, Int)] = []
         j.array(w.leadOrder) { j, id in
             let save = w.leadSaves[id]!
             let s = save.state
             func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
-            if save.membershipsChanged { synced.append((id, s.memberships, save.rulesetVersion)) }
+            if save.membershipsChanged {
+                if let stored = save.stored {
+                    for (segment, at) in stored.memberships where s.memberships[segment] != at { removed.append((id, segment)) }
+                } else {
+                    unknown.append((id, s.memberships))
+                }
+                for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
+                    added.append((id, segment, at, save.rulesetVersion))
+                }
+            }
             j.fixedObject { j, f in
                 func text(_ name: StaticString, _ value: String?) { if let value { j.member(name, first: &f); j.string(value) } }
                 func micros(_ name: StaticString, _ value: Timestamp?) { if let value { j.member(name, first: &f); j.micros(value) } }
-                j.member("id", first: &f); j.string(id.uuidString)
+                j.member("id", first: &f); j.uuid(id)
                 text("email", s.email); text("user_id", s.userId); text("country", s.country); text("region", s.region)
                 text("ship_to_region", s.shipToRegion); text("company_domain", s.company.domain)
                 text("company_size", s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) })
@@ -80,33 +94,45 @@ extension Store {
                 primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8)
             WHERE l.id = x.id
             """]
-        guard !synced.isEmpty else { return queries }
-        var m = JSONWriter(capacity: 128 * synced.count)
-        m.byte(UInt8(ascii: "["))
-        var firstRow = true
-        for (lead, current, version) in synced {
-            for (segment, at) in current {
-                if !firstRow { m.byte(UInt8(ascii: ",")) }
-                firstRow = false
-                m.fixedObject { m, f in
-                    m.member("l", first: &f); m.string(lead.uuidString)
-                    m.member("s", first: &f); m.string(segment)
-                    m.member("e", first: &f); m.micros(at)
-                    m.member("v", first: &f); m.int(version)
+        if !unknown.isEmpty {
+            var current = JSONWriter(capacity: 96 * unknown.count)
+            current.byte(UInt8(ascii: "["))
+            var firstRow = true
+            for (lead, memberships) in unknown {
+                for (segment, at) in memberships {
+                    if !firstRow { current.byte(UInt8(ascii: ",")) }
+                    firstRow = false
+                    current.fixedObject { m, f in
+                        m.member("l", first: &f); m.uuid(lead)
+                        m.member("s", first: &f); m.string(segment)
+                        m.member("e", first: &f); m.micros(at)
+                    }
                 }
             }
+            current.byte(UInt8(ascii: "]"))
+            // Rows of segments left (or re-entered at another time) go; current ones are added.
+            queries.append("""
+                DELETE FROM memberships m WHERE m.lead_id = ANY(\(unknown.map(\.0))::uuid[]) AND NOT EXISTS (
+                    SELECT 1 FROM jsonb_to_recordset(\(current.json)) AS k(l uuid, s text, e int8)
+                    WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
+                """)
         }
-        m.byte(UInt8(ascii: "]"))
-        let leads = synced.map(\.0)
-        // Rows of segments left (or re-entered at another time) go; current ones are added.
-        queries.append("""
-            DELETE FROM memberships m WHERE m.lead_id = ANY(\(leads)::uuid[]) AND NOT EXISTS (
-                SELECT 1 FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8)
-                WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
-            """)
+        if !removed.isEmpty {
+            queries.append("""
+                DELETE FROM memberships m USING unnest(\(removed.map(\.0))::uuid[], \(removed.map(\.1))::text[]) AS k(l, s)
+                WHERE m.segment = k.s AND m.lead_id = k.l
+                """)
+        }
+        guard !added.isEmpty else { return queries }
+        let rows = Self.rows(added) { m, f, row in
+            m.member("l", first: &f); m.uuid(row.0)
+            m.member("s", first: &f); m.string(row.1)
+            m.member("e", first: &f); m.micros(row.2)
+            m.member("v", first: &f); m.int(row.3)
+        }
         queries.append("""
             INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
-            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(m.json)) AS k(l uuid, s text, e int8, v int)
+            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, e int8, v int)
             ON CONFLICT (segment, lead_id) DO NOTHING
             """)
         return queries
@@ -126,11 +152,14 @@ extension Store {
     }
 
     /// Sweeper: locks up to `limit` leads due for re-evaluation at `now`; rows another node holds are skipped.
+    /// Planned for index lookups (`indexPlans`, in the same round trip): planned with the stale
+    /// statistics of a table that filled up fast (before autovacuum analysed it), the sweep
+    /// scanned all of `leads` every second (about 80 ms a sweep under the ingest benchmark).
     public func dueLeadsForUpdate(now: Date, limit: Int) throws -> [LeadRecord] {
-        try connection.query("""
+        try connection.pipeline([Self.indexPlans, """
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
             WHERE next_evaluation_at <= \(now) AND merged_into IS NULL
             ORDER BY next_evaluation_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            """).map(LeadRecord.init(row:))
+            """])[1].map(LeadRecord.init(row:))
     }
 }

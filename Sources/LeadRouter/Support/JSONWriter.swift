@@ -42,6 +42,13 @@ struct JSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// A UUID as a JSON string in its lower-case text form (no `uuidString` formatting).
+    mutating func uuid(_ id: UUID) {
+        bytes.append(UInt8(ascii: "\""))
+        id.appendLowercasedText(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
