@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
 
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
@@ -29,10 +30,7 @@ if [ -z "${BIN:-}" ]; then
 fi
 echo "leadrouter: $BIN; load: $(uptime)" >&2
 
-# Durable commits, as in production: the test harness's fsync=off is overridden.
-PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
-export PG_EXTRA_OPTS
-pg_cluster_start
+bench_cluster_start
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-ingest.XXXXXX")
 LR_PID=""
@@ -44,11 +42,9 @@ cleanup() {
 trap cleanup EXIT
 
 PORT=$(free_port)
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --migrate --rules config/segments.yaml --log-level warning \
-    --worker-threads 96 >"$WORK/leadrouter.log" 2>&1 &
-LR_PID=$!
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/leadrouter.log" >&2; exit 1; }
+bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning \
+    --worker-threads 96 || { LR_PID=$BENCH_SERVE_PID; exit 1; }
+LR_PID=$BENCH_SERVE_PID
 KEY=$("$BIN" keys create --name bench --scopes ingest | tail -n 1)
 export KEY LEADS BATCH
 
