@@ -32,19 +32,11 @@ echo "leadrouter: $BIN; load: $(uptime)" >&2
 
 bench_cluster_start
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-ingest.XXXXXX")
-LR_PID=""
-cleanup() {
-    [ -n "$LR_PID" ] && kill "$LR_PID" 2>/dev/null && wait "$LR_PID" 2>/dev/null || true
-    pg_cluster_stop
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir bench-ingest
 
 PORT=$(free_port)
 bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning \
-    --worker-threads 96 || { LR_PID=$BENCH_SERVE_PID; exit 1; }
-LR_PID=$BENCH_SERVE_PID
+    --worker-threads 96
 KEY=$("$BIN" keys create --name bench --scopes ingest | tail -n 1)
 export KEY LEADS BATCH
 
@@ -86,7 +78,7 @@ LEADS_CREATED=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM leads")
 EVENTS_STORED=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM events")
 
 # The database's own ceiling: the same statements per event, straight from pgbench.
-kill "$LR_PID"; wait "$LR_PID" 2>/dev/null || true; LR_PID=""
+kill "$BENCH_SERVE_PID"; wait "$BENCH_SERVE_PID" 2>/dev/null || true
 psql "$DATABASE_URL" -qc "CREATE TABLE bench_leads AS SELECT row_number() OVER (ORDER BY lead_id) AS n, lead_id FROM identities WHERE kind = 'user_id'; CREATE UNIQUE INDEX ON bench_leads (n);"
 NLEADS=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM bench_leads")
 for rep in $(seq 1 "$REPS"); do

@@ -28,19 +28,11 @@ swift build -c "$BUILD" --product leadrouter >&2
 BIN="$(swift build -c "$BUILD" --show-bin-path)/leadrouter"
 
 bench_cluster_start
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-queues.XXXXXX")
-LR_PID=""
-cleanup() {
-    [ -n "$LR_PID" ] && kill "$LR_PID" 2>/dev/null && wait "$LR_PID" 2>/dev/null || true
-    pg_cluster_stop
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir bench-queues
 
 PORT=$(free_port)
 bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning \
-    --worker-threads 32 || { LR_PID=$BENCH_SERVE_PID; exit 1; }
-LR_PID=$BENCH_SERVE_PID
+    --worker-threads 32
 KEY=$("$BIN" keys create --name bench --scopes queue | tail -n 1)
 export KEY
 

@@ -11,16 +11,34 @@ bench_cluster_start() {
 
 # bench_serve BIN PORT LOG [serve arguments…]: starts `BIN serve` on 127.0.0.1:PORT in the
 # background, logging to LOG, and waits until /readyz answers (30 s at most; otherwise prints
-# the log and fails). The process id is left in BENCH_SERVE_PID for the caller's cleanup.
+# the log and fails). The process id is left in BENCH_SERVE_PID (and stopped by bench_cleanup).
 bench_serve() {
     local bin=$1 port=$2 log=$3
     shift 3
     "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
     BENCH_SERVE_PID=$!
+    BENCH_PIDS+=("$BENCH_SERVE_PID")
     for _ in $(seq 1 300); do
         curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     cat "$log" >&2
     return 1
+}
+
+# bench_workdir NAME: a scratch directory in WORK; on exit every serve process bench_serve
+# started is stopped, then the cluster, and WORK is removed.
+BENCH_PIDS=()
+bench_workdir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+    local pid
+    for pid in "${BENCH_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
+    pg_cluster_stop
+    rm -rf "$WORK"
 }
