@@ -23,11 +23,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 
 ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-if [ -z "${BIN:-}" ]; then
-    echo "building leadrouter (release)…" >&2
-    swift build -c release --product leadrouter >&2
-    BIN="$(swift build -c release --show-bin-path)/leadrouter"
-fi
+bench_leadrouter release
 echo "leadrouter: $BIN; load: $(uptime)" >&2
 
 bench_cluster_start

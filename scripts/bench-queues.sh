@@ -23,9 +23,7 @@ BUILD=${BUILD:-release}
 
 ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-echo "building leadrouter ($BUILD)…" >&2
-swift build -c "$BUILD" --product leadrouter >&2
-BIN="$(swift build -c "$BUILD" --show-bin-path)/leadrouter"
+bench_leadrouter "$BUILD"
 
 bench_cluster_start
 bench_workdir bench-queues

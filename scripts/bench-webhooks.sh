@@ -28,9 +28,7 @@ INGEST_LEADS=${INGEST_LEADS:-10000}
 
 ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-echo "building leadrouter ($CONFIG)…" >&2
-swift build -c "$CONFIG" --product leadrouter >&2
-BIN="$(swift build -c "$CONFIG" --show-bin-path)/leadrouter"
+bench_leadrouter "$CONFIG"
 
 bench_cluster_start
 export DATABASE_URL

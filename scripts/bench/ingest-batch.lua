@@ -1,20 +1,11 @@
 -- wrk script: POST /v1/batch with BATCH (100) track messages for random users out of LEADS.
+package.path = "scripts/bench/?.lua;" .. package.path
+require "wrk-threads"  -- setup/init: thread_id and per-thread seeds
+
 local counter = 0
-local threads = {}
 local key = os.getenv("KEY")
 local leads = tonumber(os.getenv("LEADS") or "100000")
 local size = tonumber(os.getenv("BATCH") or "100")
-
--- thread_id is a global: setup() sets it in each thread's own Lua state (a local would shadow it).
-function setup(thread)
-  thread:set("thread_id", #threads)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  thread_id = thread_id or 0
-  math.randomseed(os.time() + thread_id * 104729)
-end
 
 request = function()
   local items = {}

@@ -1,20 +1,11 @@
 -- wrk script: POST /v1/events, one Product Viewed per request for a random one of LEADS users,
 -- each with a unique messageId (thread id + counter), so every request is a real write.
+package.path = "scripts/bench/?.lua;" .. package.path
+require "wrk-threads"  -- setup/init: thread_id and per-thread seeds
+
 local counter = 0
-local threads = {}
 local key = os.getenv("KEY")
 local leads = tonumber(os.getenv("LEADS") or "100000")
-
--- thread_id is a global: setup() sets it in each thread's own Lua state (a local would shadow it).
-function setup(thread)
-  thread:set("thread_id", #threads)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  thread_id = thread_id or 0
-  math.randomseed(os.time() + thread_id * 7919)
-end
 
 request = function()
   counter = counter + 1

@@ -1,6 +1,18 @@
 # Shared by the benchmark scripts (source it after scripts/lib/pg-cluster.sh): a PostgreSQL with
 # durable commits and `leadrouter serve` processes that are ready before the load starts.
 
+# bench_leadrouter CONFIG: builds `leadrouter` in CONFIG (release, debug) and sets BIN to it;
+# a BIN already set (another build, for before/after runs) is kept as it is.
+bench_leadrouter() {
+    if [ -n "${BIN:-}" ]; then
+        echo "leadrouter: $BIN (given)" >&2
+        return 0
+    fi
+    echo "building leadrouter ($1)…" >&2
+    swift build -c "$1" --product leadrouter >&2
+    BIN="$(swift build -c "$1" --show-bin-path)/leadrouter"
+}
+
 # Starts the throwaway cluster with durable commits, as in production: the test harness's
 # fsync=off would flatter every figure that includes a commit.
 bench_cluster_start() {
