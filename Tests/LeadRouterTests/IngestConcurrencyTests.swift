@@ -22,11 +22,37 @@ final class IngestConcurrencyTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
         XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages"), 1)
         XCTAssertEqual(try service.count("SELECT count(*) FROM decisions"), 1)
+        // The record points at the decision row instead of holding a copy of the document.
+        XCTAssertEqual(try service.count("""
+            SELECT count(*) FROM processed_messages p JOIN decisions d ON d.lead_id = p.lead_id AND d.id = p.decision_id
+            WHERE p.response IS NULL AND p.event_id = d.event_id
+            """), 1)
         XCTAssertEqual(service.app.ingest.counters.snapshot.duplicates, 7)
 
         // A later re-send (e.g. an SDK retry after a timeout) through the Segment endpoint too.
         let again = try service.client().json("POST", "/v1/track", key: service.ingestKey, body)
         XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
+    }
+
+    /// Records written before 0006 hold their answer as a copy (`response`, no `decision_id`):
+    /// a re-send still gets that answer, byte for byte as the first one.
+    func testRecordsHoldingTheirOwnAnswerStillAnswerReSends() throws {
+        let service = try TestService(test: self)
+        let body: [String: Any] = ["userId": "u-old", "event": "Product Viewed", "properties": ["category": "socks"],
+                                   "messageId": "m-old-1", "timestamp": iso(service.clock.now)]
+        let first = try service.client().json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(first.status, 200)
+        let conn = try service.connection()
+        try conn.execute("""
+            UPDATE processed_messages p SET response = d.decision, decision_id = NULL
+            FROM decisions d WHERE d.lead_id = p.lead_id AND d.id = p.decision_id
+            """)
+        try conn.execute("DELETE FROM decisions")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages WHERE response IS NOT NULL AND decision_id IS NULL"), 1)
+        let again = try service.client().json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(again.text, first.text)
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
     }
 

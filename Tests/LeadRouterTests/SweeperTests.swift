@@ -92,4 +92,41 @@ final class SweeperTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM memberships"), 0)
         XCTAssertEqual(try service.count("SELECT count(*) FROM membership_history WHERE change = 'exited'"), 20)
     }
+
+    /// An event that pushes a lead's schedule later leaves the earlier time on its row (the
+    /// indexed column untouched keeps the row update HOT); the sweeper then looks at the lead
+    /// early, changes nothing and records nothing, and stores the exact time, when it exits.
+    func testALaterScheduleWaitsForTheSweeperWhichThenStoresTheExactTime() throws {
+        let service = try TestService(test: self, rulesYAML: Self.rules)
+        let client = try service.client()
+        let t0 = service.clock.now
+        let day = 86_400.0
+        func stored() throws -> Int { try service.count("SELECT extract(epoch FROM next_evaluation_at)::int8 FROM leads WHERE user_id = 'u-busy'") }
+        var r = try client.json("POST", "/v1/events", key: service.ingestKey, ["userId": "u-busy", "event": "Product Viewed", "timestamp": iso(t0)])
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(try stored(), Int(t0.addingTimeInterval(14 * day).timeIntervalSince1970.rounded(.down)))
+
+        service.clock.set(t0.addingTimeInterval(5 * day))
+        r = try client.json("POST", "/v1/events", key: service.ingestKey, [
+            "userId": "u-busy", "event": "Product Viewed", "timestamp": iso(t0.addingTimeInterval(5 * day))])
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.json["next_evaluation_at"] as? String, iso(t0.addingTimeInterval(19 * day)), "the decision has the exact time")
+        XCTAssertEqual(try stored(), Int(t0.addingTimeInterval(14 * day).timeIntervalSince1970.rounded(.down)), "the row keeps the earlier one")
+
+        // Day 14: swept early — still a member, no decision, no outbox row; the exact time stored.
+        service.clock.set(t0.addingTimeInterval(14 * day + 2))
+        XCTAssertEqual(try service.app.sweeper.sweepDue(), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM memberships"), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM decisions WHERE event_id IS NULL"), 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'segment.exited'"), 0)
+        XCTAssertEqual(try stored(), Int(t0.addingTimeInterval(19 * day).timeIntervalSince1970.rounded(.down)))
+        XCTAssertEqual(try service.app.sweeper.sweepDue(), 0)
+
+        // Day 19: the real exit.
+        service.clock.set(t0.addingTimeInterval(19 * day + 2))
+        XCTAssertEqual(try service.app.sweeper.sweepDue(), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM memberships"), 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'segment.exited'"), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE next_evaluation_at IS NOT NULL"), 0)
+    }
 }

@@ -2,7 +2,7 @@
 -- before lane batches became set-based), replayed by pgbench as the database's own ceiling for
 -- per-event transactions: advisory lock on the identity key,
 -- idempotency check, identity resolution, lead row lock, one lead row write, the event, the
--- decision audit row and the idempotency record, in one transaction.
+-- decision audit row and the idempotency record (pointing at the decision, as since 0006), in one transaction.
 \set n random(1, :nleads)
 BEGIN;
 SELECT pg_advisory_xact_lock(:n);
@@ -18,10 +18,11 @@ UPDATE leads SET score = score, score_at = now(), last_event_at = now(), signal_
 INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
   VALUES (gen_random_uuid(), :lid, now(), now(), 'track', 'product_viewed', 'Product Viewed', md5(random()::text), NULL,
           '{"type":"track","event":"Product Viewed","name":"Product Viewed","properties":{"category":"running-shoes","price":120},"context":{}}');
-INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
+WITH d AS (
+  INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision)
   VALUES (:lid, gen_random_uuid(), 1, now(),
-          '{"lead_id":"x","segments":{"entered":[],"exited":[],"current":["consideration.mid-intent.browser"]},"stage":"consideration","status":"new","score":12,"actions":[{"channel":"email","sequence":"product-picks"}],"suppressed":[],"explanation":{"score":{"previous":9,"decayed":9,"rules":[{"rule":"r1","points":3,"added":3}]}}}',
-          '{"score":{"previous":9}}');
-INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
-  VALUES ('00000000-0000-0000-0000-0000000000b1', md5(random()::text), :lid, gen_random_uuid(), '{"lead_id":"x"}');
+          '{"lead_id":"x","segments":{"entered":[],"exited":[],"current":["consideration.mid-intent.browser"]},"stage":"consideration","status":"new","score":12,"actions":[{"channel":"email","sequence":"product-picks"}],"suppressed":[],"explanation":{"score":{"previous":9,"decayed":9,"rules":[{"rule":"r1","points":3,"added":3}]}}}')
+  RETURNING id, lead_id, event_id)
+INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
+  SELECT '00000000-0000-0000-0000-0000000000b1', md5(random()::text), lead_id, event_id, id FROM d;
 END;

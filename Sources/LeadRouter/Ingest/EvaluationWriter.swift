@@ -31,10 +31,13 @@ struct EvaluationWriter {
     /// `storedState` is the state as the row holds it once the statements staged before run (nil
     /// for a row not written yet): unchanged JSON columns are then not re-sent.
     /// `recordDecision: false` skips the audit row when nothing changed (sweeper re-evaluations
-    /// that only reschedule).
+    /// that only reschedule). `exactSchedule` stores the evaluation's `next_evaluation_at` even
+    /// when the row holds an earlier one (the sweeper, which must move a lead's schedule on);
+    /// otherwise the earlier time stays (see `Store.leadSaveQueries`).
     @discardableResult
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
-               eventId: UUID?, recordDecision: Bool = true, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
+               eventId: UUID?, recordDecision: Bool = true, exactSchedule: Bool = false,
+               into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
         var decision = evaluation.decision
         decision.leadId = leadId.lowercasedText
         decision.eventId = eventId?.lowercasedText
@@ -46,7 +49,8 @@ struct EvaluationWriter {
         let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
         pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
-                              membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys))
+                              membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys),
+                              exactSchedule: exactSchedule)
         let at = decision.evaluatedAt.date
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),

@@ -50,7 +50,8 @@ public final class Sweeper: Sendable {
                 let evaluation = engine.evaluate(state: state, now: now)
                 try EvaluationWriter(store: store).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
                                                          previousPrimary: lead.primarySegment,
-                                                         evaluation: evaluation, eventId: nil, recordDecision: false, into: pending)
+                                                         evaluation: evaluation, eventId: nil, recordDecision: false,
+                                                         exactSchedule: true, into: pending)
             }
             try pending.flush()
             return due.count

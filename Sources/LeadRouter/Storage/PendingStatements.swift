@@ -44,9 +44,14 @@ struct StagedWrites {
         var nextEvaluationAt: Date?
         /// True when some evaluation changed the lead's memberships (its rows are synced).
         var membershipsChanged: Bool
+        /// Store `nextEvaluationAt` as it is (the sweeper). Otherwise the row keeps an earlier
+        /// time it already holds (see `Store.leadSaveQueries`).
+        var exactSchedule: Bool
     }
 
     struct DecisionRow {
+        /// Made here, not by the server: the idempotency record written with it points at it.
+        var id = UUID()
         var leadId: UUID
         var eventId: UUID?
         var rulesetVersion: Int
@@ -100,17 +105,19 @@ struct StagedWrites {
 
     /// Records the lead's new state; a lead saved again keeps the state its row held first.
     mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
-                           nextEvaluationAt: Date?, membershipsChanged: Bool) {
+                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false) {
         if var save = leadSaves[id] {
             save.state = state
             save.primarySegment = primarySegment
             save.rulesetVersion = rulesetVersion
             save.nextEvaluationAt = nextEvaluationAt
             save.membershipsChanged = save.membershipsChanged || membershipsChanged
+            save.exactSchedule = save.exactSchedule || exactSchedule
             leadSaves[id] = save
         } else {
             leadSaves[id] = LeadSave(state: state, stored: stored, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
-                                     nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged)
+                                     nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged,
+                                     exactSchedule: exactSchedule)
             leadOrder.append(id)
         }
     }

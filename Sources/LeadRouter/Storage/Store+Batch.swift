@@ -32,9 +32,10 @@ extension Store {
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if !messages.isEmpty {
             queries.append("""
-                SELECT p.write_key_id, p.message_id, p.lead_id, p.event_id, p.response FROM processed_messages p
+                SELECT p.write_key_id, p.message_id, p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p
                 JOIN unnest(\(messages.map(\.writeKey))::uuid[], \(messages.map(\.messageId))::text[]) AS m(w, id)
                   ON p.write_key_id = m.w AND p.message_id = m.id
+                \(unsafeRaw: Self.processedDecisionJoin)
                 """)
         }
         if !keys.isEmpty {
@@ -135,6 +136,7 @@ extension Store {
         }
         if !w.decisions.isEmpty {
             let rows = Self.rows(w.decisions) { j, f, d in
+                j.member("id", first: &f); j.uuid(d.id)
                 j.member("l", first: &f); j.uuid(d.leadId)
                 if let e = d.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("v", first: &f); j.int(d.rulesetVersion)
@@ -145,17 +147,18 @@ extension Store {
                 }
                 j.member("d", first: &f); j.append(json: d.document)
             }
-            // The explanation column is taken from the document by the server (no second encoding);
-            // the idempotency records answering with a decision take it from the same parsed rows.
+            // The idempotency records answering with a decision point at its row (no second copy
+            // of the document), from the same parsed rows.
             queries.append("""
                 WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
                 inserted AS (
-                    INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision, explanation)
-                    SELECT (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int, \(unsafeRaw: Self.at("(r ->> 't')::int8")),
-                           r -> 'd', coalesce(r -> 'd' -> 'explanation', '{}')
+                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, decision)
+                    SELECT (r ->> 'id')::uuid, (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int,
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), r -> 'd'
                     FROM d ORDER BY n)
-                INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, response)
-                SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, r -> 'd' FROM d WHERE r ? 'pw' ORDER BY n
+                INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
+                SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'id')::uuid
+                FROM d WHERE r ? 'pw' ORDER BY n
                 """)
         }
         if let outbox = appendOutboxQuery(w.outbox) { queries.append(outbox) }
@@ -187,6 +190,13 @@ extension Store {
     static var indexPlans: PostgresQuery {
         "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
     }
+
+    /// The stored answer of an idempotency record `p`: its own copy (records written before
+    /// 0006, answers that are not a stored decision) or the decision row it points at, joined by
+    /// `processedDecisionJoin`. Decisions stay with the lead they were written for (merges do not
+    /// move them), so the join is a primary-key lookup.
+    static let processedResponse = "coalesce(p.response, pd.decision) AS response"
+    static let processedDecisionJoin = "LEFT JOIN decisions pd ON pd.lead_id = p.lead_id AND pd.id = p.decision_id"
 
     /// A `timestamptz` from epoch microseconds (exact: they stay below 2^53).
     static func at(_ micros: String) -> String { "(timestamptz 'epoch' + (\(micros)) * interval '1 microsecond')" }

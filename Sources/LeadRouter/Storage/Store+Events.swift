@@ -37,8 +37,8 @@ extension Store {
     /// An answer already given for `(writeKey, messageId)`, if this message was processed before.
     public func processedAnswer(writeKey: UUID, messageId: String) throws -> ProcessedMessage? {
         let rows = try connection.query("""
-            SELECT lead_id, event_id, response FROM processed_messages
-            WHERE write_key_id = \(writeKey) AND message_id = \(messageId)
+            SELECT p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p \(unsafeRaw: Self.processedDecisionJoin)
+            WHERE p.write_key_id = \(writeKey) AND p.message_id = \(messageId)
             """)
         guard let row = rows.first else { return nil }
         return ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
@@ -51,7 +51,8 @@ extension Store {
 public struct ProcessedMessage: Sendable {
     public var leadId: UUID
     public var eventId: UUID
-    /// The decision JSON answered the first time.
+    /// The decision JSON answered the first time (read from the decision row the record points
+    /// at, or the record's own copy).
     public var response: PostgresJSON?
 }
 

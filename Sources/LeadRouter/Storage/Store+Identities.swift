@@ -28,7 +28,10 @@ extension Store {
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         if let messageId {
-            queries.append("SELECT lead_id, event_id, response FROM processed_messages WHERE write_key_id = \(writeKey) AND message_id = \(messageId)")
+            queries.append("""
+                SELECT p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p \(unsafeRaw: Self.processedDecisionJoin)
+                WHERE p.write_key_id = \(writeKey) AND p.message_id = \(messageId)
+                """)
         }
         if !keys.isEmpty { queries.append(resolveQuery(keys)) }
         let results = try connection.pipeline(queries)

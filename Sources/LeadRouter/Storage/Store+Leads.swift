@@ -22,6 +22,14 @@ extension Store {
     /// state, then the `memberships` rows of the leads whose memberships changed made equal to
     /// their current set. JSON columns equal to what the row held before the batch are not sent
     /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
+    ///
+    /// `next_evaluation_at` is when the sweeper looks at the lead next: never later than its rules
+    /// need, possibly earlier. A save keeps an earlier time the row already holds (only the
+    /// sweeper, `exactSchedule`, moves it later): most events push a lead's schedule later
+    /// (`inactive(…)` counts from the last event), and leaving the indexed column alone lets
+    /// PostgreSQL update the row in place (HOT: no index entries, the page prunes itself; 0006
+    /// leaves room on each page for it). The price is one early sweep of such a lead, which finds
+    /// nothing to change and stores the exact time.
     func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
         var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
         // Membership rows are made equal to each saved lead's current set by difference with the
@@ -69,6 +77,7 @@ extension Store {
                 j.member("signal_state", first: &f); j.hex(s.signals.encode())
                 j.member("ruleset_version", first: &f); j.int(save.rulesetVersion)
                 if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
+                if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
             }
         }
         var queries: [PostgresQuery] = ["""
@@ -85,13 +94,16 @@ extension Store {
                 segments = ARRAY(SELECT jsonb_array_elements_text(x.segments)),
                 segment_entered = coalesce(x.segment_entered, l.segment_entered), primary_segment = x.primary_segment,
                 signal_state = decode(x.signal_state, 'hex'), ruleset_version = x.ruleset_version,
-                next_evaluation_at = \(unsafeRaw: Self.at("x.next_evaluation_at")), updated_at = now()
+                next_evaluation_at = CASE WHEN x.exact_schedule IS NOT TRUE
+                                           AND l.next_evaluation_at <= coalesce(\(unsafeRaw: Self.at("x.next_evaluation_at")), 'infinity')
+                                          THEN l.next_evaluation_at ELSE \(unsafeRaw: Self.at("x.next_evaluation_at")) END,
+                updated_at = now()
             FROM jsonb_to_recordset(\(j.json)) AS x(
                 id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
                 company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
                 source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
                 score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
-                primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8)
+                primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool)
             WHERE l.id = x.id
             """]
         if !unknown.isEmpty {
