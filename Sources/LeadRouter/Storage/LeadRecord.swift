@@ -16,13 +16,25 @@ public struct LeadRecord: Sendable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    /// The columns `init(row:)` reads, in one place so every SELECT of a lead stays in step.
-    static let columns = """
-        id, email, user_id, country, region, ship_to_region, company_domain, company_size, company_industry,
-        company_tech_stack, traits, source_first, source_last, first_seen_at, last_event_at, stage, status,
-        status_at, score, score_at, score_parts, band, customer, segment_entered, signal_state, ruleset_version,
-        next_evaluation_at, merged_into, created_at, updated_at, owner_id, primary_segment
-        """
+    /// The columns `init(row:)` reads, in result order: every SELECT of a lead lists them through
+    /// `columns`, so the row is decoded by position (finding 32 columns by name cost hundreds of
+    /// `strcmp`s per row, a visible share of a lane batch).
+    enum Column: Int, CaseIterable {
+        case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
+        case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
+        case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment
+
+        /// The column's SQL name (snake case of the case name).
+        var name: String {
+            String(String(describing: self).unicodeScalars.flatMap { c in
+                c.properties.isUppercase ? ["_", Character(c).lowercased().unicodeScalars.first!] : [c]
+            }.map(Character.init))
+        }
+    }
+
+    /// The select list of a lead row, in `Column` order.
+    static let columns = Column.allCases.map(\.name).joined(separator: ", ")
 
     /// A lead that does not exist yet (its INSERT goes out with its first writes).
     init(newLeadAt now: Date) {
@@ -32,48 +44,48 @@ public struct LeadRecord: Sendable {
     }
 
     init(row: PostgresRow) throws {
-        id = try row.decode(UUID.self, "id")
+        id = try row.decode(UUID.self, at: Column.id.rawValue)
         var s = LeadState()
-        s.email = try row.decode(String?.self, "email")
-        s.userId = try row.decode(String?.self, "user_id")
-        s.country = try row.decode(String?.self, "country")
-        s.region = try row.decode(String?.self, "region")
-        s.shipToRegion = try row.decode(String?.self, "ship_to_region")
+        s.email = try row.decode(String?.self, at: Column.email.rawValue)
+        s.userId = try row.decode(String?.self, at: Column.userId.rawValue)
+        s.country = try row.decode(String?.self, at: Column.country.rawValue)
+        s.region = try row.decode(String?.self, at: Column.region.rawValue)
+        s.shipToRegion = try row.decode(String?.self, at: Column.shipToRegion.rawValue)
         s.company = LeadState.Company(
-            domain: try row.decode(String?.self, "company_domain"),
-            size: try row.decode(String?.self, "company_size").flatMap(Double.init),
-            industry: try row.decode(String?.self, "company_industry"),
-            techStack: try row.decode([String].self, "company_tech_stack"))
-        s.traits = try Self.object(row.decode(PostgresJSON.self, "traits"))
-        s.firstSource = try row.decode(PostgresJSON?.self, "source_first").flatMap(Self.touch)
-        s.lastSource = try row.decode(PostgresJSON?.self, "source_last").flatMap(Self.touch)
-        s.lastEventAt = try row.decode(Date?.self, "last_event_at").map(Timestamp.init)
+            domain: try row.decode(String?.self, at: Column.companyDomain.rawValue),
+            size: try row.decode(String?.self, at: Column.companySize.rawValue).flatMap(Double.init),
+            industry: try row.decode(String?.self, at: Column.companyIndustry.rawValue),
+            techStack: try row.decode([String].self, at: Column.companyTechStack.rawValue))
+        s.traits = try Self.object(row.decode(PostgresJSON.self, at: Column.traits.rawValue))
+        s.firstSource = try row.decode(PostgresJSON?.self, at: Column.sourceFirst.rawValue).flatMap(Self.touch)
+        s.lastSource = try row.decode(PostgresJSON?.self, at: Column.sourceLast.rawValue).flatMap(Self.touch)
+        s.lastEventAt = try row.decode(Date?.self, at: Column.lastEventAt.rawValue).map(Timestamp.init)
         // first_seen_at is NOT NULL (defaults to creation); the engine's firstSeen is the first event.
-        s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, "first_seen_at"))
-        s.stage = try row.decode(String?.self, "stage")
-        s.status = try row.decode(String.self, "status")
-        s.statusAt = try row.decode(Date?.self, "status_at").map(Timestamp.init)
-        s.customer = try row.decode(Bool.self, "customer")
-        s.score = try row.decode(Double.self, "score")
-        s.scoreAt = try row.decode(Date?.self, "score_at").map(Timestamp.init)
-        s.scoreParts = try Self.object(row.decode(PostgresJSON.self, "score_parts")).compactMapValues {
+        s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, at: Column.firstSeenAt.rawValue))
+        s.stage = try row.decode(String?.self, at: Column.stage.rawValue)
+        s.status = try row.decode(String.self, at: Column.status.rawValue)
+        s.statusAt = try row.decode(Date?.self, at: Column.statusAt.rawValue).map(Timestamp.init)
+        s.customer = try row.decode(Bool.self, at: Column.customer.rawValue)
+        s.score = try row.decode(Double.self, at: Column.score.rawValue)
+        s.scoreAt = try row.decode(Date?.self, at: Column.scoreAt.rawValue).map(Timestamp.init)
+        s.scoreParts = try Self.object(row.decode(PostgresJSON.self, at: Column.scoreParts.rawValue)).compactMapValues {
             if case .number(let n) = $0 { return n } else { return nil }
         }
-        s.band = try row.decode(String?.self, "band")
-        s.memberships = try Self.object(row.decode(PostgresJSON.self, "segment_entered")).compactMapValues {
+        s.band = try row.decode(String?.self, at: Column.band.rawValue)
+        s.memberships = try Self.object(row.decode(PostgresJSON.self, at: Column.segmentEntered.rawValue)).compactMapValues {
             $0.stringValue.flatMap(Timestamp.parse)
         }
-        if let bytes = try row.decode(Data?.self, "signal_state") {
+        if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
             s.signals = try SignalState(decoding: Array(bytes))
         }
         state = s
-        primarySegment = try row.decode(String?.self, "primary_segment")
-        ownerId = try row.decode(String?.self, "owner_id")
-        rulesetVersion = try row.decode(Int?.self, "ruleset_version")
-        nextEvaluationAt = try row.decode(Date?.self, "next_evaluation_at")
-        mergedInto = try row.decode(UUID?.self, "merged_into")
-        createdAt = try row.decode(Date.self, "created_at")
-        updatedAt = try row.decode(Date.self, "updated_at")
+        primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)
+        ownerId = try row.decode(String?.self, at: Column.ownerId.rawValue)
+        rulesetVersion = try row.decode(Int?.self, at: Column.rulesetVersion.rawValue)
+        nextEvaluationAt = try row.decode(Date?.self, at: Column.nextEvaluationAt.rawValue)
+        mergedInto = try row.decode(UUID?.self, at: Column.mergedInto.rawValue)
+        createdAt = try row.decode(Date.self, at: Column.createdAt.rawValue)
+        updatedAt = try row.decode(Date.self, at: Column.updatedAt.rawValue)
     }
 }
 
