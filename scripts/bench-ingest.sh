@@ -41,6 +41,7 @@ RESULTS="$WORK/results.tsv"
 cat >"$WORK/parse_wrk.py" <<'PY'
 import re, sys
 name, conns, per_request = sys.argv[1], sys.argv[2], int(sys.argv[3])
+lr_ticks, pg_ticks, wrk_ticks, duration = (float(v) for v in sys.argv[4:8])
 text = sys.stdin.read()
 def ms(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
@@ -50,16 +51,26 @@ p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
 p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
 bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
 errors = int(bad.group(1)) if bad else 0
-print(f"{name}\t{conns}\t{rps * per_request:.0f}\t{p50:.2f}\t{p99:.2f}\t{errors}")
+events = rps * per_request * duration
+per_event = lambda ticks: ticks * 10000 / events if events else 0  # µs of CPU per event
+print(f"{name}\t{conns}\t{rps * per_request:.0f}\t{p50:.2f}\t{p99:.2f}\t{errors}\t"
+      f"{per_event(lr_ticks):.0f}\t{per_event(pg_ticks):.0f}\t{per_event(wrk_ticks):.0f}")
 PY
 
-run_wrk() {  # run_wrk NAME CONNS SCRIPT PER_REQUEST PATH
+# run_wrk NAME CONNS SCRIPT PER_REQUEST PATH: one wrk run; appends its figures, with the CPU time
+# leadrouter, PostgreSQL and wrk used during it (ticks of 1/100 s), to RESULTS.
+run_wrk() {
     local threads=$WRK_THREADS
     [ "$2" -lt "$threads" ] && threads=$2
-    local out
-    out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:$PORT$5")
+    local out lr0 pg0 lr1 pg1 wrk_ticks
+    lr0=$(proc_ticks "$BENCH_SERVE_PID"); pg0=$(cluster_ticks)
+    out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:$PORT$5" &
+          pid=$!; t=0; while kill -0 "$pid" 2>/dev/null; do t=$(proc_ticks "$pid"); sleep 0.2; done; wait "$pid"
+          echo "wrk-ticks: $t")
+    lr1=$(proc_ticks "$BENCH_SERVE_PID"); pg1=$(cluster_ticks)
     echo "$out" >"$WORK/wrk-$1-$2-$(date +%s%N).txt"
-    python3 "$WORK/parse_wrk.py" "$1" "$2" "$4" <<<"$out" >>"$RESULTS"
+    wrk_ticks=$(sed -n 's/^wrk-ticks: //p' <<<"$out")
+    python3 "$WORK/parse_wrk.py" "$1" "$2" "$4" $((lr1 - lr0)) $((pg1 - pg0)) "$wrk_ticks" "$DURATION" <<<"$out" >>"$RESULTS"
 }
 
 echo "warming up and creating leads with batches…" >&2
@@ -87,7 +98,7 @@ for rep in $(seq 1 "$REPS"); do
         read -r p50 p99 < <(cat "$WORK"/pgb-"$conns"-"$rep".* | awk '{print $3}' | sort -n |
             awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.5)+1]/1000, a[int(NR*0.99)+1]/1000}')
         rm -f "$WORK"/pgb-"$conns"-"$rep".*
-        printf "pgbench\t%s\t%.0f\t%s\t%s\t0\n" "$conns" "$tps" "$p50" "$p99" >>"$RESULTS"
+        printf "pgbench\t%s\t%.0f\t%s\t%s\t0\t0\t0\t0\n" "$conns" "$tps" "$p50" "$p99" >>"$RESULTS"
     done
 done
 
@@ -99,17 +110,21 @@ duration, reps, leads, events, batch = sys.argv[2:7]
 def med(name, conns):
     runs = [r for r in rows if r[0] == name and r[1] == conns]
     if not runs: return None
-    return [statistics.median(float(r[i]) for r in runs) for i in (2, 3, 4, 5)]
+    return [statistics.median(float(r[i]) for r in runs) for i in (2, 3, 4, 5, 6, 7, 8)]
 print(f"\nbench-ingest: wrk {duration}s per run, medians of {reps} runs; synchronous_commit=on, fsync=on;")
 print(f"user ids drawn from 1..LEADS; {leads} leads and {events} events stored at the end")
 print(f"load average before / after: {sys.argv[7]} / {sys.argv[8]}\n")
-print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling |")
-print("|---|---|---|---|---|---|---|")
+print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling | CPU µs/event: leadrouter / PostgreSQL / wrk |")
+print("|---|---|---|---|---|---|---|---|")
 ceiling = {c: med("pgbench", c) for c in ("1", "64")}
 for name, conns, ref in [("events", "1", "1"), ("events", "64", "64"), (f"batch_{batch}", "16", "64"), ("pgbench", "1", None), ("pgbench", "64", None)]:
     m = med(name, conns)
     if m is None: continue
     ratio = f"{m[0] / ceiling[ref][0]:.2f}×" if ref and ceiling.get(ref) else "—"
     label = {"events": "POST /v1/events (decision)", "pgbench": "pgbench, same SQL per event"}.get(name, f"POST /v1/batch ({batch} msgs)")
-    print(f"| {label} | {conns} | {m[0]:.0f} | {m[1]:.2f} | {m[2]:.2f} | {m[3]:.0f} | {ratio} |")
+    cpu = f"{m[4]:.0f} / {m[5]:.0f} / {m[6]:.0f}" if name != "pgbench" else "—"
+    print(f"| {label} | {conns} | {m[0]:.0f} | {m[1]:.2f} | {m[2]:.2f} | {m[3]:.0f} | {ratio} | {cpu} |")
+cores = __import__("os").cpu_count()
+print(f"\nCPU per event is what each process used during the run divided by the events it carried;"
+      f" {cores} cores at 100 % allow at most {cores} s / (sum of the three) events per second.")
 PY

@@ -54,3 +54,21 @@ bench_cleanup() {
     pg_cluster_stop
     rm -rf "$WORK"
 }
+
+# proc_ticks PID: CPU time (user + system, in clock ticks of 1/100 s) PID has used so far.
+proc_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# cluster_ticks: CPU ticks used so far by the cluster pg_cluster_start started — the postmaster,
+# the children it has reaped (cutime/cstime) and those alive — so a delta around a run is what
+# PostgreSQL spent on it, whichever backend did the work.
+cluster_ticks() {
+    local postmaster total child
+    postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")
+    for child in $(pgrep -P "$postmaster"); do
+        total=$((total + $(proc_ticks "$child")))
+    done
+    echo "$total"
+}
