@@ -44,15 +44,13 @@ extension PostgresEncodable {
 public protocol PostgresArrayElement: PostgresEncodable {
     /// The OID of the array type whose elements are of this type.
     static var postgresArrayType: PostgresDataType { get }
-    /// The element's text form inside an array literal, unquoted; nil for NULL.
-    func postgresArrayElementText() -> String?
+    /// The element's text form inside an array literal (UTF-8), unquoted; nil for NULL.
+    func postgresArrayElementText() -> [UInt8]?
 }
 
 extension PostgresArrayElement {
     /// By default the element's own text form.
-    public func postgresArrayElementText() -> String? {
-        postgresEncoded().map { String(decoding: $0, as: UTF8.self) }
-    }
+    public func postgresArrayElementText() -> [UInt8]? { postgresEncoded() }
 }
 
 extension String: PostgresArrayElement {
@@ -116,7 +114,7 @@ extension Data: PostgresArrayElement {
     public static var postgresBinaryFormat: Bool { true }
     public func postgresEncoded() -> [UInt8]? { Array(self) }
     /// Inside an array literal (always text) bytea is written in hex form.
-    public func postgresArrayElementText() -> String? { PostgresHex.encode(self) }
+    public func postgresArrayElementText() -> [UInt8]? { Array(PostgresHex.encode(self).utf8) }
 }
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
@@ -128,29 +126,33 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { Wrapped.postgresArrayType }
     /// nil (NULL) for `.none`.
-    public func postgresArrayElementText() -> String? { self.flatMap { $0.postgresArrayElementText() } }
+    public func postgresArrayElementText() -> [UInt8]? { self.flatMap { $0.postgresArrayElementText() } }
 }
 
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresDataType { Element.postgresArrayType }
-    /// A one-dimensional array literal: every element quoted, NULL bare.
+    /// A one-dimensional array literal: every element quoted, NULL bare. Built byte by byte
+    /// (`"` and `\` never occur inside a multi-byte UTF-8 sequence): lane batches bind arrays
+    /// of hundreds of ids, and appending to a String scalar by scalar was a visible cost.
     public func postgresEncoded() -> [UInt8]? {
-        var literal = "{"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        literal.reserveCapacity(2 + count * 40)
         for (index, element) in enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             guard let text = element.postgresArrayElementText() else {
-                literal += "NULL"
+                literal.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal += "\""
-            for ch in text.unicodeScalars {
-                if ch == "\"" || ch == "\\" { literal += "\\" }
-                literal.unicodeScalars.append(ch)
+            literal.append(quote)
+            for byte in text {
+                if byte == quote || byte == backslash { literal.append(backslash) }
+                literal.append(byte)
             }
-            literal += "\""
+            literal.append(quote)
         }
-        literal += "}"
-        return [UInt8](literal.utf8)
+        literal.append(UInt8(ascii: "}"))
+        return literal
     }
 }
 
