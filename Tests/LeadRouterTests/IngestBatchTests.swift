@@ -111,4 +111,31 @@ final class IngestBatchTests: XCTestCase {
         XCTAssertEqual(try text(batched, Self.queueItems), "u-2;high-intent;closed;converted|u-3;demos;open|u-4;high-intent;open")
         XCTAssertEqual(try batched.count("SELECT count(DISTINCT xmin::text) FROM events"), 1, "one transaction")
     }
+
+    /// A person's first event writes their lead row once, whole: inserted with the evaluated
+    /// state, not inserted bare and rewritten (the first row of a fresh table is at (0,1); an
+    /// update in the same transaction would have left the live version at (0,2)).
+    func testANewLeadsRowIsWrittenOnceWithItsState() throws {
+        let service = try TestService(test: self)
+        let r = try service.client().json("POST", "/v1/events", key: service.ingestKey, [
+            "userId": "u-new", "event": "Product Viewed", "properties": ["category": "skincare-sets"], "messageId": "first-1", "timestamp": iso(service.clock.now)])
+        XCTAssertEqual(r.status, 200, r.text)
+        let conn = try service.connection()
+        let row = try XCTUnwrap(conn.query("""
+            SELECT ctid::text AS ctid, status, score, segments, primary_segment, next_evaluation_at IS NOT NULL AS scheduled,
+                   signal_state IS NOT NULL AS signals, ruleset_version, first_seen_at = last_event_at AS first_is_last
+            FROM leads WHERE user_id = 'u-new'
+            """).first)
+        XCTAssertEqual(try row.decode(String.self, "ctid"), "(0,1)")
+        XCTAssertEqual(try row.decode(String.self, "status"), r.json["status"] as? String)
+        XCTAssertEqual(try row.decode(Double.self, "score"), r.json["score"] as? Double)
+        XCTAssertEqual(try row.decode([String].self, "segments"), (r.json["segments"] as? [String: Any])?["current"] as? [String])
+        XCTAssertEqual(try row.decode(String?.self, "primary_segment"), r.json["primary_segment"] as? String)
+        XCTAssertEqual(try row.decode(Bool.self, "scheduled"), r.json["next_evaluation_at"] is String)
+        XCTAssertEqual(try row.decode(Bool.self, "signals"), true)
+        XCTAssertEqual(try row.decode(Int.self, "ruleset_version"), r.json["ruleset_version"] as? Int)
+        XCTAssertEqual(try row.decode(Bool.self, "first_is_last"), true)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM memberships m JOIN leads l ON l.id = m.lead_id WHERE l.user_id = 'u-new'"),
+                       ((r.json["segments"] as? [String: Any])?["current"] as? [String])?.count)
+    }
 }

@@ -71,18 +71,7 @@ extension Store {
     func stagedWriteQueries(_ w: StagedWrites) -> [PostgresQuery] {
         guard !w.isEmpty else { return [] }
         var queries: [PostgresQuery] = [Self.indexPlans]
-        if !w.newLeads.isEmpty {
-            let rows = Self.rows(w.newLeads) { j, f, lead in
-                j.member("id", first: &f); j.uuid(lead.id)
-                j.member("f", first: &f); j.micros(lead.firstSeen)
-            }
-            // created_at from the statement's clock, row by row: the earlier lead is the older.
-            queries.append("""
-                INSERT INTO leads (id, first_seen_at, status, created_at)
-                SELECT (r ->> 'id')::uuid, \(unsafeRaw: Self.at("(r ->> 'f')::int8")), 'new', clock_timestamp()
-                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
-                """)
-        }
+        if let insert = leadInsertQuery(w) { queries.append(insert) }
         if !w.identities.isEmpty {
             let rows = Self.rows(w.identities) { j, f, i in
                 j.member("kind", first: &f); j.string(i.key.kind.rawValue)

@@ -18,8 +18,8 @@ extension Store {
         try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))
     }
 
-    /// The set-based writes of staged lead saves: one `UPDATE … FROM` for every lead's final
-    /// state, then the `memberships` rows of the leads whose memberships changed made equal to
+    /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
+    /// every lead this flush does not insert (those are whole in `leadInsertQuery`), then the `memberships` rows of the leads whose memberships changed made equal to
     /// their current set. JSON columns equal to what the row held before the batch are not sent
     /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
     ///
@@ -31,56 +31,31 @@ extension Store {
     /// leaves room on each page for it). The price is one early sweep of such a lead, which finds
     /// nothing to change and stores the exact time.
     func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
-        var j = JSONWriter(capacity: 1024 * w.leadOrder.count)
+        // Leads this flush inserts get their whole row in the INSERT (`leadInsertQuery`).
+        let inserted = Set(w.newLeads.map(\.id))
+        let updated = w.leadOrder.filter { !inserted.contains($0) }
+        var j = JSONWriter(capacity: 1024 * updated.count)
+        j.array(updated) { j, id in Self.writeLeadRow(&j, id: id, save: w.leadSaves[id]!) }
         // Membership rows are made equal to each saved lead's current set by difference with the
         // set its row held (the stored state): rows it held that changed go, rows it lacked come.
         // A lead without a stored state (new, or a merge survivor) is synced in full (`unknown`).
         var unknown: [(UUID, [String: Timestamp])] = []
         var removed: [(UUID, String)] = []
         var added: [(UUID, String, Timestamp, Int)] = []
-        j.array(w.leadOrder) { j, id in
+        for id in w.leadOrder {
             let save = w.leadSaves[id]!
             let s = save.state
-            func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
-            if save.membershipsChanged {
-                if let stored = save.stored {
-                    for (segment, at) in stored.memberships where s.memberships[segment] != at { removed.append((id, segment)) }
-                } else {
-                    unknown.append((id, s.memberships))
-                }
-                for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
-                    added.append((id, segment, at, save.rulesetVersion))
-                }
+            guard save.membershipsChanged else { continue }
+            if let stored = save.stored {
+                for (segment, at) in stored.memberships where s.memberships[segment] != at { removed.append((id, segment)) }
+            } else if !inserted.contains(id) {
+                unknown.append((id, s.memberships))
             }
-            j.fixedObject { j, f in
-                func text(_ name: StaticString, _ value: String?) { if let value { j.member(name, first: &f); j.string(value) } }
-                func micros(_ name: StaticString, _ value: Timestamp?) { if let value { j.member(name, first: &f); j.micros(value) } }
-                j.member("id", first: &f); j.uuid(id)
-                text("email", s.email); text("user_id", s.userId); text("country", s.country); text("region", s.region)
-                text("ship_to_region", s.shipToRegion); text("company_domain", s.company.domain)
-                text("company_size", s.company.size.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) })
-                text("company_industry", s.company.industry)
-                j.member("company_tech_stack", first: &f); j.stringArray(s.company.techStack)
-                if changed(\.traits) { j.member("traits", first: &f); j.value(.object(s.traits)) }
-                if changed(\.firstSource), let t = s.firstSource { j.member("source_first", first: &f); j.append(json: LeadJSON.touch(t)) }
-                if changed(\.lastSource), let t = s.lastSource { j.member("source_last", first: &f); j.append(json: LeadJSON.touch(t)) }
-                micros("first_seen_at", s.firstSeen); micros("last_event_at", s.lastEventAt)
-                text("stage", s.stage); text("status", s.status); micros("status_at", s.statusAt)
-                j.member("score", first: &f); j.number(s.score)
-                micros("score_at", s.scoreAt)
-                if changed(\.scoreParts) { j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts(s.scoreParts)) }
-                text("band", s.band)
-                j.member("customer", first: &f); j.bool(s.customer)
-                j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
-                if changed(\.memberships) { j.member("segment_entered", first: &f); j.append(json: LeadJSON.memberships(s.memberships)) }
-                text("primary_segment", save.primarySegment)
-                j.member("signal_state", first: &f); j.hex(s.signals.encode())
-                j.member("ruleset_version", first: &f); j.int(save.rulesetVersion)
-                if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
-                if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
+            for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
+                added.append((id, segment, at, save.rulesetVersion))
             }
         }
-        var queries: [PostgresQuery] = ["""
+        var queries: [PostgresQuery] = updated.isEmpty ? [] : ["""
             UPDATE leads l SET email = x.email, user_id = x.user_id, country = x.country, region = x.region,
                 ship_to_region = x.ship_to_region, company_domain = x.company_domain, company_size = x.company_size,
                 company_industry = x.company_industry,
