@@ -49,7 +49,25 @@ final class WebhookDeliveryTests: XCTestCase {
         assertSigned(requests)
         XCTAssertTrue(requests.allSatisfy { $0.json["type"] as? String == "lead.status_changed" })
         XCTAssertEqual(try service.count("SELECT count(*) FROM deliveries WHERE subscription_id = '\(subscription["id"] as! String)'"), 120)
-        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL"), 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 0)
+    }
+
+    /// Dispatch takes the ids off `outbox_pending` and leaves the outbox rows as their writer
+    /// made them (no new row versions), and a second dispatch finds nothing.
+    func testDispatchDoesNotRewriteOutboxRows() throws {
+        let service = try TestService(test: self)  // no delivery threads: this test dispatches itself
+        _ = try service.subscribe(["url": "http://127.0.0.1:9/hook", "topics": ["lead.status_changed"], "secret": Self.secret])
+        try service.writeOutbox(leads: [UUID(), UUID(), UUID()], perLead: 4)
+        let conn = try service.connection()
+        let versions = "SELECT string_agg(concat(id, '@', ctid, '/', xmin), ',' ORDER BY id) AS v FROM outbox"
+        let before = try conn.query(PostgresQuery(unsafeRaw: versions)).first!.decode(String.self, "v")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 12)
+        let dispatched = try conn.withTransaction { try Store($0).dispatchOutbox(limit: 500) }
+        XCTAssertEqual(dispatched, 12)
+        XCTAssertEqual(try conn.query(PostgresQuery(unsafeRaw: versions)).first!.decode(String.self, "v"), before)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM deliveries"), 12)
+        XCTAssertEqual(try conn.withTransaction { try Store($0).dispatchOutbox(limit: 500) }, 0)
     }
 
     func testDeadLetterAfterMaxAttemptsThenManualRetryDelivers() throws {
@@ -101,7 +119,7 @@ final class WebhookDeliveryTests: XCTestCase {
         let service = try self.service()
         let before = Date().addingTimeInterval(-60)
         try service.writeOutbox(leads: [UUID(), UUID()], perLead: 2)
-        try WebhookReceiver.eventually(timeout: 10, "dispatch") { try service.count("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 }
+        try WebhookReceiver.eventually(timeout: 10, "dispatch") { try service.count("SELECT count(*) FROM outbox_pending") == 0 }
         // Subscribed after the events were dispatched: nothing is sent until a replay asks for them.
         let subscription = try service.subscribe(["url": receiver.url, "topics": ["lead.status_changed"], "secret": Self.secret])
         Thread.sleep(forTimeInterval: 0.3)
@@ -115,6 +133,11 @@ final class WebhookDeliveryTests: XCTestCase {
         WebhookReceiver.eventually(timeout: 30, "replayed events") { receiver.accepted.count == 4 }
         let first = Set(receiver.accepted.compactMap(\.eventId))
         XCTAssertEqual(first.count, 4)
+        // The receiver has them before the workers record the outcomes; a replay leaves a delivery
+        // still in flight alone, so wait until all four are recorded as delivered.
+        try WebhookReceiver.eventually(timeout: 10, "outcomes recorded") {
+            try service.count("SELECT count(*) FROM deliveries WHERE status = 'delivered'") == 4
+        }
 
         let again = try client.json("POST", "/v1/subscriptions/\(id)/replay", key: service.adminKey, ["from": iso(before)])
         XCTAssertEqual(again.json["scheduled"] as? Int, 4, "delivered ones are sent again")

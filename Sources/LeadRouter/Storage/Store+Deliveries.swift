@@ -50,24 +50,27 @@ public enum DeliveryFilter: String, Sendable, CaseIterable {
 }
 
 extension Store {
-    /// Turns up to `limit` undispatched outbox rows into deliveries for every matching
-    /// subscription, in outbox order, and marks them dispatched. Only one node dispatches at a
-    /// time (a transaction advisory lock; the others return 0 at once), so deliveries of one lead
-    /// are always created in outbox order. Run inside a transaction.
+    /// Turns up to `limit` undispatched outbox rows (their ids in `outbox_pending`) into
+    /// deliveries for every matching subscription, in outbox order, and takes them off
+    /// `outbox_pending`. Only one node dispatches at a time (a transaction advisory lock; the
+    /// others return 0 at once), so deliveries of one lead are always created in outbox order.
+    /// Run inside a transaction. Returns how many outbox rows it dispatched.
     public func dispatchOutbox(limit: Int) throws -> Int {
         guard try connection.query("SELECT pg_try_advisory_xact_lock(7810756212788524407)").scalar(Bool.self) else { return 0 }
         return try connection.query("""
             WITH batch AS (
-                SELECT id, topic, lead_id, payload FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT \(limit)
+                DELETE FROM outbox_pending WHERE outbox_id IN (
+                    SELECT outbox_id FROM outbox_pending ORDER BY outbox_id LIMIT \(limit))
+                RETURNING outbox_id
             ), created AS (
                 INSERT INTO deliveries (subscription_id, outbox_id, lead_id)
-                SELECT s.id, b.id, b.lead_id FROM batch b
-                JOIN subscriptions s ON s.deleted_at IS NULL AND webhook_matches(s.topics, s.segments, b.topic, b.payload)
-                ORDER BY b.id
+                SELECT s.id, o.id, o.lead_id FROM batch b JOIN outbox o ON o.id = b.outbox_id
+                JOIN subscriptions s ON s.deleted_at IS NULL AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
+                ORDER BY o.id
                 ON CONFLICT (subscription_id, outbox_id) DO NOTHING
             )
-            UPDATE outbox SET dispatched_at = now() FROM batch WHERE outbox.id = batch.id
-            """).affectedRows
+            SELECT count(*) FROM batch
+            """).scalar(Int.self)
     }
 
     /// In-flight deliveries whose lease ran out (their worker died or hung) become pending again.
