@@ -4,10 +4,11 @@
 -- idempotency check, identity resolution, lead row lock, one lead row write, the event, the
 -- decision audit row and the idempotency record (pointing at the decision, as since 0006), in one transaction.
 \set n random(1, :nleads)
+\set r random(1, 1000000000)
 BEGIN;
 SELECT pg_advisory_xact_lock(:n);
 SELECT lead_id, event_id, response FROM processed_messages
-  WHERE write_key_id = '00000000-0000-0000-0000-0000000000b1' AND message_id = 'pgb-' || :client_id || '-' || :n || '-' || random();
+  WHERE write_key_id = '00000000-0000-0000-0000-0000000000b1' AND message_id = 'pgb-' || :client_id || '-' || :n || '-' || :r;
 SELECT lead_id AS lid FROM bench_leads WHERE n = :n \gset
 SELECT i.kind, i.value, i.lead_id FROM identities i WHERE i.kind = 'user_id' AND i.lead_id = :lid;
 SELECT id, email, user_id, traits, signal_state, score, segments, segment_entered, score_parts
