@@ -4,8 +4,11 @@
 #   (b) POST /v1/batch with BATCH (100) messages per request, which also creates the leads,
 #   (a) POST /v1/events (one event, decision in the answer) at 1 and 64 connections,
 # and, in the same run against the same database, pgbench replaying the SQL leadrouter runs per
-# event (scripts/bench/ingest-pgbench.sql): the database's own ceiling for this work.
-# Prints events/s and p50/p99 (medians of REPS runs) and the ratio to the pgbench ceiling.
+# event (scripts/bench/ingest-pgbench.sql): the database's own ceiling for this work; and pgbench
+# replaying the least a lane batch of BATCH events writes, set-based in one transaction
+# (scripts/bench/ingest-pgbench-batch.sql): the database's ceiling for batched ingest.
+# Prints events/s and p50/p99 (medians of REPS runs), the ratio to the pgbench ceiling, and the
+# CPU time per event that leadrouter, PostgreSQL and the load generator used.
 #
 #   scripts/bench-ingest.sh                     # DURATION=10 REPS=3 LEADS=100000 BATCH=100
 #   DURATION=5 REPS=1 scripts/bench-ingest.sh
@@ -88,18 +91,33 @@ EVENTS_STORED=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM events")
 kill "$BENCH_SERVE_PID"; wait "$BENCH_SERVE_PID" 2>/dev/null || true
 psql "$DATABASE_URL" -qc "CREATE TABLE bench_leads AS SELECT row_number() OVER (ORDER BY lead_id) AS n, lead_id FROM identities WHERE kind = 'user_id'; CREATE UNIQUE INDEX ON bench_leads (n);"
 NLEADS=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM bench_leads")
+# The maintenance leadrouter's load left behind (autovacuum, a checkpoint) would otherwise run
+# during, and be counted in, the pgbench runs.
+psql "$DATABASE_URL" -qc "VACUUM ANALYZE" -c "CHECKPOINT"
+# run_pgbench NAME CONNS SCRIPT EVENTS_PER_TRANSACTION: one pgbench run; appends events/s,
+# per-transaction p50/p99 and PostgreSQL's CPU per event to RESULTS.
+run_pgbench() {
+    local name=$1 conns=$2 script=$3 per=$4 out tps p50 p99 pg0 pg1 tag="$1-$2-$(date +%s%N)"
+    cluster_settle
+    pg0=$(cluster_ticks)
+    out=$(pgbench -n -M prepared -c "$conns" -j "$([ "$conns" -gt 1 ] && echo 2 || echo 1)" -T "$DURATION" \
+          -D nleads="$NLEADS" -D batch="$BATCH" -f "$script" --log --log-prefix="$WORK/pgb-$tag" "$DATABASE_URL" 2>&1)
+    cluster_settle  # pgbench's backends are gone and reaped: their CPU is in the postmaster's cutime
+    pg1=$(cluster_ticks)
+    echo "$out" >"$WORK/pgbench-$tag.txt"
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    # Per-transaction latencies (µs, 3rd column) from the pgbench logs: p50 and p99.
+    read -r p50 p99 < <(cat "$WORK"/pgb-"$tag".* | awk '{print $3}' | sort -n |
+        awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.5)+1]/1000, a[int(NR*0.99)+1]/1000}')
+    rm -f "$WORK"/pgb-"$tag".*
+    python3 -c 'import sys; n, c, tps, per, p50, p99, ticks, d = sys.argv[1:]; ev = float(tps) * int(per)
+print(f"{n}\t{c}\t{ev:.0f}\t{p50}\t{p99}\t0\t0\t{float(ticks) * 10000 / (ev * float(d)) if ev else 0:.0f}\t0")' \
+        "$name" "$conns" "$tps" "$per" "$p50" "$p99" $((pg1 - pg0)) "$DURATION" >>"$RESULTS"
+}
 for rep in $(seq 1 "$REPS"); do
-    for conns in 1 64; do
-        out=$(pgbench -n -M prepared -c "$conns" -j "$([ "$conns" -gt 1 ] && echo 2 || echo 1)" -T "$DURATION" -D nleads="$NLEADS" \
-              -f scripts/bench/ingest-pgbench.sql --log --log-prefix="$WORK/pgb-$conns-$rep" "$DATABASE_URL" 2>&1)
-        echo "$out" >"$WORK/pgbench-$conns-$rep.txt"
-        tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
-        # Per-transaction latencies (µs, 3rd column) from the pgbench logs: p50 and p99.
-        read -r p50 p99 < <(cat "$WORK"/pgb-"$conns"-"$rep".* | awk '{print $3}' | sort -n |
-            awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.5)+1]/1000, a[int(NR*0.99)+1]/1000}')
-        rm -f "$WORK"/pgb-"$conns"-"$rep".*
-        printf "pgbench\t%s\t%.0f\t%s\t%s\t0\t0\t0\t0\n" "$conns" "$tps" "$p50" "$p99" >>"$RESULTS"
-    done
+    run_pgbench pgbench 1 scripts/bench/ingest-pgbench.sql 1
+    run_pgbench pgbench 64 scripts/bench/ingest-pgbench.sql 1
+    run_pgbench pgbench_batch 16 scripts/bench/ingest-pgbench-batch.sql "$BATCH"
 done
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -117,13 +135,20 @@ print(f"load average before / after: {sys.argv[7]} / {sys.argv[8]}\n")
 print("| scenario | connections | events/s | p50 ms | p99 ms | non-2xx | vs pgbench ceiling | CPU µs/event: leadrouter / PostgreSQL / wrk |")
 print("|---|---|---|---|---|---|---|---|")
 ceiling = {c: med("pgbench", c) for c in ("1", "64")}
-for name, conns, ref in [("events", "1", "1"), ("events", "64", "64"), (f"batch_{batch}", "16", "64"), ("pgbench", "1", None), ("pgbench", "64", None)]:
+ceiling["batch"] = med("pgbench_batch", "16")
+for name, conns, ref in [("events", "1", "1"), ("events", "64", "64"), (f"batch_{batch}", "16", "64"), ("pgbench", "1", None),
+                         ("pgbench", "64", None), ("pgbench_batch", "16", None)]:
     m = med(name, conns)
     if m is None: continue
     ratio = f"{m[0] / ceiling[ref][0]:.2f}×" if ref and ceiling.get(ref) else "—"
-    label = {"events": "POST /v1/events (decision)", "pgbench": "pgbench, same SQL per event"}.get(name, f"POST /v1/batch ({batch} msgs)")
-    cpu = f"{m[4]:.0f} / {m[5]:.0f} / {m[6]:.0f}" if name != "pgbench" else "—"
+    label = {"events": "POST /v1/events (decision)", "pgbench": "pgbench, same SQL per event",
+             "pgbench_batch": f"pgbench, least SQL of a {batch}-event lane batch"}.get(name, f"POST /v1/batch ({batch} msgs)")
+    cpu = f"— / {m[5]:.0f} / —" if name.startswith("pgbench") else f"{m[4]:.0f} / {m[5]:.0f} / {m[6]:.0f}"
     print(f"| {label} | {conns} | {m[0]:.0f} | {m[1]:.2f} | {m[2]:.2f} | {m[3]:.0f} | {ratio} | {cpu} |")
+b, cb = med(f"batch_{batch}", "16"), ceiling["batch"]
+if b and cb:
+    print(f"\n/v1/batch against the database's set-based ceiling for the same batches: {b[0] / cb[0]:.2f}×"
+          f" ({b[0]:.0f} / {cb[0]:.0f} events/s)")
 cores = __import__("os").cpu_count()
 print(f"\nCPU per event is what each process used during the run divided by the events it carried;"
       f" {cores} cores at 100 % allow at most {cores} s / (sum of the three) events per second.")

@@ -72,3 +72,17 @@ cluster_ticks() {
     done
     echo "$total"
 }
+
+# cluster_settle: waits (5 s at most) until the postmaster has no more children than its own
+# background processes (pg_stat_activity lists no client backend but the asking one), so that
+# the CPU of backends that just exited has been reaped into the postmaster's cutime.
+cluster_settle() {
+    local postmaster expected
+    postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    for _ in $(seq 1 50); do
+        expected=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type <> 'client backend' OR pid = pg_backend_pid()")
+        # psql's own backend is counted in expected and is alive while it asks; it is gone after.
+        [ "$(pgrep -c -P "$postmaster")" -le "$((expected - 1))" ] && return 0
+        sleep 0.1
+    done
+}
