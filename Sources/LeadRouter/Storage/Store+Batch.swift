@@ -176,8 +176,15 @@ extension Store {
     /// generic plan of the write path is an index lookup whatever the tables' statistics — and,
     /// unlike `force_custom_plan`, nothing is planned again per execution (that was half of
     /// PostgreSQL's time for a one-message batch). Sent first in every transaction that runs them.
+    ///
+    /// JIT is turned off with them: a plan that must keep a node these settings disable (a scan
+    /// of a table with no usable index, such as `subscriptions`) costs 10^10 and so crosses
+    /// `jit_above_cost` — and compiling it took about 350 ms for a statement that runs in one.
     static var indexPlans: PostgresQuery {
-        "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+        """
+        SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+               set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true)
+        """
     }
 
     /// The stored answer of an idempotency record `p`: its own copy (records written before
