@@ -10,11 +10,13 @@
 \set r random(1, 1000000000)
 BEGIN;
 -- As leadrouter's write path: plans by index lookups whatever the statistics.
-SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
+SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+       set_config('jit', 'off', true);
 SELECT pg_advisory_xact_lock(k) FROM generate_series(:base::int8, :last::int8) AS k ORDER BY k;
 SELECT p.lead_id, p.response FROM processed_messages p
-  JOIN generate_series(:base::int8, :last::int8) AS g(n) ON p.write_key_id = '00000000-0000-0000-0000-0000000000b1'
-   AND p.message_id = 'pgb-' || :client_id || '-' || g.n || '-' || :r;
+  JOIN unnest(array_fill('00000000-0000-0000-0000-0000000000b1'::uuid, ARRAY[:batch::int]),
+              ARRAY(SELECT 'pgb-' || :client_id || '-' || g || '-' || :r FROM generate_series(:base::int8, :last::int8) AS g)) AS m(w, id)
+    ON p.write_key_id = m.w AND p.message_id = m.id;
 SELECT i.lead_id FROM identities i
   JOIN generate_series(:base::int8, :last::int8) AS g(n) ON i.kind = 'user_id' AND i.value = 'b' || g.n;
 SELECT id, email, user_id, traits, signal_state, score, segments, segment_entered, score_parts FROM leads
