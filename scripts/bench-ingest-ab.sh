@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Before/after for ingest on a noisy shared machine: the build of BASE_REV (with its own
+# migrations, from a temporary git worktree) and this working tree's build alternate
+# A B B A A B B A … (ROUNDS pairs), each run on a fresh durable cluster: serve --migrate, a 20 s
+# /v1/batch warm-up that creates most leads, then 10 s each of /v1/events at 64 connections,
+# /v1/batch (100 messages × 16 connections) and /v1/events at 64 again. Prints every run with
+# leadrouter's and PostgreSQL's CPU per event, then medians and the median of paired ratios.
+#
+#   scripts/bench-ingest-ab.sh 5e91a01        # ROUNDS=4
+#   ROUNDS=2 scripts/bench-ingest-ab.sh HEAD~3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
+BASE_REV=${1:?usage: scripts/bench-ingest-ab.sh BASE_REV}
+ROUNDS=${ROUNDS:-4}
+ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+
+bench_leadrouter release
+NEW_BIN=$BIN NEW_TREE=$PWD
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/bench-ab.XXXXXX")
+BASE_TREE="$SCRATCH/base"
+git worktree add --detach "$BASE_TREE" "$BASE_REV" >&2
+trap 'git worktree remove --force "$BASE_TREE" >/dev/null 2>&1 || true; rm -rf "$SCRATCH"' EXIT
+echo "building $BASE_REV…" >&2
+(cd "$BASE_TREE" && swift build -c release --product leadrouter >&2)
+BASE_BIN="$(cd "$BASE_TREE" && swift build -c release --show-bin-path)/leadrouter"
+
+# run_one NAME TREE BIN: one run on a fresh cluster; appends a line to $SCRATCH/runs.tsv.
+run_one() {
+    (
+        cd "$2"
+        BENCH_PIDS=()
+        bench_cluster_start >/dev/null
+        bench_workdir ab-run
+        local port line sc out rps p99 ev per lr0 pg0 lr1 pg1
+        port=$(free_port)
+        bench_serve "$3" "$port" "$WORK/serve.log" --migrate --rules config/segments.yaml --log-level warning --worker-threads 96
+        export KEY LEADS=100000 BATCH=100
+        KEY=$("$3" keys create --name bench --scopes ingest | tail -n 1)
+        wrk -t2 -c16 -d20s -s scripts/bench/ingest-batch.lua "http://127.0.0.1:$port/v1/batch" >/dev/null
+        line=$1
+        for sc in events64 batch events64_after; do
+            lr0=$(proc_ticks "$BENCH_SERVE_PID"); pg0=$(cluster_ticks)
+            if [ "$sc" = batch ]; then
+                out=$(wrk -t2 -c16 -d10s --latency -s scripts/bench/ingest-batch.lua "http://127.0.0.1:$port/v1/batch"); per=100
+            else
+                out=$(wrk -t2 -c64 -d10s --latency -s scripts/bench/ingest-event.lua "http://127.0.0.1:$port/v1/events"); per=1
+            fi
+            lr1=$(proc_ticks "$BENCH_SERVE_PID"); pg1=$(cluster_ticks)
+            rps=$(sed -n 's/^Requests\/sec:\s*\([0-9.]*\)/\1/p' <<<"$out")
+            ev=$(python3 -c "print(round($rps * $per))")
+            line+=$(printf '\t%s\t%s\t%s' "$ev" $(((lr1 - lr0) * 1000 / ev)) $(((pg1 - pg0) * 1000 / ev)))
+        done
+        echo "$line" | tee -a "$SCRATCH/runs.tsv" >&2
+    )
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order="base new"; else order="new base"; fi
+    for which in $order; do
+        if [ "$which" = base ]; then run_one base "$BASE_TREE" "$BASE_BIN"; else run_one new "$NEW_TREE" "$NEW_BIN"; fi
+    done
+done
+
+python3 - "$SCRATCH/runs.tsv" "$BASE_REV" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+base = [r for r in rows if r[0] == "base"]; new = [r for r in rows if r[0] == "new"]
+print(f"\n{len(base)} runs of each, alternating; base = {sys.argv[2]}, new = this working tree")
+print("| scenario | events/s base → new (medians) | paired ratio (median) | leadrouter CPU µs/event | PostgreSQL CPU µs/event |")
+print("|---|---|---|---|---|")
+med = lambda rs, i: statistics.median(float(r[i]) for r in rs)
+for k, name in enumerate(["/v1/events, 64 connections", "/v1/batch, 100 × 16", "/v1/events, 64 connections, after the batch"]):
+    e, l, p = 1 + 3 * k, 2 + 3 * k, 3 + 3 * k
+    ratios = [float(n[e]) / float(b[e]) for b, n in zip(base, new)]
+    print(f"| {name} | {med(base, e):.0f} → {med(new, e):.0f} | {statistics.median(ratios):.2f}× | "
+          f"{med(base, l):.0f} → {med(new, l):.0f} | {med(base, p):.0f} → {med(new, p):.0f} |")
+PY
