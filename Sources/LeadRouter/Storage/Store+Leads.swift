@@ -19,8 +19,8 @@ extension Store {
     }
 
     /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
-    /// every lead this flush does not insert (those are whole in `leadInsertQuery`), then the `memberships` rows of the leads whose memberships changed made equal to
-    /// their current set. JSON columns equal to what the row held before the batch are not sent
+    /// every lead this flush does not insert (those are whole in `leadInsertQuery`), then the
+    /// `memberships` rows of the leads whose memberships changed made equal to their current set. JSON columns equal to what the row held before the batch are not sent
     /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
     ///
     /// `next_evaluation_at` is when the sweeper looks at the lead next: never later than its rules
