@@ -10,3 +10,15 @@ CREATE TABLE outbox_pending (
 INSERT INTO outbox_pending (outbox_id) SELECT id FROM outbox WHERE dispatched_at IS NULL;
 DROP INDEX outbox_undispatched_idx;
 ALTER TABLE outbox DROP COLUMN dispatched_at;
+
+-- Every row inserted into the outbox, by whatever writer, waits for dispatch: one statement-level
+-- trigger per INSERT statement (not per row) adds the new ids from its transition table.
+CREATE FUNCTION leadrouter_outbox_pending() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO outbox_pending (outbox_id) SELECT id FROM inserted_outbox;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_rows_wait_for_dispatch AFTER INSERT ON outbox
+    REFERENCING NEW TABLE AS inserted_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION leadrouter_outbox_pending();

@@ -52,21 +52,23 @@ final class WebhookDeliveryTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 0)
     }
 
-    /// Dispatch takes the ids off `outbox_pending` and leaves the outbox rows as their writer
+    /// Every outbox row waits for dispatch, whoever inserted it (the service, or plain SQL);
+    /// dispatch takes the ids off `outbox_pending` and leaves the outbox rows as their writer
     /// made them (no new row versions), and a second dispatch finds nothing.
     func testDispatchDoesNotRewriteOutboxRows() throws {
         let service = try TestService(test: self)  // no delivery threads: this test dispatches itself
         _ = try service.subscribe(["url": "http://127.0.0.1:9/hook", "topics": ["lead.status_changed"], "secret": Self.secret])
         try service.writeOutbox(leads: [UUID(), UUID(), UUID()], perLead: 4)
         let conn = try service.connection()
+        try conn.execute("INSERT INTO outbox (topic, lead_id, payload) VALUES ('lead.status_changed', gen_random_uuid(), '{}')")
         let versions = "SELECT string_agg(concat(id, '@', ctid, '/', xmin), ',' ORDER BY id) AS v FROM outbox"
         let before = try conn.query(PostgresQuery(unsafeRaw: versions)).first!.decode(String.self, "v")
-        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 12)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 13)
         let dispatched = try conn.withTransaction { try Store($0).dispatchOutbox(limit: 500) }
-        XCTAssertEqual(dispatched, 12)
+        XCTAssertEqual(dispatched, 13)
         XCTAssertEqual(try conn.query(PostgresQuery(unsafeRaw: versions)).first!.decode(String.self, "v"), before)
         XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 0)
-        XCTAssertEqual(try service.count("SELECT count(*) FROM deliveries"), 12)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM deliveries"), 13)
         XCTAssertEqual(try conn.withTransaction { try Store($0).dispatchOutbox(limit: 500) }, 0)
     }
 

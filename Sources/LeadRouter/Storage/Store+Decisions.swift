@@ -48,14 +48,12 @@ extension Store {
                 w.member("t", first: &first); w.string(m.topic.rawValue)
             }
         }
-        // Each row waits for the dispatcher in `outbox_pending` (0007): the row itself is never updated.
+        // Each row waits for the dispatcher in `outbox_pending` (0007's statement trigger adds it);
+        // the row itself is never updated.
         return """
-            WITH o AS (
-                INSERT INTO outbox (topic, lead_id, payload)
-                SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
-                ORDER BY n
-                RETURNING id)
-            INSERT INTO outbox_pending (outbox_id) SELECT id FROM o
+            INSERT INTO outbox (topic, lead_id, payload)
+            SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
+            ORDER BY n
             """
     }
 
