@@ -60,7 +60,7 @@ extension StringProtocol {
         // Nearly every value (a key, an email) starts and ends with a visible ASCII character:
         // nothing to trim. Rebuilding the string scalar by scalar was a visible cost per request.
         let bytes = utf8
-        if let first = bytes.first, !bytes.isEmpty, (0x21..<0x7F).contains(first),
+        if let first = bytes.first, (0x21..<0x7F).contains(first),
            (0x21..<0x7F).contains(bytes[bytes.index(bytes.endIndex, offsetBy: -1)]) {
             return String(self)
         }

@@ -33,18 +33,6 @@ extension Store {
                          occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId)
         }
     }
-
-    /// An answer already given for `(writeKey, messageId)`, if this message was processed before.
-    public func processedAnswer(writeKey: UUID, messageId: String) throws -> ProcessedMessage? {
-        let rows = try connection.query("""
-            SELECT p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p \(unsafeRaw: Self.processedDecisionJoin)
-            WHERE p.write_key_id = \(writeKey) AND p.message_id = \(messageId)
-            """)
-        guard let row = rows.first else { return nil }
-        return ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                response: try row.decode(PostgresJSON?.self, "response"))
-    }
-
 }
 
 /// What idempotency remembers of an applied message.

@@ -36,18 +36,23 @@ extension Store {
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(x.segments, '[]'))), coalesce(x.segment_entered, '{}'),
                 x.primary_segment, decode(x.signal_state, 'hex'), x.ruleset_version,
                 \(unsafeRaw: Self.at("x.next_evaluation_at")), clock_timestamp()
-            FROM jsonb_array_elements(\(j.json)) WITH ORDINALITY AS e(r, n), jsonb_to_record(e.r) AS x(
-                id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
-                company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
-                source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
-                score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
-                primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool,
-                created_first_seen_at int8)
+            FROM jsonb_array_elements(\(j.json)) WITH ORDINALITY AS e(r, n), jsonb_to_record(e.r) AS x(\(unsafeRaw: Self.leadRowRecord))
             ORDER BY e.n
             """
     }
 
-    /// One lead's row as the set-based lead statements read it. JSON columns equal to what the
+    /// The record definition of a row `writeLeadRow` writes (for `jsonb_to_record(set)`), shared
+    /// by the INSERT of new leads and the UPDATE of the others.
+    static let leadRowRecord = """
+        id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
+        company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
+        source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
+        score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
+        primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool,
+        created_first_seen_at int8
+        """
+
+    /// One lead's row as the set-based lead statements read it (`leadRowRecord`). JSON columns equal to what the
     /// stored row holds are left out (NULL keeps the column). `firstSeen` is the creating
     /// message's time, for a row this flush inserts (the engine's own `firstSeen` wins).
     static func writeLeadRow(_ j: inout JSONWriter, id: UUID, save: StagedWrites.LeadSave, firstSeen: Date? = nil) {

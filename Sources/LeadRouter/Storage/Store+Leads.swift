@@ -20,8 +20,9 @@ extension Store {
 
     /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
     /// every lead this flush does not insert (those are whole in `leadInsertQuery`), then the
-    /// `memberships` rows of the leads whose memberships changed made equal to their current set. JSON columns equal to what the row held before the batch are not sent
-    /// (NULL keeps the column), so an event costs no re-encoding of what it did not touch.
+    /// `memberships` rows of the leads whose memberships changed made equal to their current set.
+    /// JSON columns equal to what the row held before the batch are not sent (NULL keeps the
+    /// column), so an event costs no re-encoding of what it did not touch.
     ///
     /// `next_evaluation_at` is when the sweeper looks at the lead next: never later than its rules
     /// need, possibly earlier. A save keeps an earlier time the row already holds (only the
@@ -73,12 +74,7 @@ extension Store {
                                            AND l.next_evaluation_at <= coalesce(\(unsafeRaw: Self.at("x.next_evaluation_at")), 'infinity')
                                           THEN l.next_evaluation_at ELSE \(unsafeRaw: Self.at("x.next_evaluation_at")) END,
                 updated_at = now()
-            FROM jsonb_to_recordset(\(j.json)) AS x(
-                id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
-                company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
-                source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
-                score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
-                primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool)
+            FROM jsonb_to_recordset(\(j.json)) AS x(\(unsafeRaw: Self.leadRowRecord))
             WHERE l.id = x.id
             """]
         if !unknown.isEmpty {
