@@ -1,17 +1,25 @@
 // swift-tools-version:6.0
 // leadrouter — tracking events in, lead segments and routing decisions out.
 // No SwiftNIO anywhere in the product: sockets are our own (POSIX/epoll), PostgreSQL is libpq.
+//
+// The targets form a one-way graph (docs/architecture.md): helpers and C libraries at the
+// bottom, then the HTTP server, the PostgreSQL client and the pure rule engine, then storage,
+// the features (ingest, sales queues, webhooks), the HTTP API, the service that wires them, and
+// the command line. A feature calls another only through protocols declared in `LeadStore`.
 import PackageDescription
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 
 let package = Package(
     name: "leadrouter",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "leadrouter", targets: ["leadrouter"]),
+        .executable(name: "leadrouter", targets: ["LeadRouterCLI"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Segmentation", targets: ["Segmentation"]),
-        .library(name: "LeadRouter", targets: ["LeadRouter"]),
+        .library(name: "LeadRouterService", targets: ["LeadRouterService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,51 +28,60 @@ let package = Package(
     ],
     targets: [
         // System libraries, found by pkg-config; each has a module map and a shim header.
-        .systemLibrary(
-            name: "CLibPQ", pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(
-            name: "COpenSSL", pkgConfig: "openssl",
-            providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(
-            name: "CZlib", pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Tiny C helpers for what Glibc exports badly to Swift (epoll_event is packed, macros).
         .target(name: "CSystemShims"),
 
-        .target(
-            name: "HTTPServer",
-            dependencies: [
-                "COpenSSL", "CSystemShims",
-                .product(name: "Logging", package: "swift-log"),
-            ]),
-        .target(
-            name: "Postgres",
-            dependencies: [
-                "CLibPQ",
-                .product(name: "Logging", package: "swift-log"),
-            ]),
-        .target(
-            name: "Segmentation",
-            dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(
-            name: "LeadRouter",
-            dependencies: [
-                "HTTPServer", "Postgres", "Segmentation", "COpenSSL", "CZlib",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-            ]),
-        .executableTarget(
-            name: "leadrouter",
-            dependencies: [
-                "LeadRouter", "HTTPServer", "Postgres", "Segmentation",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]),
+        // One of each small helper: lock, hex, civil dates, periodic jobs. No dependencies.
+        .target(name: "Essentials"),
+        // Hashes, HMAC, randomness, request/webhook signatures, OpenSSL error text.
+        .target(name: "Cryptography", dependencies: ["COpenSSL", "Essentials"]),
+
+        // Infrastructure that knows nothing of leads.
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography", log]),
+        .target(name: "OutboundHTTP", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Essentials", log]),
+        // The pure rule engine: `now` is an argument, no I/O.
+        .target(name: "Segmentation", dependencies: ["Essentials", yams]),
+
+        // Data hygiene and the one traits → lead-state mapper (ingest and `rules test`).
+        .target(name: "Profiles", dependencies: ["Segmentation", "Essentials"]),
+        // `rules check` / `rules test`: reports, case files, the journey runner.
+        .target(name: "RulesTools", dependencies: ["Segmentation", "Profiles", yams]),
+        // The write path's JSON reader and writer.
+        .target(name: "JSONCoding", dependencies: ["Segmentation", "Postgres", "Essentials"]),
+
+        // All SQL, the row types, and the protocols features call each other through.
+        .target(name: "LeadStore", dependencies: ["Postgres", "Segmentation", "JSONCoding", "Cryptography", "Essentials"]),
+
+        // Features.
+        .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
+        .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
+        .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "Cryptography", "Segmentation", "JSONCoding",
+                                                 "Postgres", "Essentials", log]),
+
+        // Routes, authentication, problem documents.
+        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "LeadStore", "Profiles",
+                                                "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
+                                                "CZlib", log]),
+        // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
+        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks",
+                                                          "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
+                                                          "Essentials", log, yams]),
+        // The `leadrouter` command line.
+        .executableTarget(name: "LeadRouterCLI", dependencies: [
+            "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "HTTPServer", "Postgres", "Segmentation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
+        ]),
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
-        .testTarget(name: "LeadRouterTests", dependencies: ["LeadRouter"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
+        .testTarget(name: "LeadRouterTests", dependencies: [
+            "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "LeadStore", "Profiles", "RulesTools",
+            "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation",
+        ]),
     ]
 )

@@ -165,3 +165,8 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
         try c.encode(description)
     }
 }
+
+extension Value {
+    /// The string, when this is one.
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+}

@@ -1,6 +1,17 @@
 import Foundation
 import XCTest
-@testable import LeadRouter
+@testable import Cryptography
+@testable import Essentials
+@testable import HTTPAPI
+@testable import Ingest
+@testable import JSONCoding
+@testable import LeadRouterService
+@testable import LeadStore
+@testable import OutboundHTTP
+@testable import Profiles
+@testable import RulesTools
+@testable import SalesQueues
+@testable import Webhooks
 
 final class AuthPrimitivesTests: XCTestCase {
     func testGeneratedKeysHaveTheFormatAndHash() {

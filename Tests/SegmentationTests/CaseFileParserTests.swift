@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The case-file format of `leadrouter rules test`: what it reads and how it refuses mistakes.

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The runner behind `leadrouter rules test`: what it evaluates when, and how it reports.

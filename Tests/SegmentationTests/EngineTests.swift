@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Evaluation: aliases, sources, statuses, stages, hysteresis, priority, suppression, explanations.

@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Expression-level errors: each with its column inside the rule (the rule text starts at 8:13).

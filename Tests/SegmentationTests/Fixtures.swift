@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The DESIGN.md §7 sample ruleset, used by many tests.

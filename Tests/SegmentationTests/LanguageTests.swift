@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Every construct of the rule language, evaluated through a real ruleset.

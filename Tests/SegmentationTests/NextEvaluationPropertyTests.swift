@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// For random event sequences through the sample ruleset: nothing changes before

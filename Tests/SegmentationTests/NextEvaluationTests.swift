@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// `next_evaluation_at`: exact instants for windows, inactive, since, membership.age and score.

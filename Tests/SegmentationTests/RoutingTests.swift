@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Actions of the primary segment's route, and of every current segment for the channels listed in

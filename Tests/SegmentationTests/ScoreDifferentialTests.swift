@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The engine's incremental score (per-rule contributions stored at `score_at`, decayed by one

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Decay by half-life, per-rule caps, late-event points, bands.

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The shipped sample ruleset and its shipped cases, as `leadrouter rules check` and `rules test`

@@ -1,4 +1,6 @@
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// Signal state: what is kept, its encoding and size, missing signals and backfill.

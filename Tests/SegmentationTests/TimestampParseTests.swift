@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Profiles
+@testable import RulesTools
 @testable import Segmentation
 
 /// The formatter-free reader of stored times agrees with `Timestamp`'s own text, everywhere.

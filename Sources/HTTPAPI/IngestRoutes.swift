@@ -1,0 +1,112 @@
+import Cryptography
+import Foundation
+import HTTPServer
+import Ingest
+import JSONCoding
+import LeadStore
+import Postgres
+import Segmentation
+
+/// The Segment-compatible ingest endpoints and `POST /v1/events`. Thin: inflate, decode,
+/// authenticate, call `IngestService`, encode.
+public struct IngestRoutes: Sendable {
+    let service: IngestService
+    /// Where messages go: the group-commit lanes (one transaction per batch of waiting messages).
+    let pipeline: GroupCommitPipeline
+    let auth: Authenticator
+    let decoder: SegmentMessageDecoder
+    /// Allowed clock difference for `X-Leadrouter-Signature` timestamps.
+    let signatureToleranceSeconds: Int
+
+    public init(pipeline: GroupCommitPipeline, auth: Authenticator, limits: IngestLimits = IngestLimits(),
+                signatureToleranceSeconds: Int = 300) {
+        self.service = pipeline.service; self.pipeline = pipeline; self.auth = auth; self.decoder = SegmentMessageDecoder(limits: limits)
+        self.signatureToleranceSeconds = signatureToleranceSeconds
+    }
+
+    static let success = HTTPResponse.json(["success": true])
+
+    public func install(into router: inout HTTPRouter) {
+        let limits = decoder.limits
+        for kind in SegmentMessage.Kind.allCases {
+            router.add(.POST, "/v1/\(kind.rawValue)", maxBodyBytes: limits.maxMessageBytes) { request in
+                try APIErrors.guarded { try single(request, kind: kind) }
+            }
+        }
+        router.add(.POST, "/v1/batch", maxBodyBytes: limits.maxBatchBytes) { request in
+            try APIErrors.guarded { try batch(request) }
+        }
+        router.add(.POST, "/v1/events", maxBodyBytes: limits.maxMessageBytes) { request in
+            try APIErrors.guarded { try event(request) }
+        }
+    }
+
+    func single(_ request: HTTPRequest, kind: SegmentMessage.Kind) throws -> HTTPResponse {
+        let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
+        let key = try authenticateFirst(request, body: body)
+        let message: SegmentMessage
+        do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        _ = try pipeline.ingest(message, writeKey: key.id)
+        return Self.success
+    }
+
+    func batch(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
+        let key = try authenticateFirst(request, body: body)
+        let decoded: (messages: [SegmentMessage], writeKey: String?)
+        do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        _ = try pipeline.ingest(decoded.messages, writeKey: key.id)
+        return Self.success
+    }
+
+    func event(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
+        let key = try authenticateFirst(request, body: body)
+        let message: SegmentMessage
+        do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        if let secret = key.signingSecret {
+            do {
+                try SignatureScheme.verify(header: request.headers["X-Leadrouter-Signature"], body: request.body,
+                                           secret: Array(secret.utf8), now: Int(Date().timeIntervalSince1970),
+                                           toleranceSeconds: signatureToleranceSeconds)
+            } catch {
+                throw Authenticator.unauthorized(error.description)
+            }
+        }
+        let result = try pipeline.ingest(message, writeKey: key.id)
+        return APIErrors.rawJSON(result.decision.bytes)
+    }
+
+    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
+    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
+    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
+    /// so that a message that fails validation can still carry it.
+    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
+        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
+        return try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
+    }
+
+    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
+    static func writeKey(in body: [UInt8]) -> String? {
+        guard case .object(let object)? = try? JSONReader.parse(body) else { return nil }
+        if case .string(let key)? = object["writeKey"], !key.isEmpty { return key }
+        guard case .array(let batch)? = object["batch"] else { return nil }
+        return batch.lazy.compactMap { $0["writeKey"]?.stringValue }.first { !$0.isEmpty }
+    }
+
+    /// The body, inflated when sent with `Content-Encoding: gzip` (capped at `limit` + 1 bytes so
+    /// an oversized result is refused by the decoder's limit check rather than buffered).
+    func inflated(_ request: HTTPRequest, limit: Int) throws -> [UInt8] {
+        guard let encoding = request.headers["Content-Encoding"]?.lowercased(), encoding != "identity" else { return request.body }
+        guard encoding == "gzip" || encoding == "x-gzip" else {
+            throw HTTPError(.unsupportedMediaType, detail: "Content-Encoding '\(encoding)' is not supported: send gzip or nothing")
+        }
+        do {
+            return try GzipInflater.inflate(request.body, maxOutputBytes: limit + 1)
+        } catch .tooLarge {
+            throw HTTPError(.contentTooLarge, detail: "the body inflates to more than \(limit) bytes")
+        } catch {
+            throw HTTPError(.badRequest, detail: error.description)
+        }
+    }
+}

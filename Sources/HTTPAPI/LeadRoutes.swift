@@ -1,0 +1,163 @@
+import Foundation
+import HTTPServer
+import Ingest
+import LeadStore
+import Postgres
+import Profiles
+import Segmentation
+
+/// The CRM-facing read API (scope `read`): leads by id or identity, their segments with history,
+/// their decisions (cursor paging) and CRM status changes.
+public struct LeadRoutes: Sendable {
+    let service: IngestService
+    let auth: Authenticator
+
+    public init(service: IngestService, auth: Authenticator) { self.service = service; self.auth = auth }
+
+    var pool: PostgresPool { service.pool }
+
+    public func install(into router: inout HTTPRouter) {
+        router.add(.GET, "/v1/leads") { request in try APIErrors.guarded { try find(request) } }
+        router.add(.GET, "/v1/leads/{id}") { request in try APIErrors.guarded { try lead(request) } }
+        router.add(.PATCH, "/v1/leads/{id}", maxBodyBytes: 16 * 1024) { request in try APIErrors.guarded { try patch(request) } }
+        router.add(.GET, "/v1/leads/{id}/segments") { request in try APIErrors.guarded { try segments(request) } }
+        router.add(.GET, "/v1/leads/{id}/decisions") { request in try APIErrors.guarded { try decisions(request) } }
+    }
+
+    /// Authenticates (scope `read`), finds the lead of `{id}` (following merges) and runs `body`.
+    func withLead(_ request: HTTPRequest, _ body: (Store, LeadRecord) throws -> HTTPResponse) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .read)
+        let id = try Self.leadId(request)
+        return try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.liveLead(id) else { throw Self.notFound }
+            return try body(store, lead)
+        }
+    }
+
+    func lead(_ request: HTTPRequest) throws -> HTTPResponse {
+        try withLead(request) { store, lead in .json(LeadView(lead, identities: try store.identities(of: lead.id))) }
+    }
+
+    func find(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .read)
+        let key: IdentityKey
+        if let email = request.queryValue("email") {
+            guard let normalised = EmailAddress(email) else {
+                throw HTTPError(.badRequest, detail: "not a valid email address", errors: [.init(pointer: "/query/email", detail: "is not a valid email address")])
+            }
+            key = IdentityKey(.email, normalised.value)
+        } else if let user = request.queryValue("user_id") {
+            key = IdentityKey(.userId, user)
+        } else if let anonymous = request.queryValue("anonymous_id") {
+            key = IdentityKey(.anonymousId, anonymous)
+        } else {
+            throw HTTPError(.badRequest, detail: "give one of email, user_id or anonymous_id",
+                            errors: [.init(pointer: "/query", detail: "one of email, user_id, anonymous_id is required")])
+        }
+        return try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let id = try store.leadId(for: key), let lead = try store.liveLead(id) else { throw Self.notFound }
+            return .json(LeadView(lead, identities: try store.identities(of: lead.id)))
+        }
+    }
+
+    struct SegmentsView: Encodable {
+        struct Current: Encodable { var segment: String; var enteredAt: Timestamp
+            enum CodingKeys: String, CodingKey { case segment, enteredAt = "entered_at" } }
+        struct History: Encodable {
+            var segment: String; var change: String; var reason: PostgresJSONValue?; var rulesetVersion: Int
+            var eventId: String?; var occurredAt: Timestamp
+            enum CodingKeys: String, CodingKey {
+                case segment, change, reason, rulesetVersion = "ruleset_version", eventId = "event_id", occurredAt = "occurred_at"
+            }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(segment, forKey: .segment); try c.encode(change, forKey: .change); try c.encode(reason, forKey: .reason)
+                try c.encode(rulesetVersion, forKey: .rulesetVersion); try c.encode(eventId, forKey: .eventId)
+                try c.encode(occurredAt, forKey: .occurredAt)
+            }
+        }
+        var leadId: String; var primarySegment: String?; var current: [Current]; var history: [History]
+        enum CodingKeys: String, CodingKey { case leadId = "lead_id", primarySegment = "primary_segment", current, history }
+    }
+
+    func segments(_ request: HTTPRequest) throws -> HTTPResponse {
+        try withLead(request) { store, lead in
+            let current = try store.memberships(of: lead.id).map { SegmentsView.Current(segment: $0.segment, enteredAt: Timestamp($0.enteredAt)) }
+            let history = try store.membershipHistory(of: lead.id).map {
+                SegmentsView.History(segment: $0.segment, change: $0.change, reason: try $0.reason.map(PostgresJSONValue.init),
+                                     rulesetVersion: $0.rulesetVersion, eventId: $0.eventId?.uuidString.lowercased(),
+                                     occurredAt: Timestamp($0.occurredAt))
+            }
+            return .json(SegmentsView(leadId: lead.id.uuidString.lowercased(), primarySegment: lead.primarySegment,
+                                      current: current, history: history))
+        }
+    }
+
+    struct DecisionsPage: Encodable {
+        var data: [PostgresJSONValue]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case data, nextCursor = "next_cursor" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(data, forKey: .data)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    func decisions(_ request: HTTPRequest) throws -> HTTPResponse {
+        let limit = try Self.limit(request)
+        return try withLead(request) { store, lead in
+            let page = try store.decisions(of: lead.id, limit: limit, cursor: request.queryValue("cursor"))
+            return .json(DecisionsPage(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
+        }
+    }
+
+    struct StatusPatch: Decodable { var status: String? }
+
+    func patch(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .read)
+        let id = try Self.leadId(request)
+        guard let patch = try? JSONDecoder().decode(StatusPatch.self, from: Data(request.body)) else {
+            throw HTTPError(.badRequest, detail: "the body must be a JSON object", errors: [.init(pointer: "", detail: "must be a JSON object")])
+        }
+        guard let status = patch.status else {
+            throw HTTPError(.unprocessableContent, detail: "status is required", errors: [.init(pointer: "/status", detail: "is required")])
+        }
+        guard status.range(of: "^[a-z0-9][a-z0-9_.-]{0,127}$", options: .regularExpression) != nil else {
+            throw HTTPError(.unprocessableContent, detail: "status must be a lowercase name",
+                            errors: [.init(pointer: "/status", detail: "must match ^[a-z0-9][a-z0-9_.-]{0,127}$")])
+        }
+        guard let result = try service.setStatus(status, lead: id) else { throw Self.notFound }
+        return try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.lead(result.leadId) else { throw Self.notFound }
+            return .json(LeadView(lead, identities: try store.identities(of: lead.id)))
+        }
+    }
+
+    static let notFound = HTTPError(.notFound, detail: "no such lead")
+
+    static func leadId(_ request: HTTPRequest) throws -> UUID {
+        guard let text = request.pathParameters["id"], let id = UUID(uuidString: text) else {
+            throw HTTPError(.notFound, detail: "no such lead (ids are UUIDs)")
+        }
+        return id
+    }
+
+    static func limit(_ request: HTTPRequest) throws -> Int {
+        guard let text = request.queryValue("limit") else { return 50 }
+        guard let n = Int(text), (1...500).contains(n) else {
+            throw HTTPError(.badRequest, detail: "limit must be 1…500", errors: [.init(pointer: "/query/limit", detail: "must be an integer from 1 to 500")])
+        }
+        return n
+    }
+}
+
+/// A stored JSON document re-emitted as it is inside a larger response.
+struct PostgresJSONValue: Encodable {
+    let value: Value
+    init(_ json: PostgresJSON) throws { value = try json.decode(Value.self) }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,60 @@
+import Essentials
+import HTTPServer
+
+/// The outcome of one readiness check.
+public struct ReadinessResult: Sendable, Equatable {
+    /// Whether this component can serve traffic.
+    public var ready: Bool
+    /// Why not, for operators (shown in `/readyz`).
+    public var detail: String?
+
+    /// A result; give `detail` when not ready.
+    public init(ready: Bool, detail: String? = nil) { self.ready = ready; self.detail = detail }
+    /// Ready, nothing to add.
+    public static let ready = ReadinessResult(ready: true)
+}
+
+/// The checks `/readyz` runs, registered by the components that need them (the database pool,
+/// the active ruleset, …). With none registered the service is ready as soon as it listens.
+public final class ReadinessChecks: Sendable {
+    private let checks = Locked<[(name: String, check: @Sendable () -> ReadinessResult)]>([])
+
+    /// No checks yet: ready.
+    public init() {}
+
+    /// Adds a check; `check` runs on a worker thread for every `/readyz` and may block briefly.
+    public func register(_ name: String, _ check: @escaping @Sendable () -> ReadinessResult) {
+        checks.withLock { $0.append((name, check)) }
+    }
+
+    /// Runs every check in registration order.
+    public func run() -> [(name: String, result: ReadinessResult)] {
+        let current = checks.withLock { $0 }
+        return current.map { ($0.name, $0.check()) }
+    }
+}
+
+/// `GET /healthz` (alive: status and version) and `GET /readyz` (every readiness check passes:
+/// 200, else 503 with the failing checks), the probes an orchestrator polls.
+public enum OpsRoutes {
+    struct Health: Encodable { let status: String; let version: String }
+    struct Readiness: Encodable {
+        struct Check: Encodable { let name: String; let status: String; let detail: String? }
+        let status: String
+        let checks: [Check]
+    }
+
+    /// Adds both routes to `router`; `/healthz` reports `version`.
+    public static func install(into router: inout HTTPRouter, version: String, readiness: ReadinessChecks) {
+        let health = HTTPResponse.json(Health(status: "ok", version: version))
+        router.add(.GET, "/healthz") { _ in health }
+        router.add(.GET, "/readyz") { _ in
+            let results = readiness.run()
+            let ready = results.allSatisfy { $0.result.ready }
+            let body = Readiness(status: ready ? "ready" : "not_ready", checks: results.map {
+                .init(name: $0.name, status: $0.result.ready ? "ok" : "failing", detail: $0.result.detail)
+            })
+            return .json(body, status: ready ? .ok : .serviceUnavailable)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPServer
+import LeadStore
+import Postgres
+import SalesQueues
+
+/// The sales queue API, scope `queue`: look at a queue, claim with a lease (optionally long
+/// polling), ack/release/extend with the claim token, and the queue's stats; with them the
+/// owner and account routes (`OwnerRoutes`).
+public struct QueueRoutes: Sendable {
+    let service: QueueService
+    let auth: Authenticator
+
+    /// Routes over `service`, keys checked by `auth`.
+    public init(service: QueueService, auth: Authenticator) { self.service = service; self.auth = auth }
+
+    static let namePattern = "^[a-z0-9][a-z0-9_.-]{0,127}$"
+
+    /// Adds the queue routes and the owner/account routes.
+    public func install(into router: inout HTTPRouter) {
+        router.add(.GET, "/v1/queues/{queue}") { request in try APIErrors.guarded { try list(request) } }
+        router.add(.GET, "/v1/queues/{queue}/stats") { request in try APIErrors.guarded { try stats(request) } }
+        router.add(.POST, "/v1/queues/{queue}/claim", maxBodyBytes: 4096) { request in try APIErrors.guarded { try claim(request) } }
+        OwnerRoutes(pool: service.pool, auth: auth, clock: service.clock).install(into: &router)
+        for verb in ["ack", "release", "extend"] {
+            router.add(.POST, "/v1/queues/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request in
+                try APIErrors.guarded { try lease(request, verb: verb) }
+            }
+        }
+    }
+
+    func queueName(_ request: HTTPRequest) throws -> String {
+        let name = request.pathParameters["queue"] ?? ""
+        guard name.range(of: Self.namePattern, options: .regularExpression) != nil else {
+            throw HTTPError(.notFound, detail: "no queue named '\(name)'")
+        }
+        return name
+    }
+
+    static func invalid(_ error: QueueRequestError) -> HTTPError {
+        HTTPError(.badRequest, title: "Invalid request", detail: error.description,
+                  errors: error.errors.map { ProblemFieldError(pointer: $0.pointer, detail: $0.detail) })
+    }
+
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .queue)
+        let queue = try queueName(request)
+        let state = request.queryValue("state")
+        var errors: [QueueFieldError] = []
+        if let state, !["open", "claimed"].contains(state) { errors.append(.init(pointer: "/query/state", detail: "must be open or claimed")) }
+        let cursorText = request.queryValue("cursor")
+        let cursor = cursorText.flatMap(UUID.init(uuidString:))
+        if cursorText != nil, cursor == nil { errors.append(.init(pointer: "/query/cursor", detail: "is not a cursor of this API")) }
+        if !errors.isEmpty { throw Self.invalid(QueueRequestError(errors: errors)) }
+        let limit = try LeadRoutes.limit(request)
+        let page = try service.pool.withConnection {
+            try Store($0).queueItems(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor)
+        }
+        return .json(QueueItemsPage(queue: queue, data: page.items.map { QueueItemView(item: $0, showToken: false) },
+                                    nextCursor: page.nextCursor, includeCursor: true))
+    }
+
+    func stats(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .queue)
+        let queue = try queueName(request)
+        return .json(QueueStatsView(queue: queue, stats: try service.pool.withConnection { try Store($0).queueStats(queue: queue) }))
+    }
+
+    func claim(_ request: HTTPRequest) throws -> HTTPResponse {
+        let key = try auth.authenticate(request, scope: .queue)
+        let queue = try queueName(request)
+        let parsed: ClaimRequest
+        do { parsed = try ClaimRequest.parse(request.body) } catch { throw Self.invalid(error) }
+        do {
+            let result = try service.claim(queue: queue, request: parsed, claimer: key.name)
+            return .json(QueueItemsPage(queue: queue, data: result.items.map { QueueItemView(item: $0, showToken: true) },
+                                        nextCursor: nil, includeCursor: false))
+        } catch is QueueService.TooManyWaiters {
+            throw HTTPError(.serviceUnavailable, detail: "too many claims are long-polling on this node; retry, or claim without wait_seconds",
+                            headers: ["Retry-After": "1"])
+        }
+    }
+
+    func lease(_ request: HTTPRequest, verb: String) throws -> HTTPResponse {
+        _ = try auth.authenticate(request, scope: .queue)
+        let queue = try queueName(request)
+        guard let id = request.pathParameters["id"].flatMap(UUID.init(uuidString:)) else {
+            throw HTTPError(.notFound, detail: "no such item (ids are UUIDs)")
+        }
+        let parsed: LeaseRequest
+        do { parsed = try LeaseRequest.parse(request.body, verb: verb) } catch { throw Self.invalid(error) }
+        switch try service.lease(queue: queue, item: id, request: parsed) {
+        case let .done(item): return .json(QueueItemView(item: item, showToken: verb == "extend"))
+        case let .conflict(why): throw HTTPError(.conflict, title: "Stale claim", detail: why)
+        case .notFound: throw HTTPError(.notFound, detail: "no item \(id.uuidString.lowercased()) in queue '\(queue)'")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import HTTPServer
+import LeadStore
+import Postgres
+import Segmentation
+
+/// `GET /v1/segments` (definitions and live sizes) and `GET /v1/segments/{name}/members`
+/// (cursor paging by lead id), scope `read`.
+public struct SegmentRoutes: Sendable {
+    let engine: Engine
+    let pool: PostgresPool
+    let auth: Authenticator
+
+    public init(engine: Engine, pool: PostgresPool, auth: Authenticator) { self.engine = engine; self.pool = pool; self.auth = auth }
+
+    struct Definition: Encodable {
+        var name: String; var description: String?; var owner: String?; var priority: Int
+        var enter: String; var exit: String?; var size: Int
+    }
+    struct Definitions: Encodable {
+        var rulesetVersion: Int; var data: [Definition]
+        enum CodingKeys: String, CodingKey { case rulesetVersion = "ruleset_version", data }
+    }
+    struct Member: Encodable {
+        var leadId: String; var enteredAt: Timestamp
+        enum CodingKeys: String, CodingKey { case leadId = "lead_id", enteredAt = "entered_at" }
+    }
+    struct Members: Encodable {
+        var segment: String; var data: [Member]; var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case segment, data, nextCursor = "next_cursor" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(segment, forKey: .segment); try c.encode(data, forKey: .data); try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    public func install(into router: inout HTTPRouter) {
+        router.add(.GET, "/v1/segments") { request in
+            try APIErrors.guarded {
+                _ = try auth.authenticate(request, scope: .read)
+                let sizes = try pool.withConnection { try Store($0).segmentSizes() }
+                let data = engine.ruleset.segments.map {
+                    Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
+                               enter: $0.enter.text, exit: $0.exit?.text, size: sizes[$0.name] ?? 0)
+                }
+                return .json(Definitions(rulesetVersion: engine.ruleset.version, data: data))
+            }
+        }
+        router.add(.GET, "/v1/segments/{name}/members") { request in
+            try APIErrors.guarded {
+                _ = try auth.authenticate(request, scope: .read)
+                let name = request.pathParameters["name"] ?? ""
+                guard engine.ruleset.segments.contains(where: { $0.name == name }) else {
+                    throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
+                }
+                let limit = try LeadRoutes.limit(request)
+                let page = try pool.withConnection { try Store($0).members(of: name, limit: limit, cursor: request.queryValue("cursor")) }
+                return .json(Members(segment: name, data: page.items.map {
+                    Member(leadId: $0.leadId.uuidString.lowercased(), enteredAt: Timestamp($0.enteredAt))
+                }, nextCursor: page.nextCursor))
+            }
+        }
+    }
+}

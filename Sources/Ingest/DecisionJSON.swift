@@ -1,0 +1,160 @@
+import Foundation
+import JSONCoding
+import Postgres
+import Segmentation
+
+/// The JSON documents of the write path — the decision, its explanation parts, the outbox
+/// payloads — written by `JSONWriter` in exactly the bytes `Decision.jsonEncoder` gives (sorted
+/// keys, explicit nulls where `Decision.encode` writes them, absent optionals elsewhere), so
+/// answers stay byte-identical to what was stored and re-sent duplicates compare equal.
+enum DecisionJSON {
+    /// The decision document (`POST /v1/events` answer, `decisions.decision`, `lead.routed`).
+    static func document(_ d: Decision) -> PostgresJSON {
+        var w = JSONWriter(capacity: 2048)
+        write(d, into: &w)
+        return w.json
+    }
+
+    /// A segment's explanation (`membership_history.reason`).
+    static func reason(_ s: SegmentExplanation) -> PostgresJSON {
+        var w = JSONWriter()
+        write(s, into: &w)
+        return w.json
+    }
+
+    /// `data` of `segment.entered` / `segment.exited`.
+    static func segmentChange(leadId: String, segment: String, change: String, eventId: String?, rulesetVersion: Int,
+                              at: Timestamp, reason: SegmentExplanation?) -> PostgresJSON {
+        var w = JSONWriter()
+        w.fixedObject { w, first in
+            w.member("at", first: &first); w.timestamp(at)
+            w.member("change", first: &first); w.string(change)
+            if let eventId { w.member("event_id", first: &first); w.string(eventId) }
+            w.member("lead_id", first: &first); w.string(leadId)
+            if let reason { w.member("reason", first: &first); write(reason, into: &w) }
+            w.member("ruleset_version", first: &first); w.int(rulesetVersion)
+            w.member("segment", first: &first); w.string(segment)
+        }
+        return w.json
+    }
+
+    /// A flat object of string fields (`lead.status_changed`, `lead.merged`).
+    static func strings(_ fields: [String: String]) -> PostgresJSON {
+        var w = JSONWriter(capacity: 160)
+        w.object(fields) { w, v in w.string(v) }
+        return w.json
+    }
+
+    static func write(_ d: Decision, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        w.member("actions", first: &first); w.array(d.actions) { w, a in write(a, into: &w) }
+        w.member("band", first: &first); w.optionalString(d.band)
+        w.member("evaluated_at", first: &first); w.timestamp(d.evaluatedAt)
+        w.member("event_id", first: &first); w.optionalString(d.eventId)
+        w.member("event_type", first: &first); w.optionalString(d.eventType)
+        w.member("explanation", first: &first); write(d.explanation, into: &w)
+        w.member("lead_id", first: &first); w.optionalString(d.leadId)
+        w.member("next_evaluation_at", first: &first)
+        if let next = d.nextEvaluationAt { w.timestamp(next) } else { w.null() }
+        w.member("primary_segment", first: &first); w.optionalString(d.primarySegment)
+        w.member("ruleset_version", first: &first); w.int(d.rulesetVersion)
+        w.member("score", first: &first); w.number(d.score)
+        w.member("segments", first: &first)
+        var inner = true
+        w.byte(UInt8(ascii: "{"))
+        w.member("current", first: &inner); w.stringArray(d.segments.current)
+        w.member("entered", first: &inner); w.stringArray(d.segments.entered)
+        w.member("exited", first: &inner); w.stringArray(d.segments.exited)
+        w.byte(UInt8(ascii: "}"))
+        w.member("stage", first: &first); w.optionalString(d.stage)
+        w.member("status", first: &first); w.string(d.status)
+        w.member("suppressed", first: &first)
+        w.array(d.suppressed) { w, s in
+            w.fixedObject { w, f in
+                w.member("channel", first: &f); w.string(s.channel)
+                w.member("reason", first: &f); w.string(s.reason)
+            }
+        }
+        w.member("unknown_event_type", first: &first); w.bool(d.unknownEventType)
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ a: Action, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        if let v = a.assignedBy { w.member("assigned_by", first: &first); w.string(v) }
+        if let v = a.audience { w.member("audience", first: &first); w.string(v) }
+        w.member("channel", first: &first); w.string(a.channel)
+        if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
+        if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }
+        if let v = a.ownerId { w.member("owner_id", first: &first); w.string(v) }
+        if let v = a.queue { w.member("queue", first: &first); w.string(v) }
+        w.member("segment", first: &first); w.string(a.segment)
+        if let v = a.sequence { w.member("sequence", first: &first); w.string(v) }
+        if let skipped = a.skipped {
+            w.member("skipped", first: &first)
+            w.array(skipped) { w, s in
+                w.fixedObject { w, f in
+                    if let owner = s.ownerId { w.member("owner_id", first: &f); w.string(owner) }
+                    w.member("reason", first: &f); w.string(s.reason)
+                    w.member("step", first: &f); w.string(s.step)
+                }
+            }
+        }
+        if let v = a.slaDueAt { w.member("sla_due_at", first: &first); w.timestamp(v) }
+        if let v = a.team { w.member("team", first: &first); w.string(v) }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    /// One object keyed by segment name plus `score`, keys sorted together.
+    static func write(_ e: Explanation, into w: inout JSONWriter) {
+        var keys = Array(e.segments.keys)
+        if e.score != nil { keys.append("score") }
+        w.byte(UInt8(ascii: "{"))
+        for (i, key) in JSONWriter.sortedKeys(keys).enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            w.key(key)
+            if let segment = e.segments[key] { write(segment, into: &w) } else if let score = e.score { write(score, into: &w) }
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ s: SegmentExplanation, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        w.member("change", first: &first); w.string(s.change)
+        w.member("enter", first: &first); w.string(s.enter)
+        if let exit = s.exit { w.member("exit", first: &first); w.string(exit) }
+        w.member("terms", first: &first)
+        w.array(s.terms) { w, t in
+            w.fixedObject { w, f in
+                w.member("expression", first: &f); w.string(t.expression)
+                w.member("value", first: &f); w.value(t.value)
+            }
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ s: ScoreExplanation, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        if let band = s.band { w.member("band", first: &first); w.string(band) }
+        w.member("decayed", first: &first); w.number(s.decayed)
+        if let half = s.halfLife { w.member("half_life", first: &first); w.string(half) }
+        w.member("previous", first: &first); w.number(s.previous)
+        if let at = s.previousAt { w.member("previous_at", first: &first); w.timestamp(at) }
+        w.member("rules", first: &first)
+        w.array(s.rules) { w, r in
+            w.fixedObject { w, f in
+                w.member("added", first: &f); w.number(r.added)
+                if let cap = r.cap { w.member("cap", first: &f); w.number(cap) }
+                w.member("capped", first: &f); w.bool(r.capped)
+                w.member("points", first: &f); w.number(r.points)
+                w.member("rule", first: &f); w.string(r.rule)
+            }
+        }
+        w.member("score", first: &first); w.number(s.score)
+        w.byte(UInt8(ascii: "}"))
+    }
+}

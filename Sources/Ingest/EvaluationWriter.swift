@@ -1,0 +1,86 @@
+import Foundation
+import LeadStore
+import Postgres
+import Segmentation
+
+/// Writes the outcome of one evaluation in the caller's transaction — the lead row, current
+/// memberships, membership history with reasons, the decision audit row and outbox rows — so
+/// ingest, the sweeper and CRM status changes all record a decision the same way. It is the one
+/// place decisions are written. `stage` adds the rows to a `PendingStatements` (a lane sends
+/// those of its whole batch as one set-based statement per table, in one pipeline); `write`
+/// stages and sends at once.
+struct EvaluationWriter {
+    let store: Store
+    /// What other features do with each decision (sales routing, injected by the service).
+    let hook: any DecisionHook
+
+    /// Stores `evaluation` for `leadId` (previously `before`) now, in one round trip after
+    /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
+    @discardableResult
+    func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
+               recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
+               after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
+        let pending = PendingStatements(store: store)
+        pending.append(contentsOf: prelude)
+        let written = try stage(leadId: leadId, before: before, storedState: storedState, previousPrimary: previousPrimary,
+                                evaluation: evaluation, eventId: eventId, recordDecision: recordDecision, into: pending)
+        pending.append(contentsOf: after(written.document))
+        try pending.flush()
+        return written
+    }
+
+    /// Stages the statements storing `evaluation` for `leadId` (previously `before`) in `pending`
+    /// and returns the decision with its ids filled in and its JSON document.
+    /// `storedState` is the state as the row holds it once the statements staged before run (nil
+    /// for a row not written yet): unchanged JSON columns are then not re-sent.
+    /// `recordDecision: false` skips the audit row when nothing changed (sweeper re-evaluations
+    /// that only reschedule). `exactSchedule` stores the evaluation's `next_evaluation_at` even
+    /// when the row holds an earlier one (the sweeper, which must move a lead's schedule on);
+    /// otherwise the earlier time stays (see `Store.leadSaveQueries`).
+    @discardableResult
+    func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
+               eventId: UUID?, recordDecision: Bool = true, exactSchedule: Bool = false,
+               into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
+        var decision = evaluation.decision
+        decision.leadId = leadId.lowercasedText
+        decision.eventId = eventId?.lowercasedText
+        let state = evaluation.newState
+        let hooked = try hook.decisionMade(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
+        let document = DecisionJSON.document(decision)
+        let version = decision.rulesetVersion
+        pending.append(contentsOf: hooked)
+        let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
+        pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
+                              rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
+                              membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys),
+                              exactSchedule: exactSchedule)
+        let at = decision.evaluatedAt.date
+        var outbox: [OutboxMessage] = []
+        for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
+                                       (decision.segments.exited, "exited", OutboxTopic.segmentExited)] {
+            for name in names {
+                let explanation = decision.explanation.segments[name]
+                pending.rows.history.append(StagedWrites.HistoryRow(
+                    leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)),
+                    rulesetVersion: version, eventId: eventId, at: at))
+                outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
+                    leadId: decision.leadId!, segment: name, change: change, eventId: decision.eventId,
+                    rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
+            }
+        }
+        if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
+            outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
+        }
+        if state.status != before.status {
+            outbox.append(OutboxMessage(topic: .leadStatusChanged, leadId: leadId, payload: DecisionJSON.strings([
+                "lead_id": decision.leadId!, "from": before.status, "to": state.status, "at": decision.evaluatedAt.description,
+            ])))
+        }
+        if recordDecision || changed {
+            pending.rows.decisions.append(StagedWrites.DecisionRow(leadId: leadId, eventId: eventId, rulesetVersion: version,
+                                                                   evaluatedAt: at, document: document))
+        }
+        pending.rows.outbox += outbox
+        return (decision, document)
+    }
+}

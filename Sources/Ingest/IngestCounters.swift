@@ -1,0 +1,23 @@
+import Essentials
+
+/// Data-hygiene and pipeline counts since start (per process), for operators and tests: how
+/// many invalid emails were kept as traits, events without a source, merges, duplicates.
+public final class IngestCounters: Sendable {
+    /// A snapshot of the counts.
+    public struct Snapshot: Sendable, Equatable {
+        public var applied = 0
+        public var duplicates = 0
+        public var invalidEmails = 0
+        public var unknownSources = 0
+        public var unknownEventTypes = 0
+        public var merges = 0
+    }
+
+    private let state = Locked(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func add(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import LeadStore
+import Logging
+import Postgres
+import Segmentation
+
+/// What ingest answers for one message once its transaction committed.
+public struct IngestResult: Sendable {
+    public var leadId: UUID
+    public var eventId: UUID
+    /// The decision document (`POST /v1/events` answers with it).
+    public var decision: PostgresJSON
+    /// True when the message had been applied before and this is the stored answer.
+    public var duplicate: Bool
+}
+
+/// The ingest use case: one message → identity resolution → locked lead row → engine → state,
+/// event, memberships, decision, outbox and idempotency record, all in ONE transaction; the
+/// result exists only after commit.
+public final class IngestService: Sendable {
+    public let pool: PostgresPool
+    public let engine: Engine
+    public let profile: ProfileUpdate
+    public let counters: IngestCounters
+    /// What other features do with each decision (the service injects sales routing).
+    let decisionHook: any DecisionHook
+    package let clock: @Sendable () -> Date
+    let logger: Logger
+
+    package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
+                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
+        self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
+    }
+
+    /// Applies one message sent with write key `writeKey`. A concurrent duplicate that loses the
+    /// race on `processed_messages` is retried once and then finds the winner's answer.
+    public func ingest(_ message: SegmentMessage, writeKey: UUID) throws -> IngestResult {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try pool.withTransaction { conn in try apply(message, writeKey: writeKey, store: Store(conn)) }
+            } catch let error as PostgresError where error.sqlState == "23505" && attempt < 3 {
+                logger.debug("duplicate message raced; retrying", metadata: ["constraint": "\(error.constraint ?? "")"])
+            }
+        }
+    }
+
+    /// Applies the messages of a batch in order (each in its own transaction); returns after
+    /// the last one committed.
+    public func ingest(_ messages: [SegmentMessage], writeKey: UUID) throws -> [IngestResult] {
+        try messages.map { try ingest($0, writeKey: writeKey) }
+    }
+
+    /// The body of the ingest transaction for one message; group commit applies whole batches
+    /// with `applyBatch` and comes here for the messages that merge leads or need a backfill.
+    func apply(_ message: SegmentMessage, writeKey: UUID, store: Store) throws -> IngestResult {
+        let identity = MessageIdentity(message)
+        let start = try store.lockCheckAndResolve(identity.lookupKeys, writeKey: writeKey,
+                                                  messageId: message.messageIdProvided ? message.messageId : nil)
+        if let done = start.processed { return duplicate(done) }
+        let now = clock()
+        let (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
+        let pending = PendingStatements(store: store)
+        let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
+                                 now: now, store: store, pending: pending)
+        try pending.flush()
+        return decided.result
+    }
+
+    /// The answer to a message applied before (the stored one, in its first bytes).
+    func duplicate(_ done: ProcessedMessage) -> IngestResult {
+        counters.add { $0.duplicates += 1 }
+        let decision = done.response.map(Self.canonical) ?? DecisionJSON.strings(["lead_id": done.leadId.uuidString.lowercased()])
+        return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
+    }
+
+    /// Everything after the lead rows are locked: merge (run now), profile, engine, and the
+    /// message's writes staged in `pending` — the new lead row, its identities, the event, the
+    /// evaluation's writes and the idempotency record. Returns the result and the lead as the
+    /// staged statements leave it.
+    func decide(_ message: SegmentMessage, writeKey: UUID, identity: MessageIdentity, lead: LeadRecord, others: [LeadRecord],
+                isNew: Bool, now: Date, store: Store, pending: PendingStatements) throws -> (result: IngestResult, lead: LeadRecord) {
+        var lead = lead
+        let before = lead.state
+        var state = lead.state
+        var rebuildSignals = needsBackfill(lead.state)
+        if !others.isEmpty {
+            state = LeadMerge.merge(survivor: state, others: others.map(\.state), halfLife: engine.ruleset.scoring.halfLife)
+            try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
+            for other in others {
+                try store.markMerged(other.id, into: lead.id)
+                try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: DecisionJSON.strings([
+                    "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
+            }
+            counters.add { $0.merges += others.count }
+            rebuildSignals = true
+        }
+        if isNew { pending.rows.newLeads.append((lead.id, message.occurredAt)) }
+        profile.apply(message, identity: identity, to: &state)
+        if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
+        if rebuildSignals {
+            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+        }
+
+        let event = EngineEventMapping.event(for: message)
+        var evaluation = engine.evaluate(state: state, event: event, now: now)
+        if event != nil, evaluation.newState.lastSource == nil {
+            let touch = LeadState.Touch(channel: "unknown", at: Timestamp(message.occurredAt))
+            evaluation.newState.firstSource = touch
+            evaluation.newState.lastSource = touch
+            counters.add { $0.unknownSources += 1 }
+        }
+        if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
+
+        pending.rows.identities += identity.keys.map { ($0, lead.id) }
+        let eventId = UUID()
+        pending.rows.events.append(EventRow(
+            id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
+            type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
+            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
+        let written = try EvaluationWriter(store: store, hook: decisionHook).stage(
+            leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
+        if message.messageIdProvided {
+            pending.rows.recordProcessed(StagedWrites.ProcessedRow(
+                writeKey: writeKey, messageId: message.messageId,
+                answer: ProcessedMessage(leadId: lead.id, eventId: eventId, response: written.document)))
+        }
+        lead.state = evaluation.newState
+        lead.primarySegment = written.decision.primarySegment
+        counters.add { $0.applied += 1 }
+        return (IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false), lead)
+    }
+
+    /// Locks the leads the message's keys point to; the survivor is the oldest, the others are
+    /// the leads the message ties to it. No lead yet: a new one (inserted by the caller's pipeline).
+    func lockLeads(_ found: Set<UUID>, store: Store, now: Date) throws -> (LeadRecord, [LeadRecord], isNew: Bool) {
+        var ids = found
+        for _ in 0..<8 {
+            let records = try store.leadsForUpdate(Array(ids))
+            // A lead merged away by a transaction that committed after we resolved: follow it.
+            let forwarded = Set(records.compactMap(\.mergedInto))
+            if forwarded.isEmpty || forwarded.isSubset(of: ids) {
+                let live = records.filter { $0.mergedInto == nil }
+                guard !live.isEmpty else { return (LeadRecord(newLeadAt: now), [], true) }
+                let sorted = live.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+                return (sorted[0], Array(sorted.dropFirst()), false)
+            }
+            ids.formUnion(forwarded)
+        }
+        throw PostgresError(code: .queryFailed, message: "merge chain too long")
+    }
+
+    /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
+    static func canonical(_ stored: PostgresJSON) -> PostgresJSON {
+        guard let decision = try? stored.decode(Decision.self) else { return stored }
+        return DecisionJSON.document(decision)
+    }
+
+    /// A lead with history whose stored signals do not cover what this ruleset counts (a new
+    /// signal, a longer window) is rebuilt from its stored events before the engine decides.
+    func needsBackfill(_ state: LeadState) -> Bool {
+        state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty
+    }
+}
+
+extension IngestService: LeadStatusChanging {
+    /// A CRM sets the lead's status (`PATCH /v1/leads/{id}`): the lead (or the lead it was
+    /// merged into) is locked, re-evaluated at now with the new status, and the decision stored.
+    /// Returns the live lead's id, or nil when there is no such lead.
+    public func setStatus(_ status: String, lead id: UUID) throws -> (leadId: UUID, decision: PostgresJSON)? {
+        try pool.withTransaction { conn in
+            let store = Store(conn)
+            guard let live = try store.liveLead(id), let lead = try store.leadsForUpdate([live.id]).first else { return nil }
+            return (lead.id, try applyStatus(status, to: lead, store: store))
+        }
+    }
+
+    /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack
+    /// closes the item and moves the status atomically).
+    package func applyStatus(_ status: String, to lead: LeadRecord, store: Store) throws -> PostgresJSON {
+        let now = clock()
+        var state = lead.state
+        state.setStatus(status, at: Timestamp(now))
+        if needsBackfill(state) {
+            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+        }
+        let evaluation = engine.evaluate(state: state, now: now)
+        return try EvaluationWriter(store: store, hook: decisionHook).write(
+            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
+    }
+}

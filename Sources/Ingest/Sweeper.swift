@@ -1,0 +1,108 @@
+import Essentials
+import Foundation
+import LeadStore
+import Logging
+import Postgres
+import Segmentation
+
+/// Time-based re-evaluation: leads whose `next_evaluation_at` has passed are locked in batches
+/// (`FOR UPDATE SKIP LOCKED`, so several nodes share the work without waiting on each other),
+/// evaluated at now without an event, and their exits and entries written as an event's would be.
+public final class Sweeper: Sendable {
+    public let pool: PostgresPool
+    public let engine: Engine
+    public let batchSize: Int
+    /// Pause between sweeps when nothing was due.
+    public let interval: Double
+    /// What other features do with each decision (the service injects sales routing).
+    let decisionHook: any DecisionHook
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let stopSignal = Locked<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    package init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
+                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
+                 logger: Logger) {
+        self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
+        self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
+    }
+
+    /// Re-evaluates every lead due at the clock's now, batch by batch; returns how many.
+    @discardableResult
+    public func sweepDue() throws -> Int {
+        var total = 0
+        while true {
+            let count = try sweepBatch()
+            total += count
+            if count < batchSize { return total }
+        }
+    }
+
+    /// One batch in one transaction.
+    func sweepBatch() throws -> Int {
+        let now = clock()
+        return try pool.withTransaction { conn in
+            let store = Store(conn)
+            let due = try store.dueLeadsForUpdate(now: now, limit: batchSize)
+            let pending = PendingStatements(store: store)  // every lead's writes in one round trip
+            for lead in due {
+                var state = lead.state
+                if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
+                    state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+                }
+                let evaluation = engine.evaluate(state: state, now: now)
+                try EvaluationWriter(store: store, hook: decisionHook).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
+                                                         previousPrimary: lead.primarySegment,
+                                                         evaluation: evaluation, eventId: nil, recordDecision: false,
+                                                         exactSchedule: true, into: pending)
+            }
+            try pending.flush()
+            return due.count
+        }
+    }
+
+    /// Keeps the monthly `events` partitions ahead of time: this month and the next two exist
+    /// before any row for them arrives (a month whose rows already sit in `events_default` can no
+    /// longer get a partition of its own). Returns how many partitions it created.
+    @discardableResult
+    public func ensureEventPartitions() throws -> Int {
+        try pool.withConnection { try Store($0).ensureEventPartitions(from: clock(), months: 3) }
+    }
+
+    /// Starts the background loop (one thread) until `stop()`. Besides sweeping, it makes sure
+    /// the coming months' event partitions exist, once per UTC day.
+    public func start() {
+        let thread = Thread { [self] in
+            var partitionsCheckedDay = Int.min
+            while !stopSignal.withLock({ $0 }) {
+                let day = Int(clock().timeIntervalSince1970 / 86_400)
+                if day != partitionsCheckedDay {
+                    do {
+                        let created = try ensureEventPartitions()
+                        partitionsCheckedDay = day
+                        if created > 0 { logger.info("created event partitions", metadata: ["partitions.created": "\(created)"]) }
+                    } catch {
+                        logger.warning("could not create event partitions", metadata: ["error": "\(error)"])
+                    }
+                }
+                var swept = 0
+                do { swept = try sweepDue() } catch {
+                    logger.warning("sweep failed", metadata: ["error": "\(error)"])
+                }
+                if swept == 0 { _ = wake.wait(timeout: .now() + interval) }
+            }
+            finished.signal()
+        }
+        thread.name = "leadrouter-sweeper"
+        thread.start()
+    }
+
+    /// Stops the loop and waits for the current sweep to finish.
+    public func stop() {
+        stopSignal.withLock { $0 = true }
+        wake.signal()
+        finished.wait()
+    }
+}

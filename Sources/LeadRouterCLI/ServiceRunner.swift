@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import HTTPServer
+import LeadRouterService
+import Logging
+import RulesTools
+
+/// What `serve` and `dev` share: logging set-up, the ruleset file, starting the service and
+/// stopping it on SIGTERM/SIGINT.
+enum ServiceRunner {
+    static func bootstrapLogging(level: String) -> Logger {
+        let parsed = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+        return Logger(label: "leadrouter")
+    }
+
+    static func readRules(_ path: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            stderrLine("leadrouter: cannot read the ruleset \(path): \(error.localizedDescription)")
+            throw ExitCode(66)  // EX_NOINPUT
+        }
+    }
+
+    /// Builds the app; a ruleset with errors is printed as `rules check` prints it and exits 1.
+    static func makeApp(_ options: LeadRouterApp.Options, logger: Logger) throws -> LeadRouterApp {
+        do {
+            return try LeadRouterApp(options: options, logger: logger)
+        } catch let rejected as LeadRouterApp.RulesetRejected {
+            for line in rejected.report.diagnostics { stderrLine(line) }
+            stderrLine(rejected.report.summary)
+            stderrLine("leadrouter: not starting: the ruleset has errors")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops gracefully. `signals` must be created before any
+    /// thread starts (threads inherit the blocked signal mask).
+    static func serve(_ app: LeadRouterApp, signals: ShutdownSignals, logger: Logger,
+                      onStarted: (LeadRouterApp) throws -> Void = { _ in }) throws {
+        do {
+            try app.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            app.stop()
+            throw ExitCode.failure
+        }
+        logger.info("serving", metadata: ["port": "\(app.port ?? 0)", "ruleset.version": "\(app.engine.ruleset.version)"])
+        do { try onStarted(app) } catch { app.stop(); throw error }
+        let signal = signals.wait()
+        logger.info("signal received", metadata: ["signal": "\(signal)"])
+        app.stop()
+    }
+}
+
+/// One line on standard error.
+func stderrLine(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

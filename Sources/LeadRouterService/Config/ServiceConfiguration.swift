@@ -1,0 +1,100 @@
+import HTTPServer
+import Webhooks
+
+/// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
+/// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
+/// database and rules sections next to `server`.
+public struct ServiceConfiguration: Sendable, Equatable {
+    /// The HTTP listener.
+    public var server = ServerSettings()
+    /// The `webhooks:` section: delivery settings and configured subscriptions.
+    public var webhooks = WebhookSettings()
+    /// Minimum log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+    /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
+    /// lanes put more messages in each commit.
+    public var ingestLanes = 4
+
+    /// All defaults (what an empty file gives).
+    public init() {}
+}
+
+/// The `server:` section; zero thread counts mean "derive from the core count".
+public struct ServerSettings: Sendable, Equatable {
+    /// Numeric IPv4/IPv6 listen address.
+    public var host = "127.0.0.1"
+    /// Listen port; 0 = any free port.
+    public var port = 8080
+    /// Event loops; 0 = one per core.
+    public var eventLoops = 0
+    /// Handler threads; 0 = two per core, at least 4.
+    public var workerThreads = 0
+    /// Requests waiting for a worker before `503`.
+    public var workerQueueDepth = 1024
+    /// Open connections before `503` and close.
+    public var maxConnections = 10_000
+    /// Requests read ahead of their answers per connection.
+    public var maxPipelinedRequests = 16
+    /// Seconds for a request head to arrive (408 after).
+    public var headerReadTimeout = 10.0
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeout = 60.0
+    /// Seconds in-flight requests get on shutdown.
+    public var shutdownGracePeriod = 10.0
+    /// Request line limit (414 beyond).
+    public var maxRequestLineBytes = 8 * 1024
+    /// Header block limit (431 beyond).
+    public var maxHeaderBytes = 32 * 1024
+    /// Header field count limit (431 beyond).
+    public var maxHeaderFields = 100
+    /// Default body limit per route (413 beyond).
+    public var maxBodyBytes = 1 << 20
+    /// PEM paths; both empty = plain HTTP, both set = HTTPS.
+    public var tlsCertificate = ""
+    /// PEM private key for `tlsCertificate`.
+    public var tlsKey = ""
+
+    /// All defaults.
+    public init() {}
+
+    /// The server configuration these settings describe.
+    public var httpServerConfiguration: HTTPServerConfiguration {
+        var c = HTTPServerConfiguration()
+        c.host = host
+        c.port = port
+        if eventLoops > 0 { c.eventLoopCount = eventLoops }
+        if workerThreads > 0 { c.workerThreads = workerThreads }
+        c.workerQueueDepth = workerQueueDepth
+        c.maxConnections = maxConnections
+        c.maxPipelinedRequests = maxPipelinedRequests
+        c.headerReadTimeout = headerReadTimeout
+        c.idleTimeout = idleTimeout
+        c.shutdownGracePeriod = shutdownGracePeriod
+        c.parserLimits.maxRequestLineBytes = maxRequestLineBytes
+        c.parserLimits.maxHeaderBytes = maxHeaderBytes
+        c.parserLimits.maxHeaderFields = maxHeaderFields
+        c.parserLimits.maxBodyBytes = maxBodyBytes
+        if !tlsCertificate.isEmpty || !tlsKey.isEmpty {
+            c.tls = TLSConfiguration(certificatePath: tlsCertificate, keyPath: tlsKey)
+        }
+        return c
+    }
+}
+
+/// A setting that could not be used: where it came from, which key, and why — safe to print.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// `config/leadrouter.yaml:12:3`, `--port`, or `LEADROUTER_PORT`.
+    public var source: String
+    /// The dotted key, e.g. `server.port`.
+    public var key: String
+    /// What is wrong and what was expected.
+    public var message: String
+
+    /// A configuration error for `key` from `source`.
+    public init(source: String, key: String, message: String) {
+        self.source = source; self.key = key; self.message = message
+    }
+
+    /// `source: key: message`, safe to show a user.
+    public var description: String { "\(source): \(key): \(message)" }
+}

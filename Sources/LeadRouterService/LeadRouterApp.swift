@@ -1,0 +1,168 @@
+import Foundation
+import HTTPAPI
+import HTTPServer
+import Ingest
+import LeadStore
+import Logging
+import Postgres
+import Profiles
+import RulesTools
+import SalesQueues
+import Segmentation
+import Webhooks
+
+/// The running service: database pool, active ruleset, ingest pipeline, sweeper and the HTTP
+/// API, put together once for `serve`, `dev` and the end-to-end tests.
+public final class LeadRouterApp: @unchecked Sendable {
+    /// What the service needs to start.
+    public struct Options: Sendable {
+        public var databaseURL: String
+        /// Ruleset YAML text and the name it is reported under (`config/segments.yaml`).
+        public var rulesYAML: String
+        public var rulesFileName: String
+        /// Apply `migrations/` before serving (`--migrate`); nil leaves the schema alone.
+        public var migrationsDirectory: URL?
+        public var server = HTTPServerConfiguration()
+        public var maxDatabaseConnections = 16
+        public var sweeperInterval = 1.0
+        public var sweeperBatchSize = 200
+        public var runSweeper = true
+        /// Lease expiry and SLA escalation (`QueueWorker`), every `queueWorkerInterval` seconds.
+        public var runQueueWorker = true
+        public var queueWorkerInterval = 1.0
+        /// Most claims long-polling at once; nil = half the HTTP worker threads (at least 1).
+        public var maxQueueWaiters: Int?
+        /// Webhook delivery (`webhooks.enabled` turns the dispatcher and workers on this node off).
+        public var webhooks = WebhookSettings()
+        /// Group-commit writer lanes (each uses one database connection while it commits).
+        public var ingestLanes = 4
+        /// Most messages one lane applies in one transaction.
+        public var maxMessagesPerTransaction = 256
+        public var ingestLimits = IngestLimits()
+        public var freeMail = FreeMailDomains.default
+        /// The service's notion of now (tests inject one; the engine never reads a clock).
+        public var clock: @Sendable () -> Date = Date.init
+        /// Shown by `/healthz`.
+        public var version = "dev"
+
+        public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
+            self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
+        }
+    }
+
+    /// The ruleset did not load: the report says why, as `leadrouter rules check` prints it.
+    public struct RulesetRejected: Error, CustomStringConvertible {
+        public let report: RulesCheckReport
+        public var description: String { (report.diagnostics + [report.summary]).joined(separator: "\n") }
+    }
+
+    public let options: Options
+    public let pool: PostgresPool
+    public let engine: Engine
+    public let ingest: IngestService
+    public let sweeper: Sweeper
+    public let pipeline: GroupCommitPipeline
+    public let queues: QueueService
+    public let authenticator: Authenticator
+    public let webhookDelivery: WebhookDelivery
+    public let readiness = ReadinessChecks()
+    let logger: Logger
+    private var server: HTTPServer?
+    private var sweeperRunning = false
+    private var stopped = false
+
+    /// Loads and checks the ruleset (throws `RulesetRejected`), connects, migrates when asked and
+    /// records the ruleset as active. Nothing listens yet.
+    public init(options: Options, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        let report = RulesCheckReport(yaml: options.rulesYAML, fileName: options.rulesFileName)
+        guard let loaded = report.loaded else { throw RulesetRejected(report: report) }
+        for warning in loaded.warnings { logger.warning("ruleset: \(warning.description)") }
+        engine = Engine(loaded.ruleset)
+        let configuration = PostgresConfiguration(url: options.databaseURL)
+        if let directory = options.migrationsDirectory {
+            let applied = try Migrator(configuration: configuration, directory: directory, logger: logger).migrate()
+            for file in applied { logger.info("migration applied", metadata: ["file": "\(file.fileName)"]) }
+        }
+        pool = PostgresPool(configuration: configuration,
+                            settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
+                            logger: logger)
+        try pool.prewarm()
+        try pool.withTransaction { conn in
+            try Store(conn).activateRuleset(version: loaded.ruleset.version, yaml: options.rulesYAML,
+                                            author: "leadrouter serve", note: options.rulesFileName)
+            try Store(conn).syncTeams(loaded.ruleset.teams)
+        }
+        let salesRouting = SalesRouting()
+        ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
+                               decisionHook: salesRouting, clock: options.clock, logger: logger)
+        pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
+                                       maxBatch: options.maxMessagesPerTransaction, logger: logger)
+        sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
+                          decisionHook: salesRouting, clock: options.clock, logger: logger)
+        authenticator = Authenticator(pool: pool)
+        queues = QueueService(pool: pool, statuses: ingest, waiters: QueueWaiters(
+            listener: try PostgresListener(configuration: configuration, logger: logger),
+            maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
+            worker: QueueWorker(pool: pool, interval: options.queueWorkerInterval, clock: options.clock, logger: logger),
+            clock: options.clock, logger: logger)
+        webhookDelivery = try WebhookDelivery.prepare(databaseURL: options.databaseURL, settings: options.webhooks, engine: engine,
+                                                      pool: pool, logger: logger)
+        let pool = self.pool
+        let version = engine.ruleset.version
+        readiness.register("database") {
+            do { try pool.withConnection { try Store($0).ping() }; return .ready } catch {
+                return ReadinessResult(ready: false, detail: "database unreachable: \(error)")
+            }
+        }
+        readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
+    }
+
+    /// Every route of the service.
+    public func router() -> HTTPRouter {
+        var router = HTTPRouter()
+        OpsRoutes.install(into: &router, version: options.version, readiness: readiness)
+        IngestRoutes(pipeline: pipeline, auth: authenticator, limits: options.ingestLimits).install(into: &router)
+        LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
+        SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
+        QueueRoutes(service: queues, auth: authenticator).install(into: &router)
+        WebhookRoutes(pool: pool, engine: engine, auth: authenticator, settings: options.webhooks).install(into: &router)
+        return router
+    }
+
+    /// Starts listening (and the sweeper); `port` is the bound port afterwards.
+    public func start() throws {
+        queues.start(runWorker: options.runQueueWorker)
+        let server = HTTPServer(configuration: options.server, router: router(), logger: logger)
+        try server.start()
+        self.server = server
+        if options.runSweeper {
+            sweeper.start()
+            sweeperRunning = true
+        }
+        if options.webhooks.enabled { webhookDelivery.start() }
+    }
+
+    public var port: Int? { server?.port }
+
+    /// Stops the server gracefully, then the sweeper, then closes the pool.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        queues.stop()
+        server?.shutdown()
+        server?.waitUntilStopped()
+        if sweeperRunning { sweeper.stop(); sweeperRunning = false }
+        webhookDelivery.stop()
+        pipeline.stop()
+        pool.close()
+    }
+
+    /// Creates an API key and returns its plaintext (shown once; only the hash is stored).
+    public func createKey(name: String, scopes: Set<APIScope>, signingSecret: String? = nil) throws -> String {
+        let key = NewAPIKey.generate()
+        _ = try pool.withConnection { try Store($0).createAPIKey(name: name, key: key, scopes: scopes, signingSecret: signingSecret) }
+        return key.plaintext
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import JSONCoding
+import Postgres
+import Segmentation
+
+/// A lead row: the engine's `LeadState` plus what only the service knows (id, merge pointer,
+/// ruleset version, owner, timestamps). Mapped column by column so SQL can filter and index
+/// the profile, while the state still round-trips exactly.
+public struct LeadRecord: Sendable {
+    public var id: UUID
+    public var state: LeadState
+    public var primarySegment: String?
+    public var ownerId: String?
+    public var rulesetVersion: Int?
+    public var nextEvaluationAt: Date?
+    public var mergedInto: UUID?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// The columns `init(row:)` reads, in result order: every SELECT of a lead lists them through
+    /// `columns`, so the row is decoded by position (finding 32 columns by name cost hundreds of
+    /// `strcmp`s per row, a visible share of a lane batch).
+    enum Column: Int, CaseIterable {
+        case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
+        case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
+        case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment
+
+        /// The column's SQL name (snake case of the case name).
+        var name: String {
+            String(String(describing: self).unicodeScalars.flatMap { c in
+                c.properties.isUppercase ? ["_", Character(c).lowercased().unicodeScalars.first!] : [c]
+            }.map(Character.init))
+        }
+    }
+
+    /// The select list of a lead row, in `Column` order.
+    static let columns = Column.allCases.map(\.name).joined(separator: ", ")
+
+    /// A lead that does not exist yet (its INSERT goes out with its first writes).
+    package init(newLeadAt now: Date) {
+        id = UUID(); state = LeadState(); state.status = "new"
+        primarySegment = nil; ownerId = nil; rulesetVersion = nil; nextEvaluationAt = nil; mergedInto = nil
+        createdAt = now; updatedAt = now
+    }
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(UUID.self, at: Column.id.rawValue)
+        var s = LeadState()
+        s.email = try row.decode(String?.self, at: Column.email.rawValue)
+        s.userId = try row.decode(String?.self, at: Column.userId.rawValue)
+        s.country = try row.decode(String?.self, at: Column.country.rawValue)
+        s.region = try row.decode(String?.self, at: Column.region.rawValue)
+        s.shipToRegion = try row.decode(String?.self, at: Column.shipToRegion.rawValue)
+        s.company = LeadState.Company(
+            domain: try row.decode(String?.self, at: Column.companyDomain.rawValue),
+            size: try row.decode(String?.self, at: Column.companySize.rawValue).flatMap(Double.init),
+            industry: try row.decode(String?.self, at: Column.companyIndustry.rawValue),
+            techStack: try row.decode([String].self, at: Column.companyTechStack.rawValue))
+        s.traits = try Self.object(row.decode(PostgresJSON.self, at: Column.traits.rawValue))
+        s.firstSource = try row.decode(PostgresJSON?.self, at: Column.sourceFirst.rawValue).flatMap(Self.touch)
+        s.lastSource = try row.decode(PostgresJSON?.self, at: Column.sourceLast.rawValue).flatMap(Self.touch)
+        s.lastEventAt = try row.decode(Date?.self, at: Column.lastEventAt.rawValue).map(Timestamp.init)
+        // first_seen_at is NOT NULL (defaults to creation); the engine's firstSeen is the first event.
+        s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, at: Column.firstSeenAt.rawValue))
+        s.stage = try row.decode(String?.self, at: Column.stage.rawValue)
+        s.status = try row.decode(String.self, at: Column.status.rawValue)
+        s.statusAt = try row.decode(Date?.self, at: Column.statusAt.rawValue).map(Timestamp.init)
+        s.customer = try row.decode(Bool.self, at: Column.customer.rawValue)
+        s.score = try row.decode(Double.self, at: Column.score.rawValue)
+        s.scoreAt = try row.decode(Date?.self, at: Column.scoreAt.rawValue).map(Timestamp.init)
+        s.scoreParts = try Self.object(row.decode(PostgresJSON.self, at: Column.scoreParts.rawValue)).compactMapValues {
+            if case .number(let n) = $0 { return n } else { return nil }
+        }
+        s.band = try row.decode(String?.self, at: Column.band.rawValue)
+        s.memberships = try Self.object(row.decode(PostgresJSON.self, at: Column.segmentEntered.rawValue)).compactMapValues {
+            $0.stringValue.flatMap(Timestamp.parse)
+        }
+        if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
+            s.signals = try SignalState(decoding: Array(bytes))
+        }
+        state = s
+        primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)
+        ownerId = try row.decode(String?.self, at: Column.ownerId.rawValue)
+        rulesetVersion = try row.decode(Int?.self, at: Column.rulesetVersion.rawValue)
+        nextEvaluationAt = try row.decode(Date?.self, at: Column.nextEvaluationAt.rawValue)
+        mergedInto = try row.decode(UUID?.self, at: Column.mergedInto.rawValue)
+        createdAt = try row.decode(Date.self, at: Column.createdAt.rawValue)
+        updatedAt = try row.decode(Date.self, at: Column.updatedAt.rawValue)
+    }
+}
+
+extension LeadRecord {
+    /// A JSON object column, read with `JSONReader` (rows are read for every message; `JSONDecoder`
+    /// was a visible cost).
+    static func object(_ json: PostgresJSON) throws -> [String: Value] {
+        guard case .object(let fields) = try JSONReader.parse(json.bytes) else {
+            throw PostgresError(code: .queryFailed, message: "a lead JSON column is not an object")
+        }
+        return fields
+    }
+
+    /// A touch as stored in `source_first`/`source_last` (`{"channel": …, "at": …}`).
+    static func touch(_ json: PostgresJSON) throws -> LeadState.Touch? {
+        let fields = try object(json)
+        guard let channel = fields["channel"]?.stringValue, let at = fields["at"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
+        return LeadState.Touch(channel: channel, at: at)
+    }
+}
+
+extension SignalStateDecodingError: CustomStringConvertible {
+    public var description: String { "stored signal state cannot be decoded (\(String(reflecting: self)))" }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Postgres
+import Segmentation
+
+/// The writes of the open transaction that wait to go out together: a lane stages those of every
+/// message of its batch here and sends them in ONE pipeline (one round trip) before commit, as
+/// one set-based statement per table (`StagedWrites`) followed by any other statements in the
+/// order they were added. Whoever must run a statement now, and needs the staged writes applied
+/// first (a read of rows they write), calls `flush()` before it.
+package final class PendingStatements {
+    package let store: Store
+    /// Rows to write, one statement per table at flush.
+    package var rows = StagedWrites()
+    /// Other statements, run after the staged rows, in order.
+    package private(set) var queries: [PostgresQuery] = []
+
+    package init(store: Store) { self.store = store }
+
+    func append(_ query: PostgresQuery) { queries.append(query) }
+
+    package func append(contentsOf more: [PostgresQuery]) { queries.append(contentsOf: more) }
+
+    /// Sends what is staged, in one round trip; with `commit`, the transaction's COMMIT goes out
+    /// in the same pipeline (the caller's transaction then sends none).
+    package func flush(commit: Bool = false) throws {
+        var batch = store.stagedWriteQueries(rows) + queries
+        rows = StagedWrites()
+        queries = []
+        if commit { batch.append("COMMIT") }
+        guard !batch.isEmpty else { return }
+        try store.run(batch)
+    }
+}
+
+/// Rows of several messages' writes, collected per table so that each table gets one statement.
+package struct StagedWrites {
+    /// The final state to store for one lead, and the state its row held before the batch
+    /// (nil for a row this batch inserts): JSON columns that did not change are not re-sent.
+    struct LeadSave {
+        var state: LeadState
+        var stored: LeadState?
+        var primarySegment: String?
+        var rulesetVersion: Int
+        var nextEvaluationAt: Date?
+        /// True when some evaluation changed the lead's memberships (its rows are synced).
+        var membershipsChanged: Bool
+        /// Store `nextEvaluationAt` as it is (the sweeper). Otherwise the row keeps an earlier
+        /// time it already holds (see `Store.leadSaveQueries`).
+        var exactSchedule: Bool
+    }
+
+    package struct DecisionRow {
+        /// Made here, not by the server: the idempotency record written with it points at it.
+        var id = UUID()
+        var leadId: UUID
+        var eventId: UUID?
+        var rulesetVersion: Int
+        var evaluatedAt: Date
+        var document: PostgresJSON
+        /// The message whose idempotency record answers with this decision: that record is
+        /// written by the decision's own statement, so the document is sent and parsed once.
+        var answers: (writeKey: UUID, messageId: String)?
+
+        package init(leadId: UUID, eventId: UUID? = nil, rulesetVersion: Int, evaluatedAt: Date, document: PostgresJSON, answers: (writeKey: UUID, messageId: String)? = nil) {
+            self.leadId = leadId; self.eventId = eventId; self.rulesetVersion = rulesetVersion; self.evaluatedAt = evaluatedAt; self.document = document; self.answers = answers
+        }
+    }
+
+    package struct HistoryRow {
+        var leadId: UUID
+        var change: MembershipChange
+        var rulesetVersion: Int
+        var eventId: UUID?
+        var at: Date
+
+        package init(leadId: UUID, change: MembershipChange, rulesetVersion: Int, eventId: UUID? = nil, at: Date) {
+            self.leadId = leadId; self.change = change; self.rulesetVersion = rulesetVersion; self.eventId = eventId; self.at = at
+        }
+    }
+
+    package struct ProcessedRow {
+        var writeKey: UUID
+        var messageId: String
+        var answer: ProcessedMessage
+
+        package init(writeKey: UUID, messageId: String, answer: ProcessedMessage) {
+            self.writeKey = writeKey; self.messageId = messageId; self.answer = answer
+        }
+    }
+
+    package var newLeads: [(id: UUID, firstSeen: Date)] = []
+    package var identities: [(key: IdentityKey, leadId: UUID)] = []
+    /// Lead saves by lead, and the order leads were first saved in.
+    var leadSaves: [UUID: LeadSave] = [:]
+    var leadOrder: [UUID] = []
+    package var events: [EventRow] = []
+    package var history: [HistoryRow] = []
+    package var decisions: [DecisionRow] = []
+    package var outbox: [OutboxMessage] = []
+    var processed: [ProcessedRow] = []
+
+    var isEmpty: Bool {
+        newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && decisions.isEmpty
+            && outbox.isEmpty && processed.isEmpty
+    }
+
+    /// Stages an idempotency record: on the decision row it answers with when that is the last
+    /// one staged (same lead, event and document), else as a row of its own.
+    package mutating func recordProcessed(_ row: ProcessedRow) {
+        if let last = decisions.indices.last, decisions[last].answers == nil, decisions[last].leadId == row.answer.leadId,
+           decisions[last].eventId == row.answer.eventId, let response = row.answer.response, decisions[last].document == response {
+            decisions[last].answers = (row.writeKey, row.messageId)
+        } else {
+            processed.append(row)
+        }
+    }
+
+    /// Records the lead's new state; a lead saved again keeps the state its row held first.
+    package mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
+                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false) {
+        if var save = leadSaves[id] {
+            save.state = state
+            save.primarySegment = primarySegment
+            save.rulesetVersion = rulesetVersion
+            save.nextEvaluationAt = nextEvaluationAt
+            save.membershipsChanged = save.membershipsChanged || membershipsChanged
+            save.exactSchedule = save.exactSchedule || exactSchedule
+            leadSaves[id] = save
+        } else {
+            leadSaves[id] = LeadSave(state: state, stored: stored, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
+                                     nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged,
+                                     exactSchedule: exactSchedule)
+            leadOrder.append(id)
+        }
+    }
+}

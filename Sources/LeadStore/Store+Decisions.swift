@@ -1,0 +1,69 @@
+import Foundation
+import JSONCoding
+import Postgres
+import Segmentation
+
+/// Topics of outbox rows, consumed by webhook delivery.
+public enum OutboxTopic: String, Sendable, CaseIterable {
+    case segmentEntered = "segment.entered"
+    case segmentExited = "segment.exited"
+    case leadRouted = "lead.routed"
+    case leadStatusChanged = "lead.status_changed"
+    case leadMerged = "lead.merged"
+    case queueSLABreached = "queue.sla_breached"
+}
+
+/// One outbox row to write.
+public struct OutboxMessage: Sendable {
+    public var topic: OutboxTopic
+    public var leadId: UUID
+    public var payload: PostgresJSON
+    public init(topic: OutboxTopic, leadId: UUID, payload: PostgresJSON) {
+        self.topic = topic; self.leadId = leadId; self.payload = payload
+    }
+}
+
+/// One membership change to record in the history.
+public struct MembershipChange: Sendable {
+    public var segment: String
+    /// `entered` or `exited`.
+    public var change: String
+    /// The explanation of the change (the rules with the values they saw).
+    public var reason: PostgresJSON?
+
+    package init(segment: String, change: String, reason: PostgresJSON? = nil) {
+        self.segment = segment; self.change = change; self.reason = reason
+    }
+}
+
+extension Store {
+    /// Queues outbox rows in this transaction (published only if it commits).
+    public func appendOutbox(_ messages: [OutboxMessage]) throws {
+        if let query = appendOutboxQuery(messages) { try connection.execute(query) }
+    }
+
+    /// The statement of `appendOutbox` (nil when there is nothing to queue).
+    public func appendOutboxQuery(_ messages: [OutboxMessage]) -> PostgresQuery? {
+        guard !messages.isEmpty else { return nil }
+        var w = JSONWriter(capacity: messages.reduce(0) { $0 + $1.payload.bytes.count + 80 })
+        w.array(messages) { w, m in
+            w.fixedObject { w, first in
+                w.member("l", first: &first); w.uuid(m.leadId)
+                w.member("p", first: &first); w.append(json: m.payload)
+                w.member("t", first: &first); w.string(m.topic.rawValue)
+            }
+        }
+        // Each row waits for the dispatcher in `outbox_pending` (0007's statement trigger adds it);
+        // the row itself is never updated.
+        return """
+            INSERT INTO outbox (topic, lead_id, payload)
+            SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
+            ORDER BY n
+            """
+    }
+
+    /// Runs statements in one round trip (libpq pipeline mode) inside the open transaction.
+    public func run(_ queries: [PostgresQuery]) throws {
+        _ = try connection.pipeline(queries)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import JSONCoding
+import Postgres
+import Segmentation
+
+extension Store {
+    /// Locks and reads leads (`SELECT … FOR UPDATE`, in id order so that two transactions locking
+    /// overlapping sets queue instead of deadlocking). Missing ids are simply absent.
+    public func leadsForUpdate(_ ids: [UUID]) throws -> [LeadRecord] {
+        guard !ids.isEmpty else { return [] }
+        let sorted = Array(Set(ids)).sorted { $0.uuidString < $1.uuidString }
+        return try connection.query("""
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
+            """).map(LeadRecord.init(row:))
+    }
+
+    /// Reads a lead without locking (read API).
+    public func lead(_ id: UUID) throws -> LeadRecord? {
+        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))
+    }
+
+    /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
+    /// every lead this flush does not insert (those are whole in `leadInsertQuery`), then the
+    /// `memberships` rows of the leads whose memberships changed made equal to their current set.
+    /// JSON columns equal to what the row held before the batch are not sent (NULL keeps the
+    /// column), so an event costs no re-encoding of what it did not touch.
+    ///
+    /// `next_evaluation_at` is when the sweeper looks at the lead next: never later than its rules
+    /// need, possibly earlier. A save keeps an earlier time the row already holds (only the
+    /// sweeper, `exactSchedule`, moves it later): most events push a lead's schedule later
+    /// (`inactive(…)` counts from the last event), and leaving the indexed column alone lets
+    /// PostgreSQL update the row in place (HOT: no index entries, the page prunes itself; 0006
+    /// leaves room on each page for it). The price is one early sweep of such a lead, which finds
+    /// nothing to change and stores the exact time.
+    func leadSaveQueries(_ w: StagedWrites) -> [PostgresQuery] {
+        // Leads this flush inserts get their whole row in the INSERT (`leadInsertQuery`).
+        let inserted = Set(w.newLeads.map(\.id))
+        let updated = w.leadOrder.filter { !inserted.contains($0) }
+        var j = JSONWriter(capacity: 1024 * updated.count)
+        j.array(updated) { j, id in Self.writeLeadRow(&j, id: id, save: w.leadSaves[id]!) }
+        // Membership rows are made equal to each saved lead's current set by difference with the
+        // set its row held (the stored state): rows it held that changed go, rows it lacked come.
+        // A lead without a stored state (new, or a merge survivor) is synced in full (`unknown`).
+        var unknown: [(UUID, [String: Timestamp])] = []
+        var removed: [(UUID, String)] = []
+        var added: [(UUID, String, Timestamp, Int)] = []
+        for id in w.leadOrder {
+            let save = w.leadSaves[id]!
+            let s = save.state
+            guard save.membershipsChanged else { continue }
+            if let stored = save.stored {
+                for (segment, at) in stored.memberships where s.memberships[segment] != at { removed.append((id, segment)) }
+            } else if !inserted.contains(id) {
+                unknown.append((id, s.memberships))
+            }
+            for (segment, at) in s.memberships where save.stored?.memberships[segment] != at {
+                added.append((id, segment, at, save.rulesetVersion))
+            }
+        }
+        var queries: [PostgresQuery] = updated.isEmpty ? [] : ["""
+            UPDATE leads l SET email = x.email, user_id = x.user_id, country = x.country, region = x.region,
+                ship_to_region = x.ship_to_region, company_domain = x.company_domain, company_size = x.company_size,
+                company_industry = x.company_industry,
+                company_tech_stack = ARRAY(SELECT jsonb_array_elements_text(x.company_tech_stack)),
+                traits = coalesce(x.traits, l.traits), source_first = coalesce(x.source_first, l.source_first),
+                source_last = coalesce(x.source_last, l.source_last),
+                first_seen_at = coalesce(\(unsafeRaw: Self.at("x.first_seen_at")), l.first_seen_at),
+                last_event_at = \(unsafeRaw: Self.at("x.last_event_at")), stage = x.stage, status = x.status,
+                status_at = \(unsafeRaw: Self.at("x.status_at")), score = x.score, score_at = \(unsafeRaw: Self.at("x.score_at")),
+                score_parts = coalesce(x.score_parts, l.score_parts), band = x.band, customer = x.customer,
+                segments = ARRAY(SELECT jsonb_array_elements_text(x.segments)),
+                segment_entered = coalesce(x.segment_entered, l.segment_entered), primary_segment = x.primary_segment,
+                signal_state = decode(x.signal_state, 'hex'), ruleset_version = x.ruleset_version,
+                next_evaluation_at = CASE WHEN x.exact_schedule IS NOT TRUE
+                                           AND l.next_evaluation_at <= coalesce(\(unsafeRaw: Self.at("x.next_evaluation_at")), 'infinity')
+                                          THEN l.next_evaluation_at ELSE \(unsafeRaw: Self.at("x.next_evaluation_at")) END,
+                updated_at = now()
+            FROM jsonb_to_recordset(\(j.json)) AS x(\(unsafeRaw: Self.leadRowRecord))
+            WHERE l.id = x.id
+            """]
+        if !unknown.isEmpty {
+            var current = JSONWriter(capacity: 96 * unknown.count)
+            current.byte(UInt8(ascii: "["))
+            var firstRow = true
+            for (lead, memberships) in unknown {
+                for (segment, at) in memberships {
+                    if !firstRow { current.byte(UInt8(ascii: ",")) }
+                    firstRow = false
+                    current.fixedObject { m, f in
+                        m.member("l", first: &f); m.uuid(lead)
+                        m.member("s", first: &f); m.string(segment)
+                        m.member("e", first: &f); m.micros(at)
+                    }
+                }
+            }
+            current.byte(UInt8(ascii: "]"))
+            // Rows of segments left (or re-entered at another time) go; current ones are added.
+            queries.append("""
+                DELETE FROM memberships m WHERE m.lead_id = ANY(\(unknown.map(\.0))::uuid[]) AND NOT EXISTS (
+                    SELECT 1 FROM jsonb_to_recordset(\(current.json)) AS k(l uuid, s text, e int8)
+                    WHERE k.l = m.lead_id AND k.s = m.segment AND \(unsafeRaw: Self.at("k.e")) = m.entered_at)
+                """)
+        }
+        if !removed.isEmpty {
+            queries.append("""
+                DELETE FROM memberships m USING unnest(\(removed.map(\.0))::uuid[], \(removed.map(\.1))::text[]) AS k(l, s)
+                WHERE m.segment = k.s AND m.lead_id = k.l
+                """)
+        }
+        guard !added.isEmpty else { return queries }
+        let rows = Self.rows(added) { m, f, row in
+            m.member("l", first: &f); m.uuid(row.0)
+            m.member("s", first: &f); m.string(row.1)
+            m.member("e", first: &f); m.micros(row.2)
+            m.member("v", first: &f); m.int(row.3)
+        }
+        queries.append("""
+            INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
+            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, e int8, v int)
+            ON CONFLICT (segment, lead_id) DO NOTHING
+            """)
+        return queries
+    }
+
+    /// Marks `loser` as merged into `survivor`: it keeps its row (old ids still answer) but no
+    /// identities, memberships or schedule of its own.
+    public func markMerged(_ loser: UUID, into survivor: UUID) throws {
+        try connection.execute("""
+            UPDATE leads SET merged_into = \(survivor), segments = '{}', segment_entered = '{}', primary_segment = NULL,
+                next_evaluation_at = NULL, updated_at = now()
+            WHERE id = \(loser)
+            """)
+        try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
+        try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
+        try connection.execute("UPDATE leads SET merged_into = \(survivor) WHERE merged_into = \(loser)")
+    }
+
+    /// Sweeper: locks up to `limit` leads due for re-evaluation at `now`; rows another node holds are skipped.
+    /// Planned for index lookups (`indexPlans`, in the same round trip): planned with the stale
+    /// statistics of a table that filled up fast (before autovacuum analysed it), the sweep
+    /// scanned all of `leads` every second (about 80 ms a sweep under the ingest benchmark).
+    public func dueLeadsForUpdate(now: Date, limit: Int) throws -> [LeadRecord] {
+        try connection.pipeline([Self.indexPlans, """
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
+            WHERE next_evaluation_at <= \(now) AND merged_into IS NULL
+            ORDER BY next_evaluation_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """])[1].map(LeadRecord.init(row:))
+    }
+}

@@ -1,0 +1,122 @@
+import Essentials
+import Foundation
+import LeadStore
+import Logging
+import Postgres
+
+/// Periodic queue upkeep on every node (rows are taken with `FOR UPDATE SKIP LOCKED`, so nodes
+/// share the work): expired leases go back to open, and unclaimed items past their SLA are
+/// escalated once — a `queue.sla_breached` outbox row and, when the team names `escalate_to`,
+/// reassignment to that team.
+public final class QueueWorker: Sendable {
+    let pool: PostgresPool
+    let interval: Double
+    let batchSize: Int
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let stopSignal = Locked<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
+    public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+        self.pool = pool; self.interval = interval; self.batchSize = batchSize; self.clock = clock; self.logger = logger
+    }
+
+    /// Reopens every lease expired at the clock's now; returns how many.
+    @discardableResult
+    public func reopenExpiredLeases() throws -> Int {
+        var total = 0
+        while true {
+            let n = try pool.withTransaction { try Store($0).reopenExpiredLeases(now: clock(), limit: batchSize) }
+            total += n
+            if n < batchSize { return total }
+        }
+    }
+
+    /// Escalates every item whose SLA is due at the clock's now; returns how many.
+    @discardableResult
+    public func escalateBreaches() throws -> Int {
+        var total = 0
+        while true {
+            let n = try pool.withTransaction { conn in try escalate(Store(conn)) }
+            total += n
+            if n < batchSize { return total }
+        }
+    }
+
+    func escalate(_ store: Store) throws -> Int {
+        let now = clock()
+        let due = try store.breachedItemsForUpdate(now: now, limit: batchSize)
+        var outbox: [OutboxMessage] = []
+        for breach in due {
+            let item = breach.item
+            let escalation = try breach.escalateTo.map {
+                try store.assignOwner(team: $0, country: breach.country, shipToRegion: breach.shipToRegion,
+                                      companyDomain: breach.companyDomain, now: now)
+            }
+            try store.markBreached(item: item.id, now: now, escalation: escalation)
+            outbox.append(OutboxMessage(topic: .queueSLABreached, leadId: item.leadId, payload: try PostgresJSON(
+                encoding: SLABreachPayload(itemId: item.id.uuidString.lowercased(), queue: item.queue, leadId: item.leadId.uuidString.lowercased(),
+                                           teamId: item.teamId, ownerId: item.ownerId, slaDueAt: item.slaDueAt ?? now, breachedAt: now,
+                                           escalatedTo: escalation),
+                encoder: SLABreachPayload.encoder)))
+        }
+        try store.appendOutbox(outbox)
+        return due.count
+    }
+
+    /// Starts the loop (one thread) until `stop()`.
+    public func start() {
+        let thread = Thread { [self] in
+            while !stopSignal.withLock({ $0 }) {
+                do {
+                    let reopened = try reopenExpiredLeases()
+                    let escalated = try escalateBreaches()
+                    if reopened + escalated > 0 {
+                        logger.info("queue upkeep", metadata: ["leases.reopened": "\(reopened)", "sla.escalated": "\(escalated)"])
+                    }
+                } catch {
+                    logger.warning("queue upkeep failed", metadata: ["error": "\(error)"])
+                }
+                _ = wake.wait(timeout: .now() + interval)
+            }
+            finished.signal()
+        }
+        thread.name = "leadrouter-queues"
+        thread.start()
+    }
+
+    /// Stops the loop and waits for the current round to finish.
+    public func stop() {
+        stopSignal.withLock { $0 = true }
+        wake.signal()
+        finished.wait()
+    }
+}
+
+/// `data` of `queue.sla_breached`.
+struct SLABreachPayload: Encodable {
+    var itemId: String
+    var queue: String
+    var leadId: String
+    var teamId: String?
+    /// The owner before escalation.
+    var ownerId: String?
+    var slaDueAt: Date
+    var breachedAt: Date
+    /// The new team and owner, when the team names `escalate_to`.
+    var escalatedTo: RoutedAssignment?
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    enum CodingKeys: String, CodingKey {
+        case itemId = "item_id", queue, leadId = "lead_id", teamId = "team_id", ownerId = "owner_id", slaDueAt = "sla_due_at"
+        case breachedAt = "breached_at", escalatedTo = "escalated_to"
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import LeadStore
+import Postgres
+import Segmentation
+
+/// The sales side of one decision, in the decision's own transaction: the lead's item in the
+/// routed queue is created (with an owner: account → territory → strategy → unassigned) or
+/// updated, and the lead's items are closed when it leaves the segment that routed it or its
+/// status becomes converted or unsubscribed. The decision's sales action is filled in (owner,
+/// how they were chosen, whom assignment skipped and why), so the answer and the audit row say it.
+package struct SalesRouting: DecisionHook {
+    package init() {}
+
+    /// Statuses that take a lead out of every queue (the status is the close reason).
+    static let closingStatuses: Set<String> = ["converted", "unsubscribed"]
+
+    /// Routes `decision` (mutating its sales action) and returns the statements to pipeline after
+    /// the lead row is written: closes and the lead's owner. The routing itself runs now, as one
+    /// statement (its reference to a new lead row is checked at commit), after any queue
+    /// statements earlier decisions of the batch left in `pending` (a close staged for an item
+    /// must not run after this decision re-opened or updated it).
+    package func decisionMade(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
+                              pending: PendingStatements) throws -> [PostgresQuery] {
+        let store = pending.store
+        let now = decision.evaluatedAt.date
+        var queries: [PostgresQuery] = []
+        if after.status != before.status, Self.closingStatuses.contains(after.status) {
+            queries.append(store.closeQueueItemsQuery(lead: leadId, segments: nil, reason: after.status, now: now))
+            return queries
+        }
+        if !decision.segments.exited.isEmpty {
+            queries.append(store.closeQueueItemsQuery(lead: leadId, segments: decision.segments.exited, reason: "exited_segment", now: now))
+        }
+        guard !Self.closingStatuses.contains(after.status),
+              let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
+        var action = decision.actions[index]
+        if !pending.queries.isEmpty { try pending.flush() }
+        let routed = try store.routeToQueue(lead: leadId, queue: action.queue!, segment: action.segment, team: action.team,
+                                            priority: decision.score, slaDueAt: action.slaDueAt?.date,
+                                            country: after.country, shipToRegion: after.shipToRegion,
+                                            companyDomain: after.company.domain,
+                                            memberSince: after.memberships[action.segment]?.date, now: now)
+        action.itemId = routed.itemId.uuidString.lowercased()
+        action.ownerId = routed.ownerId
+        action.assignedBy = routed.assignedBy
+        action.skipped = routed.skipped ?? []
+        if let team = routed.teamId { action.team = team }
+        decision.actions[index] = action
+        if routed.created, let owner = routed.ownerId {
+            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: owner))
+        }
+        return queries
+    }
+}
