@@ -1,8 +1,14 @@
+import Profiles
 import Segmentation
-/// Maps the profile fields a case file writes (`lead:`, `identify:`, `traits:`) onto `LeadState`,
-/// with the names rules use (`lead.ship_to_region`, `lead.company.size`, …). Anything else becomes
-/// a trait (`lead.traits.<key>`).
+
+/// Maps the profile fields a case file writes (`lead:`, `identify:`, `traits:`) onto `LeadState`
+/// through the same `ProfileMapper` ingest uses — emails normalised (with the company domain they
+/// imply), countries as ISO 3166 alpha-2, company fields cleaned — so a case decides as production
+/// would. Only what a case file may say and a sender may not is handled here: `user_id`, `status`,
+/// `customer`, and a nested `traits:` object merged as is.
 enum LeadProfile {
+    static let mapper = ProfileMapper()
+
     static func state(from fields: [String: CaseValue], at: Timestamp) -> LeadState {
         var state = LeadState()
         apply(traits: fields, to: &state)
@@ -12,27 +18,20 @@ enum LeadProfile {
     }
 
     static func apply(traits fields: [String: CaseValue], to state: inout LeadState) {
+        var person: [String: Value] = [:]
         for (key, value) in fields {
             switch key {
-            case "email": state.email = value.text
             case "user_id": state.userId = value.text
-            case "country": state.country = value.text
-            case "region": state.region = value.text
-            case "ship_to_region": state.shipToRegion = value.text
-            case "company":
-                guard case let .object(company) = value else { continue }
-                if let domain = company["domain"] { state.company.domain = domain.text }
-                if case let .number(size)? = company["size"] { state.company.size = size }
-                if let industry = company["industry"] { state.company.industry = industry.text }
-                if case let .list(items)? = company["tech_stack"] { state.company.techStack = items.compactMap(\.text) }
             case "status", "customer":
                 continue  // set by `state(from:at:)`; an event's traits cannot move the status
             case "traits":
-                if case let .object(traits) = value { state.traits.merge(traits.mapValues(\.engineValue)) { _, new in new } }
+                if case .object(let traits) = value { state.traits.merge(traits.mapValues(\.engineValue)) { _, new in new } }
             default:
-                state.traits[key] = value.engineValue
+                person[key] = value.engineValue
             }
         }
+        mapper.applyPersonTraits(person, to: &state)
+        if let email = fields["email"]?.text { mapper.applyEmail(text: email, to: &state) }
     }
 }
 
