@@ -46,4 +46,42 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
         try assertAlive(service)
     }
+
+    // MARK: 4. A signing key signs every ingest route
+
+    func testASigningKeyNeedsTheSignatureOnEveryIngestRoute() throws {
+        let service = try TestService(test: self)
+        let signed = try service.app.createKey(name: "signed", scopes: [.ingest], signingSecret: "s3cret")
+        let client = try service.client()
+        let bodies: [(String, String)] = [
+            ("/v1/track", #"{"userId":"u-1","event":"Product Viewed"}"#),
+            ("/v1/identify", #"{"userId":"u-1","traits":{"name":"A"}}"#),
+            ("/v1/page", #"{"userId":"u-1","name":"Home"}"#),
+            ("/v1/screen", #"{"userId":"u-1","name":"Home"}"#),
+            ("/v1/group", #"{"userId":"u-1","groupId":"acct"}"#),
+            ("/v1/alias", #"{"userId":"u-1","previousId":"a-1"}"#),
+            ("/v1/batch", #"{"batch":[{"type":"track","userId":"u-1","event":"Product Viewed"}]}"#),
+            ("/v1/events", #"{"userId":"u-1","event":"Product Viewed"}"#),
+        ]
+        for (path, body) in bodies {
+            var r = try post(client, path, key: signed, raw: body)
+            XCTAssertEqual(r.status, 401, "\(path) unsigned: \(r.text)")
+            // Segment SDKs put the key in Basic auth or the body: no way around the signature either.
+            let basic = "Basic " + Data("\(signed):".utf8).base64EncodedString()
+            r = try client.request("POST", path, headers: ["Authorization": basic], body: Array(body.utf8))
+            XCTAssertEqual(r.status, 401, "\(path) unsigned with Basic: \(r.text)")
+            let wrong = SignatureScheme.sign(body: Array(body.utf8), secret: Array("nope".utf8), timestamp: Int(Date().timeIntervalSince1970))
+            r = try post(client, path, key: signed, raw: body, headers: ["X-Leadrouter-Signature": wrong])
+            XCTAssertEqual(r.status, 401, "\(path) signed with another secret: \(r.text)")
+        }
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0, "nothing unsigned was applied")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 0)
+        for (path, body) in bodies {
+            let header = SignatureScheme.sign(body: Array(body.utf8), secret: Array("s3cret".utf8), timestamp: Int(Date().timeIntervalSince1970))
+            let r = try post(client, path, key: signed, raw: body, headers: ["X-Leadrouter-Signature": header])
+            XCTAssertEqual(r.status, 200, "\(path) signed: \(r.text)")
+        }
+        // A key without a secret is unaffected.
+        XCTAssertEqual(try post(client, "/v1/track", key: service.ingestKey, raw: bodies[0].1).status, 200)
+    }
 }

@@ -60,6 +60,19 @@ public struct IngestRoutes: Sendable {
         let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        let result = try pipeline.ingest(message, writeKey: key.id)
+        return APIErrors.rawJSON(result.decision.bytes)
+    }
+
+    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
+    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
+    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
+    /// so that a message that fails validation can still carry it. A key with a signing secret
+    /// needs a valid `X-Leadrouter-Signature` (over the body as sent) on every ingest route:
+    /// write keys are public, the secret is what proves the sender.
+    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
+        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
+        let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
         if let secret = key.signingSecret {
             do {
                 try SignatureScheme.verify(header: request.headers["X-Leadrouter-Signature"], body: request.body,
@@ -69,17 +82,7 @@ public struct IngestRoutes: Sendable {
                 throw Authenticator.unauthorized(error.description)
             }
         }
-        let result = try pipeline.ingest(message, writeKey: key.id)
-        return APIErrors.rawJSON(result.decision.bytes)
-    }
-
-    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
-    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
-    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
-    /// so that a message that fails validation can still carry it.
-    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
-        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
-        return try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
+        return key
     }
 
     /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
