@@ -84,4 +84,29 @@ final class HostileInputTests: XCTestCase {
         // A key without a secret is unaffected.
         XCTAssertEqual(try post(client, "/v1/track", key: service.ingestKey, raw: bodies[0].1).status, 200)
     }
+
+    // MARK: 6. The write scope
+
+    func testChangingALeadNeedsTheWriteScope() throws {
+        let service = try TestService(test: self)
+        let writer = try service.app.createKey(name: "crm", scopes: [.read, .write])
+        let client = try service.client()
+        var r = try client.json("POST", "/v1/events", key: service.ingestKey, ["userId": "u-w", "event": "Pricing Requested"])
+        let lead = try XCTUnwrap(r.json["lead_id"] as? String, r.text)
+        r = try client.json("PATCH", "/v1/leads/\(lead)", key: service.readKey, ["status": "converted"])
+        XCTAssertEqual(r.status, 403, r.text)
+        XCTAssertTrue((r.json["detail"] as? String)?.contains("'write'") == true, r.text)
+        r = try client.json("PATCH", "/v1/leads/\(lead)", key: service.ingestKey, ["status": "converted"])
+        XCTAssertEqual(r.status, 403)
+        r = try client.json("GET", "/v1/leads/\(lead)", key: service.readKey)
+        XCTAssertEqual(r.json["status"] as? String, "qualified", "a refused PATCH changes nothing")
+        r = try client.json("PATCH", "/v1/leads/\(lead)", key: writer, ["status": "contacted"])
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.json["status"] as? String, "contacted")
+        r = try client.json("PATCH", "/v1/leads/\(lead)", key: service.adminKey, ["status": "converted"])
+        XCTAssertEqual(r.status, 200, "admin implies write: \(r.text)")
+        let writeOnly = try service.app.createKey(name: "writer", scopes: [.write])
+        r = try client.json("GET", "/v1/leads/\(lead)", key: writeOnly)
+        XCTAssertEqual(r.status, 403, "write does not imply read")
+    }
 }

@@ -29,4 +29,11 @@ final class HostileInputUnitTests: XCTestCase {
         XCTAssertEqual(failure("t=1000,v1=\(mac)", now: 1000), .mismatch)
     }
 
+    func testWriteScopeParsesAndAdminImpliesIt() throws {
+        XCTAssertEqual(try APIScope.parseList("read,write"), [.read, .write])
+        XCTAssertTrue(APIScope.write.isGranted(by: [.admin]))
+        XCTAssertFalse(APIScope.write.isGranted(by: [.read, .ingest, .queue]))
+        XCTAssertFalse(APIScope.read.isGranted(by: [.write]))
+    }
+
 }

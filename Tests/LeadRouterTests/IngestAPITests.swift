@@ -125,12 +125,12 @@ final class IngestAPITests: XCTestCase {
 
         // A CRM marks the lead converted: re-evaluated at once, it leaves the sales segment.
         service.clock.advance(600)
-        r = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.readKey, ["status": "converted"])
+        r = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.adminKey, ["status": "converted"])
         XCTAssertEqual(r.status, 200, r.text)
         XCTAssertEqual(r.json["status"] as? String, "converted")
         XCTAssertEqual(r.json["customer"] as? Bool, true)
         XCTAssertEqual(r.json["segments"] as? [String], [])
-        r = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.readKey, ["status": "Not A Name"])
+        r = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.adminKey, ["status": "Not A Name"])
         XCTAssertEqual(r.status, 422)
         XCTAssertEqual((r.json["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/status")
 
