@@ -85,6 +85,111 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try post(client, "/v1/track", key: service.ingestKey, raw: bodies[0].1).status, 200)
     }
 
+    // MARK: 2. Event times
+
+    func testEventTimesOutsideTheWindowAre400AndStoreNothing() throws {
+        let service = try TestService(test: self)
+        let client = try service.client()
+        let now = service.clock.now
+        let cases: [(String, String)] = [
+            (#"{"userId":"u-t","event":"X","timestamp":"0000-06-01T00:00:00.000Z"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-01-01T00:00:00Z"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"9999-12-31T23:59:59Z","sentAt":"0000-01-01T00:00:00Z"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"2099-01-01T00:00:00.000Z"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"1999-12-31T23:59:59.999Z"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"\#(iso(now.addingTimeInterval(25 * 3600)))"}"#, "/timestamp"),
+            (#"{"userId":"u-t","event":"X","originalTimestamp":"0000-01-01T00:00:00Z"}"#, "/originalTimestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"\#(iso(now))","sentAt":"10000-01-01T00:00:00Z"}"#, "/sentAt"),
+            (#"{"userId":"u-t","event":"X","timestamp":"\#(iso(now))","sentAt":"-0001-01-01T00:00:00Z"}"#, "/sentAt"),
+            (#"{"userId":"u-t","event":"X","originalTimestamp":"292277026596-12-04T15:30:08Z"}"#, "/originalTimestamp"),
+            (#"{"userId":"u-t","event":"X","timestamp":"0000-01-01T00:00:00-01:00"}"#, "/timestamp"),
+        ]
+        for path in ["/v1/track", "/v1/events"] {
+            for (body, pointer) in cases {
+                let r = try post(client, path, key: service.ingestKey, raw: body)
+                XCTAssertEqual(r.status, 400, "\(path) \(body): \(r.text)")
+                XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+                XCTAssertEqual(pointers(r), [pointer], "\(path) \(body): \(r.text)")
+            }
+        }
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0, "nothing stored")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 0)
+
+        // Inside the window: 23 h ahead, the year 2000, and a device clock off by centuries that
+        // the skew correction puts right (sentAt measured on the same clock).
+        let ok = [
+            #"{"userId":"u-t","event":"X","timestamp":"\#(iso(now.addingTimeInterval(23 * 3600)))"}"#,
+            #"{"userId":"u-t","event":"X","timestamp":"2000-01-01T00:00:00Z"}"#,
+            #"{"userId":"u-t","event":"X","timestamp":"0001-01-01T00:00:00Z","sentAt":"0001-01-01T00:00:10Z"}"#,
+            #"{"userId":"u-t","event":"X","originalTimestamp":"9999-01-01T00:00:00Z","sentAt":"9999-01-01T00:01:00Z"}"#,
+        ]
+        for body in ok {
+            let r = try post(client, "/v1/track", key: service.ingestKey, raw: body)
+            XCTAssertEqual(r.status, 200, "\(body): \(r.text)")
+        }
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 4)
+        XCTAssertEqual(try service.count("""
+            SELECT count(*) FROM events WHERE occurred_at IN ('\(iso(now.addingTimeInterval(-10)))', '\(iso(now.addingTimeInterval(-60)))')
+            """), 2, "skew-corrected times")
+        let r = try client.json("GET", "/v1/leads?user_id=u-t", key: service.readKey)
+        XCTAssertEqual(r.status, 200, "the lead still reads: \(r.text)")
+        try assertAlive(service)
+    }
+
+    func testTheEventTimeWindowIsConfigurable() throws {
+        let service = try TestService(test: self) { options in
+            options.ingestLimits.earliestEventTime = Date(timeIntervalSince1970: 0)
+            options.ingestLimits.maxEventTimeAheadSeconds = 60
+        }
+        let client = try service.client()
+        var r = try post(client, "/v1/track", key: service.ingestKey, raw: #"{"userId":"u","event":"X","timestamp":"1995-05-05T00:00:00Z"}"#)
+        XCTAssertEqual(r.status, 200, r.text)
+        r = try post(client, "/v1/track", key: service.ingestKey,
+                     raw: #"{"userId":"u","event":"X","timestamp":"\#(iso(service.clock.now.addingTimeInterval(120)))"}"#)
+        XCTAssertEqual(r.status, 400, r.text)
+        XCTAssertEqual(pointers(r), ["/timestamp"])
+    }
+
+    // MARK: 3. Strings, numbers, identifiers
+
+    func testNULLoneSurrogatesNonFiniteNumbersAndLongIdentifiersAre400WithPointers() throws {
+        let service = try TestService(test: self)
+        let client = try service.client()
+        let long = String(repeating: "x", count: 257)
+        let cases: [(String, [String])] = [
+            (#"{"userId":"u\u0000","event":"X"}"#, ["/userId"]),
+            (#"{"userId":"u","event":"X","properties":{"a":"x\u0000y"}}"#, ["/properties/a"]),
+            (#"{"userId":"u","event":"X","properties":{"a\u0000b":1}}"#, ["/properties/a\u{FFFD}b"]),
+            (#"{"userId":"u","event":"X","context":{"deep":[{"x":"\uD800"}]}}"#, ["/context/deep/0/x"]),
+            (#"{"userId":"u","event":"X","properties":{"s":"\uDC00\uD83D\uDE00"}}"#, ["/properties/s"]),
+            (#"{"userId":"u","event":"X","traits":{"a/b~c":"\uD800x"}}"#, ["/traits/a~1b~0c"]),
+            (#"{"userId":"u","event":"X","properties":{"n":1e999,"m":-1e400}}"#, ["/properties/m", "/properties/n"]),
+            (#"{"userId":"\#(long)","event":"X"}"#, ["/userId"]),
+            (#"{"anonymousId":"\#(long)","event":"X"}"#, ["/anonymousId"]),
+            (#"{"userId":"u","event":"\#(long)"}"#, ["/event"]),
+            (#"{"userId":"u","event":"X","messageId":"\#(long)"}"#, ["/messageId"]),
+        ]
+        for (body, expected) in cases {
+            for path in ["/v1/track", "/v1/events"] {
+                let r = try post(client, path, key: service.ingestKey, raw: body)
+                XCTAssertEqual(r.status, 400, "\(path) \(body): \(r.text)")
+                XCTAssertEqual(pointers(r).sorted(), expected, "\(path) \(body): \(r.text)")
+            }
+        }
+        var r = try post(client, "/v1/group", key: service.ingestKey, raw: #"{"userId":"u","groupId":"\#(long)"}"#)
+        XCTAssertEqual(pointers(r), ["/groupId"], r.text)
+        r = try post(client, "/v1/alias", key: service.ingestKey, raw: #"{"userId":"u","previousId":"\#(long)"}"#)
+        XCTAssertEqual(pointers(r), ["/previousId"], r.text)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0, "nothing stored")
+        // 256 bytes is fine; so are a paired surrogate and other control characters.
+        let edge = String(repeating: "é", count: 128)
+        r = try post(client, "/v1/track", key: service.ingestKey,
+                     raw: #"{"userId":"\#(edge)","event":"X","properties":{"e":"\uD83D\uDE00 \u0001","n":1e308}}"#)
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE message->'properties'->>'e' = '😀 \u{01}'"), 1)
+        try assertAlive(service)
+    }
+
     // MARK: 6. The write scope
 
     func testChangingALeadNeedsTheWriteScope() throws {

@@ -85,9 +85,11 @@ public struct IngestRoutes: Sendable {
         return key
     }
 
-    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
+    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one (also when a
+    /// message holds a value refused later, such as a NUL: that message is dropped, not the batch).
     static func writeKey(in body: [UInt8]) -> String? {
-        guard case .object(let object)? = try? JSONReader.parse(body) else { return nil }
+        let value = (try? JSONReader.parse(body)) ?? (try? JSONReader.parseReportingContent(body))?.value
+        guard case .object(let object)? = value else { return nil }
         if case .string(let key)? = object["writeKey"], !key.isEmpty { return key }
         guard case .array(let batch)? = object["batch"] else { return nil }
         return batch.lazy.compactMap { $0["writeKey"]?.stringValue }.first { !$0.isEmpty }

@@ -13,6 +13,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
+    /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
+    public var ingestLimits = IngestLimits()
 
     /// All defaults (what an empty file gives).
     public init() {}
