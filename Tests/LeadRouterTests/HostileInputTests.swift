@@ -190,6 +190,71 @@ final class HostileInputTests: XCTestCase {
         try assertAlive(service)
     }
 
+    // MARK: 5. Batch semantics
+
+    func testABatchAppliesItsValidMessagesAndListsTheRejectedOnes() throws {
+        let service = try TestService(test: self)
+        let client = try service.client()
+        let now = iso(service.clock.now)
+        let batch = """
+            {"sentAt":"\(now)","batch":[
+              {"type":"track","userId":"b-0","event":"Product Viewed","messageId":"m-0","timestamp":"\(now)"},
+              {"type":"track","userId":"b-1","event":"Product Viewed","messageId":"m-1","properties":{"p":"\\u0000"}},
+              {"type":"track","event":"Product Viewed","messageId":"m-2"},
+              {"type":"identify","userId":"b-3","traits":{"email":"b3@example.org"},"messageId":"m-3"},
+              {"type":"track","userId":"b-4","event":"Product Viewed","messageId":"m-4","timestamp":"0000-06-01T00:00:00.000Z"},
+              "not an object",
+              {"type":"track","userId":"b-6","event":"Product Viewed","properties":{"n":1e999}},
+              {"type":"page","userId":"b-7","name":"Home","messageId":"m-7"}]}
+            """
+        var r = try post(client, "/v1/batch", key: service.ingestKey, raw: batch)
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual(r.json["success"] as? Bool, true)
+        let rejected = r.json["rejected"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rejected.compactMap { $0["index"] as? Int }, [1, 2, 4, 5, 6], r.text)
+        XCTAssertEqual(rejected.map { $0["messageId"] as? String }, ["m-1", "m-2", "m-4", nil, nil], r.text)
+        let firstPointers = rejected.map { (($0["errors"] as? [[String: Any]])?.first?["pointer"] as? String) ?? "" }
+        XCTAssertEqual(firstPointers, ["/batch/1/properties/p", "/batch/2/userId", "/batch/4/timestamp", "/batch/5", "/batch/6/properties/n"])
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 3, "track b-0, identify b-3, page b-7")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 3, "b-0, b-3, b-7")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE user_id IN ('b-1', 'b-4', 'b-6')"), 0)
+        // Counted per day, key and reason.
+        XCTAssertEqual(try service.count("SELECT sum(count)::int FROM rejected_messages"), 5)
+        XCTAssertEqual(try service.count("""
+            SELECT count FROM rejected_messages WHERE reason = '/userId'
+              AND write_key_id = (SELECT id FROM api_keys WHERE name = 'ingest') AND day = '\(now.prefix(10))'
+            """), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM rejected_messages WHERE reason = '/'"), 1)
+        // Again: the valid ones are duplicates, the invalid ones are listed and counted again.
+        r = try post(client, "/v1/batch", key: service.ingestKey, raw: batch)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual((r.json["rejected"] as? [[String: Any]])?.count, 5)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 3)
+        XCTAssertEqual(try service.count("SELECT sum(count)::int FROM rejected_messages"), 10)
+        XCTAssertEqual(try service.count("SELECT count FROM rejected_messages WHERE reason = '/userId'"), 2)
+
+        // Nothing rejected: the answer is the plain success.
+        r = try post(client, "/v1/batch", key: service.ingestKey, raw: #"{"batch":[{"type":"track","userId":"b-9","event":"X"}]}"#)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.text, #"{"success":true}"#)
+        // Not a batch: 400, nothing applied.
+        for body in [#"{"batch":[{"type":"track","userId":"z","event":"X"}"#, #"{"messages":[]}"#, #"{"batch":{}}"#,
+                     #"{"batch":[]}"#, "[1]", #"{"context":{"a":"\u0000"},"batch":[{"type":"track","userId":"z","event":"X"}]}"#,
+                     #"{"sentAt":"0000-00-00","batch":[{"type":"track","userId":"z","event":"X"}]}"#] {
+            r = try post(client, "/v1/batch", key: service.ingestKey, raw: body)
+            XCTAssertEqual(r.status, 400, "\(body): \(r.text)")
+            XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+        }
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE user_id = 'z'"), 0)
+        // The write key in the body (no Authorization header) still counts when a message is bad.
+        let withKey = #"{"writeKey":"\#(service.ingestKey)","batch":[{"type":"track","userId":"k-0","event":"X"},{"type":"track","userId":"k\u0000","event":"X"}]}"#
+        r = try client.request("POST", "/v1/batch", headers: ["Content-Type": "application/json"], body: Array(withKey.utf8))
+        XCTAssertEqual(r.status, 200, r.text)
+        XCTAssertEqual((r.json["rejected"] as? [[String: Any]])?.compactMap { $0["index"] as? Int }, [1], r.text)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE user_id = 'k-0'"), 1)
+        try assertAlive(service)
+    }
+
     // MARK: 6. The write scope
 
     func testChangingALeadNeedsTheWriteScope() throws {

@@ -46,13 +46,21 @@ public struct IngestRoutes: Sendable {
         return Self.success
     }
 
+    /// Segment's batch semantics: a body that is a JSON batch answers 200 with its valid messages
+    /// applied and the invalid ones listed under `rejected` (absent when there are none); only a
+    /// body that is not one (not JSON, no `batch` array, over a limit) is a 400.
     func batch(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
         let key = try authenticateFirst(request, body: body)
-        let decoded: (messages: [SegmentMessage], writeKey: String?)
-        do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        _ = try pipeline.ingest(decoded.messages, writeKey: key.id)
-        return Self.success
+        let decoded: BatchDecoding
+        do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        let rejected = decoded.rejected
+        for outcome in pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id) {
+            if case .failure(let error) = outcome { throw error }  // the first failure, as before
+        }
+        guard !rejected.isEmpty else { return Self.success }
+        RejectionCounter(pool: service.pool, logger: service.logger).record(rejected, writeKey: key.id, at: service.clock())
+        return .json(BatchAnswer(rejected: rejected))
     }
 
     func event(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -32,6 +32,17 @@ public final class GroupCommitPipeline: Sendable {
     /// Throws the first failure (the others may have committed: idempotent re-sends are safe).
     public func ingest(_ messages: [SegmentMessage], writeKey: UUID) throws -> [IngestResult] {
         guard !messages.isEmpty else { return [] }
+        return try enqueue(messages, writeKey: writeKey).wait()
+    }
+
+    /// Applies messages through their lanes; returns after all were committed or failed, with
+    /// each message's own outcome, in order (a `/v1/batch`: one refused message fails alone).
+    public func ingestEach(_ messages: [SegmentMessage], writeKey: UUID) -> [Result<IngestResult, any Error>] {
+        guard !messages.isEmpty else { return [] }
+        return enqueue(messages, writeKey: writeKey).waitEach()
+    }
+
+    private func enqueue(_ messages: [SegmentMessage], writeKey: UUID) -> BatchCompletion {
         let completion = BatchCompletion(count: messages.count)
         var perLane: [Int: [PendingMessage]] = [:]
         for (index, message) in messages.enumerated() {
@@ -39,7 +50,7 @@ public final class GroupCommitPipeline: Sendable {
             perLane[lane, default: []].append(PendingMessage(message: message, writeKey: writeKey, slot: index, completion: completion))
         }
         for (lane, items) in perLane { lanes[lane].enqueue(items) }
-        return try completion.wait()
+        return completion
     }
 
     /// Stops the lanes after they drained what was queued.
@@ -61,29 +72,29 @@ struct PendingMessage: Sendable {
 
 /// Collects the results of one request's messages; the request thread waits on it.
 final class BatchCompletion: Sendable {
-    private let state: Locked<(remaining: Int, results: [IngestResult?], error: (any Error)?)>
+    private let state: Locked<(remaining: Int, outcomes: [Result<IngestResult, any Error>?])>
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count), nil)) }
+    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count))) }
 
     func complete(slot: Int, _ outcome: Result<IngestResult, any Error>) {
         let finished = state.withLock { s -> Bool in
-            switch outcome {
-            case .success(let r): s.results[slot] = r
-            case .failure(let e): if s.error == nil { s.error = e }
-            }
+            s.outcomes[slot] = outcome
             s.remaining -= 1
             return s.remaining == 0
         }
         if finished { done.signal() }
     }
 
+    /// The results in order, or the first failure (in slot order).
     func wait() throws -> [IngestResult] {
+        try waitEach().map { try $0.get() }
+    }
+
+    /// Each slot's outcome, in order.
+    func waitEach() -> [Result<IngestResult, any Error>] {
         done.wait()
-        return try state.withLock { s in
-            if let error = s.error { throw error }
-            return s.results.map { $0! }
-        }
+        return state.withLock { s in s.outcomes.map { $0! } }
     }
 }
 
