@@ -255,6 +255,52 @@ final class HostileInputTests: XCTestCase {
         try assertAlive(service)
     }
 
+    // MARK: 7. A message PostgreSQL refuses fails alone
+
+    /// After validation no message the default limits let through is known to be refused by
+    /// PostgreSQL, so this test raises `maxIdentifierBytes` (a configurable limit) past what a
+    /// btree index entry can hold: a 20 000-character random userId passes validation and the
+    /// `identities` primary key refuses it (SQLSTATE 54000, index row size exceeds maximum) — a
+    /// real refusal, no injected fault.
+    func testAMessagePostgreSQLRefusesFailsAloneAndItsLaneBatchCommitsInOneRetry() throws {
+        let service = try TestService(test: self) { options in
+            options.ingestLimits.maxIdentifierBytes = 30_000
+            options.ingestLanes = 1  // every message of the batch in the one lane: one lane batch
+        }
+        let client = try service.client()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let huge = String((0..<20_000).map { _ in alphabet.randomElement()! })
+
+        // Alone, on a single-message endpoint: 400, problem+json, nothing stored.
+        var r = try post(client, "/v1/track", key: service.ingestKey, raw: #"{"userId":"\#(huge)","event":"X","messageId":"h-0"}"#)
+        XCTAssertEqual(r.status, 400, r.text)
+        XCTAssertEqual(r.header("Content-Type"), "application/problem+json")
+        XCTAssertTrue((r.json["detail"] as? String)?.contains("54000") == true, r.text)
+        r = try post(client, "/v1/events", key: service.ingestKey, raw: #"{"userId":"\#(huge)","event":"X"}"#)
+        XCTAssertEqual(r.status, 400, r.text)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0)
+
+        // In a batch of 12 with two of them: those two are rejected, the ten others commit
+        // together — in one transaction (one xmin), not one transaction each.
+        var messages: [String] = []
+        for i in 0..<12 {
+            let user = (i == 3 || i == 8) ? huge + "\(i)" : "g-\(i)"
+            messages.append(#"{"type":"track","userId":"\#(user)","event":"Product Viewed","messageId":"g-\#(i)"}"#)
+        }
+        r = try post(client, "/v1/batch", key: service.ingestKey, raw: #"{"batch":[\#(messages.joined(separator: ","))]}"#)
+        XCTAssertEqual(r.status, 200, r.text)
+        let rejected = r.json["rejected"] as? [[String: Any]] ?? []
+        XCTAssertEqual(rejected.compactMap { $0["index"] as? Int }, [3, 8], r.text)
+        XCTAssertEqual(rejected.map { $0["messageId"] as? String }, ["g-3", "g-8"])
+        XCTAssertEqual(rejected.map { (($0["errors"] as? [[String: Any]])?.first?["pointer"] as? String) ?? "" }, ["/batch/3", "/batch/8"])
+        XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages WHERE message_id LIKE 'g-%'"), 10)
+        XCTAssertEqual(try service.count("SELECT count(DISTINCT xmin::text) FROM processed_messages WHERE message_id LIKE 'g-%'"), 1,
+                       "the ten valid messages commit in one retry transaction")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE length(user_id) > 1000"), 0)
+        XCTAssertEqual(try service.count("SELECT count FROM rejected_messages WHERE reason = '/'"), 2)
+        try assertAlive(service)
+    }
+
     // MARK: 6. The write scope
 
     func testChangingALeadNeedsTheWriteScope() throws {

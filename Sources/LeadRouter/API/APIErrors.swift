@@ -4,7 +4,8 @@ import Postgres
 
 /// Maps failures below the handlers onto answers: the database being unreachable (or the pool
 /// exhausted) is a 503 with `Retry-After` — the transaction was rolled back, nothing half-written
-/// — and anything else propagates (the server turns it into a 500).
+/// —, a value PostgreSQL refuses (`isRefusal`) is a 400, and anything else propagates (the
+/// server turns it into a 500).
 enum APIErrors {
     static func guarded(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
         do {
@@ -12,7 +13,25 @@ enum APIErrors {
         } catch let error as PostgresError where isUnavailable(error) {
             throw HTTPError(.serviceUnavailable, detail: "the database is unavailable; retry later",
                             headers: ["Retry-After": "1"])
+        } catch let error as PostgresError where isRefusal(error) {
+            throw refused(error)
         }
+    }
+
+    /// PostgreSQL refused a value of the request (SQLSTATE class 22, data exception, e.g. a date
+    /// out of range; or 54, program limit exceeded, e.g. an index entry too large): the input's
+    /// fault, not the service's. Validation refuses such input before it reaches a transaction;
+    /// this is what is left when some still gets through.
+    static func isRefusal(_ error: PostgresError) -> Bool {
+        guard let state = error.sqlState else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("54")
+    }
+
+    /// The 400 for a refusal; the database's message is not shown (it names schema objects).
+    static func refused(_ error: PostgresError, pointer: String = "") -> HTTPError {
+        let detail = "the database refused a value of this message (SQLSTATE \(error.sqlState ?? "?")); nothing of it was stored"
+        return HTTPError(.badRequest, title: "Refused by the database", detail: detail,
+                         errors: [ProblemFieldError(pointer: pointer, detail: detail)])
     }
 
     static func isUnavailable(_ error: PostgresError) -> Bool {

@@ -54,11 +54,19 @@ public struct IngestRoutes: Sendable {
         let key = try authenticateFirst(request, body: body)
         let decoded: BatchDecoding
         do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        let rejected = decoded.rejected
-        for outcome in pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id) {
-            if case .failure(let error) = outcome { throw error }  // the first failure, as before
+        var rejected = decoded.rejected
+        let outcomes = pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id)
+        for ((index, message), outcome) in zip(decoded.accepted, outcomes) {
+            guard case .failure(let error) = outcome else { continue }
+            // A value PostgreSQL refused: that message alone is dropped. Anything else (the
+            // database unreachable) fails the request as before: re-sending it is safe.
+            guard let refusal = error as? PostgresError, APIErrors.isRefusal(refusal) else { throw error }
+            let problem = APIErrors.refused(refusal, pointer: "/batch/\(index)")
+            rejected.append(RejectedMessage(index: index, messageId: message.messageIdProvided ? message.messageId : nil,
+                                            errors: problem.errors.map { MessageFieldError(pointer: $0.pointer, detail: $0.detail) }))
         }
         guard !rejected.isEmpty else { return Self.success }
+        rejected.sort { $0.index < $1.index }
         RejectionCounter(pool: service.pool, logger: service.logger).record(rejected, writeKey: key.id, at: service.clock())
         return .json(BatchAnswer(rejected: rejected))
     }

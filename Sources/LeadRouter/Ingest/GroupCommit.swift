@@ -8,8 +8,10 @@ import Postgres
 /// and applies it in ONE transaction, then completes each waiting request; while that commit is
 /// in flight the next batch gathers, so the commit cost is shared by every message in it.
 ///
-/// If a batch fails for a reason other than the database being unreachable (one bad message, a
-/// constraint), its messages are applied again one transaction each, so only the culprit fails.
+/// If a batch fails because PostgreSQL refused a value (SQLSTATE class 22, data exception, or 54,
+/// program limit exceeded), the culprits are found by bisection in transactions that are rolled
+/// back, they fail alone, and the rest of the batch commits in ONE retry. Any other failure but
+/// the database being unreachable (a constraint) applies the messages again one transaction each.
 public final class GroupCommitPipeline: Sendable {
     let service: IngestService
     let lanes: [Lane]
@@ -149,9 +151,11 @@ final class Lane: @unchecked Sendable {
         finished.signal()
     }
 
-    /// One transaction for the batch; on a failure that is not the database being unreachable,
-    /// each message again in its own transaction so only the culprit fails.
-    private func apply(_ batch: [PendingMessage]) {
+    /// One transaction for the batch. When PostgreSQL refuses a value, the refused messages fail
+    /// alone and the others are applied again in one transaction (`isolateRefused`); on another
+    /// failure that is not the database being unreachable, each message again in its own
+    /// transaction so only the culprit fails.
+    private func apply(_ batch: [PendingMessage], isolationRounds: Int = 2) {
         do {
             let results = try service.pool.withTransaction(bodyBegins: true) { conn in
                 let store = Store(conn)
@@ -160,14 +164,60 @@ final class Lane: @unchecked Sendable {
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
         } catch let error as PostgresError where APIErrors.isUnavailable(error) || batch.count == 1 && error.sqlState != "23505" {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
+        } catch let error as PostgresError where APIErrors.isRefusal(error) && isolationRounds > 0 {
+            let refused = refusedMessages(batch, known: error)
+            if !refused.isEmpty {
+                logger.notice("messages refused by PostgreSQL; applying the rest of the batch without them",
+                              metadata: ["refused": "\(refused.count)", "batch": "\(batch.count)", "sqlstate": "\(error.sqlState ?? "")"])
+                for (item, refusal) in refused { item.completion.complete(slot: item.slot, .failure(refusal)) }
+                let slots = Set(refused.map { $0.item.slot })
+                let rest = batch.filter { !slots.contains($0.slot) }
+                if !rest.isEmpty { apply(rest, isolationRounds: isolationRounds - 1) }
+                return
+            }
+            // Refused only together (no message alone is): one transaction each, as below.
+            applyOneByOne(batch, after: error)
         } catch {
-            if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
-            for item in batch {
-                do {
-                    item.completion.complete(slot: item.slot, .success(try service.ingest(item.message, writeKey: item.writeKey)))
-                } catch {
-                    item.completion.complete(slot: item.slot, .failure(error))
-                }
+            applyOneByOne(batch, after: error)
+        }
+    }
+
+    /// The messages of `batch` PostgreSQL refuses (class 22 or 54), with the refusal, found by
+    /// bisection: each probe applies a part of the batch in a transaction that is always rolled
+    /// back, so nothing is committed until the retry. `known` is the refusal of the whole batch.
+    /// k culprits among n messages take about 2k·log2(n) probes; only a refused batch pays them.
+    private func refusedMessages(_ batch: [PendingMessage], known: PostgresError) -> [(item: PendingMessage, error: PostgresError)] {
+        func search(_ part: ArraySlice<PendingMessage>, refusal: PostgresError?) -> [(item: PendingMessage, error: PostgresError)] {
+            guard let refusal = refusal ?? probe(part) else { return [] }
+            if part.count == 1 { return [(part.first!, refusal)] }
+            let middle = part.startIndex + part.count / 2
+            return search(part[..<middle], refusal: nil) + search(part[middle...], refusal: nil)
+        }
+        return search(batch[...], refusal: known)
+    }
+
+    /// Applies `part` and rolls back: the refusal (class 22/54) it meets, or nil for anything else.
+    private func probe(_ part: ArraySlice<PendingMessage>) -> PostgresError? {
+        struct RollBack: Error {}
+        do {
+            try service.pool.withTransaction { conn in
+                _ = try service.applyBatch(part.map { ($0.message, $0.writeKey) }, store: Store(conn))
+                throw RollBack()
+            }
+        } catch let error as PostgresError where APIErrors.isRefusal(error) {
+            return error
+        } catch {}
+        return nil
+    }
+
+    /// Each message in its own transaction, so only the culprit fails.
+    private func applyOneByOne(_ batch: [PendingMessage], after error: any Error) {
+        if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
+        for item in batch {
+            do {
+                item.completion.complete(slot: item.slot, .success(try service.ingest(item.message, writeKey: item.writeKey)))
+            } catch {
+                item.completion.complete(slot: item.slot, .failure(error))
             }
         }
     }
