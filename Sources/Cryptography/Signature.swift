@@ -40,7 +40,7 @@ public enum SignatureScheme {
             guard pair.count == 2 else { throw .malformed }
             switch pair[0] {
             case "t":
-                guard timestamp == nil, let t = Int(pair[1]) else { throw .malformed }
+                guard timestamp == nil, let t = parseTimestamp(pair[1]) else { throw .malformed }
                 timestamp = t
             case "v1":
                 guard let mac = Hex.decode(pair[1]), mac.count == 32 else { throw .malformed }
@@ -50,8 +50,11 @@ public enum SignatureScheme {
             }
         }
         guard let timestamp, !candidates.isEmpty else { throw .malformed }
-        let skew = abs(now - timestamp)
-        guard skew <= toleranceSeconds else {
+        // `timestamp` is 0…999 999 999 999 (parseTimestamp), but `now` is the caller's: the
+        // difference is taken without trapping whatever both are (a trap here ends the process).
+        let (difference, overflow) = now.subtractingReportingOverflow(timestamp)
+        guard !overflow, difference.magnitude <= UInt(max(0, toleranceSeconds)) else {
+            let skew = overflow ? Int.max : Int(clamping: difference.magnitude)
             throw .timestampOutsideTolerance(skewSeconds: skew, toleranceSeconds: toleranceSeconds)
         }
         let expected = mac(body: body, secret: secret, timestamp: timestamp)
@@ -59,6 +62,14 @@ public enum SignatureScheme {
         var matched = false
         for candidate in candidates where Crypto.constantTimeEquals(candidate, expected) { matched = true }
         guard matched else { throw .mismatch }
+    }
+
+    /// `t`: 1 to 12 ASCII digits (unix seconds up to the year 33658), nothing else — no sign,
+    /// no spaces inside, no other digits — so what follows never sees an out-of-range value.
+    static func parseTimestamp(_ text: String) -> Int? {
+        let digits = Array(text.utf8)
+        guard (1...12).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     private static func mac(body: some Collection<UInt8>, secret: [UInt8], timestamp: Int) -> [UInt8] {

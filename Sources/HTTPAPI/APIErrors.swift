@@ -5,7 +5,8 @@ import Postgres
 
 /// Maps failures below the handlers onto answers: the database being unreachable (or the pool
 /// exhausted) is a 503 with `Retry-After` — the transaction was rolled back, nothing half-written
-/// — and anything else propagates (the server turns it into a 500).
+/// —, a value PostgreSQL refuses (`PostgresError.isRefusal`) is a 400, and anything else propagates (the
+/// server turns it into a 500).
 package enum APIErrors {
     static func guarded(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
         do {
@@ -13,6 +14,22 @@ package enum APIErrors {
         } catch let error as PostgresError where error.isUnavailable {
             throw HTTPError(.serviceUnavailable, detail: "the database is unavailable; retry later",
                             headers: ["Retry-After": "1"])
+        } catch let error as PostgresError where error.isRefusal {
+            throw refused(error)
+        }
+    }
+
+    /// The 400 for a refusal; the database's message is not shown (it names schema objects).
+    static func refused(_ error: PostgresError, pointer: String = "") -> HTTPError {
+        let detail = "the database refused a value of this message (SQLSTATE \(error.sqlState ?? "?")); nothing of it was stored"
+        return HTTPError(.badRequest, title: "Refused by the database", detail: detail,
+                         errors: [ProblemFieldError(pointer: pointer, detail: detail)])
+    }
+
+    static func isUnavailable(_ error: PostgresError) -> Bool {
+        switch error.code {
+        case .connectionFailed, .connectionLost, .acquireTimeout, .closed, .timeout: return true
+        default: return error.isConnectionError || error.sqlState == "57014" || error.sqlState?.hasPrefix("53") == true
         }
     }
 

@@ -50,13 +50,29 @@ public struct IngestRoutes: Sendable {
         return Self.success
     }
 
+    /// Segment's batch semantics: a body that is a JSON batch answers 200 with its valid messages
+    /// applied and the invalid ones listed under `rejected` (absent when there are none); only a
+    /// body that is not one (not JSON, no `batch` array, over a limit) is a 400.
     func batch(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
         let key = try authenticateFirst(request, body: body)
-        let decoded: (messages: [SegmentMessage], writeKey: String?)
-        do { decoded = try decoder.decodeBatch(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
-        _ = try pipeline.ingest(decoded.messages, writeKey: key.id)
-        return Self.success
+        let decoded: BatchDecoding
+        do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        var rejected = decoded.rejected
+        let outcomes = pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id)
+        for ((index, message), outcome) in zip(decoded.accepted, outcomes) {
+            guard case .failure(let error) = outcome else { continue }
+            // A value PostgreSQL refused: that message alone is dropped. Anything else (the
+            // database unreachable) fails the request as before: re-sending it is safe.
+            guard let refusal = error as? PostgresError, refusal.isRefusal else { throw error }
+            let problem = APIErrors.refused(refusal, pointer: "/batch/\(index)")
+            rejected.append(RejectedMessage(index: index, messageId: message.messageIdProvided ? message.messageId : nil,
+                                            errors: problem.errors.map { MessageFieldError(pointer: $0.pointer, detail: $0.detail) }))
+        }
+        guard !rejected.isEmpty else { return Self.success }
+        rejected.sort { $0.index < $1.index }
+        RejectionCounter(pool: service.pool, logger: service.logger).record(rejected, writeKey: key.id, at: service.clock())
+        return .json(BatchAnswer(rejected: rejected))
     }
 
     func event(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -64,6 +80,19 @@ public struct IngestRoutes: Sendable {
         let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        let result = try pipeline.ingest(message, writeKey: key.id)
+        return APIErrors.rawJSON(result.decision.bytes)
+    }
+
+    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
+    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
+    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
+    /// so that a message that fails validation can still carry it. A key with a signing secret
+    /// needs a valid `X-Leadrouter-Signature` (over the body as sent) on every ingest route:
+    /// write keys are public, the secret is what proves the sender.
+    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
+        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
+        let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
         if let secret = key.signingSecret {
             do {
                 try SignatureScheme.verify(header: request.headers["X-Leadrouter-Signature"], body: request.body,
@@ -73,22 +102,14 @@ public struct IngestRoutes: Sendable {
                 throw Authenticator.unauthorized(error.description)
             }
         }
-        let result = try pipeline.ingest(message, writeKey: key.id)
-        return APIErrors.rawJSON(result.decision.bytes)
+        return key
     }
 
-    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
-    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
-    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
-    /// so that a message that fails validation can still carry it.
-    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
-        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
-        return try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
-    }
-
-    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one.
+    /// Segment's `writeKey` field of a body, if it is a JSON object carrying one (also when a
+    /// message holds a value refused later, such as a NUL: that message is dropped, not the batch).
     static func writeKey(in body: [UInt8]) -> String? {
-        guard case .object(let object)? = try? JSONReader.parse(body) else { return nil }
+        let value = (try? JSONReader.parse(body)) ?? (try? JSONReader.parseReportingContent(body))?.value
+        guard case .object(let object)? = value else { return nil }
         if case .string(let key)? = object["writeKey"], !key.isEmpty { return key }
         guard case .array(let batch)? = object["batch"] else { return nil }
         return batch.lazy.compactMap { $0["writeKey"]?.stringValue }.first { !$0.isEmpty }

@@ -7,7 +7,7 @@ import Profiles
 import Segmentation
 
 /// The CRM-facing read API (scope `read`): leads by id or identity, their segments with history,
-/// their decisions (cursor paging) and CRM status changes.
+/// their decisions (cursor paging); and CRM status changes (scope `write`).
 public struct LeadRoutes: Sendable {
     let service: IngestService
     let auth: Authenticator
@@ -117,7 +117,7 @@ public struct LeadRoutes: Sendable {
     struct StatusPatch: Decodable { var status: String? }
 
     func patch(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .read)
+        _ = try auth.authenticate(request, scope: .write)
         let id = try Self.leadId(request)
         guard let patch = try? JSONDecoder().decode(StatusPatch.self, from: Data(request.body)) else {
             throw HTTPError(.badRequest, detail: "the body must be a JSON object", errors: [.init(pointer: "", detail: "must be a JSON object")])

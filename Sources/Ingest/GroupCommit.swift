@@ -10,8 +10,10 @@ import Postgres
 /// and applies it in ONE transaction, then completes each waiting request; while that commit is
 /// in flight the next batch gathers, so the commit cost is shared by every message in it.
 ///
-/// If a batch fails for a reason other than the database being unreachable (one bad message, a
-/// constraint), its messages are applied again one transaction each, so only the culprit fails.
+/// If a batch fails because PostgreSQL refused a value (SQLSTATE class 22, data exception, or 54,
+/// program limit exceeded), the culprits are found by bisection in transactions that are rolled
+/// back, they fail alone, and the rest of the batch commits in ONE retry. Any other failure but
+/// the database being unreachable (a constraint) applies the messages again one transaction each.
 public final class GroupCommitPipeline: Sendable {
     package let service: IngestService
     let lanes: [Lane]
@@ -34,6 +36,17 @@ public final class GroupCommitPipeline: Sendable {
     /// Throws the first failure (the others may have committed: idempotent re-sends are safe).
     public func ingest(_ messages: [SegmentMessage], writeKey: UUID) throws -> [IngestResult] {
         guard !messages.isEmpty else { return [] }
+        return try enqueue(messages, writeKey: writeKey).wait()
+    }
+
+    /// Applies messages through their lanes; returns after all were committed or failed, with
+    /// each message's own outcome, in order (a `/v1/batch`: one refused message fails alone).
+    public func ingestEach(_ messages: [SegmentMessage], writeKey: UUID) -> [Result<IngestResult, any Error>] {
+        guard !messages.isEmpty else { return [] }
+        return enqueue(messages, writeKey: writeKey).waitEach()
+    }
+
+    private func enqueue(_ messages: [SegmentMessage], writeKey: UUID) -> BatchCompletion {
         let completion = BatchCompletion(count: messages.count)
         var perLane: [Int: [PendingMessage]] = [:]
         for (index, message) in messages.enumerated() {
@@ -41,7 +54,7 @@ public final class GroupCommitPipeline: Sendable {
             perLane[lane, default: []].append(PendingMessage(message: message, writeKey: writeKey, slot: index, completion: completion))
         }
         for (lane, items) in perLane { lanes[lane].enqueue(items) }
-        return try completion.wait()
+        return completion
     }
 
     /// Stops the lanes after they drained what was queued.
@@ -63,29 +76,29 @@ struct PendingMessage: Sendable {
 
 /// Collects the results of one request's messages; the request thread waits on it.
 final class BatchCompletion: Sendable {
-    private let state: Locked<(remaining: Int, results: [IngestResult?], error: (any Error)?)>
+    private let state: Locked<(remaining: Int, outcomes: [Result<IngestResult, any Error>?])>
     private let done = DispatchSemaphore(value: 0)
 
-    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count), nil)) }
+    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count))) }
 
     func complete(slot: Int, _ outcome: Result<IngestResult, any Error>) {
         let finished = state.withLock { s -> Bool in
-            switch outcome {
-            case .success(let r): s.results[slot] = r
-            case .failure(let e): if s.error == nil { s.error = e }
-            }
+            s.outcomes[slot] = outcome
             s.remaining -= 1
             return s.remaining == 0
         }
         if finished { done.signal() }
     }
 
+    /// The results in order, or the first failure (in slot order).
     func wait() throws -> [IngestResult] {
+        try waitEach().map { try $0.get() }
+    }
+
+    /// Each slot's outcome, in order.
+    func waitEach() -> [Result<IngestResult, any Error>] {
         done.wait()
-        return try state.withLock { s in
-            if let error = s.error { throw error }
-            return s.results.map { $0! }
-        }
+        return state.withLock { s in s.outcomes.map { $0! } }
     }
 }
 
@@ -140,9 +153,11 @@ final class Lane: @unchecked Sendable {
         finished.signal()
     }
 
-    /// One transaction for the batch; on a failure that is not the database being unreachable,
-    /// each message again in its own transaction so only the culprit fails.
-    private func apply(_ batch: [PendingMessage]) {
+    /// One transaction for the batch. When PostgreSQL refuses a value, the refused messages fail
+    /// alone and the others are applied again in one transaction (`isolateRefused`); on another
+    /// failure that is not the database being unreachable, each message again in its own
+    /// transaction so only the culprit fails.
+    private func apply(_ batch: [PendingMessage], isolationRounds: Int = 2) {
         do {
             let results = try service.pool.withTransaction(bodyBegins: true) { conn in
                 let store = Store(conn)
@@ -151,14 +166,60 @@ final class Lane: @unchecked Sendable {
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
         } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != "23505" {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
+        } catch let error as PostgresError where error.isRefusal && isolationRounds > 0 {
+            let refused = refusedMessages(batch, known: error)
+            if !refused.isEmpty {
+                logger.notice("messages refused by PostgreSQL; applying the rest of the batch without them",
+                              metadata: ["refused": "\(refused.count)", "batch": "\(batch.count)", "sqlstate": "\(error.sqlState ?? "")"])
+                for (item, refusal) in refused { item.completion.complete(slot: item.slot, .failure(refusal)) }
+                let slots = Set(refused.map { $0.item.slot })
+                let rest = batch.filter { !slots.contains($0.slot) }
+                if !rest.isEmpty { apply(rest, isolationRounds: isolationRounds - 1) }
+                return
+            }
+            // Refused only together (no message alone is): one transaction each, as below.
+            applyOneByOne(batch, after: error)
         } catch {
-            if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
-            for item in batch {
-                do {
-                    item.completion.complete(slot: item.slot, .success(try service.ingest(item.message, writeKey: item.writeKey)))
-                } catch {
-                    item.completion.complete(slot: item.slot, .failure(error))
-                }
+            applyOneByOne(batch, after: error)
+        }
+    }
+
+    /// The messages of `batch` PostgreSQL refuses (class 22 or 54), with the refusal, found by
+    /// bisection: each probe applies a part of the batch in a transaction that is always rolled
+    /// back, so nothing is committed until the retry. `known` is the refusal of the whole batch.
+    /// k culprits among n messages take about 2k·log2(n) probes; only a refused batch pays them.
+    private func refusedMessages(_ batch: [PendingMessage], known: PostgresError) -> [(item: PendingMessage, error: PostgresError)] {
+        func search(_ part: ArraySlice<PendingMessage>, refusal: PostgresError?) -> [(item: PendingMessage, error: PostgresError)] {
+            guard let refusal = refusal ?? probe(part) else { return [] }
+            if part.count == 1 { return [(part.first!, refusal)] }
+            let middle = part.startIndex + part.count / 2
+            return search(part[..<middle], refusal: nil) + search(part[middle...], refusal: nil)
+        }
+        return search(batch[...], refusal: known)
+    }
+
+    /// Applies `part` and rolls back: the refusal (class 22/54) it meets, or nil for anything else.
+    private func probe(_ part: ArraySlice<PendingMessage>) -> PostgresError? {
+        struct RollBack: Error {}
+        do {
+            try service.pool.withTransaction { conn in
+                _ = try service.applyBatch(part.map { ($0.message, $0.writeKey) }, store: Store(conn))
+                throw RollBack()
+            }
+        } catch let error as PostgresError where error.isRefusal {
+            return error
+        } catch {}
+        return nil
+    }
+
+    /// Each message in its own transaction, so only the culprit fails.
+    private func applyOneByOne(_ batch: [PendingMessage], after error: any Error) {
+        if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
+        for item in batch {
+            do {
+                item.completion.complete(slot: item.slot, .success(try service.ingest(item.message, writeKey: item.writeKey)))
+            } catch {
+                item.completion.complete(slot: item.slot, .failure(error))
             }
         }
     }

@@ -25,7 +25,7 @@ public final class IngestService: Sendable {
     /// What other features do with each decision (the service injects sales routing).
     let decisionHook: any DecisionHook
     package let clock: @Sendable () -> Date
-    let logger: Logger
+    package let logger: Logger
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {

@@ -43,5 +43,9 @@ public struct MessageFieldError: Error, Equatable, Sendable, CustomStringConvert
     /// JSON pointer to the field, e.g. `/batch/3/userId`.
     public var pointer: String
     public var detail: String
+
+    package init(pointer: String, detail: String) {
+        self.pointer = pointer; self.detail = detail
+    }
     public var description: String { "\(pointer): \(detail)" }
 }

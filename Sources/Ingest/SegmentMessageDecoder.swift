@@ -3,13 +3,20 @@ import JSONCoding
 import Segmentation
 
 /// Limits on ingest bodies; Segment's own by default so SDK batching fits unchanged.
-public struct IngestLimits: Sendable {
+public struct IngestLimits: Sendable, Equatable {
     /// Largest single message (Segment: 32 KB).
     public var maxMessageBytes = 32 * 1024
     /// Largest batch body after inflation (Segment: 500 KB).
     public var maxBatchBytes = 500 * 1024
     /// Most messages in one batch (Segment: 2 500).
     public var maxBatchMessages = 2500
+    /// Longest `userId`, `anonymousId`, `previousId`, `groupId`, `messageId` and event/page name,
+    /// in UTF-8 bytes (they are index keys: PostgreSQL refuses index entries over ~2.7 KB).
+    public var maxIdentifierBytes = 256
+    /// Earliest event time accepted (after the clock-skew correction): 2000-01-01T00:00:00Z.
+    public var earliestEventTime = Date(timeIntervalSince1970: 946_684_800)
+    /// How far an event time (after the clock-skew correction) may be ahead of the time received, in seconds.
+    public var maxEventTimeAheadSeconds: Double = 24 * 3600
     public init() {}
 }
 
@@ -34,67 +41,41 @@ public struct SegmentMessageDecoder: Sendable {
             throw Rejection(title: "Message too large", errors: [
                 MessageFieldError(pointer: "", detail: "the message is \(body.count) bytes; the limit is \(limits.maxMessageBytes)")])
         }
-        let object = try parseObject(body)
-        var errors: [MessageFieldError] = []
+        let (object, problems) = try parseObjectReportingContent(body)
+        var errors = problems.map { MessageFieldError(pointer: $0.pointer, detail: $0.detail) }
         let message = decodeMessage(object, pointer: "", defaultKind: kind, inherited: [:], size: body.count,
                                     receivedAt: receivedAt, errors: &errors)
         if let message, errors.isEmpty { return message }
         throw Rejection(title: "Invalid message", errors: errors)
     }
 
-    /// Decodes a `/v1/batch` body: `{batch: [...], context?, writeKey?, sentAt?}`. Top-level
-    /// `context` is merged under each message's own; top-level `sentAt` applies when a message
-    /// has none.
+    /// Decodes a `/v1/batch` body strictly: any invalid message refuses the whole body
+    /// (`decodeBatchEach` is what `/v1/batch` uses: it keeps the valid messages).
     public func decodeBatch(_ body: [UInt8], receivedAt: Date) throws(Rejection) -> (messages: [SegmentMessage], writeKey: String?) {
-        guard body.count <= limits.maxBatchBytes else {
-            throw Rejection(title: "Batch too large", errors: [
-                MessageFieldError(pointer: "", detail: "the batch is \(body.count) bytes; the limit is \(limits.maxBatchBytes)")])
-        }
-        let object = try parseObject(body)
-        guard case .array(let items)? = object["batch"] else {
-            throw Rejection(title: "Invalid batch", errors: [MessageFieldError(pointer: "/batch", detail: "must be an array of messages")])
-        }
-        guard items.count <= limits.maxBatchMessages else {
-            throw Rejection(title: "Batch too large", errors: [MessageFieldError(
-                pointer: "/batch", detail: "\(items.count) messages; the limit is \(limits.maxBatchMessages)")])
-        }
-        var inherited: [String: Value] = [:]
-        if case .object(let context)? = object["context"] { inherited["context"] = .object(context) }
-        if let sentAt = object["sentAt"] { inherited["sentAt"] = sentAt }
-        var errors: [MessageFieldError] = []
-        var messages: [SegmentMessage] = []
-        messages.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            let pointer = "/batch/\(index)"
-            guard case .object(let fields) = item else {
-                errors.append(MessageFieldError(pointer: pointer, detail: "must be an object")); continue
-            }
-            let size = Self.compactSize(item)
-            if size > limits.maxMessageBytes {
-                errors.append(MessageFieldError(pointer: pointer, detail: "the message is \(size) bytes; the limit is \(limits.maxMessageBytes)"))
-                continue
-            }
-            if let message = decodeMessage(fields, pointer: pointer, defaultKind: nil, inherited: inherited, size: size,
-                                           receivedAt: receivedAt, errors: &errors) {
-                messages.append(message)
-            }
-        }
-        guard errors.isEmpty else { throw Rejection(title: "Invalid batch", errors: errors) }
-        guard !messages.isEmpty else {
+        let decoded = try decodeBatchEach(body, receivedAt: receivedAt)
+        guard decoded.rejected.isEmpty else { throw Rejection(title: "Invalid batch", errors: decoded.rejected.flatMap(\.errors)) }
+        guard !decoded.accepted.isEmpty else {
             throw Rejection(title: "Invalid batch", errors: [MessageFieldError(pointer: "/batch", detail: "is empty")])
         }
-        return (messages, object["writeKey"]?.stringValue)
+        return (decoded.accepted.map(\.message), decoded.writeKey)
     }
 
-    private func parseObject(_ body: [UInt8]) throws(Rejection) -> [String: Value] {
+    /// The body's object and the content problems in it (NUL, lone surrogates, numbers out of
+    /// range: valid JSON syntax, refused values) by JSON pointer. The fast strict parse first; only
+    /// a body it refuses for its content is parsed again, tracking paths, to say where.
+    func parseObjectReportingContent(_ body: [UInt8]) throws(Rejection) -> (object: [String: Value], problems: [JSONReader.ContentProblem]) {
         let value: Value
+        var problems: [JSONReader.ContentProblem] = []
         do { value = try JSONReader.parse(body) } catch {
-            throw Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: "the body is not valid JSON: \(error)")])
+            guard error.isContentProblem, let reported = try? JSONReader.parseReportingContent(body) else {
+                throw Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: "the body is not valid JSON: \(error)")])
+            }
+            (value, problems) = reported
         }
         guard case .object(let object) = value else {
             throw Rejection(title: "Malformed message", errors: [MessageFieldError(pointer: "", detail: "the body must be a JSON object")])
         }
-        return object
+        return (object, problems)
     }
 
     static func compactSize(_ value: Value) -> Int {

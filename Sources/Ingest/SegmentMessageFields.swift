@@ -40,12 +40,23 @@ extension SegmentMessageDecoder {
             return o
         }
 
-        let userId = string("userId")
-        let anonymousId = string("anonymousId")
-        let messageId = string("messageId")
-        let event = string("event") ?? string("name")
-        let groupId = string("groupId")
-        let previousId = string("previousId")
+        // Identifiers are index keys (and the event name becomes one): bounded in bytes.
+        var tooLong = Set<String>()
+        func identifier(_ key: String) -> String? {
+            guard let text = string(key) else { return nil }
+            guard text.utf8.count <= limits.maxIdentifierBytes else {
+                fail(key, "is \(text.utf8.count) bytes; the limit is \(limits.maxIdentifierBytes)")
+                tooLong.insert(key)
+                return nil
+            }
+            return text
+        }
+        let userId = identifier("userId")
+        let anonymousId = identifier("anonymousId")
+        let messageId = identifier("messageId")
+        let event = identifier("event") ?? identifier("name")
+        let groupId = identifier("groupId")
+        let previousId = identifier("previousId")
         let properties = object("properties")
         let ownTraits = object("traits")
         var context = object("context")
@@ -55,27 +66,38 @@ extension SegmentMessageDecoder {
 
         switch kind {
         case .track?:
-            if event == nil { fail("event", "is required for track") }
+            if event == nil && tooLong.isDisjoint(with: ["event", "name"]) { fail("event", "is required for track") }
         case .group?:
-            if groupId == nil { fail("groupId", "is required for group") }
+            if groupId == nil && !tooLong.contains("groupId") { fail("groupId", "is required for group") }
         case .alias?:
-            if previousId == nil { fail("previousId", "is required for alias") }
-            if userId == nil { fail("userId", "is required for alias") }
+            if previousId == nil && !tooLong.contains("previousId") { fail("previousId", "is required for alias") }
+            if userId == nil && !tooLong.contains("userId") { fail("userId", "is required for alias") }
         default: break
         }
-        if kind != .alias && userId == nil && anonymousId == nil {
+        if kind != .alias && userId == nil && anonymousId == nil && tooLong.isDisjoint(with: ["userId", "anonymousId"]) {
             errors.append(MessageFieldError(pointer: pointer + "/userId", detail: "userId or anonymousId is required"))
         }
 
-        let timestamp = time(fields["timestamp"], field: "timestamp", fail: fail)
-        let sentAt = time(fields["sentAt"] ?? inherited["sentAt"], field: "sentAt", fail: fail)
+        // The device's time of the call: `timestamp`, else Segment's `originalTimestamp`.
+        let timestamp = checkedTime(fields["timestamp"], pointer: pointer + "/timestamp", errors: &errors)
+        let original = checkedTime(fields["originalTimestamp"], pointer: pointer + "/originalTimestamp", errors: &errors)
+        let sentAt = checkedTime(fields["sentAt"] ?? inherited["sentAt"], pointer: pointer + "/sentAt", errors: &errors)
         guard errors.count == before, let kind else { return nil }
 
         // Clock-skew correction as Segment does: the device clock may be off, but the gap
-        // between `timestamp` and `sentAt` was measured on the same clock.
+        // between `timestamp` and `sentAt` was measured on the same clock. Every input is within
+        // years 0000–9999 (`checkedTime`), so this Double arithmetic stays far from any limit.
         var occurredAt = receivedAt
-        if let timestamp {
-            occurredAt = sentAt.map { receivedAt.addingTimeInterval(-($0.timeIntervalSince(timestamp))) } ?? timestamp
+        if let device = timestamp ?? original {
+            occurredAt = sentAt.map { receivedAt.addingTimeInterval(-($0.timeIntervalSince(device))) } ?? device
+            let latest = receivedAt.addingTimeInterval(limits.maxEventTimeAheadSeconds)
+            guard occurredAt >= limits.earliestEventTime, occurredAt <= latest else {
+                let field = timestamp != nil ? "timestamp" : "originalTimestamp"
+                let corrected = sentAt != nil ? " after the clock-skew correction (received − (sentAt − \(field)))" : ""
+                fail(field, "the event time\(corrected) is \(Self.format(occurredAt)); it must be from "
+                     + "\(Self.format(limits.earliestEventTime)) to \(Self.format(latest)) (\(Int(limits.maxEventTimeAheadSeconds))s after receipt)")
+                return nil
+            }
         }
         return SegmentMessage(
             kind: kind, messageId: messageId ?? UUID().uuidString.lowercased(), messageIdProvided: messageId != nil,
@@ -85,13 +107,26 @@ extension SegmentMessageDecoder {
             category: string("category"), occurredAt: occurredAt, writeKey: string("writeKey"), sizeBytes: size)
     }
 
-    private func time(_ value: Value?, field: String, fail: (String, String) -> Void) -> Date? {
+    /// A date-time field, or nil (absent, or an error appended under `pointer`): ISO 8601, and
+    /// within years 0000–9999 so that every computation with it stays in range.
+    func checkedTime(_ value: Value?, pointer: String, errors: inout [MessageFieldError]) -> Date? {
         guard let value, value != .null else { return nil }
         guard let text = value.stringValue, let date = ISO8601.parse(text) else {
-            fail(field, "must be an ISO 8601 date-time, e.g. 2026-11-24T10:00:00.000Z")
+            errors.append(MessageFieldError(pointer: pointer, detail: "must be an ISO 8601 date-time, e.g. 2026-11-24T10:00:00.000Z"))
+            return nil
+        }
+        guard date >= ISO8601.earliest, date <= ISO8601.latest else {
+            errors.append(MessageFieldError(pointer: pointer, detail: "is out of range: years 0000 to 9999 only"))
             return nil
         }
         return date
+    }
+
+    /// A date as the errors show it (milliseconds, UTC).
+    static func format(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        guard seconds.isFinite, abs(seconds) < 1e13 else { return "\(seconds) s since 1970" }
+        return Timestamp(date).description
     }
 }
 
@@ -102,6 +137,21 @@ extension Value {
 
 /// ISO 8601 date-times as SDKs send them: with or without fractional seconds, `Z` or an offset
 /// (`Timestamp.parse`: formatter-free for the common `…T…:….mmmZ` shape), to the millisecond.
-enum ISO8601 {
-    static func parse(_ text: String) -> Date? { Timestamp.parse(text)?.date }
+/// Only texts that begin with a four-digit year and `-` are parsed (and at most 64 bytes): no
+/// parser below sees a year it could turn into an out-of-range millisecond count.
+package enum ISO8601 {
+    package static func parse(_ text: String) -> Date? {
+        let bytes = text.utf8
+        guard bytes.count >= 10, bytes.count <= 64,
+              bytes.prefix(4).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), bytes.dropFirst(4).first == UInt8(ascii: "-")
+        else { return nil }
+        // `…:SSZ` read as `…:SS.000Z` by the canonical parser (proleptic Gregorian, like every
+        // other shape it reads; Foundation's calendar is Julian before 1582).
+        if bytes.count == 20, bytes.last == UInt8(ascii: "Z") { return Timestamp.parse(text.dropLast() + ".000Z")?.date }
+        return Timestamp.parse(text)?.date
+    }
+
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+    package static let earliest = Date(timeIntervalSince1970: -62_167_219_200)
+    package static let latest = Date(timeIntervalSince1970: 253_402_300_799.999)
 }

@@ -11,7 +11,16 @@ package struct JSONReader {
     package struct Failure: Error, CustomStringConvertible {
         package var reason: String
         package var offset: Int
+        /// The text is valid JSON syntax but holds what leadrouter refuses to store (a NUL or a lone
+        /// surrogate in a string, a number beyond `Double`): `parseReportingContent` finds where.
+        package var isContentProblem = false
         package var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// A value `parse` refuses although the syntax is valid, by JSON pointer (RFC 6901).
+    package struct ContentProblem: Equatable, Sendable {
+        package var pointer: String
+        package var detail: String
     }
 
     /// Nesting deeper than this is refused (the recursion would otherwise follow the sender).
@@ -29,10 +38,45 @@ package struct JSONReader {
         }
     }
 
+    /// Parses like `parse`, but a content problem (`Failure.isContentProblem`) does not stop it:
+    /// each is recorded under the JSON pointer of its value (or of the member, for a key) and the
+    /// value is replaced (U+FFFD for the offending character, `null` for the number). Slower (it
+    /// tracks the path): for the bodies `parse` refused with a content problem, to say where.
+    package static func parseReportingContent(_ bytes: [UInt8]) throws(Failure) -> (value: Value, problems: [ContentProblem]) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> (value: Value, problems: [ContentProblem]) in
+            var reader = JSONReader(input: buffer)
+            reader.reportContent = true
+            reader.skipWhitespace()
+            let value = try reader.value(depth: 0)
+            reader.skipWhitespace()
+            guard reader.position == buffer.count else { throw reader.fail("unexpected data after the JSON value") }
+            return (value, reader.problems)
+        }
+    }
+
     private let input: UnsafeBufferPointer<UInt8>
     private var position = 0
+    /// `parseReportingContent`: record content problems instead of throwing, and track the path.
+    private var reportContent = false
+    private var path: [String] = []
+    private var problems: [ContentProblem] = []
+    /// A content problem of the string just read, to be recorded by the caller (who knows its path).
+    private var stringProblem: String?
 
     private init(input: UnsafeBufferPointer<UInt8>) { self.input = input }
+
+    /// A content problem: thrown by `parse`; recorded (under `path` + `member`) by `parseReportingContent`.
+    private mutating func contentProblem(_ reason: String, member: String? = nil) throws(Failure) {
+        guard reportContent else { throw Failure(reason: reason, offset: position, isContentProblem: true) }
+        let components = member.map { path + [$0] } ?? path
+        problems.append(ContentProblem(pointer: components.map { "/" + Self.escapePointer($0) }.joined(), detail: reason))
+    }
+
+    /// RFC 6901: `~` → `~0`, `/` → `~1`.
+    static func escapePointer(_ token: String) -> String {
+        guard token.contains("~") || token.contains("/") else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: position) }
 
@@ -61,11 +105,16 @@ package struct JSONReader {
         switch input[position] {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "\""):
+            let text = try string()
+            if let problem = stringProblem { stringProblem = nil; try contentProblem(problem) }
+            return .string(text)
         case UInt8(ascii: "t"): return try expect("true", .bool(true))
         case UInt8(ascii: "f"): return try expect("false", .bool(false))
         case UInt8(ascii: "n"): return try expect("null", .null)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            guard let number = try number() else { return .null }
+            return .number(number)
         default: throw fail("unexpected character")
         }
     }
@@ -81,11 +130,14 @@ package struct JSONReader {
             if !fields.isEmpty, !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return .object(fields) }
             guard !atEnd, input[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try string()
+            if let problem = stringProblem { stringProblem = nil; try contentProblem(problem + " (in the member name)", member: key) }
             skipWhitespace()
             guard !atEnd, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
+            if reportContent { path.append(key) }
             let member = try value(depth: depth)
+            if reportContent { path.removeLast() }
             if fields[key] == nil { fields[key] = member }
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
@@ -104,7 +156,9 @@ package struct JSONReader {
         while true {
             skipWhitespace()
             if !items.isEmpty, !atEnd, input[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if reportContent { path.append(String(items.count)) }
             items.append(try value(depth: depth))
+            if reportContent { path.removeLast() }
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
             if input[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -113,7 +167,8 @@ package struct JSONReader {
         }
     }
 
-    private mutating func number() throws(Failure) -> Double {
+    /// nil: out of range, recorded as a content problem (`parseReportingContent`).
+    private mutating func number() throws(Failure) -> Double? {
         let start = position
         func digits() -> Int {
             let from = position
@@ -137,7 +192,10 @@ package struct JSONReader {
             guard digits() > 0 else { throw fail("invalid number") }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { position = start; throw fail("number out of range") }
+        guard let value = Double(text), value.isFinite else {
+            try contentProblem("the number \(text.prefix(32)) is out of range (numbers must be finite 64-bit floating point)")
+            return nil
+        }
         return value
     }
 
@@ -182,15 +240,28 @@ package struct JSONReader {
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard position + 1 < input.count, input[position] == UInt8(ascii: "\\"), input[position + 1] == UInt8(ascii: "u") else {
-                        throw fail("unpaired surrogate in a string")
+                    // A high surrogate must be followed by an escaped low one; a lone one is
+                    // valid JSON syntax but no Unicode text (PostgreSQL and Swift refuse it).
+                    if position + 5 < input.count, input[position] == UInt8(ascii: "\\"), input[position + 1] == UInt8(ascii: "u") {
+                        let mark = position
+                        position += 2
+                        let low = try hex4()
+                        if (0xDC00...0xDFFF).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            position = mark
+                            try loneSurrogate(&scalar)
+                        }
+                    } else {
+                        try loneSurrogate(&scalar)
                     }
-                    position += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in a string") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("unpaired surrogate in a string")
+                    try loneSurrogate(&scalar)
+                } else if scalar == 0 {
+                    // Valid JSON, but PostgreSQL text and jsonb cannot hold U+0000.
+                    if !reportContent { throw Failure(reason: "NUL (\\u0000) in a string", offset: position, isContentProblem: true) }
+                    stringProblem = stringProblem ?? "NUL (\\u0000) in a string"
+                    scalar = 0xFFFD
                 }
                 guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid escape") }
                 bytes.append(contentsOf: String(Character(unicode)).utf8)
@@ -198,6 +269,14 @@ package struct JSONReader {
                 throw fail("invalid escape")
             }
         }
+    }
+
+    /// A lone surrogate escape: thrown by `parse`; replaced by U+FFFD and left in `stringProblem` when reporting.
+    private mutating func loneSurrogate(_ scalar: inout UInt32) throws(Failure) {
+        let reason = "unpaired surrogate (\\u\(String(scalar, radix: 16, uppercase: true))) in a string"
+        if !reportContent { throw Failure(reason: reason, offset: position, isContentProblem: true) }
+        stringProblem = stringProblem ?? reason
+        scalar = 0xFFFD
     }
 
     private mutating func hex4() throws(Failure) -> UInt32 {

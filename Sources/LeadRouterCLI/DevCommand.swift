@@ -42,7 +42,7 @@ struct DevCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("""
                 leadrouter dev: PostgreSQL at \(postgres.url) (data in \(dataDir))
                 leadrouter dev: serving on http://\(host):\(app.port ?? port)  (Ctrl-C stops both)
-                leadrouter dev: API key with every scope (ingest, read, queue, admin):
+                leadrouter dev: API key with every scope (ingest, read, write, queue, admin):
                 \(key)
 
                 """.utf8))

@@ -16,10 +16,10 @@ struct KeysCreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create an API key; the key is printed once, alone on the last line.",
-        discussion: "A key with scope ingest is a Segment write key. Scopes: ingest, read, queue, admin (admin implies all).")
+        discussion: "A key with scope ingest is a Segment write key. Scopes: ingest, read, write (lead changes), queue, admin (admin implies all).")
 
     @Option(help: "A name to recognise the key by.") var name: String
-    @Option(help: "Comma-separated scopes, e.g. ingest or read,queue.") var scopes: String
+    @Option(help: "Comma-separated scopes: ingest, read, write (lead changes), queue, admin; e.g. ingest or read,write.") var scopes: String
     @Option(help: "Require X-Leadrouter-Signature (HMAC-SHA256 with this secret) on POST /v1/events.")
     var signingSecret: String?
     @Option(help: "Database URL (default: $DATABASE_URL).") var databaseURL: String?

@@ -60,6 +60,7 @@ struct ServeCommand: ParsableCommand {
         options.server = settings.server.httpServerConfiguration
         options.webhooks = settings.webhooks
         options.ingestLanes = settings.ingestLanes
+        options.ingestLimits = settings.ingestLimits
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -2,9 +2,10 @@ import Cryptography
 import Essentials
 import Foundation
 
-/// What an API key may do. A key with `ingest` is a Segment write key.
+/// What an API key may do. A key with `ingest` is a Segment write key; `write` changes leads
+/// (`PATCH /v1/leads/{id}`, a CRM's status updates), which `read` alone does not.
 public enum APIScope: String, CaseIterable, Codable, Sendable, Comparable {
-    case ingest, read, queue, admin
+    case ingest, read, write, queue, admin
 
     /// `admin` is the operator's key: it implies every other scope.
     public func isGranted(by scopes: Set<APIScope>) -> Bool {

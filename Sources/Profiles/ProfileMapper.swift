@@ -83,7 +83,8 @@ public struct ProfileMapper: Sendable {
         if let scheme = host.range(of: "://") { host = String(host[scheme.upperBound...]) }
         host = String(host.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != ":" })
         if host.hasPrefix("www.") { host.removeFirst(4) }
-        return host.contains(".") && !host.contains(" ") ? host : nil
+        // A DNS name is at most 253 bytes; a longer text is no domain (and too long an index key).
+        return host.contains(".") && !host.contains(" ") && host.utf8.count <= 253 ? host : nil
     }
 
     /// A number, or the lower bound of a range such as `"51-200"`, or `"1000+"`.

@@ -25,8 +25,8 @@ final class AuthPrimitivesTests: XCTestCase {
 
     func testScopesParseAndAdminImpliesAll() throws {
         XCTAssertEqual(try APIScope.parseList("ingest, READ"), [.ingest, .read])
-        XCTAssertThrowsError(try APIScope.parseList("ingest,write")) {
-            XCTAssertEqual($0 as? APIKeyError, .unknownScope("write"))
+        XCTAssertThrowsError(try APIScope.parseList("ingest,delete")) {
+            XCTAssertEqual($0 as? APIKeyError, .unknownScope("delete"))
         }
         XCTAssertThrowsError(try APIScope.parseList(" , ")) { XCTAssertEqual($0 as? APIKeyError, .noScopes) }
         XCTAssertTrue(APIScope.queue.isGranted(by: [.admin]))

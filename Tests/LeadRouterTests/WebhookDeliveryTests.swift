@@ -207,7 +207,7 @@ final class WebhookDeliveryTests: XCTestCase {
             "timestamp": iso(service.clock.now), "messageId": "e2e-1"])
         XCTAssertEqual(decision.status, 200, decision.text)
         let leadId = try XCTUnwrap(decision.json["lead_id"] as? String)
-        let patched = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.readKey, ["status": "contacted"])
+        let patched = try client.json("PATCH", "/v1/leads/\(leadId)", key: service.adminKey, ["status": "contacted"])
         XCTAssertEqual(patched.status, 200, patched.text)
 
         let outbox = try service.count("SELECT count(*) FROM outbox")

@@ -1,5 +1,6 @@
 import HTTPServer
 import Webhooks
+import Ingest
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
 /// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
@@ -14,6 +15,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
+    /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
+    public var ingestLimits = IngestLimits()
 
     /// All defaults (what an empty file gives).
     public init() {}

@@ -1,0 +1,129 @@
+import Foundation
+import Segmentation
+import XCTest
+@testable import Cryptography
+@testable import Essentials
+@testable import HTTPAPI
+@testable import Ingest
+@testable import JSONCoding
+@testable import LeadRouterService
+@testable import LeadStore
+@testable import OutboundHTTP
+@testable import Profiles
+@testable import RulesTools
+@testable import SalesQueues
+@testable import Webhooks
+
+/// The pieces behind `HostileInputTests`, without a server: signature timestamps, content
+/// problems in JSON, the event-time window, batch splitting, the write scope, configuration.
+final class HostileInputUnitTests: XCTestCase {
+    let received = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func testSignatureTimestampIsOneToTwelveDigitsAndSkewNeverTraps() {
+        XCTAssertEqual(SignatureScheme.parseTimestamp("1700000000"), 1_700_000_000)
+        XCTAssertEqual(SignatureScheme.parseTimestamp("999999999999"), 999_999_999_999)
+        for bad in ["", "-1", "+1", "1234567890123", "-9223372036854775808", "9223372036854775807", "1e3", " 1", "١٢"] {
+            XCTAssertNil(SignatureScheme.parseTimestamp(bad), bad)
+        }
+        let secret = Array("k".utf8), body = Array("{}".utf8)
+        let mac = String(repeating: "0", count: 64)
+        func failure(_ header: String, now: Int) -> SignatureScheme.Failure? {
+            do { try SignatureScheme.verify(header: header, body: body, secret: secret, now: now, toleranceSeconds: 300) } catch { return error }
+            return nil
+        }
+        XCTAssertEqual(failure("t=-9223372036854775808,v1=\(mac)", now: 1_700_000_000), .malformed)
+        // Extreme clocks on the server side: no overflow either.
+        XCTAssertEqual(failure("t=999999999999,v1=\(mac)", now: Int.min),
+                       .timestampOutsideTolerance(skewSeconds: Int.max, toleranceSeconds: 300))
+        XCTAssertEqual(failure("t=0,v1=\(mac)", now: Int.max),
+                       .timestampOutsideTolerance(skewSeconds: Int.max, toleranceSeconds: 300))
+        XCTAssertEqual(failure("t=1000,v1=\(mac)", now: 1000), .mismatch)
+    }
+
+    func testContentProblemsAreFoundByPointerAndTheStrictParseRefusesThem() throws {
+        let body = Array(#"{"a":{"b/c":["x","\u0000"]},"k\uD800":1,"n":[1e999],"ok":"\uD83D\uDE00"}"#.utf8)
+        XCTAssertThrowsError(try JSONReader.parse(body)) { XCTAssertTrue(($0 as! JSONReader.Failure).isContentProblem) }
+        let (value, problems) = try JSONReader.parseReportingContent(body)
+        XCTAssertEqual(problems.map(\.pointer), ["/a/b~1c/1", "/k\u{FFFD}", "/n/0"])
+        XCTAssertEqual(value["ok"], .string("😀"))
+        XCTAssertEqual(value["n"], .array([.null]))
+        // Syntax errors stay syntax errors.
+        XCTAssertThrowsError(try JSONReader.parse(Array(#"{"a":"\u12"}"#.utf8))) { XCTAssertFalse(($0 as! JSONReader.Failure).isContentProblem) }
+        XCTAssertThrowsError(try JSONReader.parseReportingContent(Array(#"{"a":"\u0000"#.utf8)))
+    }
+
+    func testEventTimeWindowAfterSkewCorrection() throws {
+        let decoder = SegmentMessageDecoder()
+        func pointers(_ json: String) -> [String] {
+            do { _ = try decoder.decodeSingle(Array(json.utf8), kind: .track, receivedAt: received); return [] } catch { return error.errors.map(\.pointer) }
+        }
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","timestamp":"0000-06-01T00:00:00.000Z"}"#), ["/timestamp"])
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-01-01T00:00:00Z"}"#), ["/timestamp"])
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","timestamp":"2099-01-01T00:00:00Z"}"#), ["/timestamp"])
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","sentAt":"99999-01-01T00:00:00Z"}"#), ["/sentAt"])
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","originalTimestamp":"1970-01-01T00:00:00Z"}"#), ["/originalTimestamp"])
+        XCTAssertEqual(pointers(#"{"userId":"u","event":"x","timestamp":"2000-01-01T00:00:00Z"}"#), [])
+        // Every pair of extreme dates: never a trap, and the result is in the window or refused.
+        for t in ["0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "2026-11-18T00:00:00Z"] {
+            for s in ["0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "2026-11-18T00:00:00Z"] {
+                let json = #"{"userId":"u","event":"x","timestamp":"\#(t)","sentAt":"\#(s)"}"#
+                if let m = try? decoder.decodeSingle(Array(json.utf8), kind: .track, receivedAt: received) {
+                    XCTAssertEqual(m.occurredAt.timeIntervalSince(received), -(ISO8601.parse(s)!.timeIntervalSince(ISO8601.parse(t)!)), accuracy: 0.001)
+                    XCTAssertLessThanOrEqual(m.occurredAt, received.addingTimeInterval(86_400))
+                } else {
+                    XCTAssertEqual(pointers(json), ["/timestamp"], json)
+                }
+            }
+        }
+    }
+
+    func testBatchSplitsIntoAcceptedAndRejected() throws {
+        let decoder = SegmentMessageDecoder()
+        let decoded = try decoder.decodeBatchEach(Array(#"""
+            {"batch":[{"type":"track","userId":"u","event":"a"},{"type":"track","userId":"u\u0000","event":"b","messageId":"m-1"},
+                      7,{"type":"track","userId":"u","event":"c"}]}
+            """#.utf8), receivedAt: received)
+        XCTAssertEqual(decoded.accepted.map(\.index), [0, 3])
+        XCTAssertEqual(decoded.rejected.map(\.index), [1, 2])
+        XCTAssertEqual(decoded.rejected[0].messageId, "m-1")
+        XCTAssertEqual(decoded.rejected[0].errors.map(\.pointer), ["/batch/1/userId"])
+        XCTAssertEqual(decoded.rejected.map(\.reason), ["/userId", "/"])
+        let long = RejectedMessage(index: 0, messageId: nil, errors: [MessageFieldError(pointer: "/batch/0/" + String(repeating: "é", count: 300), detail: "")])
+        XCTAssertLessThanOrEqual(long.reason.utf8.count, 200)
+    }
+
+    func testWriteScopeParsesAndAdminImpliesIt() throws {
+        XCTAssertEqual(try APIScope.parseList("read,write"), [.read, .write])
+        XCTAssertTrue(APIScope.write.isGranted(by: [.admin]))
+        XCTAssertFalse(APIScope.write.isGranted(by: [.read, .ingest, .queue]))
+        XCTAssertFalse(APIScope.read.isGranted(by: [.write]))
+    }
+
+    func testIngestLimitsAreConfigurable() throws {
+        let c = try ServiceConfiguration.resolve(file: nil, flags: [:], environment: [
+            "LEADROUTER_INGEST_MAX_IDENTIFIER_BYTES": "512", "LEADROUTER_INGEST_EARLIEST_EVENT_TIME": "2010-01-01T00:00:00Z",
+            "LEADROUTER_INGEST_MAX_EVENT_TIME_AHEAD": "2h", "LEADROUTER_INGEST_MAX_BATCH_MESSAGES": "100"])
+        XCTAssertEqual(c.ingestLimits.maxIdentifierBytes, 512)
+        XCTAssertEqual(c.ingestLimits.earliestEventTime, Date(timeIntervalSince1970: 1_262_304_000))
+        XCTAssertEqual(c.ingestLimits.maxEventTimeAheadSeconds, 7200)
+        XCTAssertEqual(c.ingestLimits.maxBatchMessages, 100)
+        XCTAssertEqual(ServiceConfiguration().ingestLimits, IngestLimits())
+        XCTAssertEqual(IngestLimits().maxIdentifierBytes, 256)
+        XCTAssertEqual(IngestLimits().earliestEventTime, ISO8601.parse("2000-01-01T00:00:00Z"))
+        XCTAssertEqual(IngestLimits().maxEventTimeAheadSeconds, 86_400)
+        for (name, value) in [("LEADROUTER_INGEST_EARLIEST_EVENT_TIME", "yesterday"), ("LEADROUTER_INGEST_MAX_IDENTIFIER_BYTES", "0"),
+                              ("LEADROUTER_INGEST_MAX_EVENT_TIME_AHEAD", "-1s"), ("LEADROUTER_INGEST_MAX_IDENTIFER_BYTES", "512")] {
+            XCTAssertThrowsError(try ServiceConfiguration.resolve(file: nil, flags: [:], environment: [name: value]), name)
+        }
+    }
+}
+
+extension HostileInputUnitTests {
+    func testDatesWithAndWithoutMillisecondsAgreeBefore1582() {
+        XCTAssertEqual(ISO8601.parse("0000-01-01T00:00:00Z"), ISO8601.earliest)
+        XCTAssertEqual(ISO8601.parse("0000-01-01T00:00:00Z"), ISO8601.parse("0000-01-01T00:00:00.000Z"))
+        XCTAssertEqual(ISO8601.parse("1500-03-01T12:00:00Z"), ISO8601.parse("1500-03-01T12:00:00.000Z"))
+        XCTAssertEqual(ISO8601.parse("2026-11-24T10:00:00Z"), ISO8601.parse("2026-11-24T10:00:00+00:00"))
+        XCTAssertNil(ISO8601.parse("2026-11-24T10:00:00"))
+    }
+}
