@@ -62,7 +62,7 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             return try executePrepared(name, query)
         } catch let error as PostgresError
-            where error.sqlState == "0A000" && error.message.contains("cached plan") && !isInTransaction
+            where error.sqlState == .featureNotSupported && error.message.contains("cached plan") && !isInTransaction
         {
             // "cached plan must not change result type": the table changed under a prepared
             // `SELECT *` (a migration ran). Prepare it afresh, once; inside a transaction the

@@ -37,7 +37,7 @@ extension PostgresConnection {
                 else { throw error }
                 logger.debug(
                     "retrying transaction",
-                    metadata: ["sqlstate": "\(pgError.sqlState ?? "")", "attempt": "\(attempt)"])
+                    metadata: ["sqlstate": "\(pgError.sqlState?.rawValue ?? "")", "attempt": "\(attempt)"])
                 attempt += 1
                 // Jitter so two transactions that collided do not collide again in lockstep.
                 usleep(UInt32.random(in: 1_000...(5_000 * UInt32(attempt))))

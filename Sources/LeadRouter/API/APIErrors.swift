@@ -9,16 +9,9 @@ enum APIErrors {
     static func guarded(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
         do {
             return try body()
-        } catch let error as PostgresError where isUnavailable(error) {
+        } catch let error as PostgresError where error.isUnavailable {
             throw HTTPError(.serviceUnavailable, detail: "the database is unavailable; retry later",
                             headers: ["Retry-After": "1"])
-        }
-    }
-
-    static func isUnavailable(_ error: PostgresError) -> Bool {
-        switch error.code {
-        case .connectionFailed, .connectionLost, .acquireTimeout, .closed, .timeout: return true
-        default: return error.isConnectionError || error.sqlState == "57014" || error.sqlState?.hasPrefix("53") == true
         }
     }
 

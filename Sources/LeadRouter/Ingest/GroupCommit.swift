@@ -147,7 +147,7 @@ final class Lane: @unchecked Sendable {
                 return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store, ownTransaction: true)
             }
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
-        } catch let error as PostgresError where APIErrors.isUnavailable(error) || batch.count == 1 && error.sqlState != "23505" {
+        } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != .uniqueViolation {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
         } catch {
             if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
