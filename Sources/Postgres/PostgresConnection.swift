@@ -14,6 +14,9 @@ public final class PostgresConnection: @unchecked Sendable {
     private var statements: [StatementKey: String] = [:]
     private var statementCounter = 0
     private var broken = false
+    /// Set while a `PostgresTransaction` on this connection has not sent its BEGIN: a statement
+    /// sent directly now would run outside the transaction, so it throws instead.
+    var transactionAwaitingBegin = false
     /// Round trips to the server so far: each statement, script, pipeline, and preparing a
     /// statement outside a pipeline (for tests and metrics).
     public internal(set) var roundTrips = 0
@@ -128,6 +131,11 @@ public final class PostgresConnection: @unchecked Sendable {
     func checkUsable() throws {
         guard isUsable else {
             throw PostgresError(code: .connectionLost, message: "connection is broken")
+        }
+        if transactionAwaitingBegin {
+            throw PostgresError(
+                code: .protocolViolation,
+                message: "statement sent before its transaction began: add it to the transaction, or call send() first")
         }
     }
 

@@ -27,6 +27,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case migration
         /// libpq answered in a way the protocol does not allow here.
         case protocolViolation
+        /// The connection broke during the round trip that carried a transaction's COMMIT: the
+        /// transaction may or may not have committed (any other failure of a transaction means
+        /// it was rolled back). The connection is not reused.
+        case commitOutcomeUnknown
     }
 
     /// Our classification; branch on this.
@@ -66,9 +70,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// True when the connection that produced this error must not be reused (SQLSTATE class 08,
-    /// admin shutdown 57P0x, or libpq reporting a broken connection).
+    /// admin shutdown 57P0x, libpq reporting a broken connection, or a COMMIT whose outcome is
+    /// unknown because the connection broke under it).
     public var isConnectionError: Bool {
-        if code == .connectionLost || code == .connectionFailed { return true }
+        if code == .connectionLost || code == .connectionFailed || code == .commitOutcomeUnknown { return true }
         guard let state = sqlState else { return false }
         return state.isConnectionException || state == .adminShutdown || state == .crashShutdown || state == .cannotConnectNow
     }
@@ -80,12 +85,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// True when the database is unreachable or overloaded rather than the request being wrong:
-    /// the connection failed or broke, the pool had no connection to lend or is closed, a
-    /// statement timed out or was cancelled (57014), or the server ran out of resources (class
-    /// 53). An API answers these with 503 and `Retry-After`.
+    /// the connection failed or broke (also under a COMMIT, whose outcome is then unknown), the
+    /// pool had no connection to lend or is closed, a statement timed out or was cancelled
+    /// (57014), or the server ran out of resources (class 53). An API answers these with 503 and
+    /// `Retry-After`.
     public var isUnavailable: Bool {
         switch code {
-        case .connectionFailed, .connectionLost, .acquireTimeout, .closed, .timeout: return true
+        case .connectionFailed, .connectionLost, .commitOutcomeUnknown, .acquireTimeout, .closed, .timeout: return true
         default: return isConnectionError || sqlState == .queryCanceled || sqlState?.isInsufficientResources == true
         }
     }

@@ -50,9 +50,10 @@ final class SQLStateTests: XCTestCase {
             XCTAssertTrue(error(state).isConnectionError, state.rawValue)
         }
         XCTAssertFalse(error(.syntaxError).isConnectionError)
+        XCTAssertTrue(error(code: .commitOutcomeUnknown).isConnectionError)
 
         // Unavailable: the database is unreachable or overloaded, not the request wrong.
-        for code: PostgresError.Code in [.connectionFailed, .connectionLost, .acquireTimeout, .closed, .timeout] {
+        for code: PostgresError.Code in [.connectionFailed, .connectionLost, .commitOutcomeUnknown, .acquireTimeout, .closed, .timeout] {
             XCTAssertTrue(error(code: code).isUnavailable, code.rawValue)
         }
         for state: SQLState in [.queryCanceled, .tooManyConnections, .diskFull, .outOfMemory, .insufficientResources, .connectionFailure, .adminShutdown] {

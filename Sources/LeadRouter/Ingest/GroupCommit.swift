@@ -142,9 +142,8 @@ final class Lane: @unchecked Sendable {
     /// each message again in its own transaction so only the culprit fails.
     private func apply(_ batch: [PendingMessage]) {
         do {
-            let results = try service.pool.withTransaction(bodyBegins: true) { conn in
-                let store = Store(conn)
-                return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store, ownTransaction: true)
+            let results = try service.pool.withPipelinedTransaction { transaction in
+                try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, in: transaction)
             }
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
         } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != .uniqueViolation {
