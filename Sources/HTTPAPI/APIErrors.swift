@@ -26,13 +26,6 @@ package enum APIErrors {
                          errors: [ProblemFieldError(pointer: pointer, detail: detail)])
     }
 
-    static func isUnavailable(_ error: PostgresError) -> Bool {
-        switch error.code {
-        case .connectionFailed, .connectionLost, .acquireTimeout, .closed, .timeout: return true
-        default: return error.isConnectionError || error.sqlState == "57014" || error.sqlState?.hasPrefix("53") == true
-        }
-    }
-
     /// 400 with every field error under its JSON pointer.
     static func badRequest(_ rejection: SegmentMessageDecoder.Rejection) -> HTTPError {
         HTTPError(.badRequest, title: rejection.title, detail: rejection.errors.first?.description,

@@ -159,18 +159,17 @@ final class Lane: @unchecked Sendable {
     /// transaction so only the culprit fails.
     private func apply(_ batch: [PendingMessage], isolationRounds: Int = 2) {
         do {
-            let results = try service.pool.withTransaction(bodyBegins: true) { conn in
-                let store = Store(conn)
-                return try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, store: store, ownTransaction: true)
+            let results = try service.pool.withPipelinedTransaction { transaction in
+                try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, in: transaction)
             }
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
-        } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != "23505" {
+        } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != .uniqueViolation {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
         } catch let error as PostgresError where error.isRefusal && isolationRounds > 0 {
             let refused = refusedMessages(batch, known: error)
             if !refused.isEmpty {
                 logger.notice("messages refused by PostgreSQL; applying the rest of the batch without them",
-                              metadata: ["refused": "\(refused.count)", "batch": "\(batch.count)", "sqlstate": "\(error.sqlState ?? "")"])
+                              metadata: ["refused": "\(refused.count)", "batch": "\(batch.count)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
                 for (item, refusal) in refused { item.completion.complete(slot: item.slot, .failure(refusal)) }
                 let slots = Set(refused.map { $0.item.slot })
                 let rest = batch.filter { !slots.contains($0.slot) }
@@ -202,8 +201,9 @@ final class Lane: @unchecked Sendable {
     private func probe(_ part: ArraySlice<PendingMessage>) -> PostgresError? {
         struct RollBack: Error {}
         do {
-            try service.pool.withTransaction { conn in
-                _ = try service.applyBatch(part.map { ($0.message, $0.writeKey) }, store: Store(conn))
+            try service.pool.withPipelinedTransaction { transaction in
+                _ = try service.applyBatch(part.map { ($0.message, $0.writeKey) }, in: transaction)
+                try transaction.send()  // the batch's writes wait for COMMIT's round trip: send them now
                 throw RollBack()
             }
         } catch let error as PostgresError where error.isRefusal {

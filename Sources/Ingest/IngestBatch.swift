@@ -4,21 +4,21 @@ import Postgres
 import Segmentation
 
 extension IngestService {
-    /// Applies a lane's batch in the caller's transaction in two round trips whatever its size:
+    /// Applies a lane's batch as the body of `transaction` in two round trips whatever its size:
     /// one for the advisory locks, idempotency answers, identity lookups and locked lead rows of
     /// the whole batch; then the messages are decided in memory, in order — a message sees the
     /// leads, identities and answers of the ones before it — and all their writes go out in one
     /// pipeline, one set-based statement per table. A message that merges leads or needs a signal
     /// backfill, or that touches what such a message changed, is applied on its own (`apply`)
     /// after the writes staged before it were sent.
-    /// With `ownTransaction`, the transaction's BEGIN goes out in the first pipeline and its
-    /// COMMIT in the pipeline of the writes (the caller's `withTransaction(bodyBegins: true)`
-    /// sends neither): a batch costs three round trips in all.
-    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], store: Store, ownTransaction: Bool = false) throws -> [IngestResult] {
+    /// The transaction sends its BEGIN in the first round trip and its COMMIT in the one of the
+    /// writes, which are left to it (`withPipelinedTransaction` commits after this returns).
+    func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], in transaction: PostgresTransaction) throws -> [IngestResult] {
+        let store = Store(transaction.connection)
         let identities = batch.map { MessageIdentity($0.message) }
         let keys = Array(Set(identities.flatMap(\.lookupKeys)))
         let ids = batch.compactMap { $0.message.messageIdProvided ? ProcessedKey(writeKey: $0.writeKey, messageId: $0.message.messageId) : nil }
-        let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)), begin: ownTransaction)
+        let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)), in: transaction)
         var leads = try lockLeads(batch: start, store: store)
         var resolved = start.found
         var answered: [ProcessedKey: IngestResult] = [:]
@@ -58,7 +58,7 @@ extension IngestService {
             if let key, !result.duplicate { answered[key] = result }
             results.append(result)
         }
-        try pending.flush(commit: ownTransaction)
+        pending.flush(into: transaction)
         return results
     }
 

@@ -41,7 +41,7 @@ public final class IngestService: Sendable {
             attempt += 1
             do {
                 return try pool.withTransaction { conn in try apply(message, writeKey: writeKey, store: Store(conn)) }
-            } catch let error as PostgresError where error.sqlState == "23505" && attempt < 3 {
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation && attempt < 3 {
                 logger.debug("duplicate message raced; retrying", metadata: ["constraint": "\(error.constraint ?? "")"])
             }
         }

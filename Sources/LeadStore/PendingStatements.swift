@@ -20,15 +20,24 @@ package final class PendingStatements {
 
     package func append(contentsOf more: [PostgresQuery]) { queries.append(contentsOf: more) }
 
-    /// Sends what is staged, in one round trip; with `commit`, the transaction's COMMIT goes out
-    /// in the same pipeline (the caller's transaction then sends none).
-    package func flush(commit: Bool = false) throws {
-        var batch = store.stagedWriteQueries(rows) + queries
-        rows = StagedWrites()
-        queries = []
-        if commit { batch.append("COMMIT") }
+    /// Sends what is staged, in one round trip.
+    package func flush() throws {
+        let batch = take()
         guard !batch.isEmpty else { return }
         try store.run(batch)
+    }
+
+    /// Hands what is staged to `transaction`'s next round trip instead of sending it now: the
+    /// last writes of a transaction body go out with its COMMIT, in one round trip.
+    package func flush(into transaction: PostgresTransaction) {
+        transaction.add(contentsOf: take())
+    }
+
+    private func take() -> [PostgresQuery] {
+        let batch = store.stagedWriteQueries(rows) + queries
+        rows = StagedWrites()
+        queries = []
+        return batch
     }
 }
 

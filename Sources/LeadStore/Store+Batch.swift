@@ -29,44 +29,41 @@ extension Store {
     /// instead of deadlocking), then — seeing every earlier writer of those keys — the answers
     /// already given to the batch's message ids, the leads of its keys, and those lead rows
     /// locked (`FOR UPDATE` in id order, one statement).
-    /// With `begin`, the transaction's BEGIN goes out first in the same pipeline.
-    package func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey], begin: Bool = false) throws -> BatchStart {
-        var queries: [PostgresQuery] = begin ? [PostgresQuery(unsafeRaw: PostgresConnection.beginStatement())] : []
-        queries.append(Self.indexPlans)
+    /// It is `transaction`'s first round trip, so the transaction's BEGIN goes out in it too.
+    package func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey], in transaction: PostgresTransaction) throws -> BatchStart {
+        transaction.add(Self.indexPlans)
         let hashes = Array(Set(keys.map(\.hash))).sorted()
-        if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
+        if !hashes.isEmpty { transaction.add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
+        var processed: PostgresResultHandle<[ProcessedKey: ProcessedMessage]>?
         if !messages.isEmpty {
-            queries.append("""
+            processed = transaction.add("""
                 SELECT p.write_key_id, p.message_id, p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p
                 JOIN unnest(\(messages.map(\.writeKey))::uuid[], \(messages.map(\.messageId))::text[]) AS m(w, id)
                   ON p.write_key_id = m.w AND p.message_id = m.id
                 \(unsafeRaw: Self.processedDecisionJoin)
-                """)
+                """) { rows in
+                var processed: [ProcessedKey: ProcessedMessage] = [:]
+                for row in rows {
+                    let key = ProcessedKey(writeKey: try row.decode(UUID.self, "write_key_id"), messageId: try row.decode(String.self, "message_id"))
+                    processed[key] = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
+                                                      response: try row.decode(PostgresJSON?.self, "response"))
+                }
+                return processed
+            }
         }
+        var found: PostgresResultHandle<[IdentityKey: UUID]>?, locked: PostgresResultHandle<[LeadRecord]>?
         if !keys.isEmpty {
-            queries.append(resolveQuery(keys))
-            queries.append("""
+            found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
+            locked = transaction.add("""
                 SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (
                     SELECT i.lead_id FROM identities i
                     JOIN unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
                       ON i.kind = k.kind AND i.value = k.value)
                 ORDER BY id FOR UPDATE
-                """)
+                """) { try $0.map(LeadRecord.init(row:)) }
         }
-        let results = try connection.pipeline(queries)
-        var index = (begin ? 1 : 0) + (hashes.isEmpty ? 1 : 2)
-        var processed: [ProcessedKey: ProcessedMessage] = [:]
-        if !messages.isEmpty {
-            for row in results[index] {
-                let key = ProcessedKey(writeKey: try row.decode(UUID.self, "write_key_id"), messageId: try row.decode(String.self, "message_id"))
-                processed[key] = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                                  response: try row.decode(PostgresJSON?.self, "response"))
-            }
-            index += 1
-        }
-        let found = keys.isEmpty ? [:] : try Self.decodeResolved(results[index])
-        let locked = keys.isEmpty ? [] : try results[index + 1].map(LeadRecord.init(row:))
-        return BatchStart(processed: processed, found: found, locked: locked)
+        try transaction.send()
+        return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: try locked?.get() ?? [])
     }
 
     /// One statement per table for everything staged, in an order that respects the foreign

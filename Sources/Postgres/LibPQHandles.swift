@@ -101,7 +101,7 @@ final class PGResultHandle: @unchecked Sendable {
             guard let value = PQresultErrorField(raw, Int32(code)) else { return nil }
             return String(cString: value)
         }
-        let sqlState = field(UInt8(ascii: "C"))
+        let sqlState = field(UInt8(ascii: "C")).map(SQLState.init(rawValue:))
         var message = field(UInt8(ascii: "M"))
         if message == nil, let full = PQresultErrorMessage(raw) {
             message = String(cString: full).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -113,7 +113,7 @@ final class PGResultHandle: @unchecked Sendable {
             table: field(UInt8(ascii: "t")), column: field(UInt8(ascii: "c")))
         if connectionBroken || error.isConnectionError {
             error.code = .connectionLost
-        } else if sqlState == "57014" {
+        } else if sqlState == .queryCanceled {
             error.code = .timeout  // statement_timeout (or a cancel) ended the statement
         }
         return error

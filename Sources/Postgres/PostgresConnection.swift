@@ -14,6 +14,12 @@ public final class PostgresConnection: @unchecked Sendable {
     private var statements: [StatementKey: String] = [:]
     private var statementCounter = 0
     private var broken = false
+    /// Set while a `PostgresTransaction` on this connection has not sent its BEGIN: a statement
+    /// sent directly now would run outside the transaction, so it throws instead.
+    var transactionAwaitingBegin = false
+    /// Round trips to the server so far: each statement, script, pipeline, and preparing a
+    /// statement outside a pipeline (for tests and metrics).
+    public internal(set) var roundTrips = 0
 
     /// Opens a connection; throws `connectionFailed` with libpq's message (no password in it).
     public init(configuration: PostgresConfiguration, logger: Logger) throws {
@@ -62,7 +68,7 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             return try executePrepared(name, query)
         } catch let error as PostgresError
-            where error.sqlState == "0A000" && error.message.contains("cached plan") && !isInTransaction
+            where error.sqlState == .featureNotSupported && error.message.contains("cached plan") && !isInTransaction
         {
             // "cached plan must not change result type": the table changed under a prepared
             // `SELECT *` (a migration ran). Prepare it afresh, once; inside a transaction the
@@ -76,6 +82,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func executePrepared(_ name: String, _ query: PostgresQuery) throws -> PostgresRows {
+        roundTrips += 1
         let result = withLibpqParameters(query.binds) { count, _, values, lengths, formats in
             PQexecPrepared(handle.raw, name, count, values, lengths, formats, 0)
         }
@@ -92,6 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `BEGIN`/`COMMIT`). Uses the simple query protocol, so nothing is prepared.
     public func executeScript(unsafeSQL sql: String) throws {
         try checkUsable()
+        roundTrips += 1
         try rows(from: PQexec(handle.raw, sql))
     }
 
@@ -124,6 +132,11 @@ public final class PostgresConnection: @unchecked Sendable {
         guard isUsable else {
             throw PostgresError(code: .connectionLost, message: "connection is broken")
         }
+        if transactionAwaitingBegin {
+            throw PostgresError(
+                code: .protocolViolation,
+                message: "statement sent before its transaction began: add it to the transaction, or call send() first")
+        }
     }
 
     func markBroken() { broken = true }
@@ -146,11 +159,13 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func prepare(name: String, query: PostgresQuery) throws {
         let types = query.binds.map { Oid($0.type.rawValue) }
+        roundTrips += 1
         let result = PQprepare(handle.raw, name, query.sql, Int32(types.count), types)
         try rows(from: result)
     }
 
     private func executeUnnamed(_ query: PostgresQuery) throws -> PostgresRows {
+        roundTrips += 1
         let result = withLibpqParameters(query.binds) { count, types, values, lengths, formats in
             PQexecParams(handle.raw, query.sql, count, types, values, lengths, formats, 0)
         }

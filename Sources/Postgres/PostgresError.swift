@@ -27,12 +27,16 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case migration
         /// libpq answered in a way the protocol does not allow here.
         case protocolViolation
+        /// The connection broke during the round trip that carried a transaction's COMMIT: the
+        /// transaction may or may not have committed (any other failure of a transaction means
+        /// it was rolled back). The connection is not reused.
+        case commitOutcomeUnknown
     }
 
     /// Our classification; branch on this.
     public var code: Code
-    /// The five-character SQLSTATE the server reported, e.g. `23505`.
-    public var sqlState: String?
+    /// The five-character SQLSTATE the server reported, e.g. `.uniqueViolation` (`23505`).
+    public var sqlState: SQLState?
     /// The primary message (server's or ours).
     public var message: String
     /// The server's DETAIL; may quote row values, hence not part of `description`.
@@ -50,7 +54,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// Creates an error; most are made by the module itself.
     public init(
-        code: Code, sqlState: String? = nil, message: String, detail: String? = nil,
+        code: Code, sqlState: SQLState? = nil, message: String, detail: String? = nil,
         hint: String? = nil, constraint: String? = nil, table: String? = nil,
         column: String? = nil, errno: Int32? = nil
     ) {
@@ -66,17 +70,30 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// True when the connection that produced this error must not be reused (SQLSTATE class 08,
-    /// admin shutdown 57P0x, or libpq reporting a broken connection).
+    /// admin shutdown 57P0x, libpq reporting a broken connection, or a COMMIT whose outcome is
+    /// unknown because the connection broke under it).
     public var isConnectionError: Bool {
-        if code == .connectionLost || code == .connectionFailed { return true }
+        if code == .connectionLost || code == .connectionFailed || code == .commitOutcomeUnknown { return true }
         guard let state = sqlState else { return false }
-        return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
+        return state.isConnectionException || state == .adminShutdown || state == .crashShutdown || state == .cannotConnectNow
     }
 
     /// True for failures that a transaction may simply run again: serialization failure (40001)
     /// and deadlock (40P01).
     public var isTransactionRetryable: Bool {
-        sqlState == "40001" || sqlState == "40P01"
+        sqlState == .serializationFailure || sqlState == .deadlockDetected
+    }
+
+    /// True when the database is unreachable or overloaded rather than the request being wrong:
+    /// the connection failed or broke (also under a COMMIT, whose outcome is then unknown), the
+    /// pool had no connection to lend or is closed, a statement timed out or was cancelled
+    /// (57014), or the server ran out of resources (class 53). An API answers these with 503 and
+    /// `Retry-After`.
+    public var isUnavailable: Bool {
+        switch code {
+        case .connectionFailed, .connectionLost, .commitOutcomeUnknown, .acquireTimeout, .closed, .timeout: return true
+        default: return isConnectionError || sqlState == .queryCanceled || sqlState?.isInsufficientResources == true
+        }
     }
 
     /// A one-line summary without parameter values: for data exceptions (class 22) the server
@@ -84,7 +101,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         var text = "postgres \(code.rawValue)"
         if let sqlState { text += " [\(sqlState)]" }
-        let shown = sqlState?.hasPrefix("22") == true ? Self.redactingQuotes(message) : message
+        let shown = sqlState?.isDataException == true ? Self.redactingQuotes(message) : message
         text += ": \(shown)"
         if let constraint { text += " (constraint \(constraint))" }
         if let table { text += " (table \(table))" }

@@ -42,6 +42,7 @@ extension PostgresConnection {
             expectations.append(.rows)
         }
         guard PQpipelineSync(handle.raw) == 1 else { return try abandonPipeline() }
+        roundTrips += 1
         var results: [PostgresRows] = []
         var firstError: Error?
         for expectation in expectations {

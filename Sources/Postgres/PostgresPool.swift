@@ -110,10 +110,19 @@ public final class PostgresPool: @unchecked Sendable {
     /// `PostgresConnection.withTransaction` on a pooled connection.
     @discardableResult
     public func withTransaction<T>(
-        isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5, bodyBegins: Bool = false,
+        isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
         _ body: (PostgresConnection) throws -> T
     ) throws -> T {
-        try withConnection { try $0.withTransaction(isolation: isolation, maxAttempts: maxAttempts, bodyBegins: bodyBegins, body) }
+        try withConnection { try $0.withTransaction(isolation: isolation, maxAttempts: maxAttempts, body) }
+    }
+
+    /// `PostgresConnection.withPipelinedTransaction` on a pooled connection.
+    @discardableResult
+    public func withPipelinedTransaction<T>(
+        isolation: PostgresIsolationLevel = .readCommitted, maxAttempts: Int = 5,
+        _ body: (PostgresTransaction) throws -> T
+    ) throws -> T {
+        try withConnection { try $0.withPipelinedTransaction(isolation: isolation, maxAttempts: maxAttempts, body) }
     }
 
     /// Counts for metrics and tests: (total, idle, lent or opening).

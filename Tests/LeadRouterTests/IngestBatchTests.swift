@@ -67,8 +67,8 @@ final class IngestBatchTests: XCTestCase {
         let messages = try messages(at: now)
 
         let service = batched.app.pipeline.service
-        let batchResults = try service.pool.withTransaction { conn in
-            try service.applyBatch(messages.map { ($0, writeKey) }, store: Store(conn))
+        let batchResults = try service.pool.withPipelinedTransaction { transaction in
+            try service.applyBatch(messages.map { ($0, writeKey) }, in: transaction)
         }
         let singleResults = try messages.map { try single.app.pipeline.service.ingest($0, writeKey: writeKey) }
 
@@ -148,5 +148,30 @@ final class IngestBatchTests: XCTestCase {
         XCTAssertEqual(try row.decode(Bool.self, "first_is_last"), true)
         XCTAssertEqual(try service.count("SELECT count(*) FROM memberships m JOIN leads l ON l.id = m.lead_id WHERE l.user_id = 'u-new'"),
                        ((r.json["segments"] as? [String: Any])?["current"] as? [String])?.count)
+    }
+
+    /// A lane batch that needs no message applied on its own costs two round trips, whatever its
+    /// size: BEGIN with the locks and reads, the writes with COMMIT (both sent by the transaction).
+    func testALaneBatchCostsTwoRoundTrips() throws {
+        let t = try TestService(test: self)
+        let service = t.app.pipeline.service
+        let writeKey = UUID()
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] {
+            try (0..<20).map { i in
+                let body = #"{"userId":"rt-\#(i % 10)","event":"Product Viewed","messageId":"rt-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
+                return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
+            }
+        }
+        for round in 0..<3 {  // new leads, then known ones (twice: prepared statements cached)
+            let (trips, results) = try service.pool.withConnection { conn in
+                let before = conn.roundTrips
+                let results = try conn.withPipelinedTransaction { try service.applyBatch(batch(round), in: $0) }
+                return (conn.roundTrips - before, results)
+            }
+            XCTAssertEqual(results.filter { !$0.duplicate }.count, 20)
+            XCTAssertEqual(trips, 2, "round \(round)")
+        }
+        XCTAssertEqual(try t.count("SELECT count(*) FROM events"), 60)
+        XCTAssertEqual(try t.count("SELECT count(*) FROM leads"), 10)
     }
 }

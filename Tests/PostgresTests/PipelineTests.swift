@@ -54,4 +54,18 @@ final class PipelineTests: FreshDatabaseTestCase {
         XCTAssertEqual(try results[1_999].scalar(Int.self), 1_999)
         XCTAssertEqual(try conn.query("SELECT count(*) FROM items").scalar(Int.self), 2_000)
     }
+
+    /// `roundTrips` counts exchanges with the server: a pipeline is one, whatever its length.
+    func testCountsRoundTrips() throws {
+        let conn = try TestDatabase.connect(url)
+        let start = conn.roundTrips
+        try conn.executeScript(unsafeSQL: "CREATE TABLE items (id int PRIMARY KEY)")
+        XCTAssertEqual(conn.roundTrips - start, 1)
+        try conn.query("INSERT INTO items VALUES (\(1))")  // prepared, then executed
+        XCTAssertEqual(conn.roundTrips - start, 3)
+        try conn.query("INSERT INTO items VALUES (\(2))")  // executed
+        XCTAssertEqual(conn.roundTrips - start, 4)
+        _ = try conn.pipeline(["INSERT INTO items VALUES (\(3))", "INSERT INTO items VALUES (\(4))", "SELECT count(*) FROM items"])
+        XCTAssertEqual(conn.roundTrips - start, 5)
+    }
 }

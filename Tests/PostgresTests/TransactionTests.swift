@@ -32,22 +32,25 @@ final class TransactionTests: FreshDatabaseTestCase {
         XCTAssertEqual(try conn.query("SELECT count(*) FROM t").scalar(Int.self), 1)
     }
 
-    /// A body that sends BEGIN in its first pipeline and COMMIT in its last: one transaction, no
-    /// second COMMIT; a failure in the last pipeline leaves nothing behind.
-    func testBodyMayBeginAndCommitInItsOwnPipelines() throws {
+    /// A transaction whose BEGIN goes out in its first pipeline and COMMIT in its last (both sent
+    /// by the transaction): one transaction, no second COMMIT; a failure in the last pipeline
+    /// leaves nothing behind.
+    func testBeginAndCommitRideInTheBodysPipelines() throws {
         let conn = try TestDatabase.connect(url)
         try conn.executeScript(unsafeSQL: "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)")
-        try conn.withTransaction(bodyBegins: true) { tx in
-            _ = try tx.pipeline([PostgresQuery(unsafeRaw: PostgresConnection.beginStatement()), "INSERT INTO t VALUES (1, 1)"])
-            XCTAssertTrue(tx.isInTransaction)
-            _ = try tx.pipeline(["INSERT INTO t VALUES (2, 2)", "COMMIT"])
-            XCTAssertFalse(tx.isInTransaction)
+        try conn.withPipelinedTransaction { tx in
+            tx.add("INSERT INTO t VALUES (1, 1)")
+            try tx.send()
+            XCTAssertTrue(tx.connection.isInTransaction)
+            tx.add("INSERT INTO t VALUES (2, 2)")
         }
+        XCTAssertFalse(conn.isInTransaction)
         XCTAssertEqual(try conn.query("SELECT count(DISTINCT xmin::text) FROM t").scalar(Int.self), 1)
         XCTAssertThrowsError(
-            try conn.withTransaction(bodyBegins: true) { tx in
-                _ = try tx.pipeline([PostgresQuery(unsafeRaw: PostgresConnection.beginStatement()), "INSERT INTO t VALUES (3, 3)"])
-                _ = try tx.pipeline(["INSERT INTO t VALUES (1, 9)", "COMMIT"])
+            try conn.withPipelinedTransaction { tx in
+                tx.add("INSERT INTO t VALUES (3, 3)")
+                try tx.send()
+                tx.add("INSERT INTO t VALUES (1, 9)")
             }
         ) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "23505") }
         XCTAssertFalse(conn.isInTransaction)
