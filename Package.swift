@@ -76,6 +76,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
+        .testTarget(name: "EssentialsTests", dependencies: ["Essentials"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
