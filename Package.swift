@@ -76,8 +76,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
+        .testTarget(name: "EssentialsTests", dependencies: ["Essentials"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ", "Essentials"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
         .testTarget(name: "LeadRouterTests", dependencies: [
             "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "LeadStore", "Profiles", "RulesTools",

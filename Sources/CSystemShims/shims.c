@@ -165,10 +165,3 @@ uint64_t lr_monotonic_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
-
-void lr_set_thread_name(const char *name) {
-    char cut[16];
-    strncpy(cut, name, sizeof cut - 1);
-    cut[sizeof cut - 1] = 0;
-    pthread_setname_np(pthread_self(), cut);
-}

@@ -76,10 +76,9 @@ struct PendingMessage: Sendable {
 
 /// Collects the results of one request's messages; the request thread waits on it.
 final class BatchCompletion: Sendable {
-    private let state: Locked<(remaining: Int, outcomes: [Result<IngestResult, any Error>?])>
-    private let done = DispatchSemaphore(value: 0)
+    private let state: ConditionLocked<(remaining: Int, outcomes: [Result<IngestResult, any Error>?])>
 
-    init(count: Int) { state = Locked((count, Array(repeating: nil, count: count))) }
+    init(count: Int) { state = ConditionLocked((count, Array(repeating: nil, count: count))) }
 
     func complete(slot: Int, _ outcome: Result<IngestResult, any Error>) {
         let finished = state.withLock { s -> Bool in
@@ -87,7 +86,7 @@ final class BatchCompletion: Sendable {
             s.remaining -= 1
             return s.remaining == 0
         }
-        if finished { done.signal() }
+        if finished { state.signal() }
     }
 
     /// The results in order, or the first failure (in slot order).
@@ -97,8 +96,7 @@ final class BatchCompletion: Sendable {
 
     /// Each slot's outcome, in order.
     func waitEach() -> [Result<IngestResult, any Error>] {
-        done.wait()
-        return state.withLock { s in s.outcomes.map { $0! } }
+        state.withLock(when: { $0.remaining == 0 }) { s in s.outcomes.map { $0! } }
     }
 }
 
@@ -108,49 +106,43 @@ final class Lane: @unchecked Sendable {
     let service: IngestService
     let maxBatch: Int
     let logger: Logger
-    private let condition = NSCondition()
-    private var queue: [PendingMessage] = []
-    private var stopping = false
-    private let finished = DispatchSemaphore(value: 0)
+    private let state = ConditionLocked((queue: [PendingMessage](), stopping: false))
+    private let thread = Locked<NativeThread?>(nil)
 
     init(index: Int, service: IngestService, maxBatch: Int, logger: Logger) {
         self.index = index; self.service = service; self.maxBatch = maxBatch; self.logger = logger
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "leadrouter-lane-\(index)"
-        thread.start()
+        thread.withLock { $0 = NativeThread.start(name: "leadrouter-lane-\(index)") { [self] in run() } }
     }
 
     func enqueue(_ items: [PendingMessage]) {
-        condition.lock()
-        queue.append(contentsOf: items)
-        condition.signal()
-        condition.unlock()
+        state.withLock { $0.queue.append(contentsOf: items) }
+        state.signal()
     }
 
     func stop() {
-        condition.lock()
-        if stopping { condition.unlock(); return }
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        finished.wait()
+        let first = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return !s.stopping
+        }
+        guard first else { return }
+        state.signal()
+        thread.withLock { $0 }?.join()
     }
 
     private func run() {
         while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping { condition.unlock(); break }
-            let take = min(maxBatch, queue.count)
-            let batch = Array(queue.prefix(take))
-            queue.removeFirst(take)
-            condition.unlock()
+            let batch = state.withLock(when: { !$0.queue.isEmpty || $0.stopping }) { s -> [PendingMessage]? in
+                if s.queue.isEmpty { return nil }  // stopping, and drained
+                let take = min(maxBatch, s.queue.count)
+                defer { s.queue.removeFirst(take) }
+                return Array(s.queue.prefix(take))
+            }
+            guard let batch else { break }
             apply(batch)
         }
-        finished.signal()
     }
 
     /// One transaction for the batch. When PostgreSQL refuses a value, the refused messages fail

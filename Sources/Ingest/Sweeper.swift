@@ -18,15 +18,14 @@ public final class Sweeper: Sendable {
     let decisionHook: any DecisionHook
     let clock: @Sendable () -> Date
     let logger: Logger
-    private let stopSignal = Locked<Bool>(false)
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let job: PeriodicJob
 
     package init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
                  logger: Logger) {
         self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
         self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
+        job = PeriodicJob(name: "leadrouter-sweeper", interval: interval)
     }
 
     /// Re-evaluates every lead due at the clock's now, batch by batch; returns how many.
@@ -74,35 +73,27 @@ public final class Sweeper: Sendable {
     /// Starts the background loop (one thread) until `stop()`. Besides sweeping, it makes sure
     /// the coming months' event partitions exist, once per UTC day.
     public func start() {
-        let thread = Thread { [self] in
-            var partitionsCheckedDay = Int.min
-            while !stopSignal.withLock({ $0 }) {
-                let day = Int(clock().timeIntervalSince1970 / 86_400)
-                if day != partitionsCheckedDay {
-                    do {
-                        let created = try ensureEventPartitions()
-                        partitionsCheckedDay = day
-                        if created > 0 { logger.info("created event partitions", metadata: ["partitions.created": "\(created)"]) }
-                    } catch {
-                        logger.warning("could not create event partitions", metadata: ["error": "\(error)"])
-                    }
+        let partitionsCheckedDay = Locked(Int.min)
+        job.start { [self] in
+            let day = Int(clock().timeIntervalSince1970 / 86_400)
+            if day != partitionsCheckedDay.withLock({ $0 }) {
+                do {
+                    let created = try ensureEventPartitions()
+                    partitionsCheckedDay.withLock { $0 = day }
+                    if created > 0 { logger.info("created event partitions", metadata: ["partitions.created": "\(created)"]) }
+                } catch {
+                    logger.warning("could not create event partitions", metadata: ["error": "\(error)"])
                 }
-                var swept = 0
-                do { swept = try sweepDue() } catch {
-                    logger.warning("sweep failed", metadata: ["error": "\(error)"])
-                }
-                if swept == 0 { _ = wake.wait(timeout: .now() + interval) }
             }
-            finished.signal()
+            var swept = 0
+            do { swept = try sweepDue() } catch {
+                logger.warning("sweep failed", metadata: ["error": "\(error)"])
+            }
+            // A sweep that found work looks again at once; an empty one waits the interval.
+            return swept == 0 ? .pause : .runAgain
         }
-        thread.name = "leadrouter-sweeper"
-        thread.start()
     }
 
     /// Stops the loop and waits for the current sweep to finish.
-    public func stop() {
-        stopSignal.withLock { $0 = true }
-        wake.signal()
-        finished.wait()
-    }
+    public func stop() { job.stop() }
 }

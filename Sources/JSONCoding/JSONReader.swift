@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Segmentation
 
@@ -283,14 +284,7 @@ package struct JSONReader {
         guard position + 4 <= input.count else { throw fail("unterminated string") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let c = input[position]
-            let digit: UInt8
-            switch c {
-            case 0x30...0x39: digit = c - 0x30
-            case 0x41...0x46: digit = c - 0x41 + 10
-            case 0x61...0x66: digit = c - 0x61 + 10
-            default: throw fail("invalid \\u escape")
-            }
+            guard let digit = Hex.value(input[position]) else { throw fail("invalid \\u escape") }
             value = value << 4 | UInt32(digit)
             position += 1
         }

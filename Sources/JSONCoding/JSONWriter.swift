@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import Segmentation
@@ -69,16 +70,13 @@ package struct JSONWriter {
                 case 0x0D: raw("\\r")
                 default:
                     raw("\\u00")
-                    bytes.append(Self.hex[Int(c >> 4)])
-                    bytes.append(Self.hex[Int(c & 0xF)])
+                    Hex.append(c, to: &bytes)
                 }
             }
             if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
         }
         bytes.append(UInt8(ascii: "\""))
     }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     package mutating func optionalString(_ value: String?) { if let value { string(value) } else { null() } }
 
@@ -96,10 +94,7 @@ package struct JSONWriter {
     package mutating func hex(_ data: [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         bytes.reserveCapacity(bytes.count + data.count * 2 + 1)
-        for b in data {
-            bytes.append(Self.hex[Int(b >> 4)])
-            bytes.append(Self.hex[Int(b & 0xF)])
-        }
+        Hex.append(data, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 

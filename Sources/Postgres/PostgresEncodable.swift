@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// One bound parameter exactly as libpq sends it: type OID, bytes (nil for NULL) and format.
@@ -156,43 +157,22 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     }
 }
 
-/// `bytea` hex form (`\x0a1b…`), used inside array literals and to decode text results.
+/// `bytea` hex form (`\x0a1b…`), used inside array literals and to decode text results: the
+/// `\x` prefix around `Hex`.
 enum PostgresHex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var out = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
         out.reserveCapacity(2 + bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
+        Hex.append(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes `\x…`; nil when the text is not hex form.
     static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"),
-            utf8.count % 2 == 0
-        else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity((utf8.count - 2) / 2)
-        var index = 2
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") else { return nil }
+            return Hex.decode(UnsafeBufferPointer(rebasing: utf8[2...]))
         }
     }
 }

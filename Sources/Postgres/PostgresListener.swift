@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 internal import CLibPQ
 import Logging
@@ -35,14 +36,17 @@ public final class PostgresListener: @unchecked Sendable {
     let initialBackoff: Double
     let maxBackoff: Double
     private let wakePipe: WakePipe
-    private let state = NSCondition()
-    private var handlers: [String: [Int: Handler]] = [:]
-    private var nextID = 0
-    private var stopped = false
-    private var started = false
-    private var generation = 0
-    private var currentPID: Int32?
-    private let finished = DispatchSemaphore(value: 0)
+    private let state = ConditionLocked(State())
+
+    private struct State {
+        var handlers: [String: [Int: Handler]] = [:]
+        var nextID = 0
+        var stopped = false
+        var started = false
+        var finished = false
+        var generation = 0
+        var currentPID: Int32?
+    }
 
     /// A listener that is not running yet; subscribe, then `start()`.
     public init(
@@ -60,81 +64,72 @@ public final class PostgresListener: @unchecked Sendable {
     /// before and after `start()`; the first handler of a channel makes the thread LISTEN to it.
     @discardableResult
     public func subscribe(_ channel: String, _ handler: @escaping Handler) -> Subscription {
-        state.lock()
-        nextID += 1
-        let id = nextID
-        handlers[channel, default: [:]][id] = handler
-        state.unlock()
+        let id = state.withLock { s in
+            s.nextID += 1
+            s.handlers[channel, default: [:]][s.nextID] = handler
+            return s.nextID
+        }
         wakePipe.wake()
         return Subscription(id: id, channel: channel)
     }
 
     /// Removes a handler; the last one of a channel makes the thread UNLISTEN.
     public func unsubscribe(_ subscription: Subscription) {
-        state.lock()
-        handlers[subscription.channel]?[subscription.id] = nil
-        if handlers[subscription.channel]?.isEmpty == true { handlers[subscription.channel] = nil }
-        state.unlock()
+        state.withLock { s in
+            s.handlers[subscription.channel]?[subscription.id] = nil
+            if s.handlers[subscription.channel]?.isEmpty == true { s.handlers[subscription.channel] = nil }
+        }
         wakePipe.wake()
     }
 
     /// Starts the listener thread (once).
     public func start() {
-        state.lock()
-        defer { state.unlock() }
-        guard !started, !stopped else { return }
-        started = true
-        let thread = Thread { self.run() }
-        thread.name = "postgres-listener"
-        thread.start()
+        let first = state.withLock { s -> Bool in
+            guard !s.started, !s.stopped else { return false }
+            s.started = true
+            return true
+        }
+        // Not joined: `stop` waits for the thread only up to its timeout.
+        if first { NativeThread.start(name: "postgres-listener") { self.run() } }
     }
 
     /// Stops the thread and closes its connection; waits up to `timeout` seconds for it to end.
     public func stop(timeout: Double = 5) {
-        state.lock()
-        let wasRunning = started && !stopped
-        stopped = true
+        let wasRunning = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return s.started && !s.stopped
+        }
         state.broadcast()
-        state.unlock()
         wakePipe.wake()
-        if wasRunning { _ = finished.wait(timeout: .now() + timeout) }
+        if wasRunning { state.withLock(when: { $0.finished }, timeout: timeout) { _, _ in } }
     }
 
     /// How many times the listener has connected and LISTENed (1 after start, +1 per reconnect).
     public var connectionGeneration: Int {
-        state.lock()
-        defer { state.unlock() }
-        return generation
+        state.withLock { $0.generation }
     }
 
     /// The backend serving the listener right now, if connected.
     public var backendPID: Int32? {
-        state.lock()
-        defer { state.unlock() }
-        return currentPID
+        state.withLock { $0.currentPID }
     }
 
     /// Waits until the listener has connected (and LISTENed) at least `generation` times.
     public func waitUntilListening(generation wanted: Int = 1, timeout: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        state.lock()
-        defer { state.unlock() }
-        while generation < wanted {
-            if !state.wait(until: deadline) { return generation >= wanted }
-        }
-        return true
+        state.withLock(when: { $0.generation >= wanted }, timeout: timeout) { _, listening in listening }
     }
 
     // MARK: - the thread
 
     private var isStopped: Bool {
-        state.lock()
-        defer { state.unlock() }
-        return stopped
+        state.withLock { $0.stopped }
     }
 
     private func run() {
-        defer { finished.signal() }
+        defer {
+            state.withLock { $0.finished = true }
+            state.broadcast()
+        }
         var backoff = initialBackoff
         while !isStopped {
             do {
@@ -144,9 +139,7 @@ public final class PostgresListener: @unchecked Sendable {
             } catch {
                 logger.warning("listener connection lost", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
             }
-            state.lock()
-            currentPID = nil
-            state.unlock()
+            state.withLock { $0.currentPID = nil }
             if isStopped { return }
             waitForWake(seconds: backoff)
             backoff = min(backoff * 2, maxBackoff)
@@ -157,11 +150,11 @@ public final class PostgresListener: @unchecked Sendable {
     private func serve(_ conn: PostgresConnection) throws {
         var listening = Set<String>()
         try syncChannels(conn, &listening)
-        state.lock()
-        generation += 1
-        currentPID = conn.backendPID
+        state.withLock { s in
+            s.generation += 1
+            s.currentPID = conn.backendPID
+        }
         state.broadcast()
-        state.unlock()
         let socket = PQsocket(conn.handle.raw)
         while true {
             deliverPending(conn)
@@ -189,9 +182,7 @@ public final class PostgresListener: @unchecked Sendable {
 
     /// Brings the connection's LISTEN set in line with the subscribed channels.
     private func syncChannels(_ conn: PostgresConnection, _ listening: inout Set<String>) throws {
-        state.lock()
-        let wanted = Set(handlers.keys)
-        state.unlock()
+        let wanted = state.withLock { Set($0.handlers.keys) }
         for channel in wanted.subtracting(listening) {
             try conn.executeScript(unsafeSQL: "LISTEN " + Self.quoteIdentifier(channel))
             listening.insert(channel)
@@ -209,9 +200,7 @@ public final class PostgresListener: @unchecked Sendable {
                 channel: String(cString: raw.pointee.relname), payload: String(cString: raw.pointee.extra),
                 senderPID: raw.pointee.be_pid)
             PQfreemem(raw)
-            state.lock()
-            let targets = handlers[notification.channel].map { Array($0.values) } ?? []
-            state.unlock()
+            let targets = state.withLock { $0.handlers[notification.channel].map { Array($0.values) } ?? [] }
             for handler in targets { handler(notification) }
         }
     }

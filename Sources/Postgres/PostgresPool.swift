@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Logging
 
@@ -35,30 +36,26 @@ public final class PostgresPool: @unchecked Sendable {
     /// The limits in force.
     public let settings: Settings
     let logger: Logger
-    private let condition = NSCondition()
-    private var state: PoolStateMachine<PostgresConnection>
-    private let reaper = Reaper()
+    private let state: ConditionLocked<PoolStateMachine<PostgresConnection>>
+    /// Closes connections idle beyond the idle timeout, every half idle timeout.
+    private let reaper: PeriodicJob
 
     /// Creates the pool and starts its idle reaper; connections open on demand (see `prewarm`).
     public init(configuration: PostgresConfiguration, settings: Settings = Settings(), logger: Logger) {
         self.configuration = configuration
         self.settings = settings
         self.logger = logger
-        self.state = PoolStateMachine(
+        self.state = ConditionLocked(PoolStateMachine(
             limits: .init(
                 minConnections: settings.minConnections, maxConnections: settings.maxConnections,
-                idleTimeout: settings.idleTimeout))
-        let reaper = self.reaper
-        let interval = max(0.05, settings.idleTimeout / 2)
+                idleTimeout: settings.idleTimeout)))
+        reaper = PeriodicJob(name: "postgres-pool-reaper", interval: max(0.05, settings.idleTimeout / 2))
         // The thread holds the pool weakly, so dropping the pool stops it (deinit closes).
-        let thread = Thread { [weak self] in
-            while reaper.sleep(seconds: interval) {
-                guard let pool = self else { return }
-                pool.expireIdleConnections()
-            }
+        reaper.start(pauseFirst: true) { [weak self] in
+            guard let pool = self else { return .finish }
+            pool.expireIdleConnections()
+            return .pause
         }
-        thread.name = "postgres-pool-reaper"
-        thread.start()
     }
 
     deinit { close() }
@@ -66,19 +63,15 @@ public final class PostgresPool: @unchecked Sendable {
     /// Opens `minConnections` now, so that the first requests do not pay for connecting and a
     /// wrong URL fails at startup.
     public func prewarm() throws {
-        condition.lock()
-        let missing = state.reserveMinimum()
-        condition.unlock()
+        let missing = state.withLock { $0.reserveMinimum() }
         var firstError: Error?
         for _ in 0..<missing {
             do {
                 let connection = try PostgresConnection(configuration: configuration, logger: logger)
                 release(connection)
             } catch {
-                condition.lock()
-                state.connectFailed()
-                condition.signal()
-                condition.unlock()
+                state.withLock { $0.connectFailed() }
+                state.signal()
                 firstError = firstError ?? error
             }
         }
@@ -127,18 +120,14 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Counts for metrics and tests: (total, idle, lent or opening).
     public var statistics: (total: Int, idle: Int, busy: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (state.totalCount, state.idleCount, state.busyCount)
+        state.withLock { ($0.totalCount, $0.idleCount, $0.busyCount) }
     }
 
     /// Closes idle connections now and lent ones when they come back; later acquires throw `closed`.
     public func close() {
-        condition.lock()
-        let idle = state.close()
-        condition.broadcast()
-        condition.unlock()
-        reaper.stop()
+        let idle = state.withLock { $0.close() }
+        state.broadcast()
+        reaper.requestStop()  // not stop(): the last reference may be dropped on the reaper's own tick
         _ = idle  // dropping the last references closes them (PQfinish in deinit)
     }
 
@@ -146,28 +135,29 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Takes a connection, opening one when a slot is free, waiting up to `acquireTimeout`.
     public func acquire() throws -> PostgresConnection {
-        let deadline = Date(timeIntervalSinceNow: settings.acquireTimeout)
-        condition.lock()
+        let deadline = MonotonicClock.deadline(after: settings.acquireTimeout)
         while true {
-            switch state.acquire() {
+            // `.wait` here means the deadline passed.
+            let action = state.withCondition { held -> PoolStateMachine<PostgresConnection>.AcquireAction in
+                while true {
+                    let action = held.value.acquire()
+                    guard case .wait = action else { return action }
+                    if !held.wait(deadline: deadline), MonotonicClock.nanoseconds() >= deadline { return .wait }
+                }
+            }
+            switch action {
             case .use(let connection):
-                condition.unlock()
                 if connection.checkIdleHealth() { return connection }
                 logger.info("replacing broken pooled connection")
-                condition.lock()
-                _ = state.release(connection, healthy: false, now: now())
+                let now = now()
+                _ = state.withLock { $0.release(connection, healthy: false, now: now) }
             case .connect:
-                condition.unlock()
                 return try openReserved()
             case .wait:
-                if !condition.wait(until: deadline), Date() >= deadline {
-                    condition.unlock()
-                    throw PostgresError(
-                        code: .acquireTimeout,
-                        message: "no connection free within \(settings.acquireTimeout)s (max \(settings.maxConnections))")
-                }
+                throw PostgresError(
+                    code: .acquireTimeout,
+                    message: "no connection free within \(settings.acquireTimeout)s (max \(settings.maxConnections))")
             case .closed:
-                condition.unlock()
                 throw PostgresError(code: .closed, message: "pool is closed")
             }
         }
@@ -177,10 +167,9 @@ public final class PostgresPool: @unchecked Sendable {
     public func release(_ connection: PostgresConnection) {
         if connection.isInTransaction { connection.rollbackIfOpen() }
         let healthy = connection.isUsable && !connection.isInTransaction
-        condition.lock()
-        let action = state.release(connection, healthy: healthy, now: now())
-        condition.signal()
-        condition.unlock()
+        let now = now()
+        let action = state.withLock { $0.release(connection, healthy: healthy, now: now) }
+        state.signal()
         if case .close = action, !healthy {
             logger.info("discarding broken connection")
         }
@@ -189,16 +178,12 @@ public final class PostgresPool: @unchecked Sendable {
     private func openReserved() throws -> PostgresConnection {
         do {
             let connection = try PostgresConnection(configuration: configuration, logger: logger)
-            condition.lock()
-            let action = state.connected(connection)
-            condition.unlock()
+            let action = state.withLock { $0.connected(connection) }
             if action != nil { throw PostgresError(code: .closed, message: "pool is closed") }
             return connection
         } catch {
-            condition.lock()
-            state.connectFailed()
-            condition.signal()
-            condition.unlock()
+            state.withLock { $0.connectFailed() }
+            state.signal()
             throw error
         }
     }
@@ -209,32 +194,10 @@ public final class PostgresPool: @unchecked Sendable {
 
     /// Closes connections idle for longer than the idle timeout (called by the reaper thread).
     func expireIdleConnections() {
-        condition.lock()
-        let expired = state.expireIdle(now: now())
-        condition.unlock()
+        let now = now()
+        let expired = state.withLock { $0.expireIdle(now: now) }
         if !expired.isEmpty {
             logger.debug("closed idle connections", metadata: ["count": "\(expired.count)"])
         }
-    }
-}
-
-/// The reaper thread's sleep, cut short by `stop()`.
-private final class Reaper: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stopped = false
-
-    /// Sleeps up to `seconds`; false once stopped.
-    func sleep(seconds: Double) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
-        return !stopped
-    }
-
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
     }
 }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// `timestamptz` text form without Foundation formatters: they are slow and not needed for the
@@ -9,14 +10,15 @@ enum PostgresTimestamp {
             return date.timeIntervalSince1970 > 0 ? "infinity" : "-infinity"
         }
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-        let seconds = floorDiv(micros, 1_000_000)
-        let fraction = micros - seconds * 1_000_000
-        let days = floorDiv(seconds, 86_400)
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(fromDays: days)
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + " "
-            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay % 3600 / 60, 2) + ":"
-            + pad(secondOfDay % 60, 2) + "." + pad(fraction, 6) + "+00"
+        let (seconds, fraction) = CivilDate.floorDivide(micros, by: 1_000_000)
+        let t = CivilDateTime(epochSeconds: seconds)
+        var out: [UInt8] = []
+        out.reserveCapacity(29)
+        t.appendISO8601(separator: UInt8(ascii: " "), to: &out)
+        out.append(UInt8(ascii: "."))
+        appendZeroPadded(fraction, width: 6, to: &out)
+        out.append(contentsOf: "+00".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses `timestamptz`, `timestamp` (read as UTC) and `date` text forms; nil when malformed.
@@ -46,7 +48,7 @@ enum PostgresTimestamp {
         guard yearDigits >= 4, let year = number(yearDigits), expect("-"), let month = number(2),
             expect("-"), let day = number(2)
         else { return nil }
-        var seconds = days(fromCivil: year, month, day) * 86_400
+        var seconds = CivilDateTime.epochSeconds(year: year, month: month, day: day)
         var micros: Int64 = 0
         if i < b.count {
             guard expect(" ") || expect("T"), let hh = number(2), expect(":"), let mm = number(2),
@@ -81,36 +83,5 @@ enum PostgresTimestamp {
         }
         guard i == b.count else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let s = String(value)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
-    private static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
     }
 }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 extension UUID {
@@ -6,14 +7,10 @@ extension UUID {
     /// and in upper case (callers then lower-case it: two more copies); the ingest write path
     /// puts several ids per row into parameters and documents, so it appends these bytes instead.
     public func appendLowercasedText(to bytes: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { hex in
-            withUnsafeBytes(of: uuid) { raw in
-                for (i, byte) in raw.enumerated() {
-                    if i == 4 || i == 6 || i == 8 || i == 10 { bytes.append(UInt8(ascii: "-")) }
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0x0F)])
-                }
+        withUnsafeBytes(of: uuid) { raw in
+            for (i, byte) in raw.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 { bytes.append(UInt8(ascii: "-")) }
+                Hex.append(byte, to: &bytes)
             }
         }
     }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LeadStore
 import Logging
@@ -25,11 +26,14 @@ public final class QueueWaiters: @unchecked Sendable {
     /// Most claims waiting at once (each holds an HTTP worker thread).
     public let maxWaiters: Int
     let listener: PostgresListener?
-    private let condition = NSCondition()
-    private var versions: [String: Int] = [:]
-    private var waiting = 0
-    private var counts = Counters()
-    private var stopped = false
+    private let state = ConditionLocked(State())
+
+    private struct State {
+        var versions: [String: Int] = [:]
+        var waiting = 0
+        var counts = Counters()
+        var stopped = false
+    }
 
     /// A registry fed by `listener` (nil: never woken by NOTIFY, waits run to their deadline).
     public init(listener: PostgresListener?, maxWaiters: Int) {
@@ -47,78 +51,65 @@ public final class QueueWaiters: @unchecked Sendable {
 
     /// Wakes every waiter (they answer with what they have) and stops listening.
     public func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
+        state.withLock { $0.stopped = true }
+        state.broadcast()
         listener?.stop()
     }
 
     /// Counts a NOTIFY of `queue` and wakes its waiters.
     func notified(queue: String) {
-        condition.lock()
-        versions[queue, default: 0] += 1
-        condition.broadcast()
-        condition.unlock()
+        state.withLock { $0.versions[queue, default: 0] += 1 }
+        state.broadcast()
     }
 
     /// A waiting slot, or nil when `maxWaiters` claims already wait. Give it back with `leave()`.
     public func admit() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard waiting < maxWaiters, !stopped else { counts.rejected += 1; return false }
-        waiting += 1
-        return true
+        state.withLock { s in
+            guard s.waiting < maxWaiters, !s.stopped else { s.counts.rejected += 1; return false }
+            s.waiting += 1
+            return true
+        }
     }
 
     /// Gives back a slot taken by `admit()`.
     public func leave() {
-        condition.lock()
-        waiting -= 1
-        condition.unlock()
+        state.withLock { $0.waiting -= 1 }
     }
 
     /// The NOTIFY count of `queue`; read it BEFORE looking at the table.
     public func version(of queue: String) -> Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return versions[queue, default: 0]
+        state.withLock { $0.versions[queue, default: 0] }
     }
 
     /// Sleeps until `queue` was notified after `seen`, or `deadline`; true when notified.
     public func wait(queue: String, seen: Int, until deadline: Date) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while versions[queue, default: 0] == seen && !stopped {
-            if !condition.wait(until: deadline) {
-                if versions[queue, default: 0] != seen { break }
-                counts.timedOut += 1
-                return false
+        let deadline = MonotonicClock.deadline(after: deadline.timeIntervalSinceNow)
+        return state.withCondition { held in
+            while held.value.versions[queue, default: 0] == seen && !held.value.stopped {
+                if !held.wait(deadline: deadline) {
+                    if held.value.versions[queue, default: 0] != seen { break }
+                    held.value.counts.timedOut += 1
+                    return false
+                }
             }
+            if held.value.stopped { return false }
+            held.value.counts.wokenByNotify += 1
+            return true
         }
-        if stopped { return false }
-        counts.wokenByNotify += 1
-        return true
     }
 
     /// True once `stop()` ran: waits end at once.
     public var isStopped: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopped
+        state.withLock { $0.stopped }
     }
 
     /// Claims waiting right now.
     public var waitingCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return waiting
+        state.withLock { $0.waiting }
     }
 
     /// How waits ended so far.
     public var counters: Counters {
-        condition.lock()
-        defer { condition.unlock() }
-        return counts
+        state.withLock { $0.counts }
     }
 }

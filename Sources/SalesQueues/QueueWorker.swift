@@ -14,13 +14,12 @@ public final class QueueWorker: Sendable {
     let batchSize: Int
     let clock: @Sendable () -> Date
     let logger: Logger
-    private let stopSignal = Locked<Bool>(false)
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let job: PeriodicJob
 
     /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
     public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.pool = pool; self.interval = interval; self.batchSize = batchSize; self.clock = clock; self.logger = logger
+        job = PeriodicJob(name: "leadrouter-queues", interval: interval)
     }
 
     /// Reopens every lease expired at the clock's now; returns how many.
@@ -68,31 +67,22 @@ public final class QueueWorker: Sendable {
 
     /// Starts the loop (one thread) until `stop()`.
     public func start() {
-        let thread = Thread { [self] in
-            while !stopSignal.withLock({ $0 }) {
-                do {
-                    let reopened = try reopenExpiredLeases()
-                    let escalated = try escalateBreaches()
-                    if reopened + escalated > 0 {
-                        logger.info("queue upkeep", metadata: ["leases.reopened": "\(reopened)", "sla.escalated": "\(escalated)"])
-                    }
-                } catch {
-                    logger.warning("queue upkeep failed", metadata: ["error": "\(error)"])
+        job.start { [self] in
+            do {
+                let reopened = try reopenExpiredLeases()
+                let escalated = try escalateBreaches()
+                if reopened + escalated > 0 {
+                    logger.info("queue upkeep", metadata: ["leases.reopened": "\(reopened)", "sla.escalated": "\(escalated)"])
                 }
-                _ = wake.wait(timeout: .now() + interval)
+            } catch {
+                logger.warning("queue upkeep failed", metadata: ["error": "\(error)"])
             }
-            finished.signal()
+            return .pause
         }
-        thread.name = "leadrouter-queues"
-        thread.start()
     }
 
     /// Stops the loop and waits for the current round to finish.
-    public func stop() {
-        stopSignal.withLock { $0 = true }
-        wake.signal()
-        finished.wait()
-    }
+    public func stop() { job.stop() }
 }
 
 /// `data` of `queue.sla_breached`.

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// A JSON-like value: event properties, event context and lead traits arrive as free-form JSON,
@@ -67,24 +68,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Formats epoch milliseconds as ISO 8601 UTC (civil-from-days, proleptic Gregorian).
     static func format(_ ms: Int64) -> String {
-        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let milli = ms - secs * 1000
-        var days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
-        let sod = secs - days * 86400
-        days += 719468
-        let era = (days >= 0 ? days : days - 146096) / 146097
-        let doe = days - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(sod / 3600, 2)):\(pad(sod % 3600 / 60, 2)):\(pad(sod % 60, 2)).\(pad(milli, 3))Z"
+        let (secs, milli) = CivilDate.floorDivide(ms, by: 1000)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        CivilDateTime(epochSeconds: secs).appendISO8601(separator: UInt8(ascii: "T"), to: &out)
+        out.append(UInt8(ascii: "."))
+        appendZeroPadded(milli, width: 3, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses the format written by `description` without a date formatter (stored lead state

@@ -18,8 +18,11 @@ public final class WebhookDelivery: @unchecked Sendable {
     let policy: RetryPolicy
     let logger: Logger
     private let state = Locked(State())
-    private let wake = NSCondition()
-    private let finished = DispatchGroup()
+    /// Outbox → deliveries, then expired leases back, every `pollInterval`.
+    private let dispatcher: PeriodicJob
+    /// Leases due deliveries for idle workers; pauses `pollInterval` when none was due.
+    private let leaser: PeriodicJob
+    private let workers = Locked<[NativeThread]>([])
     private let handoff: LeaseHandoff
 
     private struct State { var stopping = false; var started = false }
@@ -30,6 +33,8 @@ public final class WebhookDelivery: @unchecked Sendable {
         self.logger = logger
         client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile)
         handoff = LeaseHandoff(workers: max(1, settings.workers))
+        dispatcher = PeriodicJob(name: "lr-webhook-dispatch", interval: settings.pollInterval)
+        leaser = PeriodicJob(name: "lr-webhook-lease", interval: settings.pollInterval)
         policy = RetryPolicy(base: settings.backoffBase, cap: settings.backoffCap, maxAge: settings.maxAge)
         pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL),
                             settings: .init(minConnections: 0, maxConnections: max(1, settings.databaseConnections),
@@ -41,9 +46,12 @@ public final class WebhookDelivery: @unchecked Sendable {
     public func start() {
         let first = state.withLock { s -> Bool in defer { s.started = true }; return !s.started }
         guard first else { return }
-        spawn("lr-webhook-dispatch") { [self] in dispatchLoop() }
-        spawn("lr-webhook-lease") { [self] in leaseLoop() }
-        for i in 0..<max(1, settings.workers) { spawn("lr-webhook-\(i)") { [self] in workerLoop() } }
+        dispatcher.start { [self] in dispatchTick() }
+        leaser.start { [self] in leaseTick() }
+        let threads = (0..<max(1, settings.workers)).map { i in
+            NativeThread.start(name: "lr-webhook-\(i)") { [self] in workerLoop() }
+        }
+        workers.withLock { $0 = threads }
         logger.info("webhook delivery started", metadata: ["workers": "\(settings.workers)"])
     }
 
@@ -54,36 +62,20 @@ public final class WebhookDelivery: @unchecked Sendable {
             defer { s.stopping = true }
             return s.started && !s.stopping
         }
-        wakeAll()
+        dispatcher.requestStop()
+        leaser.requestStop()
         let unsent = handoff.stop()
-        if running { finished.wait() }
+        if running {
+            dispatcher.join()
+            leaser.join()
+            for thread in workers.withLock({ $0 }) { thread.join() }
+        }
         let leftover = unsent + handoff.stop()
         if !leftover.isEmpty { _ = try? withStore { try $0.releaseLeases(leftover.map { ($0.id, $0.attempt) }) } }
         pool.close()
     }
 
     var stopping: Bool { state.withLock { $0.stopping } }
-
-    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        finished.enter()
-        let thread = Thread { [finished] in body(); finished.leave() }
-        thread.name = name
-        thread.start()
-    }
-
-    /// Wakes idle workers (new deliveries, or stop).
-    func wakeAll() {
-        wake.lock()
-        wake.broadcast()
-        wake.unlock()
-    }
-
-    /// Sleeps up to `seconds` unless woken.
-    func idle(_ seconds: Double) {
-        wake.lock()
-        if !stopping { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
-        wake.unlock()
-    }
 
     /// A store on one of delivery's own connections, with `synchronous_commit = off`: a commit
     /// lost in a database crash only means a lease, an outcome or a whole dispatch (atomically)
@@ -96,37 +88,37 @@ public final class WebhookDelivery: @unchecked Sendable {
         }
     }
 
-    private func dispatchLoop() {
-        while !stopping {
-            do {
-                var created = 0
-                while !stopping {
-                    let n = try withStore(transaction: true) { try $0.dispatchOutbox(limit: settings.dispatchBatch) }
-                    created += n
-                    if n < settings.dispatchBatch { break }
-                }
-                let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
-                if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
-                if created > 0 || reclaimed > 0 { wakeAll() }
-            } catch {
-                logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
+    private func dispatchTick() -> PeriodicJob.Next {
+        guard !stopping else { return .finish }
+        do {
+            var created = 0
+            while !stopping {
+                let n = try withStore(transaction: true) { try $0.dispatchOutbox(limit: settings.dispatchBatch) }
+                created += n
+                if n < settings.dispatchBatch { break }
             }
-            idle(settings.pollInterval)
+            let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
+            if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
+            if created > 0 || reclaimed > 0 { leaser.wake() }  // new deliveries: lease them now
+        } catch {
+            logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
         }
+        return .pause
     }
 
     /// Leases as many due deliveries as there are idle workers, and hands them over.
-    private func leaseLoop() {
-        while !stopping {
-            let wanted = handoff.capacity(waitingUpTo: settings.pollInterval)
-            if wanted == 0 { continue }
-            do {
-                let leased = try withStore { try $0.leaseDeliveries(limit: wanted, leaseSeconds: settings.leaseSeconds) }
-                if leased.isEmpty { idle(settings.pollInterval) } else { handoff.hand(leased) }
-            } catch {
-                logger.error("webhook lease failed", metadata: ["error": "\(error)"])
-                idle(settings.pollInterval)
-            }
+    private func leaseTick() -> PeriodicJob.Next {
+        guard !stopping else { return .finish }
+        let wanted = handoff.capacity(waitingUpTo: settings.pollInterval)
+        if wanted == 0 { return .runAgain }
+        do {
+            let leased = try withStore { try $0.leaseDeliveries(limit: wanted, leaseSeconds: settings.leaseSeconds) }
+            if leased.isEmpty { return .pause }
+            handoff.hand(leased)
+            return .runAgain
+        } catch {
+            logger.error("webhook lease failed", metadata: ["error": "\(error)"])
+            return .pause
         }
     }
 

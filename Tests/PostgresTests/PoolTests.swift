@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import Synchronization
@@ -31,7 +32,7 @@ final class PoolTests: XCTestCase {
         let pool = try pool(max: 1, acquireTimeout: 5)
         let held = try pool.acquire()
         let done = DispatchSemaphore(value: 0)
-        let result = TestLocked<Int?>(nil)
+        let result = Locked<Int?>(nil)
         Thread.detachNewThread {
             let n = try? pool.query("SELECT 41 + 1 AS n").scalar(Int.self)
             result.withLock { $0 = n }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import XCTest
@@ -102,8 +103,8 @@ final class TransactionTests: FreshDatabaseTestCase {
         // (40P01), rolls back and runs again; both end up committed.
         let barrier = DispatchGroup()
         barrier.enter(); barrier.enter()
-        let attempts = TestLocked<[Int]>([0, 0])
-        let failures = TestLocked<[String]>([])
+        let attempts = Locked<[Int]>([0, 0])
+        let failures = Locked<[String]>([])
         let done = DispatchGroup()
         for (index, order) in [(0, [1, 2]), (1, [2, 1])] {
             done.enter()

@@ -60,9 +60,6 @@ int lr_signalfd_read(int fd);
 /* Ignores SIGPIPE process-wide (TLS writes go through write(2), which could raise it). */
 void lr_ignore_sigpipe(void);
 
-/* Names the calling thread (15 bytes max; longer names are cut). */
-void lr_set_thread_name(const char *name);
-
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t lr_monotonic_ns(void);
 #endif

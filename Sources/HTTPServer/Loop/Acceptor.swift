@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Essentials
 import Logging
 
 /// The one thread that accepts: it owns the listener, admits a connection while fewer than

@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 
 /// One event-loop thread: an epoll set of connections plus a doorbell (eventfd) through which
@@ -10,8 +11,7 @@ final class EventLoop: @unchecked Sendable {
     private let bell: EventFD
     /// A plain pthread mutex: it sleeps at once when contended (Synchronization.Mutex spins,
     /// which on a busy machine burns the very CPU the lock holder needs).
-    private let inboxLock = ConditionLock()
-    private var inbox = Inbox()
+    private let inbox = Locked(Inbox())
     var connections: [UInt64: Connection] = [:]
     var nextToken: UInt64 = 1
     let requestIDs = RequestIDGenerator()
@@ -78,7 +78,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func ring(_ update: (inout Inbox) -> Void) {
-        let wasRung = inboxLock.withLock { () -> Bool in
+        let wasRung = inbox.withLock { inbox -> Bool in
             update(&inbox)
             defer { inbox.rung = true }
             return inbox.rung
@@ -122,7 +122,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func takeInbox() {
         bell.drain()
-        let box = inboxLock.withLock { () -> Inbox in
+        let box = inbox.withLock { inbox -> Inbox in
             let taken = inbox
             inbox = Inbox()
             return taken

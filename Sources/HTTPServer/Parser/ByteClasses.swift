@@ -1,3 +1,4 @@
+import Essentials
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,14 +52,7 @@ enum ByteClass {
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
     /// The value of a hexadecimal digit, or nil.
-    @inline(__always) static func hexValue(_ b: UInt8) -> Int? {
-        switch b {
-        case 48...57: return Int(b - 48)
-        case 65...70: return Int(b - 55)
-        case 97...102: return Int(b - 87)
-        default: return nil
-        }
-    }
+    @inline(__always) static func hexValue(_ b: UInt8) -> Int? { Hex.value(b).map(Int.init) }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
 

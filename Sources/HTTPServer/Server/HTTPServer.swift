@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 
 /// An HTTP/1.1 server: one acceptor thread, `eventLoopCount` epoll loops, and a bounded worker
@@ -10,8 +11,7 @@ public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     private let router: HTTPRouter
     private let logger: Logger
-    private let lock = ConditionLock()
-    private var state = State.idle
+    private let state = ConditionLocked(State.idle)
     private var acceptor: Acceptor?
     private var loops: [EventLoop] = []
     private var pool: WorkerPool?
@@ -26,12 +26,12 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// The bound port (the real one when 0 was configured); `nil` before `start()`.
-    public var port: Int? { lock.withLock { boundPort } }
+    public var port: Int? { state.withLock { _ in boundPort } }
 
     /// Binds the listener and starts the threads. Throws when the address cannot be bound or
     /// the TLS certificate/key cannot be loaded; nothing is left running then.
     public func start() throws {
-        try lock.withLock {
+        try state.withLock { state in
             precondition(state == .idle, "HTTPServer.start() called twice")
             SocketIO.ignoreSIGPIPE()
             let tls = try configuration.tls.map { try TLSContext(configuration: $0) }
@@ -59,7 +59,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// requests in flight answered (with `Connection: close`) until `shutdownGracePeriod` runs
     /// out, then everything is closed. Safe to call more than once, from any thread.
     public func shutdown() {
-        let (acceptor, loops, pool): (Acceptor?, [EventLoop], WorkerPool?) = lock.withLock {
+        let (acceptor, loops, pool): (Acceptor?, [EventLoop], WorkerPool?) = state.withLock { state in
             guard state == .running else { return (nil, [], nil) }
             state = .stopping
             return (self.acceptor, self.loops, self.pool)
@@ -73,23 +73,21 @@ public final class HTTPServer: @unchecked Sendable {
             reaper = try NativeThread(name: "lr-shutdown") { [self] in
                 for loop in loops { loop.join() }
                 pool.shutdown(deadline: deadline &+ .seconds(1))
-                lock.withLock { state = .stopped }
-                lock.broadcast()
+                state.withLock { $0 = .stopped }
+                state.broadcast()
                 logger.info("stopped")
             }
         } catch {
             for loop in loops { loop.join() }
             pool.shutdown(deadline: deadline)
-            lock.withLock { state = .stopped }
-            lock.broadcast()
+            state.withLock { $0 = .stopped }
+            state.broadcast()
         }
     }
 
     /// Blocks until a `shutdown()` has completed (returns at once if never started).
     public func waitUntilStopped() {
-        lock.withLock {
-            while state == .running || state == .stopping { lock.wait() }
-        }
+        state.withLock(when: { $0 != .running && $0 != .stopping }) { _ in }
         reaper?.join()
     }
 }
