@@ -3,25 +3,14 @@ import HTTPServer
 import Ingest
 import Postgres
 
-/// Maps failures below the handlers onto answers: the database being unreachable (or the pool
-/// exhausted) is a 503 with `Retry-After` — the transaction was rolled back, nothing half-written
-/// —, a value PostgreSQL refuses (`PostgresError.isRefusal`) is a 400, and anything else propagates (the
-/// server turns it into a 500).
+/// Helpers handlers answer with. Database failures are mapped once for every route by the
+/// `MapDatabaseErrors` middleware (`APIMiddleware.swift`), not here.
 package enum APIErrors {
-    static func guarded(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
-        do {
-            return try body()
-        } catch let error as PostgresError where error.isUnavailable {
-            throw HTTPError(.serviceUnavailable, detail: "the database is unavailable; retry later",
-                            headers: ["Retry-After": "1"])
-        } catch let error as PostgresError where error.isRefusal {
-            throw refused(error)
-        }
-    }
-
-    /// The 400 for a refusal; the database's message is not shown (it names schema objects).
+    /// The 400 for a value PostgreSQL refused (`PostgresError.isRefusal`); the database's message
+    /// is not shown (it names schema objects).
     static func refused(_ error: PostgresError, pointer: String = "") -> HTTPError {
-        let detail = "the database refused a value of this message (SQLSTATE \(error.sqlState ?? "?")); nothing of it was stored"
+        let code = error.sqlState?.rawValue ?? "?"
+        let detail = "the database refused a value of this message (SQLSTATE \(code)); nothing of it was stored"
         return HTTPError(.badRequest, title: "Refused by the database", detail: detail,
                          errors: [ProblemFieldError(pointer: pointer, detail: detail)])
     }

@@ -4,46 +4,52 @@ import HTTPServer
 import Ingest
 import JSONCoding
 import LeadStore
-import Postgres
 import Segmentation
+import Postgres
 
-/// The Segment-compatible ingest endpoints and `POST /v1/events`. Thin: inflate, decode,
-/// authenticate, call `IngestService`, encode.
+/// The Segment-compatible ingest endpoints and `POST /v1/events`, scope `ingest`. Thin: inflate,
+/// decode, call the group-commit pipeline, encode; the group's `Authenticate` has already
+/// checked the key (before the body is inflated, see `bodyWriteKey(limit:)`) and
+/// `VerifySignature` the signature of a key that requires one.
 public struct IngestRoutes: Sendable {
     let service: IngestService
     /// Where messages go: the group-commit lanes (one transaction per batch of waiting messages).
     let pipeline: GroupCommitPipeline
-    let auth: Authenticator
     let decoder: SegmentMessageDecoder
     /// Allowed clock difference for `X-Leadrouter-Signature` timestamps.
     let signatureToleranceSeconds: Int
 
-    public init(pipeline: GroupCommitPipeline, auth: Authenticator, limits: IngestLimits = IngestLimits(),
-                signatureToleranceSeconds: Int = 300) {
-        self.service = pipeline.service; self.pipeline = pipeline; self.auth = auth; self.decoder = SegmentMessageDecoder(limits: limits)
+    public init(pipeline: GroupCommitPipeline, limits: IngestLimits = IngestLimits(), signatureToleranceSeconds: Int = 300) {
+        self.service = pipeline.service; self.pipeline = pipeline; self.decoder = SegmentMessageDecoder(limits: limits)
         self.signatureToleranceSeconds = signatureToleranceSeconds
     }
 
     static let success = HTTPResponse.json(["success": true])
 
-    public func install(into router: inout HTTPRouter) {
+    /// Adds the ingest routes to the `/v1` group; each body limit gets its own group, since
+    /// the body's `writeKey` is read from the body inflated under that limit.
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         let limits = decoder.limits
-        for kind in SegmentMessage.Kind.allCases {
-            router.add(.POST, "/v1/\(kind.rawValue)", maxBodyBytes: limits.maxMessageBytes) { request in
-                try APIErrors.guarded { try single(request, kind: kind) }
+        let signed = VerifySignature(toleranceSeconds: signatureToleranceSeconds)
+        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes)) + [signed]) { singles in
+            for kind in SegmentMessage.Kind.allCases {
+                singles.post("/\(kind.rawValue)", maxBodyBytes: limits.maxMessageBytes) { request, context in
+                    try single(request, kind: kind, key: context.authenticatedKey())
+                }
+            }
+            singles.post("/events", maxBodyBytes: limits.maxMessageBytes) { request, context in
+                try event(request, key: context.authenticatedKey())
             }
         }
-        router.add(.POST, "/v1/batch", maxBodyBytes: limits.maxBatchBytes) { request in
-            try APIErrors.guarded { try batch(request) }
-        }
-        router.add(.POST, "/v1/events", maxBodyBytes: limits.maxMessageBytes) { request in
-            try APIErrors.guarded { try event(request) }
+        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes)) + [signed]) { batches in
+            batches.post("/batch", maxBodyBytes: limits.maxBatchBytes) { request, context in
+                try batch(request, key: context.authenticatedKey())
+            }
         }
     }
 
-    func single(_ request: HTTPRequest, kind: SegmentMessage.Kind) throws -> HTTPResponse {
+    func single(_ request: HTTPRequest, kind: SegmentMessage.Kind, key: StoredAPIKey) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
-        let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         _ = try pipeline.ingest(message, writeKey: key.id)
@@ -53,9 +59,8 @@ public struct IngestRoutes: Sendable {
     /// Segment's batch semantics: a body that is a JSON batch answers 200 with its valid messages
     /// applied and the invalid ones listed under `rejected` (absent when there are none); only a
     /// body that is not one (not JSON, no `batch` array, over a limit) is a 400.
-    func batch(_ request: HTTPRequest) throws -> HTTPResponse {
+    func batch(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxBatchBytes)
-        let key = try authenticateFirst(request, body: body)
         let decoded: BatchDecoding
         do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         var rejected = decoded.rejected
@@ -75,34 +80,22 @@ public struct IngestRoutes: Sendable {
         return .json(BatchAnswer(rejected: rejected))
     }
 
-    func event(_ request: HTTPRequest) throws -> HTTPResponse {
+    func event(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
-        let key = try authenticateFirst(request, body: body)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: .track, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         let result = try pipeline.ingest(message, writeKey: key.id)
         return APIErrors.rawJSON(result.decision.bytes)
     }
 
-    /// Authenticates before anything about the body is revealed: an unknown or missing key gets
-    /// 401 even when the body is invalid too. Without an `Authorization` header the key is
-    /// Segment's `writeKey` in the body (top level, or the first batch message's), read leniently
-    /// so that a message that fails validation can still carry it. A key with a signing secret
-    /// needs a valid `X-Leadrouter-Signature` (over the body as sent) on every ingest route:
-    /// write keys are public, the secret is what proves the sender.
-    func authenticateFirst(_ request: HTTPRequest, body: [UInt8]) throws -> StoredAPIKey {
-        let bodyKey = request.headers["Authorization"] == nil ? Self.writeKey(in: body) : nil
-        let key = try auth.authenticate(request, scope: .ingest, bodyWriteKey: bodyKey)
-        if let secret = key.signingSecret {
-            do {
-                try SignatureScheme.verify(header: request.headers["X-Leadrouter-Signature"], body: request.body,
-                                           secret: Array(secret.utf8), now: Int(Date().timeIntervalSince1970),
-                                           toleranceSeconds: signatureToleranceSeconds)
-            } catch {
-                throw Authenticator.unauthorized(error.description)
-            }
-        }
-        return key
+    /// Where `Authenticate` finds the key of a request without an `Authorization` header:
+    /// Segment's `writeKey` in the body (inflated under `limit`; top level, or the first batch
+    /// message's), read leniently so that a message that fails validation can still carry it.
+    /// Authentication thus comes before anything about the body is revealed: an unknown or
+    /// missing key gets 401 even when the body is invalid too (a body that cannot be inflated
+    /// at all is the exception when there is no header: its 4xx comes first).
+    func bodyWriteKey(limit: Int) -> @Sendable (HTTPRequest) throws -> String? {
+        { request in Self.writeKey(in: try inflated(request, limit: limit)) }
     }
 
     /// Segment's `writeKey` field of a body, if it is a JSON object carrying one (also when a

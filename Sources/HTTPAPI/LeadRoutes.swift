@@ -2,7 +2,6 @@ import Foundation
 import HTTPServer
 import Ingest
 import LeadStore
-import Postgres
 import Profiles
 import Segmentation
 
@@ -10,37 +9,30 @@ import Segmentation
 /// their decisions (cursor paging); and CRM status changes (scope `write`).
 public struct LeadRoutes: Sendable {
     let service: IngestService
-    let auth: Authenticator
+    let reads: LeadReads
 
-    public init(service: IngestService, auth: Authenticator) { self.service = service; self.auth = auth }
+    /// Reads through `reads`; status changes through `service` (they re-evaluate the lead).
+    package init(service: IngestService, reads: LeadReads) { self.service = service; self.reads = reads }
 
-    var pool: PostgresPool { service.pool }
-
-    public func install(into router: inout HTTPRouter) {
-        router.add(.GET, "/v1/leads") { request in try APIErrors.guarded { try find(request) } }
-        router.add(.GET, "/v1/leads/{id}") { request in try APIErrors.guarded { try lead(request) } }
-        router.add(.PATCH, "/v1/leads/{id}", maxBodyBytes: 16 * 1024) { request in try APIErrors.guarded { try patch(request) } }
-        router.add(.GET, "/v1/leads/{id}/segments") { request in try APIErrors.guarded { try segments(request) } }
-        router.add(.GET, "/v1/leads/{id}/decisions") { request in try APIErrors.guarded { try decisions(request) } }
-    }
-
-    /// Authenticates (scope `read`), finds the lead of `{id}` (following merges) and runs `body`.
-    func withLead(_ request: HTTPRequest, _ body: (Store, LeadRecord) throws -> HTTPResponse) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .read)
-        let id = try Self.leadId(request)
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let lead = try store.liveLead(id) else { throw Self.notFound }
-            return try body(store, lead)
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
+        v1.group("/leads", middleware: api.authenticated(.read)) { leads in
+            leads.get { request, _ in try find(request) }
+            leads.get("/{id}") { request, _ in try lead(request) }
+            leads.get("/{id}/segments") { request, _ in try segments(request) }
+            leads.get("/{id}/decisions") { request, _ in try decisions(request) }
+        }
+        // CRM changes need `write`: a read-only key (a dashboard, a BI export) cannot move a status.
+        v1.group("/leads", middleware: api.authenticated(.write)) { leads in
+            leads.patch("/{id}", maxBodyBytes: 16 * 1024) { request, _ in try patch(request) }
         }
     }
 
     func lead(_ request: HTTPRequest) throws -> HTTPResponse {
-        try withLead(request) { store, lead in .json(LeadView(lead, identities: try store.identities(of: lead.id))) }
+        guard let found = try reads.lead(try Self.leadId(request)) else { throw Self.notFound }
+        return .json(LeadView(found.lead, identities: found.identities))
     }
 
     func find(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .read)
         let key: IdentityKey
         if let email = request.queryValue("email") {
             guard let normalised = EmailAddress(email) else {
@@ -55,11 +47,8 @@ public struct LeadRoutes: Sendable {
             throw HTTPError(.badRequest, detail: "give one of email, user_id or anonymous_id",
                             errors: [.init(pointer: "/query", detail: "one of email, user_id, anonymous_id is required")])
         }
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let id = try store.leadId(for: key), let lead = try store.liveLead(id) else { throw Self.notFound }
-            return .json(LeadView(lead, identities: try store.identities(of: lead.id)))
-        }
+        guard let found = try reads.lead(for: key) else { throw Self.notFound }
+        return .json(LeadView(found.lead, identities: found.identities))
     }
 
     struct SegmentsView: Encodable {
@@ -83,16 +72,15 @@ public struct LeadRoutes: Sendable {
     }
 
     func segments(_ request: HTTPRequest) throws -> HTTPResponse {
-        try withLead(request) { store, lead in
-            let current = try store.memberships(of: lead.id).map { SegmentsView.Current(segment: $0.segment, enteredAt: Timestamp($0.enteredAt)) }
-            let history = try store.membershipHistory(of: lead.id).map {
-                SegmentsView.History(segment: $0.segment, change: $0.change, reason: try $0.reason.map(PostgresJSONValue.init),
-                                     rulesetVersion: $0.rulesetVersion, eventId: $0.eventId?.uuidString.lowercased(),
-                                     occurredAt: Timestamp($0.occurredAt))
-            }
-            return .json(SegmentsView(leadId: lead.id.uuidString.lowercased(), primarySegment: lead.primarySegment,
-                                      current: current, history: history))
+        guard let found = try reads.segments(of: try Self.leadId(request)) else { throw Self.notFound }
+        let current = found.current.map { SegmentsView.Current(segment: $0.segment, enteredAt: Timestamp($0.enteredAt)) }
+        let history = try found.history.map {
+            SegmentsView.History(segment: $0.segment, change: $0.change, reason: try $0.reason.map(PostgresJSONValue.init),
+                                 rulesetVersion: $0.rulesetVersion, eventId: $0.eventId?.uuidString.lowercased(),
+                                 occurredAt: Timestamp($0.occurredAt))
         }
+        return .json(SegmentsView(leadId: found.lead.id.uuidString.lowercased(), primarySegment: found.lead.primarySegment,
+                                  current: current, history: history))
     }
 
     struct DecisionsPage: Encodable {
@@ -108,16 +96,14 @@ public struct LeadRoutes: Sendable {
 
     func decisions(_ request: HTTPRequest) throws -> HTTPResponse {
         let limit = try Self.limit(request)
-        return try withLead(request) { store, lead in
-            let page = try store.decisions(of: lead.id, limit: limit, cursor: request.queryValue("cursor"))
-            return .json(DecisionsPage(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
-        }
+        let id = try Self.leadId(request)
+        guard let page = try reads.decisions(of: id, limit: limit, cursor: request.queryValue("cursor")) else { throw Self.notFound }
+        return .json(DecisionsPage(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
     }
 
     struct StatusPatch: Decodable { var status: String? }
 
     func patch(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .write)
         let id = try Self.leadId(request)
         guard let patch = try? JSONDecoder().decode(StatusPatch.self, from: Data(request.body)) else {
             throw HTTPError(.badRequest, detail: "the body must be a JSON object", errors: [.init(pointer: "", detail: "must be a JSON object")])
@@ -129,12 +115,9 @@ public struct LeadRoutes: Sendable {
             throw HTTPError(.unprocessableContent, detail: "status must be a lowercase name",
                             errors: [.init(pointer: "/status", detail: "must match ^[a-z0-9][a-z0-9_.-]{0,127}$")])
         }
-        guard let result = try service.setStatus(status, lead: id) else { throw Self.notFound }
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let lead = try store.lead(result.leadId) else { throw Self.notFound }
-            return .json(LeadView(lead, identities: try store.identities(of: lead.id)))
-        }
+        guard let result = try service.setStatus(status, lead: id),
+              let found = try reads.storedLead(result.leadId) else { throw Self.notFound }
+        return .json(LeadView(found.lead, identities: found.identities))
     }
 
     static let notFound = HTTPError(.notFound, detail: "no such lead")
@@ -155,9 +138,3 @@ public struct LeadRoutes: Sendable {
     }
 }
 
-/// A stored JSON document re-emitted as it is inside a larger response.
-struct PostgresJSONValue: Encodable {
-    let value: Value
-    init(_ json: PostgresJSON) throws { value = try json.decode(Value.self) }
-    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
-}

@@ -85,3 +85,10 @@ struct LeadView: Encodable {
         try c.encodeIfPresent(mergedIds, forKey: .mergedIds)
     }
 }
+
+/// A stored JSON document re-emitted as it is inside a larger response.
+struct PostgresJSONValue: Encodable {
+    let value: Value
+    init(_ json: PostgresJSON) throws { value = try json.decode(Value.self) }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

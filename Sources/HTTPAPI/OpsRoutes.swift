@@ -46,9 +46,15 @@ public enum OpsRoutes {
 
     /// Adds both routes to `router`; `/healthz` reports `version`.
     public static func install(into router: inout HTTPRouter, version: String, readiness: ReadinessChecks) {
+        router.group { install(into: &$0, version: version, readiness: readiness) }
+    }
+
+    /// Adds both routes to `group` (the service's root group, behind its metrics), unauthenticated.
+    public static func install<Context: RequestContext>(into group: inout RouterGroup<Context>, version: String,
+                                                        readiness: ReadinessChecks) {
         let health = HTTPResponse.json(Health(status: "ok", version: version))
-        router.add(.GET, "/healthz") { _ in health }
-        router.add(.GET, "/readyz") { _ in
+        group.get("/healthz") { _, _ in health }
+        group.get("/readyz") { _, _ in
             let results = readiness.run()
             let ready = results.allSatisfy { $0.result.ready }
             let body = Readiness(status: ready ? "ready" : "not_ready", checks: results.map {

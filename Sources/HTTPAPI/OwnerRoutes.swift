@@ -1,55 +1,42 @@
 import Foundation
 import HTTPServer
 import LeadStore
-import Postgres
 import SalesQueues
 
 /// Owners and accounts: `GET /v1/owners` (load and availability) and `PATCH /v1/owners/{id}
 /// {available}` with scope `queue` (a sales tool switches its reps on and off);
 /// `PUT /v1/accounts/{domain} {owner_id}` with scope `admin`.
 public struct OwnerRoutes: Sendable {
-    let pool: PostgresPool
-    let auth: Authenticator
-    let clock: @Sendable () -> Date
+    let owners: OwnerAdmin
 
-    /// Routes on `pool`; `clock` stamps account changes (the service clock).
-    public init(pool: PostgresPool, auth: Authenticator, clock: @escaping @Sendable () -> Date) {
-        self.pool = pool; self.auth = auth; self.clock = clock
-    }
+    /// Routes over `owners`.
+    package init(owners: OwnerAdmin) { self.owners = owners }
 
-    /// Adds the three routes.
-    public func install(into router: inout HTTPRouter) {
-        router.add(.GET, "/v1/owners") { request in
-            try APIErrors.guarded {
-                _ = try auth.authenticate(request, scope: .queue)
-                return .json(["data": try pool.withConnection { try Store($0).owners() }.map(OwnerJSON.init)])
+    /// Adds the three routes to the `/v1` group.
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
+        v1.group("/owners", middleware: api.authenticated(.queue)) { group in
+            group.get { _, _ in
+                .json(["data": try owners.owners().map(OwnerJSON.init)])
             }
-        }
-        router.add(.PATCH, "/v1/owners/{id}", maxBodyBytes: 4096) { request in
-            try APIErrors.guarded {
-                _ = try auth.authenticate(request, scope: .queue)
+            group.patch("/{id}", maxBodyBytes: 4096) { request, _ in
                 let id = request.pathParameters["id"] ?? ""
                 var fields = JSONFields(request.body)
                 let available = fields.bool("available", required: true)
                 guard let available, fields.errors.isEmpty else { throw QueueRoutes.invalid(QueueRequestError(errors: fields.errors)) }
-                let owner = try pool.withConnection { conn -> OwnerView? in
-                    let store = Store(conn)
-                    guard try store.setOwnerAvailable(id, available: available) else { return nil }
-                    return try store.owners().first { $0.id == id }
+                guard let owner = try owners.setAvailable(id, available: available) else {
+                    throw HTTPError(.notFound, detail: "no owner '\(id)'")
                 }
-                guard let owner else { throw HTTPError(.notFound, detail: "no owner '\(id)'") }
                 return .json(OwnerJSON(owner))
             }
         }
-        router.add(.PUT, "/v1/accounts/{domain}", maxBodyBytes: 4096) { request in
-            try APIErrors.guarded {
-                _ = try auth.authenticate(request, scope: .admin)
+        v1.group("/accounts", middleware: api.authenticated(.admin)) { group in
+            group.put("/{domain}", maxBodyBytes: 4096) { request, _ in
                 var fields = JSONFields(request.body)
                 let owner = fields.string("owner_id", required: true)
                 let domain = AccountDomain.normalise(request.pathParameters["domain"] ?? "")
                 if domain == nil { fields.errors.append(QueueFieldError(pointer: "/path/domain", detail: "is not a company domain")) }
                 guard let owner, let domain, fields.errors.isEmpty else { throw QueueRoutes.invalid(QueueRequestError(errors: fields.errors)) }
-                try pool.withTransaction { try Store($0).upsertAccounts([(domain, owner)], now: clock()) }
+                try owners.assignAccount(domain: domain, to: owner)
                 return .json(["domain": domain, "owner_id": owner])
             }
         }

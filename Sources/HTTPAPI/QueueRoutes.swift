@@ -1,7 +1,6 @@
 import Foundation
 import HTTPServer
 import LeadStore
-import Postgres
 import SalesQueues
 
 /// The sales queue API, scope `queue`: look at a queue, claim with a lease (optionally long
@@ -9,24 +8,28 @@ import SalesQueues
 /// owner and account routes (`OwnerRoutes`).
 public struct QueueRoutes: Sendable {
     let service: QueueService
-    let auth: Authenticator
+    let reads: QueueReads
+    let owners: OwnerAdmin
 
-    /// Routes over `service`, keys checked by `auth`.
-    public init(service: QueueService, auth: Authenticator) { self.service = service; self.auth = auth }
+    /// Claims and leases through `service`, queue views through `reads`, owners and accounts
+    /// through `owners`.
+    package init(service: QueueService, reads: QueueReads, owners: OwnerAdmin) {
+        self.service = service; self.reads = reads; self.owners = owners
+    }
 
     static let namePattern = "^[a-z0-9][a-z0-9_.-]{0,127}$"
 
     /// Adds the queue routes and the owner/account routes.
-    public func install(into router: inout HTTPRouter) {
-        router.add(.GET, "/v1/queues/{queue}") { request in try APIErrors.guarded { try list(request) } }
-        router.add(.GET, "/v1/queues/{queue}/stats") { request in try APIErrors.guarded { try stats(request) } }
-        router.add(.POST, "/v1/queues/{queue}/claim", maxBodyBytes: 4096) { request in try APIErrors.guarded { try claim(request) } }
-        OwnerRoutes(pool: service.pool, auth: auth, clock: service.clock).install(into: &router)
-        for verb in ["ack", "release", "extend"] {
-            router.add(.POST, "/v1/queues/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request in
-                try APIErrors.guarded { try lease(request, verb: verb) }
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
+        v1.group("/queues", middleware: api.authenticated(.queue)) { queues in
+            queues.get("/{queue}") { request, _ in try list(request) }
+            queues.get("/{queue}/stats") { request, _ in try stats(request) }
+            queues.post("/{queue}/claim", maxBodyBytes: 4096) { request, context in try claim(request, key: context.authenticatedKey()) }
+            for verb in ["ack", "release", "extend"] {
+                queues.post("/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request, _ in try lease(request, verb: verb) }
             }
         }
+        OwnerRoutes(owners: owners).install(into: &v1, api)
     }
 
     func queueName(_ request: HTTPRequest) throws -> String {
@@ -43,7 +46,6 @@ public struct QueueRoutes: Sendable {
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .queue)
         let queue = try queueName(request)
         let state = request.queryValue("state")
         var errors: [QueueFieldError] = []
@@ -53,21 +55,17 @@ public struct QueueRoutes: Sendable {
         if cursorText != nil, cursor == nil { errors.append(.init(pointer: "/query/cursor", detail: "is not a cursor of this API")) }
         if !errors.isEmpty { throw Self.invalid(QueueRequestError(errors: errors)) }
         let limit = try LeadRoutes.limit(request)
-        let page = try service.pool.withConnection {
-            try Store($0).queueItems(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor)
-        }
+        let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor)
         return .json(QueueItemsPage(queue: queue, data: page.items.map { QueueItemView(item: $0, showToken: false) },
                                     nextCursor: page.nextCursor, includeCursor: true))
     }
 
     func stats(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .queue)
         let queue = try queueName(request)
-        return .json(QueueStatsView(queue: queue, stats: try service.pool.withConnection { try Store($0).queueStats(queue: queue) }))
+        return .json(QueueStatsView(queue: queue, stats: try reads.stats(queue: queue)))
     }
 
-    func claim(_ request: HTTPRequest) throws -> HTTPResponse {
-        let key = try auth.authenticate(request, scope: .queue)
+    func claim(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
         let queue = try queueName(request)
         let parsed: ClaimRequest
         do { parsed = try ClaimRequest.parse(request.body) } catch { throw Self.invalid(error) }
@@ -82,7 +80,6 @@ public struct QueueRoutes: Sendable {
     }
 
     func lease(_ request: HTTPRequest, verb: String) throws -> HTTPResponse {
-        _ = try auth.authenticate(request, scope: .queue)
         let queue = try queueName(request)
         guard let id = request.pathParameters["id"].flatMap(UUID.init(uuidString:)) else {
             throw HTTPError(.notFound, detail: "no such item (ids are UUIDs)")

@@ -1,17 +1,17 @@
 import Foundation
 import HTTPServer
+import Ingest
 import LeadStore
-import Postgres
 import Segmentation
 
 /// `GET /v1/segments` (definitions and live sizes) and `GET /v1/segments/{name}/members`
 /// (cursor paging by lead id), scope `read`.
 public struct SegmentRoutes: Sendable {
     let engine: Engine
-    let pool: PostgresPool
-    let auth: Authenticator
+    let reads: LeadReads
 
-    public init(engine: Engine, pool: PostgresPool, auth: Authenticator) { self.engine = engine; self.pool = pool; self.auth = auth }
+    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`.
+    package init(engine: Engine, reads: LeadReads) { self.engine = engine; self.reads = reads }
 
     struct Definition: Encodable {
         var name: String; var description: String?; var owner: String?; var priority: Int
@@ -34,27 +34,23 @@ public struct SegmentRoutes: Sendable {
         }
     }
 
-    public func install(into router: inout HTTPRouter) {
-        router.add(.GET, "/v1/segments") { request in
-            try APIErrors.guarded {
-                _ = try auth.authenticate(request, scope: .read)
-                let sizes = try pool.withConnection { try Store($0).segmentSizes() }
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
+        v1.group("/segments", middleware: api.authenticated(.read)) { segments in
+            segments.get { _, _ in
+                let sizes = try reads.segmentSizes()
                 let data = engine.ruleset.segments.map {
                     Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
                                enter: $0.enter.text, exit: $0.exit?.text, size: sizes[$0.name] ?? 0)
                 }
                 return .json(Definitions(rulesetVersion: engine.ruleset.version, data: data))
             }
-        }
-        router.add(.GET, "/v1/segments/{name}/members") { request in
-            try APIErrors.guarded {
-                _ = try auth.authenticate(request, scope: .read)
+            segments.get("/{name}/members") { request, _ in
                 let name = request.pathParameters["name"] ?? ""
                 guard engine.ruleset.segments.contains(where: { $0.name == name }) else {
                     throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
                 }
                 let limit = try LeadRoutes.limit(request)
-                let page = try pool.withConnection { try Store($0).members(of: name, limit: limit, cursor: request.queryValue("cursor")) }
+                let page = try reads.members(of: name, limit: limit, cursor: request.queryValue("cursor"))
                 return .json(Members(segment: name, data: page.items.map {
                     Member(leadId: $0.leadId.uuidString.lowercased(), enteredAt: Timestamp($0.enteredAt))
                 }, nextCursor: page.nextCursor))

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPServer
 import LeadStore
-import Postgres
 import Segmentation
+import Webhooks
 
 /// `GET /v1/deliveries` and `POST /v1/deliveries/{id}/retry`.
 extension WebhookRoutes {
@@ -11,7 +11,7 @@ extension WebhookRoutes {
         let subscription = try Self.query(request, "subscription", "must be a subscription id (a UUID)") { UUID(uuidString: $0) }
         let before = try Self.query(request, "cursor", "must come from next_cursor") { Int64($0).flatMap { $0 > 0 ? $0 : nil } }
         let limit = try LeadRoutes.limit(request)
-        let rows = try pool.withConnection { try Store($0).deliveries(filter: filter, subscription: subscription, limit: limit, before: before) }
+        let rows = try admin.deliveries(filter: filter, subscription: subscription, limit: limit, before: before)
         return .json(DeliveryList(data: rows.map(DeliveryView.init), nextCursor: rows.count == limit ? rows.last.map { String($0.id) } : nil))
     }
 
@@ -28,11 +28,11 @@ extension WebhookRoutes {
         guard let text = request.pathParameters["id"], let id = Int64(text) else {
             throw HTTPError(.notFound, detail: "no such delivery")
         }
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            if let retried = try store.retryDelivery(id) { return .json(DeliveryView(retried), status: .accepted) }
-            guard let existing = try store.delivery(id) else { throw HTTPError(.notFound, detail: "no such delivery") }
-            throw HTTPError(.conflict, detail: "delivery \(id) is \(existing.status); only dead or failed deliveries are retried "
+        switch try admin.retry(id) {
+        case let .retried(retried): return .json(DeliveryView(retried), status: .accepted)
+        case .notFound: throw HTTPError(.notFound, detail: "no such delivery")
+        case let .notRetryable(status):
+            throw HTTPError(.conflict, detail: "delivery \(id) is \(status); only dead or failed deliveries are retried "
                             + "(replay the subscription to send delivered events again)")
         }
     }

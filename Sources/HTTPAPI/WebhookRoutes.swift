@@ -1,47 +1,36 @@
 import Foundation
 import HTTPServer
 import LeadStore
-import Postgres
 import Segmentation
 import Webhooks
 
 /// `POST/GET/DELETE /v1/subscriptions`, `POST /v1/subscriptions/{id}/replay`,
 /// `GET /v1/deliveries`, `POST /v1/deliveries/{id}/retry` — all scope `admin`.
 public struct WebhookRoutes: Sendable {
-    let pool: PostgresPool
+    let admin: SubscriptionAdmin
     let engine: Engine
-    let auth: Authenticator
     let settings: WebhookSettings
 
-    /// Routes on the main pool (operator calls are rare); `engine` checks segment filters,
-    /// `settings` gives the default max attempts.
-    public init(pool: PostgresPool, engine: Engine, auth: Authenticator, settings: WebhookSettings) {
-        self.pool = pool; self.engine = engine; self.auth = auth; self.settings = settings
+    /// Routes over `admin`; `engine` checks segment filters, `settings` gives the default max attempts.
+    package init(admin: SubscriptionAdmin, engine: Engine, settings: WebhookSettings) {
+        self.admin = admin; self.engine = engine; self.settings = settings
     }
 
-    /// Adds every webhook route to `router`.
-    public func install(into router: inout HTTPRouter) {
-        router.add(.POST, "/v1/subscriptions", maxBodyBytes: 16 * 1024) { request in try admin(request) { try create(request) } }
-        router.add(.GET, "/v1/subscriptions") { request in
-            try admin(request) { .json(SubscriptionList(data: try pool.withConnection { try Store($0).subscriptions() }.map(SubscriptionView.init))) }
-        }
-        router.add(.GET, "/v1/subscriptions/{id}") { request in
-            try admin(request) {
-                let id = try Self.subscriptionId(request)
-                guard let found = try pool.withConnection({ try Store($0).subscription(id) }) else { throw Self.noSubscription }
+    /// Adds every webhook route to the `/v1` group.
+    package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
+        v1.group("/subscriptions", middleware: api.authenticated(.admin)) { subscriptions in
+            subscriptions.post(maxBodyBytes: 16 * 1024) { request, _ in try create(request) }
+            subscriptions.get { _, _ in .json(SubscriptionList(data: try admin.subscriptions().map(SubscriptionView.init))) }
+            subscriptions.get("/{id}") { request, _ in
+                guard let found = try admin.subscription(try Self.subscriptionId(request)) else { throw Self.noSubscription }
                 return .json(SubscriptionView(found))
             }
+            subscriptions.delete("/{id}") { request, _ in try delete(request) }
+            subscriptions.post("/{id}/replay", maxBodyBytes: 4 * 1024) { request, _ in try replay(request) }
         }
-        router.add(.DELETE, "/v1/subscriptions/{id}") { request in try admin(request) { try delete(request) } }
-        router.add(.POST, "/v1/subscriptions/{id}/replay", maxBodyBytes: 4 * 1024) { request in try admin(request) { try replay(request) } }
-        router.add(.GET, "/v1/deliveries") { request in try admin(request) { try deliveries(request) } }
-        router.add(.POST, "/v1/deliveries/{id}/retry") { request in try admin(request) { try retry(request) } }
-    }
-
-    func admin(_ request: HTTPRequest, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
-        try APIErrors.guarded {
-            _ = try auth.authenticate(request, scope: .admin)
-            return try body()
+        v1.group("/deliveries", middleware: api.authenticated(.admin)) { deliveries in
+            deliveries.get { request, _ in try self.deliveries(request) }
+            deliveries.post("/{id}/retry") { request, _ in try retry(request) }
         }
     }
 
@@ -65,7 +54,7 @@ public struct WebhookRoutes: Sendable {
             let errors = problems.errors
             throw HTTPError(.unprocessableContent, title: "Invalid subscription", detail: errors.first?.detail, errors: errors)
         case let .success(new):
-            let created = try pool.withConnection { try Store($0).createSubscription(new) }
+            let created = try admin.create(new)
             var view = SubscriptionView(created)
             view.secret = created.secret  // shown once, here
             return .json(view, status: .created)
@@ -73,15 +62,11 @@ public struct WebhookRoutes: Sendable {
     }
 
     func delete(_ request: HTTPRequest) throws -> HTTPResponse {
-        let id = try Self.subscriptionId(request)
-        return try pool.withConnection { conn in
-            let store = Store(conn)
-            guard let found = try store.subscription(id) else { throw Self.noSubscription }
-            if let name = found.configName {
-                throw HTTPError(.conflict, detail: "subscription '\(name)' comes from the configuration file; remove it there")
-            }
-            try store.deleteSubscription(id)
-            return HTTPResponse(status: .noContent)
+        switch try admin.delete(try Self.subscriptionId(request)) {
+        case .deleted: return HTTPResponse(status: .noContent)
+        case .notFound: throw Self.noSubscription
+        case let .configured(name):
+            throw HTTPError(.conflict, detail: "subscription '\(name)' comes from the configuration file; remove it there")
         }
     }
 
@@ -92,12 +77,8 @@ public struct WebhookRoutes: Sendable {
             throw HTTPError(.unprocessableContent, detail: "from must be an RFC 3339 time",
                             errors: [.init(pointer: "/from", detail: "must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z")])
         }
-        return try pool.withTransaction { conn in
-            let store = Store(conn)
-            guard try store.subscription(id) != nil else { throw Self.noSubscription }
-            let count = try store.replay(subscription: id, from: from)
-            return .json(ReplayResult(subscriptionId: id.uuidString.lowercased(), from: Timestamp(from), scheduled: count), status: .accepted)
-        }
+        guard let count = try admin.replay(id, from: from) else { throw Self.noSubscription }
+        return .json(ReplayResult(subscriptionId: id.uuidString.lowercased(), from: Timestamp(from), scheduled: count), status: .accepted)
     }
 
     static func parseTime(_ text: String) -> Date? {

@@ -44,6 +44,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var clock: @Sendable () -> Date = Date.init
         /// Shown by `/healthz`.
         public var version = "dev"
+        /// Where every route's request count and duration go (by route pattern and status class).
+        public var requestMetrics: any RequestMetricsRecorder = InMemoryRequestMetrics()
 
         public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
             self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
@@ -101,7 +103,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           decisionHook: salesRouting, clock: options.clock, logger: logger)
-        authenticator = Authenticator(pool: pool)
+        authenticator = Authenticator(keys: APIKeyDirectory(pool: pool))
         queues = QueueService(pool: pool, statuses: ingest, waiters: QueueWaiters(
             listener: try PostgresListener(configuration: configuration, logger: logger),
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
@@ -119,15 +121,24 @@ public final class LeadRouterApp: @unchecked Sendable {
         readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
     }
 
-    /// Every route of the service.
+    /// Every route of the service: the probes and the `/v1` API in one root group behind the
+    /// request metrics; every `/v1` route behind `APIMiddleware.common`, and each feature's
+    /// routes in groups with the scope they need (`APIMiddleware.authenticated`).
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
-        OpsRoutes.install(into: &router, version: options.version, readiness: readiness)
-        IngestRoutes(pipeline: pipeline, auth: authenticator, limits: options.ingestLimits).install(into: &router)
-        LeadRoutes(service: ingest, auth: authenticator).install(into: &router)
-        SegmentRoutes(engine: engine, pool: pool, auth: authenticator).install(into: &router)
-        QueueRoutes(service: queues, auth: authenticator).install(into: &router)
-        WebhookRoutes(pool: pool, engine: engine, auth: authenticator, settings: options.webhooks).install(into: &router)
+        let api = APIMiddleware(authenticator: authenticator)
+        let reads = LeadReads(pool: pool)
+        router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
+            OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
+            root.group("/v1", middleware: api.common) { v1 in
+                IngestRoutes(pipeline: pipeline, limits: options.ingestLimits).install(into: &v1, api)
+                LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
+                SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
+                QueueRoutes(service: queues, reads: QueueReads(pool: pool),
+                            owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
+                WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
+            }
+        }
         return router
     }
 

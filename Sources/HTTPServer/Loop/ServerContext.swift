@@ -37,12 +37,13 @@ final class ServerContext: Sendable {
 }
 
 /// Runs a handler on a worker thread and turns whatever it throws into an answer, so a failing
-/// handler never takes the server down.
+/// handler never takes the server down: the one place errors become responses. An
+/// `HTTPResponseError` answers its own problem document; anything else is logged and a 500.
 enum HandlerRunner {
     static func run(_ handler: HTTPHandler, _ request: HTTPRequest, logger: Logger) -> HTTPResponse {
         do {
             return try handler(request)
-        } catch let error as HTTPError {
+        } catch let error as any HTTPResponseError {
             return error.response(requestID: request.requestID)
         } catch {
             logger.error("handler failed", metadata: [

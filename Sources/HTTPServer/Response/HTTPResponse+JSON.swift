@@ -17,7 +17,8 @@ public struct ProblemFieldError: Codable, Sendable, Equatable {
 }
 
 /// An error a handler throws to answer with a specific problem document; the server turns it
-/// into `HTTPResponse.problem`. Anything else a handler throws becomes a 500.
+/// into `HTTPResponse.problem` (it is an `HTTPResponseError`). Anything else a handler throws
+/// that is not an `HTTPResponseError` becomes a 500.
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
     /// The status to answer.
     public var status: HTTPStatus
@@ -41,11 +42,6 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     /// `409 Conflict: already claimed` — for logs.
     public var description: String { "\(status)\(detail.map { ": \($0)" } ?? "")" }
-
-    /// The problem document for this error.
-    public func response(requestID: String? = nil) -> HTTPResponse {
-        .problem(status, title: title, detail: detail, type: type, errors: errors, requestID: requestID, headers: headers)
-    }
 }
 
 /// The RFC 9457 document; `request_id` is our extension member (snake_case like our resources).

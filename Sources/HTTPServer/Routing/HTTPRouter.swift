@@ -1,5 +1,6 @@
-/// A request handler. It may block (it runs on the worker pool) and may throw: an `HTTPError`
-/// becomes its problem document, anything else a 500.
+/// A request handler. It may block (it runs on the worker pool) and may throw: an
+/// `HTTPResponseError` (e.g. `HTTPError`) becomes its problem document, anything else a 500.
+/// Routes of a `RouterGroup` are registered as one of these with their middleware composed in.
 public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
 /// One registered route: method, path pattern with `{param}` segments, optional body limit.
@@ -54,6 +55,11 @@ public struct HTTPRouter: Sendable {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).map(RouteSegment.init)
         routes.append(HTTPRoute(method: method, pattern: pattern, maxBodyBytes: maxBodyBytes,
                                 handler: handler, segments: segments))
+    }
+
+    /// Appends `other`'s routes after this router's, in their order (how a group's routes land).
+    mutating func append(_ other: HTTPRouter) {
+        routes.append(contentsOf: other.routes)
     }
 
     /// Finds the route for `method` and raw (not yet decoded) `path`. HEAD uses a GET route

@@ -1,0 +1,79 @@
+import Foundation
+import LeadStore
+import Postgres
+
+/// A lead with its identity keys: what the read API shows of one lead.
+package struct LeadWithIdentities: Sendable {
+    package var lead: LeadRecord
+    package var identities: [IdentityKey]
+}
+
+/// The read side of leads and segments (the CRM-facing read API): each call is one pooled
+/// connection, no transaction. Lead lookups by id follow merges (`liveLead`); nil means no such
+/// lead.
+package struct LeadReads: Sendable {
+    let pool: PostgresPool
+
+    package init(pool: PostgresPool) { self.pool = pool }
+
+    /// The lead of `id`, or of the lead it was merged into.
+    package func lead(_ id: UUID) throws -> LeadWithIdentities? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.liveLead(id) else { return nil }
+            return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
+        }
+    }
+
+    /// The lead that owns identity `key`.
+    package func lead(for key: IdentityKey) throws -> LeadWithIdentities? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let id = try store.leadId(for: key), let lead = try store.liveLead(id) else { return nil }
+            return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
+        }
+    }
+
+    /// The row of `id` exactly as stored (a merged lead is not followed), e.g. after a status change.
+    package func storedLead(_ id: UUID) throws -> LeadWithIdentities? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.lead(id) else { return nil }
+            return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
+        }
+    }
+
+    /// A lead's current memberships and its membership history.
+    package struct Segments: Sendable {
+        package var lead: LeadRecord
+        package var current: [(segment: String, enteredAt: Date)]
+        package var history: [MembershipHistoryRow]
+    }
+
+    package func segments(of id: UUID) throws -> Segments? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.liveLead(id) else { return nil }
+            return Segments(lead: lead, current: try store.memberships(of: lead.id), history: try store.membershipHistory(of: lead.id))
+        }
+    }
+
+    /// A page of a lead's decisions, newest first.
+    package func decisions(of id: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow>? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard let lead = try store.liveLead(id) else { return nil }
+            return try store.decisions(of: lead.id, limit: limit, cursor: cursor)
+        }
+    }
+
+    /// Live member count per segment name.
+    package func segmentSizes() throws -> [String: Int] {
+        try pool.withConnection { try Store($0).segmentSizes() }
+    }
+
+    /// A page of a segment's members, by lead id.
+    package func members(of segment: String, limit: Int, cursor: String?) throws -> Page<(leadId: UUID, enteredAt: Date)> {
+        try pool.withConnection { try Store($0).members(of: segment, limit: limit, cursor: cursor) }
+    }
+}

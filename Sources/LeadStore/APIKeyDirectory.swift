@@ -1,0 +1,29 @@
+import Essentials
+import Foundation
+import Postgres
+
+/// API keys by the text a client presents: looked up by SHA-256 and cached briefly, so a busy
+/// write key costs no query per request (a revoked key stops working within `cacheSeconds`).
+/// What authentication calls; it knows nothing of HTTP.
+package final class APIKeyDirectory: Sendable {
+    let pool: PostgresPool
+    let cacheSeconds: Double
+    private let cache = Locked<[[UInt8]: (key: StoredAPIKey?, until: Date)]>([:])
+
+    package init(pool: PostgresPool, cacheSeconds: Double = 10) {
+        self.pool = pool; self.cacheSeconds = cacheSeconds
+    }
+
+    /// The stored key whose plaintext is `text`; nil when there is none (unknown keys are cached too).
+    package func key(presented text: String) throws -> StoredAPIKey? {
+        let hash = APIKeyHash.of(text)
+        let now = Date()
+        if let hit = cache.withLock({ $0[hash] }), hit.until > now { return hit.key }
+        let key = try pool.withConnection { try Store($0).apiKey(hash: hash) }
+        cache.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[hash] = (key, now.addingTimeInterval(cacheSeconds))
+        }
+        return key
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import LeadStore
+import Postgres
+
+/// Looking at a queue without claiming: its items (cursor paging) and its stats.
+package struct QueueReads: Sendable {
+    let pool: PostgresPool
+
+    package init(pool: PostgresPool) { self.pool = pool }
+
+    /// Items of `queue`, optionally only those in `state` or of `owner`.
+    package func items(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
+        try pool.withConnection { try Store($0).queueItems(queue: queue, state: state, owner: owner, limit: limit, cursor: cursor) }
+    }
+
+    /// Open, claimed and breached counts and claim latency of `queue`.
+    package func stats(queue: String) throws -> QueueStats {
+        try pool.withConnection { try Store($0).queueStats(queue: queue) }
+    }
+}
+
+/// Owners (load and availability) and the account → owner assignments sales routing reads.
+package struct OwnerAdmin: Sendable {
+    let pool: PostgresPool
+    let clock: @Sendable () -> Date
+
+    /// `clock` stamps account changes (the service clock).
+    package init(pool: PostgresPool, clock: @escaping @Sendable () -> Date) { self.pool = pool; self.clock = clock }
+
+    /// Every owner with its load.
+    package func owners() throws -> [OwnerView] {
+        try pool.withConnection { try Store($0).owners() }
+    }
+
+    /// Switches owner `id` on or off for assignment; nil when there is no such owner.
+    package func setAvailable(_ id: String, available: Bool) throws -> OwnerView? {
+        try pool.withConnection { conn in
+            let store = Store(conn)
+            guard try store.setOwnerAvailable(id, available: available) else { return nil }
+            return try store.owners().first { $0.id == id }
+        }
+    }
+
+    /// Assigns the account of company `domain` (normalised) to `ownerId`.
+    package func assignAccount(domain: String, to ownerId: String) throws {
+        try pool.withTransaction { try Store($0).upsertAccounts([(domain, ownerId)], now: clock()) }
+    }
+}
