@@ -85,6 +85,7 @@ webhooks:
   database_connections: $((WORKERS + 1))
   poll_interval: 50ms
   response_timeout: 5s
+  allow_private_networks: true   # the receivers listen on 127.0.0.1
 YAML
 
 start_node() {  # start_node PORT LOG [--migrate] → sets STARTED

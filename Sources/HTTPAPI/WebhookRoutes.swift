@@ -49,7 +49,8 @@ public struct WebhookRoutes: Sendable {
         }
         object["name"] = nil
         let segments = Set(engine.ruleset.segments.map(\.name))
-        switch SubscriptionValidation.validate(object, knownSegments: segments, defaultMaxAttempts: settings.maxAttempts) {
+        switch SubscriptionValidation.validate(object, knownSegments: segments, defaultMaxAttempts: settings.maxAttempts,
+                                               destinations: settings.destinationPolicy) {
         case let .failure(problems):
             let errors = problems.errors
             throw HTTPError(.unprocessableContent, title: "Invalid subscription", detail: errors.first?.detail, errors: errors)

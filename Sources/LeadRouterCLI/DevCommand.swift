@@ -35,6 +35,8 @@ struct DevCommand: ParsableCommand {
         options.migrationsDirectory = URL(fileURLWithPath: migrationsDir)
         options.server.host = host
         options.server.port = port
+        // A laptop's receivers live on localhost or the LAN: dev lets webhooks go there (serve does not).
+        options.webhooks.allowPrivateNetworks = true
         options.version = LeadrouterVersion.string
         let app = try ServiceRunner.makeApp(options, logger: logger)
         try ServiceRunner.serve(app, signals: signals, logger: logger) { app in

@@ -7,6 +7,9 @@ public struct OutboundHTTPError: Error, CustomStringConvertible, Sendable, Equat
     public enum Code: String, Sendable {
         case invalidURL = "invalid_url"
         case resolve
+        /// Every address of the host is non-public and `webhooks.allow_private_networks` is off:
+        /// nothing was connected to (one message for every such host, whatever its addresses).
+        case blockedAddress = "blocked_address"
         case connect
         case connectTimeout = "connect_timeout"
         case tls
@@ -15,6 +18,11 @@ public struct OutboundHTTPError: Error, CustomStringConvertible, Sendable, Equat
         case malformedResponse = "malformed_response"
         case closedEarly = "closed_early"
     }
+
+    /// The one text of `.blockedAddress`: it does not say which address or range, so a stored
+    /// `last_error` tells nothing about the private network behind a name.
+    public static let blockedDetail =
+        "not connected: the host has no public address (webhooks.allow_private_networks is off)"
 
     public var code: Code
     public var detail: String
@@ -30,6 +38,25 @@ public struct OutboundHTTPError: Error, CustomStringConvertible, Sendable, Equat
         var text = "\(code.rawValue): \(detail)"
         if let errno { text += " (errno \(errno): \(String(cString: strerror(errno))))" }
         return text
+    }
+}
+
+/// Text a receiver controls (a `Location` header, a status line, an error quoting them) made
+/// safe to store as `last_error` and to log: control characters (C0, DEL, C1), Unicode format
+/// characters (bidi overrides, zero-width) and line/paragraph separators are removed, and the
+/// result is cut to `maxLength` characters (ending in `…` when cut).
+public enum ReceiverText {
+    public static func sanitized(_ text: String, maxLength: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: continue
+            default: scalars.append(scalar)
+            }
+        }
+        let clean = String(scalars)
+        guard clean.count > maxLength else { return clean }
+        return String(clean.prefix(max(0, maxLength - 1))) + "…"
     }
 }
 

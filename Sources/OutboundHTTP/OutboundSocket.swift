@@ -9,23 +9,18 @@ final class OutboundSocket {
     private init(fd: Int32) { self.fd = fd }
     deinit { close(fd) }
 
-    /// Resolves `host` and connects to the first address that answers within the deadline.
-    static func connect(host: String, port: Int, deadline: Deadline) throws -> OutboundSocket {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_family = AF_UNSPEC
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw OutboundHTTPError(.resolve, "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(first) }
-        var lastError = OutboundHTTPError(.connect, "no address for \(host)")
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
+    /// Resolves `host` (bounded by the deadline) and connects to the first address that answers
+    /// within the deadline. Every address is checked against `policy` right before it is
+    /// connected to — after resolution, so a name that resolved to a public address when the
+    /// subscription was created and to a private one now (DNS rebinding) is still refused. When
+    /// no address may be connected to, the error is the same whatever the addresses were.
+    static func connect(host: String, port: Int, deadline: Deadline, policy: DestinationPolicy) throws -> OutboundSocket {
+        let addresses = try policy.resolver.resolve(host, deadline: deadline)
+        var lastError = OutboundHTTPError(.blockedAddress, OutboundHTTPError.blockedDetail)
+        for address in addresses {
+            guard policy.refusal(of: address) == nil else { continue }
             do {
-                return try attempt(info.pointee, deadline: deadline, host: host, port: port)
+                return try attempt(address, deadline: deadline, host: host, port: port)
             } catch let error as OutboundHTTPError {
                 lastError = error
                 if error.code == .connectTimeout { break }
@@ -34,14 +29,14 @@ final class OutboundSocket {
         throw lastError
     }
 
-    private static func attempt(_ info: addrinfo, deadline: Deadline, host: String, port: Int) throws -> OutboundSocket {
+    private static func attempt(_ address: IPAddress, deadline: Deadline, host: String, port: Int) throws -> OutboundSocket {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(info.ai_family, type, 0)
+        let fd = socket(address.family, type, 0)
         guard fd >= 0 else { throw OutboundHTTPError(.connect, "socket()", errno: errno) }
         let socket = OutboundSocket(fd: fd)
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+        if address.withSockaddr(port: port, { Glibc.connect(fd, $0, $1) }) != 0 {
             guard errno == EINPROGRESS else { throw OutboundHTTPError(.connect, "connect to \(host):\(port)", errno: errno) }
             guard try socket.wait(POLLOUT, deadline: deadline) else {
                 throw OutboundHTTPError(.connectTimeout, "no connection to \(host):\(port) within the connect timeout")

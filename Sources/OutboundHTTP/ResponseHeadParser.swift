@@ -29,7 +29,7 @@ struct ResponseHeadParser {
             let parts = lines[0].split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let status = Int(parts[1]),
                   (100...599).contains(status) else {
-                return .invalid("not an HTTP/1.x status line: \(lines[0].prefix(80))")
+                return .invalid("not an HTTP/1.x status line: \(ReceiverText.sanitized(String(lines[0].prefix(80)), maxLength: 80))")
             }
             if (100...199).contains(status) && status != 101 { continue }  // 100 Continue and friends
             var headers: [String: String] = [:]

@@ -19,9 +19,11 @@ public enum SubscriptionValidation {
     public struct Problems: Error, Sendable { public var errors: [ProblemFieldError] }
 
     /// The subscription `object` describes, or the field errors. `knownSegments` are the active
-    /// ruleset's segment names (nil: checked later, when the ruleset is known).
+    /// ruleset's segment names (nil: checked later, when the ruleset is known). `destinations`
+    /// refuses URLs of non-public hosts (nil: checked later — the configuration file's
+    /// subscriptions are checked at start, once `webhooks.allow_private_networks` is final).
     public static func validate(_ object: [String: Any], knownSegments: Set<String>?, defaultMaxAttempts: Int,
-                                configName: String? = nil) -> Result<NewSubscription, Problems> {
+                                destinations: DestinationPolicy?, configName: String? = nil) -> Result<NewSubscription, Problems> {
         var errors: [ProblemFieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(ProblemFieldError(pointer: "/" + field, detail: detail)) }
         let allowed: Set<String> = ["url", "topics", "segments", "secret", "active", "description", "max_attempts", "name"]
@@ -29,7 +31,13 @@ public enum SubscriptionValidation {
 
         let url = object["url"] as? String
         if object["url"] == nil { fail("url", "is required") }
-        else if url.flatMap(OutboundURL.init) == nil { fail("url", "must be an absolute http:// or https:// URL with a host and no user info") }
+        else if let url {
+            switch OutboundURL.parse(url) {
+            case let .failure(invalid): fail("url", invalid.reason)
+            case let .success(parsed):
+                if let problem = destinations?.problem(with: parsed) { fail("url", problem) }
+            }
+        } else { fail("url", "must be an absolute http:// or https:// URL") }
 
         var topics: [String] = []
         if let list = object["topics"] as? [Any], !list.isEmpty {

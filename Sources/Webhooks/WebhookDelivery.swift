@@ -31,7 +31,8 @@ public final class WebhookDelivery: @unchecked Sendable {
     public init(databaseURL: String, settings: WebhookSettings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
-        client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile)
+        client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile,
+                                       destinations: settings.destinationPolicy)
         handoff = LeaseHandoff(workers: max(1, settings.workers))
         dispatcher = PeriodicJob(name: "lr-webhook-dispatch", interval: settings.pollInterval)
         leaser = PeriodicJob(name: "lr-webhook-lease", interval: settings.pollInterval)
@@ -140,11 +141,13 @@ public final class WebhookDelivery: @unchecked Sendable {
             let response = try client.post(delivery.url, headers: headers, body: event.body)
             status = response.status
             if !(200...299).contains(response.status) {
-                failure = response.headers["location"].map { "HTTP \(response.status) (redirect to \($0) not followed)" }
-                    ?? "HTTP \(response.status)"
+                // The receiver's text is stored and logged: no control characters, bounded length.
+                failure = response.headers["location"].map {
+                    "HTTP \(response.status) (redirect to \(ReceiverText.sanitized($0, maxLength: 200)) not followed)"
+                } ?? "HTTP \(response.status)"
             }
         } catch {
-            failure = "\(error)"
+            failure = ReceiverText.sanitized("\(error)", maxLength: 500)
         }
         do {
             try withStore { store in

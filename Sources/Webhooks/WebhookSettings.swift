@@ -27,12 +27,24 @@ public struct WebhookSettings: Sendable, Equatable {
     public var timeouts = WebhookHTTPClient.Timeouts()
     /// PEM CA bundle trusted in addition to the system's, for receivers with a private CA.
     public var caFile = ""
+    /// Let subscriptions reach loopback, private (RFC 1918), link-local, CGNAT, unique-local and
+    /// other non-public addresses (`webhooks.allow_private_networks`). Off by default: a
+    /// subscription must not turn the service into a proxy into its own network (cloud metadata
+    /// at 169.254.169.254, the database, internal admin ports). `leadrouter dev` turns it on.
+    public var allowPrivateNetworks = false
+    /// How host names are resolved, for creation-time checks and delivery (tests inject one).
+    public var resolver = HostResolver.system
     /// Subscriptions declared in the configuration file; nil leaves configuration-managed
     /// subscriptions in the database untouched.
     public var subscriptions: [NewSubscription]?
 
     /// All defaults.
     public init() {}
+
+    /// Where subscriptions may point and deliveries may connect; lookups bounded by the connect timeout.
+    public var destinationPolicy: DestinationPolicy {
+        DestinationPolicy(allowPrivateNetworks: allowPrivateNetworks, resolver: resolver, resolveTimeout: timeouts.connect)
+    }
 
     /// How long a worker holds a lease: twice the longest an attempt can take, plus 5 s. A node
     /// killed mid-attempt delays its deliveries by at most this much.

@@ -45,6 +45,8 @@ final class DevCommandTests: XCTestCase {
         XCTAssertEqual(decision.status, 200, decision.text)
         XCTAssertEqual(decision.json["status"] as? String, "qualified")
         XCTAssertEqual(try client.json("GET", "/v1/leads?user_id=dev-1", key: key).status, 200, "the dev key has every scope")
+        let hook = try client.json("POST", "/v1/subscriptions", key: key, ["url": "http://127.0.0.1:9/hook", "topics": ["lead.routed"]])
+        XCTAssertEqual(hook.status, 201, "dev lets webhooks go to private networks: \(hook.text)")
 
         process.interrupt()
         process.waitUntilExit()

@@ -67,7 +67,8 @@ final class WebhookDeliveryTests: XCTestCase {
     /// dispatch takes the ids off `outbox_pending` and leaves the outbox rows as their writer
     /// made them (no new row versions), and a second dispatch finds nothing.
     func testDispatchDoesNotRewriteOutboxRows() throws {
-        let service = try TestService(test: self)  // no delivery threads: this test dispatches itself
+        // No delivery threads: this test dispatches itself. The URL is never called; loopback is allowed explicitly.
+        let service = try TestService(test: self) { $0.webhooks.allowPrivateNetworks = true }
         _ = try service.subscribe(["url": "http://127.0.0.1:9/hook", "topics": ["lead.status_changed"], "secret": Self.secret])
         try service.writeOutbox(leads: [UUID(), UUID(), UUID()], perLead: 4)
         let conn = try service.connection()

@@ -17,10 +17,13 @@ import XCTest
 /// The outbound client against real loopback sockets: plain and TLS receivers, refusals,
 /// redirects left alone, a receiver that never answers, certificates checked.
 final class WebhookHTTPClientTests: XCTestCase {
+    /// The receivers here listen on 127.0.0.1, which the client refuses by default.
+    let loopbackAllowed = DestinationPolicy(allowPrivateNetworks: true)
+
     func testPostsTheBodyAndHeadersAndReturnsTheStatus() throws {
         let receiver = try WebhookReceiver { n in n == 0 ? .ok : .fail(503) }
         defer { receiver.stop() }
-        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 2))
+        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 2), destinations: loopbackAllowed)
         let body = Array(#"{"id":"evt_1"}"#.utf8)
         let first = try client.post(receiver.url + "?q=1", headers: [("X-Leadrouter-Event-Id", "evt_1")], body: body)
         XCTAssertEqual(first.status, 204)
@@ -32,7 +35,7 @@ final class WebhookHTTPClientTests: XCTestCase {
 
     func testRefusedConnectionIsAConnectError() throws {
         let port = try RawServer.freePort()
-        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 1))
+        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 1), destinations: loopbackAllowed)
         XCTAssertThrowsError(try client.post("http://127.0.0.1:\(port)/", headers: [], body: [])) { error in
             let failure = error as? OutboundHTTPError
             XCTAssertEqual(failure?.code, .connect)
@@ -42,7 +45,7 @@ final class WebhookHTTPClientTests: XCTestCase {
 
     func testRedirectIsNotFollowedAndSilenceTimesOut() throws {
         let redirect = try RawServer(answer: "HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n")
-        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 0.5))
+        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 0.5), destinations: loopbackAllowed)
         let moved = try client.post("http://127.0.0.1:\(redirect.port)/", headers: [], body: [1, 2])
         XCTAssertEqual(moved.status, 301)
         XCTAssertEqual(moved.headers["location"], "http://127.0.0.1:1/elsewhere")
@@ -68,7 +71,7 @@ final class WebhookHTTPClientTests: XCTestCase {
         let byName = "https://localhost:\(receiver.port)/hook"
         let byAddress = "https://127.0.0.1:\(receiver.port)/hook"
 
-        let systemTrustOnly = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2))
+        let systemTrustOnly = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2), destinations: loopbackAllowed)
         XCTAssertThrowsError(try systemTrustOnly.post(byName, headers: [], body: [])) { error in
             let failure = error as? OutboundHTTPError
             XCTAssertEqual(failure?.code, .tls)
@@ -76,7 +79,7 @@ final class WebhookHTTPClientTests: XCTestCase {
         }
         XCTAssertEqual(receiver.requests.count, 0, "nothing was sent to an unverified receiver")
 
-        let trusting = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2), extraCAFile: cert)
+        let trusting = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2), extraCAFile: cert, destinations: loopbackAllowed)
         XCTAssertEqual(try trusting.post(byName, headers: [("X-Leadrouter-Event-Id", "evt_9")], body: [1]).status, 204)
         XCTAssertEqual(try trusting.post(byAddress, headers: [], body: [2]).status, 204, "IP literal checked against the IP SAN")
         XCTAssertEqual(receiver.requests.map(\.body), [[1], [2]])
@@ -86,7 +89,7 @@ final class WebhookHTTPClientTests: XCTestCase {
         let (cert, key) = try Self.makeCertificate(subjectAltName: "DNS:other.example")
         let receiver = try WebhookReceiver(tls: TLSConfiguration(certificatePath: cert, keyPath: key))
         defer { receiver.stop() }
-        let trusting = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2), extraCAFile: cert)
+        let trusting = try WebhookHTTPClient(timeouts: .init(connect: 2, response: 2), extraCAFile: cert, destinations: loopbackAllowed)
         XCTAssertThrowsError(try trusting.post("https://localhost:\(receiver.port)/hook", headers: [], body: [])) { error in
             XCTAssertEqual((error as? OutboundHTTPError)?.code, .tls)
             XCTAssertTrue("\(error)".contains("mismatch"), "\(error)")

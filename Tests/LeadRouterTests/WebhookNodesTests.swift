@@ -87,6 +87,7 @@ final class WebhookNodesTests: XCTestCase {
               poll_interval: 50ms
               connect_timeout: 500ms
               response_timeout: 1s
+              allow_private_networks: true
               retry:
                 backoff_base: 50ms
                 backoff_cap: 200ms

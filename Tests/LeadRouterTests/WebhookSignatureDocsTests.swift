@@ -42,7 +42,7 @@ final class WebhookSignatureDocsTests: XCTestCase {
         try python.run()
         defer { python.terminate(); python.waitUntilExit() }
 
-        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 5))
+        let client = try WebhookHTTPClient(timeouts: .init(connect: 1, response: 5), destinations: DestinationPolicy(allowPrivateNetworks: true))
         let url = "http://127.0.0.1:\(port)/hooks"
         WebhookReceiver.eventually(timeout: 20, "the python receiver to listen") {
             (try? client.post(url, headers: [], body: [])) != nil

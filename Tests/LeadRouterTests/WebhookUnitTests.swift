@@ -80,14 +80,14 @@ final class WebhookUnitTests: XCTestCase {
         let segments: Set<String> = ["decision.high-intent.cart"]
         guard case let .failure(problems) = SubscriptionValidation.validate(
             ["url": "ftp://x", "topics": ["lead.routed", "lead.exploded"], "segments": ["nope"], "secret": "short",
-             "max_attempts": 0, "colour": "red"], knownSegments: segments, defaultMaxAttempts: 12) else {
+             "max_attempts": 0, "colour": "red"], knownSegments: segments, defaultMaxAttempts: 12, destinations: nil) else {
             return XCTFail("accepted an invalid subscription")
         }
         XCTAssertEqual(Set(problems.errors.map(\.pointer)), ["/url", "/topics/1", "/segments/0", "/secret", "/max_attempts", "/colour"])
 
         guard case let .success(ok) = SubscriptionValidation.validate(
             ["url": "https://crm.example.com/h", "topics": ["segment.entered", "segment.entered", "lead.routed"],
-             "segments": ["decision.high-intent.cart"]], knownSegments: segments, defaultMaxAttempts: 7) else {
+             "segments": ["decision.high-intent.cart"]], knownSegments: segments, defaultMaxAttempts: 7, destinations: nil) else {
             return XCTFail("refused a valid subscription")
         }
         XCTAssertEqual(ok.topics, ["segment.entered", "lead.routed"], "duplicates dropped, order kept")
@@ -96,7 +96,7 @@ final class WebhookUnitTests: XCTestCase {
         XCTAssertTrue(ok.secret.hasPrefix("whsec_"))
         XCTAssertEqual(ok.secret.count, 6 + 64)
         guard case let .success(other) = SubscriptionValidation.validate(["url": "http://h/", "topics": ["lead.merged"]],
-                                                                        knownSegments: segments, defaultMaxAttempts: 7) else { return XCTFail() }
+                                                                        knownSegments: segments, defaultMaxAttempts: 7, destinations: nil) else { return XCTFail() }
         XCTAssertNotEqual(other.secret, ok.secret)
         XCTAssertNil(other.segments)
     }

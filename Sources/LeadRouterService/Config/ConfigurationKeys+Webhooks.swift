@@ -16,5 +16,9 @@ extension ConfigurationKey {
         integer("webhooks.retry.max_attempts", "LEADROUTER_WEBHOOKS_MAX_ATTEMPTS", 1...100) { $0.webhooks.maxAttempts = $1 },
         duration("webhooks.retry.max_age", "LEADROUTER_WEBHOOKS_MAX_AGE", max: 30 * 86_400) { $0.webhooks.maxAge = $1 },
         text("webhooks.tls.ca_file", "LEADROUTER_WEBHOOKS_CA_FILE") { $0.webhooks.caFile = $1 },
+        text("webhooks.allow_private_networks", "LEADROUTER_WEBHOOKS_ALLOW_PRIVATE_NETWORKS") { c, v throws(ValueError) in
+            guard let flag = ["true": true, "false": false][v] else { throw ValueError(message: "expected true or false, got \"\(v)\"") }
+            c.webhooks.allowPrivateNetworks = flag
+        },
     ]
 }

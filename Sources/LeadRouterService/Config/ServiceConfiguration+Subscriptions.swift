@@ -47,7 +47,8 @@ extension ServiceConfiguration {
                 throw ConfigurationError(source: at(item), key: "\(key).secret", message: "is required in the configuration file")
             }
             object["name"] = nil
-            switch SubscriptionValidation.validate(object, knownSegments: nil, defaultMaxAttempts: webhooks.maxAttempts, configName: name) {
+            switch SubscriptionValidation.validate(object, knownSegments: nil, defaultMaxAttempts: webhooks.maxAttempts,
+                                                         destinations: nil, configName: name) {
             case let .success(subscription): result.append(subscription)
             case let .failure(problems):
                 let first = problems.errors[0]

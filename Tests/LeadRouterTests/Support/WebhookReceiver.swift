@@ -121,6 +121,7 @@ func testWebhookSettings(workers: Int = 4, responseTimeout: Double = 1, maxAttem
     settings.backoffBase = 0.05
     settings.backoffCap = 0.4
     settings.maxAttempts = maxAttempts
+    settings.allowPrivateNetworks = true  // the receivers of these tests listen on 127.0.0.1
     return settings
 }
 
