@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 internal import CLibPQ
 import Logging
@@ -43,6 +44,8 @@ public final class PostgresListener: @unchecked Sendable {
     private var generation = 0
     private var currentPID: Int32?
     private let finished = DispatchSemaphore(value: 0)
+    /// Reconnect failures during an outage: one line per distinct error per window, then a count.
+    private let logThrottle = LogThrottle()
 
     /// A listener that is not running yet; subscribe, then `start()`.
     public init(
@@ -140,9 +143,11 @@ public final class PostgresListener: @unchecked Sendable {
             do {
                 let conn = try PostgresConnection(configuration: configuration, logger: logger)
                 backoff = initialBackoff
+                logger.settle(logThrottle, level: .warning)
                 try serve(conn)
             } catch {
-                logger.warning("listener connection lost", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                logger.throttled(.warning, "listener connection lost", error: error, by: logThrottle,
+                                 metadata: ["retry_in": "\(backoff)"])
             }
             state.lock()
             currentPID = nil

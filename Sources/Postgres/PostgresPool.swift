@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Logging
 
@@ -38,6 +39,11 @@ public final class PostgresPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var state: PoolStateMachine<PostgresConnection>
     private let reaper = Reaper()
+    /// While the database is away every acquire fails to connect: one line per distinct error
+    /// per window, then a count (docs/postgres.md, Logging).
+    private let logThrottle = LogThrottle()
+    /// The same for the info lines about broken connections being replaced.
+    private let brokenThrottle = LogThrottle()
 
     /// Creates the pool and starts its idle reaper; connections open on demand (see `prewarm`).
     public init(configuration: PostgresConfiguration, settings: Settings = Settings(), logger: Logger) {
@@ -144,7 +150,7 @@ public final class PostgresPool: @unchecked Sendable {
             case .use(let connection):
                 condition.unlock()
                 if connection.checkIdleHealth() { return connection }
-                logger.info("replacing broken pooled connection")
+                logger.throttled(.info, "replacing broken pooled connection", by: brokenThrottle)
                 condition.lock()
                 _ = state.release(connection, healthy: false, now: now())
             case .connect:
@@ -173,7 +179,7 @@ public final class PostgresPool: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if case .close = action, !healthy {
-            logger.info("discarding broken connection")
+            logger.throttled(.info, "discarding broken connection", by: brokenThrottle)
         }
     }
 
@@ -184,12 +190,17 @@ public final class PostgresPool: @unchecked Sendable {
             let action = state.connected(connection)
             condition.unlock()
             if action != nil { throw PostgresError(code: .closed, message: "pool is closed") }
+            logger.settle(logThrottle, level: .warning)
+            logger.settle(brokenThrottle, level: .info)
             return connection
         } catch {
             condition.lock()
             state.connectFailed()
             condition.signal()
             condition.unlock()
+            if (error as? PostgresError)?.code != .closed {
+                logger.throttled(.warning, "cannot open a database connection", error: error, by: logThrottle)
+            }
             throw error
         }
     }

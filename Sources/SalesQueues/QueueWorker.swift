@@ -17,6 +17,8 @@ public final class QueueWorker: Sendable {
     private let stopSignal = Locked<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    /// A round failing every second while the database is away logs once per window and a count.
+    private let logThrottle = LogThrottle()
 
     /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
     public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
@@ -76,8 +78,9 @@ public final class QueueWorker: Sendable {
                     if reopened + escalated > 0 {
                         logger.info("queue upkeep", metadata: ["leases.reopened": "\(reopened)", "sla.escalated": "\(escalated)"])
                     }
+                    logger.settle(logThrottle, level: .warning)
                 } catch {
-                    logger.warning("queue upkeep failed", metadata: ["error": "\(error)"])
+                    logger.throttled(.warning, "queue upkeep failed", error: error, by: logThrottle)
                 }
                 _ = wake.wait(timeout: .now() + interval)
             }

@@ -21,6 +21,9 @@ public final class WebhookDelivery: @unchecked Sendable {
     private let wake = NSCondition()
     private let finished = DispatchGroup()
     private let handoff: LeaseHandoff
+    /// Dispatch and lease retry every `poll_interval` (200 ms): while the database is away they
+    /// log once per window and a count.
+    private let logThrottle = LogThrottle()
 
     private struct State { var stopping = false; var started = false }
 
@@ -108,8 +111,9 @@ public final class WebhookDelivery: @unchecked Sendable {
                 let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
                 if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
                 if created > 0 || reclaimed > 0 { wakeAll() }
+                logger.settle(logThrottle, level: .error)
             } catch {
-                logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
+                logger.throttled(.error, "webhook dispatch failed", error: error, by: logThrottle)
             }
             idle(settings.pollInterval)
         }
@@ -124,7 +128,7 @@ public final class WebhookDelivery: @unchecked Sendable {
                 let leased = try withStore { try $0.leaseDeliveries(limit: wanted, leaseSeconds: settings.leaseSeconds) }
                 if leased.isEmpty { idle(settings.pollInterval) } else { handoff.hand(leased) }
             } catch {
-                logger.error("webhook lease failed", metadata: ["error": "\(error)"])
+                logger.throttled(.error, "webhook lease failed", error: error, by: logThrottle)
                 idle(settings.pollInterval)
             }
         }
