@@ -15,7 +15,10 @@ final class DevCommandTests: XCTestCase {
         }
         // Under /tmp so that the postgres user (when we are root) can reach it.
         let dataDir = URL(fileURLWithPath: "/tmp/lr-dev-test-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: dataDir) }
+        defer {
+            try? FileManager.default.removeItem(at: dataDir)
+            try? FileManager.default.removeItem(atPath: dataDir.path + "-dev-key")
+        }
 
         let process = Process()
         process.executableURL = binary
