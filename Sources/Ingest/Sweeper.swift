@@ -19,6 +19,8 @@ public final class Sweeper: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     private let job: PeriodicJob
+    /// A pass failing every second while the database is away logs once per window and a count.
+    private let logThrottle = LogThrottle()
 
     package init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
@@ -82,12 +84,15 @@ public final class Sweeper: Sendable {
                     partitionsCheckedDay.withLock { $0 = day }
                     if created > 0 { logger.info("created event partitions", metadata: ["partitions.created": "\(created)"]) }
                 } catch {
-                    logger.warning("could not create event partitions", metadata: ["error": "\(error)"])
+                    logger.throttled(.warning, "could not create event partitions", error: error, by: logThrottle)
                 }
             }
             var swept = 0
-            do { swept = try sweepDue() } catch {
-                logger.warning("sweep failed", metadata: ["error": "\(error)"])
+            do {
+                swept = try sweepDue()
+                logger.settle(logThrottle, level: .warning)
+            } catch {
+                logger.throttled(.warning, "sweep failed", error: error, by: logThrottle)
             }
             // A sweep that found work looks again at once; an empty one waits the interval.
             return swept == 0 ? .pause : .runAgain

@@ -6,8 +6,10 @@ import LeadStore
 import Logging
 
 /// `leadrouter dev`: the whole service on one machine with no setup — a private PostgreSQL in
-/// ./.leadrouter/pg, migrated, a dev key with every scope printed, config/segments.yaml loaded,
-/// serving on 127.0.0.1:8080; the private PostgreSQL stops when leadrouter does.
+/// ./.leadrouter/pg (Unix socket only), migrated, a dev key with every scope kept in
+/// ./.leadrouter/pg-dev-key (0600) and printed, config/segments.yaml loaded, serving on
+/// 127.0.0.1:8080 (loopback only unless --allow-remote); the private PostgreSQL stops when
+/// leadrouter does.
 struct DevCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
@@ -17,9 +19,19 @@ struct DevCommand: ParsableCommand {
     @Option(help: "Where the private PostgreSQL cluster lives (reused across runs).") var dataDir = ".leadrouter/pg"
     @Option(help: "The ruleset.") var rules = "config/segments.yaml"
     @Option(help: "Directory of the migration files.") var migrationsDir = "migrations"
-    @Option(help: "Listen address.") var host = "127.0.0.1"
+    @Option(help: "Listen address (loopback unless --allow-remote).") var host = "127.0.0.1"
+    @Flag(help: "Allow a --host other machines can reach (the dev key has every scope).") var allowRemote = false
     @Option(help: "Listen port.") var port = 8080
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+
+    func validate() throws {
+        guard allowRemote || DevSafety.isLoopback(host: host) else {
+            throw ValidationError("""
+                --host \(host) is not a loopback address: other machines could reach a service whose printed key has \
+                every scope. Pass --allow-remote as well if that is what you want.
+                """)
+        }
+    }
 
     func run() throws {
         let logger = ServiceRunner.bootstrapLogging(level: logLevel)
@@ -40,11 +52,13 @@ struct DevCommand: ParsableCommand {
         options.version = LeadrouterVersion.string
         let app = try ServiceRunner.makeApp(options, logger: logger)
         try ServiceRunner.serve(app, signals: signals, logger: logger) { app in
-            let key = try app.createKey(name: "dev \(ISO8601DateFormatter().string(from: Date()))", scopes: Set(APIScope.allCases))
+            let keyFile = DevSafety.keyFile(forDataDirectory: URL(fileURLWithPath: dataDir))
+            let (key, reused) = try DevSafety.reuseOrCreateKey(
+                app: app, file: keyFile, name: "dev \(ISO8601DateFormatter().string(from: Date()))")
             FileHandle.standardOutput.write(Data("""
-                leadrouter dev: PostgreSQL at \(postgres.url) (data in \(dataDir))
+                leadrouter dev: PostgreSQL at \(postgres.url) (data in \(dataDir), Unix socket only)
                 leadrouter dev: serving on http://\(host):\(app.port ?? port)  (Ctrl-C stops both)
-                leadrouter dev: API key with every scope (ingest, read, write, queue, admin):
+                leadrouter dev: API key with every scope (ingest, read, write, queue, admin), \(reused ? "kept" : "new, saved") in \(keyFile.path):
                 \(key)
 
                 """.utf8))

@@ -11,7 +11,8 @@ enum ServiceRunner {
     static func bootstrapLogging(level: String) -> Logger {
         let parsed = Logger.Level(rawValue: level) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            // One line per entry, whatever a message or metadata value carries.
+            var handler = OneLineLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = parsed
             return handler
         }

@@ -1,4 +1,5 @@
 internal import CLibPQ
+import Essentials
 import Foundation
 import Logging
 
@@ -46,10 +47,12 @@ final class PGConnHandle {
         return handle
     }
 
-    /// libpq's last error message for this connection, trimmed.
+    /// libpq's last error message for this connection, folded to one line: libpq writes several
+    /// (`FATAL: …` then `DETAIL: …`; `server closed the connection unexpectedly` then two tab-
+    /// indented lines), and every error we build from it ends up in one log entry.
     var errorMessage: String {
         guard let cString = PQerrorMessage(raw) else { return "unknown libpq error" }
-        let text = String(cString: cString).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = OneLine.fold(String(cString: cString))
         return text.isEmpty ? "unknown libpq error" : text
     }
 
@@ -75,9 +78,9 @@ final class NoticeSink {
         if severity == "FATAL" || severity == "PANIC" { fatalReceived = true }
         let metadata: Logger.Metadata = ["sqlstate": "\(field(UInt8(ascii: "C")))", "severity": "\(severity)"]
         if severity != "NOTICE" && severity != "DEBUG" && severity != "INFO" && severity != "LOG" {
-            logger.warning("\(field(UInt8(ascii: "M")))", metadata: metadata)
+            logger.warning("\(OneLine.fold(field(UInt8(ascii: "M"))))", metadata: metadata)
         } else {
-            logger.debug("\(field(UInt8(ascii: "M")))", metadata: metadata)
+            logger.debug("\(OneLine.fold(field(UInt8(ascii: "M"))))", metadata: metadata)
         }
     }
 }
@@ -95,16 +98,17 @@ final class PGResultHandle: @unchecked Sendable {
     var status: ExecStatusType { PQresultStatus(raw) }
 
     /// The server's diagnostic fields turned into our error; `connectionBroken` decides the code
-    /// when the server sent no SQLSTATE.
+    /// when the server sent no SQLSTATE. Every text field is folded to one line (a DETAIL or
+    /// HINT can span several, and libpq's own messages do).
     func error(connectionBroken: Bool) -> PostgresError {
         func field(_ code: UInt8) -> String? {
             guard let value = PQresultErrorField(raw, Int32(code)) else { return nil }
-            return String(cString: value)
+            return OneLine.fold(String(cString: value))
         }
         let sqlState = field(UInt8(ascii: "C")).map(SQLState.init(rawValue:))
         var message = field(UInt8(ascii: "M"))
         if message == nil, let full = PQresultErrorMessage(raw) {
-            message = String(cString: full).trimmingCharacters(in: .whitespacesAndNewlines)
+            message = OneLine.fold(String(cString: full))
         }
         var error = PostgresError(
             code: .queryFailed, sqlState: sqlState,

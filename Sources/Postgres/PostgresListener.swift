@@ -37,6 +37,8 @@ public final class PostgresListener: @unchecked Sendable {
     let maxBackoff: Double
     private let wakePipe: WakePipe
     private let state = ConditionLocked(State())
+    /// Reconnect failures during an outage: one line per distinct error per window, then a count.
+    private let logThrottle = LogThrottle()
 
     private struct State {
         var handlers: [String: [Int: Handler]] = [:]
@@ -135,9 +137,11 @@ public final class PostgresListener: @unchecked Sendable {
             do {
                 let conn = try PostgresConnection(configuration: configuration, logger: logger)
                 backoff = initialBackoff
+                logger.settle(logThrottle, level: .warning)
                 try serve(conn)
             } catch {
-                logger.warning("listener connection lost", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                logger.throttled(.warning, "listener connection lost", error: error, by: logThrottle,
+                                 metadata: ["retry_in": "\(backoff)"])
             }
             state.withLock { $0.currentPID = nil }
             if isStopped { return }

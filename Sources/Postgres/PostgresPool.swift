@@ -39,6 +39,11 @@ public final class PostgresPool: @unchecked Sendable {
     private let state: ConditionLocked<PoolStateMachine<PostgresConnection>>
     /// Closes connections idle beyond the idle timeout, every half idle timeout.
     private let reaper: PeriodicJob
+    /// While the database is away every acquire fails to connect: one line per distinct error
+    /// per window, then a count (docs/postgres.md, Logging).
+    private let logThrottle = LogThrottle()
+    /// The same for the info lines about broken connections being replaced.
+    private let brokenThrottle = LogThrottle()
 
     /// Creates the pool and starts its idle reaper; connections open on demand (see `prewarm`).
     public init(configuration: PostgresConfiguration, settings: Settings = Settings(), logger: Logger) {
@@ -148,7 +153,7 @@ public final class PostgresPool: @unchecked Sendable {
             switch action {
             case .use(let connection):
                 if connection.checkIdleHealth() { return connection }
-                logger.info("replacing broken pooled connection")
+                logger.throttled(.info, "replacing broken pooled connection", by: brokenThrottle)
                 let now = now()
                 _ = state.withLock { $0.release(connection, healthy: false, now: now) }
             case .connect:
@@ -171,7 +176,7 @@ public final class PostgresPool: @unchecked Sendable {
         let action = state.withLock { $0.release(connection, healthy: healthy, now: now) }
         state.signal()
         if case .close = action, !healthy {
-            logger.info("discarding broken connection")
+            logger.throttled(.info, "discarding broken connection", by: brokenThrottle)
         }
     }
 
@@ -180,10 +185,15 @@ public final class PostgresPool: @unchecked Sendable {
             let connection = try PostgresConnection(configuration: configuration, logger: logger)
             let action = state.withLock { $0.connected(connection) }
             if action != nil { throw PostgresError(code: .closed, message: "pool is closed") }
+            logger.settle(logThrottle, level: .warning)
+            logger.settle(brokenThrottle, level: .info)
             return connection
         } catch {
             state.withLock { $0.connectFailed() }
             state.signal()
+            if (error as? PostgresError)?.code != .closed {
+                logger.throttled(.warning, "cannot open a database connection", error: error, by: logThrottle)
+            }
             throw error
         }
     }

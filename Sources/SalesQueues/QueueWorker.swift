@@ -15,6 +15,8 @@ public final class QueueWorker: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     private let job: PeriodicJob
+    /// A round failing every second while the database is away logs once per window and a count.
+    private let logThrottle = LogThrottle()
 
     /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
     public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
@@ -74,8 +76,9 @@ public final class QueueWorker: Sendable {
                 if reopened + escalated > 0 {
                     logger.info("queue upkeep", metadata: ["leases.reopened": "\(reopened)", "sla.escalated": "\(escalated)"])
                 }
+                logger.settle(logThrottle, level: .warning)
             } catch {
-                logger.warning("queue upkeep failed", metadata: ["error": "\(error)"])
+                logger.throttled(.warning, "queue upkeep failed", error: error, by: logThrottle)
             }
             return .pause
         }

@@ -24,6 +24,9 @@ public final class WebhookDelivery: @unchecked Sendable {
     private let leaser: PeriodicJob
     private let workers = Locked<[NativeThread]>([])
     private let handoff: LeaseHandoff
+    /// Dispatch and lease retry every `poll_interval` (200 ms): while the database is away they
+    /// log once per window and a count.
+    private let logThrottle = LogThrottle()
 
     private struct State { var stopping = false; var started = false }
 
@@ -101,8 +104,9 @@ public final class WebhookDelivery: @unchecked Sendable {
             let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
             if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
             if created > 0 || reclaimed > 0 { leaser.wake() }  // new deliveries: lease them now
+            logger.settle(logThrottle, level: .error)
         } catch {
-            logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
+            logger.throttled(.error, "webhook dispatch failed", error: error, by: logThrottle)
         }
         return .pause
     }
@@ -118,7 +122,7 @@ public final class WebhookDelivery: @unchecked Sendable {
             handoff.hand(leased)
             return .runAgain
         } catch {
-            logger.error("webhook lease failed", metadata: ["error": "\(error)"])
+            logger.throttled(.error, "webhook lease failed", error: error, by: logThrottle)
             return .pause
         }
     }

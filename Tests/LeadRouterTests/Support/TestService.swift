@@ -73,7 +73,7 @@ final class TestService: @unchecked Sendable {
     let port: Int
 
     init(test: XCTestCase, start: Date = Date(timeIntervalSince1970: 1_795_000_000), rulesYAML: String? = nil,
-         configure: (inout LeadRouterApp.Options) -> Void = { _ in }) throws {
+         logger: Logger = TestDatabases.logger, configure: (inout LeadRouterApp.Options) -> Void = { _ in }) throws {
         url = try TestDatabases.create()
         clock = ManualClock(start)
         let yaml = try rulesYAML ?? String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8)
@@ -89,7 +89,7 @@ final class TestService: @unchecked Sendable {
         let clock = self.clock
         options.clock = { clock.now }
         configure(&options)
-        app = try LeadRouterApp(options: options, logger: TestDatabases.logger)
+        app = try LeadRouterApp(options: options, logger: logger)
         try app.start()
         port = app.port!
         ingestKey = try app.createKey(name: "ingest", scopes: [.ingest])
