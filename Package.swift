@@ -59,7 +59,7 @@ let package = Package(
         // Features.
         .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
         .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
-        .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "HTTPServer", "Cryptography", "Segmentation", "JSONCoding",
+        .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "Cryptography", "Segmentation", "JSONCoding",
                                                  "Postgres", "Essentials", log]),
 
         // Routes, authentication, problem documents.

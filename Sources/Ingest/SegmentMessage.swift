@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Segmentation
 
@@ -39,13 +40,4 @@ public struct SegmentMessage: Sendable, Equatable {
 }
 
 /// A problem with one field of a message: RFC 9457 `errors[]` items.
-public struct MessageFieldError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// JSON pointer to the field, e.g. `/batch/3/userId`.
-    public var pointer: String
-    public var detail: String
-
-    package init(pointer: String, detail: String) {
-        self.pointer = pointer; self.detail = detail
-    }
-    public var description: String { "\(pointer): \(detail)" }
-}
+public typealias MessageFieldError = FieldError

@@ -25,26 +25,25 @@ extension Store {
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
         throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID]) {
         var queries: [PostgresQuery] = [Self.indexPlans]
+        /// Adds a statement and returns where its result will be: positions are taken as the
+        /// pipeline is built, never computed from which statements happen to be present.
+        func add(_ query: PostgresQuery) -> Int { queries.append(query); return queries.count - 1 }
         let hashes = Array(Set(keys.map(\.hash))).sorted()
-        if !hashes.isEmpty { queries.append("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
-        if let messageId {
-            queries.append("""
+        if !hashes.isEmpty { _ = add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
+        let processedResult = messageId.map { messageId in
+            add("""
                 SELECT p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p \(unsafeRaw: Self.processedDecisionJoin)
                 WHERE p.write_key_id = \(writeKey) AND p.message_id = \(messageId)
                 """)
         }
-        if !keys.isEmpty { queries.append(resolveQuery(keys)) }
+        let resolvedResult = keys.isEmpty ? nil : add(resolveQuery(keys))
         let results = try connection.pipeline(queries)
-        var index = hashes.isEmpty ? 1 : 2
         var processed: ProcessedMessage?
-        if messageId != nil {
-            if let row = results[index].first {
-                processed = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                             response: try row.decode(PostgresJSON?.self, "response"))
-            }
-            index += 1
+        if let processedResult, let row = results[processedResult].first {
+            processed = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
+                                         response: try row.decode(PostgresJSON?.self, "response"))
         }
-        let found = keys.isEmpty ? [:] : try Self.decodeResolved(results[index])
+        let found = try resolvedResult.map { try Self.decodeResolved(results[$0]) } ?? [:]
         return (processed, found)
     }
 

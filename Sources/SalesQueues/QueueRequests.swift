@@ -1,18 +1,10 @@
 import Foundation
 import LeadStore
 import Segmentation
+import Essentials
 
-/// A field error of a queue API body: JSON pointer and what is wrong.
-public struct QueueFieldError: Error, Sendable, Equatable {
-    /// Where in the body (`/limit`), or `""` for the body itself.
-    public var pointer: String
-    /// What is wrong, for people.
-    public var detail: String
-
-    package init(pointer: String, detail: String) {
-        self.pointer = pointer; self.detail = detail
-    }
-}
+/// A field error of a queue API body: JSON pointer (`/limit`, or `""` for the body) and what is wrong.
+public typealias QueueFieldError = FieldError
 
 /// Reads a JSON object body field by field, collecting every error (so one 400 lists them all).
 package struct JSONFields {

@@ -1,7 +1,6 @@
 import Cryptography
 import Essentials
 import Foundation
-import HTTPServer
 import LeadStore
 import OutboundHTTP
 
@@ -16,7 +15,7 @@ public enum SubscriptionValidation {
     public static func generateSecret() -> String { "whsec_" + Hex.encode(Crypto.randomBytes(32)) }
 
     /// Every field problem of one subscription, each under its JSON pointer.
-    public struct Problems: Error, Sendable { public var errors: [ProblemFieldError] }
+    public struct Problems: Error, Sendable { public var errors: [FieldError] }
 
     /// The subscription `object` describes, or the field errors. `knownSegments` are the active
     /// ruleset's segment names (nil: checked later, when the ruleset is known). `destinations`
@@ -24,8 +23,8 @@ public enum SubscriptionValidation {
     /// subscriptions are checked at start, once `webhooks.allow_private_networks` is final).
     public static func validate(_ object: [String: Any], knownSegments: Set<String>?, defaultMaxAttempts: Int,
                                 destinations: DestinationPolicy?, configName: String? = nil) -> Result<NewSubscription, Problems> {
-        var errors: [ProblemFieldError] = []
-        func fail(_ field: String, _ detail: String) { errors.append(ProblemFieldError(pointer: "/" + field, detail: detail)) }
+        var errors: [FieldError] = []
+        func fail(_ field: String, _ detail: String) { errors.append(FieldError(pointer: "/" + field, detail: detail)) }
         let allowed: Set<String> = ["url", "topics", "segments", "secret", "active", "description", "max_attempts", "name"]
         for key in object.keys.sorted() where !allowed.contains(key) { fail(key, "is not a subscription field") }
 

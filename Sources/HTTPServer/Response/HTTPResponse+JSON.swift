@@ -1,20 +1,9 @@
+import Essentials
 import Foundation
 
 /// One field-level problem inside a problem document's `errors` array, e.g.
-/// `{"pointer": "/batch/3/userId", "detail": "is required"}`. `pointer` is a JSON Pointer
-/// (RFC 6901) into the request body.
-public struct ProblemFieldError: Codable, Sendable, Equatable {
-    /// JSON Pointer to the offending value, e.g. `/batch/3/userId`.
-    public var pointer: String
-    /// What is wrong with it, for a person.
-    public var detail: String
-
-    /// A field problem at `pointer`.
-    public init(pointer: String, detail: String) {
-        self.pointer = pointer
-        self.detail = detail
-    }
-}
+/// `{"pointer": "/batch/3/userId", "detail": "is required"}` (`Essentials.FieldError`).
+public typealias ProblemFieldError = FieldError
 
 /// An error a handler throws to answer with a specific problem document; the server turns it
 /// into `HTTPResponse.problem` (it is an `HTTPResponseError`). Anything else a handler throws
