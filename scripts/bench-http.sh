@@ -6,12 +6,14 @@
 #
 #   scripts/bench-http.sh                 # DURATION=10 REPS=3 CONNS="1 64"
 #   DURATION=5 REPS=1 scripts/bench-http.sh
+#   BIN=/path/to/other/leadrouter scripts/bench-http.sh   # another build of leadrouter, same references
 #
 # leadrouter runs with --log-level warning (its one-line-per-request access log off) and nginx
 # with access_log off, so neither measures its logging. All traffic stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
 
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
@@ -20,9 +22,8 @@ WRK_THREADS=${WRK_THREADS:-2}
 
 ensure_packages wrk nginx libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-echo "building leadrouter (release)…" >&2
-swift build -c release --product leadrouter >&2
-LEADROUTER_BIN="$(swift build -c release --show-bin-path)/leadrouter"
+bench_leadrouter release  # BIN=… measures another build (e.g. a commit before a change)
+LEADROUTER_BIN=$BIN
 echo "building the Hummingbird reference (release; the first build takes a few minutes)…" >&2
 (cd Benchmarks/hummingbird-hello && swift build -c release >&2)
 HB_BIN="$(cd Benchmarks/hummingbird-hello && swift build -c release --show-bin-path)/HummingbirdHello"

@@ -8,6 +8,7 @@
 #
 #   scripts/bench-ingest-ab.sh 5e91a01        # ROUNDS=4
 #   ROUNDS=2 scripts/bench-ingest-ab.sh HEAD~3
+#   BASE_BIN=/path/to/its/leadrouter scripts/bench-ingest-ab.sh 6d2575a   # reuse a build of the base
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -22,9 +23,13 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/bench-ab.XXXXXX")
 BASE_TREE="$SCRATCH/base"
 git worktree add --detach "$BASE_TREE" "$BASE_REV" >&2
 trap 'git worktree remove --force "$BASE_TREE" >/dev/null 2>&1 || true; rm -rf "$SCRATCH"' EXIT
-echo "building $BASE_REV…" >&2
-(cd "$BASE_TREE" && swift build -c release --product leadrouter >&2)
-BASE_BIN="$(cd "$BASE_TREE" && swift build -c release --show-bin-path)/leadrouter"
+if [ -n "${BASE_BIN:-}" ]; then
+    echo "base: $BASE_BIN (given; built from $BASE_REV, whose migrations are used)" >&2
+else
+    echo "building $BASE_REV…" >&2
+    (cd "$BASE_TREE" && swift build -c release --product leadrouter >&2)
+    BASE_BIN="$(cd "$BASE_TREE" && swift build -c release --show-bin-path)/leadrouter"
+fi
 
 # run_one NAME TREE BIN: one run on a fresh cluster; appends a line to $SCRATCH/runs.tsv.
 run_one() {
