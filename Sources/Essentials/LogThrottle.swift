@@ -30,6 +30,8 @@ public final class LogThrottle: Sendable {
 
     private struct Window {
         var opened: Double
+        /// The order windows were opened in: `opened` ties when the clock has not moved.
+        var sequence: Int
         /// Start of the span the held-back count covers (reset when it is summarised early).
         var countingSince: Double
         var held: Int
@@ -41,6 +43,7 @@ public final class LogThrottle: Sendable {
     public let maxEntries: Int
     private let clock: @Sendable () -> Double
     private let windows = Locked([Entry: Window]())
+    private let opened = Locked(0)
 
     /// `clock` returns seconds on a monotonic scale (tests inject one).
     public init(window: Double = 10, maxEntries: Int = 64, clock: @escaping @Sendable () -> Double = LogThrottle.uptime) {
@@ -63,16 +66,16 @@ public final class LogThrottle: Sendable {
                 return lines
             }
             // A distinct entry: what is held back of the others is summarised first.
-            for (other, var open) in windows.sorted(by: { $0.value.opened < $1.value.opened }) where open.held > 0 {
+            for (other, var open) in windows.sorted(by: { $0.value.sequence < $1.value.sequence }) where open.held > 0 {
                 lines.append(.repeated(other, count: open.held, seconds: now - open.countingSince))
                 open.held = 0
                 open.countingSince = now
                 windows[other] = open
             }
-            if windows.count >= maxEntries, let oldest = windows.min(by: { $0.value.opened < $1.value.opened }) {
+            if windows.count >= maxEntries, let oldest = windows.min(by: { $0.value.sequence < $1.value.sequence }) {
                 windows[oldest.key] = nil
             }
-            windows[entry] = Window(opened: now, countingSince: now, held: 0)
+            windows[entry] = Window(opened: now, sequence: opened.withLock { $0 += 1; return $0 }, countingSince: now, held: 0)
             lines.append(.first(entry))
             return lines
         }
@@ -92,7 +95,7 @@ public final class LogThrottle: Sendable {
     }
 
     private static func close(_ windows: inout [Entry: Window], now: Double, window: Double, all: Bool) -> [Line] {
-        let ended = windows.filter { all || now - $0.value.opened >= window }.sorted { $0.value.opened < $1.value.opened }
+        let ended = windows.filter { all || now - $0.value.opened >= window }.sorted { $0.value.sequence < $1.value.sequence }
         var lines: [Line] = []
         for (entry, open) in ended {
             windows[entry] = nil

@@ -2,15 +2,8 @@ import XCTest
 @testable import Cryptography
 @testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
 @testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 final class CryptoTests: XCTestCase {
     func testSHA256KnownVectors() {

@@ -1,18 +1,7 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
 @testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The database going away: ingest answers 503 with Retry-After and writes nothing half; once
 /// the database is back the same process serves again, and every 2xx'd event is present.

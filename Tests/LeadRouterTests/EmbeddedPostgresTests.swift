@@ -2,17 +2,9 @@ import Foundation
 import Logging
 import XCTest
 @testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
 @testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// `leadrouter dev` depends on this: a private cluster is created, started, reused, stopped.
 final class EmbeddedPostgresTests: XCTestCase {

@@ -1,17 +1,6 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
 @testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Group commit: the messages of a request are spread over lanes by identity, and each lane
 /// applies what it took in ONE transaction — rows written together share their `xmin`.

@@ -1,17 +1,9 @@
 import Foundation
 import XCTest
 @testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
 @testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 final class GzipInflaterTests: XCTestCase {
     // gzip of {"type":"track","event":"Product Added"} (made with Python's gzip, mtime 0).

@@ -1,17 +1,6 @@
 import Foundation
 import XCTest
 @testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Write keys are public: everything a sender controls, over real sockets against a real
 /// PostgreSQL. Bad input is a 4xx problem document that changes nothing, and no request ends

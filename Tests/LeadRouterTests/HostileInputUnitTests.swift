@@ -2,17 +2,11 @@ import Foundation
 import Segmentation
 import XCTest
 @testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
 @testable import Ingest
 @testable import JSONCoding
 @testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The pieces behind `HostileInputTests`, without a server: signature timestamps, content
 /// problems in JSON, the event-time window, batch splitting, the write scope, configuration.

@@ -1,17 +1,7 @@
 import Foundation
 import XCTest
 @testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The HTTP contract: auth (401/403), gzip batches, validation errors, signatures, status changes,
 /// segment listings with paging, readiness.

@@ -2,18 +2,8 @@ import Foundation
 import Postgres
 import Segmentation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
 @testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// A lane batch (`applyBatch`: reads for the whole batch, decisions in memory, writes in one
 /// pipeline) must decide and store exactly what applying the same messages one transaction each

@@ -1,17 +1,5 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The main funnel of config/cases/journey-researcher-to-customer.yaml, end to end over HTTP
 /// against PostgreSQL: researcher → product comparer → cart abandoner → checkout → customer,

@@ -1,18 +1,7 @@
 import Foundation
 import Segmentation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
 @testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// `JSONReader` replaces `JSONDecoder` for request bodies: it must read what `JSONDecoder`
 /// reads into the same `Value`, and refuse what it refuses.

@@ -1,18 +1,9 @@
 import Foundation
 import Segmentation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
 @testable import Ingest
 @testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// `JSONWriter` and `DecisionJSON` must give exactly `Decision.jsonEncoder`'s bytes: stored
 /// answers are compared byte for byte with the first answer, and consumers see one shape.

@@ -1,18 +1,7 @@
 import Foundation
 import HTTPServer
 import XCTest
-@testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 final class OpsRoutesTests: XCTestCase {
     private func call(_ router: HTTPRouter, _ path: String) throws -> (Int, [String: Any]) {

@@ -2,18 +2,8 @@ import Foundation
 import Postgres
 import Segmentation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
 @testable import Ingest
-@testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// A new ruleset that counts something the old one did not: the lead's signal is backfilled from
 /// its stored events before the first decision under the new ruleset uses it. And `serve` refuses

@@ -1,17 +1,5 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The official `segment-analytics-python` client from PyPI (`pip install segment-analytics-python`),
 /// pointed at leadrouter, delivers unchanged: gzip batches, Basic auth with the write key,

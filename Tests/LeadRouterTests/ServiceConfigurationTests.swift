@@ -1,17 +1,6 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// `leadrouter serve` settings: defaults < file < flags < LEADROUTER_* environment.
 final class ServiceConfigurationTests: XCTestCase {

@@ -1,17 +1,5 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Time-based re-evaluation with the manual clock: a lead in a segment whose exit is
 /// `inactive(14d)` leaves when the 14 days pass, without an event.

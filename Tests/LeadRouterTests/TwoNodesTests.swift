@@ -1,18 +1,6 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Two `leadrouter serve` processes on one database (both with --migrate at once): the same
 /// messages sent to both, concurrently, are applied exactly once; one lead is never evaluated

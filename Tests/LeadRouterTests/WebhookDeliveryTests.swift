@@ -2,16 +2,7 @@ import Foundation
 import Postgres
 import XCTest
 @testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
 @testable import Webhooks
 
 /// Outbox → deliveries → signed POSTs to a real receiver, against real PostgreSQL.

@@ -1,18 +1,9 @@
 import Foundation
 import HTTPServer
 import XCTest
-@testable import Cryptography
 @testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
 @testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The outbound client against real loopback sockets: plain and TLS receivers, refusals,
 /// redirects left alone, a receiver that never answers, certificates checked.

@@ -2,17 +2,7 @@ import Foundation
 import Postgres
 import XCTest
 @testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Several nodes delivering from one database, and a node killed mid-delivery.
 final class WebhookNodesTests: XCTestCase {

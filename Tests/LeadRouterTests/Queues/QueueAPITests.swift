@@ -1,18 +1,6 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// The queue API end to end: real service, real sockets, real PostgreSQL.
 final class QueueAPITests: XCTestCase {

@@ -1,18 +1,8 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
-@testable import Essentials
 @testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 @testable import Segmentation
 
 /// A migrated throwaway database with teams synced, for the queue store tests: leads are bare

@@ -1,18 +1,7 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
 @testable import SalesQueues
-@testable import Webhooks
 
 /// Long polling: a waiting claim is woken by the NOTIFY of an enqueue made on another
 /// connection, and the number of waiting claims is capped (503 + Retry-After beyond it).

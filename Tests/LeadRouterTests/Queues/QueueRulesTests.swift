@@ -1,17 +1,7 @@
 import Foundation
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
 @testable import SalesQueues
-@testable import Webhooks
 
 /// The pure parts of the queues: lease decisions, long-poll steps, request bodies, CSV import.
 final class QueueRulesTests: XCTestCase {

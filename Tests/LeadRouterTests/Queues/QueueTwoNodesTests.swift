@@ -1,18 +1,6 @@
 import Foundation
 import Postgres
 import XCTest
-@testable import Cryptography
-@testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// Two `leadrouter serve` processes sharing one queue: capacity holds across nodes, a long poll
 /// on one node is woken by a lead routed through the other, and 8 claimers split over both

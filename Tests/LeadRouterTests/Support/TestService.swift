@@ -2,18 +2,8 @@ import Foundation
 import Logging
 import Postgres
 import XCTest
-@testable import Cryptography
 @testable import Essentials
-@testable import HTTPAPI
-@testable import Ingest
-@testable import JSONCoding
 @testable import LeadRouterService
-@testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
-@testable import Webhooks
 
 /// A clock the test moves by hand: the service's now (ingest and sweeper), never the engine's.
 final class ManualClock: Sendable {

@@ -3,17 +3,9 @@ import HTTPServer
 import Logging
 import Postgres
 import XCTest
-@testable import Cryptography
 @testable import Essentials
-@testable import HTTPAPI
 @testable import Ingest
-@testable import JSONCoding
-@testable import LeadRouterService
 @testable import LeadStore
-@testable import OutboundHTTP
-@testable import Profiles
-@testable import RulesTools
-@testable import SalesQueues
 @testable import Webhooks
 
 /// A webhook receiver on a real loopback socket (our own HTTPServer), whose answer to each
