@@ -41,7 +41,7 @@ let package = Package(
 
         // Infrastructure that knows nothing of leads.
         .target(name: "HTTPServer", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography", log]),
-        .target(name: "OutboundHTTP", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography"]),
+        .target(name: "OutboundHTTP", dependencies: ["COpenSSL", "Essentials", "Cryptography"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Essentials", log]),
         // The pure rule engine: `now` is an argument, no I/O.
         .target(name: "Segmentation", dependencies: ["Essentials", yams]),
@@ -58,14 +58,14 @@ let package = Package(
 
         // Features.
         .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
-        .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
-        .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "Cryptography", "Segmentation", "JSONCoding",
-                                                 "Postgres", "Essentials", log]),
+        .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "Postgres", "Essentials", log]),
+        .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "Cryptography", "Segmentation", "Postgres",
+                                                 "Essentials", log]),
 
         // Routes, authentication, problem documents.
         .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "LeadStore", "Profiles",
                                                 "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
-                                                "CZlib", log]),
+                                                "CZlib"]),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",

@@ -20,7 +20,7 @@ public final class GroupCommitPipeline: Sendable {
     let logger: Logger
 
     /// `lanes` writer threads (each holds at most one pooled connection at a time).
-    public init(service: IngestService, lanes: Int = 8, maxBatch: Int = 256, logger: Logger) {
+    public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, logger: Logger) {
         self.service = service
         self.logger = logger
         self.lanes = (0..<max(1, lanes)).map { Lane(index: $0, service: service, maxBatch: maxBatch, logger: logger) }
@@ -114,7 +114,7 @@ final class Lane: @unchecked Sendable {
     }
 
     func start() {
-        thread.withLock { $0 = NativeThread.start(name: "leadrouter-lane-\(index)") { [self] in run() } }
+        thread.withLock { $0 = NativeThread.start(name: "lr-lane-\(index)") { [self] in run() } }
     }
 
     func enqueue(_ items: [PendingMessage]) {

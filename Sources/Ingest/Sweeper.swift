@@ -27,7 +27,7 @@ public final class Sweeper: Sendable {
                  logger: Logger) {
         self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
         self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
-        job = PeriodicJob(name: "leadrouter-sweeper", interval: interval)
+        job = PeriodicJob(name: "lr-sweeper", interval: interval)
     }
 
     /// Re-evaluates every lead due at the clock's now, batch by batch; returns how many.

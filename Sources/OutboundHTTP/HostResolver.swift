@@ -41,14 +41,18 @@ public struct HostResolver: Sendable, Equatable {
         let gaveUp = Locked(false)
         let done = DispatchSemaphore(value: 0)
         let lookup = self.lookup
-        let thread = Thread {
-            let result = Result { try lookup(host) }
-            outcome.withLock { $0 = result }
-            done.signal()
-            if gaveUp.withLock({ $0 }) { HostResolver.abandoned.withLock { $0 -= 1 } }
+        do {
+            // Not joined: a lookup past the deadline is abandoned (counted below) and its
+            // detached thread ends when getaddrinfo returns.
+            _ = try NativeThread(name: "lr-resolve") {
+                let result = Result { try lookup(host) }
+                outcome.withLock { $0 = result }
+                done.signal()
+                if gaveUp.withLock({ $0 }) { HostResolver.abandoned.withLock { $0 -= 1 } }
+            }
+        } catch {
+            throw OutboundHTTPError(.resolve, "cannot resolve \(host): \(error)")
         }
-        thread.name = "lr-resolve"
-        thread.start()
         guard done.wait(timeout: DispatchTime(uptimeNanoseconds: deadline.uptimeNanoseconds)) == .success else {
             // Count the thread as abandoned unless it finished meanwhile.
             let stillRunning = gaveUp.withLock { flag -> Bool in

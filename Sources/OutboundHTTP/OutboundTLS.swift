@@ -1,3 +1,4 @@
+import Cryptography
 private import COpenSSL
 import Foundation
 
@@ -28,13 +29,7 @@ final class OutboundTLSContext: @unchecked Sendable {
     deinit { SSL_CTX_free(handle) }
 
     static func error(_ operation: String) -> OutboundHTTPError {
-        var messages: [String] = []
-        while case let code = ERR_get_error(), code != 0 {
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return OutboundHTTPError(.tls, "\(operation): \(messages.isEmpty ? "no OpenSSL detail" : messages.joined(separator: "; "))")
+        OutboundHTTPError(.tls, "\(operation): \(OpenSSLErrors.drain())")
     }
 }
 

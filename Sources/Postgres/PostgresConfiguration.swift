@@ -13,12 +13,19 @@ public struct PostgresConfiguration: Sendable {
     public var applicationName: String
     /// Prepared statements kept per connection; beyond this, statements run unnamed.
     public var statementCacheCapacity: Int
+    /// Settings every session of this configuration starts with (`synchronous_commit=off` for a
+    /// pool whose commits may be lost in a crash), sent in the startup packet: no round trip.
+    /// Names and values are the service's own constants (letters, digits, `_`, `.`), never input.
+    public var sessionSettings: [(name: String, value: String)]
 
     /// Creates a configuration; `url` is usually the `DATABASE_URL` environment variable.
     public init(
         url: String, connectTimeoutSeconds: Int = 5, applicationName: String = "leadrouter",
-        statementCacheCapacity: Int = 256
+        statementCacheCapacity: Int = 256, sessionSettings: [(name: String, value: String)] = []
     ) {
+        precondition(sessionSettings.allSatisfy { Self.isPlain($0.name) && Self.isPlain($0.value) },
+                     "session settings are constants of letters, digits, '_' and '.'")
+        self.sessionSettings = sessionSettings
         self.url = url
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
@@ -39,13 +46,20 @@ public struct PostgresConfiguration: Sendable {
         // Text results must be parseable without guessing: UTC, ISO dates, exact floats.
         // When the URL brings its own `options`, the same settings are sent as SET after connect.
         if !url.contains("options") {
-            params.append(("options", "-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3"))
+            let extra = sessionSettings.map { " -c \($0.name)=\($0.value)" }.joined()
+            params.append(("options", "-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3" + extra))
         }
         return params
     }
 
     /// Run after connecting when the URL's own `options` kept ours out of the startup packet.
     var sessionSetupSQL: String? {
-        url.contains("options") ? "SET TimeZone='UTC'; SET DateStyle='ISO, YMD'; SET extra_float_digits=3" : nil
+        guard url.contains("options") else { return nil }
+        let extra = sessionSettings.map { "; SET \($0.name) = '\($0.value)'" }.joined()
+        return "SET TimeZone='UTC'; SET DateStyle='ISO, YMD'; SET extra_float_digits=3" + extra
+    }
+
+    private static func isPlain(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 == 0x5F || $0 == 0x2E || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 }

@@ -92,7 +92,7 @@ public final class PostgresListener: @unchecked Sendable {
             return true
         }
         // Not joined: `stop` waits for the thread only up to its timeout.
-        if first { NativeThread.start(name: "postgres-listener") { self.run() } }
+        if first { NativeThread.start(name: "lr-pg-listen") { self.run() } }
     }
 
     /// Stops the thread and closes its connection; waits up to `timeout` seconds for it to end.

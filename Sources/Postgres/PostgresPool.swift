@@ -54,7 +54,7 @@ public final class PostgresPool: @unchecked Sendable {
             limits: .init(
                 minConnections: settings.minConnections, maxConnections: settings.maxConnections,
                 idleTimeout: settings.idleTimeout)))
-        reaper = PeriodicJob(name: "postgres-pool-reaper", interval: max(0.05, settings.idleTimeout / 2))
+        reaper = PeriodicJob(name: "lr-pg-reaper", interval: max(0.05, settings.idleTimeout / 2))
         // The thread holds the pool weakly, so dropping the pool stops it (deinit closes).
         reaper.start(pauseFirst: true) { [weak self] in
             guard let pool = self else { return .finish }

@@ -21,7 +21,7 @@ public final class QueueWorker: Sendable {
     /// A worker on `pool` running every `interval` seconds, `batchSize` rows per transaction, at `clock`'s now.
     public init(pool: PostgresPool, interval: Double = 1, batchSize: Int = 200, clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
         self.pool = pool; self.interval = interval; self.batchSize = batchSize; self.clock = clock; self.logger = logger
-        job = PeriodicJob(name: "leadrouter-queues", interval: interval)
+        job = PeriodicJob(name: "lr-queues", interval: interval)
     }
 
     /// Reopens every lease expired at the clock's now; returns how many.

@@ -37,10 +37,10 @@ public final class WebhookDelivery: @unchecked Sendable {
         client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile,
                                        destinations: settings.destinationPolicy)
         handoff = LeaseHandoff(workers: max(1, settings.workers))
-        dispatcher = PeriodicJob(name: "lr-webhook-dispatch", interval: settings.pollInterval)
-        leaser = PeriodicJob(name: "lr-webhook-lease", interval: settings.pollInterval)
+        dispatcher = PeriodicJob(name: "lr-wh-dispatch", interval: settings.pollInterval)
+        leaser = PeriodicJob(name: "lr-wh-lease", interval: settings.pollInterval)
         policy = RetryPolicy(base: settings.backoffBase, cap: settings.backoffCap, maxAge: settings.maxAge)
-        pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL),
+        pool = PostgresPool(configuration: PostgresConfiguration(url: databaseURL, sessionSettings: [("synchronous_commit", "off")]),
                             settings: .init(minConnections: 0, maxConnections: max(1, settings.databaseConnections),
                                             acquireTimeout: 30, idleTimeout: 300),
                             logger: logger)
@@ -53,7 +53,7 @@ public final class WebhookDelivery: @unchecked Sendable {
         dispatcher.start { [self] in dispatchTick() }
         leaser.start { [self] in leaseTick() }
         let threads = (0..<max(1, settings.workers)).map { i in
-            NativeThread.start(name: "lr-webhook-\(i)") { [self] in workerLoop() }
+            NativeThread.start(name: "lr-wh-\(i)") { [self] in workerLoop() }
         }
         workers.withLock { $0 = threads }
         logger.info("webhook delivery started", metadata: ["workers": "\(settings.workers)"])
@@ -81,13 +81,13 @@ public final class WebhookDelivery: @unchecked Sendable {
 
     var stopping: Bool { state.withLock { $0.stopping } }
 
-    /// A store on one of delivery's own connections, with `synchronous_commit = off`: a commit
+    /// A store on one of delivery's own connections, whose sessions start with
+    /// `synchronous_commit = off` (the pool's configuration): a commit
     /// lost in a database crash only means a lease, an outcome or a whole dispatch (atomically)
     /// is done again — a delivery may be sent twice, which at-least-once allows — and delivery
     /// then never waits on the WAL flush that ingest's commits wait on.
     func withStore<T>(transaction: Bool = false, _ body: (Store) throws -> T) throws -> T {
         try pool.withConnection { conn in
-            try conn.executeScript(unsafeSQL: "SET synchronous_commit = off")
             return transaction ? try conn.withTransaction { try body(Store($0)) } : try body(Store(conn))
         }
     }

@@ -1,3 +1,4 @@
+import Cryptography
 private import COpenSSL
 
 /// Where the listener's certificate chain and private key live (PEM files).
@@ -29,15 +30,7 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
     /// What failed and OpenSSL's reason, safe to show an operator.
     public var description: String { "TLS: \(operation) failed: \(detail)" }
 
-    static func drainOpenSSLErrors() -> String {
-        var messages: [String] = []
-        while case let code = ERR_get_error(), code != 0 {
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return messages.isEmpty ? "no OpenSSL detail" : messages.joined(separator: "; ")
-    }
+    static func drainOpenSSLErrors() -> String { OpenSSLErrors.drain() }
 }
 
 /// Owner of one server `SSL_CTX` (freed in `deinit`): certificate, key, TLS 1.2 minimum.
