@@ -44,30 +44,35 @@ package struct APIMiddleware: Sendable {
 
     /// Around every route needing a key with `scope`. `bodyCredential` reads the key from the
     /// body when the request has no `Authorization` header at all (Segment's `writeKey`).
+    /// `allowPublic` lets public keys in (only the Segment-compatible endpoints say so).
     package func authenticated(_ scope: APIScope,
-                               bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil) -> [any RouterMiddleware<APIContext>] {
-        [Authenticate(scope: scope, authenticator: authenticator, bodyCredential: bodyCredential)]
+                               bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil,
+                               allowPublic: Bool = false) -> [any RouterMiddleware<APIContext>] {
+        [Authenticate(scope: scope, authenticator: authenticator, bodyCredential: bodyCredential, allowPublic: allowPublic)]
     }
 }
 
 /// Authenticates every request of its group before the handler runs: 401 when there is no key
-/// or it is unknown, 403 when it lacks `scope`; the accepted key goes into `context.apiKey`.
+/// or it is unknown, 403 when it lacks `scope` or is a public key where `allowPublic` is false;
+/// the accepted key goes into `context.apiKey`.
 /// Without an `Authorization` header, `bodyCredential` (when given) supplies the key from the
 /// body; it is asked only then, so a header is checked before the body is even looked at.
 package struct Authenticate: RouterMiddleware {
     let scope: APIScope
     let authenticator: Authenticator
     let bodyCredential: (@Sendable (HTTPRequest) throws -> String?)?
+    let allowPublic: Bool
 
-    package init(scope: APIScope, authenticator: Authenticator, bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil) {
-        self.scope = scope; self.authenticator = authenticator; self.bodyCredential = bodyCredential
+    package init(scope: APIScope, authenticator: Authenticator, bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil,
+                 allowPublic: Bool = false) {
+        self.scope = scope; self.authenticator = authenticator; self.bodyCredential = bodyCredential; self.allowPublic = allowPublic
     }
 
     package func handle(_ request: HTTPRequest, context: APIContext,
                         next: (HTTPRequest, APIContext) throws -> HTTPResponse) throws -> HTTPResponse {
         let bodyKey = request.headers["Authorization"] == nil ? try bodyCredential?(request) : nil
         var context = context
-        context.apiKey = try authenticator.authenticate(request, scope: scope, bodyWriteKey: bodyKey)
+        context.apiKey = try authenticator.authenticate(request, scope: scope, bodyWriteKey: bodyKey, allowPublic: allowPublic)
         return try next(request, context)
     }
 }

@@ -7,12 +7,20 @@ import LeadStore
 /// cached briefly). Routes do not call it: the `Authenticate` middleware of their group does.
 public final class Authenticator: Sendable {
     let keys: APIKeyDirectory
+    /// Where a successful authentication notes the key's use (`last_used_at`, written later).
+    let usage: KeyUsage?
 
-    package init(keys: APIKeyDirectory) { self.keys = keys }
+    package init(keys: APIKeyDirectory, usage: KeyUsage? = nil) { self.keys = keys; self.usage = usage }
+
+    /// The routes a public key may call, for its 403's detail.
+    static let publicRoutes = "POST /v1/track, /v1/identify, /v1/page, /v1/screen, /v1/group, /v1/alias and /v1/batch"
 
     /// The key presented in `Authorization` (Bearer, or Basic with the key as user name), else
-    /// `bodyWriteKey` (Segment's `writeKey` field), granted `scope`.
-    public func authenticate(_ request: HTTPRequest, scope: APIScope, bodyWriteKey: String? = nil) throws -> StoredAPIKey {
+    /// `bodyWriteKey` (Segment's `writeKey` field), granted `scope`. A public key is refused
+    /// (403) unless `allowPublic` (the Segment-compatible endpoints); a rotated key past its
+    /// grace period is unknown (401), even while cached.
+    public func authenticate(_ request: HTTPRequest, scope: APIScope, bodyWriteKey: String? = nil,
+                             allowPublic: Bool = false) throws -> StoredAPIKey {
         let presented: PresentedCredential?
         do {
             presented = try CredentialParser.parse(authorization: request.headers["Authorization"])
@@ -23,9 +31,15 @@ public final class Authenticator: Sendable {
             throw Self.unauthorized("an API key is required: Authorization: Bearer <key>, or HTTP Basic with the key as user name")
         }
         guard let key = try keys.key(presented: text) else { throw Self.unauthorized("the API key is not valid") }
+        let now = Date()
+        guard !key.isExpired(at: now) else { throw Self.unauthorized("the API key is not valid") }
+        guard !key.isPublic || allowPublic else {
+            throw HTTPError(.forbidden, detail: "a public key may call only the Segment-compatible endpoints (\(Self.publicRoutes)); use a secret key here")
+        }
         guard scope.isGranted(by: key.scopes) else {
             throw HTTPError(.forbidden, detail: "the API key lacks scope '\(scope.rawValue)'")
         }
+        usage?.note(key.id, at: now)
         return key
     }
 

@@ -27,21 +27,28 @@ public struct IngestRoutes: Sendable {
     static let success = HTTPResponse.json(["success": true])
 
     /// Adds the ingest routes to the `/v1` group; each body limit gets its own group, since
-    /// the body's `writeKey` is read from the body inflated under that limit.
+    /// the body's `writeKey` is read from the body inflated under that limit, and
+    /// `POST /v1/events` its own, closed to public keys.
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         let limits = decoder.limits
         let signed = VerifySignature(toleranceSeconds: signatureToleranceSeconds)
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes)) + [signed]) { singles in
+        // Public (browser/app) write keys may call the Segment-compatible endpoints only: the
+        // answer of POST /v1/events is the lead's decision, which a page must never read.
+        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes), allowPublic: true)
+                    + [signed]) { singles in
             for kind in SegmentMessage.Kind.allCases {
                 singles.post("/\(kind.rawValue)", maxBodyBytes: limits.maxMessageBytes) { request, context in
                     try single(request, kind: kind, key: context.authenticatedKey())
                 }
             }
-            singles.post("/events", maxBodyBytes: limits.maxMessageBytes) { request, context in
+        }
+        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes)) + [signed]) { events in
+            events.post("/events", maxBodyBytes: limits.maxMessageBytes) { request, context in
                 try event(request, key: context.authenticatedKey())
             }
         }
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes)) + [signed]) { batches in
+        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes), allowPublic: true)
+                    + [signed]) { batches in
             batches.post("/batch", maxBodyBytes: limits.maxBatchBytes) { request, context in
                 try batch(request, key: context.authenticatedKey())
             }

@@ -4,7 +4,8 @@ import LeadStore
 import SalesQueues
 
 /// Owners and accounts: `GET /v1/owners` (load and availability) and `PATCH /v1/owners/{id}
-/// {available}` with scope `queue` (a sales tool switches its reps on and off);
+/// {available}` with scope `queue` (a sales tool switches its reps on and off; an owner-bound
+/// key only its own owner);
 /// `PUT /v1/accounts/{domain} {owner_id}` with scope `admin`.
 public struct OwnerRoutes: Sendable {
     let owners: OwnerAdmin
@@ -18,8 +19,11 @@ public struct OwnerRoutes: Sendable {
             group.get { _, _ in
                 .json(["data": try owners.owners().map(OwnerJSON.init)])
             }
-            group.patch("/{id}", maxBodyBytes: 4096) { request, _ in
+            group.patch("/{id}", maxBodyBytes: 4096) { request, context in
                 let id = request.pathParameters["id"] ?? ""
+                if let bound = try context.authenticatedKey().ownerId, bound != id {
+                    throw HTTPError(.forbidden, detail: "this key is bound to owner '\(bound)' and may change only that owner")
+                }
                 var fields = JSONFields(request.body)
                 let available = fields.bool("available", required: true)
                 guard let available, fields.errors.isEmpty else { throw QueueRoutes.invalid(QueueRequestError(errors: fields.errors)) }

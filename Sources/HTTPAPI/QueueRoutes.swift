@@ -26,7 +26,9 @@ public struct QueueRoutes: Sendable {
             queues.get("/{queue}/stats") { request, _ in try stats(request) }
             queues.post("/{queue}/claim", maxBodyBytes: 4096) { request, context in try claim(request, key: context.authenticatedKey()) }
             for verb in ["ack", "release", "extend"] {
-                queues.post("/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request, _ in try lease(request, verb: verb) }
+                queues.post("/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request, context in
+                    try lease(request, verb: verb, key: context.authenticatedKey())
+                }
             }
         }
         OwnerRoutes(owners: owners).install(into: &v1, api)
@@ -68,7 +70,11 @@ public struct QueueRoutes: Sendable {
     func claim(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
         let queue = try queueName(request)
         let parsed: ClaimRequest
-        do { parsed = try ClaimRequest.parse(request.body) } catch { throw Self.invalid(error) }
+        do { parsed = try ClaimRequest.parse(request.body).bound(to: key.ownerId).get() } catch let error as QueueRequestError {
+            throw Self.invalid(error)
+        } catch let error as OwnerBindingError {
+            throw HTTPError(.forbidden, detail: error.detail)
+        }
         do {
             let result = try service.claim(queue: queue, request: parsed, claimer: key.name)
             return .json(QueueItemsPage(queue: queue, data: result.items.map { QueueItemView(item: $0, showToken: true) },
@@ -79,17 +85,22 @@ public struct QueueRoutes: Sendable {
         }
     }
 
-    func lease(_ request: HTTPRequest, verb: String) throws -> HTTPResponse {
+    func lease(_ request: HTTPRequest, verb: String, key: StoredAPIKey) throws -> HTTPResponse {
         let queue = try queueName(request)
         guard let id = request.pathParameters["id"].flatMap(UUID.init(uuidString:)) else {
             throw HTTPError(.notFound, detail: "no such item (ids are UUIDs)")
         }
         let parsed: LeaseRequest
         do { parsed = try LeaseRequest.parse(request.body, verb: verb) } catch { throw Self.invalid(error) }
-        switch try service.lease(queue: queue, item: id, request: parsed) {
+        switch try service.lease(queue: queue, item: id, request: parsed, holder: key.ownerId) {
         case let .done(item): return .json(QueueItemView(item: item, showToken: verb == "extend"))
         case let .conflict(why): throw HTTPError(.conflict, title: "Stale claim", detail: why)
         case .notFound: throw HTTPError(.notFound, detail: "no item \(id.uuidString.lowercased()) in queue '\(queue)'")
+        case let .notHolder(why): throw HTTPError(.forbidden, detail: why)
+        case let .outcomeNotAllowed(allowed):
+            let detail = "this outcome is not one the ruleset allows for sales (sales.outcomes): use one of \(allowed.joined(separator: ", "))"
+            throw HTTPError(.unprocessableContent, title: "Outcome not allowed", detail: detail,
+                            errors: [ProblemFieldError(pointer: "/outcome", detail: detail)])
         }
     }
 }

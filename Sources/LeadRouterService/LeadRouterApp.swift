@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import HTTPAPI
 import HTTPServer
@@ -46,6 +47,12 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var version = "dev"
         /// Where every route's request count and duration go (by route pattern and status class).
         public var requestMetrics: any RequestMetricsRecorder = InMemoryRequestMetrics()
+        /// How long a node caches a looked-up API key: the bound on a revocation reaching the
+        /// other nodes (the revoking node forgets the key at once).
+        public var keyCacheSeconds = 10.0
+        /// How often the noted key uses are written to `api_keys.last_used_at` (each key at
+        /// most once a minute whatever this is).
+        public var keyUsageFlushInterval = 15.0
 
         public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
             self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
@@ -66,6 +73,11 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let pipeline: GroupCommitPipeline
     public let queues: QueueService
     public let authenticator: Authenticator
+    /// API keys by hash (cached), their coarse `last_used_at`, and their lifecycle.
+    package let keyDirectory: APIKeyDirectory
+    package let keyUsage = KeyUsage()
+    package let keyAdmin: KeyAdmin
+    private let keyUsageJob: PeriodicJob
     public let webhookDelivery: WebhookDelivery
     public let readiness = ReadinessChecks()
     let logger: Logger
@@ -103,12 +115,15 @@ public final class LeadRouterApp: @unchecked Sendable {
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           decisionHook: salesRouting, clock: options.clock, logger: logger)
-        authenticator = Authenticator(keys: APIKeyDirectory(pool: pool))
+        keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)
+        keyAdmin = KeyAdmin(pool: pool, directory: keyDirectory)
+        keyUsageJob = PeriodicJob(name: "lr-key-usage", interval: options.keyUsageFlushInterval, jitter: 0.2)
+        authenticator = Authenticator(keys: keyDirectory, usage: keyUsage)
         queues = QueueService(pool: pool, statuses: ingest, waiters: QueueWaiters(
             listener: try PostgresListener(configuration: configuration, logger: logger),
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
             worker: QueueWorker(pool: pool, interval: options.queueWorkerInterval, clock: options.clock, logger: logger),
-            clock: options.clock, logger: logger)
+            allowedOutcomes: engine.ruleset.salesOutcomes, clock: options.clock, logger: logger)
         webhookDelivery = try WebhookDelivery.prepare(databaseURL: options.databaseURL, settings: options.webhooks, engine: engine,
                                                       pool: pool, logger: logger)
         let pool = self.pool
@@ -137,6 +152,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 QueueRoutes(service: queues, reads: QueueReads(pool: pool),
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
+                KeyRoutes(admin: keyAdmin).install(into: &v1, api)
             }
         }
         return router
@@ -153,7 +169,16 @@ public final class LeadRouterApp: @unchecked Sendable {
             sweeperRunning = true
         }
         if options.webhooks.enabled { webhookDelivery.start() }
+        let usage = keyUsage, pool = self.pool, logger = self.logger
+        keyUsageJob.start(pauseFirst: true) {
+            do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }
+            return .pause
+        }
     }
+
+    /// Writes the noted key uses now (what the background job does every `keyUsageFlushInterval`).
+    @discardableResult
+    package func flushKeyUsage() throws -> Int { try keyUsage.flush(pool: pool) }
 
     public var port: Int? { server?.port }
 
@@ -166,6 +191,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
+        keyUsageJob.stop()
+        _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()
         pool.close()
     }
@@ -176,4 +203,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         _ = try pool.withConnection { try Store($0).createAPIKey(name: name, key: key, scopes: scopes, signingSecret: signingSecret) }
         return key.plaintext
     }
+
+    /// Creates a key with `settings` (public, owner-bound, …; checked) and returns its plaintext.
+    public func createKey(_ settings: APIKeySettings) throws -> String { try keyAdmin.create(settings).plaintext }
 }

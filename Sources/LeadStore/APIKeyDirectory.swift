@@ -9,6 +9,8 @@ package final class APIKeyDirectory: Sendable {
     let pool: PostgresPool
     let cacheSeconds: Double
     private let cache = Locked<[[UInt8]: (key: StoredAPIKey?, until: Date)]>([:])
+    /// Moves on every `forget`: a lookup that began before it does not cache what it read.
+    private let forgets = Locked(0)
 
     package init(pool: PostgresPool, cacheSeconds: Double = 10) {
         self.pool = pool; self.cacheSeconds = cacheSeconds
@@ -19,11 +21,20 @@ package final class APIKeyDirectory: Sendable {
         let hash = APIKeyHash.of(text)
         let now = Date()
         if let hit = cache.withLock({ $0[hash] }), hit.until > now { return hit.key }
+        let forgetsBefore = forgets.withLock { $0 }
         let key = try pool.withConnection { try Store($0).apiKey(hash: hash) }
         cache.withLock { entries in
             if entries.count > 10_000 { entries.removeAll() }
             entries[hash] = (key, now.addingTimeInterval(cacheSeconds))
         }
+        if forgets.withLock({ $0 }) != forgetsBefore { cache.withLock { $0[hash] = nil } }
         return key
+    }
+
+    /// Drops key `id` from this node's cache at once (after it was revoked or rotated here), so
+    /// its next request is looked up again. Other nodes drop it within `cacheSeconds`.
+    package func forget(keyID id: UUID) {
+        forgets.withLock { $0 += 1 }
+        cache.withLock { entries in entries = entries.filter { $0.value.key?.id != id } }
     }
 }

@@ -89,6 +89,23 @@ public struct ClaimRequest: Sendable, Equatable {
         if !f.errors.isEmpty { throw QueueRequestError(errors: f.errors) }
         return request
     }
+
+    /// The claim an owner-bound key makes: as its `owner` (nil: any key, unchanged). A claim
+    /// naming another owner is refused with the reason (a 403 for the sender).
+    public func bound(to owner: String?) -> Result<ClaimRequest, OwnerBindingError> {
+        guard let owner else { return .success(self) }
+        if let ownerId, ownerId != owner {
+            return .failure(OwnerBindingError(detail: "this key is bound to owner '\(owner)' and cannot claim as '\(ownerId)'"))
+        }
+        var bound = self
+        bound.ownerId = owner
+        return .success(bound)
+    }
+}
+
+/// An owner-bound key asked to act as another owner.
+public struct OwnerBindingError: Error, Sendable, Equatable {
+    public var detail: String
 }
 
 /// `ack`, `release` and `extend` bodies: the claim token and the operation.

@@ -33,6 +33,10 @@ public final class QueueService: Sendable {
         case done(QueueItem)
         case conflict(String)
         case notFound
+        /// An ack's outcome the ruleset's `sales.outcomes` does not list (these are allowed).
+        case outcomeNotAllowed(allowed: [String])
+        /// An owner-bound key acting on an item it does not hold as its owner (the detail says why).
+        case notHolder(String)
     }
 
     /// Too many long polls wait already: answer 503 with Retry-After.
@@ -46,14 +50,17 @@ public final class QueueService: Sendable {
     public let worker: QueueWorker
     /// Moves the lead's status on ack (ingest, injected by the service).
     let statuses: any LeadStatusChanging
+    /// The outcomes an ack may set (the ruleset's `sales.outcomes`); nil: any status.
+    package let allowedOutcomes: [String]?
     package let clock: @Sendable () -> Date
     let logger: Logger
     private let workerRunning = Locked(false)
 
     /// The service; `statuses` moves a lead's status on ack, `clock` is the service clock.
     package init(pool: PostgresPool, statuses: any LeadStatusChanging, waiters: QueueWaiters, worker: QueueWorker,
-                 clock: @escaping @Sendable () -> Date, logger: Logger) {
-        self.pool = pool; self.statuses = statuses; self.waiters = waiters; self.worker = worker; self.clock = clock; self.logger = logger
+                 allowedOutcomes: [String]? = nil, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.pool = pool; self.statuses = statuses; self.waiters = waiters; self.worker = worker
+        self.allowedOutcomes = allowedOutcomes; self.clock = clock; self.logger = logger
     }
 
     /// Starts listening for queue NOTIFYs (long polls) and, with `runWorker`, the upkeep loop.
@@ -100,8 +107,13 @@ public final class QueueService: Sendable {
     /// Acks, releases or extends item `id` of `queue` with `request.token`. An ack closes the
     /// item and moves the lead's CRM status (re-evaluated and recorded as a decision) in the same
     /// transaction. The lead row is locked before the item, in the order ingest locks them.
-    public func lease(queue: String, item id: UUID, request: LeaseRequest) throws -> LeaseResult {
-        try pool.withTransaction { conn in
+    /// An ack's outcome must be one of `allowedOutcomes`. With `holder` (an owner-bound key's
+    /// owner), only an item claimed as that owner may be acted on.
+    public func lease(queue: String, item id: UUID, request: LeaseRequest, holder: String? = nil) throws -> LeaseResult {
+        if case let .ack(outcome) = request.operation, let allowed = allowedOutcomes, !allowed.contains(outcome) {
+            return .outcomeNotAllowed(allowed: allowed)
+        }
+        return try pool.withTransaction { conn in
             let store = Store(conn)
             guard let peek = try store.queueItems(ids: [id], queue: queue).first else { return .notFound }
             var lead: LeadRecord?
@@ -112,6 +124,9 @@ public final class QueueService: Sendable {
             let now = clock()
             let action = LeaseRules.decide(item.lease, token: request.token, operation: request.operation, now: now)
             if case let .conflict(why) = action { return .conflict(why) }
+            if let holder, item.claimedBy != holder {
+                return .notHolder("this key is bound to owner '\(holder)'; the item is held by \(item.claimedBy.map { "'\($0)'" } ?? "nobody")")
+            }
             try store.applyLease(action, item: id, now: now)
             if case let .close(outcome) = action, let lead {
                 _ = try statuses.applyStatus(outcome, to: lead, store: store)

@@ -139,4 +139,27 @@ extension RulesetLoader {
         }
         return out.sorted { $0.channel < $1.channel }
     }
+
+    /// `sales: { outcomes: [status, …] }`: the statuses a queue ack may set. Absent: every
+    /// status the ruleset knows (`new`, `sales_outreach_started`, the targets of
+    /// `statuses.on_event`) except the customer ones.
+    func loadSales(_ n: Node?, statusOnEvent: [String: String]) -> [String] {
+        let fallback = Ruleset.knownStatuses(statusOnEvent: statusOnEvent).subtracting(Ruleset.customerStatuses).sorted()
+        guard let n, let m = y.mapping(n, "`sales`", allowed: ["outcomes"]) else { return fallback }
+        guard let value = m.first(where: { $0.key == "outcomes" })?.value else { return fallback }
+        guard let items = y.sequence(value, "`sales.outcomes`") else { return fallback }
+        if items.isEmpty { sink.error(y.loc(value), "`sales.outcomes` needs at least one status (leave it out for the default)") }
+        var outcomes: [String] = []
+        for item in items {
+            guard let status = y.string(item, "an item of `sales.outcomes`") else { continue }
+            if status.range(of: "^[a-z0-9][a-z0-9_.-]{0,127}$", options: .regularExpression) == nil {
+                sink.error(y.loc(item), "`\(status)` is not a status name: lower-case letters, digits, `_`, `.`, `-`")
+            } else if outcomes.contains(status) {
+                sink.error(y.loc(item), "`\(status)` is listed twice in `sales.outcomes`")
+            } else {
+                outcomes.append(status)
+            }
+        }
+        return outcomes.sorted()
+    }
 }

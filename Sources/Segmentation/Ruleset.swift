@@ -22,6 +22,9 @@ public struct Ruleset: Sendable {
     public let teams: [String: Team]
     /// Which channels act for every current segment, not only the primary one.
     public let routing: Routing
+    /// The statuses a sales queue ack may set (`sales.outcomes`; by default every status the
+    /// ruleset knows except those that make a customer), sorted.
+    public let salesOutcomes: [String]
     /// Segments in file order.
     public let segments: [Segment]
     /// Signals the ruleset counts, in first-use order (their slots).
@@ -108,6 +111,20 @@ public struct Band: Sendable {
     public let below: Double?
     /// Action name, e.g. `route_to_sales`; reported as the decision's `band`.
     public let action: String
+}
+
+extension Ruleset {
+    /// Statuses that make a lead a customer for good (`LeadState.setStatus`).
+    public static let customerStatuses: Set<String> = ["converted"]
+    /// What a sales queue ack sets when it names no outcome.
+    public static let defaultSalesOutcome = "sales_outreach_started"
+    /// Statuses every ruleset knows: a lead's first status and the default ack outcome.
+    public static let builtInStatuses: Set<String> = ["new", defaultSalesOutcome]
+
+    /// Every status the ruleset knows: the built-in ones and those `statuses.on_event` moves to.
+    public static func knownStatuses(statusOnEvent: [String: String]) -> Set<String> {
+        builtInStatuses.union(statusOnEvent.values)
+    }
 }
 
 /// `suppress:` entry.

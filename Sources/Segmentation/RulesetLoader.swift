@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "sales", "segments"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -112,6 +112,7 @@ final class RulesetLoader {
         let teams = loadTeams(section["teams"])
         let suppress = loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
+        let salesOutcomes = loadSales(section["sales"], statusOnEvent: onEvent)
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -129,7 +130,7 @@ final class RulesetLoader {
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
-            suppress: suppress, teams: teams, routing: routing, segments: segments, signals: c.signals.specs,
+            suppress: suppress, teams: teams, routing: routing, salesOutcomes: salesOutcomes, segments: segments, signals: c.signals.specs,
             evaluationOrder: order,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
