@@ -113,11 +113,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                                                       pool: pool, logger: logger)
         let pool = self.pool
         let version = engine.ruleset.version
-        readiness.register("database") {
-            do { try pool.withConnection { try Store($0).ping() }; return .ready } catch {
-                return ReadinessResult(ready: false, detail: "database unreachable: \(error)")
-            }
-        }
+        readiness.register("database", ReadinessChecks.database(pool: pool, logger: logger))
         readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
     }
 
