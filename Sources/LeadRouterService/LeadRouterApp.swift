@@ -46,6 +46,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var version = "dev"
         /// Where every route's request count and duration go (by route pattern and status class).
         public var requestMetrics: any RequestMetricsRecorder = InMemoryRequestMetrics()
+        /// Per-key and per-client-address limits (`rate_limits.*`); `.off` for none.
+        public var rateLimits = RateLimitSettings()
+        /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
+        /// queues, admin writes), in seconds; nil leaves the server's setting.
+        public var statementTimeout: Double? = 5
 
         public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
             self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
@@ -68,6 +73,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let authenticator: Authenticator
     public let webhookDelivery: WebhookDelivery
     public let readiness = ReadinessChecks()
+    /// The buckets of the API's rate limits (one set per service, shared by every route).
+    let rateLimits: RateLimits
     let logger: Logger
     private var server: HTTPServer?
     private var sweeperRunning = false
@@ -87,7 +94,9 @@ public final class LeadRouterApp: @unchecked Sendable {
             let applied = try Migrator(configuration: configuration, directory: directory, logger: logger).migrate()
             for file in applied { logger.info("migration applied", metadata: ["file": "\(file.fileName)"]) }
         }
-        pool = PostgresPool(configuration: configuration,
+        var poolConfiguration = configuration
+        poolConfiguration.transactionStatementTimeout = options.statementTimeout
+        pool = PostgresPool(configuration: poolConfiguration,
                             settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
                             logger: logger)
         try pool.prewarm()
@@ -104,6 +113,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           decisionHook: salesRouting, clock: options.clock, logger: logger)
         authenticator = Authenticator(keys: APIKeyDirectory(pool: pool))
+        rateLimits = RateLimits(settings: options.rateLimits)
         queues = QueueService(pool: pool, statuses: ingest, waiters: QueueWaiters(
             listener: try PostgresListener(configuration: configuration, logger: logger),
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
@@ -122,7 +132,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// routes in groups with the scope they need (`APIMiddleware.authenticated`).
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
-        let api = APIMiddleware(authenticator: authenticator)
+        let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
         let reads = LeadReads(pool: pool)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
