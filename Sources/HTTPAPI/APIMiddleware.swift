@@ -28,16 +28,18 @@ package struct APIContext: RequestContext {
 ///
 /// 1. `RequestMetrics` (on the root group, so `/healthz` and `/readyz` are counted too);
 /// 2. `common`: `MapDatabaseErrors` (an unreachable database → 503);
-/// 3. `authenticated(scope)`: `Authenticate` (401/403), which sets `context.apiKey`.
+/// 3. `authenticated(scope)`: `Authenticate` (401/403, and the per-client-address limit on
+///    requests without a valid key: 429 before any key lookup), which sets `context.apiKey`;
+///    then `LimitPerKey` (the per-key limit: 429).
 ///
-/// **Rate limiting** goes into `authenticated(_:)`, after `Authenticate`, so that it can key on
-/// `context.apiKey` (a limit per key, or per scope); a limit per client address that must hold
-/// before any key lookup would go into `common` instead. Either answers 429 by throwing an
-/// `HTTPError(.tooManyRequests, headers: ["Retry-After": …])`.
+/// Both limits answer 429 with `Retry-After` (`TooManyRequests`); see `RateLimitSettings`.
 package struct APIMiddleware: Sendable {
     let authenticator: Authenticator
+    let limits: RateLimits
 
-    package init(authenticator: Authenticator) { self.authenticator = authenticator }
+    package init(authenticator: Authenticator, limits: RateLimits = RateLimits(settings: RateLimitSettings())) {
+        self.authenticator = authenticator; self.limits = limits
+    }
 
     /// Around every `/v1` route.
     package var common: [any RouterMiddleware<APIContext>] { [MapDatabaseErrors()] }
@@ -48,7 +50,9 @@ package struct APIMiddleware: Sendable {
     package func authenticated(_ scope: APIScope,
                                bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil,
                                allowPublic: Bool = false) -> [any RouterMiddleware<APIContext>] {
-        [Authenticate(scope: scope, authenticator: authenticator, bodyCredential: bodyCredential, allowPublic: allowPublic)]
+        [Authenticate(scope: scope, authenticator: authenticator, bodyCredential: bodyCredential, allowPublic: allowPublic,
+                      limits: limits),
+         LimitPerKey(limits: limits)]
     }
 }
 
@@ -57,23 +61,56 @@ package struct APIMiddleware: Sendable {
 /// the accepted key goes into `context.apiKey`.
 /// Without an `Authorization` header, `bodyCredential` (when given) supplies the key from the
 /// body; it is asked only then, so a header is checked before the body is even looked at.
+///
+/// **Per client address** (`limits.peers`, keyed by `PeerAddress.key`): every request that fails
+/// here (no key, an unknown or malformed one, a body whose key cannot be read) takes a token of
+/// its address's bucket. While that bucket is empty, the address's requests are answered 429
+/// before anything else is done for them — no key lookup in the database, no body inflated —
+/// unless they present (in `Authorization`) a key the directory has cached as valid: a valid
+/// key keeps working from an address that also floods random keys.
 package struct Authenticate: RouterMiddleware {
     let scope: APIScope
     let authenticator: Authenticator
     let bodyCredential: (@Sendable (HTTPRequest) throws -> String?)?
     let allowPublic: Bool
+    let limits: RateLimits?
 
     package init(scope: APIScope, authenticator: Authenticator, bodyCredential: (@Sendable (HTTPRequest) throws -> String?)? = nil,
-                 allowPublic: Bool = false) {
-        self.scope = scope; self.authenticator = authenticator; self.bodyCredential = bodyCredential; self.allowPublic = allowPublic
+                 allowPublic: Bool = false, limits: RateLimits? = nil) {
+        self.scope = scope; self.authenticator = authenticator; self.bodyCredential = bodyCredential
+        self.allowPublic = allowPublic; self.limits = limits
     }
 
     package func handle(_ request: HTTPRequest, context: APIContext,
                         next: (HTTPRequest, APIContext) throws -> HTTPResponse) throws -> HTTPResponse {
-        let bodyKey = request.headers["Authorization"] == nil ? try bodyCredential?(request) : nil
         var context = context
-        context.apiKey = try authenticator.authenticate(request, scope: scope, bodyWriteKey: bodyKey, allowPublic: allowPublic)
+        guard let peers = limits?.peers, !peers.limit.isUnlimited else {
+            context.apiKey = try authenticate(request)
+            return try next(request, context)
+        }
+        let peer = PeerAddress.key(request.remoteAddress)
+        let standing = peers.check(peer)
+        if case .limited = standing {
+            // Only what costs nothing: the header's key, if the cache knows it as valid.
+            guard request.headers["Authorization"] != nil,
+                  let text = try? authenticator.presentedKey(request, bodyWriteKey: nil),
+                  case .known(let key) = authenticator.keys.cachedKey(presented: text)
+            else { throw TooManyRequests.perPeer(standing) }
+            context.apiKey = try authenticator.granted(key, scope: scope, allowPublic: allowPublic)
+            return try next(request, context)
+        }
+        do {
+            context.apiKey = try authenticate(request)
+        } catch let error as HTTPResponseError where error.status.code != 403 && (400..<500).contains(error.status.code) {
+            _ = peers.consume(peer)
+            throw error
+        }
         return try next(request, context)
+    }
+
+    private func authenticate(_ request: HTTPRequest) throws -> StoredAPIKey {
+        let bodyKey = request.headers["Authorization"] == nil ? try bodyCredential?(request) : nil
+        return try authenticator.authenticate(request, scope: scope, bodyWriteKey: bodyKey, allowPublic: allowPublic)
     }
 }
 

@@ -21,6 +21,13 @@ public final class Authenticator: Sendable {
     /// grace period is unknown (401), even while cached.
     public func authenticate(_ request: HTTPRequest, scope: APIScope, bodyWriteKey: String? = nil,
                              allowPublic: Bool = false) throws -> StoredAPIKey {
+        let text = try presentedKey(request, bodyWriteKey: bodyWriteKey)
+        guard let key = try keys.key(presented: text) else { throw Self.unauthorized("the API key is not valid") }
+        return try granted(key, scope: scope, allowPublic: allowPublic)
+    }
+
+    /// The key text a request presents (401 when there is none or `Authorization` is malformed).
+    func presentedKey(_ request: HTTPRequest, bodyWriteKey: String?) throws -> String {
         let presented: PresentedCredential?
         do {
             presented = try CredentialParser.parse(authorization: request.headers["Authorization"])
@@ -30,7 +37,12 @@ public final class Authenticator: Sendable {
         guard let text = presented?.key ?? bodyWriteKey else {
             throw Self.unauthorized("an API key is required: Authorization: Bearer <key>, or HTTP Basic with the key as user name")
         }
-        guard let key = try keys.key(presented: text) else { throw Self.unauthorized("the API key is not valid") }
+        return text
+    }
+
+    /// `key` when it is still valid, may be used here (`allowPublic`) and has `scope`; its use
+    /// is noted. Else 401 (expired after a rotation) or 403.
+    func granted(_ key: StoredAPIKey, scope: APIScope, allowPublic: Bool) throws -> StoredAPIKey {
         let now = Date()
         guard !key.isExpired(at: now) else { throw Self.unauthorized("the API key is not valid") }
         guard !key.isPublic || allowPublic else {

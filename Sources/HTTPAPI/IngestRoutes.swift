@@ -100,7 +100,10 @@ public struct IngestRoutes: Sendable {
     /// message's), read leniently so that a message that fails validation can still carry it.
     /// Authentication thus comes before anything about the body is revealed: an unknown or
     /// missing key gets 401 even when the body is invalid too (a body that cannot be inflated
-    /// at all is the exception when there is no header: its 4xx comes first).
+    /// at all is the exception when there is no header: its 4xx comes first). It is asked only
+    /// after the cheap checks: the route's body limit (the router, from `Content-Length`), the
+    /// client address's rate limit (`Authenticate`), and the `Content-Encoding` (`inflated`
+    /// refuses one it does not support before inflating anything).
     func bodyWriteKey(limit: Int) -> @Sendable (HTTPRequest) throws -> String? {
         { request in Self.writeKey(in: try inflated(request, limit: limit)) }
     }

@@ -1,5 +1,8 @@
 import Essentials
 import HTTPServer
+import LeadStore
+import Logging
+import Postgres
 
 /// The outcome of one readiness check.
 public struct ReadinessResult: Sendable, Equatable {
@@ -25,6 +28,23 @@ public final class ReadinessChecks: Sendable {
     /// Adds a check; `check` runs on a worker thread for every `/readyz` and may block briefly.
     public func register(_ name: String, _ check: @escaping @Sendable () -> ReadinessResult) {
         checks.withLock { $0.append((name, check)) }
+    }
+
+    /// The database check: a `SELECT 1` on a pooled connection. `/readyz` is unauthenticated, so
+    /// its detail stays generic; libpq's message (host, port, user, database) goes only to the log
+    /// (`warning`, repeats of one error throttled).
+    package static func database(pool: PostgresPool, logger: Logger) -> @Sendable () -> ReadinessResult {
+        let throttle = LogThrottle()
+        return {
+            do {
+                try pool.withConnection { try Store($0).ping() }
+                logger.settle(throttle, level: .warning, flush: true)
+                return .ready
+            } catch {
+                logger.throttled(.warning, "readiness: database unreachable", error: error, by: throttle)
+                return ReadinessResult(ready: false, detail: "database unreachable")
+            }
+        }
     }
 
     /// Runs every check in registration order.

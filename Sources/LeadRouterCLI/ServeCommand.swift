@@ -61,6 +61,8 @@ struct ServeCommand: ParsableCommand {
         options.webhooks = settings.webhooks
         options.ingestLanes = settings.ingestLanes
         options.ingestLimits = settings.ingestLimits
+        options.rateLimits = settings.rateLimits
+        options.statementTimeout = settings.statementTimeout
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -53,6 +53,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// How often the noted key uses are written to `api_keys.last_used_at` (each key at
         /// most once a minute whatever this is).
         public var keyUsageFlushInterval = 15.0
+        /// Per-key and per-client-address limits (`rate_limits.*`); `.off` for none.
+        public var rateLimits = RateLimitSettings()
+        /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
+        /// queues, admin writes), in seconds; nil leaves the server's setting.
+        public var statementTimeout: Double? = 5
 
         public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
             self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
@@ -80,6 +85,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     private let keyUsageJob: PeriodicJob
     public let webhookDelivery: WebhookDelivery
     public let readiness = ReadinessChecks()
+    /// The buckets of the API's rate limits (one set per service, shared by every route).
+    let rateLimits: RateLimits
     let logger: Logger
     private var server: HTTPServer?
     private var sweeperRunning = false
@@ -99,7 +106,9 @@ public final class LeadRouterApp: @unchecked Sendable {
             let applied = try Migrator(configuration: configuration, directory: directory, logger: logger).migrate()
             for file in applied { logger.info("migration applied", metadata: ["file": "\(file.fileName)"]) }
         }
-        pool = PostgresPool(configuration: configuration,
+        var poolConfiguration = configuration
+        poolConfiguration.transactionStatementTimeout = options.statementTimeout
+        pool = PostgresPool(configuration: poolConfiguration,
                             settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
                             logger: logger)
         try pool.prewarm()
@@ -119,6 +128,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         keyAdmin = KeyAdmin(pool: pool, directory: keyDirectory)
         keyUsageJob = PeriodicJob(name: "lr-key-usage", interval: options.keyUsageFlushInterval, jitter: 0.2)
         authenticator = Authenticator(keys: keyDirectory, usage: keyUsage)
+        rateLimits = RateLimits(settings: options.rateLimits)
         queues = QueueService(pool: pool, statuses: ingest, waiters: QueueWaiters(
             listener: try PostgresListener(configuration: configuration, logger: logger),
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
@@ -128,11 +138,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                                                       pool: pool, logger: logger)
         let pool = self.pool
         let version = engine.ruleset.version
-        readiness.register("database") {
-            do { try pool.withConnection { try Store($0).ping() }; return .ready } catch {
-                return ReadinessResult(ready: false, detail: "database unreachable: \(error)")
-            }
-        }
+        readiness.register("database", ReadinessChecks.database(pool: pool, logger: logger))
         readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
     }
 
@@ -141,7 +147,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// routes in groups with the scope they need (`APIMiddleware.authenticated`).
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
-        let api = APIMiddleware(authenticator: authenticator)
+        let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
         let reads = LeadReads(pool: pool)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)

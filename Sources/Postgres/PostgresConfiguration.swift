@@ -17,6 +17,12 @@ public struct PostgresConfiguration: Sendable {
     /// pool whose commits may be lost in a crash), sent in the startup packet: no round trip.
     /// Names and values are the service's own constants (letters, digits, `_`, `.`), never input.
     public var sessionSettings: [(name: String, value: String)]
+    /// Seconds each statement of a transaction (`withTransaction`, `withPipelinedTransaction`)
+    /// may run before the server cancels it (SQLSTATE 57014, `isUnavailable`): sent as
+    /// `SET LOCAL statement_timeout` in the round trip that carries BEGIN, so it costs no round
+    /// trip and ends with the transaction. nil leaves the server's setting (statements outside
+    /// transactions never get it).
+    public var transactionStatementTimeout: Double?
 
     /// Creates a configuration; `url` is usually the `DATABASE_URL` environment variable.
     public init(

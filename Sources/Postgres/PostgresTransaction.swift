@@ -104,7 +104,13 @@ public final class PostgresTransaction {
         let current = round
         var statements: [PostgresQuery] = []
         statements.reserveCapacity(queued.count + 2)
-        if begin { statements.append(PostgresQuery(unsafeRaw: Self.beginStatement(isolation))) }
+        if begin {
+            statements.append(PostgresQuery(unsafeRaw: Self.beginStatement(isolation)))
+            if let timeout = connection.configuration.transactionStatementTimeout {
+                statements.append(PostgresQuery(unsafeRaw: Self.statementTimeoutStatement(seconds: timeout)))
+            }
+        }
+        let opening = statements.count
         statements += queued
         if commit { statements.append(PostgresQuery(unsafeRaw: "COMMIT")) }
         let added = queued.count
@@ -116,11 +122,12 @@ public final class PostgresTransaction {
         roundTrips += 1
         do {
             if added == 0 {
-                // A lone BEGIN or COMMIT: the simple protocol, nothing to prepare, as cheap as it gets.
-                try connection.executeScript(unsafeSQL: statements[0].sql)
+                // A lone BEGIN (with its SET LOCAL) or COMMIT: one simple-protocol script, nothing
+                // to prepare, as cheap as it gets.
+                try connection.executeScript(unsafeSQL: statements.map(\.sql).joined(separator: "; "))
             } else {
                 current.results = try connection.pipeline(statements)
-                current.offset = begin ? 1 : 0
+                current.offset = opening
             }
         } catch let error as PostgresError where commit && couldSend && error.isConnectionError {
             state = .commitOutcomeUnknown
@@ -134,6 +141,11 @@ public final class PostgresTransaction {
 
     private func finished() -> PostgresError {
         PostgresError(code: .protocolViolation, message: "transaction already ended (\(state))")
+    }
+
+    /// What follows BEGIN when the configuration sets `transactionStatementTimeout`.
+    static func statementTimeoutStatement(seconds: Double) -> String {
+        "SET LOCAL statement_timeout = \(max(1, Int((seconds * 1000).rounded(.up))))"
     }
 
     /// The statement opening a transaction at `isolation`.

@@ -24,10 +24,13 @@ bench_cluster_start() {
 # bench_serve BIN PORT LOG [serve arguments…]: starts `BIN serve` on 127.0.0.1:PORT in the
 # background, logging to LOG, and waits until /readyz answers (30 s at most; otherwise prints
 # the log and fails). The process id is left in BENCH_SERVE_PID (and stopped by bench_cleanup).
+# The per-key rate limit is off (one key sends tens of thousands of requests per second here);
+# set LEADROUTER_RATE_LIMIT_KEY_RATE to measure with one. Builds without rate limits ignore it.
 bench_serve() {
     local bin=$1 port=$2 log=$3
     shift 3
-    "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
+    LEADROUTER_RATE_LIMIT_KEY_RATE="${LEADROUTER_RATE_LIMIT_KEY_RATE:-0}" \
+        "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
     BENCH_SERVE_PID=$!
     BENCH_PIDS+=("$BENCH_SERVE_PID")
     for _ in $(seq 1 300); do

@@ -38,7 +38,7 @@ struct ConfigurationKey: Sendable {
             guard levels.contains(v) else { throw ValueError(message: "expected one of \(levels.joined(separator: ", ")), got \"\(v)\"") }
             c.logLevel = v
         },
-    ] + webhookKeys + ingestKeys
+    ] + webhookKeys + ingestKeys + limitKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {

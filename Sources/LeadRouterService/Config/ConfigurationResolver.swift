@@ -38,7 +38,8 @@ extension ServiceConfiguration {
     /// later issues own other `LEADROUTER_*` names (database, rules).
     private static func isServeVariable(_ name: String) -> Bool {
         let prefixes = ["LEADROUTER_HOST", "LEADROUTER_PORT", "LEADROUTER_TLS", "LEADROUTER_LOG", "LEADROUTER_MAX_",
-                        "LEADROUTER_WORKER", "LEADROUTER_WEBHOOKS", "LEADROUTER_EVENT", "LEADROUTER_IDLE", "LEADROUTER_INGEST", "LEADROUTER_HEADER", "LEADROUTER_SHUTDOWN"]
+                        "LEADROUTER_WORKER", "LEADROUTER_WEBHOOKS", "LEADROUTER_EVENT", "LEADROUTER_IDLE", "LEADROUTER_INGEST", "LEADROUTER_HEADER", "LEADROUTER_SHUTDOWN",
+                        "LEADROUTER_RATE_LIMIT", "LEADROUTER_DATABASE_STATEMENT"]
         return prefixes.contains { name.hasPrefix($0) }
     }
 

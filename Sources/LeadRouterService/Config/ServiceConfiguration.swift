@@ -1,3 +1,4 @@
+import HTTPAPI
 import HTTPServer
 import Webhooks
 import Ingest
@@ -17,6 +18,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var ingestLanes = 4
     /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
     public var ingestLimits = IngestLimits()
+    /// `rate_limits.*`: 429 per API key and per client address without a valid key.
+    public var rateLimits = RateLimitSettings()
+    /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
+    /// (then 57014, answered 503); nil (`0` in the file) leaves the server's setting.
+    public var statementTimeout: Double? = 5
 
     /// All defaults (what an empty file gives).
     public init() {}
