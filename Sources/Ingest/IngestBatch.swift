@@ -57,6 +57,7 @@ extension IngestService {
             results.append(result)
         }
         pending.flush(into: transaction)
+        try beforeCommit?(transaction)
         return results
     }
 

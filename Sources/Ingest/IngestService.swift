@@ -26,11 +26,14 @@ public final class IngestService: Sendable {
     let decisionHook: any DecisionHook
     package let clock: @Sendable () -> Date
     package let logger: Logger
+    /// Tests only: called at the end of `applyBatch`, before the round trip with the writes and COMMIT.
+    let beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
-                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
+                 beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, logger: Logger) {
         self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
-        self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
+        self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
 
     /// Applies one message sent with write key `writeKey`. A concurrent duplicate that loses the
