@@ -116,8 +116,11 @@ package struct Authenticate: RouterMiddleware {
 
 /// The database being unreachable (connection failed or lost, pool timeout, SQLSTATE 57014 or
 /// class 53) answers 503 with `Retry-After: 1`: the transaction was rolled back, nothing is
-/// half-written, and the client should simply retry. A value PostgreSQL refuses (SQLSTATE class
-/// 22 or 54, `PostgresError.isRefusal`) is the request's fault: 400. Any other error passes through.
+/// half-written, and the client should simply retry. One unreachable case is different: the
+/// connection broke during COMMIT (`commitOutcomeUnknown`), so the transaction may have committed;
+/// that 503 says so with its own problem type (see `DatabaseUnavailable`). A value PostgreSQL
+/// refuses (SQLSTATE class 22 or 54, `PostgresError.isRefusal`) is the request's fault: 400. Any
+/// other error passes through.
 package struct MapDatabaseErrors: RouterMiddleware {
     package init() {}
 
@@ -133,11 +136,26 @@ package struct MapDatabaseErrors: RouterMiddleware {
     }
 }
 
-/// What `MapDatabaseErrors` throws for an unreachable database: its problem document is a 503.
+/// What `MapDatabaseErrors` throws for an unreachable database: its problem document is a 503
+/// with `Retry-After: 1`. Usually the transaction was rolled back (type `about:blank`, "retry");
+/// when the connection broke during COMMIT the outcome is unknown — it may have committed — and
+/// the document says so with the type `https://leadrouter.dev/problems/outcome-unknown`: the
+/// client must retry with the same `messageId`, which answers with the stored result if the
+/// first attempt did commit.
 package struct DatabaseUnavailable: HTTPResponseError, CustomStringConvertible {
+    /// The problem type of a 503 whose transaction may have committed.
+    package static let outcomeUnknownType = "https://leadrouter.dev/problems/outcome-unknown"
+
     package let cause: PostgresError
+    /// The connection broke during COMMIT: the transaction may or may not have committed.
+    package var outcomeUnknown: Bool { cause.code == .commitOutcomeUnknown }
     package var status: HTTPStatus { .serviceUnavailable }
     package var headers: HTTPHeaders { ["Retry-After": "1"] }
-    package var problemDetail: String? { "the database is unavailable; retry later" }
-    package var description: String { "database unavailable: \(cause)" }
+    package var problemType: String { outcomeUnknown ? Self.outcomeUnknownType : "about:blank" }
+    package var problemTitle: String? { outcomeUnknown ? "Outcome unknown" : nil }
+    package var problemDetail: String? {
+        outcomeUnknown ? "the outcome is unknown: retry with the same messageId"
+            : "the database is unavailable; nothing was stored (rolled back): retry later"
+    }
+    package var description: String { "database \(outcomeUnknown ? "outcome unknown" : "unavailable"): \(cause)" }
 }

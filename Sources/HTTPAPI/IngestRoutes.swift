@@ -72,6 +72,8 @@ public struct IngestRoutes: Sendable {
         do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         var rejected = decoded.rejected
         let outcomes = pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id)
+        // A lane whose COMMIT's outcome is unknown makes the whole answer say so (not "rolled back").
+        for case .failure(let error as PostgresError) in outcomes where error.code == .commitOutcomeUnknown { throw error }
         for ((index, message), outcome) in zip(decoded.accepted, outcomes) {
             guard case .failure(let error) = outcome else { continue }
             // A value PostgreSQL refused: that message alone is dropped. Anything else (the

@@ -36,18 +36,16 @@ extension IngestService {
                 continue
             }
             let live = Self.liveLeads(of: identity.lookupKeys, resolved: resolved, leads: leads)
-            let alone = identity.lookupKeys.contains(where: dirtyKeys.contains) || live == nil || live!.count > 1
-                || live!.contains(where: dirtyLeads.contains) || live!.contains(where: { needsBackfill(leads[$0]!.state) })
             let result: IngestResult
-            if alone {
+            switch inMemoryTarget(live: live, keys: identity.lookupKeys, leads: leads, dirtyKeys: dirtyKeys, dirtyLeads: dirtyLeads) {
+            case .alone:
                 try pending.flush()
                 result = try apply(item.message, writeKey: item.writeKey, store: store)
                 dirtyKeys.formUnion(identity.lookupKeys)
                 dirtyLeads.formUnion(live ?? [])
                 dirtyLeads.insert(result.leadId)
-            } else {
+            case .lead(let existing):
                 let now = clock()
-                let existing = live!.first.flatMap { leads[$0] }
                 let decided = try decide(item.message, writeKey: item.writeKey, identity: identity,
                                          lead: existing ?? LeadRecord(newLeadAt: now), others: [], isNew: existing == nil,
                                          now: now, store: store, pending: pending)
@@ -59,38 +57,46 @@ extension IngestService {
             results.append(result)
         }
         pending.flush(into: transaction)
+        try beforeCommit?(transaction)
         return results
     }
 
-    /// The live leads `keys` point to (following merges among the locked rows); nil when a
-    /// pointer leads outside them (the caller then applies the message on its own).
+    /// Where a message of the batch is decided: in memory on `lead` (nil: a new lead), or on its
+    /// own (`apply`) after what is staged was sent.
+    enum BatchTarget {
+        case alone
+        case lead(LeadRecord?)
+    }
+
+    /// In memory only when the message's keys point to at most one live lead, locked here, that
+    /// no message applied alone touched and whose signals cover the ruleset; a merge, a backfill,
+    /// a pointer outside the locked rows or anything a merge changed goes alone.
+    func inMemoryTarget(live: Set<UUID>?, keys: [IdentityKey], leads: [UUID: LeadRecord],
+                        dirtyKeys: Set<IdentityKey>, dirtyLeads: Set<UUID>) -> BatchTarget {
+        guard let live, live.count <= 1, !keys.contains(where: dirtyKeys.contains) else { return .alone }
+        guard let id = live.first else { return .lead(nil) }
+        guard !dirtyLeads.contains(id), let record = leads[id], !needsBackfill(record.state) else { return .alone }
+        return .lead(record)
+    }
+
+    /// The live leads `keys` point to (following merges among the locked rows, at any depth); nil
+    /// when a pointer leads outside them or loops (the caller then applies the message on its own).
     static func liveLeads(of keys: [IdentityKey], resolved: [IdentityKey: UUID], leads: [UUID: LeadRecord]) -> Set<UUID>? {
         var live = Set<UUID>()
         for key in keys {
-            guard var id = resolved[key] else { continue }
-            for _ in 0..<8 {
-                guard let record = leads[id] else { return nil }
-                guard let next = record.mergedInto else { break }
-                id = next
-            }
-            guard leads[id]?.mergedInto == nil else { return nil }
-            live.insert(id)
+            guard let id = resolved[key] else { continue }
+            guard let end = liveEnd(of: id, in: leads) else { return nil }
+            live.insert(end)
         }
         return live
     }
 
-    /// The lead rows of the batch, locked in its first round trip; then, locked too, any lead they
-    /// were merged into meanwhile (a merge that committed after the lookup).
+    /// The lead rows of the batch, locked in its first round trip; then, locked too, the leads
+    /// they were merged into, however long the chain (a merge that committed after the lookup,
+    /// or chains stored before merges repointed them).
     func lockLeads(batch start: BatchStart, store: Store) throws -> [UUID: LeadRecord] {
         var leads: [UUID: LeadRecord] = [:]
         for record in start.locked { leads[record.id] = record }
-        var wanted = Set(start.found.values).subtracting(leads.keys)
-        for _ in 0..<8 {
-            wanted.formUnion(Set(leads.values.compactMap(\.mergedInto)).subtracting(leads.keys))
-            if wanted.isEmpty { break }
-            for record in try store.leadsForUpdate(Array(wanted)) { leads[record.id] = record }
-            wanted = []
-        }
-        return leads
+        return try Self.lockChains(Set(start.found.values), known: leads, store: store)
     }
 }

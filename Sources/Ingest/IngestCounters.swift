@@ -11,6 +11,12 @@ public final class IngestCounters: Sendable {
         public var unknownSources = 0
         public var unknownEventTypes = 0
         public var merges = 0
+        /// Queries that read a page of a lead's history for a signal rebuild (after a merge, or a
+        /// ruleset that adds a signal), the events they read, and the most one of them read
+        /// (never more than `Store.historyPageSize`).
+        public var historyPages = 0
+        public var historyEvents = 0
+        public var largestHistoryPage = 0
     }
 
     private let state = Locked(Snapshot())

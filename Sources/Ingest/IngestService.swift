@@ -26,11 +26,14 @@ public final class IngestService: Sendable {
     let decisionHook: any DecisionHook
     package let clock: @Sendable () -> Date
     package let logger: Logger
+    /// Tests only: called at the end of `applyBatch`, before the round trip with the writes and COMMIT.
+    let beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
-                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init, logger: Logger) {
+                 decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
+                 beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, logger: Logger) {
         self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
-        self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
+        self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
 
     /// Applies one message sent with write key `writeKey`. A concurrent duplicate that loses the
@@ -101,7 +104,7 @@ public final class IngestService: Sendable {
         profile.apply(message, identity: identity, to: &state)
         if identity.invalidEmail != nil { counters.add { $0.invalidEmails += 1 } }
         if rebuildSignals {
-            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+            state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now, counters: counters)
         }
 
         let event = EngineEventMapping.event(for: message)
@@ -136,21 +139,44 @@ public final class IngestService: Sendable {
 
     /// Locks the leads the message's keys point to; the survivor is the oldest, the others are
     /// the leads the message ties to it. No lead yet: a new one (inserted by the caller's pipeline).
+    /// Merged leads are followed to the leads they were merged into, however long the chain.
     func lockLeads(_ found: Set<UUID>, store: Store, now: Date) throws -> (LeadRecord, [LeadRecord], isNew: Bool) {
-        var ids = found
-        for _ in 0..<8 {
-            let records = try store.leadsForUpdate(Array(ids))
-            // A lead merged away by a transaction that committed after we resolved: follow it.
-            let forwarded = Set(records.compactMap(\.mergedInto))
-            if forwarded.isEmpty || forwarded.isSubset(of: ids) {
-                let live = records.filter { $0.mergedInto == nil }
-                guard !live.isEmpty else { return (LeadRecord(newLeadAt: now), [], true) }
-                let sorted = live.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
-                return (sorted[0], Array(sorted.dropFirst()), false)
-            }
-            ids.formUnion(forwarded)
+        let records = try Self.lockChains(found, known: [:], store: store)
+        let live = records.values.filter { $0.mergedInto == nil }
+        guard !live.isEmpty else { return (LeadRecord(newLeadAt: now), [], true) }
+        let sorted = live.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        return (sorted[0], Array(sorted.dropFirst()), false)
+    }
+
+    /// Locks the leads `ids` and every lead their `merged_into` pointers lead to, at any depth,
+    /// adding them to `known` (rows already locked in this transaction). One round trip
+    /// (`Store.leadChainsForUpdate`) follows whole chains; another is needed only when a merge
+    /// committed between a chain's read and its lock (a locked row then points past what was
+    /// read). Ends when every pointer of the locked rows is among them, or names a row that does
+    /// not exist (which the foreign key rules out): it never traps and never gives up on depth.
+    static func lockChains(_ ids: Set<UUID>, known: [UUID: LeadRecord], store: Store) throws -> [UUID: LeadRecord] {
+        var records = known
+        var asked = Set(known.keys)
+        var wanted = ids.union(known.values.compactMap(\.mergedInto)).subtracting(asked)
+        while !wanted.isEmpty {
+            asked.formUnion(wanted)
+            for record in try store.leadChainsForUpdate(Array(wanted)) { records[record.id] = record }
+            wanted = Set(records.values.compactMap(\.mergedInto)).subtracting(asked)
         }
-        throw PostgresError(code: .queryFailed, message: "merge chain too long")
+        return records
+    }
+
+    /// The live lead `id` answers for among `records`: followed along `merged_into` to the end.
+    /// Nil when the chain leaves `records` or loops (a corrupt pointer cycle).
+    static func liveEnd(of id: UUID, in records: [UUID: LeadRecord]) -> UUID? {
+        var id = id
+        var seen = Set<UUID>()
+        while let record = records[id] {
+            guard let next = record.mergedInto else { return id }
+            guard seen.insert(id).inserted else { return nil }
+            id = next
+        }
+        return nil
     }
 
     /// A stored answer in the bytes the first answer had (jsonb normalises spacing and key order).
@@ -173,7 +199,9 @@ extension IngestService: LeadStatusChanging {
     public func setStatus(_ status: String, lead id: UUID) throws -> (leadId: UUID, decision: PostgresJSON)? {
         try pool.withTransaction { conn in
             let store = Store(conn)
-            guard let live = try store.liveLead(id), let lead = try store.leadsForUpdate([live.id]).first else { return nil }
+            // Locked along its merge chain: a merge committing meanwhile cannot leave us on a merged row.
+            let records = try Self.lockChains([id], known: [:], store: store)
+            guard let live = Self.liveEnd(of: id, in: records), let lead = records[live] else { return nil }
             return (lead.id, try applyStatus(status, to: lead, store: store))
         }
     }
@@ -185,7 +213,7 @@ extension IngestService: LeadStatusChanging {
         var state = lead.state
         state.setStatus(status, at: Timestamp(now))
         if needsBackfill(state) {
-            state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+            state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now, counters: counters)
         }
         let evaluation = engine.evaluate(state: state, now: now)
         return try EvaluationWriter(store: store, hook: decisionHook).write(

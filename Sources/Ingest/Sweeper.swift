@@ -51,7 +51,7 @@ public final class Sweeper: Sendable {
             for lead in due {
                 var state = lead.state
                 if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
-                    state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
+                    state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now)
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
                 try EvaluationWriter(store: store, hook: decisionHook).stage(leadId: lead.id, before: lead.state, storedState: lead.state,

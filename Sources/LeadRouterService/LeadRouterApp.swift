@@ -58,6 +58,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
         /// queues, admin writes), in seconds; nil leaves the server's setting.
         public var statementTimeout: Double? = 5
+        /// Tests only: runs in each lane transaction after its writes were staged, just before
+        /// the round trip that carries them and COMMIT (e.g. to kill the connection there).
+        package var ingestBeforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
 
         public init(databaseURL: String, rulesYAML: String, rulesFileName: String) {
             self.databaseURL = databaseURL; self.rulesYAML = rulesYAML; self.rulesFileName = rulesFileName
@@ -119,7 +122,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         let salesRouting = SalesRouting()
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
-                               decisionHook: salesRouting, clock: options.clock, logger: logger)
+                               decisionHook: salesRouting, clock: options.clock, beforeCommit: options.ingestBeforeCommit, logger: logger)
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,

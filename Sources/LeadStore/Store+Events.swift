@@ -25,16 +25,48 @@ public struct EventRow: Sendable {
 }
 
 extension Store {
-    /// The engine's events of a lead (tracks and pages), oldest first: backfill after a merge or a
-    /// ruleset that adds a signal. `message` holds `{name, properties, context}`.
-    public func engineEvents(of lead: UUID) throws -> [Event] {
-        try connection.query("""
-            SELECT occurred_at, message FROM events WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
-            ORDER BY occurred_at, id
-            """).map { row in
-            let stored = try row.decode(PostgresJSON.self, "message").decode(StoredEngineEvent.self)
-            return Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
-                         occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId)
+    /// How many events one query of a lead's history reads at most (`engineEventPages`): a lead
+    /// with 20 000 events is read in 21 queries (the last one empty), never held whole. 1 000 stored messages of a few
+    /// hundred bytes each keep a page well under a megabyte; the round trips it adds (one per
+    /// page, a few milliseconds each) are paid only by merges and signal backfills.
+    public static let historyPageSize = 1_000
+
+    /// The engine's events of a lead (tracks and pages), oldest first (`occurred_at`, then `id`),
+    /// handed to `body` one page at a time: backfill after a merge or a ruleset that adds a signal.
+    /// Each page is one query of at most `pageSize` rows (`LIMIT`), continuing after the last row
+    /// of the previous page (keyset: `(occurred_at, id) > (…)`, the events primary key's order
+    /// after `lead_id`, so every page is an index range scan). The cursor's time travels as epoch
+    /// microseconds (what the column holds), never as a `Date`, so no row is skipped or repeated.
+    /// `message` holds `{name, properties, context}`.
+    public func engineEventPages(of lead: UUID, pageSize: Int = Store.historyPageSize, _ body: ([Event]) throws -> Void) throws {
+        precondition(pageSize > 0, "a page holds at least one event")
+        var after: (micros: Int64, id: UUID)?
+        while true {
+            let rows: PostgresRows
+            if let after {
+                rows = try connection.query("""
+                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                    WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
+                      AND (occurred_at, id) > (timestamptz 'epoch' + \(after.micros)::int8 * interval '1 microsecond', \(after.id))
+                    ORDER BY occurred_at, id LIMIT \(pageSize)
+                    """)
+            } else {
+                rows = try connection.query("""
+                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                    WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
+                    ORDER BY occurred_at, id LIMIT \(pageSize)
+                    """)
+            }
+            var page: [Event] = []
+            page.reserveCapacity(rows.count)
+            for row in rows {
+                let stored = try row.decode(PostgresJSON.self, "message").decode(StoredEngineEvent.self)
+                page.append(Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
+                                  occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId))
+                after = (try row.decode(Int64.self, "at_micros"), try row.decode(UUID.self, "id"))
+            }
+            if !page.isEmpty { try body(page) }
+            if page.count < pageSize { return }
         }
     }
 }

@@ -14,6 +14,22 @@ extension Store {
             """).map(LeadRecord.init(row:))
     }
 
+    /// Locks and reads the leads `ids` and every lead their `merged_into` pointers lead to, at
+    /// any depth (a recursive CTE: one round trip for a chain of any length; `UNION` ends a
+    /// pointer cycle instead of looping), `FOR UPDATE` in id order as `leadsForUpdate`. The chains
+    /// are read from the statement's snapshot: a merge committing before the lock shows as a
+    /// locked row pointing past them, which the caller follows with another call.
+    public func leadChainsForUpdate(_ ids: [UUID]) throws -> [LeadRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try connection.query("""
+            WITH RECURSIVE chain(id) AS (
+                SELECT unnest(\(Array(Set(ids)))::uuid[])
+                UNION
+                SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) ORDER BY id FOR UPDATE
+            """).map(LeadRecord.init(row:))
+    }
+
     /// Reads a lead without locking (read API).
     public func lead(_ id: UUID) throws -> LeadRecord? {
         try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))

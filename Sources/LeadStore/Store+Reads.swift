@@ -25,15 +25,16 @@ public struct DecisionRow: Sendable {
 }
 
 extension Store {
-    /// Follows `merged_into` from `id` to the lead that answers for it now.
+    /// Follows `merged_into` from `id` to the lead that answers for it now, however long the
+    /// chain (one recursive statement; a pointer cycle, which merges never write, ends as nil).
     public func liveLead(_ id: UUID) throws -> LeadRecord? {
-        var current = id
-        for _ in 0..<16 {
-            guard let lead = try lead(current) else { return nil }
-            guard let next = lead.mergedInto else { return lead }
-            current = next
-        }
-        return nil
+        try connection.query("""
+            WITH RECURSIVE chain(id) AS (
+                SELECT \(id)::uuid
+                UNION
+                SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) AND merged_into IS NULL
+            """).first.map(LeadRecord.init(row:))
     }
 
     /// The lead holding an identity key.

@@ -75,7 +75,11 @@ extension PostgresConnection {
         }
         guard sync.status == PGRES_PIPELINE_SYNC else {
             markBroken()
-            throw lostOr(firstError, PostgresError(code: .protocolViolation, message: "pipeline did not end with a sync"))
+            // The server ending the session after the last statement (57P01 from
+            // pg_terminate_backend, a shutdown) answers in place of the sync, before libpq has
+            // seen the connection close: that is a lost connection, not a protocol violation.
+            let inPlace = sync.status == PGRES_FATAL_ERROR ? sync.error(connectionBroken: !handle.isOK) : nil
+            throw lostOr(firstError, inPlace: inPlace, PostgresError(code: .protocolViolation, message: "pipeline did not end with a sync"))
         }
         if let firstError { throw firstError }
         return results
@@ -95,8 +99,9 @@ extension PostgresConnection {
     /// What to throw when the pipeline's results are out of step: when the server ended the
     /// session (terminated backend, shutdown) that is a lost connection — the database being
     /// unavailable — not a protocol violation.
-    private func lostOr(_ firstError: Error?, _ violation: PostgresError) -> PostgresError {
+    private func lostOr(_ firstError: Error?, inPlace: PostgresError? = nil, _ violation: PostgresError) -> PostgresError {
         if let first = firstError as? PostgresError, first.isConnectionError { return first }
+        if let inPlace, inPlace.isConnectionError { return inPlace }
         if !handle.isOK { return PostgresError(code: .connectionLost, message: handle.errorMessage) }
         return violation
     }

@@ -116,23 +116,65 @@ public struct Engine: Sendable {
     }
 
     /// Rebuilds the signals this ruleset is missing for `state` (see `Ruleset.signalsMissing`) from the
-    /// lead's stored events. Other signals and all other fields are left as they are.
+    /// lead's stored events, oldest first. Other signals and all other fields are left as they are.
+    /// The same as feeding `events` to a `Backfill` in one page.
     public func backfill(state: LeadState, events: [Event], now: Timestamp) -> LeadState {
-        let missing = Set(ruleset.signalsMissing(from: state.signals).map(\.key))
-        guard !missing.isEmpty else { return state }
-        var lead = state
-        let env = EvalEnv(lead: state, event: nil, now: now.milliseconds, series: [], entered: [])
-        for spec in ruleset.signals where missing.contains(spec.key) {
-            var s = SignalSeries(times: [], keep: spec.keep, window: spec.window, keepsLatest: spec.keepsLatest)
-            for e in events {
-                let r = resolve(e)
-                env.event = r
-                if spec.matches(env, type: r.type) { s.insert(r.at) }
+        var backfill = Backfill(engine: self, state: state, now: now)
+        backfill.add(events)
+        return backfill.finish()
+    }
+
+    /// A backfill fed page by page, so a lead's history never has to be in memory at once: each
+    /// page's occurrences are added and the series pruned right away, so what is held between pages
+    /// is bounded by the signals' `keep` (and `SignalState.maxTimesPerSignal`) plus one page.
+    /// Pages must come in `(occurred_at, id)` order, oldest first (as `Store` reads them): pruning
+    /// drops only the oldest occurrences, which later, newer ones can never bring back, so the
+    /// result equals a backfill over the whole history at once.
+    public struct Backfill {
+        let engine: Engine
+        let now: Timestamp
+        let env: EvalEnv
+        var lead: LeadState
+        /// The specs of the missing signals with their series being rebuilt.
+        var rebuilding: [(spec: SignalSpec, series: SignalSeries)]
+
+        public init(engine: Engine, state: LeadState, now: Timestamp) {
+            self.engine = engine
+            self.now = now
+            self.lead = state
+            let missing = Set(engine.ruleset.signalsMissing(from: state.signals).map(\.key))
+            env = EvalEnv(lead: state, event: nil, now: now.milliseconds, series: [], entered: [])
+            rebuilding = engine.ruleset.signals.filter { missing.contains($0.key) }.map {
+                ($0, SignalSeries(times: [], keep: $0.keep, window: $0.window, keepsLatest: $0.keepsLatest))
             }
-            s.prune(now: now.milliseconds)
-            lead.signals.series[spec.key] = s
         }
-        return lead
+
+        /// False when the state has nothing to rebuild: the caller need not read any history.
+        public var isNeeded: Bool { !rebuilding.isEmpty }
+
+        /// Adds the next page of events (each page newer than the last).
+        public mutating func add(_ events: [Event]) {
+            guard !rebuilding.isEmpty, !events.isEmpty else { return }
+            let resolved = events.map(engine.resolve)
+            for i in rebuilding.indices {
+                for r in resolved {
+                    env.event = r
+                    if rebuilding[i].spec.matches(env, type: r.type) { rebuilding[i].series.insert(r.at) }
+                }
+                rebuilding[i].series.prune(now: now.milliseconds)
+            }
+        }
+
+        /// The state with the rebuilt signals.
+        public func finish() -> LeadState {
+            var lead = lead
+            for (spec, series) in rebuilding {
+                var s = series
+                s.prune(now: now.milliseconds)
+                lead.signals.series[spec.key] = s
+            }
+            return lead
+        }
     }
 
     /// Canonical type through the aliases, with what the type implies (one dictionary lookup).

@@ -164,7 +164,7 @@ final class AbuseLimitsTests: XCTestCase {
         XCTAssertEqual(refused.status, 503, refused.text)
         XCTAssertEqual(refused.header("Retry-After"), "1")
         XCTAssertEqual(refused.header("Content-Type"), "application/problem+json")
-        XCTAssertEqual(refused.json["detail"] as? String, "the database is unavailable; retry later")
+        XCTAssertEqual(refused.json["detail"] as? String, "the database is unavailable; nothing was stored (rolled back): retry later")
         try locker.executeScript(unsafeSQL: "ROLLBACK")
         // Nothing of it was written; re-sent, it applies.
         XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages"), 1)

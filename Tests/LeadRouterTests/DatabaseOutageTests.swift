@@ -87,3 +87,76 @@ final class DatabaseOutageTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM decisions"), stored.count)
     }
 }
+
+/// Honest outcomes: a connection lost during COMMIT leaves the outcome unknown, and the API says
+/// so (503 with its own problem type) instead of claiming a rollback; a connection lost before
+/// COMMIT is the plain 503 "rolled back". The connection is killed for real
+/// (`pg_terminate_backend`) from the lane's transaction, after its reads and before the round
+/// trip that carries its writes and COMMIT.
+final class CommitOutcomeTests: XCTestCase {
+    enum Kill { case duringCommit, beforeCommit }
+
+    func service(_ kill: Locked<Kill?>) throws -> TestService {
+        try TestService(test: self) { options in
+            options.ingestBeforeCommit = { transaction in
+                guard let mode = kill.withLock({ k -> Kill? in defer { k = nil }; return k }) else { return }
+                let pid = transaction.connection.backendPID
+                let admin = try PostgresConnection(url: TestDatabases.baseURL(), logger: TestDatabases.logger)
+                try admin.query("SELECT pg_terminate_backend(\(pid))")
+                for _ in 0..<500 where try admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid)").scalar(Int.self) > 0 {
+                    usleep(10_000)
+                }
+                // The writes go out now, in a round trip of their own: the connection is lost before COMMIT.
+                if mode == .beforeCommit { try transaction.send() }
+            }
+        }
+    }
+
+    func testConnectionLostDuringCommitAnswersOutcomeUnknownAndARetryWithTheSameMessageIdAppliesOnce() throws {
+        let kill = Locked<Kill?>(nil)
+        let service = try service(kill)
+        let client = try service.client()
+        let body: [String: Any] = ["userId": "u-1", "event": "Product Viewed", "messageId": "m-1"]
+        kill.withLock { $0 = .duringCommit }
+        let unknown = try client.json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(unknown.status, 503, unknown.text)
+        XCTAssertEqual(unknown.header("Retry-After"), "1")
+        XCTAssertEqual(unknown.header("Content-Type"), "application/problem+json")
+        XCTAssertEqual(unknown.json["type"] as? String, "https://leadrouter.dev/problems/outcome-unknown")
+        XCTAssertEqual(unknown.json["title"] as? String, "Outcome unknown")
+        XCTAssertEqual(unknown.json["detail"] as? String, "the outcome is unknown: retry with the same messageId")
+
+        // The client retries with the same messageId: applied exactly once, whatever the first outcome.
+        let retried = try client.json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(retried.status, 200, retried.text)
+        let again = try client.json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(again.status, 200, again.text)
+        XCTAssertEqual(again.body, retried.body, "the stored answer")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages"), 1)
+
+        // A /v1/batch whose lane lost its connection during COMMIT says the same.
+        kill.withLock { $0 = .duringCommit }
+        let batch = try client.json("POST", "/v1/batch", key: service.ingestKey, ["batch": [
+            ["type": "track", "userId": "u-2", "event": "Product Viewed", "messageId": "b-1"],
+            ["type": "track", "userId": "u-2", "event": "Product Added", "messageId": "b-2"]]])
+        XCTAssertEqual(batch.status, 503, batch.text)
+        XCTAssertEqual(batch.json["type"] as? String, "https://leadrouter.dev/problems/outcome-unknown")
+    }
+
+    func testConnectionLostBeforeCommitIsThePlainRolledBack503() throws {
+        let kill = Locked<Kill?>(nil)
+        let service = try service(kill)
+        let client = try service.client()
+        let body: [String: Any] = ["userId": "u-1", "event": "Product Viewed", "messageId": "m-1"]
+        kill.withLock { $0 = .beforeCommit }
+        let refused = try client.json("POST", "/v1/track", key: service.ingestKey, body)
+        XCTAssertEqual(refused.status, 503, refused.text)
+        XCTAssertEqual(refused.header("Retry-After"), "1")
+        XCTAssertEqual(refused.json["type"] as? String, "about:blank")
+        XCTAssertEqual(refused.json["detail"] as? String, "the database is unavailable; nothing was stored (rolled back): retry later")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0, "rolled back")
+        XCTAssertEqual(try client.json("POST", "/v1/track", key: service.ingestKey, body).status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 1)
+    }
+}

@@ -69,3 +69,22 @@ final class PipelineTests: FreshDatabaseTestCase {
         XCTAssertEqual(conn.roundTrips - start, 5)
     }
 }
+
+/// The server ending the session (57P01, `pg_terminate_backend`) mid-pipeline is a lost
+/// connection whatever result it lands in place of (a statement's, or the sync's), never a
+/// protocol violation: callers must see `isConnectionError` (a COMMIT's outcome is then unknown).
+final class PipelineTerminationTests: FreshDatabaseTestCase {
+    func testTheSessionEndedMidPipelineIsAConnectionError() throws {
+        for trailing in [0, 1, 3] {
+            let conn = try TestDatabase.connect(url)
+            var queries: [PostgresQuery] = ["SELECT 1", "SELECT pg_terminate_backend(pg_backend_pid())"]
+            queries += Array(repeating: "SELECT 2", count: trailing)
+            XCTAssertThrowsError(try conn.pipeline(queries)) { error in
+                let pg = error as? PostgresError
+                XCTAssertEqual(pg?.isConnectionError, true, "\(trailing) trailing: \(error)")
+                XCTAssertNotEqual(pg?.code, .protocolViolation, "\(trailing) trailing: \(error)")
+            }
+            XCTAssertFalse(conn.isUsable)
+        }
+    }
+}
