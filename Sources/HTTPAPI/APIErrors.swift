@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Ingest
+import LeadStore
 import Postgres
 
 /// Helpers handlers answer with. Database failures are mapped once for every route by the
@@ -13,6 +14,21 @@ package enum APIErrors {
         let detail = "the database refused a value of this message (SQLSTATE \(code)); nothing of it was stored"
         return HTTPError(.badRequest, title: "Refused by the database", detail: detail,
                          errors: [ProblemFieldError(pointer: pointer, detail: detail)])
+    }
+
+    /// The problem type of a lead whose stored row cannot be decoded (quarantined).
+    package static let leadQuarantinedType = "https://leadrouter.dev/problems/lead-quarantined"
+
+    /// What an operator reads for a quarantined lead (the row's fault, not the request's).
+    static func quarantinedDetail(_ lead: UndecodableLead) -> String {
+        "lead \(lead.id.uuidString.lowercased()) is quarantined: its stored row cannot be decoded (\(lead.reason)); "
+            + "nothing was stored. An operator lists it at GET /v1/quarantine and releases it with "
+            + "DELETE /v1/quarantine/\(lead.id.uuidString.lowercased()) once the row is repaired"
+    }
+
+    /// 409 for a request about a quarantined lead (a message resolving to it, a read of it).
+    static func quarantined(_ lead: UndecodableLead) -> HTTPError {
+        HTTPError(.conflict, title: "Lead quarantined", detail: quarantinedDetail(lead), type: leadQuarantinedType)
     }
 
     /// 400 with every field error under its JSON pointer.

@@ -132,6 +132,8 @@ package struct MapDatabaseErrors: RouterMiddleware {
             throw DatabaseUnavailable(cause: error)
         } catch let error as PostgresError where error.isRefusal {
             throw APIErrors.refused(error)
+        } catch let error as UndecodableLead {
+            throw APIErrors.quarantined(error)
         }
     }
 }

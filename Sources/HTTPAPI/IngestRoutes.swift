@@ -76,10 +76,17 @@ public struct IngestRoutes: Sendable {
         for case .failure(let error as PostgresError) in outcomes where error.code == .commitOutcomeUnknown { throw error }
         for ((index, message), outcome) in zip(decoded.accepted, outcomes) {
             guard case .failure(let error) = outcome else { continue }
-            // A value PostgreSQL refused: that message alone is dropped. Anything else (the
-            // database unreachable) fails the request as before: re-sending it is safe.
-            guard let refusal = error as? PostgresError, refusal.isRefusal else { throw error }
-            let problem = APIErrors.refused(refusal, pointer: "/batch/\(index)")
+            // A value PostgreSQL refused, or a message of a quarantined lead: that message alone
+            // is dropped. Anything else (the database unreachable) fails the request as before:
+            // re-sending it is safe.
+            let problem: HTTPError
+            if let lead = error as? UndecodableLead {
+                problem = HTTPError(.conflict, title: "Lead quarantined", type: APIErrors.leadQuarantinedType,
+                                    errors: [ProblemFieldError(pointer: "/batch/\(index)", detail: APIErrors.quarantinedDetail(lead))])
+            } else {
+                guard let refusal = error as? PostgresError, refusal.isRefusal else { throw error }
+                problem = APIErrors.refused(refusal, pointer: "/batch/\(index)")
+            }
             rejected.append(RejectedMessage(index: index, messageId: message.messageIdProvided ? message.messageId : nil,
                                             errors: problem.errors.map { MessageFieldError(pointer: $0.pointer, detail: $0.detail) }))
         }

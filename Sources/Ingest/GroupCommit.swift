@@ -152,9 +152,13 @@ final class Lane: @unchecked Sendable {
     private func apply(_ batch: [PendingMessage], isolationRounds: Int = 2) {
         do {
             let results = try service.pool.withPipelinedTransaction { transaction in
-                try service.applyBatch(batch.map { ($0.message, $0.writeKey) }, in: transaction)
+                try service.applyBatchEach(batch.map { ($0.message, $0.writeKey) }, in: transaction)
             }
-            for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, .success(result)) }
+            for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, result) }
+            // Messages of quarantined (undecodable) leads failed alone; recorded after the commit.
+            service.quarantine.record(results.compactMap { result -> UndecodableLead? in
+                if case .failure(let failure as UndecodableLead) = result { return failure } else { return nil }
+            })
         } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != .uniqueViolation {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
         } catch let error as PostgresError where error.isRefusal && isolationRounds > 0 {
@@ -194,7 +198,7 @@ final class Lane: @unchecked Sendable {
         struct RollBack: Error {}
         do {
             try service.pool.withPipelinedTransaction { transaction in
-                _ = try service.applyBatch(part.map { ($0.message, $0.writeKey) }, in: transaction)
+                _ = try service.applyBatchEach(part.map { ($0.message, $0.writeKey) }, in: transaction)
                 try transaction.send()  // the batch's writes wait for COMMIT's round trip: send them now
                 throw RollBack()
             }
@@ -209,7 +213,9 @@ final class Lane: @unchecked Sendable {
         if batch.count > 1 { logger.debug("batch failed; applying one by one", metadata: ["error": "\(error)"]) }
         for item in batch {
             do {
-                item.completion.complete(slot: item.slot, .success(try service.ingest(item.message, writeKey: item.writeKey)))
+                item.completion.complete(slot: item.slot, .success(try service.quarantine.recording {
+                    try service.ingest(item.message, writeKey: item.writeKey)
+                }))
             } catch {
                 item.completion.complete(slot: item.slot, .failure(error))
             }

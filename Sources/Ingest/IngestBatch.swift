@@ -14,25 +14,41 @@ extension IngestService {
     /// The transaction sends its BEGIN in the first round trip and its COMMIT in the one of the
     /// writes, which are left to it (`withPipelinedTransaction` commits after this returns).
     func applyBatch(_ batch: [(message: SegmentMessage, writeKey: UUID)], in transaction: PostgresTransaction) throws -> [IngestResult] {
+        try applyBatchEach(batch, in: transaction).map { try $0.get() }
+    }
+
+    /// `applyBatch` with each message's own outcome: a message whose keys resolve to a lead row
+    /// that cannot be decoded (found when the batch locks and reads its leads) fails alone with
+    /// `UndecodableLead`, before anything of it is staged; the others are applied and commit.
+    /// The caller records the failures in the quarantine after the commit.
+    func applyBatchEach(_ batch: [(message: SegmentMessage, writeKey: UUID)],
+                        in transaction: PostgresTransaction) throws -> [Result<IngestResult, any Error>] {
         let store = Store(transaction.connection)
         let identities = batch.map { MessageIdentity($0.message) }
         let keys = Array(Set(identities.flatMap(\.lookupKeys)))
         let ids = batch.compactMap { $0.message.messageIdProvided ? ProcessedKey(writeKey: $0.writeKey, messageId: $0.message.messageId) : nil }
         let start = try store.lockCheckAndResolve(batchKeys: keys, messages: Array(Set(ids)), in: transaction)
-        var leads = try lockLeads(batch: start, store: store)
+        var undecodable = Dictionary(start.undecodable.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var leads = try lockLeads(batch: start, undecodable: &undecodable, store: store)
         var resolved = start.found
         var answered: [ProcessedKey: IngestResult] = [:]
         var dirtyKeys = Set<IdentityKey>(), dirtyLeads = Set<UUID>()
         let pending = PendingStatements(store: store)
-        var results: [IngestResult] = []
+        var results: [Result<IngestResult, any Error>] = []
         results.reserveCapacity(batch.count)
         for (item, identity) in zip(batch, identities) {
             let key = item.message.messageIdProvided ? ProcessedKey(writeKey: item.writeKey, messageId: item.message.messageId) : nil
-            if let key, let done = start.processed[key] { results.append(duplicate(done)); continue }
+            if let key, let done = start.processed[key] { results.append(.success(duplicate(done))); continue }
             if let key, var earlier = answered[key] {
                 counters.add { $0.duplicates += 1 }
                 earlier.duplicate = true
-                results.append(earlier)
+                results.append(.success(earlier))
+                continue
+            }
+            if !undecodable.isEmpty,
+               let failure = Self.undecodableLead(of: identity.lookupKeys, resolved: resolved, leads: leads, undecodable: undecodable) {
+                counters.add { $0.quarantinedMessages += 1 }
+                results.append(.failure(failure))
                 continue
             }
             let live = Self.liveLeads(of: identity.lookupKeys, resolved: resolved, leads: leads)
@@ -54,7 +70,7 @@ extension IngestService {
                 for k in identity.keys where resolved[k] == nil { resolved[k] = decided.lead.id }
             }
             if let key, !result.duplicate { answered[key] = result }
-            results.append(result)
+            results.append(.success(result))
         }
         pending.flush(into: transaction)
         try beforeCommit?(transaction)
@@ -94,9 +110,25 @@ extension IngestService {
     /// The lead rows of the batch, locked in its first round trip; then, locked too, the leads
     /// they were merged into, however long the chain (a merge that committed after the lookup,
     /// or chains stored before merges repointed them).
-    func lockLeads(batch start: BatchStart, store: Store) throws -> [UUID: LeadRecord] {
+    /// Rows that do not decode are collected in `undecodable`.
+    func lockLeads(batch start: BatchStart, undecodable: inout [UUID: UndecodableLead], store: Store) throws -> [UUID: LeadRecord] {
         var leads: [UUID: LeadRecord] = [:]
         for record in start.locked { leads[record.id] = record }
-        return try Self.lockChains(Set(start.found.values), known: leads, store: store)
+        return try Self.lockChains(Set(start.found.values), known: leads, undecodable: &undecodable, store: store)
+    }
+
+    /// The undecodable lead row a message's keys lead to (directly or along `merged_into` among
+    /// the locked rows), if any: the message cannot be decided and fails alone.
+    static func undecodableLead(of keys: [IdentityKey], resolved: [IdentityKey: UUID], leads: [UUID: LeadRecord],
+                                undecodable: [UUID: UndecodableLead]) -> UndecodableLead? {
+        for key in keys {
+            var next = resolved[key]
+            var seen = Set<UUID>()
+            while let id = next, seen.insert(id).inserted {
+                if let failure = undecodable[id] { return failure }
+                next = leads[id]?.mergedInto
+            }
+        }
+        return nil
     }
 }

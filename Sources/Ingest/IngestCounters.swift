@@ -17,6 +17,12 @@ public final class IngestCounters: Sendable {
         public var historyPages = 0
         public var historyEvents = 0
         public var largestHistoryPage = 0
+        /// Decodes of a lead row that failed (sweeps, messages, reads), and the leads quarantined
+        /// for the first time by this process (`LeadQuarantine`).
+        public var undecodableLeadReads = 0
+        public var quarantinedLeads = 0
+        /// Messages that failed alone (409) because their lead is quarantined.
+        public var quarantinedMessages = 0
     }
 
     private let state = Locked(Snapshot())

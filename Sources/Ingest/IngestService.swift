@@ -72,6 +72,9 @@ public final class IngestService: Sendable {
         return decided.result
     }
 
+    /// Where rows that do not decode are recorded, counted and logged.
+    package var quarantine: LeadQuarantine { LeadQuarantine(pool: pool, counters: counters, logger: logger) }
+
     /// The answer to a message applied before (the stored one, in its first bytes).
     func duplicate(_ done: ProcessedMessage) -> IngestResult {
         counters.add { $0.duplicates += 1 }
@@ -154,14 +157,27 @@ public final class IngestService: Sendable {
     /// committed between a chain's read and its lock (a locked row then points past what was
     /// read). Ends when every pointer of the locked rows is among them, or names a row that does
     /// not exist (which the foreign key rules out): it never traps and never gives up on depth.
+    /// A row that does not decode throws `UndecodableLead`.
     static func lockChains(_ ids: Set<UUID>, known: [UUID: LeadRecord], store: Store) throws -> [UUID: LeadRecord] {
+        var undecodable: [UUID: UndecodableLead] = [:]
+        let records = try lockChains(ids, known: known, undecodable: &undecodable, store: store)
+        if let first = undecodable.values.first { throw first }
+        return records
+    }
+
+    /// `lockChains`, with the rows that do not decode collected in `undecodable` (locked too;
+    /// their own pointers are not known, so a chain ends at them).
+    static func lockChains(_ ids: Set<UUID>, known: [UUID: LeadRecord], undecodable: inout [UUID: UndecodableLead],
+                           store: Store) throws -> [UUID: LeadRecord] {
         var records = known
-        var asked = Set(known.keys)
+        var asked = Set(known.keys).union(undecodable.keys)
         var wanted = ids.union(known.values.compactMap(\.mergedInto)).subtracting(asked)
         while !wanted.isEmpty {
             asked.formUnion(wanted)
-            for record in try store.leadChainsForUpdate(Array(wanted)) { records[record.id] = record }
-            wanted = Set(records.values.compactMap(\.mergedInto)).subtracting(asked)
+            let (locked, failed) = try store.leadChainsForUpdateEach(Array(wanted))
+            for record in locked { records[record.id] = record }
+            for failure in failed { undecodable[failure.id] = failure }
+            wanted = Set(records.values.compactMap(\.mergedInto)).subtracting(asked).subtracting(undecodable.keys)
         }
         return records
     }
@@ -196,14 +212,15 @@ extension IngestService: LeadStatusChanging {
     /// A CRM sets the lead's status (`PATCH /v1/leads/{id}`): the lead (or the lead it was
     /// merged into) is locked, re-evaluated at now with the new status, and the decision stored.
     /// Returns the live lead's id, or nil when there is no such lead.
+    /// A lead whose row cannot be decoded throws `UndecodableLead`, recorded in the quarantine.
     public func setStatus(_ status: String, lead id: UUID) throws -> (leadId: UUID, decision: PostgresJSON)? {
-        try pool.withTransaction { conn in
+        try quarantine.recording { try pool.withTransaction { conn in
             let store = Store(conn)
             // Locked along its merge chain: a merge committing meanwhile cannot leave us on a merged row.
             let records = try Self.lockChains([id], known: [:], store: store)
             guard let live = Self.liveEnd(of: id, in: records), let lead = records[live] else { return nil }
             return (lead.id, try applyStatus(status, to: lead, store: store))
-        }
+        } }
     }
 
     /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack

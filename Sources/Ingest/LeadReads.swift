@@ -13,34 +13,38 @@ package struct LeadWithIdentities: Sendable {
 /// lead.
 package struct LeadReads: Sendable {
     let pool: PostgresPool
+    /// A lead row that cannot be decoded is recorded there and answered as quarantined (409).
+    let quarantine: LeadQuarantine
 
-    package init(pool: PostgresPool) { self.pool = pool }
+    package init(pool: PostgresPool, quarantine: LeadQuarantine? = nil) {
+        self.pool = pool; self.quarantine = quarantine ?? LeadQuarantine(pool: pool)
+    }
 
     /// The lead of `id`, or of the lead it was merged into.
     package func lead(_ id: UUID) throws -> LeadWithIdentities? {
-        try pool.withConnection { conn in
+        try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
             guard let lead = try store.liveLead(id) else { return nil }
             return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
-        }
+        } }
     }
 
     /// The lead that owns identity `key`.
     package func lead(for key: IdentityKey) throws -> LeadWithIdentities? {
-        try pool.withConnection { conn in
+        try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
             guard let id = try store.leadId(for: key), let lead = try store.liveLead(id) else { return nil }
             return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
-        }
+        } }
     }
 
     /// The row of `id` exactly as stored (a merged lead is not followed), e.g. after a status change.
     package func storedLead(_ id: UUID) throws -> LeadWithIdentities? {
-        try pool.withConnection { conn in
+        try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
             guard let lead = try store.lead(id) else { return nil }
             return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
-        }
+        } }
     }
 
     /// A lead's current memberships and its membership history.
@@ -51,20 +55,20 @@ package struct LeadReads: Sendable {
     }
 
     package func segments(of id: UUID) throws -> Segments? {
-        try pool.withConnection { conn in
+        try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
             guard let lead = try store.liveLead(id) else { return nil }
             return Segments(lead: lead, current: try store.memberships(of: lead.id), history: try store.membershipHistory(of: lead.id))
-        }
+        } }
     }
 
     /// A page of a lead's decisions, newest first.
     package func decisions(of id: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow>? {
-        try pool.withConnection { conn in
+        try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
             guard let lead = try store.liveLead(id) else { return nil }
             return try store.decisions(of: lead.id, limit: limit, cursor: cursor)
-        }
+        } }
     }
 
     /// Live member count per segment name.

@@ -19,15 +19,18 @@ public final class Sweeper: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     private let job: PeriodicJob
+    /// Where undecodable rows are counted and logged (once per lead).
+    let quarantine: LeadQuarantine
     /// A pass failing every second while the database is away logs once per window and a count.
     private let logThrottle = LogThrottle()
 
     package init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
-                 logger: Logger) {
+                 counters: IngestCounters = IngestCounters(), logger: Logger) {
         self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
         self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
         job = PeriodicJob(name: "lr-sweeper", interval: interval)
+        quarantine = LeadQuarantine(pool: pool, counters: counters, logger: logger)
     }
 
     /// Re-evaluates every lead due at the clock's now, batch by batch; returns how many.
@@ -41,12 +44,15 @@ public final class Sweeper: Sendable {
         }
     }
 
-    /// One batch in one transaction.
+    /// One batch in one transaction. A due row that cannot be decoded is quarantined in the same
+    /// transaction (its schedule cleared) and the others are swept: one bad row never stops the
+    /// sweep of the rest. Returns how many due rows the batch took (quarantined ones included).
     func sweepBatch() throws -> Int {
         let now = clock()
-        return try pool.withTransaction { conn in
+        let (count, undecodable, new) = try pool.withTransaction { conn in
             let store = Store(conn)
-            let due = try store.dueLeadsForUpdate(now: now, limit: batchSize)
+            let (due, undecodable) = try store.dueLeadsForUpdate(now: now, limit: batchSize)
+            let new = try store.quarantine(undecodable)
             let pending = PendingStatements(store: store)  // every lead's writes in one round trip
             for lead in due {
                 var state = lead.state
@@ -60,8 +66,10 @@ public final class Sweeper: Sendable {
                                                          exactSchedule: true, into: pending)
             }
             try pending.flush()
-            return due.count
+            return (due.count + undecodable.count, undecodable, new)
         }
+        quarantine.noted(undecodable, new: new)
+        return count
     }
 
     /// Keeps the monthly `events` partitions ahead of time: this month and the next two exist

@@ -126,7 +126,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
-                          decisionHook: salesRouting, clock: options.clock, logger: logger)
+                          decisionHook: salesRouting, clock: options.clock, counters: ingest.counters, logger: logger)
         keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)
         keyAdmin = KeyAdmin(pool: pool, directory: keyDirectory)
         keyUsageJob = PeriodicJob(name: "lr-key-usage", interval: options.keyUsageFlushInterval, jitter: 0.2)
@@ -151,7 +151,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
         let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
-        let reads = LeadReads(pool: pool)
+        let reads = LeadReads(pool: pool, quarantine: ingest.quarantine)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             root.group("/v1", middleware: api.common) { v1 in
@@ -162,6 +162,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
+                QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
             }
         }
         return router

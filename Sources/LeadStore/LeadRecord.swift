@@ -111,3 +111,53 @@ extension LeadRecord {
 extension SignalStateDecodingError: CustomStringConvertible {
     public var description: String { "stored signal state cannot be decoded (\(String(reflecting: self)))" }
 }
+
+/// A lead row the service cannot decode (a BC date stored before input validation, a row
+/// corrupted by hand): thrown instead of the decoding error, naming the lead, so that callers
+/// can quarantine it (`Store.quarantine`) and answer for it alone. `reason` says which column
+/// and what kind of failure, never the stored value (no personal data).
+public struct UndecodableLead: Error, Sendable, CustomStringConvertible {
+    public var id: UUID
+    public var reason: String
+
+    package init(id: UUID, reason: String) { self.id = id; self.reason = reason }
+
+    public var description: String { "lead \(id.uuidString.lowercased()) cannot be decoded: \(reason)" }
+}
+
+extension LeadRecord {
+    /// Decodes a lead row; a row that does not decode throws `UndecodableLead`.
+    static func decoded(_ row: PostgresRow) throws -> LeadRecord {
+        do {
+            return try LeadRecord(row: row)
+        } catch {
+            // The id is the primary key (uuid, NOT NULL): if even it does not decode, the result is not a lead row.
+            guard let id = try? row.decode(UUID.self, at: Column.id.rawValue) else { throw error }
+            throw UndecodableLead(id: id, reason: Self.reason(error))
+        }
+    }
+
+    /// Every row decoded, and the rows that do not decode set apart (a lane batch and the sweeper
+    /// go on with the others).
+    static func decodedEach(_ rows: PostgresRows) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
+        var records: [LeadRecord] = [], undecodable: [UndecodableLead] = []
+        records.reserveCapacity(rows.count)
+        for row in rows {
+            do { records.append(try decoded(row)) } catch let failure as UndecodableLead { undecodable.append(failure) }
+        }
+        return (records, undecodable)
+    }
+
+    /// A decoding failure as text without the value: the decoders' messages name the column and
+    /// the kind of failure only (`PostgresDecodingFailure` must not quote the value).
+    static func reason(_ error: any Error) -> String {
+        let text: String
+        switch error {
+        case let error as PostgresError: text = error.message
+        case let error as JSONReader.Failure: text = "a lead JSON column is not valid JSON (\(error.description))"
+        case let error as SignalStateDecodingError: text = error.description
+        default: text = "cannot be decoded (\(String(describing: type(of: error))))"
+        }
+        return String(text.utf8.prefix(1000)) ?? "cannot be decoded"
+    }
+}

@@ -21,6 +21,8 @@ package struct BatchStart {
     package var found: [IdentityKey: UUID]
     /// Those leads' rows, locked (`FOR UPDATE`, in id order).
     package var locked: [LeadRecord]
+    /// Those of the rows (locked too) that do not decode: the messages resolving to them fail alone.
+    package var undecodable: [UndecodableLead] = []
 }
 
 extension Store {
@@ -51,7 +53,8 @@ extension Store {
                 return processed
             }
         }
-        var found: PostgresResultHandle<[IdentityKey: UUID]>?, locked: PostgresResultHandle<[LeadRecord]>?
+        var found: PostgresResultHandle<[IdentityKey: UUID]>?
+        var locked: PostgresResultHandle<(records: [LeadRecord], undecodable: [UndecodableLead])>?
         if !keys.isEmpty {
             found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
             locked = transaction.add("""
@@ -60,10 +63,12 @@ extension Store {
                     JOIN unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
                       ON i.kind = k.kind AND i.value = k.value)
                 ORDER BY id FOR UPDATE
-                """) { try $0.map(LeadRecord.init(row:)) }
+                """, decode: LeadRecord.decodedEach)
         }
         try transaction.send()
-        return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: try locked?.get() ?? [])
+        let leads = try locked?.get() ?? (records: [], undecodable: [])
+        return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: leads.records,
+                          undecodable: leads.undecodable)
     }
 
     /// One statement per table for everything staged, in an order that respects the foreign

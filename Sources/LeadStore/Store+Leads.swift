@@ -11,7 +11,7 @@ extension Store {
         let sorted = Array(Set(ids)).sorted { $0.uuidString < $1.uuidString }
         return try connection.query("""
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
-            """).map(LeadRecord.init(row:))
+            """).map(LeadRecord.decoded)
     }
 
     /// Locks and reads the leads `ids` and every lead their `merged_into` pointers lead to, at
@@ -19,20 +19,29 @@ extension Store {
     /// pointer cycle instead of looping), `FOR UPDATE` in id order as `leadsForUpdate`. The chains
     /// are read from the statement's snapshot: a merge committing before the lock shows as a
     /// locked row pointing past them, which the caller follows with another call.
+    /// A row that does not decode throws `UndecodableLead` (`leadChainsForUpdateEach` sets them apart).
     public func leadChainsForUpdate(_ ids: [UUID]) throws -> [LeadRecord] {
-        guard !ids.isEmpty else { return [] }
-        return try connection.query("""
+        let (records, undecodable) = try leadChainsForUpdateEach(ids)
+        if let first = undecodable.first { throw first }
+        return records
+    }
+
+    /// `leadChainsForUpdate`, with the rows that do not decode set apart (still locked): a lane
+    /// batch fails only the messages that resolve to them.
+    public func leadChainsForUpdateEach(_ ids: [UUID]) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
+        guard !ids.isEmpty else { return ([], []) }
+        return try LeadRecord.decodedEach(connection.query("""
             WITH RECURSIVE chain(id) AS (
                 SELECT unnest(\(Array(Set(ids)))::uuid[])
                 UNION
                 SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) ORDER BY id FOR UPDATE
-            """).map(LeadRecord.init(row:))
+            """))
     }
 
     /// Reads a lead without locking (read API).
     public func lead(_ id: UUID) throws -> LeadRecord? {
-        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.init(row:))
+        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.decoded)
     }
 
     /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
@@ -155,11 +164,15 @@ extension Store {
     /// Planned for index lookups (`indexPlans`, in the same round trip): planned with the stale
     /// statistics of a table that filled up fast (before autovacuum analysed it), the sweep
     /// scanned all of `leads` every second (about 80 ms a sweep under the ingest benchmark).
-    public func dueLeadsForUpdate(now: Date, limit: Int) throws -> [LeadRecord] {
-        try connection.pipeline([Self.indexPlans, """
+    /// Rows that do not decode come back apart (`undecodable`), locked: the sweeper quarantines
+    /// them and sweeps the others. Quarantined leads are left out (their schedule is cleared when
+    /// they are quarantined; this covers a schedule written since).
+    public func dueLeadsForUpdate(now: Date, limit: Int) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
+        try LeadRecord.decodedEach(connection.pipeline([Self.indexPlans, """
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
             WHERE next_evaluation_at <= \(now) AND merged_into IS NULL
+              AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = leads.id)
             ORDER BY next_evaluation_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            """])[1].map(LeadRecord.init(row:))
+            """])[1])
     }
 }

@@ -34,7 +34,7 @@ extension Store {
                 UNION
                 SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) AND merged_into IS NULL
-            """).first.map(LeadRecord.init(row:))
+            """).first.map(LeadRecord.decoded)
     }
 
     /// The lead holding an identity key.
