@@ -29,7 +29,7 @@ final class APIMiddlewareTests: XCTestCase {
         if route.method == .PATCH, pattern.hasPrefix("/v1/leads") { return .write }
         if pattern.hasPrefix("/v1/leads") || pattern.hasPrefix("/v1/segments") { return .read }
         if pattern.hasPrefix("/v1/queues") || pattern.hasPrefix("/v1/owners") { return .queue }
-        if ["/v1/accounts", "/v1/subscriptions", "/v1/deliveries", "/v1/keys"].contains(where: { pattern.hasPrefix($0) }) { return .admin }
+        if ["/v1/accounts", "/v1/subscriptions", "/v1/deliveries", "/v1/keys", "/v1/quarantine"].contains(where: { pattern.hasPrefix($0) }) { return .admin }
         XCTFail("\(route.method) \(pattern) is not in the matrix")
         return .admin
     }
@@ -66,7 +66,7 @@ final class APIMiddlewareTests: XCTestCase {
         let client = try service.client()
 
         let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") }
-        XCTAssertEqual(routes.count, 35, "8 ingest, 5 lead, 2 segment, 6 queue, 3 owner/account, 7 webhook, 4 key routes")
+        XCTAssertEqual(routes.count, 37, "8 ingest, 5 lead, 2 segment, 6 queue, 3 owner/account, 7 webhook, 4 key, 2 quarantine routes")
         let id = UUID().uuidString.lowercased()
         var matrix: [String] = []
         for route in routes {
