@@ -88,6 +88,7 @@ enum DecisionJSON {
         w.member("channel", first: &first); w.string(a.channel)
         if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
         if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }
+        if let v = a.movedFrom { w.member("moved_from", first: &first); w.string(v) }
         if let v = a.ownerId { w.member("owner_id", first: &first); w.string(v) }
         if let v = a.queue { w.member("queue", first: &first); w.string(v) }
         w.member("segment", first: &first); w.string(a.segment)

@@ -47,11 +47,14 @@ public struct QueueItem: Sendable, Equatable {
     public var updatedAt: Date
     /// Closed at.
     public var closedAt: Date?
+    /// Moves, reassignments, escalations and breaches since it opened: `[{at, event, ...}]`.
+    public var history: PostgresJSON
 
     /// The columns `init(row:)` reads.
     static let columns = """
         id, queue, lead_id, segment, team_id, owner_id, state, priority, claim_token, claimed_by, lease_until, sla_due_at,
-        close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at
+        close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at,
+        history
         """
 
     init(row: PostgresRow) throws {
@@ -67,6 +70,7 @@ public struct QueueItem: Sendable, Equatable {
         firstClaimedAt = try row.decode(Date?.self, "first_claimed_at"); slaBreachedAt = try row.decode(Date?.self, "sla_breached_at")
         createdAt = try row.decode(Date.self, "created_at"); updatedAt = try row.decode(Date.self, "updated_at")
         closedAt = try row.decode(Date?.self, "closed_at")
+        history = try row.decode(PostgresJSON.self, "history")
     }
 
     /// The lease as the pure rules see it.

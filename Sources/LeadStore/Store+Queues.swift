@@ -24,10 +24,14 @@ extension Store {
         return try rows.map(QueueItem.init(row:)).sorted { ($0.priority, $1.createdAt, $1.id.uuidString) > ($1.priority, $0.createdAt, $0.id.uuidString) }
     }
 
-    /// The item `id` of `queue`, locked for the rest of the transaction.
+    /// The item `id` of `queue` (or moved from it: a claimer that holds it from before a move
+    /// acks it where it claimed it), locked for the rest of the transaction.
     public func queueItemForUpdate(_ id: UUID, queue: String) throws -> QueueItem? {
-        try connection.query("SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items WHERE id = \(id) AND queue = \(queue) FOR UPDATE")
-            .first.map(QueueItem.init(row:))
+        try connection.query("""
+            SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items
+            WHERE id = \(id) AND (queue = \(queue) OR history @> jsonb_build_array(jsonb_build_object('from', jsonb_build_object('queue', \(queue)::text))))
+            FOR UPDATE
+            """).first.map(QueueItem.init(row:))
     }
 
     /// Applies a lease action decided by `LeaseRules` to a locked item (`conflict` changes nothing).
@@ -106,9 +110,12 @@ extension Store {
 }
 
 extension Store {
-    /// Items by id (without locking), in no particular order.
+    /// Items by id (without locking) of `queue` or moved from it, in no particular order.
     public func queueItems(ids: [UUID], queue: String) throws -> [QueueItem] {
-        try connection.query("SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items WHERE id = ANY(\(ids)::uuid[]) AND queue = \(queue)")
-            .map(QueueItem.init(row:))
+        try connection.query("""
+            SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items
+            WHERE id = ANY(\(ids)::uuid[])
+              AND (queue = \(queue) OR history @> jsonb_build_array(jsonb_build_object('from', jsonb_build_object('queue', \(queue)::text))))
+            """).map(QueueItem.init(row:))
     }
 }

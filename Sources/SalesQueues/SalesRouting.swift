@@ -3,10 +3,11 @@ import LeadStore
 import Postgres
 import Segmentation
 
-/// The sales side of one decision, in the decision's own transaction: the lead's item in the
-/// routed queue is created (with an owner: account → territory → strategy → unassigned) or
-/// updated, and the lead's items are closed when it leaves the segment that routed it or its
-/// status becomes converted or unsubscribed. The decision's sales action is filled in (owner,
+/// The sales side of one decision, in the decision's own transaction: the lead's one open item
+/// is created (with an owner: account → territory → strategy → unassigned), updated, or moved
+/// to the routed queue (a higher-priority sales segment), and closed when the lead leaves the
+/// segment that routed it or its status becomes converted or unsubscribed. The lead row's
+/// `owner_id` is the open item's owner at commit (migrations/0011). The decision's sales action is filled in (owner,
 /// how they were chosen, whom assignment skipped and why), so the answer and the audit row say it.
 package struct SalesRouting: DecisionHook {
     package init() {}
@@ -44,10 +45,12 @@ package struct SalesRouting: DecisionHook {
         action.ownerId = routed.ownerId
         action.assignedBy = routed.assignedBy
         action.skipped = routed.skipped ?? []
+        action.movedFrom = routed.movedFrom?.queue
         if let team = routed.teamId { action.team = team }
         decision.actions[index] = action
-        if routed.created, let owner = routed.ownerId {
-            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: owner))
+        if routed.isOpen {
+            // A brand-new lead's row is written after its item: the owner goes on it then.
+            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: routed.ownerId))
         }
         return queries
     }
