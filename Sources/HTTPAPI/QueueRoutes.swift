@@ -53,9 +53,13 @@ public struct QueueRoutes: Sendable {
         let cursorText = request.queryValue("cursor")
         let cursor = cursorText.flatMap(UUID.init(uuidString:))
         if cursorText != nil, cursor == nil { errors.append(.init(pointer: "/query/cursor", detail: "is not a cursor of this API")) }
+        let orderText = request.queryValue("order")
+        let order = orderText.map { ClaimOrder(rawValue: $0) } ?? .urgency
+        if order == nil { errors.append(.init(pointer: "/query/order", detail: "must be sla or priority")) }
         if !errors.isEmpty { throw Self.invalid(QueueRequestError(errors: errors)) }
         let limit = try LeadRoutes.limit(request)
-        let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor)
+        let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor,
+                                   order: order ?? .urgency)
         return .json(QueueItemsPage(queue: queue, data: page.items.map { QueueItemView(item: $0, showToken: false) },
                                     nextCursor: page.nextCursor, includeCursor: true))
     }

@@ -1,19 +1,55 @@
 import Foundation
 import Postgres
 
+/// The order claims take open items in (`order` of a claim and of `GET /v1/queues/{queue}`).
+public enum ClaimOrder: String, Sendable, CaseIterable {
+    /// The SLA due soonest first (items without an SLA last), then the highest score, then the oldest.
+    case urgency = "sla"
+    /// The highest score first, then the oldest (for teams that work the best leads first).
+    case priority
+
+    /// The ORDER BY of this order (unqualified columns).
+    var orderBy: String {
+        switch self {
+        case .urgency: "sla_due_at ASC NULLS LAST, priority DESC, created_at, id"
+        case .priority: "priority DESC, created_at, id"
+        }
+    }
+
+    /// The fields of a row value that ascends in this order, for cursors (`t` is the table alias).
+    func sortKey(_ t: String) -> String {
+        switch self {
+        case .urgency: "coalesce(\(t).sla_due_at, 'infinity'), -\(t).priority, \(t).created_at, \(t).id"
+        case .priority: "-\(t).priority, \(t).created_at, \(t).id"
+        }
+    }
+
+    /// Whether `a` comes before `b` in this order.
+    func precedes(_ a: QueueItem, _ b: QueueItem) -> Bool {
+        if self == .urgency, a.slaDueAt != b.slaDueAt {
+            return (a.slaDueAt ?? .distantFuture) < (b.slaDueAt ?? .distantFuture)
+        }
+        if a.priority != b.priority { return a.priority > b.priority }
+        if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
+        return a.id.uuidString < b.id.uuidString
+    }
+}
+
 /// The channel a queue's NOTIFY goes to (payload: the queue name); long polls LISTEN to it.
 public let queueNotifyChannel = "leadrouter_queue"
 
 extension Store {
     /// Claims up to `limit` open items of `queue` (the owner's and unassigned ones when `owner` is
-    /// given), highest priority first, oldest first. `FOR UPDATE SKIP LOCKED`: concurrent claimers
-    /// pass over each other's rows instead of waiting, and never get the same item.
-    public func claim(queue: String, owner: String?, claimer: String, limit: Int, leaseSeconds: Int, now: Date) throws -> [QueueItem] {
+    /// given) in `order`: by default the SLA due soonest first (none last), then the highest
+    /// priority, then the oldest. `FOR UPDATE SKIP LOCKED`: concurrent claimers pass over each
+    /// other's rows instead of waiting, and never get the same item.
+    public func claim(queue: String, owner: String?, claimer: String, limit: Int, leaseSeconds: Int, now: Date,
+                      order: ClaimOrder = .urgency) throws -> [QueueItem] {
         let rows = try connection.query("""
             WITH picked AS (
                 SELECT id FROM queue_items
                 WHERE queue = \(queue) AND state = 'open' AND (\(owner)::text IS NULL OR owner_id IS NULL OR owner_id = \(owner))
-                ORDER BY priority DESC, created_at, id
+                ORDER BY \(unsafeRaw: order.orderBy)
                 LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE queue_items q SET state = 'claimed', claim_token = gen_random_uuid(), claimed_by = \(claimer),
                    lease_until = \(now) + make_interval(secs => \(leaseSeconds)), attempts = attempts + 1,
@@ -21,7 +57,7 @@ extension Store {
             FROM picked WHERE q.id = picked.id
             RETURNING \(unsafeRaw: QueueItem.columns.split(separator: ",").map { "q." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
             """)
-        return try rows.map(QueueItem.init(row:)).sorted { ($0.priority, $1.createdAt, $1.id.uuidString) > ($1.priority, $0.createdAt, $0.id.uuidString) }
+        return try rows.map(QueueItem.init(row:)).sorted(by: order.precedes)
     }
 
     /// The item `id` of `queue` (or moved from it: a claimer that holds it from before a move
@@ -55,16 +91,17 @@ extension Store {
         }
     }
 
-    /// Items of a queue in claim order, `state` open or claimed (nil: both), optionally one
+    /// Items of a queue in claim `order`, `state` open or claimed (nil: both), optionally one
     /// owner's; `cursor` is the previous page's last item id.
-    public func queueItems(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
+    public func queueItems(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?,
+                           order: ClaimOrder = .urgency) throws -> Page<QueueItem> {
         let rows = try connection.query("""
             SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items i
             WHERE queue = \(queue) AND state <> 'closed' AND (\(state)::text IS NULL OR state = \(state))
               AND (\(owner)::text IS NULL OR owner_id = \(owner))
-              AND (\(cursor)::uuid IS NULL OR (-priority, created_at, id) >
-                   (SELECT -c.priority, c.created_at, c.id FROM queue_items c WHERE c.id = \(cursor)))
-            ORDER BY priority DESC, created_at, id LIMIT \(limit + 1)
+              AND (\(cursor)::uuid IS NULL OR (\(unsafeRaw: order.sortKey("i"))) >
+                   (SELECT \(unsafeRaw: order.sortKey("c")) FROM queue_items c WHERE c.id = \(cursor)))
+            ORDER BY \(unsafeRaw: order.orderBy) LIMIT \(limit + 1)
             """)
         var items = try rows.map(QueueItem.init(row:))
         var next: String?

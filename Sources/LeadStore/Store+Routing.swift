@@ -75,13 +75,15 @@ extension Store {
         "UPDATE leads SET owner_id = \(owner) WHERE id = \(lead) AND owner_id IS DISTINCT FROM \(owner)"
     }
 
-    /// Locks up to `limit` open, never-claimed, not-yet-escalated items whose SLA is due at `now`.
+    /// Locks up to `limit` not-closed, not-yet-breached items whose SLA is due at `now`: the SLA
+    /// runs until the first touch (the ack that closes the item), so claims, releases and
+    /// expired leases do not stop it. Items whose lead row is locked are left for the next round.
     public func breachedItemsForUpdate(now: Date, limit: Int) throws -> [BreachedItem] {
         let columns = QueueItem.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
         return try connection.query("""
             SELECT \(unsafeRaw: columns), t.escalate_to, l.country, l.ship_to_region, l.company_domain
             FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id JOIN leads l ON l.id = i.lead_id
-            WHERE i.state = 'open' AND i.first_claimed_at IS NULL AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
+            WHERE i.state <> 'closed' AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
             ORDER BY i.sla_due_at LIMIT \(limit) FOR UPDATE OF i, l SKIP LOCKED
             """).map { row in
             BreachedItem(item: try QueueItem(row: row), escalateTo: try row.decode(String?.self, "escalate_to"),

@@ -9,8 +9,9 @@ package struct QueueReads: Sendable {
     package init(pool: PostgresPool) { self.pool = pool }
 
     /// Items of `queue`, optionally only those in `state` or of `owner`.
-    package func items(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
-        try pool.withConnection { try Store($0).queueItems(queue: queue, state: state, owner: owner, limit: limit, cursor: cursor) }
+    package func items(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?,
+                       order: ClaimOrder = .urgency) throws -> Page<QueueItem> {
+        try pool.withConnection { try Store($0).queueItems(queue: queue, state: state, owner: owner, limit: limit, cursor: cursor, order: order) }
     }
 
     /// Open, claimed and breached counts and claim latency of `queue`.

@@ -54,6 +54,16 @@ package struct JSONFields {
         return flag
     }
 
+    /// A claim order (`sla` or `priority`), default `sla`.
+    package mutating func order(_ key: String) -> ClaimOrder {
+        guard let text = string(key) else { return .urgency }
+        guard let order = ClaimOrder(rawValue: text) else {
+            errors.append(QueueFieldError(pointer: "/\(key)", detail: "must be sla or priority"))
+            return .urgency
+        }
+        return order
+    }
+
     mutating func uuid(_ key: String) -> UUID? {
         guard let text = string(key, required: true) else { return nil }
         guard let id = UUID(uuidString: text) else {
@@ -74,6 +84,8 @@ public struct ClaimRequest: Sendable, Equatable {
     public var leaseSeconds: Int
     /// Long poll: answer as soon as an item appears, or empty after this many seconds.
     public var waitSeconds: Int
+    /// `sla` (default: the SLA due soonest, then score) or `priority` (score first).
+    public var order: ClaimOrder = .urgency
 
     /// Bounds that keep one claim short and a lease from outliving a working day.
     public static let maxLimit = 100
@@ -85,7 +97,8 @@ public struct ClaimRequest: Sendable, Equatable {
         var f = JSONFields(body)
         let request = ClaimRequest(ownerId: f.string("owner_id"), limit: f.int("limit", default: 1, in: 1...maxLimit),
                                    leaseSeconds: f.int("lease_seconds", default: 300, in: 1...maxLeaseSeconds),
-                                   waitSeconds: f.int("wait_seconds", default: 0, in: 0...maxWaitSeconds))
+                                   waitSeconds: f.int("wait_seconds", default: 0, in: 0...maxWaitSeconds),
+                                   order: f.order("order"))
         if !f.errors.isEmpty { throw QueueRequestError(errors: f.errors) }
         return request
     }

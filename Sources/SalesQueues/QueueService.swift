@@ -75,7 +75,7 @@ public final class QueueService: Sendable {
             // One statement, atomic on its own: no BEGIN/COMMIT round trips.
             try pool.withConnection { conn in
                 try Store(conn).claim(queue: queue, owner: request.ownerId, claimer: request.ownerId ?? claimer,
-                                      limit: request.limit, leaseSeconds: request.leaseSeconds, now: clock())
+                                      limit: request.limit, leaseSeconds: request.leaseSeconds, now: clock(), order: request.order)
             }
         }
         guard request.waitSeconds > 0 else { return ClaimResult(items: try attempt(), wokenByNotify: false) }
