@@ -187,7 +187,10 @@ extension IngestService: LeadStatusChanging {
         if needsBackfill(state) {
             state = engine.backfill(state: state, events: try store.engineEvents(of: lead.id), now: Timestamp(now))
         }
-        let evaluation = engine.evaluate(state: state, now: now)
+        var evaluation = engine.evaluate(state: state, now: now)
+        if lead.state.status != status {
+            evaluation.decision.explanation.status = StatusExplanation(from: lead.state.status, to: status, by: "crm")
+        }
         return try EvaluationWriter(store: store, hook: decisionHook).write(
             leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
     }

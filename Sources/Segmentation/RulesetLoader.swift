@@ -77,14 +77,10 @@ final class RulesetLoader {
                 if key == "types", let list = y.strings(value, "`events.types`") { types += list }
             }
         }
+        let statuses = readStatuses(section["statuses"])
         var onEvent: [String: String] = [:]
-        if let st = section["statuses"], let m = y.mapping(st, "`statuses`", allowed: ["on_event"]) {
-            for (_, _, value) in m {
-                if let om = y.mapping(value, "`statuses.on_event`", allowed: []) {
-                    for (type, _, status) in om { if let s = y.string(status, "the status for `\(type)`") { onEvent[type] = s; types.append(type) } }
-                }
-            }
-        }
+        for r in statuses.rules where onEvent[r.type] == nil { onEvent[r.type] = r.to }
+        types += statuses.rules.map(\.type)
         let knownTypes = Array(Set(types)).sorted()
 
         // Segment names first, so in_segment() can refer to later segments.
@@ -108,6 +104,7 @@ final class RulesetLoader {
         let c = ExprCompiler(sink: sink, knownTypes: knownTypes, segments: names)
         let sources = loadSources(section["sources"], c)
         let stages = loadStages(section["stages"], c)
+        let statusRules = compileStatusRules(statuses.rules, c)
         let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
         let suppress = loadSuppress(section["suppress"], c)
@@ -128,13 +125,14 @@ final class RulesetLoader {
         let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
-            sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
+            sources: sources, stages: stages, statusOnEvent: onEvent, statusRules: statusRules,
+            preCustomerStatuses: statuses.preCustomer, scoring: scoring,
             suppress: suppress, teams: teams, routing: routing, segments: segments, signals: c.signals.specs,
             evaluationOrder: order,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
             plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
-                                 aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
+                                 aliases: aliases, statusOnEvent: statusRules, halfLife: scoring.halfLife,
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
