@@ -90,7 +90,9 @@ public struct QueueRoutes: Sendable {
         }
         let parsed: LeaseRequest
         do { parsed = try LeaseRequest.parse(request.body, verb: verb) } catch { throw Self.invalid(error) }
-        switch try service.lease(queue: queue, item: id, request: parsed) {
+        let result: QueueService.LeaseResult
+        do { result = try service.lease(queue: queue, item: id, request: parsed) } catch let error as QueueRequestError { throw Self.invalid(error) }
+        switch result {
         case let .done(item): return .json(QueueItemView(item: item, showToken: verb == "extend"))
         case let .conflict(why): throw HTTPError(.conflict, title: "Stale claim", detail: why)
         case .notFound: throw HTTPError(.notFound, detail: "no item \(id.uuidString.lowercased()) in queue '\(queue)'")

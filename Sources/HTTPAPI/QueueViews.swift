@@ -12,7 +12,7 @@ struct QueueItemView: Encodable {
         case id, queue, leadId = "lead_id", segment, teamId = "team_id", ownerId = "owner_id", state, priority
         case claimToken = "claim_token", claimedBy = "claimed_by", leaseUntil = "lease_until", slaDueAt = "sla_due_at"
         case slaBreachedAt = "sla_breached_at", attempts, assignedBy = "assigned_by", assignment, closeReason = "close_reason"
-        case outcome, createdAt = "created_at", firstClaimedAt = "first_claimed_at", history
+        case outcome, createdAt = "created_at", firstClaimedAt = "first_claimed_at", history, note
     }
 
     func encode(to encoder: Encoder) throws {
@@ -30,6 +30,7 @@ struct QueueItemView: Encodable {
         try c.encode(item.closeReason, forKey: .closeReason); try c.encode(item.outcome, forKey: .outcome)
         try c.encode(Timestamp(item.createdAt), forKey: .createdAt); try c.encode(ts(item.firstClaimedAt), forKey: .firstClaimedAt)
         try c.encode(try PostgresJSONValue(item.history), forKey: .history)
+        try c.encode(item.note, forKey: .note)
     }
 }
 

@@ -178,6 +178,9 @@ extension IngestService: LeadStatusChanging {
         }
     }
 
+    /// The active ruleset's ack outcomes.
+    package func salesOutcomes() -> [String: SalesOutcome] { engine.ruleset.salesOutcomes }
+
     /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack
     /// closes the item and moves the status atomically).
     package func applyStatus(_ status: String, to lead: LeadRecord, store: Store) throws -> PostgresJSON {

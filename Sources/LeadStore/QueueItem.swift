@@ -29,8 +29,10 @@ public struct QueueItem: Sendable, Equatable {
     public var slaDueAt: Date?
     /// Why it closed: acked, exited_segment, converted, unsubscribed, expired, cancelled.
     public var closeReason: String?
-    /// The CRM status an ack set.
+    /// The outcome an ack reported (a `sales.outcomes` name).
     public var outcome: String?
+    /// What the rep wrote with the ack.
+    public var note: String?
     /// How many times it was claimed.
     public var attempts: Int
     /// The assignment step that chose the owner.
@@ -54,7 +56,7 @@ public struct QueueItem: Sendable, Equatable {
     static let columns = """
         id, queue, lead_id, segment, team_id, owner_id, state, priority, claim_token, claimed_by, lease_until, sla_due_at,
         close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at,
-        history
+        history, note
         """
 
     init(row: PostgresRow) throws {
@@ -71,6 +73,7 @@ public struct QueueItem: Sendable, Equatable {
         createdAt = try row.decode(Date.self, "created_at"); updatedAt = try row.decode(Date.self, "updated_at")
         closedAt = try row.decode(Date?.self, "closed_at")
         history = try row.decode(PostgresJSON.self, "history")
+        note = try row.decode(String?.self, "note")
     }
 
     /// The lease as the pure rules see it.

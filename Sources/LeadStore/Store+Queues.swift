@@ -91,6 +91,11 @@ extension Store {
         }
     }
 
+    /// Keeps an ack's free text on the item.
+    public func setQueueItemNote(_ id: UUID, note: String) throws {
+        try connection.execute("UPDATE queue_items SET note = \(note) WHERE id = \(id)")
+    }
+
     /// Items of a queue in claim `order`, `state` open or claimed (nil: both), optionally one
     /// owner's; `cursor` is the previous page's last item id.
     public func queueItems(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?,

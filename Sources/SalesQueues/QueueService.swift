@@ -3,6 +3,7 @@ import Foundation
 import LeadStore
 import Logging
 import Postgres
+import Segmentation
 
 /// The next step of a long-polling claim, decided without I/O.
 public enum LongPollStep: Equatable, Sendable {
@@ -101,7 +102,16 @@ public final class QueueService: Sendable {
     /// item and moves the lead's CRM status (re-evaluated and recorded as a decision) in the same
     /// transaction. The lead row is locked before the item, in the order ingest locks them.
     public func lease(queue: String, item id: UUID, request: LeaseRequest) throws -> LeaseResult {
-        try pool.withTransaction { conn in
+        var outcome: SalesOutcome?
+        if case let .ack(name) = request.operation {
+            let known = statuses.salesOutcomes()
+            guard let found = known[name] else {
+                throw QueueRequestError(errors: [QueueFieldError(pointer: "/outcome", detail:
+                    "unknown outcome '\(name)': use one of \(known.keys.sorted().joined(separator: ", ")) (free text goes to note)")])
+            }
+            outcome = found
+        }
+        return try pool.withTransaction { conn in
             let store = Store(conn)
             guard let peek = try store.queueItems(ids: [id], queue: queue).first else { return .notFound }
             var lead: LeadRecord?
@@ -113,8 +123,11 @@ public final class QueueService: Sendable {
             let action = LeaseRules.decide(item.lease, token: request.token, operation: request.operation, now: now)
             if case let .conflict(why) = action { return .conflict(why) }
             try store.applyLease(action, item: id, now: now)
-            if case let .close(outcome) = action, let lead {
-                _ = try statuses.applyStatus(outcome, to: lead, store: store)
+            if case .close = action {
+                if let note = request.note { try store.setQueueItemNote(id, note: note) }
+                // The outcome's status move, re-evaluated and recorded as a decision; the item is
+                // closed first, so that decision routes no sales action to it.
+                if let status = outcome?.status, let lead { _ = try statuses.applyStatus(status, to: lead, store: store) }
             }
             return .done(try store.queueItems(ids: [id], queue: queue).first!)
         }

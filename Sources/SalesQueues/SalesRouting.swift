@@ -32,7 +32,9 @@ package struct SalesRouting: DecisionHook {
         if !decision.segments.exited.isEmpty {
             queries.append(store.closeQueueItemsQuery(lead: leadId, segments: decision.segments.exited, reason: "exited_segment", now: now))
         }
-        guard !Self.closingStatuses.contains(after.status),
+        // A customer may be routed again (a retention route: account management); an
+        // unsubscribed lead never is.
+        guard after.status != "unsubscribed",
               let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
         var action = decision.actions[index]
         if !pending.queries.isEmpty { try pending.flush() }
@@ -41,6 +43,13 @@ package struct SalesRouting: DecisionHook {
                                             country: after.country, shipToRegion: after.shipToRegion,
                                             companyDomain: after.company.domain,
                                             memberSince: after.memberships[action.segment]?.date, now: now)
+        if routed.acked == true {
+            // Sales worked this lead since it entered the segment (the ack may be this very
+            // transaction's): no sales action points at the closed item.
+            decision.actions.remove(at: index)
+            decision.suppressed.append(SuppressedAction(channel: "sales", reason: "acked: item \(routed.itemId.uuidString.lowercased()) was worked since the lead entered \(action.segment)"))
+            return queries
+        }
         action.itemId = routed.itemId.uuidString.lowercased()
         action.ownerId = routed.ownerId
         action.assignedBy = routed.assignedBy

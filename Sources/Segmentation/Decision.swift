@@ -141,4 +141,6 @@ public struct SuppressedAction: Codable, Sendable, Equatable {
     public var channel: String
     /// The suppress condition text, e.g. `lead.customer`.
     public var reason: String
+
+    public init(channel: String, reason: String) { self.channel = channel; self.reason = reason }
 }

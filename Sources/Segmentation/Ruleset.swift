@@ -28,6 +28,8 @@ public struct Ruleset: Sendable {
     public let teams: [String: Team]
     /// Which channels act for every current segment, not only the primary one.
     public let routing: Routing
+    /// What a rep may report with an ack (`sales.outcomes`; `SalesOutcome.defaults` without it).
+    public let salesOutcomes: [String: SalesOutcome]
     /// Segments in file order.
     public let segments: [Segment]
     /// Signals the ruleset counts, in first-use order (their slots).

@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments", "sales"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -109,6 +109,7 @@ final class RulesetLoader {
         let teams = loadTeams(section["teams"])
         let suppress = loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
+        let outcomes = loadSales(section["sales"])
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -127,7 +128,7 @@ final class RulesetLoader {
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, statusRules: statusRules,
             preCustomerStatuses: statuses.preCustomer, scoring: scoring,
-            suppress: suppress, teams: teams, routing: routing, segments: segments, signals: c.signals.specs,
+            suppress: suppress, teams: teams, routing: routing, salesOutcomes: outcomes ?? SalesOutcome.defaults, segments: segments, signals: c.signals.specs,
             evaluationOrder: order,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),

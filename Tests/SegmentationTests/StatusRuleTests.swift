@@ -73,4 +73,20 @@ final class StatusRuleTests: XCTestCase {
         XCTAssertEqual(loadErrors("version: 1\nsegments:\n  - { name: decision.x.y, enter: 'true' }\nstatuses:\n  on_event: {}\n  pre_customr: [new]\n"),
                        ["r.yaml:6:3: unknown key `pre_customr` in `statuses` (did you mean `pre_customer`?); allowed: on_event, pre_customer"])
     }
+
+    func testSalesOutcomesLoadAndBadOnesAreErrorsWithTheirPositions() {
+        let base = "version: 1\nsegments:\n  - { name: decision.x.y, enter: 'true' }\n"
+        let r = load(base + "sales:\n  outcomes:\n    contacted: { status: sales_outreach_started }\n    no_answer: {}\n    skipped:\n")
+        XCTAssertEqual(r.salesOutcomes, ["contacted": SalesOutcome(status: "sales_outreach_started"), "no_answer": SalesOutcome(status: nil),
+                                         "skipped": SalesOutcome(status: nil)])
+        XCTAssertEqual(load(base).salesOutcomes, SalesOutcome.defaults)
+        XCTAssertEqual(loadErrors(base + "sales:\n  outcomes:\n    Left voicemail: {}\n"),
+                       ["r.yaml:6:5: outcome `Left voicemail` must be lower case letters, digits and `_`, starting with a letter (free text goes to an ack's `note`)"])
+        XCTAssertEqual(loadErrors(base + "sales:\n  outcomes:\n    booked: { stauts: meeting_scheduled }\n"),
+                       ["r.yaml:6:15: unknown key `stauts` in outcome `booked` (did you mean `status`?); allowed: status"])
+        XCTAssertEqual(loadErrors(base + "sales:\n  outcome: {}\n"),
+                       ["r.yaml:5:3: unknown key `outcome` in `sales` (did you mean `outcomes`?); allowed: outcomes"])
+        XCTAssertEqual(loadErrors(base + "sales:\n  outcomes: {}\n"),
+                       ["r.yaml:5:3: `sales.outcomes` must name at least one outcome (e.g. `contacted: { status: sales_outreach_started }`)"])
+    }
 }
