@@ -29,7 +29,7 @@ public struct QueueRoutes: Sendable {
                 queues.post("/{queue}/items/{id}/\(verb)", maxBodyBytes: 4096) { request, _ in try lease(request, verb: verb) }
             }
         }
-        OwnerRoutes(owners: owners).install(into: &v1, api)
+        OwnerRoutes(owners: owners, queues: self).install(into: &v1, api)
     }
 
     func queueName(_ request: HTTPRequest) throws -> String {
@@ -40,13 +40,38 @@ public struct QueueRoutes: Sendable {
         return name
     }
 
+    /// A queue a rep can name (the ruleset routes to it, or it holds items); else 404 with the known names.
+    func knownQueue(_ request: HTTPRequest) throws -> String {
+        let name = try queueName(request)
+        let known = try reads.knownQueues()
+        guard known.contains(name) else {
+            throw HTTPError(.notFound, detail: "no queue named '\(name)'; known queues: \(known.joined(separator: ", "))")
+        }
+        return name
+    }
+
+    /// 404 with the known owner ids unless `owner` is one.
+    func requireOwner(_ owner: String?) throws {
+        guard let owner else { return }
+        let known = try reads.knownOwners()
+        guard known.contains(owner) else {
+            throw HTTPError(.notFound, detail: "no owner '\(owner)'; known owners: \(known.joined(separator: ", "))")
+        }
+    }
+
+    /// Items with their leads' summaries.
+    func views(_ items: [QueueItem], showToken: Bool) throws -> [QueueItemView] {
+        let leads = try reads.leadSummaries(of: items)
+        return items.map { QueueItemView(item: $0, showToken: showToken, lead: leads[$0.leadId]) }
+    }
+
     static func invalid(_ error: QueueRequestError) -> HTTPError {
         HTTPError(.badRequest, title: "Invalid request", detail: error.description,
                   errors: error.errors.map { ProblemFieldError(pointer: $0.pointer, detail: $0.detail) })
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         let state = request.queryValue("state")
         var errors: [QueueFieldError] = []
         if let state, !["open", "claimed"].contains(state) { errors.append(.init(pointer: "/query/state", detail: "must be open or claimed")) }
@@ -58,24 +83,26 @@ public struct QueueRoutes: Sendable {
         if order == nil { errors.append(.init(pointer: "/query/order", detail: "must be sla or priority")) }
         if !errors.isEmpty { throw Self.invalid(QueueRequestError(errors: errors)) }
         let limit = try LeadRoutes.limit(request)
+        try requireOwner(request.queryValue("owner"))
         let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor,
                                    order: order ?? .urgency)
-        return .json(QueueItemsPage(queue: queue, data: page.items.map { QueueItemView(item: $0, showToken: false) },
+        return .json(QueueItemsPage(queue: queue, data: try views(page.items, showToken: false),
                                     nextCursor: page.nextCursor, includeCursor: true))
     }
 
     func stats(_ request: HTTPRequest) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         return .json(QueueStatsView(queue: queue, stats: try reads.stats(queue: queue)))
     }
 
     func claim(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         let parsed: ClaimRequest
         do { parsed = try ClaimRequest.parse(request.body) } catch { throw Self.invalid(error) }
+        try requireOwner(parsed.ownerId)
         do {
             let result = try service.claim(queue: queue, request: parsed, claimer: key.name)
-            return .json(QueueItemsPage(queue: queue, data: result.items.map { QueueItemView(item: $0, showToken: true) },
+            return .json(QueueItemsPage(queue: queue, data: try views(result.items, showToken: true),
                                         nextCursor: nil, includeCursor: false))
         } catch is QueueService.TooManyWaiters {
             throw HTTPError(.serviceUnavailable, detail: "too many claims are long-polling on this node; retry, or claim without wait_seconds",

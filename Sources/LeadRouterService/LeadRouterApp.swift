@@ -134,7 +134,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 IngestRoutes(pipeline: pipeline, limits: options.ingestLimits).install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
-                QueueRoutes(service: queues, reads: QueueReads(pool: pool),
+                QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
             }

@@ -95,3 +95,16 @@ public struct QueueStats: Sendable, Equatable {
     /// 90th percentile of the same.
     public var p90SecondsToClaim: Double?
 }
+
+/// What a rep needs to know about an item's lead without fetching it (`lead` of a queue item).
+public struct LeadSummary: Sendable, Equatable {
+    public var email: String?
+    /// `traits.name`, else first and last name.
+    public var name: String?
+    /// `traits.company_name`, else the company domain.
+    public var company: String?
+    public var country: String?
+    public var score: Double
+    public var primarySegment: String?
+    public var lastEventAt: Date?
+}

@@ -152,6 +152,57 @@ extension Store {
 }
 
 extension Store {
+    /// The summaries of these leads (for queue items), by id.
+    public func leadSummaries(_ ids: [UUID]) throws -> [UUID: LeadSummary] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [UUID: LeadSummary] = [:]
+        for row in try connection.query("""
+            SELECT id, email, country, score, primary_segment, last_event_at,
+                   coalesce(nullif(traits ->> 'name', ''),
+                            nullif(concat_ws(' ', coalesce(traits ->> 'first_name', traits ->> 'firstName'),
+                                                  coalesce(traits ->> 'last_name', traits ->> 'lastName')), '')) AS name,
+                   coalesce(nullif(traits ->> 'company_name', ''), company_domain) AS company
+            FROM leads WHERE id = ANY(\(ids)::uuid[])
+            """) {
+            out[try row.decode(UUID.self, "id")] = LeadSummary(
+                email: try row.decode(String?.self, "email"), name: try row.decode(String?.self, "name"),
+                company: try row.decode(String?.self, "company"), country: try row.decode(String?.self, "country"),
+                score: try row.decode(Double.self, "score"), primarySegment: try row.decode(String?.self, "primary_segment"),
+                lastEventAt: try row.decode(Date?.self, "last_event_at"))
+        }
+        return out
+    }
+
+    /// Queues that hold or held an item, sorted.
+    public func queueNamesInUse() throws -> [String] {
+        try connection.query("SELECT DISTINCT queue::text AS q FROM queue_items ORDER BY 1").map { try $0.decode(String.self, "q") }
+    }
+
+    /// Every owner id, sorted.
+    public func ownerIds() throws -> [String] {
+        try connection.query("SELECT id FROM owners ORDER BY id").map { try $0.decode(String.self, "id") }
+    }
+
+    /// The items owner `owner` holds (not closed), across queues, in urgency order; `cursor` is
+    /// the previous page's last item id.
+    public func ownerItems(owner: String, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
+        let order = ClaimOrder.urgency
+        let rows = try connection.query("""
+            SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items i
+            WHERE owner_id = \(owner) AND state <> 'closed'
+              AND (\(cursor)::uuid IS NULL OR (\(unsafeRaw: order.sortKey("i"))) >
+                   (SELECT \(unsafeRaw: order.sortKey("c")) FROM queue_items c WHERE c.id = \(cursor)))
+            ORDER BY \(unsafeRaw: order.orderBy) LIMIT \(limit + 1)
+            """)
+        var items = try rows.map(QueueItem.init(row:))
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last?.id.uuidString.lowercased()
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
     /// Items by id (without locking) of `queue` or moved from it, in no particular order.
     public func queueItems(ids: [UUID], queue: String) throws -> [QueueItem] {
         try connection.query("""

@@ -9,6 +9,8 @@ public struct RoutedItem: Decodable, Sendable, Equatable {
     public var created: Bool
     /// True when the lead's open item was in another queue and moved to this route's.
     public var moved: Bool?
+    /// True when a country that arrived reassigned the unclaimed item to a territory member.
+    public var reassigned: Bool?
     /// True when the answer is the item sales acked since the lead entered the routing segment
     /// (nothing was queued).
     public var acked: Bool?
@@ -22,7 +24,7 @@ public struct RoutedItem: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case itemId = "item_id", created, teamId = "team_id", ownerId = "owner_id", assignedBy = "assigned_by", skipped
-        case moved, acked, movedFrom = "moved_from"
+        case moved, reassigned, acked, movedFrom = "moved_from"
     }
 
     /// Whether the lead has this item open after routing (false: the acked item was answered).

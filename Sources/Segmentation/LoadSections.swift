@@ -94,8 +94,9 @@ extension RulesetLoader {
         var teams: [String: Team] = [:]
         var escalations: [(String, Node)] = []
         for (name, _, value) in m {
-            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to"]) else { continue }
+            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to", "territory_fallback"]) else { continue }
             var strategy = "round_robin"
+            var fallback = "all"
             var members: [TeamMember] = []
             var escalate: String?
             for (key, _, v) in tm {
@@ -115,11 +116,17 @@ extension RulesetLoader {
                         let terr = f["territories"].flatMap { y.strings($0, "`territories`") } ?? []
                         members.append(TeamMember(id: id, capacity: cap, territories: terr))
                     }
+                case "territory_fallback":
+                    if let s = y.string(v, "`territory_fallback`") {
+                        if Team.territoryFallbacks.contains(s) { fallback = s } else {
+                            sink.error(y.loc(v), "unknown territory_fallback `\(s)`\(didYouMean(s, Team.territoryFallbacks)); use all (leads no territory covers go round robin to every member) or unassigned_members (only to members without territories)")
+                        }
+                    }
                 default:
                     if let s = y.string(v, "`escalate_to`") { escalate = s; escalations.append((s, v)) }
                 }
             }
-            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate)
+            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate, territoryFallback: fallback)
         }
         for (target, node) in escalations where teams[target] == nil {
             sink.error(y.loc(node), "unknown team `\(target)` in `escalate_to`\(didYouMean(target, teams.keys.sorted()))")

@@ -144,6 +144,11 @@ public struct Team: Sendable {
     public let members: [TeamMember]
     /// Team to escalate to when no member can take the lead.
     public let escalateTo: String?
+    /// Who takes a lead no member's territory covers: `all` members (the default) or only the
+    /// members without territories (`unassigned_members`).
+    public var territoryFallback: String = "all"
+
+    static let territoryFallbacks = ["all", "unassigned_members"]
 }
 
 /// A team member.

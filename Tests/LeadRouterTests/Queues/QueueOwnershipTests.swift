@@ -37,7 +37,7 @@ final class QueueOwnershipTests: XCTestCase {
         XCTAssertEqual(moved["queue"] as? String, "demos")
         XCTAssertEqual(moved["item_id"] as? String, itemId, "the same item, moved")
         XCTAssertEqual(moved["moved_from"] as? String, "high-intent")
-        XCTAssertEqual(moved["owner_id"] as? String, "rep_carla", "same team: the owner stays")
+        XCTAssertEqual(moved["owner_id"] as? String, "rep_anna", "same team: the owner stays")
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items"), 1)
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE queue = 'demos' AND state = 'open' AND segment = 'decision.high-intent.demo'"), 1)
         // The SLA due time is the sooner one: the pricing item's 15 minutes from its creation.
@@ -62,8 +62,8 @@ final class QueueOwnershipTests: XCTestCase {
         let client = try service.client()
         let pricing = try client.json("POST", "/v1/events", key: service.ingestKey, Self.event("Pricing Requested", user: "e1"))
         let leadId = try XCTUnwrap(pricing.json["lead_id"] as? String)
-        XCTAssertEqual(Self.sales(pricing)?["owner_id"] as? String, "rep_carla")
-        XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String, "rep_carla")
+        XCTAssertEqual(Self.sales(pricing)?["owner_id"] as? String, "rep_anna")
+        XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String, "rep_anna")
         service.clock.advance(60)
         let group = try client.json("POST", "/v1/group", key: service.ingestKey, [
             "userId": "e1", "groupId": "acct-big", "traits": ["website": "big-gym.com", "employees": 800, "industry": "Fitness"]])
@@ -74,7 +74,7 @@ final class QueueOwnershipTests: XCTestCase {
             """), 1)
         XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String, "ae_dora")
         XCTAssertEqual(try service.count("""
-            SELECT count(*) FROM outbox WHERE topic = 'queue.item_moved' AND payload -> 'from' ->> 'owner_id' = 'rep_carla'
+            SELECT count(*) FROM outbox WHERE topic = 'queue.item_moved' AND payload -> 'from' ->> 'owner_id' = 'rep_anna'
               AND payload -> 'to' ->> 'owner_id' = 'ae_dora'
             """), 1)
     }
@@ -91,8 +91,8 @@ final class QueueOwnershipTests: XCTestCase {
         service.clock.advance(31 * 60)
         XCTAssertEqual(try service.app.queues.worker.escalateBreaches(), 1)
         let owner = try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String
-        XCTAssertEqual(owner, "rep_carla", "escalated to inside-sales; the lead follows its item")
-        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE owner_id = 'rep_carla' AND team_id = 'inside-sales'"), 1)
+        XCTAssertEqual(owner, "rep_anna", "escalated to inside-sales; the lead follows its item")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE owner_id = 'rep_anna' AND team_id = 'inside-sales'"), 1)
         let v = try Self.violations(service)
         XCTAssertEqual(v.twoItems, 0); XCTAssertEqual(v.ownerMismatch, 0)
     }
@@ -103,7 +103,7 @@ final class QueueOwnershipTests: XCTestCase {
         let pricing = try client.json("POST", "/v1/events", key: service.ingestKey, Self.event("Pricing Requested", user: "c1"))
         let leadId = try XCTUnwrap((pricing.json["lead_id"] as? String).flatMap(UUID.init(uuidString:)))
         let conn = try service.connection()
-        XCTAssertThrowsError(try conn.execute("UPDATE leads SET owner_id = 'rep_anna' WHERE id = \(leadId)")) { error in
+        XCTAssertThrowsError(try conn.execute("UPDATE leads SET owner_id = 'rep_ben' WHERE id = \(leadId)")) { error in
             XCTAssertEqual((error as? PostgresError)?.sqlState?.rawValue, "23000", "\(error)")
         }
         XCTAssertThrowsError(try conn.execute("""
