@@ -89,4 +89,13 @@ final class StatusRuleTests: XCTestCase {
         XCTAssertEqual(loadErrors(base + "sales:\n  outcomes: {}\n"),
                        ["r.yaml:5:3: `sales.outcomes` must name at least one outcome (e.g. `contacted: { status: sales_outreach_started }`)"])
     }
+
+    func testTerritoryFallbackLoadsAndATypoIsAnErrorWithItsPosition() {
+        let base = "version: 1\nsegments:\n  - { name: decision.x.y, enter: 'true' }\nteams:\n"
+        XCTAssertEqual(load(base + "  t: { members: [ { id: a } ] }\n").teams["t"]?.territoryFallback, "all")
+        XCTAssertEqual(load(base + "  t: { territory_fallback: unassigned_members, members: [ { id: a } ] }\n").teams["t"]?.territoryFallback,
+                       "unassigned_members")
+        XCTAssertEqual(loadErrors(base + "  t: { territory_fallback: everyone, members: [ { id: a } ] }\n"),
+                       ["r.yaml:5:28: unknown territory_fallback `everyone`; use all (leads no territory covers go round robin to every member) or unassigned_members (only to members without territories)"])
+    }
 }
