@@ -28,7 +28,7 @@ final class APIMiddlewareTests: XCTestCase {
         let client = try service.client()
 
         let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") }
-        XCTAssertEqual(routes.count, 31, "8 ingest, 5 lead, 2 segment, 6 queue, 3 owner/account, 7 webhook routes")
+        XCTAssertEqual(routes.count, 32, "8 ingest, 5 lead, 2 segment, 6 queue, 4 owner/account (+ GET /v1/owners/{id}/items), 7 webhook routes")
         let id = UUID().uuidString.lowercased()
         for route in routes {
             let path = route.pattern.split(separator: "/", omittingEmptySubsequences: false)
