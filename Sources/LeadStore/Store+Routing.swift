@@ -16,6 +16,11 @@ public struct RoutedItem: Decodable, Sendable, Equatable {
     public var acked: Bool?
     /// Where a moved item was: `{queue, segment, team_id, owner_id, sla_due_at}`.
     public var movedFrom: ItemPlace?
+    /// A moved item's SLA due time (the sooner of its own and the new route's), as PostgreSQL wrote it.
+    public var slaDueAtText: String?
+
+    /// `slaDueAtText` read (nil when absent or not ISO 8601).
+    public var movedSLADueAt: Timestamp? { slaDueAtText.flatMap(Timestamp.parse) }
     public var teamId: String?
     public var ownerId: String?
     /// `account`, `territory`, `round_robin`, `least_loaded`, `escalation` or `unassigned`.
@@ -24,7 +29,7 @@ public struct RoutedItem: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case itemId = "item_id", created, teamId = "team_id", ownerId = "owner_id", assignedBy = "assigned_by", skipped
-        case moved, reassigned, acked, movedFrom = "moved_from"
+        case moved, reassigned, acked, movedFrom = "moved_from", slaDueAtText = "sla_due_at"
     }
 
     /// Whether the lead has this item open after routing (false: the acked item was answered).

@@ -55,6 +55,7 @@ package struct SalesRouting: DecisionHook {
         action.assignedBy = routed.assignedBy
         action.skipped = routed.skipped ?? []
         action.movedFrom = routed.movedFrom?.queue
+        if routed.moved == true, let due = routed.movedSLADueAt { action.slaDueAt = due }
         if let team = routed.teamId { action.team = team }
         decision.actions[index] = action
         if routed.isOpen {

@@ -37,6 +37,7 @@ final class QueueOwnershipTests: XCTestCase {
         XCTAssertEqual(moved["queue"] as? String, "demos")
         XCTAssertEqual(moved["item_id"] as? String, itemId, "the same item, moved")
         XCTAssertEqual(moved["moved_from"] as? String, "high-intent")
+        XCTAssertEqual(moved["sla_due_at"] as? String, first["sla_due_at"] as? String, "the decision shows the item's (sooner) SLA")
         XCTAssertEqual(moved["owner_id"] as? String, "rep_anna", "same team: the owner stays")
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items"), 1)
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE queue = 'demos' AND state = 'open' AND segment = 'decision.high-intent.demo'"), 1)
