@@ -9,15 +9,29 @@ import SalesQueues
 /// `PUT /v1/accounts/{domain} {owner_id}` with scope `admin`.
 public struct OwnerRoutes: Sendable {
     let owners: OwnerAdmin
+    /// For `GET /v1/owners/{id}/items` (reads and item views).
+    let queues: QueueRoutes
 
-    /// Routes over `owners`.
-    package init(owners: OwnerAdmin) { self.owners = owners }
+    /// Routes over `owners`; an owner's items through `queues`.
+    package init(owners: OwnerAdmin, queues: QueueRoutes) { self.owners = owners; self.queues = queues }
 
     /// Adds the three routes to the `/v1` group.
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         v1.group("/owners", middleware: api.authenticated(.queue)) { group in
             group.get { _, _ in
                 .json(["data": try owners.owners().map(OwnerJSON.init)])
+            }
+            // What a rep holds across queues (not closed), most urgent first, with lead summaries.
+            group.get("/{id}/items") { request, _ in
+                let id = request.pathParameters["id"] ?? ""
+                try queues.requireOwner(id)
+                let cursorText = request.queryValue("cursor")
+                let cursor = cursorText.flatMap(UUID.init(uuidString:))
+                if cursorText != nil, cursor == nil {
+                    throw QueueRoutes.invalid(QueueRequestError(errors: [.init(pointer: "/query/cursor", detail: "is not a cursor of this API")]))
+                }
+                let page = try queues.reads.ownerItems(owner: id, limit: try LeadRoutes.limit(request), cursor: cursor)
+                return .json(OwnerItemsPage(ownerId: id, data: try queues.views(page.items, showToken: false), nextCursor: page.nextCursor))
             }
             group.patch("/{id}", maxBodyBytes: 4096) { request, context in
                 let id = request.pathParameters["id"] ?? ""

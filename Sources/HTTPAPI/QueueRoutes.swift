@@ -31,7 +31,7 @@ public struct QueueRoutes: Sendable {
                 }
             }
         }
-        OwnerRoutes(owners: owners).install(into: &v1, api)
+        OwnerRoutes(owners: owners, queues: self).install(into: &v1, api)
     }
 
     func queueName(_ request: HTTPRequest) throws -> String {
@@ -42,42 +42,73 @@ public struct QueueRoutes: Sendable {
         return name
     }
 
+    /// A queue a rep can name (the ruleset routes to it, or it holds items); else 404 with the known names.
+    func knownQueue(_ request: HTTPRequest) throws -> String {
+        let name = try queueName(request)
+        let known = try reads.knownQueues()
+        guard known.contains(name) else {
+            throw HTTPError(.notFound, detail: "no queue named '\(name)'; known queues: \(known.joined(separator: ", "))")
+        }
+        return name
+    }
+
+    /// 404 with the known owner ids unless `owner` is one.
+    func requireOwner(_ owner: String?) throws {
+        guard let owner else { return }
+        let known = try reads.knownOwners()
+        guard known.contains(owner) else {
+            throw HTTPError(.notFound, detail: "no owner '\(owner)'; known owners: \(known.joined(separator: ", "))")
+        }
+    }
+
+    /// Items with their leads' summaries.
+    func views(_ items: [QueueItem], showToken: Bool) throws -> [QueueItemView] {
+        let leads = try reads.leadSummaries(of: items)
+        return items.map { QueueItemView(item: $0, showToken: showToken, lead: leads[$0.leadId]) }
+    }
+
     static func invalid(_ error: QueueRequestError) -> HTTPError {
         HTTPError(.badRequest, title: "Invalid request", detail: error.description,
                   errors: error.errors.map { ProblemFieldError(pointer: $0.pointer, detail: $0.detail) })
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         let state = request.queryValue("state")
         var errors: [QueueFieldError] = []
         if let state, !["open", "claimed"].contains(state) { errors.append(.init(pointer: "/query/state", detail: "must be open or claimed")) }
         let cursorText = request.queryValue("cursor")
         let cursor = cursorText.flatMap(UUID.init(uuidString:))
         if cursorText != nil, cursor == nil { errors.append(.init(pointer: "/query/cursor", detail: "is not a cursor of this API")) }
+        let orderText = request.queryValue("order")
+        let order = orderText.map { ClaimOrder(rawValue: $0) } ?? .urgency
+        if order == nil { errors.append(.init(pointer: "/query/order", detail: "must be sla or priority")) }
         if !errors.isEmpty { throw Self.invalid(QueueRequestError(errors: errors)) }
         let limit = try LeadRoutes.limit(request)
-        let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor)
-        return .json(QueueItemsPage(queue: queue, data: page.items.map { QueueItemView(item: $0, showToken: false) },
+        try requireOwner(request.queryValue("owner"))
+        let page = try reads.items(queue: queue, state: state, owner: request.queryValue("owner"), limit: limit, cursor: cursor,
+                                   order: order ?? .urgency)
+        return .json(QueueItemsPage(queue: queue, data: try views(page.items, showToken: false),
                                     nextCursor: page.nextCursor, includeCursor: true))
     }
 
     func stats(_ request: HTTPRequest) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         return .json(QueueStatsView(queue: queue, stats: try reads.stats(queue: queue)))
     }
 
     func claim(_ request: HTTPRequest, key: StoredAPIKey) throws -> HTTPResponse {
-        let queue = try queueName(request)
+        let queue = try knownQueue(request)
         let parsed: ClaimRequest
         do { parsed = try ClaimRequest.parse(request.body).bound(to: key.ownerId).get() } catch let error as QueueRequestError {
             throw Self.invalid(error)
         } catch let error as OwnerBindingError {
             throw HTTPError(.forbidden, detail: error.detail)
         }
+        try requireOwner(parsed.ownerId)
         do {
             let result = try service.claim(queue: queue, request: parsed, claimer: key.name)
-            return .json(QueueItemsPage(queue: queue, data: result.items.map { QueueItemView(item: $0, showToken: true) },
+            return .json(QueueItemsPage(queue: queue, data: try views(result.items, showToken: true),
                                         nextCursor: nil, includeCursor: false))
         } catch is QueueService.TooManyWaiters {
             throw HTTPError(.serviceUnavailable, detail: "too many claims are long-polling on this node; retry, or claim without wait_seconds",
@@ -92,15 +123,15 @@ public struct QueueRoutes: Sendable {
         }
         let parsed: LeaseRequest
         do { parsed = try LeaseRequest.parse(request.body, verb: verb) } catch { throw Self.invalid(error) }
-        switch try service.lease(queue: queue, item: id, request: parsed, holder: key.ownerId) {
+        let result: QueueService.LeaseResult
+        do {
+            result = try service.lease(queue: queue, item: id, request: parsed, holder: key.ownerId)
+        } catch let error as QueueRequestError { throw Self.invalid(error) }
+        switch result {
         case let .done(item): return .json(QueueItemView(item: item, showToken: verb == "extend"))
         case let .conflict(why): throw HTTPError(.conflict, title: "Stale claim", detail: why)
         case .notFound: throw HTTPError(.notFound, detail: "no item \(id.uuidString.lowercased()) in queue '\(queue)'")
         case let .notHolder(why): throw HTTPError(.forbidden, detail: why)
-        case let .outcomeNotAllowed(allowed):
-            let detail = "this outcome is not one the ruleset allows for sales (sales.outcomes): use one of \(allowed.joined(separator: ", "))"
-            throw HTTPError(.unprocessableContent, title: "Outcome not allowed", detail: detail,
-                            errors: [ProblemFieldError(pointer: "/outcome", detail: detail)])
         }
     }
 }

@@ -7,12 +7,37 @@ import Segmentation
 struct QueueItemView: Encodable {
     var item: QueueItem
     var showToken: Bool
+    /// The lead's summary, so a rep need not fetch every lead.
+    var lead: LeadSummary? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, queue, leadId = "lead_id", segment, teamId = "team_id", ownerId = "owner_id", state, priority
         case claimToken = "claim_token", claimedBy = "claimed_by", leaseUntil = "lease_until", slaDueAt = "sla_due_at"
         case slaBreachedAt = "sla_breached_at", attempts, assignedBy = "assigned_by", assignment, closeReason = "close_reason"
-        case outcome, createdAt = "created_at", firstClaimedAt = "first_claimed_at"
+        case outcome, createdAt = "created_at", firstClaimedAt = "first_claimed_at", history, note, lead
+    }
+
+    struct LeadJSON: Encodable {
+        var summary: LeadSummary
+        var why: String
+        enum CodingKeys: String, CodingKey {
+            case email, name, company, country, score, primarySegment = "primary_segment", lastEventAt = "last_event_at", why
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(summary.email, forKey: .email); try c.encode(summary.name, forKey: .name)
+            try c.encode(summary.company, forKey: .company); try c.encode(summary.country, forKey: .country)
+            try c.encode(summary.score, forKey: .score); try c.encode(summary.primarySegment, forKey: .primarySegment)
+            try c.encode(summary.lastEventAt.map(Timestamp.init), forKey: .lastEventAt); try c.encode(why, forKey: .why)
+        }
+    }
+
+    /// Why the item is in front of the rep, in a sentence.
+    var why: String {
+        var parts = ["in segment \(item.segment ?? "(none)")"]
+        if let by = item.assignedBy { parts.append("owner by \(by)") }
+        if item.slaBreachedAt != nil { parts.append("SLA breached") }
+        return parts.joined(separator: "; ")
     }
 
     func encode(to encoder: Encoder) throws {
@@ -29,6 +54,9 @@ struct QueueItemView: Encodable {
         try c.encode(try PostgresJSONValue(item.assignment), forKey: .assignment)
         try c.encode(item.closeReason, forKey: .closeReason); try c.encode(item.outcome, forKey: .outcome)
         try c.encode(Timestamp(item.createdAt), forKey: .createdAt); try c.encode(ts(item.firstClaimedAt), forKey: .firstClaimedAt)
+        try c.encode(try PostgresJSONValue(item.history), forKey: .history)
+        try c.encode(item.note, forKey: .note)
+        if let lead { try c.encode(LeadJSON(summary: lead, why: why), forKey: .lead) }
     }
 }
 
@@ -77,5 +105,18 @@ struct OwnerJSON: Encodable {
         try c.encode(id, forKey: .id); try c.encode(available, forKey: .available); try c.encode(active, forKey: .active)
         try c.encode(load, forKey: .load); try c.encode(open, forKey: .open); try c.encode(claimed, forKey: .claimed)
         try c.encode(teams, forKey: .teams)
+    }
+}
+
+/// `GET /v1/owners/{id}/items`: `{owner_id, data: [...], next_cursor}`.
+struct OwnerItemsPage: Encodable {
+    var ownerId: String
+    var data: [QueueItemView]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case ownerId = "owner_id", data, nextCursor = "next_cursor" }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ownerId, forKey: .ownerId); try c.encode(data, forKey: .data); try c.encode(nextCursor, forKey: .nextCursor)
     }
 }

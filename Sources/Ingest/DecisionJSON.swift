@@ -88,6 +88,7 @@ enum DecisionJSON {
         w.member("channel", first: &first); w.string(a.channel)
         if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
         if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }
+        if let v = a.movedFrom { w.member("moved_from", first: &first); w.string(v) }
         if let v = a.ownerId { w.member("owner_id", first: &first); w.string(v) }
         if let v = a.queue { w.member("queue", first: &first); w.string(v) }
         w.member("segment", first: &first); w.string(a.segment)
@@ -111,12 +112,31 @@ enum DecisionJSON {
     static func write(_ e: Explanation, into w: inout JSONWriter) {
         var keys = Array(e.segments.keys)
         if e.score != nil { keys.append("score") }
+        if e.status != nil { keys.append("status") }
         w.byte(UInt8(ascii: "{"))
         for (i, key) in JSONWriter.sortedKeys(keys).enumerated() {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.key(key)
-            if let segment = e.segments[key] { write(segment, into: &w) } else if let score = e.score { write(score, into: &w) }
+            if let segment = e.segments[key] {
+                write(segment, into: &w)
+            } else if key == "status", let status = e.status {
+                write(status, into: &w)
+            } else if let score = e.score {
+                write(score, into: &w)
+            }
         }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ s: StatusExplanation, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        if let v = s.by { w.member("by", first: &first); w.string(v) }
+        if let v = s.event { w.member("event", first: &first); w.string(v) }
+        w.member("from", first: &first); w.string(s.from)
+        if let v = s.kept { w.member("kept", first: &first); w.bool(v) }
+        if let v = s.rule { w.member("rule", first: &first); w.string(v) }
+        if let v = s.to { w.member("to", first: &first); w.string(v) }
         w.byte(UInt8(ascii: "}"))
     }
 

@@ -223,6 +223,9 @@ extension IngestService: LeadStatusChanging {
         } }
     }
 
+    /// The active ruleset's ack outcomes.
+    package func salesOutcomes() -> [String: SalesOutcome] { engine.ruleset.salesOutcomes }
+
     /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack
     /// closes the item and moves the status atomically).
     package func applyStatus(_ status: String, to lead: LeadRecord, store: Store) throws -> PostgresJSON {
@@ -232,7 +235,10 @@ extension IngestService: LeadStatusChanging {
         if needsBackfill(state) {
             state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now, counters: counters)
         }
-        let evaluation = engine.evaluate(state: state, now: now)
+        var evaluation = engine.evaluate(state: state, now: now)
+        if lead.state.status != status {
+            evaluation.decision.explanation.status = StatusExplanation(from: lead.state.status, to: status, by: "crm")
+        }
         return try EvaluationWriter(store: store, hook: decisionHook).write(
             leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
     }

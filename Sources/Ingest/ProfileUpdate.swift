@@ -22,6 +22,8 @@ public struct ProfileUpdate: Sendable {
         default:
             if case .object(let traits)? = message.context["traits"] { mapper.applyPersonTraits(traits, to: &state) }
         }
+        // Segment's context.location.country and context.timezone, when the lead has no country.
+        mapper.applyContextGeography(message.context, to: &state)
         if let email = identity.email {
             mapper.applyEmail(email, to: &state)
         } else if let invalid = identity.invalidEmail {

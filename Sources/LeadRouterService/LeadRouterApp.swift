@@ -136,7 +136,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             listener: try PostgresListener(configuration: configuration, logger: logger),
             maxWaiters: options.maxQueueWaiters ?? max(1, options.server.workerThreads / 2)),
             worker: QueueWorker(pool: pool, interval: options.queueWorkerInterval, clock: options.clock, logger: logger),
-            allowedOutcomes: engine.ruleset.salesOutcomes, clock: options.clock, logger: logger)
+            clock: options.clock, logger: logger)
         webhookDelivery = try WebhookDelivery.prepare(databaseURL: options.databaseURL, settings: options.webhooks, engine: engine,
                                                       pool: pool, logger: logger)
         let pool = self.pool
@@ -158,7 +158,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 IngestRoutes(pipeline: pipeline, limits: options.ingestLimits).install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
-                QueueRoutes(service: queues, reads: QueueReads(pool: pool),
+                QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)

@@ -29,8 +29,10 @@ public struct QueueItem: Sendable, Equatable {
     public var slaDueAt: Date?
     /// Why it closed: acked, exited_segment, converted, unsubscribed, expired, cancelled.
     public var closeReason: String?
-    /// The CRM status an ack set.
+    /// The outcome an ack reported (a `sales.outcomes` name).
     public var outcome: String?
+    /// What the rep wrote with the ack.
+    public var note: String?
     /// How many times it was claimed.
     public var attempts: Int
     /// The assignment step that chose the owner.
@@ -47,11 +49,14 @@ public struct QueueItem: Sendable, Equatable {
     public var updatedAt: Date
     /// Closed at.
     public var closedAt: Date?
+    /// Moves, reassignments, escalations and breaches since it opened: `[{at, event, ...}]`.
+    public var history: PostgresJSON
 
     /// The columns `init(row:)` reads.
     static let columns = """
         id, queue, lead_id, segment, team_id, owner_id, state, priority, claim_token, claimed_by, lease_until, sla_due_at,
-        close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at
+        close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at,
+        history, note
         """
 
     init(row: PostgresRow) throws {
@@ -67,6 +72,8 @@ public struct QueueItem: Sendable, Equatable {
         firstClaimedAt = try row.decode(Date?.self, "first_claimed_at"); slaBreachedAt = try row.decode(Date?.self, "sla_breached_at")
         createdAt = try row.decode(Date.self, "created_at"); updatedAt = try row.decode(Date.self, "updated_at")
         closedAt = try row.decode(Date?.self, "closed_at")
+        history = try row.decode(PostgresJSON.self, "history")
+        note = try row.decode(String?.self, "note")
     }
 
     /// The lease as the pure rules see it.
@@ -87,4 +94,17 @@ public struct QueueStats: Sendable, Equatable {
     public var medianSecondsToClaim: Double?
     /// 90th percentile of the same.
     public var p90SecondsToClaim: Double?
+}
+
+/// What a rep needs to know about an item's lead without fetching it (`lead` of a queue item).
+public struct LeadSummary: Sendable, Equatable {
+    public var email: String?
+    /// `traits.name`, else first and last name.
+    public var name: String?
+    /// `traits.company_name`, else the company domain.
+    public var company: String?
+    public var country: String?
+    public var score: Double
+    public var primarySegment: String?
+    public var lastEventAt: Date?
 }

@@ -11,6 +11,8 @@ public enum OutboxTopic: String, Sendable, CaseIterable {
     case leadStatusChanged = "lead.status_changed"
     case leadMerged = "lead.merged"
     case queueSLABreached = "queue.sla_breached"
+    /// Written by `leadrouter_route_to_queue` (migrations/0011) when a lead's open item moves queue.
+    case queueItemMoved = "queue.item_moved"
 }
 
 /// One outbox row to write.

@@ -29,9 +29,11 @@ extension Store {
             INSERT INTO owners (id) SELECT DISTINCT unnest(\(members.map(\.2.id))::text[]) ON CONFLICT (id) DO NOTHING
             """)
         try connection.execute("""
-            INSERT INTO teams (id, strategy, escalate_to)
-            SELECT * FROM unnest(\(names)::text[], \(names.map { teams[$0]!.strategy })::text[], \(names.map { teams[$0]!.escalateTo })::text[])
-            ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, escalate_to = excluded.escalate_to
+            INSERT INTO teams (id, strategy, escalate_to, territory_fallback)
+            SELECT * FROM unnest(\(names)::text[], \(names.map { teams[$0]!.strategy })::text[], \(names.map { teams[$0]!.escalateTo })::text[],
+                                 \(names.map { teams[$0]!.territoryFallback })::text[])
+            ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, escalate_to = excluded.escalate_to,
+                                           territory_fallback = excluded.territory_fallback
             """)
         try connection.execute("DELETE FROM team_members WHERE team_id = ANY(\(names)::text[])")
         try connection.execute("""

@@ -5,8 +5,22 @@ import Segmentation
 /// What `leadrouter_route_to_queue` answered for a decision's sales action.
 public struct RoutedItem: Decodable, Sendable, Equatable {
     public var itemId: UUID
-    /// False when the lead already had a not-closed item in the queue (re-routing updated it).
+    /// False when the lead already had a not-closed item (re-routing updated or moved it).
     public var created: Bool
+    /// True when the lead's open item was in another queue and moved to this route's.
+    public var moved: Bool?
+    /// True when a country that arrived reassigned the unclaimed item to a territory member.
+    public var reassigned: Bool?
+    /// True when the answer is the item sales acked since the lead entered the routing segment
+    /// (nothing was queued).
+    public var acked: Bool?
+    /// Where a moved item was: `{queue, segment, team_id, owner_id, sla_due_at}`.
+    public var movedFrom: ItemPlace?
+    /// A moved item's SLA due time (the sooner of its own and the new route's), as PostgreSQL wrote it.
+    public var slaDueAtText: String?
+
+    /// `slaDueAtText` read (nil when absent or not ISO 8601).
+    public var movedSLADueAt: Timestamp? { slaDueAtText.flatMap(Timestamp.parse) }
     public var teamId: String?
     public var ownerId: String?
     /// `account`, `territory`, `round_robin`, `least_loaded`, `escalation` or `unassigned`.
@@ -15,7 +29,21 @@ public struct RoutedItem: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case itemId = "item_id", created, teamId = "team_id", ownerId = "owner_id", assignedBy = "assigned_by", skipped
+        case moved, reassigned, acked, movedFrom = "moved_from", slaDueAtText = "sla_due_at"
     }
+
+    /// Whether the lead has this item open after routing (false: the acked item was answered).
+    public var isOpen: Bool { acked != true }
+}
+
+/// Where an item was (or went): queue, segment, team and owner.
+public struct ItemPlace: Codable, Sendable, Equatable {
+    public var queue: String
+    public var segment: String?
+    public var teamId: String?
+    public var ownerId: String?
+
+    enum CodingKeys: String, CodingKey { case queue, segment, teamId = "team_id", ownerId = "owner_id" }
 }
 
 /// One unclaimed item past its SLA, with what re-assignment needs about its lead.
@@ -47,19 +75,23 @@ extension Store {
         """
     }
 
-    /// Records the assigned owner on the lead row (`GET /v1/leads/{id}` shows it).
-    public func setLeadOwnerQuery(lead: UUID, owner: String) -> PostgresQuery {
+    /// Records the owner of the lead's open item on the lead row (`GET /v1/leads/{id}` shows it).
+    /// Existing leads follow their item by trigger (migrations/0011); this is for a lead whose row
+    /// is written after its item, in the same transaction.
+    public func setLeadOwnerQuery(lead: UUID, owner: String?) -> PostgresQuery {
         "UPDATE leads SET owner_id = \(owner) WHERE id = \(lead) AND owner_id IS DISTINCT FROM \(owner)"
     }
 
-    /// Locks up to `limit` open, never-claimed, not-yet-escalated items whose SLA is due at `now`.
+    /// Locks up to `limit` not-closed, not-yet-breached items whose SLA is due at `now`: the SLA
+    /// runs until the first touch (the ack that closes the item), so claims, releases and
+    /// expired leases do not stop it. Items whose lead row is locked are left for the next round.
     public func breachedItemsForUpdate(now: Date, limit: Int) throws -> [BreachedItem] {
         let columns = QueueItem.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
         return try connection.query("""
             SELECT \(unsafeRaw: columns), t.escalate_to, l.country, l.ship_to_region, l.company_domain
-            FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id LEFT JOIN leads l ON l.id = i.lead_id
-            WHERE i.state = 'open' AND i.first_claimed_at IS NULL AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
-            ORDER BY i.sla_due_at LIMIT \(limit) FOR UPDATE OF i SKIP LOCKED
+            FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id JOIN leads l ON l.id = i.lead_id
+            WHERE i.state <> 'closed' AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
+            ORDER BY i.sla_due_at LIMIT \(limit) FOR UPDATE OF i, l SKIP LOCKED
             """).map { row in
             BreachedItem(item: try QueueItem(row: row), escalateTo: try row.decode(String?.self, "escalate_to"),
                          country: try row.decode(String?.self, "country"), shipToRegion: try row.decode(String?.self, "ship_to_region"),
@@ -83,7 +115,9 @@ extension Store {
                        team_id = coalesce(\(escalation?.teamId), team_id),
                        owner_id = CASE WHEN \(escalation != nil) THEN \(escalation?.ownerId) ELSE owner_id END,
                        assigned_by = CASE WHEN \(escalation != nil) THEN 'escalation' ELSE assigned_by END,
-                       assignment = assignment || coalesce(\(record)::jsonb, '{}')
+                       assignment = assignment || coalesce(\(record)::jsonb, '{}'),
+                       history = history || jsonb_build_array(jsonb_build_object('at', \(now)::timestamptz, 'event', 'sla_breached',
+                                                                                 'escalated_to', \(record)::jsonb -> 'escalation'))
                 WHERE id = \(item) RETURNING queue)
             SELECT pg_notify(\(queueNotifyChannel), queue) FROM u
             """)

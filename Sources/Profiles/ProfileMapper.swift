@@ -72,6 +72,18 @@ public struct ProfileMapper: Sendable {
         }
     }
 
+    /// Geography from a message's `context` when the lead has no country yet (traits win, now
+    /// and later): Segment's `context.location.country` (a code or a name), else the country of
+    /// `context.timezone` (an IANA zone of `TimeZoneCountries`).
+    public func applyContextGeography(_ context: [String: Value], to state: inout LeadState) {
+        guard state.country == nil else { return }
+        if case .object(let location)? = context["location"], case .string(let text)? = location["country"], let code = CountryCode(text) {
+            state.country = code.alpha2
+            return
+        }
+        if case .string(let zone)? = context["timezone"], let code = TimeZoneCountries.country(of: zone) { state.country = code }
+    }
+
     func setCountry(_ value: Value, on state: inout LeadState) {
         guard case .string(let text) = value else { return }
         if let code = CountryCode(text) { state.country = code.alpha2 } else { state.traits["country"] = value }

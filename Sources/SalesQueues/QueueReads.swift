@@ -5,12 +5,37 @@ import Postgres
 /// Looking at a queue without claiming: its items (cursor paging) and its stats.
 package struct QueueReads: Sendable {
     let pool: PostgresPool
+    /// Queues the ruleset routes to (known even before their first item).
+    let configuredQueues: [String]
 
-    package init(pool: PostgresPool) { self.pool = pool }
+    package init(pool: PostgresPool, configuredQueues: [String] = []) { self.pool = pool; self.configuredQueues = configuredQueues }
+
+    /// Queues a rep can name: the ruleset's and any that holds items; sorted.
+    package func knownQueues() throws -> [String] {
+        let used = try pool.withConnection { try Store($0).queueNamesInUse() }
+        return Array(Set(configuredQueues + used)).sorted()
+    }
+
+    /// Every owner id, sorted.
+    package func knownOwners() throws -> [String] {
+        try pool.withConnection { try Store($0).ownerIds() }
+    }
+
+    /// Summaries of the leads of `items`, by lead id.
+    package func leadSummaries(of items: [QueueItem]) throws -> [UUID: LeadSummary] {
+        guard !items.isEmpty else { return [:] }
+        return try pool.withConnection { try Store($0).leadSummaries(Array(Set(items.map(\.leadId)))) }
+    }
+
+    /// What owner `owner` holds across queues (not closed), most urgent first.
+    package func ownerItems(owner: String, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
+        try pool.withConnection { try Store($0).ownerItems(owner: owner, limit: limit, cursor: cursor) }
+    }
 
     /// Items of `queue`, optionally only those in `state` or of `owner`.
-    package func items(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?) throws -> Page<QueueItem> {
-        try pool.withConnection { try Store($0).queueItems(queue: queue, state: state, owner: owner, limit: limit, cursor: cursor) }
+    package func items(queue: String, state: String?, owner: String?, limit: Int, cursor: UUID?,
+                       order: ClaimOrder = .urgency) throws -> Page<QueueItem> {
+        try pool.withConnection { try Store($0).queueItems(queue: queue, state: state, owner: owner, limit: limit, cursor: cursor, order: order) }
     }
 
     /// Open, claimed and breached counts and claim latency of `queue`.

@@ -54,6 +54,26 @@ package struct JSONFields {
         return flag
     }
 
+    /// Free text up to `maxLength` characters (empty: nil).
+    mutating func text(_ key: String, maxLength: Int) -> String? {
+        guard let raw = object[key], raw != .null else { return nil }
+        guard case let .string(text) = raw, text.count <= maxLength else {
+            errors.append(QueueFieldError(pointer: "/\(key)", detail: "must be text of at most \(maxLength) characters"))
+            return nil
+        }
+        return text.isEmpty ? nil : text
+    }
+
+    /// A claim order (`sla` or `priority`), default `sla`.
+    package mutating func order(_ key: String) -> ClaimOrder {
+        guard let text = string(key) else { return .urgency }
+        guard let order = ClaimOrder(rawValue: text) else {
+            errors.append(QueueFieldError(pointer: "/\(key)", detail: "must be sla or priority"))
+            return .urgency
+        }
+        return order
+    }
+
     mutating func uuid(_ key: String) -> UUID? {
         guard let text = string(key, required: true) else { return nil }
         guard let id = UUID(uuidString: text) else {
@@ -74,6 +94,8 @@ public struct ClaimRequest: Sendable, Equatable {
     public var leaseSeconds: Int
     /// Long poll: answer as soon as an item appears, or empty after this many seconds.
     public var waitSeconds: Int
+    /// `sla` (default: the SLA due soonest, then score) or `priority` (score first).
+    public var order: ClaimOrder = .urgency
 
     /// Bounds that keep one claim short and a lease from outliving a working day.
     public static let maxLimit = 100
@@ -85,7 +107,8 @@ public struct ClaimRequest: Sendable, Equatable {
         var f = JSONFields(body)
         let request = ClaimRequest(ownerId: f.string("owner_id"), limit: f.int("limit", default: 1, in: 1...maxLimit),
                                    leaseSeconds: f.int("lease_seconds", default: 300, in: 1...maxLeaseSeconds),
-                                   waitSeconds: f.int("wait_seconds", default: 0, in: 0...maxWaitSeconds))
+                                   waitSeconds: f.int("wait_seconds", default: 0, in: 0...maxWaitSeconds),
+                                   order: f.order("order"))
         if !f.errors.isEmpty { throw QueueRequestError(errors: f.errors) }
         return request
     }
@@ -114,23 +137,31 @@ public struct LeaseRequest: Sendable, Equatable {
     public var token: UUID
     /// What the claimer wants done.
     public var operation: LeaseOperation
+    /// An ack's free text (what the rep wrote), kept on the item.
+    public var note: String? = nil
+    /// Most characters of a note.
+    public static let maxNoteLength = 4000
 
     /// Status names as the ruleset spells them (the `leadrouter_name` shape).
     static let statusPattern = "^[a-z0-9][a-z0-9_.-]{0,127}$"
 
-    /// Parses the body of `/ack` (`outcome` defaults to `sales_outreach_started`), `/release`
-    /// or `/extend` (`lease_seconds`, default 300).
+    /// Parses the body of `/ack` (`outcome` defaults to `contacted`; the service checks it
+    /// against the ruleset's `sales.outcomes`; `note` is free text), `/release` or `/extend`
+    /// (`lease_seconds`, default 300).
     public static func parse(_ body: [UInt8], verb: String) throws(QueueRequestError) -> LeaseRequest {
         var f = JSONFields(body)
         let token = f.uuid("claim_token")
         let operation: LeaseOperation
+        var note: String?
         switch verb {
-        case "ack": operation = .ack(outcome: f.string("outcome", pattern: statusPattern) ?? "sales_outreach_started")
+        case "ack":
+            operation = .ack(outcome: f.string("outcome") ?? SalesOutcome.defaultName)
+            note = f.text("note", maxLength: maxNoteLength)
         case "extend": operation = .extend(seconds: f.int("lease_seconds", default: 300, in: 1...ClaimRequest.maxLeaseSeconds))
         default: operation = .release
         }
         guard let token, f.errors.isEmpty else { throw QueueRequestError(errors: f.errors) }
-        return LeaseRequest(token: token, operation: operation)
+        return LeaseRequest(token: token, operation: operation, note: note)
     }
 }
 

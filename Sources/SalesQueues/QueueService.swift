@@ -3,6 +3,7 @@ import Foundation
 import LeadStore
 import Logging
 import Postgres
+import Segmentation
 
 /// The next step of a long-polling claim, decided without I/O.
 public enum LongPollStep: Equatable, Sendable {
@@ -33,8 +34,6 @@ public final class QueueService: Sendable {
         case done(QueueItem)
         case conflict(String)
         case notFound
-        /// An ack's outcome the ruleset's `sales.outcomes` does not list (these are allowed).
-        case outcomeNotAllowed(allowed: [String])
         /// An owner-bound key acting on an item it does not hold as its owner (the detail says why).
         case notHolder(String)
     }
@@ -50,17 +49,15 @@ public final class QueueService: Sendable {
     public let worker: QueueWorker
     /// Moves the lead's status on ack (ingest, injected by the service).
     let statuses: any LeadStatusChanging
-    /// The outcomes an ack may set (the ruleset's `sales.outcomes`); nil: any status.
-    package let allowedOutcomes: [String]?
     package let clock: @Sendable () -> Date
     let logger: Logger
     private let workerRunning = Locked(false)
 
     /// The service; `statuses` moves a lead's status on ack, `clock` is the service clock.
     package init(pool: PostgresPool, statuses: any LeadStatusChanging, waiters: QueueWaiters, worker: QueueWorker,
-                 allowedOutcomes: [String]? = nil, clock: @escaping @Sendable () -> Date, logger: Logger) {
+                 clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.pool = pool; self.statuses = statuses; self.waiters = waiters; self.worker = worker
-        self.allowedOutcomes = allowedOutcomes; self.clock = clock; self.logger = logger
+        self.clock = clock; self.logger = logger
     }
 
     /// Starts listening for queue NOTIFYs (long polls) and, with `runWorker`, the upkeep loop.
@@ -82,7 +79,7 @@ public final class QueueService: Sendable {
             // One statement, atomic on its own: no BEGIN/COMMIT round trips.
             try pool.withConnection { conn in
                 try Store(conn).claim(queue: queue, owner: request.ownerId, claimer: request.ownerId ?? claimer,
-                                      limit: request.limit, leaseSeconds: request.leaseSeconds, now: clock())
+                                      limit: request.limit, leaseSeconds: request.leaseSeconds, now: clock(), order: request.order)
             }
         }
         guard request.waitSeconds > 0 else { return ClaimResult(items: try attempt(), wokenByNotify: false) }
@@ -107,11 +104,18 @@ public final class QueueService: Sendable {
     /// Acks, releases or extends item `id` of `queue` with `request.token`. An ack closes the
     /// item and moves the lead's CRM status (re-evaluated and recorded as a decision) in the same
     /// transaction. The lead row is locked before the item, in the order ingest locks them.
-    /// An ack's outcome must be one of `allowedOutcomes`. With `holder` (an owner-bound key's
-    /// owner), only an item claimed as that owner may be acted on.
+    /// An ack's outcome must be one the ruleset's `sales.outcomes` names (else 400 listing them).
+    /// With `holder` (an owner-bound key's owner), only an item claimed as that owner may be
+    /// acted on.
     public func lease(queue: String, item id: UUID, request: LeaseRequest, holder: String? = nil) throws -> LeaseResult {
-        if case let .ack(outcome) = request.operation, let allowed = allowedOutcomes, !allowed.contains(outcome) {
-            return .outcomeNotAllowed(allowed: allowed)
+        var outcome: SalesOutcome?
+        if case let .ack(name) = request.operation {
+            let known = statuses.salesOutcomes()
+            guard let found = known[name] else {
+                throw QueueRequestError(errors: [QueueFieldError(pointer: "/outcome", detail:
+                    "unknown outcome '\(name)': use one of \(known.keys.sorted().joined(separator: ", ")) (free text goes to note)")])
+            }
+            outcome = found
         }
         return try pool.withTransaction { conn in
             let store = Store(conn)
@@ -128,8 +132,11 @@ public final class QueueService: Sendable {
                 return .notHolder("this key is bound to owner '\(holder)'; the item is held by \(item.claimedBy.map { "'\($0)'" } ?? "nobody")")
             }
             try store.applyLease(action, item: id, now: now)
-            if case let .close(outcome) = action, let lead {
-                _ = try statuses.applyStatus(outcome, to: lead, store: store)
+            if case .close = action {
+                if let note = request.note { try store.setQueueItemNote(id, note: note) }
+                // The outcome's status move, re-evaluated and recorded as a decision; the item is
+                // closed first, so that decision routes no sales action to it.
+                if let status = outcome?.status, let lead { _ = try statuses.applyStatus(status, to: lead, store: store) }
             }
             return .done(try store.queueItems(ids: [id], queue: queue).first!)
         }

@@ -5,8 +5,8 @@ import Logging
 import Postgres
 
 /// Periodic queue upkeep on every node (rows are taken with `FOR UPDATE SKIP LOCKED`, so nodes
-/// share the work): expired leases go back to open, and unclaimed items past their SLA are
-/// escalated once — a `queue.sla_breached` outbox row and, when the team names `escalate_to`,
+/// share the work): expired leases go back to open, and items not acked by their SLA due time
+/// (claimed, released or expired alike: the SLA runs until the first touch) breach once — a `queue.sla_breached` outbox row and, when the team names `escalate_to`,
 /// reassignment to that team.
 public final class QueueWorker: Sendable {
     let pool: PostgresPool
@@ -52,7 +52,8 @@ public final class QueueWorker: Sendable {
         var outbox: [OutboxMessage] = []
         for breach in due {
             let item = breach.item
-            let escalation = try breach.escalateTo.map {
+            // A claimed item is being worked: its breach is recorded, its owner stays.
+            let escalation = try breach.escalateTo.flatMap { team in item.state == "open" ? team : nil }.map {
                 try store.assignOwner(team: $0, country: breach.country, shipToRegion: breach.shipToRegion,
                                       companyDomain: breach.companyDomain, now: now)
             }

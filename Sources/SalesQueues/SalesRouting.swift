@@ -3,10 +3,11 @@ import LeadStore
 import Postgres
 import Segmentation
 
-/// The sales side of one decision, in the decision's own transaction: the lead's item in the
-/// routed queue is created (with an owner: account → territory → strategy → unassigned) or
-/// updated, and the lead's items are closed when it leaves the segment that routed it or its
-/// status becomes converted or unsubscribed. The decision's sales action is filled in (owner,
+/// The sales side of one decision, in the decision's own transaction: the lead's one open item
+/// is created (with an owner: account → territory → strategy → unassigned), updated, or moved
+/// to the routed queue (a higher-priority sales segment), and closed when the lead leaves the
+/// segment that routed it or its status becomes converted or unsubscribed. The lead row's
+/// `owner_id` is the open item's owner at commit (migrations/0011). The decision's sales action is filled in (owner,
 /// how they were chosen, whom assignment skipped and why), so the answer and the audit row say it.
 package struct SalesRouting: DecisionHook {
     package init() {}
@@ -31,7 +32,9 @@ package struct SalesRouting: DecisionHook {
         if !decision.segments.exited.isEmpty {
             queries.append(store.closeQueueItemsQuery(lead: leadId, segments: decision.segments.exited, reason: "exited_segment", now: now))
         }
-        guard !Self.closingStatuses.contains(after.status),
+        // A customer may be routed again (a retention route: account management); an
+        // unsubscribed lead never is.
+        guard after.status != "unsubscribed",
               let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
         var action = decision.actions[index]
         if !pending.queries.isEmpty { try pending.flush() }
@@ -40,14 +43,24 @@ package struct SalesRouting: DecisionHook {
                                             country: after.country, shipToRegion: after.shipToRegion,
                                             companyDomain: after.company.domain,
                                             memberSince: after.memberships[action.segment]?.date, now: now)
+        if routed.acked == true {
+            // Sales worked this lead since it entered the segment (the ack may be this very
+            // transaction's): no sales action points at the closed item.
+            decision.actions.remove(at: index)
+            decision.suppressed.append(SuppressedAction(channel: "sales", reason: "acked: item \(routed.itemId.uuidString.lowercased()) was worked since the lead entered \(action.segment)"))
+            return queries
+        }
         action.itemId = routed.itemId.uuidString.lowercased()
         action.ownerId = routed.ownerId
         action.assignedBy = routed.assignedBy
         action.skipped = routed.skipped ?? []
+        action.movedFrom = routed.movedFrom?.queue
+        if routed.moved == true, let due = routed.movedSLADueAt { action.slaDueAt = due }
         if let team = routed.teamId { action.team = team }
         decision.actions[index] = action
-        if routed.created, let owner = routed.ownerId {
-            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: owner))
+        if routed.isOpen {
+            // A brand-new lead's row is written after its item: the owner goes on it then.
+            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: routed.ownerId))
         }
         return queries
     }

@@ -108,10 +108,13 @@ public struct Action: Codable, Sendable, Equatable {
     public var itemId: String?
     /// Members assignment passed over, and why; set by the service.
     public var skipped: [AssignmentSkip]?
+    /// The queue the lead's open item was in before this route moved it; set by the service.
+    public var movedFrom: String?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
         case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
+        case movedFrom = "moved_from"
     }
 }
 
@@ -138,4 +141,6 @@ public struct SuppressedAction: Codable, Sendable, Equatable {
     public var channel: String
     /// The suppress condition text, e.g. `lead.customer`.
     public var reason: String
+
+    public init(channel: String, reason: String) { self.channel = channel; self.reason = reason }
 }

@@ -45,12 +45,14 @@ public struct Engine: Sendable {
         let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state), entered: enteredBefore)
         let previousScore = state.score, previousScoreAt = state.scoreAt
         var applications: [ScoreRuleApplication] = []
-        if let ev = resolved { applications = applyEvent(ev, env) }
+        var statusChange: StatusExplanation?
+        if let ev = resolved { applications = applyEvent(ev, env, status: &statusChange) }
         let decayedBefore = decayedScore(state, to: nowMs)
         let settled = settle(env)
 
         // Explanations of changed segments, with the values the rules saw.
         var explanation = Explanation()
+        explanation.status = statusChange
         for (i, change) in settled.changes {
             let seg = rs.segments[i]
             env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
@@ -181,7 +183,7 @@ public struct Engine: Sendable {
     func resolve(_ e: Event) -> ResolvedEvent {
         guard let info = ruleset.plan.events[e.name] else {
             return ResolvedEvent(type: e.name, name: e.name, properties: e.properties, context: e.context,
-                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: nil)
+                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [])
         }
         return ResolvedEvent(type: info.type, name: e.name, properties: e.properties, context: e.context,
                              at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status)
@@ -212,7 +214,7 @@ public struct Engine: Sendable {
     }
 
     /// Event effects before rules are settled: profile times, signals, source, status, score points.
-    private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv) -> [ScoreRuleApplication] {
+    private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv, status change: inout StatusExplanation?) -> [ScoreRuleApplication] {
         let at = Timestamp(milliseconds: ev.at)
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
@@ -226,10 +228,38 @@ public struct Engine: Sendable {
             if env.lead.firstSource.map({ at < $0.at }) ?? true { env.lead.firstSource = touch }
             if env.lead.lastSource.map({ at >= $0.at }) ?? true { env.lead.lastSource = touch }
         }
-        if let status = ev.status, env.lead.statusAt.map({ at >= $0 }) ?? true {
-            env.lead.setStatus(status, at: at)
+        if !ev.status.isEmpty, env.lead.statusAt.map({ at >= $0 }) ?? true {
+            change = applyStatusRules(ev, env, at: at)
         }
         return applyScoreRules(ev, env)
+    }
+}
+
+extension Engine {
+    /// `statuses.on_event` for one event: the first entry whose `when` holds moves the status,
+    /// except a customer's move to a pre-customer status by an entry without `when` (no silent
+    /// regression: only an explicit rule takes a customer backwards). What happened is explained.
+    func applyStatusRules(_ ev: ResolvedEvent, _ env: EvalEnv, at: Timestamp) -> StatusExplanation? {
+        let from = env.lead.status
+        var notes: [String] = []
+        for rule in ev.status {
+            if let when = rule.when {
+                let rendered = Explainer.render(when.node, env)
+                guard when.holds(env) else { notes.append("\(rule.to): \(rendered)"); continue }
+                if rule.to == from { return nil }
+                env.lead.setStatus(rule.to, at: at)
+                return StatusExplanation(from: from, to: rule.to, event: ev.type, rule: rendered, kept: nil)
+            }
+            if rule.to == from { return nil }
+            if env.lead.customer, ruleset.preCustomerStatuses.contains(rule.to) {
+                return StatusExplanation(from: from, to: nil, event: ev.type,
+                                         rule: (notes + ["\(rule.to): a customer moves to a pre-customer status only by an entry with `when`"]).joined(separator: "; "),
+                                         kept: true)
+            }
+            env.lead.setStatus(rule.to, at: at)
+            return StatusExplanation(from: from, to: rule.to, event: ev.type, rule: notes.isEmpty ? nil : notes.joined(separator: "; "), kept: nil)
+        }
+        return notes.isEmpty ? nil : StatusExplanation(from: from, to: nil, event: ev.type, rule: notes.joined(separator: "; "), kept: true)
     }
 }
 

@@ -36,8 +36,8 @@ final class EvaluationPlan: Sendable {
         let known: Bool
         /// Signal slots of this type (not counting `anySlots`).
         let slots: [Int]
-        /// `statuses.on_event` for this type.
-        let status: String?
+        /// `statuses.on_event` entries for this type.
+        let status: [StatusRule]
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
     struct RuleEntry: Sendable {
@@ -149,7 +149,7 @@ final class EvaluationPlan: Sendable {
     struct WindowAtom: Sendable { var slot: Int; var ms: Int64; var rule: Int; var ranks: Range<Int>; var hasRanks: Bool }
 
     init(stages: [StageRule], segments: [Segment], order: [Int], suppress: [Suppression], signals: [SignalSpec],
-         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: String], halfLife: Duration?,
+         rules: [RuleEntry], knownTypes: [String], aliases: [String: String], statusOnEvent: [String: [StatusRule]], halfLife: Duration?,
          atoms: TimeAtoms, timeDependentRules: Set<Int>, bands: [Band], allSegmentChannels: [String], scoreRules: [ScoreRule]) {
         self.rules = rules
         var stageIDs = Array(repeating: TimeAtoms.alwaysProbe, count: stages.count)
@@ -169,7 +169,7 @@ final class EvaluationPlan: Sendable {
         signalNeeds = signals.map(\.needs)
         scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
         func info(_ type: String) -> EventInfo {
-            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type])
+            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type] ?? [])
         }
         var events: [String: EventInfo] = [:]
         for t in knownTypes { events[t] = info(t) }

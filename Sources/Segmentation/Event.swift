@@ -44,6 +44,6 @@ struct ResolvedEvent: Sendable {
     var known: Bool
     /// Signal slots of `type` (see `EvaluationPlan.EventInfo`).
     var slots: [Int]
-    /// Status `statuses.on_event` moves the lead to.
-    var status: String?
+    /// `statuses.on_event` entries of the type (the first whose `when` holds moves the status).
+    var status: [StatusRule]
 }

@@ -6,6 +6,8 @@ public struct Explanation: Codable, Sendable, Equatable {
     public var segments: [String: SegmentExplanation]
     /// The score computation, when scoring is configured.
     public var score: ScoreExplanation?
+    /// A status change (or a status kept against an on_event entry), when there was one.
+    public var status: StatusExplanation?
 
     /// Creates an explanation.
     public init(segments: [String: SegmentExplanation] = [:], score: ScoreExplanation? = nil) {
@@ -25,7 +27,9 @@ public struct Explanation: Codable, Sendable, Equatable {
         segments = [:]
         score = nil
         for k in c.allKeys {
-            if k.stringValue == "score" { score = try c.decode(ScoreExplanation.self, forKey: k) } else {
+            if k.stringValue == "score" { score = try c.decode(ScoreExplanation.self, forKey: k) } else if k.stringValue == "status" {
+                status = try c.decode(StatusExplanation.self, forKey: k)
+            } else {
                 segments[k.stringValue] = try c.decode(SegmentExplanation.self, forKey: k)
             }
         }
@@ -36,6 +40,24 @@ public struct Explanation: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: Key.self)
         for (name, s) in segments { try c.encode(s, forKey: Key(stringValue: name)) }
         if let score { try c.encode(score, forKey: Key(stringValue: "score")) }
+        if let status { try c.encode(status, forKey: Key(stringValue: "status")) }
+    }
+}
+
+/// A status change in a decision's explanation: `from` → `to`, by what (`event`: the event
+/// type of `statuses.on_event`; `crm`: a CRM or a queue ack set it), and the `when` rules with
+/// their values. `kept: true` when an entry did not move it (its `when` was false, or the lead
+/// is a customer and the entry has no `when`).
+public struct StatusExplanation: Codable, Sendable, Equatable {
+    public var from: String
+    public var to: String?
+    public var event: String?
+    public var rule: String?
+    public var kept: Bool?
+    public var by: String?
+
+    public init(from: String, to: String?, event: String? = nil, rule: String? = nil, kept: Bool? = nil, by: String? = nil) {
+        self.from = from; self.to = to; self.event = event; self.rule = rule; self.kept = kept; self.by = by
     }
 }
 

@@ -94,8 +94,9 @@ extension RulesetLoader {
         var teams: [String: Team] = [:]
         var escalations: [(String, Node)] = []
         for (name, _, value) in m {
-            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to"]) else { continue }
+            guard let tm = y.mapping(value, "team `\(name)`", allowed: ["strategy", "members", "escalate_to", "territory_fallback"]) else { continue }
             var strategy = "round_robin"
+            var fallback = "all"
             var members: [TeamMember] = []
             var escalate: String?
             for (key, _, v) in tm {
@@ -115,11 +116,17 @@ extension RulesetLoader {
                         let terr = f["territories"].flatMap { y.strings($0, "`territories`") } ?? []
                         members.append(TeamMember(id: id, capacity: cap, territories: terr))
                     }
+                case "territory_fallback":
+                    if let s = y.string(v, "`territory_fallback`") {
+                        if Team.territoryFallbacks.contains(s) { fallback = s } else {
+                            sink.error(y.loc(v), "unknown territory_fallback `\(s)`\(didYouMean(s, Team.territoryFallbacks)); use all (leads no territory covers go round robin to every member) or unassigned_members (only to members without territories)")
+                        }
+                    }
                 default:
                     if let s = y.string(v, "`escalate_to`") { escalate = s; escalations.append((s, v)) }
                 }
             }
-            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate)
+            teams[name] = Team(name: name, strategy: strategy, members: members, escalateTo: escalate, territoryFallback: fallback)
         }
         for (target, node) in escalations where teams[target] == nil {
             sink.error(y.loc(node), "unknown team `\(target)` in `escalate_to`\(didYouMean(target, teams.keys.sorted()))")
@@ -138,28 +145,5 @@ extension RulesetLoader {
             }
         }
         return out.sorted { $0.channel < $1.channel }
-    }
-
-    /// `sales: { outcomes: [status, …] }`: the statuses a queue ack may set. Absent: every
-    /// status the ruleset knows (`new`, `sales_outreach_started`, the targets of
-    /// `statuses.on_event`) except the customer ones.
-    func loadSales(_ n: Node?, statusOnEvent: [String: String]) -> [String] {
-        let fallback = Ruleset.knownStatuses(statusOnEvent: statusOnEvent).subtracting(Ruleset.customerStatuses).sorted()
-        guard let n, let m = y.mapping(n, "`sales`", allowed: ["outcomes"]) else { return fallback }
-        guard let value = m.first(where: { $0.key == "outcomes" })?.value else { return fallback }
-        guard let items = y.sequence(value, "`sales.outcomes`") else { return fallback }
-        if items.isEmpty { sink.error(y.loc(value), "`sales.outcomes` needs at least one status (leave it out for the default)") }
-        var outcomes: [String] = []
-        for item in items {
-            guard let status = y.string(item, "an item of `sales.outcomes`") else { continue }
-            if status.range(of: "^[a-z0-9][a-z0-9_.-]{0,127}$", options: .regularExpression) == nil {
-                sink.error(y.loc(item), "`\(status)` is not a status name: lower-case letters, digits, `_`, `.`, `-`")
-            } else if outcomes.contains(status) {
-                sink.error(y.loc(item), "`\(status)` is listed twice in `sales.outcomes`")
-            } else {
-                outcomes.append(status)
-            }
-        }
-        return outcomes.sorted()
     }
 }

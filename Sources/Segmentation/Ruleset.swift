@@ -12,8 +12,14 @@ public struct Ruleset: Sendable {
     public let sources: [SourceRule]
     /// Ordered stage rules, first match wins.
     public let stages: [StageRule]
-    /// Canonical event type → status it moves the lead to.
+    /// Canonical event type → status it moves the lead to (the first entry's, for reports).
     public let statusOnEvent: [String: String]
+    /// Canonical event type → its `statuses.on_event` entries, in file order (the first whose
+    /// `when` holds moves the status).
+    public let statusRules: [String: [StatusRule]]
+    /// Statuses a customer (`lead.customer`) only moves to through an entry with `when`
+    /// (`statuses.pre_customer`, by default the shared funnel statuses).
+    public let preCustomerStatuses: Set<String>
     /// Score rules, decay and bands.
     public let scoring: Scoring
     /// Channel → condition under which that channel gets no action, sorted by channel.
@@ -22,9 +28,8 @@ public struct Ruleset: Sendable {
     public let teams: [String: Team]
     /// Which channels act for every current segment, not only the primary one.
     public let routing: Routing
-    /// The statuses a sales queue ack may set (`sales.outcomes`; by default every status the
-    /// ruleset knows except those that make a customer), sorted.
-    public let salesOutcomes: [String]
+    /// What a rep may report with an ack (`sales.outcomes`; `SalesOutcome.defaults` without it).
+    public let salesOutcomes: [String: SalesOutcome]
     /// Segments in file order.
     public let segments: [Segment]
     /// Signals the ruleset counts, in first-use order (their slots).
@@ -153,6 +158,11 @@ public struct Team: Sendable {
     public let members: [TeamMember]
     /// Team to escalate to when no member can take the lead.
     public let escalateTo: String?
+    /// Who takes a lead no member's territory covers: `all` members (the default) or only the
+    /// members without territories (`unassigned_members`).
+    public var territoryFallback: String = "all"
+
+    static let territoryFallbacks = ["all", "unassigned_members"]
 }
 
 /// A team member.
@@ -223,4 +233,15 @@ public struct LoadedRuleset: Sendable {
     public let ruleset: Ruleset
     /// Warnings in file order.
     public let warnings: [Diagnostic]
+}
+
+/// One `statuses.on_event` entry: the status an event moves the lead to, when `when` holds.
+public struct StatusRule: Sendable {
+    /// The status.
+    public let to: String
+    /// The condition (nil: always). Evaluated with the event, after its signals and source.
+    public let when: Rule?
+
+    /// The statuses a new lead goes through before it buys (the shared CRM statuses).
+    public static let defaultPreCustomer: Set<String> = ["new", "engaged", "qualified", "sales_outreach_started", "meeting_scheduled"]
 }

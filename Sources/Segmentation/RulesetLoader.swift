@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "sales", "segments"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments", "sales"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -77,14 +77,10 @@ final class RulesetLoader {
                 if key == "types", let list = y.strings(value, "`events.types`") { types += list }
             }
         }
+        let statuses = readStatuses(section["statuses"])
         var onEvent: [String: String] = [:]
-        if let st = section["statuses"], let m = y.mapping(st, "`statuses`", allowed: ["on_event"]) {
-            for (_, _, value) in m {
-                if let om = y.mapping(value, "`statuses.on_event`", allowed: []) {
-                    for (type, _, status) in om { if let s = y.string(status, "the status for `\(type)`") { onEvent[type] = s; types.append(type) } }
-                }
-            }
-        }
+        for r in statuses.rules where onEvent[r.type] == nil { onEvent[r.type] = r.to }
+        types += statuses.rules.map(\.type)
         let knownTypes = Array(Set(types)).sorted()
 
         // Segment names first, so in_segment() can refer to later segments.
@@ -108,11 +104,12 @@ final class RulesetLoader {
         let c = ExprCompiler(sink: sink, knownTypes: knownTypes, segments: names)
         let sources = loadSources(section["sources"], c)
         let stages = loadStages(section["stages"], c)
+        let statusRules = compileStatusRules(statuses.rules, c)
         let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
         let suppress = loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
-        let salesOutcomes = loadSales(section["sales"], statusOnEvent: onEvent)
+        let outcomes = loadSales(section["sales"])
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -129,13 +126,14 @@ final class RulesetLoader {
         let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
         return Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
-            sources: sources, stages: stages, statusOnEvent: onEvent, scoring: scoring,
-            suppress: suppress, teams: teams, routing: routing, salesOutcomes: salesOutcomes, segments: segments, signals: c.signals.specs,
+            sources: sources, stages: stages, statusOnEvent: onEvent, statusRules: statusRules,
+            preCustomerStatuses: statuses.preCustomer, scoring: scoring,
+            suppress: suppress, teams: teams, routing: routing, salesOutcomes: outcomes ?? SalesOutcome.defaults, segments: segments, signals: c.signals.specs,
             evaluationOrder: order,
             timeRulesReadEvent: timeRules.contains { readsEvent($0.node) },
             segmentIndex: Dictionary(uniqueKeysWithValues: segments.enumerated().map { ($1.name, $0) }),
             plan: EvaluationPlan(stages: stages, segments: segments, order: order, suppress: suppress, signals: c.signals.specs, rules: c.ruleTable, knownTypes: knownTypes,
-                                 aliases: aliases, statusOnEvent: onEvent, halfLife: scoring.halfLife,
+                                 aliases: aliases, statusOnEvent: statusRules, halfLife: scoring.halfLife,
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)

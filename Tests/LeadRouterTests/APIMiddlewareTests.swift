@@ -66,7 +66,7 @@ final class APIMiddlewareTests: XCTestCase {
         let client = try service.client()
 
         let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") }
-        XCTAssertEqual(routes.count, 37, "8 ingest, 5 lead, 2 segment, 6 queue, 3 owner/account, 7 webhook, 4 key, 2 quarantine routes")
+        XCTAssertEqual(routes.count, 38, "8 ingest, 5 lead, 2 segment, 6 queue, 4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 4 key, 2 quarantine routes")
         let id = UUID().uuidString.lowercased()
         var matrix: [String] = []
         for route in routes {

@@ -102,7 +102,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)
         XCTAssertEqual(fields(action), ["channel", "segment", "sequence", "audience", "landingPage", "queue", "team", "ownerId",
-                                        "slaDueAt", "assignedBy", "itemId", "skipped"])
+                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom"])
         let score = try XCTUnwrap(d.explanation.score)
         XCTAssertEqual(fields(score), ["previous", "previousAt", "decayed", "halfLife", "rules", "score", "band"])
         XCTAssertEqual(fields(try XCTUnwrap(score.rules.first)), ["rule", "points", "added", "cap", "capped"])
@@ -111,6 +111,8 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(try XCTUnwrap(segment.terms.first)), ["expression", "value"])
         let suppressed = try JSONDecoder().decode(SuppressedAction.self, from: Data(#"{"channel":"email","reason":"r"}"#.utf8))
         XCTAssertEqual(fields(suppressed), ["channel", "reason"])
-        XCTAssertEqual(fields(d.explanation), ["segments", "score"])
+        XCTAssertEqual(fields(d.explanation), ["segments", "score", "status"])
+        // DecisionJSON.write(_: StatusExplanation) writes each of these.
+        XCTAssertEqual(fields(try XCTUnwrap(d.explanation.status)), ["from", "to", "event", "rule", "kept", "by"])
     }
 }

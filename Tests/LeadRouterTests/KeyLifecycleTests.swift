@@ -173,10 +173,17 @@ final class KeyLifecycleTests: XCTestCase {
         let carla = try service.app.createKey(APIKeySettings(name: "carla-phone", scopes: [.queue], ownerId: "rep_carla"))
         let anna = try service.app.createKey(APIKeySettings(name: "anna-phone", scopes: [.queue], ownerId: "rep_anna"))
         let tool = try service.app.createKey(name: "sales-tool", scopes: [.queue])
-        // Two pricing requests: both items go to rep_carla (the one member without territories).
+        // Two pricing requests from no territory: with anna and ben away, both items go to rep_carla
+        // (round robin over the members with capacity, `territory_fallback: all`).
+        for rep in ["rep_anna", "rep_ben"] {
+            XCTAssertEqual(try client.json("PATCH", "/v1/owners/\(rep)", key: tool, ["available": false]).status, 200)
+        }
         for user in ["u1", "u2"] {
             XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey,
                                            ["userId": user, "event": "Pricing Requested", "properties": [:] as [String: Any]]).status, 200)
+        }
+        for rep in ["rep_anna", "rep_ben"] {
+            XCTAssertEqual(try client.json("PATCH", "/v1/owners/\(rep)", key: tool, ["available": true]).status, 200)
         }
 
         // Claiming as another owner is refused; anna's key claims as anna and finds nothing of carla's.
@@ -210,7 +217,7 @@ final class KeyLifecycleTests: XCTestCase {
 
         // Carla's key acks its own item.
         let acked = try client.json("POST", "/v1/queues/high-intent/items/\(itemID)/ack", key: carla,
-                                    ["claim_token": token, "outcome": "meeting_scheduled"])
+                                    ["claim_token": token, "outcome": "meeting_booked"])
         XCTAssertEqual(acked.status, 200, acked.text)
         XCTAssertEqual(acked.json["state"] as? String, "closed")
 
@@ -219,11 +226,13 @@ final class KeyLifecycleTests: XCTestCase {
         XCTAssertEqual(try client.json("PATCH", "/v1/owners/rep_carla", key: carla, ["available": false]).status, 200)
     }
 
+    /// An ack names an outcome of the ruleset's `sales.outcomes` (docs/queues.md): a CRM status
+    /// (a customer's `converted` above all) or any other name is refused before anything changes.
     func testAckOutcomesAreThoseTheRulesetAllows() throws {
         let service = try TestService(test: self)
         let client = try service.client()
         let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
-        XCTAssertEqual(service.app.engine.ruleset.salesOutcomes, ["engaged", "meeting_scheduled", "qualified", "sales_outreach_started"])
+        XCTAssertEqual(Set(service.app.engine.ruleset.salesOutcomes.keys), ["contacted", "meeting_booked", "no_answer", "disqualified"])
         XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey,
                                        ["userId": "u1", "event": "Pricing Requested", "properties": [:] as [String: Any]]).status, 200)
         let claim = try client.json("POST", "/v1/queues/high-intent/claim", key: queueKey, [:] as [String: Any])
@@ -231,15 +240,16 @@ final class KeyLifecycleTests: XCTestCase {
         let path = "/v1/queues/high-intent/items/\(item["id"]!)/ack"
         for outcome in ["converted", "unsubscribed", "new", "vip"] {
             let refused = try client.json("POST", path, key: queueKey, ["claim_token": item["claim_token"]!, "outcome": outcome])
-            XCTAssertEqual(refused.status, 422, "\(outcome): \(refused.text)")
-            XCTAssertEqual(refused.json["detail"] as? String,
-                           "this outcome is not one the ruleset allows for sales (sales.outcomes): use one of engaged, meeting_scheduled, qualified, sales_outreach_started")
-            XCTAssertEqual((refused.json["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/outcome")
+            XCTAssertEqual(refused.status, 400, "\(outcome): \(refused.text)")
+            let error = (refused.json["errors"] as? [[String: Any]])?.first
+            XCTAssertEqual(error?["pointer"] as? String, "/outcome")
+            XCTAssertEqual(error?["detail"] as? String,
+                           "unknown outcome '\(outcome)': use one of contacted, disqualified, meeting_booked, no_answer (free text goes to note)")
         }
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE state = 'claimed'"), 1, "nothing changed")
         XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE customer"), 0)
         let acked = try client.json("POST", path, key: queueKey, ["claim_token": item["claim_token"]!])
         XCTAssertEqual(acked.status, 200, acked.text)
-        XCTAssertEqual(acked.json["outcome"] as? String, "sales_outreach_started", "the default outcome is allowed")
+        XCTAssertEqual(acked.json["outcome"] as? String, "contacted", "the default outcome is allowed")
     }
 }

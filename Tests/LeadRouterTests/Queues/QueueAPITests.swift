@@ -18,7 +18,7 @@ final class QueueAPITests: XCTestCase {
         XCTAssertEqual(answer.status, 200, answer.text)
         let sales = try XCTUnwrap((answer.json["actions"] as? [[String: Any]])?.first { $0["channel"] as? String == "sales" })
         XCTAssertEqual(sales["queue"] as? String, "high-intent")
-        XCTAssertEqual(sales["owner_id"] as? String, "rep_carla", "the only inside-sales member without territories")
+        XCTAssertEqual(sales["owner_id"] as? String, "rep_anna", "no country: round robin over every member (territory_fallback: all), first in file order")
         XCTAssertEqual(sales["assigned_by"] as? String, "round_robin")
         XCTAssertEqual((sales["skipped"] as? [Any])?.count, 0)
         let itemId = try XCTUnwrap(sales["item_id"] as? String)
@@ -26,18 +26,18 @@ final class QueueAPITests: XCTestCase {
         // The audit row says the same.
         XCTAssertEqual(try service.count("""
             SELECT count(*) FROM decisions, jsonb_array_elements(decision -> 'actions') a
-            WHERE a ->> 'item_id' = '\(itemId)' AND a ->> 'owner_id' = 'rep_carla' AND a ->> 'assigned_by' = 'round_robin'
+            WHERE a ->> 'item_id' = '\(itemId)' AND a ->> 'owner_id' = 'rep_anna' AND a ->> 'assigned_by' = 'round_robin'
             """), 1)
-        XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String, "rep_carla")
+        XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["owner_id"] as? String, "rep_anna")
         // Routing the lead again updates its item; no second one.
         let again = try client.json("POST", "/v1/events", key: service.ingestKey, event("Pricing Requested", user: "u1"))
         let salesAgain = try XCTUnwrap((again.json["actions"] as? [[String: Any]])?.first { $0["channel"] as? String == "sales" })
         XCTAssertEqual(salesAgain["item_id"] as? String, itemId)
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items"), 1)
 
-        let listed = try client.json("GET", "/v1/queues/high-intent?state=open&owner=rep_carla", key: queueKey)
+        let listed = try client.json("GET", "/v1/queues/high-intent?state=open&owner=rep_anna", key: queueKey)
         XCTAssertEqual((listed.json["data"] as? [[String: Any]])?.map { $0["id"] as? String }, [itemId])
-        let claim = try client.json("POST", "/v1/queues/high-intent/claim", key: queueKey, ["owner_id": "rep_carla", "lease_seconds": 120])
+        let claim = try client.json("POST", "/v1/queues/high-intent/claim", key: queueKey, ["owner_id": "rep_anna", "lease_seconds": 120])
         XCTAssertEqual(claim.status, 200, claim.text)
         let claimed = try XCTUnwrap((claim.json["data"] as? [[String: Any]])?.first)
         XCTAssertEqual(claimed["id"] as? String, itemId)
@@ -88,10 +88,10 @@ final class QueueAPITests: XCTestCase {
         let stats = try client.json("GET", "/v1/queues/high-intent/stats", key: queueKey)
         XCTAssertEqual(stats.json["breached"] as? Int, 1)
         XCTAssertEqual(stats.json["open"] as? Int, 1)
-        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'queue.sla_breached' AND payload ->> 'owner_id' = 'rep_carla'"), 1)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'queue.sla_breached' AND payload ->> 'owner_id' = 'rep_anna'"), 1)
         let item = try XCTUnwrap((try client.json("GET", "/v1/queues/high-intent", key: queueKey).json["data"] as? [[String: Any]])?.first)
         XCTAssertEqual(item["sla_breached_at"] as? String, iso(service.clock.now))
-        XCTAssertEqual(item["owner_id"] as? String, "rep_carla", "inside-sales names no escalate_to: the owner stays")
+        XCTAssertEqual(item["owner_id"] as? String, "rep_anna", "inside-sales names no escalate_to: the owner stays")
     }
 
     func testMergedLeadsKeepOneItem() throws {
@@ -117,6 +117,10 @@ final class QueueAPITests: XCTestCase {
         let client = try service.client()
         let off = try client.json("PATCH", "/v1/owners/rep_carla", key: queueKey, ["available": false])
         XCTAssertEqual(off.status, 200, off.text)
+        // Every inside-sales member is away (leads no territory covers go to all of them).
+        for rep in ["rep_anna", "rep_ben"] {
+            XCTAssertEqual(try client.json("PATCH", "/v1/owners/\(rep)", key: queueKey, ["available": false]).status, 200)
+        }
         XCTAssertEqual(off.json["available"] as? Bool, false)
         XCTAssertEqual(try client.json("PATCH", "/v1/owners/rep_carla", key: queueKey, ["available": "no"]).status, 400)
         XCTAssertEqual(try client.json("PATCH", "/v1/owners/nobody", key: queueKey, ["available": true]).status, 404)
@@ -133,7 +137,7 @@ final class QueueAPITests: XCTestCase {
         let nobodyAction = try XCTUnwrap((nobody.json["actions"] as? [[String: Any]])?.first { $0["channel"] as? String == "sales" })
         XCTAssertNil(nobodyAction["owner_id"] as? String)
         XCTAssertEqual(nobodyAction["assigned_by"] as? String, "unassigned")
-        XCTAssertEqual((nobodyAction["skipped"] as? [[String: Any]])?.map { $0["reason"] as? String }, ["unavailable"])
+        XCTAssertEqual((nobodyAction["skipped"] as? [[String: Any]])?.map { $0["reason"] as? String }, ["unavailable", "unavailable", "unavailable"])
 
         let owners = try client.json("GET", "/v1/owners", key: queueKey)
         let dora = try XCTUnwrap((owners.json["data"] as? [[String: Any]])?.first { $0["id"] as? String == "ae_dora" })

@@ -59,7 +59,7 @@ final class QueueAssignmentTests: XCTestCase {
     }
 
     func testTerritoryMembersTakeTheirCountriesAndGeneralistsTheRest() throws {
-        let f = try QueueFixture(test: self, teams: ["inside": QueueFixture.team("inside", [
+        let f = try QueueFixture(test: self, teams: ["inside": QueueFixture.team("inside", fallback: "unassigned_members", [
             ("rep_dach", 1, ["DE", "AT", "CH"]), ("rep_uk", nil, ["GB"]), ("rep_any", nil, [])])])
         let de = try f.route(team: "inside", country: "DE")
         XCTAssertEqual(de.ownerId, "rep_dach"); XCTAssertEqual(de.assignedBy, "territory")
@@ -71,6 +71,18 @@ final class QueueAssignmentTests: XCTestCase {
         let de2 = try f.route(team: "inside", country: "AT")
         XCTAssertEqual(de2.ownerId, "rep_any"); XCTAssertEqual(de2.assignedBy, "round_robin")
         XCTAssertEqual(de2.skipped, [AssignmentSkip(ownerId: "rep_dach", step: "territory", reason: "at_capacity (1/1)")])
+    }
+
+    func testWithFallbackAllLeadsNoTerritoryCoversRotateOverEveryMemberWithCapacity() throws {
+        let f = try QueueFixture(test: self, teams: ["inside": QueueFixture.team("inside", [
+            ("rep_dach", 1, ["DE", "AT", "CH"]), ("rep_uk", nil, ["GB"]), ("rep_any", nil, [])])])
+        XCTAssertEqual(try f.route(team: "inside", country: "DE").ownerId, "rep_dach")
+        let us = try (0..<4).map { _ in try f.route(team: "inside", country: "US") }
+        // After rep_dach (the last pick) the rotation goes on; rep_dach, full (capacity 1), is skipped, saying why.
+        XCTAssertEqual(us.map(\.ownerId), ["rep_uk", "rep_any", "rep_uk", "rep_any"])
+        XCTAssertEqual(us.map(\.assignedBy), ["round_robin", "round_robin", "round_robin", "round_robin"])
+        XCTAssertEqual(us[1].skipped, [])
+        XCTAssertEqual(us[2].skipped, [AssignmentSkip(ownerId: "rep_dach", step: "round_robin", reason: "at_capacity (1/1)")])
     }
 
     func testLeastLoadedThenEscalationThenUnassigned() throws {

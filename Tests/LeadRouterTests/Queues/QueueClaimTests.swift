@@ -77,14 +77,14 @@ final class QueueClaimTests: XCTestCase {
                        .conflict("the claim token is stale: the item was claimed again"))
     }
 
-    func testAnUnclaimedItemPastItsSLAIsEscalatedOnce() throws {
+    func testItemsNotAckedByTheirSLABreachOnceAndOpenOnesAreEscalated() throws {
         let f = try QueueFixture(test: self, teams: [
             "enterprise": QueueFixture.team("enterprise", strategy: "least_loaded", escalateTo: "inside", [("ae_a", nil, [])]),
             "inside": QueueFixture.team("inside", [("rep_a", nil, [])])])
         let clock = f.clock
         let worker = QueueWorker(pool: f.pool, clock: { clock.now }, logger: TestDatabases.logger)
         let late = try f.route(queue: "enterprise", team: "enterprise", sla: 900)
-        let claimedInTime = try f.route(queue: "enterprise", team: "enterprise", sla: 900)
+        let claimedInTime = try f.route(queue: "enterprise", team: "enterprise", score: 60, sla: 900)
         XCTAssertEqual(late.ownerId, "ae_a")
         _ = try f.pool.withTransaction {
             try Store($0).claim(queue: "enterprise", owner: nil, claimer: "x", limit: 1, leaseSeconds: 60, now: clock.now)
@@ -92,17 +92,21 @@ final class QueueClaimTests: XCTestCase {
         clock.advance(899)
         XCTAssertEqual(try worker.escalateBreaches(), 0)
         clock.advance(1)
-        XCTAssertEqual(try worker.escalateBreaches(), 1)
+        // The SLA runs until the first touch (an ack): the claimed item breaches too, but keeps its owner.
+        XCTAssertEqual(try worker.escalateBreaches(), 2)
         clock.advance(3600)
         XCTAssertEqual(try worker.escalateBreaches(), 0, "escalated once")
         let open = try f.pool.withTransaction { try Store($0).queueItems(ids: [late.itemId, claimedInTime.itemId], queue: "enterprise") }
-        let breached = try XCTUnwrap(open.first { $0.slaBreachedAt != nil })
+        XCTAssertEqual(open.filter { $0.slaBreachedAt != nil }.count, 2)
+        let held = try XCTUnwrap(open.first { $0.id == claimedInTime.itemId })
+        XCTAssertEqual(held.ownerId, "ae_a", "a claimed item is being worked: not escalated")
+        let breached = try XCTUnwrap(open.first { $0.id == late.itemId })
         XCTAssertEqual(breached.ownerId, "rep_a")
         XCTAssertEqual(breached.teamId, "inside")
         XCTAssertEqual(breached.assignedBy, "escalation")
         XCTAssertEqual(breached.slaBreachedAt, Date(timeIntervalSince1970: 1_795_000_900))
         let payload = try f.pool.withConnection { conn in
-            try conn.query("SELECT payload FROM outbox WHERE topic = 'queue.sla_breached'").map { try $0.decode(PostgresJSON.self, "payload") }
+            try conn.query("SELECT payload FROM outbox WHERE topic = 'queue.sla_breached' AND payload ->> 'escalated_to' IS NOT NULL").map { try $0.decode(PostgresJSON.self, "payload") }
         }
         XCTAssertEqual(payload.count, 1)
         let data = try JSONSerialization.jsonObject(with: Data(payload[0].bytes)) as! [String: Any]
@@ -111,6 +115,6 @@ final class QueueClaimTests: XCTestCase {
         XCTAssertEqual(data["sla_due_at"] as? String, "2026-11-18T11:21:40Z")
         XCTAssertEqual((data["escalated_to"] as? [String: Any])?["owner_id"] as? String, "rep_a")
         let stats = try f.pool.withConnection { try Store($0).queueStats(queue: "enterprise") }
-        XCTAssertEqual(stats, QueueStats(open: 1, claimed: 1, breachedOpen: 1, breachedTotal: 1, medianSecondsToClaim: 0, p90SecondsToClaim: 0))
+        XCTAssertEqual(stats, QueueStats(open: 1, claimed: 1, breachedOpen: 2, breachedTotal: 2, medianSecondsToClaim: 0, p90SecondsToClaim: 0))
     }
 }

@@ -24,10 +24,10 @@ final class QueueFixture: @unchecked Sendable {
         test.addTeardownBlock { pool.close(); TestDatabases.drop(url) }
     }
 
-    static func team(_ name: String, strategy: String = "round_robin", escalateTo: String? = nil,
+    static func team(_ name: String, strategy: String = "round_robin", escalateTo: String? = nil, fallback: String = "all",
                      _ members: [(String, Int?, [String])]) -> Team {
         Team(name: name, strategy: strategy, members: members.map { TeamMember(id: $0.0, capacity: $0.1, territories: $0.2) },
-             escalateTo: escalateTo)
+             escalateTo: escalateTo, territoryFallback: fallback)
     }
 
     /// A new lead routed to `queue` for `team`, in its own transaction; returns what routing said.

@@ -69,15 +69,16 @@ final class QueueRulesTests: XCTestCase {
     func testLeaseRequests() throws {
         let t = token.uuidString
         XCTAssertEqual(try LeaseRequest.parse(Array(#"{"claim_token":"\#(t)"}"#.utf8), verb: "ack"),
-                       LeaseRequest(token: token, operation: .ack(outcome: "sales_outreach_started")))
-        XCTAssertEqual(try LeaseRequest.parse(Array(#"{"claim_token":"\#(t)","outcome":"meeting_scheduled"}"#.utf8), verb: "ack"),
-                       LeaseRequest(token: token, operation: .ack(outcome: "meeting_scheduled")))
+                       LeaseRequest(token: token, operation: .ack(outcome: "contacted")))
+        XCTAssertEqual(try LeaseRequest.parse(Array(#"{"claim_token":"\#(t)","outcome":"meeting_booked","note":"Left voicemail"}"#.utf8), verb: "ack"),
+                       LeaseRequest(token: token, operation: .ack(outcome: "meeting_booked"), note: "Left voicemail"))
         XCTAssertEqual(try LeaseRequest.parse(Array(#"{"claim_token":"\#(t)","lease_seconds":90}"#.utf8), verb: "extend"),
                        LeaseRequest(token: token, operation: .extend(seconds: 90)))
         XCTAssertEqual(try LeaseRequest.parse(Array(#"{"claim_token":"\#(t)"}"#.utf8), verb: "release"),
                        LeaseRequest(token: token, operation: .release))
-        XCTAssertThrowsError(try LeaseRequest.parse(Array(#"{"claim_token":"nope","outcome":"Bad Status"}"#.utf8), verb: "ack")) { error in
-            XCTAssertEqual((error as? QueueRequestError)?.errors.map(\.pointer), ["/claim_token", "/outcome"])
+        // Outcome names are checked against the ruleset by the service, not by the parser.
+        XCTAssertThrowsError(try LeaseRequest.parse(Array(#"{"claim_token":"nope","outcome":"","note":7}"#.utf8), verb: "ack")) { error in
+            XCTAssertEqual((error as? QueueRequestError)?.errors.map(\.pointer), ["/claim_token", "/outcome", "/note"])
         }
         XCTAssertThrowsError(try LeaseRequest.parse([], verb: "release")) { error in
             XCTAssertEqual((error as? QueueRequestError)?.errors, [QueueFieldError(pointer: "/claim_token", detail: "is required")])
