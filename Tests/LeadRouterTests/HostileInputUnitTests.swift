@@ -52,6 +52,32 @@ final class HostileInputUnitTests: XCTestCase {
         XCTAssertThrowsError(try JSONReader.parseReportingContent(Array(#"{"a":"\u0000"#.utf8)))
     }
 
+    /// A repeated member is dropped (the first value counts); a content problem in its value is
+    /// reported at the object holding it, never under the path of the kept value. Found by
+    /// probing what GenerativeIngestTests generates: a NUL in a second `"batch"` rejected the
+    /// first batch's valid messages, blaming a field that held a valid value.
+    func testAProblemInARepeatedMemberIsReportedAtItsObjectNotAtTheKeptValue() throws {
+        let (value, problems) = try JSONReader.parseReportingContent(Array(
+            #"{"a":{"x":"ok","x":["\u0000",{"y":"\uD800"}]},"batch":[1],"batch":[{"u":"\uD800"}]}"#.utf8))
+        XCTAssertEqual(problems.map(\.pointer), ["/a", "/a", ""])
+        XCTAssertTrue(problems.allSatisfy { $0.detail.contains("repeated member") }, "\(problems)")
+        XCTAssertEqual(value["a"], .object(["x": .string("ok")]))
+        XCTAssertEqual(value["batch"], .array([.number(1)]))
+
+        let decoder = SegmentMessageDecoder()
+        // Outside the kept messages: the body is refused, no message is blamed.
+        let outside = #"{"batch":[{"type":"track","userId":"u","event":"e"}],"batch":[{"userId":"\u0000"}]}"#
+        XCTAssertThrowsError(try decoder.decodeBatchEach(Array(outside.utf8), receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.map(\.pointer), [""])
+        }
+        // Inside a message: that message is rejected, pointing at the message, and only it.
+        let inside = #"{"batch":[{"type":"track","userId":"u","event":"e","userId":"\u0000"},{"type":"track","userId":"v","event":"e"}]}"#
+        let decoded = try decoder.decodeBatchEach(Array(inside.utf8), receivedAt: received)
+        XCTAssertEqual(decoded.accepted.map(\.index), [1])
+        XCTAssertEqual(decoded.rejected.map(\.index), [0])
+        XCTAssertEqual(decoded.rejected.first?.errors.map(\.pointer), ["/batch/0"])
+    }
+
     func testEventTimeWindowAfterSkewCorrection() throws {
         let decoder = SegmentMessageDecoder()
         func pointers(_ json: String) -> [String] {
