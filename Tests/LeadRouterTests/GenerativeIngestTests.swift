@@ -43,7 +43,7 @@ final class GenerativeIngestTests: XCTestCase {
         let requests = all.map(\.requests).reduce(0, +)
         let statuses = all.reduce(into: [Int: Int]()) { acc, r in acc.merge(r.statuses, uniquingKeysWith: +) }
         print("GenerativeIngestTests: \(requests) requests, statuses \(statuses.sorted { $0.key < $1.key }), "
-              + "\(all.map(\.accepted.count).reduce(0, +)) accepted message ids")
+              + "\(all.map(\.accepted.count).reduce(0, +)) accepted message ids; slowest \(all.map(\.slowest).max { $0.0 < $1.0} ?? (0, ""))")
         for failure in all.flatMap(\.failures).prefix(20) { XCTFail("\(failure) \(tag)") }
         XCTAssertGreaterThan(requests, 0, tag)
 
@@ -106,6 +106,8 @@ struct WorkerResult: Sendable {
     /// How each accepted id was sent (the first time), for failure messages.
     var sentAs: [String: String] = [:]
     var failures: [String] = []
+    /// The slowest request: seconds and what it was.
+    var slowest: (Double, String) = (0, "")
 }
 
 /// One connection sending generated requests until the deadline.
@@ -145,7 +147,7 @@ struct TrafficWorker {
             if gen.chance(0.15) {
                 body = Gzip.stored(body)
                 gzipped = true
-                if gen.chance(0.1) { body[gen.int(body.count)] ^= 0x5A; request.expectedIds = [:] }  // corrupt: may be refused
+                if gen.chance(0.1) { body[gen.int(body.count)] ^= 0x5A; request.expectedIds = [:]; request.cleanIndices = []; request.mustSucceed = false }  // corrupt: may be refused
                 headers["Content-Encoding"] = "gzip"
             }
             send(route.path, headers: headers, body: body, request: request, gzipped: gzipped)
@@ -157,7 +159,10 @@ struct TrafficWorker {
         let describe = { "POST \(path)\(gzipped ? " (gzip)" : "") body \(String(decoding: request.body.prefix(600), as: UTF8.self).debugDescription)" }
         do {
             if client == nil { client = try service.client() }
+            let started = Date()
             let r = try client!.request("POST", path, headers: headers, body: body)
+            let took = Date().timeIntervalSince(started)
+            if took > result.slowest.0 { result.slowest = (took, "\(r.status) \(describe().prefix(300))") }
             result.statuses[r.status, default: 0] += 1
             if r.status >= 500 || r.status < 200 {
                 result.failures.append("\(r.status) \(r.text.prefix(300)) for \(describe())")
@@ -167,9 +172,21 @@ struct TrafficWorker {
                 result.failures.append("\(r.status) without a problem document (\(r.header("Content-Type") ?? "no type")) for \(describe())")
             }
             if r.header("Connection") == "close" { client = nil }
-            guard (200..<300).contains(r.status) else { return }
+            guard (200..<300).contains(r.status) else {
+                if request.mustSucceed, r.status != 413 {
+                    result.failures.append("a clean request was refused: \(r.status) \(r.text.prefix(300)) for \(describe())")
+                }
+                return
+            }
             if path == "/v1/batch" {
-                let rejected = Set((r.json["rejected"] as? [[String: Any]] ?? []).compactMap { $0["index"] as? Int })
+                let rejections = r.json["rejected"] as? [[String: Any]] ?? []
+                for rejection in rejections {
+                    guard let index = rejection["index"] as? Int, request.cleanIndices.contains(index) else { continue }
+                    let errors = rejection["errors"] as? [[String: Any]] ?? []
+                    if errors.allSatisfy({ ($0["detail"] as? String)?.contains("bytes; the limit") == true }) { continue }
+                    result.failures.append("clean message \(index) was rejected: \(errors) in \(describe())")
+                }
+                let rejected = Set(rejections.compactMap { $0["index"] as? Int })
                 for (index, id) in request.expectedIds where !rejected.contains(index) {
                     result.accepted.append(id)
                     if result.sentAs[id] == nil { result.sentAs[id] = "message \(index) of \(describe()) answered \(r.status) \(r.text.prefix(300))" }
@@ -191,6 +208,11 @@ struct GeneratedRequest {
     /// Index in the batch (0 for a single message) → the messageId the server will use, for the
     /// messages whose messageId is a plain valid string (others are not tracked).
     var expectedIds: [Int: String]
+    /// Messages drawn without any hostile shape and with every field their kind requires: they
+    /// must be accepted (unless over the size limit).
+    var cleanIndices: Set<Int> = []
+    /// The body has no hostile shape outside clean messages: it must be answered 2xx (or 413).
+    var mustSucceed = false
 }
 
 /// SplitMix64: small, fast, and the same sequence on every platform.
@@ -215,6 +237,9 @@ struct MessageGenerator {
     /// Whether the message being generated may hold hostile shapes; about half the messages are
     /// clean, so that plenty are accepted and written.
     var hostile = true
+    /// Whether the body being generated holds what makes it no JSON at all (raw invalid UTF-8 or
+    /// control characters, nesting past the limit): then the whole body is refused, not a message.
+    var breaksSyntax = false
 
     init(seed: UInt64, prefix: String) {
         rng = SplitMix64(state: seed)
@@ -246,8 +271,11 @@ struct MessageGenerator {
             case 7: out += Array(pick([#"\uD800"#, #"\uDBFF"#, #"\uDC00"#, #"\uDFFF"#, #"\uD800\u0041"#, #"\uDC00\uD800"#]).utf8)
             case 8: out += Array(#"\uD83D\uDE00"#.utf8)  // a valid pair
             case 9: out += Array(pick([#"\""#, #"\\"#, #"\/"#, #"\b"#, #"\f"#, #"\n"#, #"\r"#, #"\t"#, #"\u001f"#, #"\u00e9"#]).utf8)
-            case 10: out += pick([[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]])  // invalid UTF-8
-            case 11: if chance(0.3) { out.append(UInt8(int(0x20))) }  // a raw control character: not JSON
+            case 10:  // invalid UTF-8
+                out += pick([[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]])
+                breaksSyntax = true
+            case 11:  // a raw control character: not JSON
+                if chance(0.3) { out.append(UInt8(int(0x20))); breaksSyntax = true }
             case 12: out += Array(String(repeating: "x", count: int(300)).utf8)
             default: out += Array(String(UnicodeScalar(UInt8(0x61 + int(26)))).utf8)
             }
@@ -288,11 +316,12 @@ struct MessageGenerator {
             return object(members, rawKeys: hostile && chance(0.2))
         default:
             var out: [UInt8] = [0x5B]
-            for i in 0..<int(5) {
+            let count = int(5)
+            for i in 0..<count {
                 if i > 0 { out.append(0x2C) }
                 out += value(depth: depth - 1)
             }
-            if chance(0.05) { out.append(0x2C) }  // a trailing comma (accepted, like JSONDecoder)
+            if count > 0 && chance(0.05) { out.append(0x2C) }  // a trailing comma (accepted, like JSONDecoder)
             out.append(0x5D)
             return out
         }
@@ -373,7 +402,7 @@ struct MessageGenerator {
 
     mutating func traits() -> [UInt8] {
         var members: [(String, [UInt8])] = []
-        if chance(0.6) { members.append(("email", chance(0.8) ? quoted(pick(Self.emails)) : value(depth: 1))) }
+        if chance(0.6) { members.append(("email", !hostile || chance(0.8) ? quoted(pick(Self.emails)) : value(depth: 1))) }
         if chance(0.4) { members.append(("country", quoted(pick(Self.countries)))) }
         if chance(0.3) { members.append(("address", object([("country", quoted(pick(Self.countries))), ("state", stringLiteral())]))) }
         if chance(0.3) {
@@ -389,7 +418,7 @@ struct MessageGenerator {
 
     /// The members of one message of `kind` (nil kind: a batch message, which needs `type`).
     /// Returns the members and the messageId the server will use when it is trackable.
-    mutating func messageMembers(kind: String, inBatch: Bool) -> ([(String, [UInt8])], String?) {
+    mutating func messageMembers(kind: String, inBatch: Bool) -> ([(String, [UInt8])], String?, clean: Bool) {
         var m: [(String, [UInt8])] = []
         var messageId: String?
         hostile = chance(0.5)
@@ -403,7 +432,7 @@ struct MessageGenerator {
         }
         // Ids: sometimes neither userId nor anonymousId.
         let ids = int(10)
-        if ids < 6 || chance(0.3) || (!hostile && ids >= 8) { m.append(("userId", identifier("user"))) }
+        if ids < 6 || chance(0.3) || (!hostile && (ids >= 8 || kind == "alias")) { m.append(("userId", identifier("user"))) }
         if ids >= 4 { m.append(("anonymousId", identifier("anon"))) }
         switch hostile ? int(10) : int(8) {
         case 0...6:
@@ -423,17 +452,21 @@ struct MessageGenerator {
         case "track": m.append((chance(0.9) ? "event" : "name", eventName()))
         case "page", "screen":
             if chance(0.8) { m.append(("name", eventName())) }
-            if chance(0.3) { m.append(("category", chance(0.7) ? quoted("docs") : value(depth: 1))) }
-        case "group": if chance(0.9) { m.append(("groupId", identifier("acct"))) }
-        case "alias": if chance(0.9) { m.append(("previousId", identifier(pick(["user", "anon"])))) }
+            if chance(0.3) { m.append(("category", !hostile || chance(0.7) ? quoted("docs") : value(depth: 1))) }
+        case "group": if !hostile || chance(0.9) { m.append(("groupId", identifier("acct"))) }
+        case "alias": if !hostile || chance(0.9) { m.append(("previousId", identifier(pick(["user", "anon"])))) }
         default: break
         }
         if chance(0.6) { m.append(("properties", propertiesValue())) }
-        if kind == "identify" || kind == "group" || chance(0.2) { m.append(("traits", chance(0.9) ? traits() : value(depth: 1))) }
+        if kind == "identify" || kind == "group" || chance(0.2) { m.append(("traits", !hostile || chance(0.9) ? traits() : value(depth: 1))) }
         if chance(0.4) { m.append(("context", contextValue())) }
         if chance(0.5) { m.append(("timestamp", dateTime())) }
         if chance(0.2) { m.append(("originalTimestamp", dateTime())) }
-        if chance(0.3) { m.append(("sentAt", dateTime())) }
+        // Clean: no sentAt beside a device time (two random recent times can skew the event
+        // time past the window, which is a correct refusal).
+        if chance(0.3), hostile || !m.contains(where: { $0.0 == "timestamp" || $0.0 == "originalTimestamp" }) {
+            m.append(("sentAt", dateTime()))
+        }
         if chance(0.05) { m.append(("writeKey", chance(0.5) ? stringLiteral() : quoted("not-the-key"))) }
         // Duplicate keys: the first value counts (a later messageId does not change the answer's id).
         if hostile && chance(0.1), let duplicate = m.randomElementUsing(&self) {
@@ -445,7 +478,7 @@ struct MessageGenerator {
         if let first = m.first(where: { $0.0 == "messageId" }) {
             messageId = Self.plainString(first.1)
         }
-        return (m, messageId)
+        return (m, messageId, !hostile)
     }
 
     /// The text of a literal that is a plain quoted string of printable ASCII without escapes.
@@ -458,7 +491,10 @@ struct MessageGenerator {
 
     mutating func propertiesValue() -> [UInt8] {
         switch hostile ? int(12) : 3 + int(9) {
-        case 0: return deep(pick([10, 100, 511, 513, 2000]), arrays: chance(0.5))
+        case 0:
+            let levels = pick([10, 100, 500, 513, 2000])
+            if levels > 500 { breaksSyntax = true }  // with the message and batch around it: past 512
+            return deep(levels, arrays: chance(0.5))
         case 1: return Array(pick(["null", "[]", "\"props\"", "7"]).utf8)
         case 2: return object([("big", quoted(String(repeating: "p", count: pick([1000, 20_000, 40_000]))))])
         default:
@@ -484,15 +520,19 @@ struct MessageGenerator {
     // MARK: Requests
 
     mutating func single(kind: String) -> GeneratedRequest {
-        let (members, id) = messageMembers(kind: kind, inBatch: false)
+        breaksSyntax = false
+        let (members, id, clean) = messageMembers(kind: kind, inBatch: false)
         var body = object(members)
         let mangled = mangle(&body)
-        return GeneratedRequest(body: body, expectedIds: mangled ? [:] : id.map { [0: $0] } ?? [:])
+        return GeneratedRequest(body: body, expectedIds: mangled ? [:] : id.map { [0: $0] } ?? [:],
+                                cleanIndices: clean && !mangled ? [0] : [], mustSucceed: clean && !mangled)
     }
 
     mutating func batch() -> GeneratedRequest {
         var items: [[UInt8]] = []
         var ids: [Int: String] = [:]
+        var cleanIndices: Set<Int> = []
+        breaksSyntax = false
         let count = chance(0.02) ? 2501 : chance(0.05) ? 0 : 1 + int(chance(0.2) ? 60 : 12)
         for index in 0..<count {
             if count > 100 { items.append(Array("{}".utf8)); continue }
@@ -501,9 +541,10 @@ struct MessageGenerator {
                 continue
             }
             let kind = pick(["track", "track", "identify", "page", "screen", "group", "alias"])
-            let (members, id) = messageMembers(kind: kind, inBatch: true)
+            let (members, id, clean) = messageMembers(kind: kind, inBatch: true)
             items.append(object(members))
             if let id { ids[index] = id }
+            if clean { cleanIndices.insert(index) }
         }
         hostile = chance(0.3)  // the batch's own members: a hostile one refuses the whole body
         var top: [(String, [UInt8])] = []
@@ -516,16 +557,26 @@ struct MessageGenerator {
         if hostile && chance(0.03) {
             top.append(("batch", value(depth: 1)))  // not the messages after all
             ids = [:]
+            cleanIndices = []
         } else {
             top.append(("batch", list))
         }
         if chance(0.2) { top.append(("context", contextValue())) }
-        if chance(0.2) { top.append(("sentAt", dateTime())) }
+        if chance(0.2) {
+            top.append(("sentAt", dateTime()))
+            cleanIndices = []  // it applies to every message: a valid one may skew their times out of the window
+        }
         if chance(0.1) { top.append(("writeKey", chance(0.5) ? stringLiteral() : quoted("k"))) }
-        if hostile && chance(0.05) { top.append(("batch", Array("[]".utf8))) }  // a duplicate: the first counts
+        if hostile && chance(0.1) {  // a repeated member: the first value counts, nothing in this one may blame it
+            top.append(("batch", Array(pick(["[]", #"[{"userId":"\u0000"}]"#, #"[7,{"type":"\uDC00"}]"#]).utf8)))
+        }
         var body = object(top)
-        if mangle(&body) { ids = [:] }
-        return GeneratedRequest(body: body, expectedIds: ids)
+        let mangled = mangle(&body)
+        if mangled { ids = [:]; cleanIndices = [] }
+        // A hostile envelope may refuse the body (clean messages with it); when it is answered
+        // 200 all the same, its clean messages must have been accepted (see TrafficWorker.send).
+        return GeneratedRequest(body: body, expectedIds: ids, cleanIndices: cleanIndices,
+                                mustSucceed: !hostile && !breaksSyntax && !mangled && (1...2500).contains(count) && top.first?.1 == list)
     }
 
     /// Rarely, a body that is no longer JSON: truncated, trailing garbage, or empty.
