@@ -78,6 +78,23 @@ final class HostileInputUnitTests: XCTestCase {
         XCTAssertEqual(decoded.rejected.first?.errors.map(\.pointer), ["/batch/0"])
     }
 
+    /// A body that is no JSON is refused naming its syntax error, even when a content problem (a
+    /// NUL, a lone surrogate: valid syntax) comes before it. Found by GenerativeIngestTests: a
+    /// batch with a `\u0000` early and raw invalid UTF-8 later was "not valid JSON: NUL".
+    func testMalformedBodyNamesTheSyntaxErrorNotAnEarlierContentProblem() {
+        let decoder = SegmentMessageDecoder()
+        let body: [UInt8] = Array(#"{"batch":[{"type":"track","userId":"\u0000","event":"e"},{"userId":""#.utf8) + [0xFF] + Array(#""}]}"#.utf8)
+        XCTAssertThrowsError(try decoder.decodeBatchEach(body, receivedAt: received)) {
+            let rejection = $0 as? SegmentMessageDecoder.Rejection
+            XCTAssertEqual(rejection?.title, "Malformed JSON")
+            XCTAssertEqual(rejection?.errors.map(\.detail), ["the body is not valid JSON: invalid UTF-8 in a string at byte 69"])
+        }
+        let single = Array(#"{"userId":"\uD800","event":"e","x":tru}"#.utf8)
+        XCTAssertThrowsError(try decoder.decodeSingle(single, kind: .track, receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.first?.detail.contains("unexpected character"), true, "\($0)")
+        }
+    }
+
     func testEventTimeWindowAfterSkewCorrection() throws {
         let decoder = SegmentMessageDecoder()
         func pointers(_ json: String) -> [String] {
