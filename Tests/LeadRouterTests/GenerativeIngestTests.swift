@@ -379,7 +379,9 @@ struct MessageGenerator {
                                 "2000-01-01T00:00:00.000Z", "9999-12-31T23:59:59+23:59", "0000-01-01T00:00:00-23:59"]))
         case 6:
             let base = Timestamp(Date(timeIntervalSince1970: now - Double(int(86_400)))).description
-            return quoted(String(base.dropLast(5)) + pick(["+14:00", "-12:00", "+05:30", "Z", ".123456789Z", "+99:99", ""]))
+            // Long fractions: ICU divided by zero on 32+ digits (found by scripts/fuzz-ingest.sh).
+            let fraction = "." + String(repeating: pick(["0", "9", "5"]), count: 10 + int(34)) + "Z"
+            return quoted(String(base.dropLast(5)) + pick(["+14:00", "-12:00", "+05:30", "Z", ".123456789Z", "+99:99", "", fraction]))
         case 7:
             return quoted(pick(["", "yesterday", "2026-13-45T25:61:61.000Z", "2026-02-30T00:00:00Z", "+10000-01-01T00:00:00Z",
                                 "-0001-01-01T00:00:00Z", "20261119T100000Z", "2026-11-19", "2026-11-19T10:00:00.000Z\u{0}",

@@ -95,6 +95,26 @@ final class HostileInputUnitTests: XCTestCase {
         }
     }
 
+    /// ICU, behind `ISO8601DateFormatter`, divided by zero (SIGFPE: the whole server died) on a
+    /// date-time whose fraction has about 32 digits or more; one `timestamp` from a public write
+    /// key was enough. Found by scripts/fuzz-ingest.sh. The fraction is cut to 9 digits first.
+    func testALongFractionOfSecondsNeitherCrashesNorChangesTheTime() throws {
+        for digits in [10, 31, 32, 35, 40, 43] {
+            for digit in ["0", "9"] {
+                let text = "2026-11-19T10:00:00." + String(repeating: digit, count: digits) + "Z"
+                let parsed = try XCTUnwrap(ISO8601.parse(text), text)
+                XCTAssertEqual(Timestamp(parsed).description, digit == "0" ? "2026-11-19T10:00:00.000Z" : "2026-11-19T10:00:00.999Z", text)
+                let offset = "2026-11-19T10:00:00." + String(repeating: digit, count: digits) + "+01:00"
+                if offset.utf8.count <= 64 { XCTAssertNotNil(ISO8601.parse(offset), offset) }  // longer: refused by length
+            }
+        }
+        XCTAssertEqual(Timestamp.parse("2026-11-19T10:00:00." + String(repeating: "0", count: 40) + "Z")?.description, "2026-11-19T10:00:00.000Z")
+        let body = #"{"userId":"u-1","event":"e","timestamp":"4052-11-19T10:00:00.000000000000000000000000000000000000000000Z"}"#
+        XCTAssertThrowsError(try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.map(\.pointer), ["/timestamp"], "year 4052: outside the window")
+        }
+    }
+
     func testEventTimeWindowAfterSkewCorrection() throws {
         let decoder = SegmentMessageDecoder()
         func pointers(_ json: String) -> [String] {
