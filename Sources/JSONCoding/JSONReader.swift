@@ -83,10 +83,19 @@ package struct JSONReader {
         problems.append(ContentProblem(pointer: components.map { "/" + Self.escapePointer($0) }.joined(), detail: reason))
     }
 
-    /// RFC 6901: `~` → `~0`, `/` → `~1`.
+    /// RFC 6901: `~` → `~0`, `/` → `~1`. By Unicode scalar, not by Character: a `/` followed by a
+    /// combining mark (`"/\u20E9"`) is one Character that is not `"/"`, and was left unescaped.
     static func escapePointer(_ token: String) -> String {
-        guard token.contains("~") || token.contains("/") else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var escaped = String.UnicodeScalarView()
+        for scalar in token.unicodeScalars {
+            switch scalar {
+            case "~": escaped.append(contentsOf: "~0".unicodeScalars)
+            case "/": escaped.append(contentsOf: "~1".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: position) }

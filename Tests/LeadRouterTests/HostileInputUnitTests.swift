@@ -115,6 +115,21 @@ final class HostileInputUnitTests: XCTestCase {
         }
     }
 
+    /// Pointers are built and read by Unicode scalar, not by Character: a member name starting with
+    /// a combining mark (U+20E9) glues it to the `/` before it. Found by scripts/fuzz-ingest.sh: the
+    /// `/` or `~` in such a name went unescaped, and a content problem in such a member of batch
+    /// message 1 refused the whole batch instead of message 1 alone.
+    func testPointersAreEscapedAndReadByScalarNotByCharacter() throws {
+        let (_, problems) = try JSONReader.parseReportingContent(Array(#"{"/\u20E9":"\u0000","~\u20E9":["\uD800"]}"#.utf8))
+        XCTAssertEqual(problems.map(\.pointer), ["/~1\u{20E9}", "/~0\u{20E9}/0"])
+        let body = #"{"batch":[{"type":"track","userId":"u","event":"e"},{"type":"track","userId":"u","event":"e","\u20E9":"\u0000"}]}"#
+        let decoded = try SegmentMessageDecoder().decodeBatchEach(Array(body.utf8), receivedAt: received)
+        XCTAssertEqual(decoded.accepted.map(\.index), [0])
+        XCTAssertEqual(decoded.rejected.map(\.index), [1])
+        XCTAssertEqual(decoded.rejected.first?.errors.map(\.pointer), ["/batch/1/\u{20E9}"])
+        XCTAssertEqual(decoded.rejected.first?.reason, "/\u{20E9}")
+    }
+
     func testEventTimeWindowAfterSkewCorrection() throws {
         let decoder = SegmentMessageDecoder()
         func pointers(_ json: String) -> [String] {
