@@ -25,6 +25,12 @@ import Segmentation
 
 let receivedAt = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-19
 
+/// A JSON pointer: empty or starting with `/` (by byte: `"/\u{20E9}"` is one Character).
+func isPointer(_ text: String) -> Bool { text.isEmpty || text.utf8.first == UInt8(ascii: "/") }
+
+/// `text` starts with `prefix`, byte for byte (String.hasPrefix compares Characters).
+func startsWith(_ text: String, _ prefix: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
+
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError("invariant violated: \(message())") }
 }
@@ -83,7 +89,7 @@ func sameMessage(_ a: SegmentMessage, _ b: SegmentMessage) -> Bool {
 
 func checkErrors(_ rejection: SegmentMessageDecoder.Rejection, _ where_: String) {
     check(!rejection.errors.isEmpty, "\(where_) refused without an error")
-    for error in rejection.errors { check(error.pointer.isEmpty || error.pointer.hasPrefix("/"), "\(where_) pointer \(error.pointer)") }
+    for error in rejection.errors { check(isPointer(error.pointer), "\(where_) pointer \(error.pointer)") }
 }
 
 func compact(_ value: Value) -> [UInt8] {
@@ -110,7 +116,7 @@ func checkReader(_ body: [UInt8]) -> Value? {
     case (.failure(let failure), .success(let reported)):
         check(failure.isContentProblem, "parse refused for syntax (\(failure)) what parseReportingContent accepted")
         check(!reported.problems.isEmpty, "a content problem (\(failure)) was not reported")
-        for problem in reported.problems { check(problem.pointer.isEmpty || problem.pointer.hasPrefix("/"), "problem pointer") }
+        for problem in reported.problems { check(isPointer(problem.pointer), "problem pointer \(problem.pointer.debugDescription)") }
         return nil
     case (.failure(let failure), .failure(let again)):
         check(!again.isContentProblem, "parseReportingContent threw a content problem")
@@ -177,10 +183,10 @@ func fuzzBatch(_ body: [UInt8], limits: IngestLimits) {
             check(!rejected.errors.isEmpty, "batch/\(rejected.index) rejected without an error")
             for error in rejected.errors {
                 let prefix = "/batch/\(rejected.index)"
-                check(error.pointer == prefix || error.pointer.hasPrefix(prefix + "/"),
+                check(error.pointer == prefix || startsWith(error.pointer, prefix + "/"),
                       "batch/\(rejected.index) error points elsewhere: \(error.pointer)")
             }
-            check(rejected.reason.hasPrefix("/") && rejected.reason.utf8.count <= 200, "reason \(rejected.reason)")
+            check(isPointer(rejected.reason) && !rejected.reason.isEmpty && rejected.reason.utf8.count <= 200, "reason \(rejected.reason)")
         }
         let strict = try? decoder.decodeBatch(body, receivedAt: receivedAt)
         check((strict != nil) == decoded.rejected.isEmpty, "decodeBatch disagrees with decodeBatchEach")
