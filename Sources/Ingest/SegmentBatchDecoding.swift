@@ -107,9 +107,12 @@ extension SegmentMessageDecoder {
         return decoded
     }
 
-    /// `3` for `/batch/3` and `/batch/3/…`.
+    /// `3` for `/batch/3` and `/batch/3/…`. By UTF-8 byte, not by Character: in `/batch/3/\u{20E9}`
+    /// (a member name starting with a combining mark) the second `/` is part of the Character
+    /// `"/\u{20E9}"`, and the index read as `3/⃩` (no number: the body was refused as a whole).
     static func batchIndex(of pointer: String) -> Int? {
-        guard pointer.hasPrefix("/batch/") else { return nil }
-        return Int(pointer.dropFirst(7).prefix { $0 != "/" })
+        let prefix = "/batch/".utf8
+        guard pointer.utf8.starts(with: prefix) else { return nil }
+        return Int(String(decoding: pointer.utf8.dropFirst(prefix.count).prefix { $0 != UInt8(ascii: "/") }, as: UTF8.self))
     }
 }

@@ -66,11 +66,14 @@ public struct SegmentMessageDecoder: Sendable {
     func parseObjectReportingContent(_ body: [UInt8]) throws(Rejection) -> (object: [String: Value], problems: [JSONReader.ContentProblem]) {
         let value: Value
         var problems: [JSONReader.ContentProblem] = []
+        func malformed(_ failure: JSONReader.Failure) -> Rejection {
+            Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: "the body is not valid JSON: \(failure)")])
+        }
         do { value = try JSONReader.parse(body) } catch {
-            guard error.isContentProblem, let reported = try? JSONReader.parseReportingContent(body) else {
-                throw Rejection(title: "Malformed JSON", errors: [MessageFieldError(pointer: "", detail: "the body is not valid JSON: \(error)")])
-            }
-            (value, problems) = reported
+            guard error.isContentProblem else { throw malformed(error) }
+            // A content problem came first; the body may still be no JSON further on (raw invalid
+            // UTF-8, a syntax error): then say that, not the content problem before it.
+            do { (value, problems) = try JSONReader.parseReportingContent(body) } catch { throw malformed(error) }
         }
         guard case .object(let object) = value else {
             throw Rejection(title: "Malformed message", errors: [MessageFieldError(pointer: "", detail: "the body must be a JSON object")])

@@ -63,20 +63,39 @@ package struct JSONReader {
     private var problems: [ContentProblem] = []
     /// A content problem of the string just read, to be recorded by the caller (who knows its path).
     private var stringProblem: String?
+    /// While reading the value of a repeated member (which is dropped: the first value counts), the
+    /// path of the object holding it and the member's name: a content problem in there is recorded
+    /// at that object, not under the path the kept value answers to (a NUL in a second `"batch"`
+    /// must not reject the first `batch`'s messages).
+    private var repeatedMember: (path: [String], key: String)?
 
     private init(input: UnsafeBufferPointer<UInt8>) { self.input = input }
 
     /// A content problem: thrown by `parse`; recorded (under `path` + `member`) by `parseReportingContent`.
     private mutating func contentProblem(_ reason: String, member: String? = nil) throws(Failure) {
         guard reportContent else { throw Failure(reason: reason, offset: position, isContentProblem: true) }
+        if let repeated = repeatedMember {
+            problems.append(ContentProblem(pointer: repeated.path.map { "/" + Self.escapePointer($0) }.joined(),
+                                           detail: reason + " (in the repeated member \"\(repeated.key)\", whose value is ignored)"))
+            return
+        }
         let components = member.map { path + [$0] } ?? path
         problems.append(ContentProblem(pointer: components.map { "/" + Self.escapePointer($0) }.joined(), detail: reason))
     }
 
-    /// RFC 6901: `~` → `~0`, `/` → `~1`.
+    /// RFC 6901: `~` → `~0`, `/` → `~1`. By Unicode scalar, not by Character: a `/` followed by a
+    /// combining mark (`"/\u20E9"`) is one Character that is not `"/"`, and was left unescaped.
     static func escapePointer(_ token: String) -> String {
-        guard token.contains("~") || token.contains("/") else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var escaped = String.UnicodeScalarView()
+        for scalar in token.unicodeScalars {
+            switch scalar {
+            case "~": escaped.append(contentsOf: "~0".unicodeScalars)
+            case "/": escaped.append(contentsOf: "~1".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: position) }
@@ -136,10 +155,17 @@ package struct JSONReader {
             guard !atEnd, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            if reportContent { path.append(key) }
+            let repeated = fields[key] != nil
+            if reportContent {
+                path.append(key)
+                if repeated && repeatedMember == nil { repeatedMember = (Array(path.dropLast()), key) }
+            }
             let member = try value(depth: depth)
-            if reportContent { path.removeLast() }
-            if fields[key] == nil { fields[key] = member }
+            if reportContent {
+                path.removeLast()
+                if repeated && repeatedMember?.path.count == path.count { repeatedMember = nil }
+            }
+            if !repeated { fields[key] = member }
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
             if input[position] == UInt8(ascii: ",") { position += 1; continue }

@@ -46,6 +46,84 @@ final class HostileInputUnitTests: XCTestCase {
         XCTAssertThrowsError(try JSONReader.parseReportingContent(Array(#"{"a":"\u0000"#.utf8)))
     }
 
+    /// A repeated member is dropped (the first value counts); a content problem in its value is
+    /// reported at the object holding it, never under the path of the kept value. Found by
+    /// probing what GenerativeIngestTests generates: a NUL in a second `"batch"` rejected the
+    /// first batch's valid messages, blaming a field that held a valid value.
+    func testAProblemInARepeatedMemberIsReportedAtItsObjectNotAtTheKeptValue() throws {
+        let (value, problems) = try JSONReader.parseReportingContent(Array(
+            #"{"a":{"x":"ok","x":["\u0000",{"y":"\uD800"}]},"batch":[1],"batch":[{"u":"\uD800"}]}"#.utf8))
+        XCTAssertEqual(problems.map(\.pointer), ["/a", "/a", ""])
+        XCTAssertTrue(problems.allSatisfy { $0.detail.contains("repeated member") }, "\(problems)")
+        XCTAssertEqual(value["a"], .object(["x": .string("ok")]))
+        XCTAssertEqual(value["batch"], .array([.number(1)]))
+
+        let decoder = SegmentMessageDecoder()
+        // Outside the kept messages: the body is refused, no message is blamed.
+        let outside = #"{"batch":[{"type":"track","userId":"u","event":"e"}],"batch":[{"userId":"\u0000"}]}"#
+        XCTAssertThrowsError(try decoder.decodeBatchEach(Array(outside.utf8), receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.map(\.pointer), [""])
+        }
+        // Inside a message: that message is rejected, pointing at the message, and only it.
+        let inside = #"{"batch":[{"type":"track","userId":"u","event":"e","userId":"\u0000"},{"type":"track","userId":"v","event":"e"}]}"#
+        let decoded = try decoder.decodeBatchEach(Array(inside.utf8), receivedAt: received)
+        XCTAssertEqual(decoded.accepted.map(\.index), [1])
+        XCTAssertEqual(decoded.rejected.map(\.index), [0])
+        XCTAssertEqual(decoded.rejected.first?.errors.map(\.pointer), ["/batch/0"])
+    }
+
+    /// A body that is no JSON is refused naming its syntax error, even when a content problem (a
+    /// NUL, a lone surrogate: valid syntax) comes before it. Found by GenerativeIngestTests: a
+    /// batch with a `\u0000` early and raw invalid UTF-8 later was "not valid JSON: NUL".
+    func testMalformedBodyNamesTheSyntaxErrorNotAnEarlierContentProblem() {
+        let decoder = SegmentMessageDecoder()
+        let body: [UInt8] = Array(#"{"batch":[{"type":"track","userId":"\u0000","event":"e"},{"userId":""#.utf8) + [0xFF] + Array(#""}]}"#.utf8)
+        XCTAssertThrowsError(try decoder.decodeBatchEach(body, receivedAt: received)) {
+            let rejection = $0 as? SegmentMessageDecoder.Rejection
+            XCTAssertEqual(rejection?.title, "Malformed JSON")
+            XCTAssertEqual(rejection?.errors.map(\.detail), ["the body is not valid JSON: invalid UTF-8 in a string at byte 69"])
+        }
+        let single = Array(#"{"userId":"\uD800","event":"e","x":tru}"#.utf8)
+        XCTAssertThrowsError(try decoder.decodeSingle(single, kind: .track, receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.first?.detail.contains("unexpected character"), true, "\($0)")
+        }
+    }
+
+    /// ICU, behind `ISO8601DateFormatter`, divided by zero (SIGFPE: the whole server died) on a
+    /// date-time whose fraction has about 32 digits or more; one `timestamp` from a public write
+    /// key was enough. Found by scripts/fuzz-ingest.sh. The fraction is cut to 9 digits first.
+    func testALongFractionOfSecondsNeitherCrashesNorChangesTheTime() throws {
+        for digits in [10, 31, 32, 35, 40, 43] {
+            for digit in ["0", "9"] {
+                let text = "2026-11-19T10:00:00." + String(repeating: digit, count: digits) + "Z"
+                let parsed = try XCTUnwrap(ISO8601.parse(text), text)
+                XCTAssertEqual(Timestamp(parsed).description, digit == "0" ? "2026-11-19T10:00:00.000Z" : "2026-11-19T10:00:00.999Z", text)
+                let offset = "2026-11-19T10:00:00." + String(repeating: digit, count: digits) + "+01:00"
+                if offset.utf8.count <= 64 { XCTAssertNotNil(ISO8601.parse(offset), offset) }  // longer: refused by length
+            }
+        }
+        XCTAssertEqual(Timestamp.parse("2026-11-19T10:00:00." + String(repeating: "0", count: 40) + "Z")?.description, "2026-11-19T10:00:00.000Z")
+        let body = #"{"userId":"u-1","event":"e","timestamp":"4052-11-19T10:00:00.000000000000000000000000000000000000000000Z"}"#
+        XCTAssertThrowsError(try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: received)) {
+            XCTAssertEqual(($0 as? SegmentMessageDecoder.Rejection)?.errors.map(\.pointer), ["/timestamp"], "year 4052: outside the window")
+        }
+    }
+
+    /// Pointers are built and read by Unicode scalar, not by Character: a member name starting with
+    /// a combining mark (U+20E9) glues it to the `/` before it. Found by scripts/fuzz-ingest.sh: the
+    /// `/` or `~` in such a name went unescaped, and a content problem in such a member of batch
+    /// message 1 refused the whole batch instead of message 1 alone.
+    func testPointersAreEscapedAndReadByScalarNotByCharacter() throws {
+        let (_, problems) = try JSONReader.parseReportingContent(Array(#"{"/\u20E9":"\u0000","~\u20E9":["\uD800"]}"#.utf8))
+        XCTAssertEqual(problems.map(\.pointer), ["/~1\u{20E9}", "/~0\u{20E9}/0"])
+        let body = #"{"batch":[{"type":"track","userId":"u","event":"e"},{"type":"track","userId":"u","event":"e","\u20E9":"\u0000"}]}"#
+        let decoded = try SegmentMessageDecoder().decodeBatchEach(Array(body.utf8), receivedAt: received)
+        XCTAssertEqual(decoded.accepted.map(\.index), [0])
+        XCTAssertEqual(decoded.rejected.map(\.index), [1])
+        XCTAssertEqual(decoded.rejected.first?.errors.map(\.pointer), ["/batch/1/\u{20E9}"])
+        XCTAssertEqual(decoded.rejected.first?.reason, "/\u{20E9}")
+    }
+
     func testEventTimeWindowAfterSkewCorrection() throws {
         let decoder = SegmentMessageDecoder()
         func pointers(_ json: String) -> [String] {

@@ -7,6 +7,17 @@ import XCTest
 /// The pure parts of webhook delivery: backoff, response-head parsing, URL splitting, the
 /// event body and its signature, subscription validation.
 final class WebhookUnitTests: XCTestCase {
+    /// The replay's `from`: RFC 3339 as before, and a fraction of 32+ digits (ICU's SIGFPE, which
+    /// ended the process) parses instead of crashing.
+    func testReplayFromParsesRFC3339AndSurvivesLongFractions() {
+        XCTAssertEqual(WebhookRoutes.parseTime("2026-11-24T10:00:00Z"), Date(timeIntervalSince1970: 1_795_514_400))
+        XCTAssertEqual(WebhookRoutes.parseTime("2026-11-24T11:00:00.250+01:00"), Date(timeIntervalSince1970: 1_795_514_400.25))
+        XCTAssertEqual(WebhookRoutes.parseTime("2026-11-24T10:00:00." + String(repeating: "0", count: 40) + "Z"),
+                       Date(timeIntervalSince1970: 1_795_514_400))
+        XCTAssertNil(WebhookRoutes.parseTime("yesterday"))
+        XCTAssertNil(WebhookRoutes.parseTime("2026-11-24T10:00:00." + String(repeating: "0", count: 60) + "Z"))
+    }
+
     func testBackoffDoublesUpToTheCapWithJitterThenDeadLetters() {
         let policy = RetryPolicy(base: 5, cap: 60, maxAge: 3600)
         XCTAssertEqual(policy.delay(afterAttempt: 1, maxAttempts: 10, windowAge: 0, unit: 0.999_999)!, 5, accuracy: 0.001)
