@@ -215,18 +215,6 @@ struct GeneratedRequest {
     var mustSucceed = false
 }
 
-/// SplitMix64: small, fast, and the same sequence on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The grammar. Builds JSON text byte by byte, so it can say what a serializer would not:
 /// duplicate keys, lone surrogate escapes, raw invalid UTF-8, numbers beyond `Double`.
 struct MessageGenerator {

@@ -3,6 +3,7 @@ import XCTest
 @testable import Cryptography
 @testable import OutboundHTTP
 @testable import Webhooks
+@testable import HTTPAPI
 
 /// The pure parts of webhook delivery: backoff, response-head parsing, URL splitting, the
 /// event body and its signature, subscription validation.
