@@ -3,7 +3,8 @@
 #   1. installs the Debian packages the build and tests need, if missing;
 #   2. starts a throwaway PostgreSQL cluster in a temp dir on a free port (as `postgres` when root);
 #   3. exports DATABASE_URL (and PG_BIN) and runs `swift build` and `swift test`;
-#   4. always stops the cluster and removes the temp dir (trap), whatever happened.
+#   4. always stops the cluster and removes the temp dir (trap), whatever happened;
+#   5. under CI=true, fails when any test was skipped.
 # Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter PostgresTests`).
 # LEADROUTER_SCRATCH=<dir> picks another build folder (one per worktree/helper).
 set -euo pipefail
@@ -23,4 +24,14 @@ export DATABASE_URL PG_BIN
 
 echo "test.sh: DATABASE_URL=$DATABASE_URL"
 swift build "${scratch[@]}" --build-tests
-swift test "${scratch[@]}" --skip-build --disable-swift-testing "$@"
+# Under CI=true a skipped test is a failure: CI must prove every test ran (a skip hides a
+# missing package, binary or service as well as a passing test would).
+log=$(mktemp "${TMPDIR:-/tmp}/leadrouter-test.XXXXXX")
+status=0
+swift test "${scratch[@]}" --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
+if [ "${CI:-}" = true ] && grep -E "^Test Case '.*' skipped" "$log" >&2; then
+    echo "test.sh: the tests above were skipped; under CI=true that is a failure" >&2
+    status=1
+fi
+rm -f "$log"
+exit "$status"
