@@ -9,6 +9,10 @@
 import PackageDescription
 
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+/// Release builds let the optimizer see across targets: the split into one target per
+/// responsibility otherwise hides small generic helpers (JSONWriter's, the lock family's) from
+/// their callers, which then run them unspecialised on the write path.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 
 let package = Package(
@@ -35,46 +39,46 @@ let package = Package(
         .target(name: "CSystemShims"),
 
         // One of each small helper: lock, hex, civil dates, periodic jobs. No dependencies.
-        .target(name: "Essentials"),
+        .target(name: "Essentials", swiftSettings: crossModule),
         // Hashes, HMAC, randomness, request/webhook signatures, OpenSSL error text.
-        .target(name: "Cryptography", dependencies: ["COpenSSL", "Essentials"]),
+        .target(name: "Cryptography", dependencies: ["COpenSSL", "Essentials"], swiftSettings: crossModule),
 
         // Infrastructure that knows nothing of leads.
-        .target(name: "HTTPServer", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography", log]),
-        .target(name: "OutboundHTTP", dependencies: ["COpenSSL", "Essentials", "Cryptography"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "Essentials", log]),
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", "CSystemShims", "Essentials", "Cryptography", log], swiftSettings: crossModule),
+        .target(name: "OutboundHTTP", dependencies: ["COpenSSL", "Essentials", "Cryptography"], swiftSettings: crossModule),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Essentials", log], swiftSettings: crossModule),
         // The pure rule engine: `now` is an argument, no I/O.
-        .target(name: "Segmentation", dependencies: ["Essentials", yams]),
+        .target(name: "Segmentation", dependencies: ["Essentials", yams], swiftSettings: crossModule),
 
         // Data hygiene and the one traits → lead-state mapper (ingest and `rules test`).
-        .target(name: "Profiles", dependencies: ["Segmentation", "Essentials"]),
+        .target(name: "Profiles", dependencies: ["Segmentation", "Essentials"], swiftSettings: crossModule),
         // `rules check` / `rules test`: reports, case files, the journey runner.
-        .target(name: "RulesTools", dependencies: ["Segmentation", "Profiles", yams]),
+        .target(name: "RulesTools", dependencies: ["Segmentation", "Profiles", yams], swiftSettings: crossModule),
         // The write path's JSON reader and writer.
-        .target(name: "JSONCoding", dependencies: ["Segmentation", "Postgres", "Essentials"]),
+        .target(name: "JSONCoding", dependencies: ["Segmentation", "Postgres", "Essentials"], swiftSettings: crossModule),
 
         // All SQL, the row types, and the protocols features call each other through.
-        .target(name: "LeadStore", dependencies: ["Postgres", "Segmentation", "JSONCoding", "Cryptography", "Essentials"]),
+        .target(name: "LeadStore", dependencies: ["Postgres", "Segmentation", "JSONCoding", "Cryptography", "Essentials"], swiftSettings: crossModule),
 
         // Features.
-        .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log]),
-        .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "Postgres", "Essentials", log]),
+        .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log], swiftSettings: crossModule),
+        .target(name: "SalesQueues", dependencies: ["LeadStore", "Segmentation", "Postgres", "Essentials", log], swiftSettings: crossModule),
         .target(name: "Webhooks", dependencies: ["LeadStore", "OutboundHTTP", "Cryptography", "Segmentation", "Postgres",
-                                                 "Essentials", log]),
+                                                 "Essentials", log], swiftSettings: crossModule),
 
         // Routes, authentication, problem documents.
         .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "LeadStore", "Profiles",
                                                 "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
-                                                "CZlib"]),
+                                                "CZlib"], swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
-                                                          "Essentials", log, yams]),
+                                                          "Essentials", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
         .executableTarget(name: "LeadRouterCLI", dependencies: [
             "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "HTTPServer", "Postgres", "Segmentation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
-        ]),
+        ], swiftSettings: crossModule),
 
         .testTarget(name: "EssentialsTests", dependencies: ["Essentials"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "COpenSSL"]),

@@ -7,6 +7,7 @@
 #   scripts/bench-http.sh                 # DURATION=10 REPS=3 CONNS="1 64"
 #   DURATION=5 REPS=1 scripts/bench-http.sh
 #   BIN=/path/to/other/leadrouter scripts/bench-http.sh   # another build of leadrouter, same references
+#   RULES=/old/tree/config/segments.yaml BIN=…           # an older build needs the ruleset it understands
 #
 # leadrouter runs with --log-level warning (its one-line-per-request access log off) and nginx
 # with access_log off, so neither measures its logging. All traffic stays on 127.0.0.1.
@@ -52,7 +53,7 @@ wait_for() {  # wait_for PORT: until /healthz answers
 
 LR_PORT=$(free_port)
 DATABASE_URL="$DATABASE_URL" "$LEADROUTER_BIN" serve --host 127.0.0.1 --port "$LR_PORT" --log-level warning \
-    --migrate --rules config/segments.yaml >"$WORK/leadrouter.log" 2>&1 &
+    --migrate --rules "${RULES:-config/segments.yaml}" >"$WORK/leadrouter.log" 2>&1 &
 PIDS+=($!)
 
 NGINX_PORT=$(free_port)

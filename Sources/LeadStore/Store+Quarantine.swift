@@ -47,17 +47,12 @@ extension Store {
             WHERE \(after == nil) OR lead_id > \(after ?? UUID())
             ORDER BY lead_id LIMIT \(limit + 1)
             """)
-        var items = try rows.map { row in
+        let items = try rows.map { row in
             QuarantinedLead(leadId: try row.decode(UUID.self, at: 0), reason: try row.decode(String.self, at: 1),
                             firstSeen: try row.decode(Date.self, at: 2), lastSeen: try row.decode(Date.self, at: 3),
                             attempts: try row.decode(Int.self, at: 4))
         }
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            next = items.last?.leadId.uuidString.lowercased()
-        }
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: items, limit: limit) { $0.leadId }
     }
 
     /// Releases a quarantined lead after an operator repaired its row: its entry goes and the lead

@@ -108,13 +108,8 @@ extension Store {
                    (SELECT \(unsafeRaw: order.sortKey("c")) FROM queue_items c WHERE c.id = \(cursor)))
             ORDER BY \(unsafeRaw: order.orderBy) LIMIT \(limit + 1)
             """)
-        var items = try rows.map(QueueItem.init(row:))
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            next = items.last?.id.uuidString.lowercased()
-        }
-        return Page(items: items, nextCursor: next)
+        let items = try rows.map(QueueItem.init(row:))
+        return Page(fetched: items, limit: limit) { $0.id }
     }
 
     /// Counts and time to claim of one queue.
@@ -194,13 +189,8 @@ extension Store {
                    (SELECT \(unsafeRaw: order.sortKey("c")) FROM queue_items c WHERE c.id = \(cursor)))
             ORDER BY \(unsafeRaw: order.orderBy) LIMIT \(limit + 1)
             """)
-        var items = try rows.map(QueueItem.init(row:))
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            next = items.last?.id.uuidString.lowercased()
-        }
-        return Page(items: items, nextCursor: next)
+        let items = try rows.map(QueueItem.init(row:))
+        return Page(fetched: items, limit: limit) { $0.id }
     }
 
     /// Items by id (without locking) of `queue` or moved from it, in no particular order.

@@ -5,6 +5,20 @@ import Postgres
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
     public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) { self.items = items; self.nextCursor = nextCursor }
+
+    /// A page from the `limit + 1` rows a list query fetched: the extra row only says there is a
+    /// next page, whose cursor is the id of this page's last item.
+    init(fetched: [Item], limit: Int, cursor: (Item) -> UUID) {
+        var items = fetched
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last.map { cursor($0).uuidString.lowercased() }
+        }
+        self.init(items: items, nextCursor: next)
+    }
 }
 
 /// One row of `GET /v1/leads/{id}/segments` history.
@@ -73,16 +87,11 @@ extension Store {
                   (SELECT evaluated_at, id FROM decisions WHERE lead_id = \(lead) AND id = \(after ?? UUID())))
             ORDER BY evaluated_at DESC, id DESC LIMIT \(limit + 1)
             """)
-        var items = try rows.map {
+        let items = try rows.map {
             DecisionRow(id: try $0.decode(UUID.self, "id"), evaluatedAt: try $0.decode(Date.self, "evaluated_at"),
                         document: try $0.decode(PostgresJSON.self, "decision"))
         }
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            next = items.last?.id.uuidString.lowercased()
-        }
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: items, limit: limit) { $0.id }
     }
 
     /// Live size of every segment with members.
@@ -102,12 +111,7 @@ extension Store {
             WHERE segment = \(segment) AND (\(after == nil) OR lead_id > \(after ?? UUID()))
             ORDER BY lead_id LIMIT \(limit + 1)
             """)
-        var items = try rows.map { (try $0.decode(UUID.self, "lead_id"), try $0.decode(Date.self, "entered_at")) }
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            next = items.last?.0.uuidString.lowercased()
-        }
-        return Page(items: items, nextCursor: next)
+        let items = try rows.map { (try $0.decode(UUID.self, "lead_id"), try $0.decode(Date.self, "entered_at")) }
+        return Page(fetched: items, limit: limit) { $0.0 }
     }
 }
