@@ -23,6 +23,8 @@ public final class IngestCounters: Sendable {
         public var quarantinedLeads = 0
         /// Messages that failed alone (409) because their lead is quarantined.
         public var quarantinedMessages = 0
+        /// Messages dropped because they carried an identity suppressed by an erasure.
+        public var suppressedMessages = 0
     }
 
     private let state = Locked(Snapshot())

@@ -12,6 +12,9 @@ public struct IngestResult: Sendable {
     public var decision: PostgresJSON
     /// True when the message had been applied before and this is the stored answer.
     public var duplicate: Bool
+    /// True when the message was dropped because it carries an identity suppressed by an
+    /// erasure: nothing of it was stored (only the drop was counted).
+    public var dropped = false
 }
 
 /// The ingest use case: one message → identity resolution → locked lead row → engine → state,
@@ -64,6 +67,10 @@ public final class IngestService: Sendable {
                                                   messageId: message.messageIdProvided ? message.messageId : nil)
         if let done = start.processed { return duplicate(done) }
         let now = clock()
+        if !start.suppressed.isEmpty {
+            try store.connection.execute(store.countSuppressedDropsQuery(Array(start.suppressed), at: now))
+            return dropped()
+        }
         let (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
         let pending = PendingStatements(store: store)
         let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
@@ -81,6 +88,16 @@ public final class IngestService: Sendable {
         let decision = done.response.map(Self.canonical) ?? DecisionJSON.strings(["lead_id": done.leadId.uuidString.lowercased()])
         return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
     }
+
+    /// The answer to a message dropped because one of its identities is suppressed (an erased
+    /// person): no lead, no event; Segment endpoints still answer `success`, as Segment does.
+    func dropped() -> IngestResult {
+        counters.add { $0.suppressedMessages += 1 }
+        return IngestResult(leadId: Self.noId, eventId: Self.noId, decision: Self.droppedAnswer, duplicate: false, dropped: true)
+    }
+
+    static let noId = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    static let droppedAnswer = PostgresJSON(rawBytes: Array(#"{"dropped":true,"reason":"identity_suppressed"}"#.utf8))
 
     /// Everything after the lead rows are locked: merge (run now), profile, engine, and the
     /// message's writes staged in `pending` — the new lead row, its identities, the event, the
