@@ -58,6 +58,7 @@ struct ServeCommand: ParsableCommand {
         var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: try ServiceRunner.readRules(rules),
                                             rulesFileName: rules)
         options.server = settings.server.httpServerConfiguration
+        options.server.logPrivacy.personalData = settings.logPersonalData
         options.webhooks = settings.webhooks
         options.ingestLanes = settings.ingestLanes
         options.ingestLimits = settings.ingestLimits

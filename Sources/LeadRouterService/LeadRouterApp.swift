@@ -173,7 +173,9 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// Starts listening (and the sweeper); `port` is the bound port afterwards.
     public func start() throws {
         queues.start(runWorker: options.runQueueWorker)
-        let server = HTTPServer(configuration: options.server, router: router(), logger: logger)
+        var serverConfiguration = options.server
+        serverConfiguration.logPrivacy.redactPath = PathRedaction.redactWriteKey
+        let server = HTTPServer(configuration: serverConfiguration, router: router(), logger: logger)
         try server.start()
         self.server = server
         if options.runSweeper {

@@ -13,6 +13,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhooks = WebhookSettings()
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// `logging.personal_data`: log client addresses and query values (for debugging only; off
+    /// by default, so log lines carry no IP address, email or key — docs/privacy.md).
+    public var logPersonalData = false
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
