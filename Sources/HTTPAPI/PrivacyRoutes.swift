@@ -12,13 +12,44 @@ import Segmentation
 /// "suppress with delete".
 public struct PrivacyRoutes: Sendable {
     let erasure: LeadErasure
+    let exporter: LeadExport
 
-    package init(erasure: LeadErasure) { self.erasure = erasure }
+    package init(erasure: LeadErasure, exporter: LeadExport) { self.erasure = erasure; self.exporter = exporter }
 
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         v1.group("/leads", middleware: api.authenticated(.admin)) { leads in
             leads.delete("/{id}") { request, _ in try erase(request) }
+            leads.get("/{id}/export") { request, _ in try export(request) }
         }
+    }
+
+    /// Everything held about the person, spooled to a temporary file as it is read (bounded
+    /// memory) and sent from there: one JSON document, or NDJSON with `?format=ndjson` or
+    /// `Accept: application/x-ndjson`.
+    func export(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try LeadRoutes.leadId(request)
+        let format = try Self.exportFormat(request)
+        var counts: [String: Int]?
+        let file = try HTTPBodyFile { write in
+            counts = try exporter.export(lead: id, format: format, refuse: LeadReads.refuseErased, to: write)
+        }
+        guard counts != nil else { throw LeadRoutes.notFound }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", format == .json ? "application/json" : "application/x-ndjson")
+        headers.add("Content-Disposition", "attachment; filename=\"lead-\(id.uuidString.lowercased()).\(format.rawValue)\"")
+        return HTTPResponse(status: .ok, headers: headers, bodyFile: file)
+    }
+
+    static func exportFormat(_ request: HTTPRequest) throws -> LeadExport.Format {
+        if let text = request.queryValue("format") {
+            guard let format = LeadExport.Format(rawValue: text) else {
+                throw HTTPError(.badRequest, detail: "format must be json or ndjson",
+                                errors: [.init(pointer: "/query/format", detail: "must be json or ndjson")])
+            }
+            return format
+        }
+        let accept = request.headers["Accept"] ?? ""
+        return accept.contains("ndjson") ? .ndjson : .json
     }
 
     func erase(_ request: HTTPRequest) throws -> HTTPResponse {

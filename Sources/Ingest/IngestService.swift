@@ -93,10 +93,9 @@ public final class IngestService: Sendable {
     /// person): no lead, no event; Segment endpoints still answer `success`, as Segment does.
     func dropped() -> IngestResult {
         counters.add { $0.suppressedMessages += 1 }
-        return IngestResult(leadId: Self.noId, eventId: Self.noId, decision: Self.droppedAnswer, duplicate: false, dropped: true)
+        return IngestResult(leadId: Store.nilUUID, eventId: Store.nilUUID, decision: Self.droppedAnswer, duplicate: false, dropped: true)
     }
 
-    static let noId = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     static let droppedAnswer = PostgresJSON(rawBytes: Array(#"{"dropped":true,"reason":"identity_suppressed"}"#.utf8))
 
     /// Everything after the lead rows are locked: merge (run now), profile, engine, and the

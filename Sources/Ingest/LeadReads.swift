@@ -80,7 +80,7 @@ package struct LeadReads: Sendable {
         try pool.withConnection { try Self.refuseErased(id, Store($0)) }
     }
 
-    static func refuseErased(_ id: UUID, _ store: Store) throws {
+    package static func refuseErased(_ id: UUID, _ store: Store) throws {
         if let tombstone = try store.erasedLead(id) { throw LeadErasedError(tombstone: tombstone) }
     }
 
@@ -98,4 +98,5 @@ package struct LeadReads: Sendable {
 /// A read or change of a lead that was erased: only its tombstone is left (the API answers 410 Gone).
 package struct LeadErasedError: Error {
     package var tombstone: ErasedLead
+    package init(tombstone: ErasedLead) { self.tombstone = tombstone }
 }

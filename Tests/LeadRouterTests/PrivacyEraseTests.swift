@@ -16,11 +16,8 @@ final class PrivacyEraseTests: XCTestCase {
     static let traitValues = ["Zebulon Quixote", "Quixotic Widgets GmbH", "ZebulonBrowser/9.1", "+49 30 9988776655", "quixote-erase.example"]
     static var needles: [String] { [email, userId, ip] + anonymousIds + traitValues }
 
-    func send(_ service: TestService, _ path: String, _ body: [String: Any], key: String? = nil) throws -> TestResponse {
-        var message = body
-        message["timestamp"] = iso(service.clock.now)
-        message["messageId"] = UUID().uuidString
-        return try service.client().json("POST", path, key: key ?? service.ingestKey, message)
+    func send(_ service: TestService, _ path: String, _ body: [String: Any]) throws -> TestResponse {
+        try service.send(path, body)
     }
 
     /// A person with two merged leads, events with context, decisions, memberships, a sales

@@ -125,6 +125,8 @@ extension EventLoop {
             switch action {
             case .write(let bytes):
                 connection.enqueue(bytes)
+            case .writeFile(let file):
+                connection.enqueue(file)
             case .dispatch(let slot, let request, let handler):
                 dispatch(slot: slot, request: request, handler: handler, on: connection, now: now)
             case .log(let record):
