@@ -142,6 +142,10 @@ public final class IngestService: Sendable {
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
             writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
+        if let consent = evaluation.newState.traits["consent"], consent != before.traits["consent"] {
+            pending.rows.outbox.append(OutboxMessage(topic: .leadConsentChanged, leadId: lead.id,
+                                                     payload: DecisionJSON.consentChange(leadId: lead.id, eventId: eventId, consent: consent)))
+        }
         let written = try EvaluationWriter(store: store, hook: decisionHook).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
             previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
