@@ -29,13 +29,16 @@ public final class IngestService: Sendable {
     let decisionHook: any DecisionHook
     package let clock: @Sendable () -> Date
     package let logger: Logger
+    /// What is stored of `context.ip` (`retention.context_ip`).
+    let contextIP: ContextIPPolicy
     /// Tests only: called at the end of `applyBatch`, before the round trip with the writes and COMMIT.
     let beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
+                 contextIP: ContextIPPolicy = .truncate,
                  beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, logger: Logger) {
-        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
+        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters; self.contextIP = contextIP
         self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
 
@@ -141,7 +144,7 @@ public final class IngestService: Sendable {
         pending.rows.events.append(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
-            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
+            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event, ip: contextIP)))
         if let consent = evaluation.newState.traits["consent"], consent != before.traits["consent"] {
             pending.rows.outbox.append(OutboxMessage(topic: .leadConsentChanged, leadId: lead.id,
                                                      payload: DecisionJSON.consentChange(leadId: lead.id, eventId: eventId, consent: consent)))

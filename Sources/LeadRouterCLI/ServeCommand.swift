@@ -64,6 +64,8 @@ struct ServeCommand: ParsableCommand {
         options.ingestLimits = settings.ingestLimits
         options.rateLimits = settings.rateLimits
         options.statementTimeout = settings.statementTimeout
+        options.retention = settings.retention
+        options.contextIP = settings.contextIP
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -59,6 +59,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
         /// queues, admin writes), in seconds; nil leaves the server's setting.
         public var statementTimeout: Double? = 5
+        /// The retention job (`retention.*`): nil runs none on this node (tests run it by hand
+        /// through `retention`); `serve` passes the configured settings.
+        public var retention: RetentionSettings?
+        /// What ingest stores of `context.ip` (`retention.context_ip`).
+        public var contextIP = ContextIPPolicy.truncate
         /// Tests only: runs in each lane transaction after its writes were staged, just before
         /// the round trip that carries them and COMMIT (e.g. to kill the connection there).
         package var ingestBeforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
@@ -88,6 +93,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     package let keyAdmin: KeyAdmin
     private let keyUsageJob: PeriodicJob
     public let webhookDelivery: WebhookDelivery
+    /// Prunes by age (`Options.retention`, or defaults when nil: a test runs it with `runOnce`).
+    public let retention: RetentionJob
     public let readiness = ReadinessChecks()
     /// The buckets of the API's rate limits (one set per service, shared by every route).
     let rateLimits: RateLimits
@@ -123,7 +130,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         let salesRouting = SalesRouting()
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
-                               decisionHook: salesRouting, clock: options.clock, beforeCommit: options.ingestBeforeCommit, logger: logger)
+                               decisionHook: salesRouting, clock: options.clock, contextIP: options.contextIP,
+                               beforeCommit: options.ingestBeforeCommit, logger: logger)
+        retention = RetentionJob(pool: pool, settings: options.retention ?? RetentionSettings(),
+                                 longestWindow: Double(engine.ruleset.signals.map(\.window).max() ?? 0) / 1000,
+                                 clock: options.clock, logger: logger)
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
@@ -184,6 +195,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             sweeperRunning = true
         }
         if options.webhooks.enabled { webhookDelivery.start() }
+        if options.retention?.enabled == true { retention.start() }
         let usage = keyUsage, pool = self.pool, logger = self.logger
         keyUsageJob.start(pauseFirst: true) {
             do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }
@@ -206,6 +218,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
+        retention.stop()
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()

@@ -2,6 +2,7 @@ import HTTPAPI
 import HTTPServer
 import Webhooks
 import Ingest
+import Privacy
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
 /// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
@@ -26,6 +27,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
     /// (then 57014, answered 503); nil (`0` in the file) leaves the server's setting.
     public var statementTimeout: Double? = 5
+    /// `retention.*` and `ingest.idempotency_window`: how long each kind of row is kept.
+    public var retention = RetentionSettings()
+    /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
+    public var contextIP = ContextIPPolicy.truncate
 
     /// All defaults (what an empty file gives).
     public init() {}
