@@ -66,6 +66,13 @@ extension Store {
         _ = try connection.query("SELECT id FROM leads WHERE id = ANY(\(leads)) ORDER BY id FOR UPDATE")
     }
 
+    /// Lets the statements of this transaction run up to `seconds` each (`SET LOCAL`, after the
+    /// pool's shorter write-path timeout): an erasure rewrites every event of a long history in
+    /// one statement, and failing it half-way helps no one.
+    public func allowLongStatements(seconds: Int) throws {
+        _ = try connection.query("SELECT set_config('statement_timeout', \(String(seconds * 1000)), true)")
+    }
+
     /// The tombstone of `lead`, if it was erased.
     public func erasedLead(_ lead: UUID) throws -> ErasedLead? {
         guard let row = try connection.query("""

@@ -62,6 +62,7 @@ public struct LeadErasure: Sendable {
             guard try store.mergeGroup(of: id) == group, Set(try store.identities(ofAny: group.leadIds)).isSubset(of: locked) else {
                 continue
             }
+            try store.allowLongStatements(seconds: 600)
             let erasureId = UUID(), now = clock()
             let counts = try store.eraseGroup(group, erasureId: erasureId, suppress: suppress, at: now) { counts in
                 OutboxMessage(topic: .leadErased, leadId: group.liveLeadId,
