@@ -78,7 +78,7 @@ let package = Package(
                                                           "Essentials", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
         .executableTarget(name: "LeadRouterCLI", dependencies: [
-            "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "Privacy", "HTTPServer", "Postgres", "Segmentation",
+            "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ], swiftSettings: crossModule),
 

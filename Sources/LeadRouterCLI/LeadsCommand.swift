@@ -9,7 +9,56 @@ import Profiles
 /// `leadrouter leads …`: data-subject requests from the command line.
 struct LeadsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "leads", abstract: "Data-subject requests on leads.", subcommands: [LeadsEraseCommand.self])
+        commandName: "leads", abstract: "Data-subject requests on leads.",
+        subcommands: [LeadsEraseCommand.self, LeadsSuppressCommand.self, LeadsUnsuppressCommand.self])
+}
+
+/// The identity a `leads` subcommand names: exactly one of `--email`, `--user-id`, `--anonymous-id`.
+struct IdentityOption: ParsableArguments {
+    @Option(help: "An email (normalised as ingest normalises it).") var email: String?
+    @Option(help: "A user id.") var userId: String?
+    @Option(help: "An anonymous id.") var anonymousId: String?
+
+    func validate() throws {
+        guard [email, userId, anonymousId].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --email, --user-id, --anonymous-id")
+        }
+        if let email, EmailAddress(email) == nil { throw ValidationError("'\(email)' is not a valid email address") }
+    }
+
+    var key: IdentityKey {
+        if let email, let address = EmailAddress(email) { return IdentityKey(.email, address.value) }
+        if let userId { return IdentityKey(.userId, userId) }
+        return IdentityKey(.anonymousId, anonymousId ?? "")
+    }
+}
+
+/// `leadrouter leads suppress --email E | --user-id U | --anonymous-id A`: adds an identity to the
+/// suppression list by hand (only its hash is stored); messages carrying it are dropped.
+struct LeadsSuppressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suppress", abstract: "Drop every future message carrying this identity (stores its SHA-256 hash only).")
+    @OptionGroup var identity: IdentityOption
+    @OptionGroup var database: KeysDatabaseOptions
+
+    func run() throws {
+        let added = try Store(try database.connect()).suppress(identity.key, at: Date())
+        print(added ? "suppressed \(identity.key.kind.rawValue)" : "\(identity.key.kind.rawValue) was already suppressed")
+    }
+}
+
+/// `leadrouter leads unsuppress …`: takes an identity off the suppression list.
+struct LeadsUnsuppressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unsuppress", abstract: "Accept messages carrying this identity again (they start a new lead).")
+    @OptionGroup var identity: IdentityOption
+    @OptionGroup var database: KeysDatabaseOptions
+
+    func run() throws {
+        let removed = try Store(try database.connect()).unsuppress(identity.key)
+        print(removed ? "unsuppressed \(identity.key.kind.rawValue)" : "\(identity.key.kind.rawValue) was not suppressed")
+        if !removed { throw ExitCode(1) }
+    }
 }
 
 /// `leadrouter leads erase --email E | --user-id U | --id ID [--no-suppress]`: what

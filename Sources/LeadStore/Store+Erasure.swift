@@ -174,6 +174,22 @@ extension Store {
         return counts
     }
 
+    /// Adds `key` to the suppression list by hand (no erasure): messages carrying it are dropped
+    /// from now on. True when it was not listed yet.
+    public func suppress(_ key: IdentityKey, at now: Date) throws -> Bool {
+        try connection.execute("""
+            INSERT INTO suppressed_identities (hash, kind, created_at)
+            VALUES (leadrouter_identity_hash(\(key.kind.rawValue), \(key.value)), \(key.kind.rawValue), \(now))
+            ON CONFLICT (hash) DO NOTHING
+            """) == 1
+    }
+
+    /// Takes `key` off the suppression list: a new message carrying it starts a new lead. True
+    /// when it was listed.
+    public func unsuppress(_ key: IdentityKey) throws -> Bool {
+        try connection.execute("DELETE FROM suppressed_identities WHERE hash = leadrouter_identity_hash(\(key.kind.rawValue), \(key.value))") == 1
+    }
+
     /// Counts messages dropped because they carried a suppressed identity (one statement).
     public func countSuppressedDropsQuery(_ keys: [IdentityKey], at now: Date) -> PostgresQuery {
         """

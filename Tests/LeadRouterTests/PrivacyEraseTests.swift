@@ -167,6 +167,19 @@ final class PrivacyEraseTests: XCTestCase {
         XCTAssertNotEqual(again.json["id"] as? String, id, "a new lead, not the tombstone")
     }
 
+    /// What `leadrouter leads suppress|unsuppress` run: the list by hand.
+    func testIdentitiesSuppressedByHandAreDroppedUntilUnsuppressed() throws {
+        let service = try TestService(test: self)
+        let conn = try service.connection()
+        XCTAssertTrue(try Store(conn).suppress(IdentityKey(.email, "hand@example.org"), at: service.clock.now))
+        XCTAssertFalse(try Store(conn).suppress(IdentityKey(.email, "hand@example.org"), at: service.clock.now))
+        XCTAssertEqual(try service.send("/v1/identify", ["userId": "u-hand", "traits": ["email": "Hand@Example.org"]]).status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 0, "dropped")
+        XCTAssertTrue(try Store(conn).unsuppress(IdentityKey(.email, "hand@example.org")))
+        XCTAssertEqual(try service.send("/v1/identify", ["userId": "u-hand", "traits": ["email": "Hand@Example.org"]]).status, 200)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 1, "accepted again")
+    }
+
     /// What `leadrouter leads erase --email` runs: erasure by identity.
     func testEraseByIdentity() throws {
         let service = try TestService(test: self)
