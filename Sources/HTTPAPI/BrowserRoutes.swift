@@ -75,6 +75,8 @@ package struct BrowserRoutes: Sendable {
         var response = APIErrors.rawJSON(writer.bytes)
         // Short: a key's settings change when the service moves, and browsers share nothing here.
         response.headers.set("Cache-Control", "private, max-age=60")
+        // Answers differ by Origin (CORS headers) and by Host: a cache must not mix them.
+        response.headers.set("Vary", "Origin, Host, X-Forwarded-Proto")
         return response
     }
 

@@ -58,7 +58,14 @@ package struct CORS: RouterMiddleware {
         guard try policy.allows(origin, key: context.apiKey) else { throw OriginRefused(origin: origin) }
         do {
             var response = try next(request, context)
-            for (name, value) in CORSPolicy.headers(origin: origin) { response.headers.set(name, value) }
+            for (name, value) in CORSPolicy.headers(origin: origin) {
+                // A handler's own Vary (the settings: Host too) keeps its names.
+                if name == "Vary", let own = response.headers["Vary"] {
+                    if !own.lowercased().contains("origin") { response.headers.set(name, own + ", Origin") }
+                    continue
+                }
+                response.headers.set(name, value)
+            }
             return response
         } catch let error as HTTPResponseError {
             throw WithCORSHeaders(error: error, origin: origin)

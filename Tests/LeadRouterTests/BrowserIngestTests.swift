@@ -173,6 +173,8 @@ final class BrowserIngestTests: XCTestCase {
         XCTAssertEqual(segment["protocol"] as? String, "http")
         XCTAssertEqual(segment["apiKey"] as? String, service.ingestKey)
         XCTAssertEqual((r.json["metrics"] as? [String: Any])?["sampleRate"] as? Double, 0)
+        XCTAssertEqual(r.header("Vary"), "Origin, Host, X-Forwarded-Proto")
+        XCTAssertEqual(r.header("Cache-Control"), "private, max-age=60")
         XCTAssertEqual((r.json["remotePlugins"] as? [Any])?.count, 0)
         let proxied = try client.request("GET", "/v1/projects/\(service.ingestKey)/settings", headers: ["X-Forwarded-Proto": "https"])
         XCTAssertEqual(((proxied.json["integrations"] as? [String: Any])?["Segment.io"] as? [String: Any])?["protocol"] as? String, "https")
