@@ -76,7 +76,8 @@ enum TrackerScript {
     sending = 1;
     function done(ok, retry) {
       sending = 0;
-      if (ok || !retry) { queued.splice(0, batch.length); backoff = 0; persist(); if (queued.length) schedule(0); }
+      // By identity: a beacon may have sent (and removed) some of them meanwhile.
+      if (ok || !retry) { queued = queued.filter(function (m) { return batch.indexOf(m) < 0; }); backoff = 0; persist(); if (queued.length) schedule(0); }
       else { backoff = Math.min(backoff ? backoff * 2 : 1000, 60000); schedule(backoff * (0.5 + Math.random() / 2)); }
     }
     fetch(cfg.host + "/v1/b", { method: "POST", body: payload(batch), keepalive: true, credentials: "omit",
@@ -124,7 +125,7 @@ enum TrackerScript {
       }
       anon = anon || uuid();
       if (cfg.pageviews !== false) {
-        page();
+        setTimeout(page, 0);  // after the calls queued before load (an identify gives the page its userId)
         ["pushState", "replaceState"].forEach(function (m) {
           var orig = history[m];
           history[m] = function () { var r = orig.apply(this, arguments); spaPage(); return r; };
