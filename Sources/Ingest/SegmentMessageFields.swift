@@ -63,6 +63,7 @@ extension SegmentMessageDecoder {
         if case .object(let shared)? = inherited["context"] {
             for (k, v) in shared where context[k] == nil { context[k] = v }
         }
+        if let campaign = CampaignFromPage.campaign(in: context) { context["campaign"] = .object(campaign) }
 
         switch kind {
         case .track?:

@@ -192,4 +192,29 @@ final class BrowserIngestTests: XCTestCase {
         XCTAssertEqual(try client.request("POST", "/v1/m", headers: ["Origin": Self.elsewhere], body: Array(body.utf8)).status, 403)
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 0)
     }
+
+    /// A page view whose sender did not fill `context.campaign` (lr.js, RudderStack JS's `{}`)
+    /// still carries the landing URL's `utm_*` parameters: they become the campaign, and the
+    /// ruleset's `sources` rule (medium cpc → paid_search) sets the lead's source.
+    func testUTMParametersOfThePageBecomeTheCampaignWhenTheSenderLeftItOut() throws {
+        let service = try service()
+        let client = try service.client()
+        let pages: [(String, [String: Any])] = [
+            ("c-1", ["page": ["url": "https://shop.example.com/serum?utm_source=google&utm_medium=cpc&utm_campaign=winter%20sale", "path": "/serum"],
+                     "campaign": [:] as [String: Any]]),
+            ("c-2", ["page": ["search": "?utm_medium=email&utm_source=newsletter", "path": "/"], "campaign": ["medium": "affiliate"]]),
+        ]
+        for (id, context) in pages {
+            let body: [String: Any] = ["type": "page", "anonymousId": "anon-\(id)", "messageId": id, "writeKey": service.ingestKey, "context": context]
+            XCTAssertEqual(try client.request("POST", "/v1/p", body: Array(try JSONSerialization.data(withJSONObject: body))).status, 200)
+        }
+        XCTAssertEqual(try service.count("""
+            SELECT count(*) FROM events WHERE message->>'messageId' = 'c-1' AND message->'context'->'campaign' = '{"source":"google","medium":"cpc","name":"winter sale"}'::jsonb
+            """), 1)
+        let first = try client.json("GET", "/v1/leads?anonymous_id=anon-c-1", key: service.readKey).json
+        XCTAssertEqual(((first["source"] as? [String: Any])?["first"] as? [String: Any])?["channel"] as? String, "paid_search", "\(first)")
+        // The sender's own campaign wins over the URL.
+        let second = try client.json("GET", "/v1/leads?anonymous_id=anon-c-2", key: service.readKey).json
+        XCTAssertEqual(((second["source"] as? [String: Any])?["first"] as? [String: Any])?["channel"] as? String, "affiliate", "\(second)")
+    }
 }
