@@ -56,10 +56,14 @@ final class BrowserTests: XCTestCase {
             FROM events WHERE lead_id = '\(leadId)' ORDER BY occurred_at, type
             """)).map { "\(try $0.decode(String.self, "type")) \(try $0.decode(String.self, "path")) \(try $0.decode(String.self, "library")) \(try $0.decode(String.self, "medium"))" }
         XCTAssertEqual(Set(rows), ["identify  lr.js email", "page_viewed /shop/landing lr.js email", "product_viewed  lr.js email",
-                                   "page_viewed /shipping lr.js ", "added_to_cart  lr.js ", "guide_downloaded  lr.js "], "\(rows)")
-        XCTAssertEqual(rows.count, 6, "each message applied once: \(rows)")
-        // The sample rules saw the page path: /shipping scores 5 besides view 3, cart 10, guide 4.
-        XCTAssertEqual(try XCTUnwrap(lead.json["score"] as? Double), 22, accuracy: 0.1, lead.text)
+                                   "page_viewed /shipping lr.js ", "added_to_cart  lr.js ", "checkout_started  lr.js ",
+                                   "completed_checkout  lr.js ", "guide_downloaded  lr.js "], "\(rows)")
+        XCTAssertEqual(rows.count, 8, "each message applied once: \(rows)")
+        // The sample rules saw the page path: /shipping scores 5 besides view 3, cart 10,
+        // checkout 15, guide 4; orderCompleted's "Order Completed" made a customer.
+        XCTAssertEqual(try XCTUnwrap(lead.json["score"] as? Double), 37, accuracy: 0.1, lead.text)
+        XCTAssertEqual(lead.json["status"] as? String, "converted", lead.text)
+        XCTAssertEqual(lead.json["customer"] as? Bool, true, lead.text)
 
         // Consent: the held-back event arrived after lr.consent(true), once.
         XCTAssertEqual(try service.count("""

@@ -127,6 +127,9 @@ try:
         lr.productViewed({product_id: "trail-runner-2", category: "running-shoes", price: 120, currency: "EUR"});
         history.pushState({}, "", "/shipping");
         lr.addedToCart({product_id: "trail-runner-2", category: "running-shoes", price: 120, quantity: 1, currency: "EUR"});
+        lr.checkoutStarted({order_id: "o-browser-1", value: 120, revenue: 120, currency: "EUR"});
+        lr.orderCompleted({order_id: "o-browser-1", revenue: 120, currency: "EUR",
+                           products: [{product_id: "trail-runner-2", price: 120, quantity: 1}]});
     """)
     eventually("lr.js to send its queue", lambda: browser.execute_script("return localStorage.getItem('lr_q') === null"))
     cookie = browser.execute_script("return document.cookie")
