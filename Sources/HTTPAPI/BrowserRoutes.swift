@@ -30,8 +30,8 @@ package struct BrowserRoutes: Sendable {
     }
 
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
-        let browsers = CORS(policy: cors)
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: { $0.pathParameters["writeKey"] }, allowPublic: true)
+        let browsers = CORS.keyed(cors)
+        v1.group(middleware: [CORS.early(cors)] + api.authenticated(.ingest, bodyCredential: { $0.pathParameters["writeKey"] }, allowPublic: true)
                     + [browsers]) { settings in
             settings.get("/projects/{writeKey}/settings") { request, context in
                 _ = try context.authenticatedKey()
@@ -75,6 +75,8 @@ package struct BrowserRoutes: Sendable {
         var response = APIErrors.rawJSON(writer.bytes)
         // Short: a key's settings change when the service moves, and browsers share nothing here.
         response.headers.set("Cache-Control", "private, max-age=60")
+        // Answers differ by Origin (CORS headers) and by Host: a cache must not mix them.
+        response.headers.set("Vary", "Origin, Host, X-Forwarded-Proto")
         return response
     }
 

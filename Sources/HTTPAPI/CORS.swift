@@ -42,23 +42,44 @@ package final class CORSPolicy: Sendable {
     }
 }
 
-/// CORS on the ingest routes, as router middleware after `Authenticate` (it needs the key): a
-/// request without `Origin` passes untouched (servers, mobile apps); one from an allowed origin
-/// gets `Access-Control-Allow-Origin` on its answer, errors included, so the page can read them;
-/// one from any other origin is refused with 403 and no CORS headers, before the handler runs,
-/// so nothing it sent is stored.
+/// CORS on the ingest routes, in two layers around `Authenticate`:
+///
+/// - `CORS.keyed` (after `Authenticate`: it needs the key): a request without `Origin` passes
+///   untouched (servers, mobile apps); one from an origin its key allows gets
+///   `Access-Control-Allow-Origin` on its answer, errors included, so the page can read them;
+///   one from any other origin is refused with 403 and no CORS headers, before the handler runs,
+///   so nothing it sent is stored.
+/// - `CORS.early` (before `Authenticate`): what `Authenticate` and `LimitPerKey` throw (401, 403,
+///   429) carries the headers when the origin is one a preflight would accept, so a page reads
+///   its 401 or its `Retry-After` instead of a network error that the SDK retries.
 package struct CORS: RouterMiddleware {
     let policy: CORSPolicy
+    /// After `Authenticate` (the key's own list applies), or before it (only its errors).
+    let afterAuthentication: Bool
 
-    package init(policy: CORSPolicy) { self.policy = policy }
+    package static func keyed(_ policy: CORSPolicy) -> CORS { CORS(policy: policy, afterAuthentication: true) }
+    package static func early(_ policy: CORSPolicy) -> CORS { CORS(policy: policy, afterAuthentication: false) }
 
     package func handle(_ request: HTTPRequest, context: APIContext,
                         next: (HTTPRequest, APIContext) throws -> HTTPResponse) throws -> HTTPResponse {
         guard let origin = request.headers["Origin"] else { return try next(request, context) }
+        guard afterAuthentication else {
+            do { return try next(request, context) } catch let error as HTTPResponseError where !(error is WithCORSHeaders || error is OriginRefused) {
+                guard try policy.allows(origin, key: nil) else { throw error }
+                throw WithCORSHeaders(error: error, origin: origin)
+            }
+        }
         guard try policy.allows(origin, key: context.apiKey) else { throw OriginRefused(origin: origin) }
         do {
             var response = try next(request, context)
-            for (name, value) in CORSPolicy.headers(origin: origin) { response.headers.set(name, value) }
+            for (name, value) in CORSPolicy.headers(origin: origin) {
+                // A handler's own Vary (the settings: Host too) keeps its names.
+                if name == "Vary", let own = response.headers["Vary"] {
+                    if !own.lowercased().contains("origin") { response.headers.set(name, own + ", Origin") }
+                    continue
+                }
+                response.headers.set(name, value)
+            }
             return response
         } catch let error as HTTPResponseError {
             throw WithCORSHeaders(error: error, origin: origin)
@@ -121,4 +142,10 @@ struct WithCORSHeaders: HTTPResponseError {
     var problemDetail: String? { error.problemDetail }
     var problemType: String { error.problemType }
     var problemErrors: [ProblemFieldError] { error.problemErrors }
+    /// The wrapped error's own answer (whatever it builds), with the headers added.
+    func response(requestID: String?) -> HTTPResponse {
+        var response = error.response(requestID: requestID)
+        for (name, value) in headers { response.headers.set(name, value) }
+        return response
+    }
 }

@@ -47,10 +47,10 @@ public struct IngestRoutes: Sendable {
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         let limits = decoder.limits
         let signed = VerifySignature(toleranceSeconds: signatureToleranceSeconds)
-        let browsers = CORS(policy: cors)
+        let early = CORS.early(cors), browsers = CORS.keyed(cors)
         // Public (browser/app) write keys may call the Segment-compatible endpoints only: the
         // answer of POST /v1/events is the lead's decision, which a page must never read.
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes), allowPublic: true)
+        v1.group(middleware: [early] + api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes), allowPublic: true)
                     + [browsers, signed]) { singles in
             for (path, kind) in SegmentMessage.Kind.allCases.map({ ($0.rawValue, $0) }) + Self.shortPaths {
                 singles.post("/\(path)", maxBodyBytes: limits.maxMessageBytes) { request, context in
@@ -63,7 +63,7 @@ public struct IngestRoutes: Sendable {
                 try event(request, key: context.authenticatedKey())
             }
         }
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes), allowPublic: true)
+        v1.group(middleware: [early] + api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes), allowPublic: true)
                     + [browsers, signed]) { batches in
             for path in Self.batchPaths {
                 batches.post("/\(path)", maxBodyBytes: limits.maxBatchBytes) { request, context in

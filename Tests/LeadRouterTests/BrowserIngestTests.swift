@@ -50,6 +50,16 @@ final class BrowserIngestTests: XCTestCase {
         let preflight = try client.request("OPTIONS", "/v1/batch", headers: ["Origin": Self.elsewhere, "Access-Control-Request-Method": "POST"])
         XCTAssertEqual(preflight.status, 403, preflight.text)
         XCTAssertNil(preflight.header("Access-Control-Allow-Origin"))
+        // An unknown key from an allowed origin: the 401 is readable by the page (no endless
+        // SDK retries of an opaque network error); from another origin it is not.
+        let unknown = Array(#"{"writeKey":"lr_unknown","event":"x","userId":"u"}"#.utf8)
+        let readable = try client.request("POST", "/v1/t", headers: ["Origin": Self.shop], body: unknown)
+        XCTAssertEqual(readable.status, 401, readable.text)
+        XCTAssertEqual(readable.header("Access-Control-Allow-Origin"), Self.shop)
+        XCTAssertNotNil(readable.header("WWW-Authenticate"))
+        let opaque = try client.request("POST", "/v1/b", headers: ["Origin": Self.elsewhere], body: unknown)
+        XCTAssertEqual(opaque.status, 401, opaque.text)
+        XCTAssertNil(opaque.header("Access-Control-Allow-Origin"))
         // Without an Origin (a server, an app) CORS does not apply.
         let server = try client.request("POST", "/v1/track", headers: ["Content-Type": "application/json"], body: track("m-3", key: service.ingestKey))
         XCTAssertEqual(server.status, 200, server.text)
@@ -173,6 +183,8 @@ final class BrowserIngestTests: XCTestCase {
         XCTAssertEqual(segment["protocol"] as? String, "http")
         XCTAssertEqual(segment["apiKey"] as? String, service.ingestKey)
         XCTAssertEqual((r.json["metrics"] as? [String: Any])?["sampleRate"] as? Double, 0)
+        XCTAssertEqual(r.header("Vary"), "Origin, Host, X-Forwarded-Proto")
+        XCTAssertEqual(r.header("Cache-Control"), "private, max-age=60")
         XCTAssertEqual((r.json["remotePlugins"] as? [Any])?.count, 0)
         let proxied = try client.request("GET", "/v1/projects/\(service.ingestKey)/settings", headers: ["X-Forwarded-Proto": "https"])
         XCTAssertEqual(((proxied.json["integrations"] as? [String: Any])?["Segment.io"] as? [String: Any])?["protocol"] as? String, "https")

@@ -14,6 +14,7 @@ final class SDKWireFixtureTests: XCTestCase {
     static let shop = "https://shop.example.com"
 
     func testAnalyticsJS() throws { try replay("analytics-js") }
+    func testAnalyticsJSBatching() throws { try replay("analytics-js-batching") }
     func testAnalyticsNode() throws { try replay("analytics-node") }
     func testAnalyticsRuby() throws { try replay("analytics-ruby") }
     func testAnalyticsJava() throws { try replay("analytics-java") }
@@ -24,7 +25,7 @@ final class SDKWireFixtureTests: XCTestCase {
 
     func testEveryFixtureHasATestAndCitesItsSource() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".json") }.sorted()
-        XCTAssertEqual(names, ["analytics-go.json", "analytics-java.json", "analytics-js.json", "analytics-kotlin.json", "analytics-node.json",
+        XCTAssertEqual(names, ["analytics-go.json", "analytics-java.json", "analytics-js-batching.json", "analytics-js.json", "analytics-kotlin.json", "analytics-node.json",
                                "analytics-ruby.json", "analytics-swift.json", "rudderstack-js.json"])
         for name in names {
             let fixture = try load(String(name.dropLast(5)))
