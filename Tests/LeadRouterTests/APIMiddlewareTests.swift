@@ -66,9 +66,12 @@ final class APIMiddlewareTests: XCTestCase {
         ]
         let client = try service.client()
 
-        // Open by design: CORS preflights (a browser sends no key with them) and analytics.js's
-        // telemetry (`/v1/m`, counted and never stored); BrowserIngestTests covers them.
-        let all = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") }
+        // Open by design: CORS preflights (a browser sends no key with them), analytics.js's
+        // telemetry (`/v1/m`, counted and never stored), BrowserIngestTests covers them; and
+        // lr.js, public like /healthz (a <script> tag sends no key), TrackerScriptTests'.
+        let assets = ["/v1/lr.js", "/v1/lr-\(TrackerScript.version).js"]
+        for asset in assets { XCTAssertEqual(try client.request("GET", asset).status, 200, asset) }
+        let all = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") && !assets.contains($0.pattern) }
         let open = all.filter { $0.method == .OPTIONS || $0.pattern == "/v1/m" }
         XCTAssertEqual(open.count, 18, "17 preflights (15 ingest paths, /v1/m, the settings) and POST /v1/m")
         for route in open where route.method == .OPTIONS {
@@ -116,6 +119,7 @@ final class APIMiddlewareTests: XCTestCase {
             XCTAssertEqual(count, 1 + Caller.allCases.count, "\(route.method) \(route.pattern)")
         }
         XCTAssertEqual(totals[.init(route: RouteInfo(method: .GET, pattern: "/healthz"), statusClass: 2)]?.count, 1)
+        XCTAssertEqual(totals[.init(route: RouteInfo(method: .GET, pattern: "/v1/lr.js"), statusClass: 2)]?.count, 1)
         XCTAssertNil(totals.keys.first { $0.route.pattern.contains(id) }, "metrics are keyed by pattern, never by path")
         if ProcessInfo.processInfo.environment["LEADROUTER_PRINT_MATRIX"] != nil { print(matrix.joined(separator: "\n")) }
     }
