@@ -62,6 +62,7 @@ struct ServeCommand: ParsableCommand {
         options.webhooks = settings.webhooks
         options.ingestLanes = settings.ingestLanes
         options.ingestLimits = settings.ingestLimits
+        options.corsAllowedOrigins = settings.corsAllowedOrigins
         options.rateLimits = settings.rateLimits
         options.statementTimeout = settings.statementTimeout
         options.retention = settings.retention

@@ -41,6 +41,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Most messages one lane applies in one transaction.
         public var maxMessagesPerTransaction = 256
         public var ingestLimits = IngestLimits()
+        /// Browser origins allowed to call the ingest endpoints (`ingest.cors_allowed_origins`);
+        /// a key's own list replaces it for that key.
+        public var corsAllowedOrigins = AllowedOrigins.none
         public var freeMail = FreeMailDomains.default
         /// The service's notion of now (tests inject one; the engine never reads a clock).
         public var clock: @Sendable () -> Date = Date.init
@@ -167,7 +170,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             root.group("/v1", middleware: api.common) { v1 in
-                IngestRoutes(pipeline: pipeline, limits: options.ingestLimits).install(into: &v1, api)
+                let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
+                IngestRoutes(pipeline: pipeline, limits: options.ingestLimits, cors: cors).install(into: &v1, api)
+                BrowserRoutes(cors: cors, counters: ingest.counters, defaultProtocol: options.server.tls == nil ? "http" : "https")
+                    .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
@@ -177,6 +183,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
                 PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
                               exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
+                TrackerScriptRoutes().install(into: &v1)
             }
         }
         return router

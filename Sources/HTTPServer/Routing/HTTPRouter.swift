@@ -35,7 +35,12 @@ enum RouteSegment: Sendable, Equatable {
 /// with a literal at the first differing segment wins (`/leads/export` over `/leads/{id}`).
 public struct HTTPRouter: Sendable {
     /// Every registered route, in registration order.
-    public private(set) var routes: [HTTPRoute] = []
+    public private(set) var routes: [HTTPRoute] = [] {
+        didSet { byLength = Self.indexByLength(routes) }
+    }
+    /// Indices into `routes` by number of path segments: a path is only compared with patterns
+    /// of its own length, so matching does not grow with every route the API adds.
+    private var byLength: [[Int]] = []
 
     /// An empty router: every request is a 404 until routes are added.
     public init() {}
@@ -69,7 +74,9 @@ public struct HTTPRouter: Sendable {
             .map { PercentDecoding.decode($0, plusAsSpace: false) }
         var best: (route: HTTPRoute, rank: Int)?
         var allow: [HTTPMethod] = []
-        for route in routes where Self.pathMatches(route.segments, decoded) {
+        let candidates = decoded.count < byLength.count ? byLength[decoded.count] : []
+        for index in candidates where Self.pathMatches(routes[index].segments, decoded) {
+            let route = routes[index]
             if !allow.contains(route.method) { allow.append(route.method) }
             let rank: Int
             if route.method == method { rank = 1 } else if method == .HEAD, route.method == .GET { rank = 0 } else { continue }
@@ -89,6 +96,12 @@ public struct HTTPRouter: Sendable {
         if allow.isEmpty { return .notFound }
         if allow.contains(.GET), !allow.contains(.HEAD) { allow.append(.HEAD) }
         return .methodNotAllowed(allow: allow)
+    }
+
+    static func indexByLength(_ routes: [HTTPRoute]) -> [[Int]] {
+        var index: [[Int]] = Array(repeating: [], count: (routes.map(\.segments.count).max() ?? 0) + 1)
+        for (position, route) in routes.enumerated() { index[route.segments.count].append(position) }
+        return index
     }
 
     static func pathMatches(_ pattern: [RouteSegment], _ path: [String]) -> Bool {

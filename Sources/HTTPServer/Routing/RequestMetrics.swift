@@ -38,23 +38,43 @@ public final class InMemoryRequestMetrics: RequestMetricsRecorder {
         public init() {}
     }
 
-    private let totals = Locked<[Key: Totals]>([:])
+    /// Totals by `route.id * 6 + statusClass` (classes 0…5): an array index per request,
+    /// no hashing. `routes[id]` keeps the route of each id seen.
+    private struct Table {
+        var totals: [Totals] = []
+        var routes: [RouteInfo?] = []
+    }
+    private let table = Locked(Table())
 
     public init() {}
 
     public func record(_ sample: RequestSample) {
-        let key = Key(route: sample.route, statusClass: sample.status.code / 100)
-        totals.withLock { all in
-            var entry = all[key] ?? Totals()
-            entry.count += 1
-            entry.totalDuration += sample.duration
-            if sample.duration > entry.maxDuration { entry.maxDuration = sample.duration }
-            all[key] = entry
+        let statusClass = min(max(sample.status.code / 100, 0), 5)
+        let slot = sample.route.id * 6 + statusClass
+        table.withLock { table in
+            if sample.route.id >= table.routes.count {  // both grow together: totals = 6 × routes
+                let added = sample.route.id + 1 - table.routes.count
+                table.routes.append(contentsOf: repeatElement(nil, count: added))
+                table.totals.append(contentsOf: repeatElement(Totals(), count: added * 6))
+            }
+            table.routes[sample.route.id] = sample.route
+            table.totals[slot].count += 1
+            table.totals[slot].totalDuration += sample.duration
+            if sample.duration > table.totals[slot].maxDuration { table.totals[slot].maxDuration = sample.duration }
         }
     }
 
     /// Every key seen so far with its totals.
-    public func snapshot() -> [Key: Totals] { totals.withLock { $0 } }
+    public func snapshot() -> [Key: Totals] {
+        table.withLock { table in
+            var all: [Key: Totals] = [:]
+            for (slot, totals) in table.totals.enumerated() where totals.count > 0 {
+                guard let route = table.routes[slot / 6] else { continue }
+                all[Key(route: route, statusClass: slot % 6)] = totals
+            }
+            return all
+        }
+    }
 }
 
 /// Records every request of the routes behind it: route, status class and duration. Put it

@@ -2,6 +2,7 @@ import HTTPAPI
 import HTTPServer
 import Webhooks
 import Ingest
+import LeadStore
 import Privacy
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
@@ -22,6 +23,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var ingestLanes = 4
     /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
     public var ingestLimits = IngestLimits()
+    /// `ingest.cors_allowed_origins`: browser origins allowed by default (none unless set).
+    public var corsAllowedOrigins = AllowedOrigins.none
     /// `rate_limits.*`: 429 per API key and per client address without a valid key.
     public var rateLimits = RateLimitSettings()
     /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
