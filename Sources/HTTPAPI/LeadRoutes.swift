@@ -105,6 +105,7 @@ public struct LeadRoutes: Sendable {
 
     func patch(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try Self.leadId(request)
+        try reads.refuseErased(id)
         guard let patch = try? JSONDecoder().decode(StatusPatch.self, from: Data(request.body)) else {
             throw HTTPError(.badRequest, detail: "the body must be a JSON object", errors: [.init(pointer: "", detail: "must be a JSON object")])
         }

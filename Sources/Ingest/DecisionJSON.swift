@@ -38,6 +38,17 @@ enum DecisionJSON {
         return w.json
     }
 
+    /// `data` of `lead.consent_changed`: the lead's consent answers after the message.
+    static func consentChange(leadId: UUID, eventId: UUID, consent: Value) -> PostgresJSON {
+        var w = JSONWriter(capacity: 160)
+        w.fixedObject { w, first in
+            w.member("consent", first: &first); w.value(consent)
+            w.member("event_id", first: &first); w.uuid(eventId)
+            w.member("lead_id", first: &first); w.uuid(leadId)
+        }
+        return w.json
+    }
+
     /// A flat object of string fields (`lead.status_changed`, `lead.merged`).
     static func strings(_ fields: [String: String]) -> PostgresJSON {
         var w = JSONWriter(capacity: 160)

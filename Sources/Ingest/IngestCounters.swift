@@ -27,6 +27,8 @@ public final class IngestCounters: Sendable {
         public var notAddressed = 0
         /// analytics.js metric series received on `/v1/m` (counted, nothing stored).
         public var browserMetricSeries = 0
+        /// Messages dropped because they carried an identity suppressed by an erasure.
+        public var suppressedMessages = 0
     }
 
     private let state = Locked(Snapshot())

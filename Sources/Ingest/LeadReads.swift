@@ -20,10 +20,12 @@ package struct LeadReads: Sendable {
         self.pool = pool; self.quarantine = quarantine ?? LeadQuarantine(pool: pool)
     }
 
-    /// The lead of `id`, or of the lead it was merged into.
+    /// The lead of `id`, or of the lead it was merged into; throws `LeadErasedError` for an
+    /// erased lead (the API answers 410).
     package func lead(_ id: UUID) throws -> LeadWithIdentities? {
         try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
+            try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
             return LeadWithIdentities(lead: lead, identities: try store.identities(of: lead.id))
         } }
@@ -57,6 +59,7 @@ package struct LeadReads: Sendable {
     package func segments(of id: UUID) throws -> Segments? {
         try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
+            try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
             return Segments(lead: lead, current: try store.memberships(of: lead.id), history: try store.membershipHistory(of: lead.id))
         } }
@@ -66,9 +69,19 @@ package struct LeadReads: Sendable {
     package func decisions(of id: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow>? {
         try quarantine.recording { try pool.withConnection { conn in
             let store = Store(conn)
+            try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
             return try store.decisions(of: lead.id, limit: limit, cursor: cursor)
         } }
+    }
+
+    /// Throws `LeadErasedError` when `id` was erased (a tombstone is all that is left of it).
+    package func refuseErased(_ id: UUID) throws {
+        try pool.withConnection { try Self.refuseErased(id, Store($0)) }
+    }
+
+    package static func refuseErased(_ id: UUID, _ store: Store) throws {
+        if let tombstone = try store.erasedLead(id) { throw LeadErasedError(tombstone: tombstone) }
     }
 
     /// Live member count per segment name.
@@ -80,4 +93,10 @@ package struct LeadReads: Sendable {
     package func members(of segment: String, limit: Int, cursor: String?) throws -> Page<(leadId: UUID, enteredAt: Date)> {
         try pool.withConnection { try Store($0).members(of: segment, limit: limit, cursor: cursor) }
     }
+}
+
+/// A read or change of a lead that was erased: only its tombstone is left (the API answers 410 Gone).
+package struct LeadErasedError: Error {
+    package var tombstone: ErasedLead
+    package init(tombstone: ErasedLead) { self.tombstone = tombstone }
 }

@@ -17,13 +17,18 @@ struct KeysDatabaseOptions: ParsableArguments {
     @Option(help: "Database URL (default: $DATABASE_URL).") var databaseURL: String?
 
     func connect() throws -> PostgresConnection {
+        var logger = Logger(label: "leadrouter")
+        logger.logLevel = .warning
+        return try PostgresConnection(configuration: PostgresConfiguration(url: try url()), logger: logger)
+    }
+
+    /// `--database-url`, else `$DATABASE_URL`; exits 78 (configuration error) when neither is set.
+    func url() throws -> String {
         guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
             stderrLine("leadrouter: DATABASE_URL is not set")
             throw ExitCode(78)
         }
-        var logger = Logger(label: "leadrouter")
-        logger.logLevel = .warning
-        return try PostgresConnection(configuration: PostgresConfiguration(url: url), logger: logger)
+        return url
     }
 }
 

@@ -23,6 +23,8 @@ package struct BatchStart {
     package var locked: [LeadRecord]
     /// Those of the rows (locked too) that do not decode: the messages resolving to them fail alone.
     package var undecodable: [UndecodableLead] = []
+    /// Keys of the batch that are suppressed: messages carrying one are dropped.
+    package var suppressed: Set<IdentityKey> = []
 }
 
 extension Store {
@@ -55,8 +57,10 @@ extension Store {
         }
         var found: PostgresResultHandle<[IdentityKey: UUID]>?
         var locked: PostgresResultHandle<(records: [LeadRecord], undecodable: [UndecodableLead])>?
+        var suppressed: PostgresResultHandle<Set<IdentityKey>>?
         if !keys.isEmpty {
             found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
+            suppressed = transaction.add(suppressedKeysQuery(keys), decode: Self.decodeKeys)
             locked = transaction.add("""
                 SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (
                     SELECT i.lead_id FROM identities i
@@ -68,7 +72,7 @@ extension Store {
         try transaction.send()
         let leads = try locked?.get() ?? (records: [], undecodable: [])
         return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: leads.records,
-                          undecodable: leads.undecodable)
+                          undecodable: leads.undecodable, suppressed: try suppressed?.get() ?? [])
     }
 
     /// One statement per table for everything staged, in an order that respects the foreign

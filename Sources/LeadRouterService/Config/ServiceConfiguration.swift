@@ -3,6 +3,7 @@ import HTTPServer
 import Webhooks
 import Ingest
 import LeadStore
+import Privacy
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
 /// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
@@ -14,6 +15,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhooks = WebhookSettings()
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// `logging.personal_data`: log client addresses and query values (for debugging only; off
+    /// by default, so log lines carry no IP address, email or key — docs/privacy.md).
+    public var logPersonalData = false
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
@@ -26,6 +30,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
     /// (then 57014, answered 503); nil (`0` in the file) leaves the server's setting.
     public var statementTimeout: Double? = 5
+    /// `retention.*` and `ingest.idempotency_window`: how long each kind of row is kept.
+    public var retention = RetentionSettings()
+    /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
+    public var contextIP = ContextIPPolicy.truncate
 
     /// All defaults (what an empty file gives).
     public init() {}
