@@ -28,7 +28,7 @@ DROP INDEX IF EXISTS decisions_lead_time_id_idx;
 -- top or from the cursor (a row comparison `(score, id) < (…)`, which a btree bounds), filters
 -- applied as rows go by; `updated_since` is a range of the second. Live leads only (a merged
 -- row answers through its survivor). The price: `updated_at` changes on every event, so a
--- lead's UPDATE is no longer a HOT update (see docs/http-server.md#lead-lists).
+-- lead's UPDATE is no longer a HOT update (see docs/ingest.md#lead-lists).
 CREATE INDEX leads_list_score_idx ON leads (score, id) WHERE merged_into IS NULL;
 CREATE INDEX leads_list_updated_idx ON leads (updated_at, id) WHERE merged_into IS NULL;
 -- owner_id is selective: an owner's leads in score order straight from the index.
