@@ -96,17 +96,7 @@ while IFS=$'\t' read -r name path; do
     [ "$status" = 200 ] || { echo "$path answered $status: $(head -c 300 "$WORK/answer.json")" >&2; exit 1; }
     items=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["data"]) if "data" in d else 1)' "$WORK/answer.json")
     out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path" 2>&1)
-    python3 - "$name" "$out" "$items" >>"$RESULTS" <<'PY'
-import re, sys
-name, text, items = sys.argv[1], sys.argv[2], sys.argv[3]
-def ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{name}\t{items}\t{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
-PY
+    printf "%s\t%s\t%s\n" "$name" "$items" "$(wrk_figures <<<"$out")" >>"$RESULTS"
 done <"$SHAPES"
 
 python3 - "$RESULTS" "$LEADS" "$DURATION" "$CONNECTIONS" "$BUILD" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'

@@ -89,3 +89,19 @@ cluster_settle() {
         sleep 0.1
     done
 }
+
+# wrk_figures: reads the output of `wrk --latency` on stdin and prints
+# "requests/s<TAB>p50 ms<TAB>p99 ms<TAB>non-2xx answers" (one line).
+wrk_figures() {
+    python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
+'
+}
