@@ -31,8 +31,10 @@ DROP INDEX IF EXISTS decisions_lead_time_id_idx;
 -- lead's UPDATE is no longer a HOT update (see docs/ingest.md#lead-lists).
 CREATE INDEX leads_list_score_idx ON leads (score, id) WHERE merged_into IS NULL;
 CREATE INDEX leads_list_updated_idx ON leads (updated_at, id) WHERE merged_into IS NULL;
--- owner_id is selective: an owner's leads in score order straight from the index.
+-- An owner's leads in either order straight from an index (only owned leads have entries): read
+-- in `updated_at` order and filtered, a rep's 2 000 leads of 1 M took 300 ms per page.
 CREATE INDEX leads_list_owner_score_idx ON leads (owner_id, score, id) WHERE owner_id IS NOT NULL AND merged_into IS NULL;
+CREATE INDEX leads_list_owner_updated_idx ON leads (owner_id, updated_at, id) WHERE owner_id IS NOT NULL AND merged_into IS NULL;
 DROP INDEX IF EXISTS leads_owner_idx;  -- the new index's prefix serves every owner lookup
 
 -- merged_ids of a lead (the leads merged into it): rare rows, so a small partial index.

@@ -52,8 +52,9 @@ package struct LeadReads: Sendable {
     /// A page of live leads matching `query` (`GET /v1/leads?segment=…`), each with its
     /// identities and merged ids (one statement each for the whole page).
     package func leads(_ query: LeadListQuery, limit: Int, cursor: String?) throws -> Page<LeadWithIdentities> {
-        try quarantine.recording { try pool.withConnection { conn in
+        try quarantine.recording { try pool.withTransaction { conn in
             let store = Store(conn)
+            try store.planListsByIndex()
             let page = try store.leads(query, limit: limit, cursor: cursor)
             return Page(items: try Self.withIdentities(page.items, store: store), nextCursor: page.nextCursor)
         } }
@@ -98,6 +99,10 @@ package struct LeadReads: Sendable {
 
     /// A page of a segment's members in `order`, with email, score and stage.
     package func members(of segment: String, order: MemberOrder, limit: Int, cursor: String?) throws -> Page<SegmentMember> {
-        try pool.withConnection { try Store($0).members(of: segment, order: order, limit: limit, cursor: cursor) }
+        try pool.withTransaction { conn in
+            let store = Store(conn)
+            try store.planListsByIndex()
+            return try store.members(of: segment, order: order, limit: limit, cursor: cursor)
+        }
     }
 }

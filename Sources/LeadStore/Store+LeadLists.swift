@@ -40,16 +40,45 @@ public struct SegmentMember: Sendable {
 }
 
 extension Store {
+    /// A segment with fewer members than this is read member first (its members, then their
+    /// rows, sorted); a bigger one lead first (leads in the order's index, each checked for
+    /// membership). Member first costs one row per member; lead first about `limit` ÷ the
+    /// segment's share of all leads: they cross near √(limit × leads), 7 000 for pages of 50
+    /// over 1 M leads. Counting stops at the threshold, so the choice costs at most that many
+    /// index entries whatever the segment's size: the planner's own guess for a prepared
+    /// statement is an average over all segments, and picked a hash join over 1 M leads.
+    public static let smallSegment = 10_000
+
+    /// Whether `segment` has fewer than `threshold` members (counting at most that many).
+    func isSmall(_ segment: String, threshold: Int) throws -> Bool {
+        try connection.query("""
+            SELECT count(*) FROM (SELECT 1 FROM memberships WHERE segment = \(segment)::text LIMIT \(threshold)) AS t
+            """).scalar(Int.self) < threshold
+    }
+
+    /// Plans the rest of the caller's transaction by index only (no table scan, no hash join):
+    /// a list reads a page, never a table. Run it first in the read transaction of a list.
+    public func planListsByIndex() throws {
+        try connection.execute(Self.indexPlans)
+    }
+
     /// A page of live leads matching `query`, `limit` per page; `cursor` is the previous page's
     /// (the last lead id). The SQL text depends only on which filters are given, so each shape is
     /// its own prepared statement with its own plan: an absent filter is not in the statement
-    /// (an `$n IS NULL OR …` would keep the cursor from bounding the index scan).
-    public func leads(_ query: LeadListQuery, limit: Int, cursor: String?) throws -> Page<LeadRecord> {
+    /// (an `$n IS NULL OR …` would keep the cursor from bounding the index scan). With a segment,
+    /// see `smallSegment`.
+    public func leads(_ query: LeadListQuery, limit: Int, cursor: String?, smallSegment: Int = Store.smallSegment) throws -> Page<LeadRecord> {
         var q = PostgresQuery(unsafeRaw: "")
         let key = query.order == .score ? "score" : "updated_at"
         var conditions = ["l.merged_into IS NULL"]
+        var from = "leads l"
         if let segment = query.segment {
-            conditions.append("EXISTS (SELECT 1 FROM memberships m WHERE m.segment = \(q.bind(segment))::text AND m.lead_id = l.id)")
+            if try isSmall(segment, threshold: smallSegment) {
+                // OFFSET 0 keeps the members a subquery of their own: read first, then joined.
+                from = "(SELECT lead_id FROM memberships WHERE segment = \(q.bind(segment))::text OFFSET 0) AS m JOIN leads l ON l.id = m.lead_id"
+            } else {
+                conditions.append("EXISTS (SELECT 1 FROM memberships m WHERE m.segment = \(q.bind(segment))::text AND m.lead_id = l.id)")
+            }
         }
         if let stage = query.stage { conditions.append("l.stage = \(q.bind(stage))::text") }
         if let status = query.status { conditions.append("l.status = \(q.bind(status))::text") }
@@ -61,7 +90,7 @@ extension Store {
         }
         let columns = LeadRecord.Column.allCases.map { "l.\($0.name)" }.joined(separator: ", ")
         q.sql = """
-            SELECT \(columns) FROM leads l WHERE \(conditions.joined(separator: " AND "))
+            SELECT \(columns) FROM \(from) WHERE \(conditions.joined(separator: " AND "))
             ORDER BY l.\(key) DESC, l.id DESC LIMIT \(q.bind(limit + 1))
             """
         let records = try connection.query(q).map(LeadRecord.decoded)
@@ -99,14 +128,18 @@ extension Store {
     }
 
     /// A page of a segment's members in `order`; `cursor` is the last lead id of the previous page.
-    public func members(of segment: String, order: MemberOrder, limit: Int, cursor: String?) throws -> Page<SegmentMember> {
+    /// By score, a small segment is read member first, a big one lead first (`smallSegment`).
+    public func members(of segment: String, order: MemberOrder, limit: Int, cursor: String?,
+                        smallSegment: Int = Store.smallSegment) throws -> Page<SegmentMember> {
         var q = PostgresQuery(unsafeRaw: "")
         let name = q.bind(segment)
-        var conditions = ["m.segment = \(name)::text"]
+        var conditions = ["l.merged_into IS NULL"]
+        var from = "memberships m JOIN leads l ON l.id = m.lead_id"
         let sort: String
         switch order {
         case .enteredAt:
             sort = "m.entered_at DESC, m.lead_id DESC"
+            conditions.append("m.segment = \(name)::text")
             if let after = cursor.map({ UUID(uuidString: $0) }) {
                 conditions.append("""
                     (m.entered_at, m.lead_id) < (SELECT c.entered_at, c.lead_id FROM memberships c
@@ -115,12 +148,20 @@ extension Store {
             }
         case .score:
             sort = "l.score DESC, l.id DESC"
+            if try isSmall(segment, threshold: smallSegment) {
+                from = "(SELECT lead_id, entered_at FROM memberships WHERE segment = \(name)::text OFFSET 0) AS m JOIN leads l ON l.id = m.lead_id"
+            } else {
+                from = """
+                    leads l JOIN LATERAL (SELECT c.lead_id, c.entered_at FROM memberships c
+                                          WHERE c.segment = \(name)::text AND c.lead_id = l.id) AS m ON true
+                    """
+            }
             if let after = cursor.map({ UUID(uuidString: $0) }) {
                 conditions.append("(l.score, l.id) < (SELECT c.score, c.id FROM leads c WHERE c.id = \(q.bind(after ?? UUID())))")
             }
         }
         q.sql = """
-            SELECT m.lead_id, m.entered_at, l.email, l.score, l.stage FROM memberships m JOIN leads l ON l.id = m.lead_id
+            SELECT m.lead_id, m.entered_at, l.email, l.score, l.stage FROM \(from)
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(sort) LIMIT \(q.bind(limit + 1))
             """
         let members = try connection.query(q).map { row in

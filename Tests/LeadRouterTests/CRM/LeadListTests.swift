@@ -1,4 +1,5 @@
 import Foundation
+import LeadStore
 import Postgres
 import XCTest
 
@@ -101,12 +102,14 @@ final class LeadListTests: XCTestCase {
         let path = "/v1/segments/\(Self.segment)/members"
         let byEntry = try all(service, path)
         XCTAssertEqual(byEntry.compactMap { $0["lead_id"] as? String }, try ids(service, """
-            SELECT lead_id AS id FROM memberships WHERE segment = '\(Self.segment)' ORDER BY entered_at DESC, lead_id DESC
+            SELECT m.lead_id AS id FROM memberships m JOIN leads l ON l.id = m.lead_id
+            WHERE m.segment = '\(Self.segment)' AND l.merged_into IS NULL ORDER BY m.entered_at DESC, m.lead_id DESC
             """))
         XCTAssertEqual(try all(service, path + "?order=entered_at").count, byEntry.count)
         let byScore = try all(service, path + "?order=score", limit: 11)
         XCTAssertEqual(byScore.compactMap { $0["lead_id"] as? String }, try ids(service, """
-            SELECT l.id FROM memberships m JOIN leads l ON l.id = m.lead_id WHERE m.segment = '\(Self.segment)' ORDER BY l.score DESC, l.id DESC
+            SELECT l.id FROM memberships m JOIN leads l ON l.id = m.lead_id
+            WHERE m.segment = '\(Self.segment)' AND l.merged_into IS NULL ORDER BY l.score DESC, l.id DESC
             """))
         let top = try XCTUnwrap(byScore.first)
         XCTAssertEqual(top["score"] as? Double, 48.123)
@@ -116,5 +119,35 @@ final class LeadListTests: XCTestCase {
         let bad = try service.client().json("GET", path + "?order=name", key: service.readKey)
         XCTAssertEqual(bad.status, 400, bad.text)
         XCTAssertEqual((bad.json["errors"] as? [[String: Any]])?.first?["pointer"] as? String, "/query/order")
+    }
+
+    /// A segment read member first (small) and lead first (big) gives the same pages.
+    func testSmallAndBigSegmentReadsGiveTheSamePages() throws {
+        let service = try seeded()
+        let store = Store(try service.connection())
+        func pages<T>(_ next: (String?) throws -> Page<T>) throws -> [T] {
+            var items: [T] = [], cursor: String?
+            repeat { let page = try next(cursor); items += page.items; cursor = page.nextCursor } while cursor != nil
+            return items
+        }
+        for order in LeadListQuery.Order.allCases {
+            let expected = try ids(service, """
+                SELECT l.id FROM leads l JOIN memberships m ON m.lead_id = l.id AND m.segment = '\(Self.segment)'
+                WHERE l.merged_into IS NULL AND l.stage = 'decision' ORDER BY l.\(order.rawValue) DESC, l.id DESC
+                """)
+            for threshold in [0, 1_000_000] {
+                let query = LeadListQuery(segment: Self.segment, stage: "decision", order: order)
+                let listed = try pages { try store.leads(query, limit: 7, cursor: $0, smallSegment: threshold) }
+                XCTAssertEqual(listed.map { $0.id.uuidString.lowercased() }, expected, "\(order) \(threshold)")
+            }
+        }
+        let byScore = try ids(service, """
+            SELECT l.id FROM memberships m JOIN leads l ON l.id = m.lead_id
+            WHERE m.segment = '\(Self.segment)' AND l.merged_into IS NULL ORDER BY l.score DESC, l.id DESC
+            """)
+        for threshold in [0, 1_000_000] {
+            let members = try pages { try store.members(of: Self.segment, order: .score, limit: 9, cursor: $0, smallSegment: threshold) }
+            XCTAssertEqual(members.map { $0.leadId.uuidString.lowercased() }, byScore, "\(threshold)")
+        }
     }
 }
