@@ -25,11 +25,6 @@ BUILD=${BUILD:-release}
 
 ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
-if [ -z "${BIN:-}" ] && [ -n "${LEADROUTER_SCRATCH:-}" ]; then
-    echo "building leadrouter ($BUILD) in $LEADROUTER_SCRATCH…" >&2
-    swift build -c "$BUILD" --product leadrouter --scratch-path "$LEADROUTER_SCRATCH" >&2
-    BIN="$(swift build -c "$BUILD" --scratch-path "$LEADROUTER_SCRATCH" --show-bin-path)/leadrouter"
-fi
 bench_leadrouter "$BUILD"
 
 bench_cluster_start

@@ -1,16 +1,19 @@
 # Shared by the benchmark scripts (source it after scripts/lib/pg-cluster.sh): a PostgreSQL with
 # durable commits and `leadrouter serve` processes that are ready before the load starts.
 
-# bench_leadrouter CONFIG: builds `leadrouter` in CONFIG (release, debug) and sets BIN to it;
+# bench_leadrouter CONFIG: builds `leadrouter` in CONFIG (release, debug) and sets BIN to it,
+# in LEADROUTER_SCRATCH when set (an engineer's own build folder, as for scripts/test.sh);
 # a BIN already set (another build, for before/after runs) is kept as it is.
 bench_leadrouter() {
     if [ -n "${BIN:-}" ]; then
         echo "leadrouter: $BIN (given)" >&2
         return 0
     fi
+    local scratch=()
+    [ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")
     echo "building leadrouter ($1)…" >&2
-    swift build -c "$1" --product leadrouter >&2
-    BIN="$(swift build -c "$1" --show-bin-path)/leadrouter"
+    swift build -c "$1" "${scratch[@]}" --product leadrouter >&2
+    BIN="$(swift build -c "$1" "${scratch[@]}" --show-bin-path)/leadrouter"
 }
 
 # Starts the throwaway cluster with durable commits, as in production: the test harness's
