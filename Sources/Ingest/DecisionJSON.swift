@@ -68,6 +68,8 @@ enum DecisionJSON {
         w.member("lead_id", first: &first); w.optionalString(d.leadId)
         w.member("next_evaluation_at", first: &first)
         if let next = d.nextEvaluationAt { w.timestamp(next) } else { w.null() }
+        w.member("occurred_at", first: &first)
+        if let at = d.occurredAt { w.timestamp(at) } else { w.null() }
         w.member("primary_segment", first: &first); w.optionalString(d.primarySegment)
         w.member("ruleset_version", first: &first); w.int(d.rulesetVersion)
         w.member("score", first: &first); w.number(d.score)
@@ -78,6 +80,8 @@ enum DecisionJSON {
         w.member("entered", first: &inner); w.stringArray(d.segments.entered)
         w.member("exited", first: &inner); w.stringArray(d.segments.exited)
         w.byte(UInt8(ascii: "}"))
+        w.member("sequence", first: &first)
+        if let n = d.sequence { w.int(n) } else { w.null() }
         w.member("stage", first: &first); w.optionalString(d.stage)
         w.member("status", first: &first); w.string(d.status)
         w.member("suppressed", first: &first)

@@ -130,11 +130,8 @@ public final class IngestService: Sendable {
         }
 
         let event = EngineEventMapping.event(for: message)
-        var evaluation = engine.evaluate(state: state, event: event, now: now)
-        if event != nil, evaluation.newState.lastSource == nil {
-            let touch = LeadState.Touch(channel: "unknown", at: Timestamp(message.occurredAt))
-            evaluation.newState.firstSource = touch
-            evaluation.newState.lastSource = touch
+        let evaluation = engine.evaluate(state: state, event: event, now: now)
+        if state.firstSource == nil, evaluation.newState.firstSource?.channel == SourceFallback.unknown {
             counters.add { $0.unknownSources += 1 }
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
@@ -151,7 +148,8 @@ public final class IngestService: Sendable {
         }
         let written = try EvaluationWriter(store: store, hook: decisionHook).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
-            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, occurredAt: message.occurredAt,
+            decisionsBefore: lead.decisionSeq, into: pending)
         if message.messageIdProvided {
             pending.rows.recordProcessed(StagedWrites.ProcessedRow(
                 writeKey: writeKey, messageId: message.messageId,
@@ -159,6 +157,7 @@ public final class IngestService: Sendable {
         }
         lead.state = evaluation.newState
         lead.primarySegment = written.decision.primarySegment
+        lead.decisionSeq = written.decisions
         counters.add { $0.applied += 1 }
         return (IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false), lead)
     }
@@ -263,6 +262,7 @@ extension IngestService: LeadStatusChanging {
             evaluation.decision.explanation.status = StatusExplanation(from: lead.state.status, to: status, by: "crm")
         }
         return try EvaluationWriter(store: store, hook: decisionHook).write(
-            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
+            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil,
+            decisionsBefore: lead.decisionSeq).document
     }
 }

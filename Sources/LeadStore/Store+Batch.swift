@@ -141,6 +141,7 @@ extension Store {
                 if let e = d.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("v", first: &f); j.int(d.rulesetVersion)
                 j.member("t", first: &f); j.micros(d.evaluatedAt)
+                j.member("q", first: &f); j.int(d.seq)
                 if let a = d.answers {
                     j.member("pw", first: &f); j.uuid(a.writeKey)
                     j.member("pm", first: &f); j.string(a.messageId)
@@ -152,9 +153,9 @@ extension Store {
             queries.append("""
                 WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
                 inserted AS (
-                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, decision)
+                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, seq, decision)
                     SELECT (r ->> 'id')::uuid, (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int,
-                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), r -> 'd'
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), (r ->> 'q')::int8, r -> 'd'
                     FROM d ORDER BY n)
                 INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
                 SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'id')::uuid

@@ -75,9 +75,6 @@ extension Store {
 
     /// A lead's identities by kind, for the read API.
     public func identities(of lead: UUID) throws -> [IdentityKey] {
-        try connection.query("SELECT kind, value FROM identities WHERE lead_id = \(lead) ORDER BY created_at, value").compactMap { row in
-            guard let kind = IdentityKey.Kind(rawValue: try row.decode(String.self, "kind")) else { return nil }
-            return IdentityKey(kind, try row.decode(String.self, "value"))
-        }
+        try identities(of: [lead])[lead] ?? []
     }
 }
