@@ -70,7 +70,8 @@ extension Store {
     public func leads(_ query: LeadListQuery, limit: Int, cursor: String?, smallSegment: Int = Store.smallSegment) throws -> Page<LeadRecord> {
         var q = PostgresQuery(unsafeRaw: "")
         let key = query.order == .score ? "score" : "updated_at"
-        var conditions = ["l.merged_into IS NULL"]
+        // Erased leads keep their row (a tombstone's target) but are nobody to list.
+        var conditions = ["l.merged_into IS NULL", "l.erased_at IS NULL"]
         var from = "leads l"
         if let segment = query.segment {
             if try isSmall(segment, threshold: smallSegment) {

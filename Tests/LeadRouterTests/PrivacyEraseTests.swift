@@ -118,6 +118,12 @@ final class PrivacyEraseTests: XCTestCase {
         XCTAssertEqual(again.status, 200)
         XCTAssertEqual(again.json["erasure_id"] as? String, r.json["erasure_id"] as? String)
         XCTAssertEqual(try service.client().json("GET", "/v1/leads?email=\(Self.email)", key: service.readKey).status, 404)
+        // Lead lists (the CRM's view) no longer show the erased person, only the bystander.
+        let listed = try service.client().json("GET", "/v1/leads?order=updated_at", key: service.readKey)
+        XCTAssertEqual(listed.status, 200, listed.text)
+        let ids = (listed.json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        XCTAssertFalse(ids.contains(live) || ids.contains(merged), "\(ids)")
+        XCTAssertEqual(ids.count, 1, listed.text)
 
         // lead.erased reaches the subscriber, with ids and counts only.
         try WebhookReceiver.eventually(timeout: 30, "lead.erased delivered") {
