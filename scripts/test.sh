@@ -14,6 +14,10 @@ source scripts/lib/pg-cluster.sh
 ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
 # The official Segment client for the end-to-end ingest test (skipped when it cannot be installed).
 python3 -c 'import segment.analytics' 2>/dev/null || pip install -q segment-analytics-python || true
+# The OpenAPI document's validator and schemathesis, run against a live server by
+# OpenAPIConformanceTests (skipped, so under CI=true failed, when they cannot be installed).
+command -v schemathesis >/dev/null && command -v openapi-spec-validator >/dev/null \
+    || pip install -q schemathesis openapi-spec-validator || true
 
 scratch=()
 [ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")

@@ -15,6 +15,44 @@ struct ServeCommand: ParsableCommand {
             overriding the one before. See config/leadrouter.yaml for every key.
             """)
 
+    @OptionGroup var settings: ServiceFlags
+    @Option(help: """
+        The ruleset (segments, scoring, routing); refused at start when it has errors. Default: \
+        config/segments.yaml when it exists, else the sample ruleset built into the binary.
+        """)
+    var rules: String?
+    @Flag(help: "Apply pending migrations before serving.") var migrate = false
+    @Option(help: "Directory of the migration files for --migrate (default: the ones built into this binary).")
+    var migrationsDir: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try self.settings.resolve(environment: environment)
+        let logger = ServiceRunner.bootstrapLogging(level: settings.logLevel)
+        guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
+            stderrLine("leadrouter: DATABASE_URL is not set (or run `leadrouter dev` for a private database)")
+            throw ExitCode(78)
+        }
+        let ruleset = try ServiceRunner.ruleset(rules, logger: logger)
+        var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: ruleset.yaml, rulesFileName: ruleset.name)
+        options.server = settings.server.httpServerConfiguration
+        options.webhooks = settings.webhooks
+        options.ingestLanes = settings.ingestLanes
+        options.ingestLimits = settings.ingestLimits
+        options.rateLimits = settings.rateLimits
+        options.statementTimeout = settings.statementTimeout
+        options.version = LeadrouterVersion.string
+        if migrate { options.migrations = ServiceRunner.migrations(migrationsDir) }
+        // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.
+        let signals = try ShutdownSignals()
+        let app = try ServiceRunner.makeApp(options, logger: logger)
+        try ServiceRunner.serve(app, signals: signals, logger: logger)
+    }
+}
+
+/// The settings flags of `serve` (and `config print`): each overrides its key of the file and is
+/// overridden by the key's `LEADROUTER_*` variable (config/leadrouter.yaml lists them).
+struct ServiceFlags: ParsableArguments {
     @Option(help: "YAML configuration file (default: $LEADROUTER_CONFIG, else built-in defaults).")
     var config: String?
     @Option(help: "Listen address, numeric IPv4 or IPv6 (e.g. 127.0.0.1, ::).") var host: String?
@@ -26,10 +64,6 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
     @Option(help: "Group-commit writer lanes (default 4).") var ingestLanes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
-    @Option(help: "The ruleset (segments, scoring, routing); refused at start when it has errors.")
-    var rules = "config/segments.yaml"
-    @Flag(help: "Apply pending migrations before serving.") var migrate = false
-    @Option(help: "Directory of the migration files for --migrate.") var migrationsDir = "migrations"
 
     var flags: [String: String] {
         let all: [(String, String?)] = [
@@ -40,34 +74,14 @@ struct ServeCommand: ParsableCommand {
         return Dictionary(uniqueKeysWithValues: all.compactMap { name, value in value.map { (name, $0) } })
     }
 
-    func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: ServiceConfiguration
+    /// Defaults < `--config` (or `LEADROUTER_CONFIG`) < these flags < `LEADROUTER_*`; an error is
+    /// printed with its source and exits 78 (EX_CONFIG).
+    func resolve(environment: [String: String]) throws -> ServiceConfiguration {
         do {
-            settings = try ServiceConfiguration.resolve(file: config ?? environment["LEADROUTER_CONFIG"],
-                                                        flags: flags, environment: environment)
+            return try ServiceConfiguration.resolve(file: config ?? environment["LEADROUTER_CONFIG"], flags: flags, environment: environment)
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("leadrouter: configuration: \(error)\n".utf8))
+            stderrLine("leadrouter: configuration: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
-        let logger = ServiceRunner.bootstrapLogging(level: settings.logLevel)
-        guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
-            stderrLine("leadrouter: DATABASE_URL is not set (or run `leadrouter dev` for a private database)")
-            throw ExitCode(78)
-        }
-        var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: try ServiceRunner.readRules(rules),
-                                            rulesFileName: rules)
-        options.server = settings.server.httpServerConfiguration
-        options.webhooks = settings.webhooks
-        options.ingestLanes = settings.ingestLanes
-        options.ingestLimits = settings.ingestLimits
-        options.rateLimits = settings.rateLimits
-        options.statementTimeout = settings.statementTimeout
-        options.version = LeadrouterVersion.string
-        if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
-        // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.
-        let signals = try ShutdownSignals()
-        let app = try ServiceRunner.makeApp(options, logger: logger)
-        try ServiceRunner.serve(app, signals: signals, logger: logger)
     }
 }
