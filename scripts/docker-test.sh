@@ -52,8 +52,8 @@ if ! docker image inspect "$runtime_image" >/dev/null 2>&1; then
         -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' - "$runtime_image" >/dev/null
 fi
 
-if ! docker image inspect "$builder_image" >/dev/null 2>&1; then
-    step "stand-in $builder_image (once; copies the toolchain)"
+if ! docker image inspect "$builder_image.base" >/dev/null 2>&1; then
+    step "stand-in $builder_image.base (once; copies the toolchain)"
     work=$(mktemp -d "${TMPDIR:-/tmp}/leadrouter-builder.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/opt/swift-packages"
@@ -64,26 +64,24 @@ if ! docker image inspect "$builder_image" >/dev/null 2>&1; then
         cp -a "/opt/swift-packages/$repo.git" "$work/opt/swift-packages/$repo.git" 2>/dev/null \
             || cp -a "/opt/swift-packages/$repo" "$work/opt/swift-packages/$repo"
     done
-    cat >"$work/gitconfig" <<'GIT'
-[url "/opt/swift-packages/"]
-	insteadOf = https://github.com/
-[safe]
-	directory = *
-GIT
     tar -c -C "$rootfs" . -C "$work" opt/swift-packages -C / "${swift_root#/}" \
         | docker import -c "ENV PATH=$swift_root/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
             - "$builder_image.base" >/dev/null
-    # What the official swift image has besides the toolchain (its build dependencies).
-    docker build --network host -t "$builder_image" -f - "$work" >/dev/null <<'DOCKERFILE'
-FROM leadrouter-standin/swift:bookworm.base
-COPY gitconfig /etc/gitconfig
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      binutils git libc6-dev libcurl4 libedit2 libgcc-12-dev libpython3.11 libsqlite3-0 libstdc++-12-dev \
-      libxml2 libz3-4 pkg-config tzdata zlib1g-dev ca-certificates \
+    rm -rf "$work"; trap - EXIT
+fi
+
+if ! docker image inspect "$builder_image" >/dev/null 2>&1; then
+    # What the official swift image has besides the toolchain (the libraries its tools load,
+    # the C toolchain and git), and git reading GitHub from the mirror copied in above.
+    step "stand-in $builder_image (once)"
+    docker build --network host -t "$builder_image" - >/dev/null <<DOCKERFILE
+FROM $builder_image.base
+RUN printf '[url "/opt/swift-packages/"]\\n\\tinsteadOf = https://github.com/\\n[safe]\\n\\tdirectory = *\\n' >/etc/gitconfig \\
+    && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+      binutils binutils-gold git libc6-dev libcurl4 libedit2 libgcc-12-dev libncurses6 libpython3.11 libsqlite3-0 \\
+      libstdc++-12-dev libxml2 libz3-4 pkg-config tzdata zlib1g-dev ca-certificates \\
     && rm -rf /var/lib/apt/lists/*
 DOCKERFILE
-    docker image rm "$builder_image.base" >/dev/null
-    rm -rf "$work"; trap - EXIT
 fi
 
 step "docker build (release build inside the builder stand-in)"
