@@ -38,22 +38,10 @@ final class OpenAPIConformanceTests: XCTestCase {
         }
     }
 
+    /// `arguments` through `env` (PATH lookup), in a temporary directory: schemathesis keeps a
+    /// cache (.schemathesis/) in its working directory, which must not land in the repository.
     private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        // schemathesis keeps a cache (.schemathesis/) in its working directory: not in the repository.
-        process.currentDirectoryURL = FileManager.default.temporaryDirectory
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("lr-openapi-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+        try runToEnd(URL(fileURLWithPath: "/usr/bin/env"), arguments, environment: environment,
+                     directory: FileManager.default.temporaryDirectory)
     }
 }

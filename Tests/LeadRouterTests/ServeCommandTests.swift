@@ -87,18 +87,7 @@ final class ServeCommandTests: XCTestCase {
         let databaseURL = try TestDatabases.create()
         defer { TestDatabases.drop(databaseURL) }
         func run(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = alone
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.environment = ["DATABASE_URL": databaseURL]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            try runToEnd(alone, arguments, environment: ["DATABASE_URL": databaseURL], inherit: false, directory: directory)
         }
         let version = try run(["--version"])
         XCTAssertNotNil(version.1.range(of: #"^0\.1\.0 \(git [0-9a-z.+-]+\)\n$"#, options: .regularExpression), version.1)
@@ -108,19 +97,10 @@ final class ServeCommandTests: XCTestCase {
         let status = try run(["migrate", "--status"])
         XCTAssertFalse(status.1.split(separator: "\n").contains { !$0.hasPrefix("applied") }, status.1)
 
-        let process = Process()
-        process.executableURL = alone
-        process.arguments = ["serve", "--port", "0", "--migrate"]
-        process.currentDirectoryURL = directory
-        process.environment = ["DATABASE_URL": databaseURL, "LEADROUTER_HOST": "127.0.0.1"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
+        // No --rules, no --migrations-dir, nothing beside the binary: what it carries.
+        let (process, bound) = try ServeNode.start(binary: alone, databaseURL: databaseURL, arguments: ["serve", "--port", "0", "--migrate"],
+                                                   directory: directory)
         defer { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 15) { if process.isRunning { process.terminate() } }
-        let (port, log) = Self.readPort(errors)
-        let bound = try XCTUnwrap(port, "no 'listening' line in: \(log)")
-        XCTAssertTrue(log.contains("sample ruleset built into the binary"), log)
         let (code, data) = try get(port: bound, path: "/healthz")
         XCTAssertEqual(code, 200)
         let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
