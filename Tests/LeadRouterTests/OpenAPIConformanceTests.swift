@@ -25,10 +25,21 @@ final class OpenAPIConformanceTests: XCTestCase {
             "schemathesis", "--config-file", Self.tools.appendingPathComponent("schemathesis.toml").path,
             "run", "http://127.0.0.1:\(service.port)/openapi.yaml",
             "--header", "Authorization: Bearer \(service.adminKey)",
-            "--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--seed", "1", "--workers", "2",
+            "--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--seed", "1", "--workers", "1",
             "--request-timeout", "20", "--no-color"
         ], environment: ["SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": Self.tools.path, "PYTHONDONTWRITEBYTECODE": "1"])
-        XCTAssertEqual(result.status, 0, String(result.output.suffix(20_000)))
+        if result.status != 0 {
+            // The whole report (every failing request with its curl line) goes to a file; the
+            // failure shows its failures section, control characters (schemathesis' NULs and
+            // escapes) made visible so the test log keeps every line.
+            let report = FileManager.default.temporaryDirectory.appendingPathComponent("leadrouter-schemathesis.log")
+            try? result.output.write(to: report, atomically: true, encoding: .utf8)
+            let failures = result.output.range(of: "FAILURES").map { String(result.output[$0.lowerBound...]) } ?? result.output
+            let visible = String(String.UnicodeScalarView(failures.suffix(12_000).unicodeScalars.map {
+                $0 == "\n" || !CharacterSet.controlCharacters.contains($0) ? $0 : "?"
+            }))
+            XCTFail("schemathesis exited \(result.status); full report in \(report.path):\n\(visible)")
+        }
         XCTAssertTrue(result.output.contains("passed"), String(result.output.suffix(4000)))
     }
 
@@ -38,10 +49,14 @@ final class OpenAPIConformanceTests: XCTestCase {
         }
     }
 
-    /// `arguments` through `env` (PATH lookup), in a temporary directory: schemathesis keeps a
-    /// cache (.schemathesis/) in its working directory, which must not land in the repository.
+    /// `arguments` through `env` (PATH lookup), in a new temporary directory: schemathesis keeps
+    /// a cache of earlier failures (.schemathesis/) in its working directory and replays them,
+    /// which must neither land in the repository nor make one run depend on another (with one
+    /// worker and the fixed seed, a run is the same every time).
     private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        try runToEnd(URL(fileURLWithPath: "/usr/bin/env"), arguments, environment: environment,
-                     directory: FileManager.default.temporaryDirectory)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lr-schemathesis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        return try runToEnd(URL(fileURLWithPath: "/usr/bin/env"), arguments, environment: environment, directory: directory)
     }
 }

@@ -13,5 +13,6 @@ def before_call(context, case, kwargs):
     body = case.body
     if isinstance(body, dict):
         wait = body.get("wait_seconds")
-        if isinstance(wait, int) and not isinstance(wait, bool) and 1 < wait <= 60:
+        # 28 and 28.0 alike: JSON has one number type, and the server takes 28.0 as 28.
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool) and 1 < wait <= 60:
             body["wait_seconds"] = 1
