@@ -38,6 +38,12 @@ let package = Package(
         // Tiny C helpers for what Glibc exports badly to Swift (epoll_event is packed, macros).
         .target(name: "CSystemShims"),
 
+        // What the binary carries inside itself (migrations, sample ruleset, configuration
+        // reference, OpenAPI document, git revision), generated at build time by the plugin
+        // below from the repository's files, so a binary copied alone can migrate and serve.
+        .target(name: "Embedded", plugins: ["EmbedFilesPlugin"]),
+        .plugin(name: "EmbedFilesPlugin", capability: .buildTool(), path: "Sources/EmbedFilesPlugin"),
+
         // One of each small helper: lock, hex, civil dates, periodic jobs. No dependencies.
         .target(name: "Essentials", swiftSettings: crossModule),
         // Hashes, HMAC, randomness, request/webhook signatures, OpenSSL error text.
@@ -75,10 +81,11 @@ let package = Package(
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
-                                                          "Essentials", log, yams], swiftSettings: crossModule),
+                                                          "Essentials", "Embedded", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
         .executableTarget(name: "LeadRouterCLI", dependencies: [
             "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
+            "Embedded",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ], swiftSettings: crossModule),
 
@@ -88,7 +95,7 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
         .testTarget(name: "LeadRouterTests", dependencies: [
             "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles", "RulesTools",
-            "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation",
+            "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation", "Embedded",
         ]),
     ]
 )

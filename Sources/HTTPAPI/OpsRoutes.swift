@@ -84,3 +84,14 @@ public enum OpsRoutes {
         }
     }
 }
+
+extension OpsRoutes {
+    /// `GET /openapi.yaml`: the OpenAPI 3.1 description of every route (`docs/openapi.yaml`, built
+    /// into the binary), unauthenticated like the probes, so client generators and API explorers
+    /// can fetch it from a running node. `application/yaml` is its registered type (RFC 9512).
+    public static func installOpenAPI<Context: RequestContext>(into group: inout RouterGroup<Context>, document: String) {
+        let response = HTTPResponse(status: .ok, headers: ["Content-Type": "application/yaml; charset=utf-8"],
+                                    body: Array(document.utf8))
+        group.get("/openapi.yaml") { _, _ in response }
+    }
+}

@@ -76,6 +76,11 @@ extension SegmentMessageDecoder {
             _ = checkedTime(sentAt, pointer: "/sentAt", errors: &errors)
             shared += errors
         }
+        // A shared context that is not an object would be dropped silently from every message
+        // (schemathesis found it): refuse it as a wrong `sentAt` is refused.
+        if let context = object["context"], context != .null, context.objectValue == nil {
+            shared.append(MessageFieldError(pointer: "/context", detail: "must be an object (merged into every message's context)"))
+        }
         guard shared.isEmpty else { throw Rejection(title: "Invalid batch", errors: shared) }
 
         var inherited: [String: Value] = [:]

@@ -54,7 +54,9 @@ extension SegmentMessageDecoder {
         let userId = identifier("userId")
         let anonymousId = identifier("anonymousId")
         let messageId = identifier("messageId")
-        let event = identifier("event") ?? identifier("name")
+        // Both are checked (not `??`): a bad `name` next to a good `event` must not pass unseen.
+        let eventField = identifier("event"), nameField = identifier("name")
+        let event = eventField ?? nameField
         let groupId = identifier("groupId")
         let previousId = identifier("previousId")
         let properties = object("properties")

@@ -17,8 +17,8 @@ struct DevCommand: ParsableCommand {
         discussion: "Ctrl-C (SIGINT) or SIGTERM stops the server and then its PostgreSQL. See docs/dev.md.")
 
     @Option(help: "Where the private PostgreSQL cluster lives (reused across runs).") var dataDir = ".leadrouter/pg"
-    @Option(help: "The ruleset.") var rules = "config/segments.yaml"
-    @Option(help: "Directory of the migration files.") var migrationsDir = "migrations"
+    @Option(help: "The ruleset (default: config/segments.yaml when it exists, else the built-in sample).") var rules: String?
+    @Option(help: "Directory of the migration files (default: the ones built into this binary).") var migrationsDir: String?
     @Option(help: "Listen address (loopback unless --allow-remote).") var host = "127.0.0.1"
     @Flag(help: "Allow a --host other machines can reach (the dev key has every scope).") var allowRemote = false
     @Option(help: "Listen port.") var port = 8080
@@ -35,7 +35,7 @@ struct DevCommand: ParsableCommand {
 
     func run() throws {
         let logger = ServiceRunner.bootstrapLogging(level: logLevel)
-        let yaml = try ServiceRunner.readRules(rules)
+        let ruleset = try ServiceRunner.ruleset(rules, logger: logger)
         // Block SIGTERM/SIGINT first: PostgreSQL's start takes seconds, and a Ctrl-C then must
         // still stop it rather than kill us and leave it running.
         let signals = try ShutdownSignals()
@@ -43,8 +43,8 @@ struct DevCommand: ParsableCommand {
         try postgres.start()
         defer { postgres.stop() }
 
-        var options = LeadRouterApp.Options(databaseURL: postgres.url, rulesYAML: yaml, rulesFileName: rules)
-        options.migrationsDirectory = URL(fileURLWithPath: migrationsDir)
+        var options = LeadRouterApp.Options(databaseURL: postgres.url, rulesYAML: ruleset.yaml, rulesFileName: ruleset.name)
+        options.migrations = ServiceRunner.migrations(migrationsDir)
         options.server.host = host
         options.server.port = port
         // A laptop's receivers live on localhost or the LAN: dev lets webhooks go there (serve does not).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Embedded
 
 /// The `leadrouter` command line: one binary for the server and its operations.
 @main
@@ -15,11 +16,15 @@ struct LeadrouterCommand: ParsableCommand {
             AccountsCommand.self,
             LeadsCommand.self,
             DevCommand.self,
+            ConfigCommand.self,
         ]
     )
 }
 
-/// The version printed by `--version` and reported by `/healthz`.
+/// The version printed by `--version` and reported by `/healthz`: the release number and the
+/// git revision the binary was built from (`BuildRevision`: "-dirty" for uncommitted changes,
+/// "unknown" when built without git and without `LEADROUTER_REVISION`).
 enum LeadrouterVersion {
-    static let string = "0.1.0"
+    static let number = "0.1.0"
+    static let string = "\(number) (git \(BuildRevision.revision))"
 }

@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Postgres
 
-/// `leadrouter migrate`: applies pending `migrations/*.sql` (safe to run from several nodes at
-/// once), or lists them with `--status`.
+/// `leadrouter migrate`: applies pending migrations (safe to run from several nodes at once), or
+/// lists them with `--status`. The migrations are the ones built into the binary unless
+/// `--migrations-dir` names a directory of `NNNN_name.sql` files.
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -13,8 +14,9 @@ struct MigrateCommand: ParsableCommand {
     @Option(name: .long, help: "PostgreSQL URL (default: the DATABASE_URL environment variable).")
     var databaseURL: String?
 
-    @Option(name: .long, help: "Directory holding NNNN_name.sql files.")
-    var dir: String = "migrations"
+    @Option(name: [.customLong("migrations-dir"), .customLong("dir")],
+            help: "Directory holding NNNN_name.sql files (default: the migrations built into this binary).")
+    var dir: String?
 
     @Flag(name: .long, help: "List applied, pending and changed migrations; change nothing.")
     var status = false
@@ -27,7 +29,7 @@ struct MigrateCommand: ParsableCommand {
         logger.logLevel = .warning
         let migrator = Migrator(
             configuration: PostgresConfiguration(url: url, applicationName: "leadrouter-migrate"),
-            directory: URL(fileURLWithPath: dir, isDirectory: true), logger: logger)
+            source: ServiceRunner.migrations(dir), logger: logger)
         do {
             if status {
                 try printStatus(migrator.status())
@@ -43,7 +45,7 @@ struct MigrateCommand: ParsableCommand {
     }
 
     private func printStatus(_ entries: [MigrationStatus]) throws {
-        if entries.isEmpty { print("no migrations in \(dir)") }
+        if entries.isEmpty { print("no migrations in \(ServiceRunner.migrations(dir))") }
         for entry in entries {
             let when = entry.appliedAt.map { " " + ISO8601DateFormatter().string(from: $0) } ?? ""
             print(entry.state.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0) + entry.name + when)

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Embedded
 import Foundation
 import HTTPServer
 import LeadRouterService
 import Logging
+import Postgres
 import RulesTools
 
 /// What `serve` and `dev` share: logging set-up, the ruleset file, starting the service and
@@ -17,6 +19,21 @@ enum ServiceRunner {
             return handler
         }
         return Logger(label: "leadrouter")
+    }
+
+    /// The ruleset file `path` when given; else `config/segments.yaml` when it exists here (a
+    /// checkout), else the sample built into the binary (a binary copied alone, the container).
+    static func ruleset(_ path: String?, logger: Logger) throws -> (yaml: String, name: String) {
+        if let path { return (try readRules(path), path) }
+        let local = "config/segments.yaml"
+        if FileManager.default.fileExists(atPath: local) { return (try readRules(local), local) }
+        logger.notice("no --rules and no ./config/segments.yaml: serving the sample ruleset built into the binary")
+        return (EmbeddedFiles.sampleRules, EmbeddedFiles.sampleRulesName)
+    }
+
+    /// The migrations of `directory` when given, else the ones built into the binary.
+    static func migrations(_ directory: String?) -> MigrationSource {
+        directory.map { .directory(URL(fileURLWithPath: $0, isDirectory: true)) } ?? .embedded(EmbeddedFiles.migrations)
     }
 
     static func readRules(_ path: String) throws -> String {

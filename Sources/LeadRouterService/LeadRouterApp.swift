@@ -1,3 +1,4 @@
+import Embedded
 import Essentials
 import Foundation
 import HTTPAPI
@@ -22,8 +23,14 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Ruleset YAML text and the name it is reported under (`config/segments.yaml`).
         public var rulesYAML: String
         public var rulesFileName: String
-        /// Apply `migrations/` before serving (`--migrate`); nil leaves the schema alone.
-        public var migrationsDirectory: URL?
+        /// Migrations to apply before serving (`--migrate`): the embedded ones or a directory;
+        /// nil leaves the schema alone.
+        public var migrations: MigrationSource?
+        /// Apply the migrations of this directory before serving (sets `migrations`).
+        public var migrationsDirectory: URL? {
+            get { if case .directory(let url)? = migrations { url } else { nil } }
+            set { migrations = newValue.map { .directory($0) } }
+        }
         public var server = HTTPServerConfiguration()
         public var maxDatabaseConnections = 16
         public var sweeperInterval = 1.0
@@ -116,8 +123,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         for warning in loaded.warnings { logger.warning("ruleset: \(warning.description)") }
         engine = Engine(loaded.ruleset)
         let configuration = PostgresConfiguration(url: options.databaseURL)
-        if let directory = options.migrationsDirectory {
-            let applied = try Migrator(configuration: configuration, directory: directory, logger: logger).migrate()
+        if let source = options.migrations {
+            let applied = try Migrator(configuration: configuration, source: source, logger: logger).migrate()
             for file in applied { logger.info("migration applied", metadata: ["file": "\(file.fileName)"]) }
         }
         var poolConfiguration = configuration
@@ -169,6 +176,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         let reads = LeadReads(pool: pool, quarantine: ingest.quarantine)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
+            OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
             root.group("/v1", middleware: api.common) { v1 in
                 let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
                 IngestRoutes(pipeline: pipeline, limits: options.ingestLimits, cors: cors).install(into: &v1, api)

@@ -96,6 +96,26 @@ final class SegmentMessageDecoderTests: XCTestCase {
         }
     }
 
+    /// `name` is checked even when `event` is there (found by schemathesis: `event ?? name`
+    /// never looked at a bad `name`).
+    func testNameIsCheckedBesideEvent() {
+        XCTAssertThrowsError(try decoder.decodeSingle(bytes(#"{"userId":"u","event":"e","name":1.5}"#), kind: .track, receivedAt: received)) {
+            XCTAssertEqual(($0 as! SegmentMessageDecoder.Rejection).errors.map(\.pointer), ["/name"])
+        }
+    }
+
+    /// A shared `context` that is not an object refuses the body (found by schemathesis: it was
+    /// dropped silently from every message); `null` is the same as none.
+    func testBatchContextMustBeAnObject() throws {
+        XCTAssertThrowsError(try decoder.decodeBatchEach(bytes(#"{"context":[null],"batch":[{"type":"track","userId":"u","event":"e"}]}"#),
+                                                         receivedAt: received)) {
+            XCTAssertEqual(($0 as! SegmentMessageDecoder.Rejection).errors.map(\.pointer), ["/context"])
+        }
+        let decoded = try decoder.decodeBatchEach(bytes(#"{"context":null,"batch":[{"type":"track","userId":"u","event":"e"}]}"#),
+                                                  receivedAt: received)
+        XCTAssertEqual(decoded.accepted.count, 1)
+    }
+
     func testLimits() {
         var limits = IngestLimits()
         limits.maxMessageBytes = 100

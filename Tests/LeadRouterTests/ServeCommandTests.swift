@@ -37,17 +37,8 @@ final class ServeCommandTests: XCTestCase {
         // A watchdog: if the expected line never comes, the blocking read below ends at EOF.
         DispatchQueue.global().asyncAfter(deadline: .now() + 15) { if process.isRunning { process.terminate() } }
 
-        var log = ""
-        var port: Int?
-        let deadline = Date().addingTimeInterval(10)
-        while port == nil, Date() < deadline {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"port=(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].dropFirst("port=".count))
-            }
-        }
+        let (port, firstLines) = Self.readPort(errors)
+        var log = firstLines
         let bound = try XCTUnwrap(port, "no 'listening' line in: \(log)")
         XCTAssertNotEqual(bound, 1, "the flag overrides the file")
         XCTAssertTrue(log.contains("listening"), "the environment overrides the file's log level")
@@ -64,6 +55,62 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains("stopped"), log)
+    }
+
+    /// The port of the `listening` line on `errors` (within 10 s) and what was read so far.
+    private static func readPort(_ errors: Pipe) -> (Int?, String) {
+        var log = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if let range = log.range(of: #"port=(\d+)"#, options: .regularExpression) {
+                return (Int(log[range].dropFirst("port=".count)), log)
+            }
+        }
+        return (nil, log)
+    }
+
+    /// The binary copied alone into an empty directory (no migrations/, no config/): `migrate`
+    /// applies the migrations it carries, `serve` loads the sample ruleset it carries, and
+    /// `--version` and `/healthz` name the git revision.
+    func testABinaryCopiedAloneMigratesAndServes() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("leadrouter is not built next to the tests (run `swift build` first)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lr-alone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let alone = directory.appendingPathComponent("leadrouter")
+        try FileManager.default.copyItem(at: binary, to: alone)
+        let databaseURL = try TestDatabases.create()
+        defer { TestDatabases.drop(databaseURL) }
+        func run(_ arguments: [String]) throws -> (Int32, String) {
+            try runToEnd(alone, arguments, environment: ["DATABASE_URL": databaseURL], inherit: false, directory: directory)
+        }
+        let version = try run(["--version"])
+        XCTAssertNotNil(version.1.range(of: #"^0\.1\.0 \(git [0-9a-z.+-]+\)\n$"#, options: .regularExpression), version.1)
+        let migrated = try run(["migrate"])
+        XCTAssertEqual(migrated.0, 0, migrated.1)
+        XCTAssertTrue(migrated.1.contains("applied 0001_schema_v1.sql"), migrated.1)
+        let status = try run(["migrate", "--status"])
+        XCTAssertFalse(status.1.split(separator: "\n").contains { !$0.hasPrefix("applied") }, status.1)
+
+        // No --rules, no --migrations-dir, nothing beside the binary: what it carries.
+        let (process, bound) = try ServeNode.start(binary: alone, databaseURL: databaseURL, arguments: ["serve", "--port", "0", "--migrate"],
+                                                   directory: directory)
+        defer { if process.isRunning { process.terminate() } }
+        let (code, data) = try get(port: bound, path: "/healthz")
+        XCTAssertEqual(code, 200)
+        let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        XCTAssertEqual(body?["version"] as? String, version.1.trimmingCharacters(in: .whitespacesAndNewlines))
+        let (openAPIStatus, document) = try get(port: bound, path: "/openapi.yaml")
+        XCTAssertEqual(openAPIStatus, 200)
+        XCTAssertTrue(String(decoding: document, as: UTF8.self).hasPrefix("openapi: 3.1.0"))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
     }
 
     /// A plain GET over a loopback socket; returns the status code and the body.

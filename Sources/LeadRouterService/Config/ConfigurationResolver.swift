@@ -46,6 +46,7 @@ extension ServiceConfiguration {
     private mutating func apply(_ key: ConfigurationKey, _ value: String, source: String) throws {
         do {
             try key.apply(&self, value)
+            origins.byPath[key.path] = SettingOrigins.Origin(text: value, source: source)
         } catch {
             throw ConfigurationError(source: source, key: key.path, message: error.message)
         }

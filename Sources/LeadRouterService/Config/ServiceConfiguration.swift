@@ -34,6 +34,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var retention = RetentionSettings()
     /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
     public var contextIP = ContextIPPolicy.truncate
+    /// Which keys were set, to what text, by which source (`leadrouter config print`).
+    public var origins = SettingOrigins()
 
     /// All defaults (what an empty file gives).
     public init() {}
@@ -117,4 +119,19 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 
     /// `source: key: message`, safe to show a user.
     public var description: String { "\(source): \(key): \(message)" }
+}
+
+/// The text and source (`file:line:column`, `--flag`, `LEADROUTER_*`) of every key that was set,
+/// the last source winning. Not part of equality: two configurations with the same settings
+/// are equal wherever their settings came from.
+public struct SettingOrigins: Sendable, Equatable {
+    /// One key's setting as given.
+    public struct Origin: Sendable, Equatable {
+        public var text: String
+        public var source: String
+    }
+    /// By dotted key path (`server.port`).
+    public internal(set) var byPath: [String: Origin] = [:]
+
+    public static func == (_: SettingOrigins, _: SettingOrigins) -> Bool { true }
 }

@@ -27,19 +27,29 @@ public struct MigrationFile: Sendable, Equatable {
         } catch {
             throw PostgresError(code: .migration, message: "cannot read migrations directory \(directory.path): \(error.localizedDescription)")
         }
-        var files: [MigrationFile] = []
+        var texts: [(fileName: String, sql: String)] = []
         for fileName in names where fileName.hasSuffix(".sql") {
-            let name = String(fileName.dropLast(4))
-            guard let version = parseVersion(name) else {
-                throw PostgresError(
-                    code: .migration,
-                    message: "migration file \(fileName) is not named NNNN_name.sql (digits, underscore, lowercase name)")
-            }
             let url = directory.appendingPathComponent(fileName)
             guard let data = FileManager.default.contents(atPath: url.path),
                 let sql = String(data: data, encoding: .utf8)
             else {
                 throw PostgresError(code: .migration, message: "cannot read migration file \(fileName) as UTF-8")
+            }
+            texts.append((fileName, sql))
+        }
+        return try validated(texts)
+    }
+
+    /// Files given as (`NNNN_name.sql`, SQL) pairs — read from a directory or compiled into the
+    /// binary — checked and sorted by the same rules as `load(directory:)`.
+    public static func validated(_ texts: [(fileName: String, sql: String)]) throws -> [MigrationFile] {
+        var files: [MigrationFile] = []
+        for (fileName, sql) in texts {
+            let name = fileName.hasSuffix(".sql") ? String(fileName.dropLast(4)) : fileName
+            guard let version = parseVersion(name) else {
+                throw PostgresError(
+                    code: .migration,
+                    message: "migration file \(fileName) is not named NNNN_name.sql (digits, underscore, lowercase name)")
             }
             files.append(MigrationFile(version: version, name: name, sql: sql))
         }

@@ -13,21 +13,26 @@ public struct Migrator: Sendable {
 
     /// The database to migrate.
     public let configuration: PostgresConfiguration
-    /// Where the NNNN_name.sql files are.
-    public let directory: URL
+    /// Where the NNNN_name.sql files come from.
+    public let source: MigrationSource
     let logger: Logger
+
+    /// A migrator for the files of `source` (the embedded files, or a directory).
+    public init(configuration: PostgresConfiguration, source: MigrationSource, logger: Logger) {
+        self.configuration = configuration
+        self.source = source
+        self.logger = logger
+    }
 
     /// A migrator for the files of `directory` (usually `./migrations`).
     public init(configuration: PostgresConfiguration, directory: URL, logger: Logger) {
-        self.configuration = configuration
-        self.directory = directory
-        self.logger = logger
+        self.init(configuration: configuration, source: .directory(directory), logger: logger)
     }
 
     /// Applies every pending migration and returns the ones it applied (empty when up to date).
     @discardableResult
     public func migrate() throws -> [MigrationFile] {
-        let files = try MigrationFile.load(directory: directory)
+        let files = try source.load()
         let conn = try PostgresConnection(configuration: configuration, logger: logger)
         try conn.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
         defer { _ = try? conn.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
@@ -62,7 +67,7 @@ public struct Migrator: Sendable {
 
     /// Lists applied, pending, changed and missing migrations, by version; changes nothing.
     public func status() throws -> [MigrationStatus] {
-        let files = try MigrationFile.load(directory: directory)
+        let files = try source.load()
         let conn = try PostgresConnection(configuration: configuration, logger: logger)
         let hasTable = try conn.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
             .scalar(Bool.self)

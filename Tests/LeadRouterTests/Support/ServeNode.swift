@@ -2,14 +2,17 @@ import Foundation
 import XCTest
 
 /// A `leadrouter serve` child process on port 0 with `--migrate` and the sample ruleset, for the
-/// multi-node tests; returns once it logged the port it listens on.
+/// multi-node tests (or with `arguments`, in `directory`); returns once it logged the port it
+/// listens on.
 enum ServeNode {
-    static func start(binary: URL, databaseURL: String) throws -> (process: Process, port: Int) {
+    static func start(binary: URL, databaseURL: String, arguments: [String]? = nil,
+                      directory: URL? = nil) throws -> (process: Process, port: Int) {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--port", "0", "--migrate", "--log-level", "info",
-                             "--rules", repositoryRoot.appendingPathComponent("config/segments.yaml").path,
-                             "--migrations-dir", repositoryRoot.appendingPathComponent("migrations").path]
+        process.arguments = arguments ?? ["serve", "--port", "0", "--migrate", "--log-level", "info",
+                                          "--rules", repositoryRoot.appendingPathComponent("config/segments.yaml").path,
+                                          "--migrations-dir", repositoryRoot.appendingPathComponent("migrations").path]
+        if let directory { process.currentDirectoryURL = directory }
         process.environment = ["DATABASE_URL": databaseURL, "LEADROUTER_HOST": "127.0.0.1"]
         let errors = Pipe()
         process.standardError = errors
