@@ -14,6 +14,8 @@ source scripts/lib/pg-cluster.sh
 ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
 # The official Segment client for the end-to-end ingest test (skipped when it cannot be installed).
 python3 -c 'import segment.analytics' 2>/dev/null || pip install -q segment-analytics-python || true
+# The Standard Webhooks library the webhook receiver test verifies real deliveries with.
+python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks || true
 
 scratch=()
 [ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")

@@ -5,4 +5,8 @@
 static inline int lr_inflateInit2(z_streamp strm, int windowBits) {
     return inflateInit2(strm, windowBits);
 }
+/* deflateInit2 is a macro too (lr.js is served gzip-compressed, compressed once at start). */
+static inline int lr_deflateInit2(z_streamp strm, int level, int windowBits) {
+    return deflateInit2(strm, level, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY);
+}
 #endif

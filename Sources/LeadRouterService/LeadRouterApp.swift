@@ -163,6 +163,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
+                TrackerScriptRoutes().install(into: &v1)
             }
         }
         return router

@@ -11,8 +11,8 @@ public enum SubscriptionValidation {
     /// Topics a subscription may ask for: every outbox topic.
     public static var knownTopics: [String] { OutboxTopic.allCases.map(\.rawValue) }
 
-    /// A new random secret: `whsec_` and 64 hex digits (its UTF-8 bytes are the HMAC key).
-    public static func generateSecret() -> String { "whsec_" + Hex.encode(Crypto.randomBytes(32)) }
+    /// A new random secret in the Standard Webhooks format (`whsec_` + base64 of 32 bytes).
+    public static func generateSecret() -> String { StandardWebhookSignature.generateSecret() }
 
     /// Every field problem of one subscription, each under its JSON pointer.
     public struct Problems: Error, Sendable { public var errors: [FieldError] }

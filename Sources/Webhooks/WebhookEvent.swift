@@ -19,11 +19,18 @@ public struct WebhookEvent: Sendable {
         self.body = body
     }
 
-    /// Headers for one attempt signed at `timestamp` (unix seconds) with `secret` (its UTF-8 bytes are the key).
+    /// Headers for one attempt signed at `timestamp` (unix seconds) with `secret`, twice: our
+    /// `X-Leadrouter-Signature` (key: the secret's UTF-8 bytes), kept for existing receivers, and
+    /// the Standard Webhooks `webhook-id`/`webhook-timestamp`/`webhook-signature` (key:
+    /// `StandardWebhookSignature.key(forSecret:)`), which stock libraries verify.
     public func headers(secret: String, timestamp: Int, attempt: Int) -> [(String, String)] {
         [("Content-Type", "application/json"),
          ("X-Leadrouter-Event-Id", id),
          ("X-Leadrouter-Delivery-Attempt", String(attempt)),
-         ("X-Leadrouter-Signature", SignatureScheme.sign(body: body, secret: Array(secret.utf8), timestamp: timestamp))]
+         ("X-Leadrouter-Signature", SignatureScheme.sign(body: body, secret: Array(secret.utf8), timestamp: timestamp)),
+         ("webhook-id", id),
+         ("webhook-timestamp", String(timestamp)),
+         ("webhook-signature", StandardWebhookSignature.sign(id: id, timestamp: timestamp, body: body,
+                                                             key: StandardWebhookSignature.key(forSecret: secret)))]
     }
 }

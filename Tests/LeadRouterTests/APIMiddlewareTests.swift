@@ -65,7 +65,10 @@ final class APIMiddlewareTests: XCTestCase {
         ]
         let client = try service.client()
 
-        let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") }
+        // lr.js is public like /healthz (a <script> tag sends no key): outside the matrix.
+        let assets = ["/v1/lr.js", "/v1/lr-\(TrackerScript.version).js"]
+        let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") && !assets.contains($0.pattern) }
+        for asset in assets { XCTAssertEqual(try client.request("GET", asset).status, 200, asset) }
         XCTAssertEqual(routes.count, 38, "8 ingest, 5 lead, 2 segment, 6 queue, 4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 4 key, 2 quarantine routes")
         let id = UUID().uuidString.lowercased()
         var matrix: [String] = []
@@ -106,6 +109,7 @@ final class APIMiddlewareTests: XCTestCase {
             XCTAssertEqual(count, 1 + Caller.allCases.count, "\(route.method) \(route.pattern)")
         }
         XCTAssertEqual(totals[.init(route: RouteInfo(method: .GET, pattern: "/healthz"), statusClass: 2)]?.count, 1)
+        XCTAssertEqual(totals[.init(route: RouteInfo(method: .GET, pattern: "/v1/lr.js"), statusClass: 2)]?.count, 1)
         XCTAssertNil(totals.keys.first { $0.route.pattern.contains(id) }, "metrics are keyed by pattern, never by path")
         if ProcessInfo.processInfo.environment["LEADROUTER_PRINT_MATRIX"] != nil { print(matrix.joined(separator: "\n")) }
     }

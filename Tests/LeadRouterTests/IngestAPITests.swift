@@ -117,7 +117,7 @@ final class IngestAPITests: XCTestCase {
         r = try client.json("GET", "/v1/segments", key: service.readKey)
         XCTAssertEqual(r.status, 200)
         let definitions = r.json["data"] as? [[String: Any]] ?? []
-        XCTAssertEqual(definitions.count, 19)
+        XCTAssertEqual(definitions.count, 23)
         XCTAssertEqual(definitions.first { $0["name"] as? String == "decision.high-intent.pricing" }?["size"] as? Int, 1)
         r = try client.json("GET", "/v1/segments/decision.high-intent.pricing/members?limit=1", key: service.readKey)
         XCTAssertEqual((r.json["data"] as? [[String: Any]])?.first?["lead_id"] as? String, leadId)

@@ -33,7 +33,7 @@ final class SegmentPythonClientTests: XCTestCase {
         """#
 
     func testOfficialPythonClientDeliversUnchanged() throws {
-        let check = try run("/usr/bin/env", ["python3", "-c", "import segment.analytics"])
+        let check = try runProcess("/usr/bin/env", ["python3", "-c", "import segment.analytics"])
         guard check.status == 0 else {
             throw XCTSkip("segment-analytics-python is not installed (pip install segment-analytics-python)")
         }
@@ -42,7 +42,7 @@ final class SegmentPythonClientTests: XCTestCase {
         try Self.script.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
 
-        let result = try run("/usr/bin/env", ["python3", script.path, "http://127.0.0.1:\(service.port)", service.ingestKey])
+        let result = try runProcess("/usr/bin/env", ["python3", script.path, "http://127.0.0.1:\(service.port)", service.ingestKey])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.contains("sent"), result.output)
 
@@ -61,18 +61,5 @@ final class SegmentPythonClientTests: XCTestCase {
         XCTAssertEqual(lead["segments"] as? [String], ["consideration.mid-intent.browser", "consideration.mid-intent.comparer",
                                                        "consideration.mid-intent.skincare-sets", "decision.high-intent.big-cart"])
         XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE type = 'page_viewed' AND message->'properties'->>'category' = 'Docs'"), 1)
-    }
-
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -21,7 +21,7 @@ final class ShippedCasesTests: XCTestCase {
         let ruleset = try XCTUnwrap(report.loaded).ruleset
         XCTAssertEqual(report.summary,
                        "config/segments.yaml: ok, \(ruleset.segments.count) segments, \(ruleset.signals.count) signals, 0 warnings")
-        XCTAssertEqual(ruleset.segments.count, 19)   // + retention.high-intent.account-pricing (issue 21)
+        XCTAssertEqual(ruleset.segments.count, 23)   // + wishlist, deal-seeker, trial, vip (issue 14)
         // Every segment drives an action, and every name is <stage>.<intent>.<theme>.
         for segment in ruleset.segments {
             XCTAssertEqual(segment.name.split(separator: ".").count, 3, segment.name)
