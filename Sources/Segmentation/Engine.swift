@@ -161,7 +161,7 @@ public struct Engine: Sendable {
             for i in rebuilding.indices {
                 for r in resolved {
                     env.event = r
-                    if rebuilding[i].spec.matches(env, type: r.type) { rebuilding[i].series.insert(r.at) }
+                    if rebuilding[i].spec.matches(env, type: r.type) { rebuilding[i].spec.record(r, into: &rebuilding[i].series) }
                 }
                 rebuilding[i].series.prune(now: now.milliseconds)
             }
@@ -221,7 +221,11 @@ public struct Engine: Sendable {
         let plan = ruleset.plan
         for slot in plan.anySlots { env.series[slot].insert(ev.at) }
         for slot in ev.slots where plan.signalFilters[slot]?.holds(env) ?? true {
-            env.series[slot].insert(ev.at)
+            if let field = plan.signalFields[slot] {
+                SignalSpec.record(ev, field: field, into: &env.series[slot])
+            } else {
+                env.series[slot].insert(ev.at)
+            }
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {
             let touch = LeadState.Touch(channel: src.channel, at: at)

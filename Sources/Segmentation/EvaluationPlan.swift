@@ -60,6 +60,8 @@ final class EvaluationPlan: Sendable {
     let scoreRuleFns: [Fn]
     /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
     let signalFilters: [Fn?]
+    /// Per signal slot the property path a value signal keeps (nil: the signal only counts).
+    let signalFields: [[String]?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
     /// Rule ids of the stage rules, in order.
@@ -166,6 +168,7 @@ final class EvaluationPlan: Sendable {
         }
         anySlots = any
         signalFilters = signals.map { $0.predicate.map { Fn($0.eval) } }
+        signalFields = signals.map(\.field)
         signalNeeds = signals.map(\.needs)
         scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
         func info(_ type: String) -> EventInfo {
