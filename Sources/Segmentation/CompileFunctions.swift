@@ -17,7 +17,7 @@ extension ExprCompiler {
             }
             guard let slot = signalSlot(args[0], whereClause), let window = constantDuration(args[1], "count()") else { return nil }
             signals.need(slot, window: window)
-            let node = CNode(kind: .call, type: .number, text: text, eval: { env in
+            let node = CNode(kind: .call, type: .number, text: text, signal: signals.ref(slot), eval: { env in
                 .num(Double(env.series[slot].count(now: env.now, window: window)))
             })
             counts.append((node, slot, window, e.offset))
@@ -90,7 +90,7 @@ extension ExprCompiler {
         guard let slot = signalSlot(args[0], whereClause, field: field), let window = constantDuration(args[1], "\(name)()") else { return nil }
         signals.need(slot, keep: SignalState.maxTimesPerSignal, window: window)
         if scope.timeSensitive { atoms.add(window: slot, window, ranks: nil, rule: currentRule) }
-        return CNode(kind: .call, type: .number, text: e.canonical, eval: { env in
+        return CNode(kind: .call, type: .number, text: e.canonical, signal: signals.ref(slot), eval: { env in
             env.series[slot].aggregate(fn, now: env.now, window: window)
         })
     }

@@ -56,15 +56,20 @@ public struct Engine: Sendable {
         for (i, change) in settled.changes {
             let seg = rs.segments[i]
             env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
+            // An entry is decided by `enter`; an exit by `exit`, or by `enter` failing when there is none.
+            let byExit = change == "exited" && seg.exit != nil
+            let why = Explainer.explain(byExit ? seg.exit!.node : seg.enter.node, env)
             explanation.segments[seg.name] = SegmentExplanation(
-                change: change, enter: Explainer.render(seg.enter.node, env),
-                exit: seg.exit.map { Explainer.render($0.node, env) }, terms: Explainer.terms(plan.segments[i].termNodes, env))
+                change: change, enter: byExit ? nil : why.text, exit: byExit ? why.text : nil, clauses: why.clauses, terms: why.terms)
         }
         env.enteredAt = nil
         if !rs.scoring.rules.isEmpty || !rs.scoring.bands.isEmpty {
             explanation.score = ScoreExplanation(
                 previous: round3(previousScore), previousAt: previousScoreAt, decayed: round3(decayedBefore),
-                halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band)
+                halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band,
+                text: ScoreWords.total(previous: previousScore, previousAt: previousScoreAt?.milliseconds, decayed: decayedBefore,
+                                       halfLife: plan.halfLifeText, now: nowMs, added: applications.map(\.added),
+                                       score: env.lead.score, band: settled.band))
         }
 
         // Store: memberships, stage, band, pruned signals. The environment becomes the stored

@@ -10,14 +10,10 @@ final class EvaluationPlan: Sendable {
         /// `channels` as bits (`channelBit`).
         let channelBits: UInt8
         let hasExit: Bool
-        /// The sub-expressions an explanation lists for this segment (`enter` then `exit`, first
-        /// occurrence of each text, constants left out): fixed by the rules, so found once here.
-        let termNodes: [CNode]
         init(_ s: Segment) {
             name = s.name; priority = s.priority; enter = s.enter.node.eval; exit = s.exit?.node.eval
             channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
-            termNodes = Explainer.termNodes([s.enter.node] + (s.exit.map { [$0.node] } ?? []))
             channelBits = channels.reduce(0) { $0 | Seg.channelBit($1) }
             hasExit = s.exit != nil
         }

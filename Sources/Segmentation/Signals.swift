@@ -84,6 +84,9 @@ struct SignalRegistry {
         return specs.count - 1
     }
 
+    /// The type and filter of a slot, for explanations.
+    func ref(_ slot: Int) -> SignalRef { SignalRef(type: specs[slot].eventType, filter: specs[slot].predicate) }
+
     mutating func need(_ slot: Int, keep: Int? = nil, window: Int64? = nil, latest: Bool = false) {
         if let keep { specs[slot].keep = max(specs[slot].keep, min(keep, SignalState.maxTimesPerSignal)) }
         if let window { specs[slot].window = max(specs[slot].window, window) }
