@@ -122,6 +122,26 @@ final class ShippedCasesTests: XCTestCase {
         ])
     }
 
+    /// docs/rules.md "Write your first segment": the example segment appended to the sample checks
+    /// clean, its case passes, and with `exit: 'lead.customer'` alone `rules check` warns twice.
+    func testTheFirstSegmentWalkthroughRunsAsWritten() throws {
+        let yaml = try Self.text("config/segments.yaml") + (try Self.text("docs/examples/first-segment/segment.yaml"))
+        let report = RulesCheckReport(yaml: yaml, fileName: "my-segments.yaml")
+        XCTAssertEqual(report.diagnostics, [])
+        let ruleset = try XCTUnwrap(report.loaded).ruleset
+        let path = "docs/examples/first-segment/shoe-hesitant.yaml"
+        let file = try CaseFile.parse(yaml: try Self.text(path), fileName: path)
+        for testCase in file.cases {
+            let outcome = CaseRunner(ruleset: ruleset).run(testCase)
+            XCTAssertTrue(outcome.passed, outcome.report(fileName: path).joined(separator: "\n"))
+        }
+        let exit = try XCTUnwrap(yaml.range(of: "    exit: 'lead.customer or count(product_viewed where event.properties.category == \"running-shoes\", 7d) == 0 or count(added_to_cart, 7d) >= 1'"))
+        let trapped = yaml.replacingCharacters(in: exit, with: "    exit: 'lead.customer'")
+        let warned = RulesCheckReport(yaml: trapped, fileName: "my-segments.yaml")
+        XCTAssertEqual(warned.diagnostics.count, 2, warned.diagnostics.joined(separator: "\n"))
+        XCTAssertTrue(warned.diagnostics.allSatisfy { $0.contains("hysteresis trap") })
+    }
+
     /// 1-based line and column (in characters) of the first occurrence of `marker`.
     static func position(of marker: String, in text: String) -> (Int, Int)? {
         for (index, line) in text.components(separatedBy: "\n").enumerated() {
