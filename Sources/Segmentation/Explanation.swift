@@ -220,9 +220,12 @@ enum Explainer {
             case .not where n.children[0].kind == .path || n.children[0].kind == .call:
                 text += n.text
             case .not:
+                // One clause for programs: the negation, not the parts inside it.
+                let before = leaves.count
                 text += "not ("
                 decided(n.children[0], nested: false)
                 text += ")"
+                leaves.removeSubrange(before...)
             case .path, .call, .literal:
                 text += n.text
                 let v = n.eval(env)
