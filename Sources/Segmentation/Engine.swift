@@ -204,8 +204,14 @@ public struct Engine: Sendable {
         let table = state.signals.series
         var out: [SignalSeries]
         if table.keys == ruleset.sortedSignalKeys {
-            out = [SignalSeries](repeating: SignalSeries(), count: specs.count)
-            for (position, slot) in ruleset.slotBySortedPosition.enumerated() { out[slot] = table.values[position] }
+            // Each slot initialised once, in place (`slotBySortedPosition` is a permutation): no
+            // empty placeholder series to retain and release, two arrays each.
+            out = [SignalSeries](unsafeUninitializedCapacity: specs.count) { buffer, initialized in
+                for (position, slot) in ruleset.slotBySortedPosition.enumerated() {
+                    (buffer.baseAddress! + slot).initialize(to: table.values[position])
+                }
+                initialized = specs.count
+            }
         } else {
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }

@@ -274,11 +274,11 @@ enum Explainer {
     }
 
     /// The non-constant sub-expressions of `nodes`, depth first, first occurrence of each text.
+    /// A linear scan rather than a set: a few terms per explanation, listed per decision.
     static func termNodes(_ nodes: [CNode]) -> [CNode] {
-        var seen = Set<String>()
         var out: [CNode] = []
         func walk(_ n: CNode) {
-            if n.constant == nil, seen.insert(n.text).inserted { out.append(n) }
+            if n.constant == nil, !out.contains(where: { $0 === n || $0.text == n.text }) { out.append(n) }
             n.children.forEach(walk)
         }
         nodes.forEach(walk)
