@@ -12,8 +12,14 @@ cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
 ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
-# The official Segment client for the end-to-end ingest test (skipped when it cannot be installed).
+# Headless Chromium and its WebDriver for the browser test (BrowserTests: lr.js and analytics.js
+# requests from another origin), driven by Selenium from PyPI.
+ensure_packages chromium chromium-driver
+python3 -c 'import selenium' 2>/dev/null || pip install -q selenium || true
+# The official Segment and RudderStack Python clients for the end-to-end ingest tests (skipped
+# when they cannot be installed; under CI=true a skip fails the run).
 python3 -c 'import segment.analytics' 2>/dev/null || pip install -q segment-analytics-python || true
+python3 -c 'import rudderstack.analytics' 2>/dev/null || pip install -q rudder-sdk-python || true
 # The Standard Webhooks library the webhook receiver test verifies real deliveries with.
 python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks || true
 

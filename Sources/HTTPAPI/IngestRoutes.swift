@@ -19,25 +19,41 @@ public struct IngestRoutes: Sendable {
     /// Allowed clock difference for `X-Leadrouter-Signature` timestamps.
     let signatureToleranceSeconds: Int
 
+    /// Who may call cross-origin (browsers): `CORS` on every Segment-compatible route.
+    let cors: CORSPolicy
+
     public init(pipeline: GroupCommitPipeline, limits: IngestLimits = IngestLimits(), signatureToleranceSeconds: Int = 300) {
+        self.init(pipeline: pipeline, limits: limits, signatureToleranceSeconds: signatureToleranceSeconds,
+                  cors: CORSPolicy(global: .none, pool: nil))
+    }
+
+    package init(pipeline: GroupCommitPipeline, limits: IngestLimits, signatureToleranceSeconds: Int = 300, cors: CORSPolicy) {
         self.service = pipeline.service; self.pipeline = pipeline; self.decoder = SegmentMessageDecoder(limits: limits)
-        self.signatureToleranceSeconds = signatureToleranceSeconds
+        self.signatureToleranceSeconds = signatureToleranceSeconds; self.cors = cors
     }
 
     static let success = HTTPResponse.json(["success": true])
 
+    /// analytics.js's one-letter paths (`/v1/t`, …: the first letter of the call's type).
+    static let shortPaths: [(path: String, kind: SegmentMessage.Kind)] = SegmentMessage.Kind.allCases.map { (String($0.rawValue.prefix(1)), $0) }
+    /// Where batches arrive: `/v1/batch` (Python, Node, Go), `/v1/import` (Ruby, Java), `/v1/b`
+    /// (analytics-swift, analytics-kotlin, analytics.js batching).
+    static let batchPaths = ["batch", "import", "b"]
+
     /// Adds the ingest routes to the `/v1` group; each body limit gets its own group, since
     /// the body's `writeKey` is read from the body inflated under that limit, and
-    /// `POST /v1/events` its own, closed to public keys.
+    /// `POST /v1/events` its own, closed to public keys. The Segment-compatible routes answer
+    /// browsers (`CORS`, and `OPTIONS` preflights in `BrowserRoutes`).
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         let limits = decoder.limits
         let signed = VerifySignature(toleranceSeconds: signatureToleranceSeconds)
+        let early = CORS.early(cors), browsers = CORS.keyed(cors)
         // Public (browser/app) write keys may call the Segment-compatible endpoints only: the
         // answer of POST /v1/events is the lead's decision, which a page must never read.
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes), allowPublic: true)
-                    + [signed]) { singles in
-            for kind in SegmentMessage.Kind.allCases {
-                singles.post("/\(kind.rawValue)", maxBodyBytes: limits.maxMessageBytes) { request, context in
+        v1.group(middleware: [early] + api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxMessageBytes), allowPublic: true)
+                    + [browsers, signed]) { singles in
+            for (path, kind) in SegmentMessage.Kind.allCases.map({ ($0.rawValue, $0) }) + Self.shortPaths {
+                singles.post("/\(path)", maxBodyBytes: limits.maxMessageBytes) { request, context in
                     try single(request, kind: kind, key: context.authenticatedKey())
                 }
             }
@@ -47,18 +63,29 @@ public struct IngestRoutes: Sendable {
                 try event(request, key: context.authenticatedKey())
             }
         }
-        v1.group(middleware: api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes), allowPublic: true)
-                    + [signed]) { batches in
-            batches.post("/batch", maxBodyBytes: limits.maxBatchBytes) { request, context in
-                try batch(request, key: context.authenticatedKey())
+        v1.group(middleware: [early] + api.authenticated(.ingest, bodyCredential: bodyWriteKey(limit: limits.maxBatchBytes), allowPublic: true)
+                    + [browsers, signed]) { batches in
+            for path in Self.batchPaths {
+                batches.post("/\(path)", maxBodyBytes: limits.maxBatchBytes) { request, context in
+                    try batch(request, key: context.authenticatedKey())
+                }
             }
         }
+    }
+
+    /// Every path `install` adds that browsers may call, for the preflight routes.
+    static var browserPaths: [String] {
+        SegmentMessage.Kind.allCases.map(\.rawValue) + shortPaths.map(\.path) + batchPaths
     }
 
     func single(_ request: HTTPRequest, kind: SegmentMessage.Kind, key: StoredAPIKey) throws -> HTTPResponse {
         let body = try inflated(request, limit: decoder.limits.maxMessageBytes)
         let message: SegmentMessage
         do { message = try decoder.decodeSingle(body, kind: kind, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
+        guard message.addressedToLeadrouter else {
+            service.counters.countNotAddressed(1)
+            return Self.success
+        }
         _ = try pipeline.ingest(message, writeKey: key.id)
         return Self.success
     }
@@ -71,10 +98,12 @@ public struct IngestRoutes: Sendable {
         let decoded: BatchDecoding
         do { decoded = try decoder.decodeBatchEach(body, receivedAt: service.clock()) } catch { throw APIErrors.badRequest(error) }
         var rejected = decoded.rejected
-        let outcomes = pipeline.ingestEach(decoded.accepted.map(\.message), writeKey: key.id)
+        let addressed = decoded.accepted.filter { $0.message.addressedToLeadrouter }
+        service.counters.countNotAddressed(decoded.accepted.count - addressed.count)
+        let outcomes = pipeline.ingestEach(addressed.map(\.message), writeKey: key.id)
         // A lane whose COMMIT's outcome is unknown makes the whole answer say so (not "rolled back").
         for case .failure(let error as PostgresError) in outcomes where error.code == .commitOutcomeUnknown { throw error }
-        for ((index, message), outcome) in zip(decoded.accepted, outcomes) {
+        for ((index, message), outcome) in zip(addressed, outcomes) {
             guard case .failure(let error) = outcome else { continue }
             // A value PostgreSQL refused, or a message of a quarantined lead: that message alone
             // is dropped. Anything else (the database unreachable) fails the request as before:

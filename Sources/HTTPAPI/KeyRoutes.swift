@@ -4,7 +4,8 @@ import LeadStore
 import Segmentation
 
 /// The key lifecycle, scope `admin`: `GET /v1/keys` (list; never a secret or hash),
-/// `POST /v1/keys` (create; the key is answered once), `DELETE /v1/keys/{id}` (revoke) and
+/// `POST /v1/keys` (create; the key is answered once), `PATCH /v1/keys/{id}` (its CORS origins),
+/// `DELETE /v1/keys/{id}` (revoke) and
 /// `POST /v1/keys/{id}/rotate` (a new key with the same settings; the old one works for
 /// `grace_seconds` more). Thin: decode, call `KeyAdmin`, encode.
 public struct KeyRoutes: Sendable {
@@ -21,6 +22,7 @@ public struct KeyRoutes: Sendable {
                 return .json(KeyView(revoked))
             }
             keys.post("/{id}/rotate", maxBodyBytes: 4 * 1024) { request, _ in try rotate(request) }
+            keys.patch("/{id}", maxBodyBytes: 16 * 1024) { request, _ in try update(request) }
         }
     }
 
@@ -50,7 +52,7 @@ public struct KeyRoutes: Sendable {
     func create(_ request: HTTPRequest) throws -> HTTPResponse {
         let object = try Self.object(request)
         var problems: [(pointer: String, detail: String)] = []
-        let known: Set<String> = ["name", "scopes", "signing_secret", "public", "owner"]
+        let known: Set<String> = ["name", "scopes", "signing_secret", "public", "owner", "cors_allowed_origins"]
         for key in object.keys.sorted() where !known.contains(key) { problems.append(("/\(key)", "is not a key field")) }
         var name = ""
         switch object["name"] {
@@ -79,8 +81,10 @@ public struct KeyRoutes: Sendable {
         }
         let secret = optionalString(object, "signing_secret", &problems)
         let owner = optionalString(object, "owner", &problems)
+        let origins = Self.origins(object, &problems)
         if !problems.isEmpty { throw Self.invalid(problems) }
-        let settings = APIKeySettings(name: name, scopes: scopes, signingSecret: secret, isPublic: isPublic, ownerId: owner)
+        let settings = APIKeySettings(name: name, scopes: scopes, signingSecret: secret, isPublic: isPublic, ownerId: owner,
+                                      corsAllowedOrigins: origins)
         let created: KeyAdmin.Created
         do { created = try admin.create(settings) } catch let error as APIKeySettingsError { throw Self.invalid(error.problems) }
         var view = KeyView(created.key)
@@ -107,6 +111,35 @@ public struct KeyRoutes: Sendable {
         }
     }
 
+    /// `{cors_allowed_origins}`: the key's own CORS origins (`["*"]`, a list of origins, or null
+    /// for the global default again). The only setting that changes in place: the others define
+    /// what the key is (rotate or create a key to change them).
+    func update(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try Self.keyID(request)
+        let object = try Self.object(request)
+        var problems: [(pointer: String, detail: String)] = []
+        for key in object.keys.sorted() where key != "cors_allowed_origins" { problems.append(("/\(key)", "cannot be changed: only cors_allowed_origins can")) }
+        if object["cors_allowed_origins"] == nil { problems.append(("/cors_allowed_origins", "is required (null restores the default)")) }
+        let origins = Self.origins(object, &problems)
+        if !problems.isEmpty { throw Self.invalid(problems) }
+        guard let changed = try admin.setCORSOrigins(id, origins) else { throw Self.noKey }
+        return .json(KeyView(changed))
+    }
+
+    /// `cors_allowed_origins` of a body: absent or null → nil; else a list `AllowedOrigins` accepts.
+    static func origins(_ object: [String: Value], _ problems: inout [(pointer: String, detail: String)]) -> AllowedOrigins? {
+        switch object["cors_allowed_origins"] {
+        case nil, .null?: return nil
+        case let .array(items)?:
+            let texts = items.compactMap(\.stringValue)
+            guard texts.count == items.count else { problems.append(("/cors_allowed_origins", "must be a list of strings")); return nil }
+            do { return try AllowedOrigins.parse(list: texts) } catch {
+                problems.append(("/cors_allowed_origins", error.description)); return nil
+            }
+        default: problems.append(("/cors_allowed_origins", "must be a list such as [\"https://shop.example.com\"] or [\"*\"], or null")); return nil
+        }
+    }
+
     private func optionalString(_ object: [String: Value], _ key: String, _ problems: inout [(pointer: String, detail: String)]) -> String? {
         switch object[key] {
         case nil, .null?: return nil
@@ -127,6 +160,7 @@ struct KeyView: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, name, prefix, scopes, `public`, owner, signed, createdAt = "created_at", lastUsedAt = "last_used_at"
         case revokedAt = "revoked_at", expiresAt = "expires_at", rotatedFrom = "rotated_from", key
+        case corsAllowedOrigins = "cors_allowed_origins"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -139,6 +173,7 @@ struct KeyView: Encodable {
         try c.encode(ts(listing.lastUsedAt), forKey: .lastUsedAt); try c.encode(ts(listing.revokedAt), forKey: .revokedAt)
         try c.encode(ts(listing.expiresAt), forKey: .expiresAt)
         try c.encode(listing.rotatedFrom?.uuidString.lowercased(), forKey: .rotatedFrom)
+        try c.encode(listing.corsAllowedOrigins?.list, forKey: .corsAllowedOrigins)
         try c.encodeIfPresent(key, forKey: .key)
     }
 }

@@ -5,11 +5,14 @@ import LeadStore
 import Profiles
 import Segmentation
 
-/// The CRM-facing read API (scope `read`): leads by id or identity, their segments with history,
-/// their decisions (cursor paging); and CRM status changes (scope `write`).
+/// The CRM-facing read API (scope `read`): leads by id or identity, lists of leads by segment,
+/// stage, status, owner and update time, their segments with history, their decisions (cursor
+/// paging, per-lead order); and CRM status changes (scope `write`).
 public struct LeadRoutes: Sendable {
     let service: IngestService
     let reads: LeadReads
+    /// The active ruleset names the segments a list may filter on.
+    var engine: Engine { service.engine }
 
     /// Reads through `reads`; status changes through `service` (they re-evaluate the lead).
     package init(service: IngestService, reads: LeadReads) { self.service = service; self.reads = reads }
@@ -29,9 +32,10 @@ public struct LeadRoutes: Sendable {
 
     func lead(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let found = try reads.lead(try Self.leadId(request)) else { throw Self.notFound }
-        return .json(LeadView(found.lead, identities: found.identities))
+        return .json(LeadView(found))
     }
 
+    /// `GET /v1/leads?email=|user_id=|anonymous_id=` finds one lead; without those, a list.
     func find(_ request: HTTPRequest) throws -> HTTPResponse {
         let key: IdentityKey
         if let email = request.queryValue("email") {
@@ -44,11 +48,17 @@ public struct LeadRoutes: Sendable {
         } else if let anonymous = request.queryValue("anonymous_id") {
             key = IdentityKey(.anonymousId, anonymous)
         } else {
-            throw HTTPError(.badRequest, detail: "give one of email, user_id or anonymous_id",
-                            errors: [.init(pointer: "/query", detail: "one of email, user_id, anonymous_id is required")])
+            return try list(request)
         }
         guard let found = try reads.lead(for: key) else { throw Self.notFound }
-        return .json(LeadView(found.lead, identities: found.identities))
+        return .json(LeadView(found))
+    }
+
+    /// `GET /v1/leads?segment=&stage=&status=&owner_id=&updated_since=&order=score|updated_at`.
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        let query = try LeadListRequest.decode(request, segments: Set(engine.ruleset.segments.map(\.name)))
+        let page = try reads.leads(query, limit: try Self.limit(request), cursor: request.queryValue("cursor"))
+        return .json(PageView(data: page.items.map(LeadView.init), nextCursor: page.nextCursor))
     }
 
     struct SegmentsView: Encodable {
@@ -69,6 +79,12 @@ public struct LeadRoutes: Sendable {
         }
         var leadId: String; var primarySegment: String?; var current: [Current]; var history: [History]
         enum CodingKeys: String, CodingKey { case leadId = "lead_id", primarySegment = "primary_segment", current, history }
+        /// `primary_segment` is `null` when the lead is in no segment, never left out.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(leadId, forKey: .leadId); try c.encode(primarySegment, forKey: .primarySegment)
+            try c.encode(current, forKey: .current); try c.encode(history, forKey: .history)
+        }
     }
 
     func segments(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -83,8 +99,9 @@ public struct LeadRoutes: Sendable {
                                   current: current, history: history))
     }
 
-    struct DecisionsPage: Encodable {
-        var data: [PostgresJSONValue]
+    /// A page of a list: `data` and `next_cursor` (`null` on the last page).
+    struct PageView<Item: Encodable>: Encodable {
+        var data: [Item]
         var nextCursor: String?
         enum CodingKeys: String, CodingKey { case data, nextCursor = "next_cursor" }
         func encode(to encoder: Encoder) throws {
@@ -98,13 +115,14 @@ public struct LeadRoutes: Sendable {
         let limit = try Self.limit(request)
         let id = try Self.leadId(request)
         guard let page = try reads.decisions(of: id, limit: limit, cursor: request.queryValue("cursor")) else { throw Self.notFound }
-        return .json(DecisionsPage(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
+        return .json(PageView(data: try page.items.map { try PostgresJSONValue($0.document) }, nextCursor: page.nextCursor))
     }
 
     struct StatusPatch: Decodable { var status: String? }
 
     func patch(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try Self.leadId(request)
+        try reads.refuseErased(id)
         guard let patch = try? JSONDecoder().decode(StatusPatch.self, from: Data(request.body)) else {
             throw HTTPError(.badRequest, detail: "the body must be a JSON object", errors: [.init(pointer: "", detail: "must be a JSON object")])
         }
@@ -117,7 +135,7 @@ public struct LeadRoutes: Sendable {
         }
         guard let result = try service.setStatus(status, lead: id),
               let found = try reads.storedLead(result.leadId) else { throw Self.notFound }
-        return .json(LeadView(found.lead, identities: found.identities))
+        return .json(LeadView(found))
     }
 
     static let notFound = HTTPError(.notFound, detail: "no such lead")

@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import LeadStore
 import Postgres
 import Segmentation
@@ -44,8 +45,8 @@ struct LeadView: Encodable {
     var updatedAt: Date
     var nextEvaluationAt: Date?
     var mergedInto: String?
-    /// Ids of leads merged into this one (old ids keep answering with this lead).
-    var mergedIds: [String]?
+    /// Ids of leads merged into this one (old ids keep answering with this lead); `[]` when none.
+    var mergedIds: [String]
 
     enum CodingKeys: String, CodingKey {
         case id, email, userId = "user_id", anonymousIds = "anonymous_ids", stage, status, score, band, customer, segments
@@ -54,13 +55,14 @@ struct LeadView: Encodable {
         case mergedInto = "merged_into", mergedIds = "merged_ids"
     }
 
-    init(_ lead: LeadRecord, identities: [IdentityKey]) {
+    init(_ found: LeadWithIdentities) {
+        let lead = found.lead, identities = found.identities
         let s = lead.state
         id = lead.id.uuidString.lowercased()
         email = s.email
         userId = s.userId
         anonymousIds = identities.filter { $0.kind == .anonymousId }.map(\.value)
-        stage = s.stage; status = s.status; score = s.score; band = s.band; customer = s.customer
+        stage = s.stage; status = s.status; score = round3(s.score); band = s.band; customer = s.customer
         segments = s.memberships.keys.sorted()
         primarySegment = lead.primarySegment; ownerId = lead.ownerId
         source = Source(first: s.firstSource, last: s.lastSource)
@@ -69,6 +71,7 @@ struct LeadView: Encodable {
         traits = s.traits
         createdAt = lead.createdAt; updatedAt = lead.updatedAt; nextEvaluationAt = lead.nextEvaluationAt
         mergedInto = lead.mergedInto?.uuidString.lowercased()
+        mergedIds = found.mergedIds.map { $0.uuidString.lowercased() }
     }
 
     func encode(to encoder: Encoder) throws {
@@ -82,7 +85,7 @@ struct LeadView: Encodable {
         try c.encode(traits, forKey: .traits); try c.encode(Timestamp(createdAt), forKey: .createdAt)
         try c.encode(Timestamp(updatedAt), forKey: .updatedAt); try c.encode(nextEvaluationAt.map(Timestamp.init), forKey: .nextEvaluationAt)
         try c.encode(mergedInto, forKey: .mergedInto)
-        try c.encodeIfPresent(mergedIds, forKey: .mergedIds)
+        try c.encode(mergedIds, forKey: .mergedIds)
     }
 }
 

@@ -5,7 +5,8 @@ import LeadStore
 import Segmentation
 
 /// `GET /v1/segments` (definitions and live sizes) and `GET /v1/segments/{name}/members`
-/// (cursor paging by lead id), scope `read`.
+/// (each member's email, score, stage and entry time; newest entry or highest score first,
+/// cursor paging), scope `read`.
 public struct SegmentRoutes: Sendable {
     let engine: Engine
     let reads: LeadReads
@@ -22,15 +23,26 @@ public struct SegmentRoutes: Sendable {
         enum CodingKeys: String, CodingKey { case rulesetVersion = "ruleset_version", data }
     }
     struct Member: Encodable {
-        var leadId: String; var enteredAt: Timestamp
-        enum CodingKeys: String, CodingKey { case leadId = "lead_id", enteredAt = "entered_at" }
-    }
-    struct Members: Encodable {
-        var segment: String; var data: [Member]; var nextCursor: String?
-        enum CodingKeys: String, CodingKey { case segment, data, nextCursor = "next_cursor" }
+        var leadId: String; var email: String?; var score: Double; var stage: String?; var enteredAt: Timestamp
+        enum CodingKeys: String, CodingKey { case leadId = "lead_id", email, score, stage, enteredAt = "entered_at" }
+        init(_ m: SegmentMember) {
+            leadId = m.leadId.uuidString.lowercased(); email = m.email; score = round3(m.score); stage = m.stage
+            enteredAt = Timestamp(m.enteredAt)
+        }
+        /// Absent values are `null`, never left out.
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(segment, forKey: .segment); try c.encode(data, forKey: .data); try c.encode(nextCursor, forKey: .nextCursor)
+            try c.encode(leadId, forKey: .leadId); try c.encode(email, forKey: .email); try c.encode(score, forKey: .score)
+            try c.encode(stage, forKey: .stage); try c.encode(enteredAt, forKey: .enteredAt)
+        }
+    }
+    struct Members: Encodable {
+        var segment: String; var order: String; var data: [Member]; var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case segment, order, data, nextCursor = "next_cursor" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(segment, forKey: .segment); try c.encode(order, forKey: .order); try c.encode(data, forKey: .data)
+            try c.encode(nextCursor, forKey: .nextCursor)
         }
     }
 
@@ -50,10 +62,9 @@ public struct SegmentRoutes: Sendable {
                     throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
                 }
                 let limit = try LeadRoutes.limit(request)
-                let page = try reads.members(of: name, limit: limit, cursor: request.queryValue("cursor"))
-                return .json(Members(segment: name, data: page.items.map {
-                    Member(leadId: $0.leadId.uuidString.lowercased(), enteredAt: Timestamp($0.enteredAt))
-                }, nextCursor: page.nextCursor))
+                let order = try LeadListRequest.memberOrder(request)
+                let page = try reads.members(of: name, order: order, limit: limit, cursor: request.queryValue("cursor"))
+                return .json(Members(segment: name, order: order.rawValue, data: page.items.map(Member.init), nextCursor: page.nextCursor))
             }
         }
     }

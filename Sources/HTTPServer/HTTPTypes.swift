@@ -161,8 +161,14 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// A body spooled to a file (sent in chunks, bounded memory); when set, `body` is ignored.
+    public var bodyFile: HTTPBodyFile?
 
     public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status; self.headers = headers; self.body = body
+    }
+
+    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), bodyFile: HTTPBodyFile) {
+        self.status = status; self.headers = headers; self.body = []; self.bodyFile = bodyFile
     }
 }

@@ -38,6 +38,17 @@ enum DecisionJSON {
         return w.json
     }
 
+    /// `data` of `lead.consent_changed`: the lead's consent answers after the message.
+    static func consentChange(leadId: UUID, eventId: UUID, consent: Value) -> PostgresJSON {
+        var w = JSONWriter(capacity: 160)
+        w.fixedObject { w, first in
+            w.member("consent", first: &first); w.value(consent)
+            w.member("event_id", first: &first); w.uuid(eventId)
+            w.member("lead_id", first: &first); w.uuid(leadId)
+        }
+        return w.json
+    }
+
     /// A flat object of string fields (`lead.status_changed`, `lead.merged`).
     static func strings(_ fields: [String: String]) -> PostgresJSON {
         var w = JSONWriter(capacity: 160)
@@ -57,6 +68,8 @@ enum DecisionJSON {
         w.member("lead_id", first: &first); w.optionalString(d.leadId)
         w.member("next_evaluation_at", first: &first)
         if let next = d.nextEvaluationAt { w.timestamp(next) } else { w.null() }
+        w.member("occurred_at", first: &first)
+        if let at = d.occurredAt { w.timestamp(at) } else { w.null() }
         w.member("primary_segment", first: &first); w.optionalString(d.primarySegment)
         w.member("ruleset_version", first: &first); w.int(d.rulesetVersion)
         w.member("score", first: &first); w.number(d.score)
@@ -67,6 +80,8 @@ enum DecisionJSON {
         w.member("entered", first: &inner); w.stringArray(d.segments.entered)
         w.member("exited", first: &inner); w.stringArray(d.segments.exited)
         w.byte(UInt8(ascii: "}"))
+        w.member("sequence", first: &first)
+        if let n = d.sequence { w.int(n) } else { w.null() }
         w.member("stage", first: &first); w.optionalString(d.stage)
         w.member("status", first: &first); w.string(d.status)
         w.member("suppressed", first: &first)

@@ -31,8 +31,11 @@ enum EngineEventMapping {
     }
 
     /// The `events.message` document: the message's fields, normalised; for engine events also
-    /// `name`/`properties`/`context` exactly as the engine saw them, so backfill replays them.
-    static func storedMessage(_ message: SegmentMessage, event: Event?) -> PostgresJSON {
+    /// `name`/`properties`/`context` as the engine saw them, so backfill replays them (but for
+    /// `context.ip`, stored as the policy allows; a rule on `event.context.ip` sees the full
+    /// address only while the message is evaluated).
+    /// `context.ip` as `ip` allows (`ContextIPPolicy`).
+    static func storedMessage(_ message: SegmentMessage, event: Event?, ip: ContextIPPolicy = .truncate) -> PostgresJSON {
         var doc: [String: Value] = ["type": .string(message.kind.rawValue), "messageId": .string(message.messageId)]
         if let v = message.userId { doc["userId"] = .string(v) }
         if let v = message.anonymousId { doc["anonymousId"] = .string(v) }
@@ -42,7 +45,7 @@ enum EngineEventMapping {
         if let v = message.category { doc["category"] = .string(v) }
         if !message.traits.isEmpty { doc["traits"] = .object(message.traits) }
         doc["properties"] = .object(event?.properties ?? message.properties)
-        doc["context"] = .object(message.context)
+        doc["context"] = .object(ip.apply(to: message.context))
         doc["name"] = .string(event?.name ?? message.kind.rawValue)
         var writer = JSONWriter(capacity: 256)
         writer.value(.object(doc))

@@ -18,15 +18,16 @@ struct EvaluationWriter {
     /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
     @discardableResult
     func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
-               recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
+               decisionsBefore: Int, recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
                after: (PostgresJSON) -> [PostgresQuery] = { _ in [] }) throws -> (decision: Decision, document: PostgresJSON) {
         let pending = PendingStatements(store: store)
         pending.append(contentsOf: prelude)
         let written = try stage(leadId: leadId, before: before, storedState: storedState, previousPrimary: previousPrimary,
-                                evaluation: evaluation, eventId: eventId, recordDecision: recordDecision, into: pending)
+                                evaluation: evaluation, eventId: eventId, decisionsBefore: decisionsBefore,
+                                recordDecision: recordDecision, into: pending)
         pending.append(contentsOf: after(written.document))
         try pending.flush()
-        return written
+        return (written.decision, written.document)
     }
 
     /// Stages the statements storing `evaluation` for `leadId` (previously `before`) in `pending`
@@ -37,23 +38,30 @@ struct EvaluationWriter {
     /// that only reschedule). `exactSchedule` stores the evaluation's `next_evaluation_at` even
     /// when the row holds an earlier one (the sweeper, which must move a lead's schedule on);
     /// otherwise the earlier time stays (see `Store.leadSaveQueries`).
+    /// `decisionsBefore` is the lead's decision count (`LeadRecord.decisionSeq`, as the staged
+    /// statements leave it); a recorded decision takes the next number, and the returned
+    /// `decisions` is the count to stage next. `occurredAt` is the evaluated event's time.
     @discardableResult
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
-               eventId: UUID?, recordDecision: Bool = true, exactSchedule: Bool = false,
-               into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON) {
+               eventId: UUID?, occurredAt: Date? = nil, decisionsBefore: Int, recordDecision: Bool = true, exactSchedule: Bool = false,
+               into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
         var decision = evaluation.decision
         decision.leadId = leadId.lowercasedText
         decision.eventId = eventId?.lowercasedText
+        decision.occurredAt = occurredAt.map(Timestamp.init)
+        let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
+        let recorded = recordDecision || changed
+        let decisions = recorded ? decisionsBefore + 1 : decisionsBefore
+        if recorded { decision.sequence = decisions }
         let state = evaluation.newState
         let hooked = try hook.decisionMade(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
         let document = DecisionJSON.document(decision)
         let version = decision.rulesetVersion
         pending.append(contentsOf: hooked)
-        let changed = !decision.segments.entered.isEmpty || !decision.segments.exited.isEmpty
         pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
                               membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys),
-                              exactSchedule: exactSchedule)
+                              exactSchedule: exactSchedule, decisionSeq: decisions)
         let at = decision.evaluatedAt.date
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
@@ -76,11 +84,11 @@ struct EvaluationWriter {
                 "lead_id": decision.leadId!, "from": before.status, "to": state.status, "at": decision.evaluatedAt.description,
             ])))
         }
-        if recordDecision || changed {
+        if recorded {
             pending.rows.decisions.append(StagedWrites.DecisionRow(leadId: leadId, eventId: eventId, rulesetVersion: version,
-                                                                   evaluatedAt: at, document: document))
+                                                                   evaluatedAt: at, seq: decisions, document: document))
         }
         pending.rows.outbox += outbox
-        return (decision, document)
+        return (decision, document, decisions)
     }
 }

@@ -4,9 +4,9 @@ import LeadStore
 import Logging
 import Postgres
 
-/// Group commit (DESIGN.md §4): requests hand their messages to writer lanes sharded by identity
-/// key hash — the same person always lands on the same lane, so their messages keep their order
-/// and lanes do not fight over one lead's row. A lane takes everything waiting (up to `maxBatch`)
+/// Group commit (DESIGN.md §4): requests hand their messages to writer lanes chosen by identity
+/// (`LaneRouting`) — every message of one person lands on one lane in arrival order, so their
+/// decisions keep that order and lanes do not fight over one lead's row. A lane takes everything waiting (up to `maxBatch`)
 /// and applies it in ONE transaction, then completes each waiting request; while that commit is
 /// in flight the next batch gathers, so the commit cost is shared by every message in it.
 ///
@@ -18,12 +18,18 @@ public final class GroupCommitPipeline: Sendable {
     package let service: IngestService
     let lanes: [Lane]
     let logger: Logger
+    /// Lane choice and the order of enqueueing: held while a request's messages are routed and
+    /// queued, so requests reach their lanes in the order they were routed.
+    private let routing: Locked<LaneRouting>
 
     /// `lanes` writer threads (each holds at most one pooled connection at a time).
     public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, logger: Logger) {
         self.service = service
         self.logger = logger
-        self.lanes = (0..<max(1, lanes)).map { Lane(index: $0, service: service, maxBatch: maxBatch, logger: logger) }
+        let count = max(1, lanes)
+        routing = Locked(LaneRouting(lanes: count))
+        let progress = ConditionLocked(Array(repeating: 0, count: count))
+        self.lanes = (0..<count).map { Lane(index: $0, service: service, maxBatch: maxBatch, progress: progress, logger: logger) }
         for lane in self.lanes { lane.start() }
     }
 
@@ -48,21 +54,25 @@ public final class GroupCommitPipeline: Sendable {
 
     private func enqueue(_ messages: [SegmentMessage], writeKey: UUID) -> BatchCompletion {
         let completion = BatchCompletion(count: messages.count)
-        var perLane: [Int: [PendingMessage]] = [:]
-        for (index, message) in messages.enumerated() {
-            let lane = laneIndex(for: message)
-            perLane[lane, default: []].append(PendingMessage(message: message, writeKey: writeKey, slot: index, completion: completion))
+        let keys = messages.map { MessageIdentity($0).lookupKeys }
+        routing.withLock { routing in
+            var perLane: [Int: [PendingMessage]] = [:]
+            for (index, message) in messages.enumerated() {
+                let route = routing.route(keys[index])
+                perLane[route.lane, default: []].append(PendingMessage(message: message, writeKey: writeKey, slot: index, completion: completion,
+                                                                       number: route.number, after: route.after))
+            }
+            for (lane, items) in perLane { lanes[lane].enqueue(items) }
         }
-        for (lane, items) in perLane { lanes[lane].enqueue(items) }
         return completion
     }
 
     /// Stops the lanes after they drained what was queued.
     public func stop() { for lane in lanes { lane.stop() } }
 
+    /// The lane `message` would take now.
     func laneIndex(for message: SegmentMessage) -> Int {
-        guard let key = MessageIdentity(message).keys.first else { return 0 }
-        return Int(UInt64(bitPattern: key.hash) % UInt64(lanes.count))
+        routing.withLock { $0.lane(for: MessageIdentity(message).lookupKeys) }
     }
 }
 
@@ -72,6 +82,10 @@ struct PendingMessage: Sendable {
     let writeKey: UUID
     let slot: Int
     let completion: BatchCompletion
+    /// Its number in its lane (1, 2, …).
+    let number: Int
+    /// Messages of other lanes that must be applied first (`LaneRouting`).
+    let after: [LaneMark]
 }
 
 /// Collects the results of one request's messages; the request thread waits on it.
@@ -106,11 +120,13 @@ final class Lane: @unchecked Sendable {
     let service: IngestService
     let maxBatch: Int
     let logger: Logger
+    /// How many messages each lane has finished (shared by the lanes of a pipeline).
+    let progress: ConditionLocked<[Int]>
     private let state = ConditionLocked((queue: [PendingMessage](), stopping: false))
     private let thread = Locked<NativeThread?>(nil)
 
-    init(index: Int, service: IngestService, maxBatch: Int, logger: Logger) {
-        self.index = index; self.service = service; self.maxBatch = maxBatch; self.logger = logger
+    init(index: Int, service: IngestService, maxBatch: Int, progress: ConditionLocked<[Int]>, logger: Logger) {
+        self.index = index; self.service = service; self.maxBatch = maxBatch; self.progress = progress; self.logger = logger
     }
 
     func start() {
@@ -136,12 +152,20 @@ final class Lane: @unchecked Sendable {
         while true {
             let batch = state.withLock(when: { !$0.queue.isEmpty || $0.stopping }) { s -> [PendingMessage]? in
                 if s.queue.isEmpty { return nil }  // stopping, and drained
-                let take = min(maxBatch, s.queue.count)
+                var take = min(maxBatch, s.queue.count)
+                // A message that waits for other lanes starts a batch: the ones before it go first.
+                if let cut = s.queue.prefix(take).dropFirst().firstIndex(where: { !$0.after.isEmpty }) { take = cut }
                 defer { s.queue.removeFirst(take) }
                 return Array(s.queue.prefix(take))
             }
-            guard let batch else { break }
+            guard let batch, let last = batch.last else { break }
+            if let marks = batch.first?.after, !marks.isEmpty {
+                // Marks name messages routed earlier, so lanes never wait on each other in a circle.
+                progress.withLock(when: { done in marks.allSatisfy { done[$0.lane] >= $0.count } }) { _ in }
+            }
             apply(batch)
+            progress.withLock { $0[index] = last.number }
+            progress.broadcast()
         }
     }
 

@@ -45,6 +45,11 @@ extension IngestService {
                 results.append(.success(earlier))
                 continue
             }
+            if !start.suppressed.isEmpty, identity.lookupKeys.contains(where: start.suppressed.contains) {
+                pending.append(contentsOf: [store.countSuppressedDropsQuery(identity.lookupKeys.filter(start.suppressed.contains), at: clock())])
+                results.append(.success(dropped()))
+                continue
+            }
             if !undecodable.isEmpty,
                let failure = Self.undecodableLead(of: identity.lookupKeys, resolved: resolved, leads: leads, undecodable: undecodable) {
                 counters.add { $0.quarantinedMessages += 1 }

@@ -23,6 +23,12 @@ public final class IngestCounters: Sendable {
         public var quarantinedLeads = 0
         /// Messages that failed alone (409) because their lead is quarantined.
         public var quarantinedMessages = 0
+        /// Valid messages whose `integrations` left leadrouter out: accepted, not applied.
+        public var notAddressed = 0
+        /// analytics.js metric series received on `/v1/m` (counted, nothing stored).
+        public var browserMetricSeries = 0
+        /// Messages dropped because they carried an identity suppressed by an erasure.
+        public var suppressedMessages = 0
     }
 
     private let state = Locked(Snapshot())
@@ -32,4 +38,10 @@ public final class IngestCounters: Sendable {
     public var snapshot: Snapshot { state.withLock { $0 } }
 
     func add(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+
+    /// Counts messages accepted but not applied (`SegmentMessage.addressedToLeadrouter`).
+    package func countNotAddressed(_ count: Int) { if count > 0 { add { $0.notAddressed += count } } }
+
+    /// Counts analytics.js metric series (`POST /v1/m`).
+    package func countBrowserMetricSeries(_ count: Int) { add { $0.browserMetricSeries += count } }
 }

@@ -12,6 +12,9 @@ public struct IngestResult: Sendable {
     public var decision: PostgresJSON
     /// True when the message had been applied before and this is the stored answer.
     public var duplicate: Bool
+    /// True when the message was dropped because it carries an identity suppressed by an
+    /// erasure: nothing of it was stored (only the drop was counted).
+    public var dropped = false
 }
 
 /// The ingest use case: one message → identity resolution → locked lead row → engine → state,
@@ -26,13 +29,16 @@ public final class IngestService: Sendable {
     let decisionHook: any DecisionHook
     package let clock: @Sendable () -> Date
     package let logger: Logger
+    /// What is stored of `context.ip` (`retention.context_ip`).
+    let contextIP: ContextIPPolicy
     /// Tests only: called at the end of `applyBatch`, before the round trip with the writes and COMMIT.
     let beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
+                 contextIP: ContextIPPolicy = .truncate,
                  beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, logger: Logger) {
-        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters
+        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters; self.contextIP = contextIP
         self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
 
@@ -64,6 +70,10 @@ public final class IngestService: Sendable {
                                                   messageId: message.messageIdProvided ? message.messageId : nil)
         if let done = start.processed { return duplicate(done) }
         let now = clock()
+        if !start.suppressed.isEmpty {
+            try store.connection.execute(store.countSuppressedDropsQuery(Array(start.suppressed), at: now))
+            return dropped()
+        }
         let (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
         let pending = PendingStatements(store: store)
         let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
@@ -81,6 +91,15 @@ public final class IngestService: Sendable {
         let decision = done.response.map(Self.canonical) ?? DecisionJSON.strings(["lead_id": done.leadId.uuidString.lowercased()])
         return IngestResult(leadId: done.leadId, eventId: done.eventId, decision: decision, duplicate: true)
     }
+
+    /// The answer to a message dropped because one of its identities is suppressed (an erased
+    /// person): no lead, no event; Segment endpoints still answer `success`, as Segment does.
+    func dropped() -> IngestResult {
+        counters.add { $0.suppressedMessages += 1 }
+        return IngestResult(leadId: Store.nilUUID, eventId: Store.nilUUID, decision: Self.droppedAnswer, duplicate: false, dropped: true)
+    }
+
+    static let droppedAnswer = PostgresJSON(rawBytes: Array(#"{"dropped":true,"reason":"identity_suppressed"}"#.utf8))
 
     /// Everything after the lead rows are locked: merge (run now), profile, engine, and the
     /// message's writes staged in `pending` — the new lead row, its identities, the event, the
@@ -111,11 +130,8 @@ public final class IngestService: Sendable {
         }
 
         let event = EngineEventMapping.event(for: message)
-        var evaluation = engine.evaluate(state: state, event: event, now: now)
-        if event != nil, evaluation.newState.lastSource == nil {
-            let touch = LeadState.Touch(channel: "unknown", at: Timestamp(message.occurredAt))
-            evaluation.newState.firstSource = touch
-            evaluation.newState.lastSource = touch
+        let evaluation = engine.evaluate(state: state, event: event, now: now)
+        if state.firstSource == nil, evaluation.newState.firstSource?.channel == SourceFallback.unknown {
             counters.add { $0.unknownSources += 1 }
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
@@ -125,10 +141,15 @@ public final class IngestService: Sendable {
         pending.rows.events.append(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,
-            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event)))
+            writeKeyId: writeKey, message: EngineEventMapping.storedMessage(message, event: event, ip: contextIP)))
+        if let consent = evaluation.newState.traits["consent"], consent != before.traits["consent"] {
+            pending.rows.outbox.append(OutboxMessage(topic: .leadConsentChanged, leadId: lead.id,
+                                                     payload: DecisionJSON.consentChange(leadId: lead.id, eventId: eventId, consent: consent)))
+        }
         let written = try EvaluationWriter(store: store, hook: decisionHook).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
-            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, into: pending)
+            previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, occurredAt: message.occurredAt,
+            decisionsBefore: lead.decisionSeq, into: pending)
         if message.messageIdProvided {
             pending.rows.recordProcessed(StagedWrites.ProcessedRow(
                 writeKey: writeKey, messageId: message.messageId,
@@ -136,6 +157,7 @@ public final class IngestService: Sendable {
         }
         lead.state = evaluation.newState
         lead.primarySegment = written.decision.primarySegment
+        lead.decisionSeq = written.decisions
         counters.add { $0.applied += 1 }
         return (IngestResult(leadId: lead.id, eventId: eventId, decision: written.document, duplicate: false), lead)
     }
@@ -240,6 +262,7 @@ extension IngestService: LeadStatusChanging {
             evaluation.decision.explanation.status = StatusExplanation(from: lead.state.status, to: status, by: "crm")
         }
         return try EvaluationWriter(store: store, hook: decisionHook).write(
-            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil).document
+            leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil,
+            decisionsBefore: lead.decisionSeq).document
     }
 }

@@ -24,6 +24,8 @@ public struct ProfileUpdate: Sendable {
         }
         // Segment's context.location.country and context.timezone, when the lead has no country.
         mapper.applyContextGeography(message.context, to: &state)
+        // Segment's context.consent.categoryPreferences, on any kind of message.
+        mapper.applyContextConsent(message.context, to: &state)
         if let email = identity.email {
             mapper.applyEmail(email, to: &state)
         } else if let invalid = identity.invalidEmail {

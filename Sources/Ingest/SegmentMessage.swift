@@ -37,6 +37,9 @@ public struct SegmentMessage: Sendable, Equatable {
     public var writeKey: String?
     /// Size of the message as received, in bytes of compact JSON (limits are per message).
     public var sizeBytes: Int
+    /// Whether the sender's `integrations` let leadrouter act on it (`SegmentIntegrations`):
+    /// a message that says no is accepted and answered like any other, but not applied.
+    public var addressedToLeadrouter = true
 }
 
 /// A problem with one field of a message: RFC 9457 `errors[]` items.

@@ -63,6 +63,7 @@ extension SegmentMessageDecoder {
         if case .object(let shared)? = inherited["context"] {
             for (k, v) in shared where context[k] == nil { context[k] = v }
         }
+        if let campaign = CampaignFromPage.campaign(in: context) { context["campaign"] = .object(campaign) }
 
         switch kind {
         case .track?:
@@ -104,7 +105,8 @@ extension SegmentMessageDecoder {
             userId: userId, anonymousId: anonymousId, event: event, properties: properties,
             traits: ownTraits.merging(context["traits"]?.objectValue ?? [:]) { own, _ in own },
             context: context, groupId: groupId, previousId: previousId,
-            category: string("category"), occurredAt: occurredAt, writeKey: string("writeKey"), sizeBytes: size)
+            category: string("category"), occurredAt: occurredAt, writeKey: string("writeKey"), sizeBytes: size,
+            addressedToLeadrouter: SegmentIntegrations.addressLeadrouter(fields["integrations"]))
     }
 
     /// A date-time field, or nil (absent, or an error appended under `pointer`): ISO 8601, and
@@ -135,19 +137,15 @@ extension Value {
     var objectValue: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
 }
 
-/// ISO 8601 date-times as SDKs send them: with or without fractional seconds, `Z` or an offset
-/// (`Timestamp.parse`: formatter-free for the common `…T…:….mmmZ` shape), to the millisecond.
-/// Only texts that begin with a four-digit year and `-` are parsed (and at most 64 bytes): no
-/// parser below sees a year it could turn into an out-of-range millisecond count.
+/// ISO 8601 date-times as SDKs send them (`InternetDateTime` in Essentials: `Z` or an offset,
+/// 0–9 fraction digits and more ignored, `t`/`z`, one-digit month and day), to the millisecond.
+/// Only texts that begin with a four-digit year and `-` are parsed, and at most 64 bytes.
 package enum ISO8601 {
     package static func parse(_ text: String) -> Date? {
         let bytes = text.utf8
         guard bytes.count >= 10, bytes.count <= 64,
               bytes.prefix(4).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), bytes.dropFirst(4).first == UInt8(ascii: "-")
         else { return nil }
-        // `…:SSZ` read as `…:SS.000Z` by the canonical parser (proleptic Gregorian, like every
-        // other shape it reads; Foundation's calendar is Julian before 1582).
-        if bytes.count == 20, bytes.last == UInt8(ascii: "Z") { return Timestamp.parse(text.dropLast() + ".000Z")?.date }
         return Timestamp.parse(text)?.date
     }
 

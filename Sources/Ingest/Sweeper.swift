@@ -62,7 +62,8 @@ public final class Sweeper: Sendable {
                 let evaluation = engine.evaluate(state: state, now: now)
                 try EvaluationWriter(store: store, hook: decisionHook).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
                                                          previousPrimary: lead.primarySegment,
-                                                         evaluation: evaluation, eventId: nil, recordDecision: false,
+                                                         evaluation: evaluation, eventId: nil, decisionsBefore: lead.decisionSeq,
+                                                         recordDecision: false,
                                                          exactSchedule: true, into: pending)
             }
             try pending.flush()

@@ -9,7 +9,7 @@ import Postgres
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Manage API keys.",
-        subcommands: [KeysCreateCommand.self, KeysListCommand.self, KeysRevokeCommand.self, KeysRotateCommand.self])
+        subcommands: [KeysCreateCommand.self, KeysListCommand.self, KeysRevokeCommand.self, KeysRotateCommand.self, KeysCORSCommand.self])
 }
 
 /// The database options every `keys` subcommand takes.
@@ -17,13 +17,18 @@ struct KeysDatabaseOptions: ParsableArguments {
     @Option(help: "Database URL (default: $DATABASE_URL).") var databaseURL: String?
 
     func connect() throws -> PostgresConnection {
+        var logger = Logger(label: "leadrouter")
+        logger.logLevel = .warning
+        return try PostgresConnection(configuration: PostgresConfiguration(url: try url()), logger: logger)
+    }
+
+    /// `--database-url`, else `$DATABASE_URL`; exits 78 (configuration error) when neither is set.
+    func url() throws -> String {
         guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
             stderrLine("leadrouter: DATABASE_URL is not set")
             throw ExitCode(78)
         }
-        var logger = Logger(label: "leadrouter")
-        logger.logLevel = .warning
-        return try PostgresConnection(configuration: PostgresConfiguration(url: url), logger: logger)
+        return url
     }
 }
 
@@ -53,6 +58,8 @@ struct KeysCreateCommand: ParsableCommand {
     var isPublic = false
     @Option(help: "Bind the key to this owner (e.g. rep_anna): it claims and acks queue items only as that owner.")
     var owner: String?
+    @Option(help: "Browser origins allowed with this key instead of ingest.cors_allowed_origins: * or comma-separated https://host[:port].")
+    var corsAllowedOrigins: String?
     @OptionGroup var database: KeysDatabaseOptions
 
     func run() throws {
@@ -62,7 +69,9 @@ struct KeysCreateCommand: ParsableCommand {
         case nil: throw ValidationError("Missing expected argument '--scopes <scopes>'")
         case let text?: do { parsed = try APIScope.parseList(text) } catch { throw ValidationError("\(error)") }
         }
-        let settings = APIKeySettings(name: name, scopes: parsed, signingSecret: signingSecret, isPublic: isPublic, ownerId: owner)
+        let origins = try corsAllowedOrigins.map(parseOrigins)
+        let settings = APIKeySettings(name: name, scopes: parsed, signingSecret: signingSecret, isPublic: isPublic, ownerId: owner,
+                                      corsAllowedOrigins: origins)
         do { try settings.validate() } catch { throw ValidationError(error.description) }
         let created = try KeyAdmin.create(settings, on: try database.connect())
         var traits: [String] = []
@@ -150,5 +159,37 @@ struct KeysRotateCommand: ParsableCommand {
             print("rotated key \(id.uuidString.lowercased()): it works until \(until); new key \(new.key.id.uuidString.lowercased()) '\(new.key.name)'")
             print(new.plaintext)
         }
+    }
+}
+
+/// `--cors-allowed-origins` text (`*` or comma-separated origins), or a usage error naming the bad one.
+func parseOrigins(_ text: String) throws -> AllowedOrigins {
+    do { return try AllowedOrigins.parse(text) } catch { throw ValidationError("--cors-allowed-origins \(error)") }
+}
+
+/// `leadrouter keys cors ID (ORIGINS | --default)`: a key's own CORS origins.
+struct KeysCORSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cors", abstract: "Set the browser origins (CORS) allowed with a key, or --default to follow ingest.cors_allowed_origins.",
+        discussion: "ORIGINS: * or comma-separated https://host[:port]. Running nodes see the change within their key cache time (10 s).")
+
+    @Argument(help: "The key id (keys list).") var id: String
+    @Argument(help: "* or comma-separated origins.") var origins: String?
+    @Flag(name: .customLong("default"), help: "Drop the key's own list: ingest.cors_allowed_origins applies again.") var useDefault = false
+    @OptionGroup var database: KeysDatabaseOptions
+
+    func validate() throws {
+        guard (origins == nil) == useDefault else { throw ValidationError("give either ORIGINS or --default") }
+    }
+
+    func run() throws {
+        let id = try parseKeyID(id)
+        let list = try origins.map(parseOrigins)
+        guard let changed = try Store(try database.connect()).setCORSOrigins(id: id, list) else {
+            stderrLine("leadrouter: no key \(id.uuidString.lowercased())")
+            throw ExitCode(1)
+        }
+        print("key \(changed.id.uuidString.lowercased()) '\(changed.name)' CORS origins: "
+              + (changed.corsAllowedOrigins.map { $0.list.isEmpty ? "none" : $0.list.joined(separator: ",") } ?? "the default (ingest.cors_allowed_origins)"))
     }
 }

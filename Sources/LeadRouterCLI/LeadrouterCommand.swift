@@ -13,6 +13,7 @@ struct LeadrouterCommand: ParsableCommand {
             RulesCommand.self,
             KeysCommand.self,
             AccountsCommand.self,
+            LeadsCommand.self,
             DevCommand.self,
         ]
     )

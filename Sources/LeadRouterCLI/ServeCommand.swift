@@ -58,11 +58,15 @@ struct ServeCommand: ParsableCommand {
         var options = LeadRouterApp.Options(databaseURL: databaseURL, rulesYAML: try ServiceRunner.readRules(rules),
                                             rulesFileName: rules)
         options.server = settings.server.httpServerConfiguration
+        options.server.logPrivacy.personalData = settings.logPersonalData
         options.webhooks = settings.webhooks
         options.ingestLanes = settings.ingestLanes
         options.ingestLimits = settings.ingestLimits
+        options.corsAllowedOrigins = settings.corsAllowedOrigins
         options.rateLimits = settings.rateLimits
         options.statementTimeout = settings.statementTimeout
+        options.retention = settings.retention
+        options.contextIP = settings.contextIP
         options.version = LeadrouterVersion.string
         if migrate { options.migrationsDirectory = URL(fileURLWithPath: migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

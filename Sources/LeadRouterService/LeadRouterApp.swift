@@ -6,6 +6,7 @@ import Ingest
 import LeadStore
 import Logging
 import Postgres
+import Privacy
 import Profiles
 import RulesTools
 import SalesQueues
@@ -40,6 +41,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Most messages one lane applies in one transaction.
         public var maxMessagesPerTransaction = 256
         public var ingestLimits = IngestLimits()
+        /// Browser origins allowed to call the ingest endpoints (`ingest.cors_allowed_origins`);
+        /// a key's own list replaces it for that key.
+        public var corsAllowedOrigins = AllowedOrigins.none
         public var freeMail = FreeMailDomains.default
         /// The service's notion of now (tests inject one; the engine never reads a clock).
         public var clock: @Sendable () -> Date = Date.init
@@ -58,6 +62,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
         /// queues, admin writes), in seconds; nil leaves the server's setting.
         public var statementTimeout: Double? = 5
+        /// The retention job (`retention.*`): nil runs none on this node (tests run it by hand
+        /// through `retention`); `serve` passes the configured settings.
+        public var retention: RetentionSettings?
+        /// What ingest stores of `context.ip` (`retention.context_ip`).
+        public var contextIP = ContextIPPolicy.truncate
         /// Tests only: runs in each lane transaction after its writes were staged, just before
         /// the round trip that carries them and COMMIT (e.g. to kill the connection there).
         package var ingestBeforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
@@ -87,6 +96,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     package let keyAdmin: KeyAdmin
     private let keyUsageJob: PeriodicJob
     public let webhookDelivery: WebhookDelivery
+    /// Prunes by age (`Options.retention`, or defaults when nil: a test runs it with `runOnce`).
+    public let retention: RetentionJob
     public let readiness = ReadinessChecks()
     /// The buckets of the API's rate limits (one set per service, shared by every route).
     let rateLimits: RateLimits
@@ -122,7 +133,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         let salesRouting = SalesRouting()
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
-                               decisionHook: salesRouting, clock: options.clock, beforeCommit: options.ingestBeforeCommit, logger: logger)
+                               decisionHook: salesRouting, clock: options.clock, contextIP: options.contextIP,
+                               beforeCommit: options.ingestBeforeCommit, logger: logger)
+        retention = RetentionJob(pool: pool, settings: options.retention ?? RetentionSettings(),
+                                 longestWindow: Double(engine.ruleset.signals.map(\.window).max() ?? 0) / 1000,
+                                 clock: options.clock, logger: logger)
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
                                        maxBatch: options.maxMessagesPerTransaction, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
@@ -155,7 +170,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             root.group("/v1", middleware: api.common) { v1 in
-                IngestRoutes(pipeline: pipeline, limits: options.ingestLimits).install(into: &v1, api)
+                let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
+                IngestRoutes(pipeline: pipeline, limits: options.ingestLimits, cors: cors).install(into: &v1, api)
+                BrowserRoutes(cors: cors, counters: ingest.counters, defaultProtocol: options.server.tls == nil ? "http" : "https")
+                    .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
@@ -163,6 +181,8 @@ public final class LeadRouterApp: @unchecked Sendable {
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
+                PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
+                              exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
                 TrackerScriptRoutes().install(into: &v1)
             }
         }
@@ -172,7 +192,9 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// Starts listening (and the sweeper); `port` is the bound port afterwards.
     public func start() throws {
         queues.start(runWorker: options.runQueueWorker)
-        let server = HTTPServer(configuration: options.server, router: router(), logger: logger)
+        var serverConfiguration = options.server
+        serverConfiguration.logPrivacy.redactPath = PathRedaction.redactWriteKey
+        let server = HTTPServer(configuration: serverConfiguration, router: router(), logger: logger)
         try server.start()
         self.server = server
         if options.runSweeper {
@@ -180,6 +202,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             sweeperRunning = true
         }
         if options.webhooks.enabled { webhookDelivery.start() }
+        if options.retention?.enabled == true { retention.start() }
         let usage = keyUsage, pool = self.pool, logger = self.logger
         keyUsageJob.start(pauseFirst: true) {
             do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }
@@ -202,6 +225,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         server?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
+        retention.stop()
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()

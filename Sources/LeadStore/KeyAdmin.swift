@@ -88,6 +88,14 @@ package final class KeyAdmin: Sendable {
         return revoked
     }
 
+    /// Sets key `id`'s own CORS origins (nil: the global default again) and forgets the key on
+    /// this node at once (other nodes within their cache time); nil when there is no such key.
+    package func setCORSOrigins(_ id: UUID, _ origins: AllowedOrigins?) throws -> APIKeyListing? {
+        let changed = try pool.withConnection { try Store($0).setCORSOrigins(id: id, origins) }
+        if changed != nil { directory?.forget(keyID: id) }
+        return changed
+    }
+
     /// A new key with `id`'s settings; `id` keeps working for `graceSeconds`, then stops.
     package func rotate(_ id: UUID, graceSeconds: Int) throws -> Rotation {
         let result = try pool.withTransaction { try Self.rotate(id, graceSeconds: graceSeconds, on: $0) }

@@ -16,6 +16,9 @@ public struct LeadRecord: Sendable {
     public var mergedInto: UUID?
     public var createdAt: Date
     public var updatedAt: Date
+    /// How many decisions the lead has: the next one gets `decisionSeq + 1` (per-lead order,
+    /// kept on the row every decision writer holds locked).
+    public var decisionSeq: Int
 
     /// The columns `init(row:)` reads, in result order: every SELECT of a lead lists them through
     /// `columns`, so the row is decoded by position (finding 32 columns by name cost hundreds of
@@ -24,7 +27,7 @@ public struct LeadRecord: Sendable {
         case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
         case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
         case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
-        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq
 
         /// The column's SQL name (snake case of the case name).
         var name: String {
@@ -41,7 +44,7 @@ public struct LeadRecord: Sendable {
     package init(newLeadAt now: Date) {
         id = UUID(); state = LeadState(); state.status = "new"
         primarySegment = nil; ownerId = nil; rulesetVersion = nil; nextEvaluationAt = nil; mergedInto = nil
-        createdAt = now; updatedAt = now
+        createdAt = now; updatedAt = now; decisionSeq = 0
     }
 
     init(row: PostgresRow) throws {
@@ -87,6 +90,7 @@ public struct LeadRecord: Sendable {
         mergedInto = try row.decode(UUID?.self, at: Column.mergedInto.rawValue)
         createdAt = try row.decode(Date.self, at: Column.createdAt.rawValue)
         updatedAt = try row.decode(Date.self, at: Column.updatedAt.rawValue)
+        decisionSeq = try row.decode(Int.self, at: Column.decisionSeq.rawValue)
     }
 }
 

@@ -56,6 +56,8 @@ package struct StagedWrites {
         /// Store `nextEvaluationAt` as it is (the sweeper). Otherwise the row keeps an earlier
         /// time it already holds (see `Store.leadSaveQueries`).
         var exactSchedule: Bool
+        /// The lead's decision count after the staged decisions (`leads.decision_seq`).
+        var decisionSeq: Int
     }
 
     package struct DecisionRow {
@@ -65,13 +67,17 @@ package struct StagedWrites {
         var eventId: UUID?
         var rulesetVersion: Int
         var evaluatedAt: Date
+        /// The decision's number among its lead's (`decisions.seq`).
+        var seq: Int
         var document: PostgresJSON
         /// The message whose idempotency record answers with this decision: that record is
         /// written by the decision's own statement, so the document is sent and parsed once.
         var answers: (writeKey: UUID, messageId: String)?
 
-        package init(leadId: UUID, eventId: UUID? = nil, rulesetVersion: Int, evaluatedAt: Date, document: PostgresJSON, answers: (writeKey: UUID, messageId: String)? = nil) {
-            self.leadId = leadId; self.eventId = eventId; self.rulesetVersion = rulesetVersion; self.evaluatedAt = evaluatedAt; self.document = document; self.answers = answers
+        package init(leadId: UUID, eventId: UUID? = nil, rulesetVersion: Int, evaluatedAt: Date, seq: Int, document: PostgresJSON,
+                     answers: (writeKey: UUID, messageId: String)? = nil) {
+            self.leadId = leadId; self.eventId = eventId; self.rulesetVersion = rulesetVersion; self.evaluatedAt = evaluatedAt
+            self.seq = seq; self.document = document; self.answers = answers
         }
     }
 
@@ -126,7 +132,7 @@ package struct StagedWrites {
 
     /// Records the lead's new state; a lead saved again keeps the state its row held first.
     package mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
-                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false) {
+                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false, decisionSeq: Int) {
         if var save = leadSaves[id] {
             save.state = state
             save.primarySegment = primarySegment
@@ -134,11 +140,12 @@ package struct StagedWrites {
             save.nextEvaluationAt = nextEvaluationAt
             save.membershipsChanged = save.membershipsChanged || membershipsChanged
             save.exactSchedule = save.exactSchedule || exactSchedule
+            save.decisionSeq = decisionSeq
             leadSaves[id] = save
         } else {
             leadSaves[id] = LeadSave(state: state, stored: stored, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
                                      nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged,
-                                     exactSchedule: exactSchedule)
+                                     exactSchedule: exactSchedule, decisionSeq: decisionSeq)
             leadOrder.append(id)
         }
     }

@@ -14,6 +14,8 @@ public struct StoredAPIKey: Sendable, Equatable {
     public var ownerId: String?
     /// Set by a rotation: the key stops working at this instant (its grace period ends).
     public var expiresAt: Date?
+    /// The browser origins allowed with this key (CORS); nil follows `ingest.cors_allowed_origins`.
+    public var corsAllowedOrigins: AllowedOrigins?
 
     /// Whether the key has stopped working by `now` (a rotated key past its grace period).
     public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
@@ -38,8 +40,10 @@ public struct APIKeyListing: Sendable, Equatable {
     public var expiresAt: Date?
     /// The key a rotation replaced.
     public var rotatedFrom: UUID?
+    /// Its own CORS origins, or nil (the global default applies).
+    public var corsAllowedOrigins: AllowedOrigins?
 
-    static let columns = "id, name, prefix, scopes, public, owner_id, signing_secret IS NOT NULL AS signed, created_at, last_used_at, revoked_at, expires_at, rotated_from"
+    static let columns = "id, name, prefix, scopes, public, owner_id, signing_secret IS NOT NULL AS signed, created_at, last_used_at, revoked_at, expires_at, rotated_from, cors_allowed_origins"
 
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, "id"); name = try row.decode(String.self, "name")
@@ -49,6 +53,12 @@ public struct APIKeyListing: Sendable, Equatable {
         signed = try row.decode(Bool.self, "signed"); createdAt = try row.decode(Date.self, "created_at")
         lastUsedAt = try row.decode(Date?.self, "last_used_at"); revokedAt = try row.decode(Date?.self, "revoked_at")
         expiresAt = try row.decode(Date?.self, "expires_at"); rotatedFrom = try row.decode(UUID?.self, "rotated_from")
+        corsAllowedOrigins = try Self.origins(row)
+    }
+
+    /// `cors_allowed_origins` as stored (checked when written; an unreadable list allows nothing).
+    static func origins(_ row: PostgresRow) throws -> AllowedOrigins? {
+        try row.decode([String]?.self, "cors_allowed_origins").map { (try? AllowedOrigins.parse(list: $0)) ?? .none }
     }
 }
 
@@ -59,9 +69,13 @@ public struct APIKeySettings: Sendable, Equatable {
     public var signingSecret: String?
     public var isPublic: Bool
     public var ownerId: String?
+    /// The key's own CORS origins; nil follows the global default.
+    public var corsAllowedOrigins: AllowedOrigins?
 
-    public init(name: String, scopes: Set<APIScope>, signingSecret: String? = nil, isPublic: Bool = false, ownerId: String? = nil) {
+    public init(name: String, scopes: Set<APIScope>, signingSecret: String? = nil, isPublic: Bool = false, ownerId: String? = nil,
+                corsAllowedOrigins: AllowedOrigins? = nil) {
         self.name = name; self.scopes = scopes; self.signingSecret = signingSecret; self.isPublic = isPublic; self.ownerId = ownerId
+        self.corsAllowedOrigins = corsAllowedOrigins
     }
 }
 
@@ -76,9 +90,9 @@ extension Store {
     public func createAPIKey(key: NewAPIKey, settings: APIKeySettings, rotatedFrom: UUID? = nil) throws -> UUID {
         let scopeList = settings.scopes.map(\.rawValue).sorted()
         return try connection.query("""
-            INSERT INTO api_keys (name, hash, prefix, scopes, signing_secret, public, owner_id, rotated_from)
+            INSERT INTO api_keys (name, hash, prefix, scopes, signing_secret, public, owner_id, rotated_from, cors_allowed_origins)
             VALUES (\(settings.name), \(Data(key.hash)), \(key.prefix), \(scopeList), \(settings.signingSecret),
-                    \(settings.isPublic), \(settings.ownerId), \(rotatedFrom))
+                    \(settings.isPublic), \(settings.ownerId), \(rotatedFrom), \(settings.corsAllowedOrigins?.list))
             RETURNING id
             """).scalar(UUID.self)
     }
@@ -86,7 +100,7 @@ extension Store {
     /// The unrevoked, unexpired key whose SHA-256 is `hash`, or nil.
     public func apiKey(hash: [UInt8]) throws -> StoredAPIKey? {
         let rows = try connection.query("""
-            SELECT id, name, scopes, signing_secret, public, owner_id, expires_at FROM api_keys
+            SELECT id, name, scopes, signing_secret, public, owner_id, expires_at, cors_allowed_origins FROM api_keys
             WHERE hash = \(Data(hash)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
             """)
         guard let row = rows.first else { return nil }
@@ -94,7 +108,7 @@ extension Store {
         return StoredAPIKey(id: try row.decode(UUID.self, "id"), name: try row.decode(String.self, "name"),
                             scopes: Set(scopes), signingSecret: try row.decode(String?.self, "signing_secret"),
                             isPublic: try row.decode(Bool.self, "public"), ownerId: try row.decode(String?.self, "owner_id"),
-                            expiresAt: try row.decode(Date?.self, "expires_at"))
+                            expiresAt: try row.decode(Date?.self, "expires_at"), corsAllowedOrigins: try APIKeyListing.origins(row))
     }
 
     /// Every key, oldest first (revoked and expired ones included).
@@ -122,7 +136,24 @@ extension Store {
             """).first else { return nil }
         let listing = try APIKeyListing(row: row)
         return (listing, APIKeySettings(name: listing.name, scopes: Set(listing.scopes), signingSecret: try row.decode(String?.self, "signing_secret"),
-                                        isPublic: listing.isPublic, ownerId: listing.ownerId))
+                                        isPublic: listing.isPublic, ownerId: listing.ownerId, corsAllowedOrigins: listing.corsAllowedOrigins))
+    }
+
+    /// Sets key `id`'s own CORS origins (nil: back to the global default); nil when there is no such key.
+    public func setCORSOrigins(id: UUID, _ origins: AllowedOrigins?) throws -> APIKeyListing? {
+        try connection.query("""
+            UPDATE api_keys SET cors_allowed_origins = \(origins?.list) WHERE id = \(id)
+            RETURNING \(unsafeRaw: APIKeyListing.columns)
+            """).first.map(APIKeyListing.init(row:))
+    }
+
+    /// Every origin some working key allows on its own (for CORS preflights, which carry no key).
+    public func corsOriginsOfWorkingKeys() throws -> AllowedOrigins {
+        let lists = try connection.query("""
+            SELECT cors_allowed_origins FROM api_keys
+            WHERE cors_allowed_origins IS NOT NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            """).map { try $0.decode([String].self, "cors_allowed_origins") }
+        return lists.reduce(AllowedOrigins.none) { $0.union((try? AllowedOrigins.parse(list: $1)) ?? .none) }
     }
 
     /// Ends key `id`'s life `graceSeconds` from now (an earlier end it already has is kept).

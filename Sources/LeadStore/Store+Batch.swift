@@ -23,6 +23,8 @@ package struct BatchStart {
     package var locked: [LeadRecord]
     /// Those of the rows (locked too) that do not decode: the messages resolving to them fail alone.
     package var undecodable: [UndecodableLead] = []
+    /// Keys of the batch that are suppressed: messages carrying one are dropped.
+    package var suppressed: Set<IdentityKey> = []
 }
 
 extension Store {
@@ -55,8 +57,10 @@ extension Store {
         }
         var found: PostgresResultHandle<[IdentityKey: UUID]>?
         var locked: PostgresResultHandle<(records: [LeadRecord], undecodable: [UndecodableLead])>?
+        var suppressed: PostgresResultHandle<Set<IdentityKey>>?
         if !keys.isEmpty {
             found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
+            suppressed = transaction.add(suppressedKeysQuery(keys), decode: Self.decodeKeys)
             locked = transaction.add("""
                 SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (
                     SELECT i.lead_id FROM identities i
@@ -68,7 +72,7 @@ extension Store {
         try transaction.send()
         let leads = try locked?.get() ?? (records: [], undecodable: [])
         return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: leads.records,
-                          undecodable: leads.undecodable)
+                          undecodable: leads.undecodable, suppressed: try suppressed?.get() ?? [])
     }
 
     /// One statement per table for everything staged, in an order that respects the foreign
@@ -137,6 +141,7 @@ extension Store {
                 if let e = d.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("v", first: &f); j.int(d.rulesetVersion)
                 j.member("t", first: &f); j.micros(d.evaluatedAt)
+                j.member("q", first: &f); j.int(d.seq)
                 if let a = d.answers {
                     j.member("pw", first: &f); j.uuid(a.writeKey)
                     j.member("pm", first: &f); j.string(a.messageId)
@@ -148,9 +153,9 @@ extension Store {
             queries.append("""
                 WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
                 inserted AS (
-                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, decision)
+                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, seq, decision)
                     SELECT (r ->> 'id')::uuid, (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int,
-                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), r -> 'd'
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), (r ->> 'q')::int8, r -> 'd'
                     FROM d ORDER BY n)
                 INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
                 SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'id')::uuid

@@ -10,6 +10,10 @@ public enum OutboxTopic: String, Sendable, CaseIterable {
     case leadRouted = "lead.routed"
     case leadStatusChanged = "lead.status_changed"
     case leadMerged = "lead.merged"
+    /// Written by an erasure (`LeadErasure`): ids and counts, no personal data.
+    case leadErased = "lead.erased"
+    /// Written by ingest when a message changes the lead's consent answers (`traits.consent`).
+    case leadConsentChanged = "lead.consent_changed"
     case queueSLABreached = "queue.sla_breached"
     /// Written by `leadrouter_route_to_queue` (migrations/0011) when a lead's open item moves queue.
     case queueItemMoved = "queue.item_moved"

@@ -21,9 +21,10 @@ extension Store {
 
     /// One round trip for the start of ingest: advisory locks on the identity keys (so the
     /// idempotency check and resolution below see every earlier writer of these keys), the
-    /// answer already given to `messageId` if any, and the leads of the keys.
+    /// answer already given to `messageId` if any, the leads of the keys, and which of the keys
+    /// are suppressed (erased with "suppress").
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
-        throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID]) {
+        throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID], suppressed: Set<IdentityKey>) {
         var queries: [PostgresQuery] = [Self.indexPlans]
         /// Adds a statement and returns where its result will be: positions are taken as the
         /// pipeline is built, never computed from which statements happen to be present.
@@ -37,6 +38,7 @@ extension Store {
                 """)
         }
         let resolvedResult = keys.isEmpty ? nil : add(resolveQuery(keys))
+        let suppressedResult = keys.isEmpty ? nil : add(suppressedKeysQuery(keys))
         let results = try connection.pipeline(queries)
         var processed: ProcessedMessage?
         if let processedResult, let row = results[processedResult].first {
@@ -44,7 +46,8 @@ extension Store {
                                          response: try row.decode(PostgresJSON?.self, "response"))
         }
         let found = try resolvedResult.map { try Self.decodeResolved(results[$0]) } ?? [:]
-        return (processed, found)
+        let suppressed = try suppressedResult.map { try Self.decodeKeys(results[$0]) } ?? []
+        return (processed, found, suppressed)
     }
 
     func resolveQuery(_ keys: [IdentityKey]) -> PostgresQuery {
@@ -72,9 +75,6 @@ extension Store {
 
     /// A lead's identities by kind, for the read API.
     public func identities(of lead: UUID) throws -> [IdentityKey] {
-        try connection.query("SELECT kind, value FROM identities WHERE lead_id = \(lead) ORDER BY created_at, value").compactMap { row in
-            guard let kind = IdentityKey.Kind(rawValue: try row.decode(String.self, "kind")) else { return nil }
-            return IdentityKey(kind, try row.decode(String.self, "value"))
-        }
+        try identities(of: [lead])[lead] ?? []
     }
 }

@@ -34,6 +34,8 @@ public struct MembershipHistoryRow: Sendable {
 /// One stored decision (`GET /v1/leads/{id}/decisions`).
 public struct DecisionRow: Sendable {
     public var id: UUID
+    /// Its number among the lead's decisions (`decisions.seq`).
+    public var sequence: Int
     public var evaluatedAt: Date
     public var document: PostgresJSON
 }
@@ -77,19 +79,21 @@ extension Store {
         }
     }
 
-    /// Decisions of a lead, newest first, `limit` per page; `cursor` is the previous page's.
+    /// Decisions of a lead, newest first by sequence (the order they were made, whatever their
+    /// clock readings), `limit` per page; `cursor` is the previous page's.
     public func decisions(of lead: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow> {
-        // The cursor is the last decision id of the previous page; its row gives the exact position.
+        // The cursor is the last decision id of the previous page; its row gives the position (an
+        // unknown cursor, none). Documents stored before 0020 get their number from the column.
         let after = cursor.flatMap { UUID(uuidString: $0) }
         let rows = try connection.query("""
-            SELECT id, evaluated_at, decision FROM decisions
-            WHERE lead_id = \(lead) AND (\(after == nil) OR (evaluated_at, id) <
-                  (SELECT evaluated_at, id FROM decisions WHERE lead_id = \(lead) AND id = \(after ?? UUID())))
-            ORDER BY evaluated_at DESC, id DESC LIMIT \(limit + 1)
+            SELECT id, seq, evaluated_at, decision || jsonb_build_object('sequence', seq) AS decision FROM decisions
+            WHERE lead_id = \(lead) AND seq < coalesce((SELECT seq FROM decisions WHERE lead_id = \(lead) AND id = \(after ?? UUID())),
+                                                       \(after == nil ? Int.max : 0))
+            ORDER BY seq DESC LIMIT \(limit + 1)
             """)
         let items = try rows.map {
-            DecisionRow(id: try $0.decode(UUID.self, "id"), evaluatedAt: try $0.decode(Date.self, "evaluated_at"),
-                        document: try $0.decode(PostgresJSON.self, "decision"))
+            DecisionRow(id: try $0.decode(UUID.self, "id"), sequence: try $0.decode(Int.self, "seq"),
+                        evaluatedAt: try $0.decode(Date.self, "evaluated_at"), document: try $0.decode(PostgresJSON.self, "decision"))
         }
         return Page(fetched: items, limit: limit) { $0.id }
     }
@@ -101,17 +105,5 @@ extension Store {
             sizes[try row.decode(String.self, "segment")] = try row.decode(Int.self, "n")
         }
         return sizes
-    }
-
-    /// Members of a segment in lead id order; `cursor` is the last lead id of the previous page.
-    public func members(of segment: String, limit: Int, cursor: String?) throws -> Page<(leadId: UUID, enteredAt: Date)> {
-        let after = cursor.flatMap { UUID(uuidString: $0) }
-        let rows = try connection.query("""
-            SELECT lead_id, entered_at FROM memberships
-            WHERE segment = \(segment) AND (\(after == nil) OR lead_id > \(after ?? UUID()))
-            ORDER BY lead_id LIMIT \(limit + 1)
-            """)
-        let items = try rows.map { (try $0.decode(UUID.self, "lead_id"), try $0.decode(Date.self, "entered_at")) }
-        return Page(fetched: items, limit: limit) { $0.0 }
     }
 }

@@ -44,6 +44,8 @@ public struct ProfileMapper: Sendable {
                 if case .string(let region) = value { state.shipToRegion = region.uppercased() }
             case "company":
                 if case .object(let company) = value { applyCompany(company, to: &state) } else { state.traits[key] = value }
+            case "consent":
+                applyConsent(value, to: &state)
             case "userId", "user_id", "status", "customer":
                 continue
             default:
@@ -82,6 +84,29 @@ public struct ProfileMapper: Sendable {
             return
         }
         if case .string(let zone)? = context["timezone"], let code = TimeZoneCountries.country(of: zone) { state.country = code }
+    }
+
+    /// Consent choices, kept on the lead as `traits.consent` (category → true/false, category
+    /// names lower-cased), merged so that each category keeps its latest answer: Segment's
+    /// `context.consent.categoryPreferences` (`applyContextConsent`) or an explicit `consent`
+    /// trait. Values other than booleans are ignored (an unreadable answer is no answer).
+    public func applyConsent(_ value: Value, to state: inout LeadState) {
+        guard case .object(let categories) = value else { return }
+        var kept: [String: Value] = [:]
+        if case .object(let existing)? = state.traits["consent"] { kept = existing }
+        var changed = false
+        for (category, answer) in categories {
+            guard case .bool = answer, !category.isEmpty, category.utf8.count <= 64 else { continue }
+            let key = category.lowercased()
+            if kept[key] != answer { kept[key] = answer; changed = true }
+        }
+        if changed || state.traits["consent"] == nil, !kept.isEmpty { state.traits["consent"] = .object(kept) }
+    }
+
+    /// Segment's consent object: `context.consent.categoryPreferences`.
+    public func applyContextConsent(_ context: [String: Value], to state: inout LeadState) {
+        guard case .object(let consent)? = context["consent"], let preferences = consent["categoryPreferences"] else { return }
+        applyConsent(preferences, to: &state)
     }
 
     func setCountry(_ value: Value, on state: inout LeadState) {

@@ -5,6 +5,12 @@ public struct Decision: Codable, Sendable, Equatable {
     public var leadId: String?
     /// Filled by the service; the engine leaves it nil.
     public var eventId: String?
+    /// The decision's number among its lead's (1, 2, …, in the order they were made); filled by
+    /// the service, which keeps the count on the lead's row.
+    public var sequence: Int?
+    /// When the evaluated event happened (its `timestamp`); nil for a decision without event
+    /// (time passed, a CRM status change). Filled by the service.
+    public var occurredAt: Timestamp?
     /// `version:` of the ruleset that decided.
     public var rulesetVersion: Int
     /// The `now` of the evaluation.
@@ -56,6 +62,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case leadId = "lead_id", eventId = "event_id", rulesetVersion = "ruleset_version", evaluatedAt = "evaluated_at"
         case segments, primarySegment = "primary_segment", stage, status, score, band, actions, suppressed, explanation
         case nextEvaluationAt = "next_evaluation_at", eventType = "event_type", unknownEventType = "unknown_event_type"
+        case sequence, occurredAt = "occurred_at"
     }
 
     /// Writes every key, with explicit nulls, so consumers see a stable shape.
@@ -77,6 +84,8 @@ public struct Decision: Codable, Sendable, Equatable {
         try c.encode(nextEvaluationAt, forKey: .nextEvaluationAt)
         try c.encode(eventType, forKey: .eventType)
         try c.encode(unknownEventType, forKey: .unknownEventType)
+        try c.encode(sequence, forKey: .sequence)
+        try c.encode(occurredAt, forKey: .occurredAt)
     }
 }
 

@@ -242,6 +242,10 @@ public struct Engine: Sendable {
             let touch = LeadState.Touch(channel: src.channel, at: at)
             if env.lead.firstSource.map({ at < $0.at }) ?? true { env.lead.firstSource = touch }
             if env.lead.lastSource.map({ at >= $0.at }) ?? true { env.lead.lastSource = touch }
+        } else if env.lead.firstSource == nil {
+            let touch = LeadState.Touch(channel: SourceFallback.channel(context: ev.context, properties: ev.properties), at: at)
+            env.lead.firstSource = touch
+            env.lead.lastSource = touch
         }
         if !ev.status.isEmpty, env.lead.statusAt.map({ at >= $0 }) ?? true {
             change = applyStatusRules(ev, env, at: at)
@@ -278,4 +282,6 @@ extension Engine {
     }
 }
 
-func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+/// A score as every resource shows it (decision, lead, segment members): 3 decimals, so one
+/// lead never shows two values for one score.
+public func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }

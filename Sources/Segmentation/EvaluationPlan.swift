@@ -156,7 +156,7 @@ final class EvaluationPlan: Sendable {
         self.stages = stages.map { Check(label: $0.stage, text: $0.when.text, fn: $0.when.node.eval) }
         self.segments = segments.map(Seg.init)
         self.order = order
-        self.suppress = suppress.map { Check(label: $0.channel, text: $0.condition.text, fn: $0.condition.node.eval) }
+        self.suppress = suppress.map { Check(label: $0.channel, text: $0.reason ?? $0.condition.text, fn: $0.condition.node.eval) }
         var byType: [String: [Int]] = [:]
         var any: [Int] = []
         for (i, s) in signals.enumerated() {

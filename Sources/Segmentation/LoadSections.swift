@@ -134,6 +134,51 @@ extension RulesetLoader {
         return teams
     }
 
+    /// `consent:` — `channels` maps a channel to the consent category it needs (`email:
+    /// marketing`), `default` (granted or denied) says what a lead that never answered for a
+    /// category gets. Each mapping becomes a suppression with reason `consent` over the lead's
+    /// `traits.consent.<category>` (kept by ingest from Segment's consent object or a
+    /// `consent` trait), checked before the `suppress:` conditions.
+    func loadConsent(_ n: Node?, _ c: ExprCompiler) -> [Suppression] {
+        guard let n, let m = y.mapping(n, "`consent`", allowed: ["default", "channels"]) else { return [] }
+        var grantedByDefault = true
+        var channels: [(channel: String, category: String, node: Node)] = []
+        for (key, _, value) in m {
+            switch key {
+            case "default":
+                switch y.string(value, "`consent.default`") {
+                case "granted": grantedByDefault = true
+                case "denied": grantedByDefault = false
+                case nil: break
+                case let other?: sink.error(y.loc(value), "`consent.default` must be granted or denied, not `\(other)`")
+                }
+            default:
+                guard let pairs = y.mapping(value, "`consent.channels`", allowed: RulesetLoader.channels) else { continue }
+                for (channel, _, categoryNode) in pairs {
+                    guard let category = y.string(categoryNode, "the consent category of `\(channel)`") else { continue }
+                    guard category.range(of: "^[a-z][a-z0-9_]{0,63}$", options: .regularExpression) != nil else {
+                        sink.error(y.loc(categoryNode), "consent category `\(category)` must be a lowercase name (letters, digits, _), e.g. marketing")
+                        continue
+                    }
+                    channels.append((channel, category, categoryNode))
+                }
+            }
+        }
+        var out: [Suppression] = []
+        for (channel, category, node) in channels {
+            // Missing answers are null: `null == false` is false (granted), `not (null == true)` true (denied).
+            let text = grantedByDefault ? "lead.traits.consent.\(category) == false" : "not (lead.traits.consent.\(category) == true)"
+            c.currentRole = .suppress(channel)
+            defer { c.currentRole = .other }
+            let at = y.loc(node)
+            if let rule = c.compileRule(text, scope: RuleScope(name: "a consent check", timeSensitive: true, allowsInSegment: false),
+                                        locate: { _ in at }) {
+                out.append(Suppression(channel: channel, condition: rule, reason: "consent"))
+            }
+        }
+        return out.sorted { $0.channel < $1.channel }
+    }
+
     func loadSuppress(_ n: Node?, _ c: ExprCompiler) -> [Suppression] {
         guard let n, let m = y.mapping(n, "`suppress`", allowed: RulesetLoader.channels) else { return [] }
         var out: [Suppression] = []

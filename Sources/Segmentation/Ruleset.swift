@@ -138,6 +138,9 @@ public struct Suppression: Sendable {
     public let channel: String
     /// When it holds the channel gets no action; its text is the reason reported.
     public let condition: Rule
+    /// The reason reported instead of the condition's text (`consent` for the suppressions the
+    /// `consent:` section makes).
+    public var reason: String? = nil
 }
 
 /// `routing:`. By default only the primary segment's route acts (one email sequence, one ad

@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "teams", "routing", "segments", "sales"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -107,7 +107,7 @@ final class RulesetLoader {
         let statusRules = compileStatusRules(statuses.rules, c)
         let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
-        let suppress = loadSuppress(section["suppress"], c)
+        let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])
         var segments: [Segment] = []

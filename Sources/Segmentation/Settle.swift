@@ -110,7 +110,8 @@ extension Engine {
         var suppressedBits: UInt8 = 0
         if primary >= 0 {
             let routed = plan.routedChannels(members: env.members, primary: primary)
-            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] != 0 && plan.suppressFns[k].holds(env) {
+            // One reason per channel: the first that holds (consent comes before `suppress:`).
+            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] & ~suppressedBits != 0 && plan.suppressFns[k].holds(env) {
                 if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
                 suppressedBits |= plan.suppressBits[k]
             }

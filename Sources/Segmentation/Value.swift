@@ -78,31 +78,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Parses the format written by `description` without a date formatter (stored lead state
-    /// holds many such times, and an ICU formatter per value costs more than the rest of a
-    /// read); any other ISO 8601 shape (no milliseconds, an offset) falls back to Foundation.
+    /// Parses the format written by `description` on a fast path (stored lead state holds many
+    /// such times), and every other RFC 3339 shape through `InternetDateTime` (Essentials): no
+    /// date formatter either way. Fraction digits past the millisecond are dropped (not rounded).
     public static func parse(_ s: String) -> Timestamp? {
         let bytes = Array(s.utf8)
         if let t = parseCanonical(bytes) { return t }
-        let s = boundingFraction(bytes) ?? s
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return Timestamp(milliseconds: Int64((d.timeIntervalSince1970 * 1000).rounded())) }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return Timestamp(milliseconds: Int64((d.timeIntervalSince1970 * 1000).rounded())) }
-        return nil
-    }
-
-    /// `s` with the fractional seconds cut to 9 digits, or nil when they have at most 9. ICU, behind
-    /// `ISO8601DateFormatter`, divides by zero on a fraction of some 32 digits or more (SIGFPE: the
-    /// process dies, and ingest parses the sender's `timestamp` with it); digits past the
-    /// nanosecond never matter at millisecond resolution.
-    static func boundingFraction(_ bytes: [UInt8]) -> String? {
-        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")) else { return nil }
-        let start = dot + 1
-        let end = bytes[start...].firstIndex { $0 < 0x30 || $0 > 0x39 } ?? bytes.endIndex
-        guard end - start > 9 else { return nil }
-        return String(decoding: bytes[..<(start + 9)] + bytes[end...], as: UTF8.self)
+        return bytes.withUnsafeBufferPointer { InternetDateTime.parse(bytes: $0) }.map { Timestamp(milliseconds: $0.milliseconds) }
     }
 
     /// Reads an ISO 8601 string (with or without milliseconds).

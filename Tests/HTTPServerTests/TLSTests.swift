@@ -102,6 +102,25 @@ final class TLSTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("hello"))
     }
 
+    /// A spooled body (`HTTPBodyFile`) goes through TLS chunk by chunk, then the next answer.
+    func testSpooledBodyOverTLS() throws {
+        let (cert, key) = try makeCertificate()
+        let piece: @Sendable (Int) -> String = { i in String(repeating: String(UnicodeScalar(UInt8(97 + i % 26))), count: 1000) }
+        var router = testRouter()
+        router.add(.GET, "/spooled") { _ in
+            HTTPResponse(status: .ok, bodyFile: try HTTPBodyFile { write in for i in 0..<300 { try write(Array(piece(i).utf8)) } })
+        }
+        let server = try startServer(self, router: router) {
+            $0.tls = TLSConfiguration(certificatePath: cert, keyPath: key)
+        }
+        let client = try TLSTestClient(port: server.port!, trusting: cert)
+        client.send("GET /spooled HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        let text = client.read(responses: 2)
+        XCTAssertTrue(text.contains("Content-Length: 300000"), String(text.prefix(300)))
+        XCTAssertTrue(text.contains("\r\n\r\n" + (0..<300).map(piece).joined() + "HTTP/1.1 200 OK"), "the whole body, then the next answer")
+        XCTAssertTrue(text.hasSuffix("hello"))
+    }
+
     func testConnectionBeyondTheMaximumGets503OverTLS() throws {
         let (cert, key) = try makeCertificate()
         let server = try startServer(self, router: testRouter()) {

@@ -22,11 +22,14 @@ final class APIMiddlewareTests: XCTestCase {
     /// The matrix, from the route's method and pattern (the documented table, written out).
     static func access(_ route: HTTPRoute) -> Access {
         let pattern = route.pattern
-        if ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch"].contains(pattern) {
+        if ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
+            "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/import", "/v1/b", "/v1/projects/{writeKey}/settings"].contains(pattern) {
             return .ingestPublic
         }
         if pattern == "/v1/events" { return .ingestSecret }
         if route.method == .PATCH, pattern.hasPrefix("/v1/leads") { return .write }
+        // Data-subject requests (erase, export): admin only.
+        if route.method == .DELETE && pattern == "/v1/leads/{id}" || pattern == "/v1/leads/{id}/export" { return .admin }
         if pattern.hasPrefix("/v1/leads") || pattern.hasPrefix("/v1/segments") { return .read }
         if pattern.hasPrefix("/v1/queues") || pattern.hasPrefix("/v1/owners") { return .queue }
         if ["/v1/accounts", "/v1/subscriptions", "/v1/deliveries", "/v1/keys", "/v1/quarantine"].contains(where: { pattern.hasPrefix($0) }) { return .admin }
@@ -65,11 +68,20 @@ final class APIMiddlewareTests: XCTestCase {
         ]
         let client = try service.client()
 
-        // lr.js is public like /healthz (a <script> tag sends no key): outside the matrix.
+        // Open by design: CORS preflights (a browser sends no key with them), analytics.js's
+        // telemetry (`/v1/m`, counted and never stored), BrowserIngestTests covers them; and
+        // lr.js, public like /healthz (a <script> tag sends no key), TrackerScriptTests'.
         let assets = ["/v1/lr.js", "/v1/lr-\(TrackerScript.version).js"]
-        let routes = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") && !assets.contains($0.pattern) }
         for asset in assets { XCTAssertEqual(try client.request("GET", asset).status, 200, asset) }
-        XCTAssertEqual(routes.count, 38, "8 ingest, 5 lead, 2 segment, 6 queue, 4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 4 key, 2 quarantine routes")
+        let all = service.app.router().routes.filter { $0.pattern.hasPrefix("/v1/") && !assets.contains($0.pattern) }
+        let open = all.filter { $0.method == .OPTIONS || $0.pattern == "/v1/m" }
+        XCTAssertEqual(open.count, 18, "17 preflights (15 ingest paths, /v1/m, the settings) and POST /v1/m")
+        for route in open where route.method == .OPTIONS {
+            XCTAssertEqual(try client.request("OPTIONS", route.pattern.replacingOccurrences(of: "{writeKey}", with: "k")).status, 204, route.pattern)
+        }
+        let routes = all.filter { route in !open.contains { $0.method == route.method && $0.pattern == route.pattern } }
+        XCTAssertEqual(routes.count, 50, "17 ingest (6 Segment, 6 one-letter, batch, import, b, events, settings), 5 lead, 2 segment, 6 queue, "
+                       + "4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 5 key, 2 quarantine, 2 privacy routes")
         let id = UUID().uuidString.lowercased()
         var matrix: [String] = []
         for route in routes {

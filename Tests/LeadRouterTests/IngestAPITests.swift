@@ -149,21 +149,4 @@ final class IngestAPITests: XCTestCase {
         r = try client.json("GET", "/readyz", key: nil)
         XCTAssertEqual(r.status, 200, r.text)
     }
-
-    /// gzip through the system's gzip program (the product inflates with zlib; the test deflates independently).
-    func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("lr-\(UUID().uuidString).json")
-        try Data(bytes).write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", input.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return Array(data)
-    }
 }

@@ -97,7 +97,7 @@ final class JSONWriterTests: XCTestCase {
         state.status = "new"
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let d = engine.evaluate(state: state, event: Event(name: "Pricing Requested", occurredAt: now, messageId: "m"), now: now).decision
-        XCTAssertEqual(fields(d), ["leadId", "eventId", "rulesetVersion", "evaluatedAt", "segments", "primarySegment", "stage", "status",
+        XCTAssertEqual(fields(d), ["leadId", "eventId", "sequence", "occurredAt", "rulesetVersion", "evaluatedAt", "segments", "primarySegment", "stage", "status",
                                    "score", "band", "actions", "suppressed", "explanation", "nextEvaluationAt", "eventType", "unknownEventType"])
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)

@@ -33,7 +33,7 @@ final class KeyLifecycleTests: XCTestCase {
         XCTAssertEqual(rows.map { $0["name"] as? String }, ["ingest", "read", "admin", "crm"])
         let crm = try XCTUnwrap(rows.first { $0["id"] as? String == id })
         XCTAssertEqual(Set(crm.keys), ["id", "name", "prefix", "scopes", "public", "owner", "signed", "created_at", "last_used_at",
-                                       "revoked_at", "expires_at", "rotated_from"])
+                                       "revoked_at", "expires_at", "rotated_from", "cors_allowed_origins"])
         XCTAssertEqual(crm["prefix"] as? String, String(plaintext.prefix(11)))
         XCTAssertTrue(crm["last_used_at"] is NSNull)
         XCTAssertFalse(list.text.contains(plaintext), "the list never shows a key")

@@ -69,7 +69,7 @@ final class KeyNodesTests: XCTestCase {
         _ = try Migrator(configuration: PostgresConfiguration(url: databaseURL), directory: repositoryRoot.appendingPathComponent("migrations"),
                          logger: TestDatabases.logger).migrate()
 
-        let web = try keys(["create", "--name", "web", "--public"], databaseURL)
+        let web = try keys(["create", "--name", "web", "--public", "--cors-allowed-origins", "https://Shop.Example.com,http://localhost:3000"], databaseURL)
         XCTAssertEqual(web.status, 0, web.out)
         XCTAssertTrue(web.out.contains("with scopes ingest (public)"), web.out)
         let anna = try keys(["create", "--name", "anna", "--scopes", "queue", "--owner", "rep_anna"], databaseURL)
@@ -102,6 +102,20 @@ final class KeyNodesTests: XCTestCase {
         let revoked = try keys(["revoke", annaID], databaseURL)
         XCTAssertEqual(revoked.status, 0)
         XCTAssertNil(try store.apiKey(hash: APIKeyHash.of(lastLine(anna.out))))
+
+        // A key's own CORS origins: set at creation, replaced, dropped for the default; bad input changes nothing.
+        let webID = lines[1][0], webKey = APIKeyHash.of(lastLine(web.out))
+        XCTAssertEqual(try store.apiKey(hash: webKey)?.corsAllowedOrigins, AllowedOrigins(origins: ["http://localhost:3000", "https://shop.example.com"]))
+        let any = try keys(["cors", webID, "*"], databaseURL)
+        XCTAssertEqual(any.status, 0, any.out)
+        XCTAssertTrue(any.out.contains("CORS origins: *"), any.out)
+        XCTAssertEqual(try store.apiKey(hash: webKey)?.corsAllowedOrigins, AllowedOrigins(any: true))
+        XCTAssertNotEqual(try keys(["cors", webID, "shop.example.com"], databaseURL).status, 0)
+        XCTAssertNotEqual(try keys(["cors", webID], databaseURL).status, 0, "ORIGINS or --default")
+        XCTAssertNotEqual(try keys(["create", "--name", "bad", "--public", "--cors-allowed-origins", "https://a.example/path"], databaseURL).status, 0)
+        XCTAssertEqual(try store.apiKey(hash: webKey)?.corsAllowedOrigins, AllowedOrigins(any: true))
+        XCTAssertEqual(try keys(["cors", webID, "--default"], databaseURL).status, 0)
+        XCTAssertNil(try store.apiKey(hash: webKey)?.corsAllowedOrigins)
         XCTAssertNotEqual(try keys(["revoke", UUID().uuidString], databaseURL).status, 0)
         XCTAssertNotEqual(try keys(["rotate", annaID], databaseURL).status, 0, "a revoked key is not rotated")
         XCTAssertTrue(try keys(["list"], databaseURL).out.split(separator: "\n").contains { $0.hasPrefix(annaID) && !$0.hasSuffix("-\t-") })

@@ -140,7 +140,8 @@ final class LogLinesTests: XCTestCase {
             usleep(20_000)
         }
         try admin.executeScript(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-        XCTAssertGreaterThan(refused, 20, "the outage was seen")
+        // A handful is proof enough: on a loaded machine a refused request can take 100 ms+.
+        XCTAssertGreaterThan(refused, 5, "the outage was seen")
         let deadline = Date(timeIntervalSinceNow: 10)
         while try send(i) != 200, Date() < deadline { usleep(100_000) }
         usleep(500_000)

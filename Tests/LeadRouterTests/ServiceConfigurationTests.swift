@@ -65,6 +65,20 @@ final class ServiceConfigurationTests: XCTestCase {
         XCTAssertEqual(server.workerThreads, 7)
     }
 
+    func testCORSOriginsFromTheFileOrTheEnvironment() throws {
+        XCTAssertEqual(try ServiceConfiguration.resolve(file: nil, flags: [:], environment: [:]).corsAllowedOrigins, .none)
+        let listed = try ServiceConfiguration.resolve(file: nil, flags: [:],
+                                                      environment: ["LEADROUTER_CORS_ALLOWED_ORIGINS": "https://Shop.example.com, http://localhost:3000"])
+        XCTAssertEqual(listed.corsAllowedOrigins.origins, ["http://localhost:3000", "https://shop.example.com"])
+        XCTAssertTrue(listed.corsAllowedOrigins.allows("https://shop.example.com"))
+        XCTAssertFalse(listed.corsAllowedOrigins.allows("https://shop.example.com.evil.net"))
+        let any = try ServiceConfiguration.resolve(file: try file("ingest:\n  cors_allowed_origins: \"*\"\n"), flags: [:], environment: [:])
+        XCTAssertTrue(any.corsAllowedOrigins.allows("https://anything.example"))
+        for bad in ["ftp://x.example", "https://x.example/", "*,https://x.example", "https://x .example"] {
+            XCTAssertThrowsError(try ServiceConfiguration.resolve(file: nil, flags: [:], environment: ["LEADROUTER_CORS_ALLOWED_ORIGINS": bad]), bad)
+        }
+    }
+
     func testUnknownKeysAndBadValuesAreClearErrors() throws {
         let typo = try file("server:\n  prot: 1\n")
         XCTAssertThrowsError(try ServiceConfiguration.resolve(file: typo, flags: [:], environment: [:])) { error in

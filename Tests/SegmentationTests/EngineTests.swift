@@ -169,7 +169,7 @@ final class EngineTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: bytesA) as! [String: Any]
         XCTAssertEqual(Set(json.keys), ["lead_id", "event_id", "ruleset_version", "evaluated_at", "segments", "primary_segment",
                                         "stage", "status", "score", "band", "actions", "suppressed", "explanation",
-                                        "next_evaluation_at", "event_type", "unknown_event_type"])
+                                        "next_evaluation_at", "event_type", "unknown_event_type", "sequence", "occurred_at"])
         XCTAssertEqual(json["evaluated_at"] as? String, "2026-11-18T11:08:40.000Z")
         XCTAssertEqual(json["score"] as? Double, 43)
         XCTAssertEqual(json["band"] as? String, "product_email_series")

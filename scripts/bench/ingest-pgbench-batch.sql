@@ -22,17 +22,18 @@ SELECT i.lead_id FROM identities i
 SELECT id, email, user_id, traits, signal_state, score, segments, segment_entered, score_parts FROM leads
   WHERE id IN (SELECT lead_id FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8) ORDER BY id FOR UPDATE;
 UPDATE leads SET score = score, score_at = now(), last_event_at = now(), signal_state = signal_state,
-  traits = traits, segments = segments, segment_entered = segment_entered, score_parts = score_parts, updated_at = now()
+  traits = traits, segments = segments, segment_entered = segment_entered, score_parts = score_parts,
+  decision_seq = decision_seq + 1, updated_at = now()
   WHERE id IN (SELECT lead_id FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8);
 INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
   SELECT gen_random_uuid(), lead_id, now(), now(), 'track', 'product_viewed', 'Product Viewed', md5(random()::text), NULL,
          '{"type":"track","event":"Product Viewed","name":"Product Viewed","properties":{"category":"running-shoes","price":120},"context":{}}'
   FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8;
 WITH d AS (
-  INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision)
-  SELECT lead_id, gen_random_uuid(), 1, now(),
+  INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, seq, decision)
+  SELECT b.lead_id, gen_random_uuid(), 1, now(), l.decision_seq,
          '{"lead_id":"x","segments":{"entered":[],"exited":[],"current":["consideration.mid-intent.browser"]},"stage":"consideration","status":"new","score":12,"actions":[{"channel":"email","sequence":"product-picks"}],"suppressed":[],"explanation":{"score":{"previous":9,"decayed":9,"rules":[{"rule":"r1","points":3,"added":3}]}}}'
-  FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8
+  FROM bench_leads b JOIN leads l ON l.id = b.lead_id WHERE b.n BETWEEN :base::int8 AND :last::int8
   RETURNING id, lead_id, event_id)
 INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
   SELECT '00000000-0000-0000-0000-0000000000b1', md5(random()::text), lead_id, event_id, id FROM d;

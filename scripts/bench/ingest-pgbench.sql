@@ -15,13 +15,13 @@ SELECT id, email, user_id, traits, signal_state, score, segments, segment_entere
   FROM leads WHERE id = :lid FOR UPDATE;
 UPDATE leads SET score = score, score_at = now(), last_event_at = now(), signal_state = signal_state,
   traits = traits, segments = segments, segment_entered = segment_entered, score_parts = score_parts,
-  next_evaluation_at = now() + interval '7 days', updated_at = now() WHERE id = :lid;
+  next_evaluation_at = now() + interval '7 days', decision_seq = decision_seq + 1, updated_at = now() WHERE id = :lid;
 INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
   VALUES (gen_random_uuid(), :lid, now(), now(), 'track', 'product_viewed', 'Product Viewed', md5(random()::text), NULL,
           '{"type":"track","event":"Product Viewed","name":"Product Viewed","properties":{"category":"running-shoes","price":120},"context":{}}');
 WITH d AS (
-  INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, decision)
-  VALUES (:lid, gen_random_uuid(), 1, now(),
+  INSERT INTO decisions (lead_id, event_id, ruleset_version, evaluated_at, seq, decision)
+  VALUES (:lid, gen_random_uuid(), 1, now(), (SELECT decision_seq FROM leads WHERE id = :lid),
           '{"lead_id":"x","segments":{"entered":[],"exited":[],"current":["consideration.mid-intent.browser"]},"stage":"consideration","status":"new","score":12,"actions":[{"channel":"email","sequence":"product-picks"}],"suppressed":[],"explanation":{"score":{"previous":9,"decayed":9,"rules":[{"rule":"r1","points":3,"added":3}]}}}')
   RETURNING id, lead_id, event_id)
 INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)

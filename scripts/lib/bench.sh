@@ -1,16 +1,19 @@
 # Shared by the benchmark scripts (source it after scripts/lib/pg-cluster.sh): a PostgreSQL with
 # durable commits and `leadrouter serve` processes that are ready before the load starts.
 
-# bench_leadrouter CONFIG: builds `leadrouter` in CONFIG (release, debug) and sets BIN to it;
+# bench_leadrouter CONFIG: builds `leadrouter` in CONFIG (release, debug) and sets BIN to it,
+# in LEADROUTER_SCRATCH when set (an engineer's own build folder, as for scripts/test.sh);
 # a BIN already set (another build, for before/after runs) is kept as it is.
 bench_leadrouter() {
     if [ -n "${BIN:-}" ]; then
         echo "leadrouter: $BIN (given)" >&2
         return 0
     fi
+    local scratch=()
+    [ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")
     echo "building leadrouter ($1)…" >&2
-    swift build -c "$1" --product leadrouter >&2
-    BIN="$(swift build -c "$1" --show-bin-path)/leadrouter"
+    swift build -c "$1" "${scratch[@]}" --product leadrouter >&2
+    BIN="$(swift build -c "$1" "${scratch[@]}" --show-bin-path)/leadrouter"
 }
 
 # Starts the throwaway cluster with durable commits, as in production: the test harness's
@@ -88,4 +91,20 @@ cluster_settle() {
         [ "$(pgrep -c -P "$postmaster")" -le "$((expected - 1))" ] && return 0
         sleep 0.1
     done
+}
+
+# wrk_figures: reads the output of `wrk --latency` on stdin and prints
+# "requests/s<TAB>p50 ms<TAB>p99 ms<TAB>non-2xx answers" (one line).
+wrk_figures() {
+    python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1)); p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
+'
 }

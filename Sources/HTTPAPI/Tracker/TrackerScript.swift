@@ -1,8 +1,9 @@
 /// lr.js, leadrouter's first-party tracker for shops without Segment, embedded in the binary so
 /// every node serves the same bytes with no file to deploy. It speaks Segment's wire format to
 /// the endpoints analytics.js uses (`/v1/b` with a `text/plain` body, `sendBeacon` on page
-/// hide), so ingest needs nothing of its own for it. Documented in docs/lrjs.md; edit it there
-/// in mind: the browser test (`BrowserTests`) loads exactly this text.
+/// hide), so ingest needs nothing of its own for it. A Swift string rather than a resource
+/// bundle: nothing to find on disk at run time. docs/lrjs.md documents it (keep them in step);
+/// the browser test (`BrowserTests`) runs exactly this text.
 enum TrackerScript {
     /// The script's version: bump it with every change (`/v1/lr-<version>.js` is cached forever).
     static let version = "1.0.0"

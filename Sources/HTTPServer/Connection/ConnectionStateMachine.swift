@@ -8,6 +8,8 @@ struct ConnectionStateMachine {
     enum Action {
         /// Append these bytes to the connection's output.
         case write([UInt8])
+        /// Append this file's bytes to the output (a spooled body, sent chunk by chunk).
+        case writeFile(HTTPBodyFile)
         /// Run `handler` for `request` on the worker pool and report back with `complete`
         /// (or `dispatchRejected` when the pool is full).
         case dispatch(slot: UInt64, request: HTTPRequest, handler: HTTPHandler)
@@ -206,6 +208,10 @@ struct ConnectionStateMachine {
                 if !response.headers.contains("X-Request-Id") { response.headers.add("X-Request-Id", first.requestID) }
                 HTTPResponseWriter.serialize(response, requestMethod: first.method, version: first.version,
                                              keepAlive: keepAlive, into: &out)
+                if let file = HTTPResponseWriter.fileBody(of: response, requestMethod: first.method) {
+                    emit(&out, into: &actions)
+                    actions.append(.writeFile(file))
+                }
                 slots.removeFirst()
                 actions.append(.log(RequestRecord(
                     method: first.method.rawValue, path: first.path, status: response.status.code,

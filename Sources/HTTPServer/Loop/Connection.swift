@@ -26,6 +26,10 @@ final class Connection {
     var transportWantsWrite = false
     private(set) var output: [UInt8] = []
     private var outputOffset = 0
+    /// Spooled bodies queued behind `output`, each with the bytes enqueued after it; `output`
+    /// holds one chunk of the first at a time (`fileOffset` is where the next chunk starts).
+    private var files: [(file: HTTPBodyFile, then: [UInt8])] = []
+    private var fileOffset = 0
     private(set) var isClosed = false
 
     init(token: UInt64, fd: Int32, peer: String, tls: TLSSession?, rejecting: Bool, machine: ConnectionStateMachine) {
@@ -40,10 +44,37 @@ final class Connection {
 
     deinit { close() }
 
-    var hasPendingOutput: Bool { outputOffset < output.count }
+    var hasPendingOutput: Bool { outputOffset < output.count || !files.isEmpty }
 
     func enqueue(_ bytes: [UInt8]) {
-        if output.isEmpty { output = bytes } else { output.append(contentsOf: bytes) }
+        if !files.isEmpty {
+            files[files.count - 1].then.append(contentsOf: bytes)
+        } else if output.isEmpty {
+            output = bytes
+        } else {
+            output.append(contentsOf: bytes)
+        }
+    }
+
+    func enqueue(_ file: HTTPBodyFile) {
+        files.append((file, []))
+    }
+
+    /// Refills `output` from the first queued file once it is written: its next chunk, or, when
+    /// the file is done, the bytes queued after it. False when the file ended early (it was
+    /// truncated under us): the framing promised more bytes, so the connection must close.
+    private func refill() -> Bool {
+        guard outputOffset >= output.count, let first = files.first else { return true }
+        outputOffset = 0
+        if fileOffset < first.file.length {
+            output = first.file.chunk(at: fileOffset)
+            fileOffset += output.count
+            return !output.isEmpty
+        }
+        output = first.then
+        files.removeFirst()
+        fileOffset = 0
+        return true
     }
 
     /// Reads through TLS or the plain socket.
@@ -59,6 +90,7 @@ final class Connection {
     /// `.wouldBlock` when the rest waits for EPOLLOUT, `.failed` when the peer is gone.
     func flush() -> TransportResult {
         var total = 0
+        guard refill() else { return .failed("the spooled body ended early") }
         while outputOffset < output.count {
             let result = output.withUnsafeBytes { all in
                 let rest = UnsafeRawBufferPointer(rebasing: all[outputOffset...])
@@ -68,6 +100,7 @@ final class Connection {
             case .bytes(let n):
                 outputOffset += n
                 total += n
+                guard refill() else { return .failed("the spooled body ended early") }
             case .wouldBlock:
                 return result
             case .eof, .failed:

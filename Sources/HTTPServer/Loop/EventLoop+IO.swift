@@ -16,7 +16,8 @@ extension EventLoop {
             do {
                 session = try tls.makeSession(fd: fd)
             } catch {
-                context.logger.warning("TLS session failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                context.logger.warning("TLS session failed",
+                                       metadata: context.configuration.logPrivacy.peer(peer).merging(["error": "\(error)"]) { a, _ in a })
                 Glibc.close(fd)
                 release(rejecting: rejecting)
                 return
@@ -110,7 +111,8 @@ extension EventLoop {
                 drive(connection, now: now) { $0.peerClosed(now: now, into: &$1) }
                 return
             case .failed(let reason):
-                context.logger.debug("read failed", metadata: ["peer": "\(connection.peer)", "reason": "\(reason)"])
+                context.logger.debug("read failed",
+                                     metadata: context.configuration.logPrivacy.peer(connection.peer).merging(["reason": "\(reason)"]) { a, _ in a })
                 finish(connection)
                 return
             }
@@ -123,6 +125,8 @@ extension EventLoop {
             switch action {
             case .write(let bytes):
                 connection.enqueue(bytes)
+            case .writeFile(let file):
+                connection.enqueue(file)
             case .dispatch(let slot, let request, let handler):
                 dispatch(slot: slot, request: request, handler: handler, on: connection, now: now)
             case .log(let record):
@@ -151,10 +155,10 @@ extension EventLoop {
         guard !pendingDispatches.isEmpty else { return }
         let batch = pendingDispatches
         pendingDispatches.removeAll(keepingCapacity: true)
-        let logger = context.logger
+        let logger = context.logger, privacy = context.configuration.logPrivacy
         let jobs: [WorkerPool.Job] = batch.map { item in
             { [self] in
-                let response = HandlerRunner.run(item.handler, item.request, logger: logger)
+                let response = HandlerRunner.run(item.handler, item.request, logger: logger, privacy: privacy)
                 self.deliver(token: item.token, slot: item.slot, response: response)
             }
         }
@@ -240,14 +244,14 @@ extension EventLoop {
     }
 
     private func log(_ record: ConnectionStateMachine.RequestRecord, peer: String) {
-        context.logger.info("request", metadata: [
+        let privacy = context.configuration.logPrivacy
+        context.logger.info("request", metadata: privacy.peer(peer).merging([
             "method": "\(record.method)",
-            "path": "\(record.path)",
+            "path": "\(privacy.target(record.path))",
             "status": "\(record.status)",
             "duration_ms": "\(Double(record.durationNanoseconds / 1000) / 1000)",
             "request.id": "\(record.requestID)",
-            "peer": "\(peer)",
-        ])
+        ]) { a, _ in a })
     }
 }
 

@@ -40,14 +40,14 @@ final class ServerContext: Sendable {
 /// handler never takes the server down: the one place errors become responses. An
 /// `HTTPResponseError` answers its own problem document; anything else is logged and a 500.
 enum HandlerRunner {
-    static func run(_ handler: HTTPHandler, _ request: HTTPRequest, logger: Logger) -> HTTPResponse {
+    static func run(_ handler: HTTPHandler, _ request: HTTPRequest, logger: Logger, privacy: LogPrivacy = LogPrivacy()) -> HTTPResponse {
         do {
             return try handler(request)
         } catch let error as any HTTPResponseError {
             return error.response(requestID: request.requestID)
         } catch {
             logger.error("handler failed", metadata: [
-                "method": "\(request.head.method)", "path": "\(request.head.path)",
+                "method": "\(request.head.method)", "path": "\(privacy.target(request.head.path))",
                 "request.id": "\(request.requestID)", "error": "\(String(reflecting: error))",
             ])
             return HTTPResponse.problem(.internalServerError, detail: "The server failed to handle the request.",

@@ -8,7 +8,8 @@ public enum HTTPResponseWriter {
     /// Appends the serialized response to `buffer`: status line, the handler's headers, `Date`,
     /// `Content-Length` (not for 1xx/204/304), `Connection: close` when `!keepAlive`
     /// (`Connection: keep-alive` when an HTTP/1.0 connection stays open), then the body —
-    /// except for HEAD, which gets the body's Content-Length but no body bytes.
+    /// except for HEAD, which gets the body's Content-Length but no body bytes. A `bodyFile` is
+    /// not copied here: the connection sends it after these bytes (`fileBody`).
     public static func serialize(_ response: HTTPResponse, requestMethod: HTTPMethod, version: HTTPVersion,
                                  keepAlive: Bool, into buffer: inout [UInt8]) {
         let code = response.status.code
@@ -30,7 +31,7 @@ public enum HTTPResponseWriter {
         buffer.append(contentsOf: "\r\n".utf8)
         if !bodyless {
             buffer.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(response.body.count, to: &buffer)
+            appendDecimal(response.bodyFile?.length ?? response.body.count, to: &buffer)
             buffer.append(contentsOf: "\r\n".utf8)
         }
         if !keepAlive {
@@ -39,9 +40,17 @@ public enum HTTPResponseWriter {
             buffer.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         buffer.append(contentsOf: "\r\n".utf8)
-        if !bodyless, requestMethod != .HEAD {
+        if !bodyless, requestMethod != .HEAD, response.bodyFile == nil {
             buffer.append(contentsOf: response.body)
         }
+    }
+
+    /// The file whose bytes follow the head `serialize` wrote, if the body is one (not for HEAD
+    /// or a bodyless status).
+    static func fileBody(of response: HTTPResponse, requestMethod: HTTPMethod) -> HTTPBodyFile? {
+        let code = response.status.code
+        guard requestMethod != .HEAD, !((100..<200).contains(code) || code == 204 || code == 304) else { return nil }
+        return response.bodyFile
     }
 
     /// Fields only the server may write (framing, persistence, Date).

@@ -30,6 +30,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxPipelinedRequests: Int = 16
     /// Serve HTTPS with this certificate and key when set.
     public var tls: TLSConfiguration?
+    /// What log lines may say about clients (peer addresses, query values); nothing by default.
+    public var logPrivacy = LogPrivacy()
 
     /// The defaults above; set fields to change them.
     public init() {}

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import LeadStore
 
 extension ConfigurationKey {
     /// `ingest.limits.*`: what one ingest message or batch may hold (`IngestLimits`).
@@ -13,6 +14,11 @@ extension ConfigurationKey {
                 throw ValueError(message: "expected an ISO 8601 date-time such as 2000-01-01T00:00:00Z, got \"\(v)\"")
             }
             c.ingestLimits.earliestEventTime = date
+        },
+        text("ingest.cors_allowed_origins", "LEADROUTER_CORS_ALLOWED_ORIGINS") { c, v throws(ValueError) in
+            do { c.corsAllowedOrigins = try AllowedOrigins.parse(v) } catch {
+                throw ValueError(message: "expected * or comma-separated origins such as https://shop.example.com: \(error)")
+            }
         },
         duration("ingest.limits.max_event_time_ahead", "LEADROUTER_INGEST_MAX_EVENT_TIME_AHEAD", max: 366 * 86_400) {
             $0.ingestLimits.maxEventTimeAheadSeconds = $1

@@ -38,7 +38,8 @@ struct ConfigurationKey: Sendable {
             guard levels.contains(v) else { throw ValueError(message: "expected one of \(levels.joined(separator: ", ")), got \"\(v)\"") }
             c.logLevel = v
         },
-    ] + webhookKeys + ingestKeys + limitKeys
+        flag("logging.personal_data", "LEADROUTER_LOG_PERSONAL_DATA") { $0.logPersonalData = $1 },
+    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {

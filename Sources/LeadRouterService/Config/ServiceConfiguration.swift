@@ -2,6 +2,8 @@ import HTTPAPI
 import HTTPServer
 import Webhooks
 import Ingest
+import LeadStore
+import Privacy
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
 /// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
@@ -13,16 +15,25 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhooks = WebhookSettings()
     /// Minimum log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// `logging.personal_data`: log client addresses and query values (for debugging only; off
+    /// by default, so log lines carry no IP address, email or key — docs/privacy.md).
+    public var logPersonalData = false
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
     /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
     public var ingestLimits = IngestLimits()
+    /// `ingest.cors_allowed_origins`: browser origins allowed by default (none unless set).
+    public var corsAllowedOrigins = AllowedOrigins.none
     /// `rate_limits.*`: 429 per API key and per client address without a valid key.
     public var rateLimits = RateLimitSettings()
     /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
     /// (then 57014, answered 503); nil (`0` in the file) leaves the server's setting.
     public var statementTimeout: Double? = 5
+    /// `retention.*` and `ingest.idempotency_window`: how long each kind of row is kept.
+    public var retention = RetentionSettings()
+    /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
+    public var contextIP = ContextIPPolicy.truncate
 
     /// All defaults (what an empty file gives).
     public init() {}

@@ -47,6 +47,12 @@ final class TestHTTPClient {
         return try readResponse()
     }
 
+    /// Sends `bytes` exactly as given (a whole request: head and body, any framing) and reads the answer.
+    func raw(_ bytes: [UInt8]) throws -> TestResponse {
+        try send(bytes)
+        return try readResponse()
+    }
+
     func json(_ method: String, _ path: String, key: String?, _ object: Any? = nil, headers: [String: String] = [:]) throws -> TestResponse {
         var all = headers
         if let key { all["Authorization"] = "Bearer \(key)" }

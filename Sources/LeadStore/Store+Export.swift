@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+
+/// The parts of a data export (`GET /v1/leads/{id}/export`), in the order they are written.
+/// The first four are small and read at once; the others are read in keyset pages, so an
+/// export of any size holds one page in memory.
+public enum ExportSection: String, Sendable, CaseIterable {
+    case leads, identities, memberships
+    case queueItems = "queue_items"
+    case membershipHistory = "membership_history"
+    case decisions
+    /// Outbox messages about the person, each with its deliveries.
+    case webhooks
+    case events
+
+    public var isPaged: Bool {
+        switch self {
+        case .leads, .identities, .memberships, .queueItems: return false
+        case .membershipHistory, .decisions, .webhooks, .events: return true
+        }
+    }
+}
+
+/// Where the next page of a paged section starts: the last row's time and id (as text).
+public struct ExportCursor: Sendable, Equatable {
+    public var at: Date
+    public var id: String
+    /// Before every row.
+    public static let start = ExportCursor(at: Date(timeIntervalSince1970: -62_135_596_800), id: "")
+}
+
+extension Store {
+    /// Rows per page of a paged section.
+    public static let exportPageSize = 1000
+
+    /// The rows of `section` for one lead id, as JSON documents (each row's columns as
+    /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out), and the
+    /// cursor of the next page (nil when this was the last). Unpaged sections come whole.
+    /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
+    /// starts with `lead_id`, found without reading the pages before it.
+    public func exportRows(_ section: ExportSection, lead: UUID, after cursor: ExportCursor = .start)
+        throws -> (documents: [[UInt8]], next: ExportCursor?) {
+        let limit = Self.exportPageSize
+        let rows: PostgresRows
+        switch section {
+        case .leads:
+            rows = try connection.query("""
+                SELECT (to_jsonb(l) - 'signal_state')::text AS doc FROM leads l WHERE id = \(lead)
+                """)
+        case .identities:
+            rows = try connection.query("SELECT to_jsonb(i)::text AS doc FROM identities i WHERE lead_id = \(lead) ORDER BY created_at, kind, value")
+        case .memberships:
+            rows = try connection.query("SELECT to_jsonb(m)::text AS doc FROM memberships m WHERE lead_id = \(lead) ORDER BY entered_at, segment")
+        case .queueItems:
+            rows = try connection.query("SELECT to_jsonb(q)::text AS doc FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id")
+        case .membershipHistory:
+            rows = try connection.query("""
+                SELECT occurred_at AS t, id::text AS k, to_jsonb(h)::text AS doc FROM membership_history h
+                WHERE lead_id = \(lead) AND (occurred_at, id) > (\(cursor.at), \(Int64(cursor.id) ?? -1)::bigint)
+                ORDER BY occurred_at, id LIMIT \(limit)
+                """)
+        case .decisions:
+            rows = try connection.query("""
+                SELECT evaluated_at AS t, id::text AS k, to_jsonb(d)::text AS doc FROM decisions d
+                WHERE lead_id = \(lead) AND (evaluated_at, id) > (\(cursor.at), \(UUID(uuidString: cursor.id) ?? Self.nilUUID)::uuid)
+                ORDER BY evaluated_at, id LIMIT \(limit)
+                """)
+        case .webhooks:
+            // The outbox has no lead index (ingest writes it on every event): pages walk its
+            // primary key, so a whole export reads the outbox once.
+            rows = try connection.query("""
+                SELECT created_at AS t, id::text AS k,
+                       (to_jsonb(o) || jsonb_build_object('deliveries', (
+                           SELECT coalesce(jsonb_agg(to_jsonb(d) - 'lead_id' ORDER BY d.id), '[]'::jsonb)
+                           FROM deliveries d WHERE d.outbox_id = o.id)))::text AS doc
+                FROM outbox o WHERE lead_id = \(lead) AND id > \(Int64(cursor.id) ?? 0)::bigint ORDER BY id LIMIT \(limit)
+                """)
+        case .events:
+            rows = try connection.query("""
+                SELECT occurred_at AS t, id::text AS k, to_jsonb(e)::text AS doc FROM events e
+                WHERE lead_id = \(lead) AND (occurred_at, id) > (\(cursor.at), \(UUID(uuidString: cursor.id) ?? Self.nilUUID)::uuid)
+                ORDER BY occurred_at, id LIMIT \(limit)
+                """)
+        }
+        var documents: [[UInt8]] = []
+        documents.reserveCapacity(rows.count)
+        var last: ExportCursor?
+        for row in rows {
+            documents.append(Array(try row.decode(String.self, "doc").utf8))
+            if section.isPaged { last = ExportCursor(at: try row.decode(Date.self, "t"), id: try row.decode(String.self, "k")) }
+        }
+        return (documents, section.isPaged && documents.count == limit ? last : nil)
+    }
+
+    /// The all-zero UUID: before every id, and the id of nothing.
+    public static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    /// Makes the rest of this transaction read one snapshot (an export is consistent even
+    /// while the person's events keep arriving). Must be the transaction's first statement.
+    public func readOneSnapshot() throws {
+        try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Postgres
+
+/// One monthly event partition the retention job may archive and drop.
+public struct EventPartition: Sendable, Equatable {
+    public var name: String
+    public var monthStart: Date
+    public var monthEnd: Date
+}
+
+extension Store {
+    /// Rows deleted per statement: short transactions, no long lock on a busy table.
+    public static let retentionBatch = 10_000
+
+    /// Tries the retention job's advisory lock for this transaction: false when another node holds it.
+    public func tryRetentionLock() throws -> Bool {
+        try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.retentionLockKey)::int8) AS got").scalar(Bool.self)
+    }
+
+    /// An arbitrary constant, the same on every node ("lr-retention").
+    static let retentionLockKey: Int64 = 0x6c72_2d72_6574_656e
+
+    /// Deletes up to `retentionBatch` idempotency records received before `cutoff`; returns how many.
+    public func pruneProcessedMessages(before cutoff: Date) throws -> Int {
+        try connection.execute("""
+            DELETE FROM processed_messages WHERE ctid IN (
+                SELECT ctid FROM processed_messages WHERE received_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            """)
+    }
+
+    /// Deletes up to `retentionBatch` delivered deliveries delivered before `cutoff`, then outbox
+    /// rows created before it that no delivery and no pending dispatch refers to (dead
+    /// deliveries and their messages stay until someone retries or deletes them).
+    public func pruneDelivered(before cutoff: Date) throws -> Int {
+        let deliveries = try connection.execute("""
+            DELETE FROM deliveries WHERE id IN (
+                SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            """)
+        let outbox = try connection.execute("""
+            DELETE FROM outbox WHERE id IN (
+                SELECT o.id FROM outbox o WHERE o.created_at < \(cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id)
+                  AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.outbox_id = o.id)
+                LIMIT \(Self.retentionBatch))
+            """)
+        return deliveries + outbox
+    }
+
+    /// Deletes up to `retentionBatch` decisions evaluated before `cutoff`.
+    public func pruneDecisions(before cutoff: Date) throws -> Int {
+        try connection.execute("""
+            DELETE FROM decisions WHERE (lead_id, id) IN (
+                SELECT lead_id, id FROM decisions WHERE evaluated_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            """)
+    }
+
+    /// Deletes up to `retentionBatch` membership entries and exits older than `cutoff`.
+    public func pruneMembershipHistory(before cutoff: Date) throws -> Int {
+        try connection.execute("""
+            DELETE FROM membership_history WHERE (lead_id, id) IN (
+                SELECT lead_id, id FROM membership_history WHERE occurred_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            """)
+    }
+
+    /// Monthly event partitions whose month ended by `cutoff`, oldest first.
+    public func eventPartitions(endingBy cutoff: Date) throws -> [EventPartition] {
+        try connection.query("SELECT partition_name, month_start, month_end FROM leadrouter_event_partitions_ending_by(\(cutoff))").map {
+            EventPartition(name: try $0.decode(String.self, "partition_name"), monthStart: try $0.decode(Date.self, "month_start"),
+                           monthEnd: try $0.decode(Date.self, "month_end"))
+        }
+    }
+
+    /// Detaches and drops one partition `eventPartitions` listed.
+    public func dropEventPartition(_ partition: EventPartition) throws -> Bool {
+        try connection.query("SELECT leadrouter_drop_event_partition(\(partition.name)) AS dropped").scalar(Bool.self)
+    }
+
+    /// Deletes up to `retentionBatch` events older than `cutoff` that sit in `events_default`
+    /// (months that had no partition when they arrived).
+    public func pruneDefaultPartitionEvents(before cutoff: Date) throws -> Int {
+        try connection.execute("""
+            DELETE FROM events_default WHERE ctid IN (
+                SELECT ctid FROM events_default WHERE occurred_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            """)
+    }
+
+    /// A page of a month's events for the archive, as JSON lines, in primary-key order after
+    /// `after` (lead id, time, id); nil cursor when it was the last page.
+    public func archivePage(_ partition: EventPartition, after: (lead: UUID, at: Date, id: UUID)?)
+        throws -> (lines: [[UInt8]], next: (lead: UUID, at: Date, id: UUID)?) {
+        let start = after ?? (Self.nilUUID, ExportCursor.start.at, Self.nilUUID)
+        let rows = try connection.query("""
+            SELECT lead_id, occurred_at, id, to_jsonb(e)::text AS doc FROM events e
+            WHERE occurred_at >= \(partition.monthStart) AND occurred_at < \(partition.monthEnd)
+              AND (lead_id, occurred_at, id) > (\(start.0)::uuid, \(start.1), \(start.2)::uuid)
+            ORDER BY lead_id, occurred_at, id LIMIT \(Self.exportPageSize)
+            """)
+        var lines: [[UInt8]] = []
+        var last: (lead: UUID, at: Date, id: UUID)?
+        for row in rows {
+            lines.append(Array(try row.decode(String.self, "doc").utf8))
+            last = (try row.decode(UUID.self, "lead_id"), try row.decode(Date.self, "occurred_at"), try row.decode(UUID.self, "id"))
+        }
+        return (lines, lines.count == Self.exportPageSize ? last : nil)
+    }
+}
