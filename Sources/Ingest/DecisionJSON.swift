@@ -159,7 +159,15 @@ enum DecisionJSON {
         var first = true
         w.byte(UInt8(ascii: "{"))
         w.member("change", first: &first); w.string(s.change)
-        w.member("enter", first: &first); w.string(s.enter)
+        w.member("clauses", first: &first)
+        w.array(s.clauses) { w, c in
+            w.fixedObject { w, f in
+                w.member("clause", first: &f); w.string(c.clause)
+                if let event = c.event { w.member("event", first: &f); w.value(.object(event)) }
+                w.member("holds", first: &f); w.bool(c.holds)
+            }
+        }
+        if let enter = s.enter { w.member("enter", first: &first); w.string(enter) }
         if let exit = s.exit { w.member("exit", first: &first); w.string(exit) }
         w.member("terms", first: &first)
         w.array(s.terms) { w, t in
@@ -183,13 +191,16 @@ enum DecisionJSON {
         w.array(s.rules) { w, r in
             w.fixedObject { w, f in
                 w.member("added", first: &f); w.number(r.added)
+                if let age = r.age { w.member("age", first: &f); w.string(age) }
                 if let cap = r.cap { w.member("cap", first: &f); w.number(cap) }
                 w.member("capped", first: &f); w.bool(r.capped)
                 w.member("points", first: &f); w.number(r.points)
                 w.member("rule", first: &f); w.string(r.rule)
+                w.member("text", first: &f); w.string(r.text)
             }
         }
         w.member("score", first: &first); w.number(s.score)
+        w.member("text", first: &first); w.string(s.text)
         w.byte(UInt8(ascii: "}"))
     }
 }

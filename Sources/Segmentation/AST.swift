@@ -9,6 +9,7 @@ struct Expr: Sendable {
         case list([Expr])
         case path([String])
         case eventType(String)            // first argument of count/since
+        case eventField(String, [String]) // first argument of sum/max/min/avg: type and property path
         case not(Expr)
         case negate(Expr)
         case binary(BinaryOp, Expr, Expr)
@@ -64,6 +65,7 @@ extension Expr {
         case .list(let items): return "[" + items.map { $0.render(parentPrecedence: 0) }.joined(separator: ", ") + "]"
         case .path(let p): return p.joined(separator: ".")
         case .eventType(let t): return t
+        case .eventField(let t, let f): return ([t] + f).joined(separator: ".")
         case .not(let e):
             let s = "not " + e.render(parentPrecedence: 3)
             return parentPrecedence > 3 ? "(\(s))" : s

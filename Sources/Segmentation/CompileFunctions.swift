@@ -1,6 +1,7 @@
-/// The functions: `count`, `since`, `inactive`, `exists`, `in_segment`.
+/// The functions: `count`, `since`, `inactive`, `exists`, `in_segment`, and the value aggregates
+/// `sum`, `max`, `min`, `avg`.
 extension ExprCompiler {
-    static let functionNames = ["count", "since", "inactive", "exists", "in_segment"]
+    static let functionNames = ["count", "since", "inactive", "exists", "in_segment"] + Aggregate.allCases.map(\.rawValue)
 
     func compileCall(_ e: Expr, _ name: String, _ args: [Expr], _ whereClause: Expr?) -> CNode? {
         let text = e.canonical
@@ -16,7 +17,7 @@ extension ExprCompiler {
             }
             guard let slot = signalSlot(args[0], whereClause), let window = constantDuration(args[1], "count()") else { return nil }
             signals.need(slot, window: window)
-            let node = CNode(kind: .call, type: .number, text: text, eval: { env in
+            let node = CNode(kind: .call, type: .number, text: text, signal: signals.ref(slot), eval: { env in
                 .num(Double(env.series[slot].count(now: env.now, window: window)))
             })
             counts.append((node, slot, window, e.offset))
@@ -33,6 +34,8 @@ extension ExprCompiler {
             })
             timeUses.append((node, .since(slot), e.offset))
             return node
+        case "sum", "max", "min", "avg":
+            return compileAggregate(e, Aggregate(rawValue: name)!, args, whereClause)
         case "inactive":
             guard args.count == 1, whereClause == nil else {
                 error(e.offset, "inactive() takes one window, e.g. inactive(14d)")
@@ -69,14 +72,37 @@ extension ExprCompiler {
             dependencies.append(index)
             return CNode(kind: .call, type: .bool, text: text, eval: { env in .bool(env.members[index]) })
         default:
-            error(e.offset, "unknown function `\(name)`\(didYouMean(name, ExprCompiler.functionNames)); functions are count, since, inactive, exists and in_segment")
+            error(e.offset, "unknown function `\(name)`\(didYouMean(name, ExprCompiler.functionNames)); functions are count, since, inactive, exists, in_segment, sum, max, min and avg")
             return nil
         }
     }
 
-    /// Registers the signal `type [where filter]`, refusing unknown event types (the typo guard).
-    private func signalSlot(_ typeArg: Expr, _ whereClause: Expr?) -> Int? {
-        guard case .eventType(let type) = typeArg.kind else { return nil }
+    /// `sum(type.field [where …], window)` and kin: a value signal that keeps each occurrence's
+    /// number, kept like a count used in arithmetic (up to `SignalState.maxTimesPerSignal` in the
+    /// window). Its value changes whenever an occurrence enters or leaves the window, so every
+    /// occurrence is a time atom (no rank shortcut).
+    private func compileAggregate(_ e: Expr, _ fn: Aggregate, _ args: [Expr], _ whereClause: Expr?) -> CNode? {
+        let name = fn.rawValue
+        guard args.count == 2, case .eventField(_, let field) = args[0].kind else {
+            error(e.offset, "\(name)() takes an event property and a window, e.g. \(name)(completed_checkout.revenue, 365d)")
+            return nil
+        }
+        guard let slot = signalSlot(args[0], whereClause, field: field), let window = constantDuration(args[1], "\(name)()") else { return nil }
+        signals.need(slot, keep: SignalState.maxTimesPerSignal, window: window)
+        if scope.timeSensitive { atoms.add(window: slot, window, ranks: nil, rule: currentRule) }
+        return CNode(kind: .call, type: .number, text: e.canonical, signal: signals.ref(slot), eval: { env in
+            env.series[slot].aggregate(fn, now: env.now, window: window)
+        })
+    }
+
+    /// Registers the signal `type [where filter]` (or the value signal `type.field [where filter]`),
+    /// refusing unknown event types (the typo guard).
+    private func signalSlot(_ typeArg: Expr, _ whereClause: Expr?, field: [String]? = nil) -> Int? {
+        let type: String
+        switch typeArg.kind {
+        case .eventType(let t), .eventField(let t, _): type = t
+        default: return nil
+        }
         var ok = true
         if !knownTypes.contains(type) {
             error(typeArg.offset, "unknown event type `\(type)`\(didYouMean(type, knownTypes)); known types are the alias targets, page_viewed, the keys of statuses.on_event and events.types")
@@ -90,7 +116,7 @@ extension ExprCompiler {
             scope = saved
             if let f = filter { requireBool(f, w.offset, "`where`") } else { ok = false }
         }
-        return ok ? signals.use(type: type, filter: filter) : nil
+        return ok ? signals.use(type: type, filter: filter, field: field) : nil
     }
 
     /// A window argument: a fixed, positive duration such as `7d`.
@@ -106,4 +132,10 @@ extension ExprCompiler {
         }
         return ms
     }
+}
+
+/// The value aggregates over a window: `sum` (0 when no occurrence), `max`, `min`, `avg` (null
+/// when no occurrence, so any comparison with them is false).
+enum Aggregate: String, CaseIterable, Sendable {
+    case sum, max, min, avg
 }

@@ -51,6 +51,12 @@ final class EvalEnv {
 
 typealias EvalFn = @Sendable (EvalEnv) -> RV
 
+/// The event type and filter a function counts (see `CNode.signal`).
+struct SignalRef: Sendable {
+    let type: String
+    let filter: CNode?
+}
+
 /// A compiled expression node: a closure plus what explanations need (canonical text, children).
 final class CNode: Sendable {
     enum Kind: Sendable, Equatable {
@@ -63,10 +69,14 @@ final class CNode: Sendable {
     let eval: EvalFn
     /// The value when the node does not depend on the lead, the event or time.
     let constant: RV?
+    /// For `count`/`since`/`sum`/… the counted event type and `where` filter, so an explanation
+    /// can show the values of the event that matched.
+    let signal: SignalRef?
 
-    init(kind: Kind, type: VType, text: String, children: [CNode] = [], constant: RV? = nil, eval: @escaping EvalFn) {
+    init(kind: Kind, type: VType, text: String, children: [CNode] = [], constant: RV? = nil, signal: SignalRef? = nil,
+         eval: @escaping EvalFn) {
         self.kind = kind; self.type = type; self.text = text; self.children = children
-        self.constant = constant; self.eval = eval
+        self.constant = constant; self.signal = signal; self.eval = eval
     }
 
     /// A node that always yields `value`.

@@ -56,15 +56,20 @@ public struct Engine: Sendable {
         for (i, change) in settled.changes {
             let seg = rs.segments[i]
             env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
+            // An entry is decided by `enter`; an exit by `exit`, or by `enter` failing when there is none.
+            let byExit = change == "exited" && seg.exit != nil
+            let why = Explainer.explain(byExit ? seg.exit!.node : seg.enter.node, env)
             explanation.segments[seg.name] = SegmentExplanation(
-                change: change, enter: Explainer.render(seg.enter.node, env),
-                exit: seg.exit.map { Explainer.render($0.node, env) }, terms: Explainer.terms(plan.segments[i].termNodes, env))
+                change: change, enter: byExit ? nil : why.text, exit: byExit ? why.text : nil, clauses: why.clauses, terms: why.terms)
         }
         env.enteredAt = nil
         if !rs.scoring.rules.isEmpty || !rs.scoring.bands.isEmpty {
             explanation.score = ScoreExplanation(
                 previous: round3(previousScore), previousAt: previousScoreAt, decayed: round3(decayedBefore),
-                halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band)
+                halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band,
+                text: ScoreWords.total(previous: previousScore, previousAt: previousScoreAt?.milliseconds, decayed: decayedBefore,
+                                       halfLife: plan.halfLifeText, now: nowMs, added: applications.map(\.added),
+                                       score: env.lead.score, band: settled.band))
         }
 
         // Store: memberships, stage, band, pruned signals. The environment becomes the stored
@@ -161,7 +166,7 @@ public struct Engine: Sendable {
             for i in rebuilding.indices {
                 for r in resolved {
                     env.event = r
-                    if rebuilding[i].spec.matches(env, type: r.type) { rebuilding[i].series.insert(r.at) }
+                    if rebuilding[i].spec.matches(env, type: r.type) { rebuilding[i].spec.record(r, into: &rebuilding[i].series) }
                 }
                 rebuilding[i].series.prune(now: now.milliseconds)
             }
@@ -199,8 +204,14 @@ public struct Engine: Sendable {
         let table = state.signals.series
         var out: [SignalSeries]
         if table.keys == ruleset.sortedSignalKeys {
-            out = [SignalSeries](repeating: SignalSeries(), count: specs.count)
-            for (position, slot) in ruleset.slotBySortedPosition.enumerated() { out[slot] = table.values[position] }
+            // Each slot initialised once, in place (`slotBySortedPosition` is a permutation): no
+            // empty placeholder series to retain and release, two arrays each.
+            out = [SignalSeries](unsafeUninitializedCapacity: specs.count) { buffer, initialized in
+                for (position, slot) in ruleset.slotBySortedPosition.enumerated() {
+                    (buffer.baseAddress! + slot).initialize(to: table.values[position])
+                }
+                initialized = specs.count
+            }
         } else {
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
@@ -221,7 +232,11 @@ public struct Engine: Sendable {
         let plan = ruleset.plan
         for slot in plan.anySlots { env.series[slot].insert(ev.at) }
         for slot in ev.slots where plan.signalFilters[slot]?.holds(env) ?? true {
-            env.series[slot].insert(ev.at)
+            if let field = plan.signalFields[slot] {
+                SignalSpec.record(ev, field: field, into: &env.series[slot])
+            } else {
+                env.series[slot].insert(ev.at)
+            }
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {
             let touch = LeadState.Touch(channel: src.channel, at: at)

@@ -10,14 +10,10 @@ final class EvaluationPlan: Sendable {
         /// `channels` as bits (`channelBit`).
         let channelBits: UInt8
         let hasExit: Bool
-        /// The sub-expressions an explanation lists for this segment (`enter` then `exit`, first
-        /// occurrence of each text, constants left out): fixed by the rules, so found once here.
-        let termNodes: [CNode]
         init(_ s: Segment) {
             name = s.name; priority = s.priority; enter = s.enter.node.eval; exit = s.exit?.node.eval
             channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
                             s.route.sales.map { _ in "sales" }].compactMap { $0 })
-            termNodes = Explainer.termNodes([s.enter.node] + (s.exit.map { [$0.node] } ?? []))
             channelBits = channels.reduce(0) { $0 | Seg.channelBit($1) }
             hasExit = s.exit != nil
         }
@@ -60,6 +56,8 @@ final class EvaluationPlan: Sendable {
     let scoreRuleFns: [Fn]
     /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
     let signalFilters: [Fn?]
+    /// Per signal slot the property path a value signal keeps (nil: the signal only counts).
+    let signalFields: [[String]?]
     /// Time-sensitive rules by id (see `TimeAtoms`).
     let rules: [RuleEntry]
     /// Rule ids of the stage rules, in order.
@@ -166,6 +164,7 @@ final class EvaluationPlan: Sendable {
         }
         anySlots = any
         signalFilters = signals.map { $0.predicate.map { Fn($0.eval) } }
+        signalFields = signals.map(\.field)
         signalNeeds = signals.map(\.needs)
         scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
         func info(_ type: String) -> EventInfo {

@@ -61,16 +61,32 @@ public struct StatusExplanation: Codable, Sendable, Equatable {
     }
 }
 
-/// Why one segment was entered or exited.
+/// Why one segment was entered or exited: only the rule that decided (an entry shows `enter`, an
+/// exit shows `exit`, or `enter` when the segment has no `exit` and it stopped holding), and of that
+/// rule only the clauses that decided it. `enter`/`exit` is the text a marketer reads; `clauses`
+/// and `terms` are the same facts for programs.
 public struct SegmentExplanation: Codable, Sendable, Equatable {
     /// `entered` or `exited`.
     public var change: String
-    /// The `enter` rule with values, e.g. `count(added_to_cart, 7d) = 2 >= 1 → true`.
-    public var enter: String
-    /// The `exit` rule with values (nil when the segment has none: it leaves when `enter` fails).
+    /// The deciding clauses of `enter`, e.g. `count(added_to_cart, 7d) is 2, >= 1 ✓`.
+    public var enter: String?
+    /// The deciding clauses of `exit`, e.g. `inactive(14d) ✓`.
     public var exit: String?
-    /// Every sub-expression of both rules with its value.
+    /// The clauses that decided, each with whether it held.
+    public var clauses: [ExplainedClause]
+    /// Every sub-expression of the deciding clauses with its value.
     public var terms: [ExplainedTerm]
+}
+
+/// One clause (an `and`/`or` part) that decided a rule.
+public struct ExplainedClause: Codable, Sendable, Equatable {
+    /// Canonical text, e.g. `count(added_to_cart, 7d) >= 1`.
+    public var clause: String
+    /// Whether it held.
+    public var holds: Bool
+    /// For a count (or sum/max/min/avg) with a `where` filter that this event matched: the event
+    /// properties the filter reads, with this event's values (e.g. the cart's price and quantity).
+    public var event: [String: Value]?
 }
 
 /// One sub-expression and its value.
@@ -97,9 +113,11 @@ public struct ScoreExplanation: Codable, Sendable, Equatable {
     public var score: Double
     /// Resulting band.
     public var band: String?
+    /// The computation in words, e.g. `41.1, 2 days ago, half-life 14d → 37.3; + 40 = 77.3`.
+    public var text: String
 
     enum CodingKeys: String, CodingKey {
-        case previous, previousAt = "previous_at", decayed, halfLife = "half_life", rules, score, band
+        case previous, previousAt = "previous_at", decayed, halfLife = "half_life", rules, score, band, text
     }
 }
 
@@ -115,15 +133,39 @@ public struct ScoreRuleApplication: Codable, Sendable, Equatable {
     public var cap: Double?
     /// True when the cap reduced the points.
     public var capped: Bool
+    /// How long before the evaluation the event happened (e.g. `7d`), when its points decayed.
+    public var age: String?
+    /// The points in words, decay spelled out: `40 points, 7 days ago, half-life 14d → 28.3`.
+    public var text: String
 }
 
-/// Renders compiled rules with the values of their parts.
+/// Renders compiled rules as a marketer reads them: each deciding clause as its value, then the
+/// comparison, then ✓ or ✗ (`lead.source is "email_newsletter" ✓`, `count(added_to_cart, 7d) is 2,
+/// >= 1 ✓`). Of an `and` that held every part decided, of one that failed only the failed parts;
+/// of an `or` that held only the parts that held, of one that failed every part.
 enum Explainer {
+    /// The text of the deciding clauses of `n`.
     static func render(_ n: CNode, _ env: EvalEnv) -> String {
-        var out = Text()
-        out.bytes.reserveCapacity(256)
-        render(n, env, into: &out)
-        return String(decoding: out.bytes, as: UTF8.self)
+        var walk = Walk(env: env)
+        walk.decided(n, nested: false)
+        return walk.string
+    }
+
+    /// The text, and the deciding clauses with their values for programs.
+    static func explain(_ n: CNode, _ env: EvalEnv) -> (text: String, clauses: [ExplainedClause], terms: [ExplainedTerm]) {
+        var walk = Walk(env: env)
+        walk.decided(n, nested: false)
+        let clauses = walk.leaves.map { leaf in
+            ExplainedClause(clause: leaf.node.text, holds: leaf.holds, event: leaf.event.isEmpty ? nil : Dictionary(leaf.event, uniquingKeysWith: { a, _ in a }))
+        }
+        // The values inside each clause (the clause's own truth is in `clauses`).
+        let inside = walk.leaves.flatMap { leaf -> [CNode] in
+            switch leaf.node.kind {
+            case .compare, .not: return leaf.node.children
+            default: return [leaf.node]
+            }
+        }
+        return (walk.string, clauses, terms(termNodes(inside), env))
     }
 
     /// The rendering as UTF-8 bytes, turned into a String once: appending to a String checks
@@ -134,67 +176,109 @@ enum Explainer {
         static func += (t: inout Text, s: String) { t.bytes.append(contentsOf: s.utf8) }
     }
 
-    /// Appends the rendering of `n` and returns its value. Rules are pure, so a logic node's value
-    /// follows from its parts' values, each evaluated once (not again at every level).
-    @discardableResult
-    private static func render(_ n: CNode, _ env: EvalEnv, into out: inout Text) -> RV {
-        switch n.kind {
-        case .logic(let op):
+    /// One rendering: the text so far and the leaf clauses met.
+    struct Walk {
+        let env: EvalEnv
+        var text = Text()
+        var string: String { String(decoding: text.bytes, as: UTF8.self) }
+        var leaves: [(node: CNode, holds: Bool, event: [(String, Value)])] = []
+
+        /// Appends the clauses of `n` that decided its value and returns the value.
+        @discardableResult
+        mutating func decided(_ n: CNode, nested: Bool) -> Bool {
+            guard case .logic(let op) = n.kind else { return clause(n) }
+            var parts: [CNode] = []
+            Explainer.chain(n, op, into: &parts)
+            let values = parts.map { $0.eval(env).isTrue }
             let isAnd = op == .and
-            var result = isAnd
-            var first = true
-            renderChain(n, op, env, into: &out, first: &first, result: &result, isAnd: isAnd)
-            out += result ? " → true" : " → false"
-            return .bool(result)
-        case .compare(let op):
-            let v = n.eval(env)
-            side(n.children[0], env, into: &out)
-            out += " "; out += op.rawValue; out += " "
-            side(n.children[1], env, into: &out)
-            out += " → "; out += v.text
-            return v
-        case .not:
-            out += "not ("
-            let inner = render(n.children[0], env, into: &out)
-            let v = RV.bool(!inner.isTrue)
-            out += ") → "; out += v.text
-            return v
-        case .literal:
-            out += n.text
-            return n.eval(env)
-        default:
-            let v = n.eval(env)
-            out += n.text; out += " → "; out += v.text
-            return v
+            let result = isAnd ? !values.contains(false) : values.contains(true)
+            // Deciding parts: all of them when the result is the neutral outcome, else only those that forced it.
+            let keep = parts.indices.filter { isAnd ? (result || !values[$0]) : (!result || values[$0]) }
+            let group = nested && keep.count > 1
+            if group { text += "(" }
+            for (j, i) in keep.enumerated() {
+                if j > 0 { text += " \(op.rawValue) " }
+                decided(parts[i], nested: true)
+            }
+            if group { text += ")" }
+            return result
+        }
+
+        /// One leaf clause: value, comparison, mark.
+        private mutating func clause(_ n: CNode) -> Bool {
+            let holds = n.eval(env).isTrue
+            var event: [(String, Value)] = []
+            switch n.kind {
+            case .compare(let op):
+                var (subject, other, shown) = (n.children[0], n.children[1], op)
+                if subject.constant != nil, other.constant == nil, op.isOrdering || op == .eq || op == .ne {
+                    (subject, other, shown) = (other, subject, op.flipped)
+                }
+                let value = subject.eval(env)
+                text += subject.text; text += " is "; text += value.text
+                event = Explainer.matchedEvent(subject, env)
+                if !event.isEmpty { text += " (this event: " + event.map { "\($0.0) \(RV($0.1).text)" }.joined(separator: ", ") + ")" }
+                if other.constant != nil, shown == .eq {
+                    if !holds { text += ", not "; text += other.text }
+                } else if other.constant != nil, shown == .ne {
+                    if holds { text += ", not "; text += other.text }
+                } else {
+                    text += ", "; text += shown.rawValue; text += " "; text += other.text
+                    if other.constant == nil { text += " (" + other.eval(env).text + ")" }
+                }
+            case .not where n.children[0].kind == .path || n.children[0].kind == .call:
+                text += n.text
+            case .not:
+                // One clause for programs: the negation, not the parts inside it.
+                let before = leaves.count
+                text += "not ("
+                decided(n.children[0], nested: false)
+                text += ")"
+                leaves.removeSubrange(before...)
+            case .path, .call, .literal:
+                text += n.text
+                let v = n.eval(env)
+                if case .bool = v {} else { text += " is "; text += v.text }
+            default:
+                text += n.text; text += " is "; text += n.eval(env).text
+            }
+            text += holds ? " ✓" : " ✗"
+            leaves.append((n, holds, event))
+            return holds
         }
     }
 
     /// `a or b or c` as one list rather than nested pairs.
-    private static func renderChain(_ n: CNode, _ op: BinaryOp, _ env: EvalEnv, into out: inout Text,
-                                    first: inout Bool, result: inout Bool, isAnd: Bool) {
+    static func chain(_ n: CNode, _ op: BinaryOp, into out: inout [CNode]) {
         if case .logic(op) = n.kind {
-            for c in n.children { renderChain(c, op, env, into: &out, first: &first, result: &result, isAnd: isAnd) }
-            return
+            for c in n.children { chain(c, op, into: &out) }
+        } else {
+            out.append(n)
         }
-        if !first { out += " "; out += op.rawValue; out += " " }
-        first = false
-        out += "("
-        let v = render(n, env, into: &out).isTrue
-        out += ")"
-        if isAnd { result = result && v } else { result = result || v }
     }
 
-    private static func side(_ n: CNode, _ env: EvalEnv, into out: inout Text) {
-        out += n.text
-        if n.constant == nil { out += " = "; out += n.eval(env).text }
+    /// For a count or aggregate with a `where` filter that the event being evaluated matched: the
+    /// event properties the filter reads, with their values (`price 250, quantity 2`).
+    static func matchedEvent(_ n: CNode, _ env: EvalEnv) -> [(String, Value)] {
+        guard let signal = n.signal, let filter = signal.filter, let ev = env.event, ev.type == signal.type,
+              filter.eval(env).isTrue else { return [] }
+        var out: [(String, Value)] = []
+        func walk(_ c: CNode) {
+            if c.kind == .path, c.text.hasPrefix("event.properties."), !out.contains(where: { $0.0 == c.text }) {
+                out.append((String(c.text.dropFirst("event.properties.".count)), c.eval(env).json))
+            }
+            c.children.forEach(walk)
+        }
+        walk(filter)
+        return out
     }
 
     /// The non-constant sub-expressions of `nodes`, depth first, first occurrence of each text.
+    /// A linear scan rather than a set: a few terms per explanation, listed per decision.
     static func termNodes(_ nodes: [CNode]) -> [CNode] {
-        var seen = Set<String>()
         var out: [CNode] = []
         func walk(_ n: CNode) {
-            if n.constant == nil, seen.insert(n.text).inserted { out.append(n) }
+            if n.constant == nil, !out.contains(where: { $0 === n || $0.text == n.text }) { out.append(n) }
             n.children.forEach(walk)
         }
         nodes.forEach(walk)

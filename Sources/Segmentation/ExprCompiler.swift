@@ -139,6 +139,9 @@ final class ExprCompiler {
         case .eventType(let t):
             error(e.offset, "`\(t)` is an event type; it can only be the first argument of count() or since()")
             return nil
+        case .eventField(let t, let f):
+            error(e.offset, "`\(([t] + f).joined(separator: "."))` is an event property; it can only be the first argument of sum(), max(), min() or avg()")
+            return nil
         case .list(let items): return compileList(e, items)
         case .path(let parts): return compilePath(e, parts)
         case .not(let inner):

@@ -54,6 +54,7 @@ extension RulesetLoader {
         let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
         guard ok, let enter else { return (nil, [], nameNode) }
         warnSuspicious(segName, enter, exit)
+        if let en = f["enter"], let ex = f["exit"] { warnHysteresisTrap(segName, en, ex) }
         if route.email == nil, route.ads == nil, route.sales == nil {
             sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
         }
@@ -75,6 +76,26 @@ extension RulesetLoader {
         let conjuncts = Set(parts(enter.node, .and).map(\.text) + [enter.node.text])
         if let same = parts(exit.node, .or).first(where: { conjuncts.contains($0.text) }) {
             sink.warning(exit.location, "the `exit` rule of `\(name)` holds whenever `enter` does (both need `\(same.text)`), so no lead will ever enter")
+        }
+    }
+
+    /// The hysteresis trap: a member leaves only when `exit` holds, so an `enter` clause whose
+    /// subject `exit` never reads keeps a lead in the segment after the clause stopped holding
+    /// (a cart emptied, a customer converted). Each `and` part of `enter` needs a counterpart in
+    /// `exit`: a shared field, event type or segment; `membership.age` in `exit` covers every part
+    /// (the lead leaves in time anyway) and `inactive()` covers parts made only of counted events.
+    /// `inactive()` parts of `enter` are waiting conditions (a quiet hour) and need none.
+    private func warnHysteresisTrap(_ name: String, _ enterNode: Node, _ exitNode: Node) {
+        guard let (enterText, locate) = y.expression(enterNode, "`enter`"), let (exitText, _) = y.expression(exitNode, "`exit`"),
+              let enter = try? Parser.parse(enterText), let exit = try? Parser.parse(exitText) else { return }
+        let exitSubjects = RuleSubjects.of(exit)
+        let coversAll = exitSubjects.contains(RuleSubjects.age)
+        for clause in RuleSubjects.parts(enter, .and) {
+            let subjects = RuleSubjects.of(clause).subtracting([RuleSubjects.inactive])
+            guard !subjects.isEmpty, !coversAll, subjects.isDisjoint(with: exitSubjects) else { continue }
+            if exitSubjects.contains(RuleSubjects.inactive), subjects.allSatisfy(RuleSubjects.isCountedEvent) { continue }
+            let text = clause.canonical
+            sink.warning(locate(clause.offset), "`enter` of `\(name)` requires `\(text)`, but `exit` never reads it: a lead that stops matching it stays in the segment (hysteresis trap); add its negation to `exit`, e.g. `… or not (\(text))`")
         }
     }
 
@@ -116,5 +137,41 @@ extension RulesetLoader {
             }
         }
         return Route(email: email, ads: ads, sales: sales)
+    }
+}
+
+/// What a rule reads, for the hysteresis-trap warning: lead fields (`path:lead.source`), counted
+/// event types (`type:added_to_cart`), segments (`segment:…`), `membership.age` and `inactive()`.
+enum RuleSubjects {
+    static let age = "membership.age"
+    static let inactive = "inactive()"
+
+    static func isCountedEvent(_ s: String) -> Bool { s.hasPrefix("type:") }
+
+    /// The `op` parts of `e` (`a and (b and c)` → a, b, c).
+    static func parts(_ e: Expr, _ op: BinaryOp) -> [Expr] {
+        if case .binary(op, let l, let r) = e.kind { return parts(l, op) + parts(r, op) }
+        return [e]
+    }
+
+    static func of(_ e: Expr) -> Set<String> {
+        var out = Set<String>()
+        func walk(_ e: Expr) {
+            switch e.kind {
+            case .path(let p):
+                if p == ["membership", "age"] { out.insert(age) } else if p.first != "event" { out.insert("path:" + p.joined(separator: ".")) }
+            case .eventType(let t), .eventField(let t, _): out.insert("type:" + t)
+            case .call(let name, let args, _):
+                if name == "inactive" { out.insert(inactive); return }
+                if name == "in_segment", case .string(let target)? = args.first?.kind { out.insert("segment:" + target); return }
+                args.forEach(walk)
+            case .not(let x), .negate(let x): walk(x)
+            case .binary(_, let l, let r): walk(l); walk(r)
+            case .list(let items): items.forEach(walk)
+            default: break
+            }
+        }
+        walk(e)
+        return out
     }
 }

@@ -9,7 +9,8 @@
 ///     unary   := '-' unary | primary
 ///     primary := NUMBER | DURATION | STRING | 'true' | 'false' | 'null' | '[' list ']'
 ///              | path | call | '(' expr ')'
-///     call    := NAME '(' [args] ')'   where count/since take `TYPE ['where' expr]` first
+///     call    := NAME '(' [args] ')'   where count/since take `TYPE ['where' expr]` first,
+///                                      and sum/max/min/avg `TYPE '.' FIELD ['where' expr]`
 struct Parser {
     private var tokens: [Token]
     private var pos = 0
@@ -191,13 +192,20 @@ struct Parser {
         _ = advance() // (
         var args: [Expr] = []
         var whereClause: Expr?
-        if name == "count" || name == "since" {
+        if name == "count" || name == "since" || Aggregate(rawValue: name) != nil {
+            let isAggregate = name != "count" && name != "since"
             let t = advance()
             switch t.kind {
             case .ident(let s), .string(let s):
-                args.append(Expr(kind: .eventType(s), offset: t.offset, length: t.length))
+                try refuseSecondWord(after: t, s, name)
+                if isAggregate {
+                    args.append(try parseEventField(s, t, name))
+                } else {
+                    args.append(Expr(kind: .eventType(s), offset: t.offset, length: t.length))
+                }
             default:
-                throw SyntaxError(offset: t.offset, message: "`\(name)` needs an event type first, e.g. \(name)(added_to_cart\(name == "count" ? ", 7d" : "")); found \(describe(t))")
+                let example = isAggregate ? "\(name)(completed_checkout.revenue, 365d)" : "\(name)(added_to_cart\(name == "count" ? ", 7d" : ""))"
+                throw SyntaxError(offset: t.offset, message: "`\(name)` needs an event type first, e.g. \(example); found \(describe(t))")
             }
             if isKeyword("where") {
                 _ = advance()
@@ -216,5 +224,37 @@ struct Parser {
         }
         let close = try expect(")", "to close the arguments of `\(name)`")
         return Expr(kind: .call(name, args, whereClause: whereClause), offset: nameToken.offset, length: close.offset + 1 - nameToken.offset)
+    }
+
+    /// `count(Product Viewed, 7d)`: an incoming event name with a space, unquoted. Without this the
+    /// second word only gives "expected `)`"; the hint names the canonical form rules use.
+    private func refuseSecondWord(after t: Token, _ first: String, _ fn: String) throws(SyntaxError) {
+        guard case .ident(let second) = peek.kind, case .ident = t.kind else { return }
+        var words = [first, second]
+        var i = pos + 1
+        while i < tokens.count, case .ident(let w) = tokens[i].kind { words.append(w); i += 1 }
+        let spaced = words.joined(separator: " ")
+        let snake = words.map { $0.lowercased() }.joined(separator: "_")
+        throw SyntaxError(offset: t.offset, message: "`\(spaced)` looks like an event name with spaces: rules use one-word event types: write \(fn)(\(snake)…) and map the incoming name under events.aliases (`\(Expr.quote(spaced)): \(snake)`)")
+    }
+
+    /// `type.field` (the first argument of `sum`/`max`/`min`/`avg`): the event type and the
+    /// path of the numeric property, e.g. `completed_checkout.revenue`.
+    private mutating func parseEventField(_ type: String, _ t: Token, _ fn: String) throws(SyntaxError) -> Expr {
+        guard isOp(".") else {
+            throw SyntaxError(offset: peek.offset, message: "`\(fn)` needs an event type and a numeric property, e.g. \(fn)(completed_checkout.revenue, 365d); found \(describe(peek))")
+        }
+        var field: [String] = []
+        var end = t.offset + t.length
+        while isOp(".") {
+            _ = advance()
+            let seg = advance()
+            switch seg.kind {
+            case .ident(let s), .keyword(let s), .string(let s): field.append(s)
+            default: throw SyntaxError(offset: seg.offset, message: "expected a property name after `.`, found \(describe(seg))")
+            }
+            end = seg.offset + seg.length
+        }
+        return Expr(kind: .eventField(type, field), offset: t.offset, length: end - t.offset)
     }
 }

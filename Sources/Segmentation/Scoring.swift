@@ -50,9 +50,42 @@ extension Engine {
             if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
             env.lead.scoreParts[rule.key] = current + add
             env.lead.score += add
+            let late = age != 1 ? env.now - ev.at : nil
             out.append(ScoreRuleApplication(rule: rule.when.text, points: rule.points, added: round3(add),
-                                            cap: rule.cap, capped: add < points))
+                                            cap: rule.cap, capped: add < points, age: late.map(Duration.format),
+                                            text: ScoreWords.rule(points: rule.points, ageMs: late, halfLife: ruleset.plan.halfLifeText,
+                                                                  decayed: points, added: add, cap: add < points ? rule.cap : nil)))
         }
         return out
     }
+}
+
+/// The score explanation in words: decay spelled out, numbers to one decimal (the JSON fields
+/// beside the text keep three).
+enum ScoreWords {
+    /// `40 points, 7 days ago, half-life 14d → 28.3`; `10 points → 10`; `10 points, cap 30 → 4`.
+    static func rule(points: Double, ageMs: Int64?, halfLife: String?, decayed: Double, added: Double, cap: Double?) -> String {
+        var s = "\(one(points)) points"
+        if let ageMs, let halfLife { s += ", \(Duration.spoken(ageMs)) ago, half-life \(halfLife)" }
+        if let cap {
+            if ageMs != nil { s += " → \(one(decayed))" }
+            s += ", cap \(one(cap))"
+        }
+        return s + " → \(one(added))"
+    }
+
+    /// `41.1, 2 days ago, half-life 14d → 37.3; + 28.3 + 10 = 75.6 (band route_to_sales)`.
+    static func total(previous: Double, previousAt: Int64?, decayed: Double, halfLife: String?, now: Int64,
+                      added: [Double], score: Double, band: String?) -> String {
+        var s = one(previous)
+        if let at = previousAt, let halfLife, now > at, previous != 0 {
+            s += ", \(Duration.spoken(now - at)) ago, half-life \(halfLife) → \(one(decayed))"
+        }
+        for a in added { s += a < 0 ? " − \(one(-a))" : " + \(one(a))" }
+        s += " = \(one(score))"
+        if let band { s += " (band \(band))" }
+        return s
+    }
+
+    static func one(_ v: Double) -> String { Expr.formatNumber((v * 10).rounded() / 10) }
 }

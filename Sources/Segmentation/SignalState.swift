@@ -14,12 +14,47 @@ struct SignalSeries: Sendable, Equatable {
     /// False when the series started after the lead already had events (a ruleset added the
     /// signal) and has not been backfilled: it may miss older occurrences.
     var complete: Bool = true
+    /// For a value signal (`sum`/`max`/`min`/`avg` of a property) the property's value of each
+    /// occurrence, parallel to `times`; empty for a signal that only counts.
+    var values: [Double] = []
 
     /// Inserts an occurrence at its place, so late events count by their own time.
     mutating func insert(_ t: Int64) {
+        times.insert(t, at: place(t))
+    }
+
+    /// Inserts an occurrence of a value signal with its value, at its place in time.
+    mutating func insert(_ t: Int64, value: Double) {
+        let i = place(t)
+        times.insert(t, at: i)
+        values.insert(value, at: i)
+    }
+
+    private func place(_ t: Int64) -> Int {
         var i = times.count
         while i > 0, times[i - 1] > t { i -= 1 }
-        times.insert(t, at: i)
+        return i
+    }
+
+    /// `sum`, `max`, `min` or `avg` of the values in `(now - window, now]`, among those kept;
+    /// null for `max`/`min`/`avg` of no occurrence, 0 for `sum`.
+    func aggregate(_ fn: Aggregate, now: Int64, window w: Int64) -> RV {
+        guard values.count == times.count else { return fn == .sum ? .num(0) : .null }
+        var n = 0
+        var total = 0.0, lo = Double.infinity, hi = -Double.infinity
+        for i in times.indices.reversed() {
+            let t = times[i]
+            if t > now { continue }
+            if t <= now - w { break }
+            let v = values[i]
+            n += 1; total += v; lo = Swift.min(lo, v); hi = Swift.max(hi, v)
+        }
+        switch fn {
+        case .sum: return .num(total)
+        case .max: return n == 0 ? .null : .num(hi)
+        case .min: return n == 0 ? .null : .num(lo)
+        case .avg: return n == 0 ? .null : .num(total / Double(n))
+        }
     }
 
     /// Occurrences in `(now - window, now]`, among those kept.
@@ -50,7 +85,10 @@ struct SignalSeries: Sendable, Equatable {
         // Nothing kept inside the window: the latest past occurrence still answers `since`/`inactive`.
         if keepsLatest, start == firstFuture, firstFuture > 0 { start -= 1 }
         start = max(start, times.count - SignalState.maxTimesPerSignal)
-        if start > 0 { times.removeFirst(start) }
+        if start > 0 {
+            times.removeFirst(start)
+            if !values.isEmpty { values.removeFirst(start) }
+        }
     }
 }
 
@@ -63,12 +101,18 @@ struct SignalSeries: Sendable, Equatable {
 /// `maxTimesPerSignal` (64). `keep` is one more than the largest constant a count of the signal is
 /// compared with (`count(x, 7d) >= 3` needs 4, since a count compared with `c` only needs to be
 /// known up to `c + 1`); a count used any other way (arithmetic, compared with another count)
-/// keeps 64, so such a count is exact up to 64 and reads 64 above that.
+/// keeps 64, so such a count is exact up to 64 and reads 64 above that. A value signal
+/// (`sum`/`max`/`min`/`avg`) keeps the value beside each time and always keeps 64: its aggregate
+/// is exact while its longest window holds at most 64 occurrences, and over the 64 most recent
+/// ones beyond that.
 public struct SignalState: Sendable, Equatable, Codable {
     /// Hard cap on occurrence times kept per signal.
     public static let maxTimesPerSignal = 64
     /// Encoding format version (first byte of `encode()`).
     public static let formatVersion: UInt8 = 1
+    /// Version byte when some signal carries values (flag 4, values as 8-byte doubles after the
+    /// times): a binary that predates values refuses the state instead of misreading it.
+    public static let valuesFormatVersion: UInt8 = 2
 
     var series = SeriesTable()
 
@@ -82,20 +126,29 @@ public struct SignalState: Sendable, Equatable, Codable {
     public var keys: [UInt64] { series.keys.sorted() }
 
     /// Compact binary form for the lead row: version byte, then per signal (sorted by key) the
-    /// 8-byte key, coverage (keep, window, flags: 1 = keeps latest, 2 = incomplete) and delta-encoded varint times.
+    /// 8-byte key, coverage (keep, window, flags: 1 = keeps latest, 2 = incomplete, 4 = values)
+    /// and delta-encoded varint times, then for a value signal the values (little-endian doubles).
     public func encode() -> [UInt8] {
-        var out: [UInt8] = [SignalState.formatVersion]
+        let withValues = series.values.contains { !$0.values.isEmpty }
+        var out: [UInt8] = [withValues ? SignalState.valuesFormatVersion : SignalState.formatVersion]
         Varint.put(UInt64(series.count), &out)
         for (key, s) in zip(series.keys, series.values) {
             for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))) }
             Varint.put(UInt64(s.keep), &out)
             Varint.put(UInt64(max(0, s.window)), &out)
-            out.append((s.keepsLatest ? 1 : 0) | (s.complete ? 0 : 2))
+            let hasValues = !s.values.isEmpty && s.values.count == s.times.count
+            out.append((s.keepsLatest ? 1 : 0) | (s.complete ? 0 : 2) | (hasValues ? 4 : 0))
             Varint.put(UInt64(s.times.count), &out)
             var prev: Int64 = 0
             for (i, t) in s.times.enumerated() {
                 if i == 0 { Varint.put(Varint.zigzag(t), &out) } else { Varint.put(UInt64(t - prev), &out) }
                 prev = t
+            }
+            if hasValues {
+                for v in s.values {
+                    let bits = v.bitPattern
+                    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
+                }
             }
         }
         return out
@@ -104,7 +157,7 @@ public struct SignalState: Sendable, Equatable, Codable {
     /// Decodes `encode()` output; throws on a wrong version or truncated bytes.
     public init(decoding bytes: [UInt8]) throws(SignalStateDecodingError) {
         guard let v = bytes.first else { throw .truncated }
-        guard v == SignalState.formatVersion else { throw .unsupportedVersion(v) }
+        guard v == SignalState.formatVersion || v == SignalState.valuesFormatVersion else { throw .unsupportedVersion(v) }
         var r = Varint.Reader(bytes: bytes, pos: 1)
         let n = try r.next()
         for _ in 0..<n {
@@ -124,6 +177,13 @@ public struct SignalState: Sendable, Equatable, Codable {
                 let t = i == 0 ? Varint.unzigzag(raw) : prev + Int64(raw)
                 s.times.append(t)
                 prev = t
+            }
+            if flags & 4 != 0 {
+                for _ in 0..<Int(count) {
+                    var bits: UInt64 = 0
+                    for i in 0..<8 { bits |= UInt64(try r.byte()) << (8 * UInt64(i)) }
+                    s.values.append(Double(bitPattern: bits))
+                }
             }
             series[key] = s
         }

@@ -8,6 +8,9 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
     public let eventType: String
     /// Canonical `where` filter text, if any.
     public let filter: String?
+    /// For a value signal (`sum(type.field, …)` and kin) the property path whose number each
+    /// occurrence keeps; nil for a signal that only counts.
+    public let field: [String]?
     /// Most recent occurrences kept inside `window` (see `SignalState`).
     public internal(set) var keep: Int
     /// Longest window any rule uses for this signal (ms).
@@ -16,8 +19,11 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
     public internal(set) var keepsLatest: Bool
     let predicate: CNode?
 
-    /// `count(type where filter)` as text.
-    public var description: String { filter.map { "\(eventType) where \($0)" } ?? eventType }
+    /// `type[.field] where filter` as text.
+    public var description: String {
+        let subject = field.map { "\(eventType).\($0.joined(separator: "."))" } ?? eventType
+        return filter.map { "\(subject) where \($0)" } ?? subject
+    }
 
     /// Same signal with the same coverage needs.
     public static func == (a: SignalSpec, b: SignalSpec) -> Bool {
@@ -30,6 +36,17 @@ public struct SignalSpec: Sendable, Hashable, CustomStringConvertible {
     func matches(_ env: EvalEnv, type: String) -> Bool {
         if eventType != "*", eventType != type { return false }
         return predicate?.eval(env).isTrue ?? true
+    }
+
+    /// Adds the event's occurrence (already known to match) to `series`: a value signal only when
+    /// the event carries a number at `field` (a missing or non-numeric value is not an occurrence).
+    func record(_ ev: ResolvedEvent, into series: inout SignalSeries) {
+        SignalSpec.record(ev, field: field, into: &series)
+    }
+
+    static func record(_ ev: ResolvedEvent, field: [String]?, into series: inout SignalSeries) {
+        guard let field else { series.insert(ev.at); return }
+        if case .number(let v)? = dig(ev.properties, field), v.isFinite { series.insert(ev.at, value: v) }
     }
 
     /// Whether stored series covers what this spec needs.
@@ -56,13 +73,19 @@ struct SignalRegistry {
     var specs: [SignalSpec] = []
     private var slots: [UInt64: Int] = [:]
 
-    mutating func use(type: String, filter: CNode?) -> Int {
-        let key = stableHash(type + "\u{1f}" + (filter?.text ?? ""))
+    /// The slot of `type [where filter]`, or of the value signal `type.field [where filter]`. A
+    /// counting signal's key is the same as before value signals existed, so stored states still match.
+    mutating func use(type: String, filter: CNode?, field: [String]? = nil) -> Int {
+        let fieldPart = field.map { "\u{1f}" + $0.joined(separator: ".") } ?? ""
+        let key = stableHash(type + "\u{1f}" + (filter?.text ?? "") + fieldPart)
         if let i = slots[key] { return i }
-        specs.append(SignalSpec(key: key, eventType: type, filter: filter?.text, keep: 0, window: 0, keepsLatest: false, predicate: filter))
+        specs.append(SignalSpec(key: key, eventType: type, filter: filter?.text, field: field, keep: 0, window: 0, keepsLatest: false, predicate: filter))
         slots[key] = specs.count - 1
         return specs.count - 1
     }
+
+    /// The type and filter of a slot, for explanations.
+    func ref(_ slot: Int) -> SignalRef { SignalRef(type: specs[slot].eventType, filter: specs[slot].predicate) }
 
     mutating func need(_ slot: Int, keep: Int? = nil, window: Int64? = nil, latest: Bool = false) {
         if let keep { specs[slot].keep = max(specs[slot].keep, min(keep, SignalState.maxTimesPerSignal)) }

@@ -126,6 +126,14 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
         return "\(ms)ms"
     }
 
+    /// In words for explanations, the largest unit to one decimal: `7 days`, `1.5 hours`, `1 minute`.
+    static func spoken(_ ms: Int64) -> String {
+        let words: [(String, Int64)] = [("day", 86_400_000), ("hour", 3_600_000), ("minute", 60_000), ("second", 1000)]
+        let (word, f) = words.first { abs(ms) >= $0.1 } ?? ("second", 1000)
+        let n = (Double(ms) / Double(f) * 10).rounded() / 10
+        return "\(Expr.formatNumber(n)) \(word)\(n == 1 ? "" : "s")"
+    }
+
     /// Parses `<digits><unit>` with unit s, m, h, d or w; `nil` for anything else.
     public static func parse(_ text: String) -> Duration? {
         guard let unit = text.last, let n = Int64(text.dropLast()), n >= 0,

@@ -5,7 +5,7 @@ import XCTest
 @testable import Segmentation
 
 /// The engine's compact signal state against a naive reference that keeps every event and
-/// recomputes every count/since/inactive from the full history (Tests/…/Reference): random
+/// recomputes every count/since/inactive and sum/max/min/avg from the full history (Tests/…/Reference): random
 /// rulesets (generated YAML with random windows, thresholds, `where` filters, hysteresis,
 /// `membership.age`, `in_segment`, priority ties and time-dependent stage rules), random event
 /// sequences (late and future-dated events, random gaps, millisecond edges), and random later
@@ -40,6 +40,7 @@ final class DifferentialTests: XCTestCase {
         XCTAssertGreaterThan(stats.exited, runs / 2)
         XCTAssertGreaterThan(stats.lateEvents, runs)
         XCTAssertGreaterThan(stats.stageChanges, runs)
+        XCTAssertGreaterThan(stats.aggregateRulesets, runs / 4)
         // The engine claims exactness (conservative only after its probe limit): nearly every step.
         XCTAssertGreaterThan(Double(stats.exactNext), 0.95 * Double(stats.steps - stats.pendingReentries))
     }
@@ -55,6 +56,7 @@ final class DifferentialTests: XCTestCase {
         } catch {
             return "the generated ruleset does not load:\n\(error.formatted)\n\(ruleset.yaml)"
         }
+        if ["sum(", "max(", "min(", "avg("].contains(where: ruleset.yaml.contains) { stats.aggregateRulesets += 1 }
         let engine = Engine(loaded.ruleset)
         let reference = ReferenceEvaluator(ruleset: ruleset)
         for sequence in 0..<Self.sequencesPerRuleset {
@@ -218,9 +220,11 @@ struct DifferentialStats: CustomStringConvertible {
     var exactNext = 0
     var pendingReentries = 0
     var probes = 0
+    /// Rulesets using sum/max/min/avg.
+    var aggregateRulesets = 0
 
     var description: String {
-        "\(sequences) sequences, \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, "
+        "\(sequences) sequences (\(aggregateRulesets) rulesets with value aggregates), \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, "
             + "\(stageChanges) stage changes, \(lateEvents) late events, "
             + "next_evaluation_at = first decision change (or both none) in \(exactNext) steps; "
             + "\(pendingReentries) steps left an immediate re-entry pending"

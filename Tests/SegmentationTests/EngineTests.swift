@@ -144,15 +144,19 @@ final class EngineTests: XCTestCase {
         let r = engine.evaluate(state: LeadState(), event: ev("Product Added", 0), now: t0)
         let e = r.decision.explanation.segments["decision.high-intent.cart"]
         XCTAssertEqual(e?.change, "entered")
-        XCTAssertEqual(e?.enter, "(count(added_to_cart, 7d) = 1 >= 1 → true) or (count(requested_pricing, 30d) = 0 >= 1 → false) → true")
-        XCTAssertEqual(e?.exit, "(count(completed_checkout, 1d) = 0 >= 1 → false) or (inactive(14d) → false) or (lead.status = \"new\" == \"unsubscribed\" → false) → false")
-        XCTAssertEqual(e?.terms.first { $0.expression == "count(added_to_cart, 7d)" }?.value, .number(1))
-        XCTAssertEqual(e?.terms.first { $0.expression == "inactive(14d)" }?.value, .bool(false))
+        // An entry shows `enter` only, and of it the clause that decided (the `or` part that held).
+        XCTAssertEqual(e?.enter, "count(added_to_cart, 7d) is 1, >= 1 ✓")
+        XCTAssertNil(e?.exit)
+        XCTAssertEqual(e?.clauses, [ExplainedClause(clause: "count(added_to_cart, 7d) >= 1", holds: true, event: nil)])
+        XCTAssertEqual(e?.terms, [ExplainedTerm(expression: "count(added_to_cart, 7d)", value: .number(1))])
         let out = engine.evaluate(state: r.newState, now: at(14 * day).date)
         XCTAssertEqual(out.decision.segments.exited, ["decision.high-intent.cart"])
-        XCTAssertEqual(out.decision.explanation.segments["decision.high-intent.cart"]?.change, "exited")
-        XCTAssertEqual(out.decision.explanation.segments["decision.high-intent.cart"]?.exit,
-                       "(count(completed_checkout, 1d) = 0 >= 1 → false) or (inactive(14d) → true) or (lead.status = \"new\" == \"unsubscribed\" → false) → true")
+        let x = out.decision.explanation.segments["decision.high-intent.cart"]
+        XCTAssertEqual(x?.change, "exited")
+        // An exit shows `exit` only, and of an `or` that held only the part that held.
+        XCTAssertNil(x?.enter)
+        XCTAssertEqual(x?.exit, "inactive(14d) ✓")
+        XCTAssertEqual(x?.clauses.map(\.holds), [true])
     }
 
     func testDecisionJSONShapeAndDeterminism() throws {

@@ -21,7 +21,7 @@ final class ExpressionErrorTests: XCTestCase {
     }
 
     func testEveryExpressionError() {
-        XCTAssertEqual(enterErrors("nope(1)"), ["r.yaml:8:13: unknown function `nope`; functions are count, since, inactive, exists and in_segment"])
+        XCTAssertEqual(enterErrors("nope(1)"), ["r.yaml:8:13: unknown function `nope`; functions are count, since, inactive, exists, in_segment, sum, max, min and avg"])
         XCTAssertEqual(enterErrors("in_segment(decision)"), ["r.yaml:8:13: in_segment() takes a segment name in quotes, e.g. in_segment(\"decision.high-intent.cart\")"])
         XCTAssertEqual(enterErrors("count(a where lead.country == \"DE\", 1d) > 0"), ["r.yaml:8:27: inside `where` only event fields (event.type, event.name, event.properties.*, event.context.*) can be used, not `lead.country`: the filter is checked on each counted event"])
         XCTAssertEqual(enterErrors("count(a where count(b, 1d) > 0, 1d) > 0"), ["r.yaml:8:27: `count()` cannot be used inside `where`: the filter is checked on each counted event"])
@@ -47,6 +47,15 @@ final class ExpressionErrorTests: XCTestCase {
         XCTAssertEqual(enterErrors("(1 > 2"), ["r.yaml:8:19: expected `)` to close the `(`, found end of rule"])
         XCTAssertEqual(enterErrors("count(3, 1d) > 1"), ["r.yaml:8:19: `count` needs an event type first, e.g. count(added_to_cart, 7d); found number `3`"])
         XCTAssertEqual(enterErrors("\"a\" ~ 1"), ["r.yaml:8:17: unexpected character `~`"])
+        // Value aggregates: an event property first, a fixed window, a known type.
+        XCTAssertEqual(enterErrors("sum(a, 7d) > 1"), ["r.yaml:8:18: `sum` needs an event type and a numeric property, e.g. sum(completed_checkout.revenue, 365d); found `,`"])
+        XCTAssertEqual(enterErrors("max(a.v) > 1"), ["r.yaml:8:13: max() takes an event property and a window, e.g. max(completed_checkout.revenue, 365d)"])
+        XCTAssertEqual(enterErrors("avg(c.v, 7d) > 1"), ["r.yaml:8:17: unknown event type `c`; known types are the alias targets, page_viewed, the keys of statuses.on_event and events.types"])
+        XCTAssertEqual(enterErrors("min(a.v, lead.score) > 1"), ["r.yaml:8:22: the window of min() must be a fixed duration such as 7d, but `lead.score` is not fixed"])
+        XCTAssertEqual(enterErrors("a.v > 1"), ["r.yaml:8:13: unknown field `a.v`: fields start with `lead.`, `event.` or `membership.`"])
+        XCTAssertEqual(enterErrors("sum(a.v, 7d) == 'x'"), ["r.yaml:8:13: cannot compare `sum(a.v, 7d)` (number) with `\"x\"` (text) in `sum(a.v, 7d) == \"x\"`; they can never be equal"])
+        // An unquoted event name with a space points at the name.
+        XCTAssertEqual(enterErrors("count(Product Viewed, 7d) > 1"), ["r.yaml:8:19: `Product Viewed` looks like an event name with spaces: rules use one-word event types: write count(product_viewed…) and map the incoming name under events.aliases (`\"Product Viewed\": product_viewed`)"])
         XCTAssertEqual(enterErrors("lead.score > 'x' or"), ["r.yaml:8:34: the rule ends too early: a value is missing"])
     }
 

@@ -124,6 +124,29 @@ final class LoadErrorTests: XCTestCase {
         ])
     }
 
+    /// The hysteresis trap: each `enter` part needs a counterpart in `exit`; `membership.age`
+    /// covers every part, `inactive()` the parts made of counted events, and an `inactive()` part of
+    /// `enter` is a waiting condition that needs none.
+    func testHysteresisTrapWarnings() throws {
+        let loaded = try Ruleset.load(yaml: base + """
+          - name: decision.x.trap
+            enter: 'lead.country == "DE" and count(viewed, 7d) >= 1 and inactive(1h)'
+            exit: 'inactive(30d)'
+            route: { email: { sequence: s } }
+          - name: decision.x.aged
+            enter: 'lead.country == "DE" and sum(viewed.n, 7d) >= 3'
+            exit: 'membership.age > 7d'
+            route: { email: { sequence: s } }
+          - name: decision.x.paired
+            enter: 'not lead.customer and max(viewed.n, 7d) >= 3'
+            exit: 'lead.customer or max(viewed.n, 7d) < 3'
+            route: { email: { sequence: s } }
+        """, fileName: "r.yaml")
+        XCTAssertEqual(loaded.warnings.map(\.description), [
+            "r.yaml:8:13: warning: `enter` of `decision.x.trap` requires `lead.country == \"DE\"`, but `exit` never reads it: a lead that stops matching it stays in the segment (hysteresis trap); add its negation to `exit`, e.g. `… or not (lead.country == \"DE\")`",
+        ])
+    }
+
     func testInvalidYAMLAndFormatted() {
         do {
             _ = try Ruleset.load(yaml: "version: 1\nsegments: [\n", fileName: "bad.yaml")
@@ -145,6 +168,7 @@ final class LoadErrorTests: XCTestCase {
         """, fileName: "r.yaml")
         XCTAssertEqual(loaded.warnings.map(\.description), [
             "r.yaml:7:35: warning: the `enter` rule of `decision.x.y` can never hold, so no lead will ever enter",
+            "r.yaml:9:40: warning: `enter` of `decision.x.z` requires `lead.country == \"DE\"`, but `exit` never reads it: a lead that stops matching it stays in the segment (hysteresis trap); add its negation to `exit`, e.g. `… or not (lead.country == \"DE\")`",
             "r.yaml:10:12: warning: the `exit` rule of `decision.x.z` holds whenever `enter` does (both need `count(viewed, 7d) >= 1`), so no lead will ever enter",
             "r.yaml:12:13: warning: segment `decision.x.w` has no route: a segment should drive an email, ads or sales action",
             "r.yaml:12:49: warning: the `exit` rule of `decision.x.w` always holds, so no lead will ever stay in the segment",

@@ -64,8 +64,28 @@ final class ScoringTests: XCTestCase {
         XCTAssertEqual(e.previousAt, t0)
         XCTAssertEqual(e.decayed, 1.5)
         XCTAssertEqual(e.halfLife, "14d")
-        XCTAssertEqual(e.rules, [ScoreRuleApplication(rule: "event.type == \"requested_pricing\"", points: 40, added: 40, cap: nil, capped: false)])
+        XCTAssertEqual(e.rules, [ScoreRuleApplication(rule: "event.type == \"requested_pricing\"", points: 40, added: 40, cap: nil, capped: false,
+                                                      age: nil, text: "40 points → 40")])
         XCTAssertEqual(e.score, 41.5)
         XCTAssertEqual(e.band, "product_email_series")
+        XCTAssertEqual(e.text, "3, 14 days ago, half-life 14d → 1.5 + 40 = 41.5 (band product_email_series)")
+    }
+
+    /// A late event's points decay by its age, and the explanation says so in words.
+    func testScoreExplanationSpellsOutTheDecayOfALateEvent() throws {
+        let engine = Engine(load(sampleYAML))
+        let r = engine.evaluate(state: LeadState(), event: ev("Pricing Requested", 0), now: at(7 * day))
+        let e = try XCTUnwrap(r.decision.explanation.score)
+        XCTAssertEqual(e.rules.first?.age, "7d")
+        XCTAssertEqual(e.rules.first?.added, 28.284)
+        XCTAssertEqual(e.rules.first?.text, "40 points, 7 days ago, half-life 14d → 28.3")
+        XCTAssertEqual(e.text, "0 + 28.3 = 28.3 (band nurture_only)")
+        // A capped rule shows what the cap left of the decayed points.
+        var s = LeadState()
+        for i in 0..<10 { s = engine.evaluate(state: s, event: ev("Product Viewed", Int64(i) * minute), now: at(Int64(i) * minute)).newState }
+        let late = engine.evaluate(state: s, event: ev("Product Viewed", 10 * minute - day), now: at(10 * minute))
+        let capped = try XCTUnwrap(late.decision.explanation.score?.rules.first)
+        XCTAssertTrue(capped.capped)
+        XCTAssertEqual(capped.text, "3 points, 1 day ago, half-life 14d → 2.9, cap 30 → 0")
     }
 }

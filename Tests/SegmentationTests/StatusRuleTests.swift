@@ -26,12 +26,12 @@ final class StatusRuleTests: XCTestCase {
         let lead = runEvents(engine, [ev("Pricing Requested", 0)])
         XCTAssertEqual(lead.decision.status, "qualified")
         XCTAssertEqual(lead.decision.explanation.status,
-                       StatusExplanation(from: "new", to: "qualified", event: "requested_pricing", rule: "not (lead.customer → false) → true"))
+                       StatusExplanation(from: "new", to: "qualified", event: "requested_pricing", rule: "not lead.customer ✓"))
         let customer = runEvents(engine, [ev("Order Completed", 0), ev("Pricing Requested", hour)])
         XCTAssertEqual(customer.decision.status, "converted", "a customer asking for pricing stays converted")
         XCTAssertEqual(customer.decision.explanation.status?.kept, true)
         XCTAssertEqual(customer.decision.explanation.status?.to, nil)
-        XCTAssertEqual(customer.decision.explanation.status?.rule, "qualified: not (lead.customer → true) → false")
+        XCTAssertEqual(customer.decision.explanation.status?.rule, "qualified: not lead.customer ✗")
     }
 
     func testACustomerIsNeverMovedBackByAnEntryWithoutWhen() throws {

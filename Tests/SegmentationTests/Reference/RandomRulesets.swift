@@ -54,7 +54,11 @@ struct RandomRulesetFactory {
     /// One time-dependent atom; `inExit` allows `membership.age`, `earlier` are the segments
     /// `in_segment` may name.
     mutating func atom(inExit: Bool, earlier: [String]) -> RefExpr {
-        switch Int.random(in: 0..<12, using: &rng) {
+        switch Int.random(in: 0..<14, using: &rng) {
+        case 12, 13:
+            let fn = rng.pick(["sum", "max", "min", "avg"])
+            return .aggregate(fn: fn, type: rng.pick(Self.types), filter: filter(), window: duration(),
+                              op: rng.pick(RefOp.allCases), k: Int.random(in: 0...(fn == "sum" ? 12 : 6), using: &rng))
         case 0...4:
             return .count(type: rng.pick(Self.types), filter: filter(), window: duration(),
                           op: rng.pick(RefOp.allCases), k: Int.random(in: 0...4, using: &rng))

@@ -83,6 +83,10 @@ struct ReferenceEvaluator {
                 for event in lead.events where event.type == type && (filter?.matches(event) ?? true) {
                     add(event.at + window.ms)
                 }
+            case let .aggregate(_, type, filter, window, _, _):
+                for event in lead.events where event.type == type && (filter?.matches(event) ?? true) {
+                    add(event.at + window.ms)
+                }
             case let .since(type, op, d):
                 for event in lead.events where event.type == type {
                     add(event.at + d.ms + (op == .gt || op == .le ? tick : 0))
@@ -146,6 +150,20 @@ struct ReferenceEvaluator {
                 n += 1
             }
             return op.holds(n, k)
+        case let .aggregate(fn, type, filter, window, op, k):
+            var values: [Int] = []
+            for event in context.lead.events
+            where event.type == type && event.at <= now && event.at > now - window.ms && (filter?.matches(event) ?? true) {
+                if case let .int(n)? = event.props["n"] { values.append(n) }
+            }
+            switch fn {
+            case "sum": return op.holds(values.reduce(0, +), k)
+            case "max": return values.max().map { op.holds($0, k) } ?? false
+            case "min": return values.min().map { op.holds($0, k) } ?? false
+            default:
+                guard !values.isEmpty else { return false }
+                return op.holds(Double(values.reduce(0, +)) / Double(values.count), Double(k))
+            }
         case let .since(type, op, d):
             guard let last = lastOccurrence(of: type, in: context.lead, now: now) else { return false }
             return op.holds(now - last, d.ms)

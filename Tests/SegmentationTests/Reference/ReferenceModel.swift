@@ -79,6 +79,9 @@ indirect enum RefExpr {
     case literal(Bool)
     /// `count(type [where filter], window) op k`
     case count(type: String, filter: RefFilter?, window: RefDuration, op: RefOp, k: Int)
+    /// `fn(type.n [where filter], window) op k` for fn in sum/max/min/avg over the integer
+    /// property `n` (events without `n` are not occurrences; max/min/avg of none: false)
+    case aggregate(fn: String, type: String, filter: RefFilter?, window: RefDuration, op: RefOp, k: Int)
     /// `since(type) op d` (false when the type never happened)
     case since(type: String, op: RefOp, d: RefDuration)
     /// `since(type) == null` or `!= null`
@@ -100,6 +103,9 @@ indirect enum RefExpr {
         case let .count(type, filter, window, op, k):
             let whereText = filter.map { " where \($0.text)" } ?? ""
             return "count(\(type)\(whereText), \(window.text)) \(op.rawValue) \(k)"
+        case let .aggregate(fn, type, filter, window, op, k):
+            let whereText = filter.map { " where \($0.text)" } ?? ""
+            return "\(fn)(\(type).n\(whereText), \(window.text)) \(op.rawValue) \(k)"
         case let .since(type, op, d): return "since(\(type)) \(op.rawValue) \(d.text)"
         case let .sinceNull(type, isNull): return "since(\(type)) \(isNull ? "==" : "!=") null"
         case let .inactive(window): return "inactive(\(window.text))"
