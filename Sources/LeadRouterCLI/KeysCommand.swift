@@ -86,19 +86,22 @@ struct KeysCreateCommand: ParsableCommand {
 /// `leadrouter keys list`: one line per key, never a secret.
 struct KeysListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List API keys (id, name, scopes, kind, created, last used, revoked/expires); never a secret.")
+        commandName: "list", abstract: "List API keys (id, name, scopes, kind, CORS origins, created, last used, revoked/expires); never a secret.")
 
     @OptionGroup var database: KeysDatabaseOptions
 
     func run() throws {
         let keys = try Store(try database.connect()).apiKeys()
         func time(_ date: Date?) -> String { date.map(Self.time) ?? "-" }
-        print(["id", "name", "prefix", "scopes", "kind", "created_at", "last_used_at", "revoked_at", "expires_at"].joined(separator: "\t"))
+        print(["id", "name", "prefix", "scopes", "kind", "cors_origins", "created_at", "last_used_at", "revoked_at", "expires_at"]
+            .joined(separator: "\t"))
         for key in keys {
             var kind = key.isPublic ? "public" : key.ownerId.map { "owner:\($0)" } ?? "secret"
             if key.signed { kind += ",signed" }
+            // `default`: ingest.cors_allowed_origins applies; `none`: the key's own list is empty.
+            let origins = key.corsAllowedOrigins.map { $0.list.isEmpty ? "none" : $0.list.joined(separator: ",") } ?? "default"
             print([key.id.uuidString.lowercased(), key.name, key.prefix ?? "-", key.scopes.map(\.rawValue).joined(separator: ","), kind,
-                   time(key.createdAt), time(key.lastUsedAt), time(key.revokedAt), time(key.expiresAt)].joined(separator: "\t"))
+                   origins, time(key.createdAt), time(key.lastUsedAt), time(key.revokedAt), time(key.expiresAt)].joined(separator: "\t"))
         }
     }
 

@@ -81,8 +81,9 @@ final class KeyNodesTests: XCTestCase {
         let list = try keys(["list"], databaseURL)
         XCTAssertEqual(list.status, 0)
         let lines = list.out.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
-        XCTAssertEqual(lines.first, ["id", "name", "prefix", "scopes", "kind", "created_at", "last_used_at", "revoked_at", "expires_at"])
-        XCTAssertEqual(lines.dropFirst().map { [$0[1], $0[3], $0[4]] }, [["web", "ingest", "public"], ["anna", "queue", "owner:rep_anna"]])
+        XCTAssertEqual(lines.first, ["id", "name", "prefix", "scopes", "kind", "cors_origins", "created_at", "last_used_at", "revoked_at", "expires_at"])
+        XCTAssertEqual(lines.dropFirst().map { [$0[1], $0[3], $0[4], $0[5]] },
+                       [["web", "ingest", "public", "http://localhost:3000,https://shop.example.com"], ["anna", "queue", "owner:rep_anna", "default"]])
         XCTAssertFalse(list.out.contains(lastLine(web.out)), "never the key")
         let annaID = lines[2][0]
 
