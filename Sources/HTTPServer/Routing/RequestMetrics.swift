@@ -57,7 +57,7 @@ public final class InMemoryRequestMetrics: RequestMetricsRecorder {
                 table.routes.append(contentsOf: repeatElement(nil, count: added))
                 table.totals.append(contentsOf: repeatElement(Totals(), count: added * 6))
             }
-            table.routes[sample.route.id] = sample.route
+            if table.routes[sample.route.id] == nil { table.routes[sample.route.id] = sample.route }
             table.totals[slot].count += 1
             table.totals[slot].totalDuration += sample.duration
             if sample.duration > table.totals[slot].maxDuration { table.totals[slot].maxDuration = sample.duration }
