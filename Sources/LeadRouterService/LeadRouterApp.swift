@@ -129,6 +129,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         var poolConfiguration = configuration
         poolConfiguration.transactionStatementTimeout = options.statementTimeout
+        // A node killed while its backend runs a statement: the backend checks every 2 s that
+        // the client is still there, so its locks (sweeper rows, job locks) go within seconds
+        // (docs/scale-out.md, Leadership).
+        poolConfiguration.sessionSettings.append(("client_connection_check_interval", "2000"))
         pool = PostgresPool(configuration: poolConfiguration,
                             settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
                             logger: logger)
