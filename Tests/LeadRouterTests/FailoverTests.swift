@@ -72,6 +72,14 @@ final class FailoverTests: XCTestCase {
                OR NOT EXISTS (SELECT 1 FROM decisions d WHERE d.event_id = e.id)
             """).scalar(Int.self), 0)
         XCTAssertFalse(try promoted.query("SELECT pg_is_in_recovery()").scalar(Bool.self))
+        // Each node's queue listener LISTENs again on the promoted server (it reconnects with backoff).
+        let deadline = Date().addingTimeInterval(15)
+        var listening = 0
+        repeat {
+            listening = try promoted.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").scalar(Int.self)
+            if listening < nodes.count { Thread.sleep(forTimeInterval: 0.2) }
+        } while listening < nodes.count && Date() < deadline
+        XCTAssertEqual(listening, nodes.count, "both listeners are back")
         for node in nodes { XCTAssertTrue(node.process.isRunning, "no node restarted or crashed") }
     }
 
