@@ -45,6 +45,7 @@ struct ServeCommand: ParsableCommand {
         options.statementTimeout = settings.statementTimeout
         options.databaseReadURL = environment["DATABASE_READ_URL"].flatMap { $0.isEmpty ? nil : $0 }
         options.readMaxLag = settings.readMaxLag
+        options.commitWait = settings.commitWait
         options.retention = settings.retention
         options.contextIP = settings.contextIP
         options.version = LeadrouterVersion.string

@@ -74,6 +74,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var databaseReadURL: String?
         /// Seconds the replica may lag before reads skip it (`database.read_max_lag`).
         public var readMaxLag: Double = 5
+        /// Seconds an ingest request waits for its transaction before answering 503 "outcome
+        /// unknown" (`database.commit_wait`).
+        public var commitWait: Double = 30
         /// The retention job (`retention.*`): nil runs none on this node (tests run it by hand
         /// through `retention`); `serve` passes the configured settings.
         public var retention: RetentionSettings?
@@ -168,7 +171,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                                  longestWindow: Double(engine.ruleset.signals.map(\.window).max() ?? 0) / 1000,
                                  clock: options.clock, logger: logger)
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
-                                       maxBatch: options.maxMessagesPerTransaction, logger: logger)
+                                       maxBatch: options.maxMessagesPerTransaction, answerTimeout: options.commitWait, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           decisionHook: decisionHook, clock: options.clock, counters: ingest.counters, logger: logger)
         keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)

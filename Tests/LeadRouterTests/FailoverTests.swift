@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import XCTest
+@testable import LeadRouterService
 
 /// A primary with a synchronous standby, two `leadrouter serve` processes on the multi-host URL
 /// (`target_session_attrs=read-write`) and 16 clients sending unique messages. The primary is
@@ -81,6 +82,32 @@ final class FailoverTests: XCTestCase {
         } while listening < nodes.count && Date() < deadline
         XCTAssertEqual(listening, nodes.count, "both listeners are back")
         for node in nodes { XCTAssertTrue(node.process.isRunning, "no node restarted or crashed") }
+    }
+
+    /// A COMMIT waiting for a synchronous standby that is gone is not bounded by
+    /// `statement_timeout`: the request answers 503 "outcome unknown" with `Retry-After` after
+    /// `database.commit_wait`, and the same messageId sent again once commits go through again
+    /// answers 200 with the one stored decision.
+    func testACommitStuckOnAGoneSynchronousStandbyAnswers503() throws {
+        let cluster = try ReplicatedPostgres(synchronous: true)
+        defer { cluster.stop() }
+        let app = try cluster.app { $0.commitWait = 2 }
+        defer { try? cluster.setSynchronousStandbyNames(""); app.stop() }  // released commits let the lanes stop
+        let key = try app.createKey(name: "stuck", scopes: [.ingest])
+        try cluster.stopStandby()
+        let client = try TestHTTPClient(port: app.port!)
+        let started = Date()
+        var r = try client.json("POST", "/v1/events", key: key, ["userId": "stuck-1", "event": "Product Viewed", "messageId": "stuck-1"])
+        XCTAssertEqual(r.status, 503, r.text)
+        XCTAssertEqual(r.header("Retry-After"), "1")
+        XCTAssertEqual(r.json["type"] as? String, "https://leadrouter.dev/problems/outcome-unknown", r.text)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        // The operator lowers synchronous_standby_names: the waiting COMMIT completes.
+        try cluster.setSynchronousStandbyNames("")
+        r = try client.json("POST", "/v1/events", key: key, ["userId": "stuck-1", "event": "Product Viewed", "messageId": "stuck-1"])
+        XCTAssertEqual(r.status, 200, r.text)
+        let primary = try PostgresConnection(url: cluster.primaryURL, logger: TestDatabases.logger)
+        XCTAssertEqual(try primary.query("SELECT count(*) FROM events").scalar(Int.self), 1, "applied once")
     }
 
     /// One client: unique messages, alternately to each node, until `until` seconds after `begin`.

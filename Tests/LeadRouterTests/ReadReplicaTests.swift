@@ -9,7 +9,7 @@ final class ReadReplicaTests: XCTestCase {
     func testReadsGoToTheReplicaExceptALeadThisNodeJustWrote() throws {
         let cluster = try ReplicatedPostgres(synchronous: false, applyDelay: "3s")
         defer { cluster.stop() }
-        let app = try Self.app(cluster, maxLag: 60)
+        let app = try cluster.app { $0.databaseReadURL = cluster.standbyURL; $0.readMaxLag = 60 }
         defer { app.stop() }
         let (client, ingestKey, readKey) = try Self.keysAndClient(app, cluster)
         XCTAssertTrue(Self.wait(10) { app.readRouting.replicaLag != nil }, "the lag is measured")
@@ -56,7 +56,7 @@ final class ReadReplicaTests: XCTestCase {
     func testALaggingReplicaIsSkipped() throws {
         let cluster = try ReplicatedPostgres(synchronous: false, applyDelay: "3s")
         defer { cluster.stop() }
-        let app = try Self.app(cluster, maxLag: 1)
+        let app = try cluster.app { $0.databaseReadURL = cluster.standbyURL; $0.readMaxLag = 1 }
         defer { app.stop() }
         let (client, _, readKey) = try Self.keysAndClient(app, cluster)
         let other = try Self.leadWrittenElsewhere(app, cluster)
@@ -71,23 +71,6 @@ final class ReadReplicaTests: XCTestCase {
 
     // MARK: - helpers
 
-    static func app(_ cluster: ReplicatedPostgres, maxLag: Double, replica: Bool = true) throws -> LeadRouterApp {
-        var options = LeadRouterApp.Options(
-            databaseURL: cluster.primaryURL,
-            rulesYAML: try String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8),
-            rulesFileName: "config/segments.yaml")
-        options.migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
-        options.server.host = "127.0.0.1"
-        options.server.port = 0
-        options.runSweeper = false
-        options.webhooks.enabled = false
-        options.databaseReadURL = replica ? cluster.standbyURL : nil
-        options.readMaxLag = maxLag
-        let app = try LeadRouterApp(options: options, logger: TestDatabases.logger)
-        try app.start()
-        return app
-    }
-
     /// A client, an ingest key and a read key, once the replica has applied the keys (they are
     /// read from the primary, but the test waits so later delays start from a caught-up replica).
     static func keysAndClient(_ app: LeadRouterApp, _ cluster: ReplicatedPostgres) throws -> (TestHTTPClient, String, String) {
@@ -101,7 +84,7 @@ final class ReadReplicaTests: XCTestCase {
     /// A lead written by another node (no read replica of its own) through its ingest API:
     /// this node has not noted it as its own write.
     static func leadWrittenElsewhere(_ app: LeadRouterApp, _ cluster: ReplicatedPostgres) throws -> String {
-        let other = try Self.app(cluster, maxLag: 0, replica: false)
+        let other = try cluster.app()
         defer { other.stop() }
         let key = try other.createKey(name: "other-node", scopes: [.ingest])
         let r = try TestHTTPClient(port: other.port!).json("POST", "/v1/events", key: key, [

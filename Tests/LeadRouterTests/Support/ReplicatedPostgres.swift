@@ -68,6 +68,37 @@ final class ReplicatedPostgres: @unchecked Sendable {
         try pg("pg_ctl", ["-D", path("standby"), "-w", "-t", "60", "promote"])
     }
 
+    /// Stops the standby (a synchronous primary's commits then wait for it).
+    func stopStandby() throws {
+        try pg("pg_ctl", ["-D", path("standby"), "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Sets the primary's `synchronous_standby_names` and reloads: waiting commits re-check it.
+    func setSynchronousStandbyNames(_ names: String) throws {
+        let primary = try PostgresConnection(url: primaryURL, logger: TestDatabases.logger)
+        // Two scripts: ALTER SYSTEM refuses to run in the implicit transaction of a multi-statement one.
+        try primary.executeScript(unsafeSQL: "ALTER SYSTEM SET synchronous_standby_names = '\(names)'")
+        try primary.executeScript(unsafeSQL: "SELECT pg_reload_conf()")
+    }
+
+    /// An in-process service on the primary (migrated, the sample ruleset, port 0, no sweeper or
+    /// webhooks), started; `configure` adjusts its options.
+    func app(_ configure: (inout LeadRouterApp.Options) -> Void = { _ in }) throws -> LeadRouterApp {
+        var options = LeadRouterApp.Options(
+            databaseURL: primaryURL,
+            rulesYAML: try String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8),
+            rulesFileName: "config/segments.yaml")
+        options.migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
+        options.server.host = "127.0.0.1"
+        options.server.port = 0
+        options.runSweeper = false
+        options.webhooks.enabled = false
+        configure(&options)
+        let app = try LeadRouterApp(options: options, logger: TestDatabases.logger)
+        try app.start()
+        return app
+    }
+
     /// Stops whatever still runs and removes the directory.
     func stop() {
         for name in ["standby", "primary"] {
