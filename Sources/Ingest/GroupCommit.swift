@@ -21,11 +21,17 @@ public final class GroupCommitPipeline: Sendable {
     /// Lane choice and the order of enqueueing: held while a request's messages are routed and
     /// queued, so requests reach their lanes in the order they were routed.
     private let routing: Locked<LaneRouting>
+    /// Seconds a request waits for its messages' transaction; then each unfinished message
+    /// fails with `commitOutcomeUnknown` (503, retry with the same messageId). A COMMIT waiting
+    /// for a synchronous standby that is gone is not bounded by `statement_timeout`
+    /// (docs/scale-out.md): without this the request would wait as long as the COMMIT.
+    let answerTimeout: Double
 
     /// `lanes` writer threads (each holds at most one pooled connection at a time).
-    public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, logger: Logger) {
+    public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, answerTimeout: Double = 30, logger: Logger) {
         self.service = service
         self.logger = logger
+        self.answerTimeout = answerTimeout
         let count = max(1, lanes)
         routing = Locked(LaneRouting(lanes: count))
         let progress = ConditionLocked(Array(repeating: 0, count: count))
@@ -42,14 +48,14 @@ public final class GroupCommitPipeline: Sendable {
     /// Throws the first failure (the others may have committed: idempotent re-sends are safe).
     public func ingest(_ messages: [SegmentMessage], writeKey: UUID) throws -> [IngestResult] {
         guard !messages.isEmpty else { return [] }
-        return try enqueue(messages, writeKey: writeKey).wait()
+        return try enqueue(messages, writeKey: writeKey).wait(timeout: answerTimeout)
     }
 
     /// Applies messages through their lanes; returns after all were committed or failed, with
     /// each message's own outcome, in order (a `/v1/batch`: one refused message fails alone).
     public func ingestEach(_ messages: [SegmentMessage], writeKey: UUID) -> [Result<IngestResult, any Error>] {
         guard !messages.isEmpty else { return [] }
-        return enqueue(messages, writeKey: writeKey).waitEach()
+        return enqueue(messages, writeKey: writeKey).waitEach(timeout: answerTimeout)
     }
 
     private func enqueue(_ messages: [SegmentMessage], writeKey: UUID) -> BatchCompletion {
@@ -104,13 +110,18 @@ final class BatchCompletion: Sendable {
     }
 
     /// The results in order, or the first failure (in slot order).
-    func wait() throws -> [IngestResult] {
-        try waitEach().map { try $0.get() }
+    func wait(timeout: Double) throws -> [IngestResult] {
+        try waitEach(timeout: timeout).map { try $0.get() }
     }
 
-    /// Each slot's outcome, in order.
-    func waitEach() -> [Result<IngestResult, any Error>] {
-        state.withLock(when: { $0.remaining == 0 }) { s in s.outcomes.map { $0! } }
+    /// Each slot's outcome, in order; a slot not finished within `timeout` seconds is a
+    /// `commitOutcomeUnknown` failure (its lane may still commit it later).
+    func waitEach(timeout: Double) -> [Result<IngestResult, any Error>] {
+        state.withLock(when: { $0.remaining == 0 }, timeout: timeout) { s, _ in
+            s.outcomes.map { $0 ?? .failure(PostgresError(
+                code: .commitOutcomeUnknown,
+                message: "no answer from the database within \(timeout)s (a COMMIT waiting for a synchronous standby?)")) }
+        }
     }
 }
 

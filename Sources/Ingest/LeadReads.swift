@@ -12,20 +12,25 @@ package struct LeadWithIdentities: Sendable {
 
 /// The read side of leads and segments (the CRM-facing read API): each call is one pooled
 /// connection, no transaction. Lead lookups by id follow merges (`liveLead`); nil means no such
-/// lead.
+/// lead. Reads go where `routing` says (a read replica when configured and fresh, except for a
+/// lead this node just wrote); what must see the latest state (a stored row after a change, the
+/// erasure check) reads the primary.
 package struct LeadReads: Sendable {
-    let pool: PostgresPool
+    let routing: ReadRouting
+    /// The primary.
+    var pool: PostgresPool { routing.primary }
     /// A lead row that cannot be decoded is recorded there and answered as quarantined (409).
     let quarantine: LeadQuarantine
 
-    package init(pool: PostgresPool, quarantine: LeadQuarantine? = nil) {
-        self.pool = pool; self.quarantine = quarantine ?? LeadQuarantine(pool: pool)
+    package init(pool: PostgresPool, quarantine: LeadQuarantine? = nil, routing: ReadRouting? = nil) {
+        self.routing = routing ?? ReadRouting(primary: pool)
+        self.quarantine = quarantine ?? LeadQuarantine(pool: pool)
     }
 
     /// The lead of `id`, or of the lead it was merged into; throws `LeadErasedError` for an
     /// erased lead (the API answers 410).
     package func lead(_ id: UUID) throws -> LeadWithIdentities? {
-        try quarantine.recording { try pool.withConnection { conn in
+        try quarantine.recording { try routing.pool(forLead: id).withConnection { conn in
             let store = Store(conn)
             try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
@@ -33,9 +38,17 @@ package struct LeadReads: Sendable {
         } }
     }
 
-    /// The lead that owns identity `key`.
+    /// The lead that owns identity `key`. A miss on the replica, or a lead this node just wrote,
+    /// is asked of the primary again: the replica may not have it yet.
     package func lead(for key: IdentityKey) throws -> LeadWithIdentities? {
-        try quarantine.recording { try pool.withConnection { conn in
+        let reader = routing.pool(forLead: nil)
+        let found = try lead(for: key, on: reader)
+        guard reader !== routing.primary, found.map({ routing.wroteRecently($0.lead.id) }) ?? true else { return found }
+        return try lead(for: key, on: routing.primary)
+    }
+
+    private func lead(for key: IdentityKey, on reader: PostgresPool) throws -> LeadWithIdentities? {
+        try quarantine.recording { try reader.withConnection { conn in
             let store = Store(conn)
             guard let id = try store.leadId(for: key), let lead = try store.liveLead(id) else { return nil }
             return try Self.withIdentities([lead], store: store).first
@@ -54,7 +67,7 @@ package struct LeadReads: Sendable {
     /// A page of live leads matching `query` (`GET /v1/leads?segment=…`), each with its
     /// identities and merged ids (one statement each for the whole page).
     package func leads(_ query: LeadListQuery, limit: Int, cursor: String?) throws -> Page<LeadWithIdentities> {
-        try quarantine.recording { try pool.withTransaction { conn in
+        try quarantine.recording { try routing.pool(forLead: nil).withTransaction { conn in
             let store = Store(conn)
             try store.planListsByIndex()
             let page = try store.leads(query, limit: limit, cursor: cursor)
@@ -78,7 +91,7 @@ package struct LeadReads: Sendable {
     }
 
     package func segments(of id: UUID) throws -> Segments? {
-        try quarantine.recording { try pool.withConnection { conn in
+        try quarantine.recording { try routing.pool(forLead: id).withConnection { conn in
             let store = Store(conn)
             try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
@@ -88,7 +101,7 @@ package struct LeadReads: Sendable {
 
     /// A page of a lead's decisions, newest first.
     package func decisions(of id: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow>? {
-        try quarantine.recording { try pool.withConnection { conn in
+        try quarantine.recording { try routing.pool(forLead: id).withConnection { conn in
             let store = Store(conn)
             try Self.refuseErased(id, store)
             guard let lead = try store.liveLead(id) else { return nil }
@@ -107,12 +120,12 @@ package struct LeadReads: Sendable {
 
     /// Live member count per segment name.
     package func segmentSizes() throws -> [String: Int] {
-        try pool.withConnection { try Store($0).segmentSizes() }
+        try routing.pool(forLead: nil).withConnection { try Store($0).segmentSizes() }
     }
 
     /// A page of a segment's members in `order`, with email, score and stage.
     package func members(of segment: String, order: MemberOrder, limit: Int, cursor: String?) throws -> Page<SegmentMember> {
-        try pool.withTransaction { conn in
+        try routing.pool(forLead: nil).withTransaction { conn in
             let store = Store(conn)
             try store.planListsByIndex()
             return try store.members(of: segment, order: order, limit: limit, cursor: cursor)

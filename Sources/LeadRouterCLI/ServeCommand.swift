@@ -43,6 +43,9 @@ struct ServeCommand: ParsableCommand {
         options.corsAllowedOrigins = settings.corsAllowedOrigins
         options.rateLimits = settings.rateLimits
         options.statementTimeout = settings.statementTimeout
+        options.databaseReadURL = environment["DATABASE_READ_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        options.readMaxLag = settings.readMaxLag
+        options.commitWait = settings.commitWait
         options.retention = settings.retention
         options.contextIP = settings.contextIP
         options.version = LeadrouterVersion.string

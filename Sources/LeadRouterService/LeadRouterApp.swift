@@ -69,6 +69,14 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// `statement_timeout` of every transaction on the service's pool (ingest lanes, sweeper,
         /// queues, admin writes), in seconds; nil leaves the server's setting.
         public var statementTimeout: Double? = 5
+        /// A read replica for the CRM read API (`DATABASE_READ_URL`; libpq URL, several hosts
+        /// allowed); nil reads from the primary (docs/scale-out.md#read-replicas).
+        public var databaseReadURL: String?
+        /// Seconds the replica may lag before reads skip it (`database.read_max_lag`).
+        public var readMaxLag: Double = 5
+        /// Seconds an ingest request waits for its transaction before answering 503 "outcome
+        /// unknown" (`database.commit_wait`).
+        public var commitWait: Double = 30
         /// The retention job (`retention.*`): nil runs none on this node (tests run it by hand
         /// through `retention`); `serve` passes the configured settings.
         public var retention: RetentionSettings?
@@ -106,6 +114,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// Prunes by age (`Options.retention`, or defaults when nil: a test runs it with `runOnce`).
     public let retention: RetentionJob
     public let readiness = ReadinessChecks()
+    /// Where the read API's queries go (the primary, or a fresh enough read replica).
+    package let readRouting: ReadRouting
     /// The buckets of the API's rate limits (one set per service, shared by every route).
     let rateLimits: RateLimits
     let logger: Logger
@@ -129,6 +139,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         var poolConfiguration = configuration
         poolConfiguration.transactionStatementTimeout = options.statementTimeout
+        // A node killed while its backend runs a statement: the backend checks every 2 s that
+        // the client is still there, so its locks (sweeper rows, job locks) go within seconds
+        // (docs/scale-out.md, Leadership).
+        poolConfiguration.sessionSettings.append(("client_connection_check_interval", "2000"))
         pool = PostgresPool(configuration: poolConfiguration,
                             settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
                             logger: logger)
@@ -138,17 +152,28 @@ public final class LeadRouterApp: @unchecked Sendable {
                                             author: "leadrouter serve", note: options.rulesFileName)
             try Store(conn).syncTeams(loaded.ruleset.teams)
         }
-        let salesRouting = SalesRouting()
+        if let readURL = options.databaseReadURL {
+            let replica = PostgresPool(configuration: PostgresConfiguration(url: readURL, applicationName: "leadrouter-read"),
+                                       settings: .init(minConnections: 0, maxConnections: max(2, options.maxDatabaseConnections / 2),
+                                                       acquireTimeout: 5, idleTimeout: 300),
+                                       logger: logger)
+            readRouting = ReadRouting(primary: pool, replica: replica, maxLag: options.readMaxLag, logger: logger)
+        } else {
+            readRouting = ReadRouting(primary: pool)
+        }
+        // With a read replica every decision also marks its lead as just written (read-your-writes).
+        let decisionHook: any DecisionHook = options.databaseReadURL == nil
+            ? SalesRouting() : NoteWritesHook(SalesRouting(), routing: readRouting)
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
-                               decisionHook: salesRouting, clock: options.clock, contextIP: options.contextIP,
+                               decisionHook: decisionHook, clock: options.clock, contextIP: options.contextIP,
                                beforeCommit: options.ingestBeforeCommit, logger: logger)
         retention = RetentionJob(pool: pool, settings: options.retention ?? RetentionSettings(),
                                  longestWindow: Double(engine.ruleset.signals.map(\.window).max() ?? 0) / 1000,
                                  clock: options.clock, logger: logger)
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
-                                       maxBatch: options.maxMessagesPerTransaction, logger: logger)
+                                       maxBatch: options.maxMessagesPerTransaction, answerTimeout: options.commitWait, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
-                          decisionHook: salesRouting, clock: options.clock, counters: ingest.counters, logger: logger)
+                          decisionHook: decisionHook, clock: options.clock, counters: ingest.counters, logger: logger)
         keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)
         keyAdmin = KeyAdmin(pool: pool, directory: keyDirectory)
         keyUsageJob = PeriodicJob(name: "lr-key-usage", interval: options.keyUsageFlushInterval, jitter: 0.2)
@@ -165,6 +190,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         let version = engine.ruleset.version
         readiness.register("database", ReadinessChecks.database(pool: pool, logger: logger))
         readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
+        if options.databaseReadURL != nil {
+            // Never "not ready": without the replica, reads go to the primary.
+            let routing = readRouting
+            readiness.register("read_replica") { ReadinessResult(ready: true, detail: routing.status) }
+        }
     }
 
     /// Every route of the service: the probes and the `/v1` API in one root group behind the
@@ -173,7 +203,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public func router() -> HTTPRouter {
         var router = HTTPRouter()
         let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
-        let reads = LeadReads(pool: pool, quarantine: ingest.quarantine)
+        let reads = LeadReads(pool: pool, quarantine: ingest.quarantine, routing: readRouting)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
@@ -237,6 +267,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()
+        readRouting.stop()
         pool.close()
     }
 

@@ -23,6 +23,11 @@ public struct PostgresConfiguration: Sendable {
     /// trip and ends with the transaction. nil leaves the server's setting (statements outside
     /// transactions never get it).
     public var transactionStatementTimeout: Double?
+    /// Seconds unacknowledged data may sit on a connection's socket before the kernel fails it
+    /// (libpq `tcp_user_timeout`, with keepalives after 5 s idle, then every 2 s, 3 probes),
+    /// unless the URL sets `tcp_user_timeout` or `keepalives` itself. Bounds how long a node
+    /// waits on a primary that vanished without closing its sockets (docs/scale-out.md).
+    public var tcpUserTimeoutSeconds: Int = 10
 
     /// Creates a configuration; `url` is usually the `DATABASE_URL` environment variable.
     public init(
@@ -45,6 +50,16 @@ public struct PostgresConfiguration: Sendable {
         var params: [(String, String)] = [("dbname", url)]
         if !url.contains("connect_timeout") {
             params.append(("connect_timeout", String(connectTimeoutSeconds)))
+        }
+        // A dead primary behind a half-open TCP connection (a failover, a partition) must not
+        // hold a thread for ever: TCP keepalives and a user timeout make the kernel fail the
+        // socket within about `tcpTimeoutSeconds`, so the pool discards it and reconnects.
+        if !url.contains("keepalives") {
+            params += [("keepalives", "1"), ("keepalives_idle", "5"), ("keepalives_interval", "2"),
+                       ("keepalives_count", "3")]
+        }
+        if !url.contains("tcp_user_timeout") {
+            params.append(("tcp_user_timeout", String(tcpUserTimeoutSeconds * 1000)))
         }
         if !url.contains("application_name") {
             params.append(("application_name", applicationName))

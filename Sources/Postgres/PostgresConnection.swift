@@ -187,7 +187,9 @@ public final class PostgresConnection: @unchecked Sendable {
             return PostgresRows(result: result)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
             let error = result.error(connectionBroken: !handle.isOK)
-            if error.code == .connectionLost { broken = true }
+            // A lost connection, or a session that must not be reused (a standby's read-only
+            // session after a failover, 25006; an admin shutdown): the pool discards it.
+            if error.isConnectionError { broken = true }
             throw error
         default:
             throw PostgresError(

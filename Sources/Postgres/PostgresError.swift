@@ -70,12 +70,14 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// True when the connection that produced this error must not be reused (SQLSTATE class 08,
-    /// admin shutdown 57P0x, libpq reporting a broken connection, or a COMMIT whose outcome is
-    /// unknown because the connection broke under it).
+    /// admin shutdown 57P0x, libpq reporting a broken connection, a COMMIT whose outcome is
+    /// unknown because the connection broke under it, or 25006: the session is read-only, so it
+    /// is on a standby or a demoted primary and a new connection must look for the primary).
     public var isConnectionError: Bool {
         if code == .connectionLost || code == .connectionFailed || code == .commitOutcomeUnknown { return true }
         guard let state = sqlState else { return false }
         return state.isConnectionException || state == .adminShutdown || state == .crashShutdown || state == .cannotConnectNow
+            || state == .readOnlySQLTransaction
     }
 
     /// True for failures that a transaction may simply run again: serialization failure (40001)

@@ -56,6 +56,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     public static let exclusionViolation: SQLState = "23P01"
     // Class 25 — invalid transaction state
     public static let activeSQLTransaction: SQLState = "25001"
+    /// A write on a read-only session: after a failover, a connection that reached a standby (or
+    /// a demoted primary) before `target_session_attrs` could tell.
+    public static let readOnlySQLTransaction: SQLState = "25006"
     public static let inFailedSQLTransaction: SQLState = "25P02"
     // Class 40 — transaction rollback
     public static let transactionRollback: SQLState = "40000"

@@ -46,7 +46,7 @@ final class SQLStateTests: XCTestCase {
         XCTAssertTrue(error(.deadlockDetected).isTransactionRetryable)
         XCTAssertFalse(error(.uniqueViolation).isTransactionRetryable)
 
-        for state: SQLState in [.connectionFailure, .connectionDoesNotExist, "08P01", .adminShutdown, .crashShutdown, .cannotConnectNow] {
+        for state: SQLState in [.connectionFailure, .connectionDoesNotExist, "08P01", .adminShutdown, .crashShutdown, .cannotConnectNow, .readOnlySQLTransaction] {
             XCTAssertTrue(error(state).isConnectionError, state.rawValue)
         }
         XCTAssertFalse(error(.syntaxError).isConnectionError)
@@ -56,7 +56,7 @@ final class SQLStateTests: XCTestCase {
         for code: PostgresError.Code in [.connectionFailed, .connectionLost, .commitOutcomeUnknown, .acquireTimeout, .closed, .timeout] {
             XCTAssertTrue(error(code: code).isUnavailable, code.rawValue)
         }
-        for state: SQLState in [.queryCanceled, .tooManyConnections, .diskFull, .outOfMemory, .insufficientResources, .connectionFailure, .adminShutdown] {
+        for state: SQLState in [.queryCanceled, .tooManyConnections, .diskFull, .outOfMemory, .insufficientResources, .connectionFailure, .adminShutdown, .readOnlySQLTransaction] {
             XCTAssertTrue(error(state).isUnavailable, state.rawValue)
         }
         for state: SQLState in [.uniqueViolation, .checkViolation, .syntaxError, .invalidTextRepresentation, .programLimitExceeded, .serializationFailure] {

@@ -1,7 +1,8 @@
 import Essentials
 import HTTPAPI
 
-/// `rate_limits.*` (429 per API key and per client address) and `database.statement_timeout`.
+/// `rate_limits.*` (429 per API key and per client address), `database.statement_timeout`,
+/// `database.read_max_lag` and `database.commit_wait`.
 extension ConfigurationKey {
     static let limitKeys: [ConfigurationKey] = [
         rate("rate_limits.per_key.rate", "LEADROUTER_RATE_LIMIT_KEY_RATE") { $0.rateLimits.perKey.rate = $1 },
@@ -20,6 +21,8 @@ extension ConfigurationKey {
             }
             c.statementTimeout = seconds
         },
+        duration("database.read_max_lag", "LEADROUTER_DATABASE_READ_MAX_LAG", max: 3600) { $0.readMaxLag = $1 },
+        duration("database.commit_wait", "LEADROUTER_DATABASE_COMMIT_WAIT", max: 3600) { $0.commitWait = $1 },
     ]
 
     /// Requests per second: a non-negative number (decimals allowed); 0 turns the limit off.

@@ -30,6 +30,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `database.statement_timeout`: seconds each statement of a write-path transaction may run
     /// (then 57014, answered 503); nil (`0` in the file) leaves the server's setting.
     public var statementTimeout: Double? = 5
+    /// `database.read_max_lag`: seconds a read replica (`DATABASE_READ_URL`) may lag before the
+    /// read API skips it for the primary.
+    public var readMaxLag: Double = 5
+    /// `database.commit_wait`: seconds an ingest request waits for its transaction to commit
+    /// before answering 503 "outcome unknown" (a COMMIT stuck on a synchronous standby).
+    public var commitWait: Double = 30
     /// `retention.*` and `ingest.idempotency_window`: how long each kind of row is kept.
     public var retention = RetentionSettings()
     /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
