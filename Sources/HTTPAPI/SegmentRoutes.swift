@@ -16,7 +16,12 @@ public struct SegmentRoutes: Sendable {
 
     struct Definition: Encodable {
         var name: String; var description: String?; var owner: String?; var priority: Int
-        var enter: String; var exit: String?; var size: Int
+        var enter: String; var exit: String?; var goal: GoalView?; var size: Int
+    }
+    /// A segment's `goal`: the rule's text and the horizon as written (`30d`).
+    struct GoalView: Encodable {
+        var when: String; var within: String
+        init(_ g: Goal) { when = g.when.text; within = g.within.description }
     }
     struct Definitions: Encodable {
         var rulesetVersion: Int; var data: [Definition]
@@ -52,7 +57,7 @@ public struct SegmentRoutes: Sendable {
                 let sizes = try reads.segmentSizes()
                 let data = engine.ruleset.segments.map {
                     Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
-                               enter: $0.enter.text, exit: $0.exit?.text, size: sizes[$0.name] ?? 0)
+                               enter: $0.enter.text, exit: $0.exit?.text, goal: $0.goal.map(GoalView.init), size: sizes[$0.name] ?? 0)
                 }
                 return .json(Definitions(rulesetVersion: engine.ruleset.version, data: data))
             }
