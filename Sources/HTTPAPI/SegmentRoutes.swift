@@ -10,9 +10,14 @@ import Segmentation
 public struct SegmentRoutes: Sendable {
     let engine: Engine
     let reads: LeadReads
+    let metrics: SegmentMetricsRoutes
 
-    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`.
-    package init(engine: Engine, reads: LeadReads) { self.engine = engine; self.reads = reads }
+    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`; metrics
+    /// through `metrics` (ranges ending now by `clock`).
+    package init(engine: Engine, reads: LeadReads, metrics: SegmentMetricsReads, clock: @escaping @Sendable () -> Date) {
+        self.engine = engine; self.reads = reads
+        self.metrics = SegmentMetricsRoutes(engine: engine, metrics: metrics, clock: clock)
+    }
 
     struct Definition: Encodable {
         var name: String; var description: String?; var owner: String?; var priority: Int
@@ -71,6 +76,7 @@ public struct SegmentRoutes: Sendable {
                 let page = try reads.members(of: name, order: order, limit: limit, cursor: request.queryValue("cursor"))
                 return .json(Members(segment: name, order: order.rawValue, data: page.items.map(Member.init), nextCursor: page.nextCursor))
             }
+            metrics.install(into: &segments)
         }
     }
 }

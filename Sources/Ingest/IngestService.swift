@@ -115,7 +115,7 @@ public final class IngestService: Sendable {
             state = LeadMerge.merge(survivor: state, others: others.map(\.state), halfLife: engine.ruleset.scoring.halfLife)
             try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
             for other in others {
-                try store.markMerged(other.id, into: lead.id)
+                try store.markMerged(other.id, into: lead.id, at: now)
                 try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: DecisionJSON.strings([
                     "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
             }

@@ -1,0 +1,94 @@
+-- Issue 15: segment metrics (docs/insight.md). Hourly rollups of membership_history, kept by a
+-- statement trigger in the transaction that writes the history: they commit (or roll back) with
+-- the rows they count, so a rollup never lags, double-counts or misses a row, and a year of
+-- metrics is a read of at most 8 784 rows per segment whatever the history holds. Retention may
+-- prune membership_history; the rollups stay.
+
+-- Entries and exits per segment and hour, exits by reason.
+CREATE TABLE segment_metrics_hourly (
+    segment        leadrouter_name NOT NULL,
+    bucket         timestamptz NOT NULL,             -- the UTC hour the changes happened in
+    entries        integer NOT NULL DEFAULT 0,
+    exits_rule     integer NOT NULL DEFAULT 0,       -- an event made the lead leave
+    exits_time     integer NOT NULL DEFAULT 0,       -- time passed (the sweeper, no event)
+    exits_merge    integer NOT NULL DEFAULT 0,       -- the lead was merged into one already a member
+    exits_ruleset  integer NOT NULL DEFAULT 0,       -- decided by another ruleset version than the entry
+    exits_erase    integer NOT NULL DEFAULT 0,       -- the person was erased
+    PRIMARY KEY (segment, bucket)
+);
+
+-- Time in segment of the exits of each hour, as a histogram of fixed log buckets:
+-- k = floor(4 · log2(seconds + 1)), so bucket k holds [2^(k/4) − 1, 2^((k+1)/4) − 1) seconds.
+CREATE TABLE segment_stay_hourly (
+    segment  leadrouter_name NOT NULL,
+    bucket   timestamptz NOT NULL,
+    k        smallint NOT NULL,
+    exits    integer NOT NULL,
+    PRIMARY KEY (segment, bucket, k)
+);
+
+-- Entrants of each hour by the lead's first- and last-touch channel when it entered.
+CREATE TABLE segment_entrant_channels_hourly (
+    segment   leadrouter_name NOT NULL,
+    bucket    timestamptz NOT NULL,
+    touch     text NOT NULL CHECK (touch IN ('first', 'last')),
+    channel   text NOT NULL,                         -- '(none)' for a lead without that touch
+    entrants  integer NOT NULL,
+    PRIMARY KEY (segment, bucket, touch, channel)
+);
+
+-- One set-based pass over the rows one INSERT added (a lane batch, a sweep, an erasure, a merge).
+-- An exit's entry is its lead's latest earlier entry of the segment (membership_history_lead_time_idx).
+CREATE FUNCTION leadrouter_segment_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH x AS (
+        SELECT n.segment, date_trunc('hour', n.occurred_at, 'UTC') AS bucket, n.change, n.lead_id,
+               CASE WHEN n.change = 'entered' THEN NULL
+                    WHEN n.reason @> '{"erased": true}' THEN 'erase'
+                    WHEN n.reason ? 'merged_into' THEN 'merge'
+                    WHEN e.ruleset_version <> n.ruleset_version THEN 'ruleset'
+                    WHEN n.event_id IS NULL THEN 'time'
+                    ELSE 'rule' END AS why,
+               CASE WHEN e.occurred_at IS NOT NULL THEN
+                    floor(4 * log(2, greatest(extract(epoch FROM n.occurred_at - e.occurred_at), 0)::numeric + 1))::smallint END AS k
+        FROM new_rows n
+        LEFT JOIN LATERAL (
+            SELECT h.occurred_at, h.ruleset_version FROM membership_history h
+            WHERE n.change = 'exited' AND h.lead_id = n.lead_id AND h.occurred_at <= n.occurred_at
+              AND h.segment = n.segment AND h.change = 'entered'
+            ORDER BY h.occurred_at DESC, h.id DESC LIMIT 1) e ON true
+    ), counts AS (
+        INSERT INTO segment_metrics_hourly AS m (segment, bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase)
+        SELECT segment, bucket, count(*) FILTER (WHERE change = 'entered'), count(*) FILTER (WHERE why = 'rule'),
+               count(*) FILTER (WHERE why = 'time'), count(*) FILTER (WHERE why = 'merge'),
+               count(*) FILTER (WHERE why = 'ruleset'), count(*) FILTER (WHERE why = 'erase')
+        FROM x GROUP BY segment, bucket
+        ON CONFLICT (segment, bucket) DO UPDATE SET
+            entries = m.entries + excluded.entries, exits_rule = m.exits_rule + excluded.exits_rule,
+            exits_time = m.exits_time + excluded.exits_time, exits_merge = m.exits_merge + excluded.exits_merge,
+            exits_ruleset = m.exits_ruleset + excluded.exits_ruleset, exits_erase = m.exits_erase + excluded.exits_erase
+    ), stays AS (
+        INSERT INTO segment_stay_hourly AS s (segment, bucket, k, exits)
+        SELECT segment, bucket, k, count(*) FROM x WHERE k IS NOT NULL GROUP BY segment, bucket, k
+        ON CONFLICT (segment, bucket, k) DO UPDATE SET exits = s.exits + excluded.exits
+    )
+    INSERT INTO segment_entrant_channels_hourly AS c (segment, bucket, touch, channel, entrants)
+    SELECT x.segment, x.bucket, t.touch, coalesce(t.channel, '(none)'), count(*)
+    FROM x JOIN leads l ON l.id = x.lead_id
+    CROSS JOIN LATERAL (VALUES ('first', l.source_first ->> 'channel'), ('last', l.source_last ->> 'channel')) AS t(touch, channel)
+    WHERE x.change = 'entered'
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (segment, bucket, touch, channel) DO UPDATE SET entrants = c.entrants + excluded.entrants;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER membership_history_rollup AFTER INSERT ON membership_history
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION leadrouter_segment_rollup();
+
+-- History stored before: entries and exits (an exit with an event by rule, without by time).
+INSERT INTO segment_metrics_hourly (segment, bucket, entries, exits_rule, exits_time, exits_erase)
+SELECT segment, date_trunc('hour', occurred_at, 'UTC'), count(*) FILTER (WHERE change = 'entered'),
+       count(*) FILTER (WHERE change = 'exited' AND event_id IS NOT NULL),
+       count(*) FILTER (WHERE change = 'exited' AND event_id IS NULL AND NOT coalesce(reason @> '{"erased": true}', false)),
+       count(*) FILTER (WHERE change = 'exited' AND event_id IS NULL AND coalesce(reason @> '{"erased": true}', false))
+FROM membership_history GROUP BY 1, 2;
