@@ -96,14 +96,7 @@ a year, interval=hour	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=h
 EOT
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
-while IFS=$'\t' read -r name path; do
-    echo "$name" >&2
-    status=$(curl -s -o "$WORK/answer.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path")
-    [ "$status" = 200 ] || { echo "$path answered $status: $(head -c 300 "$WORK/answer.json")" >&2; exit 1; }
-    steps=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["steps"]), d["totals"]["entries"])' "$WORK/answer.json")
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path" 2>&1)
-    printf "%s\t%s\t%s\n" "$name" "$steps" "$(wrk_figures <<<"$out")" >>"$RESULTS"
-done <"$SHAPES"
+bench_shapes "$SHAPES" "$RESULTS" "str(len(d['steps'])) + ' steps, ' + str(d['totals']['entries']) + ' entries'"
 
 echo "write path: $PAIRS pairs of a $ROWS_PER_BATCH-row history insert, trigger on / off…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null <<SQL
@@ -139,7 +132,7 @@ leads, history, duration, connections, build, load, per, pairs = sys.argv[4:12]
 print(f"\nbench-segment-metrics: {int(leads):,} leads, {int(history):,} history rows; {duration}s per shape, {connections} connections;")
 print(f"leadrouter {build} build; PostgreSQL fsync=on; load average at the end {load}")
 for name, n in sizes: print(f"  {name}: {int(n):,}")
-print("\n| request | steps, entries | requests/s | p50 ms | p99 ms | non-2xx |")
+print("\n| request | answer | requests/s | p50 ms | p99 ms | non-2xx |")
 print("|---|---|---|---|---|---|")
 for name, steps, rps, p50, p99, bad in rows:
     print(f"| {name} | {steps} | {rps} | {p50} | {p99} | {bad} |")

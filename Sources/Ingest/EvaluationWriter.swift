@@ -79,6 +79,9 @@ struct EvaluationWriter {
                     rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
         }
+        for goal in evaluation.goalsReached {
+            pending.rows.goals.append(StagedWrites.GoalRow(leadId: leadId, segment: goal.segment, enteredAt: goal.enteredAt.date, reachedAt: at))
+        }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
         }

@@ -55,6 +55,7 @@ package struct SegmentMetricsReads: Sendable {
             steps.append(Step(start: t, size: size, counts: c))
             totals.entries += c.entries; totals.exitsRule += c.exitsRule; totals.exitsTime += c.exitsTime
             totals.exitsMerge += c.exitsMerge; totals.exitsRuleset += c.exitsRuleset; totals.exitsErase += c.exitsErase
+            totals.goalReached += c.goalReached; totals.dropOffs += c.dropOffs
             t = t.addingTimeInterval(interval.seconds)
         }
         return Report(segment: segment, from: start, to: to, interval: interval, steps: steps, totals: totals,

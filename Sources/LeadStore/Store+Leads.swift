@@ -165,6 +165,11 @@ extension Store {
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
+        try connection.execute("""
+            WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at)
+            INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
+            SELECT \(survivor), segment, entered_at, reached_at FROM moved ON CONFLICT DO NOTHING
+            """)
         try connection.execute("UPDATE leads SET merged_into = \(survivor) WHERE merged_into = \(loser)")
     }
 

@@ -6,6 +6,10 @@ package struct SegmentMetricsStep: Sendable, Equatable {
     package var start: Date
     package var entries = 0
     package var exitsRule = 0, exitsTime = 0, exitsMerge = 0, exitsRuleset = 0, exitsErase = 0
+    /// Entrants of the step that reached the segment's goal within its horizon (so far).
+    package var goalReached = 0
+    /// Exits of the step whose membership had not reached the goal.
+    package var dropOffs = 0
     package var exits: Int { exitsRule + exitsTime + exitsMerge + exitsRuleset + exitsErase }
     package init(start: Date) { self.start = start }
 }
@@ -35,7 +39,7 @@ extension Store {
             """
             SELECT date_trunc(\(unit), bucket, 'UTC') AS t, sum(entries)::int8 AS entries, sum(exits_rule)::int8 AS rule,
                    sum(exits_time)::int8 AS time, sum(exits_merge)::int8 AS merge, sum(exits_ruleset)::int8 AS ruleset,
-                   sum(exits_erase)::int8 AS erase
+                   sum(exits_erase)::int8 AS erase, sum(goal_reached)::int8 AS goal, sum(drop_offs)::int8 AS drops
             FROM segment_metrics_hourly WHERE segment = \(segment) AND bucket >= \(from) AND bucket < \(to)
             GROUP BY 1 ORDER BY 1
             """,
@@ -53,6 +57,7 @@ extension Store {
             s.entries = try row.decode(Int.self, "entries"); s.exitsRule = try row.decode(Int.self, "rule")
             s.exitsTime = try row.decode(Int.self, "time"); s.exitsMerge = try row.decode(Int.self, "merge")
             s.exitsRuleset = try row.decode(Int.self, "ruleset"); s.exitsErase = try row.decode(Int.self, "erase")
+            s.goalReached = try row.decode(Int.self, "goal"); s.dropOffs = try row.decode(Int.self, "drops")
             return s
         }
         var stay: [Int: Int] = [:]

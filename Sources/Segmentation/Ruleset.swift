@@ -28,6 +28,8 @@ public struct Ruleset: Sendable {
     public let teams: [String: Team]
     /// `owners:`: who, besides teams and their members, may own a segment.
     public var owners: [String] = []
+    /// Whether any segment has a `goal` (the engine then checks goals with each evaluation).
+    public var hasGoals = false
 
     /// The `owner` of the segment named `name` (nil for an unknown segment or none declared).
     public func owner(of name: String) -> String? { segmentIndex[name].flatMap { segments[$0].owner } }

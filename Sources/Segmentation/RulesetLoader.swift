@@ -139,6 +139,7 @@ final class RulesetLoader {
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
         ruleset.owners = owners
+        ruleset.hasGoals = segments.contains { $0.goal != nil }
         return ruleset
     }
 

@@ -6,7 +6,7 @@ import XCTest
 
 /// `GET /v1/segments/{name}/metrics` against a scripted history on a manual clock, every number
 /// computed by hand: entries, exits by each reason (rule, time, merge, ruleset change, erase),
-/// sizes per step, time in segment and entrants by channel.
+/// sizes per step, goal conversion and drop-off, time in segment and entrants by channel.
 final class SegmentMetricsTests: XCTestCase {
     static let v1 = """
         version: 1
@@ -96,6 +96,14 @@ final class SegmentMetricsTests: XCTestCase {
         let totals = try XCTUnwrap(body["totals"] as? [String: Any])
         XCTAssertEqual(totals["entries"] as? Int, 5)
         XCTAssertEqual(totals["exits"] as? Int, 5)
+        // Goal (an add to cart within 7 days): B reached it as it left under v2 (its membership dates from
+        // 09:10, B's own entry), E as it left by rule; of the first day's 4 entrants 2, of the second's (D) none.
+        // Drop-offs: A (time) and D (erased) left without it; C's merge is no drop-off (the membership lives on in B).
+        XCTAssertEqual(body["goal"] as? [String: String], ["when": "count(added_to_cart, 1d) >= 1", "within": "7d"])
+        XCTAssertEqual(steps.map { ($0["goal"] as? [String: Any])?["reached"] as? Int }, [2, 0])
+        XCTAssertEqual(steps.map { ($0["goal"] as? [String: Any])?["conversion"] as? Double }, [0.5, 0])
+        XCTAssertEqual(steps.map { ($0["goal"] as? [String: Any])?["drop_offs"] as? Int }, [0, 2])
+        XCTAssertEqual(totals["goal"] as? [String: Double], ["reached": 2, "conversion": 0.4, "drop_offs": 2])
 
         // Stays: D 1 740 s, C 3 600, E 3 600, B 86 400 (from C's entry, which moved to B), A 90 000.
         let stay = try XCTUnwrap(body["time_in_segment"] as? [String: Any])

@@ -64,6 +64,32 @@ final class OwnersGoalsTests: XCTestCase {
         XCTAssertTrue(stageErrors.first?.hasPrefix("r.yaml:8:") ?? false, "\(stageErrors)")
     }
 
+    /// The engine reports the goals that hold for a current membership, or one the evaluation
+    /// ends, within the horizon of the entry; never for a non-member or after the horizon.
+    func testEngineReportsGoalsReachedWithinTheHorizon() {
+        let engine = Engine(load(head + """
+        segments:
+          - name: decision.x.y
+            enter: 'count(viewed, 30d) >= 1'
+            exit: 'count(bought, 1d) >= 1'
+            goal: { when: 'count(carted, 30d) >= 1 or count(bought, 1d) >= 1', within: 2d }
+          - { name: decision.x.z, enter: 'count(viewed, 30d) >= 5' }
+
+        """))
+        let entered = runEvents(engine, [ev("viewed", 0)])
+        XCTAssertEqual(entered.goalsReached, [])
+        let carted = runEvents(engine, [ev("carted", hour)], state: entered.newState)
+        XCTAssertEqual(carted.goalsReached, [Evaluation.GoalReached(segment: "decision.x.y", enteredAt: at(0))])
+        // Bought: the exit and the goal in one evaluation; the goal still counts for the membership it ends.
+        let bought = engine.evaluate(state: entered.newState, event: ev("bought", day), now: at(day))
+        XCTAssertEqual(bought.decision.segments.exited, ["decision.x.y"])
+        XCTAssertEqual(bought.goalsReached, [Evaluation.GoalReached(segment: "decision.x.y", enteredAt: at(0))])
+        // After the 2-day horizon the goal no longer counts.
+        XCTAssertEqual(runEvents(engine, [ev("carted", 3 * day)], state: entered.newState).goalsReached, [])
+        // Without goals the engine does not look.
+        XCTAssertFalse(Engine(load(head + "segments:\n  - { name: decision.x.y, enter: 'true' }\n")).ruleset.hasGoals)
+    }
+
     /// The sample ruleset names only declared owners and gives every segment and stage a goal.
     func testSampleRulesetHasOwnersAndGoals() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/segments.yaml")
