@@ -65,10 +65,13 @@ CREATE TRIGGER segment_goal_reached_rollup AFTER INSERT ON segment_goal_reached
 
 -- One set-based pass over the rows one INSERT added (a lane batch, a sweep, an erasure, a merge).
 -- An exit's entry is its lead's latest earlier entry of the segment (membership_history_lead_time_idx).
+-- `enable_seqscan = off` for the function: its plan is cached per connection, and one made while
+-- membership_history was small (a new install, before autovacuum analysed it) would scan the
+-- whole table for every exit for the life of the connection; the lookups must be index probes.
 -- Drop-offs: exits (merges aside: the membership lives on in the survivor) whose stay reached no goal;
 -- a goal row of the lead and segment reached since the paired entry counts (after a merge the
 -- membership's entry may be the other lead's).
-CREATE FUNCTION leadrouter_segment_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION leadrouter_segment_rollup() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
     WITH x AS (
         SELECT n.segment, date_trunc('hour', n.occurred_at, 'UTC') AS bucket, n.change, n.lead_id,

@@ -37,7 +37,7 @@ SEGMENT=consideration.mid-intent.browser
 
 echo "seeding $LEADS leads and $HISTORY history rows in $CHUNKS statements…" >&2
 seed_start=$(date +%s)
-psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1 <<SQL | sed -n '0~10p' >&2
 CREATE TABLE bench_segs AS
 SELECT row_number() OVER () - 1 AS i, s AS segment FROM unnest(ARRAY[
   'consideration.mid-intent.browser', 'awareness.early-intent.researcher', 'awareness.early-intent.newsletter',
@@ -55,8 +55,9 @@ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g 
        now(), now() - interval '400 days'
 FROM generate_series(1, $LEADS) AS g;
 -- Entry and exit pairs: a lead, a segment (a third of the pairs in the benchmarked one), an entry
--- in the last year and a stay of 1 s to about 45 h, by event (rule) or by time.
-DO \$\$
+-- in the last year and a stay of 1 s to about 45 h, by event (rule) or by time. One transaction
+-- per chunk, as lanes commit.
+CREATE PROCEDURE bench_seed_history() LANGUAGE plpgsql AS \$\$
 DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0;
 BEGIN
   WHILE lo < pairs LOOP
@@ -70,9 +71,12 @@ BEGIN
           FROM generate_series(lo, least(lo + per, pairs) - 1) AS g) AS p
     JOIN bench_segs s ON s.i = p.si
     CROSS JOIN (VALUES ('entered'), ('exited')) AS c(change);
+    COMMIT;
     lo := lo + per;
+    RAISE NOTICE '% of % pairs', least(lo, pairs), pairs;
   END LOOP;
 END \$\$;
+CALL bench_seed_history();
 VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
 VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_stay_hourly; VACUUM ANALYZE segment_entrant_channels_hourly;
 SQL
