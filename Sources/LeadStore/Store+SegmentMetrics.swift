@@ -29,7 +29,8 @@ package struct SegmentMetricsRollup: Sendable {
 extension Store {
     /// The rollups of `segment` for `[from, to)` in steps of `unit` (`hour`, `day`, `week`; UTC,
     /// weeks from Monday). Reads only the rollup tables: at most one row per hour of the range
-    /// (plus the hours before `from`, summed for the starting size).
+    /// (plus the hours before `from`, summed for the starting size); stays and channels are kept
+    /// per day, so theirs cover the UTC days the range touches.
     package func segmentMetrics(segment: String, from: Date, to: Date, unit: String) throws -> SegmentMetricsRollup {
         let results = try connection.pipeline([
             """
@@ -44,12 +45,12 @@ extension Store {
             GROUP BY 1 ORDER BY 1
             """,
             """
-            SELECT k::int8 AS k, sum(exits)::int8 AS n FROM segment_stay_hourly
-            WHERE segment = \(segment) AND bucket >= \(from) AND bucket < \(to) GROUP BY k
+            SELECT k::int8 AS k, sum(exits)::int8 AS n FROM segment_stay_daily
+            WHERE segment = \(segment) AND bucket >= date_trunc('day', \(from)::timestamptz, 'UTC') AND bucket < \(to) GROUP BY k
             """,
             """
-            SELECT touch, channel, sum(entrants)::int8 AS n FROM segment_entrant_channels_hourly
-            WHERE segment = \(segment) AND bucket >= \(from) AND bucket < \(to) GROUP BY touch, channel
+            SELECT touch, channel, sum(entrants)::int8 AS n FROM segment_entrant_channels_daily
+            WHERE segment = \(segment) AND bucket >= date_trunc('day', \(from)::timestamptz, 'UTC') AND bucket < \(to) GROUP BY touch, channel
             """,
         ])
         let steps = try results[1].map { row in
