@@ -85,14 +85,7 @@ EOT
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
-while IFS=$'\t' read -r name path; do
-    echo "$name" >&2
-    status=$(curl -s -o "$WORK/answer.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path")
-    [ "$status" = 200 ] || { echo "$path answered $status: $(head -c 300 "$WORK/answer.json")" >&2; exit 1; }
-    items=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["data"]) if "data" in d else 1)' "$WORK/answer.json")
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path" 2>&1)
-    printf "%s\t%s\t%s\n" "$name" "$items" "$(wrk_figures <<<"$out")" >>"$RESULTS"
-done <"$SHAPES"
+bench_shapes "$SHAPES" "$RESULTS" 'len(d["data"]) if "data" in d else 1'
 
 python3 - "$RESULTS" "$LEADS" "$DURATION" "$CONNECTIONS" "$BUILD" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import sys

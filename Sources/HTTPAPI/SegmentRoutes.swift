@@ -10,13 +10,23 @@ import Segmentation
 public struct SegmentRoutes: Sendable {
     let engine: Engine
     let reads: LeadReads
+    let metrics: SegmentMetricsRoutes
 
-    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`.
-    package init(engine: Engine, reads: LeadReads) { self.engine = engine; self.reads = reads }
+    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`; metrics
+    /// through `metrics` (ranges ending now by `clock`).
+    package init(engine: Engine, reads: LeadReads, metrics: SegmentMetricsReads, clock: @escaping @Sendable () -> Date) {
+        self.engine = engine; self.reads = reads
+        self.metrics = SegmentMetricsRoutes(engine: engine, metrics: metrics, clock: clock)
+    }
 
     struct Definition: Encodable {
         var name: String; var description: String?; var owner: String?; var priority: Int
-        var enter: String; var exit: String?; var size: Int
+        var enter: String; var exit: String?; var goal: GoalView?; var size: Int
+    }
+    /// A segment's `goal`: the rule's text and the horizon as written (`30d`).
+    struct GoalView: Encodable {
+        var when: String; var within: String
+        init(_ g: Goal) { when = g.when.text; within = g.within.description }
     }
     struct Definitions: Encodable {
         var rulesetVersion: Int; var data: [Definition]
@@ -52,7 +62,7 @@ public struct SegmentRoutes: Sendable {
                 let sizes = try reads.segmentSizes()
                 let data = engine.ruleset.segments.map {
                     Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
-                               enter: $0.enter.text, exit: $0.exit?.text, size: sizes[$0.name] ?? 0)
+                               enter: $0.enter.text, exit: $0.exit?.text, goal: $0.goal.map(GoalView.init), size: sizes[$0.name] ?? 0)
                 }
                 return .json(Definitions(rulesetVersion: engine.ruleset.version, data: data))
             }
@@ -66,6 +76,7 @@ public struct SegmentRoutes: Sendable {
                 let page = try reads.members(of: name, order: order, limit: limit, cursor: request.queryValue("cursor"))
                 return .json(Members(segment: name, order: order.rawValue, data: page.items.map(Member.init), nextCursor: page.nextCursor))
             }
+            metrics.install(into: &segments)
         }
     }
 }

@@ -23,7 +23,7 @@ enum DecisionJSON {
     }
 
     /// `data` of `segment.entered` / `segment.exited`.
-    static func segmentChange(leadId: String, segment: String, change: String, eventId: String?, rulesetVersion: Int,
+    static func segmentChange(leadId: String, segment: String, owner: String?, change: String, eventId: String?, rulesetVersion: Int,
                               at: Timestamp, reason: SegmentExplanation?) -> PostgresJSON {
         var w = JSONWriter()
         w.fixedObject { w, first in
@@ -31,6 +31,7 @@ enum DecisionJSON {
             w.member("change", first: &first); w.string(change)
             if let eventId { w.member("event_id", first: &first); w.string(eventId) }
             w.member("lead_id", first: &first); w.string(leadId)
+            if let owner { w.member("owner", first: &first); w.string(owner) }
             if let reason { w.member("reason", first: &first); write(reason, into: &w) }
             w.member("ruleset_version", first: &first); w.int(rulesetVersion)
             w.member("segment", first: &first); w.string(segment)

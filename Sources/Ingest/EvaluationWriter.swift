@@ -13,6 +13,9 @@ struct EvaluationWriter {
     let store: Store
     /// What other features do with each decision (sales routing, injected by the service).
     let hook: any DecisionHook
+    /// Whose ruleset's segment owners are named in `segment.*` webhook data (the engine, not a
+    /// copy of its ruleset: one retain per evaluation).
+    let engine: Engine
 
     /// Stores `evaluation` for `leadId` (previously `before`) now, in one round trip after
     /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
@@ -72,9 +75,12 @@ struct EvaluationWriter {
                     leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)),
                     rulesetVersion: version, eventId: eventId, at: at))
                 outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
-                    leadId: decision.leadId!, segment: name, change: change, eventId: decision.eventId,
+                    leadId: decision.leadId!, segment: name, owner: engine.ruleset.owner(of: name), change: change, eventId: decision.eventId,
                     rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
+        }
+        for goal in evaluation.goalsReached {
+            pending.rows.goals.append(StagedWrites.GoalRow(leadId: leadId, segment: goal.segment, enteredAt: goal.enteredAt.date, reachedAt: at))
         }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))

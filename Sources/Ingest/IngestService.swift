@@ -115,7 +115,7 @@ public final class IngestService: Sendable {
             state = LeadMerge.merge(survivor: state, others: others.map(\.state), halfLife: engine.ruleset.scoring.halfLife)
             try store.moveIdentitiesAndEvents(from: others.map(\.id), to: lead.id)
             for other in others {
-                try store.markMerged(other.id, into: lead.id)
+                try store.markMerged(other.id, into: lead.id, at: now)
                 try store.appendOutbox([OutboxMessage(topic: .leadMerged, leadId: lead.id, payload: DecisionJSON.strings([
                     "survivor_id": lead.id.uuidString.lowercased(), "merged_id": other.id.uuidString.lowercased()]))])
             }
@@ -146,7 +146,7 @@ public final class IngestService: Sendable {
             pending.rows.outbox.append(OutboxMessage(topic: .leadConsentChanged, leadId: lead.id,
                                                      payload: DecisionJSON.consentChange(leadId: lead.id, eventId: eventId, consent: consent)))
         }
-        let written = try EvaluationWriter(store: store, hook: decisionHook).stage(
+        let written = try EvaluationWriter(store: store, hook: decisionHook, engine: engine).stage(
             leadId: lead.id, before: before, storedState: isNew || !others.isEmpty ? nil : before,
             previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: eventId, occurredAt: message.occurredAt,
             decisionsBefore: lead.decisionSeq, into: pending)
@@ -261,7 +261,7 @@ extension IngestService: LeadStatusChanging {
         if lead.state.status != status {
             evaluation.decision.explanation.status = StatusExplanation(from: lead.state.status, to: status, by: "crm")
         }
-        return try EvaluationWriter(store: store, hook: decisionHook).write(
+        return try EvaluationWriter(store: store, hook: decisionHook, engine: engine).write(
             leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil,
             decisionsBefore: lead.decisionSeq).document
     }

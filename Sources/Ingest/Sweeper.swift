@@ -60,7 +60,7 @@ public final class Sweeper: Sendable {
                     state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now)
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
-                try EvaluationWriter(store: store, hook: decisionHook).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
+                try EvaluationWriter(store: store, hook: decisionHook, engine: engine).stage(leadId: lead.id, before: lead.state, storedState: lead.state,
                                                          previousPrimary: lead.primarySegment,
                                                          evaluation: evaluation, eventId: nil, decisionsBefore: lead.decisionSeq,
                                                          recordDecision: false,

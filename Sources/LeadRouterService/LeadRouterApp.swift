@@ -213,7 +213,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 BrowserRoutes(cors: cors, counters: ingest.counters, defaultProtocol: options.server.tls == nil ? "http" : "https")
                     .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
-                SegmentRoutes(engine: engine, reads: reads).install(into: &v1, api)
+                SegmentRoutes(engine: engine, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)

@@ -93,6 +93,18 @@ package struct StagedWrites {
         }
     }
 
+    /// A membership whose segment goal held (`segment_goal_reached`; the first one counts).
+    package struct GoalRow {
+        var leadId: UUID
+        var segment: String
+        var enteredAt: Date
+        var reachedAt: Date
+
+        package init(leadId: UUID, segment: String, enteredAt: Date, reachedAt: Date) {
+            self.leadId = leadId; self.segment = segment; self.enteredAt = enteredAt; self.reachedAt = reachedAt
+        }
+    }
+
     package struct ProcessedRow {
         var writeKey: UUID
         var messageId: String
@@ -110,12 +122,13 @@ package struct StagedWrites {
     var leadOrder: [UUID] = []
     package var events: [EventRow] = []
     package var history: [HistoryRow] = []
+    package var goals: [GoalRow] = []
     package var decisions: [DecisionRow] = []
     package var outbox: [OutboxMessage] = []
     var processed: [ProcessedRow] = []
 
     var isEmpty: Bool {
-        newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && decisions.isEmpty
+        newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && goals.isEmpty && decisions.isEmpty
             && outbox.isEmpty && processed.isEmpty
     }
 

@@ -117,6 +117,21 @@ extension Store {
                                                        name text, message_id text, write_key_id uuid, message jsonb)
                 """)
         }
+        // Before the history: an exit in the same batch is then not counted as a drop-off.
+        if !w.goals.isEmpty {
+            let rows = Self.rows(w.goals) { j, f, g in
+                j.member("l", first: &f); j.uuid(g.leadId)
+                j.member("s", first: &f); j.string(g.segment)
+                j.member("e", first: &f); j.micros(g.enteredAt)
+                j.member("r", first: &f); j.micros(g.reachedAt)
+            }
+            queries.append("""
+                INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
+                SELECT l, s, \(unsafeRaw: Self.at("e")), \(unsafeRaw: Self.at("r"))
+                FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, e int8, r int8)
+                ON CONFLICT DO NOTHING
+                """)
+        }
         if !w.history.isEmpty {
             let rows = Self.rows(w.history) { j, f, h in
                 j.member("l", first: &f); j.uuid(h.leadId)

@@ -148,15 +148,28 @@ extension Store {
     }
 
     /// Marks `loser` as merged into `survivor`: it keeps its row (old ids still answer) but no
-    /// identities, memberships or schedule of its own.
-    public func markMerged(_ loser: UUID, into survivor: UUID) throws {
+    /// identities, memberships or schedule of its own. A membership both held ends in one: the
+    /// loser's is recorded as an exit at `at` with reason `{"merged_into": …}` (segment metrics
+    /// count it as a merge); one only the loser held passes to the survivor with its entry row.
+    public func markMerged(_ loser: UUID, into survivor: UUID, at: Date) throws {
         try connection.execute("""
             UPDATE leads SET merged_into = \(survivor), segments = '{}', segment_entered = '{}', primary_segment = NULL,
                 next_evaluation_at = NULL, updated_at = now()
             WHERE id = \(loser)
             """)
+        try connection.execute("""
+            INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+            SELECT m.lead_id, m.segment, 'exited', jsonb_build_object('merged_into', \(survivor)::text), m.ruleset_version, NULL, \(at)
+            FROM memberships m
+            WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
+            """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
+        try connection.execute("""
+            WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at)
+            INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
+            SELECT \(survivor), segment, entered_at, reached_at FROM moved ON CONFLICT DO NOTHING
+            """)
         try connection.execute("UPDATE leads SET merged_into = \(survivor) WHERE merged_into = \(loser)")
     }
 

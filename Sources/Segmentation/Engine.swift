@@ -6,6 +6,15 @@ public struct Evaluation: Sendable {
     public var newState: LeadState
     /// The decision (also carries `event_type` and `unknown_event_type`).
     public var decision: Decision
+    /// Memberships (current, or left by this evaluation) whose segment `goal` holds within its
+    /// horizon of the entry: what segment metrics count as conversions. Not part of the decision.
+    public var goalsReached: [GoalReached] = []
+
+    /// One membership whose goal held: the segment and the membership's entry time.
+    public struct GoalReached: Sendable, Equatable {
+        public var segment: String
+        public var enteredAt: Timestamp
+    }
 }
 
 /// Evaluates leads against one ruleset. Pure: no clock, no I/O; `now` is an argument, so the same
@@ -76,6 +85,7 @@ public struct Engine: Sendable {
         // state in place, so `next_evaluation_at` reads it without another copy.
         env.lead.stage = settled.stage
         env.lead.band = settled.band
+        let goals = rs.hasGoals ? goalsReached(env, enteredBefore: enteredBefore, now: nowMs) : []
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
         env.lead.signals = rs.storedSignals(env.series)
@@ -94,7 +104,20 @@ public struct Engine: Sendable {
             score: round3(lead.score), band: settled.band, actions: settled.actions(rs, members: env.members, now: nowMs),
             suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
-        return Evaluation(newState: lead, decision: decision)
+        return Evaluation(newState: lead, decision: decision, goalsReached: goals)
+    }
+
+    /// The goals that hold for a membership held after this evaluation or left by it (a checkout
+    /// that makes the lead a customer and ends its cart segment reached the cart segment's goal),
+    /// within the goal's horizon of the entry.
+    private func goalsReached(_ env: EvalEnv, enteredBefore: [Int64?], now: Int64) -> [Evaluation.GoalReached] {
+        var out: [Evaluation.GoalReached] = []
+        for (i, segment) in ruleset.segments.enumerated() {
+            guard let goal = segment.goal, let entered = env.entered[i] ?? enteredBefore[i],
+                  now - entered <= goal.within.milliseconds, goal.when.holds(env) else { continue }
+            out.append(Evaluation.GoalReached(segment: segment.name, enteredAt: Timestamp(milliseconds: entered)))
+        }
+        return out
     }
 
     /// Memberships after settling: only the changed segments are written when the stored

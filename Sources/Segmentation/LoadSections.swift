@@ -10,17 +10,22 @@ extension RulesetLoader {
 
     func loadStages(_ n: Node?, _ c: ExprCompiler) -> [StageRule] {
         namedRules(n, section: "stages", entry: "a stage entry", nameKey: "stage",
-                   scope: RuleScope(name: "a stage rule", timeSensitive: true), c, role: { .stage($0) })
-            .map { StageRule(stage: $0.0, when: $0.1) }
+                   scope: RuleScope(name: "a stage rule", timeSensitive: true), c, extraKeys: ["goal"], role: { .stage($0) })
+            .map { name, rule, m in
+                var stage = StageRule(stage: name, when: rule)
+                stage.goal = m["goal"].flatMap { loadGoal($0, of: "stage `\(name)`", c) }
+                return stage
+            }
     }
 
     /// An ordered list of `{ <nameKey>: NAME, when: RULE }` entries (sources, stages).
     private func namedRules(_ n: Node?, section: String, entry: String, nameKey: String, scope: RuleScope,
-                            _ c: ExprCompiler, role: (Int) -> EvaluationPlan.RuleEntry.Role) -> [(String, Rule)] {
+                            _ c: ExprCompiler, extraKeys: [String] = [],
+                            role: (Int) -> EvaluationPlan.RuleEntry.Role) -> [(String, Rule, [String: Node])] {
         guard let n, let items = y.sequence(n, "`\(section)`") else { return [] }
-        var out: [(String, Rule)] = []
+        var out: [(String, Rule, [String: Node])] = []
         for item in items {
-            guard let m = y.mapping(item, entry, allowed: [nameKey, "when"]) else { continue }
+            guard let m = y.mapping(item, entry, allowed: [nameKey, "when"] + extraKeys) else { continue }
             let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
             let name = f[nameKey].flatMap { y.string($0, "`\(nameKey)`") }
             if f[nameKey] == nil { sink.error(y.loc(item), "\(entry) needs a `\(nameKey)`") }
@@ -28,7 +33,7 @@ extension RulesetLoader {
             c.currentRole = role(out.count)
             let r = rule(w, "`when`", scope, c)
             c.currentRole = .other
-            if let name, let r { out.append((name, r)) }
+            if let name, let r { out.append((name, r, f)) }
         }
         return out
     }

@@ -2,7 +2,7 @@ import Yams
 
 /// Segments: names, rules, routes and the suspicious-rule warnings.
 extension RulesetLoader {
-    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route"]
+    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route", "goal"]
 
     /// `<stage>.<intent>.<theme>`: three lower-case parts of letters, digits and inner hyphens.
     static func isValidSegmentName(_ s: String) -> Bool {
@@ -13,7 +13,7 @@ extension RulesetLoader {
         }
     }
 
-    func loadSegment(_ n: Node, index: Int, name: String?, stages: [StageRule], teams: [String: Team],
+    func loadSegment(_ n: Node, index: Int, name: String?, stages: [StageRule], teams: [String: Team], owners: [String],
                      _ c: ExprCompiler) -> (Segment?, [Int], Node?) {
         guard let m = y.mapping(n, "a segment", allowed: RulesetLoader.segmentKeys) else { return (nil, [], nil) }
         let f = Dictionary(m.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -33,6 +33,7 @@ extension RulesetLoader {
         let priority = f["priority"].flatMap { y.integer($0, "`priority`") } ?? 0
         let description = f["description"].flatMap { $0.string }
         let owner = f["owner"].flatMap { y.string($0, "`owner`") }
+        if let on = f["owner"], let owner { checkOwner(on, owner, segment: segName, owners: owners, teams: teams) }
         c.dependencies = []
         c.currentSegment = index
         defer { c.currentSegment = nil; c.currentRole = .other }
@@ -52,6 +53,9 @@ extension RulesetLoader {
             if exit == nil { ok = false }
         }
         let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
+        c.currentSegment = nil
+        let goal = f["goal"].flatMap { loadGoal($0, of: "segment `\(segName)`", c) }
+        if f["goal"] != nil, goal == nil { ok = false }
         guard ok, let enter else { return (nil, [], nameNode) }
         warnSuspicious(segName, enter, exit)
         if let en = f["enter"], let ex = f["exit"] { warnHysteresisTrap(segName, en, ex) }
@@ -59,7 +63,7 @@ extension RulesetLoader {
             sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
         }
         return (Segment(name: segName, description: description, owner: owner, priority: priority,
-                        enter: enter, exit: exit, route: route), deps, nameNode)
+                        enter: enter, exit: exit, route: route, goal: goal), deps, nameNode)
     }
 
     /// Warns about an `enter` that can never hold and an `exit` that holds whenever `enter` does

@@ -26,6 +26,13 @@ public struct Ruleset: Sendable {
     public let suppress: [Suppression]
     /// Sales teams by name.
     public let teams: [String: Team]
+    /// `owners:`: who, besides teams and their members, may own a segment.
+    public var owners: [String] = []
+    /// Whether any segment has a `goal` (the engine then checks goals with each evaluation).
+    public var hasGoals = false
+
+    /// The `owner` of the segment named `name` (nil for an unknown segment or none declared).
+    public func owner(of name: String) -> String? { segmentIndex[name].flatMap { segments[$0].owner } }
     /// Which channels act for every current segment, not only the primary one.
     public let routing: Routing
     /// What a rep may report with an ack (`sales.outcomes`; `SalesOutcome.defaults` without it).
@@ -86,6 +93,17 @@ public struct StageRule: Sendable {
     public let stage: String
     /// Condition.
     public let when: Rule
+    /// What a lead at this stage should reach (`goal:`), if declared.
+    public var goal: Goal? = nil
+}
+
+/// A segment's or stage's `goal`: the condition an entrant should reach and the horizon within
+/// which reaching it counts as a conversion (segment metrics).
+public struct Goal: Sendable {
+    /// The goal condition, e.g. `lead.status == "converted"`.
+    public let when: Rule
+    /// How long after entering reaching the goal still counts.
+    public let within: Duration
 }
 
 /// `scoring:`: points with exponential decay, per-rule caps, bands.
@@ -194,6 +212,8 @@ public struct Segment: Sendable {
     public let exit: Rule?
     /// Where members are routed.
     public let route: Route
+    /// What an entrant should reach (`goal:`), if declared.
+    public var goal: Goal? = nil
 }
 
 /// A segment's routing.

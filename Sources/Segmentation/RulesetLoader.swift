@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -107,6 +107,7 @@ final class RulesetLoader {
         let statusRules = compileStatusRules(statuses.rules, c)
         let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
+        let owners = loadOwners(section["owners"])
         let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])
@@ -114,7 +115,7 @@ final class RulesetLoader {
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
         for (i, n) in segmentNodes.enumerated() {
-            let (seg, d, nameNode) = loadSegment(n, index: i, name: nameList[i], stages: stages, teams: teams, c)
+            let (seg, d, nameNode) = loadSegment(n, index: i, name: nameList[i], stages: stages, teams: teams, owners: owners, c)
             if let seg { segments.append(seg); deps.append(d); nameNodes.append(nameNode) }
         }
         let order = segments.count == segmentNodes.count ? dependencyOrder(segments, deps, nameNodes) : []
@@ -124,7 +125,7 @@ final class RulesetLoader {
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
         let timeDependent = Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule))
         let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
-        return Ruleset(
+        var ruleset = Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, statusRules: statusRules,
             preCustomerStatuses: statuses.preCustomer, scoring: scoring,
@@ -137,6 +138,9 @@ final class RulesetLoader {
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
+        ruleset.owners = owners
+        ruleset.hasGoals = segments.contains { $0.goal != nil }
+        return ruleset
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

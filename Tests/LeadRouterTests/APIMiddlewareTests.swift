@@ -80,7 +80,7 @@ final class APIMiddlewareTests: XCTestCase {
             XCTAssertEqual(try client.request("OPTIONS", route.pattern.replacingOccurrences(of: "{writeKey}", with: "k")).status, 204, route.pattern)
         }
         let routes = all.filter { route in !open.contains { $0.method == route.method && $0.pattern == route.pattern } }
-        XCTAssertEqual(routes.count, 50, "17 ingest (6 Segment, 6 one-letter, batch, import, b, events, settings), 5 lead, 2 segment, 6 queue, "
+        XCTAssertEqual(routes.count, 51, "17 ingest (6 Segment, 6 one-letter, batch, import, b, events, settings), 5 lead, 3 segment, 6 queue, "
                        + "4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 5 key, 2 quarantine, 2 privacy routes")
         let id = UUID().uuidString.lowercased()
         var matrix: [String] = []

@@ -151,6 +151,8 @@ final class IngestJourneyTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM membership_history WHERE change = 'entered'"), 7)
         XCTAssertEqual(try service.count("SELECT count(*) FROM membership_history WHERE change = 'exited'"), 7)
         XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'segment.entered'"), 7)
+        // segment.* data names the segment's owner from the ruleset: marketing for every segment of this journey.
+        XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic LIKE 'segment.%' AND payload->>'owner' = 'marketing'"), 14)
         XCTAssertEqual(try service.count("SELECT count(*) FROM outbox WHERE topic = 'lead.status_changed'"), 1)
         XCTAssertEqual(try service.count("SELECT count(*) FROM events"), 11)
         XCTAssertEqual(try service.count("SELECT count(*) FROM decisions WHERE event_id IS NOT NULL"), 11)

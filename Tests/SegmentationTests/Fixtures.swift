@@ -36,6 +36,7 @@ teams:
   inside-sales:
     strategy: round_robin
     members: [ { id: rep_anna, capacity: 25, territories: [DE, AT, CH] }, { id: rep_ben, capacity: 25 } ]
+owners: [sales]
 segments:
   - name: decision.high-intent.cart
     description: Added to cart or asked for pricing recently

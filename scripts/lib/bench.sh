@@ -108,3 +108,19 @@ bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
 print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
 '
 }
+
+# bench_shapes SHAPES RESULTS SUMMARY: for each `name<TAB>path` line of SHAPES, one GET with the
+# bearer KEY on PORT that must answer 200, summarised by the Python expression SUMMARY over the
+# answer's JSON `d`; then wrk for DURATION seconds with CONNECTIONS connections. Appends
+# `name<TAB>summary<TAB>wrk_figures` to RESULTS.
+bench_shapes() {
+    local shapes=$1 results=$2 summary=$3 name path status seen out
+    while IFS=$'\t' read -r name path; do
+        echo "$name" >&2
+        status=$(curl -s -o "$WORK/answer.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path")
+        [ "$status" = 200 ] || { echo "$path answered $status: $(head -c 300 "$WORK/answer.json")" >&2; return 1; }
+        seen=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($summary)" "$WORK/answer.json")
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path" 2>&1)
+        printf "%s\t%s\t%s\n" "$name" "$seen" "$(wrk_figures <<<"$out")" >>"$results"
+    done <"$shapes"
+}

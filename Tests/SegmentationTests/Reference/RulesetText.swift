@@ -12,6 +12,7 @@ extension RefRuleset {
         for stage in stages { lines.append("  - { stage: \(stage.name), when: '\(stage.when.text)' }") }
         lines += [
             "  - { stage: awareness, when: 'true' }",
+            "owners: [test]",
             "segments:",
         ]
         for segment in segments {

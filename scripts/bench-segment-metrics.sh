@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Segment metrics benchmark (issue 15, docs/insight.md): `GET /v1/segments/{name}/metrics` over a
+# year at interval=day (and week, hour) against HISTORY (10 000 000) membership_history rows for
+# LEADS (1 000 000) leads over 23 segments, seeded set-based in SQL through the rollup trigger
+# (in CHUNKS statements, as lane batches would, only much larger); then the write path's extra
+# cost: a lane-shaped history INSERT (ROWS_PER_BATCH rows, the segments of a real batch) with the
+# rollup trigger enabled and disabled, alternating PAIRS times in one session, WAL bytes and
+# execution time of each. Prints p50/p99 per shape and the medians of the A/B.
+#
+#   scripts/bench-segment-metrics.sh                       # HISTORY=10000000 LEADS=1000000
+#   HISTORY=1000000 LEADS=100000 scripts/bench-segment-metrics.sh
+#   BUILD=debug LEADROUTER_SCRATCH=.build-x scripts/bench-segment-metrics.sh   # an existing debug build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
+
+LEADS=${LEADS:-1000000}
+HISTORY=${HISTORY:-10000000}
+CHUNKS=${CHUNKS:-100}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-4}
+PAIRS=${PAIRS:-200}
+ROWS_PER_BATCH=${ROWS_PER_BATCH:-10}
+BUILD=${BUILD:-release}
+
+ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+
+bench_leadrouter "$BUILD"
+bench_cluster_start
+bench_workdir bench-segment-metrics
+
+PORT=$(free_port)
+bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning
+KEY=$("$BIN" keys create --name bench --scopes read | tail -n 1)
+SEGMENT=consideration.mid-intent.browser
+
+echo "seeding $LEADS leads and $HISTORY history rows in $CHUNKS statements…" >&2
+seed_start=$(date +%s)
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1 <<SQL | sed -n '0~10p' >&2
+CREATE TABLE bench_segs AS
+SELECT row_number() OVER () - 1 AS i, s AS segment FROM unnest(ARRAY[
+  'consideration.mid-intent.browser', 'awareness.early-intent.researcher', 'awareness.early-intent.newsletter',
+  'consideration.mid-intent.running-shoes', 'consideration.mid-intent.skincare-sets', 'consideration.mid-intent.comparer',
+  'consideration.mid-intent.webinar', 'consideration.mid-intent.ship-eu', 'consideration.mid-intent.ship-international',
+  'consideration.mid-intent.b2b-smb', 'consideration.mid-intent.wishlist', 'consideration.mid-intent.deal-seeker',
+  'decision.high-intent.trial', 'decision.high-intent.cart', 'decision.high-intent.checkout', 'decision.high-intent.big-cart',
+  'decision.high-intent.pricing', 'decision.high-intent.demo', 'decision.high-intent.b2b-enterprise',
+  'retention.repeat-intent.reorder', 'retention.high-intent.account-pricing', 'retention.high-value.vip',
+  'retention.low-intent.win-back']) AS s;
+INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
+SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g || '@example.com', 'awareness', 'new',
+       jsonb_build_object('channel', (ARRAY['paid_search', 'email_newsletter', 'organic', 'direct'])[1 + g % 4]),
+       jsonb_build_object('channel', (ARRAY['direct', 'paid_search', 'email_newsletter', 'organic'])[1 + g % 4 + 0 * g]),
+       now(), now() - interval '400 days'
+FROM generate_series(1, $LEADS) AS g;
+-- Entry and exit pairs: a lead, a segment (a third of the pairs in the benchmarked one), an entry
+-- in the last year and a stay of 1 s to about 45 h, by event (rule) or by time. One transaction
+-- per chunk, as lanes commit.
+CREATE PROCEDURE bench_seed_history() LANGUAGE plpgsql AS \$\$
+DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0;
+BEGIN
+  WHILE lo < pairs LOOP
+    INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+    SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + p.g % $LEADS), 12, '0'))::uuid, s.segment, c.change, NULL, 1,
+           CASE WHEN c.change = 'entered' OR p.g % 2 = 0 THEN gen_random_uuid() END,
+           CASE WHEN c.change = 'entered' THEN p.t ELSE p.t + p.stay END
+    FROM (SELECT g, now() - interval '365 days' + random() * interval '364 days' AS t,
+                 exp(random() * 12) * interval '1 second' AS stay,
+                 CASE WHEN g % 3 = 0 THEN 0 ELSE 1 + g % 22 END AS si
+          FROM generate_series(lo, least(lo + per, pairs) - 1) AS g) AS p
+    JOIN bench_segs s ON s.i = p.si
+    CROSS JOIN (VALUES ('entered'), ('exited')) AS c(change);
+    COMMIT;
+    lo := lo + per;
+    RAISE NOTICE '% of % pairs', least(lo, pairs), pairs;
+  END LOOP;
+END \$\$;
+CALL bench_seed_history();
+VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
+VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_stay_daily; VACUUM ANALYZE segment_entrant_channels_daily;
+SQL
+echo "seeded in $(( $(date +%s) - seed_start )) s" >&2
+psql -At "$DATABASE_URL" >"$WORK/sizes.txt" <<SQL
+SELECT 'history rows', count(*) FROM membership_history;
+SELECT 'rollup rows (counts)', count(*) FROM segment_metrics_hourly;
+SELECT 'rollup rows (stays, daily)', count(*) FROM segment_stay_daily;
+SELECT 'rollup rows (channels, daily)', count(*) FROM segment_entrant_channels_daily;
+SELECT 'rollup rows of $SEGMENT (counts)', count(*) FROM segment_metrics_hourly WHERE segment = '$SEGMENT';
+SQL
+
+FROM=$(psql -Atc "SELECT to_char(date_trunc('day', now() - interval '365 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" "$DATABASE_URL")
+TO=$(psql -Atc "SELECT to_char(date_trunc('day', now() + interval '1 day') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" "$DATABASE_URL")
+SHAPES="$WORK/shapes.tsv"
+cat >"$SHAPES" <<EOT
+a year, interval=day	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=day
+a year, interval=week	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=week
+a year, interval=hour	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=hour
+30 days (default)	/v1/segments/$SEGMENT/metrics
+EOT
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+bench_shapes "$SHAPES" "$RESULTS" "str(len(d['steps'])) + ' steps, ' + str(d['totals']['entries']) + ' entries'"
+
+echo "write path: $PAIRS pairs of a $ROWS_PER_BATCH-row history insert, with and without the trigger…" >&2
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null <<SQL
+CREATE TABLE bench_ab (arm text, us float8, wal int8);
+-- The same table without the trigger (same columns, defaults and indexes): toggling the trigger
+-- with ALTER TABLE would invalidate the trigger's cached plan and time its planning every time.
+CREATE TABLE bench_history_plain (LIKE membership_history INCLUDING ALL);
+INSERT INTO bench_history_plain SELECT * FROM membership_history;
+VACUUM ANALYZE bench_history_plain;
+CREATE PROCEDURE bench_write_ab() LANGUAGE plpgsql AS \$\$
+DECLARE i int; arm text; t0 timestamptz; l0 pg_lsn; batch_leads uuid[];
+BEGIN
+  FOR i IN 1 .. 2 * $PAIRS LOOP
+    -- A B B A …: each arm as often first as second; one transaction per statement, as a lane.
+    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'trigger' ELSE 'no trigger' END;
+    SELECT array_agg(('00000000-0000-4000-8000-' || lpad(to_hex(1 + (random() * ($LEADS - 1))::int), 12, '0'))::uuid)
+      INTO batch_leads FROM generate_series(1, $ROWS_PER_BATCH);
+    t0 := clock_timestamp(); l0 := pg_current_wal_insert_lsn();
+    IF arm = 'trigger' THEN
+      INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+      SELECT l, s.segment, CASE WHEN n % 2 = 0 THEN 'entered' ELSE 'exited' END,
+             '{"change": "entered", "clauses": [], "terms": []}'::jsonb, 1, gen_random_uuid(), now()
+      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n) JOIN bench_segs s ON s.i = (n % 23);
+    ELSE
+      INSERT INTO bench_history_plain (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+      SELECT l, s.segment, CASE WHEN n % 2 = 0 THEN 'entered' ELSE 'exited' END,
+             '{"change": "entered", "clauses": [], "terms": []}'::jsonb, 1, gen_random_uuid(), now()
+      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n) JOIN bench_segs s ON s.i = (n % 23);
+    END IF;
+    INSERT INTO bench_ab VALUES (arm, extract(epoch FROM clock_timestamp() - t0) * 1e6, pg_current_wal_insert_lsn() - l0);
+    COMMIT;
+  END LOOP;
+END \$\$;
+CALL bench_write_ab();
+SQL
+psql -At -F $'\t' "$DATABASE_URL" -c "SELECT arm, percentile_cont(0.5) WITHIN GROUP (ORDER BY us), percentile_cont(0.5) WITHIN GROUP (ORDER BY wal) FROM bench_ab GROUP BY arm ORDER BY arm" >"$WORK/ab.tsv"
+
+python3 - "$RESULTS" "$WORK/sizes.txt" "$WORK/ab.tsv" "$LEADS" "$HISTORY" "$DURATION" "$CONNECTIONS" "$BUILD" "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS_PER_BATCH" "$PAIRS" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+sizes = [l.strip().split("|") for l in open(sys.argv[2]) if l.strip()]
+ab = {l.split("\t")[0]: [float(x) for x in l.split("\t")[1:]] for l in open(sys.argv[3]) if l.strip()}
+leads, history, duration, connections, build, load, per, pairs = sys.argv[4:12]
+print(f"\nbench-segment-metrics: {int(leads):,} leads, {int(history):,} history rows; {duration}s per shape, {connections} connections;")
+print(f"leadrouter {build} build; PostgreSQL fsync=on; load average at the end {load}")
+for name, n in sizes: print(f"  {name}: {int(n):,}")
+print("\n| request | answer | requests/s | p50 ms | p99 ms | non-2xx |")
+print("|---|---|---|---|---|---|")
+for name, steps, rps, p50, p99, bad in rows:
+    print(f"| {name} | {steps} | {rps} | {p50} | {p99} | {bad} |")
+on, off = ab["trigger"], ab["no trigger"]
+print(f"\nwrite path, a {per}-row history INSERT, medians of {pairs} each (A B B A, a transaction each):")
+print(f"| arm | µs per statement | WAL bytes per statement |\n|---|---|---|")
+print(f"| rollup trigger | {on[0]:.0f} | {on[1]:.0f} |\n| no trigger | {off[0]:.0f} | {off[1]:.0f} |")
+print(f"extra: {on[0] - off[0]:.0f} µs and {on[1] - off[1]:.0f} WAL bytes per statement ({(on[1] - off[1]) / int(per):.0f} B per history row)")
+PY
