@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "key_events"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -110,6 +110,7 @@ final class RulesetLoader {
         let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])
+        let keyEvents = loadKeyEvents(section["key_events"], knownTypes: knownTypes)
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -124,7 +125,7 @@ final class RulesetLoader {
         let timeRules = stages.map(\.when) + segments.flatMap { [$0.enter] + ($0.exit.map { [$0] } ?? []) } + suppress.map(\.condition)
         let timeDependent = Set(atoms.windows.map(\.rule) + atoms.since.map(\.rule) + atoms.ages.map(\.rule) + atoms.scores.map(\.rule))
         let bySortedKey = c.signals.specs.indices.sorted { c.signals.specs[$0].key < c.signals.specs[$1].key }
-        return Ruleset(
+        var ruleset = Ruleset(
             version: version, fileName: fileName, aliases: aliases, knownEventTypes: knownTypes,
             sources: sources, stages: stages, statusOnEvent: onEvent, statusRules: statusRules,
             preCustomerStatuses: statuses.preCustomer, scoring: scoring,
@@ -137,6 +138,8 @@ final class RulesetLoader {
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
+        ruleset.keyEvents = keyEvents
+        return ruleset
     }
 
     private func readsEvent(_ n: CNode) -> Bool {
