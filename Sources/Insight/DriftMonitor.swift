@@ -17,6 +17,7 @@ public final class DriftMonitor: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     private let flushJob: PeriodicJob
+    private let checkJob: PeriodicJob
     /// Alerts per kind in the latest report, and when it was made (monotonic nanoseconds).
     private let latest = Locked<(at: UInt64?, alerts: [String: Int])>((nil, [:]))
 
@@ -26,6 +27,7 @@ public final class DriftMonitor: Sendable {
         self.logger = logger
         lineage = Lineage(ruleset: ruleset)
         flushJob = PeriodicJob(name: "lr-drift-flush", interval: settings.flushInterval, jitter: 0.1)
+        checkJob = PeriodicJob(name: "lr-drift-check", interval: settings.checkInterval, jitter: 0.1)
     }
 
     /// The report as of now, this node's latest counts included.
@@ -59,11 +61,32 @@ public final class DriftMonitor: Sendable {
         return latest.withLock { $0.alerts }
     }
 
+    /// One drift check: the report, then, under an advisory lock (one node at a time), a
+    /// `drift.detected` outbox message for each alert that was not open at the previous check.
+    /// Returns how many were announced; nil when another node was checking.
+    @discardableResult
+    public func check() throws -> Int? {
+        let report = try report()
+        let byId = Dictionary(report.alerts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try pool.withTransaction { connection -> Int? in
+            let store = Store(connection)
+            guard try store.tryDriftCheckLock() else { return nil }
+            let fresh = try store.recordDriftAlerts(byId.keys.sorted(), now: report.generatedAt)
+            try store.appendOutbox(try fresh.compactMap { byId[$0] }.map { alert in
+                OutboxMessage(topic: .driftDetected, leadId: Store.nilUUID,
+                              payload: PostgresJSON(rawBytes: Array(try encoder.encode(AlertView(alert, detectedAt: report.generatedAt)))))
+            })
+            return fresh.count
+        }
+    }
+
     /// Writes this node's pending counts now.
     public func flush() throws { try counters.flush(pool: pool) }
 
-    /// Starts flushing every `flushInterval`.
-    public func start() {
+    /// Starts flushing every `flushInterval` and, when `check` is true, checking every `checkInterval`.
+    public func start(check: Bool) {
         let counters = self.counters, pool = self.pool, logger = self.logger
         flushJob.start(pauseFirst: true) {
             do { try counters.flush(pool: pool) } catch {
@@ -71,10 +94,16 @@ public final class DriftMonitor: Sendable {
             }
             return .pause
         }
+        guard check else { return }
+        checkJob.start(pauseFirst: true) { [self] in
+            do { try self.check() } catch { logger.warning("drift: check failed", metadata: ["error": "\(error)"]) }
+            return .pause
+        }
     }
 
-    /// Stops the job and writes what is pending.
+    /// Stops the jobs and writes what is pending.
     public func stop() {
+        checkJob.stop()
         flushJob.stop()
         do { try flush() } catch { logger.warning("drift: last counts not written", metadata: ["error": "\(error)"]) }
     }

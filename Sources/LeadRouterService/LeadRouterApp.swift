@@ -67,8 +67,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var metricsCacheSeconds = 5.0
         /// `drift.*`: thresholds of `GET /v1/drift` and how often counts are flushed.
         public var drift = DriftSettings()
-        /// Flush the drift counters every `drift.flushInterval` (tests flush by hand through `drift`).
-        public var runDriftFlush = true
+        /// Flush the drift counters every `drift.flushInterval` and check for `drift.detected`
+        /// every `drift.checkInterval` (tests do both by hand through `drift`).
+        public var runDriftJobs = true
         /// How long a node caches a looked-up API key: the bound on a revocation reaching the
         /// other nodes (the revoking node forgets the key at once).
         public var keyCacheSeconds = 10.0
@@ -244,7 +245,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         if options.webhooks.enabled { webhookDelivery.start() }
         if options.retention?.enabled == true { retention.start() }
-        if options.runDriftFlush { drift.start() }
+        if options.runDriftJobs { drift.start(check: true) }
         let usage = keyUsage, pool = self.pool, logger = self.logger
         keyUsageJob.start(pauseFirst: true) {
             do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }

@@ -88,7 +88,7 @@ final class DriftTests: XCTestCase {
     }
 
     func testCountsAreStoredSummedAcrossNodesAndReported() throws {
-        let service = try TestService(test: self) { $0.runDriftFlush = false; $0.metricsCacheSeconds = 0 }
+        let service = try TestService(test: self) { $0.runDriftJobs = false; $0.metricsCacheSeconds = 0 }
         let start = service.clock.now
         for event in ["Product Viewed", "Product Viewed", "Demo Request"] {
             XCTAssertEqual(try service.send("/v1/track", ["userId": "d-1", "event": event]).status, 200)
@@ -130,5 +130,36 @@ final class DriftTests: XCTestCase {
         XCTAssertTrue(viewed["hour_baseline"] is NSNull, "no previous week yet")
         let scrape = try client.json("GET", "/metrics", key: service.readKey).text
         XCTAssertTrue(scrape.contains(#"leadrouter_drift_alerts{kind="unmapped_event"} 1"#), scrape)
+    }
+}
+
+/// `drift.detected`: one outbox message per alert occurrence, with the owners it affects.
+final class DriftWebhookTests: XCTestCase {
+    func testEachAlertIsAnnouncedOnceWhileItLasts() throws {
+        let yaml = try String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8)
+            + "\nkey_events:\n  requested_demo: 1h\n"
+        let service = try TestService(test: self, rulesYAML: yaml) { $0.runDriftJobs = false }
+        let drift = service.app.drift
+        func announced() throws -> Int { try service.count("SELECT count(*) FROM outbox WHERE topic = 'drift.detected'") }
+
+        XCTAssertEqual(try drift.check(), 1, "requested_demo has never been received")
+        XCTAssertEqual(try drift.check(), 0, "still open: not announced again")
+        let payload = try service.connection().query(.init(unsafeRaw: """
+            SELECT payload::text AS p, lead_id::text AS l FROM outbox WHERE topic = 'drift.detected'
+            """)).first
+        let text = try XCTUnwrap(payload?.decode(String.self, "p"))
+        let alert = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(alert["id"] as? String, "key_event_silent:requested_demo:")
+        XCTAssertEqual(alert["detected_at"] as? String, iso(service.clock.now))
+        XCTAssertFalse((alert["owners"] as? [String] ?? []).isEmpty, "the owners of the segments reading requested_demo: \(text)")
+        XCTAssertEqual(try payload?.decode(String.self, "l"), "00000000-0000-0000-0000-000000000000")
+
+        // The key event arrives: the alert clears. Two hours of silence later it is back, and announced again.
+        XCTAssertEqual(try service.send("/v1/track", ["userId": "w-1", "event": "Demo Requested"]).status, 200)
+        XCTAssertEqual(try drift.check(), 0)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM drift_alerts WHERE resolved_at IS NOT NULL"), 1)
+        service.clock.advance(2 * 3600)
+        XCTAssertEqual(try drift.check(), 1)
+        XCTAssertEqual(try announced(), 2)
     }
 }

@@ -10,5 +10,6 @@ extension ConfigurationKey {
         integer("drift.min_volume", "LEADROUTER_DRIFT_MIN_VOLUME", 1...1_000_000_000) { $0.drift.minimumVolume = $1 },
         integer("drift.weeks", "LEADROUTER_DRIFT_WEEKS", 1...12) { $0.drift.weeks = $1 },
         duration("drift.flush_interval", "LEADROUTER_DRIFT_FLUSH_INTERVAL", max: 3600) { $0.drift.flushInterval = $1 },
+        duration("drift.check_interval", "LEADROUTER_DRIFT_CHECK_INTERVAL", max: 86_400) { $0.drift.checkInterval = $1 },
     ]
 }

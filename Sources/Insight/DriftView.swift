@@ -1,5 +1,5 @@
 import Foundation
-import Insight
+
 import Segmentation
 
 /// `DriftReport` as `GET /v1/drift` and `drift.detected` show it: snake_case, times as RFC 3339,
@@ -18,7 +18,7 @@ package struct DriftView: Encodable {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(Timestamp(report.generatedAt), forKey: .generatedAt)
         try c.encode(Timestamp(report.hourEnding), forKey: .hourEnding)
-        try c.encode(report.alerts.map(AlertView.init), forKey: .alerts)
+        try c.encode(report.alerts.map { AlertView($0) }, forKey: .alerts)
         try c.encode(report.volumes.map(VolumeView.init), forKey: .volumes)
         try c.encode(report.unmapped.map(UnmappedView.init), forKey: .unmapped)
         try c.encode(report.keyEvents.map(KeyEventView.init), forKey: .keyEvents)
@@ -30,14 +30,18 @@ package struct DriftView: Encodable {
 /// One alert, with who reads what drifted.
 package struct AlertView: Encodable {
     let alert: DriftReport.Alert
-    package init(_ alert: DriftReport.Alert) { self.alert = alert }
+    /// Set in `drift.detected` messages: when the check found it.
+    let detectedAt: Date?
+    package init(_ alert: DriftReport.Alert, detectedAt: Date? = nil) { self.alert = alert; self.detectedAt = detectedAt }
 
     enum Keys: String, CodingKey {
         case id, kind, subject, window, current, baseline, change, detail, segments, scoringRules = "scoring_rules", stages, routes, owners
+        case detectedAt = "detected_at"
     }
 
     package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
+        if let detectedAt { try c.encode(Timestamp(detectedAt), forKey: .detectedAt) }
         try c.encode(alert.id, forKey: .id); try c.encode(alert.kind.rawValue, forKey: .kind); try c.encode(alert.subject, forKey: .subject)
         try c.encode(alert.window, forKey: .window); try c.encode(alert.current, forKey: .current)
         try c.encode(alert.baseline, forKey: .baseline); try c.encode(alert.change, forKey: .change); try c.encode(alert.detail, forKey: .detail)
