@@ -6,12 +6,17 @@
 --   messages        every applied message (name 'all'): the denominator of the capture rates
 --   capture         messages whose lead, after the message, holds a watched field
 --                   (valid_email, known_source, country, company_domain)
+-- and, for the data inventory (GET /v1/inventory):
+--   leads           leads created (name 'all')
+--   lead_field      leads gaining (+1) or losing (−1) a field: summed over all hours, how many leads have it
+--   field_seen      messages that set or changed a field (first_seen/last_seen: when)
+--   field_type      the same per JSON type of the new value (name 'field:type')
 -- first_seen/last_seen bound the messages counted in the row (receipt times).
 CREATE TABLE insight_counts (
     kind        text        NOT NULL,
     name        text        NOT NULL CHECK (octet_length(name) <= 512),
     hour        timestamptz NOT NULL,
-    count       bigint      NOT NULL CHECK (count >= 0),
+    count       bigint      NOT NULL,   -- lead_field rows add deltas: −1 when a lead loses a field
     first_seen  timestamptz NOT NULL,
     last_seen   timestamptz NOT NULL,
     PRIMARY KEY (kind, name, hour)

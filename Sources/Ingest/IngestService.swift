@@ -139,7 +139,10 @@ public final class IngestService: Sendable {
             counters.add { $0.unknownSources += 1 }
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
-        if let observer { observer.observed(Self.observation(message, evaluation.decision, evaluation.newState, now: now)) }
+        if let observer {
+            observer.observed(Self.observation(message, evaluation.decision, before: isNew ? nil : before, after: evaluation.newState,
+                                               merged: others.map(\.state), now: now))
+        }
 
         pending.rows.identities += identity.keys.map { ($0, lead.id) }
         let eventId = UUID()
@@ -274,14 +277,27 @@ extension IngestService: LeadStatusChanging {
 
 extension IngestService {
     /// What the drift counters are told of one applied message.
-    static func observation(_ message: SegmentMessage, _ decision: Decision, _ state: LeadState, now: Date) -> MessageObservation {
+    /// `before` is nil for a lead this message creates.
+    static func observation(_ message: SegmentMessage, _ decision: Decision, before: LeadState?, after state: LeadState,
+                            merged: [LeadState] = [], now: Date) -> MessageObservation {
         var captured: FieldCaptures = []
         if state.email != nil { captured.insert(.validEmail) }
         if let source = state.firstSource, source.channel != SourceFallback.unknown { captured.insert(.knownSource) }
         if state.country != nil { captured.insert(.country) }
         if state.company.domain != nil { captured.insert(.companyDomain) }
         let unmapped = decision.unknownEventType
+        let had = before.map(InventoryFields.present) ?? [:], has = InventoryFields.present(in: state)
+        var fields = FieldChanges(newLead: before == nil)
+        for (name, value) in has where had[name] != value {
+            if had[name] == nil { fields.gained.append(name) }
+            fields.set.append((name, InventoryFields.type(of: value)))
+        }
+        for name in had.keys where has[name] == nil { fields.lost.append(name) }
+        for gone in merged {
+            fields.mergedLeads += 1
+            fields.lost += InventoryFields.present(in: gone).keys
+        }
         return MessageObservation(at: now, eventType: unmapped ? nil : decision.eventType ?? message.kind.rawValue,
-                                  unmappedName: unmapped ? message.event ?? message.kind.rawValue : nil, captured: captured)
+                                  unmappedName: unmapped ? message.event ?? message.kind.rawValue : nil, captured: captured, fields: fields)
     }
 }

@@ -13,7 +13,12 @@ public final class DriftCounters: IngestObserving {
         var name: String
         var hour: Int64
     }
-    enum Kind: String { case eventType = "event_type", unmappedEvent = "unmapped_event", messages, capture }
+    enum Kind: String {
+        case eventType = "event_type", unmappedEvent = "unmapped_event", messages, capture
+        /// The data inventory's: leads created, leads gaining (+1) or losing (−1) a field, fields
+        /// set or changed (seen), and the type each was seen with (`name:type`).
+        case leads, leadField = "lead_field", fieldSeen = "field_seen", fieldType = "field_type"
+    }
     struct Tally {
         var count: Int
         var first: Date
@@ -28,10 +33,10 @@ public final class DriftCounters: IngestObserving {
     package func observed(_ o: MessageObservation) {
         let hour = Int64((o.at.timeIntervalSince1970 / 3600).rounded(.down))
         pending.withLock { p in
-            func bump(_ kind: Kind, _ name: String) {
+            func bump(_ kind: Kind, _ name: String, by step: Int = 1) {
                 let key = Key(kind: kind, name: name, hour: hour)
-                if p[key] == nil { p[key] = Tally(count: 1, first: o.at, last: o.at) } else {
-                    p[key]!.count += 1
+                if p[key] == nil { p[key] = Tally(count: step, first: o.at, last: o.at) } else {
+                    p[key]!.count += step
                     if o.at > p[key]!.last { p[key]!.last = o.at }
                     if o.at < p[key]!.first { p[key]!.first = o.at }
                 }
@@ -40,6 +45,14 @@ public final class DriftCounters: IngestObserving {
             if let type = o.eventType { bump(.eventType, type) }
             if let name = o.unmappedName { bump(.unmappedEvent, name.utf8.count <= 512 ? name : String(decoding: name.utf8.prefix(509), as: UTF8.self)) }
             for watched in FieldCaptures.watched where o.captured.contains(watched.field) { bump(.capture, watched.name) }
+            if o.fields.newLead { bump(.leads, "all") }
+            if o.fields.mergedLeads > 0 { bump(.leads, "all", by: -o.fields.mergedLeads) }
+            for name in o.fields.gained { bump(.leadField, name) }
+            for name in o.fields.lost { bump(.leadField, name, by: -1) }
+            for (name, type) in o.fields.set {
+                bump(.fieldSeen, name)
+                bump(.fieldType, name + ":" + type)
+            }
         }
     }
 

@@ -49,6 +49,15 @@ public final class DriftMonitor: Sendable {
         return report
     }
 
+    /// The data inventory as of now (this node's latest counts included).
+    public func inventory() throws -> InventoryReport {
+        try flush()
+        let totals = try pool.withConnection {
+            try Store($0).insightTotals(kinds: ["leads", "lead_field", "field_seen", "field_type"])
+        }
+        return InventoryAnalysis.report(totals: totals, lineage: lineage, now: clock())
+    }
+
     /// Alerts per kind of a report at most `maxAge` seconds old (made now if older).
     public func alertCounts(maxAge: Double) -> [String: Int] {
         let now = MonotonicClock.nanoseconds()

@@ -213,7 +213,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
-                DriftRoutes(monitor: drift).install(into: &v1, api)
+                InsightRoutes(monitor: drift).install(into: &v1, api)
                 PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
                               exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
                 TrackerScriptRoutes().install(into: &v1)

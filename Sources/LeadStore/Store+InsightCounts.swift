@@ -67,3 +67,30 @@ extension Store {
         }
     }
 }
+
+/// One name's counts of one kind summed over every hour.
+public struct InsightTotal: Sendable, Equatable {
+    public var kind: String
+    public var name: String
+    public var total: Int
+    public var firstSeen: Date
+    public var lastSeen: Date
+
+    public init(kind: String, name: String, total: Int, firstSeen: Date, lastSeen: Date) {
+        self.kind = kind; self.name = name; self.total = total; self.firstSeen = firstSeen; self.lastSeen = lastSeen
+    }
+}
+
+extension Store {
+    /// Every name of `kinds` with its counts summed over all hours (the data inventory's totals).
+    package func insightTotals(kinds: [String]) throws -> [InsightTotal] {
+        try connection.query("""
+            SELECT kind, name, sum(count)::bigint AS total, min(first_seen) AS first, max(last_seen) AS last
+            FROM insight_counts WHERE kind = ANY (\(kinds)::text[]) GROUP BY kind, name ORDER BY kind, name
+            """).map {
+            InsightTotal(kind: try $0.decode(String.self, "kind"), name: try $0.decode(String.self, "name"),
+                         total: try $0.decode(Int.self, "total"), firstSeen: try $0.decode(Date.self, "first"),
+                         lastSeen: try $0.decode(Date.self, "last"))
+        }
+    }
+}

@@ -13,9 +13,32 @@ package struct MessageObservation: Sendable, Equatable {
     /// The name as sent, when it maps to no event type of the ruleset.
     package var unmappedName: String?
     package var captured: FieldCaptures
+    /// How the message changed the lead's followed fields (`InventoryFields`), for the data inventory.
+    package var fields: FieldChanges
 
-    package init(at: Date, eventType: String?, unmappedName: String?, captured: FieldCaptures) {
-        self.at = at; self.eventType = eventType; self.unmappedName = unmappedName; self.captured = captured
+    package init(at: Date, eventType: String?, unmappedName: String?, captured: FieldCaptures, fields: FieldChanges = FieldChanges()) {
+        self.at = at; self.eventType = eventType; self.unmappedName = unmappedName; self.captured = captured; self.fields = fields
+    }
+}
+
+/// What one message did to the lead's followed fields: the lead is new; fields it now has and
+/// did not (`gained`), had and no longer has (`lost`); fields it set or changed, each with the
+/// JSON type of its new value (`set`: the field was seen).
+package struct FieldChanges: Sendable, Equatable {
+    package var newLead = false
+    /// Leads merged into this one by the message: gone, with their fields (counted in `lost`).
+    package var mergedLeads = 0
+    package var gained: [String] = []
+    package var lost: [String] = []
+    package var set: [(name: String, type: String)] = []
+
+    package init(newLead: Bool = false, gained: [String] = [], lost: [String] = [], set: [(name: String, type: String)] = []) {
+        self.newLead = newLead; self.gained = gained; self.lost = lost; self.set = set
+    }
+
+    package static func == (a: FieldChanges, b: FieldChanges) -> Bool {
+        a.newLead == b.newLead && a.mergedLeads == b.mergedLeads && a.gained == b.gained && a.lost == b.lost && a.set.map(\.name) == b.set.map(\.name)
+            && a.set.map(\.type) == b.set.map(\.type)
     }
 }
 
