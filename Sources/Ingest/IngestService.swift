@@ -286,8 +286,9 @@ extension IngestService {
         if state.country != nil { captured.insert(.country) }
         if state.company.domain != nil { captured.insert(.companyDomain) }
         let unmapped = decision.unknownEventType
-        let had = before.map(InventoryFields.present) ?? [:], has = InventoryFields.present(in: state)
         var fields = FieldChanges(newLead: before == nil)
+        let changed = before.map { InventoryFields.differ($0, state) } ?? true
+        let had = changed ? before.map(InventoryFields.present) ?? [:] : [:], has = changed ? InventoryFields.present(in: state) : [:]
         for (name, value) in has where had[name] != value {
             if had[name] == nil { fields.gained.append(name) }
             fields.set.append((name, InventoryFields.type(of: value)))

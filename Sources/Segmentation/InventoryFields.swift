@@ -5,6 +5,16 @@ public enum InventoryFields {
     public static let names = ["email", "email_domain", "user_id", "country", "region", "ship_to_region", "company.domain",
                                "company.size", "company.industry", "company.tech_stack", "source", "source.last", "stage", "status"]
 
+    /// Whether any followed field differs between two states, without building `present(in:)`'s
+    /// dictionaries: most events change none, and this runs for every ingested message.
+    public static func differ(_ a: LeadState, _ b: LeadState) -> Bool {
+        a.email != b.email || a.userId != b.userId || a.country != b.country || a.region != b.region
+            || a.shipToRegion != b.shipToRegion || a.company.domain != b.company.domain || a.company.size != b.company.size
+            || a.company.industry != b.company.industry || a.company.techStack != b.company.techStack
+            || a.firstSource?.channel != b.firstSource?.channel || a.lastSource?.channel != b.lastSource?.channel
+            || a.stage != b.stage || a.status != b.status || a.traits != b.traits
+    }
+
     /// Every followed field that `state` holds, with its value.
     public static func present(in state: LeadState) -> [String: Value] {
         var out: [String: Value] = [:]
