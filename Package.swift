@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Metrics API and its Prometheus backend; neither pulls in SwiftNIO (swift-prometheus
+        // needs only swift-atomics and swift-metrics' CoreMetrics).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found by pkg-config; each has a module map and a shim header.
@@ -74,12 +78,19 @@ let package = Package(
         .target(name: "Privacy", dependencies: ["LeadStore", "JSONCoding", "Segmentation", "Postgres", "Essentials", log],
                 swiftSettings: crossModule),
 
+        // What operators watch: Prometheus metrics (swift-metrics instruments, scrape-time
+        // gauges read from PostgreSQL).
+        .target(name: "Insight", dependencies: ["HTTPServer", "LeadStore", "Segmentation", "Postgres", "Essentials", log,
+                                                .product(name: "CoreMetrics", package: "swift-metrics"),
+                                                .product(name: "Prometheus", package: "swift-prometheus")],
+                swiftSettings: crossModule),
+
         // Routes, authentication, problem documents.
-        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles",
+        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles",
                                                 "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
                                                 "CZlib"], swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
-        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy",
+        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
                                                           "Essentials", "Embedded", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
@@ -94,7 +105,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ", "Essentials"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
         .testTarget(name: "LeadRouterTests", dependencies: [
-            "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles", "RulesTools",
+            "LeadRouterService", "HTTPAPI", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles", "RulesTools",
             "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation", "Embedded",
         ]),
     ]

@@ -22,6 +22,8 @@ python3 -c 'import segment.analytics' 2>/dev/null || pip install -q segment-anal
 python3 -c 'import rudderstack.analytics' 2>/dev/null || pip install -q rudder-sdk-python || true
 # The Standard Webhooks library the webhook receiver test verifies real deliveries with.
 python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks || true
+# The official Prometheus Python client, whose parser reads /metrics in MetricsEndpointTests.
+python3 -c 'import prometheus_client' 2>/dev/null || pip install -q prometheus-client || true
 # The OpenAPI document's validator and schemathesis, run against a live server by
 # OpenAPIConformanceTests (skipped, so under CI=true failed, when they cannot be installed).
 # Pinned: a new schemathesis may add checks, which should be a change of ours, not a surprise.

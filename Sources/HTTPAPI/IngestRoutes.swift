@@ -121,7 +121,7 @@ public struct IngestRoutes: Sendable {
         }
         guard !rejected.isEmpty else { return Self.success }
         rejected.sort { $0.index < $1.index }
-        RejectionCounter(pool: service.pool, logger: service.logger).record(rejected, writeKey: key.id, at: service.clock())
+        RejectionCounter(pool: service.pool, counters: service.counters, logger: service.logger).record(rejected, writeKey: key.id, at: service.clock())
         return .json(BatchAnswer(rejected: rejected))
     }
 

@@ -27,15 +27,18 @@ public final class GroupCommitPipeline: Sendable {
     /// (docs/scale-out.md): without this the request would wait as long as the COMMIT.
     let answerTimeout: Double
 
-    /// `lanes` writer threads (each holds at most one pooled connection at a time).
-    public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, answerTimeout: Double = 30, logger: Logger) {
+    /// `lanes` writer threads (each holds at most one pooled connection at a time); `observer`
+    /// hears of every committed lane transaction (`/metrics`: batch sizes, commit latency).
+    public init(service: IngestService, lanes: Int = 4, maxBatch: Int = 256, answerTimeout: Double = 30,
+                observer: LaneBatchObserver? = nil, logger: Logger) {
         self.service = service
         self.logger = logger
         self.answerTimeout = answerTimeout
         let count = max(1, lanes)
         routing = Locked(LaneRouting(lanes: count))
         let progress = ConditionLocked(Array(repeating: 0, count: count))
-        self.lanes = (0..<count).map { Lane(index: $0, service: service, maxBatch: maxBatch, progress: progress, logger: logger) }
+        self.lanes = (0..<count).map { Lane(index: $0, service: service, maxBatch: maxBatch, progress: progress,
+                                               observer: observer, logger: logger) }
         for lane in self.lanes { lane.start() }
     }
 
@@ -130,14 +133,17 @@ final class Lane: @unchecked Sendable {
     let index: Int
     let service: IngestService
     let maxBatch: Int
+    let observer: LaneBatchObserver?
     let logger: Logger
     /// How many messages each lane has finished (shared by the lanes of a pipeline).
     let progress: ConditionLocked<[Int]>
     private let state = ConditionLocked((queue: [PendingMessage](), stopping: false))
     private let thread = Locked<NativeThread?>(nil)
 
-    init(index: Int, service: IngestService, maxBatch: Int, progress: ConditionLocked<[Int]>, logger: Logger) {
-        self.index = index; self.service = service; self.maxBatch = maxBatch; self.progress = progress; self.logger = logger
+    init(index: Int, service: IngestService, maxBatch: Int, progress: ConditionLocked<[Int]>, observer: LaneBatchObserver?,
+         logger: Logger) {
+        self.index = index; self.service = service; self.maxBatch = maxBatch; self.progress = progress
+        self.observer = observer; self.logger = logger
     }
 
     func start() {
@@ -186,9 +192,11 @@ final class Lane: @unchecked Sendable {
     /// transaction so only the culprit fails.
     private func apply(_ batch: [PendingMessage], isolationRounds: Int = 2) {
         do {
+            let started = ContinuousClock.now
             let results = try service.pool.withPipelinedTransaction { transaction in
                 try service.applyBatchEach(batch.map { ($0.message, $0.writeKey) }, in: transaction)
             }
+            observer?(batch.count, ContinuousClock.now - started)
             for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, result) }
             // Messages of quarantined (undecodable) leads failed alone; recorded after the commit.
             service.quarantine.record(results.compactMap { result -> UndecodableLead? in
@@ -257,3 +265,7 @@ final class Lane: @unchecked Sendable {
         }
     }
 }
+
+/// Told of each lane transaction that committed: how many messages it carried and how long it
+/// took from BEGIN to COMMIT's answer. Called on the lane's thread after the commit: keep it cheap.
+public typealias LaneBatchObserver = @Sendable (_ messages: Int, _ duration: Duration) -> Void

@@ -29,6 +29,8 @@ public final class IngestCounters: Sendable {
         public var browserMetricSeries = 0
         /// Messages dropped because they carried an identity suppressed by an erasure.
         public var suppressedMessages = 0
+        /// Messages `/v1/batch` dropped as invalid (by reason, per day and key, in `rejected_messages`).
+        public var rejectedMessages = 0
     }
 
     private let state = Locked(Snapshot())
@@ -41,6 +43,9 @@ public final class IngestCounters: Sendable {
 
     /// Counts messages accepted but not applied (`SegmentMessage.addressedToLeadrouter`).
     package func countNotAddressed(_ count: Int) { if count > 0 { add { $0.notAddressed += count } } }
+
+    /// Counts messages dropped as invalid (`RejectionCounter`).
+    package func countRejected(_ count: Int) { if count > 0 { add { $0.rejectedMessages += count } } }
 
     /// Counts analytics.js metric series (`POST /v1/m`).
     package func countBrowserMetricSeries(_ count: Int) { add { $0.browserMetricSeries += count } }

@@ -33,11 +33,15 @@ public final class IngestService: Sendable {
     let contextIP: ContextIPPolicy
     /// Tests only: called at the end of `applyBatch`, before the round trip with the writes and COMMIT.
     let beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)?
+    /// Told of each applied message (the drift counters); nil for none.
+    let observer: (any IngestObserving)?
 
     package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
                  contextIP: ContextIPPolicy = .truncate,
-                 beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, logger: Logger) {
+                 beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, observer: (any IngestObserving)? = nil,
+                 logger: Logger) {
+        self.observer = observer
         self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters; self.contextIP = contextIP
         self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
@@ -135,6 +139,10 @@ public final class IngestService: Sendable {
             counters.add { $0.unknownSources += 1 }
         }
         if evaluation.decision.unknownEventType { counters.add { $0.unknownEventTypes += 1 } }
+        if let observer {
+            observer.observed(Self.observation(message, evaluation.decision, before: isNew ? nil : before, after: evaluation.newState,
+                                               merged: others.map(\.state), now: now))
+        }
 
         pending.rows.identities += identity.keys.map { ($0, lead.id) }
         let eventId = UUID()
@@ -264,5 +272,33 @@ extension IngestService: LeadStatusChanging {
         return try EvaluationWriter(store: store, hook: decisionHook, engine: engine).write(
             leadId: lead.id, before: lead.state, previousPrimary: lead.primarySegment, evaluation: evaluation, eventId: nil,
             decisionsBefore: lead.decisionSeq).document
+    }
+}
+
+extension IngestService {
+    /// What the drift counters are told of one applied message.
+    /// `before` is nil for a lead this message creates.
+    static func observation(_ message: SegmentMessage, _ decision: Decision, before: LeadState?, after state: LeadState,
+                            merged: [LeadState] = [], now: Date) -> MessageObservation {
+        var captured: FieldCaptures = []
+        if state.email != nil { captured.insert(.validEmail) }
+        if let source = state.firstSource, source.channel != SourceFallback.unknown { captured.insert(.knownSource) }
+        if state.country != nil { captured.insert(.country) }
+        if state.company.domain != nil { captured.insert(.companyDomain) }
+        let unmapped = decision.unknownEventType
+        var fields = FieldChanges(newLead: before == nil)
+        let changed = before.map { InventoryFields.differ($0, state) } ?? true
+        let had = changed ? before.map(InventoryFields.present) ?? [:] : [:], has = changed ? InventoryFields.present(in: state) : [:]
+        for (name, value) in has where had[name] != value {
+            if had[name] == nil { fields.gained.append(name) }
+            fields.set.append((name, InventoryFields.type(of: value)))
+        }
+        for name in had.keys where has[name] == nil { fields.lost.append(name) }
+        for gone in merged {
+            fields.mergedLeads += 1
+            fields.lost += InventoryFields.present(in: gone).keys
+        }
+        return MessageObservation(at: now, eventType: unmapped ? nil : decision.eventType ?? message.kind.rawValue,
+                                  unmappedName: unmapped ? message.event ?? message.kind.rawValue : nil, captured: captured, fields: fields)
     }
 }

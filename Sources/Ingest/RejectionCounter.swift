@@ -10,12 +10,15 @@ import LeadStore
 package struct RejectionCounter {
     let pool: PostgresPool
     let logger: Logger
+    /// This node's running total (`/metrics`), counted even when the upsert fails.
+    let counters: IngestCounters?
 
-    package init(pool: PostgresPool, logger: Logger) {
-        self.pool = pool; self.logger = logger
+    package init(pool: PostgresPool, counters: IngestCounters? = nil, logger: Logger) {
+        self.pool = pool; self.counters = counters; self.logger = logger
     }
 
     package func record(_ rejected: [RejectedMessage], writeKey: UUID, at: Date) {
+        counters?.countRejected(rejected.count)
         var counts: [String: Int] = [:]
         for message in rejected { counts[message.reason, default: 0] += 1 }
         do {

@@ -28,7 +28,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let settings = try self.settings.resolve(environment: environment)
-        let logger = ServiceRunner.bootstrapLogging(level: settings.logLevel)
+        let logger = ServiceRunner.bootstrapLogging(level: settings.logLevel, format: settings.logFormat)
         guard let databaseURL = environment["DATABASE_URL"], !databaseURL.isEmpty else {
             stderrLine("leadrouter: DATABASE_URL is not set (or run `leadrouter dev` for a private database)")
             throw ExitCode(78)
@@ -48,6 +48,8 @@ struct ServeCommand: ParsableCommand {
         options.commitWait = settings.commitWait
         options.retention = settings.retention
         options.contextIP = settings.contextIP
+        options.metricsPort = settings.metricsPort
+        options.drift = settings.drift
         options.version = LeadrouterVersion.string
         if migrate { options.migrations = ServiceRunner.migrations(migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -10,9 +10,14 @@ import RulesTools
 /// What `serve` and `dev` share: logging set-up, the ruleset file, starting the service and
 /// stopping it on SIGTERM/SIGINT.
 enum ServiceRunner {
-    static func bootstrapLogging(level: String) -> Logger {
+    static func bootstrapLogging(level: String, format: String = "text") -> Logger {
         let parsed = Logger.Level(rawValue: level) ?? .info
         LoggingSystem.bootstrap { label in
+            if format == "json" {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = parsed
+                return handler
+            }
             // One line per entry, whatever a message or metadata value carries.
             var handler = OneLineLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = parsed

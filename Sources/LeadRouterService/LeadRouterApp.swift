@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import HTTPServer
 import Ingest
+import Insight
 import LeadStore
 import Logging
 import Postgres
@@ -56,8 +57,19 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var clock: @Sendable () -> Date = Date.init
         /// Shown by `/healthz`.
         public var version = "dev"
-        /// Where every route's request count and duration go (by route pattern and status class).
-        public var requestMetrics: any RequestMetricsRecorder = InMemoryRequestMetrics()
+        /// Another recorder of every route's request count and duration (tests); the Prometheus
+        /// one behind `/metrics` records them whatever this is.
+        public var requestMetrics: (any RequestMetricsRecorder)?
+        /// `metrics.port`: also serve `GET /metrics`, without authentication, on this port
+        /// (0 picks a free one, see `metricsPort`); nil serves it only on the main port, for `read` keys.
+        public var metricsPort: Int?
+        /// How long the PostgreSQL-backed gauges of `/metrics` are reused between scrapes.
+        public var metricsCacheSeconds = 5.0
+        /// `drift.*`: thresholds of `GET /v1/drift` and how often counts are flushed.
+        public var drift = DriftSettings()
+        /// Flush the drift counters every `drift.flushInterval` and check for `drift.detected`
+        /// every `drift.checkInterval` (tests do both by hand through `drift`).
+        public var runDriftJobs = true
         /// How long a node caches a looked-up API key: the bound on a revocation reaching the
         /// other nodes (the revoking node forgets the key at once).
         public var keyCacheSeconds = 10.0
@@ -116,6 +128,11 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let readiness = ReadinessChecks()
     /// Where the read API's queries go (the primary, or a fresh enough read replica).
     package let readRouting: ReadRouting
+    /// What `GET /metrics` exposes (docs/insight.md).
+    public let metrics = ServiceMetrics()
+    /// Drift counters and `GET /v1/drift`.
+    public let drift: DriftMonitor
+    private var metricsServer: HTTPServer?
     /// The buckets of the API's rate limits (one set per service, shared by every route).
     let rateLimits: RateLimits
     let logger: Logger
@@ -164,14 +181,17 @@ public final class LeadRouterApp: @unchecked Sendable {
         // With a read replica every decision also marks its lead as just written (read-your-writes).
         let decisionHook: any DecisionHook = options.databaseReadURL == nil
             ? SalesRouting() : NoteWritesHook(SalesRouting(), routing: readRouting)
+        drift = DriftMonitor(pool: pool, ruleset: engine.ruleset, settings: options.drift, clock: options.clock, logger: logger)
         ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
                                decisionHook: decisionHook, clock: options.clock, contextIP: options.contextIP,
-                               beforeCommit: options.ingestBeforeCommit, logger: logger)
+                               beforeCommit: options.ingestBeforeCommit, observer: drift.counters, logger: logger)
         retention = RetentionJob(pool: pool, settings: options.retention ?? RetentionSettings(),
                                  longestWindow: Double(engine.ruleset.signals.map(\.window).max() ?? 0) / 1000,
                                  clock: options.clock, logger: logger)
+        let metrics = self.metrics
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
-                                       maxBatch: options.maxMessagesPerTransaction, answerTimeout: options.commitWait, logger: logger)
+                                       maxBatch: options.maxMessagesPerTransaction, answerTimeout: options.commitWait,
+                                       observer: { metrics.laneCommitted(messages: $0, duration: $1) }, logger: logger)
         sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
                           decisionHook: decisionHook, clock: options.clock, counters: ingest.counters, logger: logger)
         keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)
@@ -195,6 +215,8 @@ public final class LeadRouterApp: @unchecked Sendable {
             let routing = readRouting
             readiness.register("read_replica") { ReadinessResult(ready: true, detail: routing.status) }
         }
+        MetricsWiring.register(metrics, counters: ingest.counters, pool: pool, drift: drift, cacheSeconds: options.metricsCacheSeconds,
+                               clock: options.clock, logger: logger)
     }
 
     /// Every route of the service: the probes and the `/v1` API in one root group behind the
@@ -204,8 +226,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         var router = HTTPRouter()
         let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
         let reads = LeadReads(pool: pool, quarantine: ingest.quarantine, routing: readRouting)
-        router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: options.requestMetrics)]) { root in
+        let recorder = MetricsWiring.requestRecorder(metrics, also: options.requestMetrics)
+        router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: recorder)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
+            MetricsRoutes(metrics: metrics).install(into: &root, api)
             OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
             root.group("/v1", middleware: api.common) { v1 in
                 let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
@@ -219,6 +243,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
+                InsightRoutes(monitor: drift).install(into: &v1, api)
                 PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
                               exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
                 TrackerScriptRoutes().install(into: &v1)
@@ -235,12 +260,22 @@ public final class LeadRouterApp: @unchecked Sendable {
         let server = HTTPServer(configuration: serverConfiguration, router: router(), logger: logger)
         try server.start()
         self.server = server
+        if let port = options.metricsPort {
+            var configuration = options.server
+            configuration.port = port
+            configuration.tls = nil
+            let metricsServer = HTTPServer(configuration: configuration, router: MetricsRoutes(metrics: metrics).unauthenticatedRouter(),
+                                           logger: logger)
+            try metricsServer.start()
+            self.metricsServer = metricsServer
+        }
         if options.runSweeper {
             sweeper.start()
             sweeperRunning = true
         }
         if options.webhooks.enabled { webhookDelivery.start() }
         if options.retention?.enabled == true { retention.start() }
+        if options.runDriftJobs { drift.start(check: true) }
         let usage = keyUsage, pool = self.pool, logger = self.logger
         keyUsageJob.start(pauseFirst: true) {
             do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }
@@ -253,6 +288,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     package func flushKeyUsage() throws -> Int { try keyUsage.flush(pool: pool) }
 
     public var port: Int? { server?.port }
+    /// The bound port of the metrics-only listener (`Options.metricsPort`), when one runs.
+    public var metricsPort: Int? { metricsServer?.port }
 
     /// Stops the server gracefully, then the sweeper, then closes the pool.
     public func stop() {
@@ -261,6 +298,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         queues.stop()
         server?.shutdown()
         server?.waitUntilStopped()
+        metricsServer?.shutdown()
+        metricsServer?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
         retention.stop()
@@ -268,6 +307,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()
         readRouting.stop()
+        drift.stop()  // after the lanes: their last messages are counted
         pool.close()
     }
 

@@ -17,6 +17,9 @@ public enum OutboxTopic: String, Sendable, CaseIterable {
     case queueSLABreached = "queue.sla_breached"
     /// Written by `leadrouter_route_to_queue` (migrations/0011) when a lead's open item moves queue.
     case queueItemMoved = "queue.item_moved"
+    /// Written by the drift check (`DriftMonitor.check`) once per new alert; not about one lead
+    /// (its `lead_id` is the nil UUID), `data.owners` names the owners of the segments it affects.
+    case driftDetected = "drift.detected"
 }
 
 /// One outbox row to write.

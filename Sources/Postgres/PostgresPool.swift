@@ -44,6 +44,10 @@ public final class PostgresPool: @unchecked Sendable {
     private let logThrottle = LogThrottle()
     /// The same for the info lines about broken connections being replaced.
     private let brokenThrottle = LogThrottle()
+    private let waitTotals = Locked(PoolWaits())
+
+    /// Acquires that had to wait for a connection so far (counted only when one waited).
+    public var waits: PoolWaits { waitTotals.withLock { $0 } }
 
     /// Creates the pool and starts its idle reaper; connections open on demand (see `prewarm`).
     public init(configuration: PostgresConfiguration, settings: Settings = Settings(), logger: Logger) {
@@ -143,12 +147,19 @@ public final class PostgresPool: @unchecked Sendable {
         let deadline = MonotonicClock.deadline(after: settings.acquireTimeout)
         while true {
             // `.wait` here means the deadline passed.
+            var waitStarted: UInt64?
             let action = state.withCondition { held -> PoolStateMachine<PostgresConnection>.AcquireAction in
                 while true {
                     let action = held.value.acquire()
                     guard case .wait = action else { return action }
+                    if waitStarted == nil { waitStarted = MonotonicClock.nanoseconds() }
                     if !held.wait(deadline: deadline), MonotonicClock.nanoseconds() >= deadline { return .wait }
                 }
+            }
+            if let waitStarted {
+                let waited = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- waitStarted))
+                let timedOut = if case .wait = action { true } else { false }
+                waitTotals.withLock { $0.waits += 1; $0.waited += waited; if timedOut { $0.timeouts += 1 } }
             }
             switch action {
             case .use(let connection):

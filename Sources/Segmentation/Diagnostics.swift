@@ -75,7 +75,7 @@ final class DiagnosticSink {
 }
 
 /// Suggests the closest known word for a typo (`priorty` → `priority`), or nil when nothing is close.
-func suggestion(for word: String, among candidates: [String]) -> String? {
+package func suggestion(for word: String, among candidates: [String]) -> String? {
     guard word.count >= 3 else { return nil }
     var best: (String, Int)?
     for c in candidates {

@@ -39,6 +39,8 @@ public struct Ruleset: Sendable {
     public let salesOutcomes: [String: SalesOutcome]
     /// Segments in file order.
     public let segments: [Segment]
+    /// `key_events`: event types whose silence drift reports, sorted by type.
+    public internal(set) var keyEvents: [KeyEvent] = []
     /// Signals the ruleset counts, in first-use order (their slots).
     public let signals: [SignalSpec]
     /// Segment indices in dependency order (a segment after every segment its rules `in_segment`).

@@ -39,7 +39,12 @@ struct ConfigurationKey: Sendable {
             c.logLevel = v
         },
         flag("logging.personal_data", "LEADROUTER_LOG_PERSONAL_DATA") { $0.logPersonalData = $1 },
-    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys
+        text("logging.format", "LEADROUTER_LOG_FORMAT") { c, v throws(ValueError) in
+            guard ["text", "json"].contains(v) else { throw ValueError(message: "expected text or json, got \"\(v)\"") }
+            c.logFormat = v
+        },
+        integer("metrics.port", "LEADROUTER_METRICS_PORT", 0...65535) { $0.metricsPort = $1 == 0 ? nil : $1 },
+    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys + insightKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {

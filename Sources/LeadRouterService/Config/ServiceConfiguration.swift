@@ -3,6 +3,7 @@ import HTTPServer
 import Webhooks
 import Ingest
 import LeadStore
+import Insight
 import Privacy
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
@@ -18,6 +19,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `logging.personal_data`: log client addresses and query values (for debugging only; off
     /// by default, so log lines carry no IP address, email or key — docs/privacy.md).
     public var logPersonalData = false
+    /// `logging.format`: `text` (one line per entry) or `json` (one JSON object per line).
+    public var logFormat = "text"
+    /// `metrics.port`: a second listener serving only `/metrics`, unauthenticated; nil for none.
+    public var metricsPort: Int?
+    /// `drift.*`: how `GET /v1/drift` judges drift.
+    public var drift = DriftSettings()
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4
