@@ -108,3 +108,30 @@ bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
 print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
 '
 }
+
+# bench_nginx LOCATIONS: starts nginx as a reference or receiver — one worker, no access log,
+# keep-alive — on a free port of 127.0.0.1 with the given `location` blocks, its files in
+# WORK/nginx. Sets NGINX_PORT and NGINX_PID (the caller stops it).
+bench_nginx() {
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $WORK/nginx/body;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        $1
+    }
+}
+CONF
+    nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+    NGINX_PID=$!
+}
