@@ -56,30 +56,11 @@ DATABASE_URL="$DATABASE_URL" "$LEADROUTER_BIN" serve --host 127.0.0.1 --port "$L
     --migrate --rules "${RULES:-config/segments.yaml}" >"$WORK/leadrouter.log" 2>&1 &
 PIDS+=($!)
 
-NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 60s;
-    client_body_temp_path $WORK/nginx/body;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location = /healthz {
+bench_nginx "location = /healthz {
             default_type application/json;
-            return 200 '{"status":"ok","version":"0.1.0"}';
-        }
-    }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-PIDS+=($!)
+            return 200 '{\"status\":\"ok\",\"version\":\"0.1.0\"}';
+        }"
+PIDS+=("$NGINX_PID")
 
 HB_PORT=$(free_port)
 "$HB_BIN" "$HB_PORT" >"$WORK/hummingbird.log" 2>&1 &

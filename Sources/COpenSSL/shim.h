@@ -36,4 +36,9 @@ static inline int lr_SSL_CTX_configure_client(SSL_CTX *ctx) {
 static inline long lr_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
 }
+/* Outbound HTTPS: the client keeps sessions itself (one per receiver, handed over by the
+   new-session callback) so a later handshake to the same receiver can resume. */
+static inline long lr_SSL_CTX_enable_client_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+}
 #endif

@@ -63,10 +63,15 @@ extension Store {
             }
         }
         // Each row waits for the dispatcher in `outbox_pending` (0007's statement trigger adds it);
-        // the row itself is never updated.
+        // the row itself is never updated. Only topics some subscription (active or paused, not
+        // deleted) lists are written: a row nobody subscribed to would be dispatched to nobody,
+        // and was a fifth of the bytes an event stored (docs/benchmarks/storage.md). So a
+        // subscription starts from its creation (the statement's snapshot decides); replay covers
+        // only what was written while some subscription wanted the topic (docs/webhooks.md).
         return """
             INSERT INTO outbox (topic, lead_id, payload)
             SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
+            WHERE m ->> 't' IN (SELECT unnest(topics) FROM subscriptions WHERE deleted_at IS NULL)
             ORDER BY n
             """
     }

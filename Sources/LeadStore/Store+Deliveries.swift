@@ -22,6 +22,14 @@ public struct LeasedDelivery: Sendable {
     public var windowStartedAt: Date
 }
 
+/// A 2xx answer to record: the delivery, the attempt that got it (the fence) and its status.
+public struct DeliveredOutcome: Sendable, Equatable {
+    public var id: Int64
+    public var attempt: Int
+    public var httpStatus: Int
+    public init(id: Int64, attempt: Int, httpStatus: Int) { self.id = id; self.attempt = attempt; self.httpStatus = httpStatus }
+}
+
 /// A delivery as `GET /v1/deliveries` shows it.
 public struct DeliveryRecord: Sendable {
     public var id: Int64
@@ -127,6 +135,20 @@ extension Store {
                                   last_status = \(httpStatus)::integer, last_error = NULL
             WHERE id = \(id) AND status = 'in_flight' AND attempts = \(attempt)::integer
             """) == 1
+    }
+
+    /// Records many 2xx answers in one statement (`DeliveredBatch`); returns how many were still
+    /// leased (the others were retaken meanwhile and are left to their new lease).
+    @discardableResult
+    public func markDelivered(_ batch: [DeliveredOutcome]) throws -> Int {
+        guard !batch.isEmpty else { return 0 }
+        return try connection.execute("""
+            UPDATE deliveries d SET status = 'delivered', delivered_at = now(), lease_until = NULL,
+                                    last_status = l.status, last_error = NULL
+            FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.attempt))::integer[], \(batch.map(\.httpStatus))::integer[])
+                 AS l(id, attempt, status)
+            WHERE d.id = l.id AND d.status = 'in_flight' AND d.attempts = l.attempt
+            """)
     }
 
     /// Records a failed attempt: pending again after `retryInSeconds`, or dead when `retryInSeconds`

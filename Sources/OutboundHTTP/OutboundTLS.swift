@@ -1,13 +1,17 @@
 import Cryptography
 private import COpenSSL
+import Essentials
 import Foundation
 
 /// Owner of the client `SSL_CTX` for webhook HTTPS (freed in `deinit`): peer verification on,
 /// the system's trust store, plus an optional extra CA file (a private CA of a receiver).
 /// Created once per delivery service and shared by its worker threads (`SSL_new` on a shared
-/// context is thread-safe).
+/// context is thread-safe). It also owns the sessions kept for resumption (`sessions`): a new
+/// connection to a receiver offers the last session that receiver issued, so the handshake skips
+/// the certificate exchange and key agreement's signature (a TLS 1.3 ticket or a 1.2 session id).
 final class OutboundTLSContext: @unchecked Sendable {
     fileprivate let handle: OpaquePointer
+    let sessions = TLSSessionCache()
 
     /// Fails with OpenSSL's reason when the context or the CA file cannot be set up.
     init(extraCAFile: String?) throws {
@@ -24,6 +28,15 @@ final class OutboundTLSContext: @unchecked Sendable {
             }
         }
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
+        // Sessions are handed to us when the server issues them (in TLS 1.3 after the handshake,
+        // while the response is read); OpenSSL's own client cache is never consulted anyway.
+        _ = lr_SSL_CTX_enable_client_session_cache(ctx)
+        SSL_CTX_sess_set_new_cb(ctx) { ssl, session in
+            guard let ssl, let session, let owner = SSL_get_ex_data(ssl, 0) else { return 0 }
+            let connection = Unmanaged<OutboundTLSSession>.fromOpaque(owner).takeUnretainedValue()
+            connection.sessions.store(session, for: connection.receiver)
+            return 1  // the reference is ours now (the cache frees it)
+        }
     }
 
     deinit { SSL_CTX_free(handle) }
@@ -39,12 +52,24 @@ final class OutboundTLSContext: @unchecked Sendable {
 final class OutboundTLSSession {
     private let ssl: OpaquePointer
     private let socket: OutboundSocket
+    /// "host:port": which cached session this connection offers and replaces.
+    fileprivate let receiver: String
+    fileprivate let sessions: TLSSessionCache
 
-    init(context: OutboundTLSContext, socket: OutboundSocket, host: String, deadline: Deadline) throws {
+    init(context: OutboundTLSContext, socket: OutboundSocket, host: String, port: Int, deadline: Deadline) throws {
         guard let ssl = SSL_new(context.handle) else { throw OutboundTLSContext.error("SSL_new") }
         self.ssl = ssl
         self.socket = socket
+        receiver = "\(host):\(port)"
+        sessions = context.sessions
+        // The new-session callback finds this object through the SSL's app data; `self` owns
+        // the SSL, so the pointer is valid whenever the callback can run.
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         guard SSL_set_fd(ssl, socket.fd) == 1 else { throw OutboundTLSContext.error("SSL_set_fd") }
+        if let offered = sessions.copy(for: receiver) {
+            _ = SSL_set_session(ssl, offered)  // takes its own reference
+            SSL_SESSION_free(offered)
+        }
         if Self.isIPLiteral(host) {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else {
                 throw OutboundTLSContext.error("setting the expected IP address \(host)")
@@ -56,7 +81,20 @@ final class OutboundTLSSession {
         try retry(deadline: deadline, timeout: .connectTimeout, "TLS handshake with \(host)") { SSL_connect(ssl) }
     }
 
-    deinit { SSL_free(ssl) }
+    /// An SSL call failed or timed out: the session is not shut down cleanly (and so not offered again).
+    private var broken = false
+
+    /// A connection closed without `SSL_shutdown` makes OpenSSL mark its session not resumable
+    /// (`ssl_clear_bad_session`), so a healthy one sends close_notify first — without waiting
+    /// for the receiver's (non-blocking: whatever the socket takes).
+    deinit {
+        if !broken && SSL_is_init_finished(ssl) == 1 { _ = SSL_shutdown(ssl) }
+        SSL_free(ssl)
+    }
+
+    /// Whether the handshake resumed a cached session (no certificate was sent or checked again:
+    /// the session was verified when it was first established).
+    var resumed: Bool { SSL_session_reused(ssl) == 1 }
 
     func writeAll(_ bytes: [UInt8], deadline: Deadline) throws {
         var offset = 0
@@ -84,6 +122,15 @@ final class OutboundTLSSession {
     /// Runs an SSL call until it makes progress, polling on WANT_READ/WANT_WRITE.
     @discardableResult
     private func retry(deadline: Deadline, timeout: OutboundHTTPError.Code, _ what: String, _ call: () -> Int32) throws -> Int32 {
+        do {
+            return try retryUnmarked(deadline: deadline, timeout: timeout, what, call)
+        } catch {
+            broken = true
+            throw error
+        }
+    }
+
+    private func retryUnmarked(deadline: Deadline, timeout: OutboundHTTPError.Code, _ what: String, _ call: () -> Int32) throws -> Int32 {
         while true {
             ERR_clear_error()
             let rc = call()
@@ -116,5 +163,32 @@ final class OutboundTLSSession {
     private static func isIPLiteral(_ host: String) -> Bool {
         var v4 = in_addr(), v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+}
+
+/// The latest session each receiver ("host:port") issued, for resumption: owned here (each entry
+/// holds one reference, freed when replaced or with the cache). Shared by the delivery workers.
+final class TLSSessionCache: @unchecked Sendable {
+    private let sessions = Locked<[String: OpaquePointer]>([:])
+
+    deinit { sessions.withLock { $0.values.forEach { SSL_SESSION_free($0) } } }
+
+    /// Keeps `session` (taking over the caller's reference) if it can be resumed; frees the one it replaces.
+    func store(_ session: OpaquePointer, for receiver: String) {
+        guard SSL_SESSION_is_resumable(session) == 1 else { SSL_SESSION_free(session); return }
+        let old = sessions.withLock { $0.updateValue(session, forKey: receiver) }
+        if let old { SSL_SESSION_free(old) }
+    }
+
+    /// How many receivers have a session kept (tests).
+    var count: Int { sessions.withLock { $0.count } }
+
+    /// A new reference to the receiver's session (the caller frees it), nil when none is kept.
+    func copy(for receiver: String) -> OpaquePointer? {
+        sessions.withLock { all in
+            guard let session = all[receiver] else { return nil }
+            SSL_SESSION_up_ref(session)
+            return session
+        }
     }
 }

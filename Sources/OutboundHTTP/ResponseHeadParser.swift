@@ -13,6 +13,10 @@ struct ResponseHeadParser {
 
     let maxHeadBytes: Int
     private var buffer: [UInt8] = []
+    /// The bytes after the head, once `.complete` (the start of the body).
+    var remainder: [UInt8] { buffer }
+    /// The final status line said HTTP/1.0 (no keep-alive by default).
+    private(set) var http10 = false
 
     init(maxHeadBytes: Int = 16 * 1024) { self.maxHeadBytes = maxHeadBytes }
 
@@ -32,6 +36,7 @@ struct ResponseHeadParser {
                 return .invalid("not an HTTP/1.x status line: \(ReceiverText.sanitized(String(lines[0].prefix(80)), maxLength: 80))")
             }
             if (100...199).contains(status) && status != 101 { continue }  // 100 Continue and friends
+            http10 = parts[0] == "HTTP/1.0"
             var headers: [String: String] = [:]
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { return .invalid("header line without a colon") }

@@ -24,6 +24,8 @@ public final class WebhookDelivery: @unchecked Sendable {
     private let leaser: PeriodicJob
     private let workers = Locked<[NativeThread]>([])
     private let handoff: LeaseHandoff
+    /// 2xx outcomes, recorded in batches by the workers themselves.
+    private let delivered = DeliveredOutcomes()
     /// Dispatch and lease retry every `poll_interval` (200 ms): while the database is away they
     /// log once per window and a count.
     private let logThrottle = LogThrottle()
@@ -134,7 +136,8 @@ public final class WebhookDelivery: @unchecked Sendable {
         }
     }
 
-    /// Sends one delivery and records the outcome (fenced by the attempt number).
+    /// Sends one delivery and records the outcome (fenced by the attempt number); a 2xx joins
+    /// the batch `delivered` writes, a failure is written at once with its retry time.
     func attempt(_ delivery: LeasedDelivery) {
         let event = WebhookEvent(outboxId: delivery.outboxId, topic: delivery.topic, createdAt: delivery.createdAt,
                                  payload: delivery.payload)
@@ -153,19 +156,26 @@ public final class WebhookDelivery: @unchecked Sendable {
         } catch {
             failure = ReceiverText.sanitized("\(error)", maxLength: 500)
         }
+        guard let failure else {
+            delivered.record(DeliveredOutcome(id: delivery.id, attempt: delivery.attempt, httpStatus: status ?? 200)) { batch in
+                do {
+                    try withStore { try $0.markDelivered(batch) }
+                } catch {
+                    // The leases run out and the deliveries are retaken: at-least-once.
+                    logger.error("webhook outcomes not recorded", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                }
+            }
+            return
+        }
         do {
             try withStore { store in
-                if let failure {
-                    let delay = policy.delay(afterAttempt: delivery.attempt, maxAttempts: delivery.maxAttempts,
-                                             windowAge: Date().timeIntervalSince(delivery.windowStartedAt),
-                                             unit: Double.random(in: 0..<1))
-                    try store.markFailed(delivery.id, attempt: delivery.attempt, httpStatus: status, error: failure, retryInSeconds: delay)
-                    logger.notice("webhook attempt failed", metadata: [
-                        "delivery": "\(delivery.id)", "attempt": "\(delivery.attempt)", "error": "\(failure)",
-                        "next": "\(delay.map { "in \(Int($0))s" } ?? "dead-letter")"])
-                } else {
-                    try store.markDelivered(delivery.id, attempt: delivery.attempt, httpStatus: status ?? 200)
-                }
+                let delay = policy.delay(afterAttempt: delivery.attempt, maxAttempts: delivery.maxAttempts,
+                                         windowAge: Date().timeIntervalSince(delivery.windowStartedAt),
+                                         unit: Double.random(in: 0..<1))
+                try store.markFailed(delivery.id, attempt: delivery.attempt, httpStatus: status, error: failure, retryInSeconds: delay)
+                logger.notice("webhook attempt failed", metadata: [
+                    "delivery": "\(delivery.id)", "attempt": "\(delivery.attempt)", "error": "\(failure)",
+                    "next": "\(delay.map { "in \(Int($0))s" } ?? "dead-letter")"])
             }
         } catch {
             // The lease runs out and the delivery is retaken: at-least-once.

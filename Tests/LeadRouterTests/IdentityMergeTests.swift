@@ -6,6 +6,7 @@ import XCTest
 final class IdentityMergeTests: XCTestCase {
     func testAnonymousBrowsingThenIdentifyWithEmailMergesIntoTheOlderLead() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let client = try service.client()
         func send(_ path: String, _ body: [String: Any]) throws {
             var message = body

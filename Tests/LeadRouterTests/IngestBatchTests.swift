@@ -50,6 +50,7 @@ final class IngestBatchTests: XCTestCase {
 
     func testABatchDecidesAndStoresWhatOneByOneDoes() throws {
         let batched = try TestService(test: self), single = try TestService(test: self)
+        try batched.subscribeToEveryTopic(); try single.subscribeToEveryTopic()  // outbox rows: subscribed topics only
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         batched.clock.set(now)
         single.clock.set(now)

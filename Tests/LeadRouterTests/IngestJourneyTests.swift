@@ -11,6 +11,7 @@ final class IngestJourneyTests: XCTestCase {
 
     override func setUpWithError() throws {
         service = try TestService(test: self, start: start)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         client = try service.client()
     }
 

@@ -45,6 +45,7 @@ final class MergeChainTests: XCTestCase {
 
     func testMergingALeadWith20000EventsReadsItsHistoryPageByPage() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         try send(service, "/v1/identify", ["userId": "u-1", "traits": ["email": "ana@acme.io"]])
         service.clock.advance(3600)
         try send(service, "/v1/track", ["anonymousId": "a-1", "event": "Product Viewed", "properties": ["product_id": "p-0"]])
@@ -130,6 +131,7 @@ final class MergeChainTests: XCTestCase {
 
     func testAChainOf50MergesInOneLaneBatch() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let leads = try makeLeadsYoungestLast(service)
         let now = service.clock.now
         var batch = try (0...50).map { i in
@@ -157,6 +159,7 @@ final class MergeChainTests: XCTestCase {
 
     func testAChainOf50MergesAcrossBatches() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let leads = try makeLeadsYoungestLast(service)
         for i in 0...50 {
             try send(service, "/v1/identify", ["anonymousId": "a-\(i)", "userId": "u"])
@@ -178,6 +181,7 @@ final class MergeChainTests: XCTestCase {
     /// length: here 49 deep, with identities still on the first leads of the chain.
     func testMessagesReadsAndStatusChangesFollowAStoredChainOfAnyLength() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         try send(service, "/v1/identify", ["userId": "x", "traits": ["email": "x@example.com"]])  // the oldest lead
         service.clock.advance(60)
         var chain: [UUID] = []

@@ -8,6 +8,7 @@ import XCTest
 final class PrivacyConsentTests: XCTestCase {
     func testMarketingConsentFalseSuppressesEmailAndFlippingItReEvaluates() throws {
         let service = try TestService(test: self)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let refused: [String: Any] = ["consent": ["categoryPreferences": ["Marketing": false, "Advertising": true]]]
         var r = try service.send("/v1/identify", ["userId": "u-consent", "context": refused, "traits": ["email": "c@example.org"]])
         XCTAssertEqual(r.status, 200, r.text)

@@ -115,6 +115,7 @@ final class PrivacyRetentionTests: XCTestCase {
 
     func testDecisionsHistoryAndDeliveredWebhooksArePrunedByAge() throws {
         let service = try self.service()
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let decided = try service.client().json("POST", "/v1/events", key: service.ingestKey, ["userId": "u-age", "event": "Pricing Requested"])
         XCTAssertEqual(decided.status, 200, decided.text)
         XCTAssertGreaterThan(try service.count("SELECT count(*) FROM decisions"), 0)

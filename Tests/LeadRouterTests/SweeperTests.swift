@@ -41,6 +41,7 @@ final class SweeperTests: XCTestCase {
 
     func testInactiveFourteenDaysExitsWhenTheTimeComes() throws {
         let service = try TestService(test: self, rulesYAML: Self.rules)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let client = try service.client()
         let t0 = service.clock.now
         var r = try client.json("POST", "/v1/events", key: service.ingestKey, [
@@ -97,6 +98,7 @@ final class SweeperTests: XCTestCase {
     /// early, changes nothing and records nothing, and stores the exact time, when it exits.
     func testALaterScheduleWaitsForTheSweeperWhichThenStoresTheExactTime() throws {
         let service = try TestService(test: self, rulesYAML: Self.rules)
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let client = try service.client()
         let t0 = service.clock.now
         let day = 86_400.0

@@ -124,3 +124,30 @@ bench_shapes() {
         printf "%s\t%s\t%s\n" "$name" "$seen" "$(wrk_figures <<<"$out")" >>"$results"
     done <"$shapes"
 }
+
+# bench_nginx LOCATIONS: starts nginx as a reference or receiver — one worker, no access log,
+# keep-alive — on a free port of 127.0.0.1 with the given `location` blocks, its files in
+# WORK/nginx. Sets NGINX_PORT and NGINX_PID (the caller stops it).
+bench_nginx() {
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $WORK/nginx/body;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        $1
+    }
+}
+CONF
+    nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+    NGINX_PID=$!
+}

@@ -78,6 +78,7 @@ final class QueueAPITests: XCTestCase {
 
     func testTheServiceClockDrivesSLAEscalation() throws {
         let service = try TestService(test: self) { $0.runQueueWorker = false }
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
         let client = try service.client()
         XCTAssertEqual(try client.json("POST", "/v1/events", key: service.ingestKey, event("Pricing Requested", user: "s1")).status, 200)

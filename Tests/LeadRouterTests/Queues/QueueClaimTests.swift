@@ -83,6 +83,8 @@ final class QueueClaimTests: XCTestCase {
             "inside": QueueFixture.team("inside", [("rep_a", nil, [])])])
         let clock = f.clock
         let worker = QueueWorker(pool: f.pool, clock: { clock.now }, logger: TestDatabases.logger)
+        // Outbox rows are written only for topics a subscription lists (this one is paused).
+        try f.pool.withConnection { try $0.execute("INSERT INTO subscriptions (url, topics, secret, active) VALUES ('http://127.0.0.1:9/', '{queue.sla_breached}', 'x', false)") }
         let late = try f.route(queue: "enterprise", team: "enterprise", sla: 900)
         let claimedInTime = try f.route(queue: "enterprise", team: "enterprise", score: 60, sla: 900)
         XCTAssertEqual(late.ownerId, "ae_a")

@@ -12,6 +12,7 @@ final class QueueSLATests: XCTestCase {
 
     func testAReleasedItemStillBreachesItsSLA() throws {
         let service = try TestService(test: self) { $0.runQueueWorker = false }
+        try service.subscribeToEveryTopic()  // outbox rows are written for subscribed topics only
         let queueKey = try service.app.createKey(name: "sales-tool", scopes: [.queue])
         let client = try service.client()
         let itemId = try pricing(client, service, user: "rel")

@@ -4,6 +4,7 @@ import Postgres
 import XCTest
 @testable import Essentials
 @testable import LeadRouterService
+import LeadStore
 
 /// A clock the test moves by hand: the service's now (ingest and sweeper), never the engine's.
 final class ManualClock: Sendable {
@@ -101,6 +102,15 @@ final class TestService: @unchecked Sendable {
     }
 
     func connection() throws -> PostgresConnection { try PostgresConnection(url: url, logger: TestDatabases.logger) }
+
+    /// A paused subscription to every topic: ingest writes outbox rows only for topics some
+    /// subscription lists, so tests that look at the outbox without a receiver add this one
+    /// (paused: its deliveries are created, never sent).
+    func subscribeToEveryTopic() throws {
+        let topics = OutboxTopic.allCases.map(\.rawValue)
+        try connection().execute(
+            "INSERT INTO subscriptions (url, topics, secret, active) VALUES ('http://127.0.0.1:9/all', \(topics), 'test', false)")
+    }
 }
 
 /// ISO 8601 with milliseconds, as Segment SDKs send `timestamp`.

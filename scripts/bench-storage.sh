@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Bytes stored and WAL written per event (issue 23, target 7), per table and per index: one
+# database per build in one PostgreSQL; each gets the same workload — DURATION s of "Pricing
+# Requested" from new leads (scripts/bench/ingest-pricing.lua), then DURATION s of "Product
+# Viewed" over LEADS leads (scripts/bench/ingest-event.lua), wrk at CONNS connections, no webhook
+# subscription — then CHECKPOINT, and what every table's pg_total_relation_size (heap + TOAST +
+# indexes; partitions counted under their parent) grew by since before the load, divided by the
+# events stored (the empty tables' own pages are not counted). WAL bytes per
+# event are pg_current_wal_lsn() before and after the load over the events stored.
+#
+#   scripts/bench-storage.sh                                         # this build only
+#   BASE_BIN=/work/base-4bc9c96/leadrouter scripts/bench-storage.sh  # and another build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/pg-cluster.sh
+source scripts/lib/bench.sh
+
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-16}
+LEADS=${LEADS:-5000}
+CONFIG=${CONFIG:-release}
+
+ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+bench_leadrouter "$CONFIG"
+bench_cluster_start
+bench_workdir bench-storage
+ROOT_URL=$DATABASE_URL
+
+declare -A BINS=([new]=$BIN)
+BUILDS=(new)
+if [ -n "${BASE_BIN:-}" ]; then BINS[base]=$BASE_BIN; BUILDS=(base new); fi
+
+# sizes BUILD DB LSN: rows build, kind (table, index, events, wal), name, bytes — partitions under their parent.
+sizes() {
+    psql "$2" -AtF $'\t' -qc "
+        WITH rel AS (
+            SELECT coalesce(parent.relname, c.relname) AS name, pg_total_relation_size(c.oid) AS bytes
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+            LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class parent ON parent.oid = i.inhparent
+            WHERE c.relkind = 'r'
+        )
+        SELECT '$1', 'table', name, sum(bytes) FROM rel GROUP BY name
+        UNION ALL
+        SELECT '$1', 'index', coalesce(parent.relname, t.relname) || '.' || coalesce(pi.relname, x.relname), sum(pg_relation_size(x.oid))
+        FROM pg_index ix JOIN pg_class x ON x.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
+        LEFT JOIN pg_inherits i ON i.inhrelid = t.oid LEFT JOIN pg_class parent ON parent.oid = i.inhparent
+        LEFT JOIN pg_inherits ii ON ii.inhrelid = x.oid LEFT JOIN pg_class pi ON pi.oid = ii.inhparent
+        WHERE t.relkind = 'r' GROUP BY 3
+        UNION ALL
+        SELECT '$1', 'events', 'events', count(*) FROM events
+        UNION ALL
+        SELECT '$1', 'wal', 'wal', pg_current_wal_lsn() - '$3'::pg_lsn"
+}
+
+for build in "${BUILDS[@]}"; do
+    psql "$ROOT_URL" -qc "CREATE DATABASE storage_$build" >/dev/null
+    db="${ROOT_URL%/*}/storage_$build"
+    port=$(free_port)
+    DATABASE_URL=$db bench_serve "${BINS[$build]}" "$port" "$WORK/$build.log" --rules config/segments.yaml --migrate \
+        --log-level warning
+    key=$(DATABASE_URL=$db "${BINS[$build]}" keys create --name bench --scopes ingest | tail -n 1)
+    lsn0=$(psql "$db" -Atqc "SELECT pg_current_wal_lsn()")
+    psql "$db" -Atqc "CHECKPOINT" >/dev/null
+    sizes "$build-empty" "$db" "$lsn0" >>"$WORK/sizes.tsv"   # what the tables take before any event
+    echo "$build: pricing requests, then product views (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
+    KEY=$key RUN=$build wrk -t2 -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-pricing.lua "http://127.0.0.1:$port/v1/events" >/dev/null
+    KEY=$key LEADS=$LEADS wrk -t2 -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-event.lua "http://127.0.0.1:$port/v1/events" >/dev/null
+    sleep 1
+    psql "$db" -Atqc "CHECKPOINT" >/dev/null
+    sizes "$build" "$db" "$lsn0" >>"$WORK/sizes.tsv"
+done
+
+python3 - "$WORK/sizes.tsv" <<'PY'
+import collections, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+builds = list(dict.fromkeys(r[0] for r in rows))
+builds = [b for b in builds if not b.endswith("-empty")]
+events = {b: int(next(r[3] for r in rows if r[0] == b and r[1] == "events")) for b in builds}
+wal = {b: int(next(r[3] for r in rows if r[0] == b and r[1] == "wal")) for b in builds}
+empty = {(r[0][:-len("-empty")], r[1], r[2]): int(r[3]) for r in rows if r[0].endswith("-empty")}
+rows = [r for r in rows if not r[0].endswith("-empty")]
+builds = [b for b in builds if not b.endswith("-empty")]
+per = lambda kind: {(r[0], r[2]): (int(r[3]) - empty.get((r[0], kind, r[2]), 0)) / events[r[0]] for r in rows if r[1] == kind}
+tables, indexes = per("table"), per("index")
+total = {b: sum(v for (bb, _), v in tables.items() if bb == b) for b in builds}
+head = " | ".join(f"{b} B/event" for b in builds)
+print(f"\nbench-storage: events stored: " + ", ".join(f"{b} {events[b]}" for b in builds) + "\n")
+print(f"| table (heap + TOAST + indexes) | {head} |" + (" new / base |" if len(builds) == 2 else ""))
+print("|---|" + "---|" * len(builds) + ("---|" if len(builds) == 2 else ""))
+names = sorted({n for (_, n) in tables}, key=lambda n: -max(tables.get((b, n), 0) for b in builds))
+def line(label, vals):
+    ratio = f" {vals[1] / vals[0]:.2f}× |" if len(vals) == 2 and vals[0] else (" |" if len(vals) == 2 else "")
+    print(f"| {label} | " + " | ".join(f"{v:.0f}" for v in vals) + " |" + ratio)
+for n in names:
+    vals = [tables.get((b, n), 0) for b in builds]
+    if max(abs(v) for v in vals) >= 1: line(n, vals)
+line("**all tables**", [total[b] for b in builds])
+line("**WAL during the load**", [wal[b] / events[b] for b in builds])
+print("\n| index | " + head + " |")
+print("|---|" + "---|" * len(builds))
+for n in sorted({n for (_, n) in indexes}, key=lambda n: -max(indexes.get((b, n), 0) for b in builds)):
+    vals = [indexes.get((b, n), 0) for b in builds]
+    if max(abs(v) for v in vals) >= 5: print(f"| {n} | " + " | ".join(f"{v:.0f}" for v in vals) + " |")
+PY
