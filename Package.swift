@@ -74,17 +74,20 @@ let package = Package(
         .target(name: "Privacy", dependencies: ["LeadStore", "JSONCoding", "Segmentation", "Postgres", "Essentials", log],
                 swiftSettings: crossModule),
 
+        .target(name: "Rulesets", dependencies: ["LeadStore", "RulesTools", "Segmentation", "Postgres", "Essentials", log],
+                swiftSettings: crossModule),
+
         // Routes, authentication, problem documents.
-        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles",
+        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore", "Profiles",
                                                 "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
                                                 "CZlib"], swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
-        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy",
+        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
                                                           "Essentials", "Embedded", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
         .executableTarget(name: "LeadRouterCLI", dependencies: [
-            "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
+            "LeadRouterService", "RulesTools", "Rulesets", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
             "Embedded",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ], swiftSettings: crossModule),
@@ -94,7 +97,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ", "Essentials"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
         .testTarget(name: "LeadRouterTests", dependencies: [
-            "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles", "RulesTools",
+            "LeadRouterService", "HTTPAPI", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore", "Profiles", "RulesTools",
             "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation", "Embedded",
         ]),
     ]

@@ -8,11 +8,11 @@ import Segmentation
 /// (each member's email, score, stage and entry time; newest entry or highest score first,
 /// cursor paging), scope `read`.
 public struct SegmentRoutes: Sendable {
-    let engine: Engine
+    let rules: ActiveEngine
     let reads: LeadReads
 
-    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`.
-    package init(engine: Engine, reads: LeadReads) { self.engine = engine; self.reads = reads }
+    /// Definitions from the active ruleset version (`rules`); sizes and members through `reads`.
+    package init(rules: ActiveEngine, reads: LeadReads) { self.rules = rules; self.reads = reads }
 
     struct Definition: Encodable {
         var name: String; var description: String?; var owner: String?; var priority: Int
@@ -49,7 +49,7 @@ public struct SegmentRoutes: Sendable {
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         v1.group("/segments", middleware: api.authenticated(.read)) { segments in
             segments.get { _, _ in
-                let sizes = try reads.segmentSizes()
+                let sizes = try reads.segmentSizes(), engine = rules.engine
                 let data = engine.ruleset.segments.map {
                     Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
                                enter: $0.enter.text, exit: $0.exit?.text, size: sizes[$0.name] ?? 0)
@@ -58,7 +58,7 @@ public struct SegmentRoutes: Sendable {
             }
             segments.get("/{name}/members") { request, _ in
                 let name = request.pathParameters["name"] ?? ""
-                guard engine.ruleset.segments.contains(where: { $0.name == name }) else {
+                guard rules.engine.ruleset.segments.contains(where: { $0.name == name }) else {
                     throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
                 }
                 let limit = try LeadRoutes.limit(request)

@@ -19,19 +19,8 @@ final class TwoNodesTests: XCTestCase {
         let nodes = try (0..<2).map { _ in try startNode(databaseURL) }
         defer { for node in nodes { node.process.terminate(); node.process.waitUntilExit() } }
 
-        // A key, created through the CLI as an operator would (the key alone on the last line).
-        let keys = Process()
-        keys.executableURL = binary
-        keys.arguments = ["keys", "create", "--name", "two-nodes", "--scopes", "ingest,read"]
-        keys.environment = ["DATABASE_URL": databaseURL]
-        let out = Pipe()
-        keys.standardOutput = out
-        try keys.run()
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        keys.waitUntilExit()
-        XCTAssertEqual(keys.terminationStatus, 0)
-        let key = try XCTUnwrap(printed.split(separator: "\n").last.map(String.init))
-        XCTAssertTrue(key.hasPrefix("lr_"), printed)
+        // A key, created through the CLI as an operator would.
+        let key = try ServeNode.createKey(binary: binary, databaseURL: databaseURL, name: "two-nodes", scopes: "ingest,read")
 
         // 8 senders, each sending the same 40 messages (ids shared) alternately to both nodes.
         let ports = nodes.map(\.port)

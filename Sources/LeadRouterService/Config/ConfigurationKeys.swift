@@ -39,7 +39,7 @@ struct ConfigurationKey: Sendable {
             c.logLevel = v
         },
         flag("logging.personal_data", "LEADROUTER_LOG_PERSONAL_DATA") { $0.logPersonalData = $1 },
-    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys
+    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys + rulesetKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {

@@ -40,4 +40,22 @@ enum ServeNode {
         process.terminate()
         throw TestClientError(description: "node did not start: \(log)")
     }
+
+    /// A key created through the CLI as an operator would (`keys create`; the key alone on the
+    /// last line of its output).
+    static func createKey(binary: URL, databaseURL: String, name: String, scopes: String) throws -> String {
+        let keys = Process()
+        keys.executableURL = binary
+        keys.arguments = ["keys", "create", "--name", name, "--scopes", scopes]
+        keys.environment = ["DATABASE_URL": databaseURL]
+        let out = Pipe()
+        keys.standardOutput = out
+        try keys.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        keys.waitUntilExit()
+        guard keys.terminationStatus == 0, let key = printed.split(separator: "\n").last.map(String.init), key.hasPrefix("lr_") else {
+            throw TestClientError(description: "keys create failed: \(printed)")
+        }
+        return key
+    }
 }
