@@ -79,7 +79,7 @@ let package = Package(
 
         // Routes, authentication, problem documents.
         .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore", "Profiles",
-                                                "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
+                                                "RulesTools", "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
                                                 "CZlib"], swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets",

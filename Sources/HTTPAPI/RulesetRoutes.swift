@@ -6,7 +6,8 @@ import Segmentation
 
 /// Ruleset versions, scope `admin`: `POST /v1/rulesets` (store a checked text as a new version;
 /// does not activate), `GET /v1/rulesets` (history and recent activations with their
-/// re-evaluation progress), `GET /v1/rulesets/{version}` (text and metadata) and
+/// re-evaluation progress), `GET /v1/rulesets/{version}` (text and metadata),
+/// `GET /v1/rulesets/{version}/diff/{to}` (what changes from one to the other) and
 /// `POST /v1/rulesets/{version}/activate` (rollback = activating an older one). Thin: decode, call
 /// `RulesetAdmin`, encode. See docs/rulesets.md.
 public struct RulesetRoutes: Sendable {
@@ -29,6 +30,11 @@ public struct RulesetRoutes: Sendable {
                 guard let stored = try admin.version(try Self.number(request)) else { throw Self.noVersion }
                 return .json(RulesetVersionView(stored, withYAML: true))
             }
+            rulesets.get("/{version}/diff/{to}") { request, _ in
+                let to = try Self.number(request, "to")
+                guard let diff = try admin.diff(from: try Self.number(request), to: to) else { throw Self.noVersion }
+                return .json(RulesetDiffView(from: try Self.number(request), to: to, diff: diff))
+            }
             rulesets.post("/{version}/activate", maxBodyBytes: 4 * 1024) { request, context in
                 try activate(request, by: context.authenticatedKey().name)
             }
@@ -37,8 +43,8 @@ public struct RulesetRoutes: Sendable {
 
     static let noVersion = HTTPError(.notFound, detail: "no such ruleset version")
 
-    static func number(_ request: HTTPRequest) throws -> Int {
-        guard let text = request.pathParameters["version"], let number = Int(text), number > 0, number <= Int(Int32.max) else {
+    static func number(_ request: HTTPRequest, _ parameter: String = "version") throws -> Int {
+        guard let text = request.pathParameters[parameter], let number = Int(text), number > 0, number <= Int(Int32.max) else {
             throw noVersion
         }
         return number

@@ -1,5 +1,6 @@
 import Foundation
 import LeadStore
+import RulesTools
 import Segmentation
 
 /// A stored version as the API shows it; the YAML only where one version is asked for.
@@ -72,5 +73,27 @@ struct RulesetHistoryView: Encodable {
         try c.encode(versions.first(where: \.active)?.version, forKey: .activeVersion)
         try c.encode(versions.map { RulesetVersionView($0, withYAML: false) }, forKey: .data)
         try c.encode(activations.map(ActivationView.init), forKey: .activations)
+    }
+}
+
+/// `GET /v1/rulesets/{from}/diff/{to}`: `changes` in `RulesetDiff`'s order.
+struct RulesetDiffView: Encodable {
+    let from: Int
+    let to: Int
+    let diff: RulesetDiff
+
+    enum CodingKeys: String, CodingKey { case from, to, changes }
+    enum ChangeKeys: String, CodingKey { case kind, name, change, old, new }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(from, forKey: .from); try c.encode(to, forKey: .to)
+        var list = c.nestedUnkeyedContainer(forKey: .changes)
+        for change in diff.changes {
+            var item = list.nestedContainer(keyedBy: ChangeKeys.self)
+            try item.encode(change.kind, forKey: .kind); try item.encode(change.name, forKey: .name)
+            try item.encode(change.change, forKey: .change); try item.encode(change.old, forKey: .old)
+            try item.encode(change.new, forKey: .new)
+        }
     }
 }

@@ -11,10 +11,11 @@ import Segmentation
 /// `RulesetWatcher`. Rollback is activating an older version.
 public final class RulesetAdmin: Sendable {
     let pool: PostgresPool
-    let rules: ActiveEngine
+    /// This node's engine, switched by an activation (nil for the CLI, which serves nothing).
+    let rules: ActiveEngine?
     let logger: Logger
 
-    public init(pool: PostgresPool, rules: ActiveEngine, logger: Logger) {
+    public init(pool: PostgresPool, rules: ActiveEngine?, logger: Logger) {
         self.pool = pool; self.rules = rules; self.logger = logger
     }
 
@@ -69,11 +70,17 @@ public final class RulesetAdmin: Sendable {
             return .activated(stored, activation)
         }
         if case .activated(let stored, let activation) = outcome {
-            rules.replace(with: try Self.engine(for: stored))
+            rules?.replace(with: try Self.engine(for: stored))
             logger.info("ruleset version activated", metadata: [
                 "ruleset.version": "\(number)", "ruleset.previous": "\(activation.previousVersion.map(String.init) ?? "none")", "by": "\(by)"])
         }
         return outcome
+    }
+
+    /// The semantic difference from version `from` to version `to`; nil when either is not stored.
+    public func diff(from: Int, to: Int) throws -> RulesetDiff? {
+        guard let old = try version(from), let new = try version(to) else { return nil }
+        return try RulesetDiff(old: old.yaml, new: new.yaml, oldName: "v\(from)", newName: "v\(to)")
     }
 
     /// A stored version compiled, decisions numbered with the stored version. A version stored
