@@ -38,7 +38,55 @@ public struct RulesetRoutes: Sendable {
             rulesets.post("/{version}/activate", maxBodyBytes: 4 * 1024) { request, context in
                 try activate(request, by: context.authenticatedKey().name)
             }
+            rulesets.post("/{version}/backtest", maxBodyBytes: 4 * 1024) { request, context in
+                try backtest(request, by: context.authenticatedKey().name)
+            }
         }
+        v1.group("/jobs", middleware: api.authenticated(.admin)) { jobs in
+            jobs.get("/{id}") { request, _ in
+                guard let job = try admin.job(try Self.jobID(request)) else { throw Self.noJob }
+                return .json(JobView(job))
+            }
+            jobs.delete("/{id}") { request, _ in
+                guard let job = try admin.cancelJob(try Self.jobID(request)) else { throw Self.noJob }
+                return .json(JobView(job))
+            }
+        }
+    }
+
+    static let noJob = HTTPError(.notFound, detail: "no such job")
+
+    static func jobID(_ request: HTTPRequest) throws -> UUID {
+        guard let id = request.pathParameters["id"].flatMap(UUID.init(uuidString:)) else { throw noJob }
+        return id
+    }
+
+    /// `{from, to, sample?}`: RFC 3339 times, `from` before `to`; `sample` in (0, 1], default 1.
+    func backtest(_ request: HTTPRequest, by: String) throws -> HTTPResponse {
+        let number = try Self.number(request)
+        let object = try KeyRoutes.object(request)
+        var problems: [ProblemFieldError] = []
+        for key in object.keys.sorted() where !["from", "to", "sample"].contains(key) {
+            problems.append(.init(pointer: "/\(key)", detail: "is not a backtest field (from, to, sample)"))
+        }
+        func time(_ name: String) -> Date? {
+            guard case let .string(text)? = object[name], let at = Timestamp.parse(text) else {
+                problems.append(.init(pointer: "/\(name)", detail: "is required: an RFC 3339 time such as 2026-11-01T00:00:00Z"))
+                return nil
+            }
+            return at.date
+        }
+        let from = time("from"), to = time("to")
+        if let from, let to, from >= to { problems.append(.init(pointer: "/to", detail: "must be after from")) }
+        var sample = 1.0
+        switch object["sample"] {
+        case nil, .null?: break
+        case let .number(n)? where n > 0 && n <= 1: sample = n
+        default: problems.append(.init(pointer: "/sample", detail: "must be a share of the leads, more than 0 and at most 1"))
+        }
+        guard problems.isEmpty, let from, let to else { throw Self.invalid(problems) }
+        guard let job = try admin.backtest(number, from: from, to: to, sample: sample, by: by) else { throw Self.noVersion }
+        return .json(JobView(job), status: .accepted)
     }
 
     static let noVersion = HTTPError(.notFound, detail: "no such ruleset version")
@@ -85,8 +133,18 @@ public struct RulesetRoutes: Sendable {
         for key in object.keys.sorted() where key != "confirm" {
             throw Self.invalid([.init(pointer: "/\(key)", detail: "is not an activation field (confirm)")])
         }
-        switch try admin.activate(number, by: by) {
+        var confirm = false
+        switch object["confirm"] {
+        case nil, .null?: break
+        case let .bool(flag)?: confirm = flag
+        default: throw Self.invalid([.init(pointer: "/confirm", detail: "must be true or false")])
+        }
+        switch try admin.activate(number, by: by, confirm: confirm) {
         case .notFound: throw Self.noVersion
+        case .needsConfirmation(let share):
+            throw HTTPError(.conflict, title: "Confirmation needed",
+                            detail: "the last backtest of version \(number) moves \(Int((share * 100).rounded())) % of the leads' routing: "
+                                + "activate with {\"confirm\": true}")
         case .alreadyActive(let stored):
             return .json(RulesetVersionView(stored, withYAML: false, activation: .some(nil)))
         case .activated(var stored, let activation):

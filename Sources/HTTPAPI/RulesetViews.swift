@@ -97,3 +97,27 @@ struct RulesetDiffView: Encodable {
         }
     }
 }
+
+/// A job as `GET /v1/jobs/{id}` shows it; `result` is the stored document as it is.
+struct JobView: Encodable {
+    let job: JobRecord
+
+    init(_ job: JobRecord) { self.job = job }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, progress, params, result, error, createdBy = "created_by", createdAt = "created_at"
+        case startedAt = "started_at", finishedAt = "finished_at"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(job.id.uuidString.lowercased(), forKey: .id); try c.encode(job.kind, forKey: .kind)
+        try c.encode(job.status, forKey: .status); try c.encode((job.progress * 1000).rounded() / 1000, forKey: .progress)
+        try c.encode(try job.params.decode(Value.self), forKey: .params)
+        try c.encode(try job.result?.decode(Value.self), forKey: .result)
+        try c.encode(job.error, forKey: .error); try c.encode(job.createdBy, forKey: .createdBy)
+        try c.encode(Timestamp(job.createdAt), forKey: .createdAt)
+        try c.encode(job.startedAt.map(Timestamp.init), forKey: .startedAt)
+        try c.encode(job.finishedAt.map(Timestamp.init), forKey: .finishedAt)
+    }
+}

@@ -9,7 +9,7 @@ struct RulesCommand: ParsableCommand {
         commandName: "rules",
         abstract: "Check a ruleset and run its test cases (docs/rules-cli.md); store, compare and activate versions (docs/rulesets.md).",
         subcommands: [RulesCheckCommand.self, RulesTestCommand.self, RulesPushCommand.self, RulesHistoryCommand.self,
-                      RulesActivateCommand.self, RulesDiffCommand.self]
+                      RulesActivateCommand.self, RulesDiffCommand.self, RulesBacktestCommand.self]
     )
 }
 

@@ -73,14 +73,19 @@ struct RulesActivateCommand: ParsableCommand {
         commandName: "activate", abstract: "Activate a stored version on every node (a rollback activates an older one).")
 
     @Argument(help: "The version number.") var version: Int
+    @Flag(help: "Activate even when its last backtest moves more than rulesets.confirm_above of the leads' routing.")
+    var confirm = false
     @OptionGroup var store: RulesVersionStore
 
     func run() throws {
-        switch try store.admin().activate(version, by: RulesVersionStore.operatorName) {
+        switch try store.admin().activate(version, by: RulesVersionStore.operatorName, confirm: confirm) {
         case .notFound:
             stderrLine("leadrouter: no ruleset version \(version)")
             throw ExitCode(1)
         case .alreadyActive: print("version \(version) is already active")
+        case .needsConfirmation(let share):
+            stderrLine("leadrouter: the last backtest of version \(version) moves \(Int((share * 100).rounded())) % of the leads' routing; add --confirm")
+            throw ExitCode(1)
         case .activated(_, let activation):
             print("version \(version) active (was \(activation.previousVersion.map { "v\($0)" } ?? "none")); "
                   + "\(activation.leadsTotal) leads to re-evaluate in the background")
@@ -118,5 +123,58 @@ struct RulesDiffCommand: ParsableCommand {
             return stored.yaml
         }
         return try readText(argument)
+    }
+}
+
+/// `leadrouter rules backtest FILE|V --from T --to T [--sample S]`: replays the stored events of
+/// the period through the candidate and the active version here, in this process (no server
+/// needed, nothing written), with a progress bar on standard error; prints the report as JSON.
+struct RulesBacktestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest", abstract: "Replay stored events through a candidate ruleset and the active one; report what would differ.")
+
+    @Argument(help: "A ruleset file, or a stored version number.") var candidate: String
+    @Option(help: "Start of the period (RFC 3339).") var from: String
+    @Option(help: "End of the period, exclusive (RFC 3339).") var to: String
+    @Option(help: "Share of the leads to replay, more than 0 and at most 1 (deterministic by lead id).") var sample = 1.0
+    @OptionGroup var store: RulesVersionStore
+
+    func run() throws {
+        guard let from = Timestamp.parse(from)?.date, let to = Timestamp.parse(to)?.date, from < to else {
+            throw ValidationError("--from and --to must be RFC 3339 times, --from first")
+        }
+        guard sample > 0, sample <= 1 else { throw ValidationError("--sample must be more than 0 and at most 1") }
+        let admin = try store.admin()
+        guard let active = try admin.versions().first(where: \.active) else {
+            stderrLine("leadrouter: no active ruleset version to compare with")
+            throw ExitCode(1)
+        }
+        let engine: Engine
+        if let number = Int(candidate), !FileManager.default.fileExists(atPath: candidate) {
+            guard let stored = try admin.version(number) else {
+                stderrLine("leadrouter: no ruleset version \(number)")
+                throw ExitCode(1)
+            }
+            engine = try RulesetAdmin.engine(for: stored)
+        } else {
+            let report = RulesCheckReport(yaml: try readText(candidate), fileName: candidate)
+            guard let loaded = report.loaded else {
+                for line in report.diagnostics { stderrLine(line) }
+                stderrLine(report.summary)
+                throw ExitCode(1)
+            }
+            engine = Engine(loaded.ruleset)
+        }
+        let backtest = Backtest(candidate: engine, active: try RulesetAdmin.engine(for: active), from: from, to: to, sample: sample)
+        let report = try JobRunner.run(backtest, pool: admin.pool) { share in
+            let width = 40, done = Int(share * Double(width))
+            FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: done) + String(repeating: " ", count: width - done)
+                + "] \(Int(share * 100)) %").utf8))
+            return true
+        }
+        stderrLine("\r[" + String(repeating: "#", count: 40) + "] 100 %")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }

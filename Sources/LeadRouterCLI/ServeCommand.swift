@@ -57,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         options.rulesFromDatabase = rules == nil
         options.rulesetCheckInterval = settings.rulesets.checkInterval
         options.reevaluationRate = settings.rulesets.reevaluationRate
+        options.rulesetConfirmAbove = settings.rulesets.confirmAbove
         options.version = LeadrouterVersion.string
         if migrate { options.migrations = ServiceRunner.migrations(migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -34,6 +34,11 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var rulesetCheckInterval = 1.0
         /// Leads re-evaluated per second after an activation (`rulesets.reevaluation_rate`).
         public var reevaluationRate = 500
+        /// An activation whose last backtest moves more than this share of the leads' routing
+        /// needs `{"confirm": true}` (`rulesets.confirm_above`).
+        public var rulesetConfirmAbove = 0.1
+        /// Run queued jobs (backtests) on this node.
+        public var runJobs = true
         /// Migrations to apply before serving (`--migrate`): the embedded ones or a directory;
         /// nil leaves the schema alone.
         public var migrations: MigrationSource?
@@ -108,6 +113,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// Versions, activation and rollback; `rulesetWatcher` follows activations made elsewhere.
     public let rulesetAdmin: RulesetAdmin
     let rulesetWatcher: RulesetWatcher
+    /// Runs queued jobs (backtests), one at a time, when `Options.runJobs`.
+    public let jobRunner: JobRunner
     public let ingest: IngestService
     public let sweeper: Sweeper
     public let pipeline: GroupCommitPipeline
@@ -164,7 +171,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         rules = ActiveEngine(serving)
         let engine = serving
-        rulesetAdmin = RulesetAdmin(pool: pool, rules: rules, logger: logger)
+        rulesetAdmin = RulesetAdmin(pool: pool, rules: rules, confirmAbove: options.rulesetConfirmAbove, logger: logger)
+        jobRunner = JobRunner(pool: pool, logger: logger)
         rulesetWatcher = try RulesetWatcher(pool: pool, rules: rules, configuration: configuration,
                                             interval: options.rulesetCheckInterval, logger: logger)
         let salesRouting = SalesRouting()
@@ -231,6 +239,7 @@ public final class LeadRouterApp: @unchecked Sendable {
     public func start() throws {
         queues.start(runWorker: options.runQueueWorker)
         rulesetWatcher.start()
+        if options.runJobs { jobRunner.start() }
         var serverConfiguration = options.server
         serverConfiguration.logPrivacy.redactPath = PathRedaction.redactWriteKey
         let server = HTTPServer(configuration: serverConfiguration, router: router(), logger: logger)
@@ -265,6 +274,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
         rulesetWatcher.stop()
+        jobRunner.stop()
         retention.stop()
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)

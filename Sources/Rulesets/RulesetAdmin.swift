@@ -10,13 +10,16 @@ import Segmentation
 /// activate one — which switches this node at once and every other node through
 /// `RulesetWatcher`. Rollback is activating an older version.
 public final class RulesetAdmin: Sendable {
-    let pool: PostgresPool
+    public let pool: PostgresPool
     /// This node's engine, switched by an activation (nil for the CLI, which serves nothing).
     let rules: ActiveEngine?
     let logger: Logger
+    /// An activation whose version's last backtest moves more than this share of the leads'
+    /// routing needs `confirm` (`rulesets.confirm_above`).
+    let confirmAbove: Double
 
-    public init(pool: PostgresPool, rules: ActiveEngine?, logger: Logger) {
-        self.pool = pool; self.rules = rules; self.logger = logger
+    public init(pool: PostgresPool, rules: ActiveEngine?, confirmAbove: Double = 0.1, logger: Logger) {
+        self.pool = pool; self.rules = rules; self.confirmAbove = confirmAbove; self.logger = logger
     }
 
     /// A text `rules check` refuses; the report has every diagnostic with its line and column.
@@ -32,6 +35,9 @@ public final class RulesetAdmin: Sendable {
         /// The version is already the active one; nothing changed.
         case alreadyActive(RulesetVersion)
         case activated(RulesetVersion, RulesetActivation)
+        /// The last backtest says `share` of the leads' routing moves (above `confirmAbove`);
+        /// activate again with `confirm`.
+        case needsConfirmation(share: Double)
     }
 
     /// The name diagnostics of a pushed text are reported under (no file behind it).
@@ -60,10 +66,13 @@ public final class RulesetAdmin: Sendable {
 
     /// Activates `number` (by `by`, a key's name): the teams of its `teams:` are synced in the
     /// same transaction, the other nodes are notified at commit, and this node switches now.
-    public func activate(_ number: Int, by: String) throws -> Activation {
+    public func activate(_ number: Int, by: String, confirm: Bool = false) throws -> Activation {
         let outcome: Activation = try pool.withTransaction { conn in
             let store = Store(conn)
             guard let stored = try store.rulesetVersion(number) else { return .notFound }
+            if !confirm, !stored.active, let share = try store.lastBacktestRoutingShare(version: number), share > confirmAbove {
+                return .needsConfirmation(share: share)
+            }
             let engine = try Self.engine(for: stored)
             guard let activation = try store.activateRuleset(number, by: by) else { return .alreadyActive(stored) }
             try store.syncTeams(engine.ruleset.teams)
@@ -82,6 +91,21 @@ public final class RulesetAdmin: Sendable {
         guard let old = try version(from), let new = try version(to) else { return nil }
         return try RulesetDiff(old: old.yaml, new: new.yaml, oldName: "v\(from)", newName: "v\(to)")
     }
+
+    /// Queues a backtest of version `number` over `[from, to)` (`sample` of the leads); nil when
+    /// the version is not stored. A node's `JobRunner` runs it.
+    public func backtest(_ number: Int, from: Date, to: Date, sample: Double, by: String) throws -> JobRecord? {
+        try pool.withTransaction { conn in
+            let store = Store(conn)
+            guard try store.rulesetVersion(number) != nil else { return nil }
+            let params = try PostgresJSON(encoding: BacktestParams(version: number, from: from, to: to, sample: sample))
+            return try store.createJob(kind: "backtest", params: params, by: by)
+        }
+    }
+
+    public func job(_ id: UUID) throws -> JobRecord? { try pool.withConnection { try Store($0).job(id) } }
+
+    public func cancelJob(_ id: UUID) throws -> JobRecord? { try pool.withConnection { try Store($0).cancelJob(id) } }
 
     /// A stored version compiled, decisions numbered with the stored version. A version stored
     /// by an older binary that this one refuses throws `Invalid`.

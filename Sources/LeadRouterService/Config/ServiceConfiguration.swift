@@ -49,6 +49,9 @@ public struct RulesetSettings: Sendable, Equatable {
     public var checkInterval = 1.0
     /// Leads re-evaluated per second after an activation (per node running the sweeper).
     public var reevaluationRate = 500
+    /// The share of leads whose routing a version's last backtest may move before activating it
+    /// needs `{"confirm": true}`.
+    public var confirmAbove = 0.1
     public init() {}
 }
 

@@ -7,33 +7,6 @@ import XCTest
 /// activated version, a rollback brings the old decisions back, and the sweeper's background
 /// re-evaluation moves exactly the leads a replay of the same history under the new version says.
 final class RulesetActivationTests: XCTestCase {
-    static let users = 30
-
-    /// Sends every user's messages, one a minute, with the clock following.
-    func sendHistory(_ service: TestService) throws {
-        let client = try service.client()
-        for i in 0..<Self.users {
-            for event in RulesetFixtures.events(user: i) {
-                let r = try client.json("POST", "/v1/events", key: service.ingestKey, [
-                    "userId": "u-\(i)", "event": event, "timestamp": iso(service.clock.now)])
-                XCTAssertEqual(r.status, 200, r.text)
-                service.clock.advance(60)
-            }
-        }
-    }
-
-    /// Every lead's current segments, by user id.
-    func memberships(_ service: TestService) throws -> [String: String] {
-        let rows = try service.connection().query("""
-            SELECT l.user_id, coalesce(string_agg(m.segment::text, ',' ORDER BY m.segment), '') AS segments
-            FROM leads l LEFT JOIN memberships m ON m.lead_id = l.id
-            WHERE l.merged_into IS NULL GROUP BY l.user_id
-            """)
-        var out: [String: String] = [:]
-        for row in rows { out[try row.decode(String.self, "user_id")] = try row.decode(String.self, "segments") }
-        return out
-    }
-
     func activate(_ service: TestService, _ version: Int, _ client: TestHTTPClient) throws -> [String: Any] {
         let r = try client.json("POST", "/v1/rulesets/\(version)/activate", key: service.adminKey, [:])
         XCTAssertEqual(r.status, 200, r.text)
@@ -89,11 +62,11 @@ final class RulesetActivationTests: XCTestCase {
     func testReevaluationMovesExactlyTheLeadsAReplayUnderTheNewVersionSays() throws {
         let live = try TestService(test: self, rulesYAML: RulesetFixtures.a)
         let replay = try TestService(test: self, rulesYAML: RulesetFixtures.b)
-        try sendHistory(live)
-        try sendHistory(replay)
-        let underA = try memberships(live)
-        let expected = try memberships(replay)
-        let leads = (0..<Self.users).filter { !RulesetFixtures.events(user: $0).isEmpty }.count
+        try RulesetFixtures.sendHistory(live)
+        try RulesetFixtures.sendHistory(replay)
+        let underA = try RulesetFixtures.memberships(live)
+        let expected = try RulesetFixtures.memberships(replay)
+        let leads = (0..<RulesetFixtures.users).filter { !RulesetFixtures.events(user: $0).isEmpty }.count
         XCTAssertEqual(underA.count, leads, "users 0 and 15 sent nothing")
         XCTAssertNotEqual(underA, expected, "the fixture must move some leads")
 
@@ -105,7 +78,7 @@ final class RulesetActivationTests: XCTestCase {
         var batches = 0
         while try !live.app.sweeper.reevaluationBatch(limit: 7).finished { batches += 1 }
         XCTAssertEqual(batches, leads / 7, "7 leads a batch, then a short (or empty) one")
-        XCTAssertEqual(try memberships(live), expected)
+        XCTAssertEqual(try RulesetFixtures.memberships(live), expected)
 
         let moved = Set(expected.keys.filter { underA[$0] != expected[$0] })
         let recorded = try live.connection().query("""
