@@ -11,11 +11,20 @@ public struct EventCursor: Sendable, Equatable {
 }
 
 extension Store {
+    /// A stored event not decoded yet (the backtest decodes on several threads).
+    public struct StoredEvent: Sendable {
+        public var leadId: UUID
+        public var occurredAt: Date
+        public var message: PostgresJSON
+        /// The engine's event (`Store.engineEvent(message:occurredAt:)`).
+        public func decoded() throws -> Event { try Store.engineEvent(message: message, occurredAt: occurredAt) }
+    }
+
     /// The next page of engine events (tracks, pages, screens) that occurred in `[from, to)`,
     /// ordered by lead then time, after `cursor`: one index range scan per page of the events
-    /// primary key. Returns the events with their leads and the cursor after the page.
+    /// primary key. Returns the events (not decoded) and the cursor after the page.
     public func backtestEventPage(from: Date, to: Date, after cursor: EventCursor?, limit: Int)
-        throws -> (events: [(leadId: UUID, event: Event)], next: EventCursor?) {
+        throws -> (events: [StoredEvent], next: EventCursor?) {
         let rows: PostgresRows
         if let cursor {
             rows = try connection.query("""
@@ -31,12 +40,13 @@ extension Store {
                 ORDER BY lead_id, occurred_at, id LIMIT \(limit)
                 """)
         }
-        var events: [(leadId: UUID, event: Event)] = []
+        var events: [StoredEvent] = []
         events.reserveCapacity(rows.count)
         var next: EventCursor?
         for row in rows {
             let lead = try row.decode(UUID.self, "lead_id")
-            events.append((lead, try Self.engineEvent(row)))
+            events.append(StoredEvent(leadId: lead, occurredAt: try row.decode(Date.self, "occurred_at"),
+                                      message: try row.decode(PostgresJSON.self, "message")))
             next = EventCursor(leadId: lead, micros: try row.decode(Int64.self, "at_micros"), id: try row.decode(UUID.self, "id"))
         }
         return (events, next)

@@ -86,9 +86,14 @@ public struct ProcessedMessage: Sendable {
 extension Store {
     /// The engine's event of an `events` row (columns `occurred_at`, `message`).
     static func engineEvent(_ row: PostgresRow) throws -> Event {
-        let stored = try row.decode(PostgresJSON.self, "message").decode(StoredEngineEvent.self)
+        try engineEvent(message: row.decode(PostgresJSON.self, "message"), occurredAt: row.decode(Date.self, "occurred_at"))
+    }
+
+    /// The engine's event of a stored `events.message` (`{name, messageId, properties, context}`).
+    public static func engineEvent(message: PostgresJSON, occurredAt: Date) throws -> Event {
+        let stored = try message.decode(StoredEngineEvent.self)
         return Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
-                     occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId)
+                     occurredAt: occurredAt, messageId: stored.messageId)
     }
 }
 

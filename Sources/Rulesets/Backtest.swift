@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LeadStore
 import Postgres
@@ -85,35 +86,60 @@ public struct Backtest: Sendable {
     }
 
     /// Walks the period's events page by page (`pool`, one connection per page, no transaction
-    /// held), replays each sampled lead through both engines and hands its outcome to `each`.
-    /// `progress` gets the share done after each page and answers false to stop (cancelled).
-    /// Returns whether it ran to the end.
+    /// held), replays each sampled lead through both engines and hands its outcome to `each`, in
+    /// lead order. The leads of a page are decoded and replayed on `threads` threads at once (the
+    /// engine is pure; `each` runs on the caller's thread). `progress` gets the share done after
+    /// each page and answers false to stop (cancelled). Returns whether it ran to the end.
     @discardableResult
-    public func run(pool: PostgresPool, progress: (Double) throws -> Bool, each: (LeadOutcome) throws -> Void) throws -> Bool {
+    public func run(pool: PostgresPool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                    progress: (Double) throws -> Bool, each: (LeadOutcome) throws -> Void) throws -> Bool {
         var cursor: EventCursor?
-        var pending: (lead: UUID, events: [Event])?
-        func finish(_ lead: UUID, _ events: [Event], states: [UUID: LeadState]) throws {
-            let start = Self.startState(states[lead])
-            try each(LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
-                                 active: replay(active, start: start, events: events),
-                                 current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: events.count))
-        }
+        var carried: (lead: UUID, events: [Store.StoredEvent])?
         while true {
             let page = try pool.withConnection { try Store($0).backtestEventPage(from: from, to: to, after: cursor, limit: pageSize) }
             cursor = page.next
-            // Group by lead; the last lead of a page may continue on the next one.
-            var groups: [(lead: UUID, events: [Event])] = []
-            if let pending { groups.append(pending) }
-            pending = nil
-            for (lead, event) in page.events where sampled(lead) {
-                if groups.last?.lead == lead { groups[groups.count - 1].events.append(event) } else { groups.append((lead, [event])) }
+            // Group by lead; the last lead of a full page may continue on the next one.
+            var groups: [(lead: UUID, events: [Store.StoredEvent])] = []
+            if let carried { groups.append(carried) }
+            carried = nil
+            for event in page.events where sampled(event.leadId) {
+                if groups.last?.lead == event.leadId { groups[groups.count - 1].events.append(event) } else { groups.append((event.leadId, [event])) }
             }
-            let last = page.events.count == pageSize ? groups.popLast() : nil
+            if page.events.count == pageSize { carried = groups.popLast() }
             let states = try pool.withConnection { try Store($0).leadStates(groups.map(\.lead)) }
-            for group in groups { try finish(group.lead, group.events, states: states) }
-            pending = last
+            for outcome in try replayAll(groups, states: states, threads: threads) { try each(outcome) }
             if page.events.count < pageSize { return true }
             guard try progress(cursor.map { Self.position($0.leadId) } ?? 0) else { return false }
         }
+    }
+
+    /// Decodes and replays `groups` on up to `threads` threads; outcomes in `groups`' order.
+    func replayAll(_ groups: [(lead: UUID, events: [Store.StoredEvent])], states: [UUID: LeadState], threads: Int) throws -> [LeadOutcome] {
+        let chunks = max(1, min(threads, groups.count))
+        let results = Locked([[LeadOutcome]?](repeating: nil, count: chunks))
+        let failure = Locked<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var out: [LeadOutcome] = []
+            do {
+                for i in stride(from: chunk, to: groups.count, by: chunks) {
+                    let (lead, stored) = groups[i]
+                    let events = try stored.map { try $0.decoded() }
+                    let start = Self.startState(states[lead])
+                    out.append(LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
+                                           active: replay(active, start: start, events: events),
+                                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: events.count))
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            results.withLock { $0[chunk] = out }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        // Interleave back into group order (chunk c holds groups c, c + chunks, …).
+        let parts = results.withLock { $0.map { $0 ?? [] } }
+        var ordered: [LeadOutcome] = []
+        ordered.reserveCapacity(groups.count)
+        for i in 0..<groups.count { ordered.append(parts[i % chunks][i / chunks]) }
+        return ordered
     }
 }
