@@ -32,14 +32,14 @@ KEY=$("$BIN" keys create --name bench --scopes ingest,admin | tail -n 1)
 # The stored history: what ingest stores in events.message for the engine ({name, messageId,
 # properties, context}), product views, carts and guide downloads spread over 30 days.
 psql -q "$DATABASE_URL" <<SQL
-CREATE TEMP TABLE bench_leads AS SELECT gen_random_uuid() AS id, n FROM generate_series(1, $LEADS) n;
+CREATE TEMP TABLE bench_leads AS SELECT gen_random_uuid() AS id, n::bigint AS n FROM generate_series(1, $LEADS) n;
 INSERT INTO events (lead_id, occurred_at, received_at, kind, type, name, message_id, message)
 SELECT l.id, now() - make_interval(secs => (g * 2591) % 2592000), now(), 'track',
        t.type, t.name, 'bulk-' || g,
        jsonb_build_object('name', t.name, 'messageId', 'bulk-' || g,
                           'properties', jsonb_build_object('category', 'skincare-sets', 'price', g % 100),
                           'context', jsonb_build_object('page', jsonb_build_object('path', '/p/' || (g % 500))))
-FROM generate_series(1, $EVENTS) g
+FROM generate_series(1::bigint, $EVENTS) g
 JOIN bench_leads l ON l.n = 1 + (g * 7919) % $LEADS
 CROSS JOIN LATERAL (SELECT (ARRAY['Product Viewed', 'Product Viewed', 'Product Viewed', 'Product Added', 'Guide Downloaded'])[1 + g % 5] AS name) n
 CROSS JOIN LATERAL (SELECT n.name, (ARRAY['product_viewed', 'product_viewed', 'product_viewed', 'added_to_cart', 'guide_downloaded'])[1 + g % 5] AS type) t;

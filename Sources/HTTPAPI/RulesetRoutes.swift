@@ -135,7 +135,7 @@ public struct RulesetRoutes: Sendable {
         }
         var confirm = false
         switch object["confirm"] {
-        case nil, .null?: break
+        case nil: break
         case let .bool(flag)?: confirm = flag
         default: throw Self.invalid([.init(pointer: "/confirm", detail: "must be true or false")])
         }
