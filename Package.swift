@@ -85,17 +85,20 @@ let package = Package(
                                                 .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: crossModule),
 
+        .target(name: "Rulesets", dependencies: ["LeadStore", "RulesTools", "Segmentation", "Postgres", "Essentials", log],
+                swiftSettings: crossModule),
+
         // Routes, authentication, problem documents.
-        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles",
-                                                "Cryptography", "JSONCoding", "Segmentation", "Postgres", "Essentials",
-                                                "CZlib"], swiftSettings: crossModule),
+        .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore",
+                                                "Profiles", "RulesTools", "Cryptography", "JSONCoding", "Segmentation", "Postgres",
+                                                "Essentials", "CZlib"], swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
-        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy",
+        .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",
                                                           "Essentials", "Embedded", log, yams], swiftSettings: crossModule),
         // The `leadrouter` command line.
         .executableTarget(name: "LeadRouterCLI", dependencies: [
-            "LeadRouterService", "RulesTools", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
+            "LeadRouterService", "RulesTools", "Rulesets", "LeadStore", "SalesQueues", "Privacy", "Profiles", "HTTPServer", "Postgres", "Segmentation",
             "Embedded",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ], swiftSettings: crossModule),
@@ -105,7 +108,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "CLibPQ", "Essentials"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "RulesTools", "Profiles"]),
         .testTarget(name: "LeadRouterTests", dependencies: [
-            "LeadRouterService", "HTTPAPI", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "LeadStore", "Profiles", "RulesTools",
+            "LeadRouterService", "HTTPAPI", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore", "Profiles", "RulesTools",
             "JSONCoding", "Cryptography", "OutboundHTTP", "Essentials", "HTTPServer", "Postgres", "Segmentation", "Embedded",
         ]),
     ]

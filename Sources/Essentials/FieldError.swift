@@ -8,10 +8,22 @@ public struct FieldError: Error, Codable, Sendable, Equatable, CustomStringConve
     /// What is wrong with it.
     public var detail: String
 
+    /// For a field holding a text document (a ruleset's YAML): the 1-based line and column of
+    /// the problem inside it; nil (left out of the JSON) otherwise.
+    public var line: Int?
+    public var column: Int?
+
     /// A field problem at `pointer`.
     public init(pointer: String, detail: String) {
         self.pointer = pointer
         self.detail = detail
+    }
+
+    /// A problem at `line`:`column` of the text the field at `pointer` holds.
+    public init(pointer: String, detail: String, line: Int, column: Int) {
+        self.init(pointer: pointer, detail: detail)
+        self.line = line
+        self.column = column
     }
 
     public var description: String { "\(pointer): \(detail)" }

@@ -7,7 +7,7 @@ import Segmentation
 /// `GET /v1/segments/{name}/metrics?from=&to=&interval=hour|day|week`, scope `read`: decodes the
 /// range, reads the rollups through `SegmentMetricsReads`, encodes (docs/insight.md).
 struct SegmentMetricsRoutes: Sendable {
-    let engine: Engine
+    let rules: ActiveEngine
     let metrics: SegmentMetricsReads
     let clock: @Sendable () -> Date
 
@@ -49,7 +49,7 @@ struct SegmentMetricsRoutes: Sendable {
     func install(into segments: inout RouterGroup<APIContext>) {
         segments.get("/{name}/metrics") { request, _ in
             let name = request.pathParameters["name"] ?? ""
-            guard let segment = engine.ruleset.segments.first(where: { $0.name == name }) else {
+            guard let segment = rules.engine.ruleset.segments.first(where: { $0.name == name }) else {
                 throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
             }
             let r = try Self.decode(request, now: clock())

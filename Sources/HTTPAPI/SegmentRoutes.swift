@@ -8,15 +8,15 @@ import Segmentation
 /// (each member's email, score, stage and entry time; newest entry or highest score first,
 /// cursor paging), scope `read`.
 public struct SegmentRoutes: Sendable {
-    let engine: Engine
+    let rules: ActiveEngine
     let reads: LeadReads
     let metrics: SegmentMetricsRoutes
 
-    /// Definitions from `engine`'s active ruleset; sizes and members through `reads`; metrics
-    /// through `metrics` (ranges ending now by `clock`).
-    package init(engine: Engine, reads: LeadReads, metrics: SegmentMetricsReads, clock: @escaping @Sendable () -> Date) {
-        self.engine = engine; self.reads = reads
-        self.metrics = SegmentMetricsRoutes(engine: engine, metrics: metrics, clock: clock)
+    /// Definitions from the active ruleset version (`rules`); sizes and members through `reads`;
+    /// metrics through `metrics` (ranges ending now by `clock`).
+    package init(rules: ActiveEngine, reads: LeadReads, metrics: SegmentMetricsReads, clock: @escaping @Sendable () -> Date) {
+        self.rules = rules; self.reads = reads
+        self.metrics = SegmentMetricsRoutes(rules: rules, metrics: metrics, clock: clock)
     }
 
     struct Definition: Encodable {
@@ -59,7 +59,7 @@ public struct SegmentRoutes: Sendable {
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
         v1.group("/segments", middleware: api.authenticated(.read)) { segments in
             segments.get { _, _ in
-                let sizes = try reads.segmentSizes()
+                let sizes = try reads.segmentSizes(), engine = rules.engine
                 let data = engine.ruleset.segments.map {
                     Definition(name: $0.name, description: $0.description, owner: $0.owner, priority: $0.priority,
                                enter: $0.enter.text, exit: $0.exit?.text, goal: $0.goal.map(GoalView.init), size: sizes[$0.name] ?? 0)
@@ -68,7 +68,7 @@ public struct SegmentRoutes: Sendable {
             }
             segments.get("/{name}/members") { request, _ in
                 let name = request.pathParameters["name"] ?? ""
-                guard engine.ruleset.segments.contains(where: { $0.name == name }) else {
+                guard rules.engine.ruleset.segments.contains(where: { $0.name == name }) else {
                     throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
                 }
                 let limit = try LeadRoutes.limit(request)

@@ -8,12 +8,12 @@ import Webhooks
 /// `GET /v1/deliveries`, `POST /v1/deliveries/{id}/retry` — all scope `admin`.
 public struct WebhookRoutes: Sendable {
     let admin: SubscriptionAdmin
-    let engine: Engine
+    let rules: ActiveEngine
     let settings: WebhookSettings
 
-    /// Routes over `admin`; `engine` checks segment filters, `settings` gives the default max attempts.
-    package init(admin: SubscriptionAdmin, engine: Engine, settings: WebhookSettings) {
-        self.admin = admin; self.engine = engine; self.settings = settings
+    /// Routes over `admin`; the active ruleset (`rules`) checks segment filters, `settings` gives the default max attempts.
+    package init(admin: SubscriptionAdmin, rules: ActiveEngine, settings: WebhookSettings) {
+        self.admin = admin; self.rules = rules; self.settings = settings
     }
 
     /// Adds every webhook route to the `/v1` group.
@@ -48,7 +48,7 @@ public struct WebhookRoutes: Sendable {
                             errors: [.init(pointer: "/name", detail: "is not a subscription field here")])
         }
         object["name"] = nil
-        let segments = Set(engine.ruleset.segments.map(\.name))
+        let segments = Set(rules.engine.ruleset.segments.map(\.name))
         switch SubscriptionValidation.validate(object, knownSegments: segments, defaultMaxAttempts: settings.maxAttempts,
                                                destinations: settings.destinationPolicy) {
         case let .failure(problems):

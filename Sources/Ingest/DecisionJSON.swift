@@ -16,9 +16,9 @@ enum DecisionJSON {
     }
 
     /// A segment's explanation (`membership_history.reason`).
-    static func reason(_ s: SegmentExplanation) -> PostgresJSON {
+    static func reason(_ s: SegmentExplanation, cause: String? = nil) -> PostgresJSON {
         var w = JSONWriter()
-        write(s, into: &w)
+        write(s, into: &w, cause: cause)
         return w.json
     }
 
@@ -156,9 +156,10 @@ enum DecisionJSON {
         w.byte(UInt8(ascii: "}"))
     }
 
-    static func write(_ s: SegmentExplanation, into w: inout JSONWriter) {
+    static func write(_ s: SegmentExplanation, into w: inout JSONWriter, cause: String? = nil) {
         var first = true
         w.byte(UInt8(ascii: "{"))
+        if let cause { w.member("cause", first: &first); w.string(cause) }
         w.member("change", first: &first); w.string(s.change)
         w.member("clauses", first: &first)
         w.array(s.clauses) { w, c in

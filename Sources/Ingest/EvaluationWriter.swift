@@ -41,13 +41,15 @@ struct EvaluationWriter {
     /// that only reschedule). `exactSchedule` stores the evaluation's `next_evaluation_at` even
     /// when the row holds an earlier one (the sweeper, which must move a lead's schedule on);
     /// otherwise the earlier time stays (see `Store.leadSaveQueries`).
+    /// `cause` (e.g. `ruleset_changed`) is written into each membership change's stored reason,
+    /// for changes no event or passing time caused.
     /// `decisionsBefore` is the lead's decision count (`LeadRecord.decisionSeq`, as the staged
     /// statements leave it); a recorded decision takes the next number, and the returned
     /// `decisions` is the count to stage next. `occurredAt` is the evaluated event's time.
     @discardableResult
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
                eventId: UUID?, occurredAt: Date? = nil, decisionsBefore: Int, recordDecision: Bool = true, exactSchedule: Bool = false,
-               into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
+               cause: String? = nil, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
         var decision = evaluation.decision
         decision.leadId = leadId.lowercasedText
         decision.eventId = eventId?.lowercasedText
@@ -72,7 +74,7 @@ struct EvaluationWriter {
             for name in names {
                 let explanation = decision.explanation.segments[name]
                 pending.rows.history.append(StagedWrites.HistoryRow(
-                    leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map(DecisionJSON.reason)),
+                    leadId: leadId, change: MembershipChange(segment: name, change: change, reason: explanation.map { DecisionJSON.reason($0, cause: cause) }),
                     rulesetVersion: version, eventId: eventId, at: at))
                 outbox.append(OutboxMessage(topic: topic, leadId: leadId, payload: DecisionJSON.segmentChange(
                     leadId: decision.leadId!, segment: name, owner: engine.ruleset.owner(of: name), change: change, eventId: decision.eventId,

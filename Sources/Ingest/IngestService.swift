@@ -22,7 +22,9 @@ public struct IngestResult: Sendable {
 /// result exists only after commit.
 public final class IngestService: Sendable {
     public let pool: PostgresPool
-    public let engine: Engine
+    /// The active ruleset version's engine, switched in place by an activation.
+    public let rules: ActiveEngine
+    public var engine: Engine { rules.engine }
     public let profile: ProfileUpdate
     public let counters: IngestCounters
     /// What other features do with each decision (the service injects sales routing).
@@ -36,13 +38,13 @@ public final class IngestService: Sendable {
     /// Told of each applied message (the drift counters); nil for none.
     let observer: (any IngestObserving)?
 
-    package init(pool: PostgresPool, engine: Engine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
+    package init(pool: PostgresPool, rules: ActiveEngine, profile: ProfileUpdate = ProfileUpdate(), counters: IngestCounters = IngestCounters(),
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
                  contextIP: ContextIPPolicy = .truncate,
                  beforeCommit: (@Sendable (PostgresTransaction) throws -> Void)? = nil, observer: (any IngestObserving)? = nil,
                  logger: Logger) {
         self.observer = observer
-        self.pool = pool; self.engine = engine; self.profile = profile; self.counters = counters; self.contextIP = contextIP
+        self.pool = pool; self.rules = rules; self.profile = profile; self.counters = counters; self.contextIP = contextIP
         self.decisionHook = decisionHook; self.clock = clock; self.beforeCommit = beforeCommit; self.logger = logger
     }
 
@@ -111,6 +113,7 @@ public final class IngestService: Sendable {
     /// staged statements leave it.
     func decide(_ message: SegmentMessage, writeKey: UUID, identity: MessageIdentity, lead: LeadRecord, others: [LeadRecord],
                 isNew: Bool, now: Date, store: Store, pending: PendingStatements) throws -> (result: IngestResult, lead: LeadRecord) {
+        let engine = self.engine  // one version for the whole decision, even across an activation
         var lead = lead
         let before = lead.state
         var state = lead.state
@@ -259,7 +262,7 @@ extension IngestService: LeadStatusChanging {
     /// The body of `setStatus` for a lead the caller locked in its own transaction (a queue ack
     /// closes the item and moves the status atomically).
     package func applyStatus(_ status: String, to lead: LeadRecord, store: Store) throws -> PostgresJSON {
-        let now = clock()
+        let now = clock(), engine = self.engine
         var state = lead.state
         state.setStatus(status, at: Timestamp(now))
         if needsBackfill(state) {

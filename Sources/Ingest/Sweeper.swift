@@ -10,7 +10,9 @@ import Segmentation
 /// evaluated at now without an event, and their exits and entries written as an event's would be.
 public final class Sweeper: Sendable {
     public let pool: PostgresPool
-    public let engine: Engine
+    /// The active ruleset version's engine, switched in place by an activation.
+    public let rules: ActiveEngine
+    public var engine: Engine { rules.engine }
     public let batchSize: Int
     /// Pause between sweeps when nothing was due.
     public let interval: Double
@@ -24,10 +26,15 @@ public final class Sweeper: Sendable {
     /// A pass failing every second while the database is away logs once per window and a count.
     private let logThrottle = LogThrottle()
 
-    package init(pool: PostgresPool, engine: Engine, batchSize: Int = 200, interval: Double = 1,
+    /// Leads re-evaluated after an activation per second at most (`rulesets.reevaluation_rate`).
+    let reevaluationRate: Int
+    /// When the last re-evaluation batch ran (its rate limit).
+    let lastReevaluation = Locked<UInt64?>(nil)  // MonotonicClock nanoseconds
+
+    package init(pool: PostgresPool, rules: ActiveEngine, batchSize: Int = 200, interval: Double = 1,
                  decisionHook: any DecisionHook = NoDecisionHook(), clock: @escaping @Sendable () -> Date = Date.init,
-                 counters: IngestCounters = IngestCounters(), logger: Logger) {
-        self.pool = pool; self.engine = engine; self.batchSize = batchSize; self.interval = interval
+                 counters: IngestCounters = IngestCounters(), reevaluationRate: Int = 500, logger: Logger) {
+        self.pool = pool; self.rules = rules; self.reevaluationRate = reevaluationRate; self.batchSize = batchSize; self.interval = interval
         self.decisionHook = decisionHook; self.clock = clock; self.logger = logger
         job = PeriodicJob(name: "lr-sweeper", interval: interval)
         quarantine = LeadQuarantine(pool: pool, counters: counters, logger: logger)
@@ -48,7 +55,7 @@ public final class Sweeper: Sendable {
     /// transaction (its schedule cleared) and the others are swept: one bad row never stops the
     /// sweep of the rest. Returns how many due rows the batch took (quarantined ones included).
     func sweepBatch() throws -> Int {
-        let now = clock()
+        let now = clock(), engine = self.engine
         let (count, undecodable, new) = try pool.withTransaction { conn in
             let store = Store(conn)
             let (due, undecodable) = try store.dueLeadsForUpdate(now: now, limit: batchSize)
@@ -102,6 +109,11 @@ public final class Sweeper: Sendable {
                 logger.settle(logThrottle, level: .warning)
             } catch {
                 logger.throttled(.warning, "sweep failed", error: error, by: logThrottle)
+            }
+            do {
+                try reevaluateAfterActivation()
+            } catch {
+                logger.throttled(.warning, "re-evaluation after a ruleset activation failed", error: error, by: logThrottle)
             }
             // A sweep that found work looks again at once; an empty one waits the interval.
             return swept == 0 ? .pause : .runAgain

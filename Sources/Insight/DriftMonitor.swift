@@ -11,8 +11,9 @@ import Segmentation
 public final class DriftMonitor: Sendable {
     public let counters: DriftCounters
     let pool: PostgresPool
-    let ruleset: Ruleset
-    let lineage: Lineage
+    /// The active ruleset version: lineage follows an activation without a restart.
+    let rules: ActiveEngine
+    var ruleset: Ruleset { rules.engine.ruleset }
     public let settings: DriftSettings
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -21,11 +22,10 @@ public final class DriftMonitor: Sendable {
     /// Alerts per kind in the latest report, and when it was made (monotonic nanoseconds).
     private let latest = Locked<(at: UInt64?, alerts: [String: Int])>((nil, [:]))
 
-    public init(pool: PostgresPool, ruleset: Ruleset, settings: DriftSettings, counters: DriftCounters = DriftCounters(),
+    public init(pool: PostgresPool, rules: ActiveEngine, settings: DriftSettings, counters: DriftCounters = DriftCounters(),
                 clock: @escaping @Sendable () -> Date, logger: Logger) {
-        self.pool = pool; self.ruleset = ruleset; self.settings = settings; self.counters = counters; self.clock = clock
+        self.pool = pool; self.rules = rules; self.settings = settings; self.counters = counters; self.clock = clock
         self.logger = logger
-        lineage = Lineage(ruleset: ruleset)
         flushJob = PeriodicJob(name: "lr-drift-flush", interval: settings.flushInterval, jitter: 0.1)
         checkJob = PeriodicJob(name: "lr-drift-check", interval: settings.checkInterval, jitter: 0.1)
     }
@@ -40,8 +40,9 @@ public final class DriftMonitor: Sendable {
             return (try store.insightCounts(since: since), try store.insightLastSeen(kind: "event_type"),
                     try store.rejectedMessageCounts(since: now.addingTimeInterval(-6 * 86_400)))
         }
+        let ruleset = self.ruleset
         let report = DriftAnalysis.report(.init(counts: counts, lastSeen: lastSeen, rejected: rejected, ruleset: ruleset,
-                                                lineage: lineage, settings: settings, now: now))
+                                                lineage: Lineage(ruleset: ruleset), settings: settings, now: now))
         var byKind: [String: Int] = [:]
         for alert in report.alerts { byKind[alert.kind.rawValue, default: 0] += 1 }
         let at = MonotonicClock.nanoseconds()
@@ -55,7 +56,7 @@ public final class DriftMonitor: Sendable {
         let totals = try pool.withConnection {
             try Store($0).insightTotals(kinds: ["leads", "lead_field", "field_seen", "field_type"])
         }
-        return InventoryAnalysis.report(totals: totals, lineage: lineage, now: clock())
+        return InventoryAnalysis.report(totals: totals, lineage: Lineage(ruleset: ruleset), now: clock())
     }
 
     /// Alerts per kind of a report at most `maxAge` seconds old (made now if older).

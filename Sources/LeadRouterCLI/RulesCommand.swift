@@ -7,8 +7,9 @@ import Segmentation
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check a ruleset and run its test cases (see docs/rules-cli.md).",
-        subcommands: [RulesCheckCommand.self, RulesTestCommand.self]
+        abstract: "Check a ruleset and run its test cases (docs/rules-cli.md); store, compare and activate versions (docs/rulesets.md).",
+        subcommands: [RulesCheckCommand.self, RulesTestCommand.self, RulesPushCommand.self, RulesHistoryCommand.self,
+                      RulesActivateCommand.self, RulesDiffCommand.self, RulesBacktestCommand.self]
     )
 }
 
@@ -82,7 +83,7 @@ struct RulesTestCommand: ParsableCommand {
 }
 
 /// The whole file as UTF-8 text; a missing or unreadable file ends the command with status 2.
-private func readText(_ path: String) throws -> String {
+func readText(_ path: String) throws -> String {
     do {
         return try String(contentsOfFile: path, encoding: .utf8)
     } catch {

@@ -17,10 +17,16 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var settings: ServiceFlags
     @Option(help: """
-        The ruleset (segments, scoring, routing); refused at start when it has errors. Default: \
-        config/segments.yaml when it exists, else the sample ruleset built into the binary.
+        The ruleset (segments, scoring, routing); refused at start when it has errors; a text that \
+        differs from the active version becomes a new version and is activated. Default: the \
+        active stored version, else config/segments.yaml when it exists, else the built-in sample.
         """)
     var rules: String?
+    @Option(help: """
+        The note of the new version when --rules names a file whose text differs from the active \
+        version (default: a first line `# note: …`, else one naming the file).
+        """)
+    var note: String?
     @Flag(help: "Apply pending migrations before serving.") var migrate = false
     @Option(help: "Directory of the migration files for --migrate (default: the ones built into this binary).")
     var migrationsDir: String?
@@ -50,6 +56,13 @@ struct ServeCommand: ParsableCommand {
         options.contextIP = settings.contextIP
         options.metricsPort = settings.metricsPort
         options.drift = settings.drift
+        options.rulesNote = note
+        // Without --rules the version activated through the API (if any) is served, so a restart
+        // never undoes an activation; with --rules the file's text becomes the active version.
+        options.rulesFromDatabase = rules == nil
+        options.rulesetCheckInterval = settings.rulesets.checkInterval
+        options.reevaluationRate = settings.rulesets.reevaluationRate
+        options.rulesetConfirmAbove = settings.rulesets.confirmAbove
         options.version = LeadrouterVersion.string
         if migrate { options.migrations = ServiceRunner.migrations(migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

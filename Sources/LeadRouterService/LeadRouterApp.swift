@@ -11,6 +11,7 @@ import Postgres
 import Privacy
 import Profiles
 import RulesTools
+import Rulesets
 import SalesQueues
 import Segmentation
 import Webhooks
@@ -24,6 +25,21 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Ruleset YAML text and the name it is reported under (`config/segments.yaml`).
         public var rulesYAML: String
         public var rulesFileName: String
+        /// The note of the version a changed file becomes (`serve --note`); nil: the file's
+        /// `# note:` first line, else one naming the file.
+        public var rulesNote: String?
+        /// Serve the active stored version when there is one, and the file only when none is
+        /// (`serve` without `--rules`); false: the file's text becomes the active version.
+        public var rulesFromDatabase = false
+        /// How often a node looks for another active version besides NOTIFY (`rulesets.check_interval`).
+        public var rulesetCheckInterval = 1.0
+        /// Leads re-evaluated per second after an activation (`rulesets.reevaluation_rate`).
+        public var reevaluationRate = 500
+        /// An activation whose last backtest moves more than this share of the leads' routing
+        /// needs `{"confirm": true}` (`rulesets.confirm_above`).
+        public var rulesetConfirmAbove = 0.1
+        /// Run queued jobs (backtests) on this node.
+        public var runJobs = true
         /// Migrations to apply before serving (`--migrate`): the embedded ones or a directory;
         /// nil leaves the schema alone.
         public var migrations: MigrationSource?
@@ -111,7 +127,14 @@ public final class LeadRouterApp: @unchecked Sendable {
 
     public let options: Options
     public let pool: PostgresPool
-    public let engine: Engine
+    /// The active ruleset version's engine; an activation switches it in place.
+    public let rules: ActiveEngine
+    public var engine: Engine { rules.engine }
+    /// Versions, activation and rollback; `rulesetWatcher` follows activations made elsewhere.
+    public let rulesetAdmin: RulesetAdmin
+    let rulesetWatcher: RulesetWatcher
+    /// Runs queued jobs (backtests), one at a time, when `Options.runJobs`.
+    public let jobRunner: JobRunner
     public let ingest: IngestService
     public let sweeper: Sweeper
     public let pipeline: GroupCommitPipeline
@@ -141,14 +164,15 @@ public final class LeadRouterApp: @unchecked Sendable {
     private var stopped = false
 
     /// Loads and checks the ruleset (throws `RulesetRejected`), connects, migrates when asked and
-    /// records the ruleset as active. Nothing listens yet.
+    /// settles the version to serve: the file's text becomes the active version when it differs
+    /// (`Store.adoptRulesetFile`), or the active stored version is served (`rulesFromDatabase`).
+    /// Nothing listens yet.
     public init(options: Options, logger: Logger) throws {
         self.options = options
         self.logger = logger
         let report = RulesCheckReport(yaml: options.rulesYAML, fileName: options.rulesFileName)
         guard let loaded = report.loaded else { throw RulesetRejected(report: report) }
         for warning in loaded.warnings { logger.warning("ruleset: \(warning.description)") }
-        engine = Engine(loaded.ruleset)
         let configuration = PostgresConfiguration(url: options.databaseURL)
         if let source = options.migrations {
             let applied = try Migrator(configuration: configuration, source: source, logger: logger).migrate()
@@ -164,11 +188,24 @@ public final class LeadRouterApp: @unchecked Sendable {
                             settings: .init(minConnections: 2, maxConnections: options.maxDatabaseConnections, acquireTimeout: 5, idleTimeout: 300),
                             logger: logger)
         try pool.prewarm()
-        try pool.withTransaction { conn in
-            try Store(conn).activateRuleset(version: loaded.ruleset.version, yaml: options.rulesYAML,
-                                            author: "leadrouter serve", note: options.rulesFileName)
-            try Store(conn).syncTeams(loaded.ruleset.teams)
+        let serving: Engine = try pool.withTransaction { conn in
+            let store = Store(conn)
+            if options.rulesFromDatabase, let active = try store.activeRuleset() {
+                return try RulesetAdmin.engine(for: active)
+            }
+            let adopted = try store.adoptRulesetFile(
+                yaml: options.rulesYAML, author: "file:\(options.rulesFileName)",
+                note: RulesetAdmin.fileNote(yaml: options.rulesYAML, flag: options.rulesNote, fileName: options.rulesFileName),
+                declared: loaded.ruleset.version)
+            try store.syncTeams(loaded.ruleset.teams)
+            return Engine(loaded.ruleset.numbered(adopted.version))
         }
+        rules = ActiveEngine(serving)
+        let engine = serving
+        rulesetAdmin = RulesetAdmin(pool: pool, rules: rules, confirmAbove: options.rulesetConfirmAbove, logger: logger)
+        jobRunner = JobRunner(pool: pool, logger: logger)
+        rulesetWatcher = try RulesetWatcher(pool: pool, rules: rules, configuration: configuration,
+                                            interval: options.rulesetCheckInterval, logger: logger)
         if let readURL = options.databaseReadURL {
             let replica = PostgresPool(configuration: PostgresConfiguration(url: readURL, applicationName: "leadrouter-read"),
                                        settings: .init(minConnections: 0, maxConnections: max(2, options.maxDatabaseConnections / 2),
@@ -181,8 +218,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         // With a read replica every decision also marks its lead as just written (read-your-writes).
         let decisionHook: any DecisionHook = options.databaseReadURL == nil
             ? SalesRouting() : NoteWritesHook(SalesRouting(), routing: readRouting)
-        drift = DriftMonitor(pool: pool, ruleset: engine.ruleset, settings: options.drift, clock: options.clock, logger: logger)
-        ingest = IngestService(pool: pool, engine: engine, profile: ProfileUpdate(freeMail: options.freeMail),
+        drift = DriftMonitor(pool: pool, rules: rules, settings: options.drift, clock: options.clock, logger: logger)
+        ingest = IngestService(pool: pool, rules: rules, profile: ProfileUpdate(freeMail: options.freeMail),
                                decisionHook: decisionHook, clock: options.clock, contextIP: options.contextIP,
                                beforeCommit: options.ingestBeforeCommit, observer: drift.counters, logger: logger)
         retention = RetentionJob(pool: pool, settings: options.retention ?? RetentionSettings(),
@@ -192,8 +229,9 @@ public final class LeadRouterApp: @unchecked Sendable {
         pipeline = GroupCommitPipeline(service: ingest, lanes: min(options.ingestLanes, max(1, options.maxDatabaseConnections - 2)),
                                        maxBatch: options.maxMessagesPerTransaction, answerTimeout: options.commitWait,
                                        observer: { metrics.laneCommitted(messages: $0, duration: $1) }, logger: logger)
-        sweeper = Sweeper(pool: pool, engine: engine, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
-                          decisionHook: decisionHook, clock: options.clock, counters: ingest.counters, logger: logger)
+        sweeper = Sweeper(pool: pool, rules: rules, batchSize: options.sweeperBatchSize, interval: options.sweeperInterval,
+                          decisionHook: decisionHook, clock: options.clock, counters: ingest.counters,
+                          reevaluationRate: options.reevaluationRate, logger: logger)
         keyDirectory = APIKeyDirectory(pool: pool, cacheSeconds: options.keyCacheSeconds)
         keyAdmin = KeyAdmin(pool: pool, directory: keyDirectory)
         keyUsageJob = PeriodicJob(name: "lr-key-usage", interval: options.keyUsageFlushInterval, jitter: 0.2)
@@ -206,10 +244,9 @@ public final class LeadRouterApp: @unchecked Sendable {
             clock: options.clock, logger: logger)
         webhookDelivery = try WebhookDelivery.prepare(databaseURL: options.databaseURL, settings: options.webhooks, engine: engine,
                                                       pool: pool, logger: logger)
-        let pool = self.pool
-        let version = engine.ruleset.version
+        let pool = self.pool, rules = self.rules
         readiness.register("database", ReadinessChecks.database(pool: pool, logger: logger))
-        readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(version)") }
+        readiness.register("ruleset") { ReadinessResult(ready: true, detail: "version \(rules.version)") }
         if options.databaseReadURL != nil {
             // Never "not ready": without the replica, reads go to the primary.
             let routing = readRouting
@@ -237,10 +274,11 @@ public final class LeadRouterApp: @unchecked Sendable {
                 BrowserRoutes(cors: cors, counters: ingest.counters, defaultProtocol: options.server.tls == nil ? "http" : "https")
                     .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
-                SegmentRoutes(engine: engine, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
+                SegmentRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
-                WebhookRoutes(admin: SubscriptionAdmin(pool: pool), engine: engine, settings: options.webhooks).install(into: &v1, api)
+                WebhookRoutes(admin: SubscriptionAdmin(pool: pool), rules: rules, settings: options.webhooks).install(into: &v1, api)
+                RulesetRoutes(admin: rulesetAdmin).install(into: &v1, api)
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
                 InsightRoutes(monitor: drift).install(into: &v1, api)
@@ -255,6 +293,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     /// Starts listening (and the sweeper); `port` is the bound port afterwards.
     public func start() throws {
         queues.start(runWorker: options.runQueueWorker)
+        rulesetWatcher.start()
+        if options.runJobs { jobRunner.start() }
         var serverConfiguration = options.server
         serverConfiguration.logPrivacy.redactPath = PathRedaction.redactWriteKey
         let server = HTTPServer(configuration: serverConfiguration, router: router(), logger: logger)
@@ -302,6 +342,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         metricsServer?.waitUntilStopped()
         if sweeperRunning { sweeper.stop(); sweeperRunning = false }
         webhookDelivery.stop()
+        rulesetWatcher.stop()
+        jobRunner.stop()
         retention.stop()
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)

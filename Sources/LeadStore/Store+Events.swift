@@ -60,9 +60,7 @@ extension Store {
             var page: [Event] = []
             page.reserveCapacity(rows.count)
             for row in rows {
-                let stored = try row.decode(PostgresJSON.self, "message").decode(StoredEngineEvent.self)
-                page.append(Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
-                                  occurredAt: try row.decode(Date.self, "occurred_at"), messageId: stored.messageId))
+                page.append(try Self.engineEvent(row))
                 after = (try row.decode(Int64.self, "at_micros"), try row.decode(UUID.self, "id"))
             }
             if !page.isEmpty { try body(page) }
@@ -85,6 +83,20 @@ public struct ProcessedMessage: Sendable {
 }
 
 /// The part of a stored message the engine needs to replay it.
+extension Store {
+    /// The engine's event of an `events` row (columns `occurred_at`, `message`).
+    static func engineEvent(_ row: PostgresRow) throws -> Event {
+        try engineEvent(message: row.decode(PostgresJSON.self, "message"), occurredAt: row.decode(Date.self, "occurred_at"))
+    }
+
+    /// The engine's event of a stored `events.message` (`{name, messageId, properties, context}`).
+    public static func engineEvent(message: PostgresJSON, occurredAt: Date) throws -> Event {
+        let stored = try message.decode(StoredEngineEvent.self)
+        return Event(name: stored.name, properties: stored.properties ?? [:], context: stored.context ?? [:],
+                     occurredAt: occurredAt, messageId: stored.messageId)
+    }
+}
+
 struct StoredEngineEvent: Codable {
     var name: String
     var messageId: String?

@@ -1,7 +1,8 @@
 /// A loaded, compiled ruleset (DESIGN.md §7). Immutable and `Sendable`: load once, share between threads.
 public struct Ruleset: Sendable {
-    /// `version:` from the file; copied into every decision as `ruleset_version`.
-    public let version: Int
+    /// The version copied into every decision as `ruleset_version`: `version:` from the file
+    /// until the service numbers the stored version (`numbered(_:)`).
+    public private(set) var version: Int
     /// The file name given to the loader (for messages only).
     public let fileName: String
     /// Incoming event name → canonical type.
@@ -54,6 +55,14 @@ public struct Ruleset: Sendable {
     /// state with exactly these keys maps to slots without a lookup.
     let sortedSignalKeys: [UInt64]
     let slotBySortedPosition: [Int]
+
+    /// The same ruleset under the version number the service gave it when storing it (a file's
+    /// `version:` is informational once rulesets are versioned in the database).
+    public func numbered(_ version: Int) -> Ruleset {
+        var copy = self
+        copy.version = version
+        return copy
+    }
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.

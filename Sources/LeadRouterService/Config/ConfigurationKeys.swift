@@ -44,7 +44,7 @@ struct ConfigurationKey: Sendable {
             c.logFormat = v
         },
         integer("metrics.port", "LEADROUTER_METRICS_PORT", 0...65535) { $0.metricsPort = $1 == 0 ? nil : $1 },
-    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys + insightKeys
+    ] + webhookKeys + ingestKeys + limitKeys + privacyKeys + insightKeys + rulesetKeys
 
     static func text(_ path: String, _ env: String, flag: String? = nil,
                      _ set: @escaping @Sendable (inout ServiceConfiguration, String) throws(ValueError) -> Void) -> ConfigurationKey {

@@ -47,10 +47,24 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var retention = RetentionSettings()
     /// `retention.context_ip`: what ingest stores of `context.ip` (truncate, drop, keep).
     public var contextIP = ContextIPPolicy.truncate
+    /// `rulesets.*`: how a node follows activations (docs/rulesets.md).
+    public var rulesets = RulesetSettings()
     /// Which keys were set, to what text, by which source (`leadrouter config print`).
     public var origins = SettingOrigins()
 
     /// All defaults (what an empty file gives).
+    public init() {}
+}
+
+/// The `rulesets:` section.
+public struct RulesetSettings: Sendable, Equatable {
+    /// Seconds between a node's own looks for another active version (NOTIFY is the fast path).
+    public var checkInterval = 1.0
+    /// Leads re-evaluated per second after an activation (per node running the sweeper).
+    public var reevaluationRate = 500
+    /// The share of leads whose routing a version's last backtest may move before activating it
+    /// needs `{"confirm": true}`.
+    public var confirmAbove = 0.1
     public init() {}
 }
 
