@@ -139,6 +139,7 @@ final class DriftWebhookTests: XCTestCase {
         let yaml = try String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8)
             + "\nkey_events:\n  requested_demo: 1h\n"
         let service = try TestService(test: self, rulesYAML: yaml) { $0.runDriftJobs = false }
+        try service.subscribeToEveryTopic()  // outbox rows are written only for subscribed topics
         let drift = service.app.drift
         func announced() throws -> Int { try service.count("SELECT count(*) FROM outbox WHERE topic = 'drift.detected'") }
 
