@@ -106,6 +106,7 @@ enum DecisionJSON {
         if let v = a.movedFrom { w.member("moved_from", first: &first); w.string(v) }
         if let v = a.ownerId { w.member("owner_id", first: &first); w.string(v) }
         if let v = a.queue { w.member("queue", first: &first); w.string(v) }
+        if let v = a.script { w.member("script", first: &first); w.string(v) }
         w.member("segment", first: &first); w.string(a.segment)
         if let v = a.sequence { w.member("sequence", first: &first); w.string(v) }
         if let skipped = a.skipped {
@@ -128,18 +129,35 @@ enum DecisionJSON {
         var keys = Array(e.segments.keys)
         if e.score != nil { keys.append("score") }
         if e.status != nil { keys.append("status") }
+        if !e.actions.isEmpty { keys.append("actions") }
         w.byte(UInt8(ascii: "{"))
         for (i, key) in JSONWriter.sortedKeys(keys).enumerated() {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.key(key)
             if let segment = e.segments[key] {
                 write(segment, into: &w)
+            } else if key == "actions" {
+                w.array(e.actions) { w, a in write(a, into: &w) }
             } else if key == "status", let status = e.status {
                 write(status, into: &w)
             } else if let score = e.score {
                 write(score, into: &w)
             }
         }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ a: ActionExplanation, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        w.member("channel", first: &first); w.string(a.channel)
+        if let v = a.choice { w.member("choice", first: &first); w.int(v) }
+        w.member("field", first: &first); w.string(a.field)
+        if let v = a.missing { w.member("missing", first: &first); w.stringArray(v) }
+        if let v = a.rule { w.member("rule", first: &first); w.string(v) }
+        w.member("segment", first: &first); w.string(a.segment)
+        if let v = a.template { w.member("template", first: &first); w.string(v) }
+        if let v = a.value { w.member("value", first: &first); w.string(v) }
         w.byte(UInt8(ascii: "}"))
     }
 

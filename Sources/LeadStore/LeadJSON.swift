@@ -31,4 +31,30 @@ enum LeadJSON {
         w.object(memberships) { w, v in w.timestamp(v) }
         return w.json
     }
+
+    /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}}`; NULL when
+    /// there is nothing to keep.
+    static func actionState(_ s: LeadState) -> PostgresJSON? {
+        guard !s.interest.isEmpty else { return nil }
+        var w = JSONWriter(capacity: 256)
+        w.fixedObject { w, first in
+            w.member("interest", first: &first)
+            w.fixedObject { w, f in
+                if let at = s.interest.at { w.member("at", first: &f); w.timestamp(at) }
+                w.member("categories", first: &f); w.object(s.interest.categories) { w, v in w.number(v) }
+                w.member("products", first: &f); w.object(s.interest.products) { w, v in w.number(v) }
+            }
+        }
+        return w.json
+    }
+
+    /// The interest part of a stored `action_state`.
+    static func interest(from state: [String: Value]) -> InterestState {
+        guard case .object(let i)? = state["interest"] else { return InterestState() }
+        func counts(_ key: String) -> [String: Double] {
+            guard case .object(let m)? = i[key] else { return [:] }
+            return m.compactMapValues { if case .number(let n) = $0 { return n } else { return nil } }
+        }
+        return InterestState(at: i["at"]?.stringValue.flatMap(Timestamp.parse), categories: counts("categories"), products: counts("products"))
+    }
 }

@@ -27,7 +27,7 @@ public struct LeadRecord: Sendable {
         case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
         case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
         case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
-        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq, actionState
 
         /// The column's SQL name (snake case of the case name).
         var name: String {
@@ -81,6 +81,9 @@ public struct LeadRecord: Sendable {
         }
         if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
             s.signals = try SignalState(decoding: Array(bytes))
+        }
+        if let json = try row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
+            s.interest = try LeadJSON.interest(from: Self.object(json))
         }
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)

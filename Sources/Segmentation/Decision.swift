@@ -119,11 +119,13 @@ public struct Action: Codable, Sendable, Equatable {
     public var skipped: [AssignmentSkip]?
     /// The queue the lead's open item was in before this route moved it; set by the service.
     public var movedFrom: String?
+    /// Sales call script (`route.sales.script`).
+    public var script: String?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
         case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
-        case movedFrom = "moved_from"
+        case movedFrom = "moved_from", script
     }
 }
 

@@ -76,6 +76,10 @@ public struct Engine: Sendable {
         // state in place, so `next_evaluation_at` reads it without another copy.
         env.lead.stage = settled.stage
         env.lead.band = settled.band
+        // Actions read the settled lead (and the event, for choices that look at it).
+        var actionNotes: [ActionExplanation] = []
+        let actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
+        explanation.actions = actionNotes
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
         env.lead.signals = rs.storedSignals(env.series)
@@ -91,7 +95,7 @@ public struct Engine: Sendable {
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,
             segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
             primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
-            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, members: env.members, now: nowMs),
+            score: round3(lead.score), band: settled.band, actions: actions,
             suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
         return Evaluation(newState: lead, decision: decision)
@@ -237,6 +241,11 @@ public struct Engine: Sendable {
             } else {
                 env.series[slot].insert(ev.at)
             }
+        }
+        if let spec = ruleset.interest, ev.type == spec.event {
+            env.lead.interest.record(category: InterestSpec.key(ev.properties[spec.categoryProperty]),
+                                     product: InterestSpec.key(ev.properties[spec.productProperty]),
+                                     occurredAt: ev.at, now: env.now, spec: spec)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {
             let touch = LeadState.Touch(channel: src.channel, at: at)

@@ -78,6 +78,8 @@ public struct LeadState: Sendable, Equatable, Codable {
     public var firstSeen: Timestamp?
     /// Latest event time seen.
     public var lastEventAt: Timestamp?
+    /// Decayed product-view counts per category and product (`lead.interest.*`).
+    public var interest: InterestState = InterestState()
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
@@ -128,12 +130,13 @@ public struct LeadState: Sendable, Equatable, Codable {
         signals = try c.decodeIfPresent(SignalState.self, forKey: .signals) ?? SignalState()
         firstSeen = try c.decodeIfPresent(Timestamp.self, forKey: .firstSeen)
         lastEventAt = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventAt)
+        interest = try c.decodeIfPresent(InterestState.self, forKey: .interest) ?? InterestState()
     }
 
     enum CodingKeys: String, CodingKey {
         case email, userId = "user_id", country, region, shipToRegion = "ship_to_region", company, traits
         case stage, status, statusAt = "status_at", customer, score, scoreAt = "score_at", scoreParts = "score_parts"
         case band, memberships, firstSource = "first_source", lastSource = "last_source", signals
-        case firstSeen = "first_seen", lastEventAt = "last_event_at"
+        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest
     }
 }

@@ -51,7 +51,7 @@ extension RulesetLoader {
             deps += c.dependencies
             if exit == nil { ok = false }
         }
-        let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
+        let route = f["route"].map { loadRoute($0, teams: teams, c) } ?? Route(email: nil, ads: nil, sales: nil)
         guard ok, let enter else { return (nil, [], nameNode) }
         warnSuspicious(segName, enter, exit)
         if let en = f["enter"], let ex = f["exit"] { warnHysteresisTrap(segName, en, ex) }
@@ -104,39 +104,53 @@ extension RulesetLoader {
         return [n]
     }
 
-    private func loadRoute(_ n: Node, teams: [String: Team]) -> Route {
+    private func loadRoute(_ n: Node, teams: [String: Team], _ c: ExprCompiler) -> Route {
         guard let m = y.mapping(n, "`route`", allowed: RulesetLoader.channels) else { return Route(email: nil, ads: nil, sales: nil) }
         var email: EmailRoute?, ads: AdsRoute?, sales: SalesRoute?
+        var dynamic: [DynamicField] = []
+        // A field as text: plain, or the first value of a template/choices (then filled per decision).
+        func field(_ channel: String, _ name: String, _ v: Node?, templates: Bool = true,
+                   check: (String, Node) -> Void = { _, _ in }) -> String? {
+            guard let v else { return nil }
+            switch actionField(v, "`\(name)`", templates: templates, c, check: check) {
+            case .plain(let s)?: return s
+            case .dynamic(let t, let display)?:
+                dynamic.append(DynamicField(channel: channel, field: name, text: t))
+                return display
+            case nil: return nil
+            }
+        }
         for (key, _, v) in m {
             switch key {
             case "email":
                 guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"]) else { continue }
-                if let s = em.first(where: { $0.key == "sequence" }).flatMap({ y.string($0.value, "`sequence`") }) {
+                let f = Dictionary(em.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                if let s = field("email", "sequence", f["sequence"]) {
                     email = EmailRoute(sequence: s)
-                } else { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
+                } else if f["sequence"] == nil { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
             case "ads":
                 guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"]) else { continue }
                 let f = Dictionary(am.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                if let a = f["audience"].flatMap({ y.string($0, "`audience`") }) {
-                    ads = AdsRoute(audience: a, landingPage: f["landing_page"].flatMap { y.string($0, "`landing_page`") })
-                } else { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
+                if let a = field("ads", "audience", f["audience"]) {
+                    ads = AdsRoute(audience: a, landingPage: field("ads", "landing_page", f["landing_page"]))
+                } else if f["audience"] == nil { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
             default:
-                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla"]) else { continue }
+                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla", "script"]) else { continue }
                 let f = Dictionary(sm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                var team: String?
-                if let tn = f["team"], let t = y.string(tn, "`team`") {
+                let team = field("sales", "team", f["team"], templates: false) { t, tn in
                     if teams[t] == nil {
                         sink.error(y.loc(tn), "unknown team `\(t)`\(didYouMean(t, teams.keys.sorted())); define it under `teams:`")
                     }
-                    team = t
                 }
                 let sla = f["sla"].flatMap { y.duration($0, "`sla`") }
-                if let q = f["queue"].flatMap({ y.string($0, "`queue`") }) {
-                    sales = SalesRoute(queue: q, team: team, sla: sla)
-                } else { sink.error(y.loc(v), "`route.sales` needs a `queue`") }
+                if let q = field("sales", "queue", f["queue"], templates: false) {
+                    sales = SalesRoute(queue: q, team: team, sla: sla, script: field("sales", "script", f["script"]))
+                } else if f["queue"] == nil { sink.error(y.loc(v), "`route.sales` needs a `queue`") }
             }
         }
-        return Route(email: email, ads: ads, sales: sales)
+        var route = Route(email: email, ads: ads, sales: sales)
+        route.dynamic = dynamic
+        return route
     }
 }
 

@@ -45,6 +45,9 @@ public struct Ruleset: Sendable {
     /// state with exactly these keys maps to slots without a lookup.
     let sortedSignalKeys: [UInt64]
     let slotBySortedPosition: [Int]
+    /// How `lead.interest` counts product views; nil when no rule or template reads it and the
+    /// ruleset has no `interest:` section (then nothing is counted).
+    public var interest: InterestSpec? = nil
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.
@@ -204,6 +207,8 @@ public struct Route: Sendable {
     public let ads: AdsRoute?
     /// Sales queue.
     public let sales: SalesRoute?
+    /// Fields written as templates or choices, filled in at each decision (in file order).
+    public var dynamic: [DynamicField] = []
 }
 
 /// `route.email`.
@@ -228,6 +233,8 @@ public struct SalesRoute: Sendable {
     public let team: String?
     /// Time to first touch; `sla_due_at = now + sla`.
     public let sla: Duration?
+    /// Call script for the rep (usually chosen by how the lead arrived).
+    public var script: String? = nil
 }
 
 /// A ruleset that loaded, with its warnings (suspicious but valid rules).

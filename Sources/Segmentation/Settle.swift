@@ -29,36 +29,65 @@ struct Settled {
 
     /// The primary segment's route as actions, then, for the channels of `routing.all_segments`,
     /// the routes of the other current segments (highest priority first, ties by name; an audience
-    /// or sequence already listed is not repeated) — minus suppressed channels.
-    func actions(_ rs: Ruleset, members: [Bool], now: Int64) -> [Action] {
+    /// or sequence already listed is not repeated) — minus suppressed channels. Templated and
+    /// chosen fields are filled from `env` (the settled lead) and explained in `notes`.
+    func actions(_ rs: Ruleset, members: [Bool], now: Int64, env: EvalEnv, notes: inout [ActionExplanation]) -> [Action] {
         guard let p = primary else { return [] }
         let plan = rs.plan
         let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        appendRoute(rs.segments[p], channels: ~blocked, now: now, into: &out)
+        appendRoute(rs.segments[p], channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
         let others = plan.allSegmentBits & ~blocked
         guard others != 0 else { return out }
         var rest = members.indices.filter { members[$0] && $0 != p }
         rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
-        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, into: &out) }
+        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, env: env, notes: &notes, into: &out) }
         return out
     }
 
     /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
     /// (with the same landing page) that an earlier segment already gave.
-    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, into out: inout [Action]) {
-        if let e = seg.route.email, channels & 1 != 0,
-           !out.contains(where: { $0.channel == "email" && $0.sequence == e.sequence }) {
-            out.append(Action(channel: "email", segment: seg.name, sequence: e.sequence))
+    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, env: EvalEnv,
+                             notes: inout [ActionExplanation], into out: inout [Action]) {
+        let route = seg.route
+        if let e = route.email, channels & 1 != 0 {
+            var a = Action(channel: "email", segment: seg.name, sequence: e.sequence)
+            if fill(&a, route, env, &notes), !out.contains(where: { $0.channel == "email" && $0.sequence == a.sequence }) { out.append(a) }
         }
-        if let a = seg.route.ads, channels & 2 != 0,
-           !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) {
-            out.append(Action(channel: "ads", segment: seg.name, audience: a.audience, landingPage: a.landingPage))
+        if let ads = route.ads, channels & 2 != 0 {
+            var a = Action(channel: "ads", segment: seg.name, audience: ads.audience, landingPage: ads.landingPage)
+            if fill(&a, route, env, &notes),
+               !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) { out.append(a) }
         }
-        if let s = seg.route.sales, channels & 4 != 0 {
-            out.append(Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
-                              slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) }))
+        if let s = route.sales, channels & 4 != 0 {
+            var a = Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
+                           slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) })
+            a.script = s.script
+            if fill(&a, route, env, &notes) { out.append(a) }
         }
+    }
+
+    /// Fills the action's templated and chosen fields; false when a field the action cannot do
+    /// without (sequence, audience, queue) had no choice that held — the segment then gives no
+    /// action on that channel.
+    private func fill(_ a: inout Action, _ route: Route, _ env: EvalEnv, _ notes: inout [ActionExplanation]) -> Bool {
+        guard !route.dynamic.isEmpty else { return true }
+        var complete = true
+        for d in route.dynamic where d.channel == a.channel {
+            var note = ActionExplanation(channel: a.channel, segment: a.segment, field: d.field)
+            let value = d.text.resolve(env, urlEncoded: DynamicField.urlLike.contains(d.field), into: &note)
+            notes.append(note)
+            switch d.field {
+            case "sequence": a.sequence = value
+            case "audience": a.audience = value
+            case "landing_page": a.landingPage = value
+            case "queue": a.queue = value
+            case "team": a.team = value
+            default: a.script = value
+            }
+            if value == nil, DynamicField.required.contains(d.field) { complete = false }
+        }
+        return complete
     }
 }
 

@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// Choices, templates, `lead.interest` and call scripts end to end over HTTP against PostgreSQL,
+/// with the sample ruleset: the interest counts survive between requests (they live on the lead
+/// row), the decision carries the filled fields and explains them, and the stored decision is
+/// the answer.
+final class ActionFieldIngestTests: XCTestCase {
+    var service: TestService!
+    var client: TestHTTPClient!
+    let start = Date(timeIntervalSince1970: 1_793_610_000)  // 2026-11-02T09:00:00Z
+
+    override func setUpWithError() throws {
+        service = try TestService(test: self, start: start)
+        client = try service.client()
+    }
+
+    func track(_ event: String, _ properties: [String: Any] = [:], after seconds: Double) throws -> [String: Any] {
+        service.clock.set(start.addingTimeInterval(seconds))
+        let body: [String: Any] = ["userId": "u-mia", "event": event, "properties": properties,
+                                   "timestamp": iso(service.clock.now), "messageId": UUID().uuidString]
+        let response = try client.json("POST", "/v1/events", key: service.ingestKey, body)
+        XCTAssertEqual(response.status, 200, response.text)
+        return response.json
+    }
+
+    func action(_ d: [String: Any], _ channel: String) -> [String: Any]? {
+        (d["actions"] as? [[String: Any]])?.first { $0["channel"] as? String == channel }
+    }
+
+    func notes(_ d: [String: Any]) -> [[String: Any]] { (d["explanation"] as? [String: Any])?["actions"] as? [[String: Any]] ?? [] }
+
+    func testLandingPageFollowsStoredInterestAndScriptFollowsArrival() throws {
+        _ = try track("Product Viewed", ["product_id": "pack-1", "category": "bags & packs"], after: 0)
+        _ = try track("Product Viewed", ["product_id": "pack-2", "category": "bags & packs"], after: 60)
+        // Only if the first two views were stored on the lead is "bags & packs" still on top.
+        var d = try track("Product Viewed", ["product_id": "trail-1", "category": "running-shoes"], after: 120)
+        XCTAssertEqual(d["primary_segment"] as? String, "consideration.mid-intent.browser")
+        XCTAssertEqual(action(d, "ads")?["landing_page"] as? String, "/c/bags%20%26%20packs")
+        XCTAssertEqual(action(d, "email")?["sequence"] as? String, "product-picks")
+        let landing = try XCTUnwrap(notes(d).first { $0["field"] as? String == "landing_page" })
+        XCTAssertEqual(landing["template"] as? String, "/c/{{ lead.interest.top_category }}")
+        let sequence = try XCTUnwrap(notes(d).first { $0["field"] as? String == "sequence" })
+        XCTAssertEqual(sequence["choice"] as? Int, 2)
+        XCTAssertEqual(sequence["rule"] as? String, #"lead.interest.top_category is "bags & packs", not "running-shoes" ✗; otherwise"#)
+
+        _ = try track("Webinar Attended", ["webinar": "fit-for-spring"], after: 180)
+        d = try track("Pricing Requested", [:], after: 240)
+        XCTAssertEqual(d["primary_segment"] as? String, "decision.high-intent.pricing")
+        XCTAssertEqual(action(d, "sales")?["script"] as? String, "webinar-follow-up")
+        let script = try XCTUnwrap(notes(d).first { $0["field"] as? String == "script" })
+        XCTAssertEqual(script["choice"] as? Int, 2)
+
+        // The stored decision is the answer, script and explanation included.
+        let leadId = try XCTUnwrap(d["lead_id"] as? String)
+        let stored = try client.json("GET", "/v1/leads/\(leadId)/decisions?limit=1", key: service.readKey)
+        XCTAssertEqual(stored.status, 200, stored.text)
+        let latest = try XCTUnwrap((stored.json["data"] as? [[String: Any]])?.first)
+        XCTAssertEqual(action(latest, "sales")?["script"] as? String, "webinar-follow-up")
+        XCTAssertEqual(notes(latest).count, notes(d).count)
+    }
+}
