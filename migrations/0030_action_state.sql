@@ -1,6 +1,7 @@
 -- Issue 20: state that actions need, kept on the lead row beside the signal state. Today
 -- `{"interest": {"at": …, "categories": {…}, "products": {…}}}`: decayed product-view counts
--- per category and product for `lead.interest.*` (at most 16 of each). NULL means empty, so
+-- per category and product for `lead.interest.*` (at most 16 of each), and `"timezone"`, the
+-- latest `context.timezone`, in which `send_at` is computed. NULL means empty, so
 -- adding the column is a catalogue change (no table rewrite) and rows written before read as
 -- leads that viewed nothing yet.
 ALTER TABLE leads ADD COLUMN action_state jsonb;

@@ -108,6 +108,7 @@ enum DecisionJSON {
         if let v = a.queue { w.member("queue", first: &first); w.string(v) }
         if let v = a.script { w.member("script", first: &first); w.string(v) }
         w.member("segment", first: &first); w.string(a.segment)
+        if let v = a.sendAt { w.member("send_at", first: &first); w.timestamp(v) }
         if let v = a.sequence { w.member("sequence", first: &first); w.string(v) }
         if let skipped = a.skipped {
             w.member("skipped", first: &first)

@@ -32,18 +32,21 @@ enum LeadJSON {
         return w.json
     }
 
-    /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}}`; NULL when
-    /// there is nothing to keep.
+    /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}, "timezone": …}`;
+    /// NULL when there is nothing to keep.
     static func actionState(_ s: LeadState) -> PostgresJSON? {
-        guard !s.interest.isEmpty else { return nil }
+        guard !s.interest.isEmpty || s.timezone != nil else { return nil }
         var w = JSONWriter(capacity: 256)
         w.fixedObject { w, first in
-            w.member("interest", first: &first)
-            w.fixedObject { w, f in
-                if let at = s.interest.at { w.member("at", first: &f); w.timestamp(at) }
-                w.member("categories", first: &f); w.object(s.interest.categories) { w, v in w.number(v) }
-                w.member("products", first: &f); w.object(s.interest.products) { w, v in w.number(v) }
+            if !s.interest.isEmpty {
+                w.member("interest", first: &first)
+                w.fixedObject { w, f in
+                    if let at = s.interest.at { w.member("at", first: &f); w.timestamp(at) }
+                    w.member("categories", first: &f); w.object(s.interest.categories) { w, v in w.number(v) }
+                    w.member("products", first: &f); w.object(s.interest.products) { w, v in w.number(v) }
+                }
             }
+            if let tz = s.timezone { w.member("timezone", first: &first); w.string(tz) }
         }
         return w.json
     }

@@ -83,7 +83,9 @@ public struct LeadRecord: Sendable {
             s.signals = try SignalState(decoding: Array(bytes))
         }
         if let json = try row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
-            s.interest = try LeadJSON.interest(from: Self.object(json))
+            let state = try Self.object(json)
+            s.interest = LeadJSON.interest(from: state)
+            s.timezone = state["timezone"]?.stringValue
         }
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)

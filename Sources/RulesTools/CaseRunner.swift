@@ -91,6 +91,7 @@ public struct CaseRunner: Sendable {
             ("landing_page", action.landingPage), ("queue", action.queue), ("team", action.team),
             ("owner_id", action.ownerId), ("sla_due_at", action.slaDueAt?.description),
             ("assigned_by", action.assignedBy), ("script", action.script),
+            ("send_at", action.sendAt?.description),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

@@ -231,6 +231,7 @@ public struct Engine: Sendable {
     /// Event effects before rules are settled: profile times, signals, source, status, score points.
     private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv, status change: inout StatusExplanation?) -> [ScoreRuleApplication] {
         let at = Timestamp(milliseconds: ev.at)
+        if ev.context["timezone"] != nil { LeadZone.remember(ev, in: &env.lead) }
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
         let plan = ruleset.plan

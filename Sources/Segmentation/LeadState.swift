@@ -80,6 +80,8 @@ public struct LeadState: Sendable, Equatable, Codable {
     public var lastEventAt: Timestamp?
     /// Decayed product-view counts per category and product (`lead.interest.*`).
     public var interest: InterestState = InterestState()
+    /// The lead's IANA time zone, from the latest event's `context.timezone` (for `send_at`).
+    public var timezone: String?
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
@@ -131,12 +133,13 @@ public struct LeadState: Sendable, Equatable, Codable {
         firstSeen = try c.decodeIfPresent(Timestamp.self, forKey: .firstSeen)
         lastEventAt = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventAt)
         interest = try c.decodeIfPresent(InterestState.self, forKey: .interest) ?? InterestState()
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
     }
 
     enum CodingKeys: String, CodingKey {
         case email, userId = "user_id", country, region, shipToRegion = "ship_to_region", company, traits
         case stage, status, statusAt = "status_at", customer, score, scoreAt = "score_at", scoreParts = "score_parts"
         case band, memberships, firstSource = "first_source", lastSource = "last_source", signals
-        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest
+        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest, timezone
     }
 }

@@ -120,22 +120,24 @@ extension RulesetLoader {
             case nil: return nil
             }
         }
+        var timing: [String: SendTiming] = [:]
         for (key, _, v) in m {
+            if case .mapping(let fields) = v { timing[key] = sendTiming(key, fields) }
             switch key {
             case "email":
-                guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"]) else { continue }
+                guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"] + RulesetLoader.timingKeys) else { continue }
                 let f = Dictionary(em.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 if let s = field("email", "sequence", f["sequence"]) {
                     email = EmailRoute(sequence: s)
                 } else if f["sequence"] == nil { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
             case "ads":
-                guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"]) else { continue }
+                guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"] + RulesetLoader.timingKeys) else { continue }
                 let f = Dictionary(am.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 if let a = field("ads", "audience", f["audience"]) {
                     ads = AdsRoute(audience: a, landingPage: field("ads", "landing_page", f["landing_page"]))
                 } else if f["audience"] == nil { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
             default:
-                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla", "script"]) else { continue }
+                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla", "script"] + RulesetLoader.timingKeys) else { continue }
                 let f = Dictionary(sm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 let team = field("sales", "team", f["team"], templates: false) { t, tn in
                     if teams[t] == nil {
@@ -150,7 +152,27 @@ extension RulesetLoader {
         }
         var route = Route(email: email, ads: ads, sales: sales)
         route.dynamic = dynamic
+        route.timing = timing
         return route
+    }
+
+    static let timingKeys = ["delay", "window"]
+
+    /// `delay` and `window` of one channel's action, if it has either.
+    private func sendTiming(_ channel: String, _ fields: Node.Mapping) -> SendTiming? {
+        let d = fields["delay"], w = fields["window"]
+        guard d != nil || w != nil else { return nil }
+        let delay = d.flatMap { y.duration($0, "`delay`") }
+        var window: (Int, Int)?
+        var text: String?
+        if let w, let s = y.string(w, "`window`") {
+            window = SendTiming.parseWindow(s)
+            text = s
+            if window == nil {
+                sink.error(y.loc(w), "`window` `\(s)` is not a time window: write HH:MM-HH:MM in the lead's local time, e.g. 09:00-19:00 (22:00-07:00 wraps past midnight)")
+            }
+        }
+        return SendTiming(delayMs: delay?.milliseconds ?? 0, window: window, windowText: window == nil ? nil : text)
     }
 }
 

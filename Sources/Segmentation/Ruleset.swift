@@ -209,6 +209,8 @@ public struct Route: Sendable {
     public let sales: SalesRoute?
     /// Fields written as templates or choices, filled in at each decision (in file order).
     public var dynamic: [DynamicField] = []
+    /// Channel → its `delay`/`window` (the action then carries `send_at`).
+    public var timing: [String: SendTiming] = [:]
 }
 
 /// `route.email`.

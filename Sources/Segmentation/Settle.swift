@@ -71,6 +71,16 @@ struct Settled {
     /// without (sequence, audience, queue) had no choice that held — the segment then gives no
     /// action on that channel.
     private func fill(_ a: inout Action, _ route: Route, _ env: EvalEnv, _ notes: inout [ActionExplanation]) -> Bool {
+        if !route.timing.isEmpty, let timing = route.timing[a.channel] {
+            let (zone, zoneText) = LeadZone.zone(env.lead)
+            let at = Timestamp(milliseconds: timing.sendAt(now: env.now, zone: zone))
+            a.sendAt = at
+            var note = ActionExplanation(channel: a.channel, segment: a.segment, field: "send_at")
+            note.value = at.description
+            note.rule = (timing.delayMs > 0 ? "now + \(Duration.format(timing.delayMs))" : "now")
+                + (timing.windowText.map { ", inside \($0)" } ?? "") + " in \(zoneText)"
+            notes.append(note)
+        }
         guard !route.dynamic.isEmpty else { return true }
         var complete = true
         for d in route.dynamic where d.channel == a.channel {

@@ -15,9 +15,9 @@ final class ActionFieldIngestTests: XCTestCase {
         client = try service.client()
     }
 
-    func track(_ event: String, _ properties: [String: Any] = [:], after seconds: Double) throws -> [String: Any] {
+    func track(_ event: String, _ properties: [String: Any] = [:], context: [String: Any] = [:], after seconds: Double) throws -> [String: Any] {
         service.clock.set(start.addingTimeInterval(seconds))
-        let body: [String: Any] = ["userId": "u-mia", "event": event, "properties": properties,
+        let body: [String: Any] = ["userId": "u-mia", "event": event, "properties": properties, "context": context,
                                    "timestamp": iso(service.clock.now), "messageId": UUID().uuidString]
         let response = try client.json("POST", "/v1/events", key: service.ingestKey, body)
         XCTAssertEqual(response.status, 200, response.text)
@@ -58,5 +58,23 @@ final class ActionFieldIngestTests: XCTestCase {
         let latest = try XCTUnwrap((stored.json["data"] as? [[String: Any]])?.first)
         XCTAssertEqual(action(latest, "sales")?["script"] as? String, "webinar-follow-up")
         XCTAssertEqual(notes(latest).count, notes(d).count)
+    }
+
+    /// The browser's `context.timezone` is kept on the lead row: the reminder the sweeper decides
+    /// an hour later (a decision without event) is timed in Los Angeles, not UTC.
+    func testSendAtUsesTheZoneKeptOnTheLead() throws {
+        // 09:00Z is 01:00 in Los Angeles (PST, UTC−8, the day after daylight-saving time ended).
+        let first = try track("Product Added", ["product_id": "trail-1", "price": 120, "quantity": 1],
+                              context: ["timezone": "America/Los_Angeles"], after: 0)
+        let leadId = try XCTUnwrap(first["lead_id"] as? String)
+        service.clock.set(start.addingTimeInterval(3_600))
+        try service.app.sweeper.sweepDue()
+        let response = try client.json("GET", "/v1/leads/\(leadId)/decisions?limit=1", key: service.readKey)
+        XCTAssertEqual(response.status, 200, response.text)
+        let d = try XCTUnwrap((response.json["data"] as? [[String: Any]])?.first)
+        XCTAssertEqual((d["segments"] as? [String: Any])?["entered"] as? [String], ["decision.high-intent.cart"])
+        XCTAssertEqual(action(d, "email")?["send_at"] as? String, "2026-11-02T16:00:00.000Z")   // 08:00 PST
+        let note = try XCTUnwrap(notes(d).first { $0["field"] as? String == "send_at" })
+        XCTAssertEqual(note["rule"] as? String, "now, inside 08:00-21:00 in America/Los_Angeles (context.timezone)")
     }
 }

@@ -190,7 +190,7 @@ final class ActionFieldTests: XCTestCase {
         XCTAssertEqual(errors("    route: { email: { sequence: [] } }"),
                        ["r.yaml:7:33: `sequence` has an empty list of choices: write `[ { when: '…', value: … }, { value: … } ]`"])
         XCTAssertEqual(errors("    route: { sales: { queue: q, scrpt: a } }"),
-                       ["r.yaml:7:33: unknown key `scrpt` in `route.sales` (did you mean `script`?); allowed: queue, team, sla, script"])
+                       ["r.yaml:7:33: unknown key `scrpt` in `route.sales` (did you mean `script`?); allowed: queue, team, sla, script, delay, window"])
     }
 
     func testCheckErrorsOfInterest() {
