@@ -68,7 +68,7 @@ enum LeadZone {
         if let name = lead.timezone, let tz = TimeZone(identifier: name) {
             return (tz, "\(name) (context.timezone)")
         }
-        if let country = lead.country, let name = countryZones[country.uppercased()], let tz = zones[name] {
+        if let country = lead.country, let name = TimeZoneCountries.mainZone(of: country.uppercased()), let tz = zones[name] {
             return (tz, "\(name) (country \(country.uppercased()))")
         }
         return (utc, "UTC")
@@ -83,21 +83,8 @@ enum LeadZone {
     }
 
     static let utc = TimeZone(identifier: "UTC")!
-    /// Each country's zone loaded once.
-    static let zones: [String: TimeZone] = Dictionary(uniqueKeysWithValues: Set(countryZones.values).compactMap { name in
+    /// Each country's main zone, loaded once.
+    static let zones: [String: TimeZone] = Dictionary(uniqueKeysWithValues: Set(TimeZoneCountries.mainZones.values).compactMap { name in
         TimeZone(identifier: name).map { (name, $0) }
     })
-
-    /// The zone most of a country's people live in (ISO 3166 alpha-2 → IANA).
-    static let countryZones: [String: String] = [
-        "AT": "Europe/Vienna", "AU": "Australia/Sydney", "BE": "Europe/Brussels", "BR": "America/Sao_Paulo",
-        "CA": "America/Toronto", "CH": "Europe/Zurich", "CN": "Asia/Shanghai", "CZ": "Europe/Prague",
-        "DE": "Europe/Berlin", "DK": "Europe/Copenhagen", "ES": "Europe/Madrid", "FI": "Europe/Helsinki",
-        "FR": "Europe/Paris", "GB": "Europe/London", "GR": "Europe/Athens", "HU": "Europe/Budapest",
-        "IE": "Europe/Dublin", "IN": "Asia/Kolkata", "IT": "Europe/Rome", "JP": "Asia/Tokyo",
-        "KR": "Asia/Seoul", "MX": "America/Mexico_City", "NL": "Europe/Amsterdam", "NO": "Europe/Oslo",
-        "NZ": "Pacific/Auckland", "PL": "Europe/Warsaw", "PT": "Europe/Lisbon", "RO": "Europe/Bucharest",
-        "SE": "Europe/Stockholm", "SG": "Asia/Singapore", "TR": "Europe/Istanbul", "UA": "Europe/Kyiv",
-        "US": "America/New_York", "ZA": "Africa/Johannesburg",
-    ]
 }
