@@ -100,6 +100,7 @@ enum DecisionJSON {
         w.byte(UInt8(ascii: "{"))
         if let v = a.assignedBy { w.member("assigned_by", first: &first); w.string(v) }
         if let v = a.audience { w.member("audience", first: &first); w.string(v) }
+        if let v = a.band { w.member("band", first: &first); w.string(v) }
         w.member("channel", first: &first); w.string(a.channel)
         if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
         if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }

@@ -123,11 +123,13 @@ public struct Action: Codable, Sendable, Equatable {
     public var script: String?
     /// When to send, from the route's `delay`/`window` in the lead's time zone.
     public var sendAt: Timestamp?
+    /// The score band whose `route` gave this action (for a channel the primary segment does not route).
+    public var band: String?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
         case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
-        case movedFrom = "moved_from", script, sendAt = "send_at"
+        case movedFrom = "moved_from", script, sendAt = "send_at", band
     }
 }
 

@@ -104,7 +104,7 @@ extension RulesetLoader {
         return [n]
     }
 
-    private func loadRoute(_ n: Node, teams: [String: Team], _ c: ExprCompiler) -> Route {
+    func loadRoute(_ n: Node, teams: [String: Team], _ c: ExprCompiler) -> Route {
         guard let m = y.mapping(n, "`route`", allowed: RulesetLoader.channels) else { return Route(email: nil, ads: nil, sales: nil) }
         var email: EmailRoute?, ads: AdsRoute?, sales: SalesRoute?
         var dynamic: [DynamicField] = []

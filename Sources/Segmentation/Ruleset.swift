@@ -119,6 +119,8 @@ public struct Band: Sendable {
     public let below: Double?
     /// Action name, e.g. `route_to_sales`; reported as the decision's `band`.
     public let action: String
+    /// Routes for the channels the primary segment's route does not set (`route:` of the band).
+    public var route: Route? = nil
 }
 
 extension Ruleset {

@@ -16,6 +16,8 @@ struct Settled {
     var changes: [(Int, String)]
     var primary: Int?
     var band: String?
+    /// Index of the band in `scoring.bands` (-1: none).
+    var bandIndex: Int = -1
     var suppressed: [SuppressedAction]
     var outcome: Outcome
 
@@ -36,31 +38,38 @@ struct Settled {
         let plan = rs.plan
         let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        appendRoute(rs.segments[p], channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
+        let primarySegment = rs.segments[p]
+        appendRoute(primarySegment.name, primarySegment.route, channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
+        if bandIndex >= 0, let route = rs.scoring.bands[bandIndex].route {
+            // The band's route fills the channels the primary segment's route leaves open.
+            let open = plan.bandRouteBits[bandIndex] & ~plan.segments[p].channelBits & ~blocked
+            let first = out.count
+            if open != 0 { appendRoute(primarySegment.name, route, channels: open, now: now, env: env, notes: &notes, into: &out) }
+            for k in first..<out.count { out[k].band = rs.scoring.bands[bandIndex].action }
+        }
         let others = plan.allSegmentBits & ~blocked
         guard others != 0 else { return out }
         var rest = members.indices.filter { members[$0] && $0 != p }
         rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
-        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, env: env, notes: &notes, into: &out) }
+        for i in rest { appendRoute(rs.segments[i].name, rs.segments[i].route, channels: others, now: now, env: env, notes: &notes, into: &out) }
         return out
     }
 
     /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
     /// (with the same landing page) that an earlier segment already gave.
-    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, env: EvalEnv,
+    private func appendRoute(_ segment: String, _ route: Route, channels: UInt8, now: Int64, env: EvalEnv,
                              notes: inout [ActionExplanation], into out: inout [Action]) {
-        let route = seg.route
         if let e = route.email, channels & 1 != 0 {
-            var a = Action(channel: "email", segment: seg.name, sequence: e.sequence)
+            var a = Action(channel: "email", segment: segment, sequence: e.sequence)
             if fill(&a, route, env, &notes), !out.contains(where: { $0.channel == "email" && $0.sequence == a.sequence }) { out.append(a) }
         }
         if let ads = route.ads, channels & 2 != 0 {
-            var a = Action(channel: "ads", segment: seg.name, audience: ads.audience, landingPage: ads.landingPage)
+            var a = Action(channel: "ads", segment: segment, audience: ads.audience, landingPage: ads.landingPage)
             if fill(&a, route, env, &notes),
                !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) { out.append(a) }
         }
         if let s = route.sales, channels & 4 != 0 {
-            var a = Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
+            var a = Action(channel: "sales", segment: segment, queue: s.queue, team: s.team,
                            slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) })
             a.script = s.script
             if fill(&a, route, env, &notes) { out.append(a) }
@@ -148,7 +157,7 @@ extension Engine {
         var suppressed: [SuppressedAction] = []
         var suppressedBits: UInt8 = 0
         if primary >= 0 {
-            let routed = plan.routedChannels(members: env.members, primary: primary)
+            let routed = plan.routedChannels(members: env.members, primary: primary, band: band)
             // One reason per channel: the first that holds (consent comes before `suppress:`).
             for k in plan.suppressFns.indices where routed & plan.suppressBits[k] & ~suppressedBits != 0 && plan.suppressFns[k].holds(env) {
                 if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
@@ -156,7 +165,7 @@ extension Engine {
             }
         }
         return Settled(stage: stage, changes: changes, primary: primary >= 0 ? primary : nil,
-                       band: band >= 0 ? plan.bandActions[band] : nil, suppressed: suppressed,
+                       band: band >= 0 ? plan.bandActions[band] : nil, bandIndex: band, suppressed: suppressed,
                        outcome: Outcome(stage: stageIndex >= 0 ? plan.stageID[stageIndex] : -1, members: env.members,
                                         primary: primary >= 0 ? primary : nil, band: band >= 0 ? plan.bandID[band] : -1,
                                         suppressed: suppressedBits))

@@ -77,4 +77,23 @@ final class ActionFieldIngestTests: XCTestCase {
         let note = try XCTUnwrap(notes(d).first { $0["field"] as? String == "send_at" })
         XCTAssertEqual(note["rule"] as? String, "now, inside 08:00-21:00 in America/Los_Angeles (context.timezone)")
     }
+
+    /// A checkout segment routes email and ads only; once the score reaches route_to_sales the
+    /// band's route hands the lead to sales: a queue item in the checkout segment, with an owner.
+    func testBandRouteQueuesTheLeadForSales() throws {
+        _ = try track("Product Viewed", ["product_id": "trail-1", "category": "running-shoes"], after: 0)
+        for k in 1...3 { _ = try track("Product Added", ["product_id": "trail-\(k)", "price": 100, "quantity": 1], after: Double(k) * 60) }
+        var d = try track("Checkout Started", ["value": 300], after: 240)
+        XCTAssertEqual(d["band"] as? String, "product_email_series")
+        XCTAssertNil(action(d, "sales"))
+        d = try track("Checkout Started", ["value": 300], after: 300)
+        XCTAssertEqual(d["primary_segment"] as? String, "decision.high-intent.checkout")
+        XCTAssertEqual(d["band"] as? String, "route_to_sales")
+        let sales = try XCTUnwrap(action(d, "sales"))
+        XCTAssertEqual(sales["band"] as? String, "route_to_sales")
+        XCTAssertEqual(sales["segment"] as? String, "decision.high-intent.checkout")
+        XCTAssertNotNil(sales["owner_id"] as? String)
+        let itemId = try XCTUnwrap(sales["item_id"] as? String)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE id = '\(itemId)' AND segment = 'decision.high-intent.checkout' AND state = 'open'"), 1)
+    }
 }

@@ -64,7 +64,7 @@ final class JSONWriterTests: XCTestCase {
                 action.queue = "q"; action.team = "t"; action.ownerId = "o"; action.slaDueAt = Timestamp(now)
                 action.assignedBy = "round_robin"; action.audience = "aud"; action.landingPage = "/lp"
                 action.itemId = UUID().uuidString.lowercased(); action.script = "call \"script\" \(i)"
-                action.sendAt = Timestamp(now.addingTimeInterval(7_200))
+                action.sendAt = Timestamp(now.addingTimeInterval(7_200)); action.band = "route_to_sales"
                 action.skipped = i % 3 == 0 ? [] : [AssignmentSkip(ownerId: "rep_\"a\"", step: "territory", reason: "at_capacity (25/25)"),
                                                     AssignmentSkip(ownerId: nil, step: "account", reason: "no account for example.com")]
                 evaluation.decision.actions.append(action)
@@ -103,7 +103,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)
         XCTAssertEqual(fields(action), ["channel", "segment", "sequence", "audience", "landingPage", "queue", "team", "ownerId",
-                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom", "script", "sendAt"])
+                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom", "script", "sendAt", "band"])
         let score = try XCTUnwrap(d.explanation.score)
         XCTAssertEqual(fields(score), ["previous", "previousAt", "decayed", "halfLife", "rules", "score", "band", "text"])
         XCTAssertEqual(fields(try XCTUnwrap(score.rules.first)), ["rule", "points", "added", "cap", "capped", "age", "text"])
