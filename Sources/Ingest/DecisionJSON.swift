@@ -87,6 +87,7 @@ enum DecisionJSON {
         w.member("suppressed", first: &first)
         w.array(d.suppressed) { w, s in
             w.fixedObject { w, f in
+                if let cap = s.cap { w.member("cap", first: &f); w.string(cap) }
                 w.member("channel", first: &f); w.string(s.channel)
                 w.member("reason", first: &f); w.string(s.reason)
             }

@@ -35,7 +35,7 @@ enum LeadJSON {
     /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}, "timezone": …}`;
     /// NULL when there is nothing to keep.
     static func actionState(_ s: LeadState) -> PostgresJSON? {
-        guard !s.interest.isEmpty || s.timezone != nil else { return nil }
+        guard !s.interest.isEmpty || s.timezone != nil || !s.sent.isEmpty else { return nil }
         var w = JSONWriter(capacity: 256)
         w.fixedObject { w, first in
             if !s.interest.isEmpty {
@@ -46,9 +46,30 @@ enum LeadJSON {
                     w.member("products", first: &f); w.object(s.interest.products) { w, v in w.number(v) }
                 }
             }
+            if !s.sent.isEmpty {
+                w.member("sent", first: &first)
+                w.object(s.sent) { w, log in
+                    w.fixedObject { w, f in
+                        w.member("carried", first: &f); w.stringArray(log.carried)
+                        w.member("times", first: &f); w.array(log.times) { w, t in w.int(Int(t)) }
+                    }
+                }
+            }
             if let tz = s.timezone { w.member("timezone", first: &first); w.string(tz) }
         }
         return w.json
+    }
+
+    /// The sent logs of a stored `action_state` (`caps:`).
+    static func sent(from state: [String: Value]) -> [String: SentLog] {
+        guard case .object(let channels)? = state["sent"] else { return [:] }
+        return channels.compactMapValues { v -> SentLog? in
+            guard case .object(let log) = v else { return nil }
+            var out = SentLog()
+            if case .array(let c)? = log["carried"] { out.carried = c.compactMap(\.stringValue) }
+            if case .array(let t)? = log["times"] { out.times = t.compactMap { if case .number(let n) = $0, n.isFinite, abs(n) < 1e15 { return Int64(n) } else { return nil } } }
+            return out
+        }
     }
 
     /// The interest part of a stored `action_state`.

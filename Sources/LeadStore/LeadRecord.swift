@@ -86,6 +86,7 @@ public struct LeadRecord: Sendable {
             let state = try Self.object(json)
             s.interest = LeadJSON.interest(from: state)
             s.timezone = state["timezone"]?.stringValue
+            s.sent = LeadJSON.sent(from: state)
         }
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)

@@ -156,6 +156,8 @@ public struct SuppressedAction: Codable, Sendable, Equatable {
     public var channel: String
     /// The suppress condition text, e.g. `lead.customer`.
     public var reason: String
+    /// For reason `frequency_cap`: the cap that fired, e.g. `max 3 per 7d`.
+    public var cap: String?
 
-    public init(channel: String, reason: String) { self.channel = channel; self.reason = reason }
+    public init(channel: String, reason: String, cap: String? = nil) { self.channel = channel; self.reason = reason; self.cap = cap }
 }

@@ -78,8 +78,10 @@ public struct Engine: Sendable {
         env.lead.band = settled.band
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
-        let actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
+        var actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
         explanation.actions = actionNotes
+        var suppressed = settled.suppressed
+        applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
         env.lead.signals = rs.storedSignals(env.series)
@@ -96,7 +98,7 @@ public struct Engine: Sendable {
             segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
             primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
             score: round3(lead.score), band: settled.band, actions: actions,
-            suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
+            suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
         return Evaluation(newState: lead, decision: decision)
     }

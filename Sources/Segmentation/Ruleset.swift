@@ -48,6 +48,8 @@ public struct Ruleset: Sendable {
     /// How `lead.interest` counts product views; nil when no rule or template reads it and the
     /// ruleset has no `interest:` section (then nothing is counted).
     public var interest: InterestSpec? = nil
+    /// Frequency caps (`caps:`) per channel, sorted by channel (decisions list them in a fixed order).
+    public var caps: [ChannelCaps] = []
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.

@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "interest"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "interest", "caps"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -112,6 +112,7 @@ final class RulesetLoader {
         let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])
+        let caps = loadCaps(section["caps"], c)
         var segments: [Segment] = []
         var deps: [[Int]] = []
         var nameNodes: [Node?] = []
@@ -143,7 +144,7 @@ final class RulesetLoader {
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey,
-            interest: interest)
+            interest: interest, caps: caps)
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

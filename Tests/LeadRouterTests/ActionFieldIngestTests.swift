@@ -96,4 +96,21 @@ final class ActionFieldIngestTests: XCTestCase {
         let itemId = try XCTUnwrap(sales["item_id"] as? String)
         XCTAssertEqual(try service.count("SELECT count(*) FROM queue_items WHERE id = '\(itemId)' AND segment = 'decision.high-intent.checkout' AND state = 'open'"), 1)
     }
+
+    /// The sample's email cap for nurture-only leads (3 new emails a day), over separate requests:
+    /// the sent log lives on the lead row, so the fourth new sequence of the day is capped.
+    func testEmailCapCountsSendsAcrossRequests() throws {
+        var d = try track("Guide Downloaded", ["topic": "skin-care-basics"], after: 0)
+        XCTAssertEqual(action(d, "email")?["sequence"] as? String, "education-series")
+        d = try track("Newsletter Subscribed", after: 3_600)
+        XCTAssertEqual(action(d, "email")?["sequence"] as? String, "newsletter-welcome")
+        for k in 0..<3 { d = try track("Product Viewed", ["product_id": "p\(k)", "category": "socks"], after: 7_200 + Double(k) * 600) }
+        XCTAssertEqual(action(d, "email")?["sequence"] as? String, "product-picks")
+        d = try track("Webinar Attended", after: 18_000)
+        XCTAssertEqual(d["primary_segment"] as? String, "consideration.mid-intent.webinar")
+        XCTAssertNil(action(d, "email"))
+        let capped = try XCTUnwrap((d["suppressed"] as? [[String: Any]])?.first { $0["reason"] as? String == "frequency_cap" })
+        XCTAssertEqual(capped["channel"] as? String, "email")
+        XCTAssertEqual(capped["cap"] as? String, #"max 3 per 1d when lead.band == "nurture_only""#)
+    }
 }

@@ -112,7 +112,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(try XCTUnwrap(segment.clauses.first)), ["clause", "holds", "event"])
         XCTAssertEqual(fields(try XCTUnwrap(segment.terms.first)), ["expression", "value"])
         let suppressed = try JSONDecoder().decode(SuppressedAction.self, from: Data(#"{"channel":"email","reason":"r"}"#.utf8))
-        XCTAssertEqual(fields(suppressed), ["channel", "reason"])
+        XCTAssertEqual(fields(suppressed), ["channel", "reason", "cap"])
         XCTAssertEqual(fields(d.explanation), ["segments", "score", "status", "actions"])
         // DecisionJSON.write(_: ActionExplanation) writes each of these.
         XCTAssertEqual(fields(ActionExplanation(channel: "sales", segment: "s", field: "script")),
