@@ -73,6 +73,7 @@ enum DecisionJSON {
         w.member("primary_segment", first: &first); w.optionalString(d.primarySegment)
         w.member("ruleset_version", first: &first); w.int(d.rulesetVersion)
         w.member("score", first: &first); w.number(d.score)
+        if let scores = d.segmentScores { w.member("segment_scores", first: &first); w.object(scores) { w, v in w.number(v) } }
         w.member("segments", first: &first)
         var inner = true
         w.byte(UInt8(ascii: "{"))

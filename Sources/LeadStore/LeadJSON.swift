@@ -35,7 +35,7 @@ enum LeadJSON {
     /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}, "timezone": …}`;
     /// NULL when there is nothing to keep.
     static func actionState(_ s: LeadState) -> PostgresJSON? {
-        guard !s.interest.isEmpty || s.timezone != nil || !s.sent.isEmpty else { return nil }
+        guard !s.interest.isEmpty || s.timezone != nil || !s.sent.isEmpty || !s.segmentScores.isEmpty else { return nil }
         var w = JSONWriter(capacity: 256)
         w.fixedObject { w, first in
             if !s.interest.isEmpty {
@@ -44,6 +44,16 @@ enum LeadJSON {
                     if let at = s.interest.at { w.member("at", first: &f); w.timestamp(at) }
                     w.member("categories", first: &f); w.object(s.interest.categories) { w, v in w.number(v) }
                     w.member("products", first: &f); w.object(s.interest.products) { w, v in w.number(v) }
+                }
+            }
+            if !s.segmentScores.isEmpty {
+                w.member("segment_scores", first: &first)
+                w.object(s.segmentScores) { w, v in
+                    w.fixedObject { w, f in
+                        w.member("at", first: &f); w.int(Int(v.at))
+                        w.member("parts", first: &f); w.object(v.parts) { w, p in w.number(p) }
+                        w.member("score", first: &f); w.number(v.score)
+                    }
                 }
             }
             if !s.sent.isEmpty {
@@ -69,6 +79,18 @@ enum LeadJSON {
             if case .array(let c)? = log["carried"] { out.carried = c.compactMap(\.stringValue) }
             if case .array(let t)? = log["times"] { out.times = t.compactMap { if case .number(let n) = $0, n.isFinite, abs(n) < 1e15 { return Int64(n) } else { return nil } } }
             return out
+        }
+    }
+
+    /// The segment scores of a stored `action_state`.
+    static func segmentScores(from state: [String: Value]) -> [String: SegmentScoreState] {
+        guard case .object(let segments)? = state["segment_scores"] else { return [:] }
+        return segments.compactMapValues { v -> SegmentScoreState? in
+            guard case .object(let s) = v, case .number(let score)? = s["score"], case .number(let at)? = s["at"],
+                  at.isFinite, abs(at) < 1e15 else { return nil }
+            var parts: [String: Double] = [:]
+            if case .object(let p)? = s["parts"] { parts = p.compactMapValues { if case .number(let n) = $0 { return n } else { return nil } } }
+            return SegmentScoreState(score: score, at: Int64(at), parts: parts)
         }
     }
 

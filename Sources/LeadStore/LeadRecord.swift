@@ -87,6 +87,7 @@ public struct LeadRecord: Sendable {
             s.interest = LeadJSON.interest(from: state)
             s.timezone = state["timezone"]?.stringValue
             s.sent = LeadJSON.sent(from: state)
+            s.segmentScores = LeadJSON.segmentScores(from: state)
         }
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)

@@ -87,7 +87,7 @@ extension Store {
             if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
             if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
             j.member("decision_seq", first: &f); j.int(save.decisionSeq)
-            if changed(\.interest) || changed(\.timezone) || changed(\.sent) {
+            if changed(\.interest) || changed(\.timezone) || changed(\.sent) || changed(\.segmentScores) {
                 if let state = LeadJSON.actionState(s) { j.member("action_state", first: &f); j.append(json: state) } else if save.stored != nil {
                     j.member("action_state_cleared", first: &f); j.bool(true)
                 }

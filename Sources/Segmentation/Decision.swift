@@ -40,6 +40,8 @@ public struct Decision: Codable, Sendable, Equatable {
     public var eventType: String?
     /// True when the event's name is neither an alias nor a known type (kept as-is; count it).
     public var unknownEventType: Bool
+    /// The lead's score in each current segment that has a `score:` (absent when the ruleset has none).
+    public var segmentScores: [String: Double]? = nil
 
     /// Entered, exited and current segment names.
     public struct SegmentChanges: Codable, Sendable, Equatable {
@@ -62,7 +64,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case leadId = "lead_id", eventId = "event_id", rulesetVersion = "ruleset_version", evaluatedAt = "evaluated_at"
         case segments, primarySegment = "primary_segment", stage, status, score, band, actions, suppressed, explanation
         case nextEvaluationAt = "next_evaluation_at", eventType = "event_type", unknownEventType = "unknown_event_type"
-        case sequence, occurredAt = "occurred_at"
+        case sequence, occurredAt = "occurred_at", segmentScores = "segment_scores"
     }
 
     /// Writes every key, with explicit nulls, so consumers see a stable shape.
@@ -86,6 +88,7 @@ public struct Decision: Codable, Sendable, Equatable {
         try c.encode(unknownEventType, forKey: .unknownEventType)
         try c.encode(sequence, forKey: .sequence)
         try c.encode(occurredAt, forKey: .occurredAt)
+        try c.encodeIfPresent(segmentScores, forKey: .segmentScores)
     }
 }
 

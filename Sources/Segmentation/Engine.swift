@@ -76,6 +76,7 @@ public struct Engine: Sendable {
         // state in place, so `next_evaluation_at` reads it without another copy.
         env.lead.stage = settled.stage
         env.lead.band = settled.band
+        applySegmentScores(env, changes: settled.changes, event: resolved)
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
         var actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
@@ -99,7 +100,8 @@ public struct Engine: Sendable {
             primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
             score: round3(lead.score), band: settled.band, actions: actions,
             suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
-            eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
+            eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false,
+            segmentScores: segmentScores(lead))
         return Evaluation(newState: lead, decision: decision)
     }
 

@@ -84,6 +84,8 @@ public struct LeadState: Sendable, Equatable, Codable {
     public var timezone: String?
     /// Channel → what was sent on it, for `caps:`.
     public var sent: [String: SentLog] = [:]
+    /// Segment → the member's score in it (`score:` of a segment).
+    public var segmentScores: [String: SegmentScoreState] = [:]
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
@@ -137,12 +139,13 @@ public struct LeadState: Sendable, Equatable, Codable {
         interest = try c.decodeIfPresent(InterestState.self, forKey: .interest) ?? InterestState()
         timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
         sent = try c.decodeIfPresent([String: SentLog].self, forKey: .sent) ?? [:]
+        segmentScores = try c.decodeIfPresent([String: SegmentScoreState].self, forKey: .segmentScores) ?? [:]
     }
 
     enum CodingKeys: String, CodingKey {
         case email, userId = "user_id", country, region, shipToRegion = "ship_to_region", company, traits
         case stage, status, statusAt = "status_at", customer, score, scoreAt = "score_at", scoreParts = "score_parts"
         case band, memberships, firstSource = "first_source", lastSource = "last_source", signals
-        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest, timezone, sent
+        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest, timezone, sent, segmentScores = "segment_scores"
     }
 }

@@ -2,7 +2,7 @@ import Yams
 
 /// Segments: names, rules, routes and the suspicious-rule warnings.
 extension RulesetLoader {
-    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route"]
+    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route", "score"]
 
     /// `<stage>.<intent>.<theme>`: three lower-case parts of letters, digits and inner hyphens.
     static func isValidSegmentName(_ s: String) -> Bool {
@@ -58,8 +58,15 @@ extension RulesetLoader {
         if route.email == nil, route.ads == nil, route.sales == nil {
             sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
         }
-        return (Segment(name: segName, description: description, owner: owner, priority: priority,
-                        enter: enter, exit: exit, route: route), deps, nameNode)
+        var segment = Segment(name: segName, description: description, owner: owner, priority: priority,
+                              enter: enter, exit: exit, route: route)
+        if let sn = f["score"] {
+            if case .mapping(let sm) = sn, let bands = sm["bands"] {
+                sink.error(y.loc(bands), "a segment's `score` has no `bands`: bands belong to the lead score (`scoring.bands`)")
+            }
+            segment.score = loadScoring(sn, teams: teams, c)
+        }
+        return (segment, deps, nameNode)
     }
 
     /// Warns about an `enter` that can never hold and an `exit` that holds whenever `enter` does

@@ -50,6 +50,8 @@ public struct Ruleset: Sendable {
     public var interest: InterestSpec? = nil
     /// Frequency caps (`caps:`) per channel, sorted by channel (decisions list them in a fixed order).
     public var caps: [ChannelCaps] = []
+    /// Indices of the segments with a `score:`.
+    public var scoredSegments: [Int] { segments.indices.filter { segments[$0].score != nil } }
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.
@@ -201,6 +203,8 @@ public struct Segment: Sendable {
     public let exit: Rule?
     /// Where members are routed.
     public let route: Route
+    /// The segment's own score of its members (`score:`; no bands), nil without one.
+    public var score: Scoring? = nil
 }
 
 /// A segment's routing.

@@ -113,4 +113,25 @@ final class ActionFieldIngestTests: XCTestCase {
         XCTAssertEqual(capped["channel"] as? String, "email")
         XCTAssertEqual(capped["cap"] as? String, #"max 3 per 1d when lead.band == "nurture_only""#)
     }
+
+    /// The comparer segment's own score over HTTP: the entering page view counts, a later one adds,
+    /// and the score is stored between requests.
+    func testSegmentScoreInTheDecision() throws {
+        for k in 0..<3 { _ = try track("Product Viewed", ["product_id": "p\(k)", "category": "socks"], after: Double(k) * 60) }
+        func page(_ path: String, after seconds: Double) throws -> [String: Any] {
+            service.clock.set(start.addingTimeInterval(seconds))
+            let body: [String: Any] = ["userId": "u-mia", "name": path, "properties": ["path": path],
+                                       "timestamp": iso(service.clock.now), "messageId": UUID().uuidString]
+            let response = try client.json("POST", "/v1/events", key: service.ingestKey, body.merging(["event": "page_viewed"]) { a, _ in a })
+            XCTAssertEqual(response.status, 200, response.text)
+            return response.json
+        }
+        var d = try page("/shipping", after: 300)
+        XCTAssertEqual(d["primary_segment"] as? String, "consideration.mid-intent.comparer")
+        var scores = try XCTUnwrap(d["segment_scores"] as? [String: Double])
+        XCTAssertEqual(scores, ["consideration.mid-intent.comparer": 10])
+        d = try page("/returns", after: 360)
+        scores = try XCTUnwrap(d["segment_scores"] as? [String: Double])
+        XCTAssertEqual(scores["consideration.mid-intent.comparer"] ?? 0, 20, accuracy: 0.01)
+    }
 }

@@ -99,7 +99,8 @@ final class JSONWriterTests: XCTestCase {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let d = engine.evaluate(state: state, event: Event(name: "Pricing Requested", occurredAt: now, messageId: "m"), now: now).decision
         XCTAssertEqual(fields(d), ["leadId", "eventId", "sequence", "occurredAt", "rulesetVersion", "evaluatedAt", "segments", "primarySegment", "stage", "status",
-                                   "score", "band", "actions", "suppressed", "explanation", "nextEvaluationAt", "eventType", "unknownEventType"])
+                                   "score", "band", "actions", "suppressed", "explanation", "nextEvaluationAt", "eventType", "unknownEventType",
+                                   "segmentScores"])
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)
         XCTAssertEqual(fields(action), ["channel", "segment", "sequence", "audience", "landingPage", "queue", "team", "ownerId",
