@@ -60,7 +60,7 @@ enum LeadJSON {
                 w.member("sent", first: &first)
                 w.object(s.sent) { w, log in
                     w.fixedObject { w, f in
-                        w.member("carried", first: &f); w.stringArray(log.carried)
+                        w.member("carried", first: &f); w.array(log.carried) { w, id in w.int(Int(id)) }
                         w.member("times", first: &f); w.array(log.times) { w, t in w.int(Int(t)) }
                     }
                 }
@@ -76,7 +76,7 @@ enum LeadJSON {
         return channels.compactMapValues { v -> SentLog? in
             guard case .object(let log) = v else { return nil }
             var out = SentLog()
-            if case .array(let c)? = log["carried"] { out.carried = c.compactMap(\.stringValue) }
+            if case .array(let c)? = log["carried"] { out.carried = c.compactMap { if case .number(let n) = $0, n.isFinite, abs(n) < 1e16 { return Int64(n) } else { return nil } } }
             if case .array(let t)? = log["times"] { out.times = t.compactMap { if case .number(let n) = $0, n.isFinite, abs(n) < 1e15 { return Int64(n) } else { return nil } } }
             return out
         }

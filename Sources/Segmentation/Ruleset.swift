@@ -50,8 +50,8 @@ public struct Ruleset: Sendable {
     public var interest: InterestSpec? = nil
     /// Frequency caps (`caps:`) per channel, sorted by channel (decisions list them in a fixed order).
     public var caps: [ChannelCaps] = []
-    /// Indices of the segments with a `score:`.
-    public var scoredSegments: [Int] { segments.indices.filter { segments[$0].score != nil } }
+    /// Indices of the segments with a `score:` (computed once at load: read on every evaluation).
+    public var scoredSegments: [Int] = []
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.

@@ -144,7 +144,7 @@ final class RulesetLoader {
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey,
-            interest: interest, caps: caps)
+            interest: interest, caps: caps, scoredSegments: segments.indices.filter { segments[$0].score != nil })
     }
 
     private func readsEvent(_ n: CNode) -> Bool {

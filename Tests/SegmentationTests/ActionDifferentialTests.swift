@@ -57,14 +57,14 @@ final class ActionDifferentialTests: XCTestCase {
     /// previous decision carried are not new; a new action over the first matching cap's `max` sends
     /// in `(now − per, now]` is left out (and not carried).
     struct ReferenceCaps {
-        var carried: [String: Set<String>] = [:]
+        var carried: [String: Set<Int64>] = [:]
         var sends: [String: [Int64]] = [:]
 
         mutating func apply(_ actions: [Action], band: String?, now: Int64, caps: [(channel: String, entries: [(band: String?, max: Int, per: Int64)])])
             -> (kept: [Action], capped: [String]) {
             var kept: [Action] = []
             var capped: [String] = []
-            var nowCarried: [String: Set<String>] = [:]
+            var nowCarried: [String: Set<Int64>] = [:]
             for a in actions {
                 guard let entries = caps.first(where: { $0.channel == a.channel })?.entries else { kept.append(a); continue }
                 let id = Engine.identity(a)
