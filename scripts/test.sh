@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
 ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
+# tzdata: the zone rules send_at is computed in (Foundation reads /usr/share/zoneinfo).
+ensure_packages tzdata
 # Headless Chromium and its WebDriver for the browser test (BrowserTests: lr.js and analytics.js
 # requests from another origin), driven by Selenium from PyPI.
 ensure_packages chromium chromium-driver

@@ -74,6 +74,7 @@ enum DecisionJSON {
         w.member("primary_segment", first: &first); w.optionalString(d.primarySegment)
         w.member("ruleset_version", first: &first); w.int(d.rulesetVersion)
         w.member("score", first: &first); w.number(d.score)
+        if let scores = d.segmentScores { w.member("segment_scores", first: &first); w.object(scores) { w, v in w.number(v) } }
         w.member("segments", first: &first)
         var inner = true
         w.byte(UInt8(ascii: "{"))
@@ -88,6 +89,7 @@ enum DecisionJSON {
         w.member("suppressed", first: &first)
         w.array(d.suppressed) { w, s in
             w.fixedObject { w, f in
+                if let cap = s.cap { w.member("cap", first: &f); w.string(cap) }
                 w.member("channel", first: &f); w.string(s.channel)
                 w.member("reason", first: &f); w.string(s.reason)
             }
@@ -101,13 +103,16 @@ enum DecisionJSON {
         w.byte(UInt8(ascii: "{"))
         if let v = a.assignedBy { w.member("assigned_by", first: &first); w.string(v) }
         if let v = a.audience { w.member("audience", first: &first); w.string(v) }
+        if let v = a.band { w.member("band", first: &first); w.string(v) }
         w.member("channel", first: &first); w.string(a.channel)
         if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
         if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }
         if let v = a.movedFrom { w.member("moved_from", first: &first); w.string(v) }
         if let v = a.ownerId { w.member("owner_id", first: &first); w.string(v) }
         if let v = a.queue { w.member("queue", first: &first); w.string(v) }
+        if let v = a.script { w.member("script", first: &first); w.string(v) }
         w.member("segment", first: &first); w.string(a.segment)
+        if let v = a.sendAt { w.member("send_at", first: &first); w.timestamp(v) }
         if let v = a.sequence { w.member("sequence", first: &first); w.string(v) }
         if let skipped = a.skipped {
             w.member("skipped", first: &first)
@@ -129,18 +134,35 @@ enum DecisionJSON {
         var keys = Array(e.segments.keys)
         if e.score != nil { keys.append("score") }
         if e.status != nil { keys.append("status") }
+        if !e.actions.isEmpty { keys.append("actions") }
         w.byte(UInt8(ascii: "{"))
         for (i, key) in JSONWriter.sortedKeys(keys).enumerated() {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.key(key)
             if let segment = e.segments[key] {
                 write(segment, into: &w)
+            } else if key == "actions" {
+                w.array(e.actions) { w, a in write(a, into: &w) }
             } else if key == "status", let status = e.status {
                 write(status, into: &w)
             } else if let score = e.score {
                 write(score, into: &w)
             }
         }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    static func write(_ a: ActionExplanation, into w: inout JSONWriter) {
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        w.member("channel", first: &first); w.string(a.channel)
+        if let v = a.choice { w.member("choice", first: &first); w.int(v) }
+        w.member("field", first: &first); w.string(a.field)
+        if let v = a.missing { w.member("missing", first: &first); w.stringArray(v) }
+        if let v = a.rule { w.member("rule", first: &first); w.string(v) }
+        w.member("segment", first: &first); w.string(a.segment)
+        if let v = a.template { w.member("template", first: &first); w.string(v) }
+        if let v = a.value { w.member("value", first: &first); w.string(v) }
         w.byte(UInt8(ascii: "}"))
     }
 

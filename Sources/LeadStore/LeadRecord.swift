@@ -27,7 +27,7 @@ public struct LeadRecord: Sendable {
         case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
         case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
         case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
-        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq, actionState
 
         /// The column's SQL name (snake case of the case name).
         var name: String {
@@ -81,6 +81,13 @@ public struct LeadRecord: Sendable {
         }
         if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
             s.signals = try SignalState(decoding: Array(bytes))
+        }
+        if let json = try row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
+            let state = try Self.object(json)
+            s.interest = LeadJSON.interest(from: state)
+            s.timezone = state["timezone"]?.stringValue
+            s.sent = LeadJSON.sent(from: state)
+            s.segmentScores = LeadJSON.segmentScores(from: state)
         }
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)

@@ -99,7 +99,9 @@ extension Store {
                 next_evaluation_at = CASE WHEN x.exact_schedule IS NOT TRUE
                                            AND l.next_evaluation_at <= coalesce(\(unsafeRaw: Self.at("x.next_evaluation_at")), 'infinity')
                                           THEN l.next_evaluation_at ELSE \(unsafeRaw: Self.at("x.next_evaluation_at")) END,
-                decision_seq = x.decision_seq, updated_at = now()
+                decision_seq = x.decision_seq,
+                action_state = CASE WHEN x.action_state_cleared THEN NULL ELSE coalesce(x.action_state, l.action_state) END,
+                updated_at = now()
             FROM jsonb_to_recordset(\(j.json)) AS x(\(unsafeRaw: Self.leadRowRecord))
             WHERE l.id = x.id
             """]

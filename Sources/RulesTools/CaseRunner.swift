@@ -90,7 +90,8 @@ public struct CaseRunner: Sendable {
             ("segment", action.segment), ("sequence", action.sequence), ("audience", action.audience),
             ("landing_page", action.landingPage), ("queue", action.queue), ("team", action.team),
             ("owner_id", action.ownerId), ("sla_due_at", action.slaDueAt?.description),
-            ("assigned_by", action.assignedBy),
+            ("assigned_by", action.assignedBy), ("script", action.script),
+            ("send_at", action.sendAt?.description), ("band", action.band),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

@@ -24,6 +24,7 @@ extension ExprCompiler {
         LeadField("status", .string, { e in .str(e.lead.status) }),
         LeadField("score", .number, { e in .num(e.lead.score) }),
         LeadField("customer", .bool, { e in .bool(e.lead.customer) }),
+        LeadField("band", .string, { e in e.lead.band.map(RV.str) ?? .null }),
         LeadField("first_seen", .timestamp, { e in e.lead.firstSeen.map { .ts($0.milliseconds) } ?? .null }),
         LeadField("company.domain", .string, { e in e.lead.company.domain.map(RV.str) ?? .null }),
         LeadField("company.size", .number, { e in e.lead.company.size.map(RV.num) ?? .null }),
@@ -32,7 +33,8 @@ extension ExprCompiler {
     ]
 
     static var fieldNames: [String] {
-        leadFields.map { "lead." + $0.name } + ["lead.traits.<name>", "event.type", "event.name",
+        leadFields.map { "lead." + $0.name } + ["lead.traits.<name>", "lead.interest.top_category", "lead.interest.top_product",
+            "lead.interest.categories.<name>", "event.type", "event.name",
             "event.properties.<name>", "event.context.<name>", "membership.age"]
     }
 
@@ -56,8 +58,13 @@ extension ExprCompiler {
                 let keys = Array(rest.dropFirst())
                 return CNode(kind: .path, type: .dynamic, text: text, eval: { env in RV(dig(env.lead.traits, keys)) })
             }
+            if rest.first == "interest" { return compileInterest(e, Array(rest.dropFirst()), unknown: unknown) }
             let name = rest.joined(separator: ".")
             guard let field = ExprCompiler.leadFields.first(where: { $0.name == name }) else { return unknown() }
+            if name == "band", scope.timeSensitive {
+                error(e.offset, "`lead.band` is decided after \(scope.name) is; compare `lead.score` with the band's limit instead (e.g. `lead.score >= 60`)")
+                return nil
+            }
             let node = CNode(kind: .path, type: field.type, text: text, eval: field.read)
             if name == "score" { timeUses.append((node, .score, e.offset)) }
             return node

@@ -40,6 +40,8 @@ public struct Decision: Codable, Sendable, Equatable {
     public var eventType: String?
     /// True when the event's name is neither an alias nor a known type (kept as-is; count it).
     public var unknownEventType: Bool
+    /// The lead's score in each current segment that has a `score:` (absent when the ruleset has none).
+    public var segmentScores: [String: Double]? = nil
 
     /// Entered, exited and current segment names.
     public struct SegmentChanges: Codable, Sendable, Equatable {
@@ -62,7 +64,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case leadId = "lead_id", eventId = "event_id", rulesetVersion = "ruleset_version", evaluatedAt = "evaluated_at"
         case segments, primarySegment = "primary_segment", stage, status, score, band, actions, suppressed, explanation
         case nextEvaluationAt = "next_evaluation_at", eventType = "event_type", unknownEventType = "unknown_event_type"
-        case sequence, occurredAt = "occurred_at"
+        case sequence, occurredAt = "occurred_at", segmentScores = "segment_scores"
     }
 
     /// Writes every key, with explicit nulls, so consumers see a stable shape.
@@ -86,6 +88,7 @@ public struct Decision: Codable, Sendable, Equatable {
         try c.encode(unknownEventType, forKey: .unknownEventType)
         try c.encode(sequence, forKey: .sequence)
         try c.encode(occurredAt, forKey: .occurredAt)
+        try c.encodeIfPresent(segmentScores, forKey: .segmentScores)
     }
 }
 
@@ -119,11 +122,17 @@ public struct Action: Codable, Sendable, Equatable {
     public var skipped: [AssignmentSkip]?
     /// The queue the lead's open item was in before this route moved it; set by the service.
     public var movedFrom: String?
+    /// Sales call script (`route.sales.script`).
+    public var script: String?
+    /// When to send, from the route's `delay`/`window` in the lead's time zone.
+    public var sendAt: Timestamp?
+    /// The score band whose `route` gave this action (for a channel the primary segment does not route).
+    public var band: String?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
         case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
-        case movedFrom = "moved_from"
+        case movedFrom = "moved_from", script, sendAt = "send_at", band
     }
 }
 
@@ -150,6 +159,8 @@ public struct SuppressedAction: Codable, Sendable, Equatable {
     public var channel: String
     /// The suppress condition text, e.g. `lead.customer`.
     public var reason: String
+    /// For reason `frequency_cap`: the cap that fired, e.g. `max 3 per 7d`.
+    public var cap: String?
 
-    public init(channel: String, reason: String) { self.channel = channel; self.reason = reason }
+    public init(channel: String, reason: String, cap: String? = nil) { self.channel = channel; self.reason = reason; self.cap = cap }
 }

@@ -86,6 +86,13 @@ public struct Engine: Sendable {
         env.lead.stage = settled.stage
         env.lead.band = settled.band
         let goals = rs.hasGoals ? goalsReached(env, enteredBefore: enteredBefore, now: nowMs) : []
+        applySegmentScores(env, changes: settled.changes, event: resolved)
+        // Actions read the settled lead (and the event, for choices that look at it).
+        var actionNotes: [ActionExplanation] = []
+        var actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
+        explanation.actions = actionNotes
+        var suppressed = settled.suppressed
+        applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
         env.lead.signals = rs.storedSignals(env.series)
@@ -101,9 +108,10 @@ public struct Engine: Sendable {
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,
             segments: .init(entered: settled.changed("entered", plan), exited: settled.changed("exited", plan), current: current),
             primarySegment: settled.primary.map { plan.segments[$0].name }, stage: settled.stage, status: lead.status,
-            score: round3(lead.score), band: settled.band, actions: settled.actions(rs, members: env.members, now: nowMs),
-            suppressed: settled.suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
-            eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false)
+            score: round3(lead.score), band: settled.band, actions: actions,
+            suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
+            eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false,
+            segmentScores: segmentScores(lead))
         return Evaluation(newState: lead, decision: decision, goalsReached: goals)
     }
 
@@ -250,6 +258,7 @@ public struct Engine: Sendable {
     /// Event effects before rules are settled: profile times, signals, source, status, score points.
     private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv, status change: inout StatusExplanation?) -> [ScoreRuleApplication] {
         let at = Timestamp(milliseconds: ev.at)
+        if ev.context["timezone"] != nil { LeadZone.remember(ev, in: &env.lead) }
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
         let plan = ruleset.plan
@@ -260,6 +269,11 @@ public struct Engine: Sendable {
             } else {
                 env.series[slot].insert(ev.at)
             }
+        }
+        if let spec = ruleset.interest, ev.type == spec.event {
+            env.lead.interest.record(category: InterestSpec.key(ev.properties[spec.categoryProperty]),
+                                     product: InterestSpec.key(ev.properties[spec.productProperty]),
+                                     occurredAt: ev.at, now: env.now, spec: spec)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {
             let touch = LeadState.Touch(channel: src.channel, at: at)

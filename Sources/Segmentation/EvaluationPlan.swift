@@ -12,11 +12,14 @@ final class EvaluationPlan: Sendable {
         let hasExit: Bool
         init(_ s: Segment) {
             name = s.name; priority = s.priority; enter = s.enter.node.eval; exit = s.exit?.node.eval
-            channels = Set([s.route.email.map { _ in "email" }, s.route.ads.map { _ in "ads" },
-                            s.route.sales.map { _ in "sales" }].compactMap { $0 })
+            channels = Seg.channels(of: s.route)
             channelBits = channels.reduce(0) { $0 | Seg.channelBit($1) }
             hasExit = s.exit != nil
         }
+        static func channels(of route: Route) -> Set<String> {
+            Set([route.email.map { _ in "email" }, route.ads.map { _ in "ads" }, route.sales.map { _ in "sales" }].compactMap { $0 })
+        }
+
         static func channelBit(_ channel: String) -> UInt8 {
             switch channel {
             case "email": return 1
@@ -108,15 +111,18 @@ final class EvaluationPlan: Sendable {
     let suppressBits: [UInt8]
     let bandLimits: [Double?]
     let bandActions: [String]
-    /// Per band, the first band with the same action.
+    /// Per band, the first band with the same action (its own index when some band has a route,
+    /// so a change of band changes the outcome whenever it can change the band's routes).
     let bandID: [Int]
+    /// Per band, the channels of its `route` (0 without one).
+    let bandRouteBits: [UInt8]
 
     /// Channels some current segment acts on: the primary's route, plus, for the channels of
     /// `routing.all_segments`, the routes of every other member. Suppress conditions only matter
     /// for these.
-    func routedChannels(members: [Bool], primary: Int?) -> UInt8 {
+    func routedChannels(members: [Bool], primary: Int?, band: Int) -> UInt8 {
         guard let primary else { return 0 }
-        var bits = segments[primary].channelBits
+        var bits = segments[primary].channelBits | (band >= 0 ? bandRouteBits[band] : 0)
         if allSegmentBits != 0 {
             for i in members.indices where members[i] { bits |= segments[i].channelBits & allSegmentBits }
         }
@@ -192,7 +198,8 @@ final class EvaluationPlan: Sendable {
         bandActions = bands.map(\.action)
         let labels = stageLabels, actions = bandActions
         stageID = labels.map { label in labels.firstIndex(of: label)! }
-        bandID = actions.map { action in actions.firstIndex(of: action)! }
+        bandRouteBits = bands.map { b in b.route.map { Seg.channels(of: $0).reduce(0) { $0 | Seg.channelBit($1) } } ?? 0 }
+        bandID = bands.contains { $0.route != nil } ? Array(bands.indices) : actions.map { action in actions.firstIndex(of: action)! }
         halfLifeMs = halfLife?.milliseconds
         ruleFns = rules.map { Fn($0.fn) }
         ruleFacts = rules.enumerated().map { id, r in

@@ -8,6 +8,8 @@ public struct Explanation: Codable, Sendable, Equatable {
     public var score: ScoreExplanation?
     /// A status change (or a status kept against an on_event entry), when there was one.
     public var status: StatusExplanation?
+    /// How templated and chosen action fields got their values (key `actions`; absent when none).
+    public var actions: [ActionExplanation] = []
 
     /// Creates an explanation.
     public init(segments: [String: SegmentExplanation] = [:], score: ScoreExplanation? = nil) {
@@ -27,7 +29,9 @@ public struct Explanation: Codable, Sendable, Equatable {
         segments = [:]
         score = nil
         for k in c.allKeys {
-            if k.stringValue == "score" { score = try c.decode(ScoreExplanation.self, forKey: k) } else if k.stringValue == "status" {
+            if k.stringValue == "score" { score = try c.decode(ScoreExplanation.self, forKey: k) } else if k.stringValue == "actions" {
+                actions = try c.decode([ActionExplanation].self, forKey: k)
+            } else if k.stringValue == "status" {
                 status = try c.decode(StatusExplanation.self, forKey: k)
             } else {
                 segments[k.stringValue] = try c.decode(SegmentExplanation.self, forKey: k)
@@ -41,6 +45,7 @@ public struct Explanation: Codable, Sendable, Equatable {
         for (name, s) in segments { try c.encode(s, forKey: Key(stringValue: name)) }
         if let score { try c.encode(score, forKey: Key(stringValue: "score")) }
         if let status { try c.encode(status, forKey: Key(stringValue: "status")) }
+        if !actions.isEmpty { try c.encode(actions, forKey: Key(stringValue: "actions")) }
     }
 }
 

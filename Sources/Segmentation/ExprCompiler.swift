@@ -25,6 +25,12 @@ final class ExprCompiler {
     var currentSegment: Int?
     var currentRole = EvaluationPlan.RuleEntry.Role.other
     var currentRule: Int { ruleTable.count }
+    /// Set when any expression or template reads `lead.interest.*` (then the engine keeps it).
+    var usesInterest = false
+    /// Where `lead.interest` is first read (for the error when its event type is unknown).
+    var interestUse: SourceLocation?
+    /// Half-life of `lead.interest` counts, from the `interest:` section (read before any rule).
+    var interestHalfLife: Int64? = InterestSpec().halfLife?.milliseconds
 
     // Per expression.
     var locate: (Int) -> SourceLocation = { _ in SourceLocation(line: 1, column: 1) }
@@ -86,6 +92,26 @@ final class ExprCompiler {
         if failed { return nil }
         if scope.timeSensitive { ruleTable.append(EvaluationPlan.RuleEntry(fn: node.eval, segment: currentSegment, role: currentRole)) }
         return Rule(text: node.text, location: locate(ast.offset), node: node)
+    }
+
+    /// Compiles the `lead.*` path of a template hole (`{{ lead.interest.top_category }}`).
+    func compileTemplatePath(_ text: String, locate: @escaping (Int) -> SourceLocation) -> CNode? {
+        self.locate = locate
+        scope = RuleScope(name: "a template")
+        dependencies = []; failed = false
+        counts = []; timeUses = []; thresholds = [:]
+        let ast: Expr
+        do { ast = try Parser.parse(text) } catch {
+            sink.error(locate(error.offset), error.message)
+            return nil
+        }
+        guard case .path(let parts) = ast.kind, parts.first == "lead" else {
+            error(ast.offset, "a template can only show a `lead.*` path, e.g. {{ lead.interest.top_category }}, not `\(text)`")
+            return nil
+        }
+        let node = compile(ast)
+        finishUses()
+        return failed ? nil : node
     }
 
     /// Settles how much of each counted signal must be kept, and refuses time uses that cannot be scheduled.

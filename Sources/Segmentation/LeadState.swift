@@ -78,6 +78,14 @@ public struct LeadState: Sendable, Equatable, Codable {
     public var firstSeen: Timestamp?
     /// Latest event time seen.
     public var lastEventAt: Timestamp?
+    /// Decayed product-view counts per category and product (`lead.interest.*`).
+    public var interest: InterestState = InterestState()
+    /// The lead's IANA time zone, from the latest event's `context.timezone` (for `send_at`).
+    public var timezone: String?
+    /// Channel → what was sent on it, for `caps:`.
+    public var sent: [String: SentLog] = [:]
+    /// Segment → the member's score in it (`score:` of a segment).
+    public var segmentScores: [String: SegmentScoreState] = [:]
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
@@ -128,12 +136,16 @@ public struct LeadState: Sendable, Equatable, Codable {
         signals = try c.decodeIfPresent(SignalState.self, forKey: .signals) ?? SignalState()
         firstSeen = try c.decodeIfPresent(Timestamp.self, forKey: .firstSeen)
         lastEventAt = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventAt)
+        interest = try c.decodeIfPresent(InterestState.self, forKey: .interest) ?? InterestState()
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
+        sent = try c.decodeIfPresent([String: SentLog].self, forKey: .sent) ?? [:]
+        segmentScores = try c.decodeIfPresent([String: SegmentScoreState].self, forKey: .segmentScores) ?? [:]
     }
 
     enum CodingKeys: String, CodingKey {
         case email, userId = "user_id", country, region, shipToRegion = "ship_to_region", company, traits
         case stage, status, statusAt = "status_at", customer, score, scoreAt = "score_at", scoreParts = "score_parts"
         case band, memberships, firstSource = "first_source", lastSource = "last_source", signals
-        case firstSeen = "first_seen", lastEventAt = "last_event_at"
+        case firstSeen = "first_seen", lastEventAt = "last_event_at", interest, timezone, sent, segmentScores = "segment_scores"
     }
 }

@@ -38,7 +38,7 @@ extension RulesetLoader {
         return out
     }
 
-    func loadScoring(_ n: Node?, _ c: ExprCompiler) -> Scoring {
+    func loadScoring(_ n: Node?, teams: [String: Team], _ c: ExprCompiler) -> Scoring {
         guard let n, let m = y.mapping(n, "`scoring`", allowed: ["half_life", "rules", "bands"]) else {
             return Scoring(halfLife: nil, rules: [], bands: [])
         }
@@ -72,7 +72,7 @@ extension RulesetLoader {
             default: // bands
                 let items = y.sequence(value, "`scoring.bands`") ?? []
                 for (i, item) in items.enumerated() {
-                    guard let bm = y.mapping(item, "a band", allowed: ["below", "action"]) else { continue }
+                    guard let bm = y.mapping(item, "a band", allowed: ["below", "action", "route"]) else { continue }
                     let f = Dictionary(bm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                     let below = f["below"].flatMap { y.number($0, "`below`") }
                     guard let an = f["action"], let action = y.string(an, "`action`") else {
@@ -87,7 +87,9 @@ extension RulesetLoader {
                     if let below, let prev = bands.last?.below, below <= prev {
                         sink.error(y.loc(f["below"]!), "bands must be in increasing order of `below` (\(Expr.formatNumber(below)) comes after \(Expr.formatNumber(prev)))")
                     }
-                    bands.append(Band(below: below, action: action))
+                    var band = Band(below: below, action: action)
+                    band.route = f["route"].map { loadRoute($0, teams: teams, c) }
+                    bands.append(band)
                 }
             }
         }

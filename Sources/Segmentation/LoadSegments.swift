@@ -2,7 +2,7 @@ import Yams
 
 /// Segments: names, rules, routes and the suspicious-rule warnings.
 extension RulesetLoader {
-    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route", "goal"]
+    static let segmentKeys = ["name", "description", "owner", "priority", "enter", "exit", "route", "goal", "score"]
 
     /// `<stage>.<intent>.<theme>`: three lower-case parts of letters, digits and inner hyphens.
     static func isValidSegmentName(_ s: String) -> Bool {
@@ -52,7 +52,7 @@ extension RulesetLoader {
             deps += c.dependencies
             if exit == nil { ok = false }
         }
-        let route = f["route"].map { loadRoute($0, teams: teams) } ?? Route(email: nil, ads: nil, sales: nil)
+        let route = f["route"].map { loadRoute($0, teams: teams, c) } ?? Route(email: nil, ads: nil, sales: nil)
         c.currentSegment = nil
         let goal = f["goal"].flatMap { loadGoal($0, of: "segment `\(segName)`", c) }
         if f["goal"] != nil, goal == nil { ok = false }
@@ -62,8 +62,15 @@ extension RulesetLoader {
         if route.email == nil, route.ads == nil, route.sales == nil {
             sink.warning(y.loc(nameNode), "segment `\(segName)` has no route: a segment should drive an email, ads or sales action")
         }
-        return (Segment(name: segName, description: description, owner: owner, priority: priority,
-                        enter: enter, exit: exit, route: route, goal: goal), deps, nameNode)
+        var segment = Segment(name: segName, description: description, owner: owner, priority: priority,
+                              enter: enter, exit: exit, route: route, goal: goal)
+        if let sn = f["score"] {
+            if case .mapping(let sm) = sn, let bands = sm["bands"] {
+                sink.error(y.loc(bands), "a segment's `score` has no `bands`: bands belong to the lead score (`scoring.bands`)")
+            }
+            segment.score = loadScoring(sn, teams: teams, c)
+        }
+        return (segment, deps, nameNode)
     }
 
     /// Warns about an `enter` that can never hold and an `exit` that holds whenever `enter` does
@@ -108,39 +115,75 @@ extension RulesetLoader {
         return [n]
     }
 
-    private func loadRoute(_ n: Node, teams: [String: Team]) -> Route {
+    func loadRoute(_ n: Node, teams: [String: Team], _ c: ExprCompiler) -> Route {
         guard let m = y.mapping(n, "`route`", allowed: RulesetLoader.channels) else { return Route(email: nil, ads: nil, sales: nil) }
         var email: EmailRoute?, ads: AdsRoute?, sales: SalesRoute?
+        var dynamic: [DynamicField] = []
+        // A field as text: plain, or the first value of a template/choices (then filled per decision).
+        func field(_ channel: String, _ name: String, _ v: Node?, templates: Bool = true,
+                   check: (String, Node) -> Void = { _, _ in }) -> String? {
+            guard let v else { return nil }
+            switch actionField(v, "`\(name)`", templates: templates, c, check: check) {
+            case .plain(let s)?: return s
+            case .dynamic(let t, let display)?:
+                dynamic.append(DynamicField(channel: channel, field: name, text: t))
+                return display
+            case nil: return nil
+            }
+        }
+        var timing: [String: SendTiming] = [:]
         for (key, _, v) in m {
+            if case .mapping(let fields) = v { timing[key] = sendTiming(key, fields) }
             switch key {
             case "email":
-                guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"]) else { continue }
-                if let s = em.first(where: { $0.key == "sequence" }).flatMap({ y.string($0.value, "`sequence`") }) {
+                guard let em = y.mapping(v, "`route.email`", allowed: ["sequence"] + RulesetLoader.timingKeys) else { continue }
+                let f = Dictionary(em.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                if let s = field("email", "sequence", f["sequence"]) {
                     email = EmailRoute(sequence: s)
-                } else { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
+                } else if f["sequence"] == nil { sink.error(y.loc(v), "`route.email` needs a `sequence`") }
             case "ads":
-                guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"]) else { continue }
+                guard let am = y.mapping(v, "`route.ads`", allowed: ["audience", "landing_page"] + RulesetLoader.timingKeys) else { continue }
                 let f = Dictionary(am.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                if let a = f["audience"].flatMap({ y.string($0, "`audience`") }) {
-                    ads = AdsRoute(audience: a, landingPage: f["landing_page"].flatMap { y.string($0, "`landing_page`") })
-                } else { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
+                if let a = field("ads", "audience", f["audience"]) {
+                    ads = AdsRoute(audience: a, landingPage: field("ads", "landing_page", f["landing_page"]))
+                } else if f["audience"] == nil { sink.error(y.loc(v), "`route.ads` needs an `audience`") }
             default:
-                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla"]) else { continue }
+                guard let sm = y.mapping(v, "`route.sales`", allowed: ["queue", "team", "sla", "script"] + RulesetLoader.timingKeys) else { continue }
                 let f = Dictionary(sm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                var team: String?
-                if let tn = f["team"], let t = y.string(tn, "`team`") {
+                let team = field("sales", "team", f["team"], templates: false) { t, tn in
                     if teams[t] == nil {
                         sink.error(y.loc(tn), "unknown team `\(t)`\(didYouMean(t, teams.keys.sorted())); define it under `teams:`")
                     }
-                    team = t
                 }
                 let sla = f["sla"].flatMap { y.duration($0, "`sla`") }
-                if let q = f["queue"].flatMap({ y.string($0, "`queue`") }) {
-                    sales = SalesRoute(queue: q, team: team, sla: sla)
-                } else { sink.error(y.loc(v), "`route.sales` needs a `queue`") }
+                if let q = field("sales", "queue", f["queue"], templates: false) {
+                    sales = SalesRoute(queue: q, team: team, sla: sla, script: field("sales", "script", f["script"]))
+                } else if f["queue"] == nil { sink.error(y.loc(v), "`route.sales` needs a `queue`") }
             }
         }
-        return Route(email: email, ads: ads, sales: sales)
+        var route = Route(email: email, ads: ads, sales: sales)
+        route.dynamic = dynamic
+        route.timing = timing
+        return route
+    }
+
+    static let timingKeys = ["delay", "window"]
+
+    /// `delay` and `window` of one channel's action, if it has either.
+    private func sendTiming(_ channel: String, _ fields: Node.Mapping) -> SendTiming? {
+        let d = fields["delay"], w = fields["window"]
+        guard d != nil || w != nil else { return nil }
+        let delay = d.flatMap { y.duration($0, "`delay`") }
+        var window: (Int, Int)?
+        var text: String?
+        if let w, let s = y.string(w, "`window`") {
+            window = SendTiming.parseWindow(s)
+            text = s
+            if window == nil {
+                sink.error(y.loc(w), "`window` `\(s)` is not a time window: write HH:MM-HH:MM in the lead's local time, e.g. 09:00-19:00 (22:00-07:00 wraps past midnight)")
+            }
+        }
+        return SendTiming(delayMs: delay?.milliseconds ?? 0, window: window, windowText: window == nil ? nil : text)
     }
 }
 

@@ -75,7 +75,7 @@ extension Engine {
                 holdingStage = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
                 return holdingStage
             }
-            let routedChannels = plan.routedChannels(members: current.members, primary: current.primary)
+            let routedChannels = plan.routedChannels(members: current.members, primary: current.primary, band: current.band)
             func relevant(_ r: Int) -> Bool {
                 if r == TimeAtoms.alwaysProbe { return true }
                 if memo[relevantAt + r] == 0 {

@@ -55,6 +55,13 @@ public struct Ruleset: Sendable {
     /// state with exactly these keys maps to slots without a lookup.
     let sortedSignalKeys: [UInt64]
     let slotBySortedPosition: [Int]
+    /// How `lead.interest` counts product views; nil when no rule or template reads it and the
+    /// ruleset has no `interest:` section (then nothing is counted).
+    public var interest: InterestSpec? = nil
+    /// Frequency caps (`caps:`) per channel, sorted by channel (decisions list them in a fixed order).
+    public var caps: [ChannelCaps] = []
+    /// Indices of the segments with a `score:` (computed once at load: read on every evaluation).
+    public var scoredSegments: [Int] = []
 
     /// The same ruleset under the version number the service gave it when storing it (a file's
     /// `version:` is informational once rulesets are versioned in the database).
@@ -145,6 +152,8 @@ public struct Band: Sendable {
     public let below: Double?
     /// Action name, e.g. `route_to_sales`; reported as the decision's `band`.
     public let action: String
+    /// Routes for the channels the primary segment's route does not set (`route:` of the band).
+    public var route: Route? = nil
 }
 
 extension Ruleset {
@@ -225,6 +234,8 @@ public struct Segment: Sendable {
     public let route: Route
     /// What an entrant should reach (`goal:`), if declared.
     public var goal: Goal? = nil
+    /// The segment's own score of its members (`score:`; no bands), nil without one.
+    public var score: Scoring? = nil
 }
 
 /// A segment's routing.
@@ -235,6 +246,10 @@ public struct Route: Sendable {
     public let ads: AdsRoute?
     /// Sales queue.
     public let sales: SalesRoute?
+    /// Fields written as templates or choices, filled in at each decision (in file order).
+    public var dynamic: [DynamicField] = []
+    /// Channel → its `delay`/`window` (the action then carries `send_at`).
+    public var timing: [String: SendTiming] = [:]
 }
 
 /// `route.email`.
@@ -259,6 +274,8 @@ public struct SalesRoute: Sendable {
     public let team: String?
     /// Time to first touch; `sla_due_at = now + sla`.
     public let sla: Duration?
+    /// Call script for the rep (usually chosen by how the lead arrived).
+    public var script: String? = nil
 }
 
 /// A ruleset that loaded, with its warnings (suspicious but valid rules).

@@ -48,7 +48,7 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners", "key_events"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners", "key_events", "interest", "caps"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -102,15 +102,18 @@ final class RulesetLoader {
         }
 
         let c = ExprCompiler(sink: sink, knownTypes: knownTypes, segments: names)
+        let interestSpec = loadInterest(section["interest"], knownTypes: knownTypes)
+        c.interestHalfLife = interestSpec.halfLife?.milliseconds
         let sources = loadSources(section["sources"], c)
         let stages = loadStages(section["stages"], c)
         let statusRules = compileStatusRules(statuses.rules, c)
-        let scoring = loadScoring(section["scoring"], c)
         let teams = loadTeams(section["teams"])
         let owners = loadOwners(section["owners"])
+        let scoring = loadScoring(section["scoring"], teams: teams, c)
         let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])
+        let caps = loadCaps(section["caps"], c)
         let keyEvents = loadKeyEvents(section["key_events"], knownTypes: knownTypes)
         var segments: [Segment] = []
         var deps: [[Int]] = []
@@ -120,6 +123,10 @@ final class RulesetLoader {
             if let seg { segments.append(seg); deps.append(d); nameNodes.append(nameNode) }
         }
         let order = segments.count == segmentNodes.count ? dependencyOrder(segments, deps, nameNodes) : []
+        let interest = section["interest"] != nil || c.usesInterest ? interestSpec : nil
+        if section["interest"] == nil, c.usesInterest, !knownTypes.contains(interestSpec.event) {
+            sink.error(c.interestUse ?? y.loc(root), "`lead.interest` counts `\(interestSpec.event)` events, which is not a known event type; map product views to it under `events.aliases` or name the type under `interest: { event: … }`")
+        }
         if sink.hasErrors { return nil }
         var atoms = c.atoms
         for b in scoring.bands { if let below = b.below { atoms.add(TimeAtoms.Score(value: below, rule: TimeAtoms.alwaysProbe)) } }
@@ -138,7 +145,8 @@ final class RulesetLoader {
                                  aliases: aliases, statusOnEvent: statusRules, halfLife: scoring.halfLife,
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
-            sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey)
+            sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey,
+            interest: interest, caps: caps, scoredSegments: segments.indices.filter { segments[$0].score != nil })
         ruleset.owners = owners
         ruleset.hasGoals = segments.contains { $0.goal != nil }
         ruleset.keyEvents = keyEvents

@@ -15,8 +15,7 @@ extension Engine {
     }
 
     func decayFactor(_ halfLife: Int64?, from: Int64?, to: Int64) -> Double {
-        guard let hl = halfLife, let from, to > from else { return 1 }
-        return pow(0.5, Double(to - from) / Double(hl))
+        Decay.factor(halfLife, from: from, to: to)
     }
 
     func decayedScore(_ state: LeadState, to now: Int64) -> Double {
@@ -88,4 +87,14 @@ enum ScoreWords {
     }
 
     static func one(_ v: Double) -> String { Expr.formatNumber((v * 10).rounded() / 10) }
+}
+
+/// Exponential decay, one definition for the score and `lead.interest` counts.
+enum Decay {
+    /// `0.5^((to − from) / halfLife)`; 1 without a half-life, a start, or when `to` is not later
+    /// (values never decay upwards).
+    static func factor(_ halfLife: Int64?, from: Int64?, to: Int64) -> Double {
+        guard let hl = halfLife, let from, to > from else { return 1 }
+        return pow(0.5, Double(to - from) / Double(hl))
+    }
 }

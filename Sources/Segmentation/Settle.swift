@@ -16,6 +16,8 @@ struct Settled {
     var changes: [(Int, String)]
     var primary: Int?
     var band: String?
+    /// Index of the band in `scoring.bands` (-1: none).
+    var bandIndex: Int = -1
     var suppressed: [SuppressedAction]
     var outcome: Outcome
 
@@ -29,36 +31,82 @@ struct Settled {
 
     /// The primary segment's route as actions, then, for the channels of `routing.all_segments`,
     /// the routes of the other current segments (highest priority first, ties by name; an audience
-    /// or sequence already listed is not repeated) — minus suppressed channels.
-    func actions(_ rs: Ruleset, members: [Bool], now: Int64) -> [Action] {
+    /// or sequence already listed is not repeated) — minus suppressed channels. Templated and
+    /// chosen fields are filled from `env` (the settled lead) and explained in `notes`.
+    func actions(_ rs: Ruleset, members: [Bool], now: Int64, env: EvalEnv, notes: inout [ActionExplanation]) -> [Action] {
         guard let p = primary else { return [] }
         let plan = rs.plan
         let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        appendRoute(rs.segments[p], channels: ~blocked, now: now, into: &out)
+        let primarySegment = rs.segments[p]
+        appendRoute(primarySegment.name, primarySegment.route, channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
+        if bandIndex >= 0, let route = rs.scoring.bands[bandIndex].route {
+            // The band's route fills the channels the primary segment's route leaves open.
+            let open = plan.bandRouteBits[bandIndex] & ~plan.segments[p].channelBits & ~blocked
+            let first = out.count
+            if open != 0 { appendRoute(primarySegment.name, route, channels: open, now: now, env: env, notes: &notes, into: &out) }
+            for k in first..<out.count { out[k].band = rs.scoring.bands[bandIndex].action }
+        }
         let others = plan.allSegmentBits & ~blocked
         guard others != 0 else { return out }
         var rest = members.indices.filter { members[$0] && $0 != p }
         rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
-        for i in rest { appendRoute(rs.segments[i], channels: others, now: now, into: &out) }
+        for i in rest { appendRoute(rs.segments[i].name, rs.segments[i].route, channels: others, now: now, env: env, notes: &notes, into: &out) }
         return out
     }
 
     /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
     /// (with the same landing page) that an earlier segment already gave.
-    private func appendRoute(_ seg: Segment, channels: UInt8, now: Int64, into out: inout [Action]) {
-        if let e = seg.route.email, channels & 1 != 0,
-           !out.contains(where: { $0.channel == "email" && $0.sequence == e.sequence }) {
-            out.append(Action(channel: "email", segment: seg.name, sequence: e.sequence))
+    private func appendRoute(_ segment: String, _ route: Route, channels: UInt8, now: Int64, env: EvalEnv,
+                             notes: inout [ActionExplanation], into out: inout [Action]) {
+        if let e = route.email, channels & 1 != 0 {
+            var a = Action(channel: "email", segment: segment, sequence: e.sequence)
+            if fill(&a, route, env, &notes), !out.contains(where: { $0.channel == "email" && $0.sequence == a.sequence }) { out.append(a) }
         }
-        if let a = seg.route.ads, channels & 2 != 0,
-           !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) {
-            out.append(Action(channel: "ads", segment: seg.name, audience: a.audience, landingPage: a.landingPage))
+        if let ads = route.ads, channels & 2 != 0 {
+            var a = Action(channel: "ads", segment: segment, audience: ads.audience, landingPage: ads.landingPage)
+            if fill(&a, route, env, &notes),
+               !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) { out.append(a) }
         }
-        if let s = seg.route.sales, channels & 4 != 0 {
-            out.append(Action(channel: "sales", segment: seg.name, queue: s.queue, team: s.team,
-                              slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) }))
+        if let s = route.sales, channels & 4 != 0 {
+            var a = Action(channel: "sales", segment: segment, queue: s.queue, team: s.team,
+                           slaDueAt: s.sla.map { Timestamp(milliseconds: now + $0.milliseconds) })
+            a.script = s.script
+            if fill(&a, route, env, &notes) { out.append(a) }
         }
+    }
+
+    /// Fills the action's templated and chosen fields; false when a field the action cannot do
+    /// without (sequence, audience, queue) had no choice that held — the segment then gives no
+    /// action on that channel.
+    private func fill(_ a: inout Action, _ route: Route, _ env: EvalEnv, _ notes: inout [ActionExplanation]) -> Bool {
+        if !route.timing.isEmpty, let timing = route.timing[a.channel] {
+            let (zone, zoneText) = LeadZone.zone(env.lead)
+            let at = Timestamp(milliseconds: timing.sendAt(now: env.now, zone: zone))
+            a.sendAt = at
+            var note = ActionExplanation(channel: a.channel, segment: a.segment, field: "send_at")
+            note.value = at.description
+            note.rule = (timing.delayMs > 0 ? "now + \(Duration.format(timing.delayMs))" : "now")
+                + (timing.windowText.map { ", inside \($0)" } ?? "") + " in \(zoneText)"
+            notes.append(note)
+        }
+        guard !route.dynamic.isEmpty else { return true }
+        var complete = true
+        for d in route.dynamic where d.channel == a.channel {
+            var note = ActionExplanation(channel: a.channel, segment: a.segment, field: d.field)
+            let value = d.text.resolve(env, urlEncoded: DynamicField.urlLike.contains(d.field), into: &note)
+            notes.append(note)
+            switch d.field {
+            case "sequence": a.sequence = value
+            case "audience": a.audience = value
+            case "landing_page": a.landingPage = value
+            case "queue": a.queue = value
+            case "team": a.team = value
+            default: a.script = value
+            }
+            if value == nil, DynamicField.required.contains(d.field) { complete = false }
+        }
+        return complete
     }
 }
 
@@ -109,7 +157,7 @@ extension Engine {
         var suppressed: [SuppressedAction] = []
         var suppressedBits: UInt8 = 0
         if primary >= 0 {
-            let routed = plan.routedChannels(members: env.members, primary: primary)
+            let routed = plan.routedChannels(members: env.members, primary: primary, band: band)
             // One reason per channel: the first that holds (consent comes before `suppress:`).
             for k in plan.suppressFns.indices where routed & plan.suppressBits[k] & ~suppressedBits != 0 && plan.suppressFns[k].holds(env) {
                 if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
@@ -117,7 +165,7 @@ extension Engine {
             }
         }
         return Settled(stage: stage, changes: changes, primary: primary >= 0 ? primary : nil,
-                       band: band >= 0 ? plan.bandActions[band] : nil, suppressed: suppressed,
+                       band: band >= 0 ? plan.bandActions[band] : nil, bandIndex: band, suppressed: suppressed,
                        outcome: Outcome(stage: stageIndex >= 0 ? plan.stageID[stageIndex] : -1, members: env.members,
                                         primary: primary >= 0 ? primary : nil, band: band >= 0 ? plan.bandID[band] : -1,
                                         suppressed: suppressedBits))

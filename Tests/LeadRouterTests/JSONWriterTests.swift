@@ -63,7 +63,8 @@ final class JSONWriterTests: XCTestCase {
             if var action = evaluation.decision.actions.first {
                 action.queue = "q"; action.team = "t"; action.ownerId = "o"; action.slaDueAt = Timestamp(now)
                 action.assignedBy = "round_robin"; action.audience = "aud"; action.landingPage = "/lp"
-                action.itemId = UUID().uuidString.lowercased()
+                action.itemId = UUID().uuidString.lowercased(); action.script = "call \"script\" \(i)"
+                action.sendAt = Timestamp(now.addingTimeInterval(7_200)); action.band = "route_to_sales"
                 action.skipped = i % 3 == 0 ? [] : [AssignmentSkip(ownerId: "rep_\"a\"", step: "territory", reason: "at_capacity (25/25)"),
                                                     AssignmentSkip(ownerId: nil, step: "account", reason: "no account for example.com")]
                 evaluation.decision.actions.append(action)
@@ -98,11 +99,12 @@ final class JSONWriterTests: XCTestCase {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let d = engine.evaluate(state: state, event: Event(name: "Pricing Requested", occurredAt: now, messageId: "m"), now: now).decision
         XCTAssertEqual(fields(d), ["leadId", "eventId", "sequence", "occurredAt", "rulesetVersion", "evaluatedAt", "segments", "primarySegment", "stage", "status",
-                                   "score", "band", "actions", "suppressed", "explanation", "nextEvaluationAt", "eventType", "unknownEventType"])
+                                   "score", "band", "actions", "suppressed", "explanation", "nextEvaluationAt", "eventType", "unknownEventType",
+                                   "segmentScores"])
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)
         XCTAssertEqual(fields(action), ["channel", "segment", "sequence", "audience", "landingPage", "queue", "team", "ownerId",
-                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom"])
+                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom", "script", "sendAt", "band"])
         let score = try XCTUnwrap(d.explanation.score)
         XCTAssertEqual(fields(score), ["previous", "previousAt", "decayed", "halfLife", "rules", "score", "band", "text"])
         XCTAssertEqual(fields(try XCTUnwrap(score.rules.first)), ["rule", "points", "added", "cap", "capped", "age", "text"])
@@ -111,8 +113,11 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(try XCTUnwrap(segment.clauses.first)), ["clause", "holds", "event"])
         XCTAssertEqual(fields(try XCTUnwrap(segment.terms.first)), ["expression", "value"])
         let suppressed = try JSONDecoder().decode(SuppressedAction.self, from: Data(#"{"channel":"email","reason":"r"}"#.utf8))
-        XCTAssertEqual(fields(suppressed), ["channel", "reason"])
-        XCTAssertEqual(fields(d.explanation), ["segments", "score", "status"])
+        XCTAssertEqual(fields(suppressed), ["channel", "reason", "cap"])
+        XCTAssertEqual(fields(d.explanation), ["segments", "score", "status", "actions"])
+        // DecisionJSON.write(_: ActionExplanation) writes each of these.
+        XCTAssertEqual(fields(ActionExplanation(channel: "sales", segment: "s", field: "script")),
+                       ["channel", "segment", "field", "value", "choice", "rule", "template", "missing"])
         // DecisionJSON.write(_: StatusExplanation) writes each of these.
         XCTAssertEqual(fields(try XCTUnwrap(d.explanation.status)), ["from", "to", "event", "rule", "kept", "by"])
     }

@@ -50,10 +50,10 @@ final class LoadErrorTests: XCTestCase {
 
     func testUnknownKeyTypoGuard() {
         XCTAssertEqual(errors("  - name: decision.x.y\n    priorty: 3\n    enter: 'true'"),
-                       ["r.yaml:8:5: unknown key `priorty` in a segment (did you mean `priority`?); allowed: name, description, owner, priority, enter, exit, route, goal"])
+                       ["r.yaml:8:5: unknown key `priorty` in a segment (did you mean `priority`?); allowed: name, description, owner, priority, enter, exit, route, goal, score"])
         XCTAssertEqual(loadErrors("version: 1\nsegment: []\n"), [
             "r.yaml:1:1: the ruleset needs a `segments:` list",
-            "r.yaml:2:1: unknown key `segment` in the ruleset (did you mean `segments`?); allowed: version, events, sources, stages, statuses, scoring, suppress, consent, teams, routing, segments, sales, owners, key_events",
+            "r.yaml:2:1: unknown key `segment` in the ruleset (did you mean `segments`?); allowed: version, events, sources, stages, statuses, scoring, suppress, consent, teams, routing, segments, sales, owners, key_events, interest, caps",
         ])
     }
 

@@ -1,8 +1,23 @@
-/// The country of an IANA time zone, for leads whose only geography is `context.timezone` (what
-/// browsers and Segment's SDKs send). Zones shared by several countries (`UTC`, `Etc/*`) and
-/// zones not listed give nil: a guess is worse than no country.
+/// IANA time zones and countries, one table both ways: the country of a zone, for leads whose
+/// only geography is `context.timezone` (what browsers and Segment's SDKs send; `Profiles`), and
+/// a country's main zone, in which `send_at` is computed when a lead's own zone is unknown.
+/// Zones shared by several countries (`UTC`, `Etc/*`) and zones not listed give nil: a guess is
+/// worse than no country.
 public enum TimeZoneCountries {
     public static func country(of zone: String) -> String? { table[zone] }
+
+    /// The zone most of the country's people live in (ISO 3166 alpha-2), nil for a country not listed.
+    public static func mainZone(of country: String) -> String? { mainZones[country] }
+
+    /// Countries with one zone in `table` take it; those with several, the most populous.
+    static let mainZones: [String: String] = {
+        var zones: [String: [String]] = [:]
+        for (zone, country) in table { zones[country, default: []].append(zone) }
+        var out = zones.compactMapValues { $0.count == 1 ? $0[0] : nil }
+        for (country, zone) in [("US", "America/New_York"), ("CA", "America/Toronto"), ("AU", "Australia/Sydney"), ("DE", "Europe/Berlin"),
+                                ("ES", "Europe/Madrid"), ("UA", "Europe/Kyiv"), ("IN", "Asia/Kolkata")] { out[country] = zone }
+        return out
+    }()
 
     static let table: [String: String] = [
         // Europe
