@@ -33,6 +33,8 @@ let package = Package(
         // needs only swift-atomics and swift-metrics' CoreMetrics).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Mustache templates for the server-rendered /dashboard; no dependencies, no SwiftNIO.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries, found by pkg-config; each has a module map and a shim header.
@@ -91,7 +93,8 @@ let package = Package(
         // Routes, authentication, problem documents.
         .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore",
                                                 "Profiles", "RulesTools", "Cryptography", "JSONCoding", "Segmentation", "Postgres",
-                                                "Essentials", "CZlib"], swiftSettings: crossModule),
+                                                "Essentials", "CZlib", .product(name: "Mustache", package: "swift-mustache")],
+                swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets",
                                                           "LeadStore", "Profiles", "RulesTools", "Segmentation", "Postgres",

@@ -140,6 +140,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let pipeline: GroupCommitPipeline
     public let queues: QueueService
     public let authenticator: Authenticator
+    /// Signs the dashboard's login cookies; one per process, so a restart logs everyone out.
+    let dashboardSession = DashboardSession()
     /// API keys by hash (cached), their coarse `last_used_at`, and their lifecycle.
     package let keyDirectory: APIKeyDirectory
     package let keyUsage = KeyUsage()
@@ -264,10 +266,13 @@ public final class LeadRouterApp: @unchecked Sendable {
         let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
         let reads = LeadReads(pool: pool, quarantine: ingest.quarantine, routing: readRouting)
         let recorder = MetricsWiring.requestRecorder(metrics, also: options.requestMetrics)
+        let queueReads = QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue })))
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: recorder)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             MetricsRoutes(metrics: metrics).install(into: &root, api)
             OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
+            DashboardRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), queues: queueReads,
+                            session: dashboardSession, clock: options.clock).install(into: &root, api, authenticator: authenticator)
             root.group("/v1", middleware: api.common) { v1 in
                 let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
                 IngestRoutes(pipeline: pipeline, limits: options.ingestLimits, cors: cors).install(into: &v1, api)
@@ -275,7 +280,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                     .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
-                QueueRoutes(service: queues, reads: QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))),
+                QueueRoutes(service: queues, reads: queueReads,
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), rules: rules, settings: options.webhooks).install(into: &v1, api)
                 RulesetRoutes(admin: rulesetAdmin).install(into: &v1, api)

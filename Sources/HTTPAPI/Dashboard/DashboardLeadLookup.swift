@@ -1,0 +1,63 @@
+import Foundation
+import HTTPServer
+import Ingest
+import LeadStore
+import Postgres
+import Segmentation
+
+/// `/dashboard/leads?q=`: one lead found by lead id, email or user id, with its profile, current
+/// memberships, membership history and decisions (each with its explanation), through `LeadReads`.
+struct DashboardLeadLookup: Sendable {
+    let reads: LeadReads
+    /// Newest decisions shown; the JSON API pages through the rest.
+    static let decisionLimit = 20
+
+    func page(_ request: HTTPRequest) throws -> HTTPResponse {
+        let q = (request.queryValue("q") ?? "").trimmingCharacters(in: .whitespaces)
+        var context: [String: Any] = ["title": "Lead lookup", "q": q]
+        guard !q.isEmpty else { return DashboardPage.render("lead", context) }
+        guard let found = try find(q) else {
+            context["missing"] = true
+            var response = DashboardPage.render("lead", context)
+            response.status = .notFound
+            return response
+        }
+        let id = found.lead.id
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        context["lead"] = [
+            "id": id.uuidString.lowercased(),
+            "profile": String(decoding: try encoder.encode(LeadView(found)), as: UTF8.self),
+        ] as [String: Any]
+        if let segments = try reads.segments(of: id) {
+            context["current"] = segments.current.map { ["segment": $0.segment, "since": Timestamp($0.enteredAt).description] }
+            context["history"] = segments.history.reversed().map {
+                ["at": Timestamp($0.occurredAt).description, "segment": $0.segment, "change": $0.change,
+                 "reason": $0.reason.map(Self.pretty) ?? ""] as [String: Any]
+            }
+        }
+        if let decisions = try reads.decisions(of: id, limit: Self.decisionLimit, cursor: nil) {
+            context["decisions"] = decisions.items.map {
+                ["at": Timestamp($0.evaluatedAt).description, "seq": $0.sequence, "document": Self.pretty($0.document)] as [String: Any]
+            }
+        }
+        for list in ["current", "history", "decisions"] {
+            context["has" + list.prefix(1).uppercased() + list.dropFirst()] = !((context[list] as? [Any])?.isEmpty ?? true)
+        }
+        return DashboardPage.render("lead", context)
+    }
+
+    /// A UUID is a lead id; text with `@` an email; anything else a user id.
+    func find(_ q: String) throws -> LeadWithIdentities? {
+        if let id = UUID(uuidString: q) { return try reads.lead(id) }
+        return try reads.lead(for: IdentityKey(q.contains("@") ? .email : .userId, q))
+    }
+
+    /// Stored JSON indented for reading (as stored when it does not parse).
+    static func pretty(_ json: PostgresJSON) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return String(decoding: json.bytes, as: UTF8.self) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
