@@ -73,14 +73,16 @@ final class FailoverTests: XCTestCase {
                OR NOT EXISTS (SELECT 1 FROM decisions d WHERE d.event_id = e.id)
             """).scalar(Int.self), 0)
         XCTAssertFalse(try promoted.query("SELECT pg_is_in_recovery()").scalar(Bool.self))
-        // Each node's queue listener LISTENs again on the promoted server (it reconnects with backoff).
+        // Each node's two listeners (queue wake-ups and ruleset activations) LISTEN again on the
+        // promoted server (they reconnect with backoff).
+        let expected = 2 * nodes.count
         let deadline = Date().addingTimeInterval(15)
         var listening = 0
         repeat {
             listening = try promoted.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").scalar(Int.self)
-            if listening < nodes.count { Thread.sleep(forTimeInterval: 0.2) }
-        } while listening < nodes.count && Date() < deadline
-        XCTAssertEqual(listening, nodes.count, "both listeners are back")
+            if listening < expected { Thread.sleep(forTimeInterval: 0.2) }
+        } while listening < expected && Date() < deadline
+        XCTAssertEqual(listening, expected, "every node's queue and ruleset listeners are back")
         for node in nodes { XCTAssertTrue(node.process.isRunning, "no node restarted or crashed") }
     }
 
