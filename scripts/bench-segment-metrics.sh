@@ -55,6 +55,7 @@ SELECT row_number() OVER () - 1 AS i, s AS segment FROM unnest(ARRAY[
   'retention.repeat-intent.reorder', 'retention.high-intent.account-pricing', 'retention.high-value.vip',
   'retention.low-intent.win-back']) AS s;
 SQL
+seed_start=$(date +%s)
 if [ "$SEED" = rollups ]; then
 echo "seeding the rollups of $HISTORY history rows over a year directly…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
