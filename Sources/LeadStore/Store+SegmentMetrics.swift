@@ -28,20 +28,36 @@ package struct SegmentMetricsRollup: Sendable {
 
 extension Store {
     /// The rollups of `segment` for `[from, to)` in steps of `unit` (`hour`, `day`, `week`; UTC,
-    /// weeks from Monday). Reads only the rollup tables: at most one row per hour of the range
-    /// (plus the hours before `from`, summed for the starting size); stays and channels are kept
-    /// per day, so theirs cover the UTC days the range touches.
+    /// weeks from Monday; for `day` and `week`, `from` must be a UTC midnight). Reads only the
+    /// rollup tables: whole UTC days from `segment_metrics_daily` (migration 0022; 366 rows for a
+    /// year instead of 8 784), the hours of a last partial day, and every hour for `hour` steps;
+    /// the size at `from` sums the days before it and the hours of its day. Stays and channels are
+    /// kept per day, so theirs cover the UTC days the range touches. `date_bin` from a Monday
+    /// (2001-01-01) rather than `date_trunc(…, 'UTC')`: arithmetic, no time zone lookup per row.
     package func segmentMetrics(segment: String, from: Date, to: Date, unit: String) throws -> SegmentMetricsRollup {
+        let step = unit == "week" ? "7 days" : "1 \(unit)"
         let results = try connection.pipeline([
             """
-            SELECT coalesce(sum(entries - exits_rule - exits_time - exits_merge - exits_ruleset - exits_erase), 0)::int8 AS n
-            FROM segment_metrics_hourly WHERE segment = \(segment) AND bucket < \(from)
+            SELECT coalesce(sum(n), 0)::int8 AS n FROM (
+                SELECT entries - exits_rule - exits_time - exits_merge - exits_ruleset - exits_erase AS n FROM segment_metrics_daily
+                WHERE segment = \(segment) AND bucket < date_bin('1 day', \(from)::timestamptz, timestamptz '2001-01-01 00:00:00Z')
+                UNION ALL
+                SELECT entries - exits_rule - exits_time - exits_merge - exits_ruleset - exits_erase FROM segment_metrics_hourly
+                WHERE segment = \(segment) AND bucket >= date_bin('1 day', \(from)::timestamptz, timestamptz '2001-01-01 00:00:00Z')
+                  AND bucket < \(from)) AS before
             """,
             """
-            SELECT date_trunc(\(unit), bucket, 'UTC') AS t, sum(entries)::int8 AS entries, sum(exits_rule)::int8 AS rule,
-                   sum(exits_time)::int8 AS time, sum(exits_merge)::int8 AS merge, sum(exits_ruleset)::int8 AS ruleset,
-                   sum(exits_erase)::int8 AS erase, sum(goal_reached)::int8 AS goal, sum(drop_offs)::int8 AS drops
-            FROM segment_metrics_hourly WHERE segment = \(segment) AND bucket >= \(from) AND bucket < \(to)
+            WITH r AS (SELECT CASE WHEN \(unit) = 'hour' THEN \(from)::timestamptz
+                                   ELSE greatest(\(from)::timestamptz, date_bin('1 day', \(to)::timestamptz, timestamptz '2001-01-01 00:00:00Z')) END AS split)
+            SELECT date_bin(\(step)::interval, bucket, timestamptz '2001-01-01 00:00:00Z') AS t, sum(entries)::int8 AS entries,
+                   sum(exits_rule)::int8 AS rule, sum(exits_time)::int8 AS time, sum(exits_merge)::int8 AS merge,
+                   sum(exits_ruleset)::int8 AS ruleset, sum(exits_erase)::int8 AS erase, sum(goal_reached)::int8 AS goal,
+                   sum(drop_offs)::int8 AS drops
+            FROM (SELECT bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
+                  FROM segment_metrics_daily, r WHERE segment = \(segment) AND bucket >= \(from) AND bucket < r.split
+                  UNION ALL
+                  SELECT bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
+                  FROM segment_metrics_hourly, r WHERE segment = \(segment) AND bucket >= r.split AND bucket < \(to)) AS rows
             GROUP BY 1 ORDER BY 1
             """,
             """

@@ -126,6 +126,22 @@ final class SegmentMetricsTests: XCTestCase {
         XCTAssertEqual(later["from"] as? String, "2026-11-03T10:00:00.000Z", "from moves back to the start of its step")
         XCTAssertEqual(laterSteps.map { $0["size"] as? Int }, [1, 0])
 
+        // Days and weeks come from the daily sums (migration 0022), a last partial day from its hours:
+        // to 10:30 on Nov 3 holds A's exit by time (10:00) and not B's (11:00).
+        let partial = try client.json("GET", "/v1/segments/\(segment)/metrics?from=2026-11-02T00:00:00Z&to=2026-11-03T10:30:00Z&interval=day", key: read).json
+        let partialSteps = try XCTUnwrap(partial["steps"] as? [[String: Any]])
+        XCTAssertEqual(partialSteps.map { $0["entries"] as? Int }, [4, 0])
+        XCTAssertEqual(partialSteps.map { $0["exits"] as? Int }, [2, 1])
+        XCTAssertEqual(partialSteps.map { $0["size"] as? Int }, [2, 1])
+        let week = try client.json("GET", "/v1/segments/\(segment)/metrics?from=2026-11-04T00:00:00Z&to=2026-11-09T00:00:00Z&interval=week", key: read).json
+        let weekSteps = try XCTUnwrap(week["steps"] as? [[String: Any]])
+        XCTAssertEqual(week["from"] as? String, "2026-11-02T00:00:00.000Z", "weeks start on Monday")
+        XCTAssertEqual(weekSteps.map { $0["entries"] as? Int }, [5])
+        XCTAssertEqual(weekSteps.map { $0["exits"] as? Int }, [5])
+        XCTAssertEqual(weekSteps.map { $0["size"] as? Int }, [0])
+        let secondDay = try client.json("GET", "/v1/segments/\(segment)/metrics?from=2026-11-03T05:00:00Z&to=2026-11-04T00:00:00Z&interval=day", key: read).json
+        XCTAssertEqual((secondDay["steps"] as? [[String: Any]])?.map { $0["size"] as? Int }, [0], "2 members at the start of Nov 3, 1 entry, 3 exits")
+
         // Bad input changes nothing and says which parameter is wrong; unknown segments are 404; anonymous is 401.
         for (query, pointer) in [("interval=month", "/query/interval"), ("from=yesterday", "/query/from"),
                                  ("from=2026-11-04T00:00:00Z&to=2026-11-03T00:00:00Z", "/query/from"),
