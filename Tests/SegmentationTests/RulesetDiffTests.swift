@@ -11,7 +11,8 @@ final class RulesetDiffTests: XCTestCase {
         for (from, to) in [
             ("count(page_viewed, 7d) >= 2) and count(product_viewed, 30d) == 0'", "count(page_viewed, 400d) >= 2) and count(product_viewed, 30d) == 0'"),
             ("email: { sequence: newsletter-welcome }", "email: { sequence: newsletter-welcome-v2 }"),
-            ("owner: marketing\n    priority: 10\n", "owner: growth\n    priority: 10\n"),
+            ("owner: marketing\n    goal: { when: 'count(product_viewed, 30d) >= 1', within: 30d }\n    priority: 10\n",
+             "owner: sales\n    goal: { when: 'count(product_viewed, 30d) >= 1', within: 30d }\n    priority: 10\n"),
             ("  ads: 'lead.customer'", "  # ads: 'lead.customer'"),
             ("{ below: 30, action: nurture_only }", "{ below: 25, action: nurture_only }"),
             ("{ when: 'event.type == \"requested_pricing\"', points: 40 }", "{ when: 'event.type == \"requested_pricing\"', points: 50 }"),
@@ -38,7 +39,7 @@ final class RulesetDiffTests: XCTestCase {
         let suppression = try XCTUnwrap(diff.changes.first { $0.kind == "suppression" })
         XCTAssertEqual(suppression.old, "lead.customer")
         XCTAssertNil(suppression.new)
-        XCTAssertTrue(diff.lines.contains("  + growth"), diff.lines.joined(separator: "\n"))
+        XCTAssertTrue(diff.lines.contains("  + sales"), diff.lines.joined(separator: "\n"))
     }
 
     func testCommentsKeyOrderAndStyleAreNoChange() throws {

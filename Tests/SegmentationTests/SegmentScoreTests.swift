@@ -51,7 +51,7 @@ final class SegmentScoreTests: XCTestCase {
         XCTAssertEqual(loadErrors(base + "    score: { rules: [ { when: 'lead.scor > 1', points: 1 } ] }"),
                        ["r.yaml:5:32: unknown field `lead.scor` (did you mean `lead.score`?)"])
         XCTAssertEqual(loadErrors(base + "    scor: { rules: [] }"),
-                       ["r.yaml:5:5: unknown key `scor` in a segment (did you mean `score`?); allowed: name, description, owner, priority, enter, exit, route, score"])
+                       ["r.yaml:5:5: unknown key `scor` in a segment (did you mean `score`?); allowed: name, description, owner, priority, enter, exit, route, goal, score"])
     }
 
     /// Random journeys: the engine's stored, decayed score against a sum over every scored event
