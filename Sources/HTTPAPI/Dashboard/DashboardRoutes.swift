@@ -69,9 +69,11 @@ package struct DashboardRoutes: Sendable {
     }
 
     func overview() throws -> HTTPResponse {
+        // One ruleset for the whole page, so an activation mid-request cannot mix two versions.
+        let ruleset = rules.engine.ruleset
         let sizes = try reads.segmentSizes()
         var stages: [(stage: String, segments: [[String: Any]])] = []
-        for s in rules.engine.ruleset.segments {
+        for s in ruleset.segments {
             let r = try report(s.name)
             let stage = String(s.name.split(separator: ".").first ?? "")
             let conversion = s.goal != nil && r.totals.entries > 0
@@ -89,7 +91,7 @@ package struct DashboardRoutes: Sendable {
                     "median": q.medianSecondsToClaim.map { String(Int($0)) } ?? "–"]
         }
         return DashboardPage.render("overview", [
-            "title": "Overview", "rulesetVersion": rules.engine.ruleset.version, "days": Self.days,
+            "title": "Overview", "rulesetVersion": ruleset.version, "days": Self.days,
             "stages": stages.map { ["stage": $0.stage, "segments": $0.segments] as [String: Any] }, "queues": queueRows,
         ])
     }
