@@ -4,12 +4,14 @@ import Segmentation
 // The segmentation benchmark: one event at a time through the engine (JSON decoding excluded),
 // side by side with a naive full-history reference in the same run. See docs/rules-cli.md.
 // Usage: segmentation-bench [--digest] RULESET.yaml [leads] [events-per-lead]
-// SEGMENTATION_BENCH_ENGINE_ONLY=1 skips the reference evaluators (for profiling the engine).
+// SEGMENTATION_BENCH_ENGINE_ONLY=1 skips the reference evaluators (for profiling the engine);
+// SEGMENTATION_BENCH_PART=sample or =generated runs only that ruleset (instruction counts per ruleset).
 
 var arguments = CommandLine.arguments
 let digestMode = arguments.count > 1 && arguments[1] == "--digest"
 if digestMode { arguments.remove(at: 1) }
 let engineOnly = ProcessInfo.processInfo.environment["SEGMENTATION_BENCH_ENGINE_ONLY"] == "1"
+let part = ProcessInfo.processInfo.environment["SEGMENTATION_BENCH_PART"] ?? ""
 guard arguments.count >= 2 else {
     print("usage: segmentation-bench [--digest] config/segments.yaml [leads] [events-per-lead]")
     exit(2)
@@ -45,12 +47,13 @@ var rowRuleset = ""
 
 // 1. The sample ruleset.
 let journeys = SampleWorkload.journeys(count: leads, eventsPerLead: eventsPerLead, seed: 42)
-let sampleRun = SampleBench.run(ruleset: sample, journeys: journeys, withReference: !engineOnly)
+let sampleRun = part == "generated" ? SampleBench.Result() : SampleBench.run(ruleset: sample, journeys: journeys, withReference: !engineOnly)
 row("sample (\(sample.segments.count) segments)", "engine, signal state", sampleRun.engine)
 row("", "reference, full history", sampleRun.reference)
 
 // 2. A generated 20-segment ruleset (random windows, thresholds, filters, hysteresis).
-let generatedRun = try GeneratedBench.run(segments: 20, leads: leads, eventsPerLead: eventsPerLead, seed: 7, withReference: !engineOnly)
+let generatedRun = part == "sample" ? GeneratedBench.Result()
+    : try GeneratedBench.run(segments: 20, leads: leads, eventsPerLead: eventsPerLead, seed: 7, withReference: !engineOnly)
 row("generated (20 segments)", "engine, signal state", generatedRun.engine)
 row("", "reference, full history", generatedRun.reference)
 
@@ -58,6 +61,7 @@ print(table.render())
 machineRows.forEach { print($0) }
 print("")
 print("p50 = median wall time per evaluation, cpu p50 = median thread CPU time (both include ~0.1 µs of timer reads)")
+guard part.isEmpty else { exit(0) }  // one ruleset only: the summary below compares both
 if !engineOnly {
 print("p50 ratio reference/engine: sample \(format(sampleRun.reference.p50 / sampleRun.engine.p50, 1))x, "
     + "generated \(format(generatedRun.reference.p50 / generatedRun.engine.p50, 1))x")
