@@ -93,7 +93,9 @@ extension Engine {
     static func identity(_ a: Action) -> Int64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ s: String?) {
-            for b in (s ?? "").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            // Over the contiguous UTF-8 bytes: iterating `utf8` decodes index by index.
+            var text = s ?? ""
+            text.withUTF8 { bytes in for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
             h = (h ^ 0xff) &* 0x100_0000_01b3   // field separator
         }
         mix(a.segment)

@@ -33,6 +33,9 @@ extension ExprCompiler {
             let f: EvalFn
             // `== null` / `!= null` test for null; any other comparison involving a null is false.
             let nullTest = l.type == .null || r.type == .null
+            if !nullTest, let k = r.constant, let specialised = ExprCompiler.comparison(op, lf, constant: k) {
+                return CNode(kind: .compare(op), type: .bool, text: text, children: [l, r], eval: specialised)
+            }
             switch op {
             case .eq where nullTest: f = { env in .bool(Ops.equal(lf(env), rf(env))) }
             case .ne where nullTest: f = { env in .bool(!Ops.equal(lf(env), rf(env))) }

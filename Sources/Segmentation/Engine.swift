@@ -120,10 +120,10 @@ public struct Engine: Sendable {
     /// within the goal's horizon of the entry.
     private func goalsReached(_ env: EvalEnv, enteredBefore: [Int64?], now: Int64) -> [Evaluation.GoalReached] {
         var out: [Evaluation.GoalReached] = []
-        for (i, segment) in ruleset.segments.enumerated() {
-            guard let goal = segment.goal, let entered = env.entered[i] ?? enteredBefore[i],
-                  now - entered <= goal.within.milliseconds, goal.when.holds(env) else { continue }
-            out.append(Evaluation.GoalReached(segment: segment.name, enteredAt: Timestamp(milliseconds: entered)))
+        for goal in ruleset.goalChecks {
+            let i = goal.segment
+            guard let entered = env.entered[i] ?? enteredBefore[i], now - entered <= goal.withinMs, goal.when.eval(env).isTrue else { continue }
+            out.append(Evaluation.GoalReached(segment: ruleset.plan.segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
         }
         return out
     }
@@ -219,10 +219,11 @@ public struct Engine: Sendable {
     func resolve(_ e: Event) -> ResolvedEvent {
         guard let info = ruleset.plan.events[e.name] else {
             return ResolvedEvent(type: e.name, name: e.name, properties: e.properties, context: e.context,
-                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [])
+                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [], scoreRules: ruleset.plan.allScoreRules)
         }
         return ResolvedEvent(type: info.type, name: e.name, properties: e.properties, context: e.context,
-                             at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status)
+                             at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status,
+                             scoreRules: info.scoreRules)
     }
 
     /// Stored series in slot order, kept from now on as the spec says. A series that did not cover

@@ -37,6 +37,9 @@ final class EvaluationPlan: Sendable {
         let slots: [Int]
         /// `statuses.on_event` entries for this type.
         let status: [StatusRule]
+        /// The scoring rules that can hold for this type: a rule whose `when` requires another
+        /// `event.type` is never evaluated for it.
+        let scoreRules: [Int]
     }
     /// A time-sensitive rule: its closure and, for enter/exit, its segment (for `membership.age`).
     struct RuleEntry: Sendable {
@@ -57,6 +60,8 @@ final class EvaluationPlan: Sendable {
     let signalNeeds: [SignalNeeds]
     /// Per scoring rule its `when`.
     let scoreRuleFns: [Fn]
+    /// The scoring rules checked for an event of an unknown type: all (its raw name is its type).
+    let allScoreRules: [Int]
     /// Per signal slot its `where` filter (the type is matched through `EventInfo.slots`).
     let signalFilters: [Fn?]
     /// Per signal slot the property path a value signal keeps (nil: the signal only counts).
@@ -117,6 +122,23 @@ final class EvaluationPlan: Sendable {
     /// Per band, the channels of its `route` (0 without one).
     let bandRouteBits: [UInt8]
 
+    /// The `event.type` a rule requires: `event.type == "x"`, alone or as a part of an `and`
+    /// (nil: any type may satisfy it).
+    static func requiredEventType(_ n: CNode) -> String? {
+        switch n.kind {
+        case .compare(.eq):
+            let (a, b) = (n.children[0], n.children[1])
+            for (path, other) in [(a, b), (b, a)] where path.kind == .path && path.text == "event.type" {
+                if case .str(let type)? = other.constant { return type }
+            }
+            return nil
+        case .logic(.and):
+            return n.children.lazy.compactMap(requiredEventType).first
+        default:
+            return nil
+        }
+    }
+
     /// Channels some current segment acts on: the primary's route, plus, for the channels of
     /// `routing.all_segments`, the routes of every other member. Suppress conditions only matter
     /// for these.
@@ -173,8 +195,11 @@ final class EvaluationPlan: Sendable {
         signalFields = signals.map(\.field)
         signalNeeds = signals.map(\.needs)
         scoreRuleFns = scoreRules.map { Fn($0.when.node.eval) }
+        let scoreRuleTypes = scoreRules.map { EvaluationPlan.requiredEventType($0.when.node) }
+        allScoreRules = Array(scoreRules.indices)
         func info(_ type: String) -> EventInfo {
-            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type] ?? [])
+            EventInfo(type: type, known: true, slots: byType[type] ?? [], status: statusOnEvent[type] ?? [],
+                      scoreRules: scoreRuleTypes.indices.filter { scoreRuleTypes[$0].map { $0 == type } ?? true })
         }
         var events: [String: EventInfo] = [:]
         for t in knownTypes { events[t] = info(t) }

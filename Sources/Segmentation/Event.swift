@@ -46,4 +46,6 @@ struct ResolvedEvent: Sendable {
     var slots: [Int]
     /// `statuses.on_event` entries of the type (the first whose `when` holds moves the status).
     var status: [StatusRule]
+    /// Scoring rules that can hold for the type (`EvaluationPlan.EventInfo.scoreRules`).
+    var scoreRules: [Int]
 }

@@ -179,6 +179,7 @@ enum Explainer {
     struct Text {
         var bytes: [UInt8] = []
         static func += (t: inout Text, s: String) { t.bytes.append(contentsOf: s.utf8) }
+        var string: String { String(decoding: bytes, as: UTF8.self) }
     }
 
     /// One rendering: the text so far and the leaf clauses met.

@@ -40,13 +40,24 @@ public struct InterestState: Sendable, Equatable, Codable {
         let hl = spec.halfLife?.milliseconds
         let f = InterestState.factor(hl, from: at?.milliseconds, to: now)
         if f != 1 {
-            categories = categories.compactMapValues { $0 * f >= InterestSpec.forgetBelow ? $0 * f : nil }
-            products = products.compactMapValues { $0 * f >= InterestSpec.forgetBelow ? $0 * f : nil }
+            InterestState.decay(&categories, by: f)
+            InterestState.decay(&products, by: f)
         }
         if at.map({ now > $0.milliseconds }) ?? true { at = Timestamp(milliseconds: now) }
         let points = InterestState.factor(hl, from: occurredAt, to: at!.milliseconds)
         if let category { InterestState.add(points, to: category, in: &categories) }
         if let product { InterestState.add(points, to: product, in: &products) }
+    }
+
+    /// Multiplies every count by `f` in place (no rehashing), then forgets those below
+    /// `forgetBelow`, which a decay rarely produces.
+    private static func decay(_ counts: inout [String: Double], by f: Double) {
+        var forget = false
+        for i in counts.values.indices {
+            counts.values[i] *= f
+            if !(counts.values[i] >= InterestSpec.forgetBelow) { forget = true }
+        }
+        if forget { counts = counts.filter { $0.value >= InterestSpec.forgetBelow } }
     }
 
     private static func add(_ points: Double, to key: String, in counts: inout [String: Double]) {

@@ -31,6 +31,9 @@ public struct Ruleset: Sendable {
     public var owners: [String] = []
     /// Whether any segment has a `goal` (the engine then checks goals with each evaluation).
     public var hasGoals = false
+    /// The segments with a `goal`, flattened at load: checked on every evaluation without copying
+    /// each `Segment` (a copy retains every field; it was a sixth of an evaluation).
+    var goalChecks: [GoalCheck] = []
 
     /// The `owner` of the segment named `name` (nil for an unknown segment or none declared).
     public func owner(of name: String) -> String? { segmentIndex[name].flatMap { segments[$0].owner } }
@@ -122,6 +125,13 @@ public struct Goal: Sendable {
     public let when: Rule
     /// How long after entering reaching the goal still counts.
     public let within: Duration
+}
+
+/// One segment's goal as the engine checks it: segment index, horizon, compiled condition.
+struct GoalCheck: Sendable {
+    let segment: Int
+    let withinMs: Int64
+    let when: CNode
 }
 
 /// `scoring:`: points with exponential decay, per-rule caps, bands.

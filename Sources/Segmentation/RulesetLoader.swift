@@ -149,6 +149,9 @@ final class RulesetLoader {
             interest: interest, caps: caps, scoredSegments: segments.indices.filter { segments[$0].score != nil })
         ruleset.owners = owners
         ruleset.hasGoals = segments.contains { $0.goal != nil }
+        ruleset.goalChecks = segments.indices.compactMap { i in
+            segments[i].goal.map { GoalCheck(segment: i, withinMs: $0.within.milliseconds, when: $0.when.node) }
+        }
         ruleset.keyEvents = keyEvents
         return ruleset
     }

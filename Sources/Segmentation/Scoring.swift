@@ -27,8 +27,15 @@ extension Engine {
         let f = decayFactor(from: env.lead.scoreAt?.milliseconds, to: env.now)
         // Every part decays by the same factor, so the score does too: no re-summing needed.
         if f != 1 {
-            var parts = env.lead.scoreParts.mapValues { $0 * f }
-            if parts.values.contains(where: { abs($0) < 1e-9 }) { parts = parts.filter { abs($0.value) >= 1e-9 } }
+            // In place: the values change, the keys and their hashes do not.
+            var parts = env.lead.scoreParts
+            env.lead.scoreParts = [:]
+            var negligible = false
+            for i in parts.values.indices {
+                parts.values[i] *= f
+                if abs(parts.values[i]) < 1e-9 { negligible = true }
+            }
+            if negligible { parts = parts.filter { abs($0.value) >= 1e-9 } }
             env.lead.scoreParts = parts
             env.lead.score *= f
         }
@@ -41,7 +48,7 @@ extension Engine {
         let age = decayFactor(from: ev.at, to: env.now)
         let rules = ruleset.scoring.rules
         let fns = ruleset.plan.scoreRuleFns
-        for i in fns.indices where fns[i].holds(env) {
+        for i in ev.scoreRules where fns[i].holds(env) {
             let rule = rules[i]
             let points = rule.points * age
             let current = env.lead.scoreParts[rule.key] ?? 0
@@ -63,27 +70,32 @@ extension Engine {
 /// beside the text keep three).
 enum ScoreWords {
     /// `40 points, 7 days ago, half-life 14d → 28.3`; `10 points → 10`; `10 points, cap 30 → 4`.
+    /// (Both texts are written as UTF-8 bytes and made a String once, as explanations are:
+    /// String appends and interpolation check grapheme boundaries at every join.)
     static func rule(points: Double, ageMs: Int64?, halfLife: String?, decayed: Double, added: Double, cap: Double?) -> String {
-        var s = "\(one(points)) points"
-        if let ageMs, let halfLife { s += ", \(Duration.spoken(ageMs)) ago, half-life \(halfLife)" }
+        var s = Explainer.Text()
+        s += one(points); s += " points"
+        if let ageMs, let halfLife { s += ", "; s += Duration.spoken(ageMs); s += " ago, half-life "; s += halfLife }
         if let cap {
-            if ageMs != nil { s += " → \(one(decayed))" }
-            s += ", cap \(one(cap))"
+            if ageMs != nil { s += " → "; s += one(decayed) }
+            s += ", cap "; s += one(cap)
         }
-        return s + " → \(one(added))"
+        s += " → "; s += one(added)
+        return s.string
     }
 
     /// `41.1, 2 days ago, half-life 14d → 37.3; + 28.3 + 10 = 75.6 (band route_to_sales)`.
     static func total(previous: Double, previousAt: Int64?, decayed: Double, halfLife: String?, now: Int64,
                       added: [Double], score: Double, band: String?) -> String {
-        var s = one(previous)
+        var s = Explainer.Text()
+        s += one(previous)
         if let at = previousAt, let halfLife, now > at, previous != 0 {
-            s += ", \(Duration.spoken(now - at)) ago, half-life \(halfLife) → \(one(decayed))"
+            s += ", "; s += Duration.spoken(now - at); s += " ago, half-life "; s += halfLife; s += " → "; s += one(decayed)
         }
-        for a in added { s += a < 0 ? " − \(one(-a))" : " + \(one(a))" }
-        s += " = \(one(score))"
-        if let band { s += " (band \(band))" }
-        return s
+        for a in added { s += a < 0 ? " − " : " + "; s += one(a < 0 ? -a : a) }
+        s += " = "; s += one(score)
+        if let band { s += " (band "; s += band; s += ")" }
+        return s.string
     }
 
     static func one(_ v: Double) -> String { Expr.formatNumber((v * 10).rounded() / 10) }

@@ -38,20 +38,20 @@ struct Settled {
         let plan = rs.plan
         let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
-        let primarySegment = rs.segments[p]
-        appendRoute(primarySegment.name, primarySegment.route, channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
+        let primaryName = plan.segments[p].name
+        appendRoute(primaryName, rs.segments[p].route, channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
         if bandIndex >= 0, let route = rs.scoring.bands[bandIndex].route {
             // The band's route fills the channels the primary segment's route leaves open.
             let open = plan.bandRouteBits[bandIndex] & ~plan.segments[p].channelBits & ~blocked
             let first = out.count
-            if open != 0 { appendRoute(primarySegment.name, route, channels: open, now: now, env: env, notes: &notes, into: &out) }
+            if open != 0 { appendRoute(primaryName, route, channels: open, now: now, env: env, notes: &notes, into: &out) }
             for k in first..<out.count { out[k].band = rs.scoring.bands[bandIndex].action }
         }
         let others = plan.allSegmentBits & ~blocked
         guard others != 0 else { return out }
         var rest = members.indices.filter { members[$0] && $0 != p }
         rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
-        for i in rest { appendRoute(rs.segments[i].name, rs.segments[i].route, channels: others, now: now, env: env, notes: &notes, into: &out) }
+        for i in rest { appendRoute(plan.segments[i].name, rs.segments[i].route, channels: others, now: now, env: env, notes: &notes, into: &out) }
         return out
     }
 

@@ -131,7 +131,10 @@ public struct Duration: Hashable, Comparable, Sendable, Codable, CustomStringCon
         let words: [(String, Int64)] = [("day", 86_400_000), ("hour", 3_600_000), ("minute", 60_000), ("second", 1000)]
         let (word, f) = words.first { abs(ms) >= $0.1 } ?? ("second", 1000)
         let n = (Double(ms) / Double(f) * 10).rounded() / 10
-        return "\(Expr.formatNumber(n)) \(word)\(n == 1 ? "" : "s")"
+        var text = Explainer.Text()
+        text += Expr.formatNumber(n); text += " "; text += word
+        if n != 1 { text += "s" }
+        return text.string
     }
 
     /// Parses `<digits><unit>` with unit s, m, h, d or w; `nil` for anything else.
