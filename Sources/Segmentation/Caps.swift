@@ -52,8 +52,10 @@ extension Engine {
         let now = env.now
         for channelCaps in caps {
             let channel = channelCaps.channel, entries = channelCaps.entries
-            let stored = env.lead.sent[channel]
-            let onChannel = actions.contains { $0.channel == channel }
+            // Actions are read in place by index: iterating them copied each (a dozen fields).
+            let stored = env.lead.sent.isEmpty ? nil : env.lead.sent[channel]
+            var onChannel = false
+            for k in actions.indices where actions[k].channel == channel { onChannel = true; break }
             guard onChannel || stored != nil else { continue }
             var log = stored ?? SentLog()
             let horizon = now - channelCaps.longest
@@ -61,8 +63,8 @@ extension Engine {
             var carried: [Int64] = []
             var capped: FrequencyCap?
             var remove: [Int] = []
-            for (k, a) in actions.enumerated() where a.channel == channel {
-                let id = Self.identity(a)
+            for k in actions.indices where actions[k].channel == channel {
+                let id = Self.identity(actions[k])
                 if log.carried.contains(id) { carried.append(id); continue }
                 guard let cap = entries.first(where: { $0.when?.holds(env) ?? true }) else { carried.append(id); continue }
                 let windowStart = now - cap.per.milliseconds
@@ -91,12 +93,10 @@ extension Engine {
     /// (email: sequence; ads: audience and landing page; sales: queue and team), as FNV-1a-64 cut
     /// to 53 bits so it is exact as a JSON number.
     static func identity(_ a: Action) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h = FNV1a.offset
         func mix(_ s: String?) {
-            // Over the contiguous UTF-8 bytes: iterating `utf8` decodes index by index.
-            var text = s ?? ""
-            text.withUTF8 { bytes in for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
-            h = (h ^ 0xff) &* 0x100_0000_01b3   // field separator
+            FNV1a.mix(&h, s ?? "")
+            FNV1a.mix(&h, byte: 0xff)   // field separator
         }
         mix(a.segment)
         switch a.channel {

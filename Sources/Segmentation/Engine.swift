@@ -50,7 +50,7 @@ public struct Engine: Sendable {
         let plan = rs.plan
         let nowMs = now.milliseconds
         let resolved = event.map(resolve)
-        let enteredBefore = rs.enteredTimes(state)
+        let enteredBefore = rs.enteredTimes(state.memberships)
         let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state), entered: enteredBefore)
         let previousScore = state.score, previousScoreAt = state.scoreAt
         var applications: [ScoreRuleApplication] = []

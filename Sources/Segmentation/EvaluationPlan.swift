@@ -74,6 +74,8 @@ final class EvaluationPlan: Sendable {
     let events: [String: EventInfo]
     /// Segment indices sorted by name, so decisions list names sorted without comparing strings.
     let byName: [Int]
+    /// Segment name → index, for stored memberships.
+    let segmentNames: NameTable
     /// `scoring.half_life` as explanations write it.
     let halfLifeText: String?
     /// `scoring.half_life` in ms (nil: no decay).
@@ -206,6 +208,7 @@ final class EvaluationPlan: Sendable {
         for (name, target) in aliases { events[name] = info(target) }
         self.events = events
         byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
+        segmentNames = NameTable(segments.map(\.name))
         halfLifeText = halfLife?.description
         stageFns = self.stages.map { Fn($0.fn) }
         stageLabels = self.stages.map(\.label)

@@ -34,18 +34,25 @@ public struct Event: Sendable, Hashable, Codable {
     }
 }
 
-/// An event after alias resolution, as rules see it.
-struct ResolvedEvent: Sendable {
-    var type: String
-    var name: String
-    var properties: [String: Value]
-    var context: [String: Value]
-    var at: Int64
-    var known: Bool
+/// An event after alias resolution, as rules see it. A class: every `event.*` read copies the
+/// environment's event, which for a struct retained and released each of its seven fields.
+final class ResolvedEvent: Sendable {
+    let type: String
+    let name: String
+    let properties: [String: Value]
+    let context: [String: Value]
+    let at: Int64
+    let known: Bool
     /// Signal slots of `type` (see `EvaluationPlan.EventInfo`).
-    var slots: [Int]
+    let slots: [Int]
     /// `statuses.on_event` entries of the type (the first whose `when` holds moves the status).
-    var status: [StatusRule]
+    let status: [StatusRule]
     /// Scoring rules that can hold for the type (`EvaluationPlan.EventInfo.scoreRules`).
-    var scoreRules: [Int]
+    let scoreRules: [Int]
+
+    init(type: String, name: String, properties: [String: Value], context: [String: Value], at: Int64, known: Bool,
+         slots: [Int], status: [StatusRule], scoreRules: [Int]) {
+        self.type = type; self.name = name; self.properties = properties; self.context = context; self.at = at
+        self.known = known; self.slots = slots; self.status = status; self.scoreRules = scoreRules
+    }
 }

@@ -177,8 +177,13 @@ enum Explainer {
     /// grapheme boundaries at every join and was a tenth of an evaluation. The bytes of valid
     /// strings concatenated are the concatenated string, so the text is the same.
     struct Text {
-        var bytes: [UInt8] = []
-        static func += (t: inout Text, s: String) { t.bytes.append(contentsOf: s.utf8) }
+        var bytes: [UInt8]
+        init() { bytes = []; bytes.reserveCapacity(128) }
+        /// From the contiguous UTF-8 (a copy of memory): appending the `utf8` view went byte by byte.
+        static func += (t: inout Text, s: String) {
+            var s = s
+            s.withUTF8 { t.bytes.append(contentsOf: $0) }
+        }
         var string: String { String(decoding: bytes, as: UTF8.self) }
     }
 
@@ -280,11 +285,13 @@ enum Explainer {
     }
 
     /// The non-constant sub-expressions of `nodes`, depth first, first occurrence of each text.
-    /// A linear scan rather than a set: a few terms per explanation, listed per decision.
+    /// A linear scan rather than a set: a few terms per explanation, listed per decision. Texts are
+    /// compared only when their lengths match (a length is stored; most pairs differ in it).
     static func termNodes(_ nodes: [CNode]) -> [CNode] {
         var out: [CNode] = []
         func walk(_ n: CNode) {
-            if n.constant == nil, !out.contains(where: { $0 === n || $0.text == n.text }) { out.append(n) }
+            let length = n.text.utf8.count
+            if n.constant == nil, !out.contains(where: { $0 === n || ($0.text.utf8.count == length && $0.text == n.text) }) { out.append(n) }
             n.children.forEach(walk)
         }
         nodes.forEach(walk)

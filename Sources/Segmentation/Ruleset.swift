@@ -76,9 +76,9 @@ public struct Ruleset: Sendable {
 
     /// Entered-at per segment index from stored memberships.
     /// Walks the (few) stored memberships rather than looking every segment up by name.
-    func enteredTimes(_ state: LeadState) -> [Int64?] {
+    func enteredTimes(_ memberships: [String: Timestamp]) -> [Int64?] {
         var out = [Int64?](repeating: nil, count: plan.segments.count)
-        for (name, at) in state.memberships { if let i = segmentIndex[name] { out[i] = at.milliseconds } }
+        for (name, at) in memberships { if let i = plan.segmentNames.index(of: name) { out[i] = at.milliseconds } }
         return out
     }
 

@@ -19,6 +19,8 @@ extension Engine {
     func applySegmentScores(_ env: EvalEnv, changes: [(Int, String)], event: ResolvedEvent?) {
         let rs = ruleset
         guard !rs.scoredSegments.isEmpty || !env.lead.segmentScores.isEmpty else { return }
+        // Nothing kept and nothing to keep: the usual case for a lead in no scored segment.
+        if env.lead.segmentScores.isEmpty, !rs.scoredSegments.contains(where: { env.members[$0] }) { return }
         var kept: [String: SegmentScoreState] = [:]
         for i in rs.scoredSegments where env.members[i] {
             let seg = rs.segments[i]
