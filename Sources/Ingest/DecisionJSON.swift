@@ -91,7 +91,9 @@ enum DecisionJSON {
             w.fixedObject { w, f in
                 if let cap = s.cap { w.member("cap", first: &f); w.string(cap) }
                 w.member("channel", first: &f); w.string(s.channel)
+                if let e = s.experiment { w.member("experiment", first: &f); w.string(e) }
                 w.member("reason", first: &f); w.string(s.reason)
+                if let v = s.segment { w.member("segment", first: &f); w.string(v) }
             }
         }
         w.member("unknown_event_type", first: &first); w.bool(d.unknownEventType)
@@ -105,6 +107,7 @@ enum DecisionJSON {
         if let v = a.audience { w.member("audience", first: &first); w.string(v) }
         if let v = a.band { w.member("band", first: &first); w.string(v) }
         w.member("channel", first: &first); w.string(a.channel)
+        if let v = a.experiment { w.member("experiment", first: &first); w.string(v) }
         if let v = a.itemId { w.member("item_id", first: &first); w.string(v) }
         if let v = a.landingPage { w.member("landing_page", first: &first); w.string(v) }
         if let v = a.movedFrom { w.member("moved_from", first: &first); w.string(v) }
@@ -126,6 +129,7 @@ enum DecisionJSON {
         }
         if let v = a.slaDueAt { w.member("sla_due_at", first: &first); w.timestamp(v) }
         if let v = a.team { w.member("team", first: &first); w.string(v) }
+        if let v = a.variant { w.member("variant", first: &first); w.string(v) }
         w.byte(UInt8(ascii: "}"))
     }
 

@@ -84,6 +84,9 @@ struct EvaluationWriter {
         for goal in evaluation.goalsReached {
             pending.rows.goals.append(StagedWrites.GoalRow(leadId: leadId, segment: goal.segment, enteredAt: goal.enteredAt.date, reachedAt: at))
         }
+        if engine.ruleset.hasExperiments {
+            ExperimentRecording.stage(decision, goals: evaluation.goalsReached, leadId: leadId, at: at, into: &pending.rows.experiments)
+        }
         if decision.primarySegment != previousPrimary, decision.primarySegment != nil {
             outbox.append(OutboxMessage(topic: .leadRouted, leadId: leadId, payload: document))
         }

@@ -287,6 +287,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 KeyRoutes(admin: keyAdmin).install(into: &v1, api)
                 QuarantineRoutes(quarantine: ingest.quarantine).install(into: &v1, api)
                 InsightRoutes(monitor: drift).install(into: &v1, api)
+                ExperimentRoutes(reports: ExperimentReports(pool: pool, rules: rules)).install(into: &v1, api)
                 PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
                               exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
                 TrackerScriptRoutes().install(into: &v1)

@@ -42,7 +42,7 @@ public struct LeadRecord: Sendable {
 
     /// A lead that does not exist yet (its INSERT goes out with its first writes).
     package init(newLeadAt now: Date) {
-        id = UUID(); state = LeadState(); state.status = "new"
+        id = UUID(); state = LeadState(); state.status = "new"; state.id = LeadKey(id.lowercasedText)
         primarySegment = nil; ownerId = nil; rulesetVersion = nil; nextEvaluationAt = nil; mergedInto = nil
         createdAt = now; updatedAt = now; decisionSeq = 0
     }
@@ -89,6 +89,7 @@ public struct LeadRecord: Sendable {
             s.sent = LeadJSON.sent(from: state)
             s.segmentScores = LeadJSON.segmentScores(from: state)
         }
+        s.id = LeadKey(id.lowercasedText)
         state = s
         primarySegment = try row.decode(String?.self, at: Column.primarySegment.rawValue)
         ownerId = try row.decode(String?.self, at: Column.ownerId.rawValue)

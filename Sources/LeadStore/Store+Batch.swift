@@ -132,6 +132,7 @@ extension Store {
                 ON CONFLICT DO NOTHING
                 """)
         }
+        if !w.experiments.isEmpty { queries += Self.experimentQueries(w.experiments) }
         if !w.history.isEmpty {
             let rows = Self.rows(w.history) { j, f, h in
                 j.member("l", first: &f); j.uuid(h.leadId)

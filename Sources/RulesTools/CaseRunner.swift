@@ -92,6 +92,7 @@ public struct CaseRunner: Sendable {
             ("owner_id", action.ownerId), ("sla_due_at", action.slaDueAt?.description),
             ("assigned_by", action.assignedBy), ("script", action.script),
             ("send_at", action.sendAt?.description), ("band", action.band),
+            ("experiment", action.experiment), ("variant", action.variant),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

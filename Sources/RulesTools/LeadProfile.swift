@@ -14,6 +14,8 @@ enum LeadProfile {
         apply(traits: fields, to: &state)
         if case let .string(status)? = fields["status"] { state.setStatus(status, at: at) }
         if case let .bool(customer)? = fields["customer"] { state.customer = customer }
+        // `id`: the lead id experiments assign by (without one, every case lead is the same id, "").
+        if let id = fields["id"]?.text { state.id = LeadKey(id) }
         return state
     }
 
@@ -22,7 +24,7 @@ enum LeadProfile {
         for (key, value) in fields {
             switch key {
             case "user_id": state.userId = value.text
-            case "status", "customer":
+            case "status", "customer", "id":
                 continue  // set by `state(from:at:)`; an event's traits cannot move the status
             case "traits":
                 if case .object(let traits) = value { state.traits.merge(traits.mapValues(\.engineValue)) { _, new in new } }

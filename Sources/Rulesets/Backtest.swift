@@ -124,7 +124,8 @@ public struct Backtest: Sendable {
                 for i in stride(from: chunk, to: groups.count, by: chunks) {
                     let (lead, stored) = groups[i]
                     let events = try stored.map { try $0.decoded() }
-                    let start = Self.startState(states[lead])
+                    var start = Self.startState(states[lead])
+                    start.id = LeadKey(lead.lowercasedText)
                     out.append(LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
                                            active: replay(active, start: start, events: events),
                                            current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: events.count))

@@ -128,11 +128,15 @@ public struct Action: Codable, Sendable, Equatable {
     public var sendAt: Timestamp?
     /// The score band whose `route` gave this action (for a channel the primary segment does not route).
     public var band: String?
+    /// The experiment that chose this action (`route.<channel>.experiment`), if any.
+    public var experiment: String?
+    /// The experiment's variant key the lead is assigned to (see `ExperimentAssignment`).
+    public var variant: String?
 
     enum CodingKeys: String, CodingKey {
         case channel, segment, sequence, audience, landingPage = "landing_page", queue, team
         case ownerId = "owner_id", slaDueAt = "sla_due_at", assignedBy = "assigned_by", itemId = "item_id", skipped
-        case movedFrom = "moved_from", script, sendAt = "send_at", band
+        case movedFrom = "moved_from", script, sendAt = "send_at", band, experiment, variant
     }
 }
 
@@ -161,6 +165,12 @@ public struct SuppressedAction: Codable, Sendable, Equatable {
     public var reason: String
     /// For reason `frequency_cap`: the cap that fired, e.g. `max 3 per 7d`.
     public var cap: String?
+    /// For reason `holdout`: the experiment the lead is held out of.
+    public var experiment: String?
+    /// For reason `holdout`: the segment whose route runs the experiment.
+    public var segment: String?
 
-    public init(channel: String, reason: String, cap: String? = nil) { self.channel = channel; self.reason = reason; self.cap = cap }
+    public init(channel: String, reason: String, cap: String? = nil, experiment: String? = nil, segment: String? = nil) {
+        self.channel = channel; self.reason = reason; self.cap = cap; self.experiment = experiment; self.segment = segment
+    }
 }

@@ -89,9 +89,9 @@ public struct Engine: Sendable {
         applySegmentScores(env, changes: settled.changes, event: resolved)
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
-        var actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes)
-        explanation.actions = actionNotes
         var suppressed = settled.suppressed
+        var actions = settled.actions(rs, members: env.members, now: nowMs, env: env, notes: &actionNotes, held: &suppressed)
+        explanation.actions = actionNotes
         applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }

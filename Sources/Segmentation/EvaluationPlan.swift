@@ -17,7 +17,7 @@ final class EvaluationPlan: Sendable {
             hasExit = s.exit != nil
         }
         static func channels(of route: Route) -> Set<String> {
-            Set([route.email.map { _ in "email" }, route.ads.map { _ in "ads" }, route.sales.map { _ in "sales" }].compactMap { $0 })
+            Set([route.email.map { _ in "email" }, route.ads.map { _ in "ads" }, route.sales.map { _ in "sales" }].compactMap { $0 } + route.experiments.map(\.channel))
         }
 
         static func channelBit(_ channel: String) -> UInt8 {
@@ -109,6 +109,8 @@ final class EvaluationPlan: Sendable {
     let exitFns: [Fn?]
     /// `routing.all_segments` as channel bits.
     let allSegmentBits: UInt8
+    /// Whether any segment or band route runs an experiment (else holdouts need no bookkeeping).
+    let hasExperiments: Bool
     /// Per segment whether it has an `exit` rule.
     let hasExit: [Bool]
     let priorities: [Int]
@@ -216,6 +218,7 @@ final class EvaluationPlan: Sendable {
         exitFns = self.segments.map { $0.exit.map(Fn.init) }
         hasExit = self.segments.map(\.hasExit)
         allSegmentBits = allSegmentChannels.reduce(0) { $0 | Seg.channelBit($1) }
+        hasExperiments = segments.contains { !$0.route.experiments.isEmpty } || bands.contains { !($0.route?.experiments.isEmpty ?? true) }
         priorities = self.segments.map(\.priority)
         var rank = [Int](repeating: 0, count: segments.count)
         for (position, i) in byName.enumerated() { rank[i] = position }

@@ -86,6 +86,9 @@ public struct LeadState: Sendable, Equatable, Codable {
     public var sent: [String: SentLog] = [:]
     /// Segment → the member's score in it (`score:` of a segment).
     public var segmentScores: [String: SegmentScoreState] = [:]
+    /// The lead's id as the service knows it (lower-case UUID text), for experiment assignment;
+    /// set when the row is read, never stored in the state's columns (see `LeadKey`).
+    public var id = LeadKey()
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,

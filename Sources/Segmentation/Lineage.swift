@@ -38,6 +38,7 @@ public struct Lineage: Sendable {
             if let sales = segment.route.sales { routes.append("sales:\(sales.queue)") }
             if let email = segment.route.email { routes.append("email:\(email.sequence)") }
             if let ads = segment.route.ads { routes.append("ads:\(ads.audience)") }
+            for e in segment.route.experiments { routes.append("\(e.channel):experiment \(e.name)") }
             add(reads) { readers in
                 readers.segments.append(segment.name)
                 readers.routes += routes

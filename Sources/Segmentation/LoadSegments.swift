@@ -132,7 +132,12 @@ extension RulesetLoader {
             }
         }
         var timing: [String: SendTiming] = [:]
+        var experiments: [RouteExperiment] = []
         for (key, _, v) in m {
+            if RulesetLoader.isExperiment(v) {
+                if let e = loadExperiment(key, v, teams: teams, c) { experiments.append(e) }
+                continue
+            }
             if case .mapping(let fields) = v { timing[key] = sendTiming(key, fields) }
             switch key {
             case "email":
@@ -164,6 +169,7 @@ extension RulesetLoader {
         var route = Route(email: email, ads: ads, sales: sales)
         route.dynamic = dynamic
         route.timing = timing
+        route.experiments = experiments
         return route
     }
 

@@ -260,6 +260,8 @@ public struct Route: Sendable {
     public var dynamic: [DynamicField] = []
     /// Channel → its `delay`/`window` (the action then carries `send_at`).
     public var timing: [String: SendTiming] = [:]
+    /// Channels whose action is an experiment (`RouteExperiment`); those channels are nil above.
+    public var experiments: [RouteExperiment] = []
 }
 
 /// `route.email`.

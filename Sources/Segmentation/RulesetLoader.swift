@@ -48,6 +48,8 @@ final class RulesetLoader {
     let sink: DiagnosticSink
     let y: YAMLReader
     let fileName: String
+    /// Experiments loaded so far, to keep a name to one set of arms (`checkUnique`).
+    var experimentUses: [RouteExperiment] = []
     static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners", "key_events", "interest", "caps"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]

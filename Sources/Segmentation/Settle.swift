@@ -33,32 +33,41 @@ struct Settled {
     /// the routes of the other current segments (highest priority first, ties by name; an audience
     /// or sequence already listed is not repeated) — minus suppressed channels. Templated and
     /// chosen fields are filled from `env` (the settled lead) and explained in `notes`.
-    func actions(_ rs: Ruleset, members: [Bool], now: Int64, env: EvalEnv, notes: inout [ActionExplanation]) -> [Action] {
+    /// A lead held out of an experiment gets no action on that channel from any segment: the
+    /// holdout is appended to `held` and blocks the channel for the rest of the decision.
+    func actions(_ rs: Ruleset, members: [Bool], now: Int64, env: EvalEnv, notes: inout [ActionExplanation],
+                 held: inout [SuppressedAction]) -> [Action] {
         guard let p = primary else { return [] }
         let plan = rs.plan
-        let blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
+        var blocked = suppressed.reduce(UInt8(0)) { $0 | EvaluationPlan.Seg.channelBit($1.channel) }
         var out: [Action] = []
         let primaryName = plan.segments[p].name
-        appendRoute(primaryName, rs.segments[p].route, channels: ~blocked, now: now, env: env, notes: &notes, into: &out)
+        appendRoute(primaryName, rs.segments[p].route, channels: ~blocked, now: now, env: env, notes: &notes, held: &held, into: &out)
+        if plan.hasExperiments { blocked |= Self.heldBits(held) }
         if bandIndex >= 0, let route = rs.scoring.bands[bandIndex].route {
             // The band's route fills the channels the primary segment's route leaves open.
             let open = plan.bandRouteBits[bandIndex] & ~plan.segments[p].channelBits & ~blocked
             let first = out.count
-            if open != 0 { appendRoute(primaryName, route, channels: open, now: now, env: env, notes: &notes, into: &out) }
+            if open != 0 { appendRoute(primaryName, route, channels: open, now: now, env: env, notes: &notes, held: &held, into: &out) }
             for k in first..<out.count { out[k].band = rs.scoring.bands[bandIndex].action }
         }
+        if plan.hasExperiments { blocked |= Self.heldBits(held) }
         let others = plan.allSegmentBits & ~blocked
         guard others != 0 else { return out }
         var rest = members.indices.filter { members[$0] && $0 != p }
         rest.sort { plan.priorities[$0] != plan.priorities[$1] ? plan.priorities[$0] > plan.priorities[$1] : plan.nameRank[$0] < plan.nameRank[$1] }
-        for i in rest { appendRoute(plan.segments[i].name, rs.segments[i].route, channels: others, now: now, env: env, notes: &notes, into: &out) }
+        for i in rest {
+            let open = plan.hasExperiments ? others & ~Self.heldBits(held) : others
+            appendRoute(plan.segments[i].name, rs.segments[i].route, channels: open, now: now, env: env, notes: &notes, held: &held, into: &out)
+        }
         return out
     }
 
     /// Appends a segment's route on the given channels, skipping an email sequence or ad audience
     /// (with the same landing page) that an earlier segment already gave.
-    private func appendRoute(_ segment: String, _ route: Route, channels: UInt8, now: Int64, env: EvalEnv,
-                             notes: inout [ActionExplanation], into out: inout [Action]) {
+    func appendRoute(_ segment: String, _ route: Route, channels: UInt8, now: Int64, env: EvalEnv,
+                     notes: inout [ActionExplanation], held: inout [SuppressedAction], into out: inout [Action]) {
+        if !route.experiments.isEmpty { appendExperiments(segment, route, channels: channels, now: now, env: env, notes: &notes, held: &held, into: &out) }
         if let e = route.email, channels & 1 != 0 {
             var a = Action(channel: "email", segment: segment, sequence: e.sequence)
             if fill(&a, route, env, &notes), !out.contains(where: { $0.channel == "email" && $0.sequence == a.sequence }) { out.append(a) }

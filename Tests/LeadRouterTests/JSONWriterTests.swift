@@ -104,7 +104,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(d.segments), ["entered", "exited", "current"])
         let action = try XCTUnwrap(d.actions.first)
         XCTAssertEqual(fields(action), ["channel", "segment", "sequence", "audience", "landingPage", "queue", "team", "ownerId",
-                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom", "script", "sendAt", "band"])
+                                        "slaDueAt", "assignedBy", "itemId", "skipped", "movedFrom", "script", "sendAt", "band", "experiment", "variant"])
         let score = try XCTUnwrap(d.explanation.score)
         XCTAssertEqual(fields(score), ["previous", "previousAt", "decayed", "halfLife", "rules", "score", "band", "text"])
         XCTAssertEqual(fields(try XCTUnwrap(score.rules.first)), ["rule", "points", "added", "cap", "capped", "age", "text"])
@@ -113,7 +113,7 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(fields(try XCTUnwrap(segment.clauses.first)), ["clause", "holds", "event"])
         XCTAssertEqual(fields(try XCTUnwrap(segment.terms.first)), ["expression", "value"])
         let suppressed = try JSONDecoder().decode(SuppressedAction.self, from: Data(#"{"channel":"email","reason":"r"}"#.utf8))
-        XCTAssertEqual(fields(suppressed), ["channel", "reason", "cap"])
+        XCTAssertEqual(fields(suppressed), ["channel", "reason", "cap", "experiment", "segment"])
         XCTAssertEqual(fields(d.explanation), ["segments", "score", "status", "actions"])
         // DecisionJSON.write(_: ActionExplanation) writes each of these.
         XCTAssertEqual(fields(ActionExplanation(channel: "sales", segment: "s", field: "script")),
