@@ -66,7 +66,8 @@ struct EvaluationWriter {
         pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
                               membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys),
-                              exactSchedule: exactSchedule, decisionSeq: decisions)
+                              exactSchedule: exactSchedule, decisionSeq: decisions,
+                              ranks: engine.ruleset.segmentRanks(state), storedRanks: storedState.map(engine.ruleset.segmentRanks))
         let at = decision.evaluatedAt.date
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),
