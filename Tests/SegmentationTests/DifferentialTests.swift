@@ -41,6 +41,9 @@ final class DifferentialTests: XCTestCase {
         XCTAssertGreaterThan(stats.lateEvents, runs)
         XCTAssertGreaterThan(stats.stageChanges, runs)
         XCTAssertGreaterThan(stats.aggregateRulesets, runs / 4)
+        XCTAssertGreaterThan(stats.leadScored, runs * Self.sequencesPerRuleset * 2)
+        XCTAssertGreaterThan(stats.segmentScored, runs * 2)
+        XCTAssertGreaterThan(stats.nonZeroSegmentScores, runs)
         // The engine claims exactness (conservative only after its probe limit): nearly every step.
         XCTAssertGreaterThan(Double(stats.exactNext), 0.95 * Double(stats.steps - stats.pendingReentries))
     }
@@ -102,6 +105,9 @@ final class DifferentialTests: XCTestCase {
             stats.entered += outcome.entered.count
             stats.exited += outcome.exited.count
             if outcome.stageChanged { stats.stageChanges += 1 }
+            if outcome.score != nil { stats.leadScored += 1 }
+            stats.segmentScored += outcome.segmentScores.count
+            stats.nonZeroSegmentScores += outcome.segmentScores.values.filter { abs($0) > 0.01 }.count
             if let problem = compare(evaluation.decision, outcome) {
                 return report(problem, ruleset: ruleset, history: history)
             }
@@ -139,6 +145,24 @@ final class DifferentialTests: XCTestCase {
         }
         if decision.primarySegment != outcome.primary {
             return "primary segment: engine \(decision.primarySegment ?? "none"), reference \(outcome.primary ?? "none")"
+        }
+        return compareScores(decision, outcome)
+    }
+
+    /// The lead score and each segment score, decayed to the evaluation, against the reference's
+    /// sums over every arrival: the decision shows 3 decimals, so within 0.0005 plus the
+    /// floating-point drift `ScoreDifferentialTests.tolerance` allows.
+    func compareScores(_ decision: Decision, _ outcome: RefOutcome) -> String? {
+        func near(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 0.0005 + ScoreDifferentialTests.tolerance(b) }
+        if let expected = outcome.score, !near(decision.score, expected) {
+            return "score: engine \(decision.score), reference \(expected)"
+        }
+        let engine = decision.segmentScores ?? [:]
+        if Set(engine.keys) != Set(outcome.segmentScores.keys) {
+            return "segment scores for: engine \(engine.keys.sorted()), reference \(outcome.segmentScores.keys.sorted())"
+        }
+        for (name, expected) in outcome.segmentScores where !near(engine[name]!, expected) {
+            return "segment score of \(name): engine \(engine[name]!), reference \(expected)"
         }
         return nil
     }
@@ -222,10 +246,15 @@ struct DifferentialStats: CustomStringConvertible {
     var probes = 0
     /// Rulesets using sum/max/min/avg.
     var aggregateRulesets = 0
+    /// Steps with a lead score, segment scores compared, and those of them not near 0.
+    var leadScored = 0
+    var segmentScored = 0
+    var nonZeroSegmentScores = 0
 
     var description: String {
         "\(sequences) sequences (\(aggregateRulesets) rulesets with value aggregates), \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, "
-            + "\(stageChanges) stage changes, \(lateEvents) late events, "
+            + "\(stageChanges) stage changes, \(lateEvents) late events, \(leadScored) steps with a lead score, "
+            + "\(segmentScored) segment scores (\(nonZeroSegmentScores) not near 0), "
             + "next_evaluation_at = first decision change (or both none) in \(exactNext) steps; "
             + "\(pendingReentries) steps left an immediate re-entry pending"
     }

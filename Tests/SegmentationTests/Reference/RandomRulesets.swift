@@ -102,14 +102,25 @@ struct RandomRulesetFactory {
             let name = "awareness.random.s\(index)"
             let enter = expression(depth: 2, inExit: false, earlier: earlier)
             let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
-            segments.append(RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit))
+            var segment = RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit)
+            if rng.chance(0.4) { segment.score = scoring(bands: false) }
+            segments.append(segment)
         }
         // Stage rules read time too (no in_segment or membership.age there).
         var stages: [(name: String, when: RefExpr)] = []
         for name in ["decision", "consideration"] where rng.chance(0.6) {
             stages.append((name, expression(depth: 1, inExit: false, earlier: [])))
         }
-        return RefRuleset(types: Self.types, stages: stages, segments: segments)
+        let lead = rng.chance(0.5) ? scoring(bands: false) : nil  // bands schedule re-evaluations the reference does not model
+        return RefRuleset(types: Self.types, stages: stages, segments: segments, scoring: lead)
+    }
+
+    /// A random score section (`RefScoring.random`: half-life or none, points of both signs,
+    /// caps, property filters); a segment's has no bands.
+    mutating func scoring(bands: Bool) -> RefScoring {
+        var scoring = RefScoring.random(&rng)
+        if !bands { scoring.bands = [] }
+        return scoring
     }
 
     /// A random event at `at`.

@@ -9,6 +9,10 @@ struct RefLead {
     var memberships: [String: Int64] = [:]
     /// The stage at the last evaluation.
     var stage = "awareness"
+    /// Every scored arrival of the lead score (nil: the ruleset has no `scoring:`).
+    var scorer: ReferenceScorer?
+    /// Per current member segment with a `score:`, every scored arrival since it entered.
+    var segmentScorers: [String: ReferenceScorer] = [:]
 }
 
 /// What one reference evaluation produced.
@@ -23,6 +27,11 @@ struct RefOutcome {
     /// The first stage whose rule holds, and whether it differs from the previous evaluation's.
     var stage: String = "awareness"
     var stageChanged = false
+
+    /// The lead score at the evaluation (nil without `scoring:`), recomputed from every arrival.
+    var score: Double?
+    /// The score of each current segment with a `score:`, recomputed from its arrivals since entry.
+    var segmentScores: [String: Double] = [:]
 
     /// Whether anything a decision reports as a change happened.
     var changed: Bool { !entered.isEmpty || !exited.isEmpty || stageChanged }
@@ -65,7 +74,30 @@ struct ReferenceEvaluator {
         lead.stage = outcome.stage
         outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
             .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
+        score(&lead, &outcome, event: event, now: now)
         return outcome
+    }
+
+    /// Scores (docs/rules.md, Scoring and Segment scores): the lead score takes the event's
+    /// points; each scored segment the lead is a member of after this evaluation takes them too,
+    /// starting from nothing when the lead entered it now; a segment left forgets its score.
+    func score(_ lead: inout RefLead, _ outcome: inout RefOutcome, event: RefEvent?, now: Int64) {
+        if let scoring = ruleset.scoring {
+            var scorer = lead.scorer ?? ReferenceScorer(scoring: scoring)
+            _ = scorer.evaluate(event: event, now: now)
+            lead.scorer = scorer
+            outcome.score = scorer.score(at: now)
+        }
+        var kept: [String: ReferenceScorer] = [:]
+        for segment in ruleset.segments where lead.memberships[segment.name] != nil {
+            guard let scoring = segment.score else { continue }
+            var scorer = outcome.entered.contains(segment.name) ? nil : lead.segmentScorers[segment.name]
+            if scorer == nil { scorer = ReferenceScorer(scoring: scoring) }
+            _ = scorer!.evaluate(event: event, now: now)
+            kept[segment.name] = scorer
+            outcome.segmentScores[segment.name] = scorer!.score(at: now)
+        }
+        lead.segmentScorers = kept
     }
 
     /// Every future instant (after `now`) at which some function's value may change with no new

@@ -13,8 +13,9 @@ extension RefRuleset {
         lines += [
             "  - { stage: awareness, when: 'true' }",
             "owners: [test]",
-            "segments:",
         ]
+        if let scoring { lines += ["scoring:"] + scoring.body(indent: "  ") }
+        lines.append("segments:")
         for segment in segments {
             lines += [
                 "  - name: \(segment.name)",
@@ -26,6 +27,7 @@ extension RefRuleset {
                 "    route:",
                 "      email: { sequence: \(segment.name.split(separator: ".").last!) }",
             ]
+            if let score = segment.score { lines += ["    score:"] + score.body(indent: "      ") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
