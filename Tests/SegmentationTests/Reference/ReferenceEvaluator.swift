@@ -1,3 +1,5 @@
+import Foundation
+
 // The naive reference evaluator: it keeps EVERY event a lead ever had and recomputes each
 // count/since/inactive from that list at every evaluation. Slow and obviously right, it is the
 // oracle the engine's compact signal state is checked against.
@@ -13,6 +15,11 @@ struct RefLead {
     var scorer: ReferenceScorer?
     /// Per current member segment with a `score:`, every scored arrival since it entered.
     var segmentScorers: [String: ReferenceScorer] = [:]
+    /// The segment whose email the last decision carried, and every email send (kept forever).
+    var carriedEmail: String?
+    var emailSends: [Int64] = []
+    /// The lead's IANA zone (`context.timezone`), in which email windows are read.
+    var zone = "UTC"
 }
 
 /// What one reference evaluation produced.
@@ -32,6 +39,13 @@ struct RefOutcome {
     var score: Double?
     /// The score of each current segment with a `score:`, recomputed from its arrivals since entry.
     var segmentScores: [String: Double] = [:]
+
+    /// The segment whose email route the decision carries (the primary one, unless capped).
+    var email: String?
+    /// Whether a cap left the email out (`suppressed` reason `frequency_cap`).
+    var emailCapped = false
+    /// The email's `send_at` when its route has a delay or a window.
+    var sendAt: Int64?
 
     /// Whether anything a decision reports as a change happened.
     var changed: Bool { !entered.isEmpty || !exited.isEmpty || stageChanged }
@@ -75,7 +89,29 @@ struct ReferenceEvaluator {
         outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
             .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
         score(&lead, &outcome, event: event, now: now)
+        email(&lead, &outcome, now: now)
         return outcome
+    }
+
+    /// The primary segment's email (docs/rules.md, Caps and Timing): a decision that carries the
+    /// same email as the previous one sends nothing new; a new one is sent unless `max` emails
+    /// were sent in `(now − per, now]`, else left out (and tried again at the next decision).
+    /// `send_at` is the first instant at or after `now + delay` inside the window, in the lead's zone.
+    func email(_ lead: inout RefLead, _ outcome: inout RefOutcome, now: Int64) {
+        guard let primary = outcome.primary else { lead.carriedEmail = nil; return }
+        if let cap = ruleset.emailCap, lead.carriedEmail != primary {
+            if lead.emailSends.filter({ $0 > now - cap.per.ms }).count >= cap.max {
+                outcome.emailCapped = true
+                lead.carriedEmail = nil
+                return
+            }
+            lead.emailSends.append(now)
+        }
+        lead.carriedEmail = primary
+        outcome.email = primary
+        if let timing = ruleset.segments.first(where: { $0.name == primary })?.timing {
+            outcome.sendAt = timing.sendAt(now: now, zone: TimeZone(identifier: lead.zone)!)
+        }
     }
 
     /// Scores (docs/rules.md, Scoring and Segment scores): the lead score takes the event's

@@ -126,6 +126,8 @@ struct RefSegment {
     var exit: RefExpr
     /// The segment's own `score:` (no bands), nil without one.
     var score: RefScoring? = nil
+    /// `delay`/`window` of the segment's email route, nil without.
+    var timing: RefTiming? = nil
 }
 
 /// A random ruleset: the event types it declares and its segments, in dependency order
@@ -137,4 +139,6 @@ struct RefRuleset {
     var segments: [RefSegment]
     /// The lead score (`scoring:`), nil without one.
     var scoring: RefScoring? = nil
+    /// `caps: { email: [ { max, per } ] }`, nil without.
+    var emailCap: (max: Int, per: RefDuration)? = nil
 }

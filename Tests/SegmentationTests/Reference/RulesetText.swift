@@ -15,6 +15,7 @@ extension RefRuleset {
             "owners: [test]",
         ]
         if let scoring { lines += ["scoring:"] + scoring.body(indent: "  ") }
+        if let cap = emailCap { lines += ["caps:", "  email: [ { max: \(cap.max), per: \(cap.per.text) } ]"] }
         lines.append("segments:")
         for segment in segments {
             lines += [
@@ -25,7 +26,7 @@ extension RefRuleset {
                 "    enter: '\(segment.enter.text)'",
                 "    exit: '\(segment.exit.text)'",
                 "    route:",
-                "      email: { sequence: \(segment.name.split(separator: ".").last!) }",
+                "      email: { sequence: \(segment.name.split(separator: ".").last!)\(segment.timing?.yaml ?? "") }",
             ]
             if let score = segment.score { lines += ["    score:"] + score.body(indent: "      ") }
         }
