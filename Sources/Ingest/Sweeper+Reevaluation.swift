@@ -40,7 +40,7 @@ extension Sweeper {
             var changed = 0
             for lead in leads {
                 var state = lead.state
-                if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
+                if engine.ruleset.needsBackfill(state) {
                     state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now)
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
