@@ -7,17 +7,8 @@ import XCTest
 /// and in the sweeper's re-evaluation after activation — so the first landing page after the
 /// switch already follows what the lead viewed.
 final class InterestBackfillTests: XCTestCase {
-    static let before = """
-        version: 1
-        events:
-          aliases: { "Product Viewed": product_viewed, "Product Added": added_to_cart }
-        stages:
-          - { stage: awareness, when: 'true' }
-        segments:
-          - name: awareness.low-intent.viewer
-            enter: 'count(product_viewed, 30d) >= 1'
-            route: { email: { sequence: picks } }
-        """
+    /// Version 1 counts no interest (the ruleset of RulesetChangeTests).
+    static let before = RulesetChangeTests.before
     static let after = before.replacingOccurrences(of: "version: 1", with: "version: 2")
         .replacingOccurrences(of: "route: { email: { sequence: picks } }",
                               with: #"route: { email: { sequence: picks }, ads: { audience: viewers, landing_page: "/c/{{ lead.interest.top_category }}" } }"#)
