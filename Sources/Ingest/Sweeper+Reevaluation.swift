@@ -48,7 +48,7 @@ extension Sweeper {
                 try EvaluationWriter(store: store, hook: decisionHook, engine: engine).stage(
                     leadId: lead.id, before: lead.state, storedState: lead.state, previousPrimary: lead.primarySegment,
                     evaluation: evaluation, eventId: nil, decisionsBefore: lead.decisionSeq, recordDecision: false,
-                    exactSchedule: true, cause: Self.rulesetChangedCause, into: pending)
+                    exactSchedule: true, cause: Self.rulesetChangedCause, rerank: true, into: pending)
             }
             try pending.flush()
             let last = (leads.map(\.id) + undecodable.map(\.id)).max { $0.uuidString < $1.uuidString }

@@ -183,4 +183,23 @@ final class SegmentRankTests: XCTestCase {
         XCTAssertEqual(Set(claimed), Set(ids.values))
         _ = expected
     }
+
+    /// The rank key depends on the half-life: the re-evaluation after activating a version that
+    /// changes it rewrites every scored membership's key.
+    func testActivationWithANewHalfLifeRekeysMembers() throws {
+        _ = try seed(leads: 6)
+        let v2 = Self.yaml.replacingOccurrences(of: "version: 1", with: "version: 2").replacingOccurrences(of: "half_life: 7d", with: "half_life: 1d")
+        let pushed = try client.json("POST", "/v1/rulesets", key: service.adminKey, ["yaml": v2, "note": "faster decay"])
+        XCTAssertEqual(pushed.status, 201, pushed.text)
+        XCTAssertEqual(try client.json("POST", "/v1/rulesets/2/activate", key: service.adminKey, [:]).status, 200)
+        while try !service.app.sweeper.reevaluationBatch(limit: 4).finished {}
+        let rows = try service.connection().query("""
+            SELECT score, (extract(epoch FROM score_at) * 1000)::int8 AS at, score_rank FROM memberships WHERE segment = \(Self.scored)::text
+            """)
+        XCTAssertEqual(rows.count, 6)
+        for row in rows {
+            let key = SegmentRank.key(score: try row.decode(Double.self, "score"), at: try row.decode(Int64.self, "at"), halfLife: 86_400_000)
+            XCTAssertEqual(try row.decode(Double.self, "score_rank"), key, accuracy: 1e-9 * abs(key))
+        }
+    }
 }
