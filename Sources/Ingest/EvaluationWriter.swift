@@ -43,13 +43,15 @@ struct EvaluationWriter {
     /// otherwise the earlier time stays (see `Store.leadSaveQueries`).
     /// `cause` (e.g. `ruleset_changed`) is written into each membership change's stored reason,
     /// for changes no event or passing time caused.
+    /// `rerank` rewrites every scored membership's rank key (after an activation: the key depends
+    /// on the segment's half-life, which the new version may change; see `SegmentRank`).
     /// `decisionsBefore` is the lead's decision count (`LeadRecord.decisionSeq`, as the staged
     /// statements leave it); a recorded decision takes the next number, and the returned
     /// `decisions` is the count to stage next. `occurredAt` is the evaluated event's time.
     @discardableResult
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
                eventId: UUID?, occurredAt: Date? = nil, decisionsBefore: Int, recordDecision: Bool = true, exactSchedule: Bool = false,
-               cause: String? = nil, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
+               cause: String? = nil, rerank: Bool = false, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
         var decision = evaluation.decision
         decision.leadId = leadId.lowercasedText
         decision.eventId = eventId?.lowercasedText
@@ -66,7 +68,9 @@ struct EvaluationWriter {
         pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
                               rulesetVersion: version, nextEvaluationAt: decision.nextEvaluationAt?.date,
                               membershipsChanged: changed || Set(before.memberships.keys) != Set(state.memberships.keys),
-                              exactSchedule: exactSchedule, decisionSeq: decisions)
+                              exactSchedule: exactSchedule, decisionSeq: decisions,
+                              ranks: engine.ruleset.segmentRanks(state),
+                              storedRanks: rerank ? [:] : storedState.map(engine.ruleset.segmentRanks))
         let at = decision.evaluatedAt.date
         var outbox: [OutboxMessage] = []
         for (names, change, topic) in [(decision.segments.entered, "entered", OutboxTopic.segmentEntered),

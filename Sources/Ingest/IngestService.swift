@@ -235,10 +235,9 @@ public final class IngestService: Sendable {
     }
 
     /// A lead with history whose stored signals do not cover what this ruleset counts (a new
-    /// signal, a longer window) is rebuilt from its stored events before the engine decides.
-    func needsBackfill(_ state: LeadState) -> Bool {
-        state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty
-    }
+    /// signal, a longer window), or whose `lead.interest` was never counted, is rebuilt from its
+    /// stored events before the engine decides.
+    func needsBackfill(_ state: LeadState) -> Bool { engine.ruleset.needsBackfill(state) }
 }
 
 extension IngestService: LeadStatusChanging {

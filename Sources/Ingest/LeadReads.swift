@@ -133,6 +133,18 @@ package struct LeadReads: Sendable {
     }
 }
 
+extension LeadReads {
+    /// A page of a scored segment's members, highest segment score first (`Store.membersByRank`).
+    package func membersByRank(of segment: String, limit: Int, after cursor: MemberRankCursor?) throws
+        -> (items: [SegmentMember], next: MemberRankCursor?) {
+        try routing.pool(forLead: nil).withTransaction { conn in
+            let store = Store(conn)
+            try store.planListsByIndex()
+            return try store.membersByRank(of: segment, limit: limit, after: cursor)
+        }
+    }
+}
+
 /// A read or change of a lead that was erased: only its tombstone is left (the API answers 410 Gone).
 package struct LeadErasedError: Error {
     package var tombstone: ErasedLead

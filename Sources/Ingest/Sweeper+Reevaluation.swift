@@ -40,7 +40,7 @@ extension Sweeper {
             var changed = 0
             for lead in leads {
                 var state = lead.state
-                if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
+                if engine.ruleset.needsBackfill(state) {
                     state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now)
                 }
                 let evaluation = engine.evaluate(state: state, now: now)
@@ -48,7 +48,7 @@ extension Sweeper {
                 try EvaluationWriter(store: store, hook: decisionHook, engine: engine).stage(
                     leadId: lead.id, before: lead.state, storedState: lead.state, previousPrimary: lead.primarySegment,
                     evaluation: evaluation, eventId: nil, decisionsBefore: lead.decisionSeq, recordDecision: false,
-                    exactSchedule: true, cause: Self.rulesetChangedCause, into: pending)
+                    exactSchedule: true, cause: Self.rulesetChangedCause, rerank: true, into: pending)
             }
             try pending.flush()
             let last = (leads.map(\.id) + undecodable.map(\.id)).max { $0.uuidString < $1.uuidString }

@@ -63,7 +63,7 @@ public final class Sweeper: Sendable {
             let pending = PendingStatements(store: store)  // every lead's writes in one round trip
             for lead in due {
                 var state = lead.state
-                if state.lastEventAt != nil && !engine.ruleset.signalsMissing(from: state.signals).isEmpty {
+                if engine.ruleset.needsBackfill(state) {
                     state = try engine.backfill(state: state, historyOf: lead.id, store: store, now: now)
                 }
                 let evaluation = engine.evaluate(state: state, now: now)

@@ -35,10 +35,13 @@ enum LeadJSON {
     /// `action_state`: `{"interest": {"at": …, "categories": {…}, "products": {…}}, "timezone": …}`;
     /// NULL when there is nothing to keep.
     static func actionState(_ s: LeadState) -> PostgresJSON? {
-        guard !s.interest.isEmpty || s.timezone != nil || !s.sent.isEmpty || !s.segmentScores.isEmpty else { return nil }
+        // `interest.at` alone is kept too: it says the lead's views have been counted (see
+        // `Ruleset.interestMissing`), so it is not backfilled again.
+        let interest = !s.interest.isEmpty || s.interest.at != nil
+        guard interest || s.timezone != nil || !s.sent.isEmpty || !s.segmentScores.isEmpty else { return nil }
         var w = JSONWriter(capacity: 256)
         w.fixedObject { w, first in
-            if !s.interest.isEmpty {
+            if interest {
                 w.member("interest", first: &first)
                 w.fixedObject { w, f in
                     if let at = s.interest.at { w.member("at", first: &f); w.timestamp(at) }

@@ -58,6 +58,10 @@ package struct StagedWrites {
         var exactSchedule: Bool
         /// The lead's decision count after the staged decisions (`leads.decision_seq`).
         var decisionSeq: Int
+        /// Segment scores as the `memberships` rows rank them, now and as the row held them
+        /// (nil: unknown, every one is written).
+        var ranks: [String: SegmentRank] = [:]
+        var storedRanks: [String: SegmentRank]? = nil
     }
 
     package struct DecisionRow {
@@ -147,9 +151,11 @@ package struct StagedWrites {
 
     /// Records the lead's new state; a lead saved again keeps the state its row held first.
     package mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
-                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false, decisionSeq: Int) {
+                           nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false, decisionSeq: Int,
+                           ranks: [String: SegmentRank] = [:], storedRanks: [String: SegmentRank]? = nil) {
         if var save = leadSaves[id] {
             save.state = state
+            save.ranks = ranks
             save.primarySegment = primarySegment
             save.rulesetVersion = rulesetVersion
             save.nextEvaluationAt = nextEvaluationAt
@@ -160,7 +166,8 @@ package struct StagedWrites {
         } else {
             leadSaves[id] = LeadSave(state: state, stored: stored, primarySegment: primarySegment, rulesetVersion: rulesetVersion,
                                      nextEvaluationAt: nextEvaluationAt, membershipsChanged: membershipsChanged,
-                                     exactSchedule: exactSchedule, decisionSeq: decisionSeq)
+                                     exactSchedule: exactSchedule, decisionSeq: decisionSeq, ranks: ranks,
+                                     storedRanks: stored == nil ? nil : storedRanks)
             leadOrder.append(id)
         }
     }

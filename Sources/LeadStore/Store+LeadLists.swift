@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Segmentation
 
 /// What `GET /v1/leads` filters on and how it orders (every filter optional, all must hold).
 public struct LeadListQuery: Sendable, Equatable {
@@ -37,6 +38,8 @@ public struct SegmentMember: Sendable {
     public var email: String?
     public var score: Double
     public var stage: String?
+    /// The member's score in this segment's own `score:` and its rank (ranked reads only).
+    public var segmentRank: SegmentRank? = nil
 }
 
 extension Store {

@@ -82,6 +82,7 @@ extension Store {
                 added.append((id, segment, at, save.rulesetVersion))
             }
         }
+        let rescored = Self.rescoredMemberships(w, skipping: added)
         var queries: [PostgresQuery] = updated.isEmpty ? [] : ["""
             UPDATE leads l SET email = x.email, user_id = x.user_id, country = x.country, region = x.region,
                 ship_to_region = x.ship_to_region, company_domain = x.company_domain, company_size = x.company_size,
@@ -134,19 +135,61 @@ extension Store {
                 WHERE m.segment = k.s AND m.lead_id = k.l
                 """)
         }
-        guard !added.isEmpty else { return queries }
-        let rows = Self.rows(added) { m, f, row in
-            m.member("l", first: &f); m.uuid(row.0)
-            m.member("s", first: &f); m.string(row.1)
-            m.member("e", first: &f); m.micros(row.2)
-            m.member("v", first: &f); m.int(row.3)
+        if !added.isEmpty {
+            let rows = Self.rows(added) { m, f, row in
+                m.member("l", first: &f); m.uuid(row.0)
+                m.member("s", first: &f); m.string(row.1)
+                m.member("e", first: &f); m.micros(row.2)
+                m.member("v", first: &f); m.int(row.3)
+                if let rank = w.leadSaves[row.0]!.ranks[row.1] { Self.writeRank(&m, &f, rank) }
+            }
+            // A row kept across a full sync (`unknown`) takes the score it has now.
+            queries.append("""
+                INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version, score, score_at, score_rank)
+                SELECT s, l, \(unsafeRaw: Self.at("e")), v, coalesce(sc, 0), \(unsafeRaw: Self.at("t")), coalesce(r, 0)
+                FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, e int8, v int, sc float8, t int8, r float8)
+                ON CONFLICT (segment, lead_id) DO UPDATE SET score = excluded.score, score_at = excluded.score_at,
+                    score_rank = excluded.score_rank
+                WHERE memberships.score_rank IS DISTINCT FROM excluded.score_rank
+                """)
         }
-        queries.append("""
-            INSERT INTO memberships (segment, lead_id, entered_at, ruleset_version)
-            SELECT s, l, \(unsafeRaw: Self.at("e")), v FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, e int8, v int)
-            ON CONFLICT (segment, lead_id) DO NOTHING
-            """)
+        if !rescored.isEmpty {
+            let rows = Self.rows(rescored) { m, f, row in
+                m.member("l", first: &f); m.uuid(row.lead)
+                m.member("s", first: &f); m.string(row.segment)
+                Self.writeRank(&m, &f, row.rank)
+            }
+            queries.append("""
+                UPDATE memberships m SET score = k.sc, score_at = \(unsafeRaw: Self.at("k.t")), score_rank = k.r
+                FROM jsonb_to_recordset(\(rows)) AS k(l uuid, s text, sc float8, t int8, r float8)
+                WHERE m.segment = k.s AND m.lead_id = k.l
+                """)
+        }
         return queries
+    }
+
+    /// Memberships kept by a save whose segment score ranks differently than the row holds: points
+    /// were added (decay alone keeps the rank, `SegmentRank`), so most events rewrite no
+    /// membership row. Rows `added` writes are left out (they carry their score).
+    static func rescoredMemberships(_ w: StagedWrites, skipping added: [(UUID, String, Timestamp, Int)]) -> [(lead: UUID, segment: String, rank: SegmentRank)] {
+        var rescored: [(lead: UUID, segment: String, rank: SegmentRank)] = []
+        let written = Set(added.map { "\($0.0)/\($0.1)" })
+        for id in w.leadOrder {
+            let save = w.leadSaves[id]!
+            for (segment, rank) in save.ranks.sorted(by: { $0.key < $1.key }) where save.state.memberships[segment] != nil {
+                if let old = save.storedRanks?[segment], old.sameRank(as: rank) { continue }
+                if written.contains("\(id)/\(segment)") { continue }
+                rescored.append((id, segment, rank))
+            }
+        }
+        return rescored
+    }
+
+    /// A segment score's columns in a membership row (`sc`, `t` in µs, `r`).
+    static func writeRank(_ m: inout JSONWriter, _ f: inout Bool, _ rank: SegmentRank) {
+        m.member("sc", first: &f); m.number(rank.score)
+        m.member("t", first: &f); m.micros(Timestamp(milliseconds: rank.at))
+        m.member("r", first: &f); m.number(rank.key)
     }
 
     /// Marks `loser` as merged into `survivor`: it keeps its row (old ids still answer) but no

@@ -38,8 +38,11 @@ package struct SalesRouting: DecisionHook {
               let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
         var action = decision.actions[index]
         if !pending.queries.isEmpty { try pending.flush() }
+        // A segment with its own `score:` ranks its members by it: their items take it as their
+        // priority (claims by priority follow it); otherwise the lead score.
+        let priority = decision.segmentScores?[action.segment] ?? decision.score
         let routed = try store.routeToQueue(lead: leadId, queue: action.queue!, segment: action.segment, team: action.team,
-                                            priority: decision.score, slaDueAt: action.slaDueAt?.date,
+                                            priority: priority, slaDueAt: action.slaDueAt?.date,
                                             country: after.country, shipToRegion: after.shipToRegion,
                                             companyDomain: after.company.domain,
                                             memberSince: after.memberships[action.segment]?.date, now: now)

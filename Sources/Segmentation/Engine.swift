@@ -175,6 +175,8 @@ public struct Engine: Sendable {
         var lead: LeadState
         /// The specs of the missing signals with their series being rebuilt.
         var rebuilding: [(spec: SignalSpec, series: SignalSeries)]
+        /// `lead.interest` being rebuilt (`Ruleset.interestMissing`), nil when it is kept.
+        var interest: InterestState?
 
         public init(engine: Engine, state: LeadState, now: Timestamp) {
             self.engine = engine
@@ -185,15 +187,25 @@ public struct Engine: Sendable {
             rebuilding = engine.ruleset.signals.filter { missing.contains($0.key) }.map {
                 ($0, SignalSeries(times: [], keep: $0.keep, window: $0.window, keepsLatest: $0.keepsLatest))
             }
+            interest = engine.ruleset.interestMissing(state) ? InterestState() : nil
         }
 
         /// False when the state has nothing to rebuild: the caller need not read any history.
-        public var isNeeded: Bool { !rebuilding.isEmpty }
+        public var isNeeded: Bool { !rebuilding.isEmpty || interest != nil }
 
         /// Adds the next page of events (each page newer than the last).
         public mutating func add(_ events: [Event]) {
-            guard !rebuilding.isEmpty, !events.isEmpty else { return }
+            guard isNeeded, !events.isEmpty else { return }
             let resolved = events.map(engine.resolve)
+            if interest != nil, let spec = engine.ruleset.interest {
+                // Each view counted as if it had been seen when it happened: the counts then
+                // decay from there, exactly as views counted live.
+                for r in resolved where r.type == spec.event {
+                    interest!.record(category: InterestSpec.key(r.properties[spec.categoryProperty]),
+                                     product: InterestSpec.key(r.properties[spec.productProperty]),
+                                     occurredAt: r.at, now: Swift.min(r.at, now.milliseconds), spec: spec)
+                }
+            }
             for i in rebuilding.indices {
                 for r in resolved {
                     env.event = r
@@ -210,6 +222,10 @@ public struct Engine: Sendable {
                 var s = series
                 s.prune(now: now.milliseconds)
                 lead.signals.series[spec.key] = s
+            }
+            if var rebuilt = interest {
+                if rebuilt.at == nil { rebuilt.at = now }   // counted from the history: not missing any more
+                lead.interest = rebuilt
             }
             return lead
         }
@@ -260,6 +276,7 @@ public struct Engine: Sendable {
     private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv, status change: inout StatusExplanation?) -> [ScoreRuleApplication] {
         let at = Timestamp(milliseconds: ev.at)
         if ev.context["timezone"] != nil { LeadZone.remember(ev, in: &env.lead) }
+        let firstEvent = env.lead.lastEventAt == nil
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
         let plan = ruleset.plan
@@ -270,6 +287,12 @@ public struct Engine: Sendable {
             } else {
                 env.series[slot].insert(ev.at)
             }
+        }
+        // A lead whose first event this ruleset sees has its whole history counted from now on:
+        // `interest.at` set says so (a lead without it has events from before `lead.interest`
+        // was counted, and is backfilled, `Ruleset.interestMissing`).
+        if ruleset.interest != nil, env.lead.interest.at == nil, firstEvent {
+            env.lead.interest.at = Timestamp(milliseconds: env.now)
         }
         if let spec = ruleset.interest, ev.type == spec.event {
             env.lead.interest.record(category: InterestSpec.key(ev.properties[spec.categoryProperty]),

@@ -69,31 +69,37 @@ extension RulesetLoader {
                         rules.append(ScoreRule(key: key, when: r, points: points, cap: cap))
                     }
                 }
-            default: // bands
-                let items = y.sequence(value, "`scoring.bands`") ?? []
-                for (i, item) in items.enumerated() {
-                    guard let bm = y.mapping(item, "a band", allowed: ["below", "action", "route"]) else { continue }
-                    let f = Dictionary(bm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                    let below = f["below"].flatMap { y.number($0, "`below`") }
-                    guard let an = f["action"], let action = y.string(an, "`action`") else {
-                        sink.error(y.loc(item), "a band needs an `action`"); continue
-                    }
-                    let isLast = i == items.count - 1
-                    if isLast, f["below"] != nil {
-                        sink.error(y.loc(item), "the last band must have no `below`: it takes every score above the others")
-                    } else if !isLast, f["below"] == nil {
-                        sink.error(y.loc(item), "only the last band may omit `below`")
-                    }
-                    if let below, let prev = bands.last?.below, below <= prev {
-                        sink.error(y.loc(f["below"]!), "bands must be in increasing order of `below` (\(Expr.formatNumber(below)) comes after \(Expr.formatNumber(prev)))")
-                    }
-                    var band = Band(below: below, action: action)
-                    band.route = f["route"].map { loadRoute($0, teams: teams, c) }
-                    bands.append(band)
-                }
+            default: bands = loadBands(value, section: "`scoring.bands`", teams: teams, c)
             }
         }
         return Scoring(halfLife: halfLife, rules: rules, bands: bands)
+    }
+
+    /// `scoring.bands`, or top-level `bands:` (the same list, as issue 20 writes it; one of the two).
+    func loadBands(_ value: Node, section: String, teams: [String: Team], _ c: ExprCompiler) -> [Band] {
+        var bands: [Band] = []
+        let items = y.sequence(value, section) ?? []
+        for (i, item) in items.enumerated() {
+            guard let bm = y.mapping(item, "a band", allowed: ["below", "action", "route"]) else { continue }
+            let f = Dictionary(bm.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let below = f["below"].flatMap { y.number($0, "`below`") }
+            guard let an = f["action"], let action = y.string(an, "`action`") else {
+                sink.error(y.loc(item), "a band needs an `action`"); continue
+            }
+            let isLast = i == items.count - 1
+            if isLast, f["below"] != nil {
+                sink.error(y.loc(item), "the last band must have no `below`: it takes every score above the others")
+            } else if !isLast, f["below"] == nil {
+                sink.error(y.loc(item), "only the last band may omit `below`")
+            }
+            if let below, let prev = bands.last?.below, below <= prev {
+                sink.error(y.loc(f["below"]!), "bands must be in increasing order of `below` (\(Expr.formatNumber(below)) comes after \(Expr.formatNumber(prev)))")
+            }
+            var band = Band(below: below, action: action)
+            band.route = f["route"].map { loadRoute($0, teams: teams, c) }
+            bands.append(band)
+        }
+        return bands
     }
 
     func loadTeams(_ n: Node?) -> [String: Team] {

@@ -98,6 +98,19 @@ public struct Ruleset: Sendable {
     public func signalsMissing(from state: SignalState) -> [SignalSpec] {
         signals.filter { spec in state.series[spec.key].map { !spec.isCovered(by: $0) } ?? true }
     }
+
+    /// True when this ruleset counts `lead.interest` and `state` has not been counted since its
+    /// first event (`interest.at` unset: the lead has events from before a ruleset read
+    /// `lead.interest`). The service rebuilds it from stored events, as missing signals.
+    public func interestMissing(_ state: LeadState) -> Bool {
+        interest != nil && state.interest.at == nil
+    }
+
+    /// Whether a lead with history must be backfilled from its stored events before this ruleset
+    /// decides: a signal is missing (`signalsMissing`) or `lead.interest` is (`interestMissing`).
+    public func needsBackfill(_ state: LeadState) -> Bool {
+        state.lastEventAt != nil && (interestMissing(state) || !signalsMissing(from: state.signals).isEmpty)
+    }
 }
 
 /// `sources:` entry: a lead touch gets `channel` when `when` holds on the event.

@@ -50,7 +50,7 @@ final class RulesetLoader {
     let fileName: String
     /// Experiments loaded so far, to keep a name to one set of arms (`checkUnique`).
     var experimentUses: [RouteExperiment] = []
-    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners", "key_events", "interest", "caps"]
+    static let rootKeys = ["version", "events", "sources", "stages", "statuses", "scoring", "suppress", "consent", "teams", "routing", "segments", "sales", "owners", "key_events", "interest", "caps", "bands"]
     static let channels = ["email", "ads", "sales"]
     static let strategies = ["round_robin", "least_loaded", "territory"]
 
@@ -111,7 +111,15 @@ final class RulesetLoader {
         let statusRules = compileStatusRules(statuses.rules, c)
         let teams = loadTeams(section["teams"])
         let owners = loadOwners(section["owners"])
-        let scoring = loadScoring(section["scoring"], teams: teams, c)
+        var scoring = loadScoring(section["scoring"], teams: teams, c)
+        if let top = section["bands"] {
+            // The syntax: `bands:` beside `scoring:`, the same as `scoring.bands`.
+            if case .mapping(let m)? = section["scoring"], m["bands"] != nil {
+                sink.error(y.loc(top), "bands are given twice: at the top level and as `scoring.bands`; keep one")
+            } else {
+                scoring = Scoring(halfLife: scoring.halfLife, rules: scoring.rules, bands: loadBands(top, section: "`bands`", teams: teams, c))
+            }
+        }
         let suppress = loadConsent(section["consent"], c) + loadSuppress(section["suppress"], c)
         let routing = loadRouting(section["routing"])
         let outcomes = loadSales(section["sales"])

@@ -7,20 +7,6 @@ import XCTest
 /// against a model that keeps every send forever and replays the specification decision by
 /// decision.
 final class ActionDifferentialTests: XCTestCase {
-    /// The first minute-aligned instant at or after t (or t itself) whose local time is inside the
-    /// window: window edges and zone transitions fall on whole minutes, so this is exact.
-    func referenceSendAt(_ t: Int64, window: (Int, Int), zone: TimeZone) -> Int64 {
-        func inside(_ u: Int64) -> Bool {
-            let local = u + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(u) / 1000))) * 1000
-            let m = Int(((local % 86_400_000) + 86_400_000) % 86_400_000 / 60_000)
-            return window.0 < window.1 ? (m >= window.0 && m < window.1) : (m >= window.0 || m < window.1)
-        }
-        if inside(t) { return t }
-        var u = (t / 60_000 + 1) * 60_000
-        while !inside(u) { u += 60_000 }
-        return u
-    }
-
     func testSendAtAgreesWithAMinuteScan() throws {
         let zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Australia/Lord_Howe",
                      "Pacific/Chatham", "America/Sao_Paulo", "UTC"].map { TimeZone(identifier: $0)! }

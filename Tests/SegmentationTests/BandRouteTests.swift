@@ -4,7 +4,8 @@ import XCTest
 /// A score band's `route`: it fills the channels the primary segment's route leaves open, its
 /// actions name the band, and suppressions apply to it.
 final class BandRouteTests: XCTestCase {
-    let yaml = """
+    var yaml: String { Self.yaml }
+    static let yaml = """
     version: 1
     events: { types: [viewed, carted, called] }
     suppress: { sales: 'lead.traits.do_not_call == true' }

@@ -12,6 +12,11 @@ import XCTest
 /// instants. At every step the current, entered and exited segments, the primary segment and the
 /// stage must be equal, and `next_evaluation_at` must never be later than the reference's first
 /// change of the decision (nor earlier than the first instant any function's value can change).
+/// Half the rulesets have a lead score and some segments their own `score:` (random half-lives,
+/// points of both signs, caps, late events): both must equal the reference's sums over every
+/// arrival (segment scores from entry on); some have an email cap per sliding window and email
+/// routes with `delay`/`window` read in the lead's zone: the email action, its `frequency_cap`
+/// suppression and `send_at` must be the reference's.
 final class DifferentialTests: XCTestCase {
     /// Where the random cases start; a fixed base keeps failures reproducible from the seed alone.
     static let base: Int64 = 1_793_610_000_000  // 2026-11-02T09:00:00Z
@@ -41,6 +46,11 @@ final class DifferentialTests: XCTestCase {
         XCTAssertGreaterThan(stats.lateEvents, runs)
         XCTAssertGreaterThan(stats.stageChanges, runs)
         XCTAssertGreaterThan(stats.aggregateRulesets, runs / 4)
+        XCTAssertGreaterThan(stats.leadScored, runs * Self.sequencesPerRuleset * 2)
+        XCTAssertGreaterThan(stats.segmentScored, runs * 2)
+        XCTAssertGreaterThan(stats.nonZeroSegmentScores, runs)
+        XCTAssertGreaterThan(stats.capped, runs / 4)
+        XCTAssertGreaterThan(stats.deferred, runs)
         // The engine claims exactness (conservative only after its probe limit): nearly every step.
         XCTAssertGreaterThan(Double(stats.exactNext), 0.95 * Double(stats.steps - stats.pendingReentries))
     }
@@ -74,6 +84,8 @@ final class DifferentialTests: XCTestCase {
         let ruleset = reference.ruleset
         var state = LeadState()
         var lead = RefLead()
+        lead.zone = factory.zone()
+        state.timezone = lead.zone == "UTC" ? nil : lead.zone
         var now = Self.base
         var history: [String] = []
         let steps = Int.random(in: 4...24, using: &factory.rng)
@@ -102,6 +114,11 @@ final class DifferentialTests: XCTestCase {
             stats.entered += outcome.entered.count
             stats.exited += outcome.exited.count
             if outcome.stageChanged { stats.stageChanges += 1 }
+            if outcome.score != nil { stats.leadScored += 1 }
+            stats.segmentScored += outcome.segmentScores.count
+            stats.nonZeroSegmentScores += outcome.segmentScores.values.filter { abs($0) > 0.01 }.count
+            if outcome.emailCapped { stats.capped += 1 }
+            if let sendAt = outcome.sendAt, sendAt > now { stats.deferred += 1 }
             if let problem = compare(evaluation.decision, outcome) {
                 return report(problem, ruleset: ruleset, history: history)
             }
@@ -139,6 +156,38 @@ final class DifferentialTests: XCTestCase {
         }
         if decision.primarySegment != outcome.primary {
             return "primary segment: engine \(decision.primarySegment ?? "none"), reference \(outcome.primary ?? "none")"
+        }
+        return compareScores(decision, outcome) ?? compareEmail(decision, outcome)
+    }
+
+    /// The email action: which segment's, left out by a cap or not, and its `send_at`.
+    func compareEmail(_ decision: Decision, _ outcome: RefOutcome) -> String? {
+        let email = decision.actions.first { $0.channel == "email" }
+        if email?.segment != outcome.email {
+            return "email from: engine \(email?.segment ?? "none"), reference \(outcome.email ?? "none")"
+        }
+        let capped = decision.suppressed.contains { $0.channel == "email" && $0.reason == "frequency_cap" }
+        if capped != outcome.emailCapped { return "email capped: engine \(capped), reference \(outcome.emailCapped)" }
+        if email?.sendAt?.milliseconds != outcome.sendAt {
+            return "send_at: engine \(email?.sendAt?.description ?? "none"), reference \(outcome.sendAt.map { Timestamp(milliseconds: $0).description } ?? "none")"
+        }
+        return nil
+    }
+
+    /// The lead score and each segment score, decayed to the evaluation, against the reference's
+    /// sums over every arrival: the decision shows 3 decimals, so within 0.0005 plus the
+    /// floating-point drift `ScoreDifferentialTests.tolerance` allows.
+    func compareScores(_ decision: Decision, _ outcome: RefOutcome) -> String? {
+        func near(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 0.0005 + ScoreDifferentialTests.tolerance(b) }
+        if let expected = outcome.score, !near(decision.score, expected) {
+            return "score: engine \(decision.score), reference \(expected)"
+        }
+        let engine = decision.segmentScores ?? [:]
+        if Set(engine.keys) != Set(outcome.segmentScores.keys) {
+            return "segment scores for: engine \(engine.keys.sorted()), reference \(outcome.segmentScores.keys.sorted())"
+        }
+        for (name, expected) in outcome.segmentScores where !near(engine[name]!, expected) {
+            return "segment score of \(name): engine \(engine[name]!), reference \(expected)"
         }
         return nil
     }
@@ -222,10 +271,19 @@ struct DifferentialStats: CustomStringConvertible {
     var probes = 0
     /// Rulesets using sum/max/min/avg.
     var aggregateRulesets = 0
+    /// Steps with a lead score, segment scores compared, and those of them not near 0.
+    var leadScored = 0
+    var segmentScored = 0
+    var nonZeroSegmentScores = 0
+    /// Steps whose email a cap left out; steps whose email `send_at` is after now.
+    var capped = 0
+    var deferred = 0
 
     var description: String {
         "\(sequences) sequences (\(aggregateRulesets) rulesets with value aggregates), \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, "
-            + "\(stageChanges) stage changes, \(lateEvents) late events, "
+            + "\(stageChanges) stage changes, \(lateEvents) late events, \(leadScored) steps with a lead score, "
+            + "\(segmentScored) segment scores (\(nonZeroSegmentScores) not near 0), \(capped) emails capped, "
+            + "\(deferred) emails sent later (send_at), "
             + "next_evaluation_at = first decision change (or both none) in \(exactNext) steps; "
             + "\(pendingReentries) steps left an immediate re-entry pending"
     }

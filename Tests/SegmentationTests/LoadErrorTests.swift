@@ -53,7 +53,7 @@ final class LoadErrorTests: XCTestCase {
                        ["r.yaml:8:5: unknown key `priorty` in a segment (did you mean `priority`?); allowed: name, description, owner, priority, enter, exit, route, goal, score"])
         XCTAssertEqual(loadErrors("version: 1\nsegment: []\n"), [
             "r.yaml:1:1: the ruleset needs a `segments:` list",
-            "r.yaml:2:1: unknown key `segment` in the ruleset (did you mean `segments`?); allowed: version, events, sources, stages, statuses, scoring, suppress, consent, teams, routing, segments, sales, owners, key_events, interest, caps",
+            "r.yaml:2:1: unknown key `segment` in the ruleset (did you mean `segments`?); allowed: version, events, sources, stages, statuses, scoring, suppress, consent, teams, routing, segments, sales, owners, key_events, interest, caps, bands",
         ])
     }
 

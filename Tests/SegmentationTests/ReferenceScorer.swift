@@ -55,19 +55,27 @@ struct RefScoring {
     var yaml: String {
         var lines = ["version: 1", "events:", "  types: [\(Self.types.joined(separator: ", "))]",
                      "stages:", "  - { stage: awareness, when: 'true' }", "scoring:"]
-        if let halfLife { lines.append("  half_life: \(halfLife.text)") }
-        lines.append("  rules:")
-        for rule in rules {
-            lines.append("    - { when: '\(rule.when)', points: \(rule.points)" + (rule.cap.map { ", cap: \($0)" } ?? "") + " }")
-        }
-        if !bands.isEmpty {
-            lines.append("  bands:")
-            for band in bands {
-                lines.append("    - { " + (band.below.map { "below: \($0), " } ?? "") + "action: \(band.action) }")
-            }
-        }
+        lines += body(indent: "  ")
         lines.append("segments: []")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The section's keys (`half_life`, `rules`, `bands`), each line starting with `indent`: under
+    /// `scoring:` for the lead score, under a segment's `score:` (without bands) for its own.
+    func body(indent: String) -> [String] {
+        var lines: [String] = []
+        if let halfLife { lines.append("\(indent)half_life: \(halfLife.text)") }
+        lines.append("\(indent)rules:")
+        for rule in rules {
+            lines.append("\(indent)  - { when: '\(rule.when)', points: \(rule.points)" + (rule.cap.map { ", cap: \($0)" } ?? "") + " }")
+        }
+        if !bands.isEmpty {
+            lines.append("\(indent)bands:")
+            for band in bands {
+                lines.append("\(indent)  - { " + (band.below.map { "below: \($0), " } ?? "") + "action: \(band.action) }")
+            }
+        }
+        return lines
     }
 
     /// The first band whose `below` exceeds the score, else the last (nil without bands).

@@ -102,14 +102,46 @@ struct RandomRulesetFactory {
             let name = "awareness.random.s\(index)"
             let enter = expression(depth: 2, inExit: false, earlier: earlier)
             let exit: RefExpr = rng.chance(0.4) ? .not(enter) : expression(depth: 2, inExit: true, earlier: earlier)
-            segments.append(RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit))
+            var segment = RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit)
+            if rng.chance(0.4) { segment.score = scoring(bands: false) }
+            if rng.chance(0.4) { segment.timing = timing() }
+            segments.append(segment)
         }
         // Stage rules read time too (no in_segment or membership.age there).
         var stages: [(name: String, when: RefExpr)] = []
         for name in ["decision", "consideration"] where rng.chance(0.6) {
             stages.append((name, expression(depth: 1, inExit: false, earlier: [])))
         }
-        return RefRuleset(types: Self.types, stages: stages, segments: segments)
+        let lead = rng.chance(0.5) ? scoring(bands: false) : nil  // bands schedule re-evaluations the reference does not model
+        var ruleset = RefRuleset(types: Self.types, stages: stages, segments: segments, scoring: lead)
+        if rng.chance(0.4) { ruleset.emailCap = (Int.random(in: 0...3, using: &rng), duration()) }
+        return ruleset
+    }
+
+    /// A random email timing: a delay, a window of local time (some across midnight), or both.
+    mutating func timing() -> RefTiming {
+        var timing = RefTiming()
+        if rng.chance(0.6) { timing.delay = duration(short: true) }
+        if timing.delay == nil || rng.chance(0.6) {
+            let start = Int.random(in: 0..<96, using: &rng) * 15
+            var end = Int.random(in: 0..<96, using: &rng) * 15
+            if end == start { end = (start + 60) % 1440 }
+            timing.window = (start, end)
+        }
+        return timing
+    }
+
+    /// A random zone for a lead (half-hour offsets and daylight saving included).
+    mutating func zone() -> String {
+        rng.pick(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "America/Sao_Paulo"])
+    }
+
+    /// A random score section (`RefScoring.random`: half-life or none, points of both signs,
+    /// caps, property filters); a segment's has no bands.
+    mutating func scoring(bands: Bool) -> RefScoring {
+        var scoring = RefScoring.random(&rng)
+        if !bands { scoring.bands = [] }
+        return scoring
     }
 
     /// A random event at `at`.

@@ -1,3 +1,5 @@
+import Foundation
+
 // The naive reference evaluator: it keeps EVERY event a lead ever had and recomputes each
 // count/since/inactive from that list at every evaluation. Slow and obviously right, it is the
 // oracle the engine's compact signal state is checked against.
@@ -9,6 +11,15 @@ struct RefLead {
     var memberships: [String: Int64] = [:]
     /// The stage at the last evaluation.
     var stage = "awareness"
+    /// Every scored arrival of the lead score (nil: the ruleset has no `scoring:`).
+    var scorer: ReferenceScorer?
+    /// Per current member segment with a `score:`, every scored arrival since it entered.
+    var segmentScorers: [String: ReferenceScorer] = [:]
+    /// The segment whose email the last decision carried, and every email send (kept forever).
+    var carriedEmail: String?
+    var emailSends: [Int64] = []
+    /// The lead's IANA zone (`context.timezone`), in which email windows are read.
+    var zone = "UTC"
 }
 
 /// What one reference evaluation produced.
@@ -23,6 +34,18 @@ struct RefOutcome {
     /// The first stage whose rule holds, and whether it differs from the previous evaluation's.
     var stage: String = "awareness"
     var stageChanged = false
+
+    /// The lead score at the evaluation (nil without `scoring:`), recomputed from every arrival.
+    var score: Double?
+    /// The score of each current segment with a `score:`, recomputed from its arrivals since entry.
+    var segmentScores: [String: Double] = [:]
+
+    /// The segment whose email route the decision carries (the primary one, unless capped).
+    var email: String?
+    /// Whether a cap left the email out (`suppressed` reason `frequency_cap`).
+    var emailCapped = false
+    /// The email's `send_at` when its route has a delay or a window.
+    var sendAt: Int64?
 
     /// Whether anything a decision reports as a change happened.
     var changed: Bool { !entered.isEmpty || !exited.isEmpty || stageChanged }
@@ -65,7 +88,52 @@ struct ReferenceEvaluator {
         lead.stage = outcome.stage
         outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
             .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
+        score(&lead, &outcome, event: event, now: now)
+        email(&lead, &outcome, now: now)
         return outcome
+    }
+
+    /// The primary segment's email (docs/rules.md, Caps and Timing): a decision that carries the
+    /// same email as the previous one sends nothing new; a new one is sent unless `max` emails
+    /// were sent in `(now − per, now]`, else left out (and tried again at the next decision).
+    /// `send_at` is the first instant at or after `now + delay` inside the window, in the lead's zone.
+    func email(_ lead: inout RefLead, _ outcome: inout RefOutcome, now: Int64) {
+        guard let primary = outcome.primary else { lead.carriedEmail = nil; return }
+        if let cap = ruleset.emailCap, lead.carriedEmail != primary {
+            if lead.emailSends.filter({ $0 > now - cap.per.ms }).count >= cap.max {
+                outcome.emailCapped = true
+                lead.carriedEmail = nil
+                return
+            }
+            lead.emailSends.append(now)
+        }
+        lead.carriedEmail = primary
+        outcome.email = primary
+        if let timing = ruleset.segments.first(where: { $0.name == primary })?.timing {
+            outcome.sendAt = timing.sendAt(now: now, zone: TimeZone(identifier: lead.zone)!)
+        }
+    }
+
+    /// Scores (docs/rules.md, Scoring and Segment scores): the lead score takes the event's
+    /// points; each scored segment the lead is a member of after this evaluation takes them too,
+    /// starting from nothing when the lead entered it now; a segment left forgets its score.
+    func score(_ lead: inout RefLead, _ outcome: inout RefOutcome, event: RefEvent?, now: Int64) {
+        if let scoring = ruleset.scoring {
+            var scorer = lead.scorer ?? ReferenceScorer(scoring: scoring)
+            _ = scorer.evaluate(event: event, now: now)
+            lead.scorer = scorer
+            outcome.score = scorer.score(at: now)
+        }
+        var kept: [String: ReferenceScorer] = [:]
+        for segment in ruleset.segments where lead.memberships[segment.name] != nil {
+            guard let scoring = segment.score else { continue }
+            var scorer = outcome.entered.contains(segment.name) ? nil : lead.segmentScorers[segment.name]
+            if scorer == nil { scorer = ReferenceScorer(scoring: scoring) }
+            _ = scorer!.evaluate(event: event, now: now)
+            kept[segment.name] = scorer
+            outcome.segmentScores[segment.name] = scorer!.score(at: now)
+        }
+        lead.segmentScorers = kept
     }
 
     /// Every future instant (after `now`) at which some function's value may change with no new

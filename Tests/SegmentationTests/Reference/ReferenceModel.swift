@@ -124,6 +124,10 @@ struct RefSegment {
     var priority: Int
     var enter: RefExpr
     var exit: RefExpr
+    /// The segment's own `score:` (no bands), nil without one.
+    var score: RefScoring? = nil
+    /// `delay`/`window` of the segment's email route, nil without.
+    var timing: RefTiming? = nil
 }
 
 /// A random ruleset: the event types it declares and its segments, in dependency order
@@ -133,4 +137,8 @@ struct RefRuleset {
     /// Ordered stage rules before the final `awareness` (which always holds).
     var stages: [(name: String, when: RefExpr)] = []
     var segments: [RefSegment]
+    /// The lead score (`scoring:`), nil without one.
+    var scoring: RefScoring? = nil
+    /// `caps: { email: [ { max, per } ] }`, nil without.
+    var emailCap: (max: Int, per: RefDuration)? = nil
 }

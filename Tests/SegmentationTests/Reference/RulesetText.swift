@@ -13,8 +13,10 @@ extension RefRuleset {
         lines += [
             "  - { stage: awareness, when: 'true' }",
             "owners: [test]",
-            "segments:",
         ]
+        if let scoring { lines += ["scoring:"] + scoring.body(indent: "  ") }
+        if let cap = emailCap { lines += ["caps:", "  email: [ { max: \(cap.max), per: \(cap.per.text) } ]"] }
+        lines.append("segments:")
         for segment in segments {
             lines += [
                 "  - name: \(segment.name)",
@@ -24,8 +26,9 @@ extension RefRuleset {
                 "    enter: '\(segment.enter.text)'",
                 "    exit: '\(segment.exit.text)'",
                 "    route:",
-                "      email: { sequence: \(segment.name.split(separator: ".").last!) }",
+                "      email: { sequence: \(segment.name.split(separator: ".").last!)\(segment.timing?.yaml ?? "") }",
             ]
+            if let score = segment.score { lines += ["    score:"] + score.body(indent: "      ") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
