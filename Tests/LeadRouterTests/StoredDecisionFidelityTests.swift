@@ -66,6 +66,19 @@ final class StoredDecisionFidelityTests: XCTestCase {
             sum + (try store.decisions(of: lead, limit: 10_000, cursor: nil).items.reduce(0) { $0 + $1.document.bytes.count })
         }
         XCTAssertLessThan(Double(sizes), 0.35 * Double(unpacked), "packed \(sizes) B of \(unpacked) B of JSON")
+
+        // Rows written before 0060 hold jsonb: the API serves the same decisions from those.
+        func pages() throws -> [NSArray] {
+            try leads.sorted { $0.uuidString < $1.uuidString }.map { lead in
+                let page = try client.json("GET", "/v1/leads/\(lead)/decisions?limit=100", key: service.readKey)
+                XCTAssertEqual(page.status, 200, page.text)
+                return (page.json["data"] as? NSArray) ?? []
+            }
+        }
+        let packedPages = try pages()
+        try service.unpackStoredDocuments()
+        XCTAssertEqual(try service.count("SELECT count(*) FROM decisions WHERE packed IS NOT NULL"), 0)
+        XCTAssertEqual(try pages(), packedPages)
     }
 
     /// Plays one journey as a client and a CRM would; returns the lead's id.
