@@ -70,7 +70,8 @@ let package = Package(
         .target(name: "JSONCoding", dependencies: ["Segmentation", "Postgres", "Essentials"], swiftSettings: crossModule),
 
         // All SQL, the row types, and the protocols features call each other through.
-        .target(name: "LeadStore", dependencies: ["Postgres", "Segmentation", "JSONCoding", "Cryptography", "Essentials"], swiftSettings: crossModule),
+        .target(name: "LeadStore", dependencies: ["Postgres", "Segmentation", "JSONCoding", "Cryptography", "CZlib", "Essentials"],
+                swiftSettings: crossModule),
 
         // Features.
         .target(name: "Ingest", dependencies: ["LeadStore", "Profiles", "Segmentation", "JSONCoding", "Postgres", "Essentials", log], swiftSettings: crossModule),

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import JSONCoding
 import Postgres
@@ -50,7 +51,7 @@ extension Store {
                 for row in rows {
                     let key = ProcessedKey(writeKey: try row.decode(UUID.self, "write_key_id"), messageId: try row.decode(String.self, "message_id"))
                     processed[key] = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                                      response: try row.decode(PostgresJSON?.self, "response"))
+                                                      response: try Self.storedDocument(row, json: "response", packed: "packed"))
                 }
                 return processed
             }
@@ -138,14 +139,14 @@ extension Store {
                 j.member("l", first: &f); j.uuid(h.leadId)
                 j.member("s", first: &f); j.string(h.change.segment)
                 j.member("c", first: &f); j.string(h.change.change)
-                if let r = h.change.reason { j.member("r", first: &f); j.append(json: r) }
+                if let r = h.change.reason { j.member("z", first: &f); j.string(Hex.encode(PackedJSON.pack(r))) }
                 j.member("v", first: &f); j.int(h.rulesetVersion)
                 if let e = h.eventId { j.member("e", first: &f); j.uuid(e) }
                 j.member("t", first: &f); j.micros(h.at)
             }
             queries.append("""
-                INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-                SELECT (r ->> 'l')::uuid, r ->> 's', r ->> 'c', r -> 'r', (r ->> 'v')::int, (r ->> 'e')::uuid,
+                INSERT INTO membership_history (lead_id, segment, change, reason_packed, ruleset_version, event_id, occurred_at)
+                SELECT (r ->> 'l')::uuid, r ->> 's', r ->> 'c', decode(r ->> 'z', 'hex'), (r ->> 'v')::int, (r ->> 'e')::uuid,
                        \(unsafeRaw: Self.at("(r ->> 't')::int8"))
                 FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
                 """)
@@ -162,16 +163,17 @@ extension Store {
                     j.member("pw", first: &f); j.uuid(a.writeKey)
                     j.member("pm", first: &f); j.string(a.messageId)
                 }
-                j.member("d", first: &f); j.append(json: d.document)
+                j.member("z", first: &f); j.string(Hex.encode(PackedJSON.pack(d.document)))
             }
             // The idempotency records answering with a decision point at its row (no second copy
-            // of the document), from the same parsed rows.
+            // of the document), from the same parsed rows. Documents and reasons travel and are
+            // stored packed (`PackedJSON`, migrations/0060).
             queries.append("""
                 WITH d AS MATERIALIZED (SELECT r, n FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n)),
                 inserted AS (
-                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, seq, decision)
+                    INSERT INTO decisions (id, lead_id, event_id, ruleset_version, evaluated_at, seq, packed)
                     SELECT (r ->> 'id')::uuid, (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'v')::int,
-                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), (r ->> 'q')::int8, r -> 'd'
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8")), (r ->> 'q')::int8, decode(r ->> 'z', 'hex')
                     FROM d ORDER BY n)
                 INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, decision_id)
                 SELECT (r ->> 'pw')::uuid, r ->> 'pm', (r ->> 'l')::uuid, (r ->> 'e')::uuid, (r ->> 'id')::uuid
@@ -219,7 +221,7 @@ extension Store {
     /// 0006, answers that are not a stored decision) or the decision row it points at, joined by
     /// `processedDecisionJoin`. Decisions stay with the lead they were written for (merges do not
     /// move them), so the join is a primary-key lookup.
-    static let processedResponse = "coalesce(p.response, pd.decision) AS response"
+    static let processedResponse = "coalesce(p.response, pd.decision) AS response, pd.packed"
     static let processedDecisionJoin = "LEFT JOIN decisions pd ON pd.lead_id = p.lead_id AND pd.id = p.decision_id"
 
     /// A `timestamptz` from epoch microseconds (exact: they stay below 2^53).

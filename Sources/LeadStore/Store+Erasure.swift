@@ -135,7 +135,7 @@ extension Store {
             FROM memberships WHERE lead_id = ANY(\(ids))
             """,
             "DELETE FROM memberships WHERE lead_id = ANY(\(ids))",
-            "UPDATE membership_history SET reason = \(unsafeRaw: "'\(redacted)'")::jsonb WHERE lead_id = ANY(\(ids))",
+            "UPDATE membership_history SET reason = \(unsafeRaw: "'\(redacted)'")::jsonb, reason_packed = NULL WHERE lead_id = ANY(\(ids))",
             """
             UPDATE leads SET email = NULL, user_id = NULL, country = NULL, region = NULL, ship_to_region = NULL,
                 company_domain = NULL, company_size = NULL, company_industry = NULL, company_tech_stack = '{}',
@@ -144,6 +144,8 @@ extension Store {
                 erased_at = \(now), updated_at = \(now)
             WHERE id = ANY(\(ids))
             """,
+            // Packed decisions come back as jsonb first, so one statement strips every explanation.
+            unpackDecisionsQuery(try packedDecisions(of: ids)),
             """
             UPDATE decisions SET decision = (decision - 'explanation') || \(unsafeRaw: "'\(redacted)'")::jsonb
             WHERE lead_id = ANY(\(ids))

@@ -34,7 +34,8 @@ extension Store {
     public static let exportPageSize = 1000
 
     /// The rows of `section` for one lead id, as JSON documents (each row's columns as
-    /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out), and the
+    /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out; a packed
+    /// decision or reason unpacked into its `decision` or `reason` member), and the
     /// cursor of the next page (nil when this was the last). Unpaged sections come whole.
     /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
     /// starts with `lead_id`, found without reading the pages before it.
@@ -55,13 +56,17 @@ extension Store {
             rows = try connection.query("SELECT to_jsonb(q)::text AS doc FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id")
         case .membershipHistory:
             rows = try connection.query("""
-                SELECT occurred_at AS t, id::text AS k, to_jsonb(h)::text AS doc FROM membership_history h
+                SELECT occurred_at AS t, id::text AS k, reason_packed,
+                       (to_jsonb(h) - 'reason_packed' - CASE WHEN reason_packed IS NULL THEN '' ELSE 'reason' END)::text AS doc
+                FROM membership_history h
                 WHERE lead_id = \(lead) AND (occurred_at, id) > (\(cursor.at), \(Int64(cursor.id) ?? -1)::bigint)
                 ORDER BY occurred_at, id LIMIT \(limit)
                 """)
         case .decisions:
             rows = try connection.query("""
-                SELECT evaluated_at AS t, id::text AS k, to_jsonb(d)::text AS doc FROM decisions d
+                SELECT evaluated_at AS t, id::text AS k, packed,
+                       (to_jsonb(d) - 'packed' - CASE WHEN packed IS NULL THEN '' ELSE 'decision' END)::text AS doc
+                FROM decisions d
                 WHERE lead_id = \(lead) AND (evaluated_at, id) > (\(cursor.at), \(UUID(uuidString: cursor.id) ?? Self.nilUUID)::uuid)
                 ORDER BY evaluated_at, id LIMIT \(limit)
                 """)
@@ -86,7 +91,11 @@ extension Store {
         documents.reserveCapacity(rows.count)
         var last: ExportCursor?
         for row in rows {
-            documents.append(Array(try row.decode(String.self, "doc").utf8))
+            switch section {
+            case .decisions: documents.append(try Self.exportDocument(row, key: "decision", packed: "packed"))
+            case .membershipHistory: documents.append(try Self.exportDocument(row, key: "reason", packed: "reason_packed"))
+            default: documents.append(Array(try row.decode(String.self, "doc").utf8))
+            }
             if section.isPaged { last = ExportCursor(at: try row.decode(Date.self, "t"), id: try row.decode(String.self, "k")) }
         }
         return (documents, section.isPaged && documents.count == limit ? last : nil)

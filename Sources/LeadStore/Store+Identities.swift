@@ -43,7 +43,7 @@ extension Store {
         var processed: ProcessedMessage?
         if let processedResult, let row = results[processedResult].first {
             processed = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                         response: try row.decode(PostgresJSON?.self, "response"))
+                                         response: try Self.storedDocument(row, json: "response", packed: "packed"))
         }
         let found = try resolvedResult.map { try Self.decodeResolved(results[$0]) } ?? [:]
         let suppressed = try suppressedResult.map { try Self.decodeKeys(results[$0]) } ?? []

@@ -69,11 +69,11 @@ extension Store {
     /// Entries and exits of a lead, oldest first.
     public func membershipHistory(of lead: UUID, limit: Int = 500) throws -> [MembershipHistoryRow] {
         try connection.query("""
-            SELECT segment, change, reason, ruleset_version, event_id, occurred_at FROM membership_history
+            SELECT segment, change, reason, reason_packed, ruleset_version, event_id, occurred_at FROM membership_history
             WHERE lead_id = \(lead) ORDER BY occurred_at, id LIMIT \(limit)
             """).map { row in
             MembershipHistoryRow(segment: try row.decode(String.self, "segment"), change: try row.decode(String.self, "change"),
-                                 reason: try row.decode(PostgresJSON?.self, "reason"),
+                                 reason: try Self.storedDocument(row, json: "reason", packed: "reason_packed"),
                                  rulesetVersion: try row.decode(Int.self, "ruleset_version"),
                                  eventId: try row.decode(UUID?.self, "event_id"), occurredAt: try row.decode(Date.self, "occurred_at"))
         }
@@ -83,17 +83,19 @@ extension Store {
     /// clock readings), `limit` per page; `cursor` is the previous page's.
     public func decisions(of lead: UUID, limit: Int, cursor: String?) throws -> Page<DecisionRow> {
         // The cursor is the last decision id of the previous page; its row gives the position (an
-        // unknown cursor, none). Documents stored before 0020 get their number from the column.
+        // unknown cursor, none). Documents stored before 0020 get their number from the column;
+        // packed ones (0060) were written with it.
         let after = cursor.flatMap { UUID(uuidString: $0) }
         let rows = try connection.query("""
-            SELECT id, seq, evaluated_at, decision || jsonb_build_object('sequence', seq) AS decision FROM decisions
+            SELECT id, seq, evaluated_at, decision || jsonb_build_object('sequence', seq) AS decision, packed FROM decisions
             WHERE lead_id = \(lead) AND seq < coalesce((SELECT seq FROM decisions WHERE lead_id = \(lead) AND id = \(after ?? UUID())),
                                                        \(after == nil ? Int.max : 0))
             ORDER BY seq DESC LIMIT \(limit + 1)
             """)
         let items = try rows.map {
             DecisionRow(id: try $0.decode(UUID.self, "id"), sequence: try $0.decode(Int.self, "seq"),
-                        evaluatedAt: try $0.decode(Date.self, "evaluated_at"), document: try $0.decode(PostgresJSON.self, "decision"))
+                        evaluatedAt: try $0.decode(Date.self, "evaluated_at"),
+                        document: try Self.storedDocument($0, json: "decision", packed: "packed") ?? PostgresJSON(rawBytes: Array("{}".utf8)))
         }
         return Page(fetched: items, limit: limit) { $0.id }
     }

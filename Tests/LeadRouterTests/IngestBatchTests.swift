@@ -80,6 +80,8 @@ final class IngestBatchTests: XCTestCase {
             XCTAssertEqual(try batched.count(sql), try single.count(sql), sql)
         }
         // Row contents, keyed by what does not depend on generated ids.
+        try batched.unpackStoredDocuments()
+        try single.unpackStoredDocuments()
         let contents = [
             """
             SELECT string_agg(concat_ws(';', user_id, email, country, stage, status, status_at, round(score::numeric, 6), score_at,

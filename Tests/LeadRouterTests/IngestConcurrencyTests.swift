@@ -43,6 +43,7 @@ final class IngestConcurrencyTests: XCTestCase {
                                    "messageId": "m-old-1", "timestamp": iso(service.clock.now)]
         let first = try service.client().json("POST", "/v1/events", key: service.ingestKey, body)
         XCTAssertEqual(first.status, 200)
+        try service.unpackStoredDocuments()
         let conn = try service.connection()
         try conn.execute("""
             UPDATE processed_messages p SET response = d.decision, decision_id = NULL

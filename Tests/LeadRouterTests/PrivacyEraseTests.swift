@@ -93,6 +93,13 @@ final class PrivacyEraseTests: XCTestCase {
 
         // Nothing of the person is left anywhere.
         XCTAssertEqual(try leaks(service, of: Self.needles), [])
+        // Packed documents (0060) are bytes the text search cannot read: none is left of them.
+        XCTAssertEqual(try service.count("""
+            SELECT (SELECT count(*) FROM decisions WHERE lead_id IN ('\(live)', '\(merged)') AND packed IS NOT NULL)
+                 + (SELECT count(*) FROM membership_history WHERE lead_id IN ('\(live)', '\(merged)') AND reason_packed IS NOT NULL)
+            """), 0)
+        XCTAssertGreaterThan(try service.count("SELECT count(*) FROM decisions WHERE lead_id IN ('\(live)', '\(merged)')"), 0,
+                             "the audit rows stay, explanations removed")
         // Their tombstones stay; the bystander is untouched.
         XCTAssertEqual(try service.count("SELECT count(*) FROM erased_leads"), 2)
         XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE erased_at IS NOT NULL"), 2)

@@ -24,6 +24,7 @@ final class QueueAPITests: XCTestCase {
         let itemId = try XCTUnwrap(sales["item_id"] as? String)
         let leadId = try XCTUnwrap(answer.json["lead_id"] as? String)
         // The audit row says the same.
+        try service.unpackStoredDocuments()
         XCTAssertEqual(try service.count("""
             SELECT count(*) FROM decisions, jsonb_array_elements(decision -> 'actions') a
             WHERE a ->> 'item_id' = '\(itemId)' AND a ->> 'owner_id' = 'rep_anna' AND a ->> 'assigned_by' = 'round_robin'

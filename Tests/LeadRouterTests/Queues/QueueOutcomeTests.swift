@@ -52,6 +52,7 @@ final class QueueOutcomeTests: XCTestCase {
         let ack = try client.json("POST", "/v1/queues/demos/items/\(id)/ack", key: queueKey, ["claim_token": token, "outcome": "meeting_booked"])
         XCTAssertEqual(ack.status, 200, ack.text)
         XCTAssertEqual(try client.json("GET", "/v1/leads/\(leadId)", key: service.readKey).json["status"] as? String, "meeting_scheduled")
+        try service.unpackStoredDocuments()
         XCTAssertEqual(try service.count("""
             SELECT count(*) FROM decisions WHERE lead_id = '\(leadId)' AND event_id IS NULL
               AND decision -> 'explanation' -> 'status' ->> 'to' = 'meeting_scheduled'

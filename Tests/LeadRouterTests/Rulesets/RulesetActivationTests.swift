@@ -81,6 +81,7 @@ final class RulesetActivationTests: XCTestCase {
         XCTAssertEqual(try RulesetFixtures.memberships(live), expected)
 
         let moved = Set(expected.keys.filter { underA[$0] != expected[$0] })
+        try live.unpackStoredDocuments()
         let recorded = try live.connection().query("""
             SELECT DISTINCT l.user_id FROM membership_history h JOIN leads l ON l.id = h.lead_id
             WHERE h.reason->>'cause' = 'ruleset_changed' AND h.ruleset_version = 2

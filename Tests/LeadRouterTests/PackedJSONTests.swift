@@ -1,0 +1,46 @@
+import Foundation
+import XCTest
+@testable import LeadStore
+import Postgres
+
+/// `PackedJSON`: any document packs and unpacks to its exact bytes, damaged or unknown packed
+/// bytes are an error (never a crash, never other bytes), and the dictionary makes the write
+/// path's documents small.
+final class PackedJSONTests: XCTestCase {
+    func roundTrip(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let document = PostgresJSON(rawBytes: Array(text.utf8))
+        let packed = PackedJSON.pack(document)
+        XCTAssertEqual(packed.first, PackedJSON.current, file: file, line: line)
+        XCTAssertEqual(try PackedJSON.unpack(packed), document, file: file, line: line)
+    }
+
+    func testDocumentsOfEveryShapeUnpackToTheirBytes() throws {
+        try roundTrip("{}")
+        try roundTrip("")
+        try roundTrip(#"{"enter":"not lead.customer ✓ and count(x, 7d) is 1, >= 1 ✓","t":"\u0000\"\\/ é 😀"}"#)
+        // Larger than the 8 KiB window and the dictionary together, and incompressible.
+        var generator = SplitMix64(seed: 23)
+        let noise = (0..<100_000).map { _ in String(UnicodeScalar(UInt8(0x21 + generator.next() % 90))) }.joined()
+        try roundTrip(#"{"noise":""# + noise + #""}"#)
+        try roundTrip(String(repeating: #"{"a":[1,2,3],"b":"xyz"},"#, count: 20_000))
+    }
+
+    func testTheDictionaryMakesADecisionAFractionOfItsJSON() throws {
+        let decision = PackedJSONDictionary1.text.split(separator: "\n").last.map(String.init) ?? ""
+        // Another lead's decision of the same shape: ids and times differ.
+        let other = decision.replacingOccurrences(of: "00000000-0000-4000-8000-000000000000", with: UUID().uuidString.lowercased())
+            .replacingOccurrences(of: "2026-12-07T02:31", with: "2027-03-14T18:02")
+        let packed = PackedJSON.pack(PostgresJSON(rawBytes: Array(other.utf8)))
+        XCTAssertLessThan(packed.count * 5, other.utf8.count, "\(packed.count) of \(other.utf8.count) bytes")
+        XCTAssertEqual(try PackedJSON.unpack(packed).bytes, Array(other.utf8))
+    }
+
+    func testDamagedOrUnknownBytesAreAnErrorNotOtherBytes() throws {
+        let packed = PackedJSON.pack(PostgresJSON(rawBytes: Array(#"{"segments":{"current":["a.b.c"]}}"#.utf8)))
+        XCTAssertThrowsError(try PackedJSON.unpack([]))
+        XCTAssertThrowsError(try PackedJSON.unpack([9] + packed.dropFirst()), "an unknown dictionary")
+        XCTAssertThrowsError(try PackedJSON.unpack(Array(packed.dropLast(3))), "truncated")
+        XCTAssertThrowsError(try PackedJSON.unpack([1, 0xff, 0xff, 0xff, 0xff]), "not deflate")
+        XCTAssertEqual(try PackedJSON.unpack([0] + Array("{}".utf8)).bytes, Array("{}".utf8), "number 0 holds the bytes as they are")
+    }
+}
