@@ -18,6 +18,7 @@ package struct SegmentChangeRow: Sendable {
 
 /// One raw event of a lead (the dashboard's lead timeline).
 package struct LeadEventRow: Sendable {
+    package var id: UUID
     package var occurredAt: Date
     package var kind: String
     package var type: String
@@ -50,10 +51,10 @@ extension Store {
     /// The newest `limit` raw events of a lead, newest first (the primary key `(lead_id, occurred_at, id)` read backwards).
     package func recentEvents(of lead: UUID, limit: Int) throws -> [LeadEventRow] {
         try connection.query("""
-            SELECT occurred_at, kind, type, name, message FROM events WHERE lead_id = \(lead)
+            SELECT id, occurred_at, kind, type, name, message FROM events WHERE lead_id = \(lead)
             ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
             """).map { row in
-            LeadEventRow(occurredAt: try row.decode(Date.self, "occurred_at"), kind: try row.decode(String.self, "kind"),
+            LeadEventRow(id: try row.decode(UUID.self, "id"), occurredAt: try row.decode(Date.self, "occurred_at"), kind: try row.decode(String.self, "kind"),
                          type: try row.decode(String.self, "type"), name: try row.decode(String?.self, "name"),
                          message: try row.decode(PostgresJSON.self, "message"))
         }

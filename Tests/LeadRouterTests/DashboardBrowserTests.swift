@@ -24,6 +24,7 @@ final class DashboardBrowserTests: XCTestCase {
         // "Demo Request" and a markup-like name map to no event type: two drift alerts on the overview.
         for event in ["Product Viewed", "Product Added", "Demo Request", "<script>alert('ev')</script>"] {
             XCTAssertEqual(try service.send("/v1/track", ["userId": "dash-browser", "event": event]).status, 200)
+            service.clock.advance(90)
         }
         for _ in 0..<2 {  // enters consideration.mid-intent.skincare-sets: an entry on the lead's timeline
             XCTAssertEqual(try service.send("/v1/track", ["userId": "dash-browser", "event": "Product Viewed",
@@ -41,7 +42,7 @@ final class DashboardBrowserTests: XCTestCase {
                                                   "awareness.early-intent.researcher", email, shots])
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.output.contains(#""step": "done""#), run.output)
-        for page in ["login", "overview", "segment", "lead"] {
+        for page in ["login", "overview", "segment", "segment-changes", "lead", "lead-timeline"] {
             for size in ["1280x800", "390x844"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(shots)/dashboard-\(page)-\(size).png"), "\(page) \(size)")
             }

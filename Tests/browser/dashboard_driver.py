@@ -49,10 +49,15 @@ def no_console_errors(page):
     check(not errors, f"console errors on {page}: {errors}")
 
 
-def screenshots(name):
+def screenshots(name, scroll_to=None):
+    """The viewport at each size; with `scroll_to` (a CSS selector), scrolled so that element is on top."""
     for label, (width, height) in SIZES.items():
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                 {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        if scroll_to:
+            browser.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'start'})", scroll_to)
+        else:
+            browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(os.path.join(SHOTS, f"dashboard-{name}-{width}x{height}.png"))
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -103,6 +108,7 @@ try:
     no_console_errors("segment")
     report("segment", points=detail_points, changes=len(changes))
     screenshots("segment")
+    screenshots("segment-changes", scroll_to="#recent-changes-heading")
     # 4. Lead lookup through the header's search box; the <script> trait shows as text.
     browser.get(LR + "/dashboard/leads?q=" + urllib.parse.quote(EMAIL))
     profile = browser.find_element(By.CSS_SELECTOR, ".card pre").text
@@ -114,6 +120,7 @@ try:
     no_console_errors("lead")
     report("lead", events=len(events), decisions=len(browser.find_elements(By.CSS_SELECTOR, ".timeline.decision")))
     screenshots("lead")
+    screenshots("lead-timeline", scroll_to="#timeline-heading")
     # 5. Log out: the overview is anonymous again.
     browser.find_element(By.CSS_SELECTOR, "form[action='/dashboard/logout'] button").click()
     wait_for_path("/dashboard/login")

@@ -49,6 +49,17 @@ struct DashboardLeadLookup: Sendable {
         return try reads.lead(for: IdentityKey(q.contains("@") ? .email : .userId, q))
     }
 
+    /// The one-line reading of a stored membership reason: its `enter`/`exit` rule with each
+    /// clause's value and ✓/✗ (`SegmentExplanation`), after its `cause` (merge, ruleset change)
+    /// when there is one; "erased" for an erased lead's redacted reason.
+    static func summary(_ json: PostgresJSON?) -> String {
+        guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any] else { return "–" }
+        if object["erased"] as? Bool == true { return "erased" }
+        let rule = (object["enter"] ?? object["exit"]) as? String
+        let cause = object["cause"] as? String
+        return [cause.map { "\($0):" }, rule].compactMap { $0 }.joined(separator: " ").nonEmpty ?? "–"
+    }
+
     /// Stored JSON indented for reading (as stored when it does not parse).
     static func pretty(_ json: PostgresJSON) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)),
@@ -56,4 +67,8 @@ struct DashboardLeadLookup: Sendable {
         else { return String(decoding: json.bytes, as: UTF8.self) }
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -125,7 +125,7 @@ package struct DashboardRoutes: Sendable {
             var row: [String: Any] = [
                 "at": Timestamp(c.occurredAt).description, "lead": c.leadId.uuidString.lowercased(), "change": c.change,
                 "cause": c.eventType.map { type in c.eventName.map { "“\($0)” (\(type))" } ?? type } ?? "time passed (sweeper)",
-                "reason": c.reason.map(DashboardLeadLookup.pretty) ?? "–",
+                "summary": DashboardLeadLookup.summary(c.reason), "reason": c.reason.map(DashboardLeadLookup.pretty) ?? "–",
             ]
             if let seq = c.decisionSeq { row["decisionRef"] = "decision #\(seq)" }
             return row

@@ -34,7 +34,7 @@ enum DashboardTemplates {
 
     static let overview = """
     {{> head}}<h1>Overview</h1><p>Active ruleset version <strong id="ruleset-version">{{rulesetVersion}}</strong>;
-    entries and exits over the last {{days}} days.</p>
+    entries and exits over the last {{days}} days.</p>{{> driftAlerts}}
     {{#stages}}<h2>Stage {{stage}}</h2><div class="scroll"><table><tr><th>Segment</th><th>Owner</th><th class="num">Size</th>
     <th>Size, {{days}} days</th><th class="num">Entries</th><th class="num">Exits</th><th class="num">Goal conversion</th></tr>
     {{#segments}}<tr><td><a href="/dashboard/segments/{{name}}">{{name}}</a></td><td>{{owner}}</td><td class="num">{{size}}</td>
@@ -44,7 +44,7 @@ enum DashboardTemplates {
     <th class="num">SLA breached, open</th><th class="num">Median s to claim</th></tr>
     {{#queues}}<tr><td>{{name}}</td><td class="num">{{open}}</td><td class="num">{{claimed}}</td><td class="num">{{breached}}</td>
     <td class="num">{{median}}</td></tr>{{/queues}}{{^queues}}<tr><td colspan="5">No queues.</td></tr>{{/queues}}</table></div>
-    {{> driftAlerts}}{{> foot}}
+    {{> foot}}
     """
 
     /// The overview's drift alerts (`DashboardDriftPanel`): what drifted and whose segments read it.
@@ -64,10 +64,11 @@ enum DashboardTemplates {
     <div class="scroll"><table><tr><th>Day</th><th class="num">Size</th><th class="num">Entries</th><th class="num">Exits</th></tr>
     {{#steps}}<tr><td>{{day}}</td><td class="num">{{size}}</td><td class="num">{{entries}}</td><td class="num">{{exits}}</td></tr>{{/steps}}
     </table></div>
-    <h2>Recent entries and exits</h2><p>The newest {{changeLimit}}, each with the event and decision that made it and the rule's explanation.</p>
+    <h2 id="recent-changes-heading">Recent entries and exits</h2><p>The newest {{changeLimit}}, each with the event and decision that made it and the rule's explanation.</p>
     <div class="scroll"><table id="recent-changes"><tr><th>When</th><th>Lead</th><th>Change</th><th>Caused by</th><th>Why</th></tr>
     {{#changes}}<tr class="change"><td>{{at}}</td><td><a href="/dashboard/leads?q={{lead}}">{{lead}}</a></td><td>{{change}}</td>
-    <td>{{cause}}{{#decisionRef}}<br>{{decisionRef}}{{/decisionRef}}</td><td><pre>{{reason}}</pre></td></tr>{{/changes}}
+    <td>{{cause}}{{#decisionRef}}<br>{{decisionRef}}{{/decisionRef}}</td>
+    <td>{{summary}}<details><summary>explanation</summary><pre>{{reason}}</pre></details></td></tr>{{/changes}}
     {{^changes}}<tr><td colspan="5">No entries or exits yet.</td></tr>{{/changes}}</table></div>{{> foot}}
     """
 
@@ -79,9 +80,9 @@ enum DashboardTemplates {
     {{#hasCurrent}}<h2>Current segments</h2><table><tr><th>Segment</th><th>Since</th></tr>{{/hasCurrent}}
     {{#current}}<tr><td><a href="/dashboard/segments/{{segment}}">{{segment}}</a></td><td>{{since}}</td></tr>{{/current}}
     {{#hasCurrent}}</table>{{/hasCurrent}}
-    {{#hasTimeline}}<h2>Timeline, newest first</h2><p>Events, entries and exits and decisions: {{limits}}.</p>{{/hasTimeline}}
-    {{#timeline}}<div class="card timeline {{kind}}"><h3>{{at}} · {{title}}</h3>{{#decision}}<pre>{{document}}</pre>{{/decision}}
-    {{^decision}}<details><summary>{{details}}</summary><pre>{{document}}</pre></details>{{/decision}}</div>{{/timeline}}
+    {{#hasTimeline}}<h2 id="timeline-heading">Timeline, newest first</h2><p>Events, entries and exits and decisions: {{limits}}.</p>{{/hasTimeline}}
+    {{#timeline}}<div class="card timeline {{kind}}"><h3>{{at}} · {{title}}</h3>{{#summary}}<p>{{summary}}</p>{{/summary}}
+    <details><summary>{{details}}</summary><pre>{{document}}</pre></details></div>{{/timeline}}
     {{> foot}}
     """
 
