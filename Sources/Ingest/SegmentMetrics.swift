@@ -43,10 +43,21 @@ package struct SegmentMetricsReads: Sendable {
     package func report(segment: String, from: Date, to: Date, interval: Interval) throws -> Report {
         let start = interval.floor(from)
         let rollup = try pool.withConnection { try Store($0).segmentMetrics(segment: segment, from: start, to: to, unit: interval.rawValue) }
+        let (steps, totals) = Self.fill(rollup.steps, sizeAtStart: rollup.sizeAtStart, from: start, to: to, interval: interval)
+        return Report(segment: segment, from: start, to: to, interval: interval, steps: steps, totals: totals,
+                      exitsMeasured: rollup.stay.values.reduce(0, +),
+                      medianSeconds: StayHistogram.percentile(0.5, of: rollup.stay),
+                      p90Seconds: StayHistogram.percentile(0.9, of: rollup.stay), channels: rollup.channels)
+    }
+
+    /// One step per interval from `start` to `to` (quiet steps with zero counts), the size at the
+    /// end of each, and the totals.
+    static func fill(_ counted: [SegmentMetricsStep], sizeAtStart: Int, from start: Date, to: Date,
+                     interval: Interval) -> (steps: [Step], totals: SegmentMetricsStep) {
         var byStart: [Date: SegmentMetricsStep] = [:]
-        for s in rollup.steps { byStart[s.start] = s }
+        for s in counted { byStart[s.start] = s }
         var steps: [Step] = []
-        var size = rollup.sizeAtStart
+        var size = sizeAtStart
         var totals = SegmentMetricsStep(start: start)
         var t = start
         while t < to {
@@ -58,9 +69,6 @@ package struct SegmentMetricsReads: Sendable {
             totals.goalReached += c.goalReached; totals.dropOffs += c.dropOffs
             t = t.addingTimeInterval(interval.seconds)
         }
-        return Report(segment: segment, from: start, to: to, interval: interval, steps: steps, totals: totals,
-                      exitsMeasured: rollup.stay.values.reduce(0, +),
-                      medianSeconds: StayHistogram.percentile(0.5, of: rollup.stay),
-                      p90Seconds: StayHistogram.percentile(0.9, of: rollup.stay), channels: rollup.channels)
+        return (steps, totals)
     }
 }

@@ -59,8 +59,9 @@ public enum InventoryAnalysis {
     /// The seed's dimensions: the fields carrying each, the first standing for it.
     static let dimensions: [(name: String, fields: [String], note: String?)] = [
         ("intent_stage", ["stage", "status"], nil),
-        ("product_interest", [], "carried by product events, not lead fields: see their volumes in GET /v1/drift"),
-        ("engagement", [], "carried by events (opens, clicks, visits), not lead fields: see their volumes in GET /v1/drift"),
+        ("product_interest", ["interest.top_category", "interest.top_product"],
+         "leads with a product view counted in lead.interest (the ruleset's interest event, product_viewed by default)"),
+        ("engagement", ["engaged"], "leads with a positive score: some scored event (open, click, visit…) counted"),
         ("source", ["source", "source.last"], nil),
         ("geography", ["country", "region", "ship_to_region"], nil),
         ("firmographics", ["company.domain", "company.size", "company.industry", "company.tech_stack"], nil),

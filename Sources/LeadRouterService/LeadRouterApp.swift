@@ -140,8 +140,9 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let pipeline: GroupCommitPipeline
     public let queues: QueueService
     public let authenticator: Authenticator
-    /// Signs the dashboard's login cookies; one per process, so a restart logs everyone out.
-    let dashboardSession = DashboardSession()
+    /// Signs the dashboard's login cookies with the secret every node shares (migration 0051), so
+    /// a cookie works on any node and across restarts.
+    let dashboardSession: DashboardSession
     /// API keys by hash (cached), their coarse `last_used_at`, and their lifecycle.
     package let keyDirectory: APIKeyDirectory
     package let keyUsage = KeyUsage()
@@ -204,6 +205,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         }
         rules = ActiveEngine(serving)
         let engine = serving
+        dashboardSession = DashboardSession(secret: try pool.withConnection { try Store($0).dashboardSessionSecret() })
         rulesetAdmin = RulesetAdmin(pool: pool, rules: rules, confirmAbove: options.rulesetConfirmAbove, logger: logger)
         jobRunner = JobRunner(pool: pool, logger: logger)
         rulesetWatcher = try RulesetWatcher(pool: pool, rules: rules, configuration: configuration,
@@ -272,7 +274,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             MetricsRoutes(metrics: metrics).install(into: &root, api)
             OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
             DashboardRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), queues: queueReads,
-                            session: dashboardSession, clock: options.clock).install(into: &root, api, authenticator: authenticator)
+                            drift: drift, session: dashboardSession, clock: options.clock).install(into: &root, api, authenticator: authenticator)
             root.group("/v1", middleware: api.common) { v1 in
                 let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
                 IngestRoutes(pipeline: pipeline, limits: options.ingestLimits, cors: cors).install(into: &v1, api)

@@ -94,3 +94,39 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Hour that folded `insight_counts` rows carry (the epoch): older than any `since` a drift
+    /// report reads, still summed by `insightTotals` and `insightLastSeen`.
+    static let foldedHour = Date(timeIntervalSince1970: 0)
+
+    /// Retention of `insight_counts` (up to `retentionBatch` hourly rows older than `cutoff`, in
+    /// the retention job's transaction): rows of the inventory kinds and of `event_type` are
+    /// folded into one row per (kind, name) at `foldedHour`, so the inventory's totals and a key
+    /// event's last-seen time stay exact; `messages`, `capture` and `unmapped_event` rows are only
+    /// read inside the drift window and are deleted. Returns how many hourly rows went.
+    package func foldInsightCounts(before cutoff: Date) throws -> Int {
+        try connection.query("""
+            WITH gone AS (
+                DELETE FROM insight_counts WHERE ctid = ANY (ARRAY(
+                    SELECT ctid FROM insight_counts WHERE hour < \(cutoff) AND hour <> \(Self.foldedHour) LIMIT \(Self.retentionBatch)))
+                RETURNING kind, name, count, first_seen, last_seen),
+            folded AS (
+                INSERT INTO insight_counts AS c (kind, name, hour, count, first_seen, last_seen)
+                SELECT kind, name, \(Self.foldedHour), sum(count), min(first_seen), max(last_seen) FROM gone
+                WHERE kind NOT IN ('messages', 'capture', 'unmapped_event') GROUP BY kind, name
+                ON CONFLICT (kind, name, hour) DO UPDATE SET count = c.count + excluded.count,
+                    first_seen = least(c.first_seen, excluded.first_seen), last_seen = greatest(c.last_seen, excluded.last_seen))
+            SELECT count(*)::int8 AS n FROM gone
+            """).scalar(Int.self)
+    }
+
+    /// An erased lead leaves the data inventory: `leads` −1 and `lead_field` −1 for each followed
+    /// field it held (`InventoryFields.present`), added in the erasure's transaction. Merged
+    /// leads of its group were subtracted when they merged.
+    package func subtractErasedLeadFromInventory(fields: [String], at now: Date) throws {
+        let hour = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        try addInsightCounts([InsightCount(kind: "leads", name: "all", hour: hour, count: -1, firstSeen: now, lastSeen: now)]
+            + fields.map { InsightCount(kind: "lead_field", name: $0, hour: hour, count: -1, firstSeen: now, lastSeen: now) })
+    }
+}

@@ -64,6 +64,11 @@ public struct LeadErasure: Sendable {
             }
             try store.allowLongStatements(seconds: 600)
             let erasureId = UUID(), now = clock()
+            // The data inventory counts the live lead and its fields until now (an undecodable,
+            // quarantined row was never counted as read: it is left as counted).
+            if let live = try? store.lead(group.liveLeadId) {
+                try store.subtractErasedLeadFromInventory(fields: Array(InventoryFields.present(in: live.state).keys).sorted(), at: now)
+            }
             let counts = try store.eraseGroup(group, erasureId: erasureId, suppress: suppress, at: now) { counts in
                 OutboxMessage(topic: .leadErased, leadId: group.liveLeadId,
                               payload: Self.notice(group: group, erasureId: erasureId, at: now, counts: counts))

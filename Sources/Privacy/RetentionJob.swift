@@ -13,6 +13,8 @@ public struct RetentionReport: Sendable, Equatable {
     public var deliveriesAndOutbox = 0
     public var decisions = 0
     public var membershipHistory = 0
+    /// Hourly `insight_counts` rows folded or deleted.
+    public var insightCounts = 0
     public var defaultPartitionEvents = 0
     /// Partitions dropped (and archived first, when an archive directory is set).
     public var droppedPartitions: [String] = []
@@ -79,6 +81,9 @@ public final class RetentionJob: Sendable {
         report.deliveriesAndOutbox = try prune { try $0.pruneDelivered(before: now - settings.deliveries) } ?? 0
         report.decisions = try prune { try $0.pruneDecisions(before: now - settings.decisions) } ?? 0
         report.membershipHistory = try prune { try $0.pruneMembershipHistory(before: now - settings.membershipHistory) } ?? 0
+        report.insightCounts = try prune {
+            try $0.foldInsightCounts(before: now - max(settings.insightCounts, RetentionSettings.insightCountsMinimum))
+        } ?? 0
         let eventsCutoff = now - max(settings.events, longestWindow)
         let partitions = try pool.withConnection { try Store($0).eventPartitions(endingBy: eventsCutoff) }
         for partition in partitions {
@@ -136,7 +141,7 @@ public struct ArchiveError: Error, CustomStringConvertible {
 extension RetentionReport {
     var metadata: Logger.Metadata {
         ["processed_messages": "\(processedMessages)", "deliveries_and_outbox": "\(deliveriesAndOutbox)",
-         "decisions": "\(decisions)", "membership_history": "\(membershipHistory)",
+         "decisions": "\(decisions)", "membership_history": "\(membershipHistory)", "insight_counts": "\(insightCounts)",
          "partitions_dropped": "\(droppedPartitions.joined(separator: ","))", "default_partition_events": "\(defaultPartitionEvents)"]
     }
 }

@@ -20,6 +20,12 @@ public struct RetentionSettings: Sendable, Equatable {
     public var decisions: Double = 180 * 86_400
     /// Membership entries and exits (`retention.membership_history`).
     public var membershipHistory: Double = 400 * 86_400
+    /// Hourly drift and inventory counts (`retention.insight_counts`): older hours are folded into
+    /// one row per name (inventory totals and last-seen times stay exact) or, for the kinds only
+    /// the drift window reads, deleted. Never shorter than `insightCountsMinimum`.
+    public var insightCounts: Double = 120 * 86_400
+    /// 13 weeks: the longest drift baseline (`drift.weeks` at most 12, plus the current day) stays whole.
+    public static let insightCountsMinimum: Double = 91 * 86_400
 
     public init() {}
 }

@@ -116,8 +116,8 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(byEmail.status, 200, byEmail.text)
         XCTAssertFalse(byEmail.text.contains("<script>alert(1)</script>"), "a trait is never markup")
         XCTAssertTrue(byEmail.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), byEmail.text)
-        XCTAssertTrue(byEmail.text.contains("Decisions, newest first"), byEmail.text)
-        XCTAssertTrue(byEmail.text.contains(#"class="card decision""#), byEmail.text)
+        XCTAssertTrue(byEmail.text.contains("Timeline, newest first"), byEmail.text)
+        XCTAssertTrue(byEmail.text.contains(#"class="card timeline decision""#), byEmail.text)
         let marker = #"<code id="lead-id">"#
         let start = try XCTUnwrap(byEmail.text.range(of: marker)).upperBound
         let id = String(byEmail.text[start...].prefix(36))

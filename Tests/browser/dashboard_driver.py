@@ -49,10 +49,15 @@ def no_console_errors(page):
     check(not errors, f"console errors on {page}: {errors}")
 
 
-def screenshots(name):
+def screenshots(name, scroll_to=None):
+    """The viewport at each size; with `scroll_to` (a CSS selector), scrolled so that element is on top."""
     for label, (width, height) in SIZES.items():
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                 {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        if scroll_to:
+            browser.execute_script("document.querySelector(arguments[0]).scrollIntoView({block: 'start'})", scroll_to)
+        else:
+            browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(os.path.join(SHOTS, f"dashboard-{name}-{width}x{height}.png"))
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -81,8 +86,15 @@ try:
     # 2. Overview: sparklines with points.
     overview_points = points()
     check(overview_points > 0, "overview charts have no data points")
+    # Drift alerts panel: the seeded unmapped events are listed, the one named like markup as text.
+    drift_rows = browser.find_elements(By.CSS_SELECTOR, "#drift-alerts tr.drift-alert")
+    check(len(drift_rows) >= 2, f"drift alerts panel has {len(drift_rows)} alerts")
+    drift_text = browser.find_element(By.ID, "drift-alerts").text
+    check("<script>alert('ev')</script>" in drift_text, "the markup-like event name is not shown as text: " + drift_text)
+    check(browser.execute_script("return document.querySelectorAll('script').length") == 0, "a script element exists")
     no_console_errors("overview")
-    report("overview", points=overview_points, version=browser.find_element(By.ID, "ruleset-version").text)
+    report("overview", points=overview_points, drift_alerts=len(drift_rows),
+           version=browser.find_element(By.ID, "ruleset-version").text)
     screenshots("overview")
     # 3. Segment detail, reached by its link.
     browser.find_element(By.CSS_SELECTOR, f"a[href='/dashboard/segments/{SEGMENT}']").click()
@@ -90,17 +102,25 @@ try:
     check(browser.find_element(By.TAG_NAME, "h1").text == SEGMENT, "segment page heading")
     detail_points = points()
     check(detail_points >= 30, f"segment chart has {detail_points} points")
+    changes = browser.find_elements(By.CSS_SELECTOR, "#recent-changes tr.change")
+    check(len(changes) >= 1, "no recent entries or exits on the segment page")
+    check("decision #" in changes[0].text, "a change without its decision: " + changes[0].text)
     no_console_errors("segment")
-    report("segment", points=detail_points)
+    report("segment", points=detail_points, changes=len(changes))
     screenshots("segment")
+    screenshots("segment-changes", scroll_to="#recent-changes-heading")
     # 4. Lead lookup through the header's search box; the <script> trait shows as text.
     browser.get(LR + "/dashboard/leads?q=" + urllib.parse.quote(EMAIL))
     profile = browser.find_element(By.CSS_SELECTOR, ".card pre").text
     check("<script>alert('lr')</script>" in profile, "the script trait is not shown as text: " + profile)
     check(browser.execute_script("return document.querySelectorAll('script').length") == 0, "a script element exists")
+    events = browser.find_elements(By.CSS_SELECTOR, ".timeline.event")
+    check(len(events) >= 3, f"the timeline has {len(events)} events")
+    check(len(browser.find_elements(By.CSS_SELECTOR, ".timeline.entered")) >= 1, "the timeline has no entry")
     no_console_errors("lead")
-    report("lead", decisions=len(browser.find_elements(By.CSS_SELECTOR, ".decision")))
+    report("lead", events=len(events), decisions=len(browser.find_elements(By.CSS_SELECTOR, ".timeline.decision")))
     screenshots("lead")
+    screenshots("lead-timeline", scroll_to="#timeline-heading")
     # 5. Log out: the overview is anonymous again.
     browser.find_element(By.CSS_SELECTOR, "form[action='/dashboard/logout'] button").click()
     wait_for_path("/dashboard/login")

@@ -6,7 +6,8 @@ import Postgres
 import Segmentation
 
 /// `/dashboard/leads?q=`: one lead found by lead id, email or user id, with its profile, current
-/// memberships, membership history and decisions (each with its explanation), through `LeadReads`.
+/// memberships and a timeline of its events, entries and exits and decisions (each with its
+/// explanation, `DashboardLeadTimeline`), through `LeadReads`.
 struct DashboardLeadLookup: Sendable {
     let reads: LeadReads
     /// Newest decisions shown; the JSON API pages through the rest.
@@ -29,21 +30,16 @@ struct DashboardLeadLookup: Sendable {
             "id": id.uuidString.lowercased(),
             "profile": String(decoding: try encoder.encode(LeadView(found)), as: UTF8.self),
         ] as [String: Any]
-        if let segments = try reads.segments(of: id) {
-            context["current"] = segments.current.map { ["segment": $0.segment, "since": Timestamp($0.enteredAt).description] }
-            context["history"] = segments.history.reversed().map {
-                ["at": Timestamp($0.occurredAt).description, "segment": $0.segment, "change": $0.change,
-                 "reason": $0.reason.map(Self.pretty) ?? ""] as [String: Any]
-            }
-        }
-        if let decisions = try reads.decisions(of: id, limit: Self.decisionLimit, cursor: nil) {
-            context["decisions"] = decisions.items.map {
-                ["at": Timestamp($0.evaluatedAt).description, "seq": $0.sequence, "document": Self.pretty($0.document)] as [String: Any]
-            }
-        }
-        for list in ["current", "history", "decisions"] {
-            context["has" + list.prefix(1).uppercased() + list.dropFirst()] = !((context[list] as? [Any])?.isEmpty ?? true)
-        }
+        let segments = try reads.segments(of: id)
+        context["current"] = segments?.current.map { ["segment": $0.segment, "since": Timestamp($0.enteredAt).description] } ?? []
+        context["hasCurrent"] = !(segments?.current.isEmpty ?? true)
+        let timeline = DashboardLeadTimeline.items(
+            events: try reads.events(of: id, limit: DashboardLeadTimeline.eventLimit) ?? [], history: segments?.history ?? [],
+            decisions: try reads.decisions(of: id, limit: Self.decisionLimit, cursor: nil)?.items ?? [])
+        context["timeline"] = timeline
+        context["hasTimeline"] = !timeline.isEmpty
+        context["limits"] = "the newest \(DashboardLeadTimeline.eventLimit) events, \(DashboardLeadTimeline.historyLimit) entries and exits "
+            + "and \(Self.decisionLimit) decisions"
         return DashboardPage.render("lead", context)
     }
 
@@ -53,6 +49,17 @@ struct DashboardLeadLookup: Sendable {
         return try reads.lead(for: IdentityKey(q.contains("@") ? .email : .userId, q))
     }
 
+    /// The one-line reading of a stored membership reason: its `enter`/`exit` rule with each
+    /// clause's value and ✓/✗ (`SegmentExplanation`), after its `cause` (merge, ruleset change)
+    /// when there is one; "erased" for an erased lead's redacted reason.
+    static func summary(_ json: PostgresJSON?) -> String {
+        guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)) as? [String: Any] else { return "–" }
+        if object["erased"] as? Bool == true { return "erased" }
+        let rule = (object["enter"] ?? object["exit"]) as? String
+        let cause = object["cause"] as? String
+        return [cause.map { "\($0):" }, rule].compactMap { $0 }.joined(separator: " ").nonEmpty ?? "–"
+    }
+
     /// Stored JSON indented for reading (as stored when it does not parse).
     static func pretty(_ json: PostgresJSON) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.bytes)),
@@ -60,4 +67,8 @@ struct DashboardLeadLookup: Sendable {
         else { return String(decoding: json.bytes, as: UTF8.self) }
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Ingest
+import Insight
 import LeadStore
 import SalesQueues
 import Segmentation
@@ -14,14 +15,18 @@ package struct DashboardRoutes: Sendable {
     let reads: LeadReads
     let metrics: SegmentMetricsReads
     let queues: QueueReads
+    /// The drift use case behind `GET /v1/drift`, for the overview's alerts panel.
+    let drift: DriftMonitor
     let session: DashboardSession
     let clock: @Sendable () -> Date
     /// Days of history the overview's sparklines and the detail chart cover.
     static let days = 30
+    /// Entries and exits the segment page lists (newest first).
+    static let changeLimit = 20
 
-    package init(rules: ActiveEngine, reads: LeadReads, metrics: SegmentMetricsReads, queues: QueueReads,
+    package init(rules: ActiveEngine, reads: LeadReads, metrics: SegmentMetricsReads, queues: QueueReads, drift: DriftMonitor,
                  session: DashboardSession = DashboardSession(), clock: @escaping @Sendable () -> Date) {
-        self.rules = rules; self.reads = reads; self.metrics = metrics; self.queues = queues
+        self.rules = rules; self.reads = reads; self.metrics = metrics; self.queues = queues; self.drift = drift
         self.session = session; self.clock = clock
     }
 
@@ -72,9 +77,13 @@ package struct DashboardRoutes: Sendable {
         // One ruleset for the whole page, so an activation mid-request cannot mix two versions.
         let ruleset = rules.engine.ruleset
         let sizes = try reads.segmentSizes()
+        let now = clock()
+        // Every segment's 30 days in one statement (was one pipeline per segment).
+        let reports = try metrics.overview(segments: ruleset.segments.map(\.name),
+                                           from: now.addingTimeInterval(-Double(Self.days) * 86_400), to: now)
         var stages: [(stage: String, segments: [[String: Any]])] = []
         for s in ruleset.segments {
-            let r = try report(s.name)
+            guard let r = reports[s.name] else { continue }
             let stage = String(s.name.split(separator: ".").first ?? "")
             let conversion = s.goal != nil && r.totals.entries > 0
                 ? String(format: "%.1f %%", Double(r.totals.goalReached) / Double(r.totals.entries) * 100) : "–"
@@ -90,10 +99,12 @@ package struct DashboardRoutes: Sendable {
             return ["name": name, "open": q.open, "claimed": q.claimed, "breached": q.breachedOpen,
                     "median": q.medianSecondsToClaim.map { String(Int($0)) } ?? "–"]
         }
-        return DashboardPage.render("overview", [
+        var context: [String: Any] = [
             "title": "Overview", "rulesetVersion": ruleset.version, "days": Self.days,
             "stages": stages.map { ["stage": $0.stage, "segments": $0.segments] as [String: Any] }, "queues": queueRows,
-        ])
+        ]
+        context.merge(try DashboardDriftPanel(monitor: drift).context()) { $1 }
+        return DashboardPage.render("overview", context)
     }
 
     func segment(_ name: String) throws -> HTTPResponse {
@@ -109,6 +120,16 @@ package struct DashboardRoutes: Sendable {
             "size": try reads.segmentSizes()[name] ?? 0, "enter": s.enter.text, "days": Self.days, "steps": steps,
             "chart": SVGChart.line(r.steps.map(\.size), width: 640, height: 160, label: "size of \(name) per day"),
         ]
+        context["changeLimit"] = Self.changeLimit
+        context["changes"] = try reads.recentChanges(of: name, limit: Self.changeLimit).map { c -> [String: Any] in
+            var row: [String: Any] = [
+                "at": Timestamp(c.occurredAt).description, "lead": c.leadId.uuidString.lowercased(), "change": c.change,
+                "cause": c.eventType.map { type in c.eventName.map { "“\($0)” (\(type))" } ?? type } ?? "time passed (sweeper)",
+                "summary": DashboardLeadLookup.summary(c.reason), "reason": c.reason.map(DashboardLeadLookup.pretty) ?? "–",
+            ]
+            if let seq = c.decisionSeq { row["decisionRef"] = "decision #\(seq)" }
+            return row
+        }
         if let exit = s.exit { context["exit"] = exit.text }
         if let goal = s.goal { context["goal"] = "\(goal.when.text) within \(goal.within.description)" }
         return DashboardPage.render("segment", context)

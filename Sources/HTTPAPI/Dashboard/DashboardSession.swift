@@ -2,9 +2,11 @@ import Cryptography
 import Essentials
 import Foundation
 
-/// The dashboard's login cookie: `<key id>.<expiry seconds>.<HMAC-SHA256 hex>`, signed with a
-/// per-process secret. The raw API key never leaves the login request; a tampered or expired
-/// token fails `verify`. A restart (new secret) logs everyone out, by design.
+/// The dashboard's login cookie: `<key id>.<expiry seconds>.<HMAC-SHA256 hex>`, signed with the
+/// secret the nodes share (`dashboard_session_secret`, migration 0051; `LeadRouterApp` reads it
+/// at start), so any node accepts a cookie any node set, also after a restart. The raw API key
+/// never leaves the login request; a tampered or expired token fails `verify`. The default
+/// (a random secret) is for tests that build a session by hand.
 package struct DashboardSession: Sendable {
     static let cookieName = "lr_dashboard"
     let secret: [UInt8]

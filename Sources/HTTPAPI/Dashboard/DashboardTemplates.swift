@@ -34,7 +34,7 @@ enum DashboardTemplates {
 
     static let overview = """
     {{> head}}<h1>Overview</h1><p>Active ruleset version <strong id="ruleset-version">{{rulesetVersion}}</strong>;
-    entries and exits over the last {{days}} days.</p>
+    entries and exits over the last {{days}} days.</p>{{> driftAlerts}}
     {{#stages}}<h2>Stage {{stage}}</h2><div class="scroll"><table><tr><th>Segment</th><th>Owner</th><th class="num">Size</th>
     <th>Size, {{days}} days</th><th class="num">Entries</th><th class="num">Exits</th><th class="num">Goal conversion</th></tr>
     {{#segments}}<tr><td><a href="/dashboard/segments/{{name}}">{{name}}</a></td><td>{{owner}}</td><td class="num">{{size}}</td>
@@ -47,6 +47,15 @@ enum DashboardTemplates {
     {{> foot}}
     """
 
+    /// The overview's drift alerts (`DashboardDriftPanel`): what drifted and whose segments read it.
+    static let driftAlerts = """
+    <h2>Drift alerts</h2><p>As of {{driftAt}}; the same report as <code>GET /v1/drift</code>.</p>
+    <div class="scroll"><table id="drift-alerts"><tr><th>Alert</th><th>Subject</th><th>What happened</th><th>Segments affected</th><th>Owners</th></tr>
+    {{#driftAlerts}}<tr class="drift-alert"><td>{{kind}}</td><td><code>{{subject}}</code></td><td>{{detail}}</td>
+    <td>{{#segments}}<a href="/dashboard/segments/{{name}}">{{name}}</a> {{/segments}}</td><td>{{owners}}</td></tr>{{/driftAlerts}}
+    {{^driftAlerts}}<tr><td colspan="5">No drift alerts.</td></tr>{{/driftAlerts}}</table></div>
+    """
+
     static let segment = """
     {{> head}}<h1>{{name}}</h1><div class="card"><p>{{description}}</p><p>Owner: {{owner}} · size {{size}}</p>
     <h3>Enter when</h3><pre>{{enter}}</pre>{{#exit}}<h3>Exit when</h3><pre>{{exit}}</pre>{{/exit}}
@@ -54,7 +63,13 @@ enum DashboardTemplates {
     <h2>Size, daily, last {{days}} days</h2><div class="card">{{{chart}}}</div>
     <div class="scroll"><table><tr><th>Day</th><th class="num">Size</th><th class="num">Entries</th><th class="num">Exits</th></tr>
     {{#steps}}<tr><td>{{day}}</td><td class="num">{{size}}</td><td class="num">{{entries}}</td><td class="num">{{exits}}</td></tr>{{/steps}}
-    </table></div>{{> foot}}
+    </table></div>
+    <h2 id="recent-changes-heading">Recent entries and exits</h2><p>The newest {{changeLimit}}, each with the event and decision that made it and the rule's explanation.</p>
+    <div class="scroll"><table id="recent-changes"><tr><th>When</th><th>Lead</th><th>Change</th><th>Caused by</th><th>Why</th></tr>
+    {{#changes}}<tr class="change"><td>{{at}}</td><td><a href="/dashboard/leads?q={{lead}}">{{lead}}</a></td><td>{{change}}</td>
+    <td>{{cause}}{{#decisionRef}}<br>{{decisionRef}}{{/decisionRef}}</td>
+    <td>{{summary}}<details><summary>explanation</summary><pre>{{reason}}</pre></details></td></tr>{{/changes}}
+    {{^changes}}<tr><td colspan="5">No entries or exits yet.</td></tr>{{/changes}}</table></div>{{> foot}}
     """
 
     static let lead = """
@@ -65,18 +80,16 @@ enum DashboardTemplates {
     {{#hasCurrent}}<h2>Current segments</h2><table><tr><th>Segment</th><th>Since</th></tr>{{/hasCurrent}}
     {{#current}}<tr><td><a href="/dashboard/segments/{{segment}}">{{segment}}</a></td><td>{{since}}</td></tr>{{/current}}
     {{#hasCurrent}}</table>{{/hasCurrent}}
-    {{#hasHistory}}<h2>Entries and exits</h2><div class="scroll"><table><tr><th>When</th><th>Segment</th><th>Change</th><th>Why</th></tr>{{/hasHistory}}
-    {{#history}}<tr><td>{{at}}</td><td>{{segment}}</td><td>{{change}}</td><td><pre>{{reason}}</pre></td></tr>{{/history}}
-    {{#hasHistory}}</table></div>{{/hasHistory}}
-    {{#hasDecisions}}<h2>Decisions, newest first</h2>{{/hasDecisions}}
-    {{#decisions}}<div class="card decision"><h3>#{{seq}} at {{at}}</h3><pre>{{document}}</pre></div>{{/decisions}}
+    {{#hasTimeline}}<h2 id="timeline-heading">Timeline, newest first</h2><p>Events, entries and exits and decisions: {{limits}}.</p>{{/hasTimeline}}
+    {{#timeline}}<div class="card timeline {{kind}}"><h3>{{at}} · {{title}}</h3>{{#summary}}<p>{{summary}}</p>{{/summary}}
+    <details><summary>{{details}}</summary><pre>{{document}}</pre></details></div>{{/timeline}}
     {{> foot}}
     """
 
     /// All templates, parsed once; a template that fails to parse is a programming error.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("overview", overview), ("segment", segment), ("lead", lead)] {
+        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("overview", overview), ("driftAlerts", driftAlerts), ("segment", segment), ("lead", lead)] {
             try! library.register(text, named: name)
         }
         return library

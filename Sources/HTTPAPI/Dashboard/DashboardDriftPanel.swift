@@ -1,0 +1,23 @@
+import Insight
+import Segmentation
+
+/// The overview's drift alerts panel: the alerts of the report `GET /v1/drift` answers with (the
+/// same `DriftMonitor.report()`), each with the segments and owners that read what drifted, so a
+/// marketer sees which of their segments a tracking change is about to starve.
+struct DashboardDriftPanel: Sendable {
+    let monitor: DriftMonitor
+
+    /// The `driftAlerts` partial's values: one row per alert, newest report.
+    func context() throws -> [String: Any] {
+        let report = try monitor.report()
+        let alerts: [[String: Any]] = report.alerts.map { alert in
+            let kind = alert.kind.rawValue.replacingOccurrences(of: "_", with: " ")
+            return [
+                "kind": alert.window.map { "\(kind), last \($0)" } ?? kind, "subject": alert.subject, "detail": alert.detail,
+                "segments": alert.readers.segments.map { ["name": $0] },
+                "owners": alert.readers.owners.isEmpty ? "–" : alert.readers.owners.joined(separator: ", "),
+            ]
+        }
+        return ["driftAlerts": alerts, "driftAt": Timestamp(report.generatedAt).description]
+    }
+}
