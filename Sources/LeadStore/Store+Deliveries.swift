@@ -81,7 +81,7 @@ extension Store {
                 JOIN subscriptions s ON s.deleted_at IS NULL AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
                 WHERE o.id = ANY(ARRAY(SELECT outbox_id FROM batch))
                 ORDER BY o.id
-                ON CONFLICT (subscription_id, outbox_id) DO NOTHING
+                ON CONFLICT (subscription_id, outbox_id, lead_id) DO NOTHING
             )
             SELECT count(*) FROM batch
             """])[1].scalar(Int.self)

@@ -66,7 +66,7 @@ extension Store {
             JOIN subscriptions s ON s.id = \(subscription) AND s.deleted_at IS NULL
             WHERE o.created_at >= \(from) AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
             ORDER BY o.id
-            ON CONFLICT (subscription_id, outbox_id) DO UPDATE SET
+            ON CONFLICT (subscription_id, outbox_id, lead_id) DO UPDATE SET
                 status = 'pending', attempts = 0, next_attempt_at = now(), window_started_at = now(), lease_until = NULL,
                 delivered_at = NULL, last_error = NULL, last_status = NULL
             WHERE deliveries.status <> 'in_flight'

@@ -12,31 +12,15 @@ import XCTest
 /// - no foreign key goes from a reference table to a distributed one, nor from a distributed or
 ///   reference table to a local one.
 ///
-/// The schema does not meet them all yet: `knownViolations` lists what does not, each with the
-/// change that would fix it in docs/scale-out.md. The test fails on any violation not listed —
-/// a new table or index that breaks the path — and on a listed one that is gone, so the list
-/// shrinks as the schema is fixed.
+/// The schema meets them all since migration 0054 (docs/scale-out.md#citus-keys-and-placement):
+/// the test fails on any violation, so a new table or index that breaks the path is caught here.
 final class CitusSchemaTests: XCTestCase {
-    static let knownViolations: Set<String> = [
-        "deliveries: unique index deliveries_pkey (id) lacks lead_id",
-        "deliveries: unique index deliveries_subscription_id_outbox_id_key (subscription_id, outbox_id) lacks lead_id",
-        "deliveries: foreign key deliveries_outbox_id_fkey (outbox_id) -> outbox (id) does not join lead_id to lead_id",
-        "identities: unique index identities_pkey (kind, value) lacks lead_id",
-        "leads: foreign key leads_merged_into_fkey (merged_into) -> leads (id) does not join id to id",
-        "outbox: unique index outbox_pkey (id) lacks lead_id",
-        "processed_messages: unique index processed_messages_pkey (write_key_id, message_id) lacks lead_id",
-        "queue_items: unique index queue_items_pkey (id) lacks lead_id",
-    ]
-
     func testTheSchemaKeepsCitussRulesForDistributedTables() throws {
         let databaseURL = try TestDatabases.create()
         defer { TestDatabases.drop(databaseURL) }
         let conn = try Self.migrated(databaseURL)
-        let violations = try Set(Self.violations(conn))
-        XCTAssertEqual(violations.subtracting(Self.knownViolations).sorted(), [],
-                       "new violations of Citus's rules: fix the key, or place the table in leadrouter_table_placement")
-        XCTAssertEqual(Self.knownViolations.subtracting(violations).sorted(), [],
-                       "fixed: remove these from knownViolations and docs/scale-out.md")
+        XCTAssertEqual(try Self.violations(conn), [],
+                       "violations of Citus's rules: fix the key, or place the table in leadrouter_table_placement")
         // The rule places what it should.
         let placements = try conn.query("SELECT table_name, placement, coalesce(distribution_column, '') AS col FROM leadrouter_placements")
             .map { try ($0.decode(String.self, "table_name"), $0.decode(String.self, "placement"), $0.decode(String.self, "col")) }
@@ -45,6 +29,8 @@ final class CitusSchemaTests: XCTestCase {
         XCTAssertEqual(byName["leads"]?.1, "id")
         XCTAssertEqual(byName["events"]?.1, "lead_id")
         XCTAssertEqual(byName["decisions"]?.1, "lead_id")
+        XCTAssertEqual(byName["identities"]?.1, "value", "found by its key before the lead is known")
+        XCTAssertEqual(byName["processed_messages"]?.1, "message_id")
         XCTAssertEqual(byName["rulesets"]?.0, "reference")
         XCTAssertEqual(byName["api_keys"]?.0, "reference")
         XCTAssertEqual(byName["schema_migrations"]?.0, "local")
@@ -60,7 +46,7 @@ final class CitusSchemaTests: XCTestCase {
             CREATE TABLE probe_notes (id bigint PRIMARY KEY, lead_id uuid NOT NULL, other uuid REFERENCES leads (id));
             CREATE TABLE probe_small (id int PRIMARY KEY, lead uuid REFERENCES leads (id));
             """)
-        let found = try Set(Self.violations(conn)).subtracting(Self.knownViolations)
+        let found = try Set(Self.violations(conn))
         XCTAssertEqual(found.sorted(), [
             "probe_notes: foreign key probe_notes_other_fkey (other) -> leads (id) does not join lead_id to id",
             "probe_notes: unique index probe_notes_pkey (id) lacks lead_id",
