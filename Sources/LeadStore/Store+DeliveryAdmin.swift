@@ -29,7 +29,7 @@ extension Store {
         }
         let failedOnly: Bool? = filter == .failed ? true : (filter == .pending ? false : nil)
         return try connection.query("""
-            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id AND o.lead_id = d.lead_id
             WHERE (\(status)::text IS NULL OR d.status = \(status))
               AND (\(failedOnly)::boolean IS NULL OR (d.attempts > 0) = \(failedOnly))
               AND (\(subscription)::uuid IS NULL OR d.subscription_id = \(subscription))
@@ -41,7 +41,7 @@ extension Store {
     /// One delivery, or nil.
     public func delivery(_ id: Int64) throws -> DeliveryRecord? {
         try connection.query("""
-            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.id = \(id)
+            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id AND o.lead_id = d.lead_id WHERE d.id = \(id)
             """).first.map(Self.delivery)
     }
 
