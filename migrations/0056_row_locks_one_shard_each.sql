@@ -1,9 +1,16 @@
--- Row locks that Citus can take (issue 19, docs/scale-out.md#citus-what-it-cannot-run-as-it-was):
--- Citus locks rows (FOR UPDATE) only in a statement that reaches one shard. The lane batch's
--- leads and the sweeper's due leads were each locked by one statement over many leads; these
--- functions find the leads first without locking, then lock each with a statement of its own
--- (`id = …`: one shard), in the same round trip as before. On plain PostgreSQL they do the same
--- work as one index lookup per lead instead of one scan for all.
+-- Row locks that Citus can take (issue 19, docs/scale-out.md#citus-what-it-cannot-run-as-it-was-and-the-design-for-both):
+-- Citus locks rows (FOR UPDATE) only in a statement that reaches one shard, and runs a recursive
+-- CTE over a distributed table only when it filters on the distribution column. The lane
+-- batch's leads, the sweeper's due leads and ingest's merge chains were each locked by one
+-- statement over many leads. These functions keep that statement on plain PostgreSQL (nothing
+-- changes there: the same plan, the same round trips) and, on a Citus coordinator, find the
+-- leads first without locking and then lock each with a statement of its own (`id = …`: one
+-- shard), still in the caller's one round trip.
+
+-- Whether this database is a Citus coordinator (the extension is there).
+CREATE FUNCTION leadrouter_on_citus() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')
+$$;
 
 -- The leads of these identity keys, locked, in id order (the lane batch: two batches that share
 -- leads lock them in the same order and cannot deadlock).
@@ -12,6 +19,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     lead uuid;
 BEGIN
+    IF NOT leadrouter_on_citus() THEN
+        RETURN QUERY SELECT * FROM leads WHERE id IN (
+                         SELECT i.lead_id FROM identities i
+                         JOIN unnest(p_kinds, p_values) AS k(kind, value) ON i.kind = k.kind AND i.value = k.value)
+                     ORDER BY id FOR UPDATE;
+        RETURN;
+    END IF;
     FOR lead IN SELECT DISTINCT i.lead_id FROM identities i
                 JOIN unnest(p_kinds, p_values) AS k(kind, value) ON i.kind = k.kind AND i.value = k.value
                 ORDER BY 1 LOOP
@@ -22,15 +36,22 @@ $$;
 
 -- Up to p_limit leads due for re-evaluation at p_now, locked, earliest first; a lead another
 -- node holds is skipped (SKIP LOCKED) and the next due one taken instead, so a full batch means
--- there may be more (the sweeper's loop relies on it); one that stopped being due is left out.
--- The candidates are read lazily (a plpgsql FOR loop fetches a few rows at a time).
+-- there may be more (the sweeper's loop relies on it). On Citus the candidates are read lazily
+-- (a plpgsql FOR loop fetches a few rows at a time) and one that stopped being due is left out.
 CREATE FUNCTION leadrouter_lock_due_leads(p_now timestamptz, p_limit integer) RETURNS SETOF leads
 LANGUAGE plpgsql AS $$
 DECLARE
     lead uuid;
     taken integer := 0;
-    row leads;
+    found_lead leads;
 BEGIN
+    IF NOT leadrouter_on_citus() THEN
+        RETURN QUERY SELECT * FROM leads
+                     WHERE next_evaluation_at <= p_now AND merged_into IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = leads.id)
+                     ORDER BY next_evaluation_at LIMIT p_limit FOR UPDATE SKIP LOCKED;
+        RETURN;
+    END IF;
     IF p_limit <= 0 THEN
         RETURN;
     END IF;
@@ -38,20 +59,19 @@ BEGIN
                 WHERE l.next_evaluation_at <= p_now AND l.merged_into IS NULL
                   AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = l.id)
                 ORDER BY l.next_evaluation_at LOOP
-        SELECT * INTO row FROM leads
+        SELECT * INTO found_lead FROM leads
         WHERE id = lead AND next_evaluation_at <= p_now AND merged_into IS NULL
         FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN NOT FOUND;
-        RETURN NEXT row;
+        RETURN NEXT found_lead;
         taken := taken + 1;
         EXIT WHEN taken >= p_limit;
     END LOOP;
 END
 $$;
 
--- The ids of p_ids and of every lead they were merged into, however long the chains: one
--- primary-key lookup per lead (a recursive CTE over a distributed table needs a filter on the
--- distribution column in Citus). A pointer cycle, which merges never write, ends.
+-- The ids of p_ids and of every lead they were merged into, however long the chains. On Citus
+-- one primary-key lookup per link; a pointer cycle, which merges never write, ends.
 CREATE FUNCTION leadrouter_merge_chain(p_ids uuid[]) RETURNS SETOF uuid
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -60,6 +80,14 @@ DECLARE
     lead uuid;
     next_lead uuid;
 BEGIN
+    IF NOT leadrouter_on_citus() THEN
+        RETURN QUERY WITH RECURSIVE chain(id) AS (
+                         SELECT unnest(p_ids)
+                         UNION
+                         SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
+                     SELECT id FROM chain;
+        RETURN;
+    END IF;
     WHILE cardinality(todo) > 0 LOOP
         lead := todo[1];
         todo := todo[2:];
@@ -80,6 +108,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     lead uuid;
 BEGIN
+    IF NOT leadrouter_on_citus() THEN
+        RETURN QUERY SELECT * FROM leads WHERE id IN (SELECT leadrouter_merge_chain(p_ids)) ORDER BY id FOR UPDATE;
+        RETURN;
+    END IF;
     FOR lead IN SELECT c FROM leadrouter_merge_chain(p_ids) AS c ORDER BY 1 LOOP
         RETURN QUERY SELECT * FROM leads WHERE id = lead FOR UPDATE;
     END LOOP;
@@ -89,9 +121,7 @@ $$;
 -- The lead that answers for p_id now (the end of its chain), if any.
 CREATE FUNCTION leadrouter_live_lead(p_id uuid) RETURNS SETOF leads
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    chain uuid[] := ARRAY(SELECT leadrouter_merge_chain(ARRAY[p_id]));
 BEGIN
-    RETURN QUERY SELECT * FROM leads WHERE id = ANY (chain) AND merged_into IS NULL;
+    RETURN QUERY SELECT * FROM leads WHERE id = ANY (ARRAY(SELECT leadrouter_merge_chain(ARRAY[p_id]))) AND merged_into IS NULL;
 END
 $$;
