@@ -37,6 +37,36 @@ final class CitusSchemaTests: XCTestCase {
         XCTAssertNil(byName["events_default"], "partitions follow their parent")
     }
 
+    /// `migrate` places every table as `leadrouter_placements` says on a Citus coordinator
+    /// (`scripts/test.sh --citus`), and changes nothing on plain PostgreSQL: the same test in both
+    /// runs, so neither skips.
+    func testMigrateDistributesTheTablesOnlyOnACitusCoordinator() throws {
+        let databaseURL = try TestDatabases.create()
+        defer { TestDatabases.drop(databaseURL) }
+        let conn = try Self.migrated(databaseURL)
+        let citus = try conn.query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").scalar(Bool.self)
+        XCTAssertEqual(citus, !CitusTestDatabases.workerURLs.isEmpty)
+        guard citus else {
+            XCTAssertEqual(try conn.query("SELECT leadrouter_citus_distribute()").scalar(Int.self), 0, "a no-op without Citus")
+            return
+        }
+        // Every placement as listed, co-located as listed, and the step is idempotent.
+        let mismatched = try conn.query("""
+            SELECT p.table_name || ': ' || p.placement || ' but ' || coalesce(t.citus_table_type, 'not placed') AS what
+            FROM leadrouter_placements p
+            LEFT JOIN citus_tables t ON t.table_name = p.table_name::regclass
+            WHERE p.placement <> 'local' AND (t.citus_table_type IS DISTINCT FROM p.placement
+                  OR (p.placement = 'distributed' AND t.distribution_column <> p.distribution_column))
+            """).map { try $0.decode(String.self, "what") }
+        XCTAssertEqual(mismatched, [])
+        let groups = try conn.query("""
+            SELECT count(DISTINCT colocation_id) AS n FROM citus_tables
+            WHERE table_name IN ('leads'::regclass, 'events'::regclass, 'decisions'::regclass, 'outbox'::regclass, 'deliveries'::regclass)
+            """).scalar(Int.self)
+        XCTAssertEqual(groups, 1, "everything about a lead is co-located")
+        XCTAssertEqual(try conn.query("SELECT leadrouter_citus_distribute()").scalar(Int.self), 0, "nothing left to place")
+    }
+
     /// The checker finds what it should: a table made to break each rule is reported.
     func testTheCheckerReportsEachKindOfViolation() throws {
         let databaseURL = try TestDatabases.create()
