@@ -5,7 +5,8 @@
 #   3. exports DATABASE_URL (and PG_BIN) and runs `swift build` and `swift test`;
 #   4. always stops the cluster and removes the temp dir (trap), whatever happened;
 #   5. under CI=true, fails when any test was skipped.
-# Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter PostgresTests`).
+# Extra arguments go to `swift test` (e.g. `scripts/test.sh --filter PostgresTests`); a first
+# argument --citus runs them on a Citus cluster (docs/scale-out.md#citus-the-cluster).
 # LEADROUTER_SCRATCH=<dir> picks another build folder (one per worktree/helper).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +37,18 @@ python3 -c 'import sys, importlib.metadata as m; sys.exit(any(m.version(p.split(
 scratch=()
 [ -n "${LEADROUTER_SCRATCH:-}" ] && scratch=(--scratch-path "$LEADROUTER_SCRATCH")
 
-pg_cluster_start
-trap pg_cluster_stop EXIT
+# --citus (or LEADROUTER_TEST_CITUS=1): the tests run against a Citus coordinator with two workers
+# instead (scripts/lib/citus-cluster.sh builds Citus once; docs/scale-out.md#citus-the-cluster).
+if [ "${1:-}" = --citus ]; then shift; export LEADROUTER_TEST_CITUS=1; fi
+if [ "${LEADROUTER_TEST_CITUS:-}" = 1 ]; then
+    source scripts/lib/citus-cluster.sh
+    citus_install
+    trap citus_cluster_stop EXIT
+    citus_cluster_start
+else
+    pg_cluster_start
+    trap pg_cluster_stop EXIT
+fi
 export DATABASE_URL PG_BIN
 
 echo "test.sh: DATABASE_URL=$DATABASE_URL"

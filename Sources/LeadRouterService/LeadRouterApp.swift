@@ -256,7 +256,8 @@ public final class LeadRouterApp: @unchecked Sendable {
             let routing = readRouting
             readiness.register("read_replica") { ReadinessResult(ready: true, detail: routing.status) }
         }
-        MetricsWiring.register(metrics, counters: ingest.counters, pool: pool, drift: drift, cacheSeconds: options.metricsCacheSeconds,
+        MetricsWiring.register(metrics, counters: ingest.counters, pool: pool, drift: drift, readRouting: readRouting,
+                               cacheSeconds: options.metricsCacheSeconds,
                                clock: options.clock, logger: logger)
     }
 

@@ -9,8 +9,8 @@ import Postgres
 /// pool's waits are sampled at scrape time (nothing added to the write path), the PostgreSQL
 /// gauges read through `OperationalGauges`. Here, because only the service sees every part.
 enum MetricsWiring {
-    static func register(_ metrics: ServiceMetrics, counters: IngestCounters, pool: PostgresPool, drift: DriftMonitor, cacheSeconds: Double,
-                         clock: @escaping @Sendable () -> Date, logger: Logger) {
+    static func register(_ metrics: ServiceMetrics, counters: IngestCounters, pool: PostgresPool, drift: DriftMonitor,
+                         readRouting: ReadRouting, cacheSeconds: Double, clock: @escaping @Sendable () -> Date, logger: Logger) {
         let ingest: [(String, String, @Sendable (IngestCounters.Snapshot) -> Int)] = [
             ("leadrouter_ingest_events_total", "Messages applied (committed) by this node", { $0.applied }),
             ("leadrouter_ingest_duplicates_total", "Messages already seen (same messageId), answered without applying", { $0.duplicates }),
@@ -36,6 +36,7 @@ enum MetricsWiring {
             let (seconds, attoseconds) = pool.waits.waited.components
             return Double(seconds) + Double(attoseconds) / 1e18
         }
+        registerReadRouting(metrics, readRouting)
         let gauges = OperationalGauges(pool: pool, registry: metrics.registry, cacheSeconds: cacheSeconds, clock: clock, logger: logger)
         metrics.beforeScrape { gauges.refresh() }
         let registry = metrics.registry
@@ -46,6 +47,27 @@ enum MetricsWiring {
                                    help: "Drift alerts in the latest report (made at most a minute before the scrape)")
                     .set(to: Double(counts[kind.rawValue] ?? 0))
             }
+        }
+    }
+
+    /// Where CRM reads went and, with `DATABASE_READ_URL`, the replica's lag as last measured
+    /// (docs/scale-out.md#read-replicas): the lag is what decides whether reads use the replica,
+    /// so an operator alerting on it sees the same number the node acts on.
+    private static func registerReadRouting(_ metrics: ServiceMetrics, _ routing: ReadRouting) {
+        let help = "CRM reads by the server they went to (read routing)"
+        metrics.sampleCounter("leadrouter_db_reads_total", help: help, labels: [("target", "replica")]) { Double(routing.readCounts.replica) }
+        metrics.sampleCounter("leadrouter_db_reads_total", help: help, labels: [("target", "primary")]) { Double(routing.readCounts.primary) }
+        guard routing.replica != nil else { return }
+        let registry = metrics.registry
+        metrics.beforeScrape {
+            let lag = routing.replicaLag
+            registry.makeGauge(name: "leadrouter_db_replica_up", help: "1 when the last lag measurement of the read replica succeeded")
+                .set(to: lag == nil ? 0 : 1)
+            registry.makeGauge(name: "leadrouter_db_replica_lag_seconds",
+                               help: "The read replica's replay lag as last measured (NaN when it could not be measured)")
+                .set(to: lag ?? .nan)
+            registry.makeGauge(name: "leadrouter_db_replica_max_lag_seconds", help: "database.read_max_lag: beyond it reads go to the primary")
+                .set(to: routing.maxLag)
         }
     }
 

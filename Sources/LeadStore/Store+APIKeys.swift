@@ -166,15 +166,17 @@ extension Store {
 
     /// Records when keys were last used: one UPDATE for the lot, and only for a key whose
     /// `last_used_at` is a minute or more older (so several nodes together still write a key at
-    /// most once a minute). Returns how many rows were written.
+    /// most once a minute). Returns how many rows were written. The cutoff is computed here:
+    /// Citus refuses timestamptz arithmetic (a STABLE operator) on a column in an UPDATE.
     @discardableResult
     public func recordAPIKeyUse(_ uses: [(id: UUID, at: Date)], minimumSeconds: Double) throws -> Int {
         guard !uses.isEmpty else { return 0 }
         return try connection.query("""
-            WITH used AS (SELECT * FROM unnest(\(uses.map(\.id))::uuid[], \(uses.map(\.at))::timestamptz[]) AS u(id, at)),
+            WITH used AS (SELECT * FROM unnest(\(uses.map(\.id))::uuid[], \(uses.map(\.at))::timestamptz[],
+                                               \(uses.map { $0.at.addingTimeInterval(-minimumSeconds) })::timestamptz[]) AS u(id, at, cutoff)),
             written AS (
                 UPDATE api_keys k SET last_used_at = used.at FROM used
-                WHERE k.id = used.id AND (k.last_used_at IS NULL OR k.last_used_at <= used.at - make_interval(secs => \(minimumSeconds)))
+                WHERE k.id = used.id AND (k.last_used_at IS NULL OR k.last_used_at <= used.cutoff)
                 RETURNING 1)
             SELECT count(*) FROM written
             """).scalar(Int.self)

@@ -42,16 +42,14 @@ extension Store {
         var processed: PostgresResultHandle<[ProcessedKey: ProcessedMessage]>?
         if !messages.isEmpty {
             processed = transaction.add("""
-                SELECT p.write_key_id, p.message_id, p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p
+                SELECT p.write_key_id, p.message_id, \(unsafeRaw: Self.processedColumns) FROM processed_messages p
                 JOIN unnest(\(messages.map(\.writeKey))::uuid[], \(messages.map(\.messageId))::text[]) AS m(w, id)
                   ON p.write_key_id = m.w AND p.message_id = m.id
-                \(unsafeRaw: Self.processedDecisionJoin)
                 """) { rows in
                 var processed: [ProcessedKey: ProcessedMessage] = [:]
                 for row in rows {
                     let key = ProcessedKey(writeKey: try row.decode(UUID.self, "write_key_id"), messageId: try row.decode(String.self, "message_id"))
-                    processed[key] = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                                      response: try Self.storedDocument(row, json: "response", packed: "packed"))
+                    processed[key] = try Self.decodeProcessed(row)
                 }
                 return processed
             }
@@ -63,16 +61,20 @@ extension Store {
             found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
             suppressed = transaction.add(suppressedKeysQuery(keys), decode: Self.decodeKeys)
             locked = transaction.add("""
-                SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (
-                    SELECT i.lead_id FROM identities i
-                    JOIN unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS k(kind, value)
-                      ON i.kind = k.kind AND i.value = k.value)
-                ORDER BY id FOR UPDATE
+                SELECT \(unsafeRaw: LeadRecord.columns)
+                FROM leadrouter_lock_leads_of(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS leads
                 """, decode: LeadRecord.decodedEach)
         }
         try transaction.send()
         let leads = try locked?.get() ?? (records: [], undecodable: [])
-        return BatchStart(processed: try processed?.get() ?? [:], found: try found?.get() ?? [:], locked: leads.records,
+        var records = try processed?.get() ?? [:]
+        if let query = Self.storedDecisionsQuery(Array(records.values)) {
+            let decisions = transaction.add(query)
+            try transaction.send()
+            let rows = try decisions.get()
+            records = try records.mapValues { try Self.withStoredDecision($0, rows) }
+        }
+        return BatchStart(processed: records, found: try found?.get() ?? [:], locked: leads.records,
                           undecodable: leads.undecodable, suppressed: try suppressed?.get() ?? [])
     }
 
@@ -217,15 +219,41 @@ extension Store {
         """
     }
 
-    /// The stored answer of an idempotency record `p`: its own copy (records written before
-    /// 0006, answers that are not a stored decision) or the decision row it points at, joined by
-    /// `processedDecisionJoin`. Decisions stay with the lead they were written for (merges do not
-    /// move them), so the join is a primary-key lookup.
-    static let processedResponse = "coalesce(p.response, pd.decision) AS response, pd.packed"
-    static let processedDecisionJoin = "LEFT JOIN decisions pd ON pd.lead_id = p.lead_id AND pd.id = p.decision_id"
+    /// An idempotency record `p`: its own copy of the answer (records written before 0006,
+    /// answers that are not a stored decision) or the decision row it points at, which
+    /// `storedDecisionsQuery` reads. Not a join: on Citus an idempotency record is on the shard of
+    /// its message id and the decision on its lead's (docs/scale-out.md#citus-keys-and-placement).
+    static let processedColumns = "p.lead_id, p.event_id, p.response, p.decision_id"
 
-    /// A `timestamptz` from epoch microseconds (exact: they stay below 2^53).
-    static func at(_ micros: String) -> String { "(timestamptz 'epoch' + (\(micros)) * interval '1 microsecond')" }
+    static func decodeProcessed(_ row: PostgresRow) throws -> ProcessedMessage {
+        ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
+                         response: try row.decode(PostgresJSON?.self, "response"), decisionId: try row.decode(UUID?.self, "decision_id"))
+    }
+
+    /// The decision documents that records without their own copy point at (only messages seen
+    /// before need it: one more round trip for a duplicate), nil when none does. Decisions stay
+    /// with the lead they were written for (merges do not move them): primary-key lookups.
+    static func storedDecisionsQuery(_ records: [ProcessedMessage]) -> PostgresQuery? {
+        let pointing = records.filter { $0.response == nil && $0.decisionId != nil }
+        guard !pointing.isEmpty else { return nil }
+        return """
+            SELECT id, decision, packed FROM decisions
+            WHERE lead_id = ANY(\(pointing.map(\.leadId))::uuid[]) AND id = ANY(\(pointing.compactMap(\.decisionId))::uuid[])
+            """
+    }
+
+    /// `record` with the answer from `rows` (of `storedDecisionsQuery`) when it points at one.
+    static func withStoredDecision(_ record: ProcessedMessage, _ rows: PostgresRows?) throws -> ProcessedMessage {
+        guard record.response == nil, let id = record.decisionId, let rows else { return record }
+        var filled = record
+        for row in rows where try row.decode(UUID.self, "id") == id { filled.response = try storedDocument(row, json: "decision", packed: "packed") }
+        return filled
+    }
+
+    /// A `timestamptz` from epoch microseconds (exact: they stay below 2^53, and to_timestamp
+    /// rounds to the microsecond). to_timestamp is IMMUTABLE, timestamptz + interval is not:
+    /// Citus refuses a STABLE expression on a column in an UPDATE.
+    static func at(_ micros: String) -> String { "to_timestamp((\(micros))::float8 / 1000000)" }
 
     /// A jsonb array of one object per item, members written by `body`.
     static func rows<T>(_ items: [T], _ body: (inout JSONWriter, inout Bool, T) -> Void) -> PostgresJSON {

@@ -81,7 +81,7 @@ extension Store {
                 JOIN subscriptions s ON s.deleted_at IS NULL AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
                 WHERE o.id = ANY(ARRAY(SELECT outbox_id FROM batch))
                 ORDER BY o.id
-                ON CONFLICT (subscription_id, outbox_id) DO NOTHING
+                ON CONFLICT (subscription_id, outbox_id, lead_id) DO NOTHING
             )
             SELECT count(*) FROM batch
             """])[1].scalar(Int.self)
@@ -113,7 +113,7 @@ extension Store {
             UPDATE deliveries d SET status = 'in_flight', attempts = d.attempts + 1,
                                     lease_until = now() + make_interval(secs => \(leaseSeconds))
             FROM due, subscriptions s, outbox o
-            WHERE d.id = due.id AND s.id = d.subscription_id AND o.id = d.outbox_id
+            WHERE d.id = due.id AND s.id = d.subscription_id AND o.id = d.outbox_id AND o.lead_id = d.lead_id
             RETURNING d.id, d.subscription_id, d.outbox_id, d.lead_id, d.attempts, d.window_started_at,
                       s.url, s.secret, s.max_attempts, o.topic, o.payload::text AS payload, o.created_at
             """).map { row in

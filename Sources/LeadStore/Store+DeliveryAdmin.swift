@@ -29,7 +29,7 @@ extension Store {
         }
         let failedOnly: Bool? = filter == .failed ? true : (filter == .pending ? false : nil)
         return try connection.query("""
-            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
+            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id AND o.lead_id = d.lead_id
             WHERE (\(status)::text IS NULL OR d.status = \(status))
               AND (\(failedOnly)::boolean IS NULL OR (d.attempts > 0) = \(failedOnly))
               AND (\(subscription)::uuid IS NULL OR d.subscription_id = \(subscription))
@@ -41,7 +41,7 @@ extension Store {
     /// One delivery, or nil.
     public func delivery(_ id: Int64) throws -> DeliveryRecord? {
         try connection.query("""
-            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.id = \(id)
+            SELECT \(unsafeRaw: Self.deliveryColumns) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id AND o.lead_id = d.lead_id WHERE d.id = \(id)
             """).first.map(Self.delivery)
     }
 
@@ -66,7 +66,7 @@ extension Store {
             JOIN subscriptions s ON s.id = \(subscription) AND s.deleted_at IS NULL
             WHERE o.created_at >= \(from) AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
             ORDER BY o.id
-            ON CONFLICT (subscription_id, outbox_id) DO UPDATE SET
+            ON CONFLICT (subscription_id, outbox_id, lead_id) DO UPDATE SET
                 status = 'pending', attempts = 0, next_attempt_at = now(), window_started_at = now(), lease_until = NULL,
                 delivered_at = NULL, last_error = NULL, last_status = NULL
             WHERE deliveries.status <> 'in_flight'

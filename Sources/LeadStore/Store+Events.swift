@@ -76,9 +76,11 @@ public struct ProcessedMessage: Sendable {
     /// The decision JSON answered the first time (read from the decision row the record points
     /// at, or the record's own copy).
     public var response: PostgresJSON?
+    /// The decision row holding the answer when the record has no copy of its own.
+    package var decisionId: UUID?
 
-    package init(leadId: UUID, eventId: UUID, response: PostgresJSON? = nil) {
-        self.leadId = leadId; self.eventId = eventId; self.response = response
+    package init(leadId: UUID, eventId: UUID, response: PostgresJSON? = nil, decisionId: UUID? = nil) {
+        self.leadId = leadId; self.eventId = eventId; self.response = response; self.decisionId = decisionId
     }
 }
 

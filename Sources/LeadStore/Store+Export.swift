@@ -77,7 +77,7 @@ extension Store {
                 SELECT created_at AS t, id::text AS k,
                        (to_jsonb(o) || jsonb_build_object('deliveries', (
                            SELECT coalesce(jsonb_agg(to_jsonb(d) - 'lead_id' ORDER BY d.id), '[]'::jsonb)
-                           FROM deliveries d WHERE d.outbox_id = o.id)))::text AS doc
+                           FROM deliveries d WHERE d.outbox_id = o.id AND d.lead_id = o.lead_id)))::text AS doc
                 FROM outbox o WHERE lead_id = \(lead) AND id > \(Int64(cursor.id) ?? 0)::bigint ORDER BY id LIMIT \(limit)
                 """)
         case .events:

@@ -33,7 +33,7 @@ extension Store {
         if !hashes.isEmpty { _ = add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         let processedResult = messageId.map { messageId in
             add("""
-                SELECT p.lead_id, p.event_id, \(unsafeRaw: Self.processedResponse) FROM processed_messages p \(unsafeRaw: Self.processedDecisionJoin)
+                SELECT \(unsafeRaw: Self.processedColumns) FROM processed_messages p
                 WHERE p.write_key_id = \(writeKey) AND p.message_id = \(messageId)
                 """)
         }
@@ -42,8 +42,8 @@ extension Store {
         let results = try connection.pipeline(queries)
         var processed: ProcessedMessage?
         if let processedResult, let row = results[processedResult].first {
-            processed = ProcessedMessage(leadId: try row.decode(UUID.self, "lead_id"), eventId: try row.decode(UUID.self, "event_id"),
-                                         response: try Self.storedDocument(row, json: "response", packed: "packed"))
+            let record = try Self.decodeProcessed(row)
+            processed = try Self.withStoredDecision(record, Self.storedDecisionsQuery([record]).map { try connection.query($0) })
         }
         let found = try resolvedResult.map { try Self.decodeResolved(results[$0]) } ?? [:]
         let suppressed = try suppressedResult.map { try Self.decodeKeys(results[$0]) } ?? []

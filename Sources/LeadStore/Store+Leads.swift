@@ -31,11 +31,7 @@ extension Store {
     public func leadChainsForUpdateEach(_ ids: [UUID]) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
         guard !ids.isEmpty else { return ([], []) }
         return try LeadRecord.decodedEach(connection.query("""
-            WITH RECURSIVE chain(id) AS (
-                SELECT unnest(\(Array(Set(ids)))::uuid[])
-                UNION
-                SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
-            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) ORDER BY id FOR UPDATE
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_merge_chains(\(Array(Set(ids)))::uuid[]) AS leads
             """))
     }
 
@@ -224,13 +220,11 @@ extension Store {
     /// scanned all of `leads` every second (about 80 ms a sweep under the ingest benchmark).
     /// Rows that do not decode come back apart (`undecodable`), locked: the sweeper quarantines
     /// them and sweeps the others. Quarantined leads are left out (their schedule is cleared when
-    /// they are quarantined; this covers a schedule written since).
+    /// they are quarantined; this covers a schedule written since). Each lead is locked by a
+    /// statement of its own inside `leadrouter_lock_due_leads` (migration 0056), as Citus needs.
     public func dueLeadsForUpdate(now: Date, limit: Int) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
         try LeadRecord.decodedEach(connection.pipeline([Self.indexPlans, """
-            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
-            WHERE next_evaluation_at <= \(now) AND merged_into IS NULL
-              AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = leads.id)
-            ORDER BY next_evaluation_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_due_leads(\(now), \(limit)::integer) AS leads
             """])[1])
     }
 }

@@ -42,15 +42,11 @@ public struct DecisionRow: Sendable {
 
 extension Store {
     /// Follows `merged_into` from `id` to the lead that answers for it now, however long the
-    /// chain (one recursive statement; a pointer cycle, which merges never write, ends as nil).
+    /// chain (one statement, `leadrouter_live_lead` of migration 0056: a lookup per link, which
+    /// Citus can run; a pointer cycle, which merges never write, ends as nil).
     public func liveLead(_ id: UUID) throws -> LeadRecord? {
-        try connection.query("""
-            WITH RECURSIVE chain(id) AS (
-                SELECT \(id)::uuid
-                UNION
-                SELECT l.merged_into FROM leads l JOIN chain c ON l.id = c.id WHERE l.merged_into IS NOT NULL)
-            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id IN (SELECT id FROM chain) AND merged_into IS NULL
-            """).first.map(LeadRecord.decoded)
+        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_live_lead(\(id)) AS leads")
+            .first.map(LeadRecord.decoded)
     }
 
     /// The lead holding an identity key.

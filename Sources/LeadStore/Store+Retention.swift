@@ -37,9 +37,9 @@ extension Store {
                 SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < \(cutoff) LIMIT \(Self.retentionBatch))
             """)
         let outbox = try connection.execute("""
-            DELETE FROM outbox WHERE id IN (
-                SELECT o.id FROM outbox o WHERE o.created_at < \(cutoff)
-                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id)
+            DELETE FROM outbox WHERE (id, lead_id) IN (
+                SELECT o.id, o.lead_id FROM outbox o WHERE o.created_at < \(cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id AND d.lead_id = o.lead_id)
                   AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.outbox_id = o.id)
                 LIMIT \(Self.retentionBatch))
             """)

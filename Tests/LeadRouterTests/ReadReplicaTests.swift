@@ -49,6 +49,16 @@ final class ReadReplicaTests: XCTestCase {
         // /readyz says where reads go.
         r = try client.json("GET", "/readyz", key: nil)
         XCTAssertTrue(r.text.contains("read_replica"), r.text)
+
+        // /metrics publishes the lag the node acts on and where the reads went.
+        r = try client.json("GET", "/metrics", key: readKey)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertTrue(r.text.contains("leadrouter_db_replica_up 1"), r.text)
+        let lagLine = r.text.split(separator: "\n").first { $0.hasPrefix("leadrouter_db_replica_lag_seconds ") }
+        let lag = try XCTUnwrap(lagLine.flatMap { Double($0.split(separator: " ")[1]) }, r.text)
+        XCTAssertTrue(lag >= 0 && lag < 60, "\(lag)")
+        XCTAssertTrue(r.text.contains("leadrouter_db_replica_max_lag_seconds 60"), r.text)
+        XCTAssertTrue(r.text.contains(#"leadrouter_db_reads_total{target="replica"}"#), r.text)
     }
 
     /// A replica lagging beyond `database.read_max_lag` is skipped: the reads go to the primary

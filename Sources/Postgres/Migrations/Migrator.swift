@@ -62,7 +62,17 @@ public struct Migrator: Sendable {
             done.append(file)
         }
         if done.isEmpty { logger.info("migrations up to date", metadata: ["applied": "\(applied.count)"]) }
+        try distributeOnCitus(conn)
         return done
+    }
+
+    /// On a Citus coordinator, places every table not placed yet (migration 0055's function: a
+    /// no-op without the citus extension). After every run, so that tables of later migrations
+    /// and a database that got Citus later are placed too (docs/scale-out.md#citus-the-cluster).
+    private func distributeOnCitus(_ conn: PostgresConnection) throws {
+        guard try conn.query("SELECT to_regprocedure('leadrouter_citus_distribute()') IS NOT NULL").scalar(Bool.self) else { return }
+        let placed = try conn.withTransaction(maxAttempts: 1) { try $0.query("SELECT leadrouter_citus_distribute()").scalar(Int.self) }
+        if placed > 0 { logger.info("tables placed on the Citus cluster", metadata: ["tables": "\(placed)"]) }
     }
 
     /// Lists applied, pending, changed and missing migrations, by version; changes nothing.

@@ -38,6 +38,7 @@ enum TestDatabases {
         try admin.executeScript(unsafeSQL: "CREATE DATABASE \(name)")
         var components = URLComponents(string: base)!
         components.path = "/" + name
+        try CitusTestDatabases.prepare(name: String(name), url: components.string!)
         return components.string!
     }
 
@@ -45,6 +46,7 @@ enum TestDatabases {
         guard let base = try? baseURL(), let admin = try? PostgresConnection(url: base, logger: logger),
               let name = URLComponents(string: url)?.path.dropFirst() else { return }
         try? admin.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        CitusTestDatabases.drop(name: name)
     }
 }
 

@@ -1,0 +1,49 @@
+import Foundation
+import Postgres
+
+/// Under `scripts/test.sh --citus` (`LEADROUTER_TEST_CITUS=1`) `DATABASE_URL` is a Citus
+/// coordinator and `CITUS_WORKER_URLS` its two workers (scripts/lib/citus-cluster.sh). A test's
+/// throwaway database is then a cluster of its own: the same database on every node with the
+/// extension, the workers added to the coordinator's metadata. `migrate` (run by every
+/// `TestService`) then distributes the tables as in production (docs/scale-out.md#citus-the-cluster).
+enum CitusTestDatabases {
+    /// The workers' server URLs, when the tests run on Citus.
+    static var workerURLs: [String] {
+        let env = ProcessInfo.processInfo.environment
+        guard env["LEADROUTER_TEST_CITUS"] == "1", let urls = env["CITUS_WORKER_URLS"] else { return [] }
+        return urls.split(separator: " ").map(String.init)
+    }
+
+    /// Makes the database `name`, just created on the coordinator (`url`), a Citus cluster.
+    static func prepare(name: String, url: String) throws {
+        let workers = workerURLs
+        guard !workers.isEmpty else { return }
+        for worker in workers {
+            try PostgresConnection(url: worker, logger: TestDatabases.logger).executeScript(unsafeSQL: "CREATE DATABASE \(name)")
+            try PostgresConnection(url: with(worker, database: name), logger: TestDatabases.logger)
+                .executeScript(unsafeSQL: "CREATE EXTENSION citus")
+        }
+        let coordinator = try PostgresConnection(url: url, logger: TestDatabases.logger)
+        let host = URLComponents(string: url)!
+        var script = "CREATE EXTENSION citus; SELECT citus_set_coordinator_host('\(host.host!)', \(host.port!));"
+        for worker in workers {
+            let w = URLComponents(string: worker)!
+            script += "SELECT citus_add_node('\(w.host!)', \(w.port!));"
+        }
+        try coordinator.executeScript(unsafeSQL: script)
+    }
+
+    /// Drops `name` on the workers too.
+    static func drop(name: Substring) {
+        for worker in workerURLs {
+            try? PostgresConnection(url: worker, logger: TestDatabases.logger)
+                .executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    static func with(_ url: String, database: String) -> String {
+        var components = URLComponents(string: url)!
+        components.path = "/" + database
+        return components.string!
+    }
+}
