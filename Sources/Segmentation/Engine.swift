@@ -120,10 +120,13 @@ public struct Engine: Sendable {
     /// within the goal's horizon of the entry.
     private func goalsReached(_ env: EvalEnv, enteredBefore: [Int64?], now: Int64) -> [Evaluation.GoalReached] {
         var out: [Evaluation.GoalReached] = []
-        for (i, segment) in ruleset.segments.enumerated() {
-            guard let goal = segment.goal, let entered = env.entered[i] ?? enteredBefore[i],
+        // By index: `enumerated()` copied every `Segment` (retaining each of its fields) on every
+        // evaluation of a ruleset with goals, a tenth of a backtest's CPU.
+        let segments = core.ruleset.segments
+        for i in segments.indices {
+            guard let goal = segments[i].goal, let entered = env.entered[i] ?? enteredBefore[i],
                   now - entered <= goal.within.milliseconds, goal.when.holds(env) else { continue }
-            out.append(Evaluation.GoalReached(segment: segment.name, enteredAt: Timestamp(milliseconds: entered)))
+            out.append(Evaluation.GoalReached(segment: segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
         }
         return out
     }
