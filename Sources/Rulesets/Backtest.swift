@@ -24,7 +24,10 @@ public struct Backtest: Sendable {
     /// Events read per page (one keyset query each; the next page is read while this one is replayed).
     public var pageSize = 20_000
 
+    /// The engines are used without `next_evaluation_at` (the replay does not run sweeps).
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
+        var candidate = candidate, active = active
+        candidate.computesNextEvaluation = false; active.computesNextEvaluation = false
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
@@ -125,7 +128,8 @@ public struct Backtest: Sendable {
     /// no transaction held), replays each sampled lead through both engines and hands its
     /// outcome to `each`, in lead order. A reader thread reads the next page (and its leads'
     /// stored states) while this one is replayed; the leads of a page are decoded and replayed
-    /// on `threads` threads at once (the engine is pure; `each` runs on the caller's thread).
+    /// on `threads` threads at once, below request handling's priority (the engine is pure;
+    /// `each` runs on the caller's thread).
     /// `progress` gets the share done after each page and answers false to stop (cancelled).
     /// Returns whether it ran to the end.
     @discardableResult
@@ -160,13 +164,19 @@ public struct Backtest: Sendable {
         return Page(groups: groups, states: states, progress: cursor.map { Self.position($0.leadId) } ?? 0, last: last)
     }
 
-    /// Decodes and replays `groups` on up to `threads` threads; outcomes in `groups`' order.
+    /// How much lower than request handling the replay threads run (nice +5): a backtest uses
+    /// every core it gets, and ingest on the same node must keep its latency.
+    static let niceness: Int32 = 5
+
+    /// Decodes and replays `groups` on up to `threads` threads of their own, at a lower CPU
+    /// priority (`niceness`); outcomes in `groups`' order.
     func replayAll(_ groups: [Group], states: [UUID: LeadState], threads: Int) throws -> [LeadOutcome] {
         let chunks = max(1, min(threads, groups.count))
         let results = Locked([[LeadOutcome]?](repeating: nil, count: chunks))
         let failure = Locked<(any Error)?>(nil)
         let fromMs = Timestamp(from).milliseconds
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let workers = (0..<chunks).map { chunk in NativeThread.start(name: "lr-backtest-\(chunk)") { [self] in
+            NativeThread.lowerCurrentPriority(by: Self.niceness)
             var out: [LeadOutcome] = []
             do {
                 for i in stride(from: chunk, to: groups.count, by: chunks) {
@@ -183,7 +193,8 @@ public struct Backtest: Sendable {
                 failure.withLock { $0 = error }
             }
             results.withLock { $0[chunk] = out }
-        }
+        } }
+        for worker in workers { worker.join() }
         if let error = failure.withLock({ $0 }) { throw error }
         // Interleave back into group order (chunk c holds groups c, c + chunks, …).
         let parts = results.withLock { $0.map { $0 ?? [] } }
