@@ -5,8 +5,14 @@
 # while wrk keeps POSTing /v1/events at it. Prints the backtest's events/s and seconds (from its
 # own report) and the ingest p50/p99 of a wrk run without a backtest and of one during it.
 #
+# Then, on the same stored events and with no ingest load, the floor and an A/B: PostgreSQL
+# producing the backtest's rows alone (its SELECT as one COPY to /dev/null, timed by psql), and
+# `rules backtest 2` in the CLI, this build and BASE_BIN (when set) alternately, ROUNDS times
+# each, with wall seconds, CPU seconds (user + system, the CLI process) and events/s.
+#
 #   scripts/bench-backtest.sh                       # 1 000 000 events, release build
 #   EVENTS=100000 BUILD=debug scripts/bench-backtest.sh
+#   BASE_BIN=/path/to/old/leadrouter ROUNDS=2 scripts/bench-backtest.sh   # A/B against another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -18,7 +24,10 @@ BUILD=${BUILD:-release}
 CONNS=${CONNS:-8}
 DURATION=${DURATION:-10}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ROUNDS=${ROUNDS:-1}
+BASE_BIN=${BASE_BIN:-}
+
+ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql time
 
 bench_leadrouter "$BUILD"
 echo "leadrouter: $BIN; load: $(uptime)" >&2
@@ -79,3 +88,25 @@ print(f"backtest: status {job['status']}, {r.get('events')} events of {r.get('le
 if job["status"] != "done": print(job.get("error"))
 PY
 echo "load after: $(uptime)" >&2
+
+# The floor: PostgreSQL alone producing every row the backtest reads, in its order.
+COPY_MS=$(psql -qAt "$DATABASE_URL" -c '\timing on' -c "COPY (SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8, message, id
+    FROM events WHERE occurred_at >= '$FROM' AND occurred_at < '$TO' AND kind IN ('track', 'page', 'screen')
+    ORDER BY lead_id, occurred_at, id) TO '/dev/null'" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+echo "PostgreSQL alone: the backtest's rows as one COPY to /dev/null in $COPY_MS ms (load $(cut -d' ' -f1 /proc/loadavg))"
+
+# The CLI replay, this build and BASE_BIN alternately: wall and CPU seconds of the process.
+cli_backtest() {
+    local bin=$1 out
+    out=$(/usr/bin/time -f '%U %S' "$bin" rules backtest 2 --from "$FROM" --to "$TO" --database-url "$DATABASE_URL" 2>"$WORK/time" >"$WORK/report.json"; tail -n 1 "$WORK/time")
+    python3 - "$WORK/report.json" "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); user, system = map(float, sys.argv[2].split())
+print(f"{r['seconds']:8.1f} {user + system:8.1f} {r['events_per_second']:10.0f}")
+PY
+}
+printf "%-28s %8s %8s %10s %s\n" "rules backtest (CLI)" wall_s cpu_s events/s load
+for round in $(seq 1 "$ROUNDS"); do
+    printf "%-28s %s %s\n" "this build" "$(cli_backtest "$BIN")" "$(cut -d' ' -f1 /proc/loadavg)"
+    [ -n "$BASE_BIN" ] && printf "%-28s %s %s\n" "BASE_BIN" "$(cli_backtest "$BASE_BIN")" "$(cut -d' ' -f1 /proc/loadavg)"
+done

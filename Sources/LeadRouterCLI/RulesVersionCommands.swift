@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LeadRouterService
 import LeadStore
 import Logging
 import Postgres
@@ -12,13 +13,28 @@ import Segmentation
 /// See docs/rulesets.md.
 struct RulesVersionStore: ParsableArguments {
     @OptionGroup var database: KeysDatabaseOptions
+    @Option(help: "The servers' configuration file (default: $LEADROUTER_CONFIG): `rules activate` reads rulesets.confirm_above from it, as the servers do.")
+    var config: String?
 
-    func admin() throws -> RulesetAdmin {
+    /// `rulesets.confirm_above` as the servers resolve it (defaults < the file < `LEADROUTER_*`),
+    /// so the CLI's guard is the API's; a bad setting exits 78 (EX_CONFIG).
+    func confirmAbove() throws -> Double {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try ServiceConfiguration.resolve(file: config ?? environment["LEADROUTER_CONFIG"], flags: [:], environment: environment)
+                .rulesets.confirmAbove
+        } catch let error as ConfigurationError {
+            stderrLine("leadrouter: configuration: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+
+    func admin(confirmAbove: Double = RulesetSettings().confirmAbove) throws -> RulesetAdmin {
         var logger = Logger(label: "leadrouter")
         logger.logLevel = .warning
         let pool = PostgresPool(configuration: PostgresConfiguration(url: try database.url()),
                                 settings: .init(minConnections: 0, maxConnections: 1, acquireTimeout: 10, idleTimeout: 60), logger: logger)
-        return RulesetAdmin(pool: pool, rules: nil, logger: logger)
+        return RulesetAdmin(pool: pool, rules: nil, confirmAbove: confirmAbove, logger: logger)
     }
 
     /// Who the CLI records as author and activator: `cli:<user>`.
@@ -78,7 +94,7 @@ struct RulesActivateCommand: ParsableCommand {
     @OptionGroup var store: RulesVersionStore
 
     func run() throws {
-        switch try store.admin().activate(version, by: RulesVersionStore.operatorName, confirm: confirm) {
+        switch try store.admin(confirmAbove: try store.confirmAbove()).activate(version, by: RulesVersionStore.operatorName, confirm: confirm) {
         case .notFound:
             stderrLine("leadrouter: no ruleset version \(version)")
             throw ExitCode(1)

@@ -14,43 +14,53 @@ extension Store {
     /// A stored event not decoded yet (the backtest decodes on several threads).
     public struct StoredEvent: Sendable {
         public var leadId: UUID
-        public var occurredAt: Date
+        /// `occurred_at` to the millisecond (what the engine reads).
+        public var at: Timestamp
         public var message: PostgresJSON
-        /// The engine's event (`Store.engineEvent(message:occurredAt:)`).
-        public func decoded() throws -> Event { try Store.engineEvent(message: message, occurredAt: occurredAt) }
+        /// The engine's event (`Store.engineEvent(message:at:)`).
+        public func decoded() throws -> Event { try Store.engineEvent(message: message, at: at) }
     }
 
     /// The next page of engine events (tracks, pages, screens) that occurred in `[from, to)`,
     /// ordered by lead then time, after `cursor`: one index range scan per page of the events
     /// primary key. Returns the events (not decoded) and the cursor after the page.
+    ///
+    /// Only what the replay needs travels and is parsed: the time as epoch microseconds (an
+    /// integer, not `timestamptz` text) and the event id of the last row alone (the cursor).
     public func backtestEventPage(from: Date, to: Date, after cursor: EventCursor?, limit: Int)
         throws -> (events: [StoredEvent], next: EventCursor?) {
         let rows: PostgresRows
         if let cursor {
             rows = try connection.query("""
-                SELECT lead_id, id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id FROM events
                 WHERE occurred_at >= \(from) AND occurred_at < \(to) AND kind IN ('track', 'page', 'screen')
                   AND (lead_id, occurred_at, id) > (\(cursor.leadId), timestamptz 'epoch' + \(cursor.micros)::int8 * interval '1 microsecond', \(cursor.id))
                 ORDER BY lead_id, occurred_at, id LIMIT \(limit)
                 """)
         } else {
             rows = try connection.query("""
-                SELECT lead_id, id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id FROM events
                 WHERE occurred_at >= \(from) AND occurred_at < \(to) AND kind IN ('track', 'page', 'screen')
                 ORDER BY lead_id, occurred_at, id LIMIT \(limit)
                 """)
         }
         var events: [StoredEvent] = []
         events.reserveCapacity(rows.count)
-        var next: EventCursor?
+        var lead: UUID?
+        var micros: Int64 = 0
         for row in rows {
-            let lead = try row.decode(UUID.self, "lead_id")
-            events.append(StoredEvent(leadId: lead, occurredAt: try row.decode(Date.self, "occurred_at"),
-                                      message: try row.decode(PostgresJSON.self, "message")))
-            next = EventCursor(leadId: lead, micros: try row.decode(Int64.self, "at_micros"), id: try row.decode(UUID.self, "id"))
+            let id = try row.decode(UUID.self, at: 0)
+            lead = id
+            micros = try row.decode(Int64.self, at: 1)
+            events.append(StoredEvent(leadId: id, at: Timestamp(milliseconds: Self.floorMillis(micros)),
+                                      message: try row.decode(PostgresJSON.self, at: 2)))
         }
-        return (events, next)
+        guard let lead, rows.count > 0 else { return (events, nil) }
+        return (events, EventCursor(leadId: lead, micros: micros, id: try rows[rows.count - 1].decode(UUID.self, at: 3)))
     }
+
+    /// Microseconds to milliseconds, rounding down as `Timestamp(Date)` does (also before 1970).
+    static func floorMillis(_ micros: Int64) -> Int64 { micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000) }
 
     /// The stored states of `ids` (live or merged; undecodable rows left out), by id.
     public func leadStates(_ ids: [UUID]) throws -> [UUID: LeadState] {

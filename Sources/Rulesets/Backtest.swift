@@ -6,9 +6,10 @@ import Segmentation
 
 /// A backtest: the stored events of `[from, to)` replayed, lead by lead, through a candidate
 /// ruleset and through the active one in the pure engine — nothing is written to lead state —
-/// and what would differ reported. Each lead starts from its stored profile and status with no
-/// signals, memberships or score, takes its events in order (each evaluated at its own time) and
-/// is evaluated once more at `to`. See docs/rulesets.md#backtest.
+/// and what would differ reported. Each lead starts from its state at `from`: its stored profile
+/// (who it is) with nothing accrued, brought forward by its events of the warm-up `[from −
+/// warmup, from)` (evaluated, not counted); it then takes its events of the period in order
+/// (each evaluated at its own time) and is evaluated once more at `to`. See docs/rulesets.md#backtest.
 public struct Backtest: Sendable {
     public let candidate: Engine
     public let active: Engine
@@ -16,20 +17,31 @@ public struct Backtest: Sendable {
     public let to: Date
     /// The share of leads replayed (deterministic by lead id), in (0, 1].
     public let sample: Double
-    /// Events read per page (one keyset query each).
-    public var pageSize = 5_000
+    /// How far before `from` a lead's events are replayed to rebuild its state at `from`
+    /// (seconds): by default the longest signal window of either version, which is what any
+    /// count at `from` can look back over (and the retention job's floor).
+    public var warmup: Double
+    /// Events read per page (one keyset query each; the next page is read while this one is replayed).
+    public var pageSize = 20_000
 
+    /// The engines are used without `next_evaluation_at` (the replay does not run sweeps).
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
+        var candidate = candidate, active = active
+        candidate.computesNextEvaluation = false; active.computesNextEvaluation = false
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
+        warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
 
     /// One engine's replay of one lead.
     public struct Replay: Sendable {
         /// The evaluation at `to`.
         public var final: Evaluation
-        /// Segment → how many times the lead entered / left it during the replay.
+        /// Segment → how many times the lead entered / left it during the period.
         public var entries: [String: Int] = [:]
         public var exits: [String: Int] = [:]
+        /// Segment → how many of the period's entries reached the segment's `goal` within its
+        /// horizon, by `to` (each entry counts once, as in segment metrics).
+        public var goalsReached: [String: Int] = [:]
         /// The last decision that entered a segment: what explains the lead's memberships.
         public var lastEntry: Decision?
     }
@@ -41,7 +53,7 @@ public struct Backtest: Sendable {
         public var active: Replay
         /// The lead's memberships as stored today.
         public var current: Set<String>
-        /// Events replayed.
+        /// Events of the period replayed (warm-up events not counted).
         public var events: Int
     }
 
@@ -56,85 +68,134 @@ public struct Backtest: Sendable {
         return Double(high) / 18_446_744_073_709_551_616.0
     }
 
-    /// The state a lead starts its replay with: its profile and status, nothing it accrued.
+    /// The state a lead starts its warm-up with: who it is (the stored profile: identify traits
+    /// are not kept as a history, so they and the time zone are today's), with nothing accrued — no status, stage,
+    /// score, memberships, signals, sources, interest, sends or segment scores; the replay
+    /// rebuilds what the engine derives from events.
     static func startState(_ stored: LeadState?) -> LeadState {
-        var state = stored ?? LeadState()
-        state.stage = nil; state.score = 0; state.scoreAt = nil; state.scoreParts = [:]; state.band = nil
-        state.memberships = [:]; state.signals = SignalState(); state.firstSeen = nil; state.lastEventAt = nil
-        state.firstSource = nil; state.lastSource = nil
+        guard let s = stored else { return LeadState() }
+        var state = LeadState(email: s.email, userId: s.userId, country: s.country, region: s.region,
+                              shipToRegion: s.shipToRegion, company: s.company, traits: s.traits)
+        state.timezone = s.timezone
         return state
     }
 
-    /// Replays `events` (one lead's, oldest first) from `start` through `engine`.
+    /// Replays `events` (one lead's, oldest first) from `start` through `engine`: those before
+    /// `from` bring the state forward uncounted; those after are counted.
     public func replay(_ engine: Engine, start: LeadState, events: [Event]) -> Replay {
+        let fromMs = Timestamp(from).milliseconds
         var state = start
         var entries: [String: Int] = [:], exits: [String: Int] = [:]
+        var reached: Set<GoalKey> = []
         var lastEntry: Decision?
-        func note(_ decision: Decision) {
+        func note(_ evaluation: Evaluation) {
+            let decision = evaluation.decision
             for name in decision.segments.entered { entries[name, default: 0] += 1 }
             for name in decision.segments.exited { exits[name, default: 0] += 1 }
             if !decision.segments.entered.isEmpty { lastEntry = decision }
+            for goal in evaluation.goalsReached where goal.enteredAt.milliseconds >= fromMs {
+                reached.insert(GoalKey(segment: goal.segment, enteredAt: goal.enteredAt.milliseconds))
+            }
         }
         for event in events {
             let evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt)
-            note(evaluation.decision)
+            if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
             state = evaluation.newState
         }
         let final = engine.evaluate(state: state, now: to)
-        note(final.decision)
-        return Replay(final: final, entries: entries, exits: exits, lastEntry: lastEntry)
+        note(final)
+        var goals: [String: Int] = [:]
+        for key in reached { goals[key.segment, default: 0] += 1 }
+        return Replay(final: final, entries: entries, exits: exits, goalsReached: goals, lastEntry: lastEntry)
     }
 
-    /// Walks the period's events page by page (`pool`, one connection per page, no transaction
-    /// held), replays each sampled lead through both engines and hands its outcome to `each`, in
-    /// lead order. The leads of a page are decoded and replayed on `threads` threads at once (the
-    /// engine is pure; `each` runs on the caller's thread). `progress` gets the share done after
-    /// each page and answers false to stop (cancelled). Returns whether it ran to the end.
+    /// One membership's entry, counted once however many evaluations see its goal hold.
+    struct GoalKey: Hashable { var segment: String; var enteredAt: Int64 }
+
+    /// One lead's stored events, oldest first.
+    typealias Group = (lead: UUID, events: [Store.StoredEvent])
+
+    /// A page as the reader hands it over: the sampled leads' events and stored states.
+    struct Page {
+        var groups: [Group]
+        var states: [UUID: LeadState]
+        /// The share of the lead-id space walked after it.
+        var progress: Double
+        var last: Bool
+    }
+
+    /// Walks the events of `[from − warmup, to)` page by page (`pool`, one connection per page,
+    /// no transaction held), replays each sampled lead through both engines and hands its
+    /// outcome to `each`, in lead order. A reader thread reads the next page (and its leads'
+    /// stored states) while this one is replayed; the leads of a page are decoded and replayed
+    /// on `threads` threads at once, below request handling's priority (the engine is pure;
+    /// `each` runs on the caller's thread).
+    /// `progress` gets the share done after each page and answers false to stop (cancelled).
+    /// Returns whether it ran to the end.
     @discardableResult
     public func run(pool: PostgresPool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: (Double) throws -> Bool, each: (LeadOutcome) throws -> Void) throws -> Bool {
-        var cursor: EventCursor?
-        var carried: (lead: UUID, events: [Store.StoredEvent])?
+        let reader = PageReader(backtest: self, pool: pool)
+        defer { reader.stop() }
         while true {
-            let page = try pool.withConnection { try Store($0).backtestEventPage(from: from, to: to, after: cursor, limit: pageSize) }
-            cursor = page.next
-            // Group by lead; the last lead of a full page may continue on the next one.
-            var groups: [(lead: UUID, events: [Store.StoredEvent])] = []
-            if let carried { groups.append(carried) }
-            carried = nil
-            for event in page.events where sampled(event.leadId) {
-                if groups.last?.lead == event.leadId { groups[groups.count - 1].events.append(event) } else { groups.append((event.leadId, [event])) }
-            }
-            if page.events.count == pageSize { carried = groups.popLast() }
-            let states = try pool.withConnection { try Store($0).leadStates(groups.map(\.lead)) }
-            for outcome in try replayAll(groups, states: states, threads: threads) { try each(outcome) }
-            if page.events.count < pageSize { return true }
-            guard try progress(cursor.map { Self.position($0.leadId) } ?? 0) else { return false }
+            let page = try reader.next()
+            for outcome in try replayAll(page.groups, states: page.states, threads: threads) { try each(outcome) }
+            if page.last { return true }
+            guard try progress(page.progress) else { return false }
         }
     }
 
-    /// Decodes and replays `groups` on up to `threads` threads; outcomes in `groups`' order.
-    func replayAll(_ groups: [(lead: UUID, events: [Store.StoredEvent])], states: [UUID: LeadState], threads: Int) throws -> [LeadOutcome] {
+    /// Reads one page after `cursor`: its leads grouped (the last lead of a full page continues
+    /// on the next one, so it is `carried` over) and their stored states.
+    func readPage(pool: PostgresPool, after cursor: inout EventCursor?, carried: inout Group?) throws -> Page {
+        let page = try pool.withConnection {
+            try Store($0).backtestEventPage(from: from.addingTimeInterval(-warmup), to: to, after: cursor, limit: pageSize)
+        }
+        cursor = page.next
+        var groups: [Group] = []
+        if let carried { groups.append(carried) }
+        carried = nil
+        for event in page.events where sampled(event.leadId) {
+            if groups.last?.lead == event.leadId { groups[groups.count - 1].events.append(event) } else { groups.append((event.leadId, [event])) }
+        }
+        let last = page.events.count < pageSize
+        if !last { carried = groups.popLast() }
+        let states = groups.isEmpty ? [:] : try pool.withConnection { try Store($0).leadStates(groups.map(\.lead)) }
+        return Page(groups: groups, states: states, progress: cursor.map { Self.position($0.leadId) } ?? 0, last: last)
+    }
+
+    /// How much lower than request handling the replay threads run (nice +5): a backtest uses
+    /// every core it gets, and ingest on the same node must keep its latency.
+    static let niceness: Int32 = 5
+
+    /// Decodes and replays `groups` on up to `threads` threads of their own, at a lower CPU
+    /// priority (`niceness`); outcomes in `groups`' order.
+    func replayAll(_ groups: [Group], states: [UUID: LeadState], threads: Int) throws -> [LeadOutcome] {
         let chunks = max(1, min(threads, groups.count))
         let results = Locked([[LeadOutcome]?](repeating: nil, count: chunks))
         let failure = Locked<(any Error)?>(nil)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let fromMs = Timestamp(from).milliseconds
+        let workers = (0..<chunks).map { chunk in NativeThread.start(name: "lr-backtest-\(chunk)") { [self] in
+            NativeThread.lowerCurrentPriority(by: Self.niceness)
             var out: [LeadOutcome] = []
             do {
                 for i in stride(from: chunk, to: groups.count, by: chunks) {
                     let (lead, stored) = groups[i]
+                    // Decoded once, replayed through both engines.
                     let events = try stored.map { try $0.decoded() }
                     var start = Self.startState(states[lead])
                     start.id = LeadKey(lead.lowercasedText)
                     out.append(LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
                                            active: replay(active, start: start, events: events),
-                                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: events.count))
+                                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []),
+                                           events: stored.reduce(0) { $0 + ($1.at.milliseconds >= fromMs ? 1 : 0) }))
                 }
             } catch {
                 failure.withLock { $0 = error }
             }
             results.withLock { $0[chunk] = out }
-        }
+        } }
+        for worker in workers { worker.join() }
         if let error = failure.withLock({ $0 }) { throw error }
         // Interleave back into group order (chunk c holds groups c, c + chunks, …).
         let parts = results.withLock { $0.map { $0 ?? [] } }

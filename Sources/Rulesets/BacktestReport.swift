@@ -8,7 +8,20 @@ public struct BacktestReport: Encodable, Sendable {
         public var sizeAtEnd = 0
         public var entries = 0
         public var exits = 0
-        enum CodingKeys: String, CodingKey { case sizeAtEnd = "size_at_end", entries, exits }
+        /// Goal conversion of would-be members, when the segment has a `goal` in this version:
+        /// the period's entries whose goal held within its horizon by `to`, and their share of
+        /// the entries (null without entries). Absent for a segment without a goal.
+        public var goal: GoalFigures?
+        enum CodingKeys: String, CodingKey { case sizeAtEnd = "size_at_end", entries, exits, goal }
+    }
+    public struct GoalFigures: Encodable, Sendable {
+        public var reached = 0
+        public var conversion: Double?
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(reached, forKey: .reached); try c.encode(conversion, forKey: .conversion)
+        }
+        enum CodingKeys: String, CodingKey { case reached, conversion }
     }
     public struct SegmentFigures: Encodable, Sendable {
         public var name: String
@@ -62,14 +75,12 @@ public struct BacktestReport: Encodable, Sendable {
     /// Leads whose primary segment, route or owner would change, over leads replayed.
     public var routingChangedShare = 0.0
     public var examples: [Example] = []
-    /// Goals are not part of the rule language on this branch.
-    public var goalConversion = "not available: the ruleset has no goals"
     static let maxExamples = 10
 
     enum CodingKeys: String, CodingKey {
         case version, activeVersion = "active_version", from, to, sample, leads, events, seconds
         case eventsPerSecond = "events_per_second", segments, changed, routingChangedShare = "routing_changed_share"
-        case examples, goalConversion = "goal_conversion"
+        case examples
     }
 
     private var index: [String: Int] = [:]
@@ -85,6 +96,8 @@ public struct BacktestReport: Encodable, Sendable {
         }
         segments = names.map { SegmentFigures(name: $0) }
         for (i, name) in names.enumerated() { index[name] = i }
+        for segment in backtest.candidate.ruleset.segments where segment.goal != nil { segments[index[segment.name]!].candidate.goal = GoalFigures() }
+        for segment in backtest.active.ruleset.segments where segment.goal != nil { segments[index[segment.name]!].active.goal = GoalFigures() }
     }
 
     /// The sales teams a decision routes to (the person is assigned when routed, not replayed).
@@ -98,6 +111,13 @@ public struct BacktestReport: Encodable, Sendable {
             for name in replay.final.newState.memberships.keys { if let i = index[name] { segments[i][keyPath: side].sizeAtEnd += 1 } }
             for (name, n) in replay.entries { if let i = index[name] { segments[i][keyPath: side].entries += n } }
             for (name, n) in replay.exits { if let i = index[name] { segments[i][keyPath: side].exits += n } }
+            for (name, n) in replay.goalsReached { if let i = index[name] { segments[i][keyPath: side].goal?.reached += n } }
+        }
+        for i in segments.indices {
+            for side in [\SegmentFigures.candidate, \SegmentFigures.active] where segments[i][keyPath: side].goal != nil {
+                let entries = segments[i][keyPath: side].entries
+                segments[i][keyPath: side].goal!.conversion = entries == 0 ? nil : Double(segments[i][keyPath: side].goal!.reached) / Double(entries)
+            }
         }
         for name in outcome.current {
             guard let i = index[name] else { continue }

@@ -27,6 +27,10 @@ public struct Engine: Sendable {
         init(_ ruleset: Ruleset) { self.ruleset = ruleset }
     }
     private let core: Core
+    /// Whether decisions carry `next_evaluation_at` (when the sweeper should look again). A
+    /// backtest replays events, not sweeps, and turns it off: working it out was a third of each
+    /// evaluation there (docs/benchmarks/backtest.md). Nothing else in the evaluation changes.
+    public var computesNextEvaluation = true
 
     /// The compiled ruleset.
     public var ruleset: Ruleset { core.ruleset }
@@ -100,8 +104,9 @@ public struct Engine: Sendable {
 
         var current: [String] = []
         for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
-        let next = nextEvaluation(env, now: nowMs, current: settled.outcome,
-                                  checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
+        let next = !computesNextEvaluation ? nil : nextEvaluation(
+            env, now: nowMs, current: settled.outcome,
+            checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
         // The environment is done with: move the stored state out rather than copy it.
         let lead = env.takeLead()
         let decision = Decision(

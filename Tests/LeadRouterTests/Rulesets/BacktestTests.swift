@@ -21,25 +21,37 @@ final class BacktestTests: XCTestCase {
         throw TestClientError(description: "job \(id) did not finish")
     }
 
-    func testBacktestEqualsApplyingTheCandidateToACopyOfTheSameHistory() throws {
+    /// The same history sent to a service under A (`live`, with `candidate` pushed as version 2,
+    /// not active) and to a copy under `candidate` from the start (`replay`); `live`'s user ids by lead id.
+    func copies(candidate: String) throws -> (live: TestService, replay: TestService, start: Date, userOf: [UUID: String]) {
         let live = try TestService(test: self, rulesYAML: RulesetFixtures.a)
-        let replay = try TestService(test: self, rulesYAML: RulesetFixtures.b)
+        let replay = try TestService(test: self, rulesYAML: candidate)
         let start = live.clock.now
         try RulesetFixtures.sendHistory(live)
         try RulesetFixtures.sendHistory(replay)
-        let underA = try RulesetFixtures.memberships(live), underB = try RulesetFixtures.memberships(replay)
-        let decisions = try live.count("SELECT count(*) FROM decisions")
-        let client = try live.client()
-        XCTAssertEqual(try client.json("POST", "/v1/rulesets", key: live.adminKey, ["yaml": RulesetFixtures.b, "note": "b"]).status, 201)
-
-        // Every lead, through the same code the job runs.
+        let pushed = try live.client().json("POST", "/v1/rulesets", key: live.adminKey, ["yaml": candidate, "note": "candidate"])
+        XCTAssertEqual(pushed.status, 201, pushed.text)
         let userOf = Dictionary(uniqueKeysWithValues: try live.connection().query("SELECT id, user_id FROM leads").map {
             (try $0.decode(UUID.self, "id"), try $0.decode(String.self, "user_id"))
         })
-        let end = live.clock.now.addingTimeInterval(1)
+        return (live, replay, start, userOf)
+    }
+
+    /// Version 2 against the active version 1 of `live`, as the job builds it.
+    func backtestOfVersion2(_ live: TestService, from: Date, to: Date) throws -> Backtest {
         let stored = try XCTUnwrap(try live.app.rulesetAdmin.version(2)), current = try XCTUnwrap(try live.app.rulesetAdmin.version(1))
-        var backtest = Backtest(candidate: try RulesetAdmin.engine(for: stored), active: try RulesetAdmin.engine(for: current),
-                                from: start.addingTimeInterval(-1), to: end)
+        return Backtest(candidate: try RulesetAdmin.engine(for: stored), active: try RulesetAdmin.engine(for: current), from: from, to: to)
+    }
+
+    func testBacktestEqualsApplyingTheCandidateToACopyOfTheSameHistory() throws {
+        let (live, replay, start, userOf) = try copies(candidate: RulesetFixtures.b)
+        let underA = try RulesetFixtures.memberships(live), underB = try RulesetFixtures.memberships(replay)
+        let decisions = try live.count("SELECT count(*) FROM decisions")
+        let client = try live.client()
+
+        // Every lead, through the same code the job runs.
+        let end = live.clock.now.addingTimeInterval(1)
+        var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(-1), to: end)
         backtest.pageSize = 7  // leads' events span pages
         var candidate: [String: String] = [:], active: [String: String] = [:]
         try backtest.run(pool: live.app.pool, progress: { _ in true }) { outcome in
@@ -82,7 +94,7 @@ final class BacktestTests: XCTestCase {
         XCTAssertGreaterThan(share, 0.1)
         XCTAssertLessThanOrEqual(share, Double(moved) / Double(underA.count) + 1e-9)
         XCTAssertFalse((result["examples"] as? [Any] ?? []).isEmpty)
-        XCTAssertEqual(result["goal_conversion"] as? String, "not available: the ruleset has no goals")
+        XCTAssertTrue(segments.allSatisfy { ($0["candidate"] as? [String: Any])?["goal"] == nil }, "no goal, no goal figures")
         XCTAssertEqual(try RulesetFixtures.memberships(live), underA, "a backtest writes no lead state")
         XCTAssertEqual(try live.count("SELECT count(*) FROM decisions"), decisions)
 
@@ -92,6 +104,53 @@ final class BacktestTests: XCTestCase {
         XCTAssertEqual(live.app.engine.ruleset.version, 1)
         answer = try client.json("POST", "/v1/rulesets/2/activate", key: live.adminKey, ["confirm": true])
         XCTAssertEqual(answer.status, 200, answer.text)
+    }
+
+    /// B with a goal on the carter segment: a second add to cart within a week of the first.
+    static let bWithGoal = RulesetFixtures.b.replacingOccurrences(
+        of: "route: { email: { sequence: carts } }",
+        with: "route: { email: { sequence: carts } }\n    goal: { when: 'count(added_to_cart, 30d) >= 2', within: 7d }")
+
+    /// A period that starts halfway through the history: each lead starts from its state at
+    /// `from` (its earlier events replayed, not counted), so the memberships at `to` are still
+    /// those of the whole history applied under the candidate, only the period's events and
+    /// entries are counted, and the goal conversion of the period's entrants is what the copy
+    /// recorded in `segment_goal_reached`.
+    func testBacktestStartsFromTheStateAtFromAndCountsGoalConversion() throws {
+        let (live, replay, start, userOf) = try copies(candidate: Self.bWithGoal)
+        let underB = try RulesetFixtures.memberships(replay)
+        let total = (0..<RulesetFixtures.users).map { RulesetFixtures.events(user: $0).count }.reduce(0, +)
+        // Events are a minute apart from `start`: the period holds the second half of them.
+        let from = start.addingTimeInterval(Double(total / 2) * 60 - 1), end = live.clock.now.addingTimeInterval(1)
+        var backtest = try backtestOfVersion2(live, from: from, to: end)
+        XCTAssertEqual(backtest.warmup, 30 * 86_400, "the longest signal window")
+        backtest.pageSize = 7
+
+        var candidate: [String: String] = [:]
+        var events = 0
+        try backtest.run(pool: live.app.pool, progress: { _ in true }) { outcome in
+            candidate[userOf[outcome.leadId]!] = outcome.candidate.final.newState.memberships.keys.sorted().joined(separator: ",")
+            events += outcome.events
+        }
+        XCTAssertEqual(candidate, underB, "every lead, also one whose events all precede `from`, ends as the whole history under the candidate")
+        XCTAssertEqual(events, total - total / 2, "only the period's events are counted")
+
+        let report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool) { _ in true })
+        let carter = try XCTUnwrap(report.segments.first { $0.name == "awareness.high-intent.carter" })
+        let conn = try replay.connection()
+        let entered = try conn.query("""
+            SELECT count(*) FROM membership_history WHERE segment = 'awareness.high-intent.carter' AND change = 'entered' AND occurred_at >= \(from)
+            """).scalar(Int.self)
+        let reached = try conn.query("""
+            SELECT count(*) FROM segment_goal_reached WHERE segment = 'awareness.high-intent.carter' AND entered_at >= \(from)
+            """).scalar(Int.self)
+        XCTAssertGreaterThan(reached, 0)
+        XCTAssertLessThan(reached, entered)
+        XCTAssertEqual(carter.candidate.entries, entered, "entries of the period only")
+        XCTAssertEqual(carter.candidate.goal?.reached, reached)
+        XCTAssertEqual(try XCTUnwrap(carter.candidate.goal?.conversion), Double(reached) / Double(entered), accuracy: 1e-12)
+        XCTAssertNil(carter.active.goal, "the active version has no such segment, so no goal")
+        XCTAssertNil(report.segments.first { $0.name == "awareness.low-intent.viewer" }?.candidate.goal)
     }
 
     func testJobsAreCancelledAndAJobWhoseNodeStoppedIsMarkedFailed() throws {

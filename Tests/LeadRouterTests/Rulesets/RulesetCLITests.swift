@@ -59,4 +59,36 @@ final class RulesetCLITests: XCTestCase {
         while service.app.engine.ruleset.version != 2 && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(service.app.engine.ruleset.version, 2)
     }
+
+    /// `rules activate` guards with the servers' `rulesets.confirm_above` (their configuration
+    /// file, then `LEADROUTER_RULESETS_CONFIRM_ABOVE`), not a number of its own.
+    func testActivateGuardReadsTheServersConfirmAbove() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("leadrouter is not built") }
+        let service = try TestService(test: self, rulesYAML: RulesetFixtures.a)
+        let pushed = try service.client().json("POST", "/v1/rulesets", key: service.adminKey, ["yaml": RulesetFixtures.b, "note": "b"])
+        XCTAssertEqual(pushed.status, 201, pushed.text)
+        // Version 2's last backtest moved 20 % of the leads' routing.
+        try service.connection().execute("""
+            INSERT INTO jobs (kind, status, params, result, created_by, started_at, finished_at)
+            VALUES ('backtest', 'done', '{"version": 2, "from_ms": 0, "to_ms": 1, "sample": 1}', '{"routing_changed_share": 0.2}',
+                    'test', now(), now())
+            """)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("confirm-\(UUID().uuidString).yaml")
+        try "rulesets:\n  confirm_above: 0.25\n".write(to: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: config) }
+        func activate(_ environment: [String: String], _ extra: String...) throws -> (status: Int32, output: String) {
+            try runToEnd(binary, ["rules", "activate", "2"] + extra, environment: ["DATABASE_URL": service.url, "USER": "ops"].merging(environment) { $1 })
+        }
+
+        var r = try activate([:])
+        XCTAssertEqual(r.status, 1, "the default 0.1 is below 0.2: \(r.output)")
+        XCTAssertTrue(r.output.contains("moves 20 % of the leads' routing; add --confirm"), r.output)
+        r = try activate(["LEADROUTER_RULESETS_CONFIRM_ABOVE": "0.15"], "--config", config.path)
+        XCTAssertEqual(r.status, 1, "the variable wins over the file, as for serve: \(r.output)")
+        r = try activate(["LEADROUTER_RULESETS_CONFIRM_ABOVE": "nonsense"])
+        XCTAssertEqual(r.status, 78, r.output)
+        r = try activate(["LEADROUTER_CONFIG": config.path])
+        XCTAssertEqual(r.status, 0, "0.2 is within the file's 0.25: \(r.output)")
+        XCTAssertTrue(r.output.contains("version 2 active (was v1)"), r.output)
+    }
 }
