@@ -96,3 +96,8 @@ package struct StageMetricsReads: Sendable {
         return Report(from: start, to: to, interval: interval, stages: stages)
     }
 }
+
+extension SegmentMetricsReads {
+    /// The stage funnel from the same pool (the dashboard holds segment metrics reads only).
+    package var stages: StageMetricsReads { StageMetricsReads(pool: pool) }
+}

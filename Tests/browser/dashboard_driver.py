@@ -81,8 +81,11 @@ try:
     # 2. Overview: sparklines with points.
     overview_points = points()
     check(overview_points > 0, "overview charts have no data points")
+    funnel_points = len(browser.find_elements(By.CSS_SELECTOR, "#stage-funnel svg.chart circle.point"))
+    check(funnel_points > 0, "the stage funnel has no data points")
+    check(any(b.size["width"] > 1 for b in browser.find_elements(By.CSS_SELECTOR, "#stage-funnel rect.bar")), "the stage funnel bars are empty")
     no_console_errors("overview")
-    report("overview", points=overview_points, version=browser.find_element(By.ID, "ruleset-version").text)
+    report("overview", points=overview_points, funnel_points=funnel_points, version=browser.find_element(By.ID, "ruleset-version").text)
     screenshots("overview")
     # 3. Segment detail, reached by its link.
     browser.find_element(By.CSS_SELECTOR, f"a[href='/dashboard/segments/{SEGMENT}']").click()

@@ -93,6 +93,7 @@ package struct DashboardRoutes: Sendable {
         return DashboardPage.render("overview", [
             "title": "Overview", "rulesetVersion": ruleset.version, "days": Self.days,
             "stages": stages.map { ["stage": $0.stage, "segments": $0.segments] as [String: Any] }, "queues": queueRows,
+            "funnel": try stageFunnel(ruleset),
         ])
     }
 
