@@ -48,6 +48,10 @@ CREATE TABLE stage_stay_daily (
     PRIMARY KEY (bucket, stage, k)
 );
 
+-- The same per UTC month (date_trunc('month', …, 'UTC')): a year of stays is 12 rows per bucket
+-- instead of 366; the days of a range's partial first and last months come from the daily table.
+CREATE TABLE stage_stay_monthly (LIKE stage_stay_daily INCLUDING ALL);
+
 -- A stay whose stage goal held within its horizon of the entry (the first time counts).
 CREATE TABLE stage_goal_reached (
     lead_id     uuid NOT NULL,
@@ -81,9 +85,13 @@ BEGIN
         INSERT INTO stage_moves_daily AS m (bucket, from_stage, to_stage, moves)
         SELECT date_bin('1 day', hour, timestamptz '2001-01-01 00:00:00Z'), from_stage, to_stage, count(*) FROM x GROUP BY 1, 2, 3
         ON CONFLICT (bucket, from_stage, to_stage) DO UPDATE SET moves = m.moves + excluded.moves
+    ), stays AS (
+        INSERT INTO stage_stay_daily AS s (bucket, stage, k, exits)
+        SELECT date_bin('1 day', hour, timestamptz '2001-01-01 00:00:00Z'), from_stage, k, count(*) FROM x WHERE k IS NOT NULL GROUP BY 1, 2, 3
+        ON CONFLICT (bucket, stage, k) DO UPDATE SET exits = s.exits + excluded.exits
     )
-    INSERT INTO stage_stay_daily AS s (bucket, stage, k, exits)
-    SELECT date_bin('1 day', hour, timestamptz '2001-01-01 00:00:00Z'), from_stage, k, count(*) FROM x WHERE k IS NOT NULL GROUP BY 1, 2, 3
+    INSERT INTO stage_stay_monthly AS s (bucket, stage, k, exits)
+    SELECT date_trunc('month', hour, 'UTC'), from_stage, k, count(*) FROM x WHERE k IS NOT NULL GROUP BY 1, 2, 3
     ON CONFLICT (bucket, stage, k) DO UPDATE SET exits = s.exits + excluded.exits;
     RETURN NULL;
 END $$;

@@ -139,10 +139,7 @@ extension Store {
                   SELECT bucket, from_stage, to_stage, moves, goal_reached FROM stage_moves_hourly, r WHERE bucket >= r.split AND bucket < \(to)) AS rows
             GROUP BY 1, 2, 3 ORDER BY 1
             """,
-            """
-            SELECT stage, k::int8 AS k, sum(exits)::int8 AS n FROM stage_stay_daily
-            WHERE bucket >= date_bin('1 day', \(from)::timestamptz, timestamptz '2001-01-01 00:00:00Z') AND bucket < \(to) GROUP BY stage, k
-            """,
+            Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to),
         ])
         let moves = try results[0].map { row in
             StageMoveCount(start: try row.decode(Date.self, "t"), from: try row.decode(String.self, "from_stage"),

@@ -123,6 +123,16 @@ final class StageMetricsTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(p - p90) / p90, StayHistogram.relativeError, "\(i) p90 \(p)")
         }
 
+        // Stays of a range come from whole months (migration 0049's monthly rows) and the days of its
+        // partial months: across three months, a month alone, and the days of one month after Nov 2.
+        for (range, expected) in [("from=2026-10-15T00:00:00Z&to=2026-12-10T00:00:00Z", [2, 2, 2]),
+                                  ("from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", [2, 2, 2]),
+                                  ("from=2026-11-03T00:00:00Z&to=2026-12-01T00:00:00Z", [0, 1, 2])] {
+            let body = try client.json("GET", "/v1/stages/metrics?\(range)", key: service.readKey).json
+            let measured = (body["stages"] as? [[String: Any]])?.map { ($0["time_in_stage"] as? [String: Any])?["exits_measured"] as? Int }
+            XCTAssertEqual(measured, expected, range)
+        }
+
         // By hour; and a last partial day from its hours: to 13:00 on Nov 3 holds the sweeper's moves, not the ruleset change's.
         let hours = try client.json("GET", "/v1/stages/metrics?from=2026-11-02T09:00:00Z&to=2026-11-02T13:00:00Z&interval=hour", key: service.readKey).json
         let hourly = try XCTUnwrap(hours["stages"] as? [[String: Any]])
