@@ -12,6 +12,10 @@
 #   BUILD=debug LEADROUTER_SCRATCH=.build-x scripts/bench-segment-metrics.sh   # an existing debug build
 #   SEED=rollups scripts/bench-segment-metrics.sh          # reads only: rollup rows written directly
 #
+# The stage funnel (`GET /v1/stages/metrics`, a year at day and week) is measured too when the
+# binary has it (migration 0048): its rollups (every hour of a year for 12 pairs of stages, 31 stay
+# buckets a day for 4 stages) are always seeded directly, whatever SEED says.
+#
 # SEED=rollups skips the history and the write-path A/B and inserts the rollup rows the trigger
 # would have made for HISTORY rows over a year (every hour of every segment, 31 stay buckets and
 # 8 channel rows a day), in seconds instead of 25 minutes: the read cost depends on those row
@@ -71,6 +75,13 @@ INSERT INTO segment_entrant_channels_daily (segment, bucket, touch, channel, ent
 SELECT s.segment, d, t, c, 1 + (random() * 100)::int
 FROM bench_segs s, generate_series(date_trunc('day', now() - interval '365 days'), now(), interval '1 day') AS d,
      unnest(ARRAY['first', 'last']) AS t, unnest(ARRAY['paid_search', 'email_newsletter', 'organic', 'direct']) AS c;
+-- Monthly stays (migration 0049) as its trigger would have made them, when the binary has them.
+DO \$\$ BEGIN
+  IF to_regclass('segment_stay_monthly') IS NOT NULL THEN
+    INSERT INTO segment_stay_monthly (segment, bucket, k, exits)
+    SELECT segment, date_trunc('month', bucket, 'UTC'), k, sum(exits) FROM segment_stay_daily GROUP BY 1, 2, 3;
+  END IF;
+END \$\$;
 VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_metrics_daily; VACUUM ANALYZE segment_stay_daily; VACUUM ANALYZE segment_entrant_channels_daily;
 SQL
 else
@@ -110,6 +121,28 @@ VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
 VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_stay_daily; VACUUM ANALYZE segment_entrant_channels_daily;
 SQL
 fi
+STAGES=$(psql -Atc "SELECT to_regclass('stage_moves_daily') IS NOT NULL" "$DATABASE_URL")
+if [ "$STAGES" = t ]; then
+echo "seeding a year of stage rollups directly…" >&2
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+INSERT INTO stage_moves_hourly (bucket, from_stage, to_stage, moves, goal_reached)
+SELECT h, p.f, p.t, 1 + (random() * 20)::int, (random() * 3)::int
+FROM generate_series(date_trunc('hour', now() - interval '365 days'), now(), interval '1 hour') AS h,
+     (VALUES ('', 'awareness'), ('awareness', 'consideration'), ('awareness', 'decision'), ('consideration', 'decision'),
+             ('consideration', 'awareness'), ('decision', 'retention'), ('decision', 'consideration'), ('decision', 'awareness'),
+             ('retention', 'awareness'), ('awareness', ''), ('consideration', ''), ('decision', '')) AS p(f, t);
+INSERT INTO stage_moves_daily (bucket, from_stage, to_stage, moves, goal_reached)
+SELECT date_bin('1 day', bucket, timestamptz '2001-01-01 00:00:00Z'), from_stage, to_stage, sum(moves), sum(goal_reached)
+FROM stage_moves_hourly GROUP BY 1, 2, 3;
+INSERT INTO stage_stay_daily (bucket, stage, k, exits)
+SELECT d, s, k, 1 + (random() * 100)::int
+FROM generate_series(date_trunc('day', now() - interval '365 days'), now(), interval '1 day') AS d,
+     unnest(ARRAY['awareness', 'consideration', 'decision', 'retention']) AS s, generate_series(4, 34) AS k;
+INSERT INTO stage_stay_monthly (bucket, stage, k, exits)
+SELECT date_trunc('month', bucket, 'UTC'), stage, k, sum(exits) FROM stage_stay_daily GROUP BY 1, 2, 3;
+VACUUM ANALYZE stage_moves_hourly; VACUUM ANALYZE stage_moves_daily; VACUUM ANALYZE stage_stay_daily; VACUUM ANALYZE stage_stay_monthly;
+SQL
+fi
 echo "seeded in $(( $(date +%s) - seed_start )) s" >&2
 psql -At "$DATABASE_URL" >"$WORK/sizes.txt" <<SQL
 SELECT 'history rows', count(*) FROM membership_history;
@@ -129,9 +162,13 @@ a year, interval=week	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=w
 a year, interval=hour	/v1/segments/$SEGMENT/metrics?from=$FROM&to=$TO&interval=hour
 30 days (default)	/v1/segments/$SEGMENT/metrics
 EOT
+if [ "$STAGES" = t ]; then
+    printf 'stages, a year, interval=day\t/v1/stages/metrics?from=%s&to=%s&interval=day\n' "$FROM" "$TO" >>"$SHAPES"
+    printf 'stages, a year, interval=week\t/v1/stages/metrics?from=%s&to=%s&interval=week\n' "$FROM" "$TO" >>"$SHAPES"
+fi
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
-bench_shapes "$SHAPES" "$RESULTS" "str(len(d['steps'])) + ' steps, ' + str(d['totals']['entries']) + ' entries'"
+bench_shapes "$SHAPES" "$RESULTS" "str(len(d['steps'])) + ' steps, ' + str(d['totals']['entries']) + ' entries' if 'steps' in d else str(len(d['stages'])) + ' stages × ' + str(len(d['stages'][0]['steps'])) + ' steps, ' + str(d['stages'][0]['totals']['entries']) + ' entries'"
 
 if [ "$SEED" = rollups ]; then
     : >"$WORK/ab.tsv"
@@ -170,6 +207,37 @@ BEGIN
 END \$\$;
 CALL bench_write_ab();
 SQL
+if [ "$STAGES" = t ]; then
+# The stage rollup trigger (migration 0048) the same way: a lane-shaped stage_history INSERT of
+# ROWS_PER_BATCH moves, against a copy of the table without the trigger.
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null <<SQL
+CREATE TABLE bench_stage_plain (LIKE stage_history INCLUDING ALL);
+CREATE PROCEDURE bench_stage_ab() LANGUAGE plpgsql AS \$\$
+DECLARE i int; arm text; t0 timestamptz; l0 pg_lsn; batch_leads uuid[];
+BEGIN
+  FOR i IN 1 .. 2 * $PAIRS LOOP
+    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'stage trigger' ELSE 'stage no trigger' END;
+    SELECT array_agg(('00000000-0000-4000-8000-' || lpad(to_hex(1 + (random() * ($LEADS - 1))::int), 12, '0'))::uuid)
+      INTO batch_leads FROM generate_series(1, $ROWS_PER_BATCH);
+    t0 := clock_timestamp(); l0 := pg_current_wal_insert_lsn();
+    IF arm = 'stage trigger' THEN
+      INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+      SELECT l, (ARRAY['awareness', 'consideration', 'decision'])[1 + n % 3], (ARRAY['consideration', 'decision', 'retention'])[1 + n % 3],
+             'event', 1, gen_random_uuid(), now()
+      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n);
+    ELSE
+      INSERT INTO bench_stage_plain (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+      SELECT l, (ARRAY['awareness', 'consideration', 'decision'])[1 + n % 3], (ARRAY['consideration', 'decision', 'retention'])[1 + n % 3],
+             'event', 1, gen_random_uuid(), now()
+      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n);
+    END IF;
+    INSERT INTO bench_ab VALUES (arm, extract(epoch FROM clock_timestamp() - t0) * 1e6, pg_current_wal_insert_lsn() - l0);
+    COMMIT;
+  END LOOP;
+END \$\$;
+CALL bench_stage_ab();
+SQL
+fi
 psql -At -F $'\t' "$DATABASE_URL" -c "SELECT arm, percentile_cont(0.5) WITHIN GROUP (ORDER BY us), percentile_cont(0.5) WITHIN GROUP (ORDER BY wal) FROM bench_ab GROUP BY arm ORDER BY arm" >"$WORK/ab.tsv"
 fi
 
@@ -194,4 +262,10 @@ print(f"\nwrite path, a {per}-row history INSERT, medians of {pairs} each (A B B
 print(f"| arm | µs per statement | WAL bytes per statement |\n|---|---|---|")
 print(f"| rollup trigger | {on[0]:.0f} | {on[1]:.0f} |\n| no trigger | {off[0]:.0f} | {off[1]:.0f} |")
 print(f"extra: {on[0] - off[0]:.0f} µs and {on[1] - off[1]:.0f} WAL bytes per statement ({(on[1] - off[1]) / int(per):.0f} B per history row)")
+if "stage trigger" in ab:
+    son, soff = ab["stage trigger"], ab["stage no trigger"]
+    print(f"\nstage history, a {per}-row INSERT, medians of {pairs} each (A B B A):")
+    print(f"| arm | µs per statement | WAL bytes per statement |\n|---|---|---|")
+    print(f"| stage rollup trigger | {son[0]:.0f} | {son[1]:.0f} |\n| no trigger | {soff[0]:.0f} | {soff[1]:.0f} |")
+    print(f"extra: {son[0] - soff[0]:.0f} µs and {son[1] - soff[1]:.0f} WAL bytes per statement")
 PY

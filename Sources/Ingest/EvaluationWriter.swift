@@ -85,6 +85,8 @@ struct EvaluationWriter {
                     rulesetVersion: version, at: decision.evaluatedAt, reason: explanation)))
             }
         }
+        stageRows(leadId: leadId, before: before, after: state, evaluation: evaluation, decision: decision, eventId: eventId,
+                  cause: cause, at: at, into: pending)
         for goal in evaluation.goalsReached {
             pending.rows.goals.append(StagedWrites.GoalRow(leadId: leadId, segment: goal.segment, enteredAt: goal.enteredAt.date, reachedAt: at))
         }

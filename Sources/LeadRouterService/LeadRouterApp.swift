@@ -283,6 +283,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                     .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
                 SegmentRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
+                StageMetricsRoutes(rules: rules, metrics: StageMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: queueReads,
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), rules: rules, settings: options.webhooks).install(into: &v1, api)

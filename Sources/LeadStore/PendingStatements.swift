@@ -129,13 +129,15 @@ package struct StagedWrites {
     package var goals: [GoalRow] = []
     /// Experiment assignments and conversions (`Store+Experiments`).
     package var experiments = ExperimentWrites()
+    /// Stage changes and stage goals (Store+StageHistory.swift).
+    package var stages = StageWrites()
     package var decisions: [DecisionRow] = []
     package var outbox: [OutboxMessage] = []
     var processed: [ProcessedRow] = []
 
     var isEmpty: Bool {
         newLeads.isEmpty && identities.isEmpty && leadSaves.isEmpty && events.isEmpty && history.isEmpty && goals.isEmpty && decisions.isEmpty
-            && outbox.isEmpty && processed.isEmpty && experiments.isEmpty
+            && stages.isEmpty && outbox.isEmpty && processed.isEmpty && experiments.isEmpty
     }
 
     /// Stages an idempotency record: on the decision row it answers with when that is the last

@@ -153,6 +153,7 @@ extension Store {
                 FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
                 """)
         }
+        queries += stageWriteQueries(w.stages)
         if !w.decisions.isEmpty {
             let rows = Self.rows(w.decisions) { j, f, d in
                 j.member("id", first: &f); j.uuid(d.id)

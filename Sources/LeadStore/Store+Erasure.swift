@@ -135,6 +135,7 @@ extension Store {
             FROM memberships WHERE lead_id = ANY(\(ids))
             """,
             "DELETE FROM memberships WHERE lead_id = ANY(\(ids))",
+            Self.stageErasureQuery(ids, at: now),
             "UPDATE membership_history SET reason = \(unsafeRaw: "'\(redacted)'")::jsonb, reason_packed = NULL WHERE lead_id = ANY(\(ids))",
             """
             UPDATE leads SET email = NULL, user_id = NULL, country = NULL, region = NULL, ship_to_region = NULL,

@@ -205,6 +205,7 @@ extension Store {
             WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
+        try connection.execute(Self.stageMergeQuery(loser, at: at))
         try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
         try connection.execute("""
             WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at)

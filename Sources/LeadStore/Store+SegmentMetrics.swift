@@ -60,10 +60,7 @@ extension Store {
                   FROM segment_metrics_hourly, r WHERE segment = \(segment) AND bucket >= r.split AND bucket < \(to)) AS rows
             GROUP BY 1 ORDER BY 1
             """,
-            """
-            SELECT k::int8 AS k, sum(exits)::int8 AS n FROM segment_stay_daily
-            WHERE segment = \(segment) AND bucket >= date_trunc('day', \(from)::timestamptz, 'UTC') AND bucket < \(to) GROUP BY k
-            """,
+            Self.stayHistogramQuery(table: "segment", segment: segment, from: from, to: to),
             """
             SELECT touch, channel, sum(entrants)::int8 AS n FROM segment_entrant_channels_daily
             WHERE segment = \(segment) AND bucket >= date_trunc('day', \(from)::timestamptz, 'UTC') AND bucket < \(to) GROUP BY touch, channel

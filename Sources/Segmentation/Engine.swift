@@ -9,6 +9,8 @@ public struct Evaluation: Sendable {
     /// Memberships (current, or left by this evaluation) whose segment `goal` holds within its
     /// horizon of the entry: what segment metrics count as conversions. Not part of the decision.
     public var goalsReached: [GoalReached] = []
+    /// Stage goals that hold now (see `StageGoals.swift`): the store counts those within horizon.
+    public var stageGoalsHeld: [StageGoalHeld] = []
 
     /// One membership whose goal held: the segment and the membership's entry time.
     public struct GoalReached: Sendable, Equatable {
@@ -90,6 +92,7 @@ public struct Engine: Sendable {
         env.lead.stage = settled.stage
         env.lead.band = settled.band
         let goals = rs.hasGoals ? goalsReached(env, enteredBefore: enteredBefore, now: nowMs) : []
+        let stageGoals = rs.hasStageGoals ? stageGoalsHeld(env, left: state.stage) : []
         applySegmentScores(env, changes: settled.changes, event: resolved)
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
@@ -117,7 +120,7 @@ public struct Engine: Sendable {
             suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false,
             segmentScores: segmentScores(lead))
-        return Evaluation(newState: lead, decision: decision, goalsReached: goals)
+        return Evaluation(newState: lead, decision: decision, goalsReached: goals, stageGoalsHeld: stageGoals)
     }
 
     /// The goals that hold for a membership held after this evaluation or left by it (a checkout

@@ -31,7 +31,7 @@ final class APIMiddlewareTests: XCTestCase {
         // Data-subject requests (erase, export): admin only.
         if route.method == .DELETE && pattern == "/v1/leads/{id}" || pattern == "/v1/leads/{id}/export" { return .admin }
         if pattern.hasPrefix("/v1/leads") || pattern.hasPrefix("/v1/segments") || pattern.hasPrefix("/v1/experiments")
-            || ["/v1/drift", "/v1/inventory"].contains(pattern) { return .read }
+            || ["/v1/drift", "/v1/inventory", "/v1/stages/metrics"].contains(pattern) { return .read }
         if pattern.hasPrefix("/v1/queues") || pattern.hasPrefix("/v1/owners") { return .queue }
         if ["/v1/accounts", "/v1/subscriptions", "/v1/deliveries", "/v1/keys", "/v1/quarantine", "/v1/rulesets", "/v1/jobs"].contains(where: { pattern.hasPrefix($0) }) { return .admin }
         XCTFail("\(route.method) \(pattern) is not in the matrix")
@@ -81,7 +81,7 @@ final class APIMiddlewareTests: XCTestCase {
             XCTAssertEqual(try client.request("OPTIONS", route.pattern.replacingOccurrences(of: "{writeKey}", with: "k")).status, 204, route.pattern)
         }
         let routes = all.filter { route in !open.contains { $0.method == route.method && $0.pattern == route.pattern } }
-        XCTAssertEqual(routes.count, 63, "17 ingest (6 Segment, 6 one-letter, batch, import, b, events, settings), 5 lead, 3 segment, 6 queue, "
+        XCTAssertEqual(routes.count, 64, "17 ingest (6 Segment, 6 one-letter, batch, import, b, events, settings), 5 lead, 4 segment (with stage metrics), 6 queue, "
                        + "4 owner/account (with GET /v1/owners/{id}/items), 7 webhook, 5 key, 2 quarantine, 2 privacy, 2 insight (drift, inventory), "
                        + "6 ruleset, 2 job, 2 experiment routes")
         let id = UUID().uuidString.lowercased()

@@ -94,6 +94,7 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(overview.text.contains("<h2>Stage awareness</h2>"), overview.text)
         XCTAssertTrue(overview.text.contains(#"href="/dashboard/segments/awareness.early-intent.researcher""#), overview.text)
         XCTAssertTrue(overview.text.contains(#"<circle class="point""#), "sparklines have data points")
+        try checkStageFunnel(overview.text)
         XCTAssertFalse(overview.text.contains("<script"), "no JavaScript")
         XCTAssertNotNil(overview.header("content-security-policy"))
 
@@ -152,5 +153,18 @@ final class DashboardTests: XCTestCase {
         XCTAssertNil(session.verify("\(UUID().uuidString.lowercased()).\(parts[1]).\(parts[2])", now: now), "another key id")
         XCTAssertNil(session.verify("\(parts[0]).\(Int(parts[1])! + 1000).\(parts[2])", now: now), "a longer expiry")
         XCTAssertNil(session.verify("garbage", now: now))
+    }
+
+    /// The overview's stage funnel: a bar per stage of the sample ruleset in funnel order, a
+    /// sparkline of 31 daily points per stage, and the two leads counted into awareness.
+    func checkStageFunnel(_ html: String) throws {
+        let start = try XCTUnwrap(html.range(of: #"<section id="stage-funnel">"#), "the overview has the stage funnel")
+        let end = try XCTUnwrap(html.range(of: "</section>", range: start.upperBound..<html.endIndex))
+        let funnel = String(html[start.lowerBound..<end.upperBound])
+        XCTAssertEqual(funnel.components(separatedBy: #"<rect class="bar""#).count - 1, 4, funnel)
+        XCTAssertEqual(funnel.components(separatedBy: #"<circle class="point""#).count - 1, 4 * 31, "entries per day per stage: the 30 days before today and today")
+        XCTAssertEqual(funnel.components(separatedBy: "<tr data-stage=").dropFirst().map { String($0.prefix(while: { $0 != ">" })) },
+                       [#""awareness""#, #""consideration""#, #""decision""#, #""retention""#], "funnel order")
+        XCTAssertTrue(funnel.contains(#"<tr data-stage="awareness"><td>awareness</td><td class="num entries">2</td>"#), funnel)
     }
 }

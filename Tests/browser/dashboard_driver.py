@@ -92,8 +92,11 @@ try:
     drift_text = browser.find_element(By.ID, "drift-alerts").text
     check("<script>alert('ev')</script>" in drift_text, "the markup-like event name is not shown as text: " + drift_text)
     check(browser.execute_script("return document.querySelectorAll('script').length") == 0, "a script element exists")
+    funnel_points = len(browser.find_elements(By.CSS_SELECTOR, "#stage-funnel svg.chart circle.point"))
+    check(funnel_points > 0, "the stage funnel has no data points")
+    check(any(b.size["width"] > 1 for b in browser.find_elements(By.CSS_SELECTOR, "#stage-funnel rect.bar")), "the stage funnel bars are empty")
     no_console_errors("overview")
-    report("overview", points=overview_points, drift_alerts=len(drift_rows),
+    report("overview", points=overview_points, drift_alerts=len(drift_rows), funnel_points=funnel_points,
            version=browser.find_element(By.ID, "ruleset-version").text)
     screenshots("overview")
     # 3. Segment detail, reached by its link.

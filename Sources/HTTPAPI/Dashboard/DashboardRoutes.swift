@@ -102,6 +102,7 @@ package struct DashboardRoutes: Sendable {
         var context: [String: Any] = [
             "title": "Overview", "rulesetVersion": ruleset.version, "days": Self.days,
             "stages": stages.map { ["stage": $0.stage, "segments": $0.segments] as [String: Any] }, "queues": queueRows,
+            "funnel": try stageFunnel(ruleset),
         ]
         context.merge(try DashboardDriftPanel(monitor: drift).context()) { $1 }
         return DashboardPage.render("overview", context)

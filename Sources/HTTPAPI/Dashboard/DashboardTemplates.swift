@@ -40,6 +40,7 @@ enum DashboardTemplates {
     {{#segments}}<tr><td><a href="/dashboard/segments/{{name}}">{{name}}</a></td><td>{{owner}}</td><td class="num">{{size}}</td>
     <td>{{{chart}}}</td><td class="num">{{entries}}</td><td class="num">{{exits}}</td><td class="num">{{conversion}}</td></tr>{{/segments}}
     </table></div>{{/stages}}
+    {{#funnel}}{{> stageFunnel}}{{/funnel}}
     <h2>Queues</h2><div class="scroll"><table><tr><th>Queue</th><th class="num">Open</th><th class="num">Claimed</th>
     <th class="num">SLA breached, open</th><th class="num">Median s to claim</th></tr>
     {{#queues}}<tr><td>{{name}}</td><td class="num">{{open}}</td><td class="num">{{claimed}}</td><td class="num">{{breached}}</td>
@@ -89,7 +90,8 @@ enum DashboardTemplates {
     /// All templates, parsed once; a template that fails to parse is a programming error.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("overview", overview), ("driftAlerts", driftAlerts), ("segment", segment), ("lead", lead)] {
+        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("overview", overview), ("driftAlerts", driftAlerts), ("segment", segment), ("lead", lead),
+                           ("stageFunnel", DashboardStageFunnel.template)] {
             try! library.register(text, named: name)
         }
         return library

@@ -1,0 +1,103 @@
+import Foundation
+import LeadStore
+import Postgres
+import Segmentation
+
+/// `GET /v1/stages/metrics`: the funnel between the active ruleset's stages over a range, from
+/// the stage rollups (migration 0048, docs/insight.md). The rollups count moves by (from, to);
+/// which move is "to the next stage" is decided here, in the funnel order of the ruleset read now.
+package struct StageMetricsReads: Sendable {
+    let pool: PostgresPool
+    package init(pool: PostgresPool) { self.pool = pool }
+
+    /// One stage's counts in a step (or over the range).
+    package struct Counts: Sendable, Equatable {
+        package var entries = 0
+        /// Moves to the stage right after this one in the funnel.
+        package var movedNext = 0
+        /// Moves to any later stage (the next one included).
+        package var movedLater = 0
+        /// Moves back to an earlier stage.
+        package var movedBack = 0
+        /// Departures to no stage (merges, erasures) or to a stage the active ruleset no longer has.
+        package var left = 0
+        /// Entrants of the step that reached the stage's goal within its horizon (so far).
+        package var goalReached = 0
+        package var exits: Int { movedLater + movedBack + left }
+        package init() {}
+
+        mutating func add(_ o: Counts) {
+            entries += o.entries; movedNext += o.movedNext; movedLater += o.movedLater; movedBack += o.movedBack
+            left += o.left; goalReached += o.goalReached
+        }
+    }
+
+    package struct Stage: Sendable {
+        package var name: String
+        /// The next stage of the funnel (nil for the last).
+        package var next: String?
+        package var goal: Goal?
+        package var steps: [(start: Date, counts: Counts)]
+        package var totals: Counts
+        /// Departures to another stage whose stay was measured, and its median and p90 in seconds.
+        package var staysMeasured: Int
+        package var medianSeconds: Double?, p90Seconds: Double?
+    }
+
+    package struct Report: Sendable {
+        package var from: Date, to: Date, interval: SegmentMetricsReads.Interval
+        /// In funnel order: the first stage a lead reaches first.
+        package var stages: [Stage]
+    }
+
+    /// The funnel order of `stages` as a ruleset declares them. A ruleset lists the most advanced
+    /// stage first (the first rule that holds wins, so `retention` must come before `awareness`),
+    /// so the funnel is the declared list read backwards.
+    package static func funnel(_ stages: [StageRule]) -> [StageRule] { stages.reversed() }
+
+    /// The funnel of `stages` (declared order) for `[from, to)`, `from` moved back to the start of its step.
+    package func report(stages declared: [StageRule], from: Date, to: Date, interval: SegmentMetricsReads.Interval) throws -> Report {
+        let start = interval.floor(from)
+        let rollup = try pool.withConnection { try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue) }
+        let funnel = Self.funnel(declared)
+        var position: [String: Int] = [:]
+        for (i, s) in funnel.enumerated() { position[s.stage] = i }
+        // Per stage, per step start.
+        var byStep = Array(repeating: [Date: Counts](), count: funnel.count)
+        for m in rollup.moves {
+            if let i = position[m.to] {
+                byStep[i][m.start, default: Counts()].entries += m.moves
+                byStep[i][m.start, default: Counts()].goalReached += m.goalReached
+            }
+            guard let i = position[m.from] else { continue }
+            var c = byStep[i][m.start, default: Counts()]
+            if let j = position[m.to] {
+                if j > i { c.movedLater += m.moves; if j == i + 1 { c.movedNext += m.moves } } else { c.movedBack += m.moves }
+            } else {
+                c.left += m.moves
+            }
+            byStep[i][m.start] = c
+        }
+        let stages = funnel.enumerated().map { i, rule in
+            var steps: [(start: Date, counts: Counts)] = []
+            var totals = Counts()
+            var t = start
+            while t < to {
+                let c = byStep[i][t] ?? Counts()
+                steps.append((t, c))
+                totals.add(c)
+                t = t.addingTimeInterval(interval.seconds)
+            }
+            let stays = rollup.stays[rule.stage] ?? [:]
+            return Stage(name: rule.stage, next: i + 1 < funnel.count ? funnel[i + 1].stage : nil, goal: rule.goal, steps: steps,
+                         totals: totals, staysMeasured: stays.values.reduce(0, +),
+                         medianSeconds: StayHistogram.percentile(0.5, of: stays), p90Seconds: StayHistogram.percentile(0.9, of: stays))
+        }
+        return Report(from: start, to: to, interval: interval, stages: stages)
+    }
+}
+
+extension SegmentMetricsReads {
+    /// The stage funnel from the same pool (the dashboard holds segment metrics reads only).
+    package var stages: StageMetricsReads { StageMetricsReads(pool: pool) }
+}
