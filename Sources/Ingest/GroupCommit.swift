@@ -79,6 +79,9 @@ public final class GroupCommitPipeline: Sendable {
     /// Stops the lanes after they drained what was queued.
     public func stop() { for lane in lanes { lane.stop() } }
 
+    /// Messages routed to a lane so far (tests wait on it to know a request has arrived).
+    var routedCount: Int { routing.withLock { $0.given.reduce(0, +) } }
+
     /// The lane `message` would take now.
     func laneIndex(for message: SegmentMessage) -> Int {
         routing.withLock { $0.lane(for: MessageIdentity(message).lookupKeys) }

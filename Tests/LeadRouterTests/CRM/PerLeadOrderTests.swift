@@ -40,21 +40,27 @@ final class PerLeadOrderTests: XCTestCase {
         let r = try client.json("POST", "/v1/batch", key: service.ingestKey, ["batch": batch])
         XCTAssertEqual(r.status, 200, r.text)
 
-        // Then twelve requests from twelve connections, each sent 20 ms after the previous one,
-        // while the lanes are still busy.
+        // Then twelve requests from twelve connections while the lanes are still busy, each sent
+        // once the server has routed the previous one: a fixed gap between sends (20 ms) let a
+        // loaded client thread or a slow connect swap two arrivals, which is not what this tests.
         let group = DispatchGroup()
         let statuses = Locked<[Int]>([])
         let headers = ["Authorization": "Bearer \(service.ingestKey)", "Content-Type": "application/json"]
+        let pipeline = service.app.pipeline
         for i in 30..<42 {
             var m = message(i)
             m.removeValue(forKey: "type")
             let body = Array(try JSONSerialization.data(withJSONObject: m))
+            let routedBefore = pipeline.routedCount
             group.enter()
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20 * (i - 30))) {
+            DispatchQueue.global().async {
                 defer { group.leave() }
                 let status = (try? service.client().request("POST", "/v1/track", headers: headers, body: body).status) ?? -1
                 statuses.withLock { $0.append(status) }
             }
+            let deadline = Date().addingTimeInterval(10)
+            while pipeline.routedCount == routedBefore, Date() < deadline { usleep(1_000) }
+            XCTAssertGreaterThan(pipeline.routedCount, routedBefore, "request \(i) was not routed within 10 s")
         }
         XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
         XCTAssertEqual(statuses.withLock { $0 }, Array(repeating: 200, count: 12))
