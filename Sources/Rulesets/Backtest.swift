@@ -9,7 +9,8 @@ import Segmentation
 /// and what would differ reported. Each lead starts from its state at `from`: its stored profile
 /// (who it is) with nothing accrued, brought forward by its events of the warm-up `[from −
 /// warmup, from)` (evaluated, not counted); it then takes its events of the period in order
-/// (each evaluated at its own time) and is evaluated once more at `to`. See docs/rulesets.md#backtest.
+/// (each evaluated at its own time), with the sweeper's time-based re-evaluations between them
+/// where the live service would make them, and is evaluated once more at `to`. See docs/rulesets.md#backtest.
 public struct Backtest: Sendable {
     public let candidate: Engine
     public let active: Engine
@@ -24,10 +25,10 @@ public struct Backtest: Sendable {
     /// Events read per page (one keyset query each; the next page is read while this one is replayed).
     public var pageSize = 20_000
 
-    /// The engines are used without `next_evaluation_at` (the replay does not run sweeps).
+    /// The engines work out `next_evaluation_at`: it says when the replay sweeps.
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
         var candidate = candidate, active = active
-        candidate.computesNextEvaluation = false; active.computesNextEvaluation = false
+        candidate.computesNextEvaluation = true; active.computesNextEvaluation = true
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
@@ -82,8 +83,16 @@ public struct Backtest: Sendable {
 
     /// Replays `events` (one lead's, oldest first) from `start` through `engine`: those before
     /// `from` bring the state forward uncounted; those after are counted.
+    ///
+    /// Between events, and between the last one and `to`, the lead is evaluated without an event
+    /// whenever the live sweeper would look at it, at exactly that time: the schedule is kept as
+    /// the lead row keeps `next_evaluation_at` (an event's evaluation keeps an earlier time
+    /// already scheduled, a sweep stores its own; `Store.leadSaveQueries`), and a sweep due
+    /// before an event's time runs before it (one due at the same millisecond is the event's
+    /// own evaluation). So a membership whose window runs out between two events ends when it
+    /// would have live — and a later event enters it again — instead of lasting to that event.
     public func replay(_ engine: Engine, start: LeadState, events: [Event]) -> Replay {
-        let fromMs = Timestamp(from).milliseconds
+        let fromMs = Timestamp(from).milliseconds, toMs = Timestamp(to).milliseconds
         var state = start
         var entries: [String: Int] = [:], exits: [String: Int] = [:]
         var reached: Set<GoalKey> = []
@@ -97,11 +106,24 @@ public struct Backtest: Sendable {
                 reached.insert(GoalKey(segment: goal.segment, enteredAt: goal.enteredAt.milliseconds))
             }
         }
+        var scheduled: Int64?
+        /// The sweeps due before `limit`, each at its time; a schedule that does not move on ends them.
+        func sweep(before limit: Int64) {
+            while let due = scheduled, due < limit {
+                let evaluation = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: due))
+                if due >= fromMs { note(evaluation) }
+                state = evaluation.newState
+                scheduled = evaluation.decision.nextEvaluationAt.map(\.milliseconds).flatMap { $0 > due ? $0 : nil }
+            }
+        }
         for event in events {
+            sweep(before: event.occurredAt.milliseconds)
             let evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt)
             if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
             state = evaluation.newState
+            if let next = evaluation.decision.nextEvaluationAt?.milliseconds, next < scheduled ?? .max { scheduled = next }
         }
+        sweep(before: toMs)
         let final = engine.evaluate(state: state, now: to)
         note(final)
         var goals: [String: Int] = [:]
