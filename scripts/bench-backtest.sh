@@ -3,16 +3,19 @@
 # LEADS leads (default 20 000) in the last 30 days, a candidate version of config/segments.yaml
 # with one threshold changed, and POST /v1/rulesets/2/backtest run by the server's job runner
 # while wrk keeps POSTing /v1/events at it. Prints the backtest's events/s and seconds (from its
-# own report) and the ingest p50/p99 of a wrk run without a backtest and of one during it.
+# own report, with the server's CPU seconds meanwhile) and the ingest p50/p99 of wrk runs alone
+# before, during the whole backtest, and alone after, with the p99 ratio during / alone.
 #
 # Then, on the same stored events and with no ingest load, the floor and an A/B: PostgreSQL
 # producing the backtest's rows alone (its SELECT as one COPY to /dev/null, timed by psql), and
-# `rules backtest 2` in the CLI, this build and BASE_BIN (when set) alternately, ROUNDS times
-# each, with wall seconds, CPU seconds (user + system, the CLI process) and events/s.
+# `rules backtest 2` in the CLI with 1 and 2 workers alternately (and BASE_BIN when set), ROUNDS
+# times each, with wall seconds, CPU seconds (user + system, the CLI process), events/s and the
+# speed-up of 2 workers over 1.
 #
 #   scripts/bench-backtest.sh                       # 1 000 000 events, release build
 #   EVENTS=100000 BUILD=debug scripts/bench-backtest.sh
 #   BASE_BIN=/path/to/old/leadrouter ROUNDS=2 scripts/bench-backtest.sh   # A/B against another build
+#   EVENTS=200000 PERF_DATA=/tmp/backtest.perf scripts/bench-backtest.sh  # and a profile of the CLI replay
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -60,31 +63,54 @@ sed 's/count(product_viewed, 14d) >= 3/count(product_viewed, 14d) >= 4/' config/
 DATABASE_URL=$DATABASE_URL "$BIN" rules push "$WORK/candidate.yaml" --note "bench: browser threshold 4" >&2
 
 run_wrk() {
-    KEY=$KEY LEADS=100000 wrk -t 2 -c "$CONNS" -d "${DURATION}s" --latency -s scripts/bench/ingest-event.lua \
+    KEY=$KEY LEADS=100000 wrk -t 2 -c "$CONNS" -d "${1:-$DURATION}s" --latency -s scripts/bench/ingest-event.lua \
         "http://127.0.0.1:$PORT" 2>/dev/null | wrk_figures
 }
-
-printf "%-28s %10s %8s %8s %6s\n" "ingest (wrk, $CONNS conns)" requests/s p50_ms p99_ms non2xx
-printf "%-28s %s\n" "alone" "$(run_wrk | awk -F'\t' '{printf "%10s %8s %8s %6s", $1, $2, $3, $4}')"
+job_state() { curl -sf "http://127.0.0.1:$PORT/v1/jobs/$1" -H "Authorization: Bearer $KEY"; }
+job_status() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["status"])' "$1"; }
 
 FROM=$(date -u -d '31 days ago' +%Y-%m-%dT%H:%M:%SZ)
 TO=$(date -u -d '1 minute' +%Y-%m-%dT%H:%M:%SZ)
+
+# Ingest alone, then during the whole backtest (wrk runs until the job ends, then gets SIGINT and
+# prints what it measured), then alone again: the ratio is p99 during over the median of the two
+# runs alone around it.
+ALONE1=$(run_wrk)
+WRK_OUT="$WORK/wrk-during.txt"
+KEY=$KEY LEADS=100000 wrk -t 2 -c "$CONNS" -d 3600s --latency -s scripts/bench/ingest-event.lua "http://127.0.0.1:$PORT" >"$WRK_OUT" 2>/dev/null &
+WRK_PID=$!
+sleep 2
 JOB=$(curl -sf -X POST "http://127.0.0.1:$PORT/v1/rulesets/2/backtest" -H "Authorization: Bearer $KEY" \
       -H 'Content-Type: application/json' -d "{\"from\": \"$FROM\", \"to\": \"$TO\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-printf "%-28s %s\n" "during the backtest" "$(run_wrk | awk -F'\t' '{printf "%10s %8s %8s %6s", $1, $2, $3, $4}')"
-
+CPU_BEFORE=$(awk '{print $14 + $15}' "/proc/$BENCH_SERVE_PID/stat")
 while :; do
-    STATE=$(curl -sf "http://127.0.0.1:$PORT/v1/jobs/$JOB" -H "Authorization: Bearer $KEY")
-    STATUS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["status"])' "$STATE")
+    STATE=$(job_state "$JOB")
+    STATUS=$(job_status "$STATE")
     [ "$STATUS" = queued ] || [ "$STATUS" = running ] || break
-    sleep 1
+    sleep 0.5
 done
-python3 - "$STATE" <<'PY'
+CPU_AFTER=$(awk '{print $14 + $15}' "/proc/$BENCH_SERVE_PID/stat")
+kill -INT "$WRK_PID"; wait "$WRK_PID" || true
+DURING=$(wrk_figures <"$WRK_OUT")
+ALONE2=$(run_wrk)
+printf "%-28s %10s %8s %8s %6s\n" "ingest (wrk, $CONNS conns)" requests/s p50_ms p99_ms non2xx
+for row in "alone (before)|$ALONE1" "during the backtest|$DURING" "alone (after)|$ALONE2"; do
+    printf "%-28s %s\n" "${row%%|*}" "$(echo "${row#*|}" | awk -F'\t' '{printf "%10s %8s %8s %6s", $1, $2, $3, $4}')"
+done
+python3 - "$ALONE1" "$DURING" "$ALONE2" <<'PY'
+import sys
+p99 = [float(a.split("\t")[2]) for a in sys.argv[1:]]
+alone = (p99[0] + p99[2]) / 2
+print(f"ingest p99 during / alone (mean of before and after): {p99[1]:.2f} / {alone:.2f} = {p99[1] / alone:.2f}")
+PY
+TICKS=$(getconf CLK_TCK)
+python3 - "$STATE" "$CPU_BEFORE" "$CPU_AFTER" "$TICKS" <<'PY'
 import json, sys
-job = json.loads(sys.argv[1])
+job = json.loads(sys.argv[1]); cpu = (int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4])
 r = job.get("result") or {}
-print(f"backtest: status {job['status']}, {r.get('events')} events of {r.get('leads')} leads in {r.get('seconds', 0):.1f} s "
-      f"= {r.get('events_per_second')} events/s; routing changed for {r.get('routing_changed_share', 0) * 100:.1f} % of leads")
+print(f"backtest (server, while ingest runs): status {job['status']}, {r.get('events')} events of {r.get('leads')} leads "
+      f"in {r.get('seconds', 0):.1f} s wall = {r.get('events_per_second')} events/s; server CPU meanwhile {cpu:.1f} s "
+      f"(replay and ingest); routing changed for {r.get('routing_changed_share', 0) * 100:.1f} % of leads")
 if job["status"] != "done": print(job.get("error"))
 PY
 echo "load after: $(uptime)" >&2
@@ -95,18 +121,42 @@ COPY_MS=$(psql -qAt "$DATABASE_URL" -c '\timing on' -c "COPY (SELECT lead_id, (e
     ORDER BY lead_id, occurred_at, id) TO '/dev/null'" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
 echo "PostgreSQL alone: the backtest's rows as one COPY to /dev/null in $COPY_MS ms (load $(cut -d' ' -f1 /proc/loadavg))"
 
-# The CLI replay, this build and BASE_BIN alternately: wall and CPU seconds of the process.
+# The CLI replay without ingest load, 1 worker and 2 workers alternately (and BASE_BIN when set):
+# wall and CPU seconds of the process, and the speed-up of 2 workers over 1 (medians).
 cli_backtest() {
     local bin=$1 out
-    out=$(/usr/bin/time -f '%U %S' "$bin" rules backtest 2 --from "$FROM" --to "$TO" --database-url "$DATABASE_URL" 2>"$WORK/time" >"$WORK/report.json"; tail -n 1 "$WORK/time")
+    shift
+    out=$(/usr/bin/time -f '%U %S' "$bin" rules backtest 2 --from "$FROM" --to "$TO" --database-url "$DATABASE_URL" "$@" 2>"$WORK/time" >"$WORK/report.json"; tail -n 1 "$WORK/time")
     python3 - "$WORK/report.json" "$out" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); user, system = map(float, sys.argv[2].split())
-print(f"{r['seconds']:8.1f} {user + system:8.1f} {r['events_per_second']:10.0f}")
+print(f"{r['seconds']:8.1f} {user + system:8.1f} {r['events_per_second']:10.0f} {r['events']:8d}")
 PY
 }
-printf "%-28s %8s %8s %10s %s\n" "rules backtest (CLI)" wall_s cpu_s events/s load
+printf "%-28s %8s %8s %10s %8s %s\n" "rules backtest (CLI)" wall_s cpu_s events/s events load
+: >"$WORK/cli.txt"
 for round in $(seq 1 "$ROUNDS"); do
-    printf "%-28s %s %s\n" "this build" "$(cli_backtest "$BIN")" "$(cut -d' ' -f1 /proc/loadavg)"
+    for workers in 1 2; do
+        line=$(cli_backtest "$BIN" --workers "$workers")
+        echo "$workers $line" >>"$WORK/cli.txt"
+        printf "%-28s %s %s\n" "this build, $workers worker(s)" "$line" "$(cut -d' ' -f1 /proc/loadavg)"
+    done
     [ -n "$BASE_BIN" ] && printf "%-28s %s %s\n" "BASE_BIN" "$(cli_backtest "$BASE_BIN")" "$(cut -d' ' -f1 /proc/loadavg)"
 done
+python3 - "$WORK/cli.txt" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+def med(workers, col): return statistics.median(float(r[col]) for r in rows if r[0] == workers)
+w1, w2 = med("1", 1), med("2", 1)
+events = med("2", 4)
+print(f"CLI, median of {sum(r[0] == '1' for r in rows)} round(s): 1 worker {w1:.1f} s wall, {med('1', 2):.1f} CPU s; "
+      f"2 workers {w2:.1f} s wall, {med('2', 2):.1f} CPU s; speed-up of 2 workers over 1: {w1 / w2:.2f}x; "
+      f"CPU per event {med('2', 2) / events * 1e6:.1f} us")
+PY
+
+# PERF_DATA=FILE: one more CLI run (2 workers) under `perf record -g`, for `perf report -i FILE`.
+if [ -n "${PERF_DATA:-}" ]; then
+    perf record -q -g -o "$PERF_DATA" "$BIN" rules backtest 2 --from "$FROM" --to "$TO" --database-url "$DATABASE_URL" --workers 2 \
+        >/dev/null 2>"$WORK/perf.log" || cat "$WORK/perf.log" >&2
+    echo "profile: $PERF_DATA"
+fi

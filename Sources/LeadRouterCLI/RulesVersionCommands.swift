@@ -13,16 +13,19 @@ import Segmentation
 /// See docs/rulesets.md.
 struct RulesVersionStore: ParsableArguments {
     @OptionGroup var database: KeysDatabaseOptions
-    @Option(help: "The servers' configuration file (default: $LEADROUTER_CONFIG): `rules activate` reads rulesets.confirm_above from it, as the servers do.")
+    @Option(help: "The servers' configuration file (default: $LEADROUTER_CONFIG): `rules activate` reads rulesets.confirm_above from it, `rules backtest` rulesets.backtest_workers, as the servers do.")
     var config: String?
 
-    /// `rulesets.confirm_above` as the servers resolve it (defaults < the file < `LEADROUTER_*`),
-    /// so the CLI's guard is the API's; a bad setting exits 78 (EX_CONFIG).
-    func confirmAbove() throws -> Double {
+    /// `rulesets.confirm_above` as the servers resolve it, so the CLI's guard is the API's.
+    func confirmAbove() throws -> Double { try settings().confirmAbove }
+
+    /// The `rulesets:` settings as the servers resolve them (defaults < the file < `LEADROUTER_*`);
+    /// a bad setting exits 78 (EX_CONFIG).
+    func settings() throws -> RulesetSettings {
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServiceConfiguration.resolve(file: config ?? environment["LEADROUTER_CONFIG"], flags: [:], environment: environment)
-                .rulesets.confirmAbove
+                .rulesets
         } catch let error as ConfigurationError {
             stderrLine("leadrouter: configuration: \(error)")
             throw ExitCode(78)  // EX_CONFIG
@@ -153,6 +156,8 @@ struct RulesBacktestCommand: ParsableCommand {
     @Option(help: "Start of the period (RFC 3339).") var from: String
     @Option(help: "End of the period, exclusive (RFC 3339).") var to: String
     @Option(help: "Share of the leads to replay, more than 0 and at most 1 (deterministic by lead id).") var sample = 1.0
+    @Option(help: "Replay threads (default: rulesets.backtest_workers, whose 0 is one per core); the report is the same for any number.")
+    var workers: Int?
     @OptionGroup var store: RulesVersionStore
 
     func run() throws {
@@ -160,6 +165,7 @@ struct RulesBacktestCommand: ParsableCommand {
             throw ValidationError("--from and --to must be RFC 3339 times, --from first")
         }
         guard sample > 0, sample <= 1 else { throw ValidationError("--sample must be more than 0 and at most 1") }
+        guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1") }
         let admin = try store.admin()
         guard let active = try admin.versions().first(where: \.active) else {
             stderrLine("leadrouter: no active ruleset version to compare with")
@@ -182,7 +188,7 @@ struct RulesBacktestCommand: ParsableCommand {
             engine = Engine(loaded.ruleset)
         }
         let backtest = Backtest(candidate: engine, active: try RulesetAdmin.engine(for: active), from: from, to: to, sample: sample)
-        let report = try JobRunner.run(backtest, pool: admin.pool) { share in
+        let report = try JobRunner.run(backtest, pool: admin.pool, workers: try workers ?? store.settings().workers) { share in
             let width = 40, done = Int(share * Double(width))
             FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: done) + String(repeating: " ", count: width - done)
                 + "] \(Int(share * 100)) %").utf8))

@@ -63,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         options.rulesetCheckInterval = settings.rulesets.checkInterval
         options.reevaluationRate = settings.rulesets.reevaluationRate
         options.rulesetConfirmAbove = settings.rulesets.confirmAbove
+        options.backtestWorkers = settings.rulesets.workers
         options.version = LeadrouterVersion.string
         if migrate { options.migrations = ServiceRunner.migrations(migrationsDir) }
         // Block SIGTERM/SIGINT before any thread exists (pool, lanes, server), so only the signalfd sees them.

@@ -40,6 +40,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         public var rulesetConfirmAbove = 0.1
         /// Run queued jobs (backtests) on this node.
         public var runJobs = true
+        /// Replay threads per backtest (`rulesets.backtest_workers`, resolved: at least 1).
+        public var backtestWorkers = ProcessInfo.processInfo.activeProcessorCount
         /// Migrations to apply before serving (`--migrate`): the embedded ones or a directory;
         /// nil leaves the schema alone.
         public var migrations: MigrationSource?
@@ -207,7 +209,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         let engine = serving
         dashboardSession = DashboardSession(secret: try pool.withConnection { try Store($0).dashboardSessionSecret() })
         rulesetAdmin = RulesetAdmin(pool: pool, rules: rules, confirmAbove: options.rulesetConfirmAbove, logger: logger)
-        jobRunner = JobRunner(pool: pool, logger: logger)
+        jobRunner = JobRunner(pool: pool, workers: options.backtestWorkers, logger: logger)
         rulesetWatcher = try RulesetWatcher(pool: pool, rules: rules, configuration: configuration,
                                             interval: options.rulesetCheckInterval, logger: logger)
         if let readURL = options.databaseReadURL {

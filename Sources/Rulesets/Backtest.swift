@@ -9,7 +9,8 @@ import Segmentation
 /// and what would differ reported. Each lead starts from its state at `from`: its stored profile
 /// (who it is) with nothing accrued, brought forward by its events of the warm-up `[from −
 /// warmup, from)` (evaluated, not counted); it then takes its events of the period in order
-/// (each evaluated at its own time) and is evaluated once more at `to`. See docs/rulesets.md#backtest.
+/// (each evaluated at its own time), with the sweeper's time-based re-evaluations between them
+/// where the live service would make them, and is evaluated once more at `to`. See docs/rulesets.md#backtest.
 public struct Backtest: Sendable {
     public let candidate: Engine
     public let active: Engine
@@ -24,10 +25,10 @@ public struct Backtest: Sendable {
     /// Events read per page (one keyset query each; the next page is read while this one is replayed).
     public var pageSize = 20_000
 
-    /// The engines are used without `next_evaluation_at` (the replay does not run sweeps).
+    /// The engines work out `next_evaluation_at`: it says when the replay sweeps.
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
         var candidate = candidate, active = active
-        candidate.computesNextEvaluation = false; active.computesNextEvaluation = false
+        candidate.computesNextEvaluation = true; active.computesNextEvaluation = true
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
@@ -82,8 +83,16 @@ public struct Backtest: Sendable {
 
     /// Replays `events` (one lead's, oldest first) from `start` through `engine`: those before
     /// `from` bring the state forward uncounted; those after are counted.
+    ///
+    /// Between events, and between the last one and `to`, the lead is evaluated without an event
+    /// whenever the live sweeper would look at it, at exactly that time: the schedule is kept as
+    /// the lead row keeps `next_evaluation_at` (an event's evaluation keeps an earlier time
+    /// already scheduled, a sweep stores its own; `Store.leadSaveQueries`), and a sweep due
+    /// before an event's time runs before it (one due at the same millisecond is the event's
+    /// own evaluation). So a membership whose window runs out between two events ends when it
+    /// would have live — and a later event enters it again — instead of lasting to that event.
     public func replay(_ engine: Engine, start: LeadState, events: [Event]) -> Replay {
-        let fromMs = Timestamp(from).milliseconds
+        let fromMs = Timestamp(from).milliseconds, toMs = Timestamp(to).milliseconds
         var state = start
         var entries: [String: Int] = [:], exits: [String: Int] = [:]
         var reached: Set<GoalKey> = []
@@ -97,11 +106,24 @@ public struct Backtest: Sendable {
                 reached.insert(GoalKey(segment: goal.segment, enteredAt: goal.enteredAt.milliseconds))
             }
         }
+        var scheduled: Int64?
+        /// The sweeps due before `limit`, each at its time; a schedule that does not move on ends them.
+        func sweep(before limit: Int64) {
+            while let due = scheduled, due < limit {
+                let evaluation = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: due))
+                if due >= fromMs { note(evaluation) }
+                state = evaluation.newState
+                scheduled = evaluation.decision.nextEvaluationAt.map(\.milliseconds).flatMap { $0 > due ? $0 : nil }
+            }
+        }
         for event in events {
+            sweep(before: event.occurredAt.milliseconds)
             let evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt)
             if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
             state = evaluation.newState
+            if let next = evaluation.decision.nextEvaluationAt?.milliseconds, next < scheduled ?? .max { scheduled = next }
         }
+        sweep(before: toMs)
         let final = engine.evaluate(state: state, now: to)
         note(final)
         var goals: [String: Int] = [:]
@@ -125,24 +147,59 @@ public struct Backtest: Sendable {
     }
 
     /// Walks the events of `[from − warmup, to)` page by page (`pool`, one connection per page,
-    /// no transaction held), replays each sampled lead through both engines and hands its
-    /// outcome to `each`, in lead order. A reader thread reads the next page (and its leads'
-    /// stored states) while this one is replayed; the leads of a page are decoded and replayed
-    /// on `threads` threads at once, below request handling's priority (the engine is pure;
-    /// `each` runs on the caller's thread).
-    /// `progress` gets the share done after each page and answers false to stop (cancelled).
-    /// Returns whether it ran to the end.
+    /// no transaction held) and replays each sampled lead through both engines on one of
+    /// `workers` threads, below request handling's priority (the engine is pure). A lead always
+    /// goes to the same worker (`worker(of:among:)`, a stable hash of its id), which replays its
+    /// leads in lead order and hands each outcome to `each(worker, outcome)` on its own thread:
+    /// what a worker accumulates needs no lock against the others, and merging the workers'
+    /// parts in worker order gives the same result for any `workers`. A reader thread reads the
+    /// next page (and its leads' stored states) while the workers replay this one.
+    /// `progress` gets the share done whenever every worker has finished a page, and answers
+    /// false to stop (cancelled). Returns whether it ran to the end.
     @discardableResult
-    public func run(pool: PostgresPool, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                    progress: (Double) throws -> Bool, each: (LeadOutcome) throws -> Void) throws -> Bool {
+    public func run(pool: PostgresPool, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                    progress: (Double) throws -> Bool,
+                    each: @escaping @Sendable (_ worker: Int, LeadOutcome) throws -> Void) throws -> Bool {
         let reader = PageReader(backtest: self, pool: pool)
         defer { reader.stop() }
+        let replayers = Replayers(backtest: self, count: max(1, workers), each: each)
+        defer { replayers.stop() }
+        var shares: [Double] = []
         while true {
             let page = try reader.next()
-            for outcome in try replayAll(page.groups, states: page.states, threads: threads) { try each(outcome) }
-            if page.last { return true }
-            guard try progress(page.progress) else { return false }
+            shares.append(page.progress)
+            // Waits until every worker has finished the page before this one (so at most two
+            // pages are in flight), then says how far that one got.
+            let finished = try replayers.replay(page, number: shares.count - 1)
+            if page.last { try replayers.finish(); return true }
+            if let finished, !(try progress(shares[finished])) { return false }
         }
+    }
+
+    /// Which of `count` workers replays `lead`: its id's last 8 bytes modulo `count` (random bits
+    /// in generated ids, unrelated to the first 8 that decide the sample and the order).
+    static func worker(of lead: UUID, among count: Int) -> Int {
+        let u = lead.uuid
+        let low = [u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Int(low % UInt64(count))
+    }
+
+    /// Decodes one lead's stored events (once, for both engines) and replays them through both.
+    func outcome(of group: Group, states: [UUID: LeadState]) throws -> LeadOutcome {
+        let (lead, stored) = group
+        let fromMs = Timestamp(from).milliseconds
+        var events: [Event] = []
+        events.reserveCapacity(stored.count)
+        var counted = 0
+        for event in stored {
+            events.append(try event.decoded())
+            if event.at.milliseconds >= fromMs { counted += 1 }
+        }
+        var start = Self.startState(states[lead])
+        start.id = LeadKey(lead.lowercasedText)
+        return LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
+                           active: replay(active, start: start, events: events),
+                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: counted)
     }
 
     /// Reads one page after `cursor`: its leads grouped (the last lead of a full page continues
@@ -167,41 +224,4 @@ public struct Backtest: Sendable {
     /// How much lower than request handling the replay threads run (nice +5): a backtest uses
     /// every core it gets, and ingest on the same node must keep its latency.
     static let niceness: Int32 = 5
-
-    /// Decodes and replays `groups` on up to `threads` threads of their own, at a lower CPU
-    /// priority (`niceness`); outcomes in `groups`' order.
-    func replayAll(_ groups: [Group], states: [UUID: LeadState], threads: Int) throws -> [LeadOutcome] {
-        let chunks = max(1, min(threads, groups.count))
-        let results = Locked([[LeadOutcome]?](repeating: nil, count: chunks))
-        let failure = Locked<(any Error)?>(nil)
-        let fromMs = Timestamp(from).milliseconds
-        let workers = (0..<chunks).map { chunk in NativeThread.start(name: "lr-backtest-\(chunk)") { [self] in
-            NativeThread.lowerCurrentPriority(by: Self.niceness)
-            var out: [LeadOutcome] = []
-            do {
-                for i in stride(from: chunk, to: groups.count, by: chunks) {
-                    let (lead, stored) = groups[i]
-                    // Decoded once, replayed through both engines.
-                    let events = try stored.map { try $0.decoded() }
-                    var start = Self.startState(states[lead])
-                    start.id = LeadKey(lead.lowercasedText)
-                    out.append(LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
-                                           active: replay(active, start: start, events: events),
-                                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []),
-                                           events: stored.reduce(0) { $0 + ($1.at.milliseconds >= fromMs ? 1 : 0) }))
-                }
-            } catch {
-                failure.withLock { $0 = error }
-            }
-            results.withLock { $0[chunk] = out }
-        } }
-        for worker in workers { worker.join() }
-        if let error = failure.withLock({ $0 }) { throw error }
-        // Interleave back into group order (chunk c holds groups c, c + chunks, …).
-        let parts = results.withLock { $0.map { $0 ?? [] } }
-        var ordered: [LeadOutcome] = []
-        ordered.reserveCapacity(groups.count)
-        for i in 0..<groups.count { ordered.append(parts[i % chunks][i / chunks]) }
-        return ordered
-    }
 }

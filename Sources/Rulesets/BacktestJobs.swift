@@ -27,14 +27,16 @@ public struct BacktestParams: Codable, Sendable {
 /// there; a job whose node stopped beating for a minute is marked failed by any node.
 public final class JobRunner: Sendable {
     let pool: PostgresPool
+    /// Replay threads per backtest (`rulesets.backtest_workers`; 0 in the setting = one per core).
+    let workers: Int
     let job: PeriodicJob
     let logger: Logger
     private let logThrottle = LogThrottle()
     /// A running job with no heartbeat for this long lost its node.
     static let abandonedAfter = 60.0
 
-    public init(pool: PostgresPool, interval: Double = 1, logger: Logger) {
-        self.pool = pool; self.logger = logger
+    public init(pool: PostgresPool, interval: Double = 1, workers: Int = ProcessInfo.processInfo.activeProcessorCount, logger: Logger) {
+        self.pool = pool; self.logger = logger; self.workers = max(1, workers)
         job = PeriodicJob(name: "lr-jobs", interval: interval, jitter: 0.2)
     }
 
@@ -64,7 +66,7 @@ public final class JobRunner: Sendable {
         guard let record = claimed else { return false }
         do {
             let params = try record.params.decode(BacktestParams.self)
-            let outcome = try Self.backtest(params, pool: pool) { share in
+            let outcome = try Self.backtest(params, pool: pool, workers: workers) { share in
                 try pool.withConnection { !(try Store($0).jobProgress(record.id, share)) }
             }
             try pool.withConnection { conn in
@@ -84,7 +86,8 @@ public final class JobRunner: Sendable {
 
     /// Runs a backtest of stored version `params.version` against the active version; nil when
     /// `progress` answered false (cancelled).
-    public static func backtest(_ params: BacktestParams, pool: PostgresPool, progress: (Double) throws -> Bool) throws -> BacktestReport? {
+    public static func backtest(_ params: BacktestParams, pool: PostgresPool, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                progress: (Double) throws -> Bool) throws -> BacktestReport? {
         let (candidate, active): (RulesetVersion?, RulesetVersion?) = try pool.withConnection { conn in
             let store = Store(conn)
             return (try store.rulesetVersion(params.version), try store.activeRuleset())
@@ -92,15 +95,21 @@ public final class JobRunner: Sendable {
         guard let candidate, let active else { throw BacktestError(message: "version \(params.version) or the active version is not stored") }
         let backtest = Backtest(candidate: try RulesetAdmin.engine(for: candidate), active: try RulesetAdmin.engine(for: active),
                                 from: params.from, to: params.to, sample: params.sample)
-        return try run(backtest, pool: pool, progress: progress)
+        return try run(backtest, pool: pool, workers: workers, progress: progress)
     }
 
-    /// Runs `backtest` into a report (also `rules backtest FILE`, with a candidate not stored).
-    public static func run(_ backtest: Backtest, pool: PostgresPool, progress: (Double) throws -> Bool) throws -> BacktestReport? {
-        var report = BacktestReport(backtest: backtest)
+    /// Runs `backtest` on `workers` replay threads into a report (also `rules backtest FILE`,
+    /// with a candidate not stored); the report is the same for any number of workers.
+    public static func run(_ backtest: Backtest, pool: PostgresPool, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           progress: (Double) throws -> Bool) throws -> BacktestReport? {
+        let parts = (0..<max(1, workers)).map { _ in Locked(BacktestReport(backtest: backtest)) }
         let started = MonotonicClock.nanoseconds()
-        let finished = try backtest.run(pool: pool, progress: progress) { report.add($0) }
+        // Each worker adds to its own part (its lock is never contended).
+        let finished = try backtest.run(pool: pool, workers: parts.count, progress: progress) { worker, outcome in
+            parts[worker].withLock { $0.add(outcome) }
+        }
         guard finished else { return nil }
+        var report = BacktestReport.merged(parts.map { $0.withLock { $0 } })
         report.seconds = Double(MonotonicClock.nanoseconds() - started) / 1e9
         report.eventsPerSecond = report.seconds > 0 ? (Double(report.events) / report.seconds).rounded() : 0
         return report

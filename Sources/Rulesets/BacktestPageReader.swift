@@ -21,6 +21,8 @@ extension Backtest {
             let shared = ConditionLocked(Shared()), ahead = Self.ahead
             self.shared = shared
             thread = NativeThread.start(name: "lr-backtest-rd") {
+                // Turning rows into pages is CPU too: it yields to request handling as the replay does.
+                NativeThread.lowerCurrentPriority(by: Backtest.niceness)
                 var cursor: EventCursor?
                 var carried: Group?
                 do {

@@ -1,7 +1,8 @@
 import Foundation
 import Segmentation
 
-/// What a backtest found, built lead by lead (`add`) and stored as the job's `result`.
+/// What a backtest found, built lead by lead (`add`) in one part per replay worker, the parts
+/// `merged` into the job's `result`.
 public struct BacktestReport: Encodable, Sendable {
     public struct Side: Encodable, Sendable {
         /// Members at `to`; entries and exits during the replay.
@@ -113,12 +114,6 @@ public struct BacktestReport: Encodable, Sendable {
             for (name, n) in replay.exits { if let i = index[name] { segments[i][keyPath: side].exits += n } }
             for (name, n) in replay.goalsReached { if let i = index[name] { segments[i][keyPath: side].goal?.reached += n } }
         }
-        for i in segments.indices {
-            for side in [\SegmentFigures.candidate, \SegmentFigures.active] where segments[i][keyPath: side].goal != nil {
-                let entries = segments[i][keyPath: side].entries
-                segments[i][keyPath: side].goal!.conversion = entries == 0 ? nil : Double(segments[i][keyPath: side].goal!.reached) / Double(entries)
-            }
-        }
         for name in outcome.current {
             guard let i = index[name] else { continue }
             segments[i].currentMembers += 1
@@ -137,6 +132,42 @@ public struct BacktestReport: Encodable, Sendable {
                                         candidate: .init(primarySegment: cd.primarySegment, actions: cd.actions, explanation: c.lastEntry)))
             }
         }
-        routingChangedShare = leads == 0 ? 0 : Double(routingChanged) / Double(leads)
+    }
+
+    /// The workers' parts (`add`ed lead by lead, each over its own leads) as one report: the
+    /// counts summed, the examples the first by lead id (each part keeps its first, and a
+    /// worker's leads come in id order, so these are the first of all), the shares worked out
+    /// once. The same for any number of parts the leads were split into.
+    public static func merged(_ parts: [BacktestReport]) -> BacktestReport {
+        var total = parts[0]
+        for part in parts.dropFirst() {
+            total.leads += part.leads
+            total.events += part.events
+            total.routingChanged += part.routingChanged
+            total.changed.primarySegment += part.changed.primarySegment
+            total.changed.route += part.changed.route
+            total.changed.owner += part.changed.owner
+            total.examples += part.examples
+            for i in total.segments.indices {
+                let other = part.segments[i]
+                total.segments[i].currentMembers += other.currentMembers
+                total.segments[i].overlapWithCurrent += other.overlapWithCurrent
+                for side in [\SegmentFigures.candidate, \SegmentFigures.active] {
+                    total.segments[i][keyPath: side].sizeAtEnd += other[keyPath: side].sizeAtEnd
+                    total.segments[i][keyPath: side].entries += other[keyPath: side].entries
+                    total.segments[i][keyPath: side].exits += other[keyPath: side].exits
+                    if let reached = other[keyPath: side].goal?.reached { total.segments[i][keyPath: side].goal?.reached += reached }
+                }
+            }
+        }
+        total.examples = Array(total.examples.sorted { $0.leadId < $1.leadId }.prefix(maxExamples))
+        for i in total.segments.indices {
+            for side in [\SegmentFigures.candidate, \SegmentFigures.active] where total.segments[i][keyPath: side].goal != nil {
+                let entries = total.segments[i][keyPath: side].entries
+                total.segments[i][keyPath: side].goal!.conversion = entries == 0 ? nil : Double(total.segments[i][keyPath: side].goal!.reached) / Double(entries)
+            }
+        }
+        total.routingChangedShare = total.leads == 0 ? 0 : Double(total.routingChanged) / Double(total.leads)
+        return total
     }
 }

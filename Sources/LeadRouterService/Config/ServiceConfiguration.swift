@@ -5,6 +5,7 @@ import Ingest
 import LeadStore
 import Insight
 import Privacy
+import Foundation
 
 /// The service's settings, resolved from defaults, `config/leadrouter.yaml`, command-line flags
 /// and `LEADROUTER_*` environment variables (each overriding the one before). Later issues add
@@ -65,6 +66,10 @@ public struct RulesetSettings: Sendable, Equatable {
     /// The share of leads whose routing a version's last backtest may move before activating it
     /// needs `{"confirm": true}`.
     public var confirmAbove = 0.1
+    /// Replay threads per backtest; 0 = one per core (`RulesetSettings.workers`).
+    public var backtestWorkers = 0
+    /// `backtestWorkers` with 0 resolved to the core count.
+    public var workers: Int { backtestWorkers > 0 ? backtestWorkers : ProcessInfo.processInfo.activeProcessorCount }
     public init() {}
 }
 

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import XCTest
@@ -43,6 +44,13 @@ final class BacktestTests: XCTestCase {
         return Backtest(candidate: try RulesetAdmin.engine(for: stored), active: try RulesetAdmin.engine(for: current), from: from, to: to)
     }
 
+    /// Every lead's outcome, replayed on `workers` threads (in no particular order).
+    func outcomes(_ backtest: Backtest, _ service: TestService, workers: Int = 2) throws -> [Backtest.LeadOutcome] {
+        let all = Locked<[Backtest.LeadOutcome]>([])
+        try backtest.run(pool: service.app.pool, workers: workers, progress: { _ in true }) { _, outcome in all.withLock { $0.append(outcome) } }
+        return all.withLock { $0 }
+    }
+
     func testBacktestEqualsApplyingTheCandidateToACopyOfTheSameHistory() throws {
         let (live, replay, start, userOf) = try copies(candidate: RulesetFixtures.b)
         let underA = try RulesetFixtures.memberships(live), underB = try RulesetFixtures.memberships(replay)
@@ -54,7 +62,7 @@ final class BacktestTests: XCTestCase {
         var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(-1), to: end)
         backtest.pageSize = 7  // leads' events span pages
         var candidate: [String: String] = [:], active: [String: String] = [:]
-        try backtest.run(pool: live.app.pool, progress: { _ in true }) { outcome in
+        for outcome in try outcomes(backtest, live) {
             let user = userOf[outcome.leadId]!
             candidate[user] = outcome.candidate.final.newState.memberships.keys.sorted().joined(separator: ",")
             active[user] = outcome.active.final.newState.memberships.keys.sorted().joined(separator: ",")
@@ -128,7 +136,7 @@ final class BacktestTests: XCTestCase {
 
         var candidate: [String: String] = [:]
         var events = 0
-        try backtest.run(pool: live.app.pool, progress: { _ in true }) { outcome in
+        for outcome in try outcomes(backtest, live) {
             candidate[userOf[outcome.leadId]!] = outcome.candidate.final.newState.memberships.keys.sorted().joined(separator: ",")
             events += outcome.events
         }
@@ -151,6 +159,32 @@ final class BacktestTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(carter.candidate.goal?.conversion), Double(reached) / Double(entered), accuracy: 1e-12)
         XCTAssertNil(carter.active.goal, "the active version has no such segment, so no goal")
         XCTAssertNil(report.segments.first { $0.name == "awareness.low-intent.viewer" }?.candidate.goal)
+    }
+
+    /// The report is the same whether one worker replays every lead or several split them (by
+    /// the hash of the lead id), pages of 7 events splitting leads across pages: the parts merge
+    /// to the same counts, goal conversions, shares and examples.
+    func testTheReportIsTheSameForOneAndSeveralWorkers() throws {
+        let (live, _, start, _) = try copies(candidate: Self.bWithGoal)
+        let total = (0..<RulesetFixtures.users).map { RulesetFixtures.events(user: $0).count }.reduce(0, +)
+        var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(Double(total / 3) * 60), to: live.clock.now.addingTimeInterval(1))
+        backtest.pageSize = 7
+        func report(_ workers: Int) throws -> String {
+            var report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool, workers: workers) { _ in true })
+            report.seconds = 0
+            report.eventsPerSecond = 0
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(report), as: UTF8.self)
+        }
+        let one = try report(1)
+        XCTAssertTrue(one.contains("\"examples\":[{"), one)
+        XCTAssertTrue(one.contains("\"goal\":{\"conversion\""), one)
+        for workers in [2, 3, 5] { XCTAssertEqual(try report(workers), one, "\(workers) workers") }
+        let split = Set((0..<200).map { _ in Backtest.worker(of: UUID(), among: 3) })
+        XCTAssertEqual(split, [0, 1, 2], "the hash spreads leads over every worker")
+        let lead = UUID()
+        XCTAssertEqual(Backtest.worker(of: lead, among: 3), Backtest.worker(of: lead, among: 3))
     }
 
     func testJobsAreCancelledAndAJobWhoseNodeStoppedIsMarkedFailed() throws {
