@@ -51,23 +51,27 @@ package struct SegmentMetricsReads: Sendable {
     }
 
     /// One step per interval from `start` to `to` (quiet steps with zero counts), the size at the
-    /// end of each, and the totals.
+    /// end of each, and the totals. `counted` are rollup rows in any order, several per step when
+    /// steps are longer than rows (days in a week) or a step has more than one row: each is added
+    /// to the step holding its start, found by arithmetic (no dictionary of 8 784 dates for a year
+    /// by hour); rows outside `[start, to)` are ignored.
     static func fill(_ counted: [SegmentMetricsStep], sizeAtStart: Int, from start: Date, to: Date,
                      interval: Interval) -> (steps: [Step], totals: SegmentMetricsStep) {
-        var byStart: [Date: SegmentMetricsStep] = [:]
-        for s in counted { byStart[s.start] = s }
+        let origin = start.timeIntervalSince1970
+        let count = max(0, Int(((to.timeIntervalSince1970 - origin) / interval.seconds).rounded(.up)))
+        var byStep = (0..<count).map { SegmentMetricsStep(start: Date(timeIntervalSince1970: origin + Double($0) * interval.seconds)) }
+        for row in counted {
+            let i = ((row.start.timeIntervalSince1970 - origin) / interval.seconds).rounded(.down)
+            if i >= 0, i < Double(count) { byStep[Int(i)].add(row) }
+        }
         var steps: [Step] = []
+        steps.reserveCapacity(count)
         var size = sizeAtStart
         var totals = SegmentMetricsStep(start: start)
-        var t = start
-        while t < to {
-            let c = byStart[t] ?? SegmentMetricsStep(start: t)
+        for c in byStep {
             size += c.entries - c.exits
-            steps.append(Step(start: t, size: size, counts: c))
-            totals.entries += c.entries; totals.exitsRule += c.exitsRule; totals.exitsTime += c.exitsTime
-            totals.exitsMerge += c.exitsMerge; totals.exitsRuleset += c.exitsRuleset; totals.exitsErase += c.exitsErase
-            totals.goalReached += c.goalReached; totals.dropOffs += c.dropOffs
-            t = t.addingTimeInterval(interval.seconds)
+            steps.append(Step(start: c.start, size: size, counts: c))
+            totals.add(c)
         }
         return (steps, totals)
     }

@@ -58,35 +58,35 @@ package struct StageMetricsReads: Sendable {
     /// The funnel of `stages` (declared order) for `[from, to)`, `from` moved back to the start of its step.
     package func report(stages declared: [StageRule], from: Date, to: Date, interval: SegmentMetricsReads.Interval) throws -> Report {
         let start = interval.floor(from)
-        let rollup = try pool.withConnection { try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue) }
         let funnel = Self.funnel(declared)
-        var position: [String: Int] = [:]
-        for (i, s) in funnel.enumerated() { position[s.stage] = i }
-        // Per stage, per step start.
-        var byStep = Array(repeating: [Date: Counts](), count: funnel.count)
+        let rollup = try pool.withConnection {
+            try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue, stages: funnel.map(\.stage))
+        }
+        // Per stage (funnel position), per step: rows are added to the step holding their bucket,
+        // found by arithmetic (rows of a day fall into its week).
+        let origin = start.timeIntervalSince1970
+        let count = max(0, Int(((to.timeIntervalSince1970 - origin) / interval.seconds).rounded(.up)))
+        var byStep = Array(repeating: Array(repeating: Counts(), count: count), count: funnel.count)
         for m in rollup.moves {
-            if let i = position[m.to] {
-                byStep[i][m.start, default: Counts()].entries += m.moves
-                byStep[i][m.start, default: Counts()].goalReached += m.goalReached
+            let t = ((m.start.timeIntervalSince1970 - origin) / interval.seconds).rounded(.down)
+            guard t >= 0, t < Double(count) else { continue }
+            let step = Int(t)
+            if let j = m.to {
+                byStep[j][step].entries += m.moves
+                byStep[j][step].goalReached += m.goalReached
             }
-            guard let i = position[m.from] else { continue }
-            var c = byStep[i][m.start, default: Counts()]
-            if let j = position[m.to] {
-                if j > i { c.movedLater += m.moves; if j == i + 1 { c.movedNext += m.moves } } else { c.movedBack += m.moves }
+            guard let i = m.from else { continue }
+            if let j = m.to {
+                if j > i { byStep[i][step].movedLater += m.moves; if j == i + 1 { byStep[i][step].movedNext += m.moves } } else { byStep[i][step].movedBack += m.moves }
             } else {
-                c.left += m.moves
+                byStep[i][step].left += m.moves
             }
-            byStep[i][m.start] = c
         }
         let stages = funnel.enumerated().map { i, rule in
-            var steps: [(start: Date, counts: Counts)] = []
             var totals = Counts()
-            var t = start
-            while t < to {
-                let c = byStep[i][t] ?? Counts()
-                steps.append((t, c))
+            let steps = byStep[i].enumerated().map { k, c in
                 totals.add(c)
-                t = t.addingTimeInterval(interval.seconds)
+                return (start: Date(timeIntervalSince1970: origin + Double(k) * interval.seconds), counts: c)
             }
             let stays = rollup.stays[rule.stage] ?? [:]
             return Stage(name: rule.stage, next: i + 1 < funnel.count ? funnel[i + 1].stage : nil, goal: rule.goal, steps: steps,

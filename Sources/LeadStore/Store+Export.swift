@@ -2,12 +2,16 @@ import Foundation
 import Postgres
 
 /// The parts of a data export (`GET /v1/leads/{id}/export`), in the order they are written.
-/// The first four are small and read at once; the others are read in keyset pages, so an
+/// The first five are small and read at once; the others are read in keyset pages, so an
 /// export of any size holds one page in memory.
 public enum ExportSection: String, Sendable, CaseIterable {
     case leads, identities, memberships
     case queueItems = "queue_items"
+    /// The lead's arms of running and past experiments (one row per experiment).
+    case experimentAssignments = "experiment_assignments"
     case membershipHistory = "membership_history"
+    /// Every change of the lead's stage (migration 0048).
+    case stageHistory = "stage_history"
     case decisions
     /// Outbox messages about the person, each with its deliveries.
     case webhooks
@@ -15,8 +19,8 @@ public enum ExportSection: String, Sendable, CaseIterable {
 
     public var isPaged: Bool {
         switch self {
-        case .leads, .identities, .memberships, .queueItems: return false
-        case .membershipHistory, .decisions, .webhooks, .events: return true
+        case .leads, .identities, .memberships, .queueItems, .experimentAssignments: return false
+        case .membershipHistory, .stageHistory, .decisions, .webhooks, .events: return true
         }
     }
 }
@@ -54,6 +58,14 @@ extension Store {
             rows = try connection.query("SELECT to_jsonb(m)::text AS doc FROM memberships m WHERE lead_id = \(lead) ORDER BY entered_at, segment")
         case .queueItems:
             rows = try connection.query("SELECT to_jsonb(q)::text AS doc FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id")
+        case .experimentAssignments:
+            rows = try connection.query("SELECT to_jsonb(x)::text AS doc FROM experiment_assignments x WHERE lead_id = \(lead) ORDER BY assigned_at, experiment")
+        case .stageHistory:
+            rows = try connection.query("""
+                SELECT occurred_at AS t, id::text AS k, to_jsonb(s)::text AS doc FROM stage_history s
+                WHERE lead_id = \(lead) AND (occurred_at, id) > (\(cursor.at), \(Int64(cursor.id) ?? -1)::bigint)
+                ORDER BY occurred_at, id LIMIT \(limit)
+                """)
         case .membershipHistory:
             rows = try connection.query("""
                 SELECT occurred_at AS t, id::text AS k, reason_packed,

@@ -62,6 +62,23 @@ extension Store {
             """)
     }
 
+    /// Deletes up to `retentionBatch` stage changes older than `cutoff`, except each lead's latest
+    /// one while it names a stage: the rollup trigger measures the next stay from it and the goal
+    /// of the stage the lead sits in is looked up from it (migration 0048), so a lead that has
+    /// kept its stage longer than the window keeps one row. The rollups are not touched (the
+    /// trigger counts inserts only): past funnel counts outlive the history, as segment metrics
+    /// outlive `membership_history`.
+    public func pruneStageHistory(before cutoff: Date) throws -> Int {
+        try connection.execute("""
+            DELETE FROM stage_history WHERE (lead_id, id) IN (
+                SELECT h.lead_id, h.id FROM stage_history h
+                WHERE h.occurred_at < \(cutoff)
+                  AND (h.to_stage = '' OR EXISTS (
+                      SELECT 1 FROM stage_history l WHERE l.lead_id = h.lead_id AND (l.occurred_at, l.id) > (h.occurred_at, h.id)))
+                LIMIT \(Self.retentionBatch))
+            """)
+    }
+
     /// Monthly event partitions whose month ended by `cutoff`, oldest first.
     public func eventPartitions(endingBy cutoff: Date) throws -> [EventPartition] {
         try connection.query("SELECT partition_name, month_start, month_end FROM leadrouter_event_partitions_ending_by(\(cutoff))").map {

@@ -12,13 +12,20 @@ package struct SegmentMetricsStep: Sendable, Equatable {
     package var dropOffs = 0
     package var exits: Int { exitsRule + exitsTime + exitsMerge + exitsRuleset + exitsErase }
     package init(start: Date) { self.start = start }
+
+    /// Adds the counts of `o` (its `start` is not used).
+    package mutating func add(_ o: SegmentMetricsStep) {
+        entries += o.entries; exitsRule += o.exitsRule; exitsTime += o.exitsTime; exitsMerge += o.exitsMerge
+        exitsRuleset += o.exitsRuleset; exitsErase += o.exitsErase; goalReached += o.goalReached; dropOffs += o.dropOffs
+    }
 }
 
 /// What the rollups hold for one segment over a range (see migration 0021).
 package struct SegmentMetricsRollup: Sendable {
     /// Members at `from`: entries minus exits of every hour before it.
     package var sizeAtStart: Int
-    /// Steps with any entry or exit, oldest first (the caller fills the quiet ones).
+    /// The rollup rows of the range as stored, in no order: a whole UTC day or one hour each
+    /// (`start` is the row's bucket). The caller bins them into its steps and fills the quiet ones.
     package var steps: [SegmentMetricsStep]
     /// Exits of the range by time-in-segment log bucket (`k`, see `StayHistogram`).
     package var stay: [Int: Int]
@@ -32,10 +39,15 @@ extension Store {
     /// rollup tables: whole UTC days from `segment_metrics_daily` (migration 0022; 366 rows for a
     /// year instead of 8 784), the hours of a last partial day, and every hour for `hour` steps;
     /// the size at `from` sums the days before it and the hours of its day. Stays and channels are
-    /// kept per day, so theirs cover the UTC days the range touches. `date_bin` from a Monday
-    /// (2001-01-01) rather than `date_trunc(…, 'UTC')`: arithmetic, no time zone lookup per row.
+    /// kept per day, so theirs cover the UTC days the range touches. The counts come back as the
+    /// stored rows, not grouped into steps: a year by hour is one row per step already, and
+    /// grouping and sorting 8 784 rows cost PostgreSQL twice the scan (docs/benchmarks/insight.md);
+    /// the caller bins rows into steps by arithmetic. Bucket times as epoch seconds (`int8`), read
+    /// with `PostgresRow.int(at:)`: no timestamp text to write or parse per row.
     package func segmentMetrics(segment: String, from: Date, to: Date, unit: String) throws -> SegmentMetricsRollup {
-        let step = unit == "week" ? "7 days" : "1 \(unit)"
+        // Where the daily rows stop and the hourly ones start: at `from` for hours, else at the
+        // UTC midnight before `to` (the hours of a partial last day).
+        let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
         let results = try connection.pipeline([
             """
             SELECT coalesce(sum(n), 0)::int8 AS n FROM (
@@ -47,18 +59,11 @@ extension Store {
                   AND bucket < \(from)) AS before
             """,
             """
-            WITH r AS (SELECT CASE WHEN \(unit) = 'hour' THEN \(from)::timestamptz
-                                   ELSE greatest(\(from)::timestamptz, date_bin('1 day', \(to)::timestamptz, timestamptz '2001-01-01 00:00:00Z')) END AS split)
-            SELECT date_bin(\(step)::interval, bucket, timestamptz '2001-01-01 00:00:00Z') AS t, sum(entries)::int8 AS entries,
-                   sum(exits_rule)::int8 AS rule, sum(exits_time)::int8 AS time, sum(exits_merge)::int8 AS merge,
-                   sum(exits_ruleset)::int8 AS ruleset, sum(exits_erase)::int8 AS erase, sum(goal_reached)::int8 AS goal,
-                   sum(drop_offs)::int8 AS drops
-            FROM (SELECT bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
-                  FROM segment_metrics_daily, r WHERE segment = \(segment) AND bucket >= \(from) AND bucket < r.split
-                  UNION ALL
-                  SELECT bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
-                  FROM segment_metrics_hourly, r WHERE segment = \(segment) AND bucket >= r.split AND bucket < \(to)) AS rows
-            GROUP BY 1 ORDER BY 1
+            SELECT date_part('epoch', bucket)::int8 AS t, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
+            FROM segment_metrics_daily WHERE segment = \(segment) AND bucket >= \(from) AND bucket < \(split)
+            UNION ALL
+            SELECT date_part('epoch', bucket)::int8, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
+            FROM segment_metrics_hourly WHERE segment = \(segment) AND bucket >= \(split) AND bucket < \(to)
             """,
             Self.stayHistogramQuery(table: "segment", segment: segment, from: from, to: to),
             """
@@ -67,11 +72,10 @@ extension Store {
             """,
         ])
         let steps = try results[1].map { row in
-            var s = SegmentMetricsStep(start: try row.decode(Date.self, "t"))
-            s.entries = try row.decode(Int.self, "entries"); s.exitsRule = try row.decode(Int.self, "rule")
-            s.exitsTime = try row.decode(Int.self, "time"); s.exitsMerge = try row.decode(Int.self, "merge")
-            s.exitsRuleset = try row.decode(Int.self, "ruleset"); s.exitsErase = try row.decode(Int.self, "erase")
-            s.goalReached = try row.decode(Int.self, "goal"); s.dropOffs = try row.decode(Int.self, "drops")
+            var s = SegmentMetricsStep(start: Date(timeIntervalSince1970: Double(try row.int(at: 0))))
+            s.entries = try row.int(at: 1); s.exitsRule = try row.int(at: 2); s.exitsTime = try row.int(at: 3)
+            s.exitsMerge = try row.int(at: 4); s.exitsRuleset = try row.int(at: 5); s.exitsErase = try row.int(at: 6)
+            s.goalReached = try row.int(at: 7); s.dropOffs = try row.int(at: 8)
             return s
         }
         var stay: [Int: Int] = [:]

@@ -105,17 +105,19 @@ extension Store {
     }
 }
 
-/// Moves between two stages in one step, and how many of the step's entrants that came that way
-/// reached the goal of the stage they entered.
+/// Moves between two stages in one rollup row (an hour or a whole UTC day), and how many of the
+/// entrants that came that way reached the goal of the stage they entered.
 package struct StageMoveCount: Sendable, Equatable {
+    /// The row's bucket.
     package var start: Date
-    package var from: String, to: String
+    /// Positions in the stages asked for; nil for no stage ('') or a stage not among them.
+    package var from: Int?, to: Int?
     package var moves: Int, goalReached: Int
 }
 
 /// What the stage rollups hold over a range (migration 0048).
 package struct StageMetricsRollup: Sendable {
-    /// Moves by step and (from, to), oldest step first; steps without any are absent.
+    /// The rollup rows of the range as stored, in no order (the caller bins them into steps).
     package var moves: [StageMoveCount]
     /// Departures to another stage by stage and time-in-stage log bucket (`k`, see `StayHistogram`).
     package var stays: [String: [Int: Int]]
@@ -123,28 +125,28 @@ package struct StageMetricsRollup: Sendable {
 
 extension Store {
     /// The stage rollups for `[from, to)` in steps of `unit` (`hour`, `day`, `week`; for `day` and
-    /// `week`, `from` must be a UTC midnight). As `segmentMetrics`: whole UTC days from the daily
-    /// table, the hours of a last partial day (and every hour for `hour` steps) from the hourly
-    /// one; stays cover the UTC days the range touches. One round trip.
-    package func stageMetrics(from: Date, to: Date, unit: String) throws -> StageMetricsRollup {
-        let step = unit == "week" ? "7 days" : "1 \(unit)"
+    /// `week`, `from` must be a UTC midnight), stage names given as positions in `stages`. As
+    /// `segmentMetrics`: whole UTC days from the daily table, the hours of a last partial day (and
+    /// every hour for `hour` steps) from the hourly one, as stored rows (not grouped: a year by
+    /// hour is 105 000 rows for 12 pairs of stages, and grouping them cost PostgreSQL four times
+    /// the scan), bucket times as epoch seconds; stays cover the UTC days the range touches. One
+    /// round trip.
+    package func stageMetrics(from: Date, to: Date, unit: String, stages: [String]) throws -> StageMetricsRollup {
+        let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
         let results = try connection.pipeline([
             """
-            WITH r AS (SELECT CASE WHEN \(unit) = 'hour' THEN \(from)::timestamptz
-                                   ELSE greatest(\(from)::timestamptz, date_bin('1 day', \(to)::timestamptz, timestamptz '2001-01-01 00:00:00Z')) END AS split)
-            SELECT date_bin(\(step)::interval, bucket, timestamptz '2001-01-01 00:00:00Z') AS t, from_stage, to_stage,
-                   sum(moves)::int8 AS moves, sum(goal_reached)::int8 AS goal
-            FROM (SELECT bucket, from_stage, to_stage, moves, goal_reached FROM stage_moves_daily, r WHERE bucket >= \(from) AND bucket < r.split
-                  UNION ALL
-                  SELECT bucket, from_stage, to_stage, moves, goal_reached FROM stage_moves_hourly, r WHERE bucket >= r.split AND bucket < \(to)) AS rows
-            GROUP BY 1, 2, 3 ORDER BY 1
+            SELECT date_part('epoch', bucket)::int8 AS t, from_stage, to_stage, moves, goal_reached
+            FROM stage_moves_daily WHERE bucket >= \(from) AND bucket < \(split)
+            UNION ALL
+            SELECT date_part('epoch', bucket)::int8, from_stage, to_stage, moves, goal_reached
+            FROM stage_moves_hourly WHERE bucket >= \(split) AND bucket < \(to)
             """,
             Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to),
         ])
+        let names = stages.map { Array($0.utf8) }
         let moves = try results[0].map { row in
-            StageMoveCount(start: try row.decode(Date.self, "t"), from: try row.decode(String.self, "from_stage"),
-                           to: try row.decode(String.self, "to_stage"), moves: try row.decode(Int.self, "moves"),
-                           goalReached: try row.decode(Int.self, "goal"))
+            StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.int(at: 0))), from: try row.index(at: 1, in: names),
+                           to: try row.index(at: 2, in: names), moves: try row.int(at: 3), goalReached: try row.int(at: 4))
         }
         var stays: [String: [Int: Int]] = [:]
         for row in results[1] { stays[try row.decode(String.self, "stage"), default: [:]][try row.decode(Int.self, "k")] = try row.decode(Int.self, "n") }

@@ -4,8 +4,8 @@ import Postgres
 import Segmentation
 
 /// The access use case (`GET /v1/leads/{id}/export`): everything held about a person — the
-/// lead rows of their merge group, identities, memberships and their history, decisions with
-/// explanations, queue items with their history, webhook messages with their deliveries, and
+/// lead rows of their merge group, identities, memberships and their history, stage changes,
+/// experiment assignments, decisions with explanations, queue items with their history, webhook messages with their deliveries, and
 /// every event — read from one snapshot in pages and handed to `sink` in pieces of about
 /// `pieceSize` bytes, so memory stays bounded whatever the history's length.
 public struct LeadExport: Sendable {

@@ -13,6 +13,7 @@ public struct RetentionReport: Sendable, Equatable {
     public var deliveriesAndOutbox = 0
     public var decisions = 0
     public var membershipHistory = 0
+    public var stageHistory = 0
     /// Hourly `insight_counts` rows folded or deleted.
     public var insightCounts = 0
     public var defaultPartitionEvents = 0
@@ -81,6 +82,7 @@ public final class RetentionJob: Sendable {
         report.deliveriesAndOutbox = try prune { try $0.pruneDelivered(before: now - settings.deliveries) } ?? 0
         report.decisions = try prune { try $0.pruneDecisions(before: now - settings.decisions) } ?? 0
         report.membershipHistory = try prune { try $0.pruneMembershipHistory(before: now - settings.membershipHistory) } ?? 0
+        report.stageHistory = try prune { try $0.pruneStageHistory(before: now - settings.stageHistory) } ?? 0
         report.insightCounts = try prune {
             try $0.foldInsightCounts(before: now - max(settings.insightCounts, RetentionSettings.insightCountsMinimum))
         } ?? 0
@@ -141,7 +143,8 @@ public struct ArchiveError: Error, CustomStringConvertible {
 extension RetentionReport {
     var metadata: Logger.Metadata {
         ["processed_messages": "\(processedMessages)", "deliveries_and_outbox": "\(deliveriesAndOutbox)",
-         "decisions": "\(decisions)", "membership_history": "\(membershipHistory)", "insight_counts": "\(insightCounts)",
+         "decisions": "\(decisions)", "membership_history": "\(membershipHistory)",
+         "stage_history": "\(stageHistory)", "insight_counts": "\(insightCounts)",
          "partitions_dropped": "\(droppedPartitions.joined(separator: ","))", "default_partition_events": "\(defaultPartitionEvents)"]
     }
 }

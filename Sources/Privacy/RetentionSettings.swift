@@ -20,6 +20,9 @@ public struct RetentionSettings: Sendable, Equatable {
     public var decisions: Double = 180 * 86_400
     /// Membership entries and exits (`retention.membership_history`).
     public var membershipHistory: Double = 400 * 86_400
+    /// Stage changes (`retention.stage_history`); each lead's latest change stays whatever its
+    /// age (its next stay is measured from it, `Store.pruneStageHistory`).
+    public var stageHistory: Double = 400 * 86_400
     /// Hourly drift and inventory counts (`retention.insight_counts`): older hours are folded into
     /// one row per name (inventory totals and last-seen times stay exact) or, for the kinds only
     /// the drift window reads, deleted. Never shorter than `insightCountsMinimum`.

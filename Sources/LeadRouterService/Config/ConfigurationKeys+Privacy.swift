@@ -14,6 +14,7 @@ extension ConfigurationKey {
         duration("retention.membership_history", "LEADROUTER_RETENTION_MEMBERSHIP_HISTORY", max: 36_500 * 86_400) {
             $0.retention.membershipHistory = $1
         },
+        duration("retention.stage_history", "LEADROUTER_RETENTION_STAGE_HISTORY", max: 36_500 * 86_400) { $0.retention.stageHistory = $1 },
         duration("retention.insight_counts", "LEADROUTER_RETENTION_INSIGHT_COUNTS", max: 36_500 * 86_400) { $0.retention.insightCounts = $1 },
         duration("ingest.idempotency_window", "LEADROUTER_IDEMPOTENCY_WINDOW", max: 3_650 * 86_400) { $0.retention.idempotencyWindow = $1 },
         text("retention.context_ip", "LEADROUTER_RETENTION_CONTEXT_IP") { c, v throws(ValueError) in
