@@ -31,11 +31,18 @@ public final class DriftMonitor: Sendable {
     }
 
     /// The report as of now, this node's latest counts included.
-    public func report() throws -> DriftReport {
-        try flush()
+    public func report() throws -> DriftReport { try report(reader: pool, flushing: true) }
+
+    /// The report from the counts `reader` picks (the dashboard passes its read routing: a fresh
+    /// enough replica). With `flushing`, this node's pending counts are written first; the
+    /// dashboard does not flush, so a replica can answer: it then shows every node's counts as
+    /// of their last periodic flush (`drift.flush_interval`), this node's included, like
+    /// everyone else's.
+    package func report(reader: any ReadPoolChoosing, flushing: Bool) throws -> DriftReport {
+        if flushing { try flush() }
         let now = clock()
         let since = DriftAnalysis.since(now: now, settings: settings)
-        let (counts, lastSeen, rejected) = try pool.withConnection { connection in
+        let (counts, lastSeen, rejected) = try reader.pool(forLead: nil).withConnection { connection in
             let store = Store(connection)
             return (try store.insightCounts(since: since), try store.insightLastSeen(kind: "event_type"),
                     try store.rejectedMessageCounts(since: now.addingTimeInterval(-6 * 86_400)))
