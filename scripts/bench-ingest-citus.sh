@@ -90,7 +90,7 @@ start_target() {
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 # run_target NAME REP URL DIR...: one wrk run of DURATION seconds against NAME; appends
-# "NAME REP events-stored non-2xx leadrouter-ticks ticks-of-each-DIR…" to RESULTS. Events are
+# "NAME REP events-stored failed-requests leadrouter-ticks ticks-of-each-DIR…" to RESULTS. Events are
 # counted in the database (stored, so committed), before and a second after the run, outside the
 # CPU window; wrk waits up to 30 s for an answer, so a slow batch is not dropped as a timeout.
 run_target() {
@@ -108,7 +108,10 @@ run_target() {
     n1=$(psql -Atc "SELECT count(*) FROM events" "$url")
     echo "$out" >"$WORK/wrk-$name-$rep.txt"
     figures=$(wrk_figures <<<"$out")
-    local line="$name\t$rep\t$((n1 - n0))\t$(cut -f4 <<<"$figures")\t$((lr1 - lr0))" i
+    # Answers that were not 2xx, plus requests that got none (wrk's socket errors: connect, read, write, timeout).
+    local failed
+    failed=$(( $(cut -f4 <<<"$figures") + $(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1+\2+\3+\4/p' <<<"$out" | head -n 1 | grep . || echo 0) ))
+    local line="$name\t$rep\t$((n1 - n0))\t$failed\t$((lr1 - lr0))" i
     for i in "${!before[@]}"; do line+="\t$((after[i] - before[i]))"; done
     echo -e "$line" >>"$RESULTS"
 }
@@ -161,7 +164,7 @@ print(f"\nbench-ingest-citus: POST /v1/batch, {batch} messages a request, {conns
       f" medians of {reps} (after warm-up runs until the leads exist); workload {workload}, rollup triggers {triggers};"
       f" fsync=on, synchronous_commit=on; load average before / after: {load0} / {load1}")
 print(f"stored at the end: plain {stored_plain} events, {leads_plain} leads; Citus {stored_citus} events, {leads_citus} leads\n")
-print("| target | events/s | non-2xx | PostgreSQL CPU µs/event (all servers) | coordinator | worker 1 | worker 2 | leadrouter CPU µs/event |")
+print("| target | events/s | failed requests | PostgreSQL CPU µs/event (all servers) | coordinator | worker 1 | worker 2 | leadrouter CPU µs/event |")
 print("|---|---|---|---|---|---|---|---|")
 print(f"| plain PostgreSQL | {p['events']:.0f} | {p['non2xx']} | {sum(p['servers']):.0f} | — | — | — | {p['lr']:.0f} |")
 s = c["servers"]
