@@ -31,15 +31,14 @@ public final class DriftMonitor: Sendable {
     }
 
     /// The report as of now, this node's latest counts included.
-    public func report() throws -> DriftReport { try report(reader: pool, flushing: true) }
+    public func report() throws -> DriftReport { try report(reader: pool) }
 
     /// The report from the counts `reader` picks (the dashboard passes its read routing: a fresh
-    /// enough replica). With `flushing`, this node's pending counts are written first; the
-    /// dashboard does not flush, so a replica can answer: it then shows every node's counts as
-    /// of their last periodic flush (`drift.flush_interval`), this node's included, like
-    /// everyone else's.
-    package func report(reader: any ReadPoolChoosing, flushing: Bool) throws -> DriftReport {
-        if flushing { try flush() }
+    /// enough replica). This node's pending counts are written to the primary first, as always;
+    /// read from a replica they show once it has applied them (at most `read_max_lag`), as any
+    /// aggregate read there does.
+    package func report(reader: any ReadPoolChoosing) throws -> DriftReport {
+        try flush()
         let now = clock()
         let since = DriftAnalysis.since(now: now, settings: settings)
         let (counts, lastSeen, rejected) = try reader.pool(forLead: nil).withConnection { connection in

@@ -12,7 +12,7 @@ struct DashboardDriftPanel: Sendable {
 
     /// The `driftAlerts` partial's values: one row per alert, newest report.
     func context() throws -> [String: Any] {
-        let report = try monitor.report(reader: reader, flushing: false)
+        let report = try monitor.report(reader: reader)
         let alerts: [[String: Any]] = report.alerts.map { alert in
             let kind = alert.kind.rawValue.replacingOccurrences(of: "_", with: " ")
             return [
