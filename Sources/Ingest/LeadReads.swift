@@ -16,7 +16,8 @@ package struct LeadWithIdentities: Sendable {
 /// lead this node just wrote); what must see the latest state (a stored row after a change, the
 /// erasure check) reads the primary.
 package struct LeadReads: Sendable {
-    let routing: ReadRouting
+    /// Also handed to the dashboard's other reads (metrics, queues, drift), so a page reads one place.
+    package let routing: ReadRouting
     /// The primary.
     var pool: PostgresPool { routing.primary }
     /// A lead row that cannot be decoded is recorded there and answered as quarantined (409).

@@ -13,7 +13,7 @@ import Segmentation
 ///
 /// The lag is measured every `measureInterval` seconds on a replica connection; a failed
 /// measurement counts as "not usable" until the next one succeeds.
-package final class ReadRouting: Sendable {
+package final class ReadRouting: ReadPoolChoosing {
     package let primary: PostgresPool
     package let replica: PostgresPool?
     package let maxLag: Double

@@ -6,8 +6,10 @@ import Postgres
 /// with the size at the end of each step, entries and exits by reason, time in segment and
 /// entrants by channel (docs/insight.md).
 package struct SegmentMetricsReads: Sendable {
-    let pool: PostgresPool
-    package init(pool: PostgresPool) { self.pool = pool }
+    /// The primary, or a fresh enough read replica (`ReadRouting`): rollups are read by many leads.
+    let reader: any ReadPoolChoosing
+    package init(reader: any ReadPoolChoosing) { self.reader = reader }
+    package init(pool: PostgresPool) { self.init(reader: pool) }
 
     /// The step of a metrics request.
     package enum Interval: String, Sendable, CaseIterable {
@@ -42,7 +44,7 @@ package struct SegmentMetricsReads: Sendable {
     /// The report of `segment` for `[from, to)`, `from` moved back to the start of its step.
     package func report(segment: String, from: Date, to: Date, interval: Interval) throws -> Report {
         let start = interval.floor(from)
-        let rollup = try pool.withConnection { try Store($0).segmentMetrics(segment: segment, from: start, to: to, unit: interval.rawValue) }
+        let rollup = try reader.pool(forLead: nil).withConnection { try Store($0).segmentMetrics(segment: segment, from: start, to: to, unit: interval.rawValue) }
         let (steps, totals) = Self.fill(rollup.steps, sizeAtStart: rollup.sizeAtStart, from: start, to: to, interval: interval)
         return Report(segment: segment, from: start, to: to, interval: interval, steps: steps, totals: totals,
                       exitsMeasured: rollup.stay.values.reduce(0, +),

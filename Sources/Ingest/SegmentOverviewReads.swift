@@ -8,7 +8,7 @@ extension SegmentMetricsReads {
     /// (`Store.segmentDailyCounts`). Stays and channels are left out: the overview shows neither.
     package func overview(segments: [String], from: Date, to: Date) throws -> [String: Report] {
         let start = Interval.day.floor(from)
-        let counts = try pool.withConnection { try Store($0).segmentDailyCounts(segments: segments, from: start, to: to) }
+        let counts = try reader.pool(forLead: nil).withConnection { try Store($0).segmentDailyCounts(segments: segments, from: start, to: to) }
         var out: [String: Report] = [:]
         for segment in segments {
             let c = counts[segment] ?? SegmentDailyCounts()

@@ -7,8 +7,10 @@ import Segmentation
 /// the stage rollups (migration 0048, docs/insight.md). The rollups count moves by (from, to);
 /// which move is "to the next stage" is decided here, in the funnel order of the ruleset read now.
 package struct StageMetricsReads: Sendable {
-    let pool: PostgresPool
-    package init(pool: PostgresPool) { self.pool = pool }
+    /// The primary, or a fresh enough read replica (`ReadRouting`).
+    let reader: any ReadPoolChoosing
+    package init(reader: any ReadPoolChoosing) { self.reader = reader }
+    package init(pool: PostgresPool) { self.init(reader: pool) }
 
     /// One stage's counts in a step (or over the range).
     package struct Counts: Sendable, Equatable {
@@ -59,7 +61,7 @@ package struct StageMetricsReads: Sendable {
     package func report(stages declared: [StageRule], from: Date, to: Date, interval: SegmentMetricsReads.Interval) throws -> Report {
         let start = interval.floor(from)
         let funnel = Self.funnel(declared)
-        let rollup = try pool.withConnection {
+        let rollup = try reader.pool(forLead: nil).withConnection {
             try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue, stages: funnel.map(\.stage))
         }
         // Per stage (funnel position), per step: rows are added to the step holding their bucket,
@@ -98,6 +100,6 @@ package struct StageMetricsReads: Sendable {
 }
 
 extension SegmentMetricsReads {
-    /// The stage funnel from the same pool (the dashboard holds segment metrics reads only).
-    package var stages: StageMetricsReads { StageMetricsReads(pool: pool) }
+    /// The stage funnel from the same reader (the dashboard holds segment metrics reads only).
+    package var stages: StageMetricsReads { StageMetricsReads(reader: reader) }
 }

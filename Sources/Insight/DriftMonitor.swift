@@ -31,11 +31,17 @@ public final class DriftMonitor: Sendable {
     }
 
     /// The report as of now, this node's latest counts included.
-    public func report() throws -> DriftReport {
+    public func report() throws -> DriftReport { try report(reader: pool) }
+
+    /// The report from the counts `reader` picks (the dashboard passes its read routing: a fresh
+    /// enough replica). This node's pending counts are written to the primary first, as always;
+    /// read from a replica they show once it has applied them (at most `read_max_lag`), as any
+    /// aggregate read there does.
+    package func report(reader: any ReadPoolChoosing) throws -> DriftReport {
         try flush()
         let now = clock()
         let since = DriftAnalysis.since(now: now, settings: settings)
-        let (counts, lastSeen, rejected) = try pool.withConnection { connection in
+        let (counts, lastSeen, rejected) = try reader.pool(forLead: nil).withConnection { connection in
             let store = Store(connection)
             return (try store.insightCounts(since: since), try store.insightLastSeen(kind: "event_type"),
                     try store.rejectedMessageCounts(since: now.addingTimeInterval(-6 * 86_400)))

@@ -271,12 +271,15 @@ public final class LeadRouterApp: @unchecked Sendable {
         let api = APIMiddleware(authenticator: authenticator, limits: rateLimits)
         let reads = LeadReads(pool: pool, quarantine: ingest.quarantine, routing: readRouting)
         let recorder = MetricsWiring.requestRecorder(metrics, also: options.requestMetrics)
-        let queueReads = QueueReads(pool: pool, configuredQueues: Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue })))
+        let queueNames = Array(Set(engine.ruleset.segments.compactMap { $0.route.sales?.queue }))
+        let queueReads = QueueReads(pool: pool, configuredQueues: queueNames)
         router.group(context: APIContext.self, middleware: [RequestMetrics(recorder: recorder)]) { root in
             OpsRoutes.install(into: &root, version: options.version, readiness: readiness)
             MetricsRoutes(metrics: metrics).install(into: &root, api)
             OpsRoutes.installOpenAPI(into: &root, document: EmbeddedFiles.openAPI)
-            DashboardRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), queues: queueReads,
+            // The dashboard's pages and the exports read where the CRM reads go (docs/scale-out.md#read-replicas).
+            DashboardRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(reader: readRouting),
+                            queues: QueueReads(reader: readRouting, configuredQueues: queueNames),
                             drift: drift, session: dashboardSession, clock: options.clock).install(into: &root, api, authenticator: authenticator)
             root.group("/v1", middleware: api.common) { v1 in
                 let cors = CORSPolicy(global: options.corsAllowedOrigins, pool: pool, cacheSeconds: options.keyCacheSeconds)
@@ -284,8 +287,8 @@ public final class LeadRouterApp: @unchecked Sendable {
                 BrowserRoutes(cors: cors, counters: ingest.counters, defaultProtocol: options.server.tls == nil ? "http" : "https")
                     .install(into: &v1, api)
                 LeadRoutes(service: ingest, reads: reads).install(into: &v1, api)
-                SegmentRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
-                StageMetricsRoutes(rules: rules, metrics: StageMetricsReads(pool: pool), clock: options.clock).install(into: &v1, api)
+                SegmentRoutes(rules: rules, reads: reads, metrics: SegmentMetricsReads(reader: readRouting), clock: options.clock).install(into: &v1, api)
+                StageMetricsRoutes(rules: rules, metrics: StageMetricsReads(reader: readRouting), clock: options.clock).install(into: &v1, api)
                 QueueRoutes(service: queues, reads: queueReads,
                             owners: OwnerAdmin(pool: pool, clock: options.clock)).install(into: &v1, api)
                 WebhookRoutes(admin: SubscriptionAdmin(pool: pool), rules: rules, settings: options.webhooks).install(into: &v1, api)
@@ -295,7 +298,7 @@ public final class LeadRouterApp: @unchecked Sendable {
                 InsightRoutes(monitor: drift).install(into: &v1, api)
                 ExperimentRoutes(reports: ExperimentReports(pool: pool, rules: rules)).install(into: &v1, api)
                 PrivacyRoutes(erasure: LeadErasure(pool: pool, clock: options.clock, logger: logger),
-                              exporter: LeadExport(pool: pool, clock: options.clock)).install(into: &v1, api)
+                              exporter: LeadExport(reader: readRouting, clock: options.clock)).install(into: &v1, api)
                 TrackerScriptRoutes().install(into: &v1)
             }
         }

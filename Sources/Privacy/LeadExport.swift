@@ -12,25 +12,51 @@ public struct LeadExport: Sendable {
     /// One JSON document, or NDJSON: one `{"section": …, "data": …}` object per line.
     public enum Format: String, Sendable { case json, ndjson }
 
-    let pool: PostgresPool
+    /// The primary, or a read replica (`ReadRouting`) with its read-your-writes rule.
+    let reader: any ReadPoolChoosing
     let clock: @Sendable () -> Date
     /// Bytes gathered before each call of the sink.
     static let pieceSize = 64 * 1024
 
     public init(pool: PostgresPool, clock: @escaping @Sendable () -> Date = Date.init) {
-        self.pool = pool; self.clock = clock
+        self.init(reader: pool, clock: clock)
     }
+
+    package init(reader: any ReadPoolChoosing, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.reader = reader; self.clock = clock
+    }
+
+    /// A lead of the group this node wrote too recently for the replica: read again on the primary.
+    struct StaleOnReplica: Error {}
 
     /// Writes the export of lead `id` (or the lead it was merged into) to `sink`; returns the
     /// number of rows per section, or nil when there is no such lead. Throws
     /// `LeadErasedError`-like errors from `refuse` before anything is written.
+    ///
+    /// Read from a replica when `reader` says so, with two checks first: `refuse` on the primary
+    /// (an erasure the replica has not applied yet must not leak), and the merge group against
+    /// this node's recent writes (a lead merged into another, or the survivor, written here
+    /// within the window: the whole export is read on the primary; nothing was sent yet).
     public func export(lead id: UUID, format: Format, refuse: (UUID, Store) throws -> Void = { _, _ in },
                        to sink: (_ bytes: [UInt8]) throws -> Void) throws -> [String: Int]? {
+        let chosen = reader.pool(forLead: id)
+        guard chosen !== reader.primary else { return try export(lead: id, from: chosen, format: format, refuse: refuse, to: sink) }
+        try reader.primary.withConnection { try refuse(id, Store($0)) }
+        do {
+            return try export(lead: id, from: chosen, format: format, refuse: refuse, to: sink)
+        } catch is StaleOnReplica {
+            return try export(lead: id, from: reader.primary, format: format, refuse: refuse, to: sink)
+        }
+    }
+
+    private func export(lead id: UUID, from pool: PostgresPool, format: Format, refuse: (UUID, Store) throws -> Void,
+                        to sink: (_ bytes: [UInt8]) throws -> Void) throws -> [String: Int]? {
         try pool.withTransaction { conn in
             let store = Store(conn)
             try store.readOneSnapshot()
             try refuse(id, store)
             guard let group = try store.mergeGroup(of: id) else { return nil }
+            if pool !== reader.primary, group.leadIds.contains(where: reader.wroteRecently) { throw StaleOnReplica() }
             var out = Output(format: format)
             out.begin(header: [("format", .string("leadrouter-export/1")), ("exported_at", .string(Timestamp(clock()).description)),
                                ("lead_id", .string(group.liveLeadId.uuidString.lowercased())),

@@ -3,12 +3,17 @@ import LeadStore
 import Postgres
 
 /// Looking at a queue without claiming: its items (cursor paging) and its stats.
+/// The queue API reads the primary (a sales tool acts on what it sees); the dashboard's copy is
+/// given the read routing (`reader`), so its queue panel reads a fresh enough replica.
 package struct QueueReads: Sendable {
-    let pool: PostgresPool
+    let reader: any ReadPoolChoosing
+    /// Where each read goes: the primary, or a replica when `reader` routes there.
+    var pool: PostgresPool { reader.pool(forLead: nil) }
     /// Queues the ruleset routes to (known even before their first item).
     let configuredQueues: [String]
 
-    package init(pool: PostgresPool, configuredQueues: [String] = []) { self.pool = pool; self.configuredQueues = configuredQueues }
+    package init(reader: any ReadPoolChoosing, configuredQueues: [String] = []) { self.reader = reader; self.configuredQueues = configuredQueues }
+    package init(pool: PostgresPool, configuredQueues: [String] = []) { self.init(reader: pool, configuredQueues: configuredQueues) }
 
     /// Queues a rep can name: the ruleset's and any that holds items; sorted.
     package func knownQueues() throws -> [String] {

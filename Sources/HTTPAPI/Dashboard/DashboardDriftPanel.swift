@@ -1,4 +1,5 @@
 import Insight
+import LeadStore
 import Segmentation
 
 /// The overview's drift alerts panel: the alerts of the report `GET /v1/drift` answers with (the
@@ -6,10 +7,12 @@ import Segmentation
 /// marketer sees which of their segments a tracking change is about to starve.
 struct DashboardDriftPanel: Sendable {
     let monitor: DriftMonitor
+    /// Where the page reads (the dashboard's read routing: a fresh enough replica).
+    let reader: any ReadPoolChoosing
 
     /// The `driftAlerts` partial's values: one row per alert, newest report.
     func context() throws -> [String: Any] {
-        let report = try monitor.report()
+        let report = try monitor.report(reader: reader)
         let alerts: [[String: Any]] = report.alerts.map { alert in
             let kind = alert.kind.rawValue.replacingOccurrences(of: "_", with: " ")
             return [

@@ -8,7 +8,9 @@ import Segmentation
 
 /// `/dashboard`: server-rendered HTML (no JavaScript), scope `read` (docs/dashboard.md). Each
 /// handler reads through the existing reads (`LeadReads`, `SegmentMetricsReads`, `QueueReads`),
-/// builds a plain context and renders a Mustache template.
+/// builds a plain context and renders a Mustache template. The wiring gives every one of them
+/// the read routing, so the pages read a fresh enough replica (docs/scale-out.md#read-replicas);
+/// login and the session check stay on the primary (keys are read there, `APIKeyDirectory`).
 package struct DashboardRoutes: Sendable {
     /// The active ruleset version (follows an activation without a restart).
     let rules: ActiveEngine
@@ -104,7 +106,7 @@ package struct DashboardRoutes: Sendable {
             "stages": stages.map { ["stage": $0.stage, "segments": $0.segments] as [String: Any] }, "queues": queueRows,
             "funnel": try stageFunnel(ruleset),
         ]
-        context.merge(try DashboardDriftPanel(monitor: drift).context()) { $1 }
+        context.merge(try DashboardDriftPanel(monitor: drift, reader: reads.routing).context()) { $1 }
         return DashboardPage.render("overview", context)
     }
 

@@ -20,7 +20,9 @@ final class ReplicatedPostgres: @unchecked Sendable {
 
     /// Creates and starts both servers; returns once the standby streams (and, when
     /// synchronous, is the primary's synchronous standby).
-    init(synchronous: Bool, applyDelay: String? = nil) throws {
+    /// `statementStats` loads `pg_stat_statements` on both servers (utility statements not
+    /// tracked), so a test can count the statements each one ran (`statementCalls`).
+    init(synchronous: Bool, applyDelay: String? = nil, statementStats: Bool = false) throws {
         guard let bin = EmbeddedPostgres.findBinDirectory() else { throw XCTSkip("no PostgreSQL server binaries") }
         self.bin = bin
         directory = URL(fileURLWithPath: "/tmp/lr-repl-\(UUID().uuidString.prefix(8))")
@@ -33,8 +35,11 @@ final class ReplicatedPostgres: @unchecked Sendable {
             "port = \(primaryPort)", "listen_addresses = '127.0.0.1'", "unix_socket_directories = '\(directory.path)'",
             "wal_level = replica", "max_wal_senders = 5", "fsync = off", "max_connections = 200",
             "synchronous_standby_names = '\(synchronous ? "standby1" : "")'",
-        ])
+        ] + (statementStats ? ["shared_preload_libraries = 'pg_stat_statements'", "pg_stat_statements.track_utility = off"] : []))
         try pg("pg_ctl", ["-D", path("primary"), "-l", path("primary.log"), "-w", "-t", "60", "start"])
+        if statementStats {
+            try PostgresConnection(url: primaryURL, logger: TestDatabases.logger).executeScript(unsafeSQL: "CREATE EXTENSION pg_stat_statements")
+        }
         try pg("pg_basebackup", ["-d", "host=127.0.0.1 port=\(primaryPort) user=leadrouter application_name=standby1",
                                  "-D", path("standby"), "-R", "-X", "stream", "--no-sync"])
         // Later lines win: the standby's own port, and no synchronous standby of its own.
@@ -56,6 +61,17 @@ final class ReplicatedPostgres: @unchecked Sendable {
     /// Both hosts, the one that accepts writes first found: what a node of a failover pair uses.
     var multiHostURL: String {
         "postgresql://leadrouter@127.0.0.1:\(primaryPort),127.0.0.1:\(standbyPort)/postgres?target_session_attrs=read-write"
+    }
+
+    /// Calls per statement text on the primary or the standby so far (`statementStats`), without
+    /// the statements that read these counts.
+    func statementCalls(onStandby: Bool) throws -> [String: Int] {
+        let conn = try PostgresConnection(url: onStandby ? standbyURL : primaryURL, logger: TestDatabases.logger)
+        var calls: [String: Int] = [:]
+        for row in try conn.query("SELECT query, calls FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'") {
+            calls[try row.decode(String.self, "query"), default: 0] += try row.decode(Int.self, "calls")
+        }
+        return calls
     }
 
     /// Kills the primary as a crash would: no shutdown checkpoint, clients see their sockets close.
