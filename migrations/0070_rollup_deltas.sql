@@ -157,6 +157,26 @@ SELECT pg_temp.leadrouter_define_delta_function('leadrouter_stage_deltas', 'stag
         WHERE n.lead_id = ANY (p_leads)
     $q$);
 
+-- Stage goals (not a rollup, but the statement before the stage goal deltas): for each goal that
+-- held (`lead_id`, `stage`, `reached_at`, `within_ms`), the stay it belongs to — the lead's latest
+-- entry of the stage at `reached_at` — when the goal held within the horizon; the earliest goal
+-- of a (lead, stage) counts. Was a lateral `LIMIT 1` lookup in the INSERT itself, which Citus
+-- refuses ("Limit clause is currently unsupported when a lateral subquery references a column
+-- from complex subqueries"); defined as the delta functions are, so it is one router query per
+-- lead there.
+CREATE TYPE leadrouter_stage_goal_held AS (lead_id uuid, stage text, reached_at timestamptz, within_ms int8);
+SELECT pg_temp.leadrouter_define_delta_function('leadrouter_stage_goal_entries', 'leadrouter_stage_goal_held',
+    'lead_id uuid, stage text, entered_at timestamptz, from_stage text, reached_at timestamptz', $q$
+        SELECT DISTINCT ON (n.lead_id, n.stage) n.lead_id, n.stage, h.occurred_at, h.from_stage, n.reached_at
+        FROM unnest(p_rows) n
+        CROSS JOIN LATERAL (
+            SELECT h.occurred_at, h.from_stage FROM stage_history h
+            WHERE h.lead_id = n.lead_id AND h.lead_id = ANY (p_leads) AND h.occurred_at <= n.reached_at AND h.to_stage = n.stage
+            ORDER BY h.occurred_at DESC, h.id DESC LIMIT 1) h
+        WHERE n.lead_id = ANY (p_leads) AND n.reached_at - h.occurred_at <= n.within_ms * interval '1 millisecond'
+        ORDER BY n.lead_id, n.stage, n.reached_at
+    $q$);
+
 -- Rollups + unfolded deltas. Every reader sums these rows, so a (segment, bucket) present in
 -- both parts counts once in total. Buckets as the triggers made them (UTC hour, day, month).
 CREATE VIEW segment_metrics_hourly AS

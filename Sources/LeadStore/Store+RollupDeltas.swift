@@ -46,7 +46,7 @@ extension Store {
         return try connection.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self)
     }
 
-    /// Delta rows not folded yet (segment + stage), for `/metrics` and tests.
+    /// Delta rows not folded yet (segment + stage): what a fold would take now.
     package func unfoldedRollupDeltas() throws -> Int {
         try connection.query("""
             SELECT (SELECT count(*) FROM segment_rollup_deltas) + (SELECT count(*) FROM stage_rollup_deltas) AS n

@@ -42,8 +42,9 @@ package struct StageWrites {
 
 extension Store {
     /// The statements of `w`: the changes first (in staged order, so a lead's rows keep their
-    /// sequence), then the goals, which find the entry of their stay among those rows. A goal
-    /// already recorded for the stay is left as it is (`ON CONFLICT DO NOTHING`).
+    /// sequence), then the goals, which find the entry of their stay among those rows
+    /// (`leadrouter_stage_goal_entries`, migration 0070). A goal already recorded for the stay is
+    /// left as it is (`ON CONFLICT DO NOTHING`). Each statement writes its rollup deltas.
     func stageWriteQueries(_ w: StageWrites) -> [PostgresQuery] {
         var queries: [PostgresQuery] = []
         if !w.changes.isEmpty {
@@ -76,14 +77,9 @@ extension Store {
             queries.append("""
                 WITH g AS (
                     INSERT INTO stage_goal_reached (lead_id, stage, entered_at, from_stage, reached_at)
-                    SELECT DISTINCT ON (x.l, x.s) x.l, x.s, h.occurred_at, h.from_stage, \(unsafeRaw: Self.at("x.r"))
-                    FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)
-                    CROSS JOIN LATERAL (
-                        SELECT occurred_at, from_stage FROM stage_history h
-                        WHERE h.lead_id = x.l AND h.occurred_at <= \(unsafeRaw: Self.at("x.r")) AND h.to_stage = x.s
-                        ORDER BY h.occurred_at DESC, h.id DESC LIMIT 1) h
-                    WHERE \(unsafeRaw: Self.at("x.r")) - h.occurred_at <= x.w * interval '1 millisecond'
-                    ORDER BY x.l, x.s, x.r
+                    SELECT * FROM leadrouter_stage_goal_entries(ARRAY(
+                        SELECT ROW(x.l, x.s, \(unsafeRaw: Self.at("x.r")), x.w)::leadrouter_stage_goal_held
+                        FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)))
                     ON CONFLICT DO NOTHING RETURNING lead_id, stage, entered_at, from_stage)
                 \(unsafeRaw: Self.stageGoalDeltasOfG)
                 """)
