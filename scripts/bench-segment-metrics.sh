@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Segment metrics benchmark (issue 15, docs/insight.md): `GET /v1/segments/{name}/metrics` over a
 # year at interval=day (and week, hour) against HISTORY (10 000 000) membership_history rows for
-# LEADS (1 000 000) leads over 23 segments, seeded set-based in SQL through the rollup trigger
-# (in CHUNKS statements, as lane batches would, only much larger); then the write path's extra
-# cost: a lane-shaped history INSERT (ROWS_PER_BATCH rows, the segments of a real batch) with the
-# rollup trigger enabled and disabled, alternating PAIRS times in one session, WAL bytes and
-# execution time of each. Prints p50/p99 per shape and the medians of the A/B.
+# LEADS (1 000 000) leads over 23 segments, seeded set-based in SQL through the statement the
+# app uses (migration 0070: the history INSERT writes its rollup deltas in the same statement, a
+# CTE over `leadrouter_segment_deltas`), folded into the rollups after each of CHUNKS statements
+# (as lane batches would, only much larger); then the write path's extra cost: a lane-shaped
+# history INSERT (ROWS_PER_BATCH rows, the segments of a real batch) with and without its deltas,
+# alternating PAIRS times in one session, WAL bytes and execution time of each. Prints p50/p99
+# per shape and the medians of the A/B.
 #
 #   scripts/bench-segment-metrics.sh                       # HISTORY=10000000 LEADS=1000000
 #   HISTORY=1000000 LEADS=100000 scripts/bench-segment-metrics.sh
@@ -16,11 +18,11 @@
 # binary has it (migration 0048): its rollups (every hour of a year for 12 pairs of stages, 31 stay
 # buckets a day for 4 stages) are always seeded directly, whatever SEED says.
 #
-# SEED=rollups skips the history and the write-path A/B and inserts the rollup rows the trigger
-# would have made for HISTORY rows over a year (every hour of every segment, 31 stay buckets and
-# 8 channel rows a day), in seconds instead of 25 minutes: the read cost depends on those row
-# counts, not on the history behind them. The hourly rows go in through INSERT, so the daily
-# sums (migration 0022) are made by their trigger as in production.
+# SEED=rollups skips the history and the write-path A/B and inserts the folded rollup rows that
+# HISTORY rows over a year would make (every hour of every segment, 31 stay buckets and 8 channel
+# rows a day), in seconds instead of 25 minutes: the read cost depends on those row counts, not on
+# the history behind them. The daily and monthly sums are inserted from the hourly and daily rows,
+# as the fold makes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -63,26 +65,26 @@ seed_start=$(date +%s)
 if [ "$SEED" = rollups ]; then
 echo "seeding the rollups of $HISTORY history rows over a year directly…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
-INSERT INTO segment_metrics_hourly (segment, bucket, entries, exits_rule, exits_time, goal_reached, drop_offs)
+INSERT INTO segment_metrics_hourly_folded (segment, bucket, entries, exits_rule, exits_time, goal_reached, drop_offs)
 SELECT s.segment, h, n, n / 2, n - n / 2, n / 10, n / 3
 FROM bench_segs s, generate_series(date_trunc('hour', now() - interval '365 days'), now(), interval '1 hour') AS h,
      LATERAL (SELECT greatest(1, ($HISTORY / 2 / 8760 / CASE WHEN s.i = 0 THEN 3 ELSE 33 END)::int + (random() * 3)::int) AS n) AS c;
-INSERT INTO segment_stay_daily (segment, bucket, k, exits)
+INSERT INTO segment_metrics_daily_folded (segment, bucket, entries, exits_rule, exits_time, goal_reached, drop_offs)
+SELECT segment, date_bin('1 day', bucket, timestamptz '2001-01-01 00:00:00Z'), sum(entries), sum(exits_rule), sum(exits_time),
+       sum(goal_reached), sum(drop_offs)
+FROM segment_metrics_hourly_folded GROUP BY 1, 2;
+INSERT INTO segment_stay_daily_folded (segment, bucket, k, exits)
 SELECT s.segment, d, k, 1 + (random() * 100)::int
 FROM bench_segs s, generate_series(date_trunc('day', now() - interval '365 days'), now(), interval '1 day') AS d, generate_series(0, 60) AS k
 WHERE k BETWEEN 4 AND 34;
-INSERT INTO segment_entrant_channels_daily (segment, bucket, touch, channel, entrants)
+INSERT INTO segment_entrant_channels_daily_folded (segment, bucket, touch, channel, entrants)
 SELECT s.segment, d, t, c, 1 + (random() * 100)::int
 FROM bench_segs s, generate_series(date_trunc('day', now() - interval '365 days'), now(), interval '1 day') AS d,
      unnest(ARRAY['first', 'last']) AS t, unnest(ARRAY['paid_search', 'email_newsletter', 'organic', 'direct']) AS c;
--- Monthly stays (migration 0049) as its trigger would have made them, when the binary has them.
-DO \$\$ BEGIN
-  IF to_regclass('segment_stay_monthly') IS NOT NULL THEN
-    INSERT INTO segment_stay_monthly (segment, bucket, k, exits)
-    SELECT segment, date_trunc('month', bucket, 'UTC'), k, sum(exits) FROM segment_stay_daily GROUP BY 1, 2, 3;
-  END IF;
-END \$\$;
-VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_metrics_daily; VACUUM ANALYZE segment_stay_daily; VACUUM ANALYZE segment_entrant_channels_daily;
+INSERT INTO segment_stay_monthly_folded (segment, bucket, k, exits)
+SELECT segment, date_trunc('month', bucket, 'UTC'), k, sum(exits) FROM segment_stay_daily_folded GROUP BY 1, 2, 3;
+VACUUM ANALYZE segment_metrics_hourly_folded; VACUUM ANALYZE segment_metrics_daily_folded; VACUUM ANALYZE segment_stay_daily_folded;
+VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_channels_daily_folded;
 SQL
 else
 echo "seeding $LEADS leads and $HISTORY history rows in $CHUNKS statements…" >&2
@@ -96,21 +98,27 @@ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g 
 FROM generate_series(1, $LEADS) AS g;
 -- Entry and exit pairs: a lead, a segment (a third of the pairs in the benchmarked one), an entry
 -- in the last year and a stay of 1 s to about 45 h, by event (rule) or by time. One transaction
--- per chunk, as lanes commit.
+-- per chunk, as lanes commit, through the app's statement (history and its deltas), then a fold.
 CREATE PROCEDURE bench_seed_history() LANGUAGE plpgsql AS \$\$
 DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0;
 BEGIN
   WHILE lo < pairs LOOP
-    INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-    SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + p.g % $LEADS), 12, '0'))::uuid, s.segment, c.change, NULL, 1,
-           CASE WHEN c.change = 'entered' OR p.g % 2 = 0 THEN gen_random_uuid() END,
-           CASE WHEN c.change = 'entered' THEN p.t ELSE p.t + p.stay END
-    FROM (SELECT g, now() - interval '365 days' + random() * interval '364 days' AS t,
-                 exp(random() * 12) * interval '1 second' AS stay,
-                 CASE WHEN g % 3 = 0 THEN 0 ELSE 1 + g % 22 END AS si
-          FROM generate_series(lo, least(lo + per, pairs) - 1) AS g) AS p
-    JOIN bench_segs s ON s.i = p.si
-    CROSS JOIN (VALUES ('entered'), ('exited')) AS c(change);
+    WITH h AS (
+      INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+      SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + p.g % $LEADS), 12, '0'))::uuid, s.segment, c.change, NULL, 1,
+             CASE WHEN c.change = 'entered' OR p.g % 2 = 0 THEN gen_random_uuid() END,
+             CASE WHEN c.change = 'entered' THEN p.t ELSE p.t + p.stay END
+      FROM (SELECT g, now() - interval '365 days' + random() * interval '364 days' AS t,
+                   exp(random() * 12) * interval '1 second' AS stay,
+                   CASE WHEN g % 3 = 0 THEN 0 ELSE 1 + g % 22 END AS si
+            FROM generate_series(lo, least(lo + per, pairs) - 1) AS g) AS p
+      JOIN bench_segs s ON s.i = p.si
+      CROSS JOIN (VALUES ('entered'), ('exited')) AS c(change)
+      RETURNING *)
+    INSERT INTO segment_rollup_deltas (lead_id, segment, at, entries, exits_rule, exits_time, exits_merge, exits_ruleset,
+                                       exits_erase, drop_offs, k, channel_first, channel_last)
+    SELECT * FROM leadrouter_segment_deltas(ARRAY(SELECT ROW(h.*)::membership_history FROM h));
+    PERFORM leadrouter_fold_rollup_deltas();
     COMMIT;
     lo := lo + per;
     RAISE NOTICE '% of % pairs', least(lo, pairs), pairs;
@@ -118,29 +126,30 @@ BEGIN
 END \$\$;
 CALL bench_seed_history();
 VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
-VACUUM ANALYZE segment_metrics_hourly; VACUUM ANALYZE segment_stay_daily; VACUUM ANALYZE segment_entrant_channels_daily;
+VACUUM ANALYZE segment_metrics_hourly_folded; VACUUM ANALYZE segment_metrics_daily_folded; VACUUM ANALYZE segment_stay_daily_folded;
+VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_channels_daily_folded; VACUUM ANALYZE segment_rollup_deltas;
 SQL
 fi
 STAGES=$(psql -Atc "SELECT to_regclass('stage_moves_daily') IS NOT NULL" "$DATABASE_URL")
 if [ "$STAGES" = t ]; then
 echo "seeding a year of stage rollups directly…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
-INSERT INTO stage_moves_hourly (bucket, from_stage, to_stage, moves, goal_reached)
+INSERT INTO stage_moves_hourly_folded (bucket, from_stage, to_stage, moves, goal_reached)
 SELECT h, p.f, p.t, 1 + (random() * 20)::int, (random() * 3)::int
 FROM generate_series(date_trunc('hour', now() - interval '365 days'), now(), interval '1 hour') AS h,
      (VALUES ('', 'awareness'), ('awareness', 'consideration'), ('awareness', 'decision'), ('consideration', 'decision'),
              ('consideration', 'awareness'), ('decision', 'retention'), ('decision', 'consideration'), ('decision', 'awareness'),
              ('retention', 'awareness'), ('awareness', ''), ('consideration', ''), ('decision', '')) AS p(f, t);
-INSERT INTO stage_moves_daily (bucket, from_stage, to_stage, moves, goal_reached)
+INSERT INTO stage_moves_daily_folded (bucket, from_stage, to_stage, moves, goal_reached)
 SELECT date_bin('1 day', bucket, timestamptz '2001-01-01 00:00:00Z'), from_stage, to_stage, sum(moves), sum(goal_reached)
-FROM stage_moves_hourly GROUP BY 1, 2, 3;
-INSERT INTO stage_stay_daily (bucket, stage, k, exits)
+FROM stage_moves_hourly_folded GROUP BY 1, 2, 3;
+INSERT INTO stage_stay_daily_folded (bucket, stage, k, exits)
 SELECT d, s, k, 1 + (random() * 100)::int
 FROM generate_series(date_trunc('day', now() - interval '365 days'), now(), interval '1 day') AS d,
      unnest(ARRAY['awareness', 'consideration', 'decision', 'retention']) AS s, generate_series(4, 34) AS k;
-INSERT INTO stage_stay_monthly (bucket, stage, k, exits)
-SELECT date_trunc('month', bucket, 'UTC'), stage, k, sum(exits) FROM stage_stay_daily GROUP BY 1, 2, 3;
-VACUUM ANALYZE stage_moves_hourly; VACUUM ANALYZE stage_moves_daily; VACUUM ANALYZE stage_stay_daily; VACUUM ANALYZE stage_stay_monthly;
+INSERT INTO stage_stay_monthly_folded (bucket, stage, k, exits)
+SELECT date_trunc('month', bucket, 'UTC'), stage, k, sum(exits) FROM stage_stay_daily_folded GROUP BY 1, 2, 3;
+VACUUM ANALYZE stage_moves_hourly_folded; VACUUM ANALYZE stage_moves_daily_folded; VACUUM ANALYZE stage_stay_daily_folded; VACUUM ANALYZE stage_stay_monthly_folded;
 SQL
 fi
 echo "seeded in $(( $(date +%s) - seed_start )) s" >&2
@@ -174,11 +183,10 @@ bench_shapes "$SHAPES" "$RESULTS" "str(len(d['steps'])) + ' steps, ' + str(d['to
 if [ "$SEED" = rollups ]; then
     : >"$WORK/ab.tsv"
 else
-echo "write path: $PAIRS pairs of a $ROWS_PER_BATCH-row history insert, with and without the trigger…" >&2
+echo "write path: $PAIRS pairs of a $ROWS_PER_BATCH-row history insert, with and without its rollup deltas…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null <<SQL
 CREATE TABLE bench_ab (arm text, us float8, wal int8);
--- The same table without the trigger (same columns, defaults and indexes): toggling the trigger
--- with ALTER TABLE would invalidate the trigger's cached plan and time its planning every time.
+-- The same table (same columns, defaults and indexes) written without deltas: the baseline.
 CREATE TABLE bench_history_plain (LIKE membership_history INCLUDING ALL);
 INSERT INTO bench_history_plain SELECT * FROM membership_history;
 VACUUM ANALYZE bench_history_plain;
@@ -187,15 +195,20 @@ DECLARE i int; arm text; t0 timestamptz; l0 pg_lsn; batch_leads uuid[];
 BEGIN
   FOR i IN 1 .. 2 * $PAIRS LOOP
     -- A B B A …: each arm as often first as second; one transaction per statement, as a lane.
-    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'trigger' ELSE 'no trigger' END;
+    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'deltas' ELSE 'no deltas' END;
     SELECT array_agg(('00000000-0000-4000-8000-' || lpad(to_hex(1 + (random() * ($LEADS - 1))::int), 12, '0'))::uuid)
       INTO batch_leads FROM generate_series(1, $ROWS_PER_BATCH);
     t0 := clock_timestamp(); l0 := pg_current_wal_insert_lsn();
-    IF arm = 'trigger' THEN
-      INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-      SELECT l, s.segment, CASE WHEN n % 2 = 0 THEN 'entered' ELSE 'exited' END,
-             '{"change": "entered", "clauses": [], "terms": []}'::jsonb, 1, gen_random_uuid(), now()
-      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n) JOIN bench_segs s ON s.i = (n % 23);
+    IF arm = 'deltas' THEN
+      WITH h AS (
+        INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+        SELECT l, s.segment, CASE WHEN n % 2 = 0 THEN 'entered' ELSE 'exited' END,
+               '{"change": "entered", "clauses": [], "terms": []}'::jsonb, 1, gen_random_uuid(), now()
+        FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n) JOIN bench_segs s ON s.i = (n % 23)
+        RETURNING *)
+      INSERT INTO segment_rollup_deltas (lead_id, segment, at, entries, exits_rule, exits_time, exits_merge, exits_ruleset,
+                                         exits_erase, drop_offs, k, channel_first, channel_last)
+      SELECT * FROM leadrouter_segment_deltas(ARRAY(SELECT ROW(h.*)::membership_history FROM h));
     ELSE
       INSERT INTO bench_history_plain (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
       SELECT l, s.segment, CASE WHEN n % 2 = 0 THEN 'entered' ELSE 'exited' END,
@@ -209,23 +222,27 @@ END \$\$;
 CALL bench_write_ab();
 SQL
 if [ "$STAGES" = t ]; then
-# The stage rollup trigger (migration 0048) the same way: a lane-shaped stage_history INSERT of
-# ROWS_PER_BATCH moves, against a copy of the table without the trigger.
+# The stage deltas (migration 0070) the same way: a lane-shaped stage_history INSERT of
+# ROWS_PER_BATCH moves with its deltas, against a copy of the table written alone.
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null <<SQL
 CREATE TABLE bench_stage_plain (LIKE stage_history INCLUDING ALL);
 CREATE PROCEDURE bench_stage_ab() LANGUAGE plpgsql AS \$\$
 DECLARE i int; arm text; t0 timestamptz; l0 pg_lsn; batch_leads uuid[];
 BEGIN
   FOR i IN 1 .. 2 * $PAIRS LOOP
-    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'stage trigger' ELSE 'stage no trigger' END;
+    arm := CASE WHEN (i % 4) IN (1, 0) THEN 'stage deltas' ELSE 'stage no deltas' END;
     SELECT array_agg(('00000000-0000-4000-8000-' || lpad(to_hex(1 + (random() * ($LEADS - 1))::int), 12, '0'))::uuid)
       INTO batch_leads FROM generate_series(1, $ROWS_PER_BATCH);
     t0 := clock_timestamp(); l0 := pg_current_wal_insert_lsn();
-    IF arm = 'stage trigger' THEN
-      INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
-      SELECT l, (ARRAY['awareness', 'consideration', 'decision'])[1 + n % 3], (ARRAY['consideration', 'decision', 'retention'])[1 + n % 3],
-             'event', 1, gen_random_uuid(), now()
-      FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n);
+    IF arm = 'stage deltas' THEN
+      WITH h AS (
+        INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+        SELECT l, (ARRAY['awareness', 'consideration', 'decision'])[1 + n % 3], (ARRAY['consideration', 'decision', 'retention'])[1 + n % 3],
+               'event', 1, gen_random_uuid(), now()
+        FROM unnest(batch_leads) WITH ORDINALITY AS b(l, n)
+        RETURNING *)
+      INSERT INTO stage_rollup_deltas (lead_id, at, from_stage, to_stage, k, moves)
+      SELECT lead_id, at, from_stage, to_stage, k, 1 FROM leadrouter_stage_deltas(ARRAY(SELECT ROW(h.*)::stage_history FROM h));
     ELSE
       INSERT INTO bench_stage_plain (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
       SELECT l, (ARRAY['awareness', 'consideration', 'decision'])[1 + n % 3], (ARRAY['consideration', 'decision', 'retention'])[1 + n % 3],
@@ -262,15 +279,15 @@ for name, steps, rps, p50, p99, bad in rows:
 if not ab:
     print(f"\nrollups seeded directly (SEED=rollups): no history rows, no write-path A/B")
     sys.exit(0)
-on, off = ab["trigger"], ab["no trigger"]
+on, off = ab["deltas"], ab["no deltas"]
 print(f"\nwrite path, a {per}-row history INSERT, medians of {pairs} each (A B B A, a transaction each):")
 print(f"| arm | µs per statement | WAL bytes per statement |\n|---|---|---|")
-print(f"| rollup trigger | {on[0]:.0f} | {on[1]:.0f} |\n| no trigger | {off[0]:.0f} | {off[1]:.0f} |")
+print(f"| history + rollup deltas | {on[0]:.0f} | {on[1]:.0f} |\n| history alone | {off[0]:.0f} | {off[1]:.0f} |")
 print(f"extra: {on[0] - off[0]:.0f} µs and {on[1] - off[1]:.0f} WAL bytes per statement ({(on[1] - off[1]) / int(per):.0f} B per history row)")
-if "stage trigger" in ab:
-    son, soff = ab["stage trigger"], ab["stage no trigger"]
+if "stage deltas" in ab:
+    son, soff = ab["stage deltas"], ab["stage no deltas"]
     print(f"\nstage history, a {per}-row INSERT, medians of {pairs} each (A B B A):")
     print(f"| arm | µs per statement | WAL bytes per statement |\n|---|---|---|")
-    print(f"| stage rollup trigger | {son[0]:.0f} | {son[1]:.0f} |\n| no trigger | {soff[0]:.0f} | {soff[1]:.0f} |")
+    print(f"| stage history + deltas | {son[0]:.0f} | {son[1]:.0f} |\n| stage history alone | {soff[0]:.0f} | {soff[1]:.0f} |")
     print(f"extra: {son[0] - soff[0]:.0f} µs and {son[1] - soff[1]:.0f} WAL bytes per statement")
 PY

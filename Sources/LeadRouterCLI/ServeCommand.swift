@@ -56,6 +56,7 @@ struct ServeCommand: ParsableCommand {
         options.contextIP = settings.contextIP
         options.metricsPort = settings.metricsPort
         options.drift = settings.drift
+        options.rollupFoldInterval = settings.rollupFoldInterval
         options.rulesNote = note
         // Without --rules the version activated through the API (if any) is served, so a restart
         // never undoes an activation; with --rules the file's text becomes the active version.

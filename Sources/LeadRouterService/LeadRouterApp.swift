@@ -88,6 +88,10 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Flush the drift counters every `drift.flushInterval` and check for `drift.detected`
         /// every `drift.checkInterval` (tests do both by hand through `drift`).
         public var runDriftJobs = true
+        /// `metrics.rollup_fold_interval`: seconds between folds of the rollup deltas into the
+        /// metrics rollups (migration 0070); nil runs no fold on this node (tests fold by hand
+        /// through `rollupFolder`; reads are exact either way).
+        public var rollupFoldInterval: Double? = 2
         /// How long a node caches a looked-up API key: the bound on a revocation reaching the
         /// other nodes (the revoking node forgets the key at once).
         public var keyCacheSeconds = 10.0
@@ -160,6 +164,8 @@ public final class LeadRouterApp: @unchecked Sendable {
     public let metrics = ServiceMetrics()
     /// Drift counters and `GET /v1/drift`.
     public let drift: DriftMonitor
+    /// Folds the rollup deltas every `Options.rollupFoldInterval` (one node at a time).
+    public let rollupFolder: RollupFolder
     private var metricsServer: HTTPServer?
     /// The buckets of the API's rate limits (one set per service, shared by every route).
     let rateLimits: RateLimits
@@ -225,6 +231,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         let decisionHook: any DecisionHook = options.databaseReadURL == nil
             ? SalesRouting() : NoteWritesHook(SalesRouting(), routing: readRouting)
         drift = DriftMonitor(pool: pool, rules: rules, settings: options.drift, clock: options.clock, logger: logger)
+        rollupFolder = RollupFolder(pool: pool, interval: options.rollupFoldInterval ?? 2, logger: logger)
         ingest = IngestService(pool: pool, rules: rules, profile: ProfileUpdate(freeMail: options.freeMail),
                                decisionHook: decisionHook, clock: options.clock, contextIP: options.contextIP,
                                beforeCommit: options.ingestBeforeCommit, observer: drift.counters, logger: logger)
@@ -331,6 +338,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         if options.webhooks.enabled { webhookDelivery.start() }
         if options.retention?.enabled == true { retention.start() }
         if options.runDriftJobs { drift.start(check: true) }
+        if options.rollupFoldInterval != nil { rollupFolder.start() }
         let usage = keyUsage, pool = self.pool, logger = self.logger
         keyUsageJob.start(pauseFirst: true) {
             do { try usage.flush(pool: pool) } catch { logger.warning("key last_used_at not written", metadata: ["error": "\(error)"]) }
@@ -360,6 +368,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         rulesetWatcher.stop()
         jobRunner.stop()
         retention.stop()
+        rollupFolder.stop()
         keyUsageJob.stop()
         _ = try? keyUsage.flush(pool: pool)
         pipeline.stop()

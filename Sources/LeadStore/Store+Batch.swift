@@ -129,10 +129,12 @@ extension Store {
                 j.member("r", first: &f); j.micros(g.reachedAt)
             }
             queries.append("""
-                INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
-                SELECT l, s, \(unsafeRaw: Self.at("e")), \(unsafeRaw: Self.at("r"))
-                FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, e int8, r int8)
-                ON CONFLICT DO NOTHING
+                WITH g AS (
+                    INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
+                    SELECT l, s, \(unsafeRaw: Self.at("e")), \(unsafeRaw: Self.at("r"))
+                    FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, e int8, r int8)
+                    ON CONFLICT DO NOTHING RETURNING lead_id, segment, entered_at)
+                \(unsafeRaw: Self.segmentGoalDeltasOfG)
                 """)
         }
         if !w.experiments.isEmpty { queries += Self.experimentQueries(w.experiments) }
@@ -147,10 +149,13 @@ extension Store {
                 j.member("t", first: &f); j.micros(h.at)
             }
             queries.append("""
-                INSERT INTO membership_history (lead_id, segment, change, reason_packed, ruleset_version, event_id, occurred_at)
-                SELECT (r ->> 'l')::uuid, r ->> 's', r ->> 'c', decode(r ->> 'z', 'hex'), (r ->> 'v')::int, (r ->> 'e')::uuid,
-                       \(unsafeRaw: Self.at("(r ->> 't')::int8"))
-                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                WITH h AS (
+                    INSERT INTO membership_history (lead_id, segment, change, reason_packed, ruleset_version, event_id, occurred_at)
+                    SELECT (r ->> 'l')::uuid, r ->> 's', r ->> 'c', decode(r ->> 'z', 'hex'), (r ->> 'v')::int, (r ->> 'e')::uuid,
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8"))
+                    FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                    RETURNING *)
+                \(unsafeRaw: Self.segmentDeltasOfH)
                 """)
         }
         queries += stageWriteQueries(w.stages)

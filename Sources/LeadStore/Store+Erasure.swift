@@ -130,9 +130,12 @@ extension Store {
             "DELETE FROM identities WHERE lead_id = ANY(\(ids))",
             "UPDATE events SET message = \(unsafeRaw: "'\(redacted)'")::jsonb WHERE lead_id = ANY(\(ids))",
             """
-            INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-            SELECT lead_id, segment, 'exited', '{"erased": true}'::jsonb, ruleset_version, NULL, \(now)
-            FROM memberships WHERE lead_id = ANY(\(ids))
+            WITH h AS (
+                INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+                SELECT lead_id, segment, 'exited', '{"erased": true}'::jsonb, ruleset_version, NULL, \(now)
+                FROM memberships WHERE lead_id = ANY(\(ids))
+                RETURNING *)
+            \(unsafeRaw: Self.segmentDeltasOfH)
             """,
             "DELETE FROM memberships WHERE lead_id = ANY(\(ids))",
             Self.stageErasureQuery(ids, at: now),

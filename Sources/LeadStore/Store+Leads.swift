@@ -199,18 +199,23 @@ extension Store {
             WHERE id = \(loser)
             """)
         try connection.execute("""
-            INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
-            SELECT m.lead_id, m.segment, 'exited', jsonb_build_object('merged_into', \(survivor)::text), m.ruleset_version, NULL, \(at)
-            FROM memberships m
-            WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
+            WITH h AS (
+                INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+                SELECT m.lead_id, m.segment, 'exited', jsonb_build_object('merged_into', \(survivor)::text), m.ruleset_version, NULL, \(at)
+                FROM memberships m
+                WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
+                RETURNING *)
+            \(unsafeRaw: Self.segmentDeltasOfH)
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute(Self.stageMergeQuery(loser, at: at))
         try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
         try connection.execute("""
-            WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at)
-            INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
-            SELECT \(survivor), segment, entered_at, reached_at FROM moved ON CONFLICT DO NOTHING
+            WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at),
+            g AS (INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
+                  SELECT \(survivor), segment, entered_at, reached_at FROM moved ON CONFLICT DO NOTHING
+                  RETURNING lead_id, segment, entered_at)
+            \(unsafeRaw: Self.segmentGoalDeltasOfG)
             """)
         try connection.execute("UPDATE leads SET merged_into = \(survivor) WHERE merged_into = \(loser)")
     }

@@ -42,8 +42,9 @@ package struct StageWrites {
 
 extension Store {
     /// The statements of `w`: the changes first (in staged order, so a lead's rows keep their
-    /// sequence), then the goals, which find the entry of their stay among those rows. A goal
-    /// already recorded for the stay is left as it is (`ON CONFLICT DO NOTHING`).
+    /// sequence), then the goals, which find the entry of their stay among those rows
+    /// (`leadrouter_stage_goal_entries`, migration 0070). A goal already recorded for the stay is
+    /// left as it is (`ON CONFLICT DO NOTHING`). Each statement writes its rollup deltas.
     func stageWriteQueries(_ w: StageWrites) -> [PostgresQuery] {
         var queries: [PostgresQuery] = []
         if !w.changes.isEmpty {
@@ -57,10 +58,13 @@ extension Store {
                 j.member("t", first: &f); j.micros(c.at)
             }
             queries.append("""
-                INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
-                SELECT (r ->> 'l')::uuid, r ->> 'f', r ->> 's', r ->> 'r', (r ->> 'v')::int, (r ->> 'e')::uuid,
-                       \(unsafeRaw: Self.at("(r ->> 't')::int8"))
-                FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                WITH h AS (
+                    INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+                    SELECT (r ->> 'l')::uuid, r ->> 'f', r ->> 's', r ->> 'r', (r ->> 'v')::int, (r ->> 'e')::uuid,
+                           \(unsafeRaw: Self.at("(r ->> 't')::int8"))
+                    FROM jsonb_array_elements(\(rows)) WITH ORDINALITY AS e(r, n) ORDER BY n
+                    RETURNING *)
+                \(unsafeRaw: Self.stageDeltasOfH)
                 """)
         }
         if !w.goals.isEmpty {
@@ -71,16 +75,13 @@ extension Store {
                 j.member("w", first: &f); j.int(Int(g.withinMilliseconds))
             }
             queries.append("""
-                INSERT INTO stage_goal_reached (lead_id, stage, entered_at, from_stage, reached_at)
-                SELECT DISTINCT ON (x.l, x.s) x.l, x.s, h.occurred_at, h.from_stage, \(unsafeRaw: Self.at("x.r"))
-                FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)
-                CROSS JOIN LATERAL (
-                    SELECT occurred_at, from_stage FROM stage_history h
-                    WHERE h.lead_id = x.l AND h.occurred_at <= \(unsafeRaw: Self.at("x.r")) AND h.to_stage = x.s
-                    ORDER BY h.occurred_at DESC, h.id DESC LIMIT 1) h
-                WHERE \(unsafeRaw: Self.at("x.r")) - h.occurred_at <= x.w * interval '1 millisecond'
-                ORDER BY x.l, x.s, x.r
-                ON CONFLICT DO NOTHING
+                WITH g AS (
+                    INSERT INTO stage_goal_reached (lead_id, stage, entered_at, from_stage, reached_at)
+                    SELECT * FROM leadrouter_stage_goal_entries(ARRAY(
+                        SELECT ROW(x.l, x.s, \(unsafeRaw: Self.at("x.r")), x.w)::leadrouter_stage_goal_held
+                        FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)))
+                    ON CONFLICT DO NOTHING RETURNING lead_id, stage, entered_at, from_stage)
+                \(unsafeRaw: Self.stageGoalDeltasOfG)
                 """)
         }
         return queries
@@ -90,17 +91,23 @@ extension Store {
     /// its own stage until its decision; `loser`'s rows stay its own (see migration 0048).
     static func stageMergeQuery(_ loser: UUID, at: Date) -> PostgresQuery {
         """
-        INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
-        SELECT id, stage, '', 'merge', coalesce(ruleset_version, 0), NULL, \(at) FROM leads WHERE id = \(loser) AND stage IS NOT NULL
+        WITH h AS (
+            INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+            SELECT id, stage, '', 'merge', coalesce(ruleset_version, 0), NULL, \(at) FROM leads WHERE id = \(loser) AND stage IS NOT NULL
+            RETURNING *)
+        \(unsafeRaw: Self.stageDeltasOfH)
         """
     }
 
     /// The stage rows of an erasure: each live lead of the group leaves its stage at `now`.
     static func stageErasureQuery(_ ids: [UUID], at now: Date) -> PostgresQuery {
         """
-        INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
-        SELECT id, stage, '', 'erase', coalesce(ruleset_version, 0), NULL, \(now) FROM leads
-        WHERE id = ANY(\(ids)) AND merged_into IS NULL AND stage IS NOT NULL
+        WITH h AS (
+            INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+            SELECT id, stage, '', 'erase', coalesce(ruleset_version, 0), NULL, \(now) FROM leads
+            WHERE id = ANY(\(ids)) AND merged_into IS NULL AND stage IS NOT NULL
+            RETURNING *)
+        \(unsafeRaw: Self.stageDeltasOfH)
         """
     }
 }

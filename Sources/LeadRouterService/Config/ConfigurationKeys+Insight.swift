@@ -1,6 +1,7 @@
 import Insight
 
-/// `drift.*` (docs/insight.md#drift). `metrics.port` and `logging.format` are with the others.
+/// `drift.*` (docs/insight.md#drift) and `metrics.rollup_fold_interval` (docs/insight.md, "rollup
+/// deltas"). `metrics.port` and `logging.format` are with the others.
 extension ConfigurationKey {
     static let insightKeys: [ConfigurationKey] = [
         text("drift.threshold", "LEADROUTER_DRIFT_THRESHOLD") { c, v throws(ValueError) in
@@ -11,5 +12,6 @@ extension ConfigurationKey {
         integer("drift.weeks", "LEADROUTER_DRIFT_WEEKS", 1...12) { $0.drift.weeks = $1 },
         duration("drift.flush_interval", "LEADROUTER_DRIFT_FLUSH_INTERVAL", max: 3600) { $0.drift.flushInterval = $1 },
         duration("drift.check_interval", "LEADROUTER_DRIFT_CHECK_INTERVAL", max: 86_400) { $0.drift.checkInterval = $1 },
+        duration("metrics.rollup_fold_interval", "LEADROUTER_METRICS_ROLLUP_FOLD_INTERVAL", max: 3600) { $0.rollupFoldInterval = $1 },
     ]
 }

@@ -26,6 +26,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var metricsPort: Int?
     /// `drift.*`: how `GET /v1/drift` judges drift.
     public var drift = DriftSettings()
+    /// `metrics.rollup_fold_interval`: seconds between folds of the metrics rollup deltas.
+    public var rollupFoldInterval = 2.0
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
     /// lanes put more messages in each commit.
     public var ingestLanes = 4

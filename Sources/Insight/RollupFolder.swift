@@ -1,0 +1,37 @@
+import Essentials
+import Foundation
+import LeadStore
+import Logging
+import Postgres
+
+/// Folds the rollup deltas (migration 0070) into the metrics rollup tables every `interval`
+/// seconds. Every node runs it; each fold is one short transaction that first tries the fold's
+/// advisory lock, so one node folds at a time and the others skip that tick (the retention job's
+/// pattern, docs/scale-out.md#leadership-of-background-jobs). Reads never wait for a fold: the
+/// rollup views add the unfolded deltas, so the interval only bounds how many delta rows a read
+/// scans and how large the delta table grows (docs/insight.md).
+public final class RollupFolder: Sendable {
+    let pool: PostgresPool
+    let logger: Logger
+    let job: PeriodicJob
+
+    public init(pool: PostgresPool, interval: Double, logger: Logger) {
+        self.pool = pool; self.logger = logger
+        job = PeriodicJob(name: "lr-rollup-fold", interval: interval, jitter: 0.2)
+    }
+
+    public func start() {
+        job.start(pauseFirst: true) { [self] in
+            do { try foldOnce() } catch { logger.warning("rollup deltas not folded", metadata: ["error": "\(error)"]) }
+            return .pause
+        }
+    }
+
+    public func stop() { job.stop() }
+
+    /// One fold: the delta rows folded, or nil when another node held the lock (it is folding).
+    @discardableResult
+    public func foldOnce() throws -> Int? {
+        try pool.withTransaction { try Store($0).foldRollupDeltas() }
+    }
+}

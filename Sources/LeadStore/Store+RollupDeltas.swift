@@ -1,0 +1,55 @@
+import Foundation
+import Postgres
+
+/// The rollup deltas of migration 0070: the statements that write membership and stage history
+/// and goals write what those rows add to the metrics rollups in the same statement (a
+/// data-modifying CTE: no trigger, which Citus refuses, and no extra round trip), and one node
+/// folds them into the rollup tables (`foldRollupDeltas`). Reads see rollups plus unfolded deltas
+/// through the views that kept the rollup tables' names, so they are exact before any fold.
+extension Store {
+    /// Ends a statement `WITH h AS (INSERT INTO membership_history … RETURNING *)`: the segment
+    /// deltas of the rows `h` inserted.
+    static let segmentDeltasOfH = """
+        INSERT INTO segment_rollup_deltas (lead_id, segment, at, entries, exits_rule, exits_time, exits_merge, exits_ruleset,
+                                           exits_erase, drop_offs, k, channel_first, channel_last)
+        SELECT * FROM leadrouter_segment_deltas(ARRAY(SELECT ROW(h.*)::membership_history FROM h))
+        """
+
+    /// Ends a statement `WITH g AS (INSERT INTO segment_goal_reached … RETURNING lead_id, segment, entered_at)`:
+    /// a conversion per goal row actually inserted, in the hour of its entry.
+    static let segmentGoalDeltasOfG = """
+        INSERT INTO segment_rollup_deltas (lead_id, segment, at, goal_reached) SELECT lead_id, segment, entered_at, 1 FROM g
+        """
+
+    /// Ends a statement `WITH h AS (INSERT INTO stage_history … RETURNING *)`: the stage deltas of its rows.
+    static let stageDeltasOfH = """
+        INSERT INTO stage_rollup_deltas (lead_id, at, from_stage, to_stage, k, moves)
+        SELECT lead_id, at, from_stage, to_stage, k, 1 FROM leadrouter_stage_deltas(ARRAY(SELECT ROW(h.*)::stage_history FROM h))
+        """
+
+    /// Ends a statement `WITH g AS (INSERT INTO stage_goal_reached … RETURNING lead_id, stage, entered_at, from_stage)`.
+    static let stageGoalDeltasOfG = """
+        INSERT INTO stage_rollup_deltas (lead_id, at, from_stage, to_stage, goal_reached) SELECT lead_id, entered_at, from_stage, stage, 1 FROM g
+        """
+
+    /// An arbitrary constant, the same on every node ("lr-rollup").
+    static let rollupFoldLockKey: Int64 = 0x6c72_2d72_6f6c_6c75
+
+    /// Folds every committed delta into the rollup tables and deletes it, when this transaction
+    /// gets the fold's advisory lock (nil when another node holds it: that node is folding).
+    /// The fold and the delete are one statement (`leadrouter_fold_rollup_deltas`), so a delta is
+    /// counted exactly once whatever crashes or runs concurrently. Returns the rows folded.
+    package func foldRollupDeltas() throws -> Int? {
+        guard try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.rollupFoldLockKey)::int8) AS got").scalar(Bool.self) else {
+            return nil
+        }
+        return try connection.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self)
+    }
+
+    /// Delta rows not folded yet (segment + stage): what a fold would take now.
+    package func unfoldedRollupDeltas() throws -> Int {
+        try connection.query("""
+            SELECT (SELECT count(*) FROM segment_rollup_deltas) + (SELECT count(*) FROM stage_rollup_deltas) AS n
+            """).scalar(Int.self)
+    }
+}

@@ -1,0 +1,209 @@
+import Essentials
+import Foundation
+import Postgres
+import XCTest
+@testable import Ingest
+@testable import LeadRouterService
+@testable import LeadStore
+
+/// The rollup deltas of migration 0070: ingest writes what it adds to the metrics rollups into
+/// delta tables, one node folds them, and reads add the unfolded ones. Reads agree before and
+/// after a fold; two nodes folding at once never count a delta twice; a fold that does not
+/// commit (a crash) leaves the deltas to the next one and counts nothing.
+final class RollupDeltasTests: XCTestCase {
+    /// The stage funnel of `StageMetricsTests` with a segment that also has an exit and a goal.
+    static let rules = StageMetricsTests.v1.replacingOccurrences(of: """
+            enter: 'count(product_viewed, 1d) >= 1'
+        """, with: """
+            enter: 'count(product_viewed, 1d) >= 1'
+            exit: 'count(added_to_cart, 1d) >= 1'
+            goal: { when: 'count(added_to_cart, 1d) >= 1', within: 7d }
+        """)
+    static let segment = "awareness.low-intent.viewer"
+    let t0 = Date(timeIntervalSince1970: 1_793_610_000)  // 2026-11-02T09:00:00Z
+
+    func app(_ url: String, clock: ManualClock) throws -> LeadRouterApp {
+        var options = LeadRouterApp.Options(databaseURL: url, rulesYAML: Self.rules, rulesFileName: "rules.yaml")
+        options.migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
+        options.runSweeper = false
+        options.runDriftJobs = false
+        options.rollupFoldInterval = nil
+        options.webhooks.enabled = false
+        options.server.host = "127.0.0.1"
+        options.server.port = 0
+        options.clock = { clock.now }
+        return try LeadRouterApp(options: options, logger: TestDatabases.logger)
+    }
+
+    static func track(_ app: LeadRouterApp, _ clock: ManualClock, user: String, _ event: String) throws {
+        let body = Array(#"{"userId": "\#(user)", "event": "\#(event)"}"#.utf8)
+        let message = try SegmentMessageDecoder().decodeSingle(body, kind: .track, receivedAt: clock.now)
+        _ = try app.ingest.ingest(message, writeKey: UUID())
+    }
+
+    /// Everything the segment and stage metrics read, as one comparable text.
+    func metrics(_ app: LeadRouterApp) throws -> String {
+        try app.pool.withConnection { conn in
+            let store = Store(conn)
+            var out = ""
+            for unit in ["hour", "day", "week"] {
+                let from = unit == "week" ? Date(timeIntervalSince1970: 1_793_577_600) : t0.addingTimeInterval(-9 * 3600)  // Monday; the day
+                let to = from.addingTimeInterval(14 * 86_400)
+                let s = try store.segmentMetrics(segment: Self.segment, from: from, to: to, unit: unit)
+                out += "\(unit) size0=\(s.sizeAtStart) steps=\(s.steps) stay=\(s.stay.sorted { $0.key < $1.key }) "
+                out += "channels=\(s.channels.mapValues { $0.sorted { $0.key < $1.key } }.sorted { $0.key < $1.key })\n"
+                let st = try store.stageMetrics(from: from, to: to, unit: unit)
+                out += "stages moves=\(st.moves) stays=\(st.stays.mapValues { $0.sorted { $0.key < $1.key } }.sorted { $0.key < $1.key })\n"
+            }
+            return out
+        }
+    }
+
+    func count(_ app: LeadRouterApp, _ sql: String) throws -> Int {
+        try app.pool.withConnection { try $0.query(PostgresQuery(unsafeRaw: sql)).scalar(Int.self) }
+    }
+
+    /// The folded rollups hold exactly what the history holds: one entry per entry row, one exit
+    /// per exit row, one move per stage row, one conversion per goal row; the daily sums agree with
+    /// the hourly ones.
+    func assertFoldedRollupsMatchHistory(_ app: LeadRouterApp, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try count(app, "SELECT count(*) FROM segment_rollup_deltas"), 0, file: file, line: line)
+        XCTAssertEqual(try count(app, "SELECT count(*) FROM stage_rollup_deltas"), 0, file: file, line: line)
+        let checks: [(String, String)] = [
+            ("SELECT coalesce(sum(entries), 0) FROM segment_metrics_hourly_folded", "SELECT count(*) FROM membership_history WHERE change = 'entered'"),
+            ("SELECT coalesce(sum(exits_rule + exits_time + exits_merge + exits_ruleset + exits_erase), 0) FROM segment_metrics_hourly_folded",
+             "SELECT count(*) FROM membership_history WHERE change = 'exited'"),
+            ("SELECT coalesce(sum(goal_reached), 0) FROM segment_metrics_hourly_folded", "SELECT count(*) FROM segment_goal_reached"),
+            ("SELECT coalesce(sum(entries), 0) FROM segment_metrics_daily_folded", "SELECT coalesce(sum(entries), 0) FROM segment_metrics_hourly_folded"),
+            ("SELECT coalesce(sum(goal_reached + drop_offs), 0) FROM segment_metrics_daily_folded",
+             "SELECT coalesce(sum(goal_reached + drop_offs), 0) FROM segment_metrics_hourly_folded"),
+            ("SELECT coalesce(sum(entrants), 0) FROM segment_entrant_channels_daily_folded",
+             "SELECT 2 * count(*) FROM membership_history WHERE change = 'entered'"),
+            ("SELECT coalesce(sum(moves), 0) FROM stage_moves_hourly_folded", "SELECT count(*) FROM stage_history"),
+            ("SELECT coalesce(sum(moves), 0) FROM stage_moves_daily_folded", "SELECT count(*) FROM stage_history"),
+            ("SELECT coalesce(sum(goal_reached), 0) FROM stage_moves_hourly_folded", "SELECT count(*) FROM stage_goal_reached"),
+            ("SELECT coalesce(sum(exits), 0) FROM stage_stay_monthly_folded", "SELECT coalesce(sum(exits), 0) FROM stage_stay_daily_folded"),
+            ("SELECT coalesce(sum(exits), 0) FROM segment_stay_monthly_folded", "SELECT coalesce(sum(exits), 0) FROM segment_stay_daily_folded"),
+        ]
+        for (rollup, truth) in checks {
+            XCTAssertEqual(try count(app, rollup), try count(app, truth), rollup, file: file, line: line)
+        }
+    }
+
+    func testReadsAgreeBeforeAndAfterAFoldAndAFoldThatDoesNotCommitCountsNothing() throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let clock = ManualClock(t0)
+        let node = try app(url, clock: clock)
+        defer { node.stop() }
+        for (i, user) in ["a", "b", "c", "d"].enumerated() {
+            clock.set(t0.addingTimeInterval(Double(i) * 600))
+            try Self.track(node, clock, user: user, "Product Viewed")
+            clock.set(t0.addingTimeInterval(Double(i) * 600 + 60))
+            try Self.track(node, clock, user: user, "Product Viewed")
+        }
+        clock.set(t0.addingTimeInterval(3 * 3600))
+        try Self.track(node, clock, user: "a", "Product Added")      // exit by rule, goal reached, stage decision
+        try Self.track(node, clock, user: "b", "Product Added")
+        clock.set(t0.addingTimeInterval(26 * 3600))
+        try Self.track(node, clock, user: "c", "Order Completed")
+
+        let unfolded = try metrics(node)
+        XCTAssertTrue(unfolded.contains("entries: 4"), unfolded)
+        let deltas = try node.pool.withConnection { try Store($0).unfoldedRollupDeltas() }
+        XCTAssertGreaterThan(deltas, 0)
+        XCTAssertEqual(try count(node, "SELECT count(*) FROM segment_metrics_hourly_folded"), 0, "nothing folded yet")
+
+        // A fold whose transaction never commits (the node dies before COMMIT) changes nothing.
+        let rolledBack = try node.pool.withConnection { conn -> Int in
+            _ = try conn.execute("BEGIN")
+            let n = try conn.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self)
+            _ = try conn.execute("ROLLBACK")
+            return n
+        }
+        XCTAssertEqual(rolledBack, deltas)
+        XCTAssertEqual(try node.pool.withConnection { try Store($0).unfoldedRollupDeltas() }, deltas)
+        XCTAssertEqual(try metrics(node), unfolded)
+
+        XCTAssertEqual(try node.rollupFolder.foldOnce(), deltas)
+        XCTAssertEqual(try node.rollupFolder.foldOnce(), 0)
+        XCTAssertEqual(try metrics(node), unfolded, "the same answers from the folded rollups")
+        try assertFoldedRollupsMatchHistory(node)
+
+        // New deltas on top of folded rows: still the sum of both.
+        clock.set(t0.addingTimeInterval(27 * 3600))
+        try Self.track(node, clock, user: "d", "Product Added")
+        let mixed = try metrics(node)
+        XCTAssertNotEqual(mixed, unfolded)
+        try node.rollupFolder.foldOnce()
+        XCTAssertEqual(try metrics(node), mixed)
+        try assertFoldedRollupsMatchHistory(node)
+    }
+
+    func testTwoNodesFoldingWhileIngestRunsNeverCountTwice() throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let clock = ManualClock(t0)
+        let a = try app(url, clock: clock), b = try app(url, clock: clock)
+        defer { a.stop(); b.stop() }
+
+        // While one fold holds the lock, the other node's fold skips its turn.
+        try a.pool.withTransaction { conn in
+            XCTAssertNotNil(try Store(conn).foldRollupDeltas())
+            XCTAssertNil(try b.rollupFolder.foldOnce())
+        }
+
+        // Without the lock (the function alone), two folds at once: the second waits on the first's
+        // row locks and then skips the rows it deleted.
+        clock.set(t0)
+        for user in ["p", "q", "r"] { try Self.track(a, clock, user: user, "Product Viewed") }
+        let first = try PostgresConnection(configuration: PostgresConfiguration(url: url), logger: TestDatabases.logger)
+        let second = try PostgresConnection(configuration: PostgresConfiguration(url: url), logger: TestDatabases.logger)
+        _ = try first.execute("BEGIN")
+        let folded = try first.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self)
+        XCTAssertGreaterThan(folded, 0)
+        let secondDone = expectation(description: "second fold")
+        let secondCount = Locked<Int?>(nil)
+        Thread {
+            secondCount.withLock { $0 = try? second.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self) }
+            secondDone.fulfill()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try first.execute("COMMIT")
+        wait(for: [secondDone], timeout: 30)
+        XCTAssertEqual(secondCount.withLock { $0 }, 0)
+        try assertFoldedRollupsMatchHistory(a)
+
+        // Two nodes ingesting and folding (each on its own pool, the lock deciding) at once.
+        let stop = Locked(false)
+        let failures = Locked<[String]>([])
+        let folding = DispatchGroup(), ingesting = DispatchGroup()
+        for node in [a, b] {
+            folding.enter()
+            Thread {
+                defer { folding.leave() }
+                while !stop.withLock({ $0 }) {
+                    do { try node.rollupFolder.foldOnce() } catch { failures.withLock { $0.append("fold: \(error)") } }
+                }
+            }.start()
+        }
+        for (n, node) in [a, b].enumerated() {
+            ingesting.enter()
+            Thread {
+                defer { ingesting.leave() }
+                do {
+                    for i in 0..<40 {
+                        try Self.track(node, clock, user: "u\(n)-\(i % 13)", i % 3 == 2 ? "Product Added" : "Product Viewed")
+                    }
+                } catch { failures.withLock { $0.append("ingest: \(error)") } }
+            }.start()
+        }
+        XCTAssertEqual(ingesting.wait(timeout: .now() + 120), .success)
+        stop.withLock { $0 = true }
+        XCTAssertEqual(folding.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        XCTAssertGreaterThan(try count(a, "SELECT count(*) FROM membership_history"), 20)
+        try a.rollupFolder.foldOnce()
+        try assertFoldedRollupsMatchHistory(a)
+    }
+}
