@@ -84,6 +84,12 @@ final class EvaluationPlan: Sendable {
     /// payloads or strings per candidate.
     let ruleFns: [Fn]
     let ruleFacts: [RuleFacts]
+    /// Per segment the rule id of its `enter` and `exit` (-1: none or not exactly one), and per
+    /// stage rule its id (-1 likewise): `next_evaluation_at` reads their remembered values instead
+    /// of settling again (`Engine.outcomeDiffers`).
+    let enterRule: [Int]
+    let exitRule: [Int]
+    let stageRule: [Int]
     /// The time atoms, flattened into trivial values (no array per atom to retain).
     let windowAtoms: [WindowAtom]
     let windowRanks: [Int]
@@ -246,6 +252,21 @@ final class EvaluationPlan: Sendable {
             }
             return f
         }
+        // A role given to two rules (say a route's choice compiled as part of the segment) leaves
+        // the id out: the outcome check then evaluates the segment's own closure.
+        func ids(_ count: Int, _ key: (RuleEntry) -> Int?) -> [Int] {
+            var out = [Int](repeating: -1, count: count)
+            var seen = [Bool](repeating: false, count: count)
+            for (id, r) in rules.enumerated() {
+                guard let k = key(r), k >= 0, k < count else { continue }
+                out[k] = seen[k] ? -1 : id
+                seen[k] = true
+            }
+            return out
+        }
+        enterRule = ids(segments.count) { $0.role == .enter ? $0.segment : nil }
+        exitRule = ids(segments.count) { $0.role == .exit ? $0.segment : nil }
+        stageRule = ids(stages.count) { if case .stage(let i) = $0.role { return i } else { return nil } }
         var ranks: [Int] = []
         windowAtoms = atoms.windows.map { w in
             let start = ranks.count

@@ -10,8 +10,11 @@ import Foundation
 /// future-dated occurrence entering (`t`), an `inactive` deadline
 /// (latest + window), a `since(x) op d` threshold (latest + d, latest + d + 1 ms), a
 /// `membership.age op d` threshold (entered_at + d, + 1 ms) and the decaying score crossing a
-/// `lead.score` threshold or a band limit. The engine lists these candidates in order and settles
-/// the rules at each until the outcome differs, so the answer is exact. When the returned state is
+/// `lead.score` threshold or a band limit. The engine lists these candidates in order and, at each
+/// instant where some rule's value moved, works out the outcome until it differs, so the answer is
+/// exact. The outcome is read from the rule values remembered at their candidates (a rule's value
+/// only changes at its own candidates) rather than by settling all rules again: the segments of
+/// the rules that moved first, then stage, every segment, band and suppressions. When the returned state is
 /// not settled (an event-less evaluation right now would already differ — rules reading `event.*`,
 /// or a segment left by `membership.age` whose `enter` still holds, so it re-enters), the answer is
 /// `now + 1 ms`. Conservative case: after
@@ -98,27 +101,79 @@ extension Engine {
             }
             var candidates = CandidateHeap(candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered,
                                                              series: series, now: now, relevant: relevant))
+            // A rule's value at t: its value at its last candidate up to t, else at now.
+            func valueAt(_ r: Int) -> Bool { memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2 }
+            // A rule without an id of its own (`EvaluationPlan.enterRule`) is evaluated at t.
+            func direct(_ fn: EvaluationPlan.Fn, at t: Int64, enteredAt: Int64?) -> Bool {
+                env.now = t
+                env.lead.score = storedScore * decayFactor(halfLife, from: scoreAt, to: t)
+                env.enteredAt = enteredAt
+                return fn.holds(env)
+            }
+            // Whether segment i's membership as stored would change at t, judged by its rules' values
+            // with the stored memberships: if it would, either an earlier segment (in dependency
+            // order) changes too or the settle sees exactly these values; the outcome differs both ways.
+            func segmentChanges(_ i: Int, at t: Int64) -> Bool {
+                func enter() -> Bool { plan.enterRule[i] >= 0 ? valueAt(plan.enterRule[i]) : direct(plan.enterFns[i], at: t, enteredAt: entered[i] ?? t) }
+                func exit() -> Bool {
+                    guard let fn = plan.exitFns[i] else { return false }
+                    return plan.exitRule[i] >= 0 ? valueAt(plan.exitRule[i]) : direct(fn, at: t, enteredAt: entered[i] ?? t)
+                }
+                if entered[i] != nil { return plan.hasExit[i] ? exit() : !enter() }
+                return enter() && !exit()
+            }
+            // `outcome(at: t) != current` without settling: the settle's outcome is a function of the
+            // rule values, which only moved at their candidates; the segments of the rules that moved
+            // at t are looked at first (usually one of them enters or leaves).
+            func outcomeDiffers(at t: Int64, moved: UnsafeMutableBufferPointer<Int>, count: Int) -> Bool {
+                let decayed = storedScore * decayFactor(halfLife, from: scoreAt, to: t)
+                let band = plan.band(for: decayed)
+                if (band >= 0 ? plan.bandID[band] : -1) != current.band { return true }
+                for k in 0..<count {
+                    let f = plan.ruleFacts[moved[k]]
+                    if f.kind == .enter || f.kind == .exit, f.segment >= 0, segmentChanges(f.segment, at: t) { return true }
+                }
+                var stage = -1
+                for k in plan.stageFns.indices {
+                    let holds = plan.stageRule[k] >= 0 ? valueAt(plan.stageRule[k]) : direct(plan.stageFns[k], at: t, enteredAt: nil)
+                    if holds { stage = plan.stageID[k]; break }
+                }
+                if stage != current.stage { return true }
+                for i in plan.order where segmentChanges(i, at: t) { return true }
+                guard let primary = current.primary else { return current.suppressed != 0 }
+                let routed = plan.routedChannels(members: current.members, primary: primary, band: band)
+                var bits: UInt8 = 0
+                for k in plan.suppressFns.indices where routed & plan.suppressBits[k] & ~bits != 0 && direct(plan.suppressFns[k], at: t, enteredAt: nil) {
+                    bits |= plan.suppressBits[k]
+                }
+                return bits != current.suppressed
+            }
             // A rule's value is constant between its own candidate instants, so comparing it with the
             // value it had at its previous candidate (or now) finds every instant the rule values move.
             var probes = 0
-            while let t = candidates.minTime {
-                var moved = false
-                // All rules concerned at this instant; each must be brought up to date even once one
-                // has moved.
-                while candidates.minTime == t {
-                    let r = candidates.popMin().rule
-                    if r == TimeAtoms.alwaysProbe { moved = true; continue }
-                    let before = memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2
-                    let after = value(r, at: t)
-                    memo[lastAt + r] = after ? 2 : 1
-                    if after != before { moved = true }
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { moved -> Int64? in
+                while let t = candidates.minTime {
+                    var probe = false, count = 0
+                    // All rules concerned at this instant; each must be brought up to date even once one
+                    // has moved.
+                    while candidates.minTime == t {
+                        let r = candidates.popMin().rule
+                        if r == TimeAtoms.alwaysProbe { probe = true; continue }
+                        let before = valueAt(r)
+                        let after = value(r, at: t)
+                        memo[lastAt + r] = after ? 2 : 1
+                        if after != before {
+                            probe = true
+                            if count < moved.count { moved[count] = r; count += 1 }
+                        }
+                    }
+                    guard probe else { continue }
+                    if probes == Engine.maxProbes { return t }
+                    probes += 1
+                    if outcomeDiffers(at: t, moved: moved, count: count) { return t }
                 }
-                guard moved else { continue }
-                if probes == Engine.maxProbes { return t }
-                probes += 1
-                if outcome(at: t) != current { return t }
+                return nil
             }
-            return nil
         }
     }
 

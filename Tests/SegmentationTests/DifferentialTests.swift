@@ -14,9 +14,11 @@ import XCTest
 /// change of the decision (nor earlier than the first instant any function's value can change).
 /// Half the rulesets have a lead score and some segments their own `score:` (random half-lives,
 /// points of both signs, caps, late events): both must equal the reference's sums over every
-/// arrival (segment scores from entry on); some have an email cap per sliding window and email
-/// routes with `delay`/`window` read in the lead's zone: the email action, its `frequency_cap`
-/// suppression and `send_at` must be the reference's.
+/// arrival (segment scores from entry on). Some have caps per sliding window on email and sales
+/// (one to three entries, the first whose `when` holds applies), sales routes, every current
+/// segment's email (`routing.all_segments`) and email routes with `delay`/`window` read in the
+/// lead's zone: every email action with its `send_at`, the sales hand-off and each channel's
+/// `frequency_cap` suppression with the cap that fired must be the reference's.
 final class DifferentialTests: XCTestCase {
     /// Where the random cases start; a fixed base keeps failures reproducible from the seed alone.
     static let base: Int64 = 1_793_610_000_000  // 2026-11-02T09:00:00Z
@@ -50,7 +52,11 @@ final class DifferentialTests: XCTestCase {
         XCTAssertGreaterThan(stats.segmentScored, runs * 2)
         XCTAssertGreaterThan(stats.nonZeroSegmentScores, runs)
         XCTAssertGreaterThan(stats.capped, runs / 4)
+        XCTAssertGreaterThan(stats.salesCapped, runs / 8)
+        XCTAssertGreaterThan(stats.cappedByWhen, runs / 8)
+        XCTAssertGreaterThan(stats.severalEmails, runs / 4)
         XCTAssertGreaterThan(stats.deferred, runs)
+        XCTAssertGreaterThan(stats.deferredOthers, runs / 8)
         // The engine claims exactness (conservative only after its probe limit): nearly every step.
         XCTAssertGreaterThan(Double(stats.exactNext), 0.95 * Double(stats.steps - stats.pendingReentries))
     }
@@ -58,7 +64,7 @@ final class DifferentialTests: XCTestCase {
     /// Runs one seed: a random ruleset and `sequencesPerRuleset` random sequences through it.
     /// Returns a description of the first disagreement, or nil.
     func runOne(seed: UInt64, stats: inout DifferentialStats) throws -> String? {
-        var factory = RandomRulesetFactory(rng: SeededGenerator(seed: seed))
+        var factory = RandomRulesetFactory(rng: SeededGenerator(seed: seed), actionVariety: true)
         let ruleset = factory.ruleset(segments: Int.random(in: 2...6, using: &factory.rng))
         let loaded: LoadedRuleset
         do {
@@ -118,7 +124,11 @@ final class DifferentialTests: XCTestCase {
             stats.segmentScored += outcome.segmentScores.count
             stats.nonZeroSegmentScores += outcome.segmentScores.values.filter { abs($0) > 0.01 }.count
             if outcome.emailCapped { stats.capped += 1 }
-            if let sendAt = outcome.sendAt, sendAt > now { stats.deferred += 1 }
+            if outcome.capped["sales"] != nil { stats.salesCapped += 1 }
+            if outcome.capped.values.contains(where: \.hasWhen) { stats.cappedByWhen += 1 }
+            if outcome.emails.count > 1 { stats.severalEmails += 1 }
+            stats.deferred += outcome.emails.filter { ($0.sendAt ?? now) > now }.count
+            if outcome.emails.dropFirst().contains(where: { ($0.sendAt ?? now) > now }) { stats.deferredOthers += 1 }
             if let problem = compare(evaluation.decision, outcome) {
                 return report(problem, ruleset: ruleset, history: history)
             }
@@ -157,19 +167,35 @@ final class DifferentialTests: XCTestCase {
         if decision.primarySegment != outcome.primary {
             return "primary segment: engine \(decision.primarySegment ?? "none"), reference \(outcome.primary ?? "none")"
         }
-        return compareScores(decision, outcome) ?? compareEmail(decision, outcome)
+        return compareScores(decision, outcome) ?? compareActions(decision, outcome)
     }
 
-    /// The email action: which segment's, left out by a cap or not, and its `send_at`.
-    func compareEmail(_ decision: Decision, _ outcome: RefOutcome) -> String? {
-        let email = decision.actions.first { $0.channel == "email" }
-        if email?.segment != outcome.email {
-            return "email from: engine \(email?.segment ?? "none"), reference \(outcome.email ?? "none")"
+    /// The actions: every email (which segment's, in order, with its `send_at`), the sales
+    /// hand-off, and per channel whether a cap left an action out and which cap it was.
+    func compareActions(_ decision: Decision, _ outcome: RefOutcome) -> String? {
+        func show(_ t: Int64?) -> String { t.map { Timestamp(milliseconds: $0).description } ?? "none" }
+        let emails = decision.actions.filter { $0.channel == "email" }
+        if emails.map(\.segment) != outcome.emails.map(\.segment) {
+            return "emails from: engine \(emails.map(\.segment)), reference \(outcome.emails.map(\.segment))"
         }
-        let capped = decision.suppressed.contains { $0.channel == "email" && $0.reason == "frequency_cap" }
-        if capped != outcome.emailCapped { return "email capped: engine \(capped), reference \(outcome.emailCapped)" }
-        if email?.sendAt?.milliseconds != outcome.sendAt {
-            return "send_at: engine \(email?.sendAt?.description ?? "none"), reference \(outcome.sendAt.map { Timestamp(milliseconds: $0).description } ?? "none")"
+        for (action, expected) in zip(emails, outcome.emails) where action.sendAt?.milliseconds != expected.sendAt {
+            return "send_at of \(expected.segment)'s email: engine \(show(action.sendAt?.milliseconds)), reference \(show(expected.sendAt))"
+        }
+        let sales = decision.actions.first { $0.channel == "sales" }
+        if sales?.segment != outcome.sales {
+            return "sales from: engine \(sales?.segment ?? "none"), reference \(outcome.sales ?? "none")"
+        }
+        for channel in ["email", "sales"] {
+            let cap = decision.suppressed.first { $0.channel == channel && $0.reason == "frequency_cap" }?.cap
+            let expected = outcome.capped[channel]
+            let same = switch (cap, expected) {
+            case (nil, nil): true
+            case let (text?, expected?): expected.hasWhen ? text.hasPrefix(expected.text + " when ") : text == expected.text
+            default: false
+            }
+            if !same {
+                return "\(channel) capped by: engine \(cap ?? "none"), reference \(expected.map { $0.text + ($0.hasWhen ? " when …" : "") } ?? "none")"
+            }
         }
         return nil
     }
@@ -275,15 +301,22 @@ struct DifferentialStats: CustomStringConvertible {
     var leadScored = 0
     var segmentScored = 0
     var nonZeroSegmentScores = 0
-    /// Steps whose email a cap left out; steps whose email `send_at` is after now.
+    /// Steps whose email a cap left out, whose sales hand-off a cap left out, where a cap with a
+    /// `when` fired; steps with more than one email (`routing.all_segments`).
     var capped = 0
+    var salesCapped = 0
+    var cappedByWhen = 0
+    var severalEmails = 0
+    /// Emails whose `send_at` is after now; steps where a non-primary email is among them.
     var deferred = 0
+    var deferredOthers = 0
 
     var description: String {
         "\(sequences) sequences (\(aggregateRulesets) rulesets with value aggregates), \(steps) steps, \(probes) probes, \(entered) entries, \(exited) exits, "
             + "\(stageChanges) stage changes, \(lateEvents) late events, \(leadScored) steps with a lead score, "
-            + "\(segmentScored) segment scores (\(nonZeroSegmentScores) not near 0), \(capped) emails capped, "
-            + "\(deferred) emails sent later (send_at), "
+            + "\(segmentScored) segment scores (\(nonZeroSegmentScores) not near 0), \(capped) steps with email capped, "
+            + "\(salesCapped) with sales capped, \(cappedByWhen) capped by a cap with `when`, \(severalEmails) with several emails, "
+            + "\(deferred) emails sent later (send_at; \(deferredOthers) steps with a later non-primary one), "
             + "next_evaluation_at = first decision change (or both none) in \(exactNext) steps; "
             + "\(pendingReentries) steps left an immediate re-entry pending"
     }

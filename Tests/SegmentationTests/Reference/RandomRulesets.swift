@@ -28,6 +28,10 @@ struct RandomRulesetFactory {
     static let colors = ["red", "blue"]
 
     var rng: SeededGenerator
+    /// Whether rulesets get sales routes, caps with `when` on email and sales and
+    /// `routing.all_segments: [email]` (the differential test); off, a seed gives the same ruleset
+    /// as before these existed (the benchmark's generated ruleset stays comparable across commits).
+    var actionVariety = false
 
     mutating func duration(short: Bool = false) -> RefDuration {
         let unit: Character = rng.pick(short ? ["s", "m", "h"] : ["s", "m", "h", "d", "w"])
@@ -105,6 +109,7 @@ struct RandomRulesetFactory {
             var segment = RefSegment(name: name, priority: Int.random(in: 1...4, using: &rng), enter: enter, exit: exit)
             if rng.chance(0.4) { segment.score = scoring(bands: false) }
             if rng.chance(0.4) { segment.timing = timing() }
+            if actionVariety { segment.sales = rng.chance(0.4) }
             segments.append(segment)
         }
         // Stage rules read time too (no in_segment or membership.age there).
@@ -114,8 +119,25 @@ struct RandomRulesetFactory {
         }
         let lead = rng.chance(0.5) ? scoring(bands: false) : nil  // bands schedule re-evaluations the reference does not model
         var ruleset = RefRuleset(types: Self.types, stages: stages, segments: segments, scoring: lead)
-        if rng.chance(0.4) { ruleset.emailCap = (Int.random(in: 0...3, using: &rng), duration()) }
+        guard actionVariety else {
+            if rng.chance(0.4) { ruleset.caps["email"] = [RefCap(when: nil, max: Int.random(in: 0...3, using: &rng), per: duration())] }
+            return ruleset
+        }
+        if rng.chance(0.5) { ruleset.caps["email"] = caps() }
+        if segments.contains(where: \.sales), rng.chance(0.4) { ruleset.caps["sales"] = caps() }
+        ruleset.allSegmentsEmail = rng.chance(0.35)
         return ruleset
+    }
+
+    /// One channel's caps: one to three entries, each but the last with a `when` (engagement read
+    /// through counts, `since`, `inactive` and aggregates; `in_segment` is refused there), the
+    /// last with one now and then (then no entry may hold: the action is sent uncounted).
+    mutating func caps() -> [RefCap] {
+        let count = Int.random(in: 1...3, using: &rng)
+        return (0..<count).map { k in
+            let when = k < count - 1 || rng.chance(0.25) ? expression(depth: 1, inExit: false, earlier: []) : nil
+            return RefCap(when: when, max: Int.random(in: 0...3, using: &rng), per: duration())
+        }
     }
 
     /// A random email timing: a delay, a window of local time (some across midnight), or both.

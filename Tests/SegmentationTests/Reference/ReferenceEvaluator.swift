@@ -15,9 +15,9 @@ struct RefLead {
     var scorer: ReferenceScorer?
     /// Per current member segment with a `score:`, every scored arrival since it entered.
     var segmentScorers: [String: ReferenceScorer] = [:]
-    /// The segment whose email the last decision carried, and every email send (kept forever).
-    var carriedEmail: String?
-    var emailSends: [Int64] = []
+    /// Per channel: the segments whose action the last decision carried, and every send (kept forever).
+    var carried: [String: Set<String>] = [:]
+    var sends: [String: [Int64]] = [:]
     /// The lead's IANA zone (`context.timezone`), in which email windows are read.
     var zone = "UTC"
 }
@@ -40,12 +40,21 @@ struct RefOutcome {
     /// The score of each current segment with a `score:`, recomputed from its arrivals since entry.
     var segmentScores: [String: Double] = [:]
 
-    /// The segment whose email route the decision carries (the primary one, unless capped).
-    var email: String?
-    /// Whether a cap left the email out (`suppressed` reason `frequency_cap`).
-    var emailCapped = false
-    /// The email's `send_at` when its route has a delay or a window.
-    var sendAt: Int64?
+    /// The email actions in decision order: the segment that gave each and its `send_at` (when its
+    /// route has a delay or a window).
+    var emails: [(segment: String, sendAt: Int64?)] = []
+    /// The segment whose sales route the decision carries (the primary one's, unless capped).
+    var sales: String?
+    /// Per channel whose cap left an action out: the cap that fired (the first such), as
+    /// `max N per D` and whether it has a `when`.
+    var capped: [String: (text: String, hasWhen: Bool)] = [:]
+
+    /// The first email action (the primary segment's, unless capped).
+    var email: String? { emails.first?.segment }
+    /// Whether a cap left an email out (`suppressed` reason `frequency_cap`).
+    var emailCapped: Bool { capped["email"] != nil }
+    /// The first email's `send_at`.
+    var sendAt: Int64? { emails.first?.sendAt }
 
     /// Whether anything a decision reports as a change happened.
     var changed: Bool { !entered.isEmpty || !exited.isEmpty || stageChanged }
@@ -89,29 +98,50 @@ struct ReferenceEvaluator {
         outcome.primary = ruleset.segments.filter { result[$0.name] != nil }
             .max { ($0.priority, $1.name) < ($1.priority, $0.name) }?.name
         score(&lead, &outcome, event: event, now: now)
-        email(&lead, &outcome, now: now)
+        actions(&lead, &outcome, now: now)
         return outcome
     }
 
-    /// The primary segment's email (docs/rules.md, Caps and Timing): a decision that carries the
-    /// same email as the previous one sends nothing new; a new one is sent unless `max` emails
-    /// were sent in `(now − per, now]`, else left out (and tried again at the next decision).
-    /// `send_at` is the first instant at or after `now + delay` inside the window, in the lead's zone.
-    func email(_ lead: inout RefLead, _ outcome: inout RefOutcome, now: Int64) {
-        guard let primary = outcome.primary else { lead.carriedEmail = nil; return }
-        if let cap = ruleset.emailCap, lead.carriedEmail != primary {
-            if lead.emailSends.filter({ $0 > now - cap.per.ms }).count >= cap.max {
-                outcome.emailCapped = true
-                lead.carriedEmail = nil
-                return
+    /// Actions and caps (docs/rules.md, "Actions of segments other than the primary", "Frequency
+    /// caps", Timing). Email: the primary segment's, then with `routing.all_segments: [email]` every
+    /// other current segment's, highest priority first, ties by name; sales: the primary's. Per
+    /// channel and action in that order: an action the previous decision carried sends nothing new;
+    /// a new one takes the first cap entry whose `when` holds (none: sent, not counted) and is left
+    /// out when the channel already had `max` sends in `(now − per, now]` (sends earlier in this
+    /// decision included), else sent now. `send_at` of an email is the first instant at or after
+    /// `now + delay` inside its segment's window, in the lead's zone.
+    func actions(_ lead: inout RefLead, _ outcome: inout RefOutcome, now: Int64) {
+        var email: [RefSegment] = [], sales: [RefSegment] = []
+        if let primary = ruleset.segments.first(where: { $0.name == outcome.primary }) {
+            email.append(primary)
+            if primary.sales { sales.append(primary) }
+            if ruleset.allSegmentsEmail {
+                email += ruleset.segments.filter { $0.name != primary.name && lead.memberships[$0.name] != nil }
+                    .sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
             }
-            lead.emailSends.append(now)
         }
-        lead.carriedEmail = primary
-        outcome.email = primary
-        if let timing = ruleset.segments.first(where: { $0.name == primary })?.timing {
-            outcome.sendAt = timing.sendAt(now: now, zone: TimeZone(identifier: lead.zone)!)
+        let context = Context(lead: lead, now: now, enteredAt: nil, thisRun: lead.memberships)
+        func send(_ channel: String, _ segments: [RefSegment]) -> [RefSegment] {
+            guard let entries = ruleset.caps[channel] else { return segments }
+            let before = lead.carried[channel] ?? []
+            var carried = Set<String>(), sent: [RefSegment] = []
+            for segment in segments {
+                if !before.contains(segment.name), let cap = entries.first(where: { $0.when.map { holds($0, context) } ?? true }) {
+                    guard (lead.sends[channel] ?? []).filter({ $0 > now - cap.per.ms }).count < cap.max else {
+                        if outcome.capped[channel] == nil { outcome.capped[channel] = ("max \(cap.max) per \(cap.per.canonical)", cap.when != nil) }
+                        continue
+                    }
+                    lead.sends[channel, default: []].append(now)
+                }
+                carried.insert(segment.name)
+                sent.append(segment)
+            }
+            lead.carried[channel] = carried
+            return sent
         }
+        let zone = TimeZone(identifier: lead.zone)!
+        outcome.emails = send("email", email).map { ($0.name, $0.timing?.sendAt(now: now, zone: zone)) }
+        outcome.sales = send("sales", sales).first?.name
     }
 
     /// Scores (docs/rules.md, Scoring and Segment scores): the lead score takes the event's

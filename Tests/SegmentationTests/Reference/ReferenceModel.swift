@@ -49,6 +49,15 @@ struct RefDuration {
     }
 
     var text: String { "\(amount)\(unit)" }
+
+    /// As decisions write it: the largest unit up to days that divides it (`2w` is `14d`).
+    var canonical: String {
+        let days = Int64(86_400_000)
+        for (unit, perUnit) in [("d", days), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] where ms % perUnit == 0 {
+            return "\(ms / perUnit)\(unit)"
+        }
+        return "\(ms)ms"
+    }
 }
 
 /// A `where` filter over the event's properties.
@@ -128,6 +137,18 @@ struct RefSegment {
     var score: RefScoring? = nil
     /// `delay`/`window` of the segment's email route, nil without.
     var timing: RefTiming? = nil
+    /// Whether the route also hands the lead to a sales queue (`q-<last name part>`, team `t`).
+    var sales = false
+}
+
+/// One entry of `caps.<channel>`: the first entry whose `when` holds applies to a new action.
+struct RefCap {
+    var when: RefExpr?
+    var max: Int
+    var per: RefDuration
+
+    /// `{ when: '…', max: 2, per: 3d }`
+    var yaml: String { "{ " + (when.map { "when: '\($0.text)', " } ?? "") + "max: \(max), per: \(per.text) }" }
 }
 
 /// A random ruleset: the event types it declares and its segments, in dependency order
@@ -139,6 +160,8 @@ struct RefRuleset {
     var segments: [RefSegment]
     /// The lead score (`scoring:`), nil without one.
     var scoring: RefScoring? = nil
-    /// `caps: { email: [ { max, per } ] }`, nil without.
-    var emailCap: (max: Int, per: RefDuration)? = nil
+    /// `caps:` by channel (`email`, `sales`), entries in order; empty without.
+    var caps: [String: [RefCap]] = [:]
+    /// `routing: { all_segments: [email] }`: every current segment's email, not only the primary's.
+    var allSegmentsEmail = false
 }

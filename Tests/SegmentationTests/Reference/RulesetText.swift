@@ -15,7 +15,12 @@ extension RefRuleset {
             "owners: [test]",
         ]
         if let scoring { lines += ["scoring:"] + scoring.body(indent: "  ") }
-        if let cap = emailCap { lines += ["caps:", "  email: [ { max: \(cap.max), per: \(cap.per.text) } ]"] }
+        if !caps.isEmpty {
+            lines.append("caps:")
+            for channel in caps.keys.sorted() { lines.append("  \(channel): [ \(caps[channel]!.map(\.yaml).joined(separator: ", ")) ]") }
+        }
+        if allSegmentsEmail { lines += ["routing:", "  all_segments: [email]"] }
+        if segments.contains(where: \.sales) { lines.append("teams: { t: { members: [ { id: rep } ] } }") }
         lines.append("segments:")
         for segment in segments {
             lines += [
@@ -28,6 +33,7 @@ extension RefRuleset {
                 "    route:",
                 "      email: { sequence: \(segment.name.split(separator: ".").last!)\(segment.timing?.yaml ?? "") }",
             ]
+            if segment.sales { lines.append("      sales: { queue: q-\(segment.name.split(separator: ".").last!), team: t }") }
             if let score = segment.score { lines += ["    score:"] + score.body(indent: "      ") }
         }
         return lines.joined(separator: "\n") + "\n"
