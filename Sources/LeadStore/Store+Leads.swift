@@ -206,7 +206,9 @@ extension Store {
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute(Self.stageMergeQuery(loser, at: at))
-        try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
+        try connection.execute(Self.moveQueueItemsQuery(loser, into: survivor, survivorHasOne: true))
+        try connection.execute(Self.moveQueueItemsQuery(loser, into: survivor, survivorHasOne: false))
+        _ = try connection.query("SELECT leadrouter_move_membership_history(\(loser), \(survivor))")
         try connection.execute("""
             WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at)
             INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)
