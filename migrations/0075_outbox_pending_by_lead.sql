@@ -40,16 +40,21 @@ BEGIN
 END
 $$;
 
--- 0015's routing function writes its `queue.item_moved` row through that function now: its
--- definition with that one statement replaced (the rest of its body stays as 0015 wrote it).
-DO $$
+-- Redefines function `fn` with `old_text` of its definition replaced by `new_text` (a
+-- migration that changes one statement of a long plpgsql function says only that statement);
+-- fails when the definition no longer holds `old_text`.
+CREATE FUNCTION leadrouter_replace_in_function(fn regproc, old_text text, new_text text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    def text := pg_get_functiondef('leadrouter_route_to_queue'::regproc);
-    old_insert constant text := $q$INSERT INTO outbox (topic, lead_id, payload) VALUES ('queue.item_moved', p_lead,$q$;
+    def text := pg_get_functiondef(fn);
 BEGIN
-    IF position(old_insert IN def) = 0 THEN
-        RAISE EXCEPTION 'leadrouter_route_to_queue no longer writes its outbox row as 0015 did';
+    IF position(old_text IN def) = 0 THEN
+        RAISE EXCEPTION 'function % no longer contains: %', fn, old_text;
     END IF;
-    EXECUTE replace(def, old_insert, $q$PERFORM leadrouter_append_outbox('queue.item_moved', p_lead,$q$);
+    EXECUTE replace(def, old_text, new_text);
 END
 $$;
+
+-- 0015's routing function writes its `queue.item_moved` row through leadrouter_append_outbox.
+SELECT leadrouter_replace_in_function('leadrouter_route_to_queue',
+    $q$INSERT INTO outbox (topic, lead_id, payload) VALUES ('queue.item_moved', p_lead,$q$,
+    $q$PERFORM leadrouter_append_outbox('queue.item_moved', p_lead,$q$);
