@@ -43,7 +43,9 @@ package struct StageWrites {
 extension Store {
     /// The statements of `w`: the changes first (in staged order, so a lead's rows keep their
     /// sequence), then the goals, which find the entry of their stay among those rows. A goal
-    /// already recorded for the stay is left as it is (`ON CONFLICT DO NOTHING`).
+    /// already recorded for the stay is left as it is (`ON CONFLICT DO NOTHING`). A goal's
+    /// entry is the latest matching stage row by `DISTINCT ON`, not a `LATERAL … LIMIT 1`:
+    /// Citus cannot push a LIMIT down into a lateral subquery over a distributed table.
     func stageWriteQueries(_ w: StageWrites) -> [PostgresQuery] {
         var queries: [PostgresQuery] = []
         if !w.changes.isEmpty {
@@ -72,14 +74,14 @@ extension Store {
             }
             queries.append("""
                 INSERT INTO stage_goal_reached (lead_id, stage, entered_at, from_stage, reached_at)
-                SELECT DISTINCT ON (x.l, x.s) x.l, x.s, h.occurred_at, h.from_stage, \(unsafeRaw: Self.at("x.r"))
-                FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)
-                CROSS JOIN LATERAL (
-                    SELECT occurred_at, from_stage FROM stage_history h
-                    WHERE h.lead_id = x.l AND h.occurred_at <= \(unsafeRaw: Self.at("x.r")) AND h.to_stage = x.s
-                    ORDER BY h.occurred_at DESC, h.id DESC LIMIT 1) h
-                WHERE \(unsafeRaw: Self.at("x.r")) - h.occurred_at <= x.w * interval '1 millisecond'
-                ORDER BY x.l, x.s, x.r
+                SELECT DISTINCT ON (l, s) l, s, entered_at, from_stage, reached_at FROM (
+                    SELECT DISTINCT ON (x.l, x.s, x.r, x.w) x.l, x.s, x.r, x.w, h.occurred_at AS entered_at, h.from_stage,
+                           \(unsafeRaw: Self.at("x.r")) AS reached_at
+                    FROM jsonb_to_recordset(\(rows)) AS x(l uuid, s text, r int8, w int8)
+                    JOIN stage_history h ON h.lead_id = x.l AND h.occurred_at <= \(unsafeRaw: Self.at("x.r")) AND h.to_stage = x.s
+                    ORDER BY x.l, x.s, x.r, x.w, h.occurred_at DESC, h.id DESC) AS latest
+                WHERE reached_at - entered_at <= w * interval '1 millisecond'
+                ORDER BY l, s, r
                 ON CONFLICT DO NOTHING
                 """)
         }
