@@ -192,6 +192,9 @@ extension Store {
     /// identities, memberships or schedule of its own. A membership both held ends in one: the
     /// loser's is recorded as an exit at `at` with reason `{"merged_into": …}` (segment metrics
     /// count it as a merge); one only the loser held passes to the survivor with its entry row.
+    /// The loser's rows are copied, not updated, where Citus places them by lead_id (queue
+    /// items, history: `Store+MergeMoves`), and the survivor's segments are read apart (an
+    /// array), not correlated with the loser's rows, which are on another shard.
     public func markMerged(_ loser: UUID, into survivor: UUID, at: Date) throws {
         try connection.execute("""
             UPDATE leads SET merged_into = \(survivor), segments = '{}', segment_entered = '{}', primary_segment = NULL,
@@ -202,7 +205,7 @@ extension Store {
             INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
             SELECT m.lead_id, m.segment, 'exited', jsonb_build_object('merged_into', \(survivor)::text), m.ruleset_version, NULL, \(at)
             FROM memberships m
-            WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
+            WHERE m.lead_id = \(loser) AND m.segment = ANY(ARRAY(SELECT s.segment FROM memberships s WHERE s.lead_id = \(survivor)))
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute(Self.stageMergeQuery(loser, at: at))
