@@ -40,15 +40,15 @@ enum CitusTestDatabases {
     /// (segment and stage metrics stay empty there); plain PostgreSQL keeps them.
     static func disableRollupTriggers(url: String) throws {
         guard !workerURLs.isEmpty else { return }
-        try PostgresConnection(url: url, logger: TestDatabases.logger).executeScript(unsafeSQL: """
-            SET citus.enable_unsafe_triggers = on;
-            ALTER TABLE membership_history DISABLE TRIGGER membership_history_rollup;
-            ALTER TABLE segment_goal_reached DISABLE TRIGGER segment_goal_reached_rollup;
-            ALTER TABLE segment_metrics_hourly DISABLE TRIGGER segment_metrics_hourly_daily_insert;
-            ALTER TABLE segment_metrics_hourly DISABLE TRIGGER segment_metrics_hourly_daily_update;
-            ALTER TABLE stage_history DISABLE TRIGGER stage_history_rollup;
-            ALTER TABLE stage_goal_reached DISABLE TRIGGER stage_goal_reached_rollup;
-            """)
+        // One statement a call: Citus sends each to the workers, which refuse several at once.
+        let conn = try PostgresConnection(url: url, logger: TestDatabases.logger)
+        try conn.executeScript(unsafeSQL: "SET citus.enable_unsafe_triggers = on")
+        for (table, trigger) in [("membership_history", "membership_history_rollup"), ("segment_goal_reached", "segment_goal_reached_rollup"),
+                                 ("segment_metrics_hourly", "segment_metrics_hourly_daily_insert"),
+                                 ("segment_metrics_hourly", "segment_metrics_hourly_daily_update"),
+                                 ("stage_history", "stage_history_rollup"), ("stage_goal_reached", "stage_goal_reached_rollup")] {
+            try conn.executeScript(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER \(trigger)")
+        }
     }
 
     /// Drops `name` on the workers too.
