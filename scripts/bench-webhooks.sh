@@ -118,10 +118,12 @@ deliver_run() {  # deliver_run NODES
     local marker t0 t1 done_count
     marker=$(sql "SELECT coalesce(max(id), 0) FROM outbox")
     t0=$(date +%s.%N)
-    sql "INSERT INTO outbox (topic, lead_id, payload)
+    # the pending ids go with the rows (migrations/0075: no trigger adds them)
+    sql "WITH o AS (INSERT INTO outbox (topic, lead_id, payload)
          SELECT 'lead.status_changed', md5('$marker-' || (i % $LEADS_SAVED))::uuid,
                 jsonb_build_object('lead_id', md5('$marker-' || (i % $LEADS_SAVED))::uuid, 'seq', i, 'from', 'a', 'to', 'b')
-         FROM generate_series(1, $EVENTS) AS i"
+         FROM generate_series(1, $EVENTS) AS i
+         RETURNING id, lead_id) INSERT INTO outbox_pending (outbox_id, lead_id) SELECT id, lead_id FROM o"
     while true; do
         done_count=$(sql "SELECT count(*) FROM deliveries WHERE subscription_id = '$RATE_SUB' AND outbox_id > $marker AND status = 'delivered'")
         [ "$done_count" -ge "$EVENTS" ] && break

@@ -39,7 +39,13 @@ scratch=()
 
 # --citus (or LEADROUTER_TEST_CITUS=1): the tests run against a Citus coordinator with two workers
 # instead (scripts/lib/citus-cluster.sh builds Citus once; docs/scale-out.md#citus-the-cluster).
+# Without other arguments it runs CITUS_TESTS, the classes that pass on the cluster
+# (docs/scale-out.md#citus-what-runs-on-the-cluster-and-what-does-not).
+CITUS_TESTS='IngestJourneyTests|IngestAPITests|IngestBatchTests|WebhookDeliveryTests|WebhookAPITests|WebhookNodesTests'
+CITUS_TESTS+='|WebhookConnectionReuseTests|WebhookHTTPClientTests|WebhookSSRFTests|WebhookSignatureDocsTests|StandardWebhooksTests'
+CITUS_TESTS+='|DriftWebhookTests|OutboxSubscribedTopicsTests|DeliveredOutcomesTests|QueueMergeMoveTests|CitusSchemaTests|SegmentMetricsTests|StageMetricsTests|RollupDeltasTests'
 if [ "${1:-}" = --citus ]; then shift; export LEADROUTER_TEST_CITUS=1; fi
+if [ "${LEADROUTER_TEST_CITUS:-}" = 1 ] && [ $# -eq 0 ]; then set -- --filter "\.($CITUS_TESTS)/"; fi
 if [ "${LEADROUTER_TEST_CITUS:-}" = 1 ]; then
     source scripts/lib/citus-cluster.sh
     citus_install

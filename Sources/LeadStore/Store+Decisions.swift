@@ -62,17 +62,22 @@ extension Store {
                 w.member("t", first: &first); w.string(m.topic.rawValue)
             }
         }
-        // Each row waits for the dispatcher in `outbox_pending` (0007's statement trigger adds it);
-        // the row itself is never updated. Only topics some subscription (active or paused, not
+        // Each row waits for the dispatcher in `outbox_pending`, written by the same statement (a
+        // CTE, not a trigger: Citus runs no transition-table trigger; migrations/0075), with the
+        // row's lead_id so that on Citus it lands on the outbox row's shard; the row itself is
+        // never updated. Only topics some subscription (active or paused, not
         // deleted) lists are written: a row nobody subscribed to would be dispatched to nobody,
         // and was a fifth of the bytes an event stored (docs/benchmarks/storage.md). So a
         // subscription starts from its creation (the statement's snapshot decides); replay covers
         // only what was written while some subscription wanted the topic (docs/webhooks.md).
         return """
-            INSERT INTO outbox (topic, lead_id, payload)
-            SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
-            WHERE m ->> 't' IN (SELECT unnest(topics) FROM subscriptions WHERE deleted_at IS NULL)
-            ORDER BY n
+            WITH o AS (
+                INSERT INTO outbox (topic, lead_id, payload)
+                SELECT m ->> 't', (m ->> 'l')::uuid, m -> 'p' FROM jsonb_array_elements(\(w.json)) WITH ORDINALITY AS e(m, n)
+                WHERE m ->> 't' IN (SELECT unnest(topics) FROM subscriptions WHERE deleted_at IS NULL)
+                ORDER BY n
+                RETURNING id, lead_id)
+            INSERT INTO outbox_pending (outbox_id, lead_id) SELECT id, lead_id FROM o
             """
     }
 

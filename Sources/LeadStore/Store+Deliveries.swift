@@ -97,25 +97,12 @@ extension Store {
 
     /// Leases up to `limit` due deliveries for `leaseSeconds`, skipping rows another node holds
     /// (`FOR UPDATE SKIP LOCKED`) and any delivery that has an earlier pending or in-flight one of
-    /// the same subscription and lead (per-lead order). Each lease counts as an attempt.
+    /// the same subscription and lead (per-lead order). Each lease counts as an attempt. The
+    /// statement is in `leadrouter_lease_deliveries` (migrations/0076), which on Citus leases
+    /// each row with a statement of its own (one shard each).
     public func leaseDeliveries(limit: Int, leaseSeconds: Double) throws -> [LeasedDelivery] {
         try connection.query("""
-            WITH due AS (
-                SELECT d.id FROM deliveries d
-                JOIN subscriptions s ON s.id = d.subscription_id AND s.active AND s.deleted_at IS NULL
-                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-                  AND NOT EXISTS (SELECT 1 FROM deliveries e
-                                  WHERE e.subscription_id = d.subscription_id AND e.lead_id = d.lead_id
-                                    AND e.outbox_id < d.outbox_id AND e.status IN ('pending', 'in_flight'))
-                ORDER BY d.next_attempt_at, d.id LIMIT \(limit)
-                FOR UPDATE OF d SKIP LOCKED
-            )
-            UPDATE deliveries d SET status = 'in_flight', attempts = d.attempts + 1,
-                                    lease_until = now() + make_interval(secs => \(leaseSeconds))
-            FROM due, subscriptions s, outbox o
-            WHERE d.id = due.id AND s.id = d.subscription_id AND o.id = d.outbox_id AND o.lead_id = d.lead_id
-            RETURNING d.id, d.subscription_id, d.outbox_id, d.lead_id, d.attempts, d.window_started_at,
-                      s.url, s.secret, s.max_attempts, o.topic, o.payload::text AS payload, o.created_at
+            SELECT * FROM leadrouter_lease_deliveries(\(limit)::integer, \(leaseSeconds)::double precision)
             """).map { row in
             LeasedDelivery(id: try row.decode(Int64.self, "id"), subscriptionId: try row.decode(UUID.self, "subscription_id"),
                            outboxId: try row.decode(Int64.self, "outbox_id"), leadId: try row.decode(UUID.self, "lead_id"),

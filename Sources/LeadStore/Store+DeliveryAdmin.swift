@@ -58,16 +58,19 @@ extension Store {
 
     /// Sends again every message since `from` that matches the subscription (its topics and
     /// segments now): deliveries that exist are reset to pending (unless in flight), missing ones
-    /// are created. Returns how many deliveries are now pending because of it.
+    /// are created. Returns how many deliveries are now pending because of it. The reset takes
+    /// its times from the inserted row (`EXCLUDED`, the transaction's now()): Citus allows only
+    /// immutable functions in `DO UPDATE SET`.
     public func replay(subscription: UUID, from: Date) throws -> Int {
         try connection.execute("""
-            INSERT INTO deliveries (subscription_id, outbox_id, lead_id)
-            SELECT s.id, o.id, o.lead_id FROM outbox o
+            INSERT INTO deliveries (subscription_id, outbox_id, lead_id, next_attempt_at, window_started_at)
+            SELECT s.id, o.id, o.lead_id, now(), now() FROM outbox o
             JOIN subscriptions s ON s.id = \(subscription) AND s.deleted_at IS NULL
             WHERE o.created_at >= \(from) AND webhook_matches(s.topics, s.segments, o.topic, o.payload)
             ORDER BY o.id
             ON CONFLICT (subscription_id, outbox_id, lead_id) DO UPDATE SET
-                status = 'pending', attempts = 0, next_attempt_at = now(), window_started_at = now(), lease_until = NULL,
+                status = 'pending', attempts = 0, next_attempt_at = EXCLUDED.next_attempt_at,
+                window_started_at = EXCLUDED.window_started_at, lease_until = NULL,
                 delivered_at = NULL, last_error = NULL, last_status = NULL
             WHERE deliveries.status <> 'in_flight'
             """)

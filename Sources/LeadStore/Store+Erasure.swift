@@ -29,18 +29,9 @@ extension Store {
     /// The merge group of `id` (nil when there is no such lead): the end of its `merged_into`
     /// chain and everything merged into that end.
     public func mergeGroup(of id: UUID) throws -> MergeGroup? {
-        let rows = try connection.query("""
-            WITH RECURSIVE up(id) AS (
-                SELECT \(id)::uuid
-                UNION
-                SELECT l.merged_into FROM leads l JOIN up ON l.id = up.id WHERE l.merged_into IS NOT NULL),
-            live AS (SELECT id FROM leads WHERE id IN (SELECT id FROM up) AND merged_into IS NULL),
-            down(id) AS (
-                SELECT id FROM live
-                UNION
-                SELECT l.id FROM leads l JOIN down ON l.merged_into = down.id)
-            SELECT down.id, live.id AS live_id FROM down, live ORDER BY down.id
-            """)
+        // leadrouter_merge_group: the recursive CTE on plain PostgreSQL, a query per level on
+        // Citus (migrations/0078).
+        let rows = try connection.query("SELECT id, live_id FROM leadrouter_merge_group(\(id)) ORDER BY id")
         guard let first = rows.first else { return nil }
         return MergeGroup(liveLeadId: try first.decode(UUID.self, "live_id"), leadIds: try rows.map { try $0.decode(UUID.self, "id") })
     }

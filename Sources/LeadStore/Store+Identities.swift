@@ -67,10 +67,12 @@ extension Store {
         return found
     }
 
-    /// Moves every identity and event of `losers` to `survivor` (a merge).
+    /// Moves every identity and event of `losers` to `survivor` (a merge). Identities are
+    /// distributed by value on Citus, so their lead_id is an ordinary column; events are copied
+    /// (`moveEventsQuery`).
     public func moveIdentitiesAndEvents(from losers: [UUID], to survivor: UUID) throws {
         try connection.execute("UPDATE identities SET lead_id = \(survivor) WHERE lead_id = ANY(\(losers))")
-        try connection.execute("UPDATE events SET lead_id = \(survivor) WHERE lead_id = ANY(\(losers))")
+        try connection.execute(Self.moveEventsQuery(from: losers, to: survivor))
     }
 
     /// A lead's identities by kind, for the read API.

@@ -119,12 +119,10 @@ extension Store {
     public func mergedIds(into leads: [UUID]) throws -> [UUID: [UUID]] {
         guard !leads.isEmpty else { return [:] }
         var found: [UUID: [UUID]] = [:]
+        // leadrouter_merged_into: the recursive CTE on plain PostgreSQL, a query per level on
+        // Citus (migrations/0078).
         for row in try connection.query("""
-            WITH RECURSIVE m(survivor, id) AS (
-                SELECT merged_into, id FROM leads WHERE merged_into = ANY(\(leads)::uuid[])
-                UNION
-                SELECT m.survivor, l.id FROM leads l JOIN m ON l.merged_into = m.id)
-            SELECT survivor, id FROM m ORDER BY survivor, id
+            SELECT survivor, id FROM leadrouter_merged_into(\(leads)::uuid[]) ORDER BY survivor, id
             """) {
             found[try row.decode(UUID.self, "survivor"), default: []].append(try row.decode(UUID.self, "id"))
         }

@@ -192,6 +192,9 @@ extension Store {
     /// identities, memberships or schedule of its own. A membership both held ends in one: the
     /// loser's is recorded as an exit at `at` with reason `{"merged_into": …}` (segment metrics
     /// count it as a merge); one only the loser held passes to the survivor with its entry row.
+    /// The loser's rows are copied, not updated, where Citus places them by lead_id (queue
+    /// items, history: `Store+MergeMoves`), and the survivor's segments are read apart (an
+    /// array), not correlated with the loser's rows, which are on another shard.
     public func markMerged(_ loser: UUID, into survivor: UUID, at: Date) throws {
         try connection.execute("""
             UPDATE leads SET merged_into = \(survivor), segments = '{}', segment_entered = '{}', primary_segment = NULL,
@@ -203,13 +206,15 @@ extension Store {
                 INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
                 SELECT m.lead_id, m.segment, 'exited', jsonb_build_object('merged_into', \(survivor)::text), m.ruleset_version, NULL, \(at)
                 FROM memberships m
-                WHERE m.lead_id = \(loser) AND EXISTS (SELECT 1 FROM memberships s WHERE s.lead_id = \(survivor) AND s.segment = m.segment)
+                WHERE m.lead_id = \(loser) AND m.segment = ANY(ARRAY(SELECT s.segment FROM memberships s WHERE s.lead_id = \(survivor)))
                 RETURNING *)
             \(unsafeRaw: Self.segmentDeltasOfH)
             """)
         try connection.execute("DELETE FROM memberships WHERE lead_id = \(loser)")
         try connection.execute(Self.stageMergeQuery(loser, at: at))
-        try connection.execute("UPDATE membership_history SET lead_id = \(survivor) WHERE lead_id = \(loser)")
+        try connection.execute(Self.moveQueueItemsQuery(loser, into: survivor, survivorHasOne: true))
+        try connection.execute(Self.moveQueueItemsQuery(loser, into: survivor, survivorHasOne: false))
+        _ = try connection.query("SELECT leadrouter_move_membership_history(\(loser), \(survivor))")
         try connection.execute("""
             WITH moved AS (DELETE FROM segment_goal_reached WHERE lead_id = \(loser) RETURNING segment, entered_at, reached_at),
             g AS (INSERT INTO segment_goal_reached (lead_id, segment, entered_at, reached_at)

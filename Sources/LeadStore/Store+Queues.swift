@@ -131,17 +131,11 @@ extension Store {
     }
 
     /// Reopens up to `limit` items whose lease ran out at `now` and wakes their queues' long
-    /// polls; returns how many.
+    /// polls; returns how many. In `leadrouter_reopen_expired_leases` (migrations/0076: one
+    /// statement on plain PostgreSQL, one per item on Citus).
     public func reopenExpiredLeases(now: Date, limit: Int) throws -> Int {
         try connection.query("""
-            WITH expired AS (
-                SELECT id FROM queue_items WHERE state = 'claimed' AND lease_until <= \(now)
-                ORDER BY lease_until LIMIT \(limit) FOR UPDATE SKIP LOCKED),
-            reopened AS (
-                UPDATE queue_items q SET state = 'open', claim_token = NULL, claimed_by = NULL, lease_until = NULL, updated_at = \(now)
-                FROM expired WHERE q.id = expired.id RETURNING q.queue),
-            woken AS (SELECT pg_notify(\(queueNotifyChannel), queue) FROM (SELECT DISTINCT queue FROM reopened) AS d)
-            SELECT (SELECT count(*) FROM reopened) AS n, (SELECT count(*) FROM woken) AS w
+            SELECT leadrouter_reopen_expired_leases(\(now), \(limit)::integer) AS n
             """)[0].decode(Int.self, "n")
     }
 }

@@ -85,13 +85,15 @@ extension Store {
     /// Locks up to `limit` not-closed, not-yet-breached items whose SLA is due at `now`: the SLA
     /// runs until the first touch (the ack that closes the item), so claims, releases and
     /// expired leases do not stop it. Items whose lead row is locked are left for the next round.
+    /// The items and their leads are locked by `leadrouter_lock_breached_items` (migrations/0076:
+    /// one statement on plain PostgreSQL, one per item on Citus) and read here.
     public func breachedItemsForUpdate(now: Date, limit: Int) throws -> [BreachedItem] {
         let columns = QueueItem.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
         return try connection.query("""
             SELECT \(unsafeRaw: columns), t.escalate_to, l.country, l.ship_to_region, l.company_domain
             FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id JOIN leads l ON l.id = i.lead_id
-            WHERE i.state <> 'closed' AND i.sla_breached_at IS NULL AND i.sla_due_at <= \(now)
-            ORDER BY i.sla_due_at LIMIT \(limit) FOR UPDATE OF i, l SKIP LOCKED
+            WHERE i.id = ANY(ARRAY(SELECT id FROM leadrouter_lock_breached_items(\(now), \(limit)::integer)))
+            ORDER BY i.sla_due_at
             """).map { row in
             BreachedItem(item: try QueueItem(row: row), escalateTo: try row.decode(String?.self, "escalate_to"),
                          country: try row.decode(String?.self, "country"), shipToRegion: try row.decode(String?.self, "ship_to_region"),

@@ -63,7 +63,7 @@ final class WebhookDeliveryTests: XCTestCase {
         _ = try service.subscribe(["url": "http://127.0.0.1:9/hook", "topics": ["lead.status_changed"], "secret": Self.secret])
         try service.writeOutbox(leads: [UUID(), UUID(), UUID()], perLead: 4)
         let conn = try service.connection()
-        try conn.execute("INSERT INTO outbox (topic, lead_id, payload) VALUES ('lead.status_changed', gen_random_uuid(), '{}')")
+        try conn.execute("SELECT leadrouter_append_outbox('lead.status_changed', gen_random_uuid(), '{}')")
         let versions = "SELECT string_agg(concat(id, '@', ctid, '/', xmin), ',' ORDER BY id) AS v FROM outbox"
         let before = try conn.query(PostgresQuery(unsafeRaw: versions)).first!.decode(String.self, "v")
         XCTAssertEqual(try service.count("SELECT count(*) FROM outbox_pending"), 13)
