@@ -50,13 +50,37 @@ final class RollupDeltasTests: XCTestCase {
                 let from = unit == "week" ? Date(timeIntervalSince1970: 1_793_577_600) : t0.addingTimeInterval(-9 * 3600)  // Monday; the day
                 let to = from.addingTimeInterval(14 * 86_400)
                 let s = try store.segmentMetrics(segment: Self.segment, from: from, to: to, unit: unit)
-                out += "\(unit) size0=\(s.sizeAtStart) steps=\(s.steps) stay=\(s.stay.sorted { $0.key < $1.key }) "
+                out += "\(unit) size0=\(s.sizeAtStart) steps=\(Self.summed(s.steps)) stay=\(s.stay.sorted { $0.key < $1.key }) "
                 out += "channels=\(s.channels.mapValues { $0.sorted { $0.key < $1.key } }.sorted { $0.key < $1.key })\n"
-                let st = try store.stageMetrics(from: from, to: to, unit: unit)
-                out += "stages moves=\(st.moves) stays=\(st.stays.mapValues { $0.sorted { $0.key < $1.key } }.sorted { $0.key < $1.key })\n"
+                let st = try store.stageMetrics(from: from, to: to, unit: unit, stages: ["decision", "consideration", "awareness"])
+                out += "stages moves=\(Self.summed(st.moves)) stays=\(st.stays.mapValues { $0.sorted { $0.key < $1.key } }.sorted { $0.key < $1.key })\n"
             }
             return out
         }
+    }
+
+    /// The reads return rollup rows as stored (a folded row and the unfolded deltas of the same
+    /// bucket are separate rows); the caller adds the rows of a step, so the comparison does too.
+    static func summed(_ steps: [SegmentMetricsStep]) -> String {
+        var by: [Date: SegmentMetricsStep] = [:]
+        for r in steps {
+            var s = by[r.start] ?? SegmentMetricsStep(start: r.start)
+            s.entries += r.entries; s.exitsRule += r.exitsRule; s.exitsTime += r.exitsTime; s.exitsMerge += r.exitsMerge
+            s.exitsRuleset += r.exitsRuleset; s.exitsErase += r.exitsErase; s.goalReached += r.goalReached; s.dropOffs += r.dropOffs
+            by[r.start] = s
+        }
+        return "\(by.values.sorted { $0.start < $1.start })"
+    }
+
+    static func summed(_ moves: [StageMoveCount]) -> String {
+        var by: [String: StageMoveCount] = [:]
+        for m in moves {
+            let key = "\(m.start.timeIntervalSince1970) \(m.from ?? -1) \(m.to ?? -1)"
+            var s = by[key] ?? StageMoveCount(start: m.start, from: m.from, to: m.to, moves: 0, goalReached: 0)
+            s.moves += m.moves; s.goalReached += m.goalReached
+            by[key] = s
+        }
+        return "\(by.sorted { $0.key < $1.key }.map(\.value))"
     }
 
     func count(_ app: LeadRouterApp, _ sql: String) throws -> Int {
