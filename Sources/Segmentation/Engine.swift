@@ -102,7 +102,6 @@ public struct Engine: Sendable {
         applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
         for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
-        env.lead.signals = rs.storedSignals(env.series)
         env.event = nil
 
         var current: [String] = []
@@ -110,7 +109,9 @@ public struct Engine: Sendable {
         let next = !computesNextEvaluation ? nil : nextEvaluation(
             env, now: nowMs, current: settled.outcome,
             checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
-        // The environment is done with: move the stored state out rather than copy it.
+        // The environment is done with: move the series into the stored state, and that out,
+        // rather than copy them (`next_evaluation_at` above still read the series).
+        env.lead.signals = rs.storedSignals(moving: &env.series)
         let lead = env.takeLead()
         let decision = Decision(
             leadId: nil, eventId: nil, rulesetVersion: rs.version, evaluatedAt: now,

@@ -189,6 +189,7 @@ extension RulesetLoader {
                 sink.error(y.loc(w), "`window` `\(s)` is not a time window: write HH:MM-HH:MM in the lead's local time, e.g. 09:00-19:00 (22:00-07:00 wraps past midnight)")
             }
         }
+        LeadZone.resolveZones()
         return SendTiming(delayMs: delay?.milliseconds ?? 0, window: window, windowText: window == nil ? nil : text)
     }
 }

@@ -58,6 +58,8 @@ public struct Ruleset: Sendable {
     /// state with exactly these keys maps to slots without a lookup.
     let sortedSignalKeys: [UInt64]
     let slotBySortedPosition: [Int]
+    /// Swaps that turn an array in slot order into sorted-key order in place (`storedSignals`).
+    let sortingSwaps: [(Int, Int)]
     /// How `lead.interest` counts product views; nil when no rule or template reads it and the
     /// ruleset has no `interest:` section (then nothing is counted).
     public var interest: InterestSpec? = nil
@@ -82,11 +84,16 @@ public struct Ruleset: Sendable {
         return out
     }
 
-    /// The series (in slot order) as a stored signal state: exactly this ruleset's signals.
-    func storedSignals(_ series: [SignalSeries]) -> SignalState {
+    /// The series (in slot order) moved into a stored signal state: exactly this ruleset's
+    /// signals; `series` is left empty. The array is put in key order in place by `sortingSwaps`
+    /// and handed over: copying each series retained its two arrays here and released them again
+    /// when the evaluation environment went away (about 1.8 k instructions per evaluation).
+    func storedSignals(moving series: inout [SignalSeries]) -> SignalState {
         var values: [SignalSeries] = []
-        values.reserveCapacity(series.count)
-        for slot in slotBySortedPosition { values.append(series[slot]) }
+        swap(&values, &series)
+        values.withUnsafeMutableBufferPointer { buffer in
+            for (a, b) in sortingSwaps { buffer.swapAt(a, b) }
+        }
         var state = SignalState()
         state.series = SeriesTable(sortedKeys: sortedSignalKeys, values: values)
         return state
@@ -320,4 +327,21 @@ public struct StatusRule: Sendable {
 
     /// The statuses a new lead goes through before it buys (the shared CRM statuses).
     public static let defaultPreCustomer: Set<String> = ["new", "engaged", "qualified", "sales_outreach_started", "meeting_scheduled"]
+}
+
+extension Ruleset {
+    /// The swaps, applied in order, after which position `p` holds the series of slot
+    /// `slotBySortedPosition[p]` (at most one swap per position; none when the orders agree).
+    static func sortingSwaps(_ slotBySortedPosition: [Int]) -> [(Int, Int)] {
+        var slotAt = Array(slotBySortedPosition.indices)  // the slot whose series sits at each position
+        var positionOf = slotAt                            // where each slot's series sits
+        var swaps: [(Int, Int)] = []
+        for (target, slot) in slotBySortedPosition.enumerated() where slotAt[target] != slot {
+            let from = positionOf[slot], displaced = slotAt[target]
+            swaps.append((target, from))
+            slotAt[from] = displaced; positionOf[displaced] = from
+            slotAt[target] = slot; positionOf[slot] = target
+        }
+        return swaps
+    }
 }

@@ -156,6 +156,7 @@ final class RulesetLoader {
                                  atoms: atoms, timeDependentRules: timeDependent, bands: scoring.bands,
                                  allSegmentChannels: routing.allSegments, scoreRules: scoring.rules),
             sortedSignalKeys: bySortedKey.map { c.signals.specs[$0].key }, slotBySortedPosition: bySortedKey,
+            sortingSwaps: Ruleset.sortingSwaps(bySortedKey),
             interest: interest, caps: caps, scoredSegments: segments.indices.filter { segments[$0].score != nil })
         ruleset.owners = owners
         ruleset.hasGoals = segments.contains { $0.goal != nil }

@@ -65,7 +65,7 @@ public struct SendTiming: Sendable {
 /// lead's country, else UTC.
 enum LeadZone {
     static func zone(_ lead: LeadState) -> (TimeZone, String) {
-        if let name = lead.timezone, let tz = TimeZone(identifier: name) {
+        if let name = lead.timezone, let tz = zones[name] ?? TimeZone(identifier: name) {
             return (tz, "\(name) (context.timezone)")
         }
         if let country = lead.country, let name = TimeZoneCountries.mainZone(of: country.uppercased()), let tz = zones[name] {
@@ -78,13 +78,22 @@ enum LeadZone {
     /// (checked only when it differs from the one kept: browsers send it on every event).
     static func remember(_ event: ResolvedEvent, in lead: inout LeadState) {
         guard case .string(let name)? = event.context["timezone"], name != lead.timezone,
-              name.utf8.count <= 64, TimeZone(identifier: name) != nil else { return }
+              name.utf8.count <= 64, zones[name] != nil || TimeZone(identifier: name) != nil else { return }
         if lead.lastEventAt.map({ event.at >= $0.milliseconds }) ?? true { lead.timezone = name }
     }
 
     static let utc = TimeZone(identifier: "UTC")!
-    /// Each country's main zone, loaded once.
+    /// Each country's main zone, loaded once: the ruleset loader touches it when a route has a
+    /// `window` (`resolveZones`), so the first timed action does not pay the ~3 M instructions of
+    /// resolving ~250 zones; a lead's `context.timezone` that is one of them is looked up here too
+    /// instead of being resolved by Foundation again. The zone objects are Foundation's, so offsets
+    /// (and DST) are exactly what `TimeZone(identifier:)` gives.
     static let zones: [String: TimeZone] = Dictionary(uniqueKeysWithValues: Set(TimeZoneCountries.mainZones.values).compactMap { name in
         TimeZone(identifier: name).map { (name, $0) }
     })
+}
+
+extension LeadZone {
+    /// Resolves the zone table at ruleset load rather than at the first timed action.
+    static func resolveZones() { _ = zones.count }
 }

@@ -82,6 +82,21 @@ final class SendTimeTests: XCTestCase {
         XCTAssertNil(utc.actions.last?.sendAt, "ads has no timing")
     }
 
+    /// A `context.timezone` that is some country's main zone comes from the table resolved at load;
+    /// any other zone Foundation knows is still resolved by name: both give the zone's own rules.
+    func testContextZoneInsideAndOutsideTheLoadedTable() {
+        let engine = Engine(load(yaml))
+        let now = Timestamp.parse("2026-12-07T02:00:00Z")!
+        func sendAt(_ zone: String) -> String? {
+            engine.evaluate(state: LeadState(), event: Event(name: "carted", context: ["timezone": .string(zone)], occurredAt: now), now: now)
+                .decision.actions.first?.sendAt?.description
+        }
+        XCTAssertNotNil(LeadZone.zones["Europe/Berlin"])
+        XCTAssertNil(LeadZone.zones["America/Chicago"])
+        XCTAssertEqual(sendAt("Europe/Berlin"), "2026-12-07T08:00:00.000Z")    // 05:00 there: waits for 09:00 CET
+        XCTAssertEqual(sendAt("America/Chicago"), "2026-12-07T15:00:00.000Z")  // 22:00 the day before: 09:00 CST
+    }
+
     func testCheckErrors() {
         let base = """
         version: 1
