@@ -43,7 +43,7 @@ scratch=()
 # (docs/scale-out.md#citus-what-runs-on-the-cluster-and-what-does-not).
 CITUS_TESTS='IngestJourneyTests|IngestAPITests|IngestBatchTests|WebhookDeliveryTests|WebhookAPITests|WebhookNodesTests'
 CITUS_TESTS+='|WebhookConnectionReuseTests|WebhookHTTPClientTests|WebhookSSRFTests|WebhookSignatureDocsTests|StandardWebhooksTests'
-CITUS_TESTS+='|DriftWebhookTests|OutboxSubscribedTopicsTests|DeliveredOutcomesTests|QueueMergeMoveTests|CitusSchemaTests|SegmentMetricsTests|StageMetricsTests|RollupDeltasTests'
+CITUS_TESTS+='|DriftWebhookTests|OutboxSubscribedTopicsTests|DeliveredOutcomesTests|QueueMergeMoveTests|CitusSchemaTests|RollupDeltasTests'
 if [ "${1:-}" = --citus ]; then shift; export LEADROUTER_TEST_CITUS=1; fi
 if [ "${LEADROUTER_TEST_CITUS:-}" = 1 ] && [ $# -eq 0 ]; then set -- --filter "\.($CITUS_TESTS)/"; fi
 if [ "${LEADROUTER_TEST_CITUS:-}" = 1 ]; then
