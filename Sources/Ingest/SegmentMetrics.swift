@@ -22,6 +22,19 @@ package struct SegmentMetricsReads: Sendable {
             let origin: Double = self == .week ? 4 * 86_400 : 0
             return Date(timeIntervalSince1970: ((t - origin) / seconds).rounded(.down) * seconds + origin)
         }
+        /// The number of steps from `start` that cover `[start, to)`.
+        func stepCount(from start: Date, to: Date) -> Int {
+            max(0, Int(((to.timeIntervalSince1970 - start.timeIntervalSince1970) / seconds).rounded(.up)))
+        }
+        /// The index of the step from `start` holding `date`, by arithmetic; nil outside the `count` steps.
+        func step(of date: Date, from start: Date, count: Int) -> Int? {
+            let i = ((date.timeIntervalSince1970 - start.timeIntervalSince1970) / seconds).rounded(.down)
+            return i >= 0 && i < Double(count) ? Int(i) : nil
+        }
+        /// The start of step `k` from `start`.
+        func start(ofStep k: Int, from start: Date) -> Date {
+            Date(timeIntervalSince1970: start.timeIntervalSince1970 + Double(k) * seconds)
+        }
     }
 
     package struct Step: Sendable, Equatable {
@@ -59,12 +72,10 @@ package struct SegmentMetricsReads: Sendable {
     /// by hour); rows outside `[start, to)` are ignored.
     static func fill(_ counted: [SegmentMetricsStep], sizeAtStart: Int, from start: Date, to: Date,
                      interval: Interval) -> (steps: [Step], totals: SegmentMetricsStep) {
-        let origin = start.timeIntervalSince1970
-        let count = max(0, Int(((to.timeIntervalSince1970 - origin) / interval.seconds).rounded(.up)))
-        var byStep = (0..<count).map { SegmentMetricsStep(start: Date(timeIntervalSince1970: origin + Double($0) * interval.seconds)) }
+        let count = interval.stepCount(from: start, to: to)
+        var byStep = (0..<count).map { SegmentMetricsStep(start: interval.start(ofStep: $0, from: start)) }
         for row in counted {
-            let i = ((row.start.timeIntervalSince1970 - origin) / interval.seconds).rounded(.down)
-            if i >= 0, i < Double(count) { byStep[Int(i)].add(row) }
+            if let i = interval.step(of: row.start, from: start, count: count) { byStep[i].add(row) }
         }
         var steps: [Step] = []
         steps.reserveCapacity(count)

@@ -66,13 +66,10 @@ package struct StageMetricsReads: Sendable {
         }
         // Per stage (funnel position), per step: rows are added to the step holding their bucket,
         // found by arithmetic (rows of a day fall into its week).
-        let origin = start.timeIntervalSince1970
-        let count = max(0, Int(((to.timeIntervalSince1970 - origin) / interval.seconds).rounded(.up)))
+        let count = interval.stepCount(from: start, to: to)
         var byStep = Array(repeating: Array(repeating: Counts(), count: count), count: funnel.count)
         for m in rollup.moves {
-            let t = ((m.start.timeIntervalSince1970 - origin) / interval.seconds).rounded(.down)
-            guard t >= 0, t < Double(count) else { continue }
-            let step = Int(t)
+            guard let step = interval.step(of: m.start, from: start, count: count) else { continue }
             if let j = m.to {
                 byStep[j][step].entries += m.moves
                 byStep[j][step].goalReached += m.goalReached
@@ -88,7 +85,7 @@ package struct StageMetricsReads: Sendable {
             var totals = Counts()
             let steps = byStep[i].enumerated().map { k, c in
                 totals.add(c)
-                return (start: Date(timeIntervalSince1970: origin + Double(k) * interval.seconds), counts: c)
+                return (start: interval.start(ofStep: k, from: start), counts: c)
             }
             let stays = rollup.stays[rule.stage] ?? [:]
             return Stage(name: rule.stage, next: i + 1 < funnel.count ? funnel[i + 1].stage : nil, goal: rule.goal, steps: steps,
