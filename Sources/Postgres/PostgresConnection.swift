@@ -84,7 +84,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func executePrepared(_ name: String, _ query: PostgresQuery) throws -> PostgresRows {
         roundTrips += 1
         let result = withLibpqParameters(query.binds) { count, _, values, lengths, formats in
-            PQexecPrepared(handle.raw, name, count, values, lengths, formats, 0)
+            PQexecPrepared(handle.raw, name, count, values, lengths, formats, query.binaryResults ? 1 : 0)
         }
         return try rows(from: result)
     }
@@ -167,7 +167,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func executeUnnamed(_ query: PostgresQuery) throws -> PostgresRows {
         roundTrips += 1
         let result = withLibpqParameters(query.binds) { count, types, values, lengths, formats in
-            PQexecParams(handle.raw, query.sql, count, types, values, lengths, formats, 0)
+            PQexecParams(handle.raw, query.sql, count, types, values, lengths, formats, query.binaryResults ? 1 : 0)
         }
         return try rows(from: result)
     }

@@ -35,7 +35,7 @@ extension PostgresConnection {
                 if sent == 1 { sent = sendPrepared(name, query) }
             } else {
                 sent = withLibpqParameters(query.binds) { count, types, values, lengths, formats in
-                    PQsendQueryParams(handle.raw, query.sql, count, types, values, lengths, formats, 0)
+                    PQsendQueryParams(handle.raw, query.sql, count, types, values, lengths, formats, query.binaryResults ? 1 : 0)
                 }
             }
             guard sent == 1 else { return try abandonPipeline() }
@@ -92,7 +92,7 @@ extension PostgresConnection {
 
     private func sendPrepared(_ name: String, _ query: PostgresQuery) -> Int32 {
         withLibpqParameters(query.binds) { count, _, values, lengths, formats in
-            PQsendQueryPrepared(handle.raw, name, count, values, lengths, formats, 0)
+            PQsendQueryPrepared(handle.raw, name, count, values, lengths, formats, query.binaryResults ? 1 : 0)
         }
     }
 

@@ -11,6 +11,11 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     public var sql: String
     /// The parameters, in placeholder order.
     public var binds: [PostgresBind]
+    /// Asks for every result column in PostgreSQL's binary format instead of text. Only for
+    /// large results read with `PostgresRow.int(at:)`, `index(at:in:)` and `epochMicroseconds(at:)`
+    /// (`decode` refuses binary columns): a `timestamptz` then costs the server no text at all
+    /// (the stage funnel by hour is 105 000 rows; docs/benchmarks/insight.md).
+    public var binaryResults = false
 
     /// Raw SQL, taken as written: never pass text that contains user input.
     public init(unsafeRaw sql: String, binds: [PostgresBind] = []) {

@@ -79,6 +79,10 @@ public struct PostgresRow: Sendable {
             throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
         }
         let result = rows.result
+        guard PQfformat(result.raw, Int32(position)) == 0 else {
+            let name = rows.columnName(position)
+            throw PostgresError(code: .decoding, message: "column \"\(name)\" is binary: read it with int(at:), index(at:in:) or epochMicroseconds(at:)", column: name)
+        }
         do {
             if PQgetisnull(result.raw, Int32(index), Int32(position)) == 1 {
                 return try T.postgresDecodeNull()
