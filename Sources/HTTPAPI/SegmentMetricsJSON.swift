@@ -68,7 +68,7 @@ enum SegmentMetricsJSON {
             if goal {
                 w.member("goal", first: &f)
                 w.fixedObject { w, g in
-                    w.member("conversion", first: &g); StageMetricsJSON.number(StageMetricsJSON.share(c.goalReached, of: c.entries), into: &w)
+                    w.member("conversion", first: &g); StageMetricsJSON.share(c.goalReached, of: c.entries, into: &w)
                     w.member("drop_offs", first: &g); w.int(c.dropOffs)
                     w.member("reached", first: &g); w.int(c.goalReached)
                 }

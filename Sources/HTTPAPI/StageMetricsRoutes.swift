@@ -7,7 +7,8 @@ import Segmentation
 
 /// `GET /v1/stages/metrics?from=&to=&interval=hour|day|week`, scope `read`: the funnel between
 /// the active ruleset's stages. Decodes the range as segment metrics do, reads the stage rollups
-/// through `StageMetricsReads`, encodes (docs/insight.md).
+/// through `StageMetricsReads`, encodes (docs/insight.md); gzip-compressed for clients that ask
+/// (`CompressResponses`).
 package struct StageMetricsRoutes: Sendable {
     let rules: ActiveEngine
     let metrics: StageMetricsReads
@@ -18,7 +19,7 @@ package struct StageMetricsRoutes: Sendable {
     }
 
     package func install(into v1: inout RouterGroup<APIContext>, _ api: APIMiddleware) {
-        v1.group("/stages", middleware: api.authenticated(.read)) { stages in
+        v1.group("/stages", middleware: api.authenticated(.read) + [CompressResponses()]) { stages in
             stages.get("/metrics") { request, _ in
                 let r = try SegmentMetricsRoutes.decode(request, now: clock())
                 let report = try metrics.report(stages: rules.engine.ruleset.stages, from: r.from, to: r.to, interval: r.interval)
@@ -29,23 +30,52 @@ package struct StageMetricsRoutes: Sendable {
 }
 
 /// The JSON of the stage funnel, written with `JSONWriter` (keys in the sorted order
-/// `JSONEncoder` gives, the same bytes) rather than `JSONEncoder`: a year at `interval=day` is
-/// 4 stages × 366 steps, and it answered 120–140 ms slower at p50 than the same SQL by week
-/// (docs/benchmarks/insight.md), the cost of building and encoding the steps.
+/// `JSONEncoder` gives, the same bytes; `StageMetricsJSONTests` compares them with the writer
+/// this one replaced) rather than `JSONEncoder`. A year by hour is 4 stages × 8 784 steps (5.5 MB),
+/// so a step is written from fixed fragments (one copy per key instead of a call per key and
+/// comma), its `start` formatted once for every stage, and its shares from integers
+/// (docs/benchmarks/insight.md).
 enum StageMetricsJSON {
     static func response(_ r: StageMetricsReads.Report) -> HTTPResponse {
-        var w = JSONWriter(capacity: 256 + r.stages.count * (400 + 190 * (r.stages.first?.steps.count ?? 0)))
+        HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: bytes(r))
+    }
+
+    static func bytes(_ r: StageMetricsReads.Report) -> [UInt8] {
+        let starts = StepStarts(r.stages.first?.steps.map(\.start) ?? [])
+        var w = JSONWriter(capacity: 256 + r.stages.count * (400 + 190 * starts.count))
         w.fixedObject { w, f in
             w.member("from", first: &f); w.timestamp(Timestamp(r.from))
             w.member("interval", first: &f); w.string(r.interval.rawValue)
             w.member("stages", first: &f)
-            w.array(r.stages) { w, s in stage(s, into: &w) }
+            w.array(r.stages) { w, s in stage(s, starts: starts, into: &w) }
             w.member("to", first: &f); w.timestamp(Timestamp(r.to))
         }
-        return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: w.bytes)
+        return w.bytes
     }
 
-    static func stage(_ s: StageMetricsReads.Stage, into w: inout JSONWriter) {
+    /// The `"…"` of each step start, formatted once: every stage has the same steps.
+    struct StepStarts {
+        let dates: [Date]
+        private var text: [UInt8] = []
+        private var ends: [Int] = []
+        var count: Int { dates.count }
+
+        init(_ dates: [Date]) {
+            self.dates = dates
+            var w = JSONWriter(capacity: dates.count * 26)
+            ends.reserveCapacity(dates.count)
+            for d in dates { w.timestamp(Timestamp(d)); ends.append(w.bytes.count) }
+            text = w.bytes
+        }
+
+        /// The quoted start of step `k` when it is `date`; nil otherwise (the caller formats it).
+        func quoted(_ k: Int, _ date: Date) -> ArraySlice<UInt8>? {
+            guard k < dates.count, dates[k] == date else { return nil }
+            return text[(k == 0 ? 0 : ends[k - 1])..<ends[k]]
+        }
+    }
+
+    static func stage(_ s: StageMetricsReads.Stage, starts: StepStarts, into w: inout JSONWriter) {
         let hasGoal = s.goal != nil
         w.fixedObject { w, f in
             if let goal = s.goal {
@@ -58,7 +88,15 @@ enum StageMetricsJSON {
             w.member("next", first: &f); w.optionalString(s.next)
             w.member("stage", first: &f); w.string(s.name)
             w.member("steps", first: &f)
-            w.array(s.steps) { w, step in counts(step.counts, start: step.start, goal: hasGoal, rates: false, into: &w) }
+            w.byte(UInt8(ascii: "["))
+            for (k, step) in s.steps.enumerated() {
+                if k > 0 { w.byte(UInt8(ascii: ",")) }
+                counts(step.counts, goal: hasGoal, rates: false, into: &w)
+                w.fragment(#","start":"#)
+                if let quoted = starts.quoted(k, step.start) { w.fragment(quoted) } else { w.timestamp(Timestamp(step.start)) }
+                w.byte(UInt8(ascii: "}"))
+            }
+            w.byte(UInt8(ascii: "]"))
             w.member("time_in_stage", first: &f)
             w.fixedObject { w, t in
                 w.member("exits_measured", first: &t); w.int(s.staysMeasured)
@@ -66,36 +104,34 @@ enum StageMetricsJSON {
                 w.member("p90_seconds", first: &t); number(s.p90Seconds.map { ($0 * 10).rounded() / 10 }, into: &w)
                 w.member("relative_error", first: &t); w.number(0.0905)
             }
-            w.member("totals", first: &f); counts(s.totals, start: nil, goal: hasGoal, rates: true, into: &w)
+            w.member("totals", first: &f); counts(s.totals, goal: hasGoal, rates: true, into: &w); w.byte(UInt8(ascii: "}"))
         }
     }
 
-    /// A stage's counts in a step (with its `start`) or over the range (with the rates).
-    static func counts(_ c: StageMetricsReads.Counts, start: Date?, goal: Bool, rates: Bool, into w: inout JSONWriter) {
-        w.fixedObject { w, f in
-            w.member("entries", first: &f); w.int(c.entries)
-            w.member("exits", first: &f); w.int(c.exits)
-            if goal {
-                w.member("goal", first: &f)
-                w.fixedObject { w, g in
-                    w.member("conversion", first: &g); number(share(c.goalReached, of: c.entries), into: &w)
-                    w.member("reached", first: &g); w.int(c.goalReached)
-                }
-            }
-            if rates { w.member("later_rate", first: &f); number(share(c.movedLater, of: c.entries), into: &w) }
-            w.member("left", first: &f); w.int(c.left)
-            w.member("moved_back", first: &f); w.int(c.movedBack)
-            w.member("moved_later", first: &f); w.int(c.movedLater)
-            w.member("moved_next", first: &f); w.int(c.movedNext)
-            if rates { w.member("next_rate", first: &f); number(share(c.movedNext, of: c.entries), into: &w) }
-            if let start { w.member("start", first: &f); w.timestamp(Timestamp(start)) }
+    /// A stage's counts in a step or over the range (with the rates), keys in sorted order, the
+    /// object left open: a step's `start` comes last (the caller closes it).
+    static func counts(_ c: StageMetricsReads.Counts, goal: Bool, rates: Bool, into w: inout JSONWriter) {
+        w.fragment(#"{"entries":"#); w.int(c.entries)
+        w.fragment(#","exits":"#); w.int(c.exits)
+        if goal {
+            w.fragment(#","goal":{"conversion":"#); share(c.goalReached, of: c.entries, into: &w)
+            w.fragment(#","reached":"#); w.int(c.goalReached)
+            w.byte(UInt8(ascii: "}"))
         }
+        if rates { w.fragment(#","later_rate":"#); share(c.movedLater, of: c.entries, into: &w) }
+        w.fragment(#","left":"#); w.int(c.left)
+        w.fragment(#","moved_back":"#); w.int(c.movedBack)
+        w.fragment(#","moved_later":"#); w.int(c.movedLater)
+        w.fragment(#","moved_next":"#); w.int(c.movedNext)
+        if rates { w.fragment(#","next_rate":"#); share(c.movedNext, of: c.entries, into: &w) }
     }
 
     static func number(_ v: Double?, into w: inout JSONWriter) { if let v { w.number(v) } else { w.null() } }
 
-    /// `part / whole` to four decimals; nil without a whole.
-    static func share(_ part: Int, of whole: Int) -> Double? {
-        whole > 0 ? (Double(part) / Double(whole) * 10_000).rounded() / 10_000 : nil
+    /// `part / whole` to four decimals, as `share` gives it and `number` writes it; null without a whole.
+    static func share(_ part: Int, of whole: Int, into w: inout JSONWriter) {
+        guard whole > 0 else { w.null(); return }
+        let units = (Double(part) / Double(whole) * 10_000).rounded()
+        if units >= 0, units <= 2_000_000 { w.tenThousandths(Int(units)) } else { w.number(units / 10_000) }
     }
 }

@@ -25,6 +25,13 @@ package struct JSONWriter {
 
     package mutating func byte(_ b: UInt8) { bytes.append(b) }
 
+    /// JSON text written in the source (punctuation and keys, e.g. `,"exits":`), appended as is:
+    /// for writers of many objects of one shape, one copy instead of a call per key and comma.
+    package mutating func fragment(_ text: StaticString) { raw(text) }
+
+    /// JSON text already written (a value formatted once and repeated), appended as is.
+    package mutating func fragment(_ text: ArraySlice<UInt8>) { bytes.append(contentsOf: text) }
+
     /// A document already in JSON (a payload written before), copied as it is.
     package mutating func append(json: PostgresJSON) { bytes.append(contentsOf: json.bytes) }
 
@@ -57,6 +64,27 @@ package struct JSONWriter {
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)
+    }
+
+    /// `Double(tenThousandths) / 10_000` as `number` writes it (`0.25`, `1`, `0.0001`), from the
+    /// integer without a `String` per value: the shares of the metrics answers are rounded to four
+    /// decimals, and a year of hourly stage steps holds 35 000 of them. The digits are the exact
+    /// decimal, which is what `Double.description` writes for these values (the shortest text
+    /// that reads back as the same double); `JSONWriterTests` checks every value up to 200.
+    package mutating func tenThousandths(_ value: Int) {
+        guard value >= 0, value <= 2_000_000 else { number(Double(value) / 10_000); return }
+        int(value / 10_000)
+        var fraction = value % 10_000
+        guard fraction > 0 else { return }
+        var digits = 4
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        bytes.append(UInt8(ascii: "."))
+        var divisor = 1
+        for _ in 1..<digits { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + fraction / divisor % 10))
+            divisor /= 10
+        }
     }
 
     /// A UUID as a JSON string in its lower-case text form (no `uuidString` formatting).

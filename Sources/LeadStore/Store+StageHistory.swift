@@ -136,24 +136,26 @@ extension Store {
     /// `segmentMetrics`: whole UTC days from the daily table, the hours of a last partial day (and
     /// every hour for `hour` steps) from the hourly one, as stored rows (not grouped: a year by
     /// hour is 105 000 rows for 12 pairs of stages, and grouping them cost PostgreSQL four times
-    /// the scan), bucket times as epoch seconds; stays cover the UTC days the range touches. One
+    /// the scan), bucket times as binary timestamps; stays cover the UTC days the range touches. One
     /// round trip.
     package func stageMetrics(from: Date, to: Date, unit: String, stages: [String]) throws -> StageMetricsRollup {
         let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
-        let results = try connection.pipeline([
-            """
-            SELECT date_part('epoch', bucket)::int8 AS t, from_stage, to_stage, moves, goal_reached
+        // In binary: the bucket comes as PostgreSQL stores it (no `date_part` and no text per row:
+        // a fifth of the query's CPU for a year by hour, 105 000 rows), the names as their bytes.
+        var rollupRows: PostgresQuery = """
+            SELECT bucket, from_stage, to_stage, moves, goal_reached
             FROM stage_moves_daily WHERE bucket >= \(from) AND bucket < \(split)
             UNION ALL
-            SELECT date_part('epoch', bucket)::int8, from_stage, to_stage, moves, goal_reached
+            SELECT bucket, from_stage, to_stage, moves, goal_reached
             FROM stage_moves_hourly WHERE bucket >= \(split) AND bucket < \(to)
-            """,
-            Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to),
-        ])
+            """
+        rollupRows.binaryResults = true
+        let results = try connection.pipeline([rollupRows, Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
         let names = stages.map { Array($0.utf8) }
         let moves = try results[0].map { row in
-            StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.int(at: 0))), from: try row.index(at: 1, in: names),
-                           to: try row.index(at: 2, in: names), moves: try row.int(at: 3), goalReached: try row.int(at: 4))
+            StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
+                           from: try row.index(at: 1, in: names), to: try row.index(at: 2, in: names),
+                           moves: try row.int(at: 3), goalReached: try row.int(at: 4))
         }
         var stays: [String: [Int: Int]] = [:]
         for row in results[1] { stays[try row.decode(String.self, "stage"), default: [:]][try row.decode(Int.self, "k")] = try row.decode(Int.self, "n") }
