@@ -46,15 +46,18 @@ struct SegmentMetricsRoutes: Sendable {
         return Request(from: from, to: to, interval: interval)
     }
 
+    /// The route, its answers gzip-compressed for clients that ask (`CompressResponses`).
     func install(into segments: inout RouterGroup<APIContext>) {
-        segments.get("/{name}/metrics") { request, _ in
-            let name = request.pathParameters["name"] ?? ""
-            guard let segment = rules.engine.ruleset.segments.first(where: { $0.name == name }) else {
-                throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
+        segments.group(middleware: [CompressResponses()]) { segments in
+            segments.get("/{name}/metrics") { request, _ in
+                let name = request.pathParameters["name"] ?? ""
+                guard let segment = rules.engine.ruleset.segments.first(where: { $0.name == name }) else {
+                    throw HTTPError(.notFound, detail: "no segment named '\(name)' in the active ruleset")
+                }
+                let r = try Self.decode(request, now: clock())
+                let report = try metrics.report(segment: name, from: r.from, to: r.to, interval: r.interval)
+                return SegmentMetricsJSON.response(report, owner: segment.owner, goal: segment.goal)
             }
-            let r = try Self.decode(request, now: clock())
-            let report = try metrics.report(segment: name, from: r.from, to: r.to, interval: r.interval)
-            return SegmentMetricsJSON.response(report, owner: segment.owner, goal: segment.goal)
         }
     }
 }

@@ -21,8 +21,8 @@ final class TrackerScriptTests: XCTestCase {
     }
 
     func testAcceptEncoding() {
-        for yes in ["gzip", "deflate, gzip;q=0.5", "GZIP", "br, *", "x-gzip"] { XCTAssertTrue(TrackerScriptRoutes.acceptsGzip(yes), yes) }
-        for no in [nil, "", "identity", "gzip;q=0", "br", "gzip;q=0.0, br"] { XCTAssertFalse(TrackerScriptRoutes.acceptsGzip(no), no ?? "nil") }
+        for yes in ["gzip", "deflate, gzip;q=0.5", "GZIP", "br, *", "x-gzip"] { XCTAssertTrue(GzipDeflater.accepted(by: yes), yes) }
+        for no in [nil, "", "identity", "gzip;q=0", "br", "gzip;q=0.0, br"] { XCTAssertFalse(GzipDeflater.accepted(by: no), no ?? "nil") }
     }
 
     func testServedGzippedCacheableAndPublic() throws {

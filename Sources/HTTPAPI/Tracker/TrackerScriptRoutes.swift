@@ -48,22 +48,10 @@ package struct TrackerScriptRoutes: Sendable {
            match.split(separator: ",").contains(where: { let tag = $0.trimmingWhitespace(); return tag == asset.etag || tag == "*" }) {
             return HTTPResponse(status: HTTPStatus(304, "Not Modified"), headers: headers)
         }
-        if let gzipped = asset.gzipped, acceptsGzip(request.headers["Accept-Encoding"]) {
+        if let gzipped = asset.gzipped, GzipDeflater.accepted(by: request.headers["Accept-Encoding"]) {
             headers.add("Content-Encoding", "gzip")
             return HTTPResponse(status: .ok, headers: headers, body: gzipped)
         }
         return HTTPResponse(status: .ok, headers: headers, body: asset.plain)
-    }
-
-    /// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero weight (RFC 9110 §12.5.3).
-    static func acceptsGzip(_ header: String?) -> Bool {
-        guard let header else { return false }
-        for item in header.lowercased().split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingWhitespace() }
-            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
-            let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            return weight > 0
-        }
-        return false
     }
 }
