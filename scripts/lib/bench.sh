@@ -109,19 +109,34 @@ print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
 '
 }
 
-# bench_shapes SHAPES RESULTS SUMMARY: for each `name<TAB>path` line of SHAPES, one GET with the
-# bearer KEY on PORT that must answer 200, summarised by the Python expression SUMMARY over the
-# answer's JSON `d`; then wrk for DURATION seconds with CONNECTIONS connections. Appends
-# `name<TAB>summary<TAB>wrk_figures` to RESULTS.
+# bench_shapes SHAPES RESULTS SUMMARY [cpu]: for each `name<TAB>path[<TAB>header]` line of SHAPES,
+# one GET with the bearer KEY (and the extra request header, e.g. `Accept-Encoding: gzip`) on
+# PORT that must answer 200, summarised by the Python expression SUMMARY over the answer's JSON
+# `d` (inflated first when the answer is gzip); then wrk for DURATION seconds with CONNECTIONS
+# connections. Appends `name<TAB>summary<TAB>wrk_figures` to RESULTS; with `cpu`, two more
+# columns: the CPU milliseconds per request of the server (BENCH_SERVE_PID) and of the whole
+# PostgreSQL cluster (background jobs included), from /proc around CPU_REQUESTS (10) sequential
+# curls after the wrk run: complete requests only (wrk stops with requests in flight), and
+# far less load-dependent than wall clock.
 bench_shapes() {
-    local shapes=$1 results=$2 summary=$3 name path status seen out
-    while IFS=$'\t' read -r name path; do
+    local shapes=$1 results=$2 summary=$3 cpu=${4:-} name path header status seen out s0 p0 s1 p1 requests extra
+    while IFS=$'\t' read -r name path header; do
         echo "$name" >&2
-        status=$(curl -s -o "$WORK/answer.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path")
+        local args=(-H "Authorization: Bearer $KEY")
+        [ -n "$header" ] && args+=(-H "$header")
+        status=$(curl -s -o "$WORK/answer.json" -w '%{http_code}' "${args[@]}" "http://127.0.0.1:$PORT$path")
         [ "$status" = 200 ] || { echo "$path answered $status: $(head -c 300 "$WORK/answer.json")" >&2; return 1; }
-        seen=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($summary)" "$WORK/answer.json")
-        out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$path" 2>&1)
-        printf "%s\t%s\t%s\n" "$name" "$seen" "$(wrk_figures <<<"$out")" >>"$results"
+        seen=$(python3 -c "import gzip,json,sys; b=open(sys.argv[1],'rb').read(); d=json.loads(gzip.decompress(b) if b[:2]==b'\x1f\x8b' else b); print($summary)" "$WORK/answer.json")
+        out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "http://127.0.0.1:$PORT$path" 2>&1)
+        extra=""
+        if [ -n "$cpu" ]; then
+            requests=${CPU_REQUESTS:-10}
+            s0=$(proc_ticks "$BENCH_SERVE_PID"); p0=$(cluster_ticks)
+            for _ in $(seq 1 "$requests"); do curl -s -o /dev/null "${args[@]}" "http://127.0.0.1:$PORT$path"; done
+            s1=$(proc_ticks "$BENCH_SERVE_PID"); p1=$(cluster_ticks)
+            extra=$(python3 -c "import sys; n=int(sys.argv[1]); print(f'\t{(int(sys.argv[2])*10)/n:.1f}\t{(int(sys.argv[3])*10)/n:.1f}')" "$requests" "$((s1 - s0))" "$((p1 - p0))")
+        fi
+        printf "%s\t%s\t%s%s\n" "$name" "$seen" "$(wrk_figures <<<"$out")" "$extra" >>"$results"
     done <"$shapes"
 }
 
