@@ -42,7 +42,7 @@ final class DashboardBrowserTests: XCTestCase {
                                                   "awareness.early-intent.researcher", email, shots])
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.output.contains(#""step": "done""#), run.output)
-        for page in ["login", "overview", "segment", "segment-changes", "lead", "lead-timeline"] {
+        for page in ["login", "overview", "overview-funnel", "segment", "segment-changes", "lead", "lead-timeline"] {
             for size in ["1280x800", "390x844"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(shots)/dashboard-\(page)-\(size).png"), "\(page) \(size)")
             }

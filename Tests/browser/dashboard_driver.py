@@ -99,6 +99,7 @@ try:
     report("overview", points=overview_points, drift_alerts=len(drift_rows), funnel_points=funnel_points,
            version=browser.find_element(By.ID, "ruleset-version").text)
     screenshots("overview")
+    screenshots("overview-funnel", scroll_to="#stage-funnel")
     # 3. Segment detail, reached by its link.
     browser.find_element(By.CSS_SELECTOR, f"a[href='/dashboard/segments/{SEGMENT}']").click()
     wait_for_path("/dashboard/segments/" + SEGMENT)
