@@ -80,6 +80,7 @@ RETURNS SETOF queue_items
 LANGUAGE plpgsql AS $$
 DECLARE
     picked record;
+    token uuid;
 BEGIN
     IF NOT leadrouter_on_citus() THEN
         IF p_order = 'priority' THEN
@@ -114,8 +115,10 @@ BEGIN
                   ORDER BY CASE WHEN p_order = 'priority' THEN NULL ELSE i.sla_due_at END ASC NULLS LAST,
                            i.priority DESC, i.created_at, i.id
                   LIMIT p_limit LOOP
+        -- Citus refuses a VOLATILE function in an UPDATE of a distributed table: the token is made here.
+        token := gen_random_uuid();
         RETURN QUERY
-            UPDATE queue_items q SET state = 'claimed', claim_token = gen_random_uuid(), claimed_by = p_claimer,
+            UPDATE queue_items q SET state = 'claimed', claim_token = token, claimed_by = p_claimer,
                    lease_until = p_now + make_interval(secs => p_lease_seconds), attempts = q.attempts + 1,
                    first_claimed_at = coalesce(q.first_claimed_at, p_now), updated_at = p_now
             WHERE q.id = picked.id AND q.lead_id = picked.lead_id AND q.state = 'open'
