@@ -170,15 +170,12 @@ extension Store {
     /// Records when keys were last used: one UPDATE for the lot, and only for a key whose
     /// `last_used_at` is a minute or more older (so several nodes together still write a key at
     /// most once a minute). Returns how many rows were written. The cutoff is computed here:
-    /// Citus refuses timestamptz arithmetic (a STABLE operator) on a column in an UPDATE. `used`
-    /// is MATERIALIZED: inlined, its casts of the parameters to `timestamptz[]` (STABLE) would sit
-    /// in the UPDATE over columns, which Citus refuses too; materialized, the coordinator computes
-    /// it first (on plain PostgreSQL: a few rows kept in memory).
+    /// Citus refuses timestamptz arithmetic (a STABLE operator) on a column in an UPDATE.
     @discardableResult
     public func recordAPIKeyUse(_ uses: [(id: UUID, at: Date)], minimumSeconds: Double) throws -> Int {
         guard !uses.isEmpty else { return 0 }
         return try connection.query("""
-            WITH used AS MATERIALIZED (SELECT * FROM unnest(\(uses.map(\.id))::uuid[], \(uses.map(\.at))::timestamptz[],
+            WITH used AS (SELECT * FROM unnest(\(uses.map(\.id))::uuid[], \(uses.map(\.at))::timestamptz[],
                                                \(uses.map { $0.at.addingTimeInterval(-minimumSeconds) })::timestamptz[]) AS u(id, at, cutoff)),
             written AS (
                 UPDATE api_keys k SET last_used_at = used.at FROM used
