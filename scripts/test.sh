@@ -50,7 +50,9 @@ CITUS_TESTS+='|DatabaseOutageTests|ExperimentAPITests|GenerativeIngestTests|Inte
 CITUS_TESTS+='|ExplanationOverHTTPTests|IdentityMergeTests|InventoryCompletenessTests|MergeChainTests|DashboardTests|DashboardPanelsTests'
 CITUS_TESTS+='|DashboardBrowserTests|LogLinesTests|MetricsEndpointTests|PrivacyConsentTests|PrivacyLogTests|OpenAPIDocumentTests'
 CITUS_TESTS+='|HostileInputTests|QueueAssignmentTests|PerLeadOrderTests|KeyLifecycleTests|SegmentMetricsTests|StageMetricsTests'
-CITUS_TESTS+='|SweeperTests|QueueAPITests|QueueClaimTests|QueueOutcomeTests|QueueRepAPITests'
+CITUS_TESTS+='|SweeperTests|QueueAPITests|QueueClaimTests|QueueOutcomeTests|QueueRepAPITests|QueueOwnershipTests|QueueSLATests'
+CITUS_TESTS+='|RudderPythonClientTests|SegmentPythonClientTests|RulesetActivationTests|RulesetVersionTests|StoredDecisionFidelityTests'
+CITUS_TESTS+='|TrackerScriptTests'
 # Under CI=true and without arguments the plain suite is followed by the Citus pass of
 # CITUS_TESTS (docs/scale-out.md#citus-the-pass-in-ci); the run fails if either fails.
 ci_citus_pass=
