@@ -52,7 +52,7 @@ CITUS_TESTS+='|DashboardBrowserTests|LogLinesTests|MetricsEndpointTests|PrivacyC
 CITUS_TESTS+='|HostileInputTests|QueueAssignmentTests|PerLeadOrderTests|KeyLifecycleTests|SegmentMetricsTests|StageMetricsTests'
 CITUS_TESTS+='|SweeperTests|QueueAPITests|QueueClaimTests|QueueOutcomeTests|QueueRepAPITests|QueueOwnershipTests|QueueSLATests'
 CITUS_TESTS+='|RudderPythonClientTests|SegmentPythonClientTests|RulesetActivationTests|RulesetVersionTests|StoredDecisionFidelityTests'
-CITUS_TESTS+='|TrackerScriptTests'
+CITUS_TESTS+='|TrackerScriptTests|SDKWireFixtureTests|SegmentRankTests|ServiceConfigurationTests'
 # Under CI=true and without arguments the plain suite is followed by the Citus pass of
 # CITUS_TESTS (docs/scale-out.md#citus-the-pass-in-ci); the run fails if either fails.
 ci_citus_pass=
