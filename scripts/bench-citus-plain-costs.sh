@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the Citus-ready statements (issue 19, migrations 0075-0079) cost on plain PostgreSQL:
+# What the Citus-ready statements (issue 19, migrations 0075-0079 and 0082) cost on plain PostgreSQL:
 # starts a throwaway PostgreSQL, migrates one database to BASE (default a9645fd, before them)
 # and one to this tree, loads the same data into both and prints, per statement, the median
 # execution time and WAL bytes of the old statement and its replacement

@@ -122,11 +122,14 @@ extension Store {
     }
 
     /// Revokes key `id` now (a key already revoked keeps its time); nil when there is no such key.
+    /// The UPDATE touches only a key not revoked yet and the key is read after it, in one round
+    /// trip: `coalesce(revoked_at, now())` is refused by Citus (a non-IMMUTABLE function in
+    /// COALESCE in an UPDATE; `api_keys` is a reference table there).
     public func revokeAPIKey(id: UUID) throws -> APIKeyListing? {
-        try connection.query("""
-            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
-            RETURNING \(unsafeRaw: APIKeyListing.columns)
-            """).first.map(APIKeyListing.init(row:))
+        try connection.pipeline([
+            "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL",
+            "SELECT \(unsafeRaw: APIKeyListing.columns) FROM api_keys WHERE id = \(id)",
+        ])[1].first.map(APIKeyListing.init(row:))
     }
 
     /// Key `id` locked for a rotation, with its settings (the signing secret included), or nil.

@@ -52,9 +52,10 @@ extension Store {
         _ = try connection.query("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k")
     }
 
-    /// Locks the rows of `leads` (`FOR UPDATE`, id order, as ingest locks them).
+    /// Locks the rows of `leads` (`FOR UPDATE`, id order, as ingest locks them; one lead per
+    /// statement on Citus: `leadrouter_lock_leads`, migration 0082).
     public func lockLeadRows(_ leads: [UUID]) throws {
-        _ = try connection.query("SELECT id FROM leads WHERE id = ANY(\(leads)) ORDER BY id FOR UPDATE")
+        _ = try connection.query("SELECT id FROM leadrouter_lock_leads(\(leads)::uuid[])")
     }
 
     /// Lets the statements of this transaction run up to `seconds` each (`SET LOCAL`, after the
@@ -155,9 +156,10 @@ extension Store {
             // Nothing more about this person is sent: undelivered deliveries go, and outbox rows
             // not dispatched yet are taken off the dispatcher's list before their payloads blank.
             "DELETE FROM deliveries WHERE lead_id = ANY(\(ids)) AND status <> 'delivered'",
-            "DELETE FROM outbox_pending WHERE outbox_id IN (SELECT id FROM outbox WHERE lead_id = ANY(\(ids)))",
+            // The pending row carries its outbox row's lead (0075): no lookup through outbox.
+            "DELETE FROM outbox_pending WHERE lead_id = ANY(\(ids))",
             """
-            UPDATE outbox SET payload = jsonb_build_object('lead_id', lead_id::text, 'erased', true)
+            UPDATE outbox SET payload = ('{"lead_id": "' || lead_id::text || '", "erased": true}')::jsonb
             WHERE lead_id = ANY(\(ids))
             """,
             "DELETE FROM quarantined_leads WHERE lead_id = ANY(\(ids))",

@@ -6,11 +6,12 @@ import Segmentation
 extension Store {
     /// Locks and reads leads (`SELECT … FOR UPDATE`, in id order so that two transactions locking
     /// overlapping sets queue instead of deadlocking). Missing ids are simply absent.
+    /// `leadrouter_lock_leads` (migration 0082): the one statement on plain PostgreSQL, a lock
+    /// per lead (one shard each) on Citus.
     public func leadsForUpdate(_ ids: [UUID]) throws -> [LeadRecord] {
         guard !ids.isEmpty else { return [] }
-        let sorted = Array(Set(ids)).sorted { $0.uuidString < $1.uuidString }
         return try connection.query("""
-            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_leads(\(Array(Set(ids)))::uuid[]) AS leads
             """).map(LeadRecord.decoded)
     }
 

@@ -49,13 +49,13 @@ extension Store {
     /// Every owner with their open and claimed item counts and team memberships.
     public func owners() throws -> [OwnerView] {
         try connection.query("""
-            SELECT o.id, o.available, o.active,
-                   (SELECT count(*) FROM queue_items q WHERE q.owner_id = o.id AND q.state = 'open') AS open,
-                   (SELECT count(*) FROM queue_items q WHERE q.owner_id = o.id AND q.state = 'claimed') AS claimed,
+            SELECT o.id, o.available, o.active, coalesce(max(l.open), 0) AS open, coalesce(max(l.claimed), 0) AS claimed,
                    coalesce(array_agg(tm.team_id::text ORDER BY tm.team_id) FILTER (WHERE tm.team_id IS NOT NULL), '{}') AS teams,
                    coalesce(array_agg(coalesce(tm.capacity, -1) ORDER BY tm.team_id) FILTER (WHERE tm.team_id IS NOT NULL), '{}') AS capacities,
                    coalesce(array_agg(array_to_string(tm.territories, ',') ORDER BY tm.team_id) FILTER (WHERE tm.team_id IS NOT NULL), '{}') AS territories
             FROM owners o LEFT JOIN team_members tm ON tm.owner_id = o.id
+            LEFT JOIN (SELECT owner_id, count(*) FILTER (WHERE state = 'open') AS open, count(*) FILTER (WHERE state = 'claimed') AS claimed
+                       FROM queue_items WHERE owner_id IS NOT NULL AND state <> 'closed' GROUP BY owner_id) l ON l.owner_id = o.id
             GROUP BY o.id ORDER BY o.id
             """).map { row in
             let teams = try row.decode([String].self, "teams")

@@ -45,17 +45,11 @@ extension Store {
     /// other's rows instead of waiting, and never get the same item.
     public func claim(queue: String, owner: String?, claimer: String, limit: Int, leaseSeconds: Int, now: Date,
                       order: ClaimOrder = .urgency) throws -> [QueueItem] {
+        // leadrouter_claim_queue_items (migration 0082): the one `FOR UPDATE SKIP LOCKED` statement
+        // on plain PostgreSQL, a one-shard UPDATE per picked item on Citus.
         let rows = try connection.query("""
-            WITH picked AS (
-                SELECT id FROM queue_items
-                WHERE queue = \(queue) AND state = 'open' AND (\(owner)::text IS NULL OR owner_id IS NULL OR owner_id = \(owner))
-                ORDER BY \(unsafeRaw: order.orderBy)
-                LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE queue_items q SET state = 'claimed', claim_token = gen_random_uuid(), claimed_by = \(claimer),
-                   lease_until = \(now) + make_interval(secs => \(leaseSeconds)), attempts = attempts + 1,
-                   first_claimed_at = coalesce(first_claimed_at, \(now)), updated_at = \(now)
-            FROM picked WHERE q.id = picked.id
-            RETURNING \(unsafeRaw: QueueItem.columns.split(separator: ",").map { "q." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+            SELECT \(unsafeRaw: QueueItem.columns) FROM leadrouter_claim_queue_items(
+                \(queue), \(owner)::text, \(claimer), \(limit)::int4, \(Double(leaseSeconds))::float8, \(now), \(order.rawValue)) AS q
             """)
         return try rows.map(QueueItem.init(row:)).sorted(by: order.precedes)
     }
@@ -63,10 +57,9 @@ extension Store {
     /// The item `id` of `queue` (or moved from it: a claimer that holds it from before a move
     /// acks it where it claimed it), locked for the rest of the transaction.
     public func queueItemForUpdate(_ id: UUID, queue: String) throws -> QueueItem? {
+        // leadrouter_lock_queue_item (migration 0082): on Citus the lock names the item's shard.
         try connection.query("""
-            SELECT \(unsafeRaw: QueueItem.columns) FROM queue_items
-            WHERE id = \(id) AND (queue = \(queue) OR history @> jsonb_build_array(jsonb_build_object('from', jsonb_build_object('queue', \(queue)::text))))
-            FOR UPDATE
+            SELECT \(unsafeRaw: QueueItem.columns) FROM leadrouter_lock_queue_item(\(id), \(queue)::text) AS q
             """).first.map(QueueItem.init(row:))
     }
 

@@ -30,23 +30,54 @@ package struct LeadEventRow: Sendable {
 extension Store {
     /// The newest `limit` entries and exits of `segment`, newest first, each joined to the decision
     /// recorded in the same evaluation (`EvaluationWriter` stamps both with the evaluation time) and
-    /// to its event. Reads `membership_history_segment_time_idx` backwards, then `limit` index probes
-    /// into `decisions` (`decisions_lead_time_id_idx`) and `events` (its primary key).
+    /// to its event. Reads `membership_history_segment_time_idx` backwards, then, in a second round
+    /// trip, those leads' events by id and their decisions in the changes' time range
+    /// (`decisions_lead_time_id_idx`), matched here. Two statements rather than one with LATERAL
+    /// joins: on Citus the newest rows over all shards are an intermediate result, which cannot be
+    /// joined laterally to distributed tables (docs/scale-out.md).
     package func recentChanges(of segment: String, limit: Int) throws -> [SegmentChangeRow] {
-        try connection.query("""
-            SELECT h.lead_id, h.change, h.reason, h.reason_packed, h.ruleset_version, h.occurred_at, e.type, e.name, d.seq
-            FROM (SELECT * FROM membership_history WHERE segment = \(segment) ORDER BY occurred_at DESC, id DESC LIMIT \(limit)) AS h
-            LEFT JOIN LATERAL (SELECT seq FROM decisions d WHERE d.lead_id = h.lead_id AND d.evaluated_at = h.occurred_at
-                               AND d.event_id IS NOT DISTINCT FROM h.event_id ORDER BY seq DESC LIMIT 1) AS d ON true
-            LEFT JOIN LATERAL (SELECT type, name FROM events e WHERE e.lead_id = h.lead_id AND e.id = h.event_id LIMIT 1) AS e ON true
-            ORDER BY h.occurred_at DESC, h.id DESC
-            """).map { row in
-            SegmentChangeRow(leadId: try row.decode(UUID.self, "lead_id"), change: try row.decode(String.self, "change"),
-                             reason: try Store.storedDocument(row, json: "reason", packed: "reason_packed"), rulesetVersion: try row.decode(Int.self, "ruleset_version"),
-                             occurredAt: try row.decode(Date.self, "occurred_at"), eventType: try row.decode(String?.self, "type"),
-                             eventName: try row.decode(String?.self, "name"), decisionSeq: try row.decode(Int?.self, "seq"))
+        let history = try connection.query("""
+            SELECT lead_id, change, reason, reason_packed, ruleset_version, occurred_at, event_id FROM membership_history
+            WHERE segment = \(segment) ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
+            """)
+        var rows: [(row: SegmentChangeRow, eventId: UUID?)] = []
+        for h in history {
+            rows.append((SegmentChangeRow(leadId: try h.decode(UUID.self, "lead_id"), change: try h.decode(String.self, "change"),
+                                          reason: try Store.storedDocument(h, json: "reason", packed: "reason_packed"),
+                                          rulesetVersion: try h.decode(Int.self, "ruleset_version"),
+                                          occurredAt: try h.decode(Date.self, "occurred_at"), eventType: nil, eventName: nil, decisionSeq: nil),
+                         try h.decode(UUID?.self, "event_id")))
+        }
+        guard let newest = rows.first?.row.occurredAt, let oldest = rows.last?.row.occurredAt else { return [] }
+        let leads = Array(Set(rows.map(\.row.leadId))), eventIds = Array(Set(rows.compactMap(\.eventId)))
+        let found = try connection.pipeline([
+            "SELECT lead_id, id, type, name FROM events WHERE lead_id = ANY(\(leads)) AND id = ANY(\(eventIds))",
+            """
+            SELECT DISTINCT ON (lead_id, evaluated_at, event_id) lead_id, evaluated_at, event_id, seq FROM decisions
+            WHERE lead_id = ANY(\(leads)) AND evaluated_at >= \(oldest) AND evaluated_at <= \(newest)
+            ORDER BY lead_id, evaluated_at, event_id, seq DESC
+            """,
+        ])
+        struct EventKey: Hashable { var lead: UUID, id: UUID }
+        struct DecisionKey: Hashable { var lead: UUID, at: Date, event: UUID? }
+        var events: [EventKey: (type: String, name: String?)] = [:]
+        for e in found[0] {
+            events[EventKey(lead: try e.decode(UUID.self, "lead_id"), id: try e.decode(UUID.self, "id"))] =
+                (try e.decode(String.self, "type"), try e.decode(String?.self, "name"))
+        }
+        var decisions: [DecisionKey: Int] = [:]
+        for d in found[1] {
+            decisions[DecisionKey(lead: try d.decode(UUID.self, "lead_id"), at: try d.decode(Date.self, "evaluated_at"),
+                                  event: try d.decode(UUID?.self, "event_id"))] = try d.decode(Int.self, "seq")
+        }
+        return rows.map { r in
+            var row = r.row
+            if let id = r.eventId, let e = events[EventKey(lead: row.leadId, id: id)] { row.eventType = e.type; row.eventName = e.name }
+            row.decisionSeq = decisions[DecisionKey(lead: row.leadId, at: row.occurredAt, event: r.eventId)]
+            return row
         }
     }
+
 
     /// The newest `limit` raw events of a lead, newest first (the primary key `(lead_id, occurred_at, id)` read backwards).
     package func recentEvents(of lead: UUID, limit: Int) throws -> [LeadEventRow] {

@@ -21,26 +21,31 @@ extension Store {
     static let retentionLockKey: Int64 = 0x6c72_2d72_6574_656e
 
     /// Deletes up to `retentionBatch` idempotency records received before `cutoff`; returns how many.
+    /// The batch is picked by its primary key, not by `ctid`: Citus plans the `LIMIT` subquery
+    /// first and cannot send its `ctid`s to the shards, while keys work on both
+    /// (docs/scale-out.md, *PRUNE*).
     public func pruneProcessedMessages(before cutoff: Date) throws -> Int {
         try connection.execute("""
-            DELETE FROM processed_messages WHERE ctid IN (
-                SELECT ctid FROM processed_messages WHERE received_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            DELETE FROM processed_messages WHERE (write_key_id, message_id) IN (
+                SELECT write_key_id, message_id FROM processed_messages WHERE received_at < \(cutoff) LIMIT \(Self.retentionBatch))
             """)
     }
 
     /// Deletes up to `retentionBatch` delivered deliveries delivered before `cutoff`, then outbox
     /// rows created before it that no delivery and no pending dispatch refers to (dead
-    /// deliveries and their messages stay until someone retries or deletes them).
+    /// deliveries and their messages stay until someone retries or deletes them). Every
+    /// subquery names `lead_id` as well: on Citus the three tables are co-located by it, and a
+    /// correlation on `outbox_id` alone is a join across shards, which Citus refuses.
     public func pruneDelivered(before cutoff: Date) throws -> Int {
         let deliveries = try connection.execute("""
-            DELETE FROM deliveries WHERE id IN (
-                SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            DELETE FROM deliveries WHERE (id, lead_id) IN (
+                SELECT id, lead_id FROM deliveries WHERE status = 'delivered' AND delivered_at < \(cutoff) LIMIT \(Self.retentionBatch))
             """)
         let outbox = try connection.execute("""
             DELETE FROM outbox WHERE (id, lead_id) IN (
                 SELECT o.id, o.lead_id FROM outbox o WHERE o.created_at < \(cutoff)
                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id AND d.lead_id = o.lead_id)
-                  AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.outbox_id = o.id)
+                  AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.outbox_id = o.id AND p.lead_id = o.lead_id)
                 LIMIT \(Self.retentionBatch))
             """)
         return deliveries + outbox
@@ -94,10 +99,11 @@ extension Store {
 
     /// Deletes up to `retentionBatch` events older than `cutoff` that sit in `events_default`
     /// (months that had no partition when they arrived).
+    /// By primary key, as `pruneProcessedMessages`.
     public func pruneDefaultPartitionEvents(before cutoff: Date) throws -> Int {
         try connection.execute("""
-            DELETE FROM events_default WHERE ctid IN (
-                SELECT ctid FROM events_default WHERE occurred_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            DELETE FROM events_default WHERE (lead_id, occurred_at, id) IN (
+                SELECT lead_id, occurred_at, id FROM events_default WHERE occurred_at < \(cutoff) LIMIT \(Self.retentionBatch))
             """)
     }
 

@@ -122,11 +122,10 @@ extension Store {
     /// The next `limit` live, unquarantined leads after `after` in id order, locked.
     public func leadsForReevaluation(after: UUID?, limit: Int) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
         let from = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        // leadrouter_lock_leads_after (migration 0082): the one statement on plain PostgreSQL, a
+        // lock per lead (one shard each) on Citus.
         return try LeadRecord.decodedEach(connection.pipeline([Self.indexPlans, """
-            SELECT \(unsafeRaw: LeadRecord.columns) FROM leads
-            WHERE id > \(from) AND merged_into IS NULL
-              AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = leads.id)
-            ORDER BY id LIMIT \(limit) FOR UPDATE
+            SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_leads_after(\(from), \(limit)::int4) AS leads
             """])[1])
     }
 
@@ -135,7 +134,7 @@ extension Store {
         try connection.execute("""
             UPDATE ruleset_activations SET reevaluated_through = coalesce(\(through), reevaluated_through),
                    reevaluated = reevaluated + \(reevaluated), changed = changed + \(changed),
-                   finished_at = CASE WHEN \(finished) THEN now() END
+                   finished_at = \(unsafeRaw: finished ? "now()" : "NULL")
             WHERE id = \(id)
             """)
     }

@@ -294,8 +294,12 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(rejected.map { $0["messageId"] as? String }, ["g-3", "g-8"])
         XCTAssertEqual(rejected.map { (($0["errors"] as? [[String: Any]])?.first?["pointer"] as? String) ?? "" }, ["/batch/3", "/batch/8"])
         XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages WHERE message_id LIKE 'g-%'"), 10)
-        XCTAssertEqual(try service.count("SELECT count(DISTINCT xmin::text) FROM processed_messages WHERE message_id LIKE 'g-%'"), 1,
-                       "the ten valid messages commit in one retry transaction")
+        // xmin is a transaction id of one server: on Citus one distributed transaction writes with
+        // a local transaction on each worker connection it used, so the check is plain-only.
+        if CitusTestDatabases.workerURLs.isEmpty {
+            XCTAssertEqual(try service.count("SELECT count(DISTINCT xmin::text) FROM processed_messages WHERE message_id LIKE 'g-%'"), 1,
+                           "the ten valid messages commit in one retry transaction")
+        }
         XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE length(user_id) > 1000"), 0)
         XCTAssertEqual(try service.count("SELECT count FROM rejected_messages WHERE reason = '/'"), 2)
         try assertAlive(service)

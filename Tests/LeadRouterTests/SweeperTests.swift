@@ -83,8 +83,10 @@ final class SweeperTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM memberships"), 20)
         // Another node holds one lead's row: this sweep skips it instead of waiting.
         let other = try service.connection()
+        // The lead's id first: on Citus a row lock needs the distribution column (`id`).
+        let held = try other.query("SELECT id FROM leads WHERE user_id = 'u-0'").scalar(UUID.self)
         try other.executeScript(unsafeSQL: "BEGIN")
-        try other.query("SELECT id FROM leads WHERE user_id = 'u-0' FOR UPDATE")
+        try other.query("SELECT id FROM leads WHERE id = \(held) FOR UPDATE")
         service.clock.advance(15 * 86_400)
         XCTAssertEqual(try service.app.sweeper.sweepDue(), 19)
         try other.executeScript(unsafeSQL: "ROLLBACK")

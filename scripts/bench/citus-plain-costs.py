@@ -1,6 +1,7 @@
-"""What the Citus-ready statements (migrations 0075-0079) cost on plain PostgreSQL: each old
+"""What the Citus-ready statements (migrations 0075-0079, 0082) cost on plain PostgreSQL: each old
 statement (on a database migrated to BASE) against its replacement (on one migrated to this
-tree), same data, same server. Per statement: the median of RUNS executions, each in a
+tree), same data, same server; a case marked `same` runs both on this tree's database (its
+old statement is still valid SQL there). Per statement: the median of RUNS executions, each in a
 transaction rolled back, in one session after a first execution that is not counted: execution time (EXPLAIN ANALYZE, triggers included) and WAL bytes
 (pg_current_wal_insert_lsn before and after). Run by scripts/bench-citus-plain-costs.sh."""
 import json, os, statistics, subprocess, sys
@@ -30,8 +31,16 @@ UPDATE leads l SET owner_id = q.owner_id FROM queue_items q WHERE q.lead_id = l.
 INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, occurred_at)
     SELECT md5('lead3')::uuid, 'awareness', CASE WHEN i % 2 = 0 THEN 'decision' ELSE 'consideration' END, 'event', 1, now() - (40 - i) * interval '1 hour'
     FROM generate_series(1, 40) i;
+INSERT INTO processed_messages (write_key_id, message_id, lead_id, event_id, received_at)
+    SELECT '00000000-0000-0000-0000-0000000000bb', 'm-' || i, md5('lead' || (i % 2000 + 1))::uuid, md5('e' || i)::uuid,
+           now() - interval '40 days' + i * interval '1 second' FROM generate_series(1, 20000) i;
+INSERT INTO events (lead_id, occurred_at, kind, type, message)
+    SELECT md5('lead' || (i % 2000 + 1))::uuid, timestamptz '2001-01-01' + i * interval '1 second', 'track', 'product_viewed', '{"k": 1}'
+    FROM generate_series(1, 20000) i;
 ANALYZE;
 """
+
+LEADS32 = "ARRAY(SELECT md5('lead' || i)::uuid FROM generate_series(100, 131) i)"
 
 GOAL = """'[{"l": "' || md5('lead3')::uuid || '", "s": "decision", "r": ' || (extract(epoch FROM now()) * 1000000)::int8 || ', "w": 86400000}]'"""
 
@@ -71,6 +80,34 @@ CASES = [
      "SELECT id, live_id FROM leadrouter_merge_group(md5('lead4')::uuid) ORDER BY id"),
 ]
 
+# Issue 19's remaining paths (migration 0082 and the retention statements), both on this tree.
+CASES += [
+    ("PRUNE idempotency records, 10 000 of 20 000 old: by ctid vs by key",
+     "DELETE FROM processed_messages WHERE ctid IN (SELECT ctid FROM processed_messages WHERE received_at < now() - interval '30 days' LIMIT 10000)",
+     "DELETE FROM processed_messages WHERE (write_key_id, message_id) IN (SELECT write_key_id, message_id FROM processed_messages WHERE received_at < now() - interval '30 days' LIMIT 10000)",
+     "same"),
+    ("PRUNE events_default, 10 000 of 20 000: by ctid vs by key",
+     "DELETE FROM events_default WHERE ctid IN (SELECT ctid FROM events_default WHERE occurred_at < timestamptz '2001-01-01' + interval '15000 seconds' LIMIT 10000)",
+     "DELETE FROM events_default WHERE (lead_id, occurred_at, id) IN (SELECT lead_id, occurred_at, id FROM events_default WHERE occurred_at < timestamptz '2001-01-01' + interval '15000 seconds' LIMIT 10000)",
+     "same"),
+    ("LOCK 32 leads by id (erasure group, queue API re-read)",
+     "SELECT id FROM leads WHERE id = ANY(" + LEADS32 + ") ORDER BY id FOR UPDATE",
+     "SELECT id FROM leadrouter_lock_leads(" + LEADS32 + ")",
+     "same"),
+    ("WALK activation batch: 100 live leads after an id, locked",
+     "SELECT * FROM leads WHERE id > '00000000-0000-0000-0000-000000000000' AND merged_into IS NULL AND NOT EXISTS (SELECT 1 FROM quarantined_leads q WHERE q.lead_id = leads.id) ORDER BY id LIMIT 100 FOR UPDATE",
+     "SELECT * FROM leadrouter_lock_leads_after('00000000-0000-0000-0000-000000000000', 100)",
+     "same"),
+    ("CLAIM 10 of 800 open queue items (urgency order)",
+     "WITH picked AS (SELECT id FROM queue_items WHERE queue = 'q' AND state = 'open' AND (NULL::text IS NULL OR owner_id IS NULL OR owner_id = NULL) ORDER BY sla_due_at ASC NULLS LAST, priority DESC, created_at, id LIMIT 10 FOR UPDATE SKIP LOCKED) UPDATE queue_items q SET state = 'claimed', claim_token = gen_random_uuid(), claimed_by = 'c', lease_until = now() + make_interval(secs => 30), attempts = attempts + 1, first_claimed_at = coalesce(first_claimed_at, now()), updated_at = now() FROM picked WHERE q.id = picked.id RETURNING q.*",
+     "SELECT * FROM leadrouter_claim_queue_items('q', NULL, 'c', 10, 30, now(), 'sla')",
+     "same"),
+    ("ERASE outbox payloads of 4 rows: jsonb_build_object vs text",
+     "UPDATE outbox SET payload = jsonb_build_object('lead_id', lead_id::text, 'erased', true) WHERE lead_id = md5('lead7')::uuid",
+     "UPDATE outbox SET payload = ('{\"lead_id\": \"' || lead_id::text || '\", \"erased\": true}')::jsonb WHERE lead_id = md5('lead7')::uuid",
+     "same"),
+]
+
 def psql(url, sql):
     return subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url], input=sql, capture_output=True, text=True, check=True).stdout
 
@@ -91,7 +128,7 @@ def measure(url, stmt):
 for url in (base_url, new_url):
     psql(url, SETUP)
 print(f"{'statement':<75} {'base ms':>8} {'new ms':>8} {'base WAL B':>11} {'new WAL B':>10}")
-for name, old, new in CASES:
-    bt, bw = measure(base_url, old)
+for name, old, new, *where in CASES:
+    bt, bw = measure(new_url if where else base_url, old)
     nt, nw = measure(new_url, new)
     print(f"{name:<75} {bt:8.3f} {nt:8.3f} {bw:11.0f} {nw:10.0f}")

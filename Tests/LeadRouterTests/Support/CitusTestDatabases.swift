@@ -14,6 +14,24 @@ enum CitusTestDatabases {
         return urls.split(separator: " ").map(String.init)
     }
 
+    /// The migrated and distributed database `scripts/test.sh --citus` made on every node
+    /// (`citus_test_template` in scripts/lib/citus-cluster.sh), when there is one.
+    static var template: String? {
+        let env = ProcessInfo.processInfo.environment
+        guard !workerURLs.isEmpty, let name = env["LEADROUTER_TEST_CITUS_TEMPLATE"], !name.isEmpty else { return nil }
+        return name
+    }
+
+    /// Creates `name` on the coordinator (`base`) and on every worker as a copy of `template`:
+    /// the copies are a cluster database of their own, already migrated and distributed (the
+    /// test's `migrate` finds nothing to do), in about a second instead of 8-20 s.
+    static func create(name: String, from template: String, base: String) throws {
+        for server in [base] + workerURLs {
+            try PostgresConnection(url: server, logger: TestDatabases.logger)
+                .executeScript(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)")
+        }
+    }
+
     /// Makes the database `name`, just created on the coordinator (`url`), a Citus cluster.
     static func prepare(name: String, url: String) throws {
         let workers = workerURLs

@@ -34,10 +34,14 @@ enum TestDatabases {
     static func create() throws -> String {
         let base = try baseURL()
         let name = "lr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let admin = try PostgresConnection(url: base, logger: logger)
-        try admin.executeScript(unsafeSQL: "CREATE DATABASE \(name)")
         var components = URLComponents(string: base)!
         components.path = "/" + name
+        if let template = CitusTestDatabases.template {
+            try CitusTestDatabases.create(name: String(name), from: template, base: base)
+            return components.string!
+        }
+        let admin = try PostgresConnection(url: base, logger: logger)
+        try admin.executeScript(unsafeSQL: "CREATE DATABASE \(name)")
         try CitusTestDatabases.prepare(name: String(name), url: components.string!)
         return components.string!
     }
