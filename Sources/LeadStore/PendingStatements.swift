@@ -212,7 +212,17 @@ package struct StagedWrites {
         }
     }
 
-    /// Records the lead's new state; a lead saved again keeps the state its row held first.
+    /// The earlier of two evaluation times, nil meaning none (later than any).
+    static func sooner(_ a: Date?, _ b: Date?) -> Date? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
+    }
+
+    /// Records the lead's new state; a lead saved again keeps the state its row held first, and
+    /// the sooner of the evaluation times staged for it (`Store.leadSaveQueries` keeps a sooner
+    /// one the row holds in the same way), so a lead decided twice in one batch is scheduled as if
+    /// each decision had been written on its own.
     package mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
                            nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false, decisionSeq: Int,
                            ranks: [String: SegmentRank] = [:], storedRanks: [String: SegmentRank]? = nil) {
@@ -221,7 +231,8 @@ package struct StagedWrites {
             save.ranks = ranks
             save.primarySegment = primarySegment
             save.rulesetVersion = rulesetVersion
-            save.nextEvaluationAt = nextEvaluationAt
+            // As the row would have it after each save in turn: an earlier time stays unless exact.
+            save.nextEvaluationAt = exactSchedule ? nextEvaluationAt : Self.sooner(save.nextEvaluationAt, nextEvaluationAt)
             save.membershipsChanged = save.membershipsChanged || membershipsChanged
             save.exactSchedule = save.exactSchedule || exactSchedule
             save.decisionSeq = decisionSeq
