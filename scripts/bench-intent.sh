@@ -45,34 +45,19 @@ for build in "${BUILDS[@]}"; do
     KEYS[$build]=$(DATABASE_URL=${URLS[$build]} "${BINS[$build]}" keys create --name bench-ingest --scopes ingest | tail -n 1)
 done
 
-cat >"$WORK/parse.py" <<'PY'
-import re, sys
-text = sys.stdin.read()
-def ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{rps:.0f}\t{p99:.1f}\t{int(bad.group(1)) if bad else 0}")
-PY
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
-one() {  # one BUILD SCENARIO SCRIPT LABEL → "events/s p99 non2xx lockwaiters kinds"
+one() {  # one BUILD SCENARIO SCRIPT LABEL → "events/s p50 p99 non2xx lockwaiters kinds"
     local build=$1 db=${URLS[$1]} out locks
-    ( while true; do
-          psql "$db" -AtF $'\t' -qc "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),
-                  coalesce(string_agg(DISTINCT wait_event, ',') FILTER (WHERE wait_event_type = 'Lock'), '-')
-              FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" 2>/dev/null || true
-          sleep 0.1
-      done >"$WORK/locks-$4.tsv" ) &
+    : >"$WORK/locks-$4.tsv"
+    bench_lock_waiters "$db" "$WORK/locks-$4.tsv" &
     local sampler=$!
     out=$(KEY=${KEYS[$build]} RUN="$4" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:${PORTS[$build]}/v1/events")
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     echo "$out" >"$WORK/wrk-$4.txt"
     locks=$(awk -F'\t' '{n += $1; if ($2 != "-") kinds[$2]++} END {k = ""; for (x in kinds) k = k x " "; printf "%.2f\t%s", (NR ? n / NR : 0), (k == "" ? "-" : k)}' "$WORK/locks-$4.tsv")
-    printf "%s\t%s\n" "$(python3 "$WORK/parse.py" <<<"$out")" "$locks"
+    printf "%s\t%s\n" "$(wrk_figures <<<"$out")" "$locks"
 }
 
 run() {  # run BUILD LABEL: product views, then pricing requests; one row in RESULTS
@@ -104,7 +89,7 @@ python3 - "$RESULTS" "$REPS" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$LOAD_AFTER" <
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 reps, duration, conns, before, after = sys.argv[2:7]
-# columns: build, views: rps p99 bad waiters kinds, pricing: rps p99 bad waiters kinds, deadlocks
+# columns: build, views: rps p50 p99 bad waiters kinds, pricing: rps p50 p99 bad waiters kinds, deadlocks
 print(f"\nbench-intent: medians of {reps} runs, wrk {conns} connections × {duration} s each; "
       f"load average before / after: {before} / {after}\n")
 print("| build | product views/s | p99 ms | pricing requests/s | p99 ms | pricing / views | non-2xx | lock waiters (views / pricing, mean) | deadlocks |")
@@ -113,11 +98,11 @@ for build in ("base", "new"):
     rs = [r for r in rows if r[0] == build]
     if not rs: continue
     med = lambda i: statistics.median(float(r[i]) for r in rs)
-    ratio = statistics.median(float(r[6]) / max(1.0, float(r[1])) for r in rs)
-    bad = sum(int(r[3]) + int(r[8]) for r in rs)
-    print(f"| {build} | {med(1):.0f} | {med(2):.1f} | {med(6):.0f} | {med(7):.1f} | {ratio:.2f}× | {bad} | "
-          f"{med(4):.2f} / {med(9):.2f} | {sum(int(r[11]) for r in rs)} |")
+    ratio = statistics.median(float(r[7]) / max(1.0, float(r[1])) for r in rs)
+    bad = sum(int(r[4]) + int(r[10]) for r in rs)
+    print(f"| {build} | {med(1):.0f} | {med(3):.1f} | {med(7):.0f} | {med(9):.1f} | {ratio:.2f}× | {bad} | "
+          f"{med(5):.2f} / {med(11):.2f} | {sum(int(r[13]) for r in rs)} |")
 print("\nruns (views/s, p99; pricing/s, p99; ratio; pricing lock waiters and kinds; deadlocks):")
 for r in rows:
-    print(f"  {r[0]}: {r[1]}, {r[2]}; {r[6]}, {r[7]}; {float(r[6]) / max(1.0, float(r[1])):.2f}×; {r[9]} {r[10]}; {r[11]}")
+    print(f"  {r[0]}: {r[1]}, {r[3]}; {r[7]}, {r[9]}; {float(r[7]) / max(1.0, float(r[1])):.2f}×; {r[11]} {r[12]}; {r[13]}")
 PY
