@@ -87,12 +87,8 @@ run() {  # run BUILD LABEL
         -d "{\"url\": \"http://127.0.0.1:$NGINX_PORT/hook\", \"topics\": $TOPICS}" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
     # Lock waiters while the load runs: one sample every 100 ms, summed in a file.
-    ( while true; do
-          psql "$db" -AtF $'\t' -qc "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),
-                  coalesce(string_agg(DISTINCT wait_event, ',') FILTER (WHERE wait_event_type = 'Lock'), '-')
-              FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" 2>/dev/null || true
-          sleep 0.1
-      done >"$WORK/locks-$2.tsv" ) &
+    : >"$WORK/locks-$2.tsv"
+    bench_lock_waiters "$db" "$WORK/locks-$2.tsv" &
     local sampler=$!
     out=$(KEY=${KEYS[$build]} RUN="$2" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s scripts/bench/ingest-pricing.lua \
         "http://127.0.0.1:$port/v1/events")

@@ -18,7 +18,9 @@ struct EvaluationWriter {
     let engine: Engine
 
     /// Stores `evaluation` for `leadId` (previously `before`) now, in one round trip after
-    /// `prelude` and before `after`; returns the decision with its ids filled in and its document.
+    /// `prelude` and before `after` (three when the decision is routed: `stage`); returns the
+    /// decision with its ids filled in and its document, as routed. `after` is given the document
+    /// as staged (a sales route's placeholder, see `stage`).
     @discardableResult
     func write(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation, eventId: UUID?,
                decisionsBefore: Int, recordDecision: Bool = true, before prelude: [PostgresQuery] = [],
@@ -30,7 +32,8 @@ struct EvaluationWriter {
                                 recordDecision: recordDecision, into: pending)
         pending.append(contentsOf: after(written.document))
         try pending.flush()
-        return (written.decision, written.document)
+        guard let late = written.late, let routed = late.document else { return (written.decision, written.document) }
+        return (late.decision, routed)
     }
 
     /// Stages the statements storing `evaluation` for `leadId` (previously `before`) in `pending`
@@ -48,10 +51,15 @@ struct EvaluationWriter {
     /// `decisionsBefore` is the lead's decision count (`LeadRecord.decisionSeq`, as the staged
     /// statements leave it); a recorded decision takes the next number, and the returned
     /// `decisions` is the count to stage next. `occurredAt` is the evaluated event's time.
+    /// A decision with a sales route is routed when `pending` flushes (`late`): until then the
+    /// returned document is the route's placeholder (staged as such in the decision row,
+    /// `lead.routed` and the idempotency answer, replaced by the flush), and the returned
+    /// decision has no owner yet; after the flush `pending.resolve` gives the routed document.
     @discardableResult
     func stage(leadId: UUID, before: LeadState, storedState: LeadState? = nil, previousPrimary: String?, evaluation: Evaluation,
                eventId: UUID?, occurredAt: Date? = nil, decisionsBefore: Int, recordDecision: Bool = true, exactSchedule: Bool = false,
-               cause: String? = nil, rerank: Bool = false, into pending: PendingStatements) throws -> (decision: Decision, document: PostgresJSON, decisions: Int) {
+               cause: String? = nil, rerank: Bool = false, into pending: PendingStatements)
+        throws -> (decision: Decision, document: PostgresJSON, decisions: Int, late: LateRoute?) {
         var decision = evaluation.decision
         decision.leadId = leadId.lowercasedText
         decision.eventId = eventId?.lowercasedText
@@ -61,8 +69,13 @@ struct EvaluationWriter {
         let decisions = recorded ? decisionsBefore + 1 : decisionsBefore
         if recorded { decision.sequence = decisions }
         let state = evaluation.newState
+        let lateBefore = pending.late.count
         let hooked = try hook.decisionMade(leadId: leadId, decision: &decision, before: before, after: state, pending: pending)
-        let document = DecisionJSON.document(decision)
+        // Routed at the end of the batch (`LateRoute`): its document stands in until then.
+        var late: LateRoute?
+        for step in pending.late.dropFirst(lateBefore) { if case .route(let route) = step { late = route } }
+        late?.render = DecisionJSON.document
+        let document = late?.placeholder ?? DecisionJSON.document(decision)
         let version = decision.rulesetVersion
         pending.append(contentsOf: hooked)
         pending.rows.saveLead(leadId, state: state, stored: storedState, primarySegment: decision.primarySegment,
@@ -106,6 +119,6 @@ struct EvaluationWriter {
                                                                    evaluatedAt: at, seq: decisions, document: document))
         }
         pending.rows.outbox += outbox
-        return (decision, document, decisions)
+        return (decision, document, decisions, late)
     }
 }

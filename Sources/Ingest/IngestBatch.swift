@@ -77,8 +77,16 @@ extension IngestService {
             if let key, !result.duplicate { answered[key] = result }
             results.append(.success(result))
         }
-        pending.flush(into: transaction)
+        try pending.flush(into: transaction)
         try beforeCommit?(transaction)
+        // Decisions routed at the end of the batch answer with their routed documents.
+        if !pending.resolved.isEmpty {
+            results = results.map { $0.map { result in
+                var result = result
+                result.decision = pending.resolve(result.decision)
+                return result
+            } }
+        }
         return results
     }
 

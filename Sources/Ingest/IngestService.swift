@@ -85,7 +85,9 @@ public final class IngestService: Sendable {
         let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
                                  now: now, store: store, pending: pending)
         try pending.flush()
-        return decided.result
+        var result = decided.result
+        result.decision = pending.resolve(result.decision)  // routed at the flush (`LateRoute`)
+        return result
     }
 
     /// Where rows that do not decode are recorded, counted and logged.

@@ -13,6 +13,11 @@ package final class PendingStatements {
     package var rows = StagedWrites()
     /// Other statements, run after the staged rows, in order.
     package private(set) var queries: [PostgresQuery] = []
+    /// Sales routing left for the end of the batch, in decision order (`LateRoute`).
+    package private(set) var late: [LateStep] = []
+    /// The documents of routed decisions by their placeholders' bytes (`LateRoute`): callers that
+    /// kept a document staged before the flush swap it for the real one (`resolve`).
+    package private(set) var resolved: [[UInt8]: PostgresJSON] = [:]
 
     package init(store: Store) { self.store = store }
 
@@ -20,17 +25,73 @@ package final class PendingStatements {
 
     package func append(contentsOf more: [PostgresQuery]) { queries.append(contentsOf: more) }
 
-    /// Sends what is staged, in one round trip.
+    /// Leaves `step` for the end of the batch (after the steps left before it).
+    package func appendLate(_ step: LateStep) { late.append(step) }
+
+    /// The routed document for `document` when it is a placeholder resolved by a flush, else `document`.
+    package func resolve(_ document: PostgresJSON) -> PostgresJSON {
+        resolved.isEmpty ? document : resolved[document.bytes] ?? document
+    }
+
+    /// Sends what is staged, in one round trip (two more when sales routing was left for the end).
     package func flush() throws {
+        try routeLate()
         let batch = take()
         guard !batch.isEmpty else { return }
         try store.run(batch)
     }
 
     /// Hands what is staged to `transaction`'s next round trip instead of sending it now: the
-    /// last writes of a transaction body go out with its COMMIT, in one round trip.
-    package func flush(into transaction: PostgresTransaction) {
+    /// last writes of a transaction body go out with its COMMIT, in one round trip. Sales
+    /// routing left for the end runs first, in a round trip of its own.
+    package func flush(into transaction: PostgresTransaction) throws {
+        try routeLate()
         transaction.add(contentsOf: take())
+    }
+
+    /// Runs the sales routing left for the end: one round trip carrying the batch's rows except
+    /// decisions, outbox and idempotency rows (they hold the placeholders), then the teams'
+    /// round-robin rows locked in one fixed order (so two batches never wait for each other in a
+    /// circle), then the closes and routes in decision order. The routed documents then replace
+    /// the placeholders; the rest (with the lead owners) goes out with the next flush.
+    private func routeLate() throws {
+        guard !late.isEmpty else { return }
+        let steps = late
+        late = []
+        var early = rows
+        early.decisions = []; early.outbox = []; early.processed = []
+        var rest = StagedWrites()
+        rest.decisions = rows.decisions; rest.outbox = rows.outbox; rest.processed = rows.processed
+        rows = rest
+        var batch = store.stagedWriteQueries(early)
+        if batch.isEmpty { batch.append(Store.indexPlans) }
+        let routes = steps.compactMap { step -> LateRoute? in
+            guard case .route(let route) = step else { return nil }
+            return route
+        }
+        let teams = Array(Set(routes.compactMap(\.request.team))).sorted()
+        if !teams.isEmpty { batch.append(store.lockTeamsQuery(teams)) }
+        var answers: [Int] = []
+        for step in steps {
+            switch step {
+            case .statements(let more): batch += more
+            case .route(let route):
+                answers.append(batch.count)
+                batch.append(store.routeToQueueQuery(route.request))
+            }
+        }
+        let results = try store.connection.pipeline(batch)
+        var documents: [[UInt8]: PostgresJSON] = [:]
+        for (route, index) in zip(routes, answers) {
+            queries += try route.finish(try Store.routedItem(results[index]))
+            documents[route.placeholder.bytes] = route.document
+        }
+        for i in rows.decisions.indices { if let d = documents[rows.decisions[i].document.bytes] { rows.decisions[i].document = d } }
+        for i in rows.outbox.indices { if let d = documents[rows.outbox[i].payload.bytes] { rows.outbox[i].payload = d } }
+        for i in rows.processed.indices {
+            if let r = rows.processed[i].answer.response, let d = documents[r.bytes] { rows.processed[i].answer.response = d }
+        }
+        resolved.merge(documents) { _, new in new }
     }
 
     private func take() -> [PostgresQuery] {
@@ -151,7 +212,17 @@ package struct StagedWrites {
         }
     }
 
-    /// Records the lead's new state; a lead saved again keeps the state its row held first.
+    /// The earlier of two evaluation times, nil meaning none (later than any).
+    static func sooner(_ a: Date?, _ b: Date?) -> Date? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
+    }
+
+    /// Records the lead's new state; a lead saved again keeps the state its row held first, and
+    /// the sooner of the evaluation times staged for it (`Store.leadSaveQueries` keeps a sooner
+    /// one the row holds in the same way), so a lead decided twice in one batch is scheduled as if
+    /// each decision had been written on its own.
     package mutating func saveLead(_ id: UUID, state: LeadState, stored: LeadState?, primarySegment: String?, rulesetVersion: Int,
                            nextEvaluationAt: Date?, membershipsChanged: Bool, exactSchedule: Bool = false, decisionSeq: Int,
                            ranks: [String: SegmentRank] = [:], storedRanks: [String: SegmentRank]? = nil) {
@@ -160,7 +231,8 @@ package struct StagedWrites {
             save.ranks = ranks
             save.primarySegment = primarySegment
             save.rulesetVersion = rulesetVersion
-            save.nextEvaluationAt = nextEvaluationAt
+            // As the row would have it after each save in turn: an earlier time stays unless exact.
+            save.nextEvaluationAt = exactSchedule ? nextEvaluationAt : Self.sooner(save.nextEvaluationAt, nextEvaluationAt)
             save.membershipsChanged = save.membershipsChanged || membershipsChanged
             save.exactSchedule = save.exactSchedule || exactSchedule
             save.decisionSeq = decisionSeq

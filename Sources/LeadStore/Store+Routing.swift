@@ -60,11 +60,34 @@ extension Store {
     /// item, in ONE statement on this transaction's connection (see migrations/0003_queues.sql).
     public func routeToQueue(lead: UUID, queue: String, segment: String, team: String?, priority: Double, slaDueAt: Date?,
                              country: String?, shipToRegion: String?, companyDomain: String?, memberSince: Date?, now: Date) throws -> RoutedItem {
-        let json = try connection.query("""
-            SELECT leadrouter_route_to_queue(\(lead), \(queue), \(segment), \(team), \(priority), \(slaDueAt),
-                                             \(country), \(shipToRegion), \(companyDomain), \(now), \(memberSince)) AS r
-            """)[0].decode(PostgresJSON.self, "r")
-        return try json.decode(RoutedItem.self)
+        try Self.routedItem(connection.query(routeToQueueQuery(RouteRequest(
+            lead: lead, queue: queue, segment: segment, team: team, priority: priority, slaDueAt: slaDueAt, country: country,
+            shipToRegion: shipToRegion, companyDomain: companyDomain, memberSince: memberSince, now: now))))
+    }
+
+    /// The routing statement for `r` (one row, column `r`: the routing's JSON answer).
+    package func routeToQueueQuery(_ r: RouteRequest) -> PostgresQuery {
+        """
+        SELECT leadrouter_route_to_queue(\(r.lead), \(r.queue), \(r.segment), \(r.team), \(r.priority), \(r.slaDueAt),
+                                         \(r.country), \(r.shipToRegion), \(r.companyDomain), \(r.now), \(r.memberSince)) AS r
+        """
+    }
+
+    /// What a routing statement answered.
+    package static func routedItem(_ rows: PostgresRows) throws -> RoutedItem {
+        try rows[0].decode(PostgresJSON.self, "r").decode(RoutedItem.self)
+    }
+
+    /// Locks the round-robin rows of `teams` and of the teams they escalate to, in team order,
+    /// to this transaction's end: the rows assignment locks (`leadrouter_assign_owner`), taken
+    /// at once and in one order, so transactions routing several teams never wait in a circle.
+    package func lockTeamsQuery(_ teams: [String]) -> PostgresQuery {
+        """
+        SELECT team_id FROM round_robin_state
+        WHERE team_id = ANY(\(teams)::text[])
+           OR team_id IN (SELECT escalate_to FROM teams WHERE id = ANY(\(teams)::text[]))
+        ORDER BY team_id FOR UPDATE
+        """
     }
 
     /// Closes the lead's not-closed items with `reason`; only those of `segments` when given.

@@ -15,43 +15,54 @@ package struct SalesRouting: DecisionHook {
     /// Statuses that take a lead out of every queue (the status is the close reason).
     static let closingStatuses: Set<String> = ["converted", "unsubscribed"]
 
-    /// Routes `decision` (mutating its sales action) and returns the statements to pipeline after
-    /// the lead row is written: closes and the lead's owner. The routing itself runs now, as one
-    /// statement (its reference to a new lead row is checked at commit), after any queue
-    /// statements earlier decisions of the batch left in `pending` (a close staged for an item
-    /// must not run after this decision re-opened or updated it).
+    /// Leaves the decision's sales work for the end of the transaction (`LateRoute`): its closes,
+    /// then its routing, in decision order with those of the other decisions of the batch, run by
+    /// `pending` after every other row of the batch went out and just before the decisions and the
+    /// COMMIT, so the team's round-robin row is locked for the assignment and the commit only.
+    /// The decision's sales action (owner, how they were chosen, whom assignment skipped and why)
+    /// is filled in then, so the answer, the audit row and `lead.routed` say it. Returns no
+    /// statement to run now.
     package func decisionMade(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
                               pending: PendingStatements) throws -> [PostgresQuery] {
         let store = pending.store
         let now = decision.evaluatedAt.date
-        var queries: [PostgresQuery] = []
         if after.status != before.status, Self.closingStatuses.contains(after.status) {
-            queries.append(store.closeQueueItemsQuery(lead: leadId, segments: nil, reason: after.status, now: now))
-            return queries
+            pending.appendLate(.statements([store.closeQueueItemsQuery(lead: leadId, segments: nil, reason: after.status, now: now)]))
+            return []
         }
         if !decision.segments.exited.isEmpty {
-            queries.append(store.closeQueueItemsQuery(lead: leadId, segments: decision.segments.exited, reason: "exited_segment", now: now))
+            pending.appendLate(.statements([store.closeQueueItemsQuery(lead: leadId, segments: decision.segments.exited,
+                                                                       reason: "exited_segment", now: now)]))
         }
         // A customer may be routed again (a retention route: account management); an
         // unsubscribed lead never is.
         guard after.status != "unsubscribed",
-              let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return queries }
-        var action = decision.actions[index]
-        if !pending.queries.isEmpty { try pending.flush() }
+              let index = decision.actions.firstIndex(where: { $0.channel == "sales" && $0.queue != nil }) else { return [] }
+        let action = decision.actions[index]
         // A segment with its own `score:` ranks its members by it: their items take it as their
         // priority (claims by priority follow it); otherwise the lead score.
         let priority = decision.segmentScores?[action.segment] ?? decision.score
-        let routed = try store.routeToQueue(lead: leadId, queue: action.queue!, segment: action.segment, team: action.team,
-                                            priority: priority, slaDueAt: action.slaDueAt?.date,
-                                            country: after.country, shipToRegion: after.shipToRegion,
-                                            companyDomain: after.company.domain,
-                                            memberSince: after.memberships[action.segment]?.date, now: now)
+        let request = RouteRequest(lead: leadId, queue: action.queue!, segment: action.segment, team: action.team,
+                                   priority: priority, slaDueAt: action.slaDueAt?.date,
+                                   country: after.country, shipToRegion: after.shipToRegion,
+                                   companyDomain: after.company.domain,
+                                   memberSince: after.memberships[action.segment]?.date, now: now)
+        pending.appendLate(.route(LateRoute(request: request, decision: decision) { decision, routed in
+            Self.apply(routed, to: &decision, action: index, store: store, leadId: leadId)
+        }))
+        return []
+    }
+
+    /// Fills the sales action at `index` of `decision` from what routing answered; returns the
+    /// statement recording the owner on the lead row (written before it, in the same batch).
+    static func apply(_ routed: RoutedItem, to decision: inout Decision, action index: Int, store: Store, leadId: UUID) -> [PostgresQuery] {
+        var action = decision.actions[index]
         if routed.acked == true {
             // Sales worked this lead since it entered the segment (the ack may be this very
             // transaction's): no sales action points at the closed item.
             decision.actions.remove(at: index)
             decision.suppressed.append(SuppressedAction(channel: "sales", reason: "acked: item \(routed.itemId.uuidString.lowercased()) was worked since the lead entered \(action.segment)"))
-            return queries
+            return []
         }
         action.itemId = routed.itemId.uuidString.lowercased()
         action.ownerId = routed.ownerId
@@ -61,10 +72,7 @@ package struct SalesRouting: DecisionHook {
         if routed.moved == true, let due = routed.movedSLADueAt { action.slaDueAt = due }
         if let team = routed.teamId { action.team = team }
         decision.actions[index] = action
-        if routed.isOpen {
-            // A brand-new lead's row is written after its item: the owner goes on it then.
-            queries.append(store.setLeadOwnerQuery(lead: leadId, owner: routed.ownerId))
-        }
-        return queries
+        // The lead row may be written in the same batch: the owner goes on it then.
+        return routed.isOpen ? [store.setLeadOwnerQuery(lead: leadId, owner: routed.ownerId)] : []
     }
 }

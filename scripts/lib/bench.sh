@@ -109,6 +109,18 @@ print(f"{rps:.0f}\t{p50:.2f}\t{p99:.2f}\t{int(bad.group(1)) if bad else 0}")
 '
 }
 
+# bench_lock_waiters DB OUT: until killed, every 100 ms appends to OUT how many backends of DB wait
+# on a heavyweight lock and on which kinds ("count<TAB>kind,kind" or "0<TAB>-"). Run it in the
+# background while a load runs (`bench_lock_waiters "$DB" file & pid=$!`), then kill it.
+bench_lock_waiters() {
+    while true; do
+        psql "$1" -AtF $'\t' -qc "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'),
+                coalesce(string_agg(DISTINCT wait_event, ',') FILTER (WHERE wait_event_type = 'Lock'), '-')
+            FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" 2>/dev/null || true
+        sleep 0.1
+    done >>"$2"
+}
+
 # bench_shapes SHAPES RESULTS SUMMARY [cpu]: for each `name<TAB>path[<TAB>header]` line of SHAPES,
 # one GET with the bearer KEY (and the extra request header, e.g. `Accept-Encoding: gzip`) on
 # PORT that must answer 200, summarised by the Python expression SUMMARY over the answer's JSON

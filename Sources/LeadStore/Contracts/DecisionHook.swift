@@ -9,9 +9,10 @@ import Segmentation
 /// Called once per decision with the lead, the decision (ids filled in; the hook may amend it —
 /// the answer, the audit row and `lead.routed` carry the amended one) and the lead's state before
 /// and after. It returns statements for the same transaction; they run after the staged rows of
-/// the lane batch, in decision order. Writes of earlier decisions may still be staged in
-/// `pending`: a hook that must run a statement now and read what they write calls
-/// `pending.flush()` first. Its statements run planned for index lookups (`Store.indexPlans`).
+/// the lane batch, in decision order. Work that must wait for the end of the transaction (sales
+/// routing, whose team lock lasts until commit) goes to `pending.appendLate` instead: the hook
+/// then amends the decision when that runs (`LateRoute`). Its statements run planned for index
+/// lookups (`Store.indexPlans`).
 package protocol DecisionHook: Sendable {
     func decisionMade(leadId: UUID, decision: inout Decision, before: LeadState, after: LeadState,
                       pending: PendingStatements) throws -> [PostgresQuery]
