@@ -8,14 +8,22 @@
 # events stored (the empty tables' own pages are not counted). WAL bytes per
 # event are pg_current_wal_lsn() before and after the load over the events stored.
 #
+# With EVENTS=N each phase stops after N answers (one wrk thread; DURATION is then only an upper
+# bound): both builds store the same mix, where a timed run gives the faster build more product
+# views, whose rows are smaller than a new lead's, and so fewer bytes per event for another reason.
+#
 #   scripts/bench-storage.sh                                         # this build only
 #   BASE_BIN=/work/base-4bc9c96/leadrouter scripts/bench-storage.sh  # and another build
+#   EVENTS=2000 BASE_BIN=… scripts/bench-storage.sh                  # 2 000 pricing requests, 2 000 product views each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 source scripts/lib/bench.sh
 
-DURATION=${DURATION:-10}
+EVENTS=${EVENTS:-0}
+if [ "$EVENTS" -gt 0 ]; then DURATION=${DURATION:-600}; else DURATION=${DURATION:-10}; fi
+export MAX_REQUESTS=$EVENTS
+THREADS=2; [ "$EVENTS" -gt 0 ] && THREADS=1
 CONNS=${CONNS:-16}
 LEADS=${LEADS:-5000}
 CONFIG=${CONFIG:-release}
@@ -64,8 +72,8 @@ for build in "${BUILDS[@]}"; do
     psql "$db" -Atqc "CHECKPOINT" >/dev/null
     sizes "$build-empty" "$db" "$lsn0" >>"$WORK/sizes.tsv"   # what the tables take before any event
     echo "$build: pricing requests, then product views (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
-    KEY=$key RUN=$build wrk -t2 -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-pricing.lua "http://127.0.0.1:$port/v1/events" >/dev/null
-    KEY=$key LEADS=$LEADS wrk -t2 -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-event.lua "http://127.0.0.1:$port/v1/events" >/dev/null
+    KEY=$key RUN=$build wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-pricing.lua "http://127.0.0.1:$port/v1/events" >/dev/null
+    KEY=$key LEADS=$LEADS wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-event.lua "http://127.0.0.1:$port/v1/events" >/dev/null
     sleep 1
     psql "$db" -Atqc "CHECKPOINT" >/dev/null
     sizes "$build" "$db" "$lsn0" >>"$WORK/sizes.tsv"

@@ -80,7 +80,7 @@ public struct LeadRecord: Sendable {
             $0.stringValue.flatMap(Timestamp.parse)
         }
         if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
-            s.signals = try SignalState(decoding: Array(bytes))
+            s.signals = try SignalState(decoding: PackedSignals.unpack(Array(bytes)))
         }
         if let json = try row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
             let state = try Self.object(json)

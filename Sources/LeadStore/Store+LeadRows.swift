@@ -82,7 +82,7 @@ extension Store {
             j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
             if changed(\.memberships) { j.member("segment_entered", first: &f); j.append(json: LeadJSON.memberships(s.memberships)) }
             text("primary_segment", save.primarySegment)
-            j.member("signal_state", first: &f); j.hex(s.signals.encode())
+            j.member("signal_state", first: &f); j.hex(PackedSignals.pack(s.signals.encode()))
             j.member("ruleset_version", first: &f); j.int(save.rulesetVersion)
             if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
             if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
