@@ -48,12 +48,13 @@ extension Store {
         events.reserveCapacity(rows.count)
         var lead: UUID?
         var micros: Int64 = 0
-        for row in rows {
-            let id = try row.decode(UUID.self, at: 0)
+        for (position, row) in rows.enumerated() {
+            // A lead's events are consecutive rows: its id is parsed once, not per row.
+            let id = try lead.flatMap { row.hasSameValue(at: 0, asRow: position - 1) ? $0 : nil } ?? row.decode(UUID.self, at: 0)
             lead = id
-            micros = try row.decode(Int64.self, at: 1)
+            micros = Int64(try row.int(at: 1))
             events.append(StoredEvent(leadId: id, at: Timestamp(milliseconds: Self.floorMillis(micros)),
-                                      message: try row.decode(PostgresJSON.self, at: 2)))
+                                      message: try row.json(at: 2)))
         }
         guard let lead, rows.count > 0 else { return (events, nil) }
         return (events, EventCursor(leadId: lead, micros: micros, id: try rows[rows.count - 1].decode(UUID.self, at: 3)))

@@ -96,6 +96,20 @@ public struct PostgresRow: Sendable {
         }
     }
 
+    /// Whether column `position` holds the same value, byte for byte, in this row and in row
+    /// `other` of the same result (both NULL counts as the same): a reader of sorted rows
+    /// decodes a value repeated over consecutive rows once (a backtest's lead ids).
+    public func hasSameValue(at position: Int, asRow other: Int) -> Bool {
+        guard position >= 0, position < rows.columnCount, other >= 0, other < rows.count else { return false }
+        let raw = rows.result.raw, row = Int32(index), otherRow = Int32(other), column = Int32(position)
+        let null = PQgetisnull(raw, row, column) == 1
+        guard null == (PQgetisnull(raw, otherRow, column) == 1) else { return false }
+        if null { return true }
+        let length = PQgetlength(raw, row, column)
+        guard length == PQgetlength(raw, otherRow, column) else { return false }
+        return memcmp(PQgetvalue(raw, row, column), PQgetvalue(raw, otherRow, column), Int(length)) == 0
+    }
+
     /// True when the named column is SQL NULL in this row.
     public func isNull(_ column: String) -> Bool {
         guard let position = rows.columnPosition(column) else { return true }

@@ -24,12 +24,24 @@ public struct Backtest: Sendable {
     public var warmup: Double
     /// Events read per page (one keyset query each; the next page is read while this one is replayed).
     public var pageSize = 20_000
+    /// Replays every lead with explanations and every `next_evaluation_at` worked out in full, as
+    /// the report's examples are: the report must be the same either way (`BacktestTests`); only slower.
+    public var explainsEveryLead = false
+    /// `candidate` and `active` without explanations (`Engine.explains`): what every lead is
+    /// replayed with (`bounded` too). The report reads explanations only for its examples, which
+    /// are replayed again with them (`LeadOutcome.explainedEntries`); building them for every
+    /// evaluation was a large share of a replay's cost (docs/benchmarks/backtest.md).
+    let quickCandidate: Engine, quickActive: Engine
 
     /// The engines work out `next_evaluation_at`: it says when the replay sweeps.
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
         var candidate = candidate, active = active
         candidate.computesNextEvaluation = true; active.computesNextEvaluation = true
+        candidate.explains = true; active.explains = true
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
+        var quickCandidate = candidate, quickActive = active
+        quickCandidate.explains = false; quickActive.explains = false
+        self.quickCandidate = quickCandidate; self.quickActive = quickActive
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
 
@@ -43,7 +55,8 @@ public struct Backtest: Sendable {
         /// Segment → how many of the period's entries reached the segment's `goal` within its
         /// horizon, by `to` (each entry counts once, as in segment metrics).
         public var goalsReached: [String: Int] = [:]
-        /// The last decision that entered a segment: what explains the lead's memberships.
+        /// The last decision that entered a segment: what explains the lead's memberships (its
+        /// `explanation` empty unless the engine explains, `LeadOutcome.explainedEntries`).
         public var lastEntry: Decision?
     }
 
@@ -56,6 +69,10 @@ public struct Backtest: Sendable {
         public var current: Set<String>
         /// Events of the period replayed (warm-up events not counted).
         public var events: Int
+        /// Both sides' `lastEntry` with its explanation: the lead replayed again through the
+        /// explaining engines when the replays above left explanations out — the same
+        /// evaluations, so the same decisions, now explained. Only the report's examples ask.
+        public var explainedEntries: @Sendable () -> (candidate: Decision?, active: Decision?)
     }
 
     /// Whether `lead` is in the sample: the first 8 bytes of its id as a fraction of 2^64.
@@ -91,8 +108,14 @@ public struct Backtest: Sendable {
     /// before an event's time runs before it (one due at the same millisecond is the event's
     /// own evaluation). So a membership whose window runs out between two events ends when it
     /// would have live — and a later event enters it again — instead of lasting to that event.
-    public func replay(_ engine: Engine, start: LeadState, events: [Event]) -> Replay {
+    ///
+    /// `bounded`: each evaluation looks for `next_evaluation_at` only as far as the schedule can
+    /// use it (`Engine.evaluate(…, nextEvaluationBefore:)`): an event's only before the time
+    /// already scheduled, any only before `to`. The schedule, so every evaluation, is the same;
+    /// only the decisions' own `next_evaluation_at` may be left out.
+    public func replay(_ engine: Engine, start: LeadState, events: [Event], bounded: Bool = false) -> Replay {
         let fromMs = Timestamp(from).milliseconds, toMs = Timestamp(to).milliseconds
+        let end = bounded ? toMs : Int64.max
         var state = start
         var entries: [String: Int] = [:], exits: [String: Int] = [:]
         var reached: Set<GoalKey> = []
@@ -110,17 +133,18 @@ public struct Backtest: Sendable {
         /// The sweeps due before `limit`, each at its time; a schedule that does not move on ends them.
         func sweep(before limit: Int64) {
             while let due = scheduled, due < limit {
-                let evaluation = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: due))
+                var evaluation = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: due), nextEvaluationBefore: end)
                 if due >= fromMs { note(evaluation) }
-                state = evaluation.newState
+                swap(&state, &evaluation.newState)   // moved, not copied field by field
                 scheduled = evaluation.decision.nextEvaluationAt.map(\.milliseconds).flatMap { $0 > due ? $0 : nil }
             }
         }
         for event in events {
             sweep(before: event.occurredAt.milliseconds)
-            let evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt)
+            var evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt,
+                                             nextEvaluationBefore: bounded ? min(scheduled ?? end, end) : end)
             if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
-            state = evaluation.newState
+            swap(&state, &evaluation.newState)
             if let next = evaluation.decision.nextEvaluationAt?.milliseconds, next < scheduled ?? .max { scheduled = next }
         }
         sweep(before: toMs)
@@ -197,9 +221,15 @@ public struct Backtest: Sendable {
         }
         var start = Self.startState(states[lead])
         start.id = LeadKey(lead.lowercasedText)
-        return LeadOutcome(leadId: lead, candidate: replay(candidate, start: start, events: events),
-                           active: replay(active, start: start, events: events),
-                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: counted)
+        let explained = explainsEveryLead
+        let c = replay(explained ? candidate : quickCandidate, start: start, events: events, bounded: !explained)
+        let a = replay(explained ? active : quickActive, start: start, events: events, bounded: !explained)
+        return LeadOutcome(leadId: lead, candidate: c, active: a,
+                           current: Set(states[lead].map { Array($0.memberships.keys) } ?? []), events: counted,
+                           explainedEntries: { [self, start, events] in
+            explained ? (c.lastEntry, a.lastEntry)
+                : (replay(candidate, start: start, events: events).lastEntry, replay(active, start: start, events: events).lastEntry)
+        })
     }
 
     /// Reads one page after `cursor`: its leads grouped (the last lead of a full page continues

@@ -127,9 +127,12 @@ public struct BacktestReport: Encodable, Sendable {
         if primary || route || owner {
             routingChanged += 1
             if examples.count < Self.maxExamples {
+                // Replayed again with explanations (a part keeps its first examples only, so at
+                // most `maxExamples` leads per part pay for them).
+                let explained = outcome.explainedEntries()
                 examples.append(Example(leadId: outcome.leadId.uuidString.lowercased(),
-                                        active: .init(primarySegment: ad.primarySegment, actions: ad.actions, explanation: a.lastEntry),
-                                        candidate: .init(primarySegment: cd.primarySegment, actions: cd.actions, explanation: c.lastEntry)))
+                                        active: .init(primarySegment: ad.primarySegment, actions: ad.actions, explanation: explained.active),
+                                        candidate: .init(primarySegment: cd.primarySegment, actions: cd.actions, explanation: explained.candidate)))
             }
         }
     }

@@ -23,7 +23,7 @@ public struct ActionText: Sendable {
         for (k, choice) in choices.enumerated() {
             if let when = choice.when {
                 let holds = when.holds(env)
-                notes.append(Explainer.render(when.node, env))
+                if env.explains { notes.append(Explainer.render(when.node, env)) }
                 guard holds else { continue }
             } else if isChoice {
                 notes.append("otherwise")

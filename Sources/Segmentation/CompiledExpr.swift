@@ -35,6 +35,9 @@ final class EvalEnv {
     @exclusivity(unchecked) var entered: [Int64?]
     /// Entered-at of the segment whose `exit` is being evaluated (for `membership.age`).
     @exclusivity(unchecked) var enteredAt: Int64?
+    /// Whether the evaluation explains itself (`Engine.explains`): texts only an explanation
+    /// reads are not built otherwise.
+    var explains = true
 
     /// The lead, leaving an empty one behind (the environment must not be used for rules after).
     func takeLead() -> LeadState {

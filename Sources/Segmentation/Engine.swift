@@ -33,6 +33,12 @@ public struct Engine: Sendable {
     /// backtest replays events, not sweeps, and turns it off: working it out was a third of each
     /// evaluation there (docs/benchmarks/backtest.md). Nothing else in the evaluation changes.
     public var computesNextEvaluation = true
+    /// Whether decisions carry their explanation (segments, score, status, actions in words). A
+    /// backtest needs it only for the few leads it shows as examples, and replays those again
+    /// with it: building the texts was most of an evaluation's cost there
+    /// (docs/benchmarks/backtest.md). Off, `decision.explanation` is empty; the state, the rest
+    /// of the decision and `next_evaluation_at` are the same.
+    public var explains = true
 
     /// The compiled ruleset.
     public var ruleset: Ruleset { core.ruleset }
@@ -52,33 +58,46 @@ public struct Engine: Sendable {
 
     /// Applies one event (or none) at `now`, millisecond resolution.
     public func evaluate(state: LeadState, event: Event?, now: Timestamp) -> Evaluation {
+        evaluate(state: state, event: event, now: now, nextEvaluationBefore: .max)
+    }
+
+    /// `evaluate(state:event:now:)` for a caller that needs `next_evaluation_at` only when it is
+    /// before `horizon` (epoch milliseconds): the decision carries it then, exactly as without a
+    /// horizon, and nil otherwise; the search for it stops at the horizon. A backtest's replay
+    /// keeps the earliest time scheduled, so an event's evaluation matters only when it schedules
+    /// earlier, and nothing at or after the period's end is ever swept (docs/rulesets.md#backtest).
+    /// Everything else in the evaluation is the same.
+    public func evaluate(state: LeadState, event: Event?, now: Timestamp, nextEvaluationBefore horizon: Int64) -> Evaluation {
         let rs = core.ruleset
         let plan = rs.plan
         let nowMs = now.milliseconds
         let resolved = event.map(resolve)
         let enteredBefore = rs.enteredTimes(state.memberships)
         let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state), entered: enteredBefore)
+        env.explains = explains
         let previousScore = state.score, previousScoreAt = state.scoreAt
         var applications: [ScoreRuleApplication] = []
         var statusChange: StatusExplanation?
         if let ev = resolved { applications = applyEvent(ev, env, status: &statusChange) }
-        let decayedBefore = decayedScore(state, to: nowMs)
+        let decayedBefore = explains ? decayedScore(state, to: nowMs) : 0
         let settled = settle(env)
 
         // Explanations of changed segments, with the values the rules saw.
         var explanation = Explanation()
-        explanation.status = statusChange
-        for (i, change) in settled.changes {
-            let seg = rs.segments[i]
-            env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
-            // An entry is decided by `enter`; an exit by `exit`, or by `enter` failing when there is none.
-            let byExit = change == "exited" && seg.exit != nil
-            let why = Explainer.explain(byExit ? seg.exit!.node : seg.enter.node, env)
-            explanation.segments[seg.name] = SegmentExplanation(
-                change: change, enter: byExit ? nil : why.text, exit: byExit ? why.text : nil, clauses: why.clauses, terms: why.terms)
+        if explains {
+            explanation.status = statusChange
+            for (i, change) in settled.changes {
+                let seg = rs.segments[i]
+                env.enteredAt = change == "entered" ? nowMs : enteredBefore[i]
+                // An entry is decided by `enter`; an exit by `exit`, or by `enter` failing when there is none.
+                let byExit = change == "exited" && seg.exit != nil
+                let why = Explainer.explain(byExit ? seg.exit!.node : seg.enter.node, env)
+                explanation.segments[seg.name] = SegmentExplanation(
+                    change: change, enter: byExit ? nil : why.text, exit: byExit ? why.text : nil, clauses: why.clauses, terms: why.terms)
+            }
+            env.enteredAt = nil
         }
-        env.enteredAt = nil
-        if !rs.scoring.rules.isEmpty || !rs.scoring.bands.isEmpty {
+        if explains, !rs.scoring.rules.isEmpty || !rs.scoring.bands.isEmpty {
             explanation.score = ScoreExplanation(
                 previous: round3(previousScore), previousAt: previousScoreAt, decayed: round3(decayedBefore),
                 halfLife: plan.halfLifeText, rules: applications, score: round3(env.lead.score), band: settled.band,
@@ -108,7 +127,8 @@ public struct Engine: Sendable {
         for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
         let next = !computesNextEvaluation ? nil : nextEvaluation(
             env, now: nowMs, current: settled.outcome,
-            checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" })
+            checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" },
+            before: horizon).flatMap { $0 < horizon ? $0 : nil }
         // The environment is done with: move the series into the stored state, and that out,
         // rather than copy them (`next_evaluation_at` above still read the series).
         env.lead.signals = rs.storedSignals(moving: &env.series)
@@ -333,8 +353,9 @@ extension Engine {
         var notes: [String] = []
         for rule in ev.status {
             if let when = rule.when {
-                let rendered = Explainer.render(when.node, env)
-                guard when.holds(env) else { notes.append("\(rule.to): \(rendered)"); continue }
+                // The rule in words only when the decision is explained (`Engine.explains`).
+                let rendered = env.explains ? Explainer.render(when.node, env) : ""
+                guard when.holds(env) else { if env.explains { notes.append("\(rule.to): \(rendered)") }; continue }
                 if rule.to == from { return nil }
                 env.lead.setStatus(rule.to, at: at)
                 return StatusExplanation(from: from, to: rule.to, event: ev.type, rule: rendered, kept: nil)

@@ -8,10 +8,12 @@ extension Settled {
             let bit = EvaluationPlan.Seg.channelBit(e.channel)
             guard channels & bit != 0, !held.contains(where: { $0.channel == e.channel && $0.reason == Self.holdoutReason }) else { continue }
             let arm = e.arm(leadId: env.lead.id.text ?? "")
-            var note = ActionExplanation(channel: e.channel, segment: segment, field: "variant")
-            note.value = arm
-            note.rule = Self.describe(e, arm: arm)
-            notes.append(note)
+            if env.explains {
+                var note = ActionExplanation(channel: e.channel, segment: segment, field: "variant")
+                note.value = arm
+                note.rule = Self.describe(e, arm: arm)
+                notes.append(note)
+            }
             if arm == ExperimentAssignment.holdout {
                 held.append(SuppressedAction(channel: e.channel, reason: Self.holdoutReason, experiment: e.name, segment: segment))
                 continue

@@ -24,8 +24,9 @@ extension Engine {
     static let maxProbes = 16
 
     /// `env` holds the state just stored (no event); it is used for every probe and left with
-    /// the stored memberships, stage and score.
-    func nextEvaluation(_ env: EvalEnv, now: Int64, current: Outcome, checkFixedPoint: Bool) -> Int64? {
+    /// the stored memberships, stage and score. Instants at or after `horizon` are not looked at:
+    /// the answer is exact when it is before it, and nil or some instant at or after it otherwise.
+    func nextEvaluation(_ env: EvalEnv, now: Int64, current: Outcome, checkFixedPoint: Bool, before horizon: Int64 = .max) -> Int64? {
         let storedScore = env.lead.score, storedStage = env.lead.stage
         defer { env.lead.score = storedScore; env.now = now; env.enteredAt = nil }
         let scoreAt = env.lead.scoreAt?.milliseconds
@@ -100,7 +101,7 @@ extension Engine {
                 return memo[relevantAt + r] == 2
             }
             var candidates = CandidateHeap(candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered,
-                                                             series: series, now: now, relevant: relevant))
+                                                             series: series, now: now, before: horizon, relevant: relevant))
             // A rule's value at t: its value at its last candidate up to t, else at now.
             func valueAt(_ r: Int) -> Bool { memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2 }
             // A rule without an id of its own (`EvaluationPlan.enterRule`) is evaluated at t.
@@ -215,16 +216,16 @@ extension Engine {
         }
     }
 
-    /// Every instant after `now` at which some time-dependent rule part could change value, with the
-    /// rules concerned, in no particular order.
+    /// Every instant after `now` and before `horizon` at which some time-dependent rule part could
+    /// change value, with the rules concerned, in no particular order.
     func candidateInstants(score: Double, scoreAt: Int64?, entered: [Int64?], series: [SignalSeries], now: Int64,
-                           relevant: (Int) -> Bool) -> [Candidate] {
+                           before horizon: Int64 = .max, relevant: (Int) -> Bool) -> [Candidate] {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
         // cost a retain and a dynamic exclusivity check per candidate.
         var out: [Candidate] = []
         out.reserveCapacity(64)
         @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) {
-            if t > now { out.append(Candidate(time: t, rule: rule)) }
+            if t > now && t < horizon { out.append(Candidate(time: t, rule: rule)) }
         }
         let plan = ruleset.plan
         // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
@@ -233,7 +234,7 @@ extension Engine {
                 series.withUnsafeBufferPointer { series in
                     for w in atoms where relevant(w.rule) {
                         series[w.slot].times.withUnsafeBufferPointer { times in
-                            windowEdges(w, times, ranks, now: now, into: &out)
+                            windowEdges(w, times, ranks, now: now, before: horizon, into: &out)
                         }
                     }
                 }
@@ -243,11 +244,12 @@ extension Engine {
             for s in plan.sinceAtoms where relevant(s.rule) {
                 series[s.slot].times.withUnsafeBufferPointer { times in
                     let rule = s.rule, ms = s.ms
-                    var latest: Int64?
-                    for t in times {
-                        if t > now { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) } else { latest = t }
-                    }
-                    if let l = latest { add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+                    // Times are in order: the future-dated ones (rare) are the last, the latest
+                    // before them is the one `since` reads.
+                    var first = times.count
+                    while first > 0, times[first - 1] > now { first -= 1 }
+                    for t in times[first...] { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
+                    if first > 0 { let l = times[first - 1]; add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
                 }
             }
         }
@@ -272,24 +274,43 @@ extension Engine {
     /// leaving, and (with ranks) the k-th most recent occurrence leaving the window.
     @inline(__always)
     private func windowEdges(_ w: EvaluationPlan.WindowAtom, _ times: UnsafeBufferPointer<Int64>, _ ranks: UnsafeBufferPointer<Int>,
-                             now: Int64, into out: inout [Candidate]) {
+                             now: Int64, before horizon: Int64, into out: inout [Candidate]) {
         let rule = w.rule, ms = w.ms
         // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
         // shortcut below does not hold, so every edge is a candidate.
         var end = times.count
         while end > 0, times[end - 1] > now { end -= 1 }
         for t in times[end...] {
-            out.append(Candidate(time: t, rule: rule))
-            if t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+            if t < horizon { out.append(Candidate(time: t, rule: rule)) }
+            if t &+ ms > now, t &+ ms < horizon { out.append(Candidate(time: t &+ ms, rule: rule)) }
         }
         if w.hasRanks, end == times.count {
             // The k-th most recent occurrence in the window leaving it is when `count >= k` stops holding.
             for j in w.ranks {
                 let k = ranks[j]
-                if k <= end && times[end - k] > now &- ms, times[end - k] &+ ms > now { out.append(Candidate(time: times[end - k] &+ ms, rule: rule)) }
+                if k <= end && times[end - k] > now &- ms, times[end - k] &+ ms > now, times[end - k] &+ ms < horizon {
+                    out.append(Candidate(time: times[end - k] &+ ms, rule: rule))
+                }
             }
         } else {
-            for t in times[..<end] where t &+ ms > now { out.append(Candidate(time: t &+ ms, rule: rule)) }
+            // Times are in order, so the occurrences that leave the window after now and before
+            // the horizon are one run of them: found by two binary searches, not a walk over all.
+            let start = Self.firstLeaving(times, end, after: now, window: ms)
+            let stop = horizon == .max ? end : Self.firstLeaving(times, end, after: horizon &- 1, window: ms)
+            var i = start
+            while i < stop { out.append(Candidate(time: times[i] &+ ms, rule: rule)); i += 1 }
         }
+    }
+
+    /// The first index of `times[..<end]` (in order) whose occurrence leaves a window of `ms`
+    /// after `bound` (`t + ms > bound`); `end` when none does.
+    @inline(__always)
+    static func firstLeaving(_ times: UnsafeBufferPointer<Int64>, _ end: Int, after bound: Int64, window ms: Int64) -> Int {
+        var low = 0, high = end
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] &+ ms > bound { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 }

@@ -56,6 +56,7 @@ extension Engine {
             if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
             env.lead.scoreParts[rule.key] = current + add
             env.lead.score += add
+            guard env.explains else { continue }
             let late = age != 1 ? env.now - ev.at : nil
             out.append(ScoreRuleApplication(rule: rule.when.text, points: rule.points, added: round3(add),
                                             cap: rule.cap, capped: add < points, age: late.map(Duration.format),

@@ -93,18 +93,20 @@ struct Settled {
             let (zone, zoneText) = LeadZone.zone(env.lead)
             let at = Timestamp(milliseconds: timing.sendAt(now: env.now, zone: zone))
             a.sendAt = at
-            var note = ActionExplanation(channel: a.channel, segment: a.segment, field: "send_at")
-            note.value = at.description
-            note.rule = (timing.delayMs > 0 ? "now + \(Duration.format(timing.delayMs))" : "now")
-                + (timing.windowText.map { ", inside \($0)" } ?? "") + " in \(zoneText)"
-            notes.append(note)
+            if env.explains {
+                var note = ActionExplanation(channel: a.channel, segment: a.segment, field: "send_at")
+                note.value = at.description
+                note.rule = (timing.delayMs > 0 ? "now + \(Duration.format(timing.delayMs))" : "now")
+                    + (timing.windowText.map { ", inside \($0)" } ?? "") + " in \(zoneText)"
+                notes.append(note)
+            }
         }
         guard !route.dynamic.isEmpty else { return true }
         var complete = true
         for d in route.dynamic where d.channel == a.channel {
             var note = ActionExplanation(channel: a.channel, segment: a.segment, field: d.field)
             let value = d.text.resolve(env, urlEncoded: DynamicField.urlLike.contains(d.field), into: &note)
-            notes.append(note)
+            if env.explains { notes.append(note) }
             switch d.field {
             case "sequence": a.sequence = value
             case "audience": a.audience = value

@@ -187,6 +187,30 @@ final class BacktestTests: XCTestCase {
         XCTAssertEqual(Backtest.worker(of: lead, among: 3), Backtest.worker(of: lead, among: 3))
     }
 
+    /// Leads are replayed without explanations and only the report's examples again with them:
+    /// the report is byte for byte the one of replaying every lead with explanations
+    /// (`Backtest.explainsEveryLead`), the examples' explanations included, on 1 and 2 workers.
+    func testExplainingOnlyTheExamplesGivesTheSameReport() throws {
+        let (live, _, start, _) = try copies(candidate: Self.bWithGoal)
+        var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(-1), to: live.clock.now.addingTimeInterval(1))
+        backtest.pageSize = 7
+        func report(_ workers: Int) throws -> String {
+            var report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool, workers: workers) { _ in true })
+            report.seconds = 0
+            report.eventsPerSecond = 0
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(report), as: UTF8.self)
+        }
+        let quick = try report(1)
+        XCTAssertEqual(try report(2), quick)
+        backtest.explainsEveryLead = true
+        let explained = try report(2)
+        XCTAssertEqual(quick, explained, "examples explained on demand equal every lead explained")
+        XCTAssertTrue(quick.contains("\"examples\":[{"), quick)
+        XCTAssertTrue(quick.contains("\"clauses\":[{"), "the examples carry their explanations: \(quick)")
+    }
+
     func testJobsAreCancelledAndAJobWhoseNodeStoppedIsMarkedFailed() throws {
         let service = try TestService(test: self, rulesYAML: RulesetFixtures.a) { $0.runJobs = false }
         let client = try service.client()
