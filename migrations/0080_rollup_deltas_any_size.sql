@@ -20,7 +20,9 @@
 -- * `jit = off`: the queries are index probes per row, which JIT compilation never pays back
 --   (with it, a 10 000-row statement took 351–395 ms of backend CPU instead of 301–319 ms).
 
-CREATE FUNCTION pg_temp.leadrouter_define_delta_function(p_name text, p_row_type text, p_returns text, p_query text)
+-- OR REPLACE: `leadrouter migrate` applies every migration on one connection, where 0070's
+-- pg_temp function of the same name may still exist.
+CREATE OR REPLACE FUNCTION pg_temp.leadrouter_define_delta_function(p_name text, p_row_type text, p_returns text, p_query text)
 RETURNS void LANGUAGE plpgsql AS $define$
 BEGIN
     EXECUTE format($f$
@@ -104,6 +106,8 @@ SELECT pg_temp.leadrouter_define_delta_function('leadrouter_stage_goal_entries',
         WHERE n.lead_id = ANY (p_leads) AND n.reached_at - h.occurred_at <= n.within_ms * interval '1 millisecond'
         ORDER BY n.lead_id, n.stage, n.reached_at
     $q$);
+
+DROP FUNCTION pg_temp.leadrouter_define_delta_function(text, text, text, text);
 
 -- When each delta was written, for the `/metrics` gauge of the oldest unfolded delta
 -- (`leadrouter_rollup_deltas_oldest_age_seconds`, docs/insight.md): `at` is the history row's
