@@ -13,6 +13,8 @@
 #   HISTORY=1000000 LEADS=100000 scripts/bench-segment-metrics.sh
 #   BUILD=debug LEADROUTER_SCRATCH=.build-x scripts/bench-segment-metrics.sh   # an existing debug build
 #   SEED=rollups scripts/bench-segment-metrics.sh          # reads only: rollup rows written directly
+#   KEEP_CLUSTER=1 BIN=… MIGRATIONS_DIR=migrations scripts/bench-segment-metrics.sh   # keep the seeded cluster, then
+#   SEED=none DATABASE_URL=… BIN=… scripts/bench-segment-metrics.sh                  # read it with another build
 #
 # The stage funnel (`GET /v1/stages/metrics`, a year at day, week and hour) is measured too when the
 # binary has it (migration 0048): its rollups (every hour of a year for 12 pairs of stages, 31 stay
@@ -49,11 +51,17 @@ SEED=${SEED:-history}
 ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$BUILD"
-bench_cluster_start
+if [ "$SEED" = none ]; then
+    : "${DATABASE_URL:?SEED=none reads the database DATABASE_URL names, seeded by an earlier run with KEEP_CLUSTER=1}"
+else
+    bench_cluster_start
+fi
 bench_workdir bench-segment-metrics
 
 PORT=$(free_port)
-bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" --migrate --rules config/segments.yaml --log-level warning
+serve_args=(--migrate --rules config/segments.yaml --log-level warning)
+[ -n "${MIGRATIONS_DIR:-}" ] && serve_args+=(--migrations-dir "$MIGRATIONS_DIR")
+bench_serve "$BIN" "$PORT" "$WORK/leadrouter.log" "${serve_args[@]}"
 KEY=$("$BIN" keys create --name bench --scopes read | tail -n 1)
 if [ -n "${BASE_BIN:-}" ]; then
     NEW_PORT=$PORT
@@ -65,7 +73,7 @@ fi
 SEGMENT=consideration.mid-intent.browser
 
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
-CREATE TABLE bench_segs AS
+CREATE TABLE IF NOT EXISTS bench_segs AS
 SELECT row_number() OVER () - 1 AS i, s AS segment FROM unnest(ARRAY[
   'consideration.mid-intent.browser', 'awareness.early-intent.researcher', 'awareness.early-intent.newsletter',
   'consideration.mid-intent.running-shoes', 'consideration.mid-intent.skincare-sets', 'consideration.mid-intent.comparer',
@@ -77,7 +85,15 @@ SELECT row_number() OVER () - 1 AS i, s AS segment FROM unnest(ARRAY[
   'retention.low-intent.win-back']) AS s;
 SQL
 seed_start=$(date +%s)
-if [ "$SEED" = rollups ]; then
+if [ "$SEED" = none ]; then
+echo "reading the database seeded before ($DATABASE_URL)…" >&2
+# As the seed ends (a no-op on a run that got there; a run stopped early did not).
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
+VACUUM ANALYZE segment_metrics_hourly_folded; VACUUM ANALYZE segment_metrics_daily_folded; VACUUM ANALYZE segment_stay_daily_folded;
+VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_channels_daily_folded; VACUUM ANALYZE segment_rollup_deltas;
+SQL
+elif [ "$SEED" = rollups ]; then
 echo "seeding the rollups of $HISTORY history rows over a year directly…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
 INSERT INTO segment_metrics_hourly_folded (segment, bucket, entries, exits_rule, exits_time, goal_reached, drop_offs)
@@ -104,7 +120,7 @@ SQL
 else
 echo "seeding $LEADS leads and $HISTORY history rows in $CHUNKS statements…" >&2
 seed_start=$(date +%s)
-psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1 <<SQL | sed -n '0~10p' >&2
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1 <<SQL | sed -u 's/^psql:[^ ]* NOTICE: */  /' >&2
 INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g || '@example.com', 'awareness', 'new',
        jsonb_build_object('channel', (ARRAY['paid_search', 'email_newsletter', 'organic', 'direct'])[1 + g % 4]),
@@ -116,8 +132,10 @@ FROM generate_series(1, $LEADS) AS g;
 -- per chunk, as lanes commit, through the app's statement (history and its deltas), then a fold.
 CREATE PROCEDURE bench_seed_history() LANGUAGE plpgsql AS \$\$
 DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0;
+        t0 timestamptz := clock_timestamp(); t timestamptz; f timestamptz;
 BEGIN
   WHILE lo < pairs LOOP
+    t := clock_timestamp();
     WITH h AS (
       INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
       SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + p.g % $LEADS), 12, '0'))::uuid, s.segment, c.change, NULL, 1,
@@ -133,10 +151,14 @@ BEGIN
     INSERT INTO segment_rollup_deltas (lead_id, segment, at, entries, exits_rule, exits_time, exits_merge, exits_ruleset,
                                        exits_erase, drop_offs, k, channel_first, channel_last)
     SELECT * FROM leadrouter_segment_deltas(ARRAY(SELECT ROW(h.*)::membership_history FROM h));
+    f := clock_timestamp();
     PERFORM leadrouter_fold_rollup_deltas();
     COMMIT;
     lo := lo + per;
-    RAISE NOTICE '% of % pairs', least(lo, pairs), pairs;
+    -- Each chunk's statement (history + deltas) and fold + commit, to show the cost per chunk flat.
+    RAISE NOTICE '% of % pairs: statement % ms, fold and commit % ms, % s in all, load %', least(lo, pairs), pairs,
+      round(extract(epoch FROM f - t) * 1000), round(extract(epoch FROM clock_timestamp() - f) * 1000),
+      round(extract(epoch FROM clock_timestamp() - t0)), split_part(pg_read_file('/proc/loadavg'), ' ', 1);
   END LOOP;
 END \$\$;
 CALL bench_seed_history();
@@ -146,7 +168,8 @@ VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_chann
 SQL
 fi
 STAGES=$(psql -Atc "SELECT to_regclass('stage_moves_daily') IS NOT NULL" "$DATABASE_URL")
-if [ "$STAGES" = t ]; then
+# (A database seeded before has them, unless its run stopped before this step.)
+if [ "$STAGES" = t ] && [ "$(psql -Atc "SELECT NOT EXISTS (SELECT FROM stage_moves_hourly_folded)" "$DATABASE_URL")" = t ]; then
 echo "seeding a year of stage rollups directly…" >&2
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
 INSERT INTO stage_moves_hourly_folded (bucket, from_stage, to_stage, moves, goal_reached)
@@ -215,7 +238,7 @@ else
 bench_shapes "$SHAPES" "$RESULTS" "$SUMMARY" cpu
 fi
 
-if [ "$SEED" = rollups ]; then
+if [ "$SEED" = rollups ] || [ "$SEED" = none ]; then
     : >"$WORK/ab.tsv"
 else
 echo "write path: $PAIRS pairs of a $ROWS_PER_BATCH-row history insert, with and without its rollup deltas…" >&2
@@ -294,7 +317,7 @@ fi
 psql -At -F $'\t' "$DATABASE_URL" -c "SELECT arm, percentile_cont(0.5) WITHIN GROUP (ORDER BY us), percentile_cont(0.5) WITHIN GROUP (ORDER BY wal) FROM bench_ab GROUP BY arm ORDER BY arm" >"$WORK/ab.tsv"
 fi
 
-python3 - "$RESULTS" "$WORK/sizes.txt" "$WORK/ab.tsv" "$LEADS" "$HISTORY" "$DURATION" "$CONNECTIONS" "$BUILD" "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS_PER_BATCH" "$PAIRS" <<'PY'
+python3 - "$RESULTS" "$WORK/sizes.txt" "$WORK/ab.tsv" "$LEADS" "$HISTORY" "$DURATION" "$CONNECTIONS" "$BUILD" "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS_PER_BATCH" "$PAIRS" "$SEED" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 sizes = [l.strip().split("|") for l in open(sys.argv[2]) if l.strip()]
@@ -314,7 +337,7 @@ for name, steps, rps, p50, p99, bad, server, pg in rows:
     elif name.startswith("a year") or name.startswith("stages, a year") or name.startswith("["):
         print(f"bar p99 < 50 ms, {name}: {'met' if float(p99) < 50 else 'NOT met'} ({p99} ms)")
 if not ab:
-    print(f"\nrollups seeded directly (SEED=rollups): no history rows, no write-path A/B")
+    print(f"\nno write-path A/B (SEED={sys.argv[12]}: rollups seeded directly, or a database seeded before)")
     sys.exit(0)
 on, off = ab["deltas"], ab["no deltas"]
 print(f"\nwrite path, a {per}-row history INSERT, medians of {pairs} each (A B B A, a transaction each):")
@@ -328,3 +351,8 @@ if "stage deltas" in ab:
     print(f"| stage history + deltas | {son[0]:.0f} | {son[1]:.0f} |\n| stage history alone | {soff[0]:.0f} | {soff[1]:.0f} |")
     print(f"extra: {son[0] - soff[0]:.0f} µs and {son[1] - soff[1]:.0f} WAL bytes per statement")
 PY
+# KEEP_CLUSTER=1: leave the seeded cluster running for a later SEED=none run (with another BIN).
+if [ "${KEEP_CLUSTER:-}" = 1 ] && [ -n "${PG_DIR:-}" ]; then
+    echo "cluster kept: DATABASE_URL=$DATABASE_URL; stop it with: pg_ctl -D $PG_DIR/data stop -m fast; rm -rf $PG_DIR" >&2
+    PG_DIR=
+fi

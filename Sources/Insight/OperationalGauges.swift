@@ -6,9 +6,9 @@ import Postgres
 import Prometheus
 
 /// The gauges `/metrics` reads from PostgreSQL: sweeper lag, sales queues (depth, age, SLA
-/// breaches), webhook backlog and dead letters, segment sizes, today's rejected messages. Read
-/// at scrape time, at most once per `cacheSeconds` per node (a scraper every few seconds, or
-/// several, cost one set of queries), through `Store.operationalReadings`. A failed read keeps
+/// breaches), webhook backlog and dead letters, segment sizes, today's rejected messages, the
+/// rollup fold's backlog. Read at scrape time, at most once per `cacheSeconds` per node (a
+/// scraper every few seconds, or several, cost one set of queries), through `Store.operationalReadings`. A failed read keeps
 /// the last values and counts `leadrouter_metrics_read_errors_total`.
 public final class OperationalGauges: Sendable {
     let pool: PostgresPool
@@ -67,6 +67,10 @@ public final class OperationalGauges: Sendable {
         labelled("leadrouter_segment_members", "Leads in each segment", "segment", r.segmentSizes.map { ($0.key, Double($0.value)) })
         labelled("leadrouter_ingest_rejected_messages_today", "Messages /v1/batch dropped as invalid since 00:00 UTC, all nodes, by reason",
                  "reason", r.rejectedToday.map { ($0.key, Double($0.value)) })
+        labelled("leadrouter_rollup_deltas_unfolded", "Rollup delta rows waiting for the fold, per delta table", "table",
+                 r.unfoldedRollupDeltas.map { ($0.key, Double($0.value)) })
+        gauge("leadrouter_rollup_deltas_oldest_age_seconds", "How long the oldest unfolded rollup delta has waited (0 when none waits)",
+              r.oldestUnfoldedRollupDeltaAge ?? 0)
     }
 
     private func gauge(_ name: String, _ help: String, _ value: Double) {

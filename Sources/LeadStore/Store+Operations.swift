@@ -32,6 +32,10 @@ public struct OperationalReadings: Sendable, Equatable {
     public var segmentSizes: [String: Int] = [:]
     /// Messages `/v1/batch` dropped as invalid since the start of the UTC day, by reason, all keys together.
     public var rejectedToday: [String: Int] = [:]
+    /// Rollup delta rows not folded yet, per delta table (`segment_rollup_deltas`, `stage_rollup_deltas`).
+    public var unfoldedRollupDeltas: [String: Int] = [:]
+    /// How long the oldest of them has waited (seconds, PostgreSQL's clock; nil when none waits).
+    public var oldestUnfoldedRollupDeltaAge: Double?
 
     public init() {}
 }
@@ -80,6 +84,7 @@ extension Store {
             """) {
             readings.rejectedToday[try row.decode(String.self, "reason")] = try row.decode(Int.self, "n")
         }
+        try readUnfoldedRollupDeltas(into: &readings)
         return readings
     }
 }

@@ -52,4 +52,23 @@ extension Store {
             SELECT (SELECT count(*) FROM segment_rollup_deltas) + (SELECT count(*) FROM stage_rollup_deltas) AS n
             """).scalar(Int.self)
     }
+
+    /// The fold's backlog for `/metrics`: delta rows waiting per delta table and the age of the
+    /// oldest (by `written_at`, migration 0080; its own clock, so the age is right whatever the
+    /// app's clock says). A scan of the waiting rows — one fold interval's worth while the fold
+    /// keeps up, so a few hundred rows; it grows with the backlog when folding stops, which is what
+    /// the gauge is there to show.
+    package func readUnfoldedRollupDeltas(into readings: inout OperationalReadings) throws {
+        for row in try connection.query("""
+            SELECT 'segment_rollup_deltas' AS deltas, count(*) AS n, extract(epoch FROM clock_timestamp() - min(written_at))::float8 AS age
+            FROM segment_rollup_deltas
+            UNION ALL
+            SELECT 'stage_rollup_deltas', count(*), extract(epoch FROM clock_timestamp() - min(written_at))::float8 FROM stage_rollup_deltas
+            """) {
+            readings.unfoldedRollupDeltas[try row.decode(String.self, "deltas")] = try row.decode(Int.self, "n")
+            if let age = try row.decode(Double?.self, "age") {
+                readings.oldestUnfoldedRollupDeltaAge = max(readings.oldestUnfoldedRollupDeltaAge ?? 0, age, 0)
+            }
+        }
+    }
 }

@@ -89,6 +89,41 @@ final class MetricsEndpointTests: XCTestCase {
                        "the first scrape, recorded once it answered")
     }
 
+    /// The rollup fold's backlog (migration 0080): the delta rows waiting per delta table and how
+    /// long the oldest has waited, by PostgreSQL's clock (the service's clock is a manual one
+    /// here, far from it); both fall to 0 once a fold took them.
+    func testTheRollupFoldBacklogIsReported() throws {
+        try requirePythonModule("prometheus_client", package: "prometheus-client")
+        // RollupDeltasTests' ruleset: a product view enters a segment and a stage.
+        let service = try TestService(test: self, rulesYAML: RollupDeltasTests.rules) {
+            $0.metricsCacheSeconds = 0; $0.rollupFoldInterval = nil
+        }
+        for user in ["f-1", "f-2", "f-1"] {
+            XCTAssertEqual(try service.send("/v1/track", ["userId": user, "event": "Product Viewed"]).status, 200)
+        }
+        let segmentDeltas = try service.count("SELECT count(*) FROM segment_rollup_deltas")
+        let stageDeltas = try service.count("SELECT count(*) FROM stage_rollup_deltas")
+        XCTAssertGreaterThan(segmentDeltas, 0, "the tracks changed memberships")
+        XCTAssertGreaterThan(stageDeltas, 0, "and stages")
+        // The oldest delta written 90 s ago, the others now.
+        _ = try service.connection().execute(.init(unsafeRaw: """
+            UPDATE segment_rollup_deltas SET written_at = now() - interval '90 seconds'
+            WHERE id = (SELECT min(id) FROM segment_rollup_deltas)
+            """))
+        let waiting = try parseWithPrometheusClient(try service.client().json("GET", "/metrics", key: service.readKey).text)
+        XCTAssertEqual(waiting[#"leadrouter_rollup_deltas_unfolded{table="segment_rollup_deltas"}"#], Double(segmentDeltas))
+        XCTAssertEqual(waiting[#"leadrouter_rollup_deltas_unfolded{table="stage_rollup_deltas"}"#], Double(stageDeltas))
+        let age = try XCTUnwrap(waiting["leadrouter_rollup_deltas_oldest_age_seconds"])
+        XCTAssertGreaterThanOrEqual(age, 90)
+        XCTAssertLessThan(age, 90 + 60, "the time since it was written, not since the history row's time")
+
+        XCTAssertEqual(try service.app.rollupFolder.foldOnce(), segmentDeltas + stageDeltas)
+        let folded = try parseWithPrometheusClient(try service.client().json("GET", "/metrics", key: service.readKey).text)
+        XCTAssertEqual(folded[#"leadrouter_rollup_deltas_unfolded{table="segment_rollup_deltas"}"#], 0)
+        XCTAssertEqual(folded[#"leadrouter_rollup_deltas_unfolded{table="stage_rollup_deltas"}"#], 0)
+        XCTAssertEqual(folded["leadrouter_rollup_deltas_oldest_age_seconds"], 0)
+    }
+
     /// Every sample as `name{label="value",…}` (labels sorted) → value, as `prometheus_client`
     /// parsed the exposition; the parser fails the test on anything it rejects.
     private func parseWithPrometheusClient(_ text: String) throws -> [String: Double] {

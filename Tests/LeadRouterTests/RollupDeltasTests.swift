@@ -230,4 +230,74 @@ final class RollupDeltasTests: XCTestCase {
         try a.rollupFolder.foldOnce()
         try assertFoldedRollupsMatchHistory(a)
     }
+
+    /// One statement of many leads (migration 0080: the delta functions no longer compare each row
+    /// with every lead of the statement; on Citus each lead's rows go to its shard alone): every
+    /// lead's entry and exit in the same statement, as an import or a large lane batch writes
+    /// them. Each exit finds its lead's entry — not another lead's — and gets that stay's bucket;
+    /// each entry gets its own lead's channels; the stage moves likewise.
+    func testOneStatementOfManyLeadsGivesEachLeadItsOwnDeltas() throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let node = try app(url, clock: ManualClock(t0))
+        defer { node.stop() }
+        let leads = 300
+        let lead = { (i: String) in "('00000000-0000-4000-8000-' || lpad(to_hex(\(i)), 12, '0'))::uuid" }
+        try node.pool.withConnection { conn in
+            _ = try conn.execute(PostgresQuery(unsafeRaw: """
+                INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
+                SELECT \(lead("g")), 'm' || g || '@example.com', 'awareness', 'new', jsonb_build_object('channel', 'first-' || g),
+                       jsonb_build_object('channel', 'last-' || g), now(), now()
+                FROM generate_series(1, \(leads)) AS g
+                """))
+            // Lead g enters at t0 + g minutes and leaves g × 37 s later, by rule (odd g) or by time.
+            _ = try conn.execute(PostgresQuery(unsafeRaw: """
+                WITH h AS (
+                    INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
+                    SELECT \(lead("g")), 'awareness.low-intent.viewer', c.change, NULL, 1,
+                           CASE WHEN c.change = 'entered' OR g % 2 = 1 THEN gen_random_uuid() END,
+                           timestamptz '2026-11-02 09:00:00Z' + g * interval '1 minute'
+                             + CASE WHEN c.change = 'exited' THEN g * 37 * interval '1 second' ELSE interval '0' END
+                    FROM generate_series(1, \(leads)) AS g CROSS JOIN (VALUES ('entered'), ('exited')) AS c(change)
+                    RETURNING *)
+                \(Store.segmentDeltasOfH)
+                """))
+            // And moves from awareness to consideration g × 53 s after entering awareness.
+            _ = try conn.execute(PostgresQuery(unsafeRaw: """
+                WITH h AS (
+                    INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
+                    SELECT \(lead("g")), m.f, m.t, 'event', 1, gen_random_uuid(),
+                           timestamptz '2026-11-02 09:00:00Z' + g * interval '1 minute' + m.i * g * 53 * interval '1 second'
+                    FROM generate_series(1, \(leads)) AS g CROSS JOIN (VALUES (0, '', 'awareness'), (1, 'awareness', 'consideration')) AS m(i, f, t)
+                    RETURNING *)
+                \(Store.stageDeltasOfH)
+                """))
+        }
+        func k(_ seconds: Int) -> Int { Int((4 * log2(Double(seconds) + 1)).rounded(.down)) }
+        var segmentExpected: [String] = [], stageExpected: [String] = []
+        for g in 1...leads {
+            segmentExpected.append("\(g) entered first-\(g) last-\(g)")
+            segmentExpected.append("\(g) exited \(g % 2 == 1 ? "rule" : "time") k=\(k(g * 37)) drop_off")
+            stageExpected.append("\(g) -awareness")
+            stageExpected.append("\(g) awareness-consideration k=\(k(g * 53))")
+        }
+        let segmentDeltas = try node.pool.withConnection { conn in
+            try conn.query("""
+                SELECT ('x' || right(lead_id::text, 12))::bit(48)::int8 AS g,
+                       CASE WHEN entries = 1 THEN 'entered ' || channel_first || ' ' || channel_last
+                            ELSE 'exited ' || CASE WHEN exits_rule = 1 THEN 'rule' WHEN exits_time = 1 THEN 'time' ELSE '?' END
+                                 || ' k=' || coalesce(k::text, 'none') || CASE WHEN drop_offs = 1 THEN ' drop_off' ELSE '' END END AS d
+                FROM segment_rollup_deltas ORDER BY 1, entries DESC
+                """).map { "\(try $0.decode(Int.self, "g")) \(try $0.decode(String.self, "d"))" }
+        }
+        XCTAssertEqual(segmentDeltas, segmentExpected)
+        let stageDeltas = try node.pool.withConnection { conn in
+            try conn.query("""
+                SELECT ('x' || right(lead_id::text, 12))::bit(48)::int8 AS g,
+                       from_stage || '-' || to_stage || coalesce(' k=' || k, '') AS d
+                FROM stage_rollup_deltas ORDER BY 1, from_stage
+                """).map { "\(try $0.decode(Int.self, "g")) \(try $0.decode(String.self, "d"))" }
+        }
+        XCTAssertEqual(stageDeltas, stageExpected)
+    }
 }
