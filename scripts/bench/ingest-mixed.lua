@@ -11,15 +11,11 @@
 package.path = "scripts/bench/?.lua;" .. package.path
 require "wrk-threads"  -- setup/init: thread_id and per-thread seeds
 
+local function number(name, default) return tonumber(os.getenv(name) or default) end
+local leads, size, pricing = number("LEADS", 5000), number("BATCH", 100), number("PRICING", 10)
+local threads, offset = number("THREADS", 2), number("OFFSET", 0)
+local key, run, warmup = os.getenv("KEY"), os.getenv("RUN") or "0", os.getenv("WARMUP") == "1"
 local counter = 0
-local key = os.getenv("KEY")
-local leads = tonumber(os.getenv("LEADS") or "5000")
-local size = tonumber(os.getenv("BATCH") or "100")
-local pricing = tonumber(os.getenv("PRICING") or "10")
-local run = os.getenv("RUN") or "0"
-local warmup = os.getenv("WARMUP") == "1"
-local threads = tonumber(os.getenv("THREADS") or "2")
-local offset = tonumber(os.getenv("OFFSET") or "0")
 local categories = { "running-shoes", "skincare-sets" }
 local headers = { ["Authorization"] = "Bearer " .. (key or ""), ["Content-Type"] = "application/json" }
 
