@@ -36,7 +36,7 @@ extension Store {
     /// locked (`FOR UPDATE` in id order, one statement).
     /// It is `transaction`'s first round trip, so the transaction's BEGIN goes out in it too.
     package func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey], in transaction: PostgresTransaction) throws -> BatchStart {
-        transaction.add(Self.indexPlans)
+        transaction.add(Self.ingestPlans)
         let hashes = Array(Set(keys.map(\.hash))).sorted()
         if !hashes.isEmpty { transaction.add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         var processed: PostgresResultHandle<[ProcessedKey: ProcessedMessage]>?
@@ -218,11 +218,28 @@ extension Store {
     /// JIT is turned off with them: a plan that must keep a node these settings disable (a scan
     /// of a table with no usable index, such as `subscriptions`) costs 10^10 and so crosses
     /// `jit_above_cost` — and compiling it took about 350 ms for a statement that runs in one.
-    static var indexPlans: PostgresQuery {
+    static var indexPlans: PostgresQuery { "SELECT \(unsafeRaw: indexPlanSettings)" }
+
+    /// The settings of `indexPlans`, as `set_config` calls (transaction-local).
+    static let indexPlanSettings = """
+        set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+        set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true)
         """
-        SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
-               set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true)
-        """
+
+    /// `indexPlans`, and on a Citus coordinator lets this transaction's multi-shard writes run
+    /// alongside other transactions' (`citus.enable_deadlock_prevention` off: a multi-shard
+    /// UPDATE or INSERT … SELECT then takes the shard's executor lock in RowExclusive mode instead
+    /// of ShareUpdateExclusive, which conflicts with itself until COMMIT). With it on, every lane
+    /// batch whose leads span several shards waited for every other such batch to commit: the
+    /// cluster ran one ingest transaction at a time (docs/scale-out.md#capacity-model). What that
+    /// lock prevents cannot happen here: the statements write only the rows of leads this
+    /// transaction locked first, in id order (`leadrouter_lock_leads_of`), and new identities
+    /// behind the identity keys' advisory locks; should two transactions still wait on each other
+    /// across shards, Citus's distributed deadlock detection cancels one and the lane retries.
+    /// Sent first by the ingest transactions (`lockCheckAndResolve`); on plain PostgreSQL the
+    /// setting is an unused placeholder.
+    static var ingestPlans: PostgresQuery {
+        "SELECT \(unsafeRaw: indexPlanSettings), set_config('citus.enable_deadlock_prevention', 'off', true)"
     }
 
     /// An idempotency record `p`: its own copy of the answer (records written before 0006,

@@ -25,7 +25,7 @@ extension Store {
     /// are suppressed (erased with "suppress").
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
         throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID], suppressed: Set<IdentityKey>) {
-        var queries: [PostgresQuery] = [Self.indexPlans]
+        var queries: [PostgresQuery] = [Self.ingestPlans]
         /// Adds a statement and returns where its result will be: positions are taken as the
         /// pipeline is built, never computed from which statements happen to be present.
         func add(_ query: PostgresQuery) -> Int { queries.append(query); return queries.count - 1 }
