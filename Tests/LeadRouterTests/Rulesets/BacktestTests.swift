@@ -161,6 +161,17 @@ final class BacktestTests: XCTestCase {
         XCTAssertNil(report.segments.first { $0.name == "awareness.low-intent.viewer" }?.candidate.goal)
     }
 
+    /// The report of `backtest` run on `workers` workers as sorted-key JSON, with its timings
+    /// zeroed: what two runs are compared by, byte for byte.
+    static func reportText(_ backtest: Backtest, live: TestService, workers: Int) throws -> String {
+        var report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool, workers: workers) { _ in true })
+        report.seconds = 0
+        report.eventsPerSecond = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+
     /// The report is the same whether one worker replays every lead or several split them (by
     /// the hash of the lead id), pages of 7 events splitting leads across pages: the parts merge
     /// to the same counts, goal conversions, shares and examples.
@@ -169,14 +180,7 @@ final class BacktestTests: XCTestCase {
         let total = (0..<RulesetFixtures.users).map { RulesetFixtures.events(user: $0).count }.reduce(0, +)
         var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(Double(total / 3) * 60), to: live.clock.now.addingTimeInterval(1))
         backtest.pageSize = 7
-        func report(_ workers: Int) throws -> String {
-            var report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool, workers: workers) { _ in true })
-            report.seconds = 0
-            report.eventsPerSecond = 0
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return String(decoding: try encoder.encode(report), as: UTF8.self)
-        }
+        func report(_ workers: Int) throws -> String { try Self.reportText(backtest, live: live, workers: workers) }
         let one = try report(1)
         XCTAssertTrue(one.contains("\"examples\":[{"), one)
         XCTAssertTrue(one.contains("\"goal\":{\"conversion\""), one)
@@ -194,14 +198,7 @@ final class BacktestTests: XCTestCase {
         let (live, _, start, _) = try copies(candidate: Self.bWithGoal)
         var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(-1), to: live.clock.now.addingTimeInterval(1))
         backtest.pageSize = 7
-        func report(_ workers: Int) throws -> String {
-            var report = try XCTUnwrap(try JobRunner.run(backtest, pool: live.app.pool, workers: workers) { _ in true })
-            report.seconds = 0
-            report.eventsPerSecond = 0
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return String(decoding: try encoder.encode(report), as: UTF8.self)
-        }
+        func report(_ workers: Int) throws -> String { try Self.reportText(backtest, live: live, workers: workers) }
         let quick = try report(1)
         XCTAssertEqual(try report(2), quick)
         backtest.explainsEveryLead = true
