@@ -25,11 +25,13 @@ extension Store {
         guard !latest.isEmpty else { return [] }
         let ids = latest.keys.sorted { $0.uuidString < $1.uuidString }
         let reasons = ids.map { latest[$0]! }
+        // `last_seen = excluded.last_seen` (its default, now()) rather than `now()`: Citus refuses
+        // a non-IMMUTABLE function in `DO UPDATE SET`; the value is the same.
         let rows = try connection.query("""
             WITH q AS (
                 INSERT INTO quarantined_leads AS q (lead_id, reason)
                 SELECT id, reason FROM unnest(\(ids)::uuid[], \(reasons)::text[]) AS x(id, reason)
-                ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, last_seen = now(), attempts = q.attempts + 1
+                ON CONFLICT (lead_id) DO UPDATE SET reason = excluded.reason, last_seen = excluded.last_seen, attempts = q.attempts + 1
                 RETURNING q.lead_id, q.attempts),
             cleared AS (
                 UPDATE leads SET next_evaluation_at = NULL
