@@ -59,7 +59,11 @@ final class IngestBatchTests: XCTestCase {
 
         let service = batched.app.pipeline.service
         let batchResults = try service.pool.withPipelinedTransaction { transaction in
-            try service.applyBatch(messages.map { ($0, writeKey) }, in: transaction)
+            let results = try service.applyBatch(messages.map { ($0, writeKey) }, in: transaction)
+            // Everything sent, not committed: another session sees none of it (one transaction).
+            try transaction.send()
+            XCTAssertEqual(try batched.count("SELECT count(*) FROM events"), 0, "nothing of the batch is visible before its COMMIT")
+            return results
         }
         let singleResults = try messages.map { try single.app.pipeline.service.ingest($0, writeKey: writeKey) }
 
@@ -113,10 +117,13 @@ final class IngestBatchTests: XCTestCase {
         XCTAssertEqual(try batched.count("SELECT count(*) FROM leads WHERE merged_into IS NOT NULL"), 1)
         XCTAssertEqual(try batched.count("SELECT count(*) FROM events"), 12, "thirteen messages, one a duplicate")
         XCTAssertEqual(try text(batched, Self.queueItems), "u-2;high-intent;closed;converted|u-3;demos;open|u-4;high-intent;open")
-        // One transaction: one xmin, or on Citus at most one per worker (each numbers its own
-        // part of the distributed transaction).
-        XCTAssertLessThanOrEqual(try batched.count("SELECT count(DISTINCT xmin::text) FROM events"),
-                                 max(1, CitusTestDatabases.workerURLs.count), "one transaction")
+        // One transaction: one xmin on plain PostgreSQL. On Citus each worker connection of the
+        // distributed transaction numbers its own part, and the executor may open several
+        // connections to one worker (one per shard it writes in parallel, more under load: three
+        // ids on two workers were seen), so there the check is the visibility above.
+        if CitusTestDatabases.workerURLs.isEmpty {
+            XCTAssertEqual(try batched.count("SELECT count(DISTINCT xmin::text) FROM events"), 1, "one transaction")
+        }
     }
 
     /// A person's first event writes their lead row once, whole: inserted with the evaluated
