@@ -43,8 +43,16 @@ extension Store {
         guard try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.rollupFoldLockKey)::int8) AS got").scalar(Bool.self) else {
             return nil
         }
-        return try connection.query("SELECT leadrouter_fold_rollup_deltas() AS n").scalar(Int.self)
+        // On Citus the fold waits for the rollup reads in flight (`rollupReadGuard`, migration 0087).
+        return try connection.pipeline(["SELECT leadrouter_rollup_fold_guard()", "SELECT leadrouter_fold_rollup_deltas() AS n"])[1]
+            .scalar(Int.self)
     }
+
+    /// The first statement of every read of the rollup views, in the same transaction (or
+    /// pipeline) as the reads: on Citus it waits for a fold in flight and keeps the next one out
+    /// until the reads end, since a statement there reads each node with its own snapshot and
+    /// could see half of a fold (migration 0087, docs/scale-out.md). A no-op on plain PostgreSQL.
+    package static let rollupReadGuard: PostgresQuery = "SELECT leadrouter_rollup_read_guard()"
 
     /// Delta rows not folded yet (segment + stage): what a fold would take now.
     package func unfoldedRollupDeltas() throws -> Int {

@@ -48,7 +48,9 @@ extension Store {
         // Where the daily rows stop and the hourly ones start: at `from` for hours, else at the
         // UTC midnight before `to` (the hours of a partial last day).
         let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
-        let results = try connection.pipeline([
+        // The guard's empty result first (rollupReadGuard): dropped, so the reads are 0…3.
+        let results = Array(try connection.pipeline([
+            Self.rollupReadGuard,
             """
             SELECT coalesce(sum(n), 0)::int8 AS n FROM (
                 SELECT entries - exits_rule - exits_time - exits_merge - exits_ruleset - exits_erase AS n FROM segment_metrics_daily
@@ -70,7 +72,7 @@ extension Store {
             SELECT touch, channel, sum(entrants)::int8 AS n FROM segment_entrant_channels_daily
             WHERE segment = \(segment) AND bucket >= date_trunc('day', \(from)::timestamptz, 'UTC') AND bucket < \(to) GROUP BY touch, channel
             """,
-        ])
+        ]).dropFirst())
         let steps = try results[1].map { row in
             var s = SegmentMetricsStep(start: Date(timeIntervalSince1970: Double(try row.int(at: 0))))
             s.entries = try row.int(at: 1); s.exitsRule = try row.int(at: 2); s.exitsTime = try row.int(at: 3)

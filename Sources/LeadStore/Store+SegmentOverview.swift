@@ -18,7 +18,8 @@ extension Store {
     /// `segmentMetrics`; the rows before `from` fold into one row per segment (`t` null) that
     /// carries its size at `from`.
     package func segmentDailyCounts(segments: [String], from: Date, to: Date) throws -> [String: SegmentDailyCounts] {
-        let rows = try connection.query("""
+        // The guard first, in the same implicit transaction (rollupReadGuard); its result is dropped.
+        let rows = try connection.pipeline([Self.rollupReadGuard, """
             WITH r AS (SELECT greatest(\(from)::timestamptz, date_bin('1 day', \(to)::timestamptz, timestamptz '2001-01-01 00:00:00Z')) AS split),
             rows AS (
                 SELECT segment, bucket, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached
@@ -32,7 +33,7 @@ extension Store {
                    sum(exits_merge)::int8 AS merge, sum(exits_ruleset)::int8 AS ruleset, sum(exits_erase)::int8 AS erase,
                    sum(goal_reached)::int8 AS goal
             FROM rows GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST
-            """)
+            """])[1]
         var out: [String: SegmentDailyCounts] = [:]
         for row in rows {
             let segment = try row.decode(String.self, "segment")

@@ -150,7 +150,8 @@ extension Store {
             FROM stage_moves_hourly WHERE bucket >= \(split) AND bucket < \(to)
             """
         rollupRows.binaryResults = true
-        let results = try connection.pipeline([rollupRows, Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
+        let results = try connection.pipeline([Self.rollupReadGuard, rollupRows, Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
+            .dropFirst().map { $0 }  // the guard's empty result first (rollupReadGuard)
         let names = stages.map { Array($0.utf8) }
         let moves = try results[0].map { row in
             StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
