@@ -31,12 +31,14 @@ enum TestDatabases {
     }
 
     /// Creates `lr_<random>` and returns its URL.
-    static func create() throws -> String {
+    /// `fromTemplate: false` on Citus: an empty cluster database (the extension and the workers,
+    /// nothing migrated), for a test that migrates it itself.
+    static func create(fromTemplate: Bool = true) throws -> String {
         let base = try baseURL()
         let name = "lr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         var components = URLComponents(string: base)!
         components.path = "/" + name
-        if let template = CitusTestDatabases.template {
+        if fromTemplate, let template = CitusTestDatabases.template {
             try CitusTestDatabases.create(name: String(name), from: template, base: base)
             return components.string!
         }
