@@ -59,7 +59,8 @@ CITUS_TESTS+='|KeyNodesTests'
 # CI runs a subset of them on the cluster, to keep CI near 30 minutes on 2 cores: the classes the
 # issue names (the journey, ingest, webhooks) and every path that needed a Citus-specific design
 # (docs/scale-out.md#citus-the-pass-in-ci). `scripts/test.sh --citus` still runs all of CITUS_TESTS.
-# PrivacyExportTests (a 100 004-event export, the longest class on the cluster) is left out of CI.
+# Left out of CI: PrivacyExportTests (a 100 004-event export, the longest class on the cluster) and
+# the classes that start serve or the CLI as processes (minutes, for paths the others cover there).
 CITUS_CI_TESTS='IngestJourneyTests|IngestAPITests|IngestConcurrencyTests|WebhookDeliveryTests|WebhookAPITests'
 CITUS_CI_TESTS+='|WebhookNodesTests|DriftWebhookTests|OutboxSubscribedTopicsTests|DeliveredOutcomesTests|QueueMergeMoveTests'
 CITUS_CI_TESTS+='|CitusSchemaTests|RollupDeltasTests|PrivacyEraseTests|PrivacyRetentionTests|StageMetricsTests|SweeperTests'
