@@ -3,8 +3,13 @@
 # year at interval=day (and week, hour) against HISTORY (10 000 000) membership_history rows for
 # LEADS (1 000 000) leads over 23 segments, seeded set-based in SQL through the statement the
 # app uses (migration 0070: the history INSERT writes its rollup deltas in the same statement, a
-# CTE over `leadrouter_segment_deltas`), folded into the rollups after each of CHUNKS statements
-# (as lane batches would, only much larger); then the write path's extra cost: a lane-shaped
+# CTE over `leadrouter_segment_deltas`) in CHUNKS (100) statements, a transaction each, folded into
+# the rollups by the app's fold after every FOLD_EVERY (10) of them and after the last (as lane
+# batches and the fold job would, only much larger). While it seeds, the history's secondary
+# indexes are dropped and built again at the end (SEED_DROP_INDEXES=0 keeps them) and checkpoints
+# are spaced out (max_wal_size SEED_MAX_WAL_SIZE, 16GB; both undone before the reads). Each chunk
+# prints its wall and backend CPU milliseconds and WAL, of the statement and of the fold + commit,
+# and the load. Then the write path's extra cost: a lane-shaped
 # history INSERT (ROWS_PER_BATCH rows, the segments of a real batch) with and without its deltas,
 # alternating PAIRS times in one session, WAL bytes and execution time of each. Prints p50/p99
 # per shape and the medians of the A/B.
@@ -41,6 +46,9 @@ source scripts/lib/bench.sh
 LEADS=${LEADS:-1000000}
 HISTORY=${HISTORY:-10000000}
 CHUNKS=${CHUNKS:-100}
+FOLD_EVERY=${FOLD_EVERY:-10}
+SEED_DROP_INDEXES=${SEED_DROP_INDEXES:-1}
+SEED_MAX_WAL_SIZE=${SEED_MAX_WAL_SIZE:-16GB}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-4}
 PAIRS=${PAIRS:-200}
@@ -87,8 +95,13 @@ SQL
 seed_start=$(date +%s)
 if [ "$SEED" = none ]; then
 echo "reading the database seeded before ($DATABASE_URL)…" >&2
-# As the seed ends (a no-op on a run that got there; a run stopped early did not).
-psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+# As the seed ends (a no-op on a run that got there; a run stopped early did not): the history's
+# indexes built again and the seed's settings undone, then fresh statistics.
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1 <<SQL | sed -u 's/^psql:[^ ]* NOTICE: */  /' >&2
+DO \$\$ BEGIN IF to_regprocedure('bench_seed_restore()') IS NOT NULL THEN CALL bench_seed_restore(); END IF; END \$\$;
+ALTER SYSTEM RESET max_wal_size;
+ALTER SYSTEM RESET checkpoint_timeout;
+DO \$\$ BEGIN PERFORM pg_reload_conf(); END \$\$;
 VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
 VACUUM ANALYZE segment_metrics_hourly_folded; VACUUM ANALYZE segment_metrics_daily_folded; VACUUM ANALYZE segment_stay_daily_folded;
 VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_channels_daily_folded; VACUUM ANALYZE segment_rollup_deltas;
@@ -127,15 +140,46 @@ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g 
        jsonb_build_object('channel', (ARRAY['direct', 'paid_search', 'email_newsletter', 'organic'])[1 + g % 4 + 0 * g]),
        now(), now() - interval '400 days'
 FROM generate_series(1, $LEADS) AS g;
+-- Seed-only settings, undone below: the history's secondary indexes (not the primary key, which
+-- the delta function's lookups use) are dropped and built once at the end (a sort instead of
+-- 10 M random inserts), and checkpoints are spaced out (each one makes the next change of every
+-- page write the whole page to the WAL). What the app's statement writes is unchanged.
+ALTER SYSTEM SET max_wal_size = '$SEED_MAX_WAL_SIZE';
+ALTER SYSTEM SET checkpoint_timeout = '1h';
+DO \$\$ BEGIN PERFORM pg_reload_conf(); END \$\$;
+CREATE TABLE bench_history_indexes AS
+SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = 'membership_history'::regclass AND '$SEED_DROP_INDEXES' = '1'
+  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid);
+DO \$\$ DECLARE r record; BEGIN
+  FOR r IN SELECT name FROM bench_history_indexes LOOP EXECUTE format('DROP INDEX %I', r.name); END LOOP;
+END \$\$;
+-- The seed's indexes and settings back (also run by SEED=none, for a seed that was stopped early).
+CREATE PROCEDURE bench_seed_restore() LANGUAGE plpgsql AS \$\$
+DECLARE r record; t timestamptz;
+BEGIN
+  IF to_regclass('bench_history_indexes') IS NULL THEN RETURN; END IF;
+  FOR r IN SELECT name, def FROM bench_history_indexes LOOP
+    t := clock_timestamp();
+    EXECUTE r.def;
+    RAISE NOTICE 'index % built again in % s', r.name, round(extract(epoch FROM clock_timestamp() - t));
+  END LOOP;
+  DROP TABLE bench_history_indexes;
+END \$\$;
 -- Entry and exit pairs: a lead, a segment (a third of the pairs in the benchmarked one), an entry
 -- in the last year and a stay of 1 s to about 45 h, by event (rule) or by time. One transaction
--- per chunk, as lanes commit, through the app's statement (history and its deltas), then a fold.
+-- per chunk, as lanes commit, through the app's statement (history and its deltas); the app's
+-- fold after every FOLD_EVERY chunks and after the last (a fold's cost is per (segment, hour) it
+-- upserts, so folding ten chunks' deltas at once costs about half of ten folds).
 CREATE PROCEDURE bench_seed_history() LANGUAGE plpgsql AS \$\$
-DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0;
-        t0 timestamptz := clock_timestamp(); t timestamptz; f timestamptz;
+DECLARE pairs int := $HISTORY / 2; per int := greatest(1, ($HISTORY / 2) / $CHUNKS); lo int := 0; chunk int := 0;
+        t0 timestamptz := clock_timestamp(); t timestamptz; f timestamptz; c0 int8; c1 int8; w0 pg_lsn; w1 pg_lsn;
+        stmt_cpu int8 := 0; fold_cpu int8 := 0; folded bigint;
 BEGIN
   WHILE lo < pairs LOOP
-    t := clock_timestamp();
+    t := clock_timestamp(); w0 := pg_current_wal_insert_lsn();
+    c0 := split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::int8;
     WITH h AS (
       INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
       SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + p.g % $LEADS), 12, '0'))::uuid, s.segment, c.change, NULL, 1,
@@ -151,17 +195,34 @@ BEGIN
     INSERT INTO segment_rollup_deltas (lead_id, segment, at, entries, exits_rule, exits_time, exits_merge, exits_ruleset,
                                        exits_erase, drop_offs, k, channel_first, channel_last)
     SELECT * FROM leadrouter_segment_deltas(ARRAY(SELECT ROW(h.*)::membership_history FROM h));
-    f := clock_timestamp();
-    PERFORM leadrouter_fold_rollup_deltas();
+    f := clock_timestamp(); w1 := pg_current_wal_insert_lsn();
+    c1 := split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::int8;
+    stmt_cpu := stmt_cpu + (c1 - c0);
+    lo := lo + per; chunk := chunk + 1; folded := NULL;
+    IF chunk % $FOLD_EVERY = 0 OR lo >= pairs THEN
+      folded := leadrouter_fold_rollup_deltas();
+    END IF;
     COMMIT;
-    lo := lo + per;
-    -- Each chunk's statement (history + deltas) and fold + commit, to show the cost per chunk flat.
-    RAISE NOTICE '% of % pairs: statement % ms, fold and commit % ms, % s in all, load %', least(lo, pairs), pairs,
-      round(extract(epoch FROM f - t) * 1000), round(extract(epoch FROM clock_timestamp() - f) * 1000),
+    fold_cpu := fold_cpu + (split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::int8 - c1);
+    -- Each chunk's statement (history + deltas), then its fold (when it folds) and commit: wall
+    -- and this backend's CPU milliseconds (CPU does not depend on the machine's load) and WAL.
+    RAISE NOTICE '% of % pairs: statement % ms (CPU %, WAL % MB), % % ms (CPU %, WAL % MB), % s in all, load %',
+      least(lo, pairs), pairs, round(extract(epoch FROM f - t) * 1000), (c1 - c0) / 1000000, round((w1 - w0) / 1048576, 1),
+      CASE WHEN folded IS NULL THEN 'commit' ELSE 'fold of ' || folded || ' deltas and commit' END,
+      round(extract(epoch FROM clock_timestamp() - f) * 1000),
+      (split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::int8 - c1) / 1000000,
+      round((pg_current_wal_insert_lsn() - w1) / 1048576, 1),
       round(extract(epoch FROM clock_timestamp() - t0)), split_part(pg_read_file('/proc/loadavg'), ' ', 1);
   END LOOP;
+  RAISE NOTICE 'history seeded: % s, CPU % s in statements and % s in folds', round(extract(epoch FROM clock_timestamp() - t0)),
+    round(stmt_cpu / 1e9, 1), round(fold_cpu / 1e9, 1);
 END \$\$;
 CALL bench_seed_history();
+CALL bench_seed_restore();
+ALTER SYSTEM RESET max_wal_size;
+ALTER SYSTEM RESET checkpoint_timeout;
+DO \$\$ BEGIN PERFORM pg_reload_conf(); END \$\$;
+CHECKPOINT;
 VACUUM ANALYZE leads; VACUUM ANALYZE membership_history;
 VACUUM ANALYZE segment_metrics_hourly_folded; VACUUM ANALYZE segment_metrics_daily_folded; VACUUM ANALYZE segment_stay_daily_folded;
 VACUUM ANALYZE segment_stay_monthly_folded; VACUUM ANALYZE segment_entrant_channels_daily_folded; VACUUM ANALYZE segment_rollup_deltas;
@@ -189,6 +250,15 @@ INSERT INTO stage_stay_monthly_folded (bucket, stage, k, exits)
 SELECT date_trunc('month', bucket, 'UTC'), stage, k, sum(exits) FROM stage_stay_daily_folded GROUP BY 1, 2, 3;
 VACUUM ANALYZE stage_moves_hourly_folded; VACUUM ANALYZE stage_moves_daily_folded; VACUUM ANALYZE stage_stay_daily_folded; VACUUM ANALYZE stage_stay_monthly_folded;
 SQL
+# The packed hours (migration 0086) from those rows, as the fold packs them.
+if [ "$(psql -Atc "SELECT to_regclass('stage_moves_hourly_packed') IS NOT NULL" "$DATABASE_URL")" = t ]; then
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+INSERT INTO stage_moves_hourly_packed (bucket, moves)
+SELECT bucket, string_agg(leadrouter_stage_move_packed(from_stage, to_stage, moves, goal_reached), ''::bytea ORDER BY from_stage, to_stage)
+FROM stage_moves_hourly_folded GROUP BY bucket;
+VACUUM ANALYZE stage_moves_hourly_packed;
+SQL
+fi
 fi
 echo "seeded in $(( $(date +%s) - seed_start )) s" >&2
 psql -At "$DATABASE_URL" >"$WORK/sizes.txt" <<SQL
@@ -231,7 +301,14 @@ if [ -n "${BASE_BIN:-}" ]; then
                 : >"$WORK/one-result.tsv"
                 bench_shapes "$WORK/one.tsv" "$WORK/one-result.tsv" "$SUMMARY" cpu
                 sed "s/^/[$arm] /" "$WORK/one-result.tsv" >>"$RESULTS"
+                cp "$WORK/answer.json" "$WORK/answer.$arm"
             done
+            # The two builds' answers, byte for byte (first round; gzip answers compressed as sent).
+            if [ "$round" = 1 ]; then
+                if cmp -s "$WORK/answer.base" "$WORK/answer.new"; then same="identical ($(stat -c %s "$WORK/answer.new") bytes)"
+                else same="DIFFERENT ($(stat -c %s "$WORK/answer.base") and $(stat -c %s "$WORK/answer.new") bytes)"; fi
+                printf '%s: %s\n' "${line%%$'\t'*}" "$same" >>"$WORK/same.txt"
+            fi
         done 3<"$SHAPES"
     done
 else
@@ -351,6 +428,10 @@ if "stage deltas" in ab:
     print(f"| stage history + deltas | {son[0]:.0f} | {son[1]:.0f} |\n| stage history alone | {soff[0]:.0f} | {soff[1]:.0f} |")
     print(f"extra: {son[0] - soff[0]:.0f} µs and {son[1] - soff[1]:.0f} WAL bytes per statement")
 PY
+if [ -s "$WORK/same.txt" ]; then
+    echo; echo "answers of base and new, byte for byte (the default 30 days ends now, so it may differ):"
+    sed 's/^/  /' "$WORK/same.txt"
+fi
 # KEEP_CLUSTER=1: leave the seeded cluster running for a later SEED=none run (with another BIN).
 if [ "${KEEP_CLUSTER:-}" = 1 ] && [ -n "${PG_DIR:-}" ]; then
     echo "cluster kept: DATABASE_URL=$DATABASE_URL; stop it with: pg_ctl -D $PG_DIR/data stop -m fast; rm -rf $PG_DIR" >&2

@@ -134,32 +134,52 @@ extension Store {
     /// The stage rollups for `[from, to)` in steps of `unit` (`hour`, `day`, `week`; for `day` and
     /// `week`, `from` must be a UTC midnight), stage names given as positions in `stages`. As
     /// `segmentMetrics`: whole UTC days from the daily table, the hours of a last partial day (and
-    /// every hour for `hour` steps) from the hourly one, as stored rows (not grouped: a year by
-    /// hour is 105 000 rows for 12 pairs of stages, and grouping them cost PostgreSQL four times
-    /// the scan), bucket times as binary timestamps; stays cover the UTC days the range touches. One
-    /// round trip.
+    /// every hour for `hour` steps) from the hourly ones, as stored rows (not grouped: grouping cost
+    /// PostgreSQL four times the scan), bucket times as binary timestamps; stays cover the UTC days
+    /// the range touches. The folded hours come packed, one row an hour (migration 0086: a year by
+    /// hour is 8 760 rows, not 105 000 of one pair each), the deltas not folded yet by pair, as the
+    /// hourly view reads them. One round trip.
     package func stageMetrics(from: Date, to: Date, unit: String, stages: [String]) throws -> StageMetricsRollup {
         let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
-        // In binary: the bucket comes as PostgreSQL stores it (no `date_part` and no text per row:
-        // a fifth of the query's CPU for a year by hour, 105 000 rows), the names as their bytes.
-        var rollupRows: PostgresQuery = """
+        // In binary: the bucket comes as PostgreSQL stores it (no `date_part` and no text per row),
+        // the names and the packed hours as their bytes.
+        var pairRows: PostgresQuery = """
             SELECT bucket, from_stage, to_stage, moves, goal_reached
             FROM stage_moves_daily WHERE bucket >= \(from) AND bucket < \(split)
             UNION ALL
-            SELECT bucket, from_stage, to_stage, moves, goal_reached
-            FROM stage_moves_hourly WHERE bucket >= \(split) AND bucket < \(to)
+            SELECT date_bin('1 hour', at, timestamptz '2001-01-01 00:00:00Z'), from_stage, to_stage, moves, goal_reached
+            FROM stage_rollup_deltas
+            WHERE date_bin('1 hour', at, timestamptz '2001-01-01 00:00:00Z') >= \(split)
+              AND date_bin('1 hour', at, timestamptz '2001-01-01 00:00:00Z') < \(to)
             """
-        rollupRows.binaryResults = true
-        let results = try connection.pipeline([Self.rollupReadGuard, rollupRows, Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
+        pairRows.binaryResults = true
+        var packedHours: PostgresQuery = "SELECT bucket, moves FROM stage_moves_hourly_packed WHERE bucket >= \(split) AND bucket < \(to)"
+        packedHours.binaryResults = true
+        let results = try connection.pipeline([Self.rollupReadGuard, pairRows, packedHours,
+                                               Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
             .dropFirst().map { $0 }  // the guard's empty result first (rollupReadGuard)
         let names = stages.map { Array($0.utf8) }
-        let moves = try results[0].map { row in
-            StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
-                           from: try row.index(at: 1, in: names), to: try row.index(at: 2, in: names),
-                           moves: try row.int(at: 3), goalReached: try row.int(at: 4))
+        // Room for every pair at once: growing the array by doubling copied and faulted in ~6 MB
+        // again for a year by hour (reserved pages that stay unused are never touched).
+        var packedBytes = 0
+        for row in results[1] { packedBytes += try row.withBytes(at: 1) { $0.count } }
+        var moves: [StageMoveCount] = []
+        moves.reserveCapacity(results[0].count + packedBytes / StageMovesPacked.smallestPair)
+        for row in results[0] {
+            moves.append(StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
+                                        from: try row.index(at: 1, in: names), to: try row.index(at: 2, in: names),
+                                        moves: try row.int(at: 3), goalReached: try row.int(at: 4)))
+        }
+        for row in results[1] {
+            let start = Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000)
+            try row.withBytes(at: 1) { bytes in
+                try StageMovesPacked.forEach(in: bytes, names: names) { from, to, n, reached in
+                    moves.append(StageMoveCount(start: start, from: from, to: to, moves: n, goalReached: reached))
+                }
+            }
         }
         var stays: [String: [Int: Int]] = [:]
-        for row in results[1] { stays[try row.decode(String.self, "stage"), default: [:]][try row.decode(Int.self, "k")] = try row.decode(Int.self, "n") }
+        for row in results[2] { stays[try row.decode(String.self, "stage"), default: [:]][try row.decode(Int.self, "k")] = try row.decode(Int.self, "n") }
         return StageMetricsRollup(moves: moves, stays: stays)
     }
 }

@@ -89,7 +89,7 @@ final class RollupDeltasTests: XCTestCase {
 
     /// The folded rollups hold exactly what the history holds: one entry per entry row, one exit
     /// per exit row, one move per stage row, one conversion per goal row; the daily sums agree with
-    /// the hourly ones.
+    /// the hourly ones, and the packed hours with the hourly pairs.
     func assertFoldedRollupsMatchHistory(_ app: LeadRouterApp, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(try count(app, "SELECT count(*) FROM segment_rollup_deltas"), 0, file: file, line: line)
         XCTAssertEqual(try count(app, "SELECT count(*) FROM stage_rollup_deltas"), 0, file: file, line: line)
@@ -108,6 +108,15 @@ final class RollupDeltasTests: XCTestCase {
             ("SELECT coalesce(sum(goal_reached), 0) FROM stage_moves_hourly_folded", "SELECT count(*) FROM stage_goal_reached"),
             ("SELECT coalesce(sum(exits), 0) FROM stage_stay_monthly_folded", "SELECT coalesce(sum(exits), 0) FROM stage_stay_daily_folded"),
             ("SELECT coalesce(sum(exits), 0) FROM segment_stay_monthly_folded", "SELECT coalesce(sum(exits), 0) FROM segment_stay_daily_folded"),
+            // Every packed hour (migration 0086) is its folded pairs packed, and no hour is missing.
+            ("""
+             SELECT count(*) FROM stage_moves_hourly_packed p FULL JOIN (
+                 SELECT bucket, string_agg(leadrouter_stage_move_packed(from_stage, to_stage, moves, goal_reached), ''::bytea
+                                           ORDER BY from_stage, to_stage) AS moves
+                 FROM stage_moves_hourly_folded GROUP BY bucket) f USING (bucket)
+             WHERE p.moves IS DISTINCT FROM f.moves
+             """, "SELECT 0"),
+            ("SELECT count(*) FROM stage_moves_hourly_packed", "SELECT count(DISTINCT bucket) FROM stage_moves_hourly_folded"),
         ]
         for (rollup, truth) in checks {
             XCTAssertEqual(try count(app, rollup), try count(app, truth), rollup, file: file, line: line)
