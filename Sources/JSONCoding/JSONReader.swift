@@ -155,7 +155,10 @@ package struct JSONReader {
             guard !atEnd, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            let repeated = fields[key] != nil
+            // A repeated key keeps its first value. Reporting needs to know before reading the
+            // value; otherwise `keepFirst` below finds the key's place once (hashing the key
+            // once instead of twice: a backtest reads a million stored messages this way).
+            let repeated = reportContent && fields[key] != nil
             if reportContent {
                 path.append(key)
                 if repeated && repeatedMember == nil { repeatedMember = (Array(path.dropLast()), key) }
@@ -165,7 +168,11 @@ package struct JSONReader {
                 path.removeLast()
                 if repeated && repeatedMember?.path.count == path.count { repeatedMember = nil }
             }
-            if !repeated { fields[key] = member }
+            if reportContent {
+                if !repeated { fields[key] = member }
+            } else {
+                Self.keepFirst(&fields[key, default: member])
+            }
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
             if input[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -173,6 +180,10 @@ package struct JSONReader {
             throw fail("expected ',' or '}'")
         }
     }
+
+    /// Reached through `fields[key, default: value]`, which inserts `value` only when the key is
+    /// new and leaves an existing value as it is, with one lookup.
+    @inline(__always) private static func keepFirst(_ slot: inout Value) {}
 
     private mutating func array(depth: Int) throws(Failure) -> Value {
         guard depth <= Self.maxDepth else { throw fail("nesting too deep") }
@@ -229,17 +240,28 @@ package struct JSONReader {
     private mutating func string() throws(Failure) -> String {
         position += 1
         let start = position
-        // Fast path: no escapes; the bytes are validated as UTF-8 when the String is made.
+        // Fast path: no escapes; the bytes are validated as UTF-8 when the String is made. All
+        // ASCII (every byte's high bit clear: keys, names, ids, paths) is valid UTF-8 as it is,
+        // and `String(decoding:as: UTF8.self)` makes it without the generic `String(validating:)`,
+        // whose run-time type lookups were most of a string's cost (docs/benchmarks/backtest.md).
+        var bits: UInt8 = 0
         while position < input.count {
             let c = input[position]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: input[start..<position])
-                guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                let text: String
+                if bits < 0x80 {
+                    text = String(decoding: slice, as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                    text = valid
+                }
                 position += 1
                 return text
             }
             if c == UInt8(ascii: "\\") { break }
             guard c >= 0x20 else { throw fail("unescaped control character in a string") }
+            bits |= c
             position += 1
         }
         var bytes = Array(UnsafeBufferPointer(rebasing: input[start..<position]))

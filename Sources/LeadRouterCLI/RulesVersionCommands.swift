@@ -171,23 +171,31 @@ struct RulesBacktestCommand: ParsableCommand {
             stderrLine("leadrouter: no active ruleset version to compare with")
             throw ExitCode(1)
         }
-        let engine: Engine
+        // The candidate compiled again for each further worker (`Backtest.compileEngines`).
+        let engine: Engine, compileCandidate: @Sendable () throws -> Engine
         if let number = Int(candidate), !FileManager.default.fileExists(atPath: candidate) {
             guard let stored = try admin.version(number) else {
                 stderrLine("leadrouter: no ruleset version \(number)")
                 throw ExitCode(1)
             }
             engine = try RulesetAdmin.engine(for: stored)
+            compileCandidate = { try RulesetAdmin.engine(for: stored) }
         } else {
-            let report = RulesCheckReport(yaml: try readText(candidate), fileName: candidate)
+            let yaml = try readText(candidate), fileName = candidate
+            let report = RulesCheckReport(yaml: yaml, fileName: fileName)
             guard let loaded = report.loaded else {
                 for line in report.diagnostics { stderrLine(line) }
                 stderrLine(report.summary)
                 throw ExitCode(1)
             }
             engine = Engine(loaded.ruleset)
+            compileCandidate = {
+                guard let loaded = RulesCheckReport(yaml: yaml, fileName: fileName).loaded else { throw ValidationError("\(fileName) no longer loads") }
+                return Engine(loaded.ruleset)
+            }
         }
-        let backtest = Backtest(candidate: engine, active: try RulesetAdmin.engine(for: active), from: from, to: to, sample: sample)
+        var backtest = Backtest(candidate: engine, active: try RulesetAdmin.engine(for: active), from: from, to: to, sample: sample)
+        backtest.compileEngines = { (try compileCandidate(), try RulesetAdmin.engine(for: active)) }
         let report = try JobRunner.run(backtest, pool: admin.pool, workers: try workers ?? store.settings().workers) { share in
             let width = 40, done = Int(share * Double(width))
             FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: done) + String(repeating: " ", count: width - done)

@@ -32,6 +32,12 @@ public struct Backtest: Sendable {
     /// are replayed again with them (`LeadOutcome.explainedEntries`); building them for every
     /// evaluation was a large share of a replay's cost (docs/benchmarks/backtest.md).
     let quickCandidate: Engine, quickActive: Engine
+    /// Compiles both versions again from their YAML (same versions, same numbers), for each
+    /// replay worker after the first (`withOwnEngines`). Workers sharing one compiled ruleset
+    /// retain and release its nodes, closures and names from two cores at once: every such
+    /// atomic bounced a cache line between them, and two workers used a fifth more CPU than one
+    /// for the same replay (docs/benchmarks/backtest.md). Nil: the workers share the engines.
+    public var compileEngines: (@Sendable () throws -> (candidate: Engine, active: Engine))?
 
     /// The engines work out `next_evaluation_at`: it says when the replay sweeps.
     public init(candidate: Engine, active: Engine, from: Date, to: Date, sample: Double = 1) {
@@ -43,6 +49,18 @@ public struct Backtest: Sendable {
         quickCandidate.explains = false; quickActive.explains = false
         self.quickCandidate = quickCandidate; self.quickActive = quickActive
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
+    }
+
+    /// This backtest with its own compiled copies of both versions (`compileEngines`), or
+    /// itself when there is nothing to compile them from. The engines are equal, so the
+    /// replay and its report are the same (`BacktestTests`).
+    func withOwnEngines() throws -> Backtest {
+        guard let compileEngines else { return self }
+        let engines = try compileEngines()
+        var copy = Backtest(candidate: engines.candidate, active: engines.active, from: from, to: to, sample: sample)
+        copy.warmup = warmup; copy.pageSize = pageSize; copy.explainsEveryLead = explainsEveryLead
+        copy.compileEngines = compileEngines
+        return copy
     }
 
     /// One engine's replay of one lead.
@@ -186,7 +204,9 @@ public struct Backtest: Sendable {
                     each: @escaping @Sendable (_ worker: Int, LeadOutcome) throws -> Void) throws -> Bool {
         let reader = PageReader(backtest: self, pool: pool)
         defer { reader.stop() }
-        let replayers = Replayers(backtest: self, count: max(1, workers), each: each)
+        // The first worker replays with these engines, each other one with its own copy.
+        let backtests = try (0..<max(1, workers)).map { $0 == 0 ? self : try withOwnEngines() }
+        let replayers = Replayers(backtests: backtests, each: each)
         defer { replayers.stop() }
         var shares: [Double] = []
         while true {

@@ -93,8 +93,9 @@ public final class JobRunner: Sendable {
             return (try store.rulesetVersion(params.version), try store.activeRuleset())
         }
         guard let candidate, let active else { throw BacktestError(message: "version \(params.version) or the active version is not stored") }
-        let backtest = Backtest(candidate: try RulesetAdmin.engine(for: candidate), active: try RulesetAdmin.engine(for: active),
+        var backtest = Backtest(candidate: try RulesetAdmin.engine(for: candidate), active: try RulesetAdmin.engine(for: active),
                                 from: params.from, to: params.to, sample: params.sample)
+        backtest.compileEngines = { (try RulesetAdmin.engine(for: candidate), try RulesetAdmin.engine(for: active)) }
         return try run(backtest, pool: pool, workers: workers, progress: progress)
     }
 

@@ -4,6 +4,7 @@ import Segmentation
 
 extension Backtest {
     /// The evaluation workers of one backtest: `count` threads (`lr-backtest-0`, …) at nice +5,
+    /// each with its own engines (`Backtest.withOwnEngines`),
     /// each replaying the leads the stable hash gives it (`Backtest.worker(of:among:)`), page after
     /// page, in lead order. The caller hands each page over split by worker and may run one page
     /// ahead of the slowest worker: a worker that finishes its share of a page early starts on
@@ -29,12 +30,15 @@ extension Backtest {
         private let shared: ConditionLocked<Shared>
         private let threads: [NativeThread]
 
-        init(backtest: Backtest, count: Int, each: @escaping @Sendable (Int, LeadOutcome) throws -> Void) {
+        /// One thread per element of `backtests`, replaying with that backtest's engines.
+        init(backtests: [Backtest], each: @escaping @Sendable (Int, LeadOutcome) throws -> Void) {
+            let count = backtests.count
             let shared = ConditionLocked(Shared(queues: Array(repeating: [], count: count), finished: Array(repeating: -1, count: count)))
             self.count = count
             self.shared = shared
             threads = (0..<count).map { worker in
-                NativeThread.start(name: "lr-backtest-\(worker)") {
+                let backtest = backtests[worker]
+                return NativeThread.start(name: "lr-backtest-\(worker)") {
                     NativeThread.lowerCurrentPriority(by: Backtest.niceness)
                     while let batch = shared.withLock(when: { !$0.queues[worker].isEmpty || $0.stopped }, { s -> Batch? in
                         s.stopped ? nil : s.queues[worker].removeFirst()

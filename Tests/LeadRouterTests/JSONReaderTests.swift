@@ -14,6 +14,8 @@ final class JSONReaderTests: XCTestCase {
             " \n\t{ \"a\" : [ 1 , 2.25 , \"\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\" , [ ] , { } ] }\r\n",
             #"{"nested":{"a":{"b":{"c":[0.1,1E2,1e-2,-0]}}},"empty":"","unicode":"é€😀","dup":1,"dup":2}"#, "[1,2,]", #"{"a":[1,],}"#,
             #"[1,"two",{"three":3}]"#, #""just a string""#, "42",
+            // Repeated keys keep their first value at every depth; ASCII and non-ASCII strings side by side.
+            #"{"o":{"k":"first","k":"second","é":"ü","k2":"\u00e9scaped"},"o":2,"tilde":"~"}"#,
         ]
         for text in documents {
             XCTAssertEqual(try JSONReader.parse(Array(text.utf8)), try decoded(text), text)
@@ -29,6 +31,11 @@ final class JSONReaderTests: XCTestCase {
             XCTAssertThrowsError(try decoded(text), "JSONDecoder accepts \(text)")
         }
         XCTAssertThrowsError(try JSONReader.parse([0x22, 0xFF, 0xFE, 0x22]), "invalid UTF-8")
+        // After an ASCII start (a truncated two-byte sequence, a lone continuation byte, an overlong '/'):
+        // the fast path for all-ASCII strings must not take these.
+        for bytes: [UInt8] in [[0x22, 0x61, 0x62, 0xC3, 0x22], [0x7B, 0x22, 0x6B, 0x80, 0x22, 0x3A, 0x31, 0x7D], [0x22, 0x61, 0xC0, 0xAF, 0x22]] {
+            XCTAssertThrowsError(try JSONReader.parse(bytes), "invalid UTF-8: \(bytes)")
+        }
         XCTAssertThrowsError(try JSONReader.parse(Array(String(repeating: "[", count: 600).utf8) + Array(String(repeating: "]", count: 600).utf8)))
     }
 }

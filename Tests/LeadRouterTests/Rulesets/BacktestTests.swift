@@ -191,6 +191,29 @@ final class BacktestTests: XCTestCase {
         XCTAssertEqual(Backtest.worker(of: lead, among: 3), Backtest.worker(of: lead, among: 3))
     }
 
+    /// Each worker after the first replays with its own compiled copy of both versions
+    /// (`Backtest.compileEngines`, as the job and the CLI set it): the report is byte for byte the
+    /// one of workers sharing the engines, and the versions are compiled once per further worker.
+    func testWorkersWithTheirOwnEnginesGiveTheSameReport() throws {
+        let (live, _, start, _) = try copies(candidate: Self.bWithGoal)
+        var backtest = try backtestOfVersion2(live, from: start.addingTimeInterval(-1), to: live.clock.now.addingTimeInterval(1))
+        backtest.pageSize = 7
+        let shared = try Self.reportText(backtest, live: live, workers: 1)
+        XCTAssertEqual(try Self.reportText(backtest, live: live, workers: 3), shared)
+        let stored = try XCTUnwrap(try live.app.rulesetAdmin.version(2)), current = try XCTUnwrap(try live.app.rulesetAdmin.version(1))
+        let compiled = Locked(0)
+        backtest.compileEngines = {
+            compiled.withLock { $0 += 1 }
+            return (try RulesetAdmin.engine(for: stored), try RulesetAdmin.engine(for: current))
+        }
+        for workers in [1, 2, 3] {
+            compiled.withLock { $0 = 0 }
+            XCTAssertEqual(try Self.reportText(backtest, live: live, workers: workers), shared, "\(workers) workers with their own engines")
+            XCTAssertEqual(compiled.withLock { $0 }, workers - 1, "each worker after the first compiles its own")
+        }
+        XCTAssertTrue(shared.contains("\"examples\":[{"), shared)
+    }
+
     /// Leads are replayed without explanations and only the report's examples again with them:
     /// the report is byte for byte the one of replaying every lead with explanations
     /// (`Backtest.explainsEveryLead`), the examples' explanations included, on 1 and 2 workers.
