@@ -15,6 +15,9 @@
 #   scripts/bench-storage.sh                                         # this build only
 #   BASE_BIN=/work/base-4bc9c96/leadrouter scripts/bench-storage.sh  # and another build
 #   EVENTS=2000 BASE_BIN=… scripts/bench-storage.sh                  # 2 000 pricing requests, 2 000 product views each
+#
+# RULES=FILE serves another ruleset (default config/segments.yaml, whose inside-sales reps have
+# room for 75 open items: later pricing requests queue unassigned, and their leads get no owner).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -27,6 +30,7 @@ THREADS=2; [ "$EVENTS" -gt 0 ] && THREADS=1
 CONNS=${CONNS:-16}
 LEADS=${LEADS:-5000}
 CONFIG=${CONFIG:-release}
+RULES=${RULES:-config/segments.yaml}
 
 ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
@@ -65,7 +69,7 @@ for build in "${BUILDS[@]}"; do
     psql "$ROOT_URL" -qc "CREATE DATABASE storage_$build" >/dev/null
     db="${ROOT_URL%/*}/storage_$build"
     port=$(free_port)
-    DATABASE_URL=$db bench_serve "${BINS[$build]}" "$port" "$WORK/$build.log" --rules config/segments.yaml --migrate \
+    DATABASE_URL=$db bench_serve "${BINS[$build]}" "$port" "$WORK/$build.log" --rules "$RULES" --migrate \
         --log-level warning
     key=$(DATABASE_URL=$db "${BINS[$build]}" keys create --name bench --scopes ingest | tail -n 1)
     lsn0=$(psql "$db" -Atqc "SELECT pg_current_wal_lsn()")

@@ -50,19 +50,31 @@ package final class PendingStatements {
     }
 
     /// Runs the sales routing left for the end: one round trip carrying the batch's rows except
-    /// decisions, outbox and idempotency rows (they hold the placeholders), then the teams'
-    /// round-robin rows locked in one fixed order (so two batches never wait for each other in a
-    /// circle), then the closes and routes in decision order. The routed documents then replace
-    /// the placeholders; the rest (with the lead owners) goes out with the next flush.
+    /// decisions, outbox and idempotency rows (they hold the placeholders) and the lead rows,
+    /// then the teams' round-robin rows locked in one fixed order (so two batches never wait for
+    /// each other in a circle), then the closes and routes in decision order. The routed
+    /// documents then replace the placeholders; the rest (with the lead rows and owners) goes
+    /// out with the next flush.
+    ///
+    /// The lead rows (and the memberships that reference them) wait for the routing so that a
+    /// new lead's INSERT carries the owner routing gave it: inserted before, its item's trigger
+    /// (`leadrouter_lead_owner_follows_item`, migrations/0011) rewrote the whole just-inserted
+    /// row for the owner — a second ~1 KB row version, with an entry in every leads index, per
+    /// routed new lead (issue 23, target 7; docs/benchmarks/storage.md). An existing lead's row
+    /// gets the owner from the trigger and keeps it through its UPDATE (which does not set
+    /// owner_id), as before.
     private func routeLate() throws {
         guard !late.isEmpty else { return }
         let steps = late
         late = []
         var early = rows
         early.decisions = []; early.outbox = []; early.processed = []
+        early.newLeads = []; early.leadSaves = [:]; early.leadOrder = []
         var rest = StagedWrites()
         rest.decisions = rows.decisions; rest.outbox = rows.outbox; rest.processed = rows.processed
+        rest.newLeads = rows.newLeads; rest.leadSaves = rows.leadSaves; rest.leadOrder = rows.leadOrder
         rows = rest
+        let inserted = Set(rows.newLeads.map(\.id))
         var batch = store.stagedWriteQueries(early)
         if batch.isEmpty { batch.append(Store.indexPlans) }
         let routes = steps.compactMap { step -> LateRoute? in
@@ -83,7 +95,11 @@ package final class PendingStatements {
         let results = try store.connection.pipeline(batch)
         var documents: [[UInt8]: PostgresJSON] = [:]
         for (route, index) in zip(routes, answers) {
-            queries += try route.finish(try Store.routedItem(results[index]))
+            let routed = try Store.routedItem(results[index])
+            queries += try route.finish(routed)
+            if routed.isOpen, let owner = routed.ownerId, inserted.contains(route.request.lead) {
+                rows.leadSaves[route.request.lead]?.ownerId = owner
+            }
             documents[route.placeholder.bytes] = route.document
         }
         for i in rows.decisions.indices { if let d = documents[rows.decisions[i].document.bytes] { rows.decisions[i].document = d } }
@@ -123,6 +139,9 @@ package struct StagedWrites {
         /// (nil: unknown, every one is written).
         var ranks: [String: SegmentRank] = [:]
         var storedRanks: [String: SegmentRank]? = nil
+        /// The owner routing gave a lead this flush inserts (`PendingStatements.routeLate`): its
+        /// INSERT carries it. Other rows get their owner from their item's trigger.
+        var ownerId: String? = nil
     }
 
     package struct DecisionRow {

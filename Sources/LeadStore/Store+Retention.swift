@@ -51,11 +51,12 @@ extension Store {
         return deliveries + outbox
     }
 
-    /// Deletes up to `retentionBatch` decisions evaluated before `cutoff`.
+    /// Deletes up to `retentionBatch` decisions evaluated before `cutoff`, picked by their key
+    /// (lead_id, seq): the only index on decisions besides the BRIN on time (migrations/0088).
     public func pruneDecisions(before cutoff: Date) throws -> Int {
         try connection.execute("""
-            DELETE FROM decisions WHERE (lead_id, id) IN (
-                SELECT lead_id, id FROM decisions WHERE evaluated_at < \(cutoff) LIMIT \(Self.retentionBatch))
+            DELETE FROM decisions WHERE (lead_id, seq) IN (
+                SELECT lead_id, seq FROM decisions WHERE evaluated_at < \(cutoff) LIMIT \(Self.retentionBatch))
             """)
     }
 

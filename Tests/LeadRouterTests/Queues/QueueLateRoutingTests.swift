@@ -71,6 +71,23 @@ final class QueueLateRoutingTests: XCTestCase {
 
     /// Deadlocks PostgreSQL detected in the service's database so far (the statistics are
     /// reported when a backend's transaction ends, at most a second late).
+    /// A new lead routed to an owner is written once, owner included: its row goes out after the
+    /// routing (issue 23, target 7). Written before it, the item's trigger rewrote the whole row
+    /// for the owner in the same transaction, so the first lead of an empty table lay at (0,2),
+    /// its first version dead at (0,1).
+    func testARoutedNewLeadRowIsWrittenOnceWithItsOwner() throws {
+        let service = try TestService(test: self)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads"), 0, "the first lead of an empty table")
+        let answer = try service.client().json("POST", "/v1/events", key: service.ingestKey,
+                                                ["userId": "once", "event": "Pricing Requested"])
+        XCTAssertEqual(answer.status, 200, answer.text)
+        let sales = try XCTUnwrap((answer.json["actions"] as? [[String: Any]])?.first { $0["channel"] as? String == "sales" })
+        let owner = try XCTUnwrap(sales["owner_id"] as? String)
+        let row = try XCTUnwrap(try service.connection().query("SELECT ctid::text AS c, owner_id FROM leads").first)
+        XCTAssertEqual(try row.decode(String?.self, "owner_id"), owner)
+        XCTAssertEqual(try row.decode(String.self, "c"), "(0,1)", "one row version: inserted with its owner, not updated for it")
+    }
+
     private func deadlocks(_ service: TestService) throws -> Int {
         usleep(1_500_000)
         return try service.count("SELECT deadlocks::int FROM pg_stat_database WHERE datname = current_database()")
