@@ -53,7 +53,9 @@ package final class PendingStatements {
     /// decisions, outbox and idempotency rows (they hold the placeholders), then the teams'
     /// round-robin rows locked in one fixed order (so two batches never wait for each other in a
     /// circle), then the closes and routes in decision order. The routed documents then replace
-    /// the placeholders; the rest (with the lead owners) goes out with the next flush.
+    /// the placeholders; the rest (with the lead owners) goes out with the next flush. The
+    /// transaction's COMMIT then releases the team rows without waiting for the disk, and its
+    /// `PostgresTransaction` waits for the flush after (`deferCommitFlush`).
     private func routeLate() throws {
         guard !late.isEmpty else { return }
         let steps = late
@@ -69,6 +71,8 @@ package final class PendingStatements {
             guard case .route(let route) = step else { return nil }
             return route
         }
+        // The team rows are held until COMMIT returns: not through the disk flush as well.
+        if !routes.isEmpty, store.connection.deferCommitFlush() { batch.append(Store.commitWithoutWaitingForDiskQuery) }
         let teams = Array(Set(routes.compactMap(\.request.team))).sorted()
         if !teams.isEmpty { batch.append(store.lockTeamsQuery(teams)) }
         var answers: [Int] = []
