@@ -7,7 +7,10 @@
 # (scripts/bench/ingest-pricing.lua: segment entry, status change, sales assignment by round robin
 # with capacity). While each runs, pg_stat_activity is sampled every 100 ms for backends waiting
 # on a Lock; deadlocks come from pg_stat_database. Prints per build the medians over REPS of
-# events/s and p99 of both, the ratio pricing/product-view of each run, lock waiters, deadlocks.
+# events/s and p99 of both, the ratio pricing/product-view of each run, lock waiters, deadlocks,
+# and per event: CPU µs of the server and of the whole PostgreSQL cluster (from /proc around the
+# wrk run, so less load-dependent than wall clock) and WAL bytes — where a pricing request's extra
+# cost goes.
 #
 # With BASE_BIN set (another build, e.g. main's), runs alternate base/new per rep, each build on
 # its own database in one PostgreSQL. Both servers run all the time; only one gets load at once.
@@ -35,29 +38,52 @@ declare -A BINS=([new]=$BIN)
 BUILDS=(new)
 if [ -n "${BASE_BIN:-}" ]; then BINS[base]=$BASE_BIN; BUILDS=(base new); fi
 
-declare -A PORTS KEYS URLS
+declare -A PORTS KEYS READKEYS URLS PIDS
 for build in "${BUILDS[@]}"; do
     psql "$ROOT_URL" -qc "CREATE DATABASE intent_$build" >/dev/null
     URLS[$build]="${ROOT_URL%/*}/intent_$build"
     PORTS[$build]=$(free_port)
     DATABASE_URL=${URLS[$build]} bench_serve "${BINS[$build]}" "${PORTS[$build]}" "$WORK/$build.log" \
         --migrate --rules config/segments.yaml --log-level warning --worker-threads 96
+    PIDS[$build]=$BENCH_SERVE_PID
     KEYS[$build]=$(DATABASE_URL=${URLS[$build]} "${BINS[$build]}" keys create --name bench-ingest --scopes ingest | tail -n 1)
+    READKEYS[$build]=$(DATABASE_URL=${URLS[$build]} "${BINS[$build]}" keys create --name bench-read --scopes read | tail -n 1)
 done
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
-one() {  # one BUILD SCENARIO SCRIPT LABEL → "events/s p50 p99 non2xx lockwaiters kinds"
-    local build=$1 db=${URLS[$1]} out locks
+# wal_bytes: the cluster's WAL insert position in bytes.
+wal_bytes() { psql -Atc "SELECT pg_current_wal_insert_lsn() - '0/0'" "$ROOT_URL" | cut -d. -f1; }
+
+# lane_totals BUILD: "batches messages commit-seconds" of its lanes so far (/metrics: the lane
+# transactions' sizes and BEGIN-to-COMMIT times), so a delta around a run gives their means.
+lane_totals() {
+    { curl -sf -H "Authorization: Bearer ${READKEYS[$1]}" "http://127.0.0.1:${PORTS[$1]}/metrics" || true; } | awk '
+        /^leadrouter_ingest_lane_batch_messages_count[ {]/ {n = $NF}
+        /^leadrouter_ingest_lane_batch_messages_sum[ {]/ {m = $NF}
+        /^leadrouter_ingest_lane_commit_seconds_sum[ {]/ {s = $NF}
+        END {printf "%d %d %.6f\n", n, m, s}'
+}
+
+one() {  # one BUILD SCENARIO SCRIPT LABEL → "events/s p50 p99 non2xx lr-µs pg-µs wal-B batch lane-ms lockwaiters kinds"
+    local build=$1 db=${URLS[$1]} out locks lr0 pg0 w0 lr1 pg1 w1 n l0 l1
     : >"$WORK/locks-$4.tsv"
     bench_lock_waiters "$db" "$WORK/locks-$4.tsv" &
     local sampler=$!
+    l0=$(lane_totals "$build")
+    lr0=$(proc_ticks "${PIDS[$build]}"); pg0=$(cluster_ticks); w0=$(wal_bytes)
     out=$(KEY=${KEYS[$build]} RUN="$4" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:${PORTS[$build]}/v1/events")
+    lr1=$(proc_ticks "${PIDS[$build]}"); pg1=$(cluster_ticks); w1=$(wal_bytes)
+    l1=$(lane_totals "$build")
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     echo "$out" >"$WORK/wrk-$4.txt"
     locks=$(awk -F'\t' '{n += $1; if ($2 != "-") kinds[$2]++} END {k = ""; for (x in kinds) k = k x " "; printf "%.2f\t%s", (NR ? n / NR : 0), (k == "" ? "-" : k)}' "$WORK/locks-$4.tsv")
-    printf "%s\t%s\n" "$(wrk_figures <<<"$out")" "$locks"
+    # Requests wrk completed (in-flight ones at the end are few against thousands); ticks are 10 ms.
+    n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out"); n=$((n > 0 ? n : 1))
+    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$(wrk_figures <<<"$out")" $(((lr1 - lr0) * 10000 / n)) $(((pg1 - pg0) * 10000 / n)) \
+        $(((w1 - w0) / n)) "$(python3 -c 'import sys; a = [float(x) for x in sys.argv[1].split()]; b = [float(x) for x in sys.argv[2].split()]
+k = max(1.0, b[0] - a[0]); print(f"{(b[1] - a[1]) / k:.1f}\t{(b[2] - a[2]) * 1000 / k:.1f}")' "$l0" "$l1")" "$locks"
 }
 
 run() {  # run BUILD LABEL: product views, then pricing requests; one row in RESULTS
@@ -89,20 +115,35 @@ python3 - "$RESULTS" "$REPS" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$LOAD_AFTER" <
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 reps, duration, conns, before, after = sys.argv[2:7]
-# columns: build, views: rps p50 p99 bad waiters kinds, pricing: rps p50 p99 bad waiters kinds, deadlocks
+# columns: build, then per scenario (views, pricing) 11: rps p50 p99 bad lr-µs pg-µs wal-B batch lane-ms waiters kinds, then deadlocks
+F = ["rps", "p50", "p99", "bad", "lr", "pg", "wal", "batch", "lane", "waiters", "kinds"]
+def parse(r):
+    v = dict(zip(F, r[1:12])); p = dict(zip(F, r[12:23]))
+    return r[0], v, p, int(r[23])
+runs = [parse(r) for r in rows]
 print(f"\nbench-intent: medians of {reps} runs, wrk {conns} connections × {duration} s each; "
       f"load average before / after: {before} / {after}\n")
-print("| build | product views/s | p99 ms | pricing requests/s | p99 ms | pricing / views | non-2xx | lock waiters (views / pricing, mean) | deadlocks |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| build | product views/s | p99 ms | pricing requests/s | p99 ms | pricing / views | non-2xx | deadlocks |")
+print("|---|---|---|---|---|---|---|---|")
 for build in ("base", "new"):
-    rs = [r for r in rows if r[0] == build]
+    rs = [r for r in runs if r[0] == build]
     if not rs: continue
-    med = lambda i: statistics.median(float(r[i]) for r in rs)
-    ratio = statistics.median(float(r[7]) / max(1.0, float(r[1])) for r in rs)
-    bad = sum(int(r[4]) + int(r[10]) for r in rs)
-    print(f"| {build} | {med(1):.0f} | {med(3):.1f} | {med(7):.0f} | {med(9):.1f} | {ratio:.2f}× | {bad} | "
-          f"{med(5):.2f} / {med(11):.2f} | {sum(int(r[13]) for r in rs)} |")
+    med = lambda s, k: statistics.median(float(r[s][k]) for r in rs)
+    ratio = statistics.median(float(r[2]["rps"]) / max(1.0, float(r[1]["rps"])) for r in rs)
+    bad = sum(int(r[1]["bad"]) + int(r[2]["bad"]) for r in rs)
+    print(f"| {build} | {med(1, 'rps'):.0f} | {med(1, 'p99'):.1f} | {med(2, 'rps'):.0f} | {med(2, 'p99'):.1f} | {ratio:.2f}× | {bad} | "
+          f"{sum(r[3] for r in rs)} |")
+print("\nwhere it goes, per event (medians): CPU µs of the server and of PostgreSQL (/proc), WAL bytes; "
+      "lane transactions: mean messages and mean ms BEGIN→COMMIT answered; mean backends waiting on a lock\n")
+print("| build | load | server µs | PostgreSQL µs | WAL B | lane batch | lane ms | lock waiters |")
+print("|---|---|---|---|---|---|---|---|")
+for build in ("base", "new"):
+    rs = [r for r in runs if r[0] == build]
+    if not rs: continue
+    for s, name in ((1, "views"), (2, "pricing")):
+        med = lambda k: statistics.median(float(r[s][k]) for r in rs)
+        print(f"| {build} | {name} | {med('lr'):.0f} | {med('pg'):.0f} | {med('wal'):.0f} | {med('batch'):.1f} | {med('lane'):.1f} | {med('waiters'):.2f} |")
 print("\nruns (views/s, p99; pricing/s, p99; ratio; pricing lock waiters and kinds; deadlocks):")
-for r in rows:
-    print(f"  {r[0]}: {r[1]}, {r[3]}; {r[7]}, {r[9]}; {float(r[7]) / max(1.0, float(r[1])):.2f}×; {r[11]} {r[12]}; {r[13]}")
+for b, v, p, d in runs:
+    print(f"  {b}: {v['rps']}, {v['p99']}; {p['rps']}, {p['p99']}; {float(p['rps']) / max(1.0, float(v['rps'])):.2f}×; {p['waiters']} {p['kinds']}; {d}")
 PY

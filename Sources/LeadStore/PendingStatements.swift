@@ -54,7 +54,9 @@ package final class PendingStatements {
     /// then the teams' round-robin rows locked in one fixed order (so two batches never wait for
     /// each other in a circle), then the closes and routes in decision order. The routed
     /// documents then replace the placeholders; the rest (with the lead rows and owners) goes
-    /// out with the next flush.
+    /// out with the next flush. The transaction's COMMIT then releases the team rows without
+    /// waiting for the disk, and its `PostgresTransaction` waits for the flush after
+    /// (`deferCommitFlush`).
     ///
     /// The lead rows (and the memberships that reference them) wait for the routing so that a
     /// new lead's INSERT carries the owner routing gave it: inserted before, its item's trigger
@@ -81,6 +83,8 @@ package final class PendingStatements {
             guard case .route(let route) = step else { return nil }
             return route
         }
+        // The team rows are held until COMMIT returns: not through the disk flush as well.
+        if !routes.isEmpty, store.connection.deferCommitFlush() { batch.append(Store.commitWithoutWaitingForDiskQuery) }
         let teams = Array(Set(routes.compactMap(\.request.team))).sorted()
         if !teams.isEmpty { batch.append(store.lockTeamsQuery(teams)) }
         var answers: [Int] = []

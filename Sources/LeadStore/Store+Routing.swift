@@ -78,6 +78,14 @@ extension Store {
         try rows[0].decode(PostgresJSON.self, "r").decode(RoutedItem.self)
     }
 
+    /// Lets the routing transaction's COMMIT release the teams' round-robin rows without
+    /// waiting for the disk; its `PostgresTransaction` waits for the flush after the COMMIT
+    /// (`PostgresConnection.deferCommitFlush`, docs/queues.md#assignment). Plain PostgreSQL
+    /// only: on Citus the coordinator's commit record decides the workers' prepared
+    /// transactions, which commit right after it — it must be on disk before they do.
+    static let commitWithoutWaitingForDiskQuery: PostgresQuery =
+        "SELECT set_config('synchronous_commit', 'off', true) WHERE NOT leadrouter_on_citus()"
+
     /// Locks the round-robin rows of `teams` and of the teams they escalate to, in team order,
     /// to this transaction's end: the rows assignment locks (`leadrouter_assign_owner`), taken
     /// at once and in one order, so transactions routing several teams never wait in a circle.

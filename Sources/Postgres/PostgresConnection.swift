@@ -17,6 +17,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Set while a `PostgresTransaction` on this connection has not sent its BEGIN: a statement
     /// sent directly now would run outside the transaction, so it throws instead.
     var transactionAwaitingBegin = false
+    /// Set while a `PostgresTransaction` is open on this connection (made, not yet committed or
+    /// rolled back).
+    var transactionObjectOpen = false
+    /// Set by `deferCommitFlush()`: the open transaction's COMMIT does not wait for the disk, so
+    /// its `PostgresTransaction` waits for it after the COMMIT.
+    var commitFlushDeferred = false
     /// Round trips to the server so far: each statement, script, pipeline, and preparing a
     /// statement outside a pipeline (for tests and metrics).
     public internal(set) var roundTrips = 0

@@ -50,6 +50,8 @@ public final class PostgresTransaction {
         self.connection = connection
         self.isolation = isolation
         connection.transactionAwaitingBegin = true
+        connection.transactionObjectOpen = true
+        connection.commitFlushDeferred = false
     }
 
     /// Adds a statement to the next round trip; its rows are read from the handle after it.
@@ -80,20 +82,37 @@ public final class PostgresTransaction {
 
     /// Commits: everything added and not sent, then COMMIT, in one round trip (with BEGIN in
     /// front when the transaction has not begun). Nothing ever sent: nothing to commit, no round
-    /// trip. A connection lost during this round trip throws `commitOutcomeUnknown`.
+    /// trip. A connection lost during this round trip throws `commitOutcomeUnknown`. When the
+    /// transaction deferred its flush (`deferCommitFlush`), one more round trip waits for the
+    /// disk; a failure there throws `commitOutcomeUnknown` too (committed, durability unknown).
     func commit() throws {
         guard state == .notBegun || state == .open else { throw finished() }
+        let deferred = connection.commitFlushDeferred
+        connection.transactionObjectOpen = false
+        connection.commitFlushDeferred = false
         if state == .notBegun && queued.isEmpty {
             connection.transactionAwaitingBegin = false
             state = .committed
             return
         }
         try roundTrip(commit: true)
+        guard deferred else { return }
+        do {
+            roundTrips += 1
+            try connection.flushCommitted()
+        } catch {
+            state = .commitOutcomeUnknown
+            connection.markBroken()
+            throw PostgresError(code: .commitOutcomeUnknown,
+                                message: "committed, but waiting for the commit to reach the disk failed: \(error)")
+        }
     }
 
     /// Rolls back whatever is open (a broken connection is left for the pool to drop).
     func rollback() {
         connection.transactionAwaitingBegin = false
+        connection.transactionObjectOpen = false
+        connection.commitFlushDeferred = false
         queued = []
         connection.rollbackIfOpen()
         if state != .committed && state != .commitOutcomeUnknown { state = .rolledBack }
