@@ -19,7 +19,7 @@
 #   BUILD=debug LEADROUTER_SCRATCH=.build-x scripts/bench-segment-metrics.sh   # an existing debug build
 #   SEED=rollups scripts/bench-segment-metrics.sh          # reads only: rollup rows written directly
 #   KEEP_CLUSTER=1 BIN=… MIGRATIONS_DIR=migrations scripts/bench-segment-metrics.sh   # keep the seeded cluster, then
-#   SEED=none DATABASE_URL=… BIN=… scripts/bench-segment-metrics.sh                  # read it with another build
+#   SEED=none DATABASE_URL=… CLUSTER_DIR=… BIN=… scripts/bench-segment-metrics.sh     # read it with another build
 #
 # The stage funnel (`GET /v1/stages/metrics`, a year at day, week and hour) is measured too when the
 # binary has it (migration 0048): its rollups (every hour of a year for 12 pairs of stages, 31 stay
@@ -61,6 +61,9 @@ ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$BUILD"
 if [ "$SEED" = none ]; then
     : "${DATABASE_URL:?SEED=none reads the database DATABASE_URL names, seeded by an earlier run with KEEP_CLUSTER=1}"
+    # PostgreSQL's CPU is read from the kept cluster's directory (CLUSTER_DIR, printed by the
+    # KEEP_CLUSTER run). Not PG_DIR: that is the directory this run removes when it exits.
+    : "${CLUSTER_DIR:?SEED=none needs CLUSTER_DIR, the directory of the kept cluster, printed by the KEEP_CLUSTER=1 run}"
 else
     bench_cluster_start
 fi
@@ -434,6 +437,6 @@ if [ -s "$WORK/same.txt" ]; then
 fi
 # KEEP_CLUSTER=1: leave the seeded cluster running for a later SEED=none run (with another BIN).
 if [ "${KEEP_CLUSTER:-}" = 1 ] && [ -n "${PG_DIR:-}" ]; then
-    echo "cluster kept: DATABASE_URL=$DATABASE_URL; stop it with: pg_ctl -D $PG_DIR/data stop -m fast; rm -rf $PG_DIR" >&2
+    echo "cluster kept: DATABASE_URL=$DATABASE_URL CLUSTER_DIR=$PG_DIR; stop it with: pg_ctl -D $PG_DIR/data stop -m fast; rm -rf $PG_DIR" >&2
     PG_DIR=
 fi

@@ -68,10 +68,11 @@ proc_ticks() {
 
 # cluster_ticks: CPU ticks used so far by the cluster pg_cluster_start started — the postmaster,
 # the children it has reaped (cutime/cstime) and those alive — so a delta around a run is what
-# PostgreSQL spent on it, whichever backend did the work.
+# PostgreSQL spent on it, whichever backend did the work. CLUSTER_DIR names another cluster's
+# directory (one kept by an earlier run) without making it this run's to remove on exit.
 cluster_ticks() {
     local postmaster total child
-    postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    postmaster=$(head -n 1 "${CLUSTER_DIR:-$PG_DIR}/data/postmaster.pid")
     total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")
     for child in $(pgrep -P "$postmaster"); do
         total=$((total + $(proc_ticks "$child")))
