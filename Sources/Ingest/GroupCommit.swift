@@ -200,11 +200,13 @@ final class Lane: @unchecked Sendable {
                 try service.applyBatchEach(batch.map { ($0.message, $0.writeKey) }, in: transaction)
             }
             observer?(batch.count, ContinuousClock.now - started)
-            for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, result) }
-            // Messages of quarantined (undecodable) leads failed alone; recorded after the commit.
+            // Messages of quarantined (undecodable) leads failed alone; recorded after the commit
+            // and before anyone is answered, so a 409 means the quarantine shows the attempt (an
+            // answer first let the client's next request record before this batch did).
             service.quarantine.record(results.compactMap { result -> UndecodableLead? in
                 if case .failure(let failure as UndecodableLead) = result { return failure } else { return nil }
             })
+            for (item, result) in zip(batch, results) { item.completion.complete(slot: item.slot, result) }
         } catch let error as PostgresError where error.isUnavailable || batch.count == 1 && error.sqlState != .uniqueViolation {
             for item in batch { item.completion.complete(slot: item.slot, .failure(error)) }
         } catch let error as PostgresError where error.isRefusal && isolationRounds > 0 {
