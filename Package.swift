@@ -41,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibdeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // Tiny C helpers for what Glibc exports badly to Swift (epoll_event is packed, macros).
         .target(name: "CSystemShims"),
 
@@ -94,7 +95,7 @@ let package = Package(
         // Routes, authentication, problem documents.
         .target(name: "HTTPAPI", dependencies: ["HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets", "LeadStore",
                                                 "Profiles", "RulesTools", "Cryptography", "JSONCoding", "Segmentation", "Postgres",
-                                                "Essentials", "CZlib", .product(name: "Mustache", package: "swift-mustache")],
+                                                "Essentials", "CZlib", "CLibdeflate", .product(name: "Mustache", package: "swift-mustache")],
                 swiftSettings: crossModule),
         // Wiring: configuration, the app, `dev`'s embedded PostgreSQL.
         .target(name: "LeadRouterService", dependencies: ["HTTPAPI", "HTTPServer", "Insight", "Ingest", "SalesQueues", "Webhooks", "Privacy", "Rulesets",

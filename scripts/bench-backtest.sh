@@ -30,7 +30,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-1}
 BASE_BIN=${BASE_BIN:-}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql time
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql time
 
 bench_leadrouter "$BUILD"
 echo "leadrouter: $BIN; load: $(uptime)" >&2

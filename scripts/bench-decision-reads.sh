@@ -22,7 +22,7 @@ CONNS=${CONNS:-4}
 ROUNDS=${ROUNDS:-3}
 CONFIG=${CONFIG:-release}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
 bench_cluster_start
 bench_workdir bench-decision-reads

@@ -15,7 +15,7 @@ source scripts/lib/bench.sh
 EVENTS=${EVENTS:-100000}
 BUILD=${BUILD:-release}
 
-ensure_packages curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$BUILD"
 bench_cluster_start

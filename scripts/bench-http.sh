@@ -21,7 +21,7 @@ REPS=${REPS:-3}
 CONNS=${CONNS:-"1 64"}
 WRK_THREADS=${WRK_THREADS:-2}
 
-ensure_packages wrk nginx libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk nginx libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter release  # BIN=… measures another build (e.g. a commit before a change)
 LEADROUTER_BIN=$BIN

@@ -20,7 +20,7 @@ source scripts/lib/pg-cluster.sh
 source scripts/lib/bench.sh
 BASE_REV=${1:?usage: scripts/bench-ingest-ab.sh BASE_REV}
 ROUNDS=${ROUNDS:-4}
-ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter release
 NEW_BIN=$BIN NEW_TREE=$PWD

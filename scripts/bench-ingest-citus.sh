@@ -60,7 +60,7 @@ for mode in $MODES; do
 done
 export LEADS PRICING EVENT
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter release
 citus_install
 echo "leadrouter: $BIN; load: $(uptime)" >&2

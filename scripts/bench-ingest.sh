@@ -24,7 +24,7 @@ LEADS=${LEADS:-100000}
 BATCH=${BATCH:-100}
 WRK_THREADS=${WRK_THREADS:-2}
 
-ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter release
 echo "leadrouter: $BIN; load: $(uptime)" >&2

@@ -28,7 +28,7 @@ CONNS=${CONNS:-64}
 LEADS=${LEADS:-20000}
 export LEADS
 
-ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter release
 bench_cluster_start
 bench_workdir bench-intent

@@ -21,7 +21,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-12}
 BUILD=${BUILD:-release}
 
-ensure_packages libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$BUILD"
 bench_cluster_start
 bench_workdir bench-lead-list-indexes

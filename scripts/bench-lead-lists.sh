@@ -23,7 +23,7 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-4}
 BUILD=${BUILD:-release}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$BUILD"
 

@@ -21,7 +21,7 @@ CLAIMERS=${CLAIMERS:-8}
 ITEMS=${ITEMS:-200000}
 BUILD=${BUILD:-release}
 
-ensure_packages wrk libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$BUILD"
 

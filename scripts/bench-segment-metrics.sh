@@ -56,7 +56,7 @@ ROWS_PER_BATCH=${ROWS_PER_BATCH:-10}
 BUILD=${BUILD:-release}
 SEED=${SEED:-history}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$BUILD"
 if [ "$SEED" = none ]; then

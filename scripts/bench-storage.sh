@@ -32,7 +32,7 @@ LEADS=${LEADS:-5000}
 CONFIG=${CONFIG:-release}
 RULES=${RULES:-config/segments.yaml}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
 bench_cluster_start
 bench_workdir bench-storage

@@ -30,7 +30,7 @@ CONFIG=${CONFIG:-release}
 DRAIN_LIMIT=${DRAIN_LIMIT:-120}
 BURST=${BURST:-3000}
 
-ensure_packages wrk nginx curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk nginx curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
 bench_cluster_start
 bench_workdir bench-webhooks-keepup

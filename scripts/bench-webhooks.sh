@@ -26,7 +26,7 @@ WORKERS=${WORKERS:-4}
 CONFIG=${CONFIG:-release}
 INGEST_LEADS=${INGEST_LEADS:-10000}
 
-ensure_packages wrk curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
+ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 
 bench_leadrouter "$CONFIG"
 

@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
-ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
+ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev libdeflate-dev pkg-config
 exec swift run leadrouter dev "$@"

@@ -79,7 +79,7 @@ FROM $builder_image.base
 RUN printf '[url "/opt/swift-packages/"]\\n\\tinsteadOf = https://github.com/\\n[safe]\\n\\tdirectory = *\\n' >/etc/gitconfig \\
     && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
       binutils binutils-gold git libc6-dev libcurl4 libedit2 libgcc-12-dev libncurses6 libpython3.11 libsqlite3-0 \\
-      libstdc++-12-dev libxml2 libz3-4 pkg-config tzdata zlib1g-dev ca-certificates \\
+      libstdc++-12-dev libxml2 libz3-4 pkg-config tzdata zlib1g-dev libdeflate-dev ca-certificates \\
     && rm -rf /var/lib/apt/lists/*
 DOCKERFILE
 fi

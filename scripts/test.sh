@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
-ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev pkg-config
+ensure_packages libpq-dev libssl-dev postgresql zlib1g-dev libdeflate-dev pkg-config
 # tzdata: the zone rules send_at is computed in (Foundation reads /usr/share/zoneinfo).
 ensure_packages tzdata
 # Headless Chromium and its WebDriver for the browser test (BrowserTests: lr.js and analytics.js

@@ -5,14 +5,15 @@ import HTTPServer
 /// that compressed. Every answer it passes says `Vary: Accept-Encoding` (a cache
 /// must not hand the gzip body to a client that did not ask for it); bodies under `minimumBytes`
 /// (a packet's worth) and answers that already carry a `Content-Encoding` or stream a file go
-/// out as they are. Level 2: on these repetitive documents as fast as level 1 and 12 % smaller
-/// (the 5.5 MB year of hourly stage metrics: 657 KB for about 23 ms of CPU; level 6 is 476 KB
-/// for 4× the CPU; docs/insight.md#compressed-answers).
+/// out as they are. Level 1 of libdeflate (`GzipDeflater`): the 5.5 MB year of hourly stage
+/// metrics becomes about 640 KB for about 10 ms of CPU, where zlib's level 2 took 19 ms for the
+/// same size; higher levels cost 1.5–5× the time for 10–30 % fewer bytes
+/// (docs/insight.md#compressed-answers).
 package struct CompressResponses<Context: RequestContext>: RouterMiddleware {
     let minimumBytes: Int
     let level: Int32
 
-    package init(minimumBytes: Int = 1400, level: Int32 = 2) { self.minimumBytes = minimumBytes; self.level = level }
+    package init(minimumBytes: Int = 1400, level: Int32 = 1) { self.minimumBytes = minimumBytes; self.level = level }
 
     package func handle(_ request: HTTPRequest, context: Context,
                         next: (HTTPRequest, Context) throws -> HTTPResponse) throws -> HTTPResponse {
