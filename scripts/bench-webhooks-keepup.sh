@@ -18,6 +18,7 @@
 #   scripts/bench-webhooks-keepup.sh                                   # REPS=3 DURATION=20 CONNS=64
 #   BASE_BIN=/work/base-4bc9c96/leadrouter REPS=3 scripts/bench-webhooks-keepup.sh
 #   BURST_ONLY=1 BASE_BIN=… scripts/bench-webhooks-keepup.sh      # only the delivery pipeline part
+#   STATEMENTS=1 …      # also the top statements by time per build (pg_stat_statements)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -32,6 +33,7 @@ BURST=${BURST:-3000}
 
 ensure_packages wrk nginx curl libssl-dev zlib1g-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
+[ "${STATEMENTS:-0}" = 1 ] && export BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
 bench_cluster_start
 bench_workdir bench-webhooks-keepup
 ROOT_URL=$DATABASE_URL
@@ -152,6 +154,15 @@ for rep in $(seq 1 "$REPS"); do
     done
 done
 
+if [ "${STATEMENTS:-0}" = 1 ]; then
+    for build in "${BUILDS[@]}"; do
+        echo "top statements, $build (calls, total ms, rows):" >&2
+        psql "${URLS[$build]}" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+        psql "${URLS[$build]}" -Atc "SELECT calls, round(total_exec_time), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 8" >&2
+    done
+fi
 python3 - "$RESULTS" "$REPS" "$DURATION" "$CONNS" "$CONFIG" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
