@@ -138,14 +138,15 @@ public final class WebhookDelivery: @unchecked Sendable {
 
     private func workerLoop() {
         while let delivery = handoff.take() {
-            attempt(delivery)
-            handoff.done()
+            handoff.done(failed: !attempt(delivery))
         }
     }
 
     /// Sends one delivery and records the outcome (fenced by the attempt number); a 2xx joins
-    /// the batch `delivered` writes, a failure is written at once with its retry time.
-    func attempt(_ delivery: LeasedDelivery) {
+    /// the batch `delivered` writes, a failure is written at once with its retry time. True
+    /// when the receiver answered 2xx.
+    @discardableResult
+    func attempt(_ delivery: LeasedDelivery) -> Bool {
         let event = WebhookEvent(outboxId: delivery.outboxId, topic: delivery.topic, createdAt: delivery.createdAt,
                                  payload: delivery.payload)
         let headers = event.headers(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), attempt: delivery.attempt)
@@ -172,7 +173,7 @@ public final class WebhookDelivery: @unchecked Sendable {
                     logger.error("webhook outcomes not recorded", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                 }
             }
-            return
+            return true
         }
         do {
             try withStore { store in
@@ -188,5 +189,6 @@ public final class WebhookDelivery: @unchecked Sendable {
             // The lease runs out and the delivery is retaken: at-least-once.
             logger.error("webhook outcome not recorded", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
         }
+        return false
     }
 }

@@ -21,14 +21,14 @@ final class LeaseHandoffTests: XCTestCase {
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 0, "a full queue asks for nothing")
         for id in 1...14 {
             XCTAssertEqual(handoff.take()?.id, Int64(id), "taken in lease order")
-            handoff.done()
+            handoff.done(failed: false)
         }
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 0, "2 waiting for 2 workers: not low yet")
         XCTAssertEqual(handoff.take()?.id, 15)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 15, "1 left and a worker idle: a batch less what waits")
         XCTAssertEqual(handoff.take()?.id, 16)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 0, "both workers busy (a receiver that hangs): nothing more")
-        handoff.done()
+        handoff.done(failed: false)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 16)
         handoff.hand([delivery(17)], asked: 1, sendBy: MonotonicClock.deadline(after: 60))
         XCTAssertEqual(handoff.stop().map(\.id), [17], "stopping gives back what was not taken")
@@ -41,7 +41,7 @@ final class LeaseHandoffTests: XCTestCase {
         handoff.hand([delivery(1), delivery(2)], asked: 16, sendBy: MonotonicClock.deadline(after: 60))
         XCTAssertEqual(handoff.take()?.id, 1)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 0, "1 waiting, a worker idle, but no attempt finished since the short lease")
-        handoff.done()
+        handoff.done(failed: false)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 15, "half as many attempts as it got finished")
 
         handoff.hand([], asked: 15, sendBy: MonotonicClock.deadline(after: 60))
@@ -53,6 +53,18 @@ final class LeaseHandoffTests: XCTestCase {
         quick.hand([], asked: 4, sendBy: MonotonicClock.deadline(after: 60))
         XCTAssertEqual(quick.capacity(waitingUpTo: 0), 0)
         XCTAssertEqual(quick.capacity(waitingUpTo: 1), 4, "the hold-off ends the wait")
+    }
+
+    func testAfterAFailedAttemptTheNextLeaseAsksOnlyForTheIdleWorkers() {
+        let handoff = LeaseHandoff(workers: 4, batch: 32, holdOff: 60)
+        handoff.hand((1...32).map(delivery), asked: 32, sendBy: MonotonicClock.deadline(after: 60))
+        for _ in 1...31 { _ = handoff.take(); handoff.done(failed: false) }
+        _ = handoff.take()
+        handoff.done(failed: true)
+        XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 4, "a receiver failed: one per idle worker, not a batch")
+        handoff.hand((33...36).map(delivery), asked: 4, sendBy: MonotonicClock.deadline(after: 60))
+        for _ in 1...4 { _ = handoff.take(); handoff.done(failed: false) }
+        XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 32, "no failure since the last lease: a whole batch again")
     }
 
     func testABatchIsAtLeastOnePerWorker() {
