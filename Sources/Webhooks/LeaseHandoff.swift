@@ -16,8 +16,9 @@ import LeadStore
 /// walk them all again for the one or two that a finished attempt let through. So after such a
 /// lease the next waits until half as many attempts as it got have finished (each may let the
 /// next delivery of its lead through), new deliveries were dispatched (`newWork`), or `holdOff`
-/// seconds passed. And after an attempt failed (a receiver refusing, erroring or hanging), the
-/// next lease asks only for as many as there are idle workers: a batch would only wait behind it.
+/// seconds passed. And while the last attempt to finish failed (a receiver refusing, erroring or
+/// hanging), a lease asks only for as many as there are idle workers: a batch would only wait
+/// behind it.
 final class LeaseHandoff: @unchecked Sendable {
     private let state: ConditionLocked<State>
     private let workers: Int
@@ -38,7 +39,7 @@ final class LeaseHandoff: @unchecked Sendable {
         /// Attempts finished since the last lease, and how many the next lease waits for.
         var finished = 0
         var needFinished = 0
-        /// An attempt failed since the last lease.
+        /// The last attempt to finish failed.
         var failed = false
         /// Monotonic time after which the next lease waits for nothing more.
         var holdUntil: UInt64 = 0
@@ -80,7 +81,6 @@ final class LeaseHandoff: @unchecked Sendable {
         state.withLock { s in
             s.queue += deliveries.map { Waiting(delivery: $0, sendBy: sendBy) }
             s.finished = 0
-            s.failed = false
             s.needFinished = deliveries.count < asked ? max(1, deliveries.count / 2) : 0
             s.holdUntil = MonotonicClock.deadline(after: holdOff)
         }
@@ -114,7 +114,7 @@ final class LeaseHandoff: @unchecked Sendable {
         let wake = state.withLock { s -> Bool in
             s.idleWorkers += 1
             s.finished += 1
-            s.failed = s.failed || failed
+            s.failed = failed
             return s.queue.count < workers  // the leaser may be waiting for the queue to run low
         }
         if wake { state.broadcast() }

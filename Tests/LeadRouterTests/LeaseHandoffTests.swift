@@ -62,9 +62,14 @@ final class LeaseHandoffTests: XCTestCase {
         _ = handoff.take()
         handoff.done(failed: true)
         XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 4, "a receiver failed: one per idle worker, not a batch")
+        handoff.hand([], asked: 4, sendBy: MonotonicClock.deadline(after: 60))
+        handoff.newWork()
+        XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 4, "a lease that got nothing changes nothing")
         handoff.hand((33...36).map(delivery), asked: 4, sendBy: MonotonicClock.deadline(after: 60))
-        for _ in 1...4 { _ = handoff.take(); handoff.done(failed: false) }
-        XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 32, "no failure since the last lease: a whole batch again")
+        for id in 33...35 { XCTAssertEqual(handoff.take()?.id, Int64(id)); handoff.done(failed: true) }
+        XCTAssertEqual(handoff.take()?.id, 36)
+        handoff.done(failed: false)
+        XCTAssertEqual(handoff.capacity(waitingUpTo: 0), 32, "the last attempt got a 2xx: a whole batch again")
     }
 
     func testABatchIsAtLeastOnePerWorker() {
