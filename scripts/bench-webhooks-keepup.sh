@@ -18,6 +18,7 @@
 #   scripts/bench-webhooks-keepup.sh                                   # REPS=3 DURATION=20 CONNS=64
 #   BASE_BIN=/work/base-4bc9c96/leadrouter REPS=3 scripts/bench-webhooks-keepup.sh
 #   BURST_ONLY=1 BASE_BIN=… scripts/bench-webhooks-keepup.sh      # only the delivery pipeline part
+#   STATEMENTS=1 …      # also the top statements by time per build (pg_stat_statements)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -32,6 +33,7 @@ BURST=${BURST:-3000}
 
 ensure_packages wrk nginx curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
+[ "${STATEMENTS:-0}" = 1 ] && export BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
 bench_cluster_start
 bench_workdir bench-webhooks-keepup
 ROOT_URL=$DATABASE_URL
@@ -152,6 +154,15 @@ for rep in $(seq 1 "$REPS"); do
     done
 done
 
+if [ "${STATEMENTS:-0}" = 1 ]; then
+    for build in "${BUILDS[@]}"; do
+        echo "top statements, $build (calls, total ms, rows):" >&2
+        psql "${URLS[$build]}" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+        psql "${URLS[$build]}" -Atc "SELECT calls, round(total_exec_time), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 8" >&2
+    done
+fi
 python3 - "$RESULTS" "$REPS" "$DURATION" "$CONNS" "$CONFIG" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
@@ -166,9 +177,19 @@ for build in ("base", "new"):
     med = lambda i: statistics.median(float(r[i]) for r in rs)
     share = statistics.median(int(r[5]) / max(1, int(r[4])) for r in rs)
     print(f"| {build} | {med(1):.0f} | {med(2):.1f} | {med(3):.0f} | {med(4):.0f} | {share * 100:.1f} % | {med(6):.2f} | {med(7):.2f} |")
-print("\nruns (events/s, p99 ms, deliveries, during, drain s, lock waiters, lock kinds):")
+print()
+for build in ("base", "new"):
+    rs = [r for r in rows if r[0] == build]
+    if not rs: continue
+    share = statistics.median(int(r[5]) / max(1, int(r[4])) for r in rs)
+    drain = statistics.median(float(r[6]) for r in rs)  # nan (never drained) counts as not met
+    met = share >= 0.9 and drain <= 5
+    print(f"target 6, {build}: median {share * 100:.1f} % delivered during the load (≥ 90 %), drained in {drain:.2f} s (≤ 5 s): {'met' if met else 'NOT met'}")
+print("\nruns (events/s, p99 ms, deliveries, during, share during, drain s, lock waiters, lock kinds):")
 for r in rows:
-    if r[0] != "burst": print(f"  {r[0]}: {r[1]}, {r[2]}, {r[4]}, {r[5]}, {r[6]}, {r[7]}, {r[8]}")
+    if r[0] != "burst":
+        share = int(r[5]) / max(1, int(r[4])) * 100
+        print(f"  {r[0]}: {r[1]}, {r[2]}, {r[4]}, {r[5]}, {share:.1f} %, {r[6]}, {r[7]}, {r[8]}")
 bursts = [r for r in rows if r[0] == "burst"]
 if bursts:
     print(f"\n| delivery pipeline alone (outbox rows inserted at once) | deliveries/s | leadrouter CPU ms/delivery | PostgreSQL CPU ms/delivery |")

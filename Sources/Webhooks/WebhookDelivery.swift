@@ -6,9 +6,9 @@ import OutboundHTTP
 import Postgres
 
 /// The push side of the outbox: one dispatcher thread turns outbox rows into deliveries, one
-/// leasing thread leases due deliveries for the idle workers (`FOR UPDATE SKIP LOCKED`, so several
-/// nodes share the work without sending one twice), and `settings.workers` threads POST them
-/// signed and record the outcome. All of it
+/// leasing thread leases due deliveries in batches for the workers (`FOR UPDATE SKIP LOCKED`, so
+/// several nodes share the work without sending one twice), and `settings.workers` threads POST
+/// them signed and record the outcome. All of it
 /// runs on its own threads with its own small connection pool: a slow or dead receiver holds a
 /// delivery worker, never an ingest lane, a server thread or an ingest connection.
 public final class WebhookDelivery: @unchecked Sendable {
@@ -20,7 +20,7 @@ public final class WebhookDelivery: @unchecked Sendable {
     private let state = Locked(State())
     /// Outbox → deliveries, then expired leases back, every `pollInterval`.
     private let dispatcher: PeriodicJob
-    /// Leases due deliveries for idle workers; pauses `pollInterval` when none was due.
+    /// Leases due deliveries for the workers in batches (`LeaseHandoff` says when).
     private let leaser: PeriodicJob
     private let workers = Locked<[NativeThread]>([])
     private let handoff: LeaseHandoff
@@ -38,7 +38,7 @@ public final class WebhookDelivery: @unchecked Sendable {
         self.logger = logger
         client = try WebhookHTTPClient(timeouts: settings.timeouts, extraCAFile: settings.caFile.isEmpty ? nil : settings.caFile,
                                        destinations: settings.destinationPolicy)
-        handoff = LeaseHandoff(workers: max(1, settings.workers))
+        handoff = LeaseHandoff(workers: max(1, settings.workers), batch: settings.leaseBatch, holdOff: settings.pollInterval)
         dispatcher = PeriodicJob(name: "lr-wh-dispatch", interval: settings.pollInterval)
         leaser = PeriodicJob(name: "lr-wh-lease", interval: settings.pollInterval)
         policy = RetryPolicy(base: settings.backoffBase, cap: settings.backoffCap, maxAge: settings.maxAge)
@@ -105,7 +105,7 @@ public final class WebhookDelivery: @unchecked Sendable {
             }
             let reclaimed = try withStore { try $0.reclaimExpiredLeases() }
             if reclaimed > 0 { logger.warning("webhook leases expired and retaken", metadata: ["count": "\(reclaimed)"]) }
-            if created > 0 || reclaimed > 0 { leaser.wake() }  // new deliveries: lease them now
+            if created > 0 || reclaimed > 0 { handoff.newWork() }  // new deliveries: lease them now
             logger.settle(logThrottle, level: .error)
         } catch {
             logger.throttled(.error, "webhook dispatch failed", error: error, by: logThrottle)
@@ -113,15 +113,22 @@ public final class WebhookDelivery: @unchecked Sendable {
         return .pause
     }
 
-    /// Leases as many due deliveries as there are idle workers, and hands them over.
+    /// Gives back deliveries that waited too long to be sent, then leases a batch of due
+    /// deliveries once the workers' queue runs low, and hands them over.
     private func leaseTick() -> PeriodicJob.Next {
         guard !stopping else { return .finish }
         let wanted = handoff.capacity(waitingUpTo: settings.pollInterval)
-        if wanted == 0 { return .runAgain }
         do {
+            let stale = handoff.takeStale()
+            if !stale.isEmpty {
+                try withStore { try $0.releaseLeases(stale.map { ($0.id, $0.attempt) }) }
+                logger.notice("webhook leases given back unsent (workers busy)", metadata: ["count": "\(stale.count)"])
+            }
+            if wanted == 0 { return .runAgain }
+            // Measured before the lease is taken, so the deadline is never later than the lease allows.
+            let sendBy = MonotonicClock.deadline(after: settings.sendWindow)
             let leased = try withStore { try $0.leaseDeliveries(limit: wanted, leaseSeconds: settings.leaseSeconds) }
-            if leased.isEmpty { return .pause }
-            handoff.hand(leased)
+            handoff.hand(leased, asked: wanted, sendBy: sendBy)  // none due: the next lease waits for new work or holdOff
             return .runAgain
         } catch {
             logger.throttled(.error, "webhook lease failed", error: error, by: logThrottle)
@@ -131,14 +138,15 @@ public final class WebhookDelivery: @unchecked Sendable {
 
     private func workerLoop() {
         while let delivery = handoff.take() {
-            attempt(delivery)
-            handoff.done()
+            handoff.done(failed: !attempt(delivery))
         }
     }
 
     /// Sends one delivery and records the outcome (fenced by the attempt number); a 2xx joins
-    /// the batch `delivered` writes, a failure is written at once with its retry time.
-    func attempt(_ delivery: LeasedDelivery) {
+    /// the batch `delivered` writes, a failure is written at once with its retry time. True
+    /// when the receiver answered 2xx.
+    @discardableResult
+    func attempt(_ delivery: LeasedDelivery) -> Bool {
         let event = WebhookEvent(outboxId: delivery.outboxId, topic: delivery.topic, createdAt: delivery.createdAt,
                                  payload: delivery.payload)
         let headers = event.headers(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), attempt: delivery.attempt)
@@ -159,13 +167,13 @@ public final class WebhookDelivery: @unchecked Sendable {
         guard let failure else {
             delivered.record(DeliveredOutcome(id: delivery.id, attempt: delivery.attempt, httpStatus: status ?? 200)) { batch in
                 do {
-                    try withStore { try $0.markDelivered(batch) }
+                    _ = try withStore { try $0.markDelivered(batch) }
                 } catch {
                     // The leases run out and the deliveries are retaken: at-least-once.
                     logger.error("webhook outcomes not recorded", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                 }
             }
-            return
+            return true
         }
         do {
             try withStore { store in
@@ -181,5 +189,6 @@ public final class WebhookDelivery: @unchecked Sendable {
             // The lease runs out and the delivery is retaken: at-least-once.
             logger.error("webhook outcome not recorded", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
         }
+        return false
     }
 }

@@ -17,6 +17,9 @@ public struct WebhookSettings: Sendable, Equatable {
     public var pollInterval = 0.2
     /// Outbox rows turned into deliveries per dispatcher transaction.
     public var dispatchBatch = 500
+    /// Deliveries leased per lease statement at most (at least one per worker): the statement's
+    /// cost is mostly fixed, so a batch makes leasing cheap per delivery.
+    public var leaseBatch = 64
     /// Backoff after the first failure; doubles each attempt up to `backoffCap`, with jitter.
     public var backoffBase = 5.0
     public var backoffCap = 3600.0
@@ -49,6 +52,10 @@ public struct WebhookSettings: Sendable, Equatable {
     /// How long a worker holds a lease: twice the longest an attempt can take, plus 5 s. A node
     /// killed mid-attempt delays its deliveries by at most this much.
     var leaseSeconds: Double { 2 * (timeouts.connect + timeouts.response) + 5 }
+
+    /// How long a leased delivery may wait for a worker: an attempt started within it ends (at
+    /// most connect + response later) 5 s before its lease does.
+    var sendWindow: Double { leaseSeconds - (timeouts.connect + timeouts.response) - 5 }
 }
 
 /// Exponential backoff with jitter, and when to give up. Pure: the random draw is an argument.

@@ -19,7 +19,7 @@ bench_leadrouter() {
 # Starts the throwaway cluster with durable commits, as in production: the test harness's
 # fsync=off would flatter every figure that includes a commit.
 bench_cluster_start() {
-    PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB"
+    PG_EXTRA_OPTS="-c fsync=on -c full_page_writes=on -c synchronous_commit=on -c shared_buffers=256MB ${BENCH_PG_OPTS:-}"
     export PG_EXTRA_OPTS
     pg_cluster_start
 }
