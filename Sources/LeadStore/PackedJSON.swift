@@ -10,8 +10,16 @@ package enum PackedJSON {
     /// The dictionary new documents are packed with.
     static let current: UInt8 = 1
 
+    /// The dictionary lead action states are packed with (`leads.action_packed`, migrations/0094):
+    /// a state is ~150–300 B of jsonb whose keys and shapes repeat from lead to lead, and
+    /// dictionary 1 (decisions) holds none of them.
+    static let actionState: UInt8 = 2
+
     /// Every dictionary by its number; a number, once used, keeps its bytes forever.
-    static let dictionaries: [UInt8: [UInt8]] = [1: Array(PackedJSONDictionary1.text.utf8)]
+    static let dictionaries: [UInt8: [UInt8]] = [
+        1: Array(PackedJSONDictionary1.text.utf8),
+        2: Array(PackedJSONDictionary2.text.utf8),
+    ]
 
     /// 2^13 = 8 KiB of window: the dictionary fits, and the state a pack copies is a quarter of
     /// what zlib's 32 KiB default needs.
@@ -28,9 +36,17 @@ package enum PackedJSON {
     /// they are (number 0).
     static let deflater = SmallDeflate(windowBits: windowBits, dictionary: dictionaries[current]!)
 
+    /// Action states: 2^10 = 1 KiB of window holds the dictionary (~0.7 KB) and a state.
+    static let actionStateDeflater = SmallDeflate(windowBits: 10, dictionary: dictionaries[actionState]!)
+
     /// `document` packed with the current dictionary.
     package static func pack(_ document: PostgresJSON) -> [UInt8] {
         deflater.pack(document.bytes, header: current) ?? stored(document)
+    }
+
+    /// A lead's action state packed with its dictionary (`actionState`); `unpack` reads it.
+    package static func packActionState(_ document: PostgresJSON) -> [UInt8] {
+        actionStateDeflater.pack(document.bytes, header: actionState) ?? stored(document)
     }
 
     /// Dictionary number 0: the document as it is (only if zlib cannot allocate its state).

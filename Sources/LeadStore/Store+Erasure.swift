@@ -135,7 +135,7 @@ extension Store {
             """
             UPDATE leads SET email = NULL, user_id = NULL, country = NULL, region = NULL, ship_to_region = NULL,
                 company_domain = NULL, company_size = NULL, company_industry = NULL, company_tech_stack = '{}',
-                traits = '{}', source_first = NULL, source_last = NULL, signal_state = NULL, score_parts = '{}', action_state = NULL,
+                traits = '{}', source_first = NULL, source_last = NULL, signal_state = NULL, score_parts = '{}', action_state = NULL, action_packed = NULL,
                 segments = '{}', primary_segment = NULL, segment_entered = '{}', next_evaluation_at = NULL,
                 erased_at = \(now), updated_at = \(now)
             WHERE id = ANY(\(ids))

@@ -39,7 +39,8 @@ extension Store {
 
     /// The rows of `section` for one lead id, as JSON documents (each row's columns as
     /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out; a packed
-    /// decision or reason unpacked into its `decision` or `reason` member), and the
+    /// decision, reason or action state unpacked into its `decision`, `reason` or `action_state`
+    /// member), and the
     /// cursor of the next page (nil when this was the last). Unpaged sections come whole.
     /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
     /// starts with `lead_id`, found without reading the pages before it.
@@ -50,7 +51,10 @@ extension Store {
         switch section {
         case .leads:
             rows = try connection.query("""
-                SELECT (to_jsonb(l) - 'signal_state')::text AS doc FROM leads l WHERE id = \(lead)
+                SELECT action_packed,
+                       (to_jsonb(l) - 'signal_state' - 'action_packed'
+                        - CASE WHEN action_packed IS NULL THEN '' ELSE 'action_state' END)::text AS doc
+                FROM leads l WHERE id = \(lead)
                 """)
         case .identities:
             rows = try connection.query("SELECT to_jsonb(i)::text AS doc FROM identities i WHERE lead_id = \(lead) ORDER BY created_at, kind, value")
@@ -106,6 +110,7 @@ extension Store {
             switch section {
             case .decisions: documents.append(try Self.exportDocument(row, key: "decision", packed: "packed"))
             case .membershipHistory: documents.append(try Self.exportDocument(row, key: "reason", packed: "reason_packed"))
+            case .leads: documents.append(try Self.exportDocument(row, key: "action_state", packed: "action_packed"))
             default: documents.append(Array(try row.decode(String.self, "doc").utf8))
             }
             if section.isPaged { last = ExportCursor(at: try row.decode(Date.self, "t"), id: try row.decode(String.self, "k")) }

@@ -35,6 +35,24 @@ final class PackedJSONTests: XCTestCase {
         XCTAssertEqual(try PackedJSON.unpack(packed).bytes, Array(other.utf8))
     }
 
+    func testAnActionStatePacksToUnderHalfWithItsDictionary() throws {
+        // Another pricing lead's state, and a viewer's: times and counts differ from the dictionary's.
+        for state in [
+            #"{"interest":{"at":"2027-03-14T18:02:11.075Z","categories":{},"products":{}},"sent":{"email":{"carried":[2930589762344498],"times":[1805061731075]},"sales":{"carried":[5020850807567455],"times":[1805061731075]}}}"#,
+            #"{"interest":{"at":"2027-03-14T18:02:11.075Z","categories":{"running-shoes":1.9999993151872711},"products":{"rs-1":0.9999996575936356}}}"#,
+        ] {
+            let document = PostgresJSON(rawBytes: Array(state.utf8))
+            let packed = PackedJSON.packActionState(document)
+            XCTAssertEqual(packed.first, PackedJSON.actionState)
+            // Less than half even where most bytes are the digits of counts and times (59 of 135 B).
+            XCTAssertLessThan(packed.count * 2, state.utf8.count, "\(packed.count) of \(state.utf8.count) bytes")
+            XCTAssertEqual(try PackedJSON.unpack(packed), document)
+        }
+        // Any document still round-trips with it.
+        let odd = PostgresJSON(rawBytes: Array(#"{"timezone":"Asia/Kathmandu","x":[1,"\u0000é"]}"#.utf8))
+        XCTAssertEqual(try PackedJSON.unpack(PackedJSON.packActionState(odd)), odd)
+    }
+
     func testDamagedOrUnknownBytesAreAnErrorNotOtherBytes() throws {
         let packed = PackedJSON.pack(PostgresJSON(rawBytes: Array(#"{"segments":{"current":["a.b.c"]}}"#.utf8)))
         XCTAssertThrowsError(try PackedJSON.unpack([]))
