@@ -120,7 +120,7 @@ extension Store {
             ON CONFLICT (hash) DO NOTHING
             """,
             "DELETE FROM identities WHERE lead_id = ANY(\(ids))",
-            "UPDATE events SET message = \(unsafeRaw: "'\(redacted)'")::jsonb WHERE lead_id = ANY(\(ids))",
+            "UPDATE events SET message = \(unsafeRaw: "'\(redacted)'")::jsonb, message_packed = NULL WHERE lead_id = ANY(\(ids))",
             """
             WITH h AS (
                 INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)

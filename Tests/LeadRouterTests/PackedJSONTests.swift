@@ -53,6 +53,22 @@ final class PackedJSONTests: XCTestCase {
         XCTAssertEqual(try PackedJSON.unpack(PackedJSON.packActionState(odd)), odd)
     }
 
+    func testAStoredMessagePacksWithItsDictionaryAndAnyMessageRoundTrips() throws {
+        // Another product view than the dictionary's: ids, price and category differ.
+        let view = #"{"context":{},"event":"Product Viewed","messageId":"e-1-77-31337","name":"Product Viewed","properties":{"category":"tents","price":129,"product_id":"t-9"},"type":"track","userId":"b4410"}"#
+        let packed = PackedJSON.packMessage(PostgresJSON(rawBytes: Array(view.utf8)))
+        XCTAssertEqual(packed.first, PackedJSON.message)
+        XCTAssertLessThan(packed.count * 3, view.utf8.count, "\(packed.count) of \(view.utf8.count) bytes")
+        XCTAssertEqual(try PackedJSON.unpack(packed).bytes, Array(view.utf8))
+        // Messages of any shape and size come back byte for byte.
+        var generator = SplitMix64(seed: 95)
+        let noise = (0..<20_000).map { _ in String(UnicodeScalar(UInt8(0x21 + generator.next() % 90))) }.joined()
+        for message in [#"{}"#, #"{"traits":{"bio":""# + noise + #""},"type":"identify","userId":"ü\u0000"}"#] {
+            let document = PostgresJSON(rawBytes: Array(message.utf8))
+            XCTAssertEqual(try PackedJSON.unpack(PackedJSON.packMessage(document)), document)
+        }
+    }
+
     func testDamagedOrUnknownBytesAreAnErrorNotOtherBytes() throws {
         let packed = PackedJSON.pack(PostgresJSON(rawBytes: Array(#"{"segments":{"current":["a.b.c"]}}"#.utf8)))
         XCTAssertThrowsError(try PackedJSON.unpack([]))

@@ -24,3 +24,20 @@ extension TestService {
         return (categories?[category] as? Double).map { Int(($0 * 1000).rounded()) }
     }
 }
+
+extension TestService {
+    /// The events matching `condition` (SQL over the `events` columns), each with its stored
+    /// message as JSON — unpacked from `message_packed` (migrations/0095) or the jsonb of a row
+    /// written before: SQL cannot look into packed bytes, so tests read messages through the
+    /// service's own unpacking.
+    func storedEvents(where condition: String = "TRUE") throws -> [(type: String, message: [String: Any])] {
+        try connection().query(PostgresQuery(unsafeRaw: """
+            SELECT type, message, message_packed FROM events WHERE \(condition) ORDER BY occurred_at, received_at, id
+            """)).map { row in
+            let json: PostgresJSON? = try row.decode(Data?.self, "message_packed").map { try PackedJSON.unpack(Array($0)) }
+                ?? row.decode(PostgresJSON?.self, "message")
+            let message = try json.flatMap { try JSONSerialization.jsonObject(with: Data($0.bytes)) as? [String: Any] } ?? [:]
+            return (try row.decode(String.self, "type"), message)
+        }
+    }
+}
