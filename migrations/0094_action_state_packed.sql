@@ -4,8 +4,9 @@
 -- `leads.action_state` (interest counts, segment scores, sent logs, time zone; migration 0030)
 -- was ~150–300 B of jsonb per lead whose keys and shapes repeat from lead to lead; PostgreSQL
 -- compresses nothing in a row under ~2 KB. The service now writes it to `action_packed` as
--- `PackedJSON` with dictionary 2 (one byte naming the dictionary, then raw deflate), ~20–40 B,
--- and unpacks it to its exact JSON wherever a lead row is read (LeadRecord, the privacy export).
+-- `PackedJSON` with dictionary 2 (one byte naming the dictionary, then raw deflate), ~30–60 B
+-- with the score's parts, which ride in it (`score_parts` then holds `{}`), and unpacks it to
+-- its exact JSON wherever a lead row is read (LeadRecord, the privacy export).
 --
 -- Rows written before keep their jsonb and read as before; the next write of such a lead moves
 -- its state to `action_packed` and clears `action_state` (a stored database upgrades lead by

@@ -90,6 +90,10 @@ public struct LeadRecord: Sendable {
             s.timezone = state["timezone"]?.stringValue
             s.sent = LeadJSON.sent(from: state)
             s.segmentScores = LeadJSON.segmentScores(from: state)
+            // The parts are here once a packed state was written (`score_parts` then holds `{}`).
+            if case .object(let parts)? = state["score_parts"] {
+                s.scoreParts = parts.compactMapValues { if case .number(let n) = $0 { return n } else { return nil } }
+            }
         }
         s.id = LeadKey(id.lowercasedText)
         state = s

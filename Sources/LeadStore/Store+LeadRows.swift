@@ -77,7 +77,6 @@ extension Store {
             text("stage", s.stage); text("status", s.status); micros("status_at", s.statusAt)
             j.member("score", first: &f); j.number(s.score)
             micros("score_at", s.scoreAt)
-            if changed(\.scoreParts) { j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts(s.scoreParts)) }
             text("band", s.band)
             j.member("customer", first: &f); j.bool(s.customer)
             j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
@@ -88,7 +87,9 @@ extension Store {
             if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
             if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
             j.member("decision_seq", first: &f); j.int(save.decisionSeq)
-            if changed(\.interest) || changed(\.timezone) || changed(\.sent) || changed(\.segmentScores) {
+            if changed(\.interest) || changed(\.timezone) || changed(\.sent) || changed(\.segmentScores) || changed(\.scoreParts) {
+                // The score's parts travel in the packed action state: the column keeps `{}`.
+                j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts([:]))
                 if let state = LeadJSON.actionState(s) {
                     j.member("action_packed", first: &f); j.hex(PackedJSON.packActionState(state))
                 } else if save.stored != nil {

@@ -24,6 +24,10 @@ final class ActionStatePackedTests: XCTestCase {
         let packed = try row.decode(Int.self, "packed")
         XCTAssertLessThan(packed, 60, "a viewer's interest packs to a few dozen bytes, not ~150 B of jsonb")
         XCTAssertEqual(try service.interestMillis(userId: "packed", category: "running-shoes"), 1000)
+        let parts = try XCTUnwrap(try service.actionState(userId: "packed")?["score_parts"] as? [String: Double])
+        XCTAssertEqual(parts.values.reduce(0, +), 3, accuracy: 0.001, "a view's 3 points, in the packed state")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE user_id = 'packed' AND score_parts = '{}'"), 1,
+                       "the column holds no copy")
 
         let id = try row.decode(UUID.self, "id").uuidString.lowercased()
         let export = try service.client().json("GET", "/v1/leads/\(id)/export", key: service.adminKey)
@@ -43,8 +47,13 @@ final class ActionStatePackedTests: XCTestCase {
         var interest = try XCTUnwrap(state["interest"] as? [String: Any])
         interest["categories"] = ["tents": 5.0]
         state["interest"] = interest
+        // Its score's parts in their column, as then.
+        let parts = try XCTUnwrap(state.removeValue(forKey: "score_parts") as? [String: Double])
         let json = String(decoding: try JSONSerialization.data(withJSONObject: state), as: UTF8.self)
-        try conn.execute("UPDATE leads SET action_state = \(json)::jsonb, action_packed = NULL WHERE user_id = 'older'")
+        let partsJSON = String(decoding: try JSONSerialization.data(withJSONObject: parts), as: UTF8.self)
+        try conn.execute("""
+            UPDATE leads SET action_state = \(json)::jsonb, action_packed = NULL, score_parts = \(partsJSON)::jsonb WHERE user_id = 'older'
+            """)
         XCTAssertEqual(try service.interestMillis(userId: "older", category: "tents"), 5000)
 
         try view(service, "older", "running-shoes")
@@ -53,5 +62,8 @@ final class ActionStatePackedTests: XCTestCase {
         let tents = try XCTUnwrap(try service.interestMillis(userId: "older", category: "tents"))
         XCTAssertEqual(Double(tents), 5000, accuracy: 5, "the old row's counts were read (decayed by 30 s of a 2-week half-life)")
         XCTAssertEqual(try service.interestMillis(userId: "older", category: "running-shoes"), 1000, "and the new view counted beside them")
+        let after = try XCTUnwrap(try service.actionState(userId: "older")?["score_parts"] as? [String: Double])
+        XCTAssertEqual(after.values.reduce(0, +), 6, accuracy: 0.01, "the column's 3 points were read, the new view's 3 added")
+        XCTAssertEqual(try service.count("SELECT count(*) FROM leads WHERE user_id = 'older' AND score_parts = '{}'"), 1)
     }
 }
