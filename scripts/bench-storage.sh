@@ -16,6 +16,7 @@
 #   BASE_BIN=/work/base-4bc9c96/leadrouter scripts/bench-storage.sh  # and another build
 #   EVENTS=2000 BASE_BIN=… scripts/bench-storage.sh                  # 2 000 pricing requests, 2 000 product views each
 #
+# COLUMNS_OF="leads events" also prints the average pg_column_size of every column of those tables.
 # RULES=FILE serves another ruleset (default config/segments.yaml, whose inside-sales reps have
 # room for 75 open items: later pricing requests queue unassigned, and their leads get no owner).
 set -euo pipefail
@@ -65,6 +66,18 @@ sizes() {
         SELECT '$1', 'wal', 'wal', pg_current_wal_lsn() - '$3'::pg_lsn"
 }
 
+# columns BUILD DB: rows build, table.column, average pg_column_size over the table's rows, for
+# the tables in COLUMNS_OF (space-separated; e.g. COLUMNS_OF="leads events queue_items"):
+# what a row holds, column by column, to see where a table's heap bytes go.
+columns() {
+    local table col
+    for table in $COLUMNS_OF; do
+        for col in $(psql "$2" -Atqc "SELECT attname FROM pg_attribute WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"); do
+            psql "$2" -AtF $'\t' -qc "SELECT '$1', '$table.$col', coalesce(avg(pg_column_size(\"$col\")), 0)::int FROM $table"
+        done
+    done
+}
+
 for build in "${BUILDS[@]}"; do
     psql "$ROOT_URL" -qc "CREATE DATABASE storage_$build" >/dev/null
     db="${ROOT_URL%/*}/storage_$build"
@@ -81,6 +94,7 @@ for build in "${BUILDS[@]}"; do
     sleep 1
     psql "$db" -Atqc "CHECKPOINT" >/dev/null
     sizes "$build" "$db" "$lsn0" >>"$WORK/sizes.tsv"
+    if [ -n "${COLUMNS_OF:-}" ]; then columns "$build" "$db" >>"$WORK/columns.tsv"; fi
 done
 
 python3 - "$WORK/sizes.tsv" <<'PY'
@@ -115,3 +129,15 @@ for n in sorted({n for (_, n) in indexes}, key=lambda n: -max(indexes.get((b, n)
     vals = [indexes.get((b, n), 0) for b in builds]
     if max(abs(v) for v in vals) >= 5: print(f"| {n} | " + " | ".join(f"{v:.0f}" for v in vals) + " |")
 PY
+if [ -s "$WORK/columns.tsv" ]; then
+    python3 - "$WORK/columns.tsv" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+builds = list(dict.fromkeys(r[0] for r in rows))
+val = {(r[0], r[1]): int(r[2]) for r in rows}
+print("\n| column (average pg_column_size over the rows) | " + " | ".join(f"{b} B" for b in builds) + " |")
+print("|---|" + "---|" * len(builds))
+for c in dict.fromkeys(r[1] for r in rows):
+    print(f"| {c} | " + " | ".join(str(val.get((b, c), "")) for b in builds) + " |")
+PY
+fi

@@ -27,7 +27,7 @@ public struct LeadRecord: Sendable {
         case id, email, userId, country, region, shipToRegion, companyDomain, companySize, companyIndustry
         case companyTechStack, traits, sourceFirst, sourceLast, firstSeenAt, lastEventAt, stage, status
         case statusAt, score, scoreAt, scoreParts, band, customer, segmentEntered, signalState, rulesetVersion
-        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq, actionState
+        case nextEvaluationAt, mergedInto, createdAt, updatedAt, ownerId, primarySegment, decisionSeq, actionState, actionPacked
 
         /// The column's SQL name (snake case of the case name).
         var name: String {
@@ -82,12 +82,18 @@ public struct LeadRecord: Sendable {
         if let bytes = try row.decode(Data?.self, at: Column.signalState.rawValue) {
             s.signals = try SignalState(decoding: PackedSignals.unpack(Array(bytes)))
         }
-        if let json = try row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
+        // Packed since migrations/0094; a row no write has touched since keeps its jsonb.
+        let packed = try row.decode(Data?.self, at: Column.actionPacked.rawValue)
+        if let json = try packed.map({ try PackedJSON.unpack(Array($0)) }) ?? row.decode(PostgresJSON?.self, at: Column.actionState.rawValue) {
             let state = try Self.object(json)
             s.interest = LeadJSON.interest(from: state)
             s.timezone = state["timezone"]?.stringValue
             s.sent = LeadJSON.sent(from: state)
             s.segmentScores = LeadJSON.segmentScores(from: state)
+            // The parts are here once a packed state was written (`score_parts` then holds `{}`).
+            if case .object(let parts)? = state["score_parts"] {
+                s.scoreParts = parts.compactMapValues { if case .number(let n) = $0 { return n } else { return nil } }
+            }
         }
         s.id = LeadKey(id.lowercasedText)
         state = s

@@ -10,8 +10,21 @@ package enum PackedJSON {
     /// The dictionary new documents are packed with.
     static let current: UInt8 = 1
 
+    /// The dictionary lead action states are packed with (`leads.action_packed`, migrations/0094):
+    /// a state is ~150–300 B of jsonb whose keys and shapes repeat from lead to lead, and
+    /// dictionary 1 (decisions) holds none of them.
+    static let actionState: UInt8 = 2
+
+    /// The dictionary stored messages are packed with (`events.message_packed`, migrations/0095):
+    /// a message is ~210 B of jsonb whose keys and most values repeat from event to event.
+    static let message: UInt8 = 3
+
     /// Every dictionary by its number; a number, once used, keeps its bytes forever.
-    static let dictionaries: [UInt8: [UInt8]] = [1: Array(PackedJSONDictionary1.text.utf8)]
+    static let dictionaries: [UInt8: [UInt8]] = [
+        1: Array(PackedJSONDictionary1.text.utf8),
+        2: Array(PackedJSONDictionary2.text.utf8),
+        3: Array(PackedJSONDictionary3.text.utf8),
+    ]
 
     /// 2^13 = 8 KiB of window: the dictionary fits, and the state a pack copies is a quarter of
     /// what zlib's 32 KiB default needs.
@@ -28,9 +41,25 @@ package enum PackedJSON {
     /// they are (number 0).
     static let deflater = SmallDeflate(windowBits: windowBits, dictionary: dictionaries[current]!)
 
+    /// Action states: 2^10 = 1 KiB of window holds the dictionary (~0.7 KB) and a state.
+    static let actionStateDeflater = SmallDeflate(windowBits: 10, dictionary: dictionaries[actionState]!)
+
+    /// Messages: 2^11 = 2 KiB of window holds the dictionary (~1.5 KB) and a message's start.
+    static let messageDeflater = SmallDeflate(windowBits: 11, dictionary: dictionaries[message]!)
+
     /// `document` packed with the current dictionary.
     package static func pack(_ document: PostgresJSON) -> [UInt8] {
         deflater.pack(document.bytes, header: current) ?? stored(document)
+    }
+
+    /// A lead's action state packed with its dictionary (`actionState`); `unpack` reads it.
+    package static func packActionState(_ document: PostgresJSON) -> [UInt8] {
+        actionStateDeflater.pack(document.bytes, header: actionState) ?? stored(document)
+    }
+
+    /// A stored message packed with its dictionary (`message`); `unpack` reads it.
+    package static func packMessage(_ document: PostgresJSON) -> [UInt8] {
+        messageDeflater.pack(document.bytes, header: message) ?? stored(document)
     }
 
     /// Dictionary number 0: the document as it is (only if zlib cannot allocate its state).

@@ -32,14 +32,14 @@ extension Store {
         let rows: PostgresRows
         if let cursor {
             rows = try connection.query("""
-                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id FROM events
+                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id, message_packed FROM events
                 WHERE occurred_at >= \(from) AND occurred_at < \(to) AND kind IN ('track', 'page', 'screen')
                   AND (lead_id, occurred_at, id) > (\(cursor.leadId), timestamptz 'epoch' + \(cursor.micros)::int8 * interval '1 microsecond', \(cursor.id))
                 ORDER BY lead_id, occurred_at, id LIMIT \(limit)
                 """)
         } else {
             rows = try connection.query("""
-                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id FROM events
+                SELECT lead_id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, message, id, message_packed FROM events
                 WHERE occurred_at >= \(from) AND occurred_at < \(to) AND kind IN ('track', 'page', 'screen')
                 ORDER BY lead_id, occurred_at, id LIMIT \(limit)
                 """)
@@ -54,7 +54,7 @@ extension Store {
             lead = id
             micros = Int64(try row.int(at: 1))
             events.append(StoredEvent(leadId: id, at: Timestamp(milliseconds: Self.floorMillis(micros)),
-                                      message: try row.json(at: 2)))
+                                      message: try row.decode(Data?.self, at: 4).map { try PackedJSON.unpack(Array($0)) } ?? row.json(at: 2)))
         }
         guard let lead, rows.count > 0 else { return (events, nil) }
         return (events, EventCursor(leadId: lead, micros: micros, id: try rows[rows.count - 1].decode(UUID.self, at: 3)))

@@ -110,14 +110,14 @@ extension Store {
                 if let v = e.name { j.member("name", first: &f); j.string(v) }
                 if let v = e.messageId { j.member("message_id", first: &f); j.string(v) }
                 if let v = e.writeKeyId { j.member("write_key_id", first: &f); j.uuid(v) }
-                j.member("message", first: &f); j.append(json: e.message)
+                j.member("message_packed", first: &f); j.hex(PackedJSON.packMessage(e.message))
             }
             queries.append("""
-                INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
+                INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message_packed)
                 SELECT id, lead_id, \(unsafeRaw: Self.at("occurred_at")), \(unsafeRaw: Self.at("received_at")), kind, type, name,
-                       message_id, write_key_id, message
+                       message_id, write_key_id, decode(message_packed, 'hex')
                 FROM jsonb_to_recordset(\(rows)) AS x(id uuid, lead_id uuid, occurred_at int8, received_at int8, kind text, type text,
-                                                       name text, message_id text, write_key_id uuid, message jsonb)
+                                                       name text, message_id text, write_key_id uuid, message_packed text)
                 """)
         }
         // Before the history: an exit in the same batch is then not counted as a drop-off.

@@ -120,7 +120,7 @@ extension Store {
             ON CONFLICT (hash) DO NOTHING
             """,
             "DELETE FROM identities WHERE lead_id = ANY(\(ids))",
-            "UPDATE events SET message = \(unsafeRaw: "'\(redacted)'")::jsonb WHERE lead_id = ANY(\(ids))",
+            "UPDATE events SET message = \(unsafeRaw: "'\(redacted)'")::jsonb, message_packed = NULL WHERE lead_id = ANY(\(ids))",
             """
             WITH h AS (
                 INSERT INTO membership_history (lead_id, segment, change, reason, ruleset_version, event_id, occurred_at)
@@ -135,7 +135,7 @@ extension Store {
             """
             UPDATE leads SET email = NULL, user_id = NULL, country = NULL, region = NULL, ship_to_region = NULL,
                 company_domain = NULL, company_size = NULL, company_industry = NULL, company_tech_stack = '{}',
-                traits = '{}', source_first = NULL, source_last = NULL, signal_state = NULL, score_parts = '{}', action_state = NULL,
+                traits = '{}', source_first = NULL, source_last = NULL, signal_state = NULL, score_parts = '{}', action_state = NULL, action_packed = NULL,
                 segments = '{}', primary_segment = NULL, segment_entered = '{}', next_evaluation_at = NULL,
                 erased_at = \(now), updated_at = \(now)
             WHERE id = ANY(\(ids))

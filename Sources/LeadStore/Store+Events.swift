@@ -45,14 +45,14 @@ extension Store {
             let rows: PostgresRows
             if let after {
                 rows = try connection.query("""
-                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message, message_packed FROM events
                     WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
                       AND (occurred_at, id) > (timestamptz 'epoch' + \(after.micros)::int8 * interval '1 microsecond', \(after.id))
                     ORDER BY occurred_at, id LIMIT \(pageSize)
                     """)
             } else {
                 rows = try connection.query("""
-                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message FROM events
+                    SELECT id, (extract(epoch FROM occurred_at) * 1000000)::int8 AS at_micros, occurred_at, message, message_packed FROM events
                     WHERE lead_id = \(lead) AND kind IN ('track', 'page', 'screen')
                     ORDER BY occurred_at, id LIMIT \(pageSize)
                     """)
@@ -86,9 +86,18 @@ public struct ProcessedMessage: Sendable {
 
 /// The part of a stored message the engine needs to replay it.
 extension Store {
-    /// The engine's event of an `events` row (columns `occurred_at`, `message`).
+    /// The engine's event of an `events` row (columns `occurred_at`, `message`, `message_packed`).
     static func engineEvent(_ row: PostgresRow) throws -> Event {
-        try engineEvent(message: row.decode(PostgresJSON.self, "message"), at: Timestamp(row.decode(Date.self, "occurred_at")))
+        try engineEvent(message: storedMessage(row), at: Timestamp(row.decode(Date.self, "occurred_at")))
+    }
+
+    /// The message of an `events` row (columns `message`, `message_packed`): unpacked when
+    /// packed (migrations/0095), else the jsonb of a row written before or redacted by SQL.
+    static func storedMessage(_ row: PostgresRow) throws -> PostgresJSON {
+        guard let message = try storedDocument(row, json: "message", packed: "message_packed") else {
+            throw PostgresError(code: .decoding, message: "an event row holds no message")
+        }
+        return message
     }
 
     /// The engine's event of a stored `events.message` (`{name, messageId, properties, context}`). Read with `JSONReader`, not `JSONDecoder`: a backtest reads

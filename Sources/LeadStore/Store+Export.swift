@@ -39,7 +39,8 @@ extension Store {
 
     /// The rows of `section` for one lead id, as JSON documents (each row's columns as
     /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out; a packed
-    /// decision or reason unpacked into its `decision` or `reason` member), and the
+    /// decision, reason, action state or message unpacked into its `decision`, `reason`,
+    /// `action_state` or `message` member), and the
     /// cursor of the next page (nil when this was the last). Unpaged sections come whole.
     /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
     /// starts with `lead_id`, found without reading the pages before it.
@@ -50,7 +51,10 @@ extension Store {
         switch section {
         case .leads:
             rows = try connection.query("""
-                SELECT (to_jsonb(l) - 'signal_state')::text AS doc FROM leads l WHERE id = \(lead)
+                SELECT action_packed,
+                       (to_jsonb(l) - 'signal_state' - 'action_packed'
+                        - CASE WHEN action_packed IS NULL THEN '' ELSE 'action_state' END)::text AS doc
+                FROM leads l WHERE id = \(lead)
                 """)
         case .identities:
             rows = try connection.query("SELECT to_jsonb(i)::text AS doc FROM identities i WHERE lead_id = \(lead) ORDER BY created_at, kind, value")
@@ -94,7 +98,9 @@ extension Store {
                 """)
         case .events:
             rows = try connection.query("""
-                SELECT occurred_at AS t, id::text AS k, to_jsonb(e)::text AS doc FROM events e
+                SELECT occurred_at AS t, id::text AS k, message_packed,
+                       (to_jsonb(e) - 'message_packed' - CASE WHEN message_packed IS NULL THEN '' ELSE 'message' END)::text AS doc
+                FROM events e
                 WHERE lead_id = \(lead) AND (occurred_at, id) > (\(cursor.at), \(UUID(uuidString: cursor.id) ?? Self.nilUUID)::uuid)
                 ORDER BY occurred_at, id LIMIT \(limit)
                 """)
@@ -106,6 +112,8 @@ extension Store {
             switch section {
             case .decisions: documents.append(try Self.exportDocument(row, key: "decision", packed: "packed"))
             case .membershipHistory: documents.append(try Self.exportDocument(row, key: "reason", packed: "reason_packed"))
+            case .leads: documents.append(try Self.exportDocument(row, key: "action_state", packed: "action_packed"))
+            case .events: documents.append(try Self.exportDocument(row, key: "message", packed: "message_packed"))
             default: documents.append(Array(try row.decode(String.self, "doc").utf8))
             }
             if section.isPaged { last = ExportCursor(at: try row.decode(Date.self, "t"), id: try row.decode(String.self, "k")) }

@@ -27,7 +27,7 @@ extension Store {
             INSERT INTO leads (id, email, user_id, country, region, ship_to_region, company_domain, company_size,
                 company_industry, company_tech_stack, traits, source_first, source_last, first_seen_at, last_event_at,
                 stage, status, status_at, score, score_at, score_parts, band, customer, segments, segment_entered,
-                primary_segment, signal_state, ruleset_version, next_evaluation_at, decision_seq, action_state, owner_id, created_at)
+                primary_segment, signal_state, ruleset_version, next_evaluation_at, decision_seq, action_packed, owner_id, created_at)
             SELECT x.id, x.email, x.user_id, x.country, x.region, x.ship_to_region, x.company_domain, x.company_size,
                 x.company_industry, ARRAY(SELECT jsonb_array_elements_text(coalesce(x.company_tech_stack, '[]'))),
                 coalesce(x.traits, '{}'), x.source_first, x.source_last,
@@ -36,7 +36,7 @@ extension Store {
                 \(unsafeRaw: Self.at("x.score_at")), coalesce(x.score_parts, '{}'), x.band, coalesce(x.customer, false),
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(x.segments, '[]'))), coalesce(x.segment_entered, '{}'),
                 x.primary_segment, decode(x.signal_state, 'hex'), x.ruleset_version,
-                \(unsafeRaw: Self.at("x.next_evaluation_at")), coalesce(x.decision_seq, 0), x.action_state, x.owner_id, clock_timestamp()
+                \(unsafeRaw: Self.at("x.next_evaluation_at")), coalesce(x.decision_seq, 0), decode(x.action_packed, 'hex'), x.owner_id, clock_timestamp()
             FROM jsonb_array_elements(\(j.json)) WITH ORDINALITY AS e(r, n), jsonb_to_record(e.r) AS x(\(unsafeRaw: Self.leadRowRecord))
             ORDER BY e.n
             """
@@ -50,7 +50,7 @@ extension Store {
         source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
         score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
         primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool,
-        created_first_seen_at int8, decision_seq int8, action_state jsonb, action_state_cleared bool, owner_id text
+        created_first_seen_at int8, decision_seq int8, action_packed text, action_state_cleared bool, owner_id text
         """
 
     /// One lead's row as the set-based lead statements read it (`leadRowRecord`). JSON columns equal to what the
@@ -77,7 +77,6 @@ extension Store {
             text("stage", s.stage); text("status", s.status); micros("status_at", s.statusAt)
             j.member("score", first: &f); j.number(s.score)
             micros("score_at", s.scoreAt)
-            if changed(\.scoreParts) { j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts(s.scoreParts)) }
             text("band", s.band)
             j.member("customer", first: &f); j.bool(s.customer)
             j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
@@ -88,8 +87,12 @@ extension Store {
             if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
             if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }
             j.member("decision_seq", first: &f); j.int(save.decisionSeq)
-            if changed(\.interest) || changed(\.timezone) || changed(\.sent) || changed(\.segmentScores) {
-                if let state = LeadJSON.actionState(s) { j.member("action_state", first: &f); j.append(json: state) } else if save.stored != nil {
+            if changed(\.interest) || changed(\.timezone) || changed(\.sent) || changed(\.segmentScores) || changed(\.scoreParts) {
+                // The score's parts travel in the packed action state: the column keeps `{}`.
+                j.member("score_parts", first: &f); j.append(json: LeadJSON.scoreParts([:]))
+                if let state = LeadJSON.actionState(s) {
+                    j.member("action_packed", first: &f); j.hex(PackedJSON.packActionState(state))
+                } else if save.stored != nil {
                     j.member("action_state_cleared", first: &f); j.bool(true)
                 }
             }

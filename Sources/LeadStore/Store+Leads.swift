@@ -98,7 +98,8 @@ extension Store {
                                            AND l.next_evaluation_at <= coalesce(\(unsafeRaw: Self.at("x.next_evaluation_at")), 'infinity')
                                           THEN l.next_evaluation_at ELSE \(unsafeRaw: Self.at("x.next_evaluation_at")) END,
                 decision_seq = x.decision_seq,
-                action_state = CASE WHEN x.action_state_cleared THEN NULL ELSE coalesce(x.action_state, l.action_state) END,
+                action_packed = CASE WHEN x.action_state_cleared THEN NULL ELSE coalesce(decode(x.action_packed, 'hex'), l.action_packed) END,
+                action_state = CASE WHEN x.action_state_cleared OR x.action_packed IS NOT NULL THEN NULL ELSE l.action_state END,
                 updated_at = now()
             FROM jsonb_to_recordset(\(j.json)) AS x(\(unsafeRaw: Self.leadRowRecord))
             WHERE l.id = x.id

@@ -42,9 +42,9 @@ extension Store {
         """
         WITH moved AS (
             DELETE FROM events WHERE lead_id = ANY(\(losers))
-            RETURNING id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
-        INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
-        SELECT id, \(survivor), occurred_at, received_at, kind, type, name, message_id, write_key_id, message FROM moved
+            RETURNING id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message, message_packed)
+        INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message, message_packed)
+        SELECT id, \(survivor), occurred_at, received_at, kind, type, name, message_id, write_key_id, message, message_packed FROM moved
         """
     }
 }

@@ -82,12 +82,12 @@ extension Store {
     /// The newest `limit` raw events of a lead, newest first (the primary key `(lead_id, occurred_at, id)` read backwards).
     package func recentEvents(of lead: UUID, limit: Int) throws -> [LeadEventRow] {
         try connection.query("""
-            SELECT id, occurred_at, kind, type, name, message FROM events WHERE lead_id = \(lead)
+            SELECT id, occurred_at, kind, type, name, message, message_packed FROM events WHERE lead_id = \(lead)
             ORDER BY occurred_at DESC, id DESC LIMIT \(limit)
             """).map { row in
             LeadEventRow(id: try row.decode(UUID.self, "id"), occurredAt: try row.decode(Date.self, "occurred_at"), kind: try row.decode(String.self, "kind"),
                          type: try row.decode(String.self, "type"), name: try row.decode(String?.self, "name"),
-                         message: try row.decode(PostgresJSON.self, "message"))
+                         message: try Self.storedMessage(row))
         }
     }
 }

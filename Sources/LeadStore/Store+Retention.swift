@@ -108,13 +108,16 @@ extension Store {
             """)
     }
 
-    /// A page of a month's events for the archive, as JSON lines, in primary-key order after
+    /// A page of a month's events for the archive, as JSON lines (a packed message unpacked into
+    /// its `message` member, as the export does), in primary-key order after
     /// `after` (lead id, time, id); nil cursor when it was the last page.
     public func archivePage(_ partition: EventPartition, after: (lead: UUID, at: Date, id: UUID)?)
         throws -> (lines: [[UInt8]], next: (lead: UUID, at: Date, id: UUID)?) {
         let start = after ?? (Self.nilUUID, ExportCursor.start.at, Self.nilUUID)
         let rows = try connection.query("""
-            SELECT lead_id, occurred_at, id, to_jsonb(e)::text AS doc FROM events e
+            SELECT lead_id, occurred_at, id, message_packed,
+                   (to_jsonb(e) - 'message_packed' - CASE WHEN message_packed IS NULL THEN '' ELSE 'message' END)::text AS doc
+            FROM events e
             WHERE occurred_at >= \(partition.monthStart) AND occurred_at < \(partition.monthEnd)
               AND (lead_id, occurred_at, id) > (\(start.0)::uuid, \(start.1), \(start.2)::uuid)
             ORDER BY lead_id, occurred_at, id LIMIT \(Self.exportPageSize)
@@ -122,7 +125,7 @@ extension Store {
         var lines: [[UInt8]] = []
         var last: (lead: UUID, at: Date, id: UUID)?
         for row in rows {
-            lines.append(Array(try row.decode(String.self, "doc").utf8))
+            lines.append(try Self.exportDocument(row, key: "message", packed: "message_packed"))
             last = (try row.decode(UUID.self, "lead_id"), try row.decode(Date.self, "occurred_at"), try row.decode(UUID.self, "id"))
         }
         return (lines, lines.count == Self.exportPageSize ? last : nil)

@@ -35,6 +35,40 @@ final class PackedJSONTests: XCTestCase {
         XCTAssertEqual(try PackedJSON.unpack(packed).bytes, Array(other.utf8))
     }
 
+    func testAnActionStatePacksToUnderHalfWithItsDictionary() throws {
+        // Another pricing lead's state, and a viewer's: times and counts differ from the dictionary's.
+        for state in [
+            #"{"interest":{"at":"2027-03-14T18:02:11.075Z","categories":{},"products":{}},"sent":{"email":{"carried":[2930589762344498],"times":[1805061731075]},"sales":{"carried":[5020850807567455],"times":[1805061731075]}}}"#,
+            #"{"interest":{"at":"2027-03-14T18:02:11.075Z","categories":{"running-shoes":1.9999993151872711},"products":{"rs-1":0.9999996575936356}}}"#,
+        ] {
+            let document = PostgresJSON(rawBytes: Array(state.utf8))
+            let packed = PackedJSON.packActionState(document)
+            XCTAssertEqual(packed.first, PackedJSON.actionState)
+            // Less than half even where most bytes are the digits of counts and times (59 of 135 B).
+            XCTAssertLessThan(packed.count * 2, state.utf8.count, "\(packed.count) of \(state.utf8.count) bytes")
+            XCTAssertEqual(try PackedJSON.unpack(packed), document)
+        }
+        // Any document still round-trips with it.
+        let odd = PostgresJSON(rawBytes: Array(#"{"timezone":"Asia/Kathmandu","x":[1,"\u0000é"]}"#.utf8))
+        XCTAssertEqual(try PackedJSON.unpack(PackedJSON.packActionState(odd)), odd)
+    }
+
+    func testAStoredMessagePacksWithItsDictionaryAndAnyMessageRoundTrips() throws {
+        // Another product view than the dictionary's: ids, price and category differ.
+        let view = #"{"context":{},"event":"Product Viewed","messageId":"e-1-77-31337","name":"Product Viewed","properties":{"category":"tents","price":129,"product_id":"t-9"},"type":"track","userId":"b4410"}"#
+        let packed = PackedJSON.packMessage(PostgresJSON(rawBytes: Array(view.utf8)))
+        XCTAssertEqual(packed.first, PackedJSON.message)
+        XCTAssertLessThan(packed.count * 3, view.utf8.count, "\(packed.count) of \(view.utf8.count) bytes")
+        XCTAssertEqual(try PackedJSON.unpack(packed).bytes, Array(view.utf8))
+        // Messages of any shape and size come back byte for byte.
+        var generator = SplitMix64(seed: 95)
+        let noise = (0..<20_000).map { _ in String(UnicodeScalar(UInt8(0x21 + generator.next() % 90))) }.joined()
+        for message in [#"{}"#, #"{"traits":{"bio":""# + noise + #""},"type":"identify","userId":"ü\u0000"}"#] {
+            let document = PostgresJSON(rawBytes: Array(message.utf8))
+            XCTAssertEqual(try PackedJSON.unpack(PackedJSON.packMessage(document)), document)
+        }
+    }
+
     func testDamagedOrUnknownBytesAreAnErrorNotOtherBytes() throws {
         let packed = PackedJSON.pack(PostgresJSON(rawBytes: Array(#"{"segments":{"current":["a.b.c"]}}"#.utf8)))
         XCTAssertThrowsError(try PackedJSON.unpack([]))

@@ -93,12 +93,12 @@ final class SDKWireFixtureTests: XCTestCase {
             }
             for id in ids {
                 XCTAssertEqual(try service.count("SELECT count(*) FROM processed_messages WHERE message_id = '\(id)'"), 1, "\(name) \(id) attempt \(attempt)")
-                XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE message->>'messageId' = '\(id)'"), 1, "\(name) \(id) attempt \(attempt)")
+                XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE message_id = '\(id)'"), 1, "\(name) \(id) attempt \(attempt)")
             }
             XCTAssertEqual(try service.count("SELECT count(*) FROM events"), ids.count, name)
         }
         if let occurred = applied["occurred_at"] as? String {
-            XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE message->>'messageId' = '\(ids[0])' AND occurred_at = '\(occurred)'"), 1,
+            XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE message_id = '\(ids[0])' AND occurred_at = '\(occurred)'"), 1,
                            "\(name): \(applied["why"] ?? "")")
         }
     }

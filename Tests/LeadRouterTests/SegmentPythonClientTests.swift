@@ -60,6 +60,8 @@ final class SegmentPythonClientTests: XCTestCase {
         // sent anonymously and merged by alias (big cart).
         XCTAssertEqual(lead["segments"] as? [String], ["consideration.mid-intent.browser", "consideration.mid-intent.comparer",
                                                        "consideration.mid-intent.skincare-sets", "decision.high-intent.big-cart"])
-        XCTAssertEqual(try service.count("SELECT count(*) FROM events WHERE type = 'page_viewed' AND message->'properties'->>'category' = 'Docs'"), 1)
+        XCTAssertEqual(try service.storedEvents(where: "type = 'page_viewed'").filter {
+            ($0.message["properties"] as? [String: Any])?["category"] as? String == "Docs"
+        }.count, 1)
     }
 }

@@ -39,7 +39,7 @@ func runPythonClient(_ script: String, against service: TestService, file: Stati
 func assertDatedAnHourBeforeReceipt(_ messageId: String, service: TestService, file: StaticString = #filePath, line: UInt = #line) throws {
     let now = service.clock.now
     XCTAssertEqual(try service.count("""
-        SELECT count(*) FROM events WHERE message->>'messageId' = '\(messageId)'
+        SELECT count(*) FROM events WHERE message_id = '\(messageId)'
         AND occurred_at BETWEEN '\(iso(now.addingTimeInterval(-3660)))' AND '\(iso(now.addingTimeInterval(-3540)))'
         """), 1, "originalTimestamp only: received − (sentAt − originalTimestamp)", file: file, line: line)
 }

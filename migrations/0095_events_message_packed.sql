@@ -1,0 +1,15 @@
+-- Issue 23, target 7 (bytes stored per event): an event's message stored packed
+-- (docs/benchmarks/storage.md, 2026-12-07 entry of branch storage-slim2).
+--
+-- `events.message` (the normalised message: replay, backfill, backtests, export, the
+-- dashboard's recent events) was ~210 B of jsonb per event, its keys and most values the same
+-- from message to message; PostgreSQL compresses nothing in a row under ~2 KB (and lowering
+-- `toast_tuple_target` gains nothing on values this small: measured, pglz and lz4 keep them as
+-- they are). The service now writes it to `message_packed` as `PackedJSON` with dictionary 3
+-- (one byte naming the dictionary, then raw deflate) and unpacks it to the exact bytes it
+-- wrote wherever an event is read.
+--
+-- Rows written before keep their jsonb and read as before (as do rows SQL writes itself: an
+-- erasure's redacted message). Adding a nullable column and dropping NOT NULL touch only the
+-- catalogue, on the parent and every partition.
+ALTER TABLE events ALTER COLUMN message DROP NOT NULL, ADD COLUMN message_packed bytea;
