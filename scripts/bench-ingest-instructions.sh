@@ -32,30 +32,15 @@ send() {
 
 # instructions NAME BIN: prints user-space instructions per event of BIN (callgrind).
 instructions() {
-    local name=$1 bin=$2 port pid total
+    local name=$1 bin=$2 total
     pg_cluster_start >/dev/null
-    # valgrind 3.19 cannot read the DWARF 5 debug info Swift emits; symbols are enough.
-    objcopy --strip-debug "$bin" "$WORK/$name"
-    port=$(free_port)
-    LEADROUTER_RATE_LIMIT_KEY_RATE=0 DATABASE_URL="$DATABASE_URL" valgrind --tool=callgrind --instr-atstart=no \
-        --callgrind-out-file="$WORK/$name.cg" "$WORK/$name" serve --host 127.0.0.1 --port "$port" \
-        --log-level warning --migrate --rules config/segments.yaml >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    BENCH_PIDS+=("$pid")
-    for _ in $(seq 1 900); do
-        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-        sleep 0.2
-    done
-    KEY=$(DATABASE_URL="$DATABASE_URL" "$bin" keys create --name bench --scopes ingest | tail -n 1)
+    bench_callgrind_serve "$name" "$bin" config/segments.yaml
+    KEY=$("$bin" keys create --name bench --scopes ingest | tail -n 1)
     export KEY
-    send "$port" "$WARMUP"
-    callgrind_control -i on "$pid" >/dev/null 2>&1
-    send "$port" "$EVENTS"
-    callgrind_control -i off "$pid" >/dev/null 2>&1
-    callgrind_control -d "$pid" >/dev/null 2>&1
-    sleep 1
-    total=$(callgrind_annotate "$WORK/$name.cg".* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    send "$BENCH_CG_PORT" "$WARMUP"
+    callgrind_control -i on "$BENCH_CG_PID" >/dev/null 2>&1
+    send "$BENCH_CG_PORT" "$EVENTS"
+    total=$(bench_callgrind_total "$name")
     pg_cluster_stop
     echo $((total / EVENTS))
 }
