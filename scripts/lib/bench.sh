@@ -36,11 +36,17 @@ bench_serve() {
         "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
     BENCH_SERVE_PID=$!
     BENCH_PIDS+=("$BENCH_SERVE_PID")
-    for _ in $(seq 1 300); do
-        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    bench_wait_ready "$port" "$log" 300
+}
+
+# bench_wait_ready PORT LOG TRIES: waits until /readyz on PORT answers (TRIES × 0.1 s at most);
+# otherwise prints LOG and fails.
+bench_wait_ready() {
+    for _ in $(seq 1 "$3"); do
+        curl -sf "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    cat "$log" >&2
+    cat "$2" >&2
     return 1
 }
 
@@ -195,12 +201,7 @@ bench_callgrind_serve() {
         --log-level warning --migrate --rules "$rules" >"$WORK/$name.log" 2>&1 &
     BENCH_CG_PID=$!
     BENCH_PIDS+=("$BENCH_CG_PID")
-    for _ in $(seq 1 900); do
-        curl -sf "http://127.0.0.1:$BENCH_CG_PORT/readyz" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    cat "$WORK/$name.log" >&2
-    return 1
+    bench_wait_ready "$BENCH_CG_PORT" "$WORK/$name.log" 1800
 }
 
 # bench_callgrind_total NAME: stops counting in the server bench_callgrind_serve started, dumps the
