@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Server work per ingested event for two builds side by side, in figures that do not move with
+# Server work per ingested event for two builds side by side, in figures that hardly move with
 # the machine's load (CPU time per event on the shared 2-core machine moves by ±15 % between
 # runs of one build): the user-space instructions callgrind counts per `POST /v1/events`, and the
-# system calls per event (`strace -c` on every thread), which callgrind does not see.
+# system calls per event (`strace -c` on every thread), which callgrind does not see. Background
+# threads (sweeper, fold, flushes) are counted too and the users are random, so absolute counts
+# differ by ~10 % between runs: compare the two builds of one run.
 #
 #   BASE_BIN=/work/bin/leadrouter-main-64d7c77 scripts/bench-ingest-instructions.sh
 #   BASE_BIN=… BIN=… EVENTS=400 scripts/bench-ingest-instructions.sh
