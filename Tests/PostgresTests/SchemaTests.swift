@@ -51,6 +51,19 @@ final class SchemaTests: FreshDatabaseTestCase {
         XCTAssertTrue(plan.contains("to_regclass"), plan)
     }
 
+    /// `leadrouter_identity_hash` (migration 0098) hashes as it always did, and the planner inlines
+    /// it into the lane's suppressed-identity check instead of running a SQL function per statement.
+    func testIdentityHashIsUnchangedAndInlined() throws {
+        XCTAssertEqual(try conn.query("SELECT encode(leadrouter_identity_hash('user_id', 'b1'), 'hex') AS h").scalar(String.self),
+                       try conn.query("SELECT encode(sha256('user_id:b1'::bytea), 'hex') AS h").scalar(String.self))
+        let plan = try conn.query("""
+            EXPLAIN (VERBOSE, COSTS OFF) SELECT k.kind FROM unnest('{user_id}'::text[], '{b1}'::text[]) AS k(kind, value)
+            JOIN suppressed_identities s ON s.hash = leadrouter_identity_hash(k.kind, k.value)
+            """).map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
+        XCTAssertFalse(plan.contains("leadrouter_identity_hash"), plan)
+        XCTAssertTrue(plan.contains("sha256"), plan)
+    }
+
     func testOneOpenQueueItemPerLeadAndQueue() throws {
         let lead = try insertLead()
         try conn.query("INSERT INTO queue_items (queue, lead_id) VALUES ('high-intent', \(lead))")
