@@ -25,26 +25,11 @@ pg_cluster_start
 
 # count NAME BIN RULES: prints instructions per request of BIN.
 count() {
-    local name=$1 bin=$2 rules=$3 port pid requests total
-    # valgrind 3.19 cannot read the DWARF 5 debug info Swift emits; symbols are enough.
-    objcopy --strip-debug "$bin" "$WORK/$name"
-    port=$(free_port)
-    DATABASE_URL="$DATABASE_URL" valgrind --tool=callgrind --instr-atstart=no \
-        --callgrind-out-file="$WORK/$name.cg" "$WORK/$name" serve --host 127.0.0.1 --port "$port" \
-        --log-level warning --migrate --rules "$rules" >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    BENCH_PIDS+=("$pid")
-    for _ in $(seq 1 600); do
-        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-        sleep 0.2
-    done
-    callgrind_control -i on "$pid" >/dev/null 2>&1
-    requests=$(wrk -t1 -c1 -d"${DURATION}s" "http://127.0.0.1:$port/healthz" | awk '/requests in/ {print $1}')
-    callgrind_control -i off "$pid" >/dev/null 2>&1
-    callgrind_control -d "$pid" >/dev/null 2>&1
-    sleep 1
-    total=$(callgrind_annotate "$WORK/$name.cg".* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    local name=$1 bin=$2 rules=$3 requests total
+    bench_callgrind_serve "$name" "$bin" "$rules"
+    callgrind_control -i on "$BENCH_CG_PID" >/dev/null 2>&1
+    requests=$(wrk -t1 -c1 -d"${DURATION}s" "http://127.0.0.1:$BENCH_CG_PORT/healthz" | awk '/requests in/ {print $1}')
+    total=$(bench_callgrind_total "$name")
     echo $(( total / requests ))
     echo "  $name: $requests requests, $total instructions" >&2
 }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LeadStore
 import Logging
@@ -150,7 +151,7 @@ public final class IngestService: Sendable {
         }
 
         pending.rows.identities += identity.keys.map { ($0, lead.id) }
-        let eventId = UUID()
+        let eventId = UUID.random()
         pending.rows.events.append(EventRow(
             id: eventId, leadId: lead.id, occurredAt: message.occurredAt, receivedAt: now, kind: message.kind.rawValue,
             type: evaluation.decision.eventType ?? message.kind.rawValue, name: message.event, messageId: message.messageId,

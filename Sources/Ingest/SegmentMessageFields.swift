@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Segmentation
 
@@ -103,7 +104,7 @@ extension SegmentMessageDecoder {
             }
         }
         return SegmentMessage(
-            kind: kind, messageId: messageId ?? UUID().uuidString.lowercased(), messageIdProvided: messageId != nil,
+            kind: kind, messageId: messageId ?? UUID.random().uuidString.lowercased(), messageIdProvided: messageId != nil,
             userId: userId, anonymousId: anonymousId, event: event, properties: properties,
             traits: ownTraits.merging(context["traits"]?.objectValue ?? [:]) { own, _ in own },
             context: context, groupId: groupId, previousId: previousId,

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import Segmentation
@@ -44,7 +45,7 @@ package final class LateRoute {
     /// The decision's JSON document (set by whoever writes the decision).
     package var render: (Decision) -> PostgresJSON = { _ in PostgresJSON(rawBytes: Array("{}".utf8)) }
     /// Stands for the document until the route ran: unique bytes, so it is found and replaced.
-    package let placeholder = PostgresJSON(rawBytes: Array("{\"pending_route\":\"\(UUID().uuidString)\"}".utf8))
+    package let placeholder = PostgresJSON(rawBytes: Array("{\"pending_route\":\"\(UUID.random().uuidString)\"}".utf8))
     /// The document once routed.
     package private(set) var document: PostgresJSON?
 

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import JSONCoding
 import Postgres
@@ -42,7 +43,7 @@ public struct LeadRecord: Sendable {
 
     /// A lead that does not exist yet (its INSERT goes out with its first writes).
     package init(newLeadAt now: Date) {
-        id = UUID(); state = LeadState(); state.status = "new"; state.id = LeadKey(id.lowercasedText)
+        id = UUID.random(); state = LeadState(); state.status = "new"; state.id = LeadKey(id.lowercasedText)
         primarySegment = nil; ownerId = nil; rulesetVersion = nil; nextEvaluationAt = nil; mergedInto = nil
         createdAt = now; updatedAt = now; decisionSeq = 0
     }

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Postgres
 import Segmentation
@@ -150,7 +151,7 @@ package struct StagedWrites {
 
     package struct DecisionRow {
         /// Made here, not by the server: the idempotency record written with it points at it.
-        var id = UUID()
+        var id = UUID.random()
         var leadId: UUID
         var eventId: UUID?
         var rulesetVersion: Int

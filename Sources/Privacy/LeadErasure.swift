@@ -63,7 +63,7 @@ public struct LeadErasure: Sendable {
                 continue
             }
             try store.allowLongStatements(seconds: 600)
-            let erasureId = UUID(), now = clock()
+            let erasureId = UUID.random(), now = clock()
             // The data inventory counts the live lead and its fields until now (an undecodable,
             // quarantined row was never counted as read: it is left as counted).
             if let live = try? store.lead(group.liveLeadId) {

@@ -39,6 +39,31 @@ final class SchemaTests: FreshDatabaseTestCase {
         XCTAssertEqual(parts, ["events_2030_01", "events_default"])
     }
 
+    /// `leadrouter_on_citus()` (migration 0097) says whether the Citus extension is installed, and
+    /// the planner inlines it: the plpgsql functions that branch on it in every lane transaction
+    /// evaluate an expression instead of planning a SQL function's body per call.
+    func testOnCitusAgreesWithTheExtensionAndIsInlined() throws {
+        let installed = try conn.query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS x").scalar(Bool.self)
+        XCTAssertEqual(try conn.query("SELECT leadrouter_on_citus() AS x").scalar(Bool.self), installed)
+        let plan = try conn.query("EXPLAIN (VERBOSE, COSTS OFF) SELECT NOT leadrouter_on_citus()")
+            .map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
+        XCTAssertFalse(plan.contains("leadrouter_on_citus"), plan)
+        XCTAssertTrue(plan.contains("to_regclass"), plan)
+    }
+
+    /// `leadrouter_identity_hash` (migration 0098) hashes as it always did, and the planner inlines
+    /// it into the lane's suppressed-identity check instead of running a SQL function per statement.
+    func testIdentityHashIsUnchangedAndInlined() throws {
+        XCTAssertEqual(try conn.query("SELECT encode(leadrouter_identity_hash('user_id', 'b1'), 'hex') AS h").scalar(String.self),
+                       try conn.query("SELECT encode(sha256('user_id:b1'::bytea), 'hex') AS h").scalar(String.self))
+        let plan = try conn.query("""
+            EXPLAIN (VERBOSE, COSTS OFF) SELECT k.kind FROM unnest('{user_id}'::text[], '{b1}'::text[]) AS k(kind, value)
+            JOIN suppressed_identities s ON s.hash = leadrouter_identity_hash(k.kind, k.value)
+            """).map { try $0.decode(String.self, "QUERY PLAN") }.joined(separator: "\n")
+        XCTAssertFalse(plan.contains("leadrouter_identity_hash"), plan)
+        XCTAssertTrue(plan.contains("sha256"), plan)
+    }
+
     func testOneOpenQueueItemPerLeadAndQueue() throws {
         let lead = try insertLead()
         try conn.query("INSERT INTO queue_items (queue, lead_id) VALUES ('high-intent', \(lead))")

@@ -36,11 +36,17 @@ bench_serve() {
         "$bin" serve --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
     BENCH_SERVE_PID=$!
     BENCH_PIDS+=("$BENCH_SERVE_PID")
-    for _ in $(seq 1 300); do
-        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    bench_wait_ready "$port" "$log" 300
+}
+
+# bench_wait_ready PORT LOG TRIES: waits until /readyz on PORT answers (TRIES × 0.1 s at most);
+# otherwise prints LOG and fails.
+bench_wait_ready() {
+    for _ in $(seq 1 "$3"); do
+        curl -sf "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    cat "$log" >&2
+    cat "$2" >&2
     return 1
 }
 
@@ -178,4 +184,32 @@ http {
 CONF
     nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
     NGINX_PID=$!
+}
+
+# bench_callgrind_serve NAME BIN RULES: starts `BIN serve` (on DATABASE_URL, --migrate, RULES) on a
+# free port under callgrind with counting off (`--instr-atstart=no`: start-up and migrations are
+# not counted), from a copy without debug info in WORK/NAME (valgrind 3.19 cannot read the DWARF 5
+# Swift emits; symbols are enough), and waits until /readyz answers (valgrind starts slowly: 180 s
+# at most). Sets BENCH_CG_PID and BENCH_CG_PORT; count with `callgrind_control -i on "$BENCH_CG_PID"`,
+# then read the figure with bench_callgrind_total NAME.
+bench_callgrind_serve() {
+    local name=$1 bin=$2 rules=$3
+    objcopy --strip-debug "$bin" "$WORK/$name"
+    BENCH_CG_PORT=$(free_port)
+    LEADROUTER_RATE_LIMIT_KEY_RATE=0 DATABASE_URL="$DATABASE_URL" valgrind --tool=callgrind --instr-atstart=no \
+        --callgrind-out-file="$WORK/$name.cg" "$WORK/$name" serve --host 127.0.0.1 --port "$BENCH_CG_PORT" \
+        --log-level warning --migrate --rules "$rules" >"$WORK/$name.log" 2>&1 &
+    BENCH_CG_PID=$!
+    BENCH_PIDS+=("$BENCH_CG_PID")
+    bench_wait_ready "$BENCH_CG_PORT" "$WORK/$name.log" 1800
+}
+
+# bench_callgrind_total NAME: stops counting in the server bench_callgrind_serve started, dumps the
+# counts, stops the server and prints the instructions counted (callgrind's PROGRAM TOTALS).
+bench_callgrind_total() {
+    callgrind_control -i off "$BENCH_CG_PID" >/dev/null 2>&1
+    callgrind_control -d "$BENCH_CG_PID" >/dev/null 2>&1
+    sleep 1
+    kill "$BENCH_CG_PID"; wait "$BENCH_CG_PID" 2>/dev/null || true
+    callgrind_annotate "$WORK/$1.cg".* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
 }
