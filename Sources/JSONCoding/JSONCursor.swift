@@ -40,21 +40,33 @@ package struct JSONCursor {
 
     package mutating func null() { fragment("null") }
 
-    /// Decimal digits, counted first and then written from the last (no `String`, no copy).
+    /// Decimal digits, written from the last into 24 bytes on the stack and copied (no `String`).
     package mutating func int(_ value: Int) {
         if value < 0 { byte(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits = 1
+        Self.digits(of: value.magnitude) { digits in
+            need(digits.count)
+            position.update(from: digits.baseAddress!, count: digits.count)
+            position += digits.count
+        }
+    }
+
+    /// The decimal digits of `magnitude`, written from the last into 24 bytes on the stack, given
+    /// to `body`: one loop of divisions and one copy (counting the digits first cost a second loop,
+    /// ~20 % more instructions an integer in a callgrind count). `JSONWriter.int` uses it too.
+    @inline(__always)
+    static func digits(of magnitude: UInt, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var rest = magnitude
-        while rest >= 10 { rest /= 10; digits += 1 }
-        need(digits)
-        var p = position + digits
-        repeat {
-            p -= 1
-            p.pointee = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
-        position += digits
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            body(UnsafeBufferPointer(rebasing: buffer[i...]))
+        }
     }
 
     /// A number as `JSONEncoder` writes a `Double` (`Double.description` without a trailing

@@ -54,7 +54,8 @@ package struct JSONWriter {
     /// metrics holds about 100 000 of them).
     package mutating func int(_ value: Int) {
         if value >= 0, value < 10 { bytes.append(UInt8(truncatingIfNeeded: 48 + value)); return }
-        write(room: 20) { $0.int(value) }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        JSONCursor.digits(of: value.magnitude) { bytes.append(contentsOf: $0) }
     }
 
     /// A number as `JSONEncoder` writes a `Double` (`JSONCursor.number`).
