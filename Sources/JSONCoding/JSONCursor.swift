@@ -72,10 +72,25 @@ package struct JSONCursor {
     /// A number as `JSONEncoder` writes a `Double` (`Double.description` without a trailing
     /// `.0`); non-finite values, which have no JSON form, as `null`.
     package mutating func number(_ value: Double) {
-        guard value.isFinite else { null(); return }
+        Self.numberText(value) { text in
+            need(text.count)
+            position.update(from: text.baseAddress!, count: text.count)
+            position += text.count
+        }
+    }
+
+    /// The text of `number`, given to `body` in one piece (`JSONWriter.number` uses it too: a
+    /// byte at a time it cost ~35 % more instructions a number in a callgrind count).
+    @inline(__always)
+    static func numberText(_ value: Double, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard value.isFinite else {
+            let null: StaticString = "null"
+            body(UnsafeBufferPointer(start: null.utf8Start, count: null.utf8CodeUnitCount))
+            return
+        }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
-        for b in text.utf8 { byte(b) }
+        text.withUTF8(body)
     }
 
     /// `Double(tenThousandths) / 10_000` as `number` writes it (`0.25`, `1`, `0.0001`), from the

@@ -59,7 +59,7 @@ package struct JSONWriter {
     }
 
     /// A number as `JSONEncoder` writes a `Double` (`JSONCursor.number`).
-    package mutating func number(_ value: Double) { write(room: 32) { $0.number(value) } }
+    package mutating func number(_ value: Double) { JSONCursor.numberText(value) { bytes.append(contentsOf: $0) } }
 
     /// `Double(tenThousandths) / 10_000` as `number` writes it (`JSONCursor.tenThousandths`).
     package mutating func tenThousandths(_ value: Int) { write(room: 32) { $0.tenThousandths(value) } }
