@@ -272,6 +272,13 @@ SELECT 'rollup rows (stays, daily)', count(*) FROM segment_stay_daily;
 SELECT 'rollup rows (channels, daily)', count(*) FROM segment_entrant_channels_daily;
 SELECT 'rollup rows of $SEGMENT (counts)', count(*) FROM segment_metrics_hourly WHERE segment = '$SEGMENT';
 SQL
+# PostgreSQL's buffers for the segment's year of hours (the read of `interval=hour`): with the
+# hours on as many heap pages as there are hours (fold order) against a covering key (0091).
+psql -At "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)
+    SELECT date_part('epoch', bucket)::int8, entries, exits_rule, exits_time, exits_merge, exits_ruleset, exits_erase, goal_reached, drop_offs
+    FROM segment_metrics_hourly WHERE segment = '$SEGMENT' AND bucket >= now() - interval '366 days'" |
+    python3 -c 'import json, sys; p = json.load(sys.stdin)[0]["Plan"]; print("buffers of a year of hours of " + sys.argv[1] + " (EXPLAIN)|" + str(p["Shared Hit Blocks"] + p["Shared Read Blocks"]))' "$SEGMENT" \
+    >>"$WORK/sizes.txt"
 
 FROM=$(psql -Atc "SELECT to_char(date_trunc('day', now() - interval '365 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" "$DATABASE_URL")
 TO=$(psql -Atc "SELECT to_char(date_trunc('day', now() + interval '1 day') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" "$DATABASE_URL")

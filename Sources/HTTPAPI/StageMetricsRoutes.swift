@@ -32,9 +32,9 @@ package struct StageMetricsRoutes: Sendable {
 /// The JSON of the stage funnel, written with `JSONWriter` (keys in the sorted order
 /// `JSONEncoder` gives, the same bytes; `StageMetricsJSONTests` compares them with the writer
 /// this one replaced) rather than `JSONEncoder`. A year by hour is 4 stages × 8 784 steps (5.5 MB),
-/// so a step is written from fixed fragments (one copy per key instead of a call per key and
-/// comma), its `start` formatted once for every stage, and its shares from integers
-/// (docs/benchmarks/insight.md).
+/// so a step is written from fixed fragments through a `JSONCursor` (one append into the answer a
+/// step instead of one a key and a value), its `start` formatted once for every stage, and its
+/// shares from integers (docs/benchmarks/insight.md).
 enum StageMetricsJSON {
     static func response(_ r: StageMetricsReads.Report) -> HTTPResponse {
         HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: bytes(r))
@@ -90,11 +90,20 @@ enum StageMetricsJSON {
             w.member("steps", first: &f)
             w.byte(UInt8(ascii: "["))
             for (k, step) in s.steps.enumerated() {
-                if k > 0 { w.byte(UInt8(ascii: ",")) }
-                counts(step.counts, goal: hasGoal, rates: false, into: &w)
-                w.fragment(#","start":"#)
-                if let quoted = starts.quoted(k, step.start) { w.fragment(quoted) } else { w.timestamp(Timestamp(step.start)) }
-                w.byte(UInt8(ascii: "}"))
+                if let quoted = starts.quoted(k, step.start) {
+                    w.write(room: stepRoom + quoted.count) { c in
+                        if k > 0 { c.byte(UInt8(ascii: ",")) }
+                        counts(step.counts, goal: hasGoal, rates: false, into: &c)
+                        c.fragment(#","start":"#); c.fragment(quoted); c.byte(UInt8(ascii: "}"))
+                    }
+                } else {
+                    w.write(room: stepRoom) { c in
+                        if k > 0 { c.byte(UInt8(ascii: ",")) }
+                        counts(step.counts, goal: hasGoal, rates: false, into: &c)
+                        c.fragment(#","start":"#)
+                    }
+                    w.timestamp(Timestamp(step.start)); w.byte(UInt8(ascii: "}"))
+                }
             }
             w.byte(UInt8(ascii: "]"))
             w.member("time_in_stage", first: &f)
@@ -104,13 +113,18 @@ enum StageMetricsJSON {
                 w.member("p90_seconds", first: &t); number(s.p90Seconds.map { ($0 * 10).rounded() / 10 }, into: &w)
                 w.member("relative_error", first: &t); w.number(0.0905)
             }
-            w.member("totals", first: &f); counts(s.totals, goal: hasGoal, rates: true, into: &w); w.byte(UInt8(ascii: "}"))
+            w.member("totals", first: &f)
+            w.write(room: stepRoom) { c in counts(s.totals, goal: hasGoal, rates: true, into: &c); c.byte(UInt8(ascii: "}")) }
         }
     }
 
+    /// The most a step's or the totals' counts take (`counts` and the step's punctuation, its
+    /// `start` aside): eight numbers of at most 20 characters, two shares of at most 24 and the keys.
+    static let stepRoom = 512
+
     /// A stage's counts in a step or over the range (with the rates), keys in sorted order, the
     /// object left open: a step's `start` comes last (the caller closes it).
-    static func counts(_ c: StageMetricsReads.Counts, goal: Bool, rates: Bool, into w: inout JSONWriter) {
+    static func counts(_ c: StageMetricsReads.Counts, goal: Bool, rates: Bool, into w: inout JSONCursor) {
         w.fragment(#"{"entries":"#); w.int(c.entries)
         w.fragment(#","exits":"#); w.int(c.exits)
         if goal {
@@ -129,9 +143,12 @@ enum StageMetricsJSON {
     static func number(_ v: Double?, into w: inout JSONWriter) { if let v { w.number(v) } else { w.null() } }
 
     /// `part / whole` to four decimals, as `share` gives it and `number` writes it; null without a whole.
-    static func share(_ part: Int, of whole: Int, into w: inout JSONWriter) {
+    static func share(_ part: Int, of whole: Int, into w: inout JSONCursor) {
         guard whole > 0 else { w.null(); return }
         let units = (Double(part) / Double(whole) * 10_000).rounded()
         if units >= 0, units <= 2_000_000 { w.tenThousandths(Int(units)) } else { w.number(units / 10_000) }
     }
+
+    /// `share` into a writer (the segment metrics' goal conversion).
+    static func share(_ part: Int, of whole: Int, into w: inout JSONWriter) { w.write(room: 32) { share(part, of: whole, into: &$0) } }
 }

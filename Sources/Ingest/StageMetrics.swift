@@ -61,33 +61,34 @@ package struct StageMetricsReads: Sendable {
     package func report(stages declared: [StageRule], from: Date, to: Date, interval: SegmentMetricsReads.Interval) throws -> Report {
         let start = interval.floor(from)
         let funnel = Self.funnel(declared)
-        let rollup = try reader.pool(forLead: nil).withConnection {
-            try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue, stages: funnel.map(\.stage))
-        }
-        // Per stage (funnel position), per step: rows are added to the step holding their bucket,
-        // found by arithmetic (rows of a day fall into its week).
+        // Per stage (funnel position), per step, in one array (stage `i`'s steps from `i * count`):
+        // rows are added to the step holding their bucket, found by arithmetic (rows of a day fall
+        // into its week), as they are decoded.
         let count = interval.stepCount(from: start, to: to)
-        var byStep = Array(repeating: Array(repeating: Counts(), count: count), count: funnel.count)
-        for m in rollup.moves {
-            guard let step = interval.step(of: m.start, from: start, count: count) else { continue }
-            if let j = m.to {
-                byStep[j][step].entries += m.moves
-                byStep[j][step].goalReached += m.goalReached
-            }
-            guard let i = m.from else { continue }
-            if let j = m.to {
-                if j > i { byStep[i][step].movedLater += m.moves; if j == i + 1 { byStep[i][step].movedNext += m.moves } } else { byStep[i][step].movedBack += m.moves }
-            } else {
-                byStep[i][step].left += m.moves
+        var byStep = [Counts](repeating: Counts(), count: funnel.count * count)
+        let stayBuckets = try reader.pool(forLead: nil).withConnection {
+            try Store($0).stageMetrics(from: start, to: to, unit: interval.rawValue, stages: funnel.map(\.stage)) { at, leaving, entering, moves, goalReached in
+                guard let step = interval.step(of: at, from: start, count: count) else { return }
+                if let j = entering {
+                    byStep[j * count + step].entries += moves
+                    byStep[j * count + step].goalReached += goalReached
+                }
+                guard let i = leaving else { return }
+                if let j = entering {
+                    if j > i { byStep[i * count + step].movedLater += moves; if j == i + 1 { byStep[i * count + step].movedNext += moves } } else { byStep[i * count + step].movedBack += moves }
+                } else {
+                    byStep[i * count + step].left += moves
+                }
             }
         }
         let stages = funnel.enumerated().map { i, rule in
             var totals = Counts()
-            let steps = byStep[i].enumerated().map { k, c in
+            let steps = (0..<count).map { k in
+                let c = byStep[i * count + k]
                 totals.add(c)
                 return (start: interval.start(ofStep: k, from: start), counts: c)
             }
-            let stays = rollup.stays[rule.stage] ?? [:]
+            let stays = stayBuckets[rule.stage] ?? [:]
             return Stage(name: rule.stage, next: i + 1 < funnel.count ? funnel[i + 1].stage : nil, goal: rule.goal, steps: steps,
                          totals: totals, staysMeasured: stays.values.reduce(0, +),
                          medianSeconds: StayHistogram.percentile(0.5, of: stays), p90Seconds: StayHistogram.percentile(0.9, of: stays))

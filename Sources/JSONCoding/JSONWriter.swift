@@ -39,53 +39,30 @@ package struct JSONWriter {
 
     package mutating func bool(_ value: Bool) { if value { raw("true") } else { raw("false") } }
 
+    /// Up to `room` bytes written by `body` through a cursor on the stack, then appended in one
+    /// copy: for writers of many small pieces of one shape (a stage step), one append and one
+    /// uniqueness check a piece instead of one a key and a value.
+    package mutating func write(room: Int, _ body: (inout JSONCursor) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            var cursor = JSONCursor(buffer)
+            body(&cursor)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: buffer.baseAddress!.distance(to: cursor.position)))
+        }
+    }
+
     /// Decimal digits written straight into the buffer (no `String` per number: a year of hourly
     /// metrics holds about 100 000 of them).
     package mutating func int(_ value: Int) {
         if value >= 0, value < 10 { bytes.append(UInt8(truncatingIfNeeded: 48 + value)); return }
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack, filled from the end
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
-        }
+        JSONCursor.digits(of: value.magnitude) { bytes.append(contentsOf: $0) }
     }
 
-    /// A number as `JSONEncoder` writes a `Double`. Non-finite values have no JSON form; they are
-    /// written as `null` (the engine never produces them).
-    package mutating func number(_ value: Double) {
-        guard value.isFinite else { null(); return }
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        bytes.append(contentsOf: text.utf8)
-    }
+    /// A number as `JSONEncoder` writes a `Double` (`JSONCursor.number`).
+    package mutating func number(_ value: Double) { JSONCursor.numberText(value) { bytes.append(contentsOf: $0) } }
 
-    /// `Double(tenThousandths) / 10_000` as `number` writes it (`0.25`, `1`, `0.0001`), from the
-    /// integer without a `String` per value: the shares of the metrics answers are rounded to four
-    /// decimals, and a year of hourly stage steps holds 35 000 of them. The digits are the exact
-    /// decimal, which is what `Double.description` writes for these values (the shortest text
-    /// that reads back as the same double); `JSONWriterTests` checks every value up to 200.
-    package mutating func tenThousandths(_ value: Int) {
-        guard value >= 0, value <= 2_000_000 else { number(Double(value) / 10_000); return }
-        int(value / 10_000)
-        var fraction = value % 10_000
-        guard fraction > 0 else { return }
-        var digits = 4
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-        bytes.append(UInt8(ascii: "."))
-        var divisor = 1
-        for _ in 1..<digits { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 48 + fraction / divisor % 10))
-            divisor /= 10
-        }
-    }
+    /// `Double(tenThousandths) / 10_000` as `number` writes it (`JSONCursor.tenThousandths`).
+    package mutating func tenThousandths(_ value: Int) { write(room: 32) { $0.tenThousandths(value) } }
 
     /// A UUID as a JSON string in its lower-case text form (no `uuidString` formatting).
     package mutating func uuid(_ id: UUID) {

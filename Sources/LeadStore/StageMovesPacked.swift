@@ -34,9 +34,5 @@ enum StageMovesPacked {
         }
     }
 
-    /// The fewest bytes a pair takes (two empty names' 0x00 ends and the two counts): `bytes / 10`
-    /// bounds the pairs of a row, so a reader can size its array once.
-    static let smallestPair = 10
-
     static let malformed = PostgresError(code: .decoding, message: "stage_moves_hourly_packed: bytes that are not (from, 0, to, 0, int4, int4) pairs")
 }

@@ -138,8 +138,11 @@ extension Store {
     /// PostgreSQL four times the scan), bucket times as binary timestamps; stays cover the UTC days
     /// the range touches. The folded hours come packed, one row an hour (migration 0086: a year by
     /// hour is 8 760 rows, not 105 000 of one pair each), the deltas not folded yet by pair, as the
-    /// hourly view reads them. One round trip.
-    package func stageMetrics(from: Date, to: Date, unit: String, stages: [String]) throws -> StageMetricsRollup {
+    /// hourly view reads them. One round trip. Each rollup row goes to `move` as it is decoded
+    /// (bucket start, from and to as positions in `stages`, moves, goal reached), in no order;
+    /// returns the stays by stage and log bucket.
+    package func stageMetrics(from: Date, to: Date, unit: String, stages: [String],
+                              _ move: (_ start: Date, _ from: Int?, _ to: Int?, _ moves: Int, _ goalReached: Int) -> Void) throws -> [String: [Int: Int]] {
         let split = unit == "hour" ? from : max(from, Date(timeIntervalSince1970: (to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400))
         // In binary: the bucket comes as PostgreSQL stores it (no `date_part` and no text per row),
         // the names and the packed hours as their bytes.
@@ -159,27 +162,29 @@ extension Store {
                                                Self.stayHistogramQuery(table: "stage", keys: "stage, ", from: from, to: to)])
             .dropFirst().map { $0 }  // the guard's empty result first (rollupReadGuard)
         let names = stages.map { Array($0.utf8) }
-        // Room for every pair at once: growing the array by doubling copied and faulted in ~6 MB
-        // again for a year by hour (reserved pages that stay unused are never touched).
-        var packedBytes = 0
-        for row in results[1] { packedBytes += try row.withBytes(at: 1) { $0.count } }
-        var moves: [StageMoveCount] = []
-        moves.reserveCapacity(results[0].count + packedBytes / StageMovesPacked.smallestPair)
+        // Each row handed over as it is decoded: no array of every pair (a year by hour is
+        // ~105 000 of them, ~5 MB) and no pass over the packed hours only to size one.
         for row in results[0] {
-            moves.append(StageMoveCount(start: Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
-                                        from: try row.index(at: 1, in: names), to: try row.index(at: 2, in: names),
-                                        moves: try row.int(at: 3), goalReached: try row.int(at: 4)))
+            move(Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000),
+                 try row.index(at: 1, in: names), try row.index(at: 2, in: names), try row.int(at: 3), try row.int(at: 4))
         }
         for row in results[1] {
             let start = Date(timeIntervalSince1970: Double(try row.epochMicroseconds(at: 0)) / 1_000_000)
             try row.withBytes(at: 1) { bytes in
-                try StageMovesPacked.forEach(in: bytes, names: names) { from, to, n, reached in
-                    moves.append(StageMoveCount(start: start, from: from, to: to, moves: n, goalReached: reached))
-                }
+                try StageMovesPacked.forEach(in: bytes, names: names) { from, to, n, reached in move(start, from, to, n, reached) }
             }
         }
         var stays: [String: [Int: Int]] = [:]
         for row in results[2] { stays[try row.decode(String.self, "stage"), default: [:]][try row.decode(Int.self, "k")] = try row.decode(Int.self, "n") }
+        return stays
+    }
+
+    /// `stageMetrics(from:to:unit:stages:_:)`'s rows collected (the tests compare them).
+    package func stageMetrics(from: Date, to: Date, unit: String, stages: [String]) throws -> StageMetricsRollup {
+        var moves: [StageMoveCount] = []
+        let stays = try stageMetrics(from: from, to: to, unit: unit, stages: stages) { start, from, to, n, reached in
+            moves.append(StageMoveCount(start: start, from: from, to: to, moves: n, goalReached: reached))
+        }
         return StageMetricsRollup(moves: moves, stays: stays)
     }
 }
