@@ -47,6 +47,7 @@ public struct Backtest: Sendable {
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
         var quickCandidate = candidate, quickActive = active
         quickCandidate.explains = false; quickActive.explains = false
+        quickCandidate.describesLead = false; quickActive.describesLead = false
         self.quickCandidate = quickCandidate; self.quickActive = quickActive
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }

@@ -39,6 +39,14 @@ public struct Engine: Sendable {
     /// (docs/benchmarks/backtest.md). Off, `decision.explanation` is empty; the state, the rest
     /// of the decision and `next_evaluation_at` are the same.
     public var explains = true
+    /// Whether the decision carries `segments.current` and `segment_scores`, and the evaluation
+    /// its `stageGoalsHeld`: parts that describe the lead after the evaluation and change nothing
+    /// in it. A backtest's replay reads none of them (only what entered and left, the schedule,
+    /// the goals reached and the state; the report reads its final decision's primary segment
+    /// and actions), and building them was a few per cent of its evaluations
+    /// (docs/benchmarks/backtest.md). Off, `current` is empty, `segmentScores` nil and
+    /// `stageGoalsHeld` empty; the state and every other part are the same. Ingest leaves it on.
+    public var describesLead = true
 
     /// The compiled ruleset.
     public var ruleset: Ruleset { core.ruleset }
@@ -117,7 +125,7 @@ public struct Engine: Sendable {
         env.lead.stage = settled.stage
         env.lead.band = settled.band
         let goals = rs.hasGoals ? goalsReached(env, enteredBefore: enteredBefore, now: nowMs) : []
-        let stageGoals = rs.hasStageGoals ? stageGoalsHeld(env, left: previousStage) : []
+        let stageGoals = describesLead && rs.hasStageGoals ? stageGoalsHeld(env, left: previousStage) : []
         applySegmentScores(env, changes: settled.changes, event: resolved)
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
@@ -130,7 +138,7 @@ public struct Engine: Sendable {
         env.event = nil
 
         var current: [String] = []
-        for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
+        if describesLead { for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) } }
         let next = !computesNextEvaluation ? nil : nextEvaluation(
             env, now: nowMs, current: settled.outcome,
             checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" },
@@ -146,7 +154,7 @@ public struct Engine: Sendable {
             score: round3(lead.score), band: settled.band, actions: actions,
             suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false,
-            segmentScores: segmentScores(lead))
+            segmentScores: describesLead ? segmentScores(lead) : nil)
         return Evaluation(newState: lead, decision: decision, goalsReached: goals, stageGoalsHeld: stageGoals)
     }
 
