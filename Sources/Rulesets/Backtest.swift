@@ -131,7 +131,7 @@ public struct Backtest: Sendable {
     /// `bounded`: each evaluation looks for `next_evaluation_at` only as far as the schedule can
     /// use it (`Engine.evaluate(…, nextEvaluationBefore:)`): an event's only before the time
     /// already scheduled, any only before `to`. The schedule, so every evaluation, is the same;
-    /// only the decisions' own `next_evaluation_at` may be left out.
+    /// only the decisions' own `next_evaluation_at` may be left out (the final one's always).
     public func replay(_ engine: Engine, start: LeadState, events: [Event], bounded: Bool = false) -> Replay {
         let fromMs = Timestamp(from).milliseconds, toMs = Timestamp(to).milliseconds
         let end = bounded ? toMs : Int64.max
@@ -167,7 +167,8 @@ public struct Backtest: Sendable {
             if let next = evaluation.decision.nextEvaluationAt?.milliseconds, next < scheduled ?? .max { scheduled = next }
         }
         sweep(before: toMs)
-        let final = engine.evaluate(state: state, now: to)
+        // The report reads the final decision's segments and route, never when it would sweep next.
+        let final = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: toMs), nextEvaluationBefore: bounded ? toMs : .max)
         note(final)
         var goals: [String: Int] = [:]
         for key in reached { goals[key.segment, default: 0] += 1 }
