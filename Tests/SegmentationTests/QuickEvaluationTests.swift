@@ -29,16 +29,7 @@ final class QuickEvaluationTests: XCTestCase {
     /// `describesLead` off on a lead with a segment score: the scores and the current list are
     /// left out, the stored state (scores included) is the same, at every step.
     func testWithoutDescribingTheLeadTheStateKeepsItsSegmentScores() throws {
-        let engine = Engine(load("""
-        version: 1
-        events: { types: [viewed, left] }
-        segments:
-          - name: consideration.x.comparer
-            enter: 'count(viewed, 30d) >= 1'
-            exit: 'count(left, 1d) >= 1'
-            score: { half_life: 7d, rules: [ { when: 'event.type == "viewed"', points: 1, cap: 3 } ] }
-            route: { email: { sequence: s } }
-        """))
+        let engine = Engine(load(SegmentScoreTests.yaml))
         var bare = engine
         bare.explains = false
         bare.describesLead = false
@@ -54,7 +45,7 @@ final class QuickEvaluationTests: XCTestCase {
             XCTAssertEqual(b.decision.segments.current, [], "step \(step)")
             XCTAssertNil(b.decision.segmentScores, "step \(step)")
             if name == "viewed" {
-                XCTAssertEqual(a.decision.segments.current, ["consideration.x.comparer"], "step \(step)")
+                XCTAssertTrue(a.decision.segments.current.contains("consideration.x.comparer"), "step \(step)")
                 XCTAssertFalse(a.decision.segmentScores?.isEmpty ?? true, "step \(step): the full decision has the score")
                 XCTAssertFalse(b.newState.segmentScores.isEmpty, "step \(step): the state keeps it")
             }
