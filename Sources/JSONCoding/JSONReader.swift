@@ -31,6 +31,7 @@ package struct JSONReader {
     package static func parse(_ bytes: [UInt8]) throws(Failure) -> Value {
         try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> Value in
             var reader = JSONReader(input: buffer)
+            reader.members.reserveCapacity(16)   // grown member by member, it was reallocated a few times per message
             reader.skipWhitespace()
             let value = try reader.value(depth: 0)
             reader.skipWhitespace()
@@ -68,6 +69,8 @@ package struct JSONReader {
     /// at that object, not under the path the kept value answers to (a NUL in a second `"batch"`
     /// must not reject the first `batch`'s messages).
     private var repeatedMember: (path: [String], key: String)?
+    /// The members read so far of the objects being read (`collectedObject`), innermost last.
+    private var members: [(key: String, value: Value)] = []
 
     private init(input: UnsafeBufferPointer<UInt8>) { self.input = input }
 
@@ -141,6 +144,12 @@ package struct JSONReader {
 
     private mutating func object(depth: Int) throws(Failure) -> Value {
         guard depth <= Self.maxDepth else { throw fail("nesting too deep") }
+        return reportContent ? try reportingObject(depth: depth) : try collectedObject(depth: depth)
+    }
+
+    /// `object` for `parseReportingContent`, which tracks the path and must know whether a key
+    /// repeats before reading its value (a repeated key keeps its first value).
+    private mutating func reportingObject(depth: Int) throws(Failure) -> Value {
         position += 1
         var fields: [String: Value] = [:]
         skipWhitespace()
@@ -155,24 +164,13 @@ package struct JSONReader {
             guard !atEnd, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
             skipWhitespace()
-            // A repeated key keeps its first value. Reporting needs to know before reading the
-            // value; otherwise `keepFirst` below finds the key's place once (hashing the key
-            // once instead of twice: a backtest reads a million stored messages this way).
-            let repeated = reportContent && fields[key] != nil
-            if reportContent {
-                path.append(key)
-                if repeated && repeatedMember == nil { repeatedMember = (Array(path.dropLast()), key) }
-            }
+            let repeated = fields[key] != nil
+            path.append(key)
+            if repeated && repeatedMember == nil { repeatedMember = (Array(path.dropLast()), key) }
             let member = try value(depth: depth)
-            if reportContent {
-                path.removeLast()
-                if repeated && repeatedMember?.path.count == path.count { repeatedMember = nil }
-            }
-            if reportContent {
-                if !repeated { fields[key] = member }
-            } else {
-                Self.keepFirst(&fields[key, default: member])
-            }
+            path.removeLast()
+            if repeated && repeatedMember?.path.count == path.count { repeatedMember = nil }
+            if !repeated { fields[key] = member }
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
             if input[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -181,9 +179,45 @@ package struct JSONReader {
         }
     }
 
-    /// Reached through `fields[key, default: value]`, which inserts `value` only when the key is
-    /// new and leaves an existing value as it is, with one lookup.
-    @inline(__always) private static func keepFirst(_ slot: inout Value) {}
+    /// `object` for `parse`: the members are read onto `members` (nested objects stack up above
+    /// this one's) and the dictionary is made once they are all known, allocated at its size. Grown
+    /// member by member it was allocated and rehashed up to three times for a stored message's four
+    /// members, a fifth of its decoding (docs/benchmarks/backtest.md).
+    private mutating func collectedObject(depth: Int) throws(Failure) -> Value {
+        position += 1
+        skipWhitespace()
+        if !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return .object([:]) }
+        let base = members.count
+        while true {
+            skipWhitespace()
+            if members.count > base, !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return .object(takeMembers(from: base)) }
+            guard !atEnd, input[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            // Without `reportContent` a content problem in the key has already been thrown.
+            let key = try string()
+            skipWhitespace()
+            guard !atEnd, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            position += 1
+            skipWhitespace()
+            let member = try value(depth: depth)
+            members.append((key, member))
+            skipWhitespace()
+            guard !atEnd else { throw fail("unexpected end of input") }
+            if input[position] == UInt8(ascii: ",") { position += 1; continue }
+            if input[position] == UInt8(ascii: "}") { position += 1; return .object(takeMembers(from: base)) }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    /// The members from `base` on as a dictionary, taken off `members`. They are moved in last to
+    /// first, so of a repeated key the first value is the one written last: it is kept.
+    private mutating func takeMembers(from base: Int) -> [String: Value] {
+        var fields = [String: Value](minimumCapacity: members.count - base)
+        while members.count > base {
+            let (key, value) = members.removeLast()
+            fields[key] = value
+        }
+        return fields
+    }
 
     private mutating func array(depth: Int) throws(Failure) -> Value {
         guard depth <= Self.maxDepth else { throw fail("nesting too deep") }
@@ -219,6 +253,15 @@ package struct JSONReader {
             position += 1
         } else if digits() == 0 {
             throw fail("invalid number")
+        }
+        // A whole number of up to 15 digits (counts, prices, ids) is exact as a `Double`: made
+        // from its digits, without a String for `Double(_:)` to parse; the same value (−0 too).
+        let wholeDigits = position - start - (input[start] == UInt8(ascii: "-") ? 1 : 0)
+        if wholeDigits <= 15, position == input.count
+            || (input[position] != UInt8(ascii: ".") && input[position] != UInt8(ascii: "e") && input[position] != UInt8(ascii: "E")) {
+            var whole: Int64 = 0
+            for i in (position - wholeDigits)..<position { whole = whole * 10 + Int64(input[i] - 0x30) }
+            return input[start] == UInt8(ascii: "-") ? -Double(whole) : Double(whole)
         }
         if position < input.count, input[position] == UInt8(ascii: ".") {
             position += 1

@@ -47,6 +47,7 @@ public struct Backtest: Sendable {
         self.candidate = candidate; self.active = active; self.from = from; self.to = to; self.sample = sample
         var quickCandidate = candidate, quickActive = active
         quickCandidate.explains = false; quickActive.explains = false
+        quickCandidate.describesLead = false; quickActive.describesLead = false
         self.quickCandidate = quickCandidate; self.quickActive = quickActive
         warmup = Double((candidate.ruleset.signals + active.ruleset.signals).map(\.window).max() ?? 0) / 1000
     }
@@ -130,7 +131,7 @@ public struct Backtest: Sendable {
     /// `bounded`: each evaluation looks for `next_evaluation_at` only as far as the schedule can
     /// use it (`Engine.evaluate(…, nextEvaluationBefore:)`): an event's only before the time
     /// already scheduled, any only before `to`. The schedule, so every evaluation, is the same;
-    /// only the decisions' own `next_evaluation_at` may be left out.
+    /// only the decisions' own `next_evaluation_at` may be left out (the final one's always).
     public func replay(_ engine: Engine, start: LeadState, events: [Event], bounded: Bool = false) -> Replay {
         let fromMs = Timestamp(from).milliseconds, toMs = Timestamp(to).milliseconds
         let end = bounded ? toMs : Int64.max
@@ -151,7 +152,7 @@ public struct Backtest: Sendable {
         /// The sweeps due before `limit`, each at its time; a schedule that does not move on ends them.
         func sweep(before limit: Int64) {
             while let due = scheduled, due < limit {
-                var evaluation = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: due), nextEvaluationBefore: end)
+                var evaluation = engine.evaluate(state: Self.take(&state), event: nil, now: Timestamp(milliseconds: due), nextEvaluationBefore: end)
                 if due >= fromMs { note(evaluation) }
                 swap(&state, &evaluation.newState)   // moved, not copied field by field
                 scheduled = evaluation.decision.nextEvaluationAt.map(\.milliseconds).flatMap { $0 > due ? $0 : nil }
@@ -159,18 +160,29 @@ public struct Backtest: Sendable {
         }
         for event in events {
             sweep(before: event.occurredAt.milliseconds)
-            var evaluation = engine.evaluate(state: state, event: event, now: event.occurredAt,
+            var evaluation = engine.evaluate(state: Self.take(&state), event: event, now: event.occurredAt,
                                              nextEvaluationBefore: bounded ? min(scheduled ?? end, end) : end)
             if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
             swap(&state, &evaluation.newState)
             if let next = evaluation.decision.nextEvaluationAt?.milliseconds, next < scheduled ?? .max { scheduled = next }
         }
         sweep(before: toMs)
-        let final = engine.evaluate(state: state, now: to)
+        // The report reads the final decision's segments and route, never when it would sweep next.
+        let final = engine.evaluate(state: state, event: nil, now: Timestamp(milliseconds: toMs), nextEvaluationBefore: bounded ? toMs : .max)
         note(final)
         var goals: [String: Int] = [:]
         for key in reached { goals[key.segment, default: 0] += 1 }
         return Replay(final: final, entries: entries, exits: exits, goalsReached: goals, lastEntry: lastEntry)
+    }
+
+    /// The state handed to an evaluation, which gives the next one back in `newState`: handed
+    /// over rather than copied, the evaluation owns the lead's signal series and changes them in
+    /// place (`Engine.evaluate(state:…)`); `state` is left empty meanwhile.
+    @inline(__always)
+    static func take(_ state: inout LeadState) -> LeadState {
+        var out = LeadState()
+        swap(&out, &state)
+        return out
     }
 
     /// One membership's entry, counted once however many evaluations see its goal hold.

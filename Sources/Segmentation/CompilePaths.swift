@@ -107,7 +107,7 @@ extension ExprCompiler {
 
 /// Follows keys through nested objects; nil when any step is missing.
 func dig(_ root: [String: Value], _ keys: [String]) -> Value? {
-    guard let first = keys.first, var v = root[first] else { return nil }
+    guard let first = keys.first, var v = root.member(first) else { return nil }
     for k in keys.dropFirst() {
         guard let next = v[k] else { return nil }
         v = next

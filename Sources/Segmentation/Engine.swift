@@ -39,6 +39,14 @@ public struct Engine: Sendable {
     /// (docs/benchmarks/backtest.md). Off, `decision.explanation` is empty; the state, the rest
     /// of the decision and `next_evaluation_at` are the same.
     public var explains = true
+    /// Whether the decision carries `segments.current` and `segment_scores`, and the evaluation
+    /// its `stageGoalsHeld`: parts that describe the lead after the evaluation and change nothing
+    /// in it. A backtest's replay reads none of them (only what entered and left, the schedule,
+    /// the goals reached and the state; the report reads its final decision's primary segment
+    /// and actions), and building them was a few per cent of its evaluations
+    /// (docs/benchmarks/backtest.md). Off, `current` is empty, `segmentScores` nil and
+    /// `stageGoalsHeld` empty; the state and every other part are the same. Ingest leaves it on.
+    public var describesLead = true
 
     /// The compiled ruleset.
     public var ruleset: Ruleset { core.ruleset }
@@ -67,19 +75,25 @@ public struct Engine: Sendable {
     /// keeps the earliest time scheduled, so an event's evaluation matters only when it schedules
     /// earlier, and nothing at or after the period's end is ever swept (docs/rulesets.md#backtest).
     /// Everything else in the evaluation is the same.
-    public func evaluate(state: LeadState, event: Event?, now: Timestamp, nextEvaluationBefore horizon: Int64) -> Evaluation {
+    ///
+    /// `state` is consumed: a caller that hands over its only copy (`Backtest.replay` does) lets
+    /// the evaluation take the lead's signal series over and change them in place; a caller that
+    /// keeps its copy pays for the copies the evaluation then makes, as before.
+    public func evaluate(state: consuming LeadState, event: Event?, now: Timestamp, nextEvaluationBefore horizon: Int64) -> Evaluation {
         let rs = core.ruleset
         let plan = rs.plan
         let nowMs = now.milliseconds
         let resolved = event.map(resolve)
         let enteredBefore = rs.enteredTimes(state.memberships)
-        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: prepareSeries(state), entered: enteredBefore)
+        let previousScore = state.score, previousScoreAt = state.scoreAt, previousStage = state.stage
+        let decayedBefore = explains ? decayedScore(state, to: nowMs) : 0
+        // The series leave the state (its stored table is replaced at the end anyway).
+        let series = prepareSeries(&state)
+        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: series, entered: enteredBefore)
         env.explains = explains
-        let previousScore = state.score, previousScoreAt = state.scoreAt
         var applications: [ScoreRuleApplication] = []
         var statusChange: StatusExplanation?
         if let ev = resolved { applications = applyEvent(ev, env, status: &statusChange) }
-        let decayedBefore = explains ? decayedScore(state, to: nowMs) : 0
         let settled = settle(env)
 
         // Explanations of changed segments, with the values the rules saw.
@@ -111,7 +125,7 @@ public struct Engine: Sendable {
         env.lead.stage = settled.stage
         env.lead.band = settled.band
         let goals = rs.hasGoals ? goalsReached(env, enteredBefore: enteredBefore, now: nowMs) : []
-        let stageGoals = rs.hasStageGoals ? stageGoalsHeld(env, left: state.stage) : []
+        let stageGoals = describesLead && rs.hasStageGoals ? stageGoalsHeld(env, left: previousStage) : []
         applySegmentScores(env, changes: settled.changes, event: resolved)
         // Actions read the settled lead (and the event, for choices that look at it).
         var actionNotes: [ActionExplanation] = []
@@ -124,7 +138,7 @@ public struct Engine: Sendable {
         env.event = nil
 
         var current: [String] = []
-        for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) }
+        if describesLead { for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) } }
         let next = !computesNextEvaluation ? nil : nextEvaluation(
             env, now: nowMs, current: settled.outcome,
             checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" },
@@ -140,7 +154,7 @@ public struct Engine: Sendable {
             score: round3(lead.score), band: settled.band, actions: actions,
             suppressed: suppressed, explanation: explanation, nextEvaluationAt: next.map { Timestamp(milliseconds: $0) },
             eventType: resolved?.type, unknownEventType: resolved.map { !$0.known } ?? false,
-            segmentScores: segmentScores(lead))
+            segmentScores: describesLead ? segmentScores(lead) : nil)
         return Evaluation(newState: lead, decision: decision, goalsReached: goals, stageGoalsHeld: stageGoals)
     }
 
@@ -271,25 +285,26 @@ public struct Engine: Sendable {
                              scoreRules: info.scoreRules)
     }
 
-    /// Stored series in slot order, kept from now on as the spec says. A series that did not cover
+    /// Stored series in slot order, kept from now on as the spec says, taken out of `state` when
+    /// they are this ruleset's (the evaluation stores its own at the end). A series that did not cover
     /// the spec (new signal on a lead with history, longer window, higher threshold) is marked
     /// incomplete, so `signalsMissing` reports it until it is backfilled. A state stored by this
     /// ruleset holds exactly its signals in key order, so slots are found without lookups.
-    func prepareSeries(_ state: LeadState) -> [SignalSeries] {
+    func prepareSeries(_ state: inout LeadState) -> [SignalSeries] {
         let fresh = state.lastEventAt == nil
         let specs = ruleset.signals
-        let table = state.signals.series
         var out: [SignalSeries]
-        if table.keys == ruleset.sortedSignalKeys {
-            // Each slot initialised once, in place (`slotBySortedPosition` is a permutation): no
-            // empty placeholder series to retain and release, two arrays each.
-            out = [SignalSeries](unsafeUninitializedCapacity: specs.count) { buffer, initialized in
-                for (position, slot) in ruleset.slotBySortedPosition.enumerated() {
-                    (buffer.baseAddress! + slot).initialize(to: table.values[position])
-                }
-                initialized = specs.count
+        if state.signals.series.keys == ruleset.sortedSignalKeys {
+            // The stored array itself, put in slot order in place by undoing `sortingSwaps`: when
+            // the state was the only owner, no series is copied (retaining its arrays) and the
+            // evaluation's inserts and prunes change the series without copying them first (a
+            // backtest's replay hands its state over, docs/benchmarks/backtest.md).
+            out = state.signals.series.takeValues()
+            out.withUnsafeMutableBufferPointer { buffer in
+                for (a, b) in ruleset.sortingSwaps.reversed() { buffer.swapAt(a, b) }
             }
         } else {
+            let table = state.signals.series
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
         let needs = ruleset.plan.signalNeeds
@@ -304,7 +319,7 @@ public struct Engine: Sendable {
     /// Event effects before rules are settled: profile times, signals, source, status, score points.
     private func applyEvent(_ ev: ResolvedEvent, _ env: EvalEnv, status change: inout StatusExplanation?) -> [ScoreRuleApplication] {
         let at = Timestamp(milliseconds: ev.at)
-        if ev.context["timezone"] != nil { LeadZone.remember(ev, in: &env.lead) }
+        if ev.context.member("timezone") != nil { LeadZone.remember(ev, in: &env.lead) }
         let firstEvent = env.lead.lastEventAt == nil
         if env.lead.firstSeen.map({ at < $0 }) ?? true { env.lead.firstSeen = at }
         if env.lead.lastEventAt.map({ at > $0 }) ?? true { env.lead.lastEventAt = at }
@@ -324,8 +339,8 @@ public struct Engine: Sendable {
             env.lead.interest.at = Timestamp(milliseconds: env.now)
         }
         if let spec = ruleset.interest, ev.type == spec.event {
-            env.lead.interest.record(category: InterestSpec.key(ev.properties[spec.categoryProperty]),
-                                     product: InterestSpec.key(ev.properties[spec.productProperty]),
+            env.lead.interest.record(category: InterestSpec.key(ev.properties.member(spec.categoryProperty)),
+                                     product: InterestSpec.key(ev.properties.member(spec.productProperty)),
                                      occurredAt: ev.at, now: env.now, spec: spec)
         }
         if let src = ruleset.sources.first(where: { $0.when.holds(env) }) {

@@ -229,10 +229,14 @@ extension Engine {
         }
         let plan = ruleset.plan
         // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
+        // An atom over an empty series has no edge: it is passed over before anything else (most
+        // of a ruleset's atoms count events a lead never had), without asking whether its rule is
+        // relevant nor lending out its times, which retained and released them for each atom
+        // (docs/benchmarks/backtest.md). The candidates are the same, in the same order.
         plan.windowAtoms.withUnsafeBufferPointer { atoms in
             plan.windowRanks.withUnsafeBufferPointer { ranks in
                 series.withUnsafeBufferPointer { series in
-                    for w in atoms where relevant(w.rule) {
+                    for w in atoms where !series[w.slot].times.isEmpty && relevant(w.rule) {
                         series[w.slot].times.withUnsafeBufferPointer { times in
                             windowEdges(w, times, ranks, now: now, before: horizon, into: &out)
                         }
@@ -241,7 +245,7 @@ extension Engine {
             }
         }
         series.withUnsafeBufferPointer { series in
-            for s in plan.sinceAtoms where relevant(s.rule) {
+            for s in plan.sinceAtoms where !series[s.slot].times.isEmpty && relevant(s.rule) {
                 series[s.slot].times.withUnsafeBufferPointer { times in
                     let rule = s.rule, ms = s.ms
                     // Times are in order: the future-dated ones (rare) are the last, the latest

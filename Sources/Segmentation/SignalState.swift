@@ -223,6 +223,15 @@ struct SeriesTable: Sendable, Equatable {
     var count: Int { keys.count }
     var isEmpty: Bool { keys.isEmpty }
 
+    /// The values, moved out: the table is left empty. When the table held the only reference to
+    /// them, the caller can reorder and change them in place, without copying a series.
+    mutating func takeValues() -> [SignalSeries] {
+        var out: [SignalSeries] = []
+        swap(&out, &values)
+        keys = []
+        return out
+    }
+
     private func position(_ key: UInt64) -> (Int, Bool) {
         var lo = 0, hi = keys.count
         while lo < hi {

@@ -22,6 +22,21 @@ final class JSONReaderTests: XCTestCase {
         }
     }
 
+    /// Whole numbers of up to 15 digits are made from their digits (`number()`'s fast path): the
+    /// same `Double` as `Double(_:)` of their text, bit for bit (the sign of zero too); longer
+    /// ones, fractions and exponents still go through `Double(_:)`.
+    func testWholeNumbersAreTheDoublesOfTheirText() throws {
+        let texts = ["0", "-0", "7", "-12", "100", "999999999999999", "-999999999999999", "1000000000000000",
+                     "9007199254740993", "-12345678901234567890", "5e0", "10.0", "-0.0", "0E3"]
+        for text in texts {
+            guard case .number(let n) = try JSONReader.parse(Array(text.utf8)) else { XCTFail(text); continue }
+            XCTAssertEqual(n.bitPattern, Double(text)!.bitPattern, text)
+        }
+        for text in [#"{"a":12,"b":[3 ,-4,0],"c":5 ,"d":{"e":-0}}"#, "[1]", "[ 23 ]", "{\"n\":42\n}"] {
+            XCTAssertEqual(try JSONReader.parse(Array(text.utf8)), try decoded(text), text)
+        }
+    }
+
     func testRefusesWhatJSONDecoderRefuses() {
         let invalid = ["", "{", "{\"a\":}", "{\"a\" 1}", "[,]", "[1,,]", "{,}", "01", "1.", ".5", "-", "+1", "1e", "tru", "nul",
                        "\"unterminated", "\"bad \\x escape\"", "\"ctrl \u{1} char\"", "\"\\ud800 lone\"", "{} extra", "{'a':1}",

@@ -9,18 +9,48 @@ import XCTest
 /// later instants) through the shipped ruleset and through random rulesets, every evaluation's new
 /// state, decision (explanation aside), `next_evaluation_at`, goals and stage goals equal those of
 /// the explaining engine, its explanation is empty, and with a random horizon the decision carries
-/// `next_evaluation_at` exactly when it is before the horizon.
+/// `next_evaluation_at` exactly when it is before the horizon. `Engine.describesLead` off as
+/// well leaves out `segments.current`, `segment_scores` and the stage goals only.
 final class QuickEvaluationTests: XCTestCase {
     func testTheShippedRulesetDecidesTheSameWithoutExplanations() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/segments.yaml")
         let ruleset = try Ruleset.load(yaml: String(contentsOf: url, encoding: .utf8), fileName: "segments.yaml").ruleset
-        var explained = 0, scheduled = 0
+        var explained = 0, scheduled = 0, described = 0, scored = 0
         for seed in UInt64(1)...40 {
-            let (changes, nexts) = try compareJourney(Engine(ruleset), seed: seed, steps: 60)
-            explained += changes; scheduled += nexts
+            let (changes, nexts, current, scores) = try compareJourney(Engine(ruleset), seed: seed, steps: 60)
+            explained += changes; scheduled += nexts; described += current; scored += scores
         }
         XCTAssertGreaterThan(explained, 200, "the explaining engine did explain (not a vacuous comparison)")
         XCTAssertGreaterThan(scheduled, 500, "evaluations scheduled sweeps")
+        XCTAssertGreaterThan(described, 200, "decisions listed current segments for describesLead to leave out")
+        XCTAssertGreaterThan(scored, 500, "decisions carried `segment_scores` for describesLead to leave out")
+    }
+
+    /// `describesLead` off on a lead with a segment score: the scores and the current list are
+    /// left out, the stored state (scores included) is the same, at every step.
+    func testWithoutDescribingTheLeadTheStateKeepsItsSegmentScores() throws {
+        let engine = Engine(load(SegmentScoreTests.yaml))
+        var bare = engine
+        bare.explains = false
+        bare.describesLead = false
+        var full = LeadState(), lean = LeadState()
+        for (step, (name, offset)) in [("viewed", 0), ("viewed", hour), ("left", day), ("viewed", 3 * day)].enumerated() {
+            let a = engine.evaluate(state: full, event: ev(name, offset), now: at(offset))
+            let b = bare.evaluate(state: lean, event: ev(name, offset), now: at(offset), nextEvaluationBefore: .max)
+            XCTAssertEqual(b.newState, a.newState, "step \(step)")
+            XCTAssertEqual(b.decision.segments.entered, a.decision.segments.entered, "step \(step)")
+            XCTAssertEqual(b.decision.segments.exited, a.decision.segments.exited, "step \(step)")
+            XCTAssertEqual(b.decision.actions, a.decision.actions, "step \(step)")
+            XCTAssertEqual(b.decision.nextEvaluationAt, a.decision.nextEvaluationAt, "step \(step)")
+            XCTAssertEqual(b.decision.segments.current, [], "step \(step)")
+            XCTAssertNil(b.decision.segmentScores, "step \(step)")
+            if name == "viewed" {
+                XCTAssertTrue(a.decision.segments.current.contains("consideration.x.comparer"), "step \(step)")
+                XCTAssertFalse(a.decision.segmentScores?.isEmpty ?? true, "step \(step): the full decision has the score")
+                XCTAssertFalse(b.newState.segmentScores.isEmpty, "step \(step): the state keeps it")
+            }
+            full = a.newState; lean = b.newState
+        }
     }
 
     func testRandomRulesetsDecideTheSameWithoutExplanations() throws {
@@ -29,7 +59,7 @@ final class QuickEvaluationTests: XCTestCase {
             var factory = RandomRulesetFactory(rng: SeededGenerator(seed: seed), actionVariety: true)
             let random = factory.ruleset(segments: Int.random(in: 2...6, using: &factory.rng))
             let ruleset = try Ruleset.load(yaml: random.yaml, fileName: "random.yaml").ruleset
-            let (changes, nexts) = try compareJourney(Engine(ruleset), seed: seed, steps: 30)
+            let (changes, nexts, _, _) = try compareJourney(Engine(ruleset), seed: seed, steps: 30)
             explained += changes; scheduled += nexts
         }
         XCTAssertGreaterThan(explained, 100)
@@ -38,16 +68,19 @@ final class QuickEvaluationTests: XCTestCase {
 
     /// One journey through `engine` and its copy without explanations, from the same states;
     /// returns how many evaluations changed a segment (and so had something to explain) and how
-    /// many scheduled a sweep (so had a `next_evaluation_at` a horizon could cut).
-    func compareJourney(_ engine: Engine, seed: UInt64, steps: Int) throws -> (changes: Int, nexts: Int) {
+    /// many scheduled a sweep (so had a `next_evaluation_at` a horizon could cut), listed current
+    /// segments, and carried segment scores (both of which `describesLead` off leaves out).
+    func compareJourney(_ engine: Engine, seed: UInt64, steps: Int) throws -> (changes: Int, nexts: Int, current: Int, scores: Int) {
         var quiet = engine
         quiet.explains = false
+        var bare = quiet
+        bare.describesLead = false
         var rng = SeededGenerator(seed: seed)
         let types = engine.ruleset.plan.events.keys.sorted() + ["page_viewed", "unknown_thing"]
         var state = LeadState(email: rng.chance(0.5) ? "lead\(seed)@example.com" : nil, country: rng.chance(0.5) ? "DE" : nil)
         state.id = LeadKey("00000000-0000-4000-8000-\(String(format: "%012d", seed))")
         var now: Int64 = 1_793_610_000_000
-        var changes = 0, nexts = 0
+        var changes = 0, nexts = 0, current = 0, scores = 0
         for step in 0..<steps {
             var event: Event?
             if let next = try quietStep(engine, quiet, state: state, event: nil, now: now).nextEvaluationAt, rng.chance(0.3) {
@@ -80,6 +113,17 @@ final class QuickEvaluationTests: XCTestCase {
             expected.nextEvaluationAt = full.decision.nextEvaluationAt.flatMap { $0.milliseconds < horizon ? $0 : nil }
             XCTAssertEqual(bounded.decision, expected, "\(at), horizon \(horizon)")
             XCTAssertEqual(bounded.newState, full.newState, at)
+            // What a backtest's replay runs: the same horizon, without describing the lead.
+            let replayed = bare.evaluate(state: state, event: event, now: Timestamp(milliseconds: now), nextEvaluationBefore: horizon)
+            var undescribed = expected
+            undescribed.segments.current = []
+            undescribed.segmentScores = nil
+            XCTAssertEqual(replayed.decision, undescribed, "\(at), horizon \(horizon)")
+            XCTAssertEqual(replayed.newState, full.newState, at)
+            XCTAssertEqual(replayed.goalsReached, full.goalsReached, at)
+            XCTAssertEqual(replayed.stageGoalsHeld, [], at)
+            if !full.decision.segments.current.isEmpty { current += 1 }
+            if full.decision.segmentScores != nil { scores += 1 }
             if full.decision.nextEvaluationAt != nil { nexts += 1 }
             if !full.decision.segments.entered.isEmpty || !full.decision.segments.exited.isEmpty {
                 XCTAssertFalse(full.decision.explanation.segments.isEmpty, at)
@@ -87,7 +131,7 @@ final class QuickEvaluationTests: XCTestCase {
             }
             state = full.newState
         }
-        return (changes, nexts)
+        return (changes, nexts, current, scores)
     }
 
     /// The decision an event-less evaluation at `now` makes (for its `next_evaluation_at`); both

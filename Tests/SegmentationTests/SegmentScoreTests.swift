@@ -5,7 +5,8 @@ import XCTest
 /// exit, in the decision as `segment_scores`; checked against a reference that recomputes it from
 /// every scored event since entry.
 final class SegmentScoreTests: XCTestCase {
-    let yaml = """
+    /// Also what `QuickEvaluationTests` replays without describing the lead.
+    static let yaml = """
     version: 1
     events: { types: [viewed, left] }
     segments:
@@ -24,7 +25,7 @@ final class SegmentScoreTests: XCTestCase {
     func page(_ path: String, _ at: Int64) -> Event { ev("page_viewed", at, properties: ["path": .string(path)]) }
 
     func testScoreDecaysResetsOnEntryAndLeavesWithTheMember() throws {
-        let engine = Engine(load(yaml))
+        let engine = Engine(load(Self.yaml))
         var r = runEvents(engine, [page("/shipping", 0)])
         XCTAssertEqual(r.decision.segmentScores, [:], "not a member yet: no score, the page view before entry does not count")
         r = engine.evaluate(state: r.newState, event: ev("viewed", hour), now: at(hour))
@@ -58,7 +59,7 @@ final class SegmentScoreTests: XCTestCase {
     /// since the latest entry, each `points · 0.5^((now − t) / half_life)` with the cap applied as
     /// the engine's specification says (in arrival order, against the decayed running total).
     func testAgreesWithAFullHistoryReference() {
-        let engine = Engine(load(yaml))
+        let engine = Engine(load(Self.yaml))
         var rng = SeededGenerator(seed: 11)
         var checked = 0
         for _ in 0..<300 {
