@@ -139,7 +139,9 @@ public struct Engine: Sendable {
 
         var current: [String] = []
         if describesLead { for i in plan.byName where env.members[i] { current.append(plan.segments[i].name) } }
-        let next = !computesNextEvaluation ? nil : nextEvaluation(
+        // Every answer is after now (now + 1 ms at the earliest): with the horizon no later than
+        // that, none can be before it, and there is nothing to look for.
+        let next = !computesNextEvaluation || horizon <= nowMs &+ 1 ? nil : nextEvaluation(
             env, now: nowMs, current: settled.outcome,
             checkFixedPoint: (resolved != nil && rs.timeRulesReadEvent) || settled.changes.contains { $0.1 == "exited" },
             before: horizon).flatMap { $0 < horizon ? $0 : nil }

@@ -90,10 +90,15 @@ final class EvaluationPlan: Sendable {
     let enterRule: [Int]
     let exitRule: [Int]
     let stageRule: [Int]
-    /// The time atoms, flattened into trivial values (no array per atom to retain).
+    /// The time atoms, flattened into trivial values (no array per atom to retain). Window and
+    /// `since` atoms are in signal slot order, each slot's atoms being `windowAtomsOfSlot[slot]`
+    /// and `sinceAtomsOfSlot[slot]`: `next_evaluation_at` visits only the slots whose series has
+    /// occurrences, not every atom (most count events a lead never had).
     let windowAtoms: [WindowAtom]
     let windowRanks: [Int]
+    let windowAtomsOfSlot: [Range<Int>]
     let sinceAtoms: [TimeAtoms.Since]
+    let sinceAtomsOfSlot: [Range<Int>]
     let ageAtoms: [TimeAtoms.Age]
     let scoreAtoms: [TimeAtoms.Score]
 
@@ -268,14 +273,33 @@ final class EvaluationPlan: Sendable {
         exitRule = ids(segments.count) { $0.role == .exit ? $0.segment : nil }
         stageRule = ids(stages.count) { if case .stage(let i) = $0.role { return i } else { return nil } }
         var ranks: [Int] = []
-        windowAtoms = atoms.windows.map { w in
+        let windows = Self.bySlot(atoms.windows, slots: signals.count, slot: \.slot)
+        windowAtoms = windows.atoms.map { w in
             let start = ranks.count
             ranks += w.ranks ?? []
             return WindowAtom(slot: w.slot, ms: w.ms, rule: w.rule, ranks: start..<ranks.count, hasRanks: w.ranks != nil)
         }
+        windowAtomsOfSlot = windows.ofSlot
         windowRanks = ranks
-        sinceAtoms = atoms.since
+        let since = Self.bySlot(atoms.since, slots: signals.count, slot: \.slot)
+        sinceAtoms = since.atoms
+        sinceAtomsOfSlot = since.ofSlot
         ageAtoms = atoms.ages
         scoreAtoms = atoms.scores
+    }
+
+    /// `atoms` in slot order (in their order within a slot), with each slot's range of them.
+    static func bySlot<A>(_ atoms: [A], slots: Int, slot: (A) -> Int) -> (atoms: [A], ofSlot: [Range<Int>]) {
+        var ordered: [A] = []
+        ordered.reserveCapacity(atoms.count)
+        var ofSlot: [Range<Int>] = []
+        ofSlot.reserveCapacity(slots)
+        for s in 0..<slots {
+            let start = ordered.count
+            ordered += atoms.filter { slot($0) == s }
+            ofSlot.append(start..<ordered.count)
+        }
+        precondition(ordered.count == atoms.count, "a time atom's signal slot is out of range")
+        return (ordered, ofSlot)
     }
 }

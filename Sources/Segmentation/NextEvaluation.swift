@@ -229,31 +229,43 @@ extension Engine {
         }
         let plan = ruleset.plan
         // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
-        // An atom over an empty series has no edge: it is passed over before anything else (most
-        // of a ruleset's atoms count events a lead never had), without asking whether its rule is
-        // relevant nor lending out its times, which retained and released them for each atom
-        // (docs/benchmarks/backtest.md). The candidates are the same, in the same order.
+        // Only the slots whose series has occurrences are visited, and their atoms (in slot order,
+        // `EvaluationPlan.windowAtomsOfSlot`): most of a ruleset's atoms count events a lead never
+        // had, and checking each one's series was most of this function's own cost
+        // (docs/benchmarks/backtest.md). A slot's times are lent out once for all its atoms. The
+        // candidates are the same; only their order differs, which the walk does not see (it
+        // takes every candidate of an instant before judging it).
         plan.windowAtoms.withUnsafeBufferPointer { atoms in
             plan.windowRanks.withUnsafeBufferPointer { ranks in
-                series.withUnsafeBufferPointer { series in
-                    for w in atoms where !series[w.slot].times.isEmpty && relevant(w.rule) {
-                        series[w.slot].times.withUnsafeBufferPointer { times in
-                            windowEdges(w, times, ranks, now: now, before: horizon, into: &out)
+                plan.windowAtomsOfSlot.withUnsafeBufferPointer { ofSlot in
+                    series.withUnsafeBufferPointer { series in
+                        for slot in series.indices where !series[slot].times.isEmpty && !ofSlot[slot].isEmpty {
+                            series[slot].times.withUnsafeBufferPointer { times in
+                                for a in ofSlot[slot] where relevant(atoms[a].rule) {
+                                    windowEdges(atoms[a], times, ranks, now: now, before: horizon, into: &out)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        series.withUnsafeBufferPointer { series in
-            for s in plan.sinceAtoms where !series[s.slot].times.isEmpty && relevant(s.rule) {
-                series[s.slot].times.withUnsafeBufferPointer { times in
-                    let rule = s.rule, ms = s.ms
-                    // Times are in order: the future-dated ones (rare) are the last, the latest
-                    // before them is the one `since` reads.
-                    var first = times.count
-                    while first > 0, times[first - 1] > now { first -= 1 }
-                    for t in times[first...] { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
-                    if first > 0 { let l = times[first - 1]; add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+        plan.sinceAtoms.withUnsafeBufferPointer { atoms in
+            plan.sinceAtomsOfSlot.withUnsafeBufferPointer { ofSlot in
+                series.withUnsafeBufferPointer { series in
+                    for slot in series.indices where !series[slot].times.isEmpty && !ofSlot[slot].isEmpty {
+                        series[slot].times.withUnsafeBufferPointer { times in
+                            // Times are in order: the future-dated ones (rare) are the last, the
+                            // latest before them is the one `since` reads.
+                            var first = times.count
+                            while first > 0, times[first - 1] > now { first -= 1 }
+                            for a in ofSlot[slot] where relevant(atoms[a].rule) {
+                                let rule = atoms[a].rule, ms = atoms[a].ms
+                                for t in times[first...] { add(&out, t, rule); add(&out, t &+ ms, rule); add(&out, t &+ ms &+ 1, rule) }
+                                if first > 0 { let l = times[first - 1]; add(&out, l &+ ms, rule); add(&out, l &+ ms &+ 1, rule) }
+                            }
+                        }
+                    }
                 }
             }
         }
