@@ -224,9 +224,38 @@ extension Engine {
         // cost a retain and a dynamic exclusivity check per candidate.
         var out: [Candidate] = []
         out.reserveCapacity(64)
-        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) {
-            if t > now && t < horizon { out.append(Candidate(time: t, rule: rule)) }
+        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
+        let plan = ruleset.plan
+        seriesEdges(series, now: now, before: horizon, relevant: relevant, into: &out)
+        for a in plan.ageAtoms where relevant(a.rule) {
+            // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
+            let since = entered[a.segment] ?? now
+            add(&out, since &+ a.ms, a.rule); add(&out, since &+ a.ms &+ 1, a.rule)
         }
+        if let hl = plan.halfLifeMs, score != 0 {
+            let base = scoreAt ?? now
+            for a in plan.scoreAtoms where relevant(a.rule) && a.value != 0 && (a.value > 0) == (score > 0) && abs(a.value) < abs(score) {
+                let t = Double(base) + Double(hl) * log2(score / a.value)
+                guard t.isFinite, t < 9e15 else { continue }
+                let f = Int64(t.rounded(.down))
+                for d in -1...2 { add(&out, f + Int64(d), a.rule) }
+            }
+        }
+        return out
+    }
+
+    /// Appends `t` as a candidate of `rule` when it is after `now` and before `horizon`.
+    @inline(__always)
+    private static func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int, after now: Int64, before horizon: Int64) {
+        if t > now && t < horizon { out.append(Candidate(time: t, rule: rule)) }
+    }
+
+    /// The window and `since` atoms' candidates, appended to `out`. A function of its own so that
+    /// `out` is an inout parameter: as a local variable captured by the closures below, each slot
+    /// visited paid two dynamic exclusivity checks (docs/benchmarks/backtest.md).
+    private func seriesEdges(_ series: [SignalSeries], now: Int64, before horizon: Int64, relevant: (Int) -> Bool,
+                             into out: inout [Candidate]) {
+        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
         let plan = ruleset.plan
         // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
         // Only the slots whose series has occurrences are visited, and their atoms (in slot order,
@@ -269,21 +298,6 @@ extension Engine {
                 }
             }
         }
-        for a in plan.ageAtoms where relevant(a.rule) {
-            // A member ages from its entry; a non-member would enter at the next evaluation (age 0).
-            let since = entered[a.segment] ?? now
-            add(&out, since &+ a.ms, a.rule); add(&out, since &+ a.ms &+ 1, a.rule)
-        }
-        if let hl = plan.halfLifeMs, score != 0 {
-            let base = scoreAt ?? now
-            for a in plan.scoreAtoms where relevant(a.rule) && a.value != 0 && (a.value > 0) == (score > 0) && abs(a.value) < abs(score) {
-                let t = Double(base) + Double(hl) * log2(score / a.value)
-                guard t.isFinite, t < 9e15 else { continue }
-                let f = Int64(t.rounded(.down))
-                for d in -1...2 { add(&out, f + Int64(d), a.rule) }
-            }
-        }
-        return out
     }
 
     /// The instants at which a count over a window can change: future-dated occurrences entering and
