@@ -53,11 +53,12 @@ extension Engine {
         let ruleCount = plan.ruleFns.count
         let halfLife = plan.halfLifeMs
         // Per rule: its value at now, whether it is relevant, its value at its last candidate
-        // (each 0 = not computed yet, 1 = false, 2 = true), in one stack buffer: no copy-on-write
-        // or exclusivity checks per access.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * ruleCount + 1) { memo -> Int64? in
+        // (each 0 = not computed yet, 1 = false, 2 = true); per segment whether one of its rules
+        // has moved since now (1); in one stack buffer: no copy-on-write or exclusivity checks per access.
+        let segmentCount = plan.segments.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * ruleCount + segmentCount + 1) { memo -> Int64? in
             memo.initialize(repeating: 0)
-            let nowAt = 0, relevantAt = ruleCount, lastAt = 2 * ruleCount
+            let nowAt = 0, relevantAt = ruleCount, lastAt = 2 * ruleCount, movedAt = 3 * ruleCount
             func value(_ r: Int, at t: Int64) -> Bool {
                 env.now = t
                 env.lead.score = storedScore * decayFactor(halfLife, from: scoreAt, to: t)
@@ -140,7 +141,12 @@ extension Engine {
                     if holds { stage = plan.stageID[k]; break }
                 }
                 if stage != current.stage { return true }
-                for i in plan.order where segmentChanges(i, at: t) { return true }
+                // At now no segment changes (the outcome at now is `current`: checked, or certain
+                // without `checkFixedPoint`), and a segment judged by its rules' remembered values
+                // can only change once one of them has moved; one evaluated directly is always looked at.
+                for i in plan.order where memo[movedAt + i] != 0 || plan.enterRule[i] < 0 || (plan.hasExit[i] && plan.exitRule[i] < 0) {
+                    if segmentChanges(i, at: t) { return true }
+                }
                 guard let primary = current.primary else { return current.suppressed != 0 }
                 let routed = plan.routedChannels(members: current.members, primary: primary, band: band)
                 var bits: UInt8 = 0
@@ -166,6 +172,8 @@ extension Engine {
                         if after != before {
                             probe = true
                             if count < moved.count { moved[count] = r; count += 1 }
+                            let f = plan.ruleFacts[r]
+                            if f.kind == .enter || f.kind == .exit, f.segment >= 0 { memo[movedAt + f.segment] = 1 }
                         }
                     }
                     guard probe else { continue }
