@@ -261,6 +261,7 @@ extension Engine {
     /// The window and `since` atoms' candidates, appended to `out`. A function of its own so that
     /// `out` is an inout parameter: as a local variable captured by the closures below, each slot
     /// visited paid two dynamic exclusivity checks (docs/benchmarks/backtest.md).
+    @inline(__always)
     private func seriesEdges(_ series: [SignalSeries], now: Int64, before horizon: Int64, relevant: (Int) -> Bool,
                              into out: inout [Candidate]) {
         @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
