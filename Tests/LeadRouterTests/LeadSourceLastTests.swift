@@ -81,4 +81,30 @@ final class LeadSourceLastTests: XCTestCase {
         _ = try node.ingest.ingest(try SegmentMessageDecoder().decodeSingle(body, kind: .track, receivedAt: clock.now), writeKey: UUID())
         XCTAssertEqual(try stored(node, lead).last, "email_newsletter")
     }
+
+    /// A lead stored with one touch (source_last NULL) gets an event from before it, from
+    /// another campaign: that becomes the first touch, the stored one stays the last — written
+    /// out, since the NULL would now read as the new first touch.
+    func testAnEarlierTouchMovesTheFirstAndKeepsTheLast() throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let clock = ManualClock(t0)
+        let node = try app(url, clock: clock)
+        defer { node.stop() }
+
+        let lead = try view(node, clock, medium: "cpc")
+        XCTAssertNil(try stored(node, lead).last)
+        let earlier = Array(#"""
+            {"userId": "u-1", "event": "Product Viewed", "timestamp": "2026-11-02T08:00:00Z",
+             "context": {"campaign": {"medium": "email"}}}
+            """#.utf8)
+        let message = try SegmentMessageDecoder().decodeSingle(earlier, kind: .track, receivedAt: clock.now)
+        XCTAssertEqual(try node.ingest.ingest(message, writeKey: UUID()).leadId, lead)
+        XCTAssertEqual(try stored(node, lead).first, "email_newsletter")
+        XCTAssertEqual(try stored(node, lead).last, "paid_search")
+        let record = try node.pool.withConnection { try Store($0).lead(lead) }
+        XCTAssertEqual(record?.state.firstSource?.channel, "email_newsletter")
+        XCTAssertEqual(record?.state.lastSource?.channel, "paid_search")
+        XCTAssertEqual(try exportedLast(node, lead), "paid_search")
+    }
 }
