@@ -36,6 +36,10 @@ RULES=${RULES:-config/segments.yaml}
 
 ensure_packages wrk curl libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter "$CONFIG"
+# No timed or size-triggered checkpoint inside a load (the two CHECKPOINTs around each build's are
+# the script's): one that falls inside one build's load adds full-page images to that build alone
+# (the same build measured 4 935 and 4 597 B/event of WAL, 2026-12-07, storage diary).
+BENCH_PG_OPTS="-c checkpoint_timeout=30min -c max_wal_size=4GB ${BENCH_PG_OPTS:-}"
 bench_cluster_start
 bench_workdir bench-storage
 ROOT_URL=$DATABASE_URL
