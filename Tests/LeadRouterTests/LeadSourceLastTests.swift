@@ -12,18 +12,15 @@ import XCTest
 final class LeadSourceLastTests: XCTestCase {
     let t0 = Date(timeIntervalSince1970: 1_793_610_000)  // 2026-11-02T09:00:00Z
 
-    func app(_ url: String, clock: ManualClock) throws -> LeadRouterApp {
+    /// A node with `config/segments.yaml` (its `sources`), for the length of `body`.
+    func withNode(_ body: (LeadRouterApp, ManualClock) throws -> Void) throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let clock = ManualClock(t0)
         let yaml = try String(contentsOf: repositoryRoot.appendingPathComponent("config/segments.yaml"), encoding: .utf8)
-        var options = LeadRouterApp.Options(databaseURL: url, rulesYAML: yaml, rulesFileName: "segments.yaml")
-        options.migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
-        options.runSweeper = false
-        options.runDriftJobs = false
-        options.rollupFoldInterval = nil
-        options.webhooks.enabled = false
-        options.server.host = "127.0.0.1"
-        options.server.port = 0
-        options.clock = { clock.now }
-        return try LeadRouterApp(options: options, logger: TestDatabases.logger)
+        let node = try RollupDeltasTests.app(url, clock: clock, rules: yaml)
+        defer { node.stop() }
+        try body(node, clock)
     }
 
     /// A product view from `medium`'s campaign (`config/segments.yaml` maps "cpc" to
@@ -51,60 +48,52 @@ final class LeadSourceLastTests: XCTestCase {
     }
 
     func testANewLeadStoresItsOneTouchOnceAndALaterTouchIsStored() throws {
-        let url = try TestDatabases.create()
-        defer { TestDatabases.drop(url) }
-        let clock = ManualClock(t0)
-        let node = try app(url, clock: clock)
-        defer { node.stop() }
+        try withNode { node, clock in
+            let lead = try view(node, clock, medium: "cpc")
+            XCTAssertEqual(try stored(node, lead).first, "paid_search")
+            XCTAssertNil(try stored(node, lead).last, "the last touch is the first: not stored twice")
+            let record = try node.pool.withConnection { try Store($0).lead(lead) }
+            XCTAssertEqual(record?.state.lastSource?.channel, "paid_search")
+            XCTAssertEqual(record?.state.lastSource, record?.state.firstSource)
+            XCTAssertEqual(try exportedLast(node, lead), "paid_search")
 
-        let lead = try view(node, clock, medium: "cpc")
-        XCTAssertEqual(try stored(node, lead).first, "paid_search")
-        XCTAssertNil(try stored(node, lead).last, "the last touch is the first: not stored twice")
-        let record = try node.pool.withConnection { try Store($0).lead(lead) }
-        XCTAssertEqual(record?.state.lastSource?.channel, "paid_search")
-        XCTAssertEqual(record?.state.lastSource, record?.state.firstSource)
-        XCTAssertEqual(try exportedLast(node, lead), "paid_search")
+            // An event of the same lead from another campaign: a last touch of its own, stored.
+            clock.set(t0.addingTimeInterval(3600))
+            XCTAssertEqual(try view(node, clock, medium: "email"), lead)
+            XCTAssertEqual(try stored(node, lead).first, "paid_search")
+            XCTAssertEqual(try stored(node, lead).last, "email_newsletter")
+            let later = try node.pool.withConnection { try Store($0).lead(lead) }
+            XCTAssertEqual(later?.state.firstSource?.channel, "paid_search")
+            XCTAssertEqual(later?.state.lastSource?.channel, "email_newsletter")
+            XCTAssertEqual(try exportedLast(node, lead), "email_newsletter")
 
-        // An event of the same lead from another campaign: a last touch of its own, stored.
-        clock.set(t0.addingTimeInterval(3600))
-        XCTAssertEqual(try view(node, clock, medium: "email"), lead)
-        XCTAssertEqual(try stored(node, lead).first, "paid_search")
-        XCTAssertEqual(try stored(node, lead).last, "email_newsletter")
-        let later = try node.pool.withConnection { try Store($0).lead(lead) }
-        XCTAssertEqual(later?.state.firstSource?.channel, "paid_search")
-        XCTAssertEqual(later?.state.lastSource?.channel, "email_newsletter")
-        XCTAssertEqual(try exportedLast(node, lead), "email_newsletter")
-
-        // And an event that changes no touch keeps it.
-        clock.set(t0.addingTimeInterval(7200))
-        let body = Array(#"{"userId": "u-1", "event": "Product Viewed"}"#.utf8)
-        _ = try node.ingest.ingest(try SegmentMessageDecoder().decodeSingle(body, kind: .track, receivedAt: clock.now), writeKey: UUID())
-        XCTAssertEqual(try stored(node, lead).last, "email_newsletter")
+            // And an event that changes no touch keeps it.
+            clock.set(t0.addingTimeInterval(7200))
+            let body = Array(#"{"userId": "u-1", "event": "Product Viewed"}"#.utf8)
+            _ = try node.ingest.ingest(try SegmentMessageDecoder().decodeSingle(body, kind: .track, receivedAt: clock.now), writeKey: UUID())
+            XCTAssertEqual(try stored(node, lead).last, "email_newsletter")
+        }
     }
 
     /// A lead stored with one touch (source_last NULL) gets an event from before it, from
     /// another campaign: that becomes the first touch, the stored one stays the last — written
     /// out, since the NULL would now read as the new first touch.
     func testAnEarlierTouchMovesTheFirstAndKeepsTheLast() throws {
-        let url = try TestDatabases.create()
-        defer { TestDatabases.drop(url) }
-        let clock = ManualClock(t0)
-        let node = try app(url, clock: clock)
-        defer { node.stop() }
-
-        let lead = try view(node, clock, medium: "cpc")
-        XCTAssertNil(try stored(node, lead).last)
-        let earlier = Array(#"""
-            {"userId": "u-1", "event": "Product Viewed", "timestamp": "2026-11-02T08:00:00Z",
-             "context": {"campaign": {"medium": "email"}}}
-            """#.utf8)
-        let message = try SegmentMessageDecoder().decodeSingle(earlier, kind: .track, receivedAt: clock.now)
-        XCTAssertEqual(try node.ingest.ingest(message, writeKey: UUID()).leadId, lead)
-        XCTAssertEqual(try stored(node, lead).first, "email_newsletter")
-        XCTAssertEqual(try stored(node, lead).last, "paid_search")
-        let record = try node.pool.withConnection { try Store($0).lead(lead) }
-        XCTAssertEqual(record?.state.firstSource?.channel, "email_newsletter")
-        XCTAssertEqual(record?.state.lastSource?.channel, "paid_search")
-        XCTAssertEqual(try exportedLast(node, lead), "paid_search")
+        try withNode { node, clock in
+            let lead = try view(node, clock, medium: "cpc")
+            XCTAssertNil(try stored(node, lead).last)
+            let earlier = Array(#"""
+                {"userId": "u-1", "event": "Product Viewed", "timestamp": "2026-11-02T08:00:00Z",
+                 "context": {"campaign": {"medium": "email"}}}
+                """#.utf8)
+            let message = try SegmentMessageDecoder().decodeSingle(earlier, kind: .track, receivedAt: clock.now)
+            XCTAssertEqual(try node.ingest.ingest(message, writeKey: UUID()).leadId, lead)
+            XCTAssertEqual(try stored(node, lead).first, "email_newsletter")
+            XCTAssertEqual(try stored(node, lead).last, "paid_search")
+            let record = try node.pool.withConnection { try Store($0).lead(lead) }
+            XCTAssertEqual(record?.state.firstSource?.channel, "email_newsletter")
+            XCTAssertEqual(record?.state.lastSource?.channel, "paid_search")
+            XCTAssertEqual(try exportedLast(node, lead), "paid_search")
+        }
     }
 }

@@ -23,7 +23,12 @@ final class RollupDeltasTests: XCTestCase {
     let t0 = Date(timeIntervalSince1970: 1_793_610_000)  // 2026-11-02T09:00:00Z
 
     func app(_ url: String, clock: ManualClock) throws -> LeadRouterApp {
-        var options = LeadRouterApp.Options(databaseURL: url, rulesYAML: Self.rules, rulesFileName: "rules.yaml")
+        try Self.app(url, clock: clock, rules: Self.rules)
+    }
+
+    /// A node with `rules`, the clock given, and no background job (folds are the test's).
+    static func app(_ url: String, clock: ManualClock, rules: String) throws -> LeadRouterApp {
+        var options = LeadRouterApp.Options(databaseURL: url, rulesYAML: rules, rulesFileName: "rules.yaml")
         options.migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
         options.runSweeper = false
         options.runDriftJobs = false
