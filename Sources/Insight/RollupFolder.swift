@@ -30,8 +30,17 @@ public final class RollupFolder: Sendable {
     public func stop() { job.stop() }
 
     /// One fold: the delta rows folded, or nil when another node held the lock (it is folding).
+    /// A fold that deleted rows is followed by a VACUUM of the delta tables, so the next
+    /// interval's deltas reuse their room instead of growing the tables.
     @discardableResult
     public func foldOnce() throws -> Int? {
-        try pool.withTransaction { try Store($0).foldRollupDeltas() }
+        let folded = try pool.withTransaction { try Store($0).foldRollupDeltas() }
+        if let folded, folded > 0 {
+            // The fold has committed: a VACUUM that fails leaves the room to autovacuum, as before.
+            do { try pool.withConnection { try Store($0).reclaimFoldedRollupDeltas() } } catch {
+                logger.warning("rollup deltas folded, not vacuumed", metadata: ["error": "\(error)"])
+            }
+        }
+        return folded
     }
 }

@@ -63,7 +63,8 @@ public struct LeadRecord: Sendable {
             techStack: try row.decode([String].self, at: Column.companyTechStack.rawValue))
         s.traits = try Self.object(row.decode(PostgresJSON.self, at: Column.traits.rawValue))
         s.firstSource = try row.decode(PostgresJSON?.self, at: Column.sourceFirst.rawValue).flatMap(Self.touch)
-        s.lastSource = try row.decode(PostgresJSON?.self, at: Column.sourceLast.rawValue).flatMap(Self.touch)
+        // NULL: the same touch as the first (a new lead's row, migration 0100).
+        s.lastSource = try row.decode(PostgresJSON?.self, at: Column.sourceLast.rawValue).flatMap(Self.touch) ?? s.firstSource
         s.lastEventAt = try row.decode(Date?.self, at: Column.lastEventAt.rawValue).map(Timestamp.init)
         // first_seen_at is NOT NULL (defaults to creation); the engine's firstSeen is the first event.
         s.firstSeen = s.lastEventAt == nil ? nil : Timestamp(try row.decode(Date.self, at: Column.firstSeenAt.rawValue))

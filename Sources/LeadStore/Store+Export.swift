@@ -40,8 +40,8 @@ extension Store {
     /// The rows of `section` for one lead id, as JSON documents (each row's columns as
     /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out; a packed
     /// decision, reason, action state or message unpacked into its `decision`, `reason`,
-    /// `action_state` or `message` member), and the
-    /// cursor of the next page (nil when this was the last). Unpaged sections come whole.
+    /// `action_state` or `message` member; a lead's NULL `source_last`, the same touch as its
+    /// `source_first`, filled in), and the cursor of the next page (nil when this was the last). Unpaged sections come whole.
     /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
     /// starts with `lead_id`, found without reading the pages before it.
     public func exportRows(_ section: ExportSection, lead: UUID, after cursor: ExportCursor = .start)
@@ -53,7 +53,8 @@ extension Store {
             rows = try connection.query("""
                 SELECT action_packed,
                        (to_jsonb(l) - 'signal_state' - 'action_packed'
-                        - CASE WHEN action_packed IS NULL THEN '' ELSE 'action_state' END)::text AS doc
+                        - CASE WHEN action_packed IS NULL THEN '' ELSE 'action_state' END
+                        || jsonb_build_object('source_last', coalesce(source_last, source_first)))::text AS doc
                 FROM leads l WHERE id = \(lead)
                 """)
         case .identities:

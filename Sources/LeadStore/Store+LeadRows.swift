@@ -72,7 +72,13 @@ extension Store {
             j.member("company_tech_stack", first: &f); j.stringArray(s.company.techStack)
             if changed(\.traits) { j.member("traits", first: &f); j.value(.object(s.traits)) }
             if changed(\.firstSource), let t = s.firstSource { j.member("source_first", first: &f); j.append(json: LeadJSON.touch(t)) }
-            if changed(\.lastSource), let t = s.lastSource { j.member("source_last", first: &f); j.append(json: LeadJSON.touch(t)) }
+            // A new lead's last touch is nearly always its first: a NULL column stands for "the
+            // same as source_first" (migration 0100), ~60 B less a row. In a stored row's UPDATE
+            // NULL means "keep", so the last touch is written whenever the first changes too (an
+            // earlier event moved it): a kept NULL would then read as the new first touch.
+            if changed(\.lastSource) || changed(\.firstSource), let t = s.lastSource, save.stored != nil || t != s.firstSource {
+                j.member("source_last", first: &f); j.append(json: LeadJSON.touch(t))
+            }
             micros("first_seen_at", s.firstSeen); micros("last_event_at", s.lastEventAt)
             text("stage", s.stage); text("status", s.status); micros("status_at", s.statusAt)
             j.member("score", first: &f); j.number(s.score)

@@ -48,6 +48,17 @@ extension Store {
             .scalar(Int.self)
     }
 
+    /// Makes the room of the delta rows folds deleted reusable now, for the next deltas, rather
+    /// than at autovacuum's next visit (a minute or more apart): a delta lives one fold interval,
+    /// so without it each delta table grew by every row written between two autovacuums —
+    /// ~250 B per event of dead rows on the storage benchmark (docs/benchmarks/storage.md,
+    /// 2026-12-07 entry of branch storage-slim3). Outside any transaction (VACUUM refuses one);
+    /// `SKIP_LOCKED` leaves a table another node is vacuuming to it, and `TRUNCATE false` takes
+    /// no exclusive lock to give emptied pages back: the next deltas fill them again.
+    package func reclaimFoldedRollupDeltas() throws {
+        _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE false) segment_rollup_deltas, stage_rollup_deltas")
+    }
+
     /// The first statement of every read of the rollup views, in the same transaction (or
     /// pipeline) as the reads: on Citus it waits for a fold in flight and keeps the next one out
     /// until the reads end, since a statement there reads each node with its own snapshot and
