@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Instructions PostgreSQL spends on the lane transaction's history statements and their rollup
-# deltas (issue 23, PostgreSQL CPU per event; migrations 0101 and 0102), counted by callgrind in a
+# Instructions PostgreSQL spends on the lane transaction's lead lock, history statements and their
+# rollup deltas (issue 23, PostgreSQL CPU per event; migrations 0101 and 0102), counted by callgrind in a
 # single-user backend (`postgres --single`): deterministic, so two schemas compare at any load
 # average, where the wall clock and the CPU time of the ingest benchmarks move by ±15 % on this
 # machine. Two databases in one throwaway cluster: `base` with every migration before BASE_BEFORE
 # (0101), `new` with all of them; the same seeded leads in both. One transaction is what a lane
 # writes for a batch of 8 events of 4 leads, in the app's statements (the delta endings are
-# read from Store+RollupDeltas.swift, as bench-rollup-deltas-scaling.sh does): 8 stage_history
+# read from Store+RollupDeltas.swift, as bench-rollup-deltas-scaling.sh does): the lock of its
+# leads by their identity keys (`leadrouter_lock_leads_of`), 8 stage_history
 # rows (4 new leads entering `awareness`, then moving on an hour later) with their deltas, 4
 # membership_history rows (2 entries, 2 exits) with theirs, and 2 stage goals with theirs. Each
 # database runs N1 and N2 such transactions over fresh leads in one backend (a lane's connection:
@@ -29,17 +30,15 @@ pg_cluster_start >/dev/null
 bench_workdir bench-lane-sql-instructions
 chmod 1777 "$WORK"
 
+bench_schema_databases "$BASE_BEFORE"
 for db in base new; do
-    psql -q -X -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "CREATE DATABASE $db"
-    for f in migrations/*.sql; do
-        [ "$db" = base ] && [[ ! $(basename "$f") < "$BASE_BEFORE" ]] && continue
-        psql -q -X -v ON_ERROR_STOP=1 -1 -f "$f" "${DATABASE_URL%/*}/$db" >/dev/null
-    done
     psql -q -X -v ON_ERROR_STOP=1 "${DATABASE_URL%/*}/$db" <<SQL
 INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g || '@example.com', NULL, 'new',
        jsonb_build_object('channel', 'paid_search'), jsonb_build_object('channel', 'direct'), now(), now()
 FROM generate_series(1, 4 * ($N1 + $N2 + 2)) AS g;
+INSERT INTO identities (kind, value, lead_id)
+SELECT 'user_id', 'u' || g, ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid FROM generate_series(1, 4 * ($N1 + $N2 + 2)) AS g;
 VACUUM ANALYZE;
 SQL
 done
@@ -56,6 +55,8 @@ transactions() {
         l=$((first + 4 * i)); t="timestamptz '2026-12-01 00:00:00Z' + $i * interval '1 minute'"
         cat <<SQL
 BEGIN;
+
+SELECT count(*) FROM leadrouter_lock_leads_of('{user_id,user_id,user_id,user_id}', ARRAY['u$l', 'u$((l + 1))', 'u$((l + 2))', 'u$((l + 3))']);
 
 WITH h AS (
     INSERT INTO stage_history (lead_id, from_stage, to_stage, reason, ruleset_version, event_id, occurred_at)
@@ -117,6 +118,6 @@ done)
 [ -n "${OUT:-}" ] && mkdir -p "$OUT" && cp "$WORK"/cg.* "$OUT"/
 echo "deltas written (md5, base and new):" $digests
 [ "$(echo "$digests" | sort -u | wc -l)" -eq 1 ] || { echo "base and new wrote different deltas" >&2; exit 1; }
-printf 'lane history statements + rollup deltas, instructions per transaction (8 stage, 4 membership rows, 2 goals):\n'
+printf 'lane lead lock + history statements + rollup deltas, instructions per transaction (4 leads locked, 8 stage, 4 membership rows, 2 goals):\n'
 printf '  base (migrations before %s) %s\n  new  (all migrations)       %s\n  ratio new/base %s\n' \
     "$BASE_BEFORE" "${per[base]}" "${per[new]}" "$(python3 -c "print(round(${per[new]} / ${per[base]}, 3))")"

@@ -33,12 +33,8 @@ ensure_packages postgresql
 bench_cluster_start
 bench_workdir bench-rollup-deltas-scaling
 
+bench_schema_databases "$BASE_BEFORE"
 for db in base new; do
-    psql -q -X -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "CREATE DATABASE $db"
-    for f in migrations/*.sql; do
-        [ "$db" = base ] && [[ ! $(basename "$f") < "$BASE_BEFORE" ]] && continue
-        psql -q -X -v ON_ERROR_STOP=1 -1 -f "$f" "${DATABASE_URL%/*}/$db" >/dev/null
-    done
     psql -q -X -v ON_ERROR_STOP=1 "${DATABASE_URL%/*}/$db" <<SQL
 INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g || '@example.com', 'awareness', 'new',

@@ -4,21 +4,7 @@ import XCTest
 
 /// The `leadrouter_name` domain's check (migration 0102: no bounded repetition, the cheap form of
 /// migration 0001's pattern) accepts exactly the names 0001's did.
-final class NameCheckTests: FreshDatabaseTestCase {
-    private var conn: PostgresConnection!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        try Migrator(configuration: PostgresConfiguration(url: url), directory: MigrationTests.repoMigrations,
-                     logger: TestDatabase.logger).migrate()
-        conn = try TestDatabase.connect(url)
-    }
-
-    override func tearDown() {
-        conn = nil
-        super.tearDown()
-    }
-
+final class NameCheckTests: MigratedDatabaseTestCase {
     /// Names at and past every edge of the pattern: the domain takes one exactly when 0001's
     /// expression matches it, and a refusal names the constraint.
     func testTheDomainAcceptsExactlyTheOldPatternsNames() throws {

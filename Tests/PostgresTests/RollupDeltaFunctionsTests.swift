@@ -4,21 +4,7 @@ import XCTest
 
 /// What migration 0101 changed in the rollup delta functions of the lane transaction: the same
 /// deltas for less PostgreSQL CPU (issue 23, docs/benchmarks/ingest.md "pg-cpu").
-final class RollupDeltaFunctionsTests: FreshDatabaseTestCase {
-    private var conn: PostgresConnection!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        try Migrator(configuration: PostgresConfiguration(url: url), directory: MigrationTests.repoMigrations,
-                     logger: TestDatabase.logger).migrate()
-        conn = try TestDatabase.connect(url)
-    }
-
-    override func tearDown() {
-        conn = nil
-        super.tearDown()
-    }
-
+final class RollupDeltaFunctionsTests: MigratedDatabaseTestCase {
     /// The logarithm migration 0070 computed the bucket with, for comparison.
     private static let logarithm = "floor(4 * log(2, greatest(s, 0)::numeric + 1))::smallint"
 
