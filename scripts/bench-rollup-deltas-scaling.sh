@@ -7,9 +7,10 @@
 #
 #   scripts/bench-rollup-deltas-scaling.sh                      # SIZES="1000 10000 100000"
 #   SIZES="1000 2000 4000" BASE_MAX=4000 scripts/bench-rollup-deltas-scaling.sh
+#   BASE_BEFORE=0101 SIZES="1000 10000 100000" BASE_MAX=100000 scripts/bench-rollup-deltas-scaling.sh   # 0101/0102 against the schema before them
 #
 # Two databases in one throwaway cluster (fsync on): `new` has every migration, `base` every
-# migration but 0080 (migration 0070's functions); both applied with psql, one transaction per
+# migration before BASE_BEFORE (default 0080: migration 0070's functions); both applied with psql, one transaction per
 # file as `leadrouter migrate` does. Each size runs REPEAT times per database, base and new
 # alternated, each statement in a transaction of its own over fresh leads (half the rows enter, half
 # exit a segment: an exit finds its entry in the same statement; every lead has an entry and an
@@ -26,17 +27,14 @@ SIZES=${SIZES:-1000 10000 100000}
 BASE_MAX=${BASE_MAX:-10000}
 REPEAT=${REPEAT:-3}
 LEADS=${LEADS:-1000000}
+BASE_BEFORE=${BASE_BEFORE:-0080}
 
 ensure_packages postgresql
 bench_cluster_start
 bench_workdir bench-rollup-deltas-scaling
 
+bench_schema_databases "$BASE_BEFORE"
 for db in base new; do
-    psql -q -X -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "CREATE DATABASE $db"
-    for f in migrations/*.sql; do
-        [ "$db" = base ] && [[ $(basename "$f") > 0080 ]] && continue
-        psql -q -X -v ON_ERROR_STOP=1 -1 -f "$f" "${DATABASE_URL%/*}/$db" >/dev/null
-    done
     psql -q -X -v ON_ERROR_STOP=1 "${DATABASE_URL%/*}/$db" <<SQL
 INSERT INTO leads (id, email, stage, status, source_first, source_last, updated_at, created_at)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'p' || g || '@example.com', 'awareness', 'new',

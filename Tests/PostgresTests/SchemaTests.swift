@@ -3,21 +3,7 @@ import Postgres
 import XCTest
 
 /// Schema v1's functions and constraints do what the design relies on.
-final class SchemaTests: FreshDatabaseTestCase {
-    private var conn: PostgresConnection!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        try Migrator(configuration: PostgresConfiguration(url: url), directory: MigrationTests.repoMigrations,
-                     logger: TestDatabase.logger).migrate()
-        conn = try TestDatabase.connect(url)
-    }
-
-    override func tearDown() {
-        conn = nil
-        super.tearDown()
-    }
-
+final class SchemaTests: MigratedDatabaseTestCase {
     private func insertLead() throws -> UUID {
         try conn.query("INSERT INTO leads (email) VALUES (\("a@example.com")) RETURNING id").scalar(UUID.self)
     }

@@ -213,3 +213,17 @@ bench_callgrind_total() {
     kill "$BENCH_CG_PID"; wait "$BENCH_CG_PID" 2>/dev/null || true
     callgrind_annotate "$WORK/$1.cg".* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
 }
+
+# bench_schema_databases BEFORE: databases `base` (every migration before BEFORE, e.g. 0101) and
+# `new` (every migration) in the cluster of DATABASE_URL, each file applied with psql in one
+# transaction as `leadrouter migrate` does: for A/Bs of schema changes alone.
+bench_schema_databases() {
+    local db f
+    for db in base new; do
+        psql -q -X -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "CREATE DATABASE $db"
+        for f in migrations/*.sql; do
+            [ "$db" = base ] && [[ ! $(basename "$f") < "$1" ]] && continue
+            psql -q -X -v ON_ERROR_STOP=1 -1 -f "$f" "${DATABASE_URL%/*}/$db" >/dev/null
+        done
+    done
+}
