@@ -40,6 +40,25 @@ package struct JSONReader {
         }
     }
 
+    /// Parses like `parse` a value that must be an object, and gives its members in document
+    /// order (a repeated key twice: the first is the one `parse` keeps), nested objects as
+    /// `parse` makes them; nil when the value is not an object. For a reader of a few known
+    /// members: a backtest's every stored message (`Store.engineEvent`) had its four members
+    /// hashed into a dictionary only to look each up once, a sixth of its decoding
+    /// (docs/benchmarks/backtest.md).
+    package static func parseObjectMembers(_ bytes: [UInt8]) throws(Failure) -> [(key: String, value: Value)]? {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> [(key: String, value: Value)]? in
+            var reader = JSONReader(input: buffer)
+            reader.members.reserveCapacity(16)
+            reader.skipWhitespace()
+            let isObject = !reader.atEnd && buffer[reader.position] == UInt8(ascii: "{")
+            if isObject { try reader.collectMembers(depth: 1) } else { _ = try reader.value(depth: 0) }
+            reader.skipWhitespace()
+            guard reader.position == buffer.count else { throw reader.fail("unexpected data after the JSON value") }
+            return isObject ? reader.members : nil
+        }
+    }
+
     /// Parses like `parse`, but a content problem (`Failure.isContentProblem`) does not stop it:
     /// each is recorded under the JSON pointer of its value (or of the member, for a key) and the
     /// value is replaced (U+FFFD for the offending character, `null` for the number). Slower (it
@@ -184,13 +203,20 @@ package struct JSONReader {
     /// member by member it was allocated and rehashed up to three times for a stored message's four
     /// members, a fifth of its decoding (docs/benchmarks/backtest.md).
     private mutating func collectedObject(depth: Int) throws(Failure) -> Value {
+        let base = members.count
+        try collectMembers(depth: depth)
+        return members.count == base ? .object([:]) : .object(takeMembers(from: base))
+    }
+
+    /// Reads the object at `position` (its `{`) member by member onto `members`, in document order.
+    private mutating func collectMembers(depth: Int) throws(Failure) {
         position += 1
         skipWhitespace()
-        if !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return .object([:]) }
+        if !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return }
         let base = members.count
         while true {
             skipWhitespace()
-            if members.count > base, !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return .object(takeMembers(from: base)) }
+            if members.count > base, !atEnd, input[position] == UInt8(ascii: "}") { position += 1; return }
             guard !atEnd, input[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             // Without `reportContent` a content problem in the key has already been thrown.
             let key = try string()
@@ -203,7 +229,7 @@ package struct JSONReader {
             skipWhitespace()
             guard !atEnd else { throw fail("unexpected end of input") }
             if input[position] == UInt8(ascii: ",") { position += 1; continue }
-            if input[position] == UInt8(ascii: "}") { position += 1; return .object(takeMembers(from: base)) }
+            if input[position] == UInt8(ascii: "}") { position += 1; return }
             throw fail("expected ',' or '}'")
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCoding
 import Postgres
 import Segmentation
 
@@ -105,24 +106,39 @@ extension Store {
     /// (docs/benchmarks/backtest.md). `messageId`, `properties` and `context` may be missing or
     /// null; anything else of the wrong type is refused.
     public static func engineEvent(message: PostgresJSON, at: Timestamp) throws -> Event {
-        let fields = try LeadRecord.object(message)
-        func object(_ key: String) throws -> [String: Value] {
-            switch fields[key] {
+        // The four members read straight off the parsed list (the first of a repeated key, as
+        // `LeadRecord.object` keeps it), without hashing them into a dictionary first.
+        guard let members = try JSONReader.parseObjectMembers(message.bytes) else {
+            throw PostgresError(code: .queryFailed, message: "a lead JSON column is not an object")
+        }
+        var nameValue: Value?, messageIdValue: Value?, propertiesValue: Value?, contextValue: Value?
+        for (key, value) in members {
+            switch key {
+            case "name": if nameValue == nil { nameValue = value }
+            case "messageId": if messageIdValue == nil { messageIdValue = value }
+            case "properties": if propertiesValue == nil { propertiesValue = value }
+            case "context": if contextValue == nil { contextValue = value }
+            default: continue
+            }
+        }
+        func object(_ key: String, _ value: Value?) throws -> [String: Value] {
+            switch value {
             case nil, .null?: return [:]
             case .object(let o)?: return o
             default: throw PostgresError(code: .queryFailed, message: "a stored message's `\(key)` is not an object")
             }
         }
-        guard case .string(let name)? = fields["name"] else {
+        guard case .string(let name)? = nameValue else {
             throw PostgresError(code: .queryFailed, message: "a stored message has no `name`")
         }
         var messageId: String?
-        switch fields["messageId"] {
+        switch messageIdValue {
         case nil, .null?: messageId = nil
         case .string(let id)?: messageId = id
         default: throw PostgresError(code: .queryFailed, message: "a stored message's `messageId` is not a string")
         }
-        return Event(name: name, properties: try object("properties"), context: try object("context"), occurredAt: at, messageId: messageId)
+        return Event(name: name, properties: try object("properties", propertiesValue), context: try object("context", contextValue),
+                     occurredAt: at, messageId: messageId)
     }
 }
 

@@ -180,7 +180,7 @@ public struct Backtest: Sendable {
     /// place (`Engine.evaluate(state:…)`); `state` is left empty meanwhile.
     @inline(__always)
     static func take(_ state: inout LeadState) -> LeadState {
-        var out = LeadState()
+        var out = LeadState.vacant
         swap(&out, &state)
         return out
     }

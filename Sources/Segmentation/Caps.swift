@@ -53,7 +53,7 @@ extension Engine {
         for channelCaps in caps {
             let channel = channelCaps.channel, entries = channelCaps.entries
             // Actions are read in place by index: iterating them copied each (a dozen fields).
-            let stored = env.lead.sent.isEmpty ? nil : env.lead.sent[channel]
+            let stored = env.lead.sent.isEmpty ? nil : env.lead.sent.member(channel)
             var onChannel = false
             for k in actions.indices where actions[k].channel == channel { onChannel = true; break }
             guard onChannel || stored != nil else { continue }
@@ -64,7 +64,8 @@ extension Engine {
             var capped: FrequencyCap?
             var remove: [Int] = []
             for k in actions.indices where actions[k].channel == channel {
-                let id = Self.identity(actions[k])
+                // Read in place through its address: `identity(actions[k])` copied the action first.
+                let id = actions.withUnsafeBufferPointer { Self.identity(of: $0.baseAddress! + k) }
                 if log.carried.contains(id) { carried.append(id); continue }
                 guard let cap = entries.first(where: { $0.when?.holds(env) ?? true }) else { carried.append(id); continue }
                 let windowStart = now - cap.per.milliseconds
@@ -92,17 +93,20 @@ extension Engine {
     /// What makes two actions the same send: the segment and the fields that say what is sent
     /// (email: sequence; ads: audience and landing page; sales: queue and team), as FNV-1a-64 cut
     /// to 53 bits so it is exact as a JSON number.
-    static func identity(_ a: Action) -> Int64 {
+    static func identity(_ a: Action) -> Int64 { withUnsafePointer(to: a) { identity(of: $0) } }
+
+    /// `identity` of the action at `action`, its fields read where they are.
+    static func identity(of action: UnsafePointer<Action>) -> Int64 {
         var h = FNV1a.offset
         func mix(_ s: String?) {
             FNV1a.mix(&h, s ?? "")
             FNV1a.mix(&h, byte: 0xff)   // field separator
         }
-        mix(a.segment)
-        switch a.channel {
-        case "email": mix(a.sequence)
-        case "ads": mix(a.audience); mix(a.landingPage)
-        default: mix(a.queue); mix(a.team)
+        mix(action.pointee.segment)
+        switch action.pointee.channel {
+        case "email": mix(action.pointee.sequence)
+        case "ads": mix(action.pointee.audience); mix(action.pointee.landingPage)
+        default: mix(action.pointee.queue); mix(action.pointee.team)
         }
         return Int64(h & 0x1F_FFFF_FFFF_FFFF)
     }

@@ -41,7 +41,7 @@ final class EvalEnv {
 
     /// The lead, leaving an empty one behind (the environment must not be used for rules after).
     func takeLead() -> LeadState {
-        var out = LeadState()
+        var out = LeadState.vacant
         swap(&out, &lead)
         return out
     }

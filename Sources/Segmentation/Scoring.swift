@@ -51,7 +51,7 @@ extension Engine {
         for i in ev.scoreRules where fns[i].holds(env) {
             let rule = rules[i]
             let points = rule.points * age
-            let current = env.lead.scoreParts[rule.key] ?? 0
+            let current = env.lead.scoreParts.member(rule.key) ?? 0
             var add = points
             if let cap = rule.cap, points > 0 { add = max(0, min(points, cap - current)) }
             env.lead.scoreParts[rule.key] = current + add

@@ -68,14 +68,22 @@ struct Settled {
     func appendRoute(_ segment: String, _ route: Route, channels: UInt8, now: Int64, env: EvalEnv,
                      notes: inout [ActionExplanation], held: inout [SuppressedAction], into out: inout [Action]) {
         if !route.experiments.isEmpty { appendExperiments(segment, route, channels: channels, now: now, env: env, notes: &notes, held: &held, into: &out) }
+        // Each action is made in its place at the end of `out`, filled there and taken off again
+        // when incomplete or already given: made apart and appended, it was copied (eighteen
+        // fields) and then destroyed (docs/benchmarks/backtest.md).
         if let e = route.email, channels & 1 != 0 {
-            var a = Action(channel: "email", segment: segment, sequence: e.sequence)
-            if fill(&a, route, env, &notes), !out.contains(where: { $0.channel == "email" && $0.sequence == a.sequence }) { out.append(a) }
+            out.append(Action(channel: "email", segment: segment, sequence: e.sequence))
+            let k = out.count - 1
+            if !fill(&out[k], route, env, &notes)
+                || out[..<k].contains(where: { $0.channel == "email" && $0.sequence == out[k].sequence }) { out.removeLast() }
         }
         if let ads = route.ads, channels & 2 != 0 {
-            var a = Action(channel: "ads", segment: segment, audience: ads.audience, landingPage: ads.landingPage)
-            if fill(&a, route, env, &notes),
-               !out.contains(where: { $0.channel == "ads" && $0.audience == a.audience && $0.landingPage == a.landingPage }) { out.append(a) }
+            out.append(Action(channel: "ads", segment: segment, audience: ads.audience, landingPage: ads.landingPage))
+            let k = out.count - 1
+            if !fill(&out[k], route, env, &notes)
+                || out[..<k].contains(where: { $0.channel == "ads" && $0.audience == out[k].audience && $0.landingPage == out[k].landingPage }) {
+                out.removeLast()
+            }
         }
         if let s = route.sales, channels & 4 != 0 {
             var a = Action(channel: "sales", segment: segment, queue: s.queue, team: s.team,

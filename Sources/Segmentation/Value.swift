@@ -42,14 +42,15 @@ public enum Value: Hashable, Sendable, Codable {
     }
 }
 
-extension Dictionary where Key == String, Value == Segmentation.Value {
+extension Dictionary where Key == String {
     /// `self[key]`, for the small objects of an event's properties and context that rule paths
-    /// read (`event.context.campaign.medium`): with a few members the keys are compared one by
-    /// one (short ASCII keys compare in a few instructions) instead of hashing `key`, which was
-    /// most of a lookup's ~330 instructions, and a backtest does a score of them per event
-    /// (docs/benchmarks/backtest.md). The same answer either way.
+    /// read (`event.context.campaign.medium`), and a lead's few sent logs and score parts: with a
+    /// few members the keys are compared one by one (short ASCII keys compare in a few
+    /// instructions) instead of hashing `key`, which was most of a lookup's ~330 instructions,
+    /// and a backtest does a score of them per event (docs/benchmarks/backtest.md). The same
+    /// answer either way.
     @inline(__always)
-    func member(_ key: String) -> Segmentation.Value? {
+    func member(_ key: String) -> Value? {
         guard count <= 4 else { return self[key] }
         var i = startIndex
         while i != endIndex {

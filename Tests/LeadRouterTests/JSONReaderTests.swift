@@ -37,6 +37,31 @@ final class JSONReaderTests: XCTestCase {
         }
     }
 
+    /// `parseObjectMembers` (a stored message's members without the top-level dictionary): the
+    /// members `parse` reads, in document order, the first of a repeated key being the value
+    /// `parse` keeps; nil for a value that is not an object; what `parse` refuses, refused.
+    func testObjectMembersAreWhatParseReads() throws {
+        let objects = [
+            #"{"name":"Product Viewed","messageId":"m-1","properties":{"price":12,"k":"a","k":"b"},"context":{"page":{"path":"/p/1"}}}"#,
+            #" { "name" : "first", "extra" : [1, {"a": null}], "name" : "second" , "context": null } "#, "{}", "{ }",
+        ]
+        for text in objects {
+            guard case .object(let fields) = try JSONReader.parse(Array(text.utf8)),
+                  let members = try JSONReader.parseObjectMembers(Array(text.utf8)) else { XCTFail(text); continue }
+            var firsts: [String: Value] = [:]
+            for (key, value) in members where firsts[key] == nil { firsts[key] = value }
+            XCTAssertEqual(firsts, fields, text)
+        }
+        let order = try XCTUnwrap(JSONReader.parseObjectMembers(Array(#"{"b":1,"a":2,"b":3}"#.utf8)))
+        XCTAssertEqual(order.map(\.key), ["b", "a", "b"])
+        XCTAssertEqual(order.map(\.value), [.number(1), .number(2), .number(3)])
+        for text in ["[1]", "\"text\"", "42", "null"] { XCTAssertNil(try JSONReader.parseObjectMembers(Array(text.utf8)), text) }
+        for text in ["", "{", "{\"a\":}", "{} extra", "{,}", "{\"a\":1,\"b\"}", "[1] x"] {
+            XCTAssertThrowsError(try JSONReader.parseObjectMembers(Array(text.utf8)), text)
+            XCTAssertThrowsError(try JSONReader.parse(Array(text.utf8)), text)
+        }
+    }
+
     func testRefusesWhatJSONDecoderRefuses() {
         let invalid = ["", "{", "{\"a\":}", "{\"a\" 1}", "[,]", "[1,,]", "{,}", "01", "1.", ".5", "-", "+1", "1e", "tru", "nul",
                        "\"unterminated", "\"bad \\x escape\"", "\"ctrl \u{1} char\"", "\"\\ud800 lone\"", "{} extra", "{'a':1}",

@@ -17,6 +17,12 @@ final class ValueMemberTests: XCTestCase {
             }
             XCTAssertEqual(Value.object(object)["é"], object["é"])
         }
+        // Any value type (a lead's sent logs, score parts), around the cut-off too.
+        for size in 0...keys.count {
+            var parts: [String: Double] = [:]
+            for (i, key) in keys.prefix(size).enumerated() { parts[key] = Double(i) }
+            for probe in probes { XCTAssertEqual(parts.member(probe), parts[probe], "\(size) parts, key \(probe)") }
+        }
         // Through a rule path (`dig`): nested objects and a missing step.
         let context: [String: Value] = ["page": .object(["path": .string("/p/1")]), "campaign": .object(["medium": .string("cpc")])]
         XCTAssertEqual(dig(context, ["campaign", "medium"]), .string("cpc"))
