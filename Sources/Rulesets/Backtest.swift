@@ -152,7 +152,7 @@ public struct Backtest: Sendable {
         /// The sweeps due before `limit`, each at its time; a schedule that does not move on ends them.
         func sweep(before limit: Int64) {
             while let due = scheduled, due < limit {
-                var evaluation = engine.evaluate(state: Self.take(&state), event: nil, now: Timestamp(milliseconds: due), nextEvaluationBefore: end)
+                var evaluation = engine.evaluate(state: state.take(), event: nil, now: Timestamp(milliseconds: due), nextEvaluationBefore: end)
                 if due >= fromMs { note(evaluation) }
                 swap(&state, &evaluation.newState)   // moved, not copied field by field
                 scheduled = evaluation.decision.nextEvaluationAt.map(\.milliseconds).flatMap { $0 > due ? $0 : nil }
@@ -160,7 +160,7 @@ public struct Backtest: Sendable {
         }
         for event in events {
             sweep(before: event.occurredAt.milliseconds)
-            var evaluation = engine.evaluate(state: Self.take(&state), event: event, now: event.occurredAt,
+            var evaluation = engine.evaluate(state: state.take(), event: event, now: event.occurredAt,
                                              nextEvaluationBefore: bounded ? min(scheduled ?? end, end) : end)
             if event.occurredAt.milliseconds >= fromMs { note(evaluation) }
             swap(&state, &evaluation.newState)
@@ -175,15 +175,6 @@ public struct Backtest: Sendable {
         return Replay(final: final, entries: entries, exits: exits, goalsReached: goals, lastEntry: lastEntry)
     }
 
-    /// The state handed to an evaluation, which gives the next one back in `newState`: handed
-    /// over rather than copied, the evaluation owns the lead's signal series and changes them in
-    /// place (`Engine.evaluate(state:…)`); `state` is left empty meanwhile.
-    @inline(__always)
-    static func take(_ state: inout LeadState) -> LeadState {
-        var out = LeadState.vacant
-        swap(&out, &state)
-        return out
-    }
 
     /// One membership's entry, counted once however many evaluations see its goal hold.
     struct GoalKey: Hashable { var segment: String; var enteredAt: Int64 }

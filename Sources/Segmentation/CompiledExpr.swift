@@ -40,11 +40,7 @@ final class EvalEnv {
     var explains = true
 
     /// The lead, leaving an empty one behind (the environment must not be used for rules after).
-    func takeLead() -> LeadState {
-        var out = LeadState.vacant
-        swap(&out, &lead)
-        return out
-    }
+    func takeLead() -> LeadState { lead.take() }
 
     init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
         self.lead = lead; self.event = event; self.now = now; self.series = series

@@ -90,12 +90,21 @@ public struct LeadState: Sendable, Equatable, Codable {
     /// set when the row is read, never stored in the state's columns (see `LeadKey`).
     public var id = LeadKey()
 
-    /// An empty state, for what a state moved out leaves behind (`EvalEnv.takeLead`, a
-    /// backtest's replay handing its state to each evaluation): copying this one costs the
-    /// retains of its empty collections, where `LeadState()` built each of them from a literal
-    /// and then copied and destroyed the whole state once more (≈ 1 400 instructions, twice an
-    /// evaluation in a backtest; docs/benchmarks/backtest.md). Equal to `LeadState()`.
+    /// An empty state, for what a state moved out leaves behind (`take()`): copying this one
+    /// costs the retains of its empty collections, where `LeadState()` built each of them from a
+    /// literal and then copied and destroyed the whole state once more (≈ 1 400 instructions,
+    /// twice an evaluation in a backtest; docs/benchmarks/backtest.md). Equal to `LeadState()`.
     public static let vacant = LeadState()
+
+    /// This state, moved out and `vacant` left behind: what an evaluation is handed rather than
+    /// a copy, so it owns the series and changes them in place (`EvalEnv.takeLead`, a backtest's
+    /// replay handing its state to each evaluation).
+    @inlinable
+    public mutating func take() -> LeadState {
+        var out = LeadState.vacant
+        swap(&out, &self)
+        return out
+    }
 
     /// A new lead with no history.
     public init(email: String? = nil, userId: String? = nil, country: String? = nil, region: String? = nil,
