@@ -211,6 +211,7 @@ public final class LeadRouterApp: @unchecked Sendable {
             try store.syncTeams(loaded.ruleset.teams)
             return Engine(loaded.ruleset.numbered(adopted.version))
         }
+        RulesetAdmin.prepareToServe(serving, pool: pool, logger: logger)
         rules = ActiveEngine(serving)
         let engine = serving
         dashboardSession = DashboardSession(secret: try pool.withConnection { try Store($0).dashboardSessionSecret() })

@@ -146,10 +146,14 @@ public struct UndecodableLead: Error, Sendable, CustomStringConvertible {
 }
 
 extension LeadRecord {
-    /// Decodes a lead row; a row that does not decode throws `UndecodableLead`.
-    static func decoded(_ row: PostgresRow) throws -> LeadRecord {
+    /// Decodes a lead row; a row that does not decode throws `UndecodableLead`. A signal state
+    /// naming a dictionary this process does not hold throws `MissingSignalDictionary` instead,
+    /// unless `lastTry` (the dictionaries were just read: the row is then undecodable).
+    static func decoded(_ row: PostgresRow, lastTry: Bool) throws -> LeadRecord {
         do {
             return try LeadRecord(row: row)
+        } catch let missing as MissingSignalDictionary where !lastTry {
+            throw missing
         } catch {
             // The id is the primary key (uuid, NOT NULL): if even it does not decode, the result is not a lead row.
             guard let id = try? row.decode(UUID.self, at: Column.id.rawValue) else { throw error }
@@ -158,12 +162,12 @@ extension LeadRecord {
     }
 
     /// Every row decoded, and the rows that do not decode set apart (a lane batch and the sweeper
-    /// go on with the others).
-    static func decodedEach(_ rows: PostgresRows) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
+    /// go on with the others). `Store.leadRecords` calls it.
+    static func decodedEach(_ rows: PostgresRows, lastTry: Bool) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
         var records: [LeadRecord] = [], undecodable: [UndecodableLead] = []
         records.reserveCapacity(rows.count)
         for row in rows {
-            do { records.append(try decoded(row)) } catch let failure as UndecodableLead { undecodable.append(failure) }
+            do { records.append(try decoded(row, lastTry: lastTry)) } catch let failure as UndecodableLead { undecodable.append(failure) }
         }
         return (records, undecodable)
     }
@@ -176,6 +180,8 @@ extension LeadRecord {
         case let error as PostgresError: text = error.message
         case let error as JSONReader.Failure: text = "a lead JSON column is not valid JSON (\(error.description))"
         case let error as SignalStateDecodingError: text = error.description
+        case let error as MissingSignalDictionary: text = "signal_state: \(error.description)"
+        case let error as SmallDeflate.Damaged: text = "a packed column: \(error.description)"
         default: text = "cannot be decoded (\(String(describing: type(of: error))))"
         }
         return String(text.utf8.prefix(1000)) ?? "cannot be decoded"

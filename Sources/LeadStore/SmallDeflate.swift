@@ -25,25 +25,28 @@ struct SmallDeflate: @unchecked Sendable {
     }
 
     /// `header` followed by `input` deflated; nil when zlib failed.
-    func pack(_ input: [UInt8], header: UInt8) -> [UInt8]? {
+    func pack(_ input: [UInt8], header: UInt8) -> [UInt8]? { pack(input, header: [header]) }
+
+    /// `header` (a few bytes) followed by `input` deflated; nil when zlib failed.
+    func pack(_ input: [UInt8], header: [UInt8]) -> [UInt8]? {
         guard let primed else { return nil }
         var stream = z_stream()
         guard deflateCopy(&stream, primed) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 1)
-        output[0] = header
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + header.count)
+        output.replaceSubrange(0..<header.count, with: header)
         var input = input
         let status = input.withUnsafeMutableBufferPointer { inBuf in
             output.withUnsafeMutableBufferPointer { outBuf in
                 stream.next_in = inBuf.baseAddress
                 stream.avail_in = UInt32(inBuf.count)
-                stream.next_out = outBuf.baseAddress! + 1
-                stream.avail_out = UInt32(outBuf.count - 1)
+                stream.next_out = outBuf.baseAddress! + header.count
+                stream.avail_out = UInt32(outBuf.count - header.count)
                 return deflate(&stream, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { return nil }
-        output.removeSubrange((1 + Int(stream.total_out))...)
+        output.removeSubrange((header.count + Int(stream.total_out))...)
         return output
     }
 

@@ -65,7 +65,7 @@ extension Store {
 
     /// The stored states of `ids` (live or merged; undecodable rows left out), by id.
     public func leadStates(_ ids: [UUID]) throws -> [UUID: LeadState] {
-        let (records, _) = try LeadRecord.decodedEach(connection.query("""
+        let (records, _) = try leadRecords(connection.query("""
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = ANY(\(ids)::uuid[])
             """))
         return Dictionary(records.map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })

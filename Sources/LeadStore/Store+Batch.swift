@@ -55,7 +55,7 @@ extension Store {
             }
         }
         var found: PostgresResultHandle<[IdentityKey: UUID]>?
-        var locked: PostgresResultHandle<(records: [LeadRecord], undecodable: [UndecodableLead])>?
+        var locked: PostgresResultHandle<PostgresRows>?
         var suppressed: PostgresResultHandle<Set<IdentityKey>>?
         if !keys.isEmpty {
             found = transaction.add(resolveQuery(keys), decode: Self.decodeResolved)
@@ -63,10 +63,11 @@ extension Store {
             locked = transaction.add("""
                 SELECT \(unsafeRaw: LeadRecord.columns)
                 FROM leadrouter_lock_leads_of(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.value))::text[]) AS leads
-                """, decode: LeadRecord.decodedEach)
+                """)
         }
         try transaction.send()
-        let leads = try locked?.get() ?? (records: [], undecodable: [])
+        // Decoded here, not in the pipeline: a row may name a signal dictionary to read first.
+        let leads = try locked.map { try leadRecords($0.get()) } ?? (records: [], undecodable: [])
         var records = try processed?.get() ?? [:]
         if let query = Self.storedDecisionsQuery(Array(records.values)) {
             let decisions = transaction.add(query)

@@ -97,7 +97,7 @@ extension Store {
             SELECT \(columns) FROM \(from) WHERE \(conditions.joined(separator: " AND "))
             ORDER BY l.\(key) DESC, l.id DESC LIMIT \(q.bind(limit + 1))
             """
-        let records = try connection.query(q).map(LeadRecord.decoded)
+        let records = try leadRecordsOrThrow(connection.query(q))
         return Page(fetched: records, limit: limit) { $0.id }
     }
 

@@ -15,7 +15,7 @@ extension Store {
         var j = JSONWriter(capacity: 1024 * w.newLeads.count)
         j.array(w.newLeads) { j, lead in
             if let save = w.leadSaves[lead.id] {
-                Self.writeLeadRow(&j, id: lead.id, save: save, firstSeen: lead.firstSeen)
+                Self.writeLeadRow(&j, id: lead.id, save: save, database: connection.databaseKey, firstSeen: lead.firstSeen)
             } else {
                 j.fixedObject { j, f in
                     j.member("id", first: &f); j.uuid(lead.id)
@@ -56,7 +56,9 @@ extension Store {
     /// One lead's row as the set-based lead statements read it (`leadRowRecord`). JSON columns equal to what the
     /// stored row holds are left out (NULL keeps the column). `firstSeen` is the creating
     /// message's time, for a row this flush inserts (the engine's own `firstSeen` wins).
-    static func writeLeadRow(_ j: inout JSONWriter, id: UUID, save: StagedWrites.LeadSave, firstSeen: Date? = nil) {
+    /// `database` (the connection's `databaseKey`) picks the signal state's dictionary: the one of
+    /// the save's ruleset version once this process has stored it there (`SignalDictionaries`).
+    static func writeLeadRow(_ j: inout JSONWriter, id: UUID, save: StagedWrites.LeadSave, database: Int, firstSeen: Date? = nil) {
         let s = save.state
         func changed<T: Equatable>(_ path: KeyPath<LeadState, T>) -> Bool { save.stored.map { $0[keyPath: path] != s[keyPath: path] } ?? true }
         j.fixedObject { j, f in
@@ -88,7 +90,7 @@ extension Store {
             j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
             if changed(\.memberships) { j.member("segment_entered", first: &f); j.append(json: LeadJSON.memberships(s.memberships)) }
             text("primary_segment", save.primarySegment)
-            j.member("signal_state", first: &f); j.hex(PackedSignals.pack(s.signals.encode()))
+            j.member("signal_state", first: &f); j.hex(PackedSignals.pack(s.signals.encode(), with: SignalDictionaries.shared.packer(database: database, version: save.rulesetVersion)))
             j.member("ruleset_version", first: &f); j.int(save.rulesetVersion)
             if let next = save.nextEvaluationAt { j.member("next_evaluation_at", first: &f); j.micros(next) }
             if save.exactSchedule { j.member("exact_schedule", first: &f); j.bool(true) }

@@ -10,9 +10,9 @@ extension Store {
     /// per lead (one shard each) on Citus.
     public func leadsForUpdate(_ ids: [UUID]) throws -> [LeadRecord] {
         guard !ids.isEmpty else { return [] }
-        return try connection.query("""
+        return try leadRecordsOrThrow(connection.query("""
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_leads(\(Array(Set(ids)))::uuid[]) AS leads
-            """).map(LeadRecord.decoded)
+            """))
     }
 
     /// Locks and reads the leads `ids` and every lead their `merged_into` pointers lead to, at
@@ -31,14 +31,14 @@ extension Store {
     /// batch fails only the messages that resolve to them.
     public func leadChainsForUpdateEach(_ ids: [UUID]) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
         guard !ids.isEmpty else { return ([], []) }
-        return try LeadRecord.decodedEach(connection.query("""
+        return try leadRecords(connection.query("""
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_merge_chains(\(Array(Set(ids)))::uuid[]) AS leads
             """))
     }
 
     /// Reads a lead without locking (read API).
     public func lead(_ id: UUID) throws -> LeadRecord? {
-        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)").first.map(LeadRecord.decoded)
+        try leadRecordsOrThrow(connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leads WHERE id = \(id)")).first
     }
 
     /// The set-based writes of staged lead saves: one `UPDATE … FROM` for the final state of
@@ -59,7 +59,7 @@ extension Store {
         let inserted = Set(w.newLeads.map(\.id))
         let updated = w.leadOrder.filter { !inserted.contains($0) }
         var j = JSONWriter(capacity: 1024 * updated.count)
-        j.array(updated) { j, id in Self.writeLeadRow(&j, id: id, save: w.leadSaves[id]!) }
+        j.array(updated) { j, id in Self.writeLeadRow(&j, id: id, save: w.leadSaves[id]!, database: connection.databaseKey) }
         // Membership rows are made equal to each saved lead's current set by difference with the
         // set its row held (the stored state): rows it held that changed go, rows it lacked come.
         // A lead without a stored state (new, or a merge survivor) is synced in full (`unknown`).
@@ -236,7 +236,7 @@ extension Store {
     /// they are quarantined; this covers a schedule written since). Each lead is locked by a
     /// statement of its own inside `leadrouter_lock_due_leads` (migration 0056), as Citus needs.
     public func dueLeadsForUpdate(now: Date, limit: Int) throws -> (records: [LeadRecord], undecodable: [UndecodableLead]) {
-        try LeadRecord.decodedEach(connection.pipeline([Self.indexPlans, """
+        try leadRecords(connection.pipeline([Self.indexPlans, """
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_due_leads(\(now), \(limit)::integer) AS leads
             """])[1])
     }

@@ -45,8 +45,7 @@ extension Store {
     /// chain (one statement, `leadrouter_live_lead` of migration 0056: a lookup per link, which
     /// Citus can run; a pointer cycle, which merges never write, ends as nil).
     public func liveLead(_ id: UUID) throws -> LeadRecord? {
-        try connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_live_lead(\(id)) AS leads")
-            .first.map(LeadRecord.decoded)
+        try leadRecordsOrThrow(connection.query("SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_live_lead(\(id)) AS leads")).first
     }
 
     /// The lead holding an identity key.

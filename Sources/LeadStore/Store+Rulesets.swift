@@ -124,7 +124,7 @@ extension Store {
         let from = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         // leadrouter_lock_leads_after (migration 0082): the one statement on plain PostgreSQL, a
         // lock per lead (one shard each) on Citus.
-        return try LeadRecord.decodedEach(connection.pipeline([Self.indexPlans, """
+        return try leadRecords(connection.pipeline([Self.indexPlans, """
             SELECT \(unsafeRaw: LeadRecord.columns) FROM leadrouter_lock_leads_after(\(from), \(limit)::int4) AS leads
             """])[1])
     }

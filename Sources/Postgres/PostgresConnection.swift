@@ -41,6 +41,10 @@ public final class PostgresConnection: @unchecked Sendable {
         try self.init(configuration: PostgresConfiguration(url: url), logger: logger)
     }
 
+    /// The same number for every connection of this process to one database URL (a process-local
+    /// hash): what the store remembers per database (which signal dictionaries it holds).
+    public var databaseKey: Int { configuration.url.hashValue }
+
     /// The server process serving this connection (what `pg_terminate_backend` takes).
     public var backendPID: Int32 { PQbackendPID(handle.raw) }
 

@@ -79,7 +79,9 @@ public final class RulesetAdmin: Sendable {
             return .activated(stored, activation)
         }
         if case .activated(let stored, let activation) = outcome {
-            rules?.replace(with: try Self.engine(for: stored))
+            let engine = try Self.engine(for: stored)
+            Self.prepareToServe(engine, pool: pool, logger: logger)
+            rules?.replace(with: engine)
             logger.info("ruleset version activated", metadata: [
                 "ruleset.version": "\(number)", "ruleset.previous": "\(activation.previousVersion.map(String.init) ?? "none")", "by": "\(by)"])
         }
@@ -113,6 +115,18 @@ public final class RulesetAdmin: Sendable {
         let report = RulesCheckReport(yaml: stored.yaml, fileName: "ruleset v\(stored.version)")
         guard let loaded = report.loaded else { throw Invalid(report: report) }
         return Engine(loaded.ruleset.numbered(stored.version))
+    }
+
+    /// Readies this node to serve `engine`: stores its ruleset's signal dictionary, so the lead
+    /// states it writes are packed with it (migrations/0103). A failure is logged and costs only
+    /// bytes: the states are then packed without a dictionary.
+    public static func prepareToServe(_ engine: Engine, pool: PostgresPool, logger: Logger) {
+        do {
+            try pool.storeSignalDictionary(of: engine.ruleset)
+        } catch {
+            logger.warning("signal dictionary not stored: lead states are packed without it",
+                           metadata: ["ruleset.version": "\(engine.ruleset.version)", "error": "\(error)"])
+        }
     }
 
     /// The note of a file `serve --rules` adopts: `--note` when given, else a first line

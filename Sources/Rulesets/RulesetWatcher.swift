@@ -49,6 +49,7 @@ public final class RulesetWatcher: Sendable {
         }
         guard let stored else { return false }
         let engine = try RulesetAdmin.engine(for: stored)
+        RulesetAdmin.prepareToServe(engine, pool: pool, logger: logger)
         rules.replace(with: engine)
         logger.info("switched to the active ruleset version", metadata: ["ruleset.version": "\(stored.version)", "ruleset.previous": "\(served)"])
         return true
