@@ -62,6 +62,34 @@ final class SignalDictionaryTests: XCTestCase {
         XCTAssertEqual(try service.count("SELECT count(*) FROM signal_dictionaries"), 1, "stored again: idempotent")
     }
 
+    /// Each version's states are packed with its own dictionary, stored when it is activated; after
+    /// a rollback, a node that holds none reads the rows of both versions.
+    func testEachVersionPacksWithItsOwnDictionaryAndARollbackReadsBoth() throws {
+        let service = try TestService(test: self, rulesYAML: RulesetFixtures.a)
+        let client = try service.client()
+        let pushed = try client.json("POST", "/v1/rulesets", key: service.adminKey, ["yaml": RulesetFixtures.b, "note": "carters"])
+        XCTAssertEqual(pushed.status, 201, pushed.text)
+        let first = try view(service, "v1")
+        let v1 = SignalDictionaries.dictionary(of: service.app.rules.engine.ruleset).id
+        XCTAssertEqual(try client.json("POST", "/v1/rulesets/2/activate", key: service.adminKey, [:]).status, 200)
+        let second = try view(service, "v2")
+        let v2 = SignalDictionaries.dictionary(of: service.app.rules.engine.ruleset).id
+        XCTAssertNotEqual(v1, v2, "the versions count different signals")
+        XCTAssertEqual(PackedSignals.dictionaryId(try storedState(service, first)), v1)
+        XCTAssertEqual(PackedSignals.dictionaryId(try storedState(service, second)), v2)
+        XCTAssertEqual(try service.count("SELECT count(*) FROM signal_dictionaries"), 2)
+
+        XCTAssertEqual(try client.json("POST", "/v1/rulesets/1/activate", key: service.adminKey, [:]).status, 200)
+        SignalDictionaries.shared.forgetAll()
+        for id in [first, second] {
+            let r = try client.json("GET", "/v1/leads/\(id.uuidString.lowercased())", key: service.readKey)
+            XCTAssertEqual(r.status, 200, r.text)
+        }
+        let records = try Store(service.connection()).leadStates([first, second])
+        XCTAssertEqual(records.count, 2, "the backtest's read of stored states decodes both")
+        XCTAssertTrue(records.values.allSatisfy { $0.signals.signalCount > 0 })
+    }
+
     func testARowNamingADictionaryTheTableLacksIsUndecodable() throws {
         let service = try TestService(test: self)
         let id = try view(service, "lost")
