@@ -93,6 +93,8 @@ struct SmallDeflate: @unchecked Sendable {
             if scratch.count < max(4096, packed.count * 16) { scratch = [UInt8](repeating: 0, count: max(4096, packed.count * 16)) }
             var produced = 0
             var status: Int32 = Z_OK
+            // The stream keeps no pointer into `packed` or `scratch` after this call, thrown or not.
+            defer { stream.pointee.next_in = nil; stream.pointee.next_out = nil }
             stream.pointee.next_in = UnsafeMutablePointer(mutating: packed.baseAddress?.assumingMemoryBound(to: UInt8.self))
             stream.pointee.avail_in = UInt32(packed.count)
             repeat {
@@ -108,8 +110,6 @@ struct SmallDeflate: @unchecked Sendable {
                 // Z_OK with nothing produced and nothing left to read: the stream ended early.
                 if status == Z_OK, produced == before, stream.pointee.avail_in == 0 { throw Damaged(description: "truncated packed bytes") }
             } while status != Z_STREAM_END
-            stream.pointee.next_in = nil
-            stream.pointee.next_out = nil
             return Array(scratch[0..<produced])
         }
     }
