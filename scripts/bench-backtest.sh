@@ -156,7 +156,8 @@ cli_backtest() {
     pg_before=$(cluster_ticks)
     out=$(/usr/bin/time -f '%U %S' "$bin" rules backtest 2 --from "$FROM" --to "$TO" --database-url "$DATABASE_URL" "$@" 2>"$WORK/time" >"$WORK/report.json"; tail -n 1 "$WORK/time")
     # The CLI's backends end after it does: wait until they are reaped, when their CPU is in the
-    # postmaster's cutime. Read while exiting (zombies) they counted as nothing: the column said
+    # postmaster's cutime. Read while they were being reaped, one reaped between cluster_ticks'
+    # read of the postmaster and its read of the children counted in neither: the column said
     # 0.0–0.6 s where the backends had used 1.6–2.3 (polled from /proc).
     for _ in $(seq 1 100); do [ "$(pgrep -c -P "$postmaster")" -le "$children" ] && break; sleep 0.1; done
     pg_after=$(cluster_ticks)
