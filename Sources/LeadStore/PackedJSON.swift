@@ -67,9 +67,17 @@ package enum PackedJSON {
 
     /// The document `packed` holds, in the bytes it was packed from.
     package static func unpack(_ packed: [UInt8]) throws -> PostgresJSON {
+        try packed.withUnsafeBytes { try unpack($0, with: nil) }
+    }
+
+    /// `unpack` with `inflater` (one reader's, reused from document to document) when given, else
+    /// a stream set up for this document alone.
+    static func unpack(_ packed: UnsafeRawBufferPointer, with inflater: SmallDeflate.Inflater?) throws -> PostgresJSON {
         guard let number = packed.first else { throw Damaged(description: "an empty packed document") }
-        if number == 0 { return PostgresJSON(rawBytes: Array(packed.dropFirst())) }
+        let rest = UnsafeRawBufferPointer(rebasing: packed.dropFirst())
+        if number == 0 { return PostgresJSON(rawBytes: Array(rest)) }
         guard let dictionary = dictionaries[number] else { throw Damaged(description: "unknown packing dictionary \(number)") }
-        return PostgresJSON(rawBytes: try SmallDeflate.unpack(packed.dropFirst(), dictionary: dictionary))
+        if let inflater { return PostgresJSON(rawBytes: try inflater.unpack(rest, dictionary: dictionary)) }
+        return PostgresJSON(rawBytes: try SmallDeflate.unpack(ArraySlice(rest), dictionary: dictionary))
     }
 }

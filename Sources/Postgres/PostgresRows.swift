@@ -110,6 +110,13 @@ public struct PostgresRow: Sendable {
         return memcmp(PQgetvalue(raw, row, column), PQgetvalue(raw, otherRow, column), Int(length)) == 0
     }
 
+    /// Whether column `position` is SQL NULL in this row, without looking a name up per row (false
+    /// for a position out of range).
+    public func isNull(at position: Int) -> Bool {
+        guard position >= 0, position < rows.columnCount else { return false }
+        return PQgetisnull(rows.result.raw, Int32(index), Int32(position)) == 1
+    }
+
     /// True when the named column is SQL NULL in this row.
     public func isNull(_ column: String) -> Bool {
         guard let position = rows.columnPosition(column) else { return true }

@@ -77,4 +77,30 @@ final class PackedJSONTests: XCTestCase {
         XCTAssertThrowsError(try PackedJSON.unpack([1, 0xff, 0xff, 0xff, 0xff]), "not deflate")
         XCTAssertEqual(try PackedJSON.unpack([0] + Array("{}".utf8)).bytes, Array("{}".utf8), "number 0 holds the bytes as they are")
     }
+
+    /// One inflater reused from document to document (a backtest's page read) gives what a
+    /// stream set up per document gives, for every dictionary and size, and goes on after a
+    /// damaged document as if it had not seen it.
+    func testOneInflaterForManyDocumentsGivesEachItsBytes() throws {
+        let inflater = try XCTUnwrap(SmallDeflate.Inflater())
+        var generator = SplitMix64(seed: 41)
+        let noise = (0..<30_000).map { _ in String(UnicodeScalar(UInt8(0x21 + generator.next() % 90))) }.joined()
+        let documents = [
+            #"{"context":{"page":{"path":"/p/7"}},"messageId":"bulk-7","name":"Product Viewed","properties":{"category":"skincare-sets","price":7}}"#,
+            #"{}"#, "", #"{"noise":""# + noise + #""}"#,
+            #"{"interest":{"at":"2027-03-14T18:02:11.075Z","categories":{},"products":{}}}"#,
+        ].map { PostgresJSON(rawBytes: Array($0.utf8)) }
+        let damaged = PackedJSON.packMessage(documents[0]).dropLast(4)
+        for round in 0..<3 {
+            for document in documents {
+                for packed in [PackedJSON.packMessage(document), PackedJSON.pack(document), PackedJSON.packActionState(document), [0] + document.bytes] {
+                    let reused = try packed.withUnsafeBytes { try PackedJSON.unpack($0, with: inflater) }
+                    XCTAssertEqual(reused, document, "round \(round)")
+                    XCTAssertEqual(reused, try PackedJSON.unpack(packed))
+                }
+                XCTAssertThrowsError(try Array(damaged).withUnsafeBytes { try PackedJSON.unpack($0, with: inflater) }, "truncated")
+                XCTAssertThrowsError(try [UInt8]([3, 0xff, 0xff, 0xff, 0xff]).withUnsafeBytes { try PackedJSON.unpack($0, with: inflater) })
+            }
+        }
+    }
 }
