@@ -148,7 +148,7 @@ extension Store {
             """,
             "UPDATE processed_messages SET response = NULL WHERE lead_id = ANY(\(ids))",
             """
-            UPDATE queue_items SET note = NULL, history = '[]', assignment = '{}', updated_at = \(now),
+            UPDATE queue_items SET note = NULL, history = '[]', assignment = '{}', skipped_packed = NULL, updated_at = \(now),
                 state = 'closed', close_reason = coalesce(close_reason, 'cancelled'), closed_at = coalesce(closed_at, \(now)),
                 claim_token = NULL, lease_until = NULL
             WHERE lead_id = ANY(\(ids))

@@ -62,7 +62,12 @@ extension Store {
         case .memberships:
             rows = try connection.query("SELECT to_jsonb(m)::text AS doc FROM memberships m WHERE lead_id = \(lead) ORDER BY entered_at, segment")
         case .queueItems:
-            rows = try connection.query("SELECT to_jsonb(q)::text AS doc FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id")
+            // The skipped list is stored packed (migration 0105): exported as it was always read.
+            rows = try connection.query("""
+                SELECT ((to_jsonb(q) - 'skipped_packed')
+                        || jsonb_build_object('assignment', leadrouter_queue_assignment(assignment, skipped_packed)))::text AS doc
+                FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id
+                """)
         case .experimentAssignments:
             rows = try connection.query("SELECT to_jsonb(x)::text AS doc FROM experiment_assignments x WHERE lead_id = \(lead) ORDER BY assigned_at, experiment")
         case .stageHistory:
