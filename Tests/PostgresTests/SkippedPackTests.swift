@@ -19,6 +19,7 @@ final class SkippedPackTests: MigratedDatabaseTestCase {
              "ti:,lo:x"),
             (#"[{"step": "team", "reason": "unknown_team", "owner_id": null}, {"step": "account_owner", "reason": "at_capacity (0/0)", "owner_id": "y"}]"#,
              "TT,o0/0:y"),
+            (#"[{"step": "round_robin", "reason": "at_capacity (\"}])", "owner_id": "z"}]"#, #"r"}]:z"#),
         ]
         for (list, packed) in packable {
             XCTAssertEqual(try conn.query("SELECT leadrouter_skipped_pack(\(list)::jsonb) AS p").scalar(String?.self), packed, list)
@@ -31,6 +32,9 @@ final class SkippedPackTests: MigratedDatabaseTestCase {
             #"[{"step": "round_robin", "reason": "busy", "owner_id": "a"}]"#,
             #"[{"step": "later", "reason": "unavailable", "owner_id": "a"}]"#,
             #"[{"step": "round_robin", "reason": "unavailable", "owner_id": "a,b"}]"#,
+            #"[{"step": "round_robin", "reason": "unavailable", "owner_id": "a,r\"q"}]"#,
+            #"[{"step": "round_robin", "reason": "at_capacity (", "owner_id": "a"}]"#,
+            #"[{"step": "round_robin", "reason": "at_capacity (1,2)", "owner_id": "a"}]"#,
             #"[{"step": "round_robin", "reason": "unavailable"}]"#,
             #"[{"step": "round_robin", "reason": "unavailable", "owner_id": "a", "note": 1}]"#,
             #"[{"step": "round_robin", "reason": "unavailable", "owner_id": 7}]"#,
@@ -38,6 +42,10 @@ final class SkippedPackTests: MigratedDatabaseTestCase {
         ]
         for list in refused {
             XCTAssertNil(try conn.query("SELECT leadrouter_skipped_pack(\(list)::jsonb) AS p").scalar(String?.self), list)
+        }
+        // Any text unpacks to JSON or NULL, never an error (what lets the pack try and compare).
+        for text in [#"r"x"#, ",,", "z", ":", #"r\"#, #"r"}]:x"#] {
+            XCTAssertNoThrow(try conn.query("SELECT leadrouter_skipped_unpack(\(text)) AS j").scalar(String?.self), text)
         }
         // A stored jsonb is read as it is; an item holds one of the two.
         XCTAssertEqual(try conn.query(#"SELECT leadrouter_queue_assignment('{"escalation": {}}', 'r1/1:a')::text AS a"#).scalar(String.self),
