@@ -42,7 +42,7 @@ scripts_dir=$(mktemp -d)
 trap 'rm -rf "$scripts_dir"; pg_cluster_stop' EXIT
 cat >"$scripts_dir/select.sql" <<SQL
 \set n random(1, $ROWS)
-SELECT id, email, stage, status, score, segments FROM leads WHERE id = md5(:n::text)::uuid;
+SELECT id, email, stage, status, score, segment_entered FROM leads WHERE id = md5(:n::text)::uuid;
 SQL
 UPSERT="INSERT INTO leads (id, email, last_event_at, score, updated_at) VALUES (md5(:n::text)::uuid, :n::text || '@example.com', now(), 1, now()) ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at, score = leads.score + 1, updated_at = excluded.updated_at;"
 EVENT="INSERT INTO events (lead_id, occurred_at, kind, type, message) VALUES (md5(:n::text)::uuid, now(), 'track', 'product_viewed', jsonb_build_object('event', 'Product Viewed', 'n', :n::text));"

@@ -60,7 +60,8 @@ public struct LeadRecord: Sendable {
             domain: try row.decode(String?.self, at: Column.companyDomain.rawValue),
             size: try row.decode(String?.self, at: Column.companySize.rawValue).flatMap(Double.init),
             industry: try row.decode(String?.self, at: Column.companyIndustry.rawValue),
-            techStack: try row.decode([String].self, at: Column.companyTechStack.rawValue))
+            // NULL: none (migration 0107; rows written before hold '{}').
+            techStack: try row.decode([String]?.self, at: Column.companyTechStack.rawValue) ?? [])
         s.traits = try Self.object(row.decode(PostgresJSON.self, at: Column.traits.rawValue))
         s.firstSource = try row.decode(PostgresJSON?.self, at: Column.sourceFirst.rawValue).flatMap(Self.touch)
         // NULL: the same touch as the first (a new lead's row, migration 0100).

@@ -37,7 +37,8 @@ public struct QueueItem: Sendable, Equatable {
     public var attempts: Int
     /// The assignment step that chose the owner.
     public var assignedBy: String?
-    /// `{skipped: [...], escalation: {...}}` as assignment recorded it.
+    /// `{skipped: [...], escalation: {...}}` as assignment recorded it (read through
+    /// `leadrouter_queue_assignment`: the skipped list is stored packed, migration 0105).
     public var assignment: PostgresJSON
     /// The first claim (time to claim).
     public var firstClaimedAt: Date?
@@ -53,11 +54,18 @@ public struct QueueItem: Sendable, Equatable {
     public var history: PostgresJSON
 
     /// The columns `init(row:)` reads.
-    static let columns = """
-        id, queue, lead_id, segment, team_id, owner_id, state, priority, claim_token, claimed_by, lease_until, sla_due_at,
-        close_reason, outcome, attempts, assigned_by, assignment, first_claimed_at, sla_breached_at, created_at, updated_at, closed_at,
-        history, note
-        """
+    static let columns = columns(of: nil)
+
+    /// The columns `init(row:)` reads, of the row `alias` when given (a query that joins other
+    /// tables). `assignment` is unpacked from its stored form (migration 0105).
+    static func columns(of alias: String?) -> String {
+        let p = alias.map { $0 + "." } ?? ""
+        let plain = ["id", "queue", "lead_id", "segment", "team_id", "owner_id", "state", "priority", "claim_token", "claimed_by",
+                     "lease_until", "sla_due_at", "close_reason", "outcome", "attempts", "assigned_by", "first_claimed_at",
+                     "sla_breached_at", "created_at", "updated_at", "closed_at", "history", "note"]
+        return plain.map { p + $0 }.joined(separator: ", ")
+            + ", leadrouter_queue_assignment(\(p)assignment, \(p)skipped_packed) AS assignment"
+    }
 
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, "id"); queue = try row.decode(String.self, "queue")

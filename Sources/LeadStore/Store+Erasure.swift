@@ -134,9 +134,9 @@ extension Store {
             "UPDATE membership_history SET reason = \(unsafeRaw: "'\(redacted)'")::jsonb, reason_packed = NULL WHERE lead_id = ANY(\(ids))",
             """
             UPDATE leads SET email = NULL, user_id = NULL, country = NULL, region = NULL, ship_to_region = NULL,
-                company_domain = NULL, company_size = NULL, company_industry = NULL, company_tech_stack = '{}',
+                company_domain = NULL, company_size = NULL, company_industry = NULL, company_tech_stack = NULL,
                 traits = '{}', source_first = NULL, source_last = NULL, signal_state = NULL, score_parts = '{}', action_state = NULL, action_packed = NULL,
-                segments = '{}', primary_segment = NULL, segment_entered = '{}', next_evaluation_at = NULL,
+                primary_segment = NULL, segment_entered = '{}', next_evaluation_at = NULL,
                 erased_at = \(now), updated_at = \(now)
             WHERE id = ANY(\(ids))
             """,
@@ -148,7 +148,7 @@ extension Store {
             """,
             "UPDATE processed_messages SET response = NULL WHERE lead_id = ANY(\(ids))",
             """
-            UPDATE queue_items SET note = NULL, history = '[]', assignment = '{}', updated_at = \(now),
+            UPDATE queue_items SET note = NULL, history = '[]', assignment = '{}', skipped_packed = NULL, updated_at = \(now),
                 state = 'closed', close_reason = coalesce(close_reason, 'cancelled'), closed_at = coalesce(closed_at, \(now)),
                 claim_token = NULL, lease_until = NULL
             WHERE lead_id = ANY(\(ids))

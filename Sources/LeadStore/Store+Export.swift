@@ -41,7 +41,9 @@ extension Store {
     /// PostgreSQL's `to_jsonb` gives them; a lead's opaque signal state left out; a packed
     /// decision, reason, action state or message unpacked into its `decision`, `reason`,
     /// `action_state` or `message` member; a lead's NULL `source_last`, the same touch as its
-    /// `source_first`, filled in), and the cursor of the next page (nil when this was the last). Unpaged sections come whole.
+    /// `source_first`, filled in; a lead's `segments`, the keys of its `segment_entered`, derived
+    /// since migration 0106; a NULL `company_tech_stack` as the empty list, 0107), and the cursor of the next page (nil when this was the last).
+    /// Unpaged sections come whole.
     /// One id per call (not `ANY` of a group's ids) so that a page is a range of the index that
     /// starts with `lead_id`, found without reading the pages before it.
     public func exportRows(_ section: ExportSection, lead: UUID, after cursor: ExportCursor = .start)
@@ -54,7 +56,9 @@ extension Store {
                 SELECT action_packed,
                        (to_jsonb(l) - 'signal_state' - 'action_packed'
                         - CASE WHEN action_packed IS NULL THEN '' ELSE 'action_state' END
-                        || jsonb_build_object('source_last', coalesce(source_last, source_first)))::text AS doc
+                        || jsonb_build_object('source_last', coalesce(source_last, source_first),
+                                              'segments', leadrouter_lead_segments(segment_entered),
+                                              'company_tech_stack', coalesce(company_tech_stack, '{}')))::text AS doc
                 FROM leads l WHERE id = \(lead)
                 """)
         case .identities:
@@ -62,7 +66,12 @@ extension Store {
         case .memberships:
             rows = try connection.query("SELECT to_jsonb(m)::text AS doc FROM memberships m WHERE lead_id = \(lead) ORDER BY entered_at, segment")
         case .queueItems:
-            rows = try connection.query("SELECT to_jsonb(q)::text AS doc FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id")
+            // The skipped list is stored packed (migration 0105): exported as it was always read.
+            rows = try connection.query("""
+                SELECT ((to_jsonb(q) - 'skipped_packed')
+                        || jsonb_build_object('assignment', leadrouter_queue_assignment(assignment, skipped_packed)))::text AS doc
+                FROM queue_items q WHERE lead_id = \(lead) ORDER BY created_at, id
+                """)
         case .experimentAssignments:
             rows = try connection.query("SELECT to_jsonb(x)::text AS doc FROM experiment_assignments x WHERE lead_id = \(lead) ORDER BY assigned_at, experiment")
         case .stageHistory:

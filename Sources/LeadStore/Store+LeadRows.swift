@@ -26,15 +26,15 @@ extension Store {
         return """
             INSERT INTO leads (id, email, user_id, country, region, ship_to_region, company_domain, company_size,
                 company_industry, company_tech_stack, traits, source_first, source_last, first_seen_at, last_event_at,
-                stage, status, status_at, score, score_at, score_parts, band, customer, segments, segment_entered,
+                stage, status, status_at, score, score_at, score_parts, band, customer, segment_entered,
                 primary_segment, signal_state, ruleset_version, next_evaluation_at, decision_seq, action_packed, owner_id, created_at)
             SELECT x.id, x.email, x.user_id, x.country, x.region, x.ship_to_region, x.company_domain, x.company_size,
-                x.company_industry, ARRAY(SELECT jsonb_array_elements_text(coalesce(x.company_tech_stack, '[]'))),
+                x.company_industry, nullif(ARRAY(SELECT jsonb_array_elements_text(x.company_tech_stack)), '{}'),
                 coalesce(x.traits, '{}'), x.source_first, x.source_last,
                 \(unsafeRaw: Self.at("coalesce(x.first_seen_at, x.created_first_seen_at)")), \(unsafeRaw: Self.at("x.last_event_at")),
                 x.stage, coalesce(x.status, 'new'), \(unsafeRaw: Self.at("x.status_at")), coalesce(x.score, 0),
                 \(unsafeRaw: Self.at("x.score_at")), coalesce(x.score_parts, '{}'), x.band, coalesce(x.customer, false),
-                ARRAY(SELECT jsonb_array_elements_text(coalesce(x.segments, '[]'))), coalesce(x.segment_entered, '{}'),
+                coalesce(x.segment_entered, '{}'),
                 x.primary_segment, decode(x.signal_state, 'hex'), x.ruleset_version,
                 \(unsafeRaw: Self.at("x.next_evaluation_at")), coalesce(x.decision_seq, 0), decode(x.action_packed, 'hex'), x.owner_id, clock_timestamp()
             FROM jsonb_array_elements(\(j.json)) WITH ORDINALITY AS e(r, n), jsonb_to_record(e.r) AS x(\(unsafeRaw: Self.leadRowRecord))
@@ -48,7 +48,7 @@ extension Store {
         id uuid, email text, user_id text, country text, region text, ship_to_region text, company_domain text,
         company_size text, company_industry text, company_tech_stack jsonb, traits jsonb, source_first jsonb,
         source_last jsonb, first_seen_at int8, last_event_at int8, stage text, status text, status_at int8, score float8,
-        score_at int8, score_parts jsonb, band text, customer bool, segments jsonb, segment_entered jsonb,
+        score_at int8, score_parts jsonb, band text, customer bool, segment_entered jsonb,
         primary_segment text, signal_state text, ruleset_version int, next_evaluation_at int8, exact_schedule bool,
         created_first_seen_at int8, decision_seq int8, action_packed text, action_state_cleared bool, owner_id text
         """
@@ -87,7 +87,6 @@ extension Store {
             micros("score_at", s.scoreAt)
             text("band", s.band)
             j.member("customer", first: &f); j.bool(s.customer)
-            j.member("segments", first: &f); j.stringArray(s.memberships.keys.sorted())
             if changed(\.memberships) { j.member("segment_entered", first: &f); j.append(json: LeadJSON.memberships(s.memberships)) }
             text("primary_segment", save.primarySegment)
             j.member("signal_state", first: &f); j.hex(PackedSignals.pack(s.signals.encode(), with: SignalDictionaries.shared.packer(database: database, version: save.rulesetVersion)))

@@ -84,14 +84,13 @@ extension Store {
             UPDATE leads l SET email = x.email, user_id = x.user_id, country = x.country, region = x.region,
                 ship_to_region = x.ship_to_region, company_domain = x.company_domain, company_size = x.company_size,
                 company_industry = x.company_industry,
-                company_tech_stack = ARRAY(SELECT jsonb_array_elements_text(x.company_tech_stack)),
+                company_tech_stack = nullif(ARRAY(SELECT jsonb_array_elements_text(x.company_tech_stack)), '{}'),
                 traits = coalesce(x.traits, l.traits), source_first = coalesce(x.source_first, l.source_first),
                 source_last = coalesce(x.source_last, l.source_last),
                 first_seen_at = coalesce(\(unsafeRaw: Self.at("x.first_seen_at")), l.first_seen_at),
                 last_event_at = \(unsafeRaw: Self.at("x.last_event_at")), stage = x.stage, status = x.status,
                 status_at = \(unsafeRaw: Self.at("x.status_at")), score = x.score, score_at = \(unsafeRaw: Self.at("x.score_at")),
                 score_parts = coalesce(x.score_parts, l.score_parts), band = x.band, customer = x.customer,
-                segments = ARRAY(SELECT jsonb_array_elements_text(x.segments)),
                 segment_entered = coalesce(x.segment_entered, l.segment_entered), primary_segment = x.primary_segment,
                 signal_state = decode(x.signal_state, 'hex'), ruleset_version = x.ruleset_version,
                 next_evaluation_at = CASE WHEN x.exact_schedule IS NOT TRUE
@@ -199,7 +198,7 @@ extension Store {
     /// array), not correlated with the loser's rows, which are on another shard.
     public func markMerged(_ loser: UUID, into survivor: UUID, at: Date) throws {
         try connection.execute("""
-            UPDATE leads SET merged_into = \(survivor), segments = '{}', segment_entered = '{}', primary_segment = NULL,
+            UPDATE leads SET merged_into = \(survivor), segment_entered = '{}', primary_segment = NULL,
                 next_evaluation_at = NULL, updated_at = now()
             WHERE id = \(loser)
             """)

@@ -34,7 +34,7 @@ extension Store {
     /// The columns of a queue item a merge copies as they are (all but lead_id, updated_at, history).
     static let queueItemCopiedColumns = """
         id, queue, segment, team_id, owner_id, state, priority, claim_token, claimed_by, lease_until, sla_due_at,
-        close_reason, attempts, created_at, closed_at, assigned_by, assignment, first_claimed_at, sla_breached_at, outcome, note
+        close_reason, attempts, created_at, closed_at, assigned_by, assignment, skipped_packed, first_claimed_at, sla_breached_at, outcome, note
         """
 
     /// The statement that moves every event of `losers` to `survivor`.

@@ -119,9 +119,8 @@ extension Store {
     /// The items and their leads are locked by `leadrouter_lock_breached_items` (migrations/0076:
     /// one statement on plain PostgreSQL, one per item on Citus) and read here.
     public func breachedItemsForUpdate(now: Date, limit: Int) throws -> [BreachedItem] {
-        let columns = QueueItem.columns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
-        return try connection.query("""
-            SELECT \(unsafeRaw: columns), t.escalate_to, l.country, l.ship_to_region, l.company_domain
+        try connection.query("""
+            SELECT \(unsafeRaw: QueueItem.columns(of: "i")), t.escalate_to, l.country, l.ship_to_region, l.company_domain
             FROM queue_items i LEFT JOIN teams t ON t.id = i.team_id JOIN leads l ON l.id = i.lead_id
             WHERE i.id = ANY(ARRAY(SELECT id FROM leadrouter_lock_breached_items(\(now), \(limit)::integer)))
             ORDER BY i.sla_due_at
@@ -148,7 +147,9 @@ extension Store {
                        team_id = coalesce(\(escalation?.teamId), team_id),
                        owner_id = CASE WHEN \(escalation != nil) THEN \(escalation?.ownerId) ELSE owner_id END,
                        assigned_by = CASE WHEN \(escalation != nil) THEN 'escalation' ELSE assigned_by END,
-                       assignment = assignment || coalesce(\(record)::jsonb, '{}'),
+                       assignment = CASE WHEN \(record)::jsonb IS NULL THEN assignment
+                                         ELSE leadrouter_queue_assignment(assignment, skipped_packed) || \(record)::jsonb END,
+                       skipped_packed = CASE WHEN \(record)::jsonb IS NULL THEN skipped_packed END,
                        history = history || jsonb_build_array(jsonb_build_object('at', \(now)::timestamptz, 'event', 'sla_breached',
                                                                                  'escalated_to', \(record)::jsonb -> 'escalation'))
                 WHERE id = \(item) RETURNING queue)

@@ -91,7 +91,7 @@ final class IngestBatchTests: XCTestCase {
         let contents = [
             """
             SELECT string_agg(concat_ws(';', user_id, email, country, stage, status, status_at, round(score::numeric, 6), score_at,
-                   score_parts, band, customer, segments, segment_entered, primary_segment, traits, source_first, source_last,
+                   score_parts, band, customer, segment_entered, primary_segment, traits, source_first, source_last,
                    first_seen_at, last_event_at, encode(signal_state, 'hex'), ruleset_version, next_evaluation_at, action_state), '|' ORDER BY user_id)
             FROM leads WHERE merged_into IS NULL
             """,
@@ -138,7 +138,7 @@ final class IngestBatchTests: XCTestCase {
         XCTAssertEqual(r.status, 200, r.text)
         let conn = try service.connection()
         let row = try XCTUnwrap(conn.query("""
-            SELECT ctid::text AS ctid, status, score, segments, primary_segment, next_evaluation_at IS NOT NULL AS scheduled,
+            SELECT ctid::text AS ctid, status, score, leadrouter_lead_segments(segment_entered) AS segments, primary_segment, next_evaluation_at IS NOT NULL AS scheduled,
                    signal_state IS NOT NULL AS signals, ruleset_version, first_seen_at = last_event_at AS first_is_last
             FROM leads WHERE user_id = 'u-new'
             """).first)

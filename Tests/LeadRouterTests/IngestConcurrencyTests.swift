@@ -96,7 +96,7 @@ final class IngestConcurrencyTests: XCTestCase {
         // Each view is worth 3 points, capped at 30 for the rule: the cap holds only if no update was lost
         // before it was reached, and the per-rule part must be exactly the cap.
         let conn = try service.connection()
-        let row = try conn.query("SELECT score, score_parts::text AS parts, segments FROM leads")[0]
+        let row = try conn.query("SELECT score, score_parts::text AS parts, leadrouter_lead_segments(segment_entered) AS segments FROM leads")[0]
         XCTAssertEqual(try row.decode(Double.self, "score"), 30)
         XCTAssertEqual(try row.decode([String].self, "segments"),
                        ["consideration.mid-intent.browser", "consideration.mid-intent.running-shoes"])

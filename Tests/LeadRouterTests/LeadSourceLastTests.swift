@@ -13,7 +13,10 @@ final class LeadSourceLastTests: XCTestCase {
     let t0 = Date(timeIntervalSince1970: 1_793_610_000)  // 2026-11-02T09:00:00Z
 
     /// A node with `config/segments.yaml` (its `sources`), for the length of `body`.
-    func withNode(_ body: (LeadRouterApp, ManualClock) throws -> Void) throws {
+    func withNode(_ body: (LeadRouterApp, ManualClock) throws -> Void) throws { try Self.withNode(at: t0, body) }
+
+    /// A node with `config/segments.yaml` on a fresh database, its clock at `t0`, for the length of `body`.
+    static func withNode(at t0: Date, _ body: (LeadRouterApp, ManualClock) throws -> Void) throws {
         let url = try TestDatabases.create()
         defer { TestDatabases.drop(url) }
         let clock = ManualClock(t0)

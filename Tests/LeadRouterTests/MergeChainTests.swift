@@ -192,7 +192,7 @@ final class MergeChainTests: XCTestCase {
         }
         let conn = try service.connection()
         for i in 0..<49 {
-            try conn.query("UPDATE leads SET merged_into = \(chain[i + 1]), segments = '{}', next_evaluation_at = NULL WHERE id = \(chain[i])")
+            try conn.query("UPDATE leads SET merged_into = \(chain[i + 1]), segment_entered = '{}', next_evaluation_at = NULL WHERE id = \(chain[i])")
             try conn.query("DELETE FROM memberships WHERE lead_id = \(chain[i])")
         }
         let end = chain[49]

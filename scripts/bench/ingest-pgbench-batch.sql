@@ -19,10 +19,10 @@ SELECT p.lead_id, p.response FROM processed_messages p
     ON p.write_key_id = m.w AND p.message_id = m.id;
 SELECT i.lead_id FROM identities i
   JOIN generate_series(:base::int8, :last::int8) AS g(n) ON i.kind = 'user_id' AND i.value = 'b' || g.n;
-SELECT id, email, user_id, traits, signal_state, score, segments, segment_entered, score_parts FROM leads
+SELECT id, email, user_id, traits, signal_state, score, segment_entered, score_parts FROM leads
   WHERE id IN (SELECT lead_id FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8) ORDER BY id FOR UPDATE;
 UPDATE leads SET score = score, score_at = now(), last_event_at = now(), signal_state = signal_state,
-  traits = traits, segments = segments, segment_entered = segment_entered, score_parts = score_parts,
+  traits = traits, segment_entered = segment_entered, score_parts = score_parts,
   decision_seq = decision_seq + 1, updated_at = now()
   WHERE id IN (SELECT lead_id FROM bench_leads WHERE n BETWEEN :base::int8 AND :last::int8);
 INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)

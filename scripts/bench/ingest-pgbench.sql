@@ -11,10 +11,10 @@ SELECT lead_id, event_id, response FROM processed_messages
   WHERE write_key_id = '00000000-0000-0000-0000-0000000000b1' AND message_id = 'pgb-' || :client_id || '-' || :n || '-' || :r;
 SELECT lead_id AS lid FROM bench_leads WHERE n = :n \gset
 SELECT i.kind, i.value, i.lead_id FROM identities i WHERE i.kind = 'user_id' AND i.lead_id = :lid;
-SELECT id, email, user_id, traits, signal_state, score, segments, segment_entered, score_parts
+SELECT id, email, user_id, traits, signal_state, score, segment_entered, score_parts
   FROM leads WHERE id = :lid FOR UPDATE;
 UPDATE leads SET score = score, score_at = now(), last_event_at = now(), signal_state = signal_state,
-  traits = traits, segments = segments, segment_entered = segment_entered, score_parts = score_parts,
+  traits = traits, segment_entered = segment_entered, score_parts = score_parts,
   next_evaluation_at = now() + interval '7 days', decision_seq = decision_seq + 1, updated_at = now() WHERE id = :lid;
 INSERT INTO events (id, lead_id, occurred_at, received_at, kind, type, name, message_id, write_key_id, message)
   VALUES (gen_random_uuid(), :lid, now(), now(), 'track', 'product_viewed', 'Product Viewed', md5(random()::text), NULL,
