@@ -89,7 +89,10 @@ public struct Engine: Sendable {
         let decayedBefore = explains ? decayedScore(state, to: nowMs) : 0
         // The series leave the state (its stored table is replaced at the end anyway).
         let series = prepareSeries(&state)
-        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: series, entered: enteredBefore)
+        // Moved, not copied (the compiler already did; `consume` keeps it so): a copy kept beside
+        // the environment's would share every collection with it, and the first change to the
+        // score parts, interest counts, memberships or sent logs would copy that collection.
+        let env = EvalEnv(lead: consume state, event: resolved, now: nowMs, series: series, entered: enteredBefore)
         env.explains = explains
         var applications: [ScoreRuleApplication] = []
         var statusChange: StatusExplanation?
@@ -309,11 +312,15 @@ public struct Engine: Sendable {
             let table = state.signals.series
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
-        let needs = ruleset.plan.signalNeeds
-        for slot in out.indices {
-            let need = needs[slot]
-            out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
-            out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
+        // Through a buffer pointer: indexing the array checked its uniqueness on every write.
+        ruleset.plan.signalNeeds.withUnsafeBufferPointer { needs in
+            out.withUnsafeMutableBufferPointer { out in
+                for slot in out.indices {
+                    let need = needs[slot]
+                    out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
+                    out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
+                }
+            }
         }
         return out
     }
