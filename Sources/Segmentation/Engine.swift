@@ -168,10 +168,14 @@ public struct Engine: Sendable {
     /// within the goal's horizon of the entry.
     private func goalsReached(_ env: EvalEnv, enteredBefore: [Int64?], now: Int64) -> [Evaluation.GoalReached] {
         var out: [Evaluation.GoalReached] = []
-        for goal in ruleset.goalChecks {
-            let i = goal.segment
-            guard let entered = env.entered[i] ?? enteredBefore[i], now - entered <= goal.withinMs, goal.when.eval(env).isTrue else { continue }
-            out.append(Evaluation.GoalReached(segment: ruleset.plan.segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
+        // Read in place through a buffer pointer: iterating the checks copied each one (retaining
+        // its rule) though most belong to segments the lead is not in (docs/benchmarks/backtest.md).
+        ruleset.goalChecks.withUnsafeBufferPointer { goals in
+            for k in goals.indices {
+                let i = goals[k].segment
+                guard let entered = env.entered[i] ?? enteredBefore[i], now - entered <= goals[k].withinMs, goals[k].when.eval(env).isTrue else { continue }
+                out.append(Evaluation.GoalReached(segment: ruleset.plan.segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
+            }
         }
         return out
     }

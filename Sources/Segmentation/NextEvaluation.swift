@@ -54,7 +54,8 @@ extension Engine {
         let halfLife = plan.halfLifeMs
         // Per rule: its value at now, whether it is relevant, its value at its last candidate
         // (each 0 = not computed yet, 1 = false, 2 = true); per segment whether one of its rules
-        // has moved since now (1); in one stack buffer: no copy-on-write or exclusivity checks per access.
+        // has moved since now (1); and the stage holding now (`stageHolding`); in one stack buffer:
+        // no copy-on-write or exclusivity checks per access.
         let segmentCount = plan.segments.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * ruleCount + segmentCount + 1) { memo -> Int64? in
             memo.initialize(repeating: 0)
@@ -74,11 +75,15 @@ extension Engine {
             // leaves by `exit`; stage rules after one that holds and cannot change with time are
             // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
             let stageRules = plan.stageRules
-            var holdingStage = -1
+            // The stage rule that holds now, remembered in the buffer's last byte (0: not known
+            // yet, else index + 1): a captured `var` cost two dynamic exclusivity checks each time
+            // a stage rule's relevance was asked (docs/benchmarks/backtest.md).
+            let holdingAt = movedAt + segmentCount
             func stageHolding() -> Int {
-                if holdingStage >= 0 { return holdingStage }
-                holdingStage = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
-                return holdingStage
+                if memo[holdingAt] != 0 { return Int(memo[holdingAt]) - 1 }
+                let h = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
+                if h < 255 { memo[holdingAt] = UInt8(h + 1) }
+                return h
             }
             let routedChannels = plan.routedChannels(members: current.members, primary: current.primary, band: current.band)
             func relevant(_ r: Int) -> Bool {
