@@ -137,7 +137,11 @@ public struct Engine: Sendable {
         explanation.actions = actionNotes
         applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
-        for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
+        // In place through a buffer pointer (one uniqueness check, not one per slot); an empty
+        // series has nothing to prune.
+        env.series.withUnsafeMutableBufferPointer { series in
+            for slot in series.indices where !series[slot].times.isEmpty { series[slot].prune(now: nowMs) }
+        }
         env.event = nil
 
         var current: [String] = []
@@ -319,11 +323,7 @@ public struct Engine: Sendable {
         // Through a buffer pointer: indexing the array checked its uniqueness on every write.
         ruleset.plan.signalNeeds.withUnsafeBufferPointer { needs in
             out.withUnsafeMutableBufferPointer { out in
-                for slot in out.indices {
-                    let need = needs[slot]
-                    out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
-                    out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
-                }
+                for slot in out.indices { out[slot].adopt(needs[slot], fresh: fresh) }
             }
         }
         return out

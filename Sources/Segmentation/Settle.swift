@@ -98,7 +98,7 @@ struct Settled {
     /// action on that channel.
     private func fill(_ a: inout Action, _ route: Route, _ env: EvalEnv, _ notes: inout [ActionExplanation]) -> Bool {
         if !route.timing.isEmpty, let timing = route.timing[a.channel] {
-            let (zone, zoneText) = LeadZone.zone(env.lead)
+            let (zone, zoneText) = LeadZone.zone(timezone: env.lead.timezone, country: env.lead.country)
             let at = Timestamp(milliseconds: timing.sendAt(now: env.now, zone: zone))
             a.sendAt = at
             if env.explains {
