@@ -287,11 +287,15 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Canonical type through the aliases, with what the type implies (one dictionary lookup).
+    /// Canonical type through the aliases, with what the type implies (one table lookup).
     func resolve(_ e: Event) -> ResolvedEvent {
-        guard let info = ruleset.plan.events[e.name] else {
+        let plan = ruleset.plan
+        // The table compares bytes; a name it misses goes to the dictionary, which also matches
+        // canonically equivalent spellings, so the resolution is the dictionary's in every case.
+        let found = plan.eventNames.index(of: e.name).map { plan.eventInfos[$0] } ?? plan.events[e.name]
+        guard let info = found else {
             return ResolvedEvent(type: e.name, name: e.name, properties: e.properties, context: e.context,
-                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [], scoreRules: ruleset.plan.allScoreRules)
+                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [], scoreRules: plan.allScoreRules)
         }
         return ResolvedEvent(type: info.type, name: e.name, properties: e.properties, context: e.context,
                              at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status,
