@@ -19,7 +19,8 @@ indirect enum VType: Equatable, Sendable {
     }
 }
 
-/// Mutable context of one evaluation, shared by all compiled closures (one allocation per call).
+/// Mutable context of one evaluation, shared by all compiled closures (one allocation per call,
+/// and one for its lead's cell).
 /// Its properties skip the run-time exclusivity check (`@exclusivity(unchecked)`): the engine is
 /// single-threaded per evaluation and never holds overlapping accesses, and the check was about a
 /// tenth of an evaluation.
