@@ -60,7 +60,10 @@ extension Engine {
             var log = stored ?? SentLog()
             let horizon = now - channelCaps.longest
             if let first = log.times.first, first <= horizon { log.times.removeAll { $0 <= horizon } }
-            var carried: [Int64] = []
+            // The identities carried now, as long as they are the log's own from its start: most
+            // decisions carry the same actions again, and then the log's array is kept rather than
+            // a new one built per channel and evaluation (docs/benchmarks/backtest.md).
+            var carried = CarriedIDs(previous: log.carried)
             var capped: FrequencyCap?
             var remove: [Int] = []
             for k in actions.indices where actions[k].channel == channel {
@@ -81,7 +84,7 @@ extension Engine {
             }
             for k in remove.reversed() { actions.remove(at: k) }
             if log.times.count > SentLog.maxTimes { log.times.removeFirst(log.times.count - SentLog.maxTimes) }
-            log.carried = carried
+            if !carried.isPrevious { log.carried = carried.list }
             if let capped {
                 suppressed.append(SuppressedAction(channel: channel, reason: "frequency_cap", cap: capped.text))
             }
@@ -109,5 +112,34 @@ extension Engine {
         default: mix(action.pointee.queue); mix(action.pointee.team)
         }
         return Int64(h & 0x1F_FFFF_FFFF_FFFF)
+    }
+}
+
+/// The identities a decision carries on a channel, built only once they differ from the previous
+/// decision's: while every appended one is the previous list's next, nothing is allocated.
+struct CarriedIDs {
+    private let previous: [Int64]
+    /// How many of `previous` were appended, in order, while nothing differed.
+    private var matched = 0
+    /// The list, once it differed from `previous`.
+    private var built: [Int64] = []
+    private var diverged = false
+
+    init(previous: [Int64]) { self.previous = previous }
+
+    /// Whether the identities appended are exactly `previous` (the log keeps its own array).
+    var isPrevious: Bool { !diverged && matched == previous.count }
+
+    /// The identities appended (a new array unless `isPrevious`).
+    var list: [Int64] { diverged ? built : Array(previous[..<matched]) }
+
+    mutating func append(_ id: Int64) {
+        if !diverged {
+            if matched < previous.count && previous[matched] == id { matched += 1; return }
+            diverged = true
+            built.reserveCapacity(matched + 1)
+            built.append(contentsOf: previous[..<matched])
+        }
+        built.append(id)
     }
 }

@@ -19,12 +19,23 @@ indirect enum VType: Equatable, Sendable {
     }
 }
 
-/// Mutable context of one evaluation, shared by all compiled closures (one allocation per call).
+/// Mutable context of one evaluation, shared by all compiled closures (one allocation per call,
+/// and one for its lead's cell).
 /// Its properties skip the run-time exclusivity check (`@exclusivity(unchecked)`): the engine is
 /// single-threaded per evaluation and never holds overlapping accesses, and the check was about a
 /// tenth of an evaluation.
 final class EvalEnv {
-    @exclusivity(unchecked) var lead: LeadState
+    /// The lead, kept in a cell of its own so that `takeLead()` can move it out: a stored property
+    /// had to be left holding something, a copy of `LeadState.vacant` (twenty-odd retains, and as
+    /// many releases when the environment went away; docs/benchmarks/backtest.md). Read and
+    /// changed in place through addressors, without exclusivity checks like the properties below.
+    private let leadCell: UnsafeMutablePointer<LeadState>
+    /// False once `takeLead()` has moved the lead out of `leadCell`.
+    private var holdsLead = true
+    var lead: LeadState {
+        unsafeAddress { UnsafePointer(leadCell) }
+        unsafeMutableAddress { leadCell }
+    }
     @exclusivity(unchecked) var event: ResolvedEvent?
     @exclusivity(unchecked) var now: Int64
     /// Series aligned with `Ruleset.signals` (index = signal slot).
@@ -39,12 +50,23 @@ final class EvalEnv {
     /// reads are not built otherwise.
     var explains = true
 
-    /// The lead, leaving an empty one behind (the environment must not be used for rules after).
-    func takeLead() -> LeadState { lead.take() }
+    /// The lead, moved out (the environment must not be used for rules after, nor take it twice).
+    func takeLead() -> LeadState {
+        precondition(holdsLead, "EvalEnv.takeLead() called twice")
+        holdsLead = false
+        return leadCell.move()
+    }
 
-    init(lead: LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
-        self.lead = lead; self.event = event; self.now = now; self.series = series
+    init(lead: consuming LeadState, event: ResolvedEvent?, now: Int64, series: [SignalSeries], entered: [Int64?]) {
+        leadCell = .allocate(capacity: 1)
+        leadCell.initialize(to: lead)
+        self.event = event; self.now = now; self.series = series
         self.entered = entered; self.members = entered.map { $0 != nil }
+    }
+
+    deinit {
+        if holdsLead { leadCell.deinitialize(count: 1) }
+        leadCell.deallocate()
     }
 }
 

@@ -89,7 +89,10 @@ public struct Engine: Sendable {
         let decayedBefore = explains ? decayedScore(state, to: nowMs) : 0
         // The series leave the state (its stored table is replaced at the end anyway).
         let series = prepareSeries(&state)
-        let env = EvalEnv(lead: state, event: resolved, now: nowMs, series: series, entered: enteredBefore)
+        // Moved, not copied (the compiler already did; `consume` keeps it so): a copy kept beside
+        // the environment's would share every collection with it, and the first change to the
+        // score parts, interest counts, memberships or sent logs would copy that collection.
+        let env = EvalEnv(lead: consume state, event: resolved, now: nowMs, series: series, entered: enteredBefore)
         env.explains = explains
         var applications: [ScoreRuleApplication] = []
         var statusChange: StatusExplanation?
@@ -134,7 +137,11 @@ public struct Engine: Sendable {
         explanation.actions = actionNotes
         applyCaps(&actions, suppressed: &suppressed, env: env)
         storeMemberships(env, settled.changes, before: enteredBefore)
-        for slot in env.series.indices { env.series[slot].prune(now: nowMs) }
+        // In place through a buffer pointer (one uniqueness check, not one per slot); an empty
+        // series has nothing to prune.
+        env.series.withUnsafeMutableBufferPointer { series in
+            for slot in series.indices where !series[slot].times.isEmpty { series[slot].prune(now: nowMs) }
+        }
         env.event = nil
 
         var current: [String] = []
@@ -165,10 +172,14 @@ public struct Engine: Sendable {
     /// within the goal's horizon of the entry.
     private func goalsReached(_ env: EvalEnv, enteredBefore: [Int64?], now: Int64) -> [Evaluation.GoalReached] {
         var out: [Evaluation.GoalReached] = []
-        for goal in ruleset.goalChecks {
-            let i = goal.segment
-            guard let entered = env.entered[i] ?? enteredBefore[i], now - entered <= goal.withinMs, goal.when.eval(env).isTrue else { continue }
-            out.append(Evaluation.GoalReached(segment: ruleset.plan.segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
+        // Read in place through a buffer pointer: iterating the checks copied each one (retaining
+        // its rule) though most belong to segments the lead is not in (docs/benchmarks/backtest.md).
+        ruleset.goalChecks.withUnsafeBufferPointer { goals in
+            for k in goals.indices {
+                let i = goals[k].segment
+                guard let entered = env.entered[i] ?? enteredBefore[i], now - entered <= goals[k].withinMs, goals[k].when.eval(env).isTrue else { continue }
+                out.append(Evaluation.GoalReached(segment: ruleset.plan.segments[i].name, enteredAt: Timestamp(milliseconds: entered)))
+            }
         }
         return out
     }
@@ -276,11 +287,15 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Canonical type through the aliases, with what the type implies (one dictionary lookup).
+    /// Canonical type through the aliases, with what the type implies (one table lookup).
     func resolve(_ e: Event) -> ResolvedEvent {
-        guard let info = ruleset.plan.events[e.name] else {
+        let plan = ruleset.plan
+        // The table compares bytes; a name it misses goes to the dictionary, which also matches
+        // canonically equivalent spellings, so the resolution is the dictionary's in every case.
+        let found = plan.eventNames.index(of: e.name).map { plan.eventInfos[$0] } ?? plan.events[e.name]
+        guard let info = found else {
             return ResolvedEvent(type: e.name, name: e.name, properties: e.properties, context: e.context,
-                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [], scoreRules: ruleset.plan.allScoreRules)
+                                 at: e.occurredAt.milliseconds, known: false, slots: [], status: [], scoreRules: plan.allScoreRules)
         }
         return ResolvedEvent(type: info.type, name: e.name, properties: e.properties, context: e.context,
                              at: e.occurredAt.milliseconds, known: info.known, slots: info.slots, status: info.status,
@@ -309,11 +324,11 @@ public struct Engine: Sendable {
             let table = state.signals.series
             out = specs.map { table[$0.key] ?? SignalSeries(times: [], complete: fresh) }
         }
-        let needs = ruleset.plan.signalNeeds
-        for slot in out.indices {
-            let need = needs[slot]
-            out[slot].complete = need.isCovered(by: out[slot]) || (fresh && out[slot].times.isEmpty)
-            out[slot].keep = need.keep; out[slot].window = need.window; out[slot].keepsLatest = need.keepsLatest
+        // Through a buffer pointer: indexing the array checked its uniqueness on every write.
+        ruleset.plan.signalNeeds.withUnsafeBufferPointer { needs in
+            out.withUnsafeMutableBufferPointer { out in
+                for slot in out.indices { out[slot].adopt(needs[slot], fresh: fresh) }
+            }
         }
         return out
     }

@@ -72,6 +72,11 @@ final class EvaluationPlan: Sendable {
     let stageRules: [Int]
     /// Incoming event name (alias or known type) → its resolution; a name not here is unknown.
     let events: [String: EventInfo]
+    /// `events` for `Engine.resolve`, once per event and engine: the name found in a `NameTable`
+    /// (FNV-1a) over `eventInfos` instead of hashed with SipHash, about 550 instructions a lookup
+    /// (docs/benchmarks/backtest.md). The same resolution.
+    let eventNames: NameTable
+    let eventInfos: [EventInfo]
     /// Segment indices sorted by name, so decisions list names sorted without comparing strings.
     let byName: [Int]
     /// Segment name → index, for stored memberships.
@@ -220,6 +225,9 @@ final class EvaluationPlan: Sendable {
         for t in knownTypes { events[t] = info(t) }
         for (name, target) in aliases { events[name] = info(target) }
         self.events = events
+        let eventKeys = Array(events.keys)
+        eventNames = NameTable(eventKeys)
+        eventInfos = eventKeys.map { events[$0]! }
         byName = segments.indices.sorted { segments[$0].name < segments[$1].name }
         segmentNames = NameTable(segments.map(\.name))
         halfLifeText = halfLife?.description

@@ -52,11 +52,7 @@ public struct InterestState: Sendable, Equatable, Codable {
     /// Multiplies every count by `f` in place (no rehashing), then forgets those below
     /// `forgetBelow`, which a decay rarely produces.
     private static func decay(_ counts: inout [String: Double], by f: Double) {
-        var forget = false
-        for i in counts.values.indices {
-            counts.values[i] *= f
-            if !(counts.values[i] >= InterestSpec.forgetBelow) { forget = true }
-        }
+        let forget = counts.scaleValues(by: f) { !($0 >= InterestSpec.forgetBelow) }
         if forget { counts = counts.filter { $0.value >= InterestSpec.forgetBelow } }
     }
 

@@ -97,8 +97,9 @@ public struct LeadState: Sendable, Equatable, Codable {
     public static let vacant = LeadState()
 
     /// This state, moved out and `vacant` left behind: what an evaluation is handed rather than
-    /// a copy, so it owns the series and changes them in place (`EvalEnv.takeLead`, a backtest's
-    /// replay handing its state to each evaluation).
+    /// a copy, so it owns the series and changes them in place (a backtest's replay handing its
+    /// state to each evaluation; the evaluation's own environment moves its lead out without
+    /// leaving anything behind, `EvalEnv.takeLead`).
     @inlinable
     public mutating func take() -> LeadState {
         var out = LeadState.vacant

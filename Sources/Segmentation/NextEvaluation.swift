@@ -54,7 +54,8 @@ extension Engine {
         let halfLife = plan.halfLifeMs
         // Per rule: its value at now, whether it is relevant, its value at its last candidate
         // (each 0 = not computed yet, 1 = false, 2 = true); per segment whether one of its rules
-        // has moved since now (1); in one stack buffer: no copy-on-write or exclusivity checks per access.
+        // has moved since now (1); and the stage holding now (`stageHolding`); in one stack buffer:
+        // no copy-on-write or exclusivity checks per access.
         let segmentCount = plan.segments.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * ruleCount + segmentCount + 1) { memo -> Int64? in
             memo.initialize(repeating: 0)
@@ -74,11 +75,15 @@ extension Engine {
             // leaves by `exit`; stage rules after one that holds and cannot change with time are
             // shadowed by it; a suppress condition only matters for a channel the primary segment routes.
             let stageRules = plan.stageRules
-            var holdingStage = -1
+            // The stage rule that holds now, remembered in the buffer's last byte (0: not known
+            // yet, else index + 1): a captured `var` cost two dynamic exclusivity checks each time
+            // a stage rule's relevance was asked (docs/benchmarks/backtest.md).
+            let holdingAt = movedAt + segmentCount
             func stageHolding() -> Int {
-                if holdingStage >= 0 { return holdingStage }
-                holdingStage = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
-                return holdingStage
+                if memo[holdingAt] != 0 { return Int(memo[holdingAt]) - 1 }
+                let h = stageRules.firstIndex { $0 < 0 || valueNow($0) } ?? stageRules.count
+                if h < 255 { memo[holdingAt] = UInt8(h + 1) }
+                return h
             }
             let routedChannels = plan.routedChannels(members: current.members, primary: current.primary, band: current.band)
             func relevant(_ r: Int) -> Bool {
@@ -101,8 +106,6 @@ extension Engine {
                 }
                 return memo[relevantAt + r] == 2
             }
-            var candidates = CandidateHeap(candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered,
-                                                             series: series, now: now, before: horizon, relevant: relevant))
             // A rule's value at t: its value at its last candidate up to t, else at now.
             func valueAt(_ r: Int) -> Bool { memo[lastAt + r] == 0 ? valueNow(r) : memo[lastAt + r] == 2 }
             // A rule without an id of its own (`EvaluationPlan.enterRule`) is evaluated at t.
@@ -155,63 +158,98 @@ extension Engine {
                 }
                 return bits != current.suppressed
             }
-            // A rule's value is constant between its own candidate instants, so comparing it with the
-            // value it had at its previous candidate (or now) finds every instant the rule values move.
-            var probes = 0
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { moved -> Int64? in
-                while let t = candidates.minTime {
-                    var probe = false, count = 0
-                    // All rules concerned at this instant; each must be brought up to date even once one
-                    // has moved.
-                    while candidates.minTime == t {
-                        let r = candidates.popMin().rule
-                        if r == TimeAtoms.alwaysProbe { probe = true; continue }
-                        let before = valueAt(r)
-                        let after = value(r, at: t)
-                        memo[lastAt + r] = after ? 2 : 1
-                        if after != before {
-                            probe = true
-                            if count < moved.count { moved[count] = r; count += 1 }
-                            let f = plan.ruleFacts[r]
-                            if f.kind == .enter || f.kind == .exit, f.segment >= 0 { memo[movedAt + f.segment] = 1 }
+            // The candidates go to a stack buffer, an array only past its capacity: the array cost one
+            // allocation per search, and 64 held every search on the sample (docs/benchmarks/backtest.md).
+            return withUnsafeTemporaryAllocation(of: Candidate.self, capacity: 64) { stack -> Int64? in
+                var sink = CandidateSink(stack)
+                candidateInstants(score: storedScore, scoreAt: scoreAt, entered: entered, series: series, now: now,
+                                  before: horizon, relevant: relevant, into: &sink)
+                return sink.withHeap { heap -> Int64? in
+                    var candidates = heap
+                    // A rule's value is constant between its own candidate instants, so comparing it with the
+                    // value it had at its previous candidate (or now) finds every instant the rule values move.
+                    var probes = 0
+                    return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { moved -> Int64? in
+                        while let t = candidates.minTime {
+                            var probe = false, count = 0
+                            // All rules concerned at this instant; each must be brought up to date even once one
+                            // has moved.
+                            while candidates.minTime == t {
+                                let r = candidates.popMin().rule
+                                if r == TimeAtoms.alwaysProbe { probe = true; continue }
+                                let before = valueAt(r)
+                                let after = value(r, at: t)
+                                memo[lastAt + r] = after ? 2 : 1
+                                if after != before {
+                                    probe = true
+                                    if count < moved.count { moved[count] = r; count += 1 }
+                                    let f = plan.ruleFacts[r]
+                                    if f.kind == .enter || f.kind == .exit, f.segment >= 0 { memo[movedAt + f.segment] = 1 }
+                                }
+                            }
+                            guard probe else { continue }
+                            if probes == Engine.maxProbes { return t }
+                            probes += 1
+                            if outcomeDiffers(at: t, moved: moved, count: count) { return t }
                         }
+                        return nil
                     }
-                    guard probe else { continue }
-                    if probes == Engine.maxProbes { return t }
-                    probes += 1
-                    if outcomeDiffers(at: t, moved: moved, count: count) { return t }
                 }
-                return nil
             }
         }
     }
 
     struct Candidate { var time: Int64; var rule: Int }
 
+    /// Where a search's candidates are appended: a caller's (stack) buffer, then an array for the
+    /// ones past its capacity.
+    struct CandidateSink {
+        private let buffer: UnsafeMutableBufferPointer<Candidate>
+        private var count = 0
+        private var spill: [Candidate] = []
+
+        init(_ buffer: UnsafeMutableBufferPointer<Candidate>) { self.buffer = buffer }
+
+        @inline(__always)
+        mutating func append(_ c: Candidate) {
+            if count < buffer.count { (buffer.baseAddress! + count).initialize(to: c); count += 1 } else { spill.append(c) }
+        }
+
+        /// `body` with the candidates as a heap: in the buffer itself, or in one array with the spilled ones.
+        func withHeap<R>(_ body: (CandidateHeap) -> R) -> R {
+            if spill.isEmpty { return body(CandidateHeap(UnsafeMutableBufferPointer(rebasing: buffer[..<count]))) }
+            var all = Array(buffer[..<count])
+            all.append(contentsOf: spill)
+            return all.withUnsafeMutableBufferPointer { body(CandidateHeap($0)) }
+        }
+    }
+
     /// Candidates as a binary min-heap by time: the walk usually stops after a few instants, so
     /// popping them in order (O(log n) each) beats sorting them all (the sort was most of the cost).
+    /// It orders the memory it is given in place (`CandidateSink.withHeap`'s).
     struct CandidateHeap {
-        private var items: [Candidate]
+        private let items: UnsafeMutableBufferPointer<Candidate>
+        private var n: Int
 
-        init(_ items: [Candidate]) {
+        init(_ items: UnsafeMutableBufferPointer<Candidate>) {
             self.items = items
-            var i = items.count / 2
+            n = items.count
+            var i = n / 2
             while i > 0 { i -= 1; siftDown(i) }
         }
 
         /// The earliest time left, nil when empty.
-        var minTime: Int64? { items.first?.time }
+        var minTime: Int64? { n > 0 ? items[0].time : nil }
 
         mutating func popMin() -> Candidate {
             let top = items[0]
-            let last = items.removeLast()
-            if !items.isEmpty { items[0] = last; siftDown(0) }
+            n -= 1
+            if n > 0 { items[0] = items[n]; siftDown(0) }
             return top
         }
 
-        private mutating func siftDown(_ start: Int) {
+        private func siftDown(_ start: Int) {
             var i = start
-            let n = items.count
             while true {
                 let l = 2 * i + 1
                 guard l < n else { return }
@@ -225,14 +263,12 @@ extension Engine {
     }
 
     /// Every instant after `now` and before `horizon` at which some time-dependent rule part could
-    /// change value, with the rules concerned, in no particular order.
+    /// change value, with the rules concerned, in no particular order, appended to `out`.
     func candidateInstants(score: Double, scoreAt: Int64?, entered: [Int64?], series: [SignalSeries], now: Int64,
-                           before horizon: Int64 = .max, relevant: (Int) -> Bool) -> [Candidate] {
+                           before horizon: Int64 = .max, relevant: (Int) -> Bool, into out: inout CandidateSink) {
         // Appends go through a plain inout helper rather than a closure capturing `out`: the closure
         // cost a retain and a dynamic exclusivity check per candidate.
-        var out: [Candidate] = []
-        out.reserveCapacity(64)
-        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
+        @inline(__always) func add(_ out: inout CandidateSink, _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
         let plan = ruleset.plan
         seriesEdges(series, now: now, before: horizon, relevant: relevant, into: &out)
         for a in plan.ageAtoms where relevant(a.rule) {
@@ -249,12 +285,11 @@ extension Engine {
                 for d in -1...2 { add(&out, f + Int64(d), a.rule) }
             }
         }
-        return out
     }
 
     /// Appends `t` as a candidate of `rule` when it is after `now` and before `horizon`.
     @inline(__always)
-    private static func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int, after now: Int64, before horizon: Int64) {
+    private static func add(_ out: inout CandidateSink, _ t: Int64, _ rule: Int, after now: Int64, before horizon: Int64) {
         if t > now && t < horizon { out.append(Candidate(time: t, rule: rule)) }
     }
 
@@ -263,8 +298,8 @@ extension Engine {
     /// visited paid two dynamic exclusivity checks (docs/benchmarks/backtest.md).
     @inline(__always)
     private func seriesEdges(_ series: [SignalSeries], now: Int64, before horizon: Int64, relevant: (Int) -> Bool,
-                             into out: inout [Candidate]) {
-        @inline(__always) func add(_ out: inout [Candidate], _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
+                             into out: inout CandidateSink) {
+        @inline(__always) func add(_ out: inout CandidateSink, _ t: Int64, _ rule: Int) { Self.add(&out, t, rule, after: now, before: horizon) }
         let plan = ruleset.plan
         // Atoms, ranks, series and times are read through buffer pointers: no retain per atom.
         // Only the slots whose series has occurrences are visited, and their atoms (in slot order,
@@ -313,7 +348,7 @@ extension Engine {
     /// leaving, and (with ranks) the k-th most recent occurrence leaving the window.
     @inline(__always)
     private func windowEdges(_ w: EvaluationPlan.WindowAtom, _ times: UnsafeBufferPointer<Int64>, _ ranks: UnsafeBufferPointer<Int>,
-                             now: Int64, before horizon: Int64, into out: inout [Candidate]) {
+                             now: Int64, before horizon: Int64, into out: inout CandidateSink) {
         let rule = w.rule, ms = w.ms
         // Future-dated occurrences enter at t and leave at t + w; with any of them the rank
         // shortcut below does not hold, so every edge is a candidate.

@@ -30,11 +30,7 @@ extension Engine {
             // In place: the values change, the keys and their hashes do not.
             var parts = env.lead.scoreParts
             env.lead.scoreParts = [:]
-            var negligible = false
-            for i in parts.values.indices {
-                parts.values[i] *= f
-                if abs(parts.values[i]) < 1e-9 { negligible = true }
-            }
+            let negligible = parts.scaleValues(by: f) { abs($0) < 1e-9 }
             if negligible { parts = parts.filter { abs($0.value) >= 1e-9 } }
             env.lead.scoreParts = parts
             env.lead.score *= f

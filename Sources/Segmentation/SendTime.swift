@@ -64,11 +64,13 @@ public struct SendTiming: Sendable {
 /// `context.timezone`, an IANA name as Segment's libraries send it), else the main zone of the
 /// lead's country, else UTC.
 enum LeadZone {
-    static func zone(_ lead: LeadState) -> (TimeZone, String) {
-        if let name = lead.timezone, let tz = zones[name] ?? TimeZone(identifier: name) {
+    /// From the lead's two fields it reads, not the lead: the caller holds the lead in the
+    /// evaluation environment, and passing it copied the whole state.
+    static func zone(timezone: String?, country: String?) -> (TimeZone, String) {
+        if let name = timezone, let tz = zones[name] ?? TimeZone(identifier: name) {
             return (tz, "\(name) (context.timezone)")
         }
-        if let country = lead.country, let name = TimeZoneCountries.mainZone(of: country.uppercased()), let tz = zones[name] {
+        if let country, let name = TimeZoneCountries.mainZone(of: country.uppercased()), let tz = zones[name] {
             return (tz, "\(name) (country \(country.uppercased()))")
         }
         return (utc, "UTC")

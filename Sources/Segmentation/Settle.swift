@@ -98,7 +98,7 @@ struct Settled {
     /// action on that channel.
     private func fill(_ a: inout Action, _ route: Route, _ env: EvalEnv, _ notes: inout [ActionExplanation]) -> Bool {
         if !route.timing.isEmpty, let timing = route.timing[a.channel] {
-            let (zone, zoneText) = LeadZone.zone(env.lead)
+            let (zone, zoneText) = LeadZone.zone(timezone: env.lead.timezone, country: env.lead.country)
             let at = Timestamp(milliseconds: timing.sendAt(now: env.now, zone: zone))
             a.sendAt = at
             if env.explains {
@@ -143,7 +143,10 @@ extension Engine {
             decayScore(env)
         }
         var stageIndex = -1
-        for k in plan.stageFns.indices where plan.stageFns[k].holds(env) { stageIndex = k; break }
+        // Rules are called from buffer pointers: loading a closure out of an array retains it.
+        plan.stageFns.withUnsafeBufferPointer { stage in
+            for k in stage.indices where stage[k].holds(env) { stageIndex = k; break }
+        }
         let stage = stageIndex >= 0 ? plan.stageLabels[stageIndex] : nil
         env.lead.stage = stage
         var changes: [(Int, String)] = []
@@ -178,9 +181,11 @@ extension Engine {
         if primary >= 0 {
             let routed = plan.routedChannels(members: env.members, primary: primary, band: band)
             // One reason per channel: the first that holds (consent comes before `suppress:`).
-            for k in plan.suppressFns.indices where routed & plan.suppressBits[k] & ~suppressedBits != 0 && plan.suppressFns[k].holds(env) {
-                if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
-                suppressedBits |= plan.suppressBits[k]
+            plan.suppressFns.withUnsafeBufferPointer { suppress in
+                for k in suppress.indices where routed & plan.suppressBits[k] & ~suppressedBits != 0 && suppress[k].holds(env) {
+                    if record { suppressed.append(SuppressedAction(channel: plan.suppress[k].label, reason: plan.suppress[k].text)) }
+                    suppressedBits |= plan.suppressBits[k]
+                }
             }
         }
         return Settled(stage: stage, changes: changes, primary: primary >= 0 ? primary : nil,

@@ -73,6 +73,14 @@ struct SignalSeries: Sendable, Equatable {
         times.last { $0 <= now }
     }
 
+    /// Takes on what the ruleset's spec needs from now on (`need`), marked incomplete when it did
+    /// not cover it (unless the lead is `fresh` and the series empty). In place: passing the
+    /// series to `isCovered` from outside copied it, retaining and releasing its two arrays.
+    mutating func adopt(_ need: SignalNeeds, fresh: Bool) {
+        complete = need.isCovered(by: self) || (fresh && times.isEmpty)
+        keep = need.keep; window = need.window; keepsLatest = need.keepsLatest
+    }
+
     /// Drops what no rule can need any more, given that `now` does not go backwards: occurrences
     /// outside the longest window, and beyond the `keep` most recent at or before `now`. The latest
     /// at or before `now` stays when `keepsLatest`. Future occurrences (after `now`) all stay, up to
