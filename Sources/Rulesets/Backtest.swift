@@ -175,7 +175,6 @@ public struct Backtest: Sendable {
         return Replay(final: final, entries: entries, exits: exits, goalsReached: goals, lastEntry: lastEntry)
     }
 
-
     /// One membership's entry, counted once however many evaluations see its goal hold.
     struct GoalKey: Hashable { var segment: String; var enteredAt: Int64 }
 
