@@ -1,5 +1,3 @@
-internal import CLibPQ
-
 extension PostgresRow {
     /// The integer column at `position` (`int2`, `int4`, `int8`, `oid`), read from libpq's text
     /// without making a `String` (or from its bytes when the result is binary). For results of thousands of rows (a year of hourly segment
@@ -7,21 +5,13 @@ extension PostgresRow {
     /// string and the column lookup than on the number. Throws `decoding` as `decode` does: for
     /// NULL, another column type, or text that is not a number in range.
     public func int(at position: Int) throws -> Int {
-        guard position >= 0, position < rows.columnCount else {
-            throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
-        }
-        let raw = rows.result.raw, row = Int32(index), column = Int32(position)
-        let type = rows.columnType(position)
+        let cell = try cell(at: position)
+        let type = cell.type
         let value: Int? =
-            if PQgetisnull(raw, row, column) == 1 || !(type == .int2 || type == .int4 || type == .int8 || type == .oid) { nil }
-            else if PQfformat(raw, column) == 1 {
-                Self.bigEndian(PQgetvalue(raw, row, column), count: Int(PQgetlength(raw, row, column))).map { type == .oid ? Int(UInt32(truncatingIfNeeded: $0)) : $0 }
-            }
-            else { Self.parseInteger(UnsafeRawPointer(PQgetvalue(raw, row, column)).assumingMemoryBound(to: UInt8.self), count: Int(PQgetlength(raw, row, column))) }
-        guard let value else {
-            let name = rows.columnName(position)
-            throw PostgresError(code: .decoding, message: "column \"\(name)\": cannot decode \(type) as Int", column: name)
-        }
+            if cell.isNull || !(type == .int2 || type == .int4 || type == .int8 || type == .oid) { nil }
+            else if cell.isBinary { Self.bigEndian(cell.bytes).map { type == .oid ? Int(UInt32(truncatingIfNeeded: $0)) : $0 } }
+            else { Self.parseInteger(cell.bytes) }
+        guard let value else { throw cannotDecode(position, type, as: "Int") }
         return value
     }
 
@@ -30,16 +20,9 @@ extension PostgresRow {
     /// its 8-byte count from 2000-01-01 as stored, formatting nothing. Throws `decoding` for NULL,
     /// another type, or a text column.
     public func epochMicroseconds(at position: Int) throws -> Int64 {
-        guard position >= 0, position < rows.columnCount else {
-            throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
-        }
-        let raw = rows.result.raw, row = Int32(index), column = Int32(position)
-        let type = rows.columnType(position)
-        guard PQgetisnull(raw, row, column) == 0, type == .timestamptz || type == .timestamp, PQfformat(raw, column) == 1,
-              let micros = Self.bigEndian(PQgetvalue(raw, row, column), count: Int(PQgetlength(raw, row, column))) else {
-            let name = rows.columnName(position)
-            throw PostgresError(code: .decoding, message: "column \"\(name)\": cannot decode \(type) as binary timestamp microseconds", column: name)
-        }
+        let what = "binary timestamp microseconds"
+        let bytes = try binaryBytes(at: position, of: [.timestamptz, .timestamp], as: what)
+        guard let micros = Self.bigEndian(bytes) else { throw cannotDecode(position, rows.columnType(position), as: what) }
         return Int64(micros) + Self.microsecondsFrom1970To2000
     }
 
@@ -47,18 +30,18 @@ extension PostgresRow {
     static let microsecondsFrom1970To2000: Int64 = 946_684_800_000_000
 
     /// A binary integer of 2, 4 or 8 bytes, network order, signed; nil for any other length.
-    static func bigEndian(_ value: UnsafePointer<CChar>, count: Int) -> Int? {
-        let p = UnsafeRawPointer(value)
-        switch count {
-        case 2: return Int(Int16(bigEndian: p.loadUnaligned(as: Int16.self)))
-        case 4: return Int(Int32(bigEndian: p.loadUnaligned(as: Int32.self)))
-        case 8: return Int(Int64(bigEndian: p.loadUnaligned(as: Int64.self)))
+    static func bigEndian(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        switch bytes.count {
+        case 2: return Int(Int16(bigEndian: bytes.loadUnaligned(as: Int16.self)))
+        case 4: return Int(Int32(bigEndian: bytes.loadUnaligned(as: Int32.self)))
+        case 8: return Int(Int64(bigEndian: bytes.loadUnaligned(as: Int64.self)))
         default: return nil
         }
     }
 
     /// An optional `-` and decimal digits, nil on anything else or on overflow.
-    static func parseInteger(_ text: UnsafePointer<UInt8>, count: Int) -> Int? {
+    static func parseInteger(_ text: UnsafeRawBufferPointer) -> Int? {
+        let count = text.count
         var i = 0, negative = false
         if count > 0, text[0] == UInt8(ascii: "-") { negative = true; i = 1 }
         guard i < count else { return nil }
@@ -82,12 +65,8 @@ extension PostgresRow {
     /// that repeat a few names over many rows (a year of hourly stage moves is 105 000 rows
     /// naming 4 stages twice each).
     public func index(at position: Int, in candidates: [[UInt8]]) throws -> Int? {
-        guard position >= 0, position < rows.columnCount else {
-            throw PostgresError(code: .decoding, message: "no column at index \(position) in result")
-        }
-        let raw = rows.result.raw, row = Int32(index), column = Int32(position)
-        if PQgetisnull(raw, row, column) == 1 { return nil }
-        let text = UnsafeRawBufferPointer(start: PQgetvalue(raw, row, column), count: Int(PQgetlength(raw, row, column)))
-        return candidates.firstIndex { $0.count == text.count && $0.elementsEqual(text) }
+        let cell = try cell(at: position)
+        if cell.isNull { return nil }
+        return candidates.firstIndex { $0.count == cell.bytes.count && $0.elementsEqual(cell.bytes) }
     }
 }
