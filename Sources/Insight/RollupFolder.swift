@@ -31,16 +31,18 @@ public final class RollupFolder: Sendable {
 
     /// One fold: the delta rows folded, or nil when another node held the lock (it is folding).
     /// A fold that deleted rows is followed by a VACUUM of the delta tables, so the next
-    /// interval's deltas reuse their room instead of growing the tables.
+    /// interval's deltas reuse their room instead of growing the tables; a table the fold left
+    /// empty (the load has stopped) is also truncated, so an idle service keeps about one page
+    /// of each instead of its busiest interval's (`Store.reclaimFoldedRollupDeltas`).
     @discardableResult
     public func foldOnce() throws -> Int? {
-        let folded = try pool.withTransaction { try Store($0).foldRollupDeltas() }
-        if let folded, folded > 0 {
+        guard let fold = try pool.withTransaction({ try Store($0).foldRollupDeltas() }) else { return nil }
+        if fold.folded > 0 {
             // The fold has committed: a VACUUM that fails leaves the room to autovacuum, as before.
-            do { try pool.withConnection { try Store($0).reclaimFoldedRollupDeltas() } } catch {
+            do { try pool.withConnection { try Store($0).reclaimFoldedRollupDeltas(fold) } } catch {
                 logger.warning("rollup deltas folded, not vacuumed", metadata: ["error": "\(error)"])
             }
         }
-        return folded
+        return fold.folded
     }
 }
