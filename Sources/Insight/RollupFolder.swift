@@ -32,8 +32,8 @@ public final class RollupFolder: Sendable {
     /// One fold: the delta rows folded, or nil when another node held the lock (it is folding).
     /// A fold that deleted rows is followed by a VACUUM of the delta tables, so the next
     /// interval's deltas reuse their room instead of growing the tables; a table the fold left
-    /// empty (the load has stopped) is also truncated, so an idle service keeps about one page
-    /// of each instead of its busiest interval's (`Store.reclaimFoldedRollupDeltas`).
+    /// empty (the load has stopped) is also truncated, so an idle service keeps no heap page of
+    /// it rather than its busiest interval's (`Store.reclaimFoldedRollupDeltas`).
     @discardableResult
     public func foldOnce() throws -> Int? {
         guard let fold = try pool.withTransaction({ try Store($0).foldRollupDeltas() }) else { return nil }
