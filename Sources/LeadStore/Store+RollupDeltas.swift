@@ -88,8 +88,10 @@ extension Store {
     /// quiet spell. A table with rows left (under load) keeps `TRUNCATE false`: its pages fill
     /// again within the interval, and no lane's insert ever queues behind the lock. On Citus the
     /// VACUUM and its options go to every shard placement (Citus's `vacuum.c`), each truncated
-    /// on its worker by the same rules. The B-tree of each table's key keeps its pages (VACUUM
-    /// never shrinks an index; emptied index pages are recycled for the next keys).
+    /// on its worker by the same rules; the VACUUM changes no row a read sees, so it needs none
+    /// of migration 0087's guards (the look for refilled tables runs under the fold's, in its
+    /// transaction). The B-tree of each table's key keeps its pages (VACUUM never shrinks an
+    /// index; emptied index pages are recycled for the next keys).
     package func reclaimFoldedRollupDeltas(_ fold: RollupFold) throws {
         let emptied = fold.emptied.map(\.rawValue).joined(separator: ", ")
         let refilled = fold.refilled.map(\.rawValue).joined(separator: ", ")
