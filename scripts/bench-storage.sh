@@ -7,9 +7,9 @@
 # below: at most one fold interval, 2 s, when the service keeps up; since 2026-12-08), then
 # CHECKPOINT, and what every table's pg_total_relation_size (heap + TOAST + indexes; partitions
 # counted under their parent) grew by since before the load, divided by the events stored (the
-# empty tables' own pages are not counted). WAL bytes per
-# event are pg_current_wal_lsn() before and after the load over the events stored; each build's
-# database is vacuumed after its figures, so the next build's WAL does not include its cleanup.
+# empty tables' own pages are not counted). WAL bytes per event are pg_current_wal_lsn() before
+# the load and after it (and its last fold) over the events stored; each build's database is
+# vacuumed after its figures, so the next build's WAL does not include its cleanup.
 #
 # With EVENTS=N each phase stops after N answers (one wrk thread; DURATION is then only an upper
 # bound): both builds store the same mix, where a timed run gives the faster build more product
