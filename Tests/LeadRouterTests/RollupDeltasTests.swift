@@ -3,6 +3,7 @@ import Foundation
 import Postgres
 import XCTest
 @testable import Ingest
+import Insight
 @testable import LeadRouterService
 @testable import LeadStore
 
@@ -242,6 +243,24 @@ final class RollupDeltasTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try deltaPages(node), 3)
         XCTAssertGreaterThan(try node.rollupFolder.foldOnce() ?? 0, 0)
         XCTAssertLessThanOrEqual(try deltaPages(node), 1)
+        try assertFoldedRollupsMatchHistory(node)
+    }
+
+    /// A node that reads a replica never truncates (`RollupFolder.truncatesEmptiedTables`): a
+    /// hot standby replays the truncation's lock unconditionally, against its own rollup reads.
+    /// Its fold of the same deltas keeps their pages.
+    func testANodeReadingAReplicaKeepsTheEmptiedPages() throws {
+        let url = try TestDatabases.create()
+        defer { TestDatabases.drop(url) }
+        let clock = ManualClock(t0)
+        let node = try app(url, clock: clock)
+        defer { node.stop() }
+        try trackNewViewers(node, clock, round: 0)
+        let before = try deltaPages(node)
+        XCTAssertGreaterThanOrEqual(before, 3)
+        let folder = RollupFolder(pool: node.pool, interval: 2, truncatesEmptiedTables: false, logger: TestDatabases.logger)
+        XCTAssertGreaterThan(try folder.foldOnce() ?? 0, 0)
+        XCTAssertEqual(try deltaPages(node), before)
         try assertFoldedRollupsMatchHistory(node)
     }
 
