@@ -222,11 +222,9 @@ final class RollupDeltasTests: XCTestCase {
         try assertFoldedRollupsMatchHistory(node)
     }
 
-    /// A fold that leaves a delta table empty — nothing committed since its snapshot, as once a
-    /// load stops — truncates it (`TRUNCATE true`): its heap goes back to at most a page instead
-    /// of keeping the busiest interval's pages (225–265 B per event at the end of the storage
-    /// benchmark, docs/benchmarks/storage.md 2026-12-07 22:13). Before this change the pages stayed.
-    func testAFoldThatLeavesTheDeltaTablesEmptyGivesTheirPagesBack() throws {
+    /// `body` with a node on a new database after 200 new viewers, and the delta tables' heap
+    /// pages then (at least 3, before any fold).
+    func withViewedNode(_ body: (LeadRouterApp, ManualClock, Int) throws -> Void) throws {
         let url = try TestDatabases.create()
         defer { TestDatabases.drop(url) }
         let clock = ManualClock(t0)
@@ -235,33 +233,37 @@ final class RollupDeltasTests: XCTestCase {
         try trackNewViewers(node, clock, round: 0)
         let before = try deltaPages(node)
         XCTAssertGreaterThanOrEqual(before, 3)
-        XCTAssertGreaterThan(try node.rollupFolder.foldOnce() ?? 0, 0)
-        XCTAssertLessThanOrEqual(try deltaPages(node), 1, "from \(before) pages")
-        XCTAssertEqual(try count(node, "SELECT count(*) FROM segment_rollup_deltas"), 0)
-        // The next deltas find the tables as new ones, and the next fold empties them again.
-        try trackNewViewers(node, clock, round: 1)
-        XCTAssertGreaterThanOrEqual(try deltaPages(node), 3)
-        XCTAssertGreaterThan(try node.rollupFolder.foldOnce() ?? 0, 0)
-        XCTAssertLessThanOrEqual(try deltaPages(node), 1)
-        try assertFoldedRollupsMatchHistory(node)
+        try body(node, clock, before)
+    }
+
+    /// A fold that leaves a delta table empty — nothing committed since its snapshot, as once a
+    /// load stops — truncates it (`TRUNCATE true`): its heap goes back to at most a page instead
+    /// of keeping the busiest interval's pages (225–265 B per event at the end of the storage
+    /// benchmark, docs/benchmarks/storage.md 2026-12-07 22:13). Before this change the pages stayed.
+    func testAFoldThatLeavesTheDeltaTablesEmptyGivesTheirPagesBack() throws {
+        try withViewedNode { node, clock, before in
+            XCTAssertGreaterThan(try node.rollupFolder.foldOnce() ?? 0, 0)
+            XCTAssertLessThanOrEqual(try deltaPages(node), 1, "from \(before) pages")
+            XCTAssertEqual(try count(node, "SELECT count(*) FROM segment_rollup_deltas"), 0)
+            // The next deltas find the tables as new ones, and the next fold empties them again.
+            try trackNewViewers(node, clock, round: 1)
+            XCTAssertGreaterThanOrEqual(try deltaPages(node), 3)
+            XCTAssertGreaterThan(try node.rollupFolder.foldOnce() ?? 0, 0)
+            XCTAssertLessThanOrEqual(try deltaPages(node), 1)
+            try assertFoldedRollupsMatchHistory(node)
+        }
     }
 
     /// A node that reads a replica never truncates (`RollupFolder.truncatesEmptiedTables`): a
     /// hot standby replays the truncation's lock unconditionally, against its own rollup reads.
     /// Its fold of the same deltas keeps their pages.
     func testANodeReadingAReplicaKeepsTheEmptiedPages() throws {
-        let url = try TestDatabases.create()
-        defer { TestDatabases.drop(url) }
-        let clock = ManualClock(t0)
-        let node = try app(url, clock: clock)
-        defer { node.stop() }
-        try trackNewViewers(node, clock, round: 0)
-        let before = try deltaPages(node)
-        XCTAssertGreaterThanOrEqual(before, 3)
-        let folder = RollupFolder(pool: node.pool, interval: 2, truncatesEmptiedTables: false, logger: TestDatabases.logger)
-        XCTAssertGreaterThan(try folder.foldOnce() ?? 0, 0)
-        XCTAssertEqual(try deltaPages(node), before)
-        try assertFoldedRollupsMatchHistory(node)
+        try withViewedNode { node, _, before in
+            let folder = RollupFolder(pool: node.pool, interval: 2, truncatesEmptiedTables: false, logger: TestDatabases.logger)
+            XCTAssertGreaterThan(try folder.foldOnce() ?? 0, 0)
+            XCTAssertEqual(try deltaPages(node), before)
+            try assertFoldedRollupsMatchHistory(node)
+        }
     }
 
     /// The fold's report sees a delta committed after the fold's own snapshot (its check is a
