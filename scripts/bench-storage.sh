@@ -3,11 +3,13 @@
 # database per build in one PostgreSQL; each gets the same workload — DURATION s of "Pricing
 # Requested" from new leads (scripts/bench/ingest-pricing.lua), then DURATION s of "Product
 # Viewed" over LEADS leads (scripts/bench/ingest-event.lua), wrk at CONNS connections, no webhook
-# subscription — then CHECKPOINT, and what every table's pg_total_relation_size (heap + TOAST +
-# indexes; partitions counted under their parent) grew by since before the load, divided by the
-# events stored (the empty tables' own pages are not counted). WAL bytes per
-# event are pg_current_wal_lsn() before and after the load over the events stored; each build's
-# database is vacuumed after its figures, so the next build's WAL does not include its cleanup.
+# subscription — then waits for the service's fold of the load's rollup deltas (wait_for_fold
+# below: at most one fold interval, 2 s, when the service keeps up; since 2026-12-08), then
+# CHECKPOINT, and what every table's pg_total_relation_size (heap + TOAST + indexes; partitions
+# counted under their parent) grew by since before the load, divided by the events stored (the
+# empty tables' own pages are not counted). WAL bytes per event are pg_current_wal_lsn() before
+# the load and after it (and its last fold) over the events stored; each build's database is
+# vacuumed after its figures, so the next build's WAL does not include its cleanup.
 #
 # With EVENTS=N each phase stops after N answers (one wrk thread; DURATION is then only an upper
 # bound): both builds store the same mix, where a timed run gives the faster build more product
@@ -71,6 +73,29 @@ sizes() {
         SELECT '$1', 'wal', 'wal', pg_current_wal_lsn() - '$3'::pg_lsn"
 }
 
+# wait_for_fold DB: waits (FOLD_WAIT s at most, default 30) until the service has folded every
+# rollup delta of the load — both delta tables hold no row — and the VACUUM that follows a fold
+# has ended: no VACUUM active in DB for two looks 0.5 s apart (the service starts it right after
+# the fold commits). The delta rows wait at most one fold interval (2 s) for the fold; measured
+# before it, the two delta tables' share (100–265 B/event) depended on where the load's end fell
+# between two folds, not on what the build stores. Both builds wait the same way.
+wait_for_fold() {
+    local deadline=$((SECONDS + ${FOLD_WAIT:-30})) quiet=0
+    while [ $SECONDS -lt $deadline ]; do
+        if [ "$(psql "$1" -Atqc "
+            SELECT NOT EXISTS (SELECT FROM segment_rollup_deltas) AND NOT EXISTS (SELECT FROM stage_rollup_deltas)
+               AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                                                        AND state = 'active' AND query ILIKE 'vacuum%')")" = t ]; then
+            quiet=$((quiet + 1))
+            [ $quiet -ge 2 ] && return 0
+        else
+            quiet=0
+        fi
+        sleep 0.5
+    done
+    echo "warning: the rollup deltas were not folded within ${FOLD_WAIT:-30} s; measured anyway" >&2
+}
+
 # columns BUILD DB: rows build, table.column, average pg_column_size over the table's rows, for
 # the tables in COLUMNS_OF (space-separated; e.g. COLUMNS_OF="leads events queue_items"):
 # what a row holds, column by column, to see where a table's heap bytes go.
@@ -96,7 +121,7 @@ for build in "${BUILDS[@]}"; do
     echo "$build: pricing requests, then product views (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     KEY=$key RUN=$build wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-pricing.lua "http://127.0.0.1:$port/v1/events" >/dev/null
     KEY=$key LEADS=$LEADS wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s scripts/bench/ingest-event.lua "http://127.0.0.1:$port/v1/events" >/dev/null
-    sleep 1
+    wait_for_fold "$db"
     psql "$db" -Atqc "CHECKPOINT" >/dev/null
     sizes "$build" "$db" "$lsn0" >>"$WORK/sizes.tsv"
     if [ -n "${COLUMNS_OF:-}" ]; then columns "$build" "$db" >>"$WORK/columns.tsv"; fi

@@ -232,7 +232,8 @@ public final class LeadRouterApp: @unchecked Sendable {
         let decisionHook: any DecisionHook = options.databaseReadURL == nil
             ? SalesRouting() : NoteWritesHook(SalesRouting(), routing: readRouting)
         drift = DriftMonitor(pool: pool, rules: rules, settings: options.drift, clock: options.clock, logger: logger)
-        rollupFolder = RollupFolder(pool: pool, interval: options.rollupFoldInterval ?? 2, logger: logger)
+        rollupFolder = RollupFolder(pool: pool, interval: options.rollupFoldInterval ?? 2,
+                                    truncatesEmptiedTables: options.databaseReadURL == nil, logger: logger)
         ingest = IngestService(pool: pool, rules: rules, profile: ProfileUpdate(freeMail: options.freeMail),
                                decisionHook: decisionHook, clock: options.clock, contextIP: options.contextIP,
                                beforeCommit: options.ingestBeforeCommit, observer: drift.counters, logger: logger)

@@ -38,25 +38,66 @@ extension Store {
     /// Folds every committed delta into the rollup tables and deletes it, when this transaction
     /// gets the fold's advisory lock (nil when another node holds it: that node is folding).
     /// The fold and the delete are one statement (`leadrouter_fold_rollup_deltas`), so a delta is
-    /// counted exactly once whatever crashes or runs concurrently. Returns the rows folded.
-    package func foldRollupDeltas() throws -> Int? {
+    /// counted exactly once whatever crashes or runs concurrently. Then, in the same transaction
+    /// but with a snapshot of its own (READ COMMITTED), it looks whether each delta table holds
+    /// a row again — one committed since the fold's snapshot: under load nearly always, once the
+    /// load stops never — which decides how `reclaimFoldedRollupDeltas` vacuums it.
+    package func foldRollupDeltas() throws -> RollupFold? {
         guard try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.rollupFoldLockKey)::int8) AS got").scalar(Bool.self) else {
             return nil
         }
         // On Citus the fold waits for the rollup reads in flight (`rollupReadGuard`, migration 0087).
-        return try connection.pipeline(["SELECT leadrouter_rollup_fold_guard()", "SELECT leadrouter_fold_rollup_deltas() AS n"])[1]
-            .scalar(Int.self)
+        let rows = try connection.pipeline([
+            "SELECT leadrouter_rollup_fold_guard()",
+            "SELECT leadrouter_fold_rollup_deltas() AS n",
+            Self.refilledRollupDeltaTables,
+        ])
+        return RollupFold(folded: try rows[1].scalar(Int.self), refilled: try Self.refilledRollupDeltaTables(rows[2]))
     }
 
-    /// Makes the room of the delta rows folds deleted reusable now, for the next deltas, rather
+    /// The delta tables that hold a row: after a fold in its transaction, a row committed since
+    /// the fold's snapshot (this statement takes its own). Decoded by `refilledRollupDeltaTables(_:)`.
+    package static let refilledRollupDeltaTables: PostgresQuery = """
+        SELECT 'segment_rollup_deltas' AS refilled WHERE EXISTS (SELECT 1 FROM segment_rollup_deltas)
+        UNION ALL
+        SELECT 'stage_rollup_deltas' WHERE EXISTS (SELECT 1 FROM stage_rollup_deltas)
+        """
+
+    package static func refilledRollupDeltaTables(_ rows: PostgresRows) throws -> [RollupDeltaTable] {
+        let names = Set(try rows.map { try $0.decode(String.self, "refilled") })
+        return RollupDeltaTable.allCases.filter { names.contains($0.rawValue) }
+    }
+
+    /// Makes the room of the delta rows a fold deleted reusable now, for the next deltas, rather
     /// than at autovacuum's next visit (a minute or more apart): a delta lives one fold interval,
     /// so without it each delta table grew by every row written between two autovacuums —
     /// ~250 B per event of dead rows on the storage benchmark (docs/benchmarks/storage.md,
     /// 2026-12-07 entry of branch storage-slim3). Outside any transaction (VACUUM refuses one);
-    /// `SKIP_LOCKED` leaves a table another node is vacuuming to it, and `TRUNCATE false` takes
-    /// no exclusive lock to give emptied pages back: the next deltas fill them again.
-    package func reclaimFoldedRollupDeltas() throws {
-        _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE false) segment_rollup_deltas, stage_rollup_deltas")
+    /// `SKIP_LOCKED` leaves a table another node is vacuuming to it.
+    ///
+    /// A table the fold left empty (`RollupFold.emptied`: nothing committed since its snapshot)
+    /// is vacuumed with `TRUNCATE true`, so its emptied pages go back to the file system instead
+    /// of staying at the size of the busiest interval (225–265 B per event at the end of the
+    /// storage benchmark, 2026-12-07 22:13 entry). The truncation needs an ACCESS EXCLUSIVE
+    /// lock, which PostgreSQL takes only conditionally (`lazy_truncate_heap`,
+    /// src/backend/access/heap/vacuumlazy.c: `ConditionalLockRelation`, retried every 50 ms for
+    /// at most 5 s, never queued, so no insert waits behind an attempt) and, once held, gives up
+    /// as soon as another backend waits for it (`count_nondeletable_pages` checks
+    /// `LockHasWaitersRelation` every 20 ms; the scan of an empty table's few pages is shorter).
+    /// An insert arriving meanwhile waits for that scan and the file's truncation, once after a
+    /// quiet spell. A table with rows left (under load) keeps `TRUNCATE false`: its pages fill
+    /// again within the interval, and no lane's insert ever queues behind the lock. On Citus the
+    /// VACUUM and its options go to every shard placement (Citus's `vacuum.c`), each truncated
+    /// on its worker by the same rules; the VACUUM changes no row a read sees, so it needs none
+    /// of migration 0087's guards (the look for refilled tables runs under the fold's, in its
+    /// transaction). The B-tree of each table's key keeps its pages (VACUUM never shrinks an
+    /// index; emptied index pages are recycled for the next keys).
+    package func reclaimFoldedRollupDeltas(_ fold: RollupFold) throws {
+        let emptied = fold.emptied.map(\.rawValue).joined(separator: ", ")
+        let refilled = fold.refilled.map(\.rawValue).joined(separator: ", ")
+        // Table names from the closed `RollupDeltaTable`, nothing else in the text.
+        if !emptied.isEmpty { _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE true) \(unsafeRaw: emptied)") }
+        if !refilled.isEmpty { _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE false) \(unsafeRaw: refilled)") }
     }
 
     /// The first statement of every read of the rollup views, in the same transaction (or
