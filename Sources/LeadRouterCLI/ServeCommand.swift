@@ -86,7 +86,7 @@ struct ServiceFlags: ParsableArguments {
     @Option(help: "Maximum open connections.") var maxConnections: String?
     @Option(help: "PEM certificate chain: serve HTTPS.") var tlsCertificate: String?
     @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
-    @Option(help: "Group-commit writer lanes (default 4).") var ingestLanes: String?
+    @Option(help: "Group-commit writer lanes (default 2).") var ingestLanes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
 
     var flags: [String: String] {

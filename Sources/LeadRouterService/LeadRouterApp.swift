@@ -63,7 +63,7 @@ public final class LeadRouterApp: @unchecked Sendable {
         /// Webhook delivery (`webhooks.enabled` turns the dispatcher and workers on this node off).
         public var webhooks = WebhookSettings()
         /// Group-commit writer lanes (each uses one database connection while it commits).
-        public var ingestLanes = 4
+        public var ingestLanes = 2
         /// Most messages one lane applies in one transaction.
         public var maxMessagesPerTransaction = 256
         public var ingestLimits = IngestLimits()

@@ -29,8 +29,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `metrics.rollup_fold_interval`: seconds between folds of the metrics rollup deltas.
     public var rollupFoldInterval = 2.0
     /// Group-commit writer lanes (`ingest.lanes`): more lanes commit more batches at once, fewer
-    /// lanes put more messages in each commit.
-    public var ingestLanes = 4
+    /// lanes put more messages in each commit. Two: a lane batch costs PostgreSQL ~1.5 ms whatever
+    /// its size, so doubling the batches took ~27 % off its CPU per single event
+    /// (docs/benchmarks/ingest.md, 2026-12-07 "pg-plan").
+    public var ingestLanes = 2
     /// `ingest.limits.*`: message and batch sizes, identifier lengths, the accepted event-time window.
     public var ingestLimits = IngestLimits()
     /// `ingest.cors_allowed_origins`: browser origins allowed by default (none unless set).
