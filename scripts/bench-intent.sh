@@ -17,6 +17,11 @@
 #
 #   scripts/bench-intent.sh                                       # REPS=3 DURATION=10 CONNS=64
 #   BASE_BIN=/tmp/base/leadrouter BIN=… REPS=3 scripts/bench-intent.sh
+#
+# PGSS=1 loads pg_stat_statements (`track = all`: statements inside plpgsql functions too) and
+# `track_functions = all`, and prints per build, over its pricing runs, the statements and
+# functions that took the most time, in µs per pricing request (wall clock inside PostgreSQL, so
+# shares under load, not costs). It slows every run a little: compare builds within one PGSS run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
@@ -28,6 +33,9 @@ CONNS=${CONNS:-64}
 LEADS=${LEADS:-20000}
 export LEADS
 
+if [ -n "${PGSS:-}" ]; then
+    BENCH_PG_OPTS="${BENCH_PG_OPTS:-} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c track_functions=all"
+fi
 ensure_packages wrk libssl-dev zlib1g-dev libdeflate-dev libpq-dev pkg-config postgresql
 bench_leadrouter release
 bench_cluster_start
@@ -48,7 +56,18 @@ for build in "${BUILDS[@]}"; do
     PIDS[$build]=$BENCH_SERVE_PID
     KEYS[$build]=$(DATABASE_URL=${URLS[$build]} "${BINS[$build]}" keys create --name bench-ingest --scopes ingest | tail -n 1)
     READKEYS[$build]=$(DATABASE_URL=${URLS[$build]} "${BINS[$build]}" keys create --name bench-read --scopes read | tail -n 1)
+    [ -n "${PGSS:-}" ] && psql "${URLS[$build]}" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 done
+
+# pgss_snapshot BUILD FILE: this build's statement and function times so far ("kind<TAB>µs<TAB>calls<TAB>text").
+pgss_snapshot() {
+    psql "${URLS[$1]}" -AtF $'\t' -qc "
+        SELECT 'statement', total_exec_time * 1000, calls, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        UNION ALL
+        SELECT 'function', total_time * 1000, calls, funcname || ' (self ' || round(self_time::numeric, 1) || ' ms)'
+        FROM pg_stat_user_functions" >"$2"
+}
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
@@ -72,10 +91,40 @@ one() {  # one BUILD SCENARIO SCRIPT LABEL → "events/s p50 p99 non2xx lr-µs p
     bench_lock_waiters "$db" "$WORK/locks-$4.tsv" &
     local sampler=$!
     l0=$(lane_totals "$build")
+    [ -n "${PGSS:-}" ] && [ "$2" = pricing ] && pgss_snapshot "$build" "$WORK/pgss0"
     lr0=$(proc_ticks "${PIDS[$build]}"); pg0=$(cluster_ticks); w0=$(wal_bytes)
     out=$(KEY=${KEYS[$build]} RUN="$4" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$3" "http://127.0.0.1:${PORTS[$build]}/v1/events")
     lr1=$(proc_ticks "${PIDS[$build]}"); pg1=$(cluster_ticks); w1=$(wal_bytes)
     l1=$(lane_totals "$build")
+    if [ -n "${PGSS:-}" ] && [ "$2" = pricing ] && [ "${4#warm}" = "$4" ]; then
+        pgss_snapshot "$build" "$WORK/pgss1"
+        n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
+        python3 - "$WORK/pgss0" "$WORK/pgss1" "$WORK/pgss-$build.tsv" <<'PY'
+import sys
+def load(p):
+    d = {}
+    for l in open(p):
+        k, us, calls, text = l.rstrip("\n").split("\t", 3)
+        d[(k, text)] = (float(us), int(calls))
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+acc = {}
+try:
+    for l in open(sys.argv[3]):
+        k, us, calls, text = l.rstrip("\n").split("\t", 3); acc[(k, text)] = (float(us), int(calls))
+except FileNotFoundError:
+    pass
+for key, (us, calls) in b.items():
+    us0, calls0 = a.get(key, (0.0, 0))
+    u, c = acc.get(key, (0.0, 0))
+    acc[key] = (u + us - us0, c + calls - calls0)
+with open(sys.argv[3], "w") as f:
+    for (k, text), (us, calls) in acc.items():
+        if calls: f.write(f"{k}\t{us}\t{calls}\t{text}\n")
+PY
+        # one runs in a subshell: the request count adds up in a file.
+        echo $(( $(cat "$WORK/pgss-$build.n" 2>/dev/null || echo 0) + ${n:-0} )) >"$WORK/pgss-$build.n"
+    fi
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     echo "$out" >"$WORK/wrk-$4.txt"
     locks=$(awk -F'\t' '{n += $1; if ($2 != "-") kinds[$2]++} END {k = ""; for (x in kinds) k = k x " "; printf "%.2f\t%s", (NR ? n / NR : 0), (k == "" ? "-" : k)}' "$WORK/locks-$4.tsv")
@@ -147,3 +196,11 @@ print("\nruns (views/s, p99; pricing/s, p99; ratio; pricing lock waiters and kin
 for b, v, p, d in runs:
     print(f"  {b}: {v['rps']}, {v['p99']}; {p['rps']}, {p['p99']}; {float(p['rps']) / max(1.0, float(v['rps'])):.2f}×; {p['waiters']} {p['kinds']}; {d}")
 PY
+if [ -n "${PGSS:-}" ]; then
+    for build in "${BUILDS[@]}"; do
+        [ -f "$WORK/pgss-$build.tsv" ] || continue
+        echo; echo "$build: pg_stat_statements over its pricing runs — µs per pricing request (wall clock), calls per request"
+        sort -t$'\t' -k2,2gr "$WORK/pgss-$build.tsv" | head -n "${PGSS_TOP:-30}" |
+            awk -F'\t' -v n="$(cat "$WORK/pgss-$build.n")" '{printf "%9.0f µs %6.2f/req  %-9s %s\n", $2 / n, $3 / n, $1, $4}'
+    done
+fi

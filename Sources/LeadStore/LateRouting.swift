@@ -39,8 +39,10 @@ package final class LateRoute {
     package let request: RouteRequest
     /// The decision as staged, then as routed.
     package private(set) var decision: Decision
-    /// Fills the decision's sales action from what routing answered; returns statements to run
-    /// after the batch's rows (the lead's owner). Set by the hook that staged the route.
+    /// Fills the decision's sales action from what routing answered; returns the statements
+    /// recording the lead's owner on its row, run after the batch's rows — not for a lead the
+    /// batch inserts, whose INSERT carries the owner (`PendingStatements.routeLate`). Set by the
+    /// hook that staged the route.
     let route: (inout Decision, RoutedItem) throws -> [PostgresQuery]
     /// The decision's JSON document (set by whoever writes the decision).
     package var render: (Decision) -> PostgresJSON = { _ in PostgresJSON(rawBytes: Array("{}".utf8)) }

@@ -53,7 +53,8 @@ package final class PendingStatements {
     /// Runs the sales routing left for the end: one round trip carrying the batch's rows except
     /// decisions, outbox and idempotency rows (they hold the placeholders) and the lead rows,
     /// then the teams' round-robin rows locked in one fixed order (so two batches never wait for
-    /// each other in a circle), then the closes and routes in decision order. The routed
+    /// each other in a circle), then the closes and routes in decision order (each run of
+    /// consecutive routes in one statement, `leadrouter_route_batch`). The routed
     /// documents then replace the placeholders; the rest (with the lead rows and owners) goes
     /// out with the next flush. The transaction's COMMIT then releases the team rows without
     /// waiting for the disk, and its `PostgresTransaction` waits for the flush after
@@ -88,24 +89,48 @@ package final class PendingStatements {
         if !routes.isEmpty, store.connection.deferCommitFlush() { batch.append(Store.commitWithoutWaitingForDiskQuery) }
         let teams = Array(Set(routes.compactMap(\.request.team))).sorted()
         if !teams.isEmpty { batch.append(store.lockTeamsQuery(teams)) }
-        var answers: [Int] = []
+        // Consecutive routes go out as one statement (`leadrouter_route_batch`): the team rows
+        // are held while they run, so a statement's own round per route is paid by every batch
+        // of the team in turn. Closes between them keep their place in decision order.
+        var groups: [(index: Int, routes: [LateRoute], batched: Bool)] = []
+        var run: [LateRoute] = []
+        func endRun() {
+            guard !run.isEmpty else { return }
+            groups.append((batch.count, run, true))
+            batch.append(store.routeToQueueQuery(run.map(\.request)))
+            run = []
+        }
         for step in steps {
             switch step {
-            case .statements(let more): batch += more
+            case .statements(let more):
+                endRun()
+                batch += more
+            case .route(let route) where route.request.fitsRouteBatch:
+                run.append(route)
             case .route(let route):
-                answers.append(batch.count)
+                endRun()
+                groups.append((batch.count, [route], false))
                 batch.append(store.routeToQueueQuery(route.request))
             }
         }
+        endRun()
         let results = try store.connection.pipeline(batch)
         var documents: [[UInt8]: PostgresJSON] = [:]
-        for (route, index) in zip(routes, answers) {
-            let routed = try Store.routedItem(results[index])
-            queries += try route.finish(routed)
-            if routed.isOpen, let owner = routed.ownerId, inserted.contains(route.request.lead) {
-                rows.leadSaves[route.request.lead]?.ownerId = owner
+        for group in groups {
+            let answers = group.batched
+                ? try Store.routedItems(results[group.index], count: group.routes.count)
+                : [try Store.routedItem(results[group.index])]
+            for (route, routed) in zip(group.routes, answers) {
+                let after = try route.finish(routed)
+                if inserted.contains(route.request.lead) {
+                    // Its INSERT (in the next flush) carries the owner: the statements recording
+                    // it on the row would find it there already.
+                    if routed.isOpen { rows.leadSaves[route.request.lead]?.ownerId = routed.ownerId }
+                } else {
+                    queries += after
+                }
+                documents[route.placeholder.bytes] = route.document
             }
-            documents[route.placeholder.bytes] = route.document
         }
         for i in rows.decisions.indices { if let d = documents[rows.decisions[i].document.bytes] { rows.decisions[i].document = d } }
         for i in rows.outbox.indices { if let d = documents[rows.outbox[i].payload.bytes] { rows.outbox[i].payload = d } }

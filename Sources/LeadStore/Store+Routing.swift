@@ -1,4 +1,5 @@
 import Foundation
+import JSONCoding
 import Postgres
 import Segmentation
 
@@ -78,6 +79,35 @@ extension Store {
         try rows[0].decode(PostgresJSON.self, "r").decode(RoutedItem.self)
     }
 
+    /// The routing of every request of `requests`, in that order, in ONE statement
+    /// (`leadrouter_route_batch`, migrations/0112): what one `routeToQueueQuery` each does,
+    /// without a statement's round of parse, bind, execute and answer per route while the
+    /// batch holds its teams' round-robin rows. One row, column `r`: the answers, in order.
+    /// Only for requests that `fitsRouteBatch` (their times travel as epoch microseconds).
+    package func routeToQueueQuery(_ requests: [RouteRequest]) -> PostgresQuery {
+        let rows = Self.rows(requests) { j, f, r in
+            j.member("l", first: &f); j.uuid(r.lead)
+            j.member("q", first: &f); j.string(r.queue)
+            j.member("s", first: &f); j.string(r.segment)
+            if let v = r.team { j.member("t", first: &f); j.string(v) }
+            j.member("p", first: &f); j.number(r.priority)
+            if let v = r.slaDueAt { j.member("d", first: &f); j.micros(v) }
+            if let v = r.country { j.member("c", first: &f); j.string(v) }
+            if let v = r.shipToRegion { j.member("r", first: &f); j.string(v) }
+            if let v = r.companyDomain { j.member("o", first: &f); j.string(v) }
+            j.member("n", first: &f); j.micros(r.now)
+            if let v = r.memberSince { j.member("m", first: &f); j.micros(v) }
+        }
+        return "SELECT leadrouter_route_batch(\(rows)) AS r"
+    }
+
+    /// What a `routeToQueueQuery(_: [RouteRequest])` answered for its `count` requests.
+    package static func routedItems(_ rows: PostgresRows, count: Int) throws -> [RoutedItem] {
+        let items = try rows[0].decode(PostgresJSON.self, "r").decode([RoutedItem].self)
+        guard items.count == count else { throw RouteBatchMismatch(sent: count, answered: items.count) }
+        return items
+    }
+
     /// Lets the routing transaction's COMMIT release the teams' round-robin rows without
     /// waiting for the disk; its `PostgresTransaction` waits for the flush after the COMMIT
     /// (`PostgresConnection.deferCommitFlush`, docs/queues.md#assignment). Plain PostgreSQL
@@ -155,6 +185,22 @@ extension Store {
                 WHERE id = \(item) RETURNING queue)
             SELECT pg_notify(\(queueNotifyChannel), queue) FROM u
             """)
+    }
+}
+
+/// A routing batch answered another number of routes than it was sent (a bug, never expected).
+struct RouteBatchMismatch: Error, CustomStringConvertible {
+    var sent: Int
+    var answered: Int
+    var description: String { "leadrouter_route_batch answered \(answered) routes for \(sent)" }
+}
+
+extension RouteRequest {
+    /// Whether the request can travel in a routing batch: a priority JSON can carry and times
+    /// that are instants (a non-finite one goes in a statement of its own, as a parameter).
+    var fitsRouteBatch: Bool {
+        priority.isFinite && now.timeIntervalSince1970.isFinite
+            && (slaDueAt?.timeIntervalSince1970.isFinite ?? true) && (memberSince?.timeIntervalSince1970.isFinite ?? true)
     }
 }
 
