@@ -48,8 +48,8 @@ public final class RollupFolder: Sendable {
         guard let fold = try pool.withTransaction({ try Store($0).foldRollupDeltas() }) else { return nil }
         if fold.folded > 0 {
             // The fold has committed: a VACUUM that fails leaves the room to autovacuum, as before.
-            let fold = truncatesEmptiedTables ? fold : RollupFold(folded: fold.folded, refilled: RollupDeltaTable.allCases)
-            do { try pool.withConnection { try Store($0).reclaimFoldedRollupDeltas(fold) } } catch {
+            let truncating = truncatesEmptiedTables ? fold.emptied : []
+            do { try pool.withConnection { try Store($0).reclaimFoldedRollupDeltas(truncating: truncating) } } catch {
                 logger.warning("rollup deltas folded, not vacuumed", metadata: ["error": "\(error)"])
             }
         }

@@ -75,8 +75,8 @@ extension Store {
     /// 2026-12-07 entry of branch storage-slim3). Outside any transaction (VACUUM refuses one);
     /// `SKIP_LOCKED` leaves a table another node is vacuuming to it.
     ///
-    /// A table the fold left empty (`RollupFold.emptied`: nothing committed since its snapshot)
-    /// is vacuumed with `TRUNCATE true`, so its emptied pages go back to the file system instead
+    /// The tables in `truncating` — those a fold left empty (`RollupFold.emptied`: nothing
+    /// committed since its snapshot) — are vacuumed with `TRUNCATE true`, so its emptied pages go back to the file system instead
     /// of staying at the size of the busiest interval (225–265 B per event at the end of the
     /// storage benchmark, 2026-12-07 22:13 entry). The truncation needs an ACCESS EXCLUSIVE
     /// lock, which PostgreSQL takes only conditionally (`lazy_truncate_heap`,
@@ -92,12 +92,13 @@ extension Store {
     /// of migration 0087's guards (the look for refilled tables runs under the fold's, in its
     /// transaction). The B-tree of each table's key keeps its pages (VACUUM never shrinks an
     /// index; emptied index pages are recycled for the next keys).
-    package func reclaimFoldedRollupDeltas(_ fold: RollupFold) throws {
-        let emptied = fold.emptied.map(\.rawValue).joined(separator: ", ")
-        let refilled = fold.refilled.map(\.rawValue).joined(separator: ", ")
+    package func reclaimFoldedRollupDeltas(truncating: [RollupDeltaTable]) throws {
+        let keeping = RollupDeltaTable.allCases.filter { !truncating.contains($0) }
         // Table names from the closed `RollupDeltaTable`, nothing else in the text.
-        if !emptied.isEmpty { _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE true) \(unsafeRaw: emptied)") }
-        if !refilled.isEmpty { _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE false) \(unsafeRaw: refilled)") }
+        for (tables, truncate) in [(truncating, true), (keeping, false)] where !tables.isEmpty {
+            let names = tables.map(\.rawValue).joined(separator: ", ")
+            _ = try connection.execute("VACUUM (SKIP_LOCKED, TRUNCATE \(unsafeRaw: String(truncate))) \(unsafeRaw: names)")
+        }
     }
 
     /// The first statement of every read of the rollup views, in the same transaction (or
