@@ -51,6 +51,48 @@ final class QueueRouteBatchTests: XCTestCase {
         }
     }
 
+    /// A batch keeps an answer that assigned nobody and gives it to the next new lead with the
+    /// same team, country, ship-to region and domain (migrations/0119) — never an owner, not across
+    /// keys, and not after a route that assigned someone or touched an existing item: the answers
+    /// are those of one statement each, with fewer assignments asked.
+    func testABatchAsksAFullTeamOnceAndAnswersAsOneStatementEachWould() throws {
+        let teams = [
+            "inside": QueueFixture.team("inside", escalateTo: "backup", [("rep_a", 1, ["DE"]), ("rep_b", 1, [])]),
+            "backup": QueueFixture.team("backup", [("rep_z", 1, [])]),
+        ]
+        let now = Date(timeIntervalSince1970: 1_795_000_000.5)
+        let leads = (0..<7).map { _ in UUID() }
+        // 0, 1: rep_a, rep_b; 2: escalated to rep_z; 3: nobody (kept); 4: the kept answer; 5: another
+        // key (DE) asks again; 6: lead 3's item again (forgets); 7: asks again.
+        let plan: [(lead: Int, country: String?)] = [(0, nil), (1, nil), (2, nil), (3, nil), (4, nil), (5, "DE"), (3, nil), (6, nil)]
+        let requests = plan.map { p in
+            RouteRequest(lead: leads[p.lead], queue: "high-intent", segment: "decision.high-intent.pricing", team: "inside",
+                         priority: 50, slaDueAt: nil, country: p.country, shipToRegion: nil, companyDomain: nil, memberSince: now, now: now)
+        }
+        /// The answers (item ids left out) and how many times assignment ran.
+        func routed(batch: Bool) throws -> ([RoutedItem], Int) {
+            let f = try QueueFixture(test: self, teams: teams)
+            return try f.pool.withTransaction { conn in
+                for lead in leads { try conn.execute("INSERT INTO leads (id) VALUES (\(lead))") }
+                try conn.execute("SET LOCAL track_functions = 'all'")
+                let store = Store(conn)
+                var items = batch ? try Store.routedItems(conn.query(store.routeToQueueQuery(requests)), count: requests.count)
+                    : try requests.map { try Store.routedItem(conn.query(store.routeToQueueQuery($0))) }
+                for i in items.indices { items[i].itemId = UUID(uuidString: "00000000-0000-0000-0000-000000000000")! }
+                let calls = try conn.query("SELECT pg_stat_get_xact_function_calls('leadrouter_assign_owner'::regproc)::integer AS n").scalar(Int.self)
+                return (items, calls)
+            }
+        }
+        let (one, oneCalls) = try routed(batch: false)
+        let (batched, batchedCalls) = try routed(batch: true)
+        XCTAssertEqual(one.map(\.ownerId), ["rep_a", "rep_b", "rep_z", nil, nil, nil, nil, nil])
+        XCTAssertEqual(one[4].skipped, one[3].skipped)
+        XCTAssertNotEqual(one[5].skipped, one[3].skipped, "the DE lead's territory step differs")
+        XCTAssertEqual(batched, one)
+        // Lead 4 is the only one answered from the kept "nobody": its team and the escalation team.
+        XCTAssertEqual(batchedCalls, oneCalls - 2)
+    }
+
     func testAnAnswerCountThatDoesNotMatchIsAnError() throws {
         let f = try QueueFixture(test: self, teams: ["inside": QueueFixture.team("inside", [("rep_a", nil, [])])])
         try f.pool.withConnection { conn in
