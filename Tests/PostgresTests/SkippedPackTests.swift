@@ -38,6 +38,12 @@ final class SkippedPackTests: MigratedDatabaseTestCase {
             #"[{"step": "round_robin", "reason": "unavailable"}]"#,
             #"[{"step": "round_robin", "reason": "unavailable", "owner_id": "a", "note": 1}]"#,
             #"[{"step": "round_robin", "reason": "unavailable", "owner_id": 7}]"#,
+            // an X that would come back as another reason, or split its entry (migrations/0120)
+            #"[{"step": "round_robin", "reason": "at_capacity (u)", "owner_id": "a"}]"#,
+            #"[{"step": "round_robin", "reason": "at_capacity (1:2)", "owner_id": "a"}]"#,
+            #"[{"step": 5, "reason": "unavailable", "owner_id": "a"}]"#,
+            #"[{"step": "round_robin", "reason": 7, "owner_id": "a"}]"#,
+            #"[{"step": "round_robin", "reason": "unavailable", "owner_id": "a"}, 1]"#,
             #"[1]"#, #"{}"#, #"null"#,
         ]
         for list in refused {
