@@ -11,12 +11,21 @@
 #
 #   BIN=<build> BASE_BIN=/work/bin/leadrouter-merge13 scripts/bench-route-cpu.sh
 #   N=5000 ROUNDS=5 BIN=… BASE_BIN=… scripts/bench-route-cpu.sh
+#
+# As a lane routes (issue 23, target 5): BATCH=18 sends the routings through
+# `leadrouter_route_batch` (migrations/0112), BATCH at a time, in one transaction; CAPACITY=25
+# gives each rep capacity 25 and 25 open items first (the pricing benchmark's steady state:
+# every load counted is 25) instead of capacity 0. Both builds need `leadrouter_route_batch`.
+#
+#   BATCH=18 CAPACITY=25 N=5000 ROUNDS=4 BIN=… BASE_BIN=/work/bin/leadrouter-34b9942 scripts/bench-route-cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/pg-cluster.sh
 
 N=${N:-2000}
 ROUNDS=${ROUNDS:-3}
+BATCH=${BATCH:-}
+CAPACITY=${CAPACITY:-0}
 : "${BIN:?set BIN to the leadrouter build to measure}"
 : "${BASE_BIN:?set BASE_BIN to the leadrouter build to compare with}"
 ensure_packages postgresql
@@ -29,13 +38,30 @@ for build in base new; do
     psql "$DATABASE_URL" -qc "CREATE DATABASE $build"
     bin=$BIN; [ "$build" = base ] && bin=$BASE_BIN
     "$bin" migrate --database-url "$root/$build" >/dev/null 2>&1
-    psql "$root/$build" -q <<'SQL'
+    psql "$root/$build" -q <<SQL
 INSERT INTO owners (id) VALUES ('rep_anna'), ('rep_ben'), ('rep_carla');
 INSERT INTO teams (id) VALUES ('inside-sales');
 INSERT INTO team_members (team_id, owner_id, position, capacity)
-VALUES ('inside-sales', 'rep_anna', 0, 0), ('inside-sales', 'rep_ben', 1, 0), ('inside-sales', 'rep_carla', 2, 0);
+VALUES ('inside-sales', 'rep_anna', 0, $CAPACITY), ('inside-sales', 'rep_ben', 1, $CAPACITY), ('inside-sales', 'rep_carla', 2, $CAPACITY);
+CREATE TABLE full_team AS SELECT gen_random_uuid() AS id FROM generate_series(1, 3 * $CAPACITY);
+INSERT INTO leads (id) SELECT id FROM full_team;
+SELECT count(leadrouter_route_to_queue(id, 'high-intent', 'decision.high-intent.pricing', 'inside-sales', 40,
+             now() + interval '1 hour', NULL, NULL, NULL, now(), now())) FROM full_team \g /dev/null
+VACUUM ANALYZE;
 SQL
 done
+
+# The routing statement over the temp table `ids`: one route each, or BATCH routes a statement.
+if [ -n "$BATCH" ]; then
+    ROUTE_SQL="SELECT count(leadrouter_route_batch(rs)) FROM (
+        SELECT jsonb_agg(jsonb_build_object('l', id, 'q', 'high-intent', 's', 'decision.high-intent.pricing', 't', 'inside-sales',
+                         'p', 40, 'd', t, 'n', t, 'm', t) ORDER BY n) AS rs
+        FROM (SELECT id, row_number() OVER () AS n, (extract(epoch FROM now()) * 1000000)::int8 AS t FROM ids) x
+        GROUP BY (n - 1) / $BATCH) b"
+else
+    ROUTE_SQL="SELECT count(leadrouter_route_to_queue(id, 'high-intent', 'decision.high-intent.pricing', 'inside-sales', 40,
+             now() + interval '1 hour', NULL, NULL, NULL, now(), now())) FROM ids"
+fi
 
 # ticks BUILD: the backend CPU ticks of N routings of new leads in BUILD's database.
 ticks() {
@@ -45,16 +71,18 @@ INSERT INTO leads (id) SELECT id FROM ids;
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
 \! awk '{print "before", \$14 + \$15}' /proc/\$PID/stat
-SELECT count(leadrouter_route_to_queue(id, 'high-intent', 'decision.high-intent.pricing', 'inside-sales', 40,
-             now() + interval '1 hour', NULL, NULL, NULL, now(), now())) FROM ids \g /dev/null
+$ROUTE_SQL \g /dev/null
 \! awk '{print "after", \$14 + \$15}' /proc/\$PID/stat
 SQL
 }
 
-echo "bench-route-cpu: $N routings a round, three owners skipped each (load average $(cut -d' ' -f1 /proc/loadavg))"
+echo "bench-route-cpu: $N routings a round${BATCH:+, $BATCH a statement (leadrouter_route_batch)}, three owners skipped each, capacity $CAPACITY (load average $(cut -d' ' -f1 /proc/loadavg))"
 echo
 echo "| round | base ticks | new ticks | new / base |"
 echo "|---|---|---|---|"
+# A round each first, not counted: the first routings in a freshly migrated database cost several
+# times the later ones (seen in both builds alike), which swamped the sums.
+ticks base >/dev/null; ticks new >/dev/null
 sum_base=0; sum_new=0
 for r in $(seq 1 "$ROUNDS"); do
     b=$(ticks base); n=$(ticks new)
