@@ -179,4 +179,48 @@ final class IngestBatchTests: XCTestCase {
         XCTAssertEqual(try t.count("SELECT count(*) FROM events"), 60)
         XCTAssertEqual(try t.count("SELECT count(*) FROM leads"), 10)
     }
+
+    /// Every statement costs PostgreSQL its executor start-up whatever it does (issue 23;
+    /// docs/benchmarks/ingest.md, 2026-12-08 "pg-stmts"), so a lane batch of known leads is held
+    /// to its statements: BEGIN; the plan settings with the advisory locks (one statement),
+    /// idempotency answers, identities, suppressed keys, the lead rows locked; then the lead
+    /// update, events, stage history, decisions (with the idempotency records) and COMMIT —
+    /// the plan settings are not sent a second time.
+    func testALaneBatchOfKnownLeadsSendsItsStatementsOnce() throws {
+        let t = try TestService(test: self)
+        let service = t.app.pipeline.service
+        let writeKey = UUID()
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] {
+            try (0..<20).map { i in
+                let body = #"{"userId":"st-\#(i % 10)","event":"Product Viewed","messageId":"st-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
+                return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
+            }
+        }
+        var sent: [Int] = []
+        for round in 0..<3 {  // new leads, then known ones (twice: prepared statements cached)
+            sent.append(try service.pool.withConnection { conn in
+                let before = conn.statementsSent
+                _ = try conn.withPipelinedTransaction { try service.applyBatch(batch(round), in: $0) }
+                return conn.statementsSent - before
+            })
+        }
+        // The settings the staged writes no longer send hold for the whole ingest transaction.
+        let keys = [IdentityKey(.userId, "st-1"), IdentityKey(.userId, "st-2")]
+        let settings = try service.pool.withConnection { conn in
+            try conn.withPipelinedTransaction { transaction -> [String] in
+                _ = try Store(conn).lockCheckAndResolve(batchKeys: keys, messages: [], in: transaction)
+                let read = transaction.add("""
+                    SELECT current_setting('enable_seqscan') || current_setting('enable_hashjoin') || current_setting('jit')
+                           || (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())::text
+                    """)
+                try transaction.send()
+                return try read.get().map { try $0.decode(String.self, at: 0) }
+            }
+        }
+        XCTAssertEqual(settings, ["offoffoff2"])
+        XCTAssertEqual(sent[1], sent[2])
+        XCTAssertEqual(sent[2], 12, "statements of a lane batch of known leads: \(sent)")
+        XCTAssertEqual(try t.count("SELECT count(*) FROM events"), 60)
+        XCTAssertEqual(try t.count("SELECT count(*) FROM leads"), 10)
+    }
 }
