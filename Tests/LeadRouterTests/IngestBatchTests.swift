@@ -155,18 +155,21 @@ final class IngestBatchTests: XCTestCase {
                        ((r.json["segments"] as? [String: Any])?["current"] as? [String])?.count)
     }
 
+    /// A lane batch of round `round`: 20 product views of the ten users `prefix`-0 … -9.
+    func productViews(_ t: TestService, _ prefix: String, _ round: Int, _ writeKey: UUID) throws -> [(message: SegmentMessage, writeKey: UUID)] {
+        try (0..<20).map { i in
+            let body = #"{"userId":"\#(prefix)-\#(i % 10)","event":"Product Viewed","messageId":"\#(prefix)-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
+            return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
+        }
+    }
+
     /// A lane batch that needs no message applied on its own costs two round trips, whatever its
     /// size: BEGIN with the locks and reads, the writes with COMMIT (both sent by the transaction).
     func testALaneBatchCostsTwoRoundTrips() throws {
         let t = try TestService(test: self)
         let service = t.app.pipeline.service
         let writeKey = UUID()
-        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] {
-            try (0..<20).map { i in
-                let body = #"{"userId":"rt-\#(i % 10)","event":"Product Viewed","messageId":"rt-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
-                return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
-            }
-        }
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] { try productViews(t, "rt", round, writeKey) }
         for round in 0..<3 {  // new leads, then known ones (twice: prepared statements cached)
             let (trips, results) = try service.pool.withConnection { conn in
                 let before = conn.roundTrips
@@ -188,12 +191,7 @@ final class IngestBatchTests: XCTestCase {
         let t = try TestService(test: self)
         let service = t.app.pipeline.service
         let writeKey = UUID()
-        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] {
-            try (0..<20).map { i in
-                let body = #"{"userId":"st-\#(i % 10)","event":"Product Viewed","messageId":"st-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
-                return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
-            }
-        }
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] { try productViews(t, "st", round, writeKey) }
         // One connection: a fresh one also reads the signal dictionaries it does not know yet.
         let sent = try service.pool.withConnection { conn in
             try (0..<4).map { round in  // new leads, then known ones (prepared statements cached)
