@@ -33,7 +33,7 @@ extension IngestService {
         var resolved = start.found
         var answered: [ProcessedKey: IngestResult] = [:]
         var dirtyKeys = Set<IdentityKey>(), dirtyLeads = Set<UUID>()
-        let pending = PendingStatements(store: store)
+        let pending = PendingStatements(store: store, plansSet: true)  // lockCheckAndResolve sent ingestPlans
         var results: [Result<IngestResult, any Error>] = []
         results.reserveCapacity(batch.count)
         for (item, identity) in zip(batch, identities) {

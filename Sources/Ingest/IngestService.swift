@@ -82,7 +82,7 @@ public final class IngestService: Sendable {
             return dropped()
         }
         let (lead, others, isNew) = try lockLeads(Set(start.found.values), store: store, now: now)
-        let pending = PendingStatements(store: store)
+        let pending = PendingStatements(store: store, plansSet: true)  // lockCheckAndResolve sent ingestPlans
         let decided = try decide(message, writeKey: writeKey, identity: identity, lead: lead, others: others, isNew: isNew,
                                  now: now, store: store, pending: pending)
         try pending.flush()

@@ -20,7 +20,11 @@ package final class PendingStatements {
     /// kept a document staged before the flush swap it for the real one (`resolve`).
     package private(set) var resolved: [[UInt8]: PostgresJSON] = [:]
 
-    package init(store: Store) { self.store = store }
+    /// The transaction ran `Store.ingestPlans` first (ingest's `lockCheckAndResolve`): its
+    /// settings hold until COMMIT, so the flushes do not send `Store.indexPlans` again.
+    let plansSet: Bool
+
+    package init(store: Store, plansSet: Bool = false) { self.store = store; self.plansSet = plansSet }
 
     func append(_ query: PostgresQuery) { queries.append(query) }
 
@@ -79,8 +83,8 @@ package final class PendingStatements {
         rest.newLeads = rows.newLeads; rest.leadSaves = rows.leadSaves; rest.leadOrder = rows.leadOrder
         rows = rest
         let inserted = Set(rows.newLeads.map(\.id))
-        var batch = store.stagedWriteQueries(early)
-        if batch.isEmpty { batch.append(Store.indexPlans) }
+        var batch = store.stagedWriteQueries(early, plansSet: plansSet)
+        if batch.isEmpty, !plansSet { batch.append(Store.indexPlans) }
         let routes = steps.compactMap { step -> LateRoute? in
             guard case .route(let route) = step else { return nil }
             return route
@@ -141,7 +145,7 @@ package final class PendingStatements {
     }
 
     private func take() -> [PostgresQuery] {
-        let batch = store.stagedWriteQueries(rows) + queries
+        let batch = store.stagedWriteQueries(rows, plansSet: plansSet) + queries
         rows = StagedWrites()
         queries = []
         return batch

@@ -36,9 +36,7 @@ extension Store {
     /// locked (`FOR UPDATE` in id order, one statement).
     /// It is `transaction`'s first round trip, so the transaction's BEGIN goes out in it too.
     package func lockCheckAndResolve(batchKeys keys: [IdentityKey], messages: [ProcessedKey], in transaction: PostgresTransaction) throws -> BatchStart {
-        transaction.add(Self.ingestPlans)
-        let hashes = Array(Set(keys.map(\.hash))).sorted()
-        if !hashes.isEmpty { transaction.add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
+        transaction.add(Self.ingestPlansAndLocks(keys))
         var processed: PostgresResultHandle<[ProcessedKey: ProcessedMessage]>?
         if !messages.isEmpty {
             processed = transaction.add("""
@@ -83,9 +81,11 @@ extension Store {
     /// keys (lead rows first). Each statement binds ONE jsonb document of all its rows, written
     /// by `JSONWriter` (cheaper to build and bind than a dozen typed arrays); timestamps travel
     /// as epoch microseconds, exactly as a bound `Date` would.
-    func stagedWriteQueries(_ w: StagedWrites) -> [PostgresQuery] {
+    /// `plansSet`: the transaction ran `ingestPlans` already (its settings hold until COMMIT),
+    /// so `indexPlans` is not sent again — one statement fewer per lane transaction.
+    func stagedWriteQueries(_ w: StagedWrites, plansSet: Bool = false) -> [PostgresQuery] {
         guard !w.isEmpty else { return [] }
-        var queries: [PostgresQuery] = [Self.indexPlans]
+        var queries: [PostgresQuery] = plansSet ? [] : [Self.indexPlans]
         if let insert = leadInsertQuery(w) { queries.append(insert) }
         if !w.identities.isEmpty {
             let rows = Self.rows(w.identities) { j, f, i in
@@ -240,7 +240,26 @@ extension Store {
     /// Sent first by the ingest transactions (`lockCheckAndResolve`); on plain PostgreSQL the
     /// setting is an unused placeholder.
     static var ingestPlans: PostgresQuery {
-        "SELECT \(unsafeRaw: indexPlanSettings), set_config('citus.enable_deadlock_prevention', 'off', true)"
+        "SELECT \(unsafeRaw: ingestPlanSettings)"
+    }
+
+    /// The settings of `ingestPlans`, as `set_config` calls (transaction-local).
+    static let ingestPlanSettings = "\(indexPlanSettings), set_config('citus.enable_deadlock_prevention', 'off', true)"
+
+    /// The first statement of an ingest transaction: `ingestPlans` and the advisory locks on the
+    /// identity keys' hashes, taken in hash order (volatile calls run after the sort), so lanes
+    /// and nodes taking overlapping sets queue instead of deadlocking. One statement, not two:
+    /// every statement of a lane transaction costs PostgreSQL its executor start-up
+    /// (docs/benchmarks/ingest.md, 2026-12-08 "pg-stmts"). The reads that must see every earlier
+    /// writer of these keys stay in statements of their own after it: a statement's snapshot is
+    /// taken before it waits for a lock.
+    static func ingestPlansAndLocks(_ keys: [IdentityKey]) -> PostgresQuery {
+        let hashes = Array(Set(keys.map(\.hash))).sorted()
+        guard !hashes.isEmpty else { return ingestPlans }
+        return """
+            SELECT \(unsafeRaw: ingestPlanSettings),
+                   (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k) AS l) AS locked
+            """
     }
 
     /// An idempotency record `p`: its own copy of the answer (records written before 0006,

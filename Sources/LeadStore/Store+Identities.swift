@@ -25,12 +25,10 @@ extension Store {
     /// are suppressed (erased with "suppress").
     public func lockCheckAndResolve(_ keys: [IdentityKey], writeKey: UUID, messageId: String?)
         throws -> (processed: ProcessedMessage?, found: [IdentityKey: UUID], suppressed: Set<IdentityKey>) {
-        var queries: [PostgresQuery] = [Self.ingestPlans]
+        var queries: [PostgresQuery] = [Self.ingestPlansAndLocks(keys)]
         /// Adds a statement and returns where its result will be: positions are taken as the
         /// pipeline is built, never computed from which statements happen to be present.
         func add(_ query: PostgresQuery) -> Int { queries.append(query); return queries.count - 1 }
-        let hashes = Array(Set(keys.map(\.hash))).sorted()
-        if !hashes.isEmpty { _ = add("SELECT pg_advisory_xact_lock(k) FROM unnest(\(hashes)::int8[]) AS t(k) ORDER BY k") }
         let processedResult = messageId.map { messageId in
             add("""
                 SELECT \(unsafeRaw: Self.processedColumns) FROM processed_messages p

@@ -26,6 +26,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Round trips to the server so far: each statement, script, pipeline, and preparing a
     /// statement outside a pipeline (for tests and metrics).
     public internal(set) var roundTrips = 0
+    /// Statements sent so far (a script counts as one): each costs the server its executor
+    /// start-up whatever it does, so tests can hold a transaction to its number.
+    public internal(set) var statementsSent = 0
 
     /// Opens a connection; throws `connectionFailed` with libpq's message (no password in it).
     public init(configuration: PostgresConfiguration, logger: Logger) throws {
@@ -93,6 +96,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func executePrepared(_ name: String, _ query: PostgresQuery) throws -> PostgresRows {
         roundTrips += 1
+        statementsSent += 1
         let result = withLibpqParameters(query.binds) { count, _, values, lengths, formats in
             PQexecPrepared(handle.raw, name, count, values, lengths, formats, query.binaryResults ? 1 : 0)
         }
@@ -110,6 +114,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func executeScript(unsafeSQL sql: String) throws {
         try checkUsable()
         roundTrips += 1
+        statementsSent += 1
         try rows(from: PQexec(handle.raw, sql))
     }
 
@@ -176,6 +181,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func executeUnnamed(_ query: PostgresQuery) throws -> PostgresRows {
         roundTrips += 1
+        statementsSent += 1
         let result = withLibpqParameters(query.binds) { count, types, values, lengths, formats in
             PQexecParams(handle.raw, query.sql, count, types, values, lengths, formats, query.binaryResults ? 1 : 0)
         }

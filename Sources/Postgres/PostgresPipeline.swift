@@ -43,6 +43,7 @@ extension PostgresConnection {
         }
         guard PQpipelineSync(handle.raw) == 1 else { return try abandonPipeline() }
         roundTrips += 1
+        statementsSent += queries.count
         var results: [PostgresRows] = []
         var firstError: Error?
         for expectation in expectations {

@@ -155,18 +155,21 @@ final class IngestBatchTests: XCTestCase {
                        ((r.json["segments"] as? [String: Any])?["current"] as? [String])?.count)
     }
 
+    /// A lane batch of round `round`: 20 product views of the ten users `prefix`-0 … -9.
+    func productViews(_ t: TestService, _ prefix: String, _ round: Int, _ writeKey: UUID) throws -> [(message: SegmentMessage, writeKey: UUID)] {
+        try (0..<20).map { i in
+            let body = #"{"userId":"\#(prefix)-\#(i % 10)","event":"Product Viewed","messageId":"\#(prefix)-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
+            return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
+        }
+    }
+
     /// A lane batch that needs no message applied on its own costs two round trips, whatever its
     /// size: BEGIN with the locks and reads, the writes with COMMIT (both sent by the transaction).
     func testALaneBatchCostsTwoRoundTrips() throws {
         let t = try TestService(test: self)
         let service = t.app.pipeline.service
         let writeKey = UUID()
-        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] {
-            try (0..<20).map { i in
-                let body = #"{"userId":"rt-\#(i % 10)","event":"Product Viewed","messageId":"rt-\#(round)-\#(i)","properties":{"category":"running-shoes"}}"#
-                return (try SegmentMessageDecoder().decodeSingle(Array(body.utf8), kind: .track, receivedAt: t.clock.now), writeKey)
-            }
-        }
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] { try productViews(t, "rt", round, writeKey) }
         for round in 0..<3 {  // new leads, then known ones (twice: prepared statements cached)
             let (trips, results) = try service.pool.withConnection { conn in
                 let before = conn.roundTrips
@@ -177,6 +180,43 @@ final class IngestBatchTests: XCTestCase {
             XCTAssertEqual(trips, 2, "round \(round)")
         }
         XCTAssertEqual(try t.count("SELECT count(*) FROM events"), 60)
+        XCTAssertEqual(try t.count("SELECT count(*) FROM leads"), 10)
+    }
+
+    /// Every statement costs PostgreSQL its executor start-up whatever it does (issue 23;
+    /// docs/benchmarks/ingest.md, 2026-12-08 "pg-stmts"), so a lane batch of known leads is held
+    /// to its statements (12; main's 34b9942 sent 14): the plan settings go out with the advisory
+    /// locks, in one statement, and are not sent a second time with the staged writes.
+    func testALaneBatchOfKnownLeadsSendsItsStatementsOnce() throws {
+        let t = try TestService(test: self)
+        let service = t.app.pipeline.service
+        let writeKey = UUID()
+        func batch(_ round: Int) throws -> [(message: SegmentMessage, writeKey: UUID)] { try productViews(t, "st", round, writeKey) }
+        // One connection: a fresh one also reads the signal dictionaries it does not know yet.
+        let sent = try service.pool.withConnection { conn in
+            try (0..<4).map { round in  // new leads, then known ones (prepared statements cached)
+                let before = conn.statementsSent
+                _ = try conn.withPipelinedTransaction { try service.applyBatch(batch(round), in: $0) }
+                return conn.statementsSent - before
+            }
+        }
+        // The settings the staged writes no longer send hold for the whole ingest transaction.
+        let keys = [IdentityKey(.userId, "st-1"), IdentityKey(.userId, "st-2")]
+        let settings = try service.pool.withConnection { conn in
+            try conn.withPipelinedTransaction { transaction -> [String] in
+                _ = try Store(conn).lockCheckAndResolve(batchKeys: keys, messages: [], in: transaction)
+                let read = transaction.add("""
+                    SELECT current_setting('enable_seqscan') || current_setting('enable_hashjoin') || current_setting('jit')
+                           || (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())::text
+                    """)
+                try transaction.send()
+                return try read.get().map { try $0.decode(String.self, at: 0) }
+            }
+        }
+        XCTAssertEqual(settings, ["offoffoff2"])
+        XCTAssertEqual(sent[2], sent[3], "statements of each lane batch: \(sent)")
+        XCTAssertEqual(sent[3], 12, "statements of a lane batch of known leads: \(sent)")
+        XCTAssertEqual(try t.count("SELECT count(*) FROM events"), 80)
         XCTAssertEqual(try t.count("SELECT count(*) FROM leads"), 10)
     }
 }
