@@ -123,7 +123,10 @@ struct FixedHuffmanDeflate: Sendable {
                 if pending && previous.length >= FixedHuffmanDeflate.minMatch && current.length <= previous.length {
                     bits.writeMatch(length: previous.length, distance: previous.distance)
                     let end = index - 1 + previous.length
-                    var next = index + 1
+                    // The positions inside a long match are not indexed (zlib's `max_insert_length`):
+                    // a decision is mostly long stretches of the dictionary, and indexing each of
+                    // their bytes was half of its pack's instructions for nothing smaller.
+                    var next = previous.length > FixedHuffmanDeflate.lazyLimit ? end : index + 1
                     while next < end {
                         if next + FixedHuffmanDeflate.minMatch <= count { insert(next) }
                         next += 1
