@@ -163,29 +163,27 @@ struct FixedHuffmanDeflate: Sendable {
             let limit = min(FixedHuffmanDeflate.maxMatch, window.count - p)
             var best = (length: FixedHuffmanDeflate.minMatch - 1, distance: 0)
             var budget = shallow ? FixedHuffmanDeflate.maxCandidates / 4 : FixedHuffmanDeflate.maxCandidates
-            let a = window[p], b = window[p + 1], c = window[p + 2]
-            var candidate = Int(inputHead[FixedHuffmanDeflate.hash(a, b, c, bits: inputHashBits)])
-            while candidate >= 0 && budget > 0 {
-                let from = start + candidate
-                if p - from > maxDistance { break }
-                let length = matchLength(from, p, limit, beating: best.length)
-                if length > best.length {
-                    best = (length, p - from)
-                    if length >= FixedHuffmanDeflate.niceLength || length == limit { return best }
+            /// Follows one chain from `first` (its positions `offset` + each entry); true when the
+            /// match found cannot grow (nice or as long as the input allows).
+            func follow(_ first: Int32, _ chain: UnsafeBufferPointer<Int32>, offset: Int) -> Bool {
+                var candidate = Int(first)
+                while candidate >= 0 && budget > 0 {
+                    let from = offset + candidate
+                    if p - from > maxDistance { return false }  // chains run backwards: the rest is farther
+                    let length = matchLength(from, p, limit, beating: best.length)
+                    if length > best.length {
+                        best = (length, p - from)
+                        if length >= FixedHuffmanDeflate.niceLength || length == limit { return true }
+                    }
+                    candidate = Int(chain[candidate])
+                    budget -= 1
                 }
-                candidate = Int(inputChain[candidate])
-                budget -= 1
+                return false
             }
-            candidate = Int(dictionaryHead[FixedHuffmanDeflate.hash(a, b, c, bits: FixedHuffmanDeflate.dictionaryHashBits)])
-            while candidate >= 0 && budget > 0 {
-                if p - candidate > maxDistance { break }
-                let length = matchLength(candidate, p, limit, beating: best.length)
-                if length > best.length {
-                    best = (length, p - candidate)
-                    if length >= FixedHuffmanDeflate.niceLength || length == limit { return best }
-                }
-                candidate = Int(dictionaryChain[candidate])
-                budget -= 1
+            let a = window[p], b = window[p + 1], c = window[p + 2]
+            if !follow(inputHead[FixedHuffmanDeflate.hash(a, b, c, bits: inputHashBits)], UnsafeBufferPointer(inputChain), offset: start) {
+                _ = follow(dictionaryHead[FixedHuffmanDeflate.hash(a, b, c, bits: FixedHuffmanDeflate.dictionaryHashBits)],
+                           dictionaryChain, offset: 0)
             }
             return best.length >= FixedHuffmanDeflate.minMatch ? best : (0, 0)
         }
