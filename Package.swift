@@ -52,7 +52,7 @@ let package = Package(
         .plugin(name: "EmbedFilesPlugin", capability: .buildTool(), path: "Sources/EmbedFilesPlugin"),
 
         // One of each small helper: lock, hex, civil dates, periodic jobs. No dependencies.
-        .target(name: "Essentials", swiftSettings: crossModule),
+        .target(name: "Essentials", dependencies: ["CSystemShims"], swiftSettings: crossModule),
         // Hashes, HMAC, randomness, request/webhook signatures, OpenSSL error text.
         .target(name: "Cryptography", dependencies: ["COpenSSL", "Essentials"], swiftSettings: crossModule),
 

@@ -8,6 +8,8 @@
 #
 #   BASE_BIN=/work/bin/leadrouter-main-64d7c77 scripts/bench-ingest-instructions.sh
 #   BASE_BIN=… BIN=… EVENTS=400 scripts/bench-ingest-instructions.sh
+#   CG_OUT=/tmp/cg BASE_BIN=… scripts/bench-ingest-instructions.sh   # keep base.cg.* and this.cg.* there
+#                                                    # (`callgrind_annotate --inclusive=yes /tmp/cg/this.cg.1`)
 #
 # Each build runs on a fresh cluster with `serve --migrate` (its own migrations), gets WARMUP
 # events uncounted (the lanes' connections, the engine, the caches), then EVENTS single events
@@ -43,6 +45,7 @@ instructions() {
     callgrind_control -i on "$BENCH_CG_PID" >/dev/null 2>&1
     send "$BENCH_CG_PORT" "$EVENTS"
     total=$(bench_callgrind_total "$name")
+    if [ -n "${CG_OUT:-}" ]; then mkdir -p "$CG_OUT"; cp "$WORK/$name".cg.* "$CG_OUT"/; fi
     pg_cluster_stop
     echo $((total / EVENTS))
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per PackedJSON pack and unpack (issue 23): callgrind over a C harness of the zlib
-# calls SmallDeflate makes (scripts/bench/packed-json-cost.c), with the dictionaries of
+# calls SmallDeflate made until 2026-12-08 and still makes to unpack (scripts/bench/packed-json-cost.c),
+# and since then over SmallDeflate's packer itself, `FixedHuffmanDeflate` built with `swiftc -O`
+# beside a driver (scripts/bench/FixedDeflateCost.swift) — "fixed pack" lines. With the dictionaries of
 # Sources/LeadStore/PackedJSONDictionary{2,3}.swift and a document like the write path's: a
 # pricing lead's action state (dictionary 2, window 2^10) and a product view's stored message
 # (dictionary 3, window 2^11) whose ids, price and category are not the dictionary's.
@@ -20,6 +22,8 @@ ensure_packages valgrind gcc zlib1g-dev
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-pack-cost.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 gcc -O2 scripts/bench/packed-json-cost.c -o "$WORK/cost" -lz
+cp scripts/bench/FixedDeflateCost.swift "$WORK/main.swift"  # top-level code must be main.swift
+swiftc -O Sources/LeadStore/FixedHuffmanDeflate.swift "$WORK/main.swift" -o "$WORK/fixed"
 dictionary() { python3 -c 'import re, sys; sys.stdout.write(re.search(r"#\"\"\"\n(.*)\n\"\"\"#", open(sys.argv[1]).read(), re.S).group(1))' "$1"; }
 dictionary Sources/LeadStore/PackedJSONDictionary2.swift >"$WORK/d2"
 dictionary Sources/LeadStore/PackedJSONDictionary3.swift >"$WORK/d3"
@@ -38,4 +42,8 @@ for what in "action state:d2:state:10" "message:d3:message:11" "signal state wit
         many=$(instructions "$op" "$WORK/$dict" "$WORK/$doc" "$bits" 101)
         echo "$label ($sizes): $(( (many - one) / 100 )) instructions per $op"
     done
+    fixed_sizes=$("$WORK/fixed" "$WORK/$dict" "$WORK/$doc" "$bits" 1)
+    one=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$WORK/fixed" "$WORK/$dict" "$WORK/$doc" "$bits" 1 2>&1 | awk '/Collected/ {print $NF}')
+    many=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$WORK/fixed" "$WORK/$dict" "$WORK/$doc" "$bits" 101 2>&1 | awk '/Collected/ {print $NF}')
+    echo "$label ($fixed_sizes): $(( (many - one) / 100 )) instructions per fixed pack"
 done

@@ -9,9 +9,4 @@ static inline int lr_inflateInit2(z_streamp strm, int windowBits) {
 static inline int lr_deflateInit2(z_streamp strm, int level, int windowBits) {
     return deflateInit2(strm, level, Z_DEFLATED, windowBits, 9, Z_DEFAULT_STRATEGY);
 }
-/* The same with a memory level: stored documents (LeadStore's PackedJSON) are small, and a
-   stream copied per document should be small too. */
-static inline int lr_deflateInit2Memory(z_streamp strm, int level, int windowBits, int memLevel) {
-    return deflateInit2(strm, level, Z_DEFLATED, windowBits, memLevel, Z_DEFAULT_STRATEGY);
-}
 #endif

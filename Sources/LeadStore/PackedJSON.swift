@@ -26,19 +26,15 @@ package enum PackedJSON {
         3: Array(PackedJSONDictionary3.text.utf8),
     ]
 
-    /// 2^13 = 8 KiB of window: the dictionary fits, and the state a pack copies is a quarter of
-    /// what zlib's 32 KiB default needs.
+    /// 2^13 = 8 KiB of window: the dictionary fits (a reader needs no more than this to unpack;
+    /// zlib's 32 KiB default was a larger stream to copy per pack when zlib packed).
     static let windowBits: Int32 = 13
 
     /// Raised when stored bytes do not unpack (an unknown dictionary, damaged data).
     typealias Damaged = SmallDeflate.Damaged
 
-    /// A deflate stream primed with the current dictionary, made once: each `pack` starts from a
-    /// copy of it. Setting up a stream and hashing the dictionary into it per document was ~70 %
-    /// of a pack's instructions; measured with callgrind on 100 decisions of the sample ruleset
-    /// (1.65 KB of JSON each, ~119 B packed either way): ~350 k instructions a pack before, ~140 k
-    /// now (docs/benchmarks/storage.md). When zlib could not allocate it, documents are stored as
-    /// they are (number 0).
+    /// The packer of the current dictionary, made once (its hash chains are shared by every pack).
+    /// Number 0 (a document as it is) is only read: rows of builds that could not start zlib.
     static let deflater = SmallDeflate(windowBits: windowBits, dictionary: dictionaries[current]!)
 
     /// Action states: 2^10 = 1 KiB of window holds the dictionary (~0.7 KB) and a state.
@@ -49,21 +45,18 @@ package enum PackedJSON {
 
     /// `document` packed with the current dictionary.
     package static func pack(_ document: PostgresJSON) -> [UInt8] {
-        deflater.pack(document.bytes, header: current) ?? stored(document)
+        deflater.pack(document.bytes, header: current)
     }
 
     /// A lead's action state packed with its dictionary (`actionState`); `unpack` reads it.
     package static func packActionState(_ document: PostgresJSON) -> [UInt8] {
-        actionStateDeflater.pack(document.bytes, header: actionState) ?? stored(document)
+        actionStateDeflater.pack(document.bytes, header: actionState)
     }
 
     /// A stored message packed with its dictionary (`message`); `unpack` reads it.
     package static func packMessage(_ document: PostgresJSON) -> [UInt8] {
-        messageDeflater.pack(document.bytes, header: message) ?? stored(document)
+        messageDeflater.pack(document.bytes, header: message)
     }
-
-    /// Dictionary number 0: the document as it is (only if zlib cannot allocate its state).
-    static func stored(_ document: PostgresJSON) -> [UInt8] { [0] + document.bytes }
 
     /// The document `packed` holds, in the bytes it was packed from.
     package static func unpack(_ packed: [UInt8]) throws -> PostgresJSON {

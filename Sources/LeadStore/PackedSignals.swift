@@ -15,8 +15,7 @@ enum PackedSignals {
     /// First byte of a state packed with a dictionary.
     static let dictionaryMarker: UInt8 = 0xFE
 
-    /// 2^10 = 1 KiB of window: a state's dictionary (a few hundred bytes) and the state both fit,
-    /// and a small window is a small stream to copy per pack.
+    /// 2^10 = 1 KiB of window: a state's dictionary (a few hundred bytes) and the state both fit.
     static let windowBits: Int32 = 10
 
     /// Packs without a dictionary (2^9 = 512 B of window: states are a few hundred bytes).
@@ -25,10 +24,11 @@ enum PackedSignals {
     /// What the row stores for `encoded`, packed with `packer`'s dictionary when there is one.
     static func pack(_ encoded: [UInt8], with packer: SignalDictionaries.Packer? = nil) -> [UInt8] {
         if let packer {
-            if let packed = packer.deflater.pack(encoded, header: packer.header), packed.count < encoded.count { return packed }
+            let packed = packer.deflater.pack(encoded, header: packer.header)
+            if packed.count < encoded.count { return packed }
         }
-        guard let packed = deflater.pack(encoded, header: marker), packed.count < encoded.count else { return encoded }
-        return packed
+        let packed = deflater.pack(encoded, header: marker)
+        return packed.count < encoded.count ? packed : encoded
     }
 
     /// The id of the dictionary a stored value is packed with; nil when it names none.

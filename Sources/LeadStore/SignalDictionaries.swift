@@ -18,7 +18,7 @@ package final class SignalDictionaries: Sendable {
     }
 
     /// What packs a version's states: the header naming the dictionary (`PackedSignals`) and a
-    /// stream primed with it, both made once.
+    /// packer holding its hash chains, both made once.
     struct Packer: Sendable {
         let header: [UInt8]
         let deflater: SmallDeflate

@@ -1,54 +1,24 @@
 private import CZlib
 
 /// Raw deflate for the small values a row stores packed (`PackedJSON`'s documents,
-/// `PackedSignals`' engine state): one stream is set up and primed once, and each value is packed
-/// from a copy of it, since setting a stream up (and hashing a preset dictionary into it) cost
-/// more than packing a value of a few hundred bytes (docs/benchmarks/storage.md). No zlib header or
-/// checksum: the row is the frame, and the caller's first byte says how the rest was packed.
-struct SmallDeflate: @unchecked Sendable {
-    /// Never written after `init`: `deflateCopy` only reads its source, so threads copy it at
-    /// once without a lock. Nil when zlib could not allocate it (callers then store values as
-    /// they are).
-    private let primed: UnsafeMutablePointer<z_stream>?
+/// `PackedSignals`' engine state), with a preset dictionary. No zlib header or checksum: the row
+/// is the frame, and the caller's first byte says how the rest was packed. Packing is
+/// `FixedHuffmanDeflate` (one block with the fixed codes, the dictionary's chains built once);
+/// until 2026-12-08 it was zlib at level 6 from a copy of a primed stream, whose rows read the
+/// same way — unpacking is zlib's inflate, which reads both.
+struct SmallDeflate: Sendable {
+    private let encoder: FixedHuffmanDeflate
 
-    /// A stream of 2^`windowBits` bytes of window, memory level 4 (~40 KB to copy: zlib's
-    /// default level 9 tables made copying dearer than building), primed with `dictionary`.
+    /// Matches reach at most 2^`windowBits` bytes back (the dictionary and the value should fit).
     init(windowBits: Int32, dictionary: [UInt8]) {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        guard lr_deflateInit2Memory(stream, 6, -windowBits, 4) == Z_OK else { primed = nil; return }
-        if !dictionary.isEmpty {
-            let status = dictionary.withUnsafeBufferPointer { deflateSetDictionary(stream, $0.baseAddress, UInt32($0.count)) }
-            guard status == Z_OK else { primed = nil; return }
-        }
-        primed = stream
+        encoder = FixedHuffmanDeflate(windowBits: Int(windowBits), dictionary: dictionary)
     }
 
-    /// `header` followed by `input` deflated; nil when zlib failed.
-    func pack(_ input: [UInt8], header: UInt8) -> [UInt8]? { pack(input, header: [header]) }
+    /// `header` followed by `input` deflated.
+    func pack(_ input: [UInt8], header: UInt8) -> [UInt8] { pack(input, header: [header]) }
 
-    /// `header` (a few bytes) followed by `input` deflated; nil when zlib failed.
-    func pack(_ input: [UInt8], header: [UInt8]) -> [UInt8]? {
-        guard let primed else { return nil }
-        var stream = z_stream()
-        guard deflateCopy(&stream, primed) == Z_OK else { return nil }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + header.count)
-        output.replaceSubrange(0..<header.count, with: header)
-        var input = input
-        let status = input.withUnsafeMutableBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                stream.next_in = inBuf.baseAddress
-                stream.avail_in = UInt32(inBuf.count)
-                stream.next_out = outBuf.baseAddress! + header.count
-                stream.avail_out = UInt32(outBuf.count - header.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { return nil }
-        output.removeSubrange((header.count + Int(stream.total_out))...)
-        return output
-    }
+    /// `header` (a few bytes) followed by `input` deflated.
+    func pack(_ input: [UInt8], header: [UInt8]) -> [UInt8] { encoder.pack(input, header: header) }
 
     /// Raised when stored bytes do not unpack (an unknown dictionary, damaged data).
     struct Damaged: Error, CustomStringConvertible {

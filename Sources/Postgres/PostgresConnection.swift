@@ -216,9 +216,41 @@ public final class PostgresConnection: @unchecked Sendable {
 }
 
 /// A prepared statement is specific to its SQL text and its parameter types.
+///
+/// Hashing samples the text — its length and its first and last `sampled` bytes — instead of
+/// running SipHash over all of it: a lane looks up ~16 statements per event, several of them
+/// kilobytes of SQL, and hashing every byte cost ~2.5 k instructions a lookup, ~4 % of the
+/// server's instructions per single event (docs/benchmarks/ingest.md, 2026-12-08 "lr-cpu").
+/// Equality still compares every byte, so texts that share the samples only share a bucket.
 struct StatementKey: Hashable {
     var sql: String
     var types: [UInt32]
+
+    static let sampled = 64
+
+    static func == (a: StatementKey, b: StatementKey) -> Bool {
+        guard a.types == b.types else { return false }
+        var left = a.sql, right = b.sql
+        return left.withUTF8 { l in
+            right.withUTF8 { r in
+                guard l.count == r.count else { return false }
+                // One text in two keys (the cached key and a query built from the same constant).
+                if l.baseAddress == r.baseAddress || l.isEmpty { return true }
+                return memcmp(l.baseAddress!, r.baseAddress!, l.count) == 0
+            }
+        }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(types)
+        var text = sql
+        text.withUTF8 { bytes in
+            hasher.combine(bytes.count)
+            let raw = UnsafeRawBufferPointer(bytes)
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw.prefix(Self.sampled)))
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: raw.suffix(Self.sampled)))
+        }
+    }
 }
 
 /// Lays the parameters out the way libpq wants them: one buffer holding every value (text values

@@ -62,4 +62,8 @@ void lr_ignore_sigpipe(void);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t lr_monotonic_ns(void);
+
+/* getrandom(buf, len, 0) (<sys/random.h>, which Glibc's Swift module does not import):
+   bytes from the kernel's CSPRNG; returns the count written or -1 and errno. */
+long lr_getrandom(void *buf, size_t len);
 #endif
