@@ -99,7 +99,9 @@ extension Store {
     /// (`FOR UPDATE SKIP LOCKED`) and any delivery that has an earlier pending or in-flight one of
     /// the same subscription and lead (per-lead order). Each lease counts as an attempt. The
     /// statement is in `leadrouter_lease_deliveries` (migrations/0076), which on Citus leases
-    /// each row with a statement of its own (one shard each).
+    /// each row with a statement of its own (one shard each), and which plans for index lookups
+    /// (migrations/0121, as `indexPlans`): plpgsql caches its plan per connection, and one made
+    /// while `deliveries` was empty scanned the table for every candidate until an ANALYZE.
     public func leaseDeliveries(limit: Int, leaseSeconds: Double) throws -> [LeasedDelivery] {
         try connection.query("""
             SELECT * FROM leadrouter_lease_deliveries(\(limit)::integer, \(leaseSeconds)::double precision)

@@ -75,6 +75,26 @@ final class WebhookDeliveryTests: XCTestCase {
         XCTAssertEqual(try conn.withTransaction { try Store($0).dispatchOutbox(limit: 500) }, 0)
     }
 
+    /// The lease checks each candidate's per-lead order by index even with the plan plpgsql
+    /// cached while `deliveries` was empty (generic after five runs, kept until an ANALYZE;
+    /// migrations/0121): that plan scanned the whole table once per candidate, 50 × 400 rows
+    /// here — and seconds a lease in the keep-up benchmark's stalls (docs/benchmarks/webhooks.md).
+    func testLeasePlannedWhileDeliveriesWereEmptyReadsNoTableScan() throws {
+        // No delivery threads: this test leases itself, on one connection (one plan cache).
+        let service = try TestService(test: self) { $0.webhooks.allowPrivateNetworks = true }
+        _ = try service.subscribe(["url": "http://127.0.0.1:9/hook", "topics": ["lead.status_changed"], "secret": Self.secret])
+        let conn = try service.connection()
+        for _ in 0..<8 { XCTAssertEqual(try Store(conn).leaseDeliveries(limit: 50, leaseSeconds: 60).count, 0) }
+        try service.writeOutbox(leads: (0..<200).map { _ in UUID() }, perLead: 2)
+        XCTAssertEqual(try conn.withTransaction { try Store($0).dispatchOutbox(limit: 1000) }, 400)
+        let (leased, scanned) = try conn.withTransaction { conn in
+            (try Store(conn).leaseDeliveries(limit: 50, leaseSeconds: 60).count,
+             try conn.query("SELECT pg_stat_get_xact_tuples_returned('deliveries'::regclass) AS n").first!.decode(Int.self, "n"))
+        }
+        XCTAssertEqual(leased, 50)
+        XCTAssertLessThan(scanned, 400, "rows of deliveries read by sequential scans in the lease's transaction")
+    }
+
     func testDeadLetterAfterMaxAttemptsThenManualRetryDelivers() throws {
         let receiver = try WebhookReceiver { _ in .fail(503) }
         defer { receiver.stop() }
